@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Calls: allocation, the application API (begin, send, receive, abort, end),
+ * completion, and the per-call timer that multiplexes every call deadline.
+ */
+#include <stdlib.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------ allocation */
+
+static uint32_t tx_ring_size(const struct rxd_config *cfg)
+{
+	uint32_t n = 16;
+	while (n < cfg->tx_queue_max + 2)
+		n <<= 1;
+	return n;
+}
+
+struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now)
+{
+	struct rxd_call *c = rxd_pool_get(&l->call_pool);
+	struct rxd_txslot *tx;
+	struct rxd_rxslot *rx;
+	uint32_t txn = tx_ring_size(&l->cfg);
+
+	if (!c)
+		return NULL;
+	/* Rings survive recycling: a pooled call keeps its rings. */
+	tx = c->tx;
+	rx = c->rx;
+	if (!tx) {
+		tx = calloc(txn, sizeof(*tx));
+		rx = calloc(RXD_RX_RING, sizeof(*rx));
+		if (!tx || !rx) {
+			free(tx);
+			free(rx);
+			c->tx = NULL;
+			c->rx = NULL;
+			rxd_pool_put(&l->call_pool, c);
+			return NULL;
+		}
+	}
+	memset(c, 0, sizeof(*c));
+	c->tx = tx;
+	c->rx = rx;
+	c->tx_mask = txn - 1;
+	c->local = l;
+	c->completion = RXD_CALL_ACTIVE;
+	c->created = now;
+	c->last_rx = now;
+	c->last_tx = now;
+	c->tx_pkt_size = RXD_JUMBO_DATALEN;
+	c->tx_winsize = RXD_PEER_RWIND_INIT;
+	c->tx_total_len = -1;
+	c->expect_rx_ns = (uint64_t)l->cfg.expect_rx_timeout_ms * RXD_NS_PER_MS;
+	c->idle_ns = (uint64_t)l->cfg.idle_request_timeout_ms * RXD_NS_PER_MS;
+	if (l->cfg.max_call_lifetime_s)
+		c->hard_at = now + (uint64_t)l->cfg.max_call_lifetime_s * RXD_NS_PER_SEC;
+	rxd_timer_init(&c->timer, rxd_call_timer_fired);
+	c->all_next = l->calls;
+	if (l->calls)
+		l->calls->all_prev = c;
+	l->calls = c;
+	l->ncalls++;
+	return c;
+}
+
+/* Release every buffer the call holds (transmit queue, partial packet, unread receive data). */
+void rxd_call_free_buffers(struct rxd_call *c)
+{
+	struct rxd_local *l = c->local;
+
+	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
+		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+		if (t->buf)
+			l->io->buf_put(l->io_ctx, t->buf);
+		memset(t, 0, sizeof(*t));
+	}
+	c->tx_hard_ack = c->tx_top;
+	c->tx_sent_top = c->tx_top;
+	c->tx_in_flight = 0;
+	c->nr_lost = 0;
+	if (c->tx_fill) {
+		l->io->buf_put(l->io_ctx, c->tx_fill);
+		c->tx_fill = NULL;
+	}
+	for (unsigned i = 0; i < RXD_RX_RING; i++) {
+		struct rxd_rxslot *r = &c->rx[i];
+		if (r->present && r->buf)
+			l->io->buf_put(l->io_ctx, r->buf);
+		memset(r, 0, sizeof(*r));
+	}
+	c->rx_avail = 0;
+}
+
+static void call_free(struct rxd_call *c)
+{
+	struct rxd_local *l = c->local;
+
+	rxd_conn_disconnect_call(c, l->now);
+	rxd_call_free_buffers(c);
+	rxd_timer_cancel(&l->wheel, &c->timer);
+	if (c->all_prev)
+		c->all_prev->all_next = c->all_next;
+	else
+		l->calls = c->all_next;
+	if (c->all_next)
+		c->all_next->all_prev = c->all_prev;
+	if (c->peer && !c->conn && c->state == RXD_CS_COMPLETE && c->is_client && !c->call_id) {
+		/* never connected: nothing else holds the peer for it */
+	}
+	l->ncalls--;
+	rxd_pool_put(&l->call_pool, c);
+}
+
+void rxd_call_maybe_free(struct rxd_call *c)
+{
+	struct rxd_local *l = c->local;
+
+	if (!c->app_ended || c->state != RXD_CS_COMPLETE || c->on_reap)
+		return;
+	if (l->busy && !l->destroying) {
+		c->on_reap = true;
+		c->reap_next = l->reap;
+		l->reap = c;
+		return;
+	}
+	call_free(c);
+}
+
+/* Free calls whose release was deferred while an entry point was running. */
+static void reap_calls(struct rxd_local *l)
+{
+	while (l->reap) {
+		struct rxd_call *c = l->reap;
+		l->reap = c->reap_next;
+		call_free(c);
+	}
+}
+
+void rxd_local_enter(struct rxd_local *l, uint64_t now);
+void rxd_local_leave(struct rxd_local *l, uint64_t now);
+
+void rxd_local_enter(struct rxd_local *l, uint64_t now)
+{
+	if (now > l->now)
+		l->now = now;
+	l->busy++;
+}
+
+void rxd_local_leave(struct rxd_local *l, uint64_t now)
+{
+	if (--l->busy == 0) {
+		if (l->await_conn_head)
+			rxd_conn_connect_waiting(l, now);
+		reap_calls(l);
+	}
+}
+
+/* ------------------------------------------------------------------ state and completion */
+
+void rxd_call_set_state(struct rxd_call *c, enum rxd_call_state s)
+{
+	c->state = s;
+}
+
+void rxd_call_notify_data(struct rxd_call *c)
+{
+	if (c->app_ended || !c->ops || !c->ops->data)
+		return;
+	c->ops->data(c->app, c);
+}
+
+void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abort_code, int err, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	if (c->state == RXD_CS_COMPLETE)
+		return;
+	c->state = RXD_CS_COMPLETE;
+	c->completion = how;
+	c->abort_code = abort_code;
+	c->error = err;
+	c->ack_at = c->resend_at = c->tlp_at = c->ping_at = c->expect_rx_at = c->idle_at = c->hard_at = 0;
+	rxd_timer_cancel(&l->wheel, &c->timer);
+	switch (how) {
+	case RXD_CALL_SUCCEEDED:
+		STAT(l, calls_succeeded);
+		break;
+	case RXD_CALL_LOCALLY_ABORTED:
+		STAT(l, calls_aborted_local);
+		break;
+	case RXD_CALL_REMOTELY_ABORTED:
+		STAT(l, calls_aborted_remote);
+		break;
+	default:
+		STAT(l, calls_error);
+		break;
+	}
+	/* Nothing will be retransmitted any more: drop the transmit queue now. */
+	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
+		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+		if (t->buf)
+			l->io->buf_put(l->io_ctx, t->buf);
+		memset(t, 0, sizeof(*t));
+	}
+	c->tx_hard_ack = c->tx_top;
+	c->tx_sent_top = c->tx_top;
+	c->tx_in_flight = 0;
+	c->nr_lost = 0;
+	if (c->tx_fill) {
+		l->io->buf_put(l->io_ctx, c->tx_fill);
+		c->tx_fill = NULL;
+	}
+	if (c->rejected) {
+		/* A rejected call is forgotten so that a retransmission can start it afresh. */
+		struct rxd_conn *conn = c->conn;
+		if (conn && conn->chan[c->channel].call == c) {
+			conn->chan[c->channel].call = NULL;
+			conn->chan[c->channel].call_id = conn->chan[c->channel].last_call;
+			conn->active--;
+			if (!conn->active)
+				conn->idle_since = now;
+			rxd_conn_update_idle(conn, now);
+		}
+		c->conn = NULL;
+	} else {
+		struct rxd_conn *conn = c->conn;
+		unsigned ch = c->channel;
+		bool final_ack = c->is_client && how == RXD_CALL_SUCCEEDED && conn;
+		uint32_t serial = c->ack_serial;
+		rxd_conn_disconnect_call(c, now);
+		if (final_ack) {
+			conn->chan[ch].final_ack_serial = serial;
+			rxd_conn_schedule_final_ack(conn, ch, now);
+		}
+	}
+	/* Data first, then completion: the app reads what is left when told the call ended. */
+	if (how == RXD_CALL_SUCCEEDED && c->is_client && c->rx_last)
+		rxd_call_notify_data(c);
+	if (c->state == RXD_CS_COMPLETE && !c->app_ended && c->ops && c->ops->complete && !c->notified_complete) {
+		c->notified_complete = true;
+		c->ops->complete(c->app, c);
+	}
+	rxd_call_maybe_free(c);
+}
+
+/* Abort from our side: tell the peer, then complete. */
+void rxd_call_local_abort(struct rxd_call *c, int32_t code, int err, uint64_t now)
+{
+	if (c->state == RXD_CS_COMPLETE)
+		return;
+	if (c->conn && c->state != RXD_CS_CLIENT_AWAIT_CONN)
+		rxd_send_abort(c, code, now);
+	rxd_call_complete(c, RXD_CALL_LOCALLY_ABORTED, code, err, now);
+}
+
+/* ------------------------------------------------------------------ timers */
+
+void rxd_call_update_timer(struct rxd_call *c)
+{
+	struct rxd_local *l = c->local;
+	uint64_t at = RXD_TIME_NEVER;
+	const uint64_t d[] = {c->ack_at, c->resend_at, c->tlp_at, c->ping_at, c->expect_rx_at, c->idle_at, c->hard_at};
+
+	if (c->state == RXD_CS_COMPLETE) {
+		rxd_timer_cancel(&l->wheel, &c->timer);
+		return;
+	}
+	for (unsigned i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+		if (d[i] && d[i] < at)
+			at = d[i];
+	if (at == RXD_TIME_NEVER)
+		rxd_timer_cancel(&l->wheel, &c->timer);
+	else if (!rxd_timer_pending(&c->timer) || c->timer.expires != at)
+		rxd_timer_arm(&l->wheel, &c->timer, at);
+}
+
+void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now)
+{
+	struct rxd_call *c = (struct rxd_call *)((char *)t - offsetof(struct rxd_call, timer));
+
+	if (c->state == RXD_CS_COMPLETE)
+		return;
+	if (c->hard_at && now >= c->hard_at) {
+		rxd_call_local_abort(c, RX_CALL_TIMEOUT, -ETIME, now);
+		return;
+	}
+	if (c->expect_rx_at && now >= c->expect_rx_at) {
+		/* The peer is alive if its conn heard newer traffic than this call did. */
+		bool alive = c->conn && c->conn->hi_serial_at > c->last_rx;
+		rxd_call_local_abort(c, alive ? RX_CALL_DEAD : RX_CALL_TIMEOUT, -ETIME, now);
+		return;
+	}
+	if (c->idle_at && now >= c->idle_at) {
+		rxd_call_local_abort(c, RX_CALL_TIMEOUT, -ETIME, now);
+		return;
+	}
+	if (c->ack_at && now >= c->ack_at) {
+		uint8_t reason = c->delayed_reason ? c->delayed_reason : RXD_ACK_DELAY;
+		c->ack_at = 0;
+		c->delayed_reason = 0;
+		rxd_send_ack(c, reason, c->ack_serial, now);
+	}
+	if (c->resend_at && now >= c->resend_at) {
+		c->resend_at = 0;
+		rxd_resend_timer(c, now);
+	}
+	if (c->state != RXD_CS_COMPLETE && c->tlp_at && now >= c->tlp_at) {
+		c->tlp_at = 0;
+		rxd_tlp_timer(c, now);
+	}
+	if (c->state != RXD_CS_COMPLETE && c->ping_at && now >= c->ping_at) {
+		uint64_t ka = c->expect_rx_ns / RXD_KEEPALIVE_DIV;
+		if (now - c->last_tx >= ka)
+			rxd_send_ping(c, now);
+		c->ping_at = c->last_tx + ka > now ? c->last_tx + ka : now + ka;
+	}
+	rxd_call_update_timer(c);
+}
+
+/* ------------------------------------------------------------------ client calls */
+
+int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_t now, struct rxd_call **out)
+{
+	struct rxd_call *c;
+
+	if (!p || !out || !p->ops || p->service_id == 0 ||
+	    (p->peer.family != RXD_AF_INET && p->peer.family != RXD_AF_INET6) || p->peer.port == 0)
+		return -EINVAL;
+	if (l->shutting_down)
+		return -ESHUTDOWN;
+	if (p->security_index && (p->security_index >= 8 || !l->security[p->security_index]))
+		return -EPROTONOSUPPORT;
+	rxd_local_enter(l, now);
+	c = rxd_call_alloc(l, now);
+	if (!c) {
+		rxd_local_leave(l, now);
+		return -EAGAIN;
+	}
+	c->peer = rxd_peer_lookup(l, &p->peer, true, now);
+	if (!c->peer) {
+		c->state = RXD_CS_COMPLETE;
+		c->app_ended = true;
+		rxd_call_maybe_free(c);
+		rxd_local_leave(l, now);
+		return -ENOMEM;
+	}
+	c->is_client = true;
+	c->peer_addr = p->peer;
+	c->service_id = p->service_id;
+	c->security_index = p->security_index;
+	c->security_level = p->security_level;
+	c->key = p->key;
+	c->exclusive = p->exclusive;
+	c->upgrade = p->upgrade;
+	c->user_id = p->user_call_id;
+	c->ops = p->ops;
+	c->app = p->app;
+	c->tx_total_len = p->tx_total_len;
+	if (p->hard_timeout_ms)
+		c->hard_at = now + (uint64_t)p->hard_timeout_ms * RXD_NS_PER_MS;
+	if (p->idle_timeout_ms)
+		c->expect_rx_ns = (uint64_t)p->idle_timeout_ms * RXD_NS_PER_MS;
+	c->expect_rx_at = now + c->expect_rx_ns;
+	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
+	rxd_cc_init(c);
+	STAT(l, calls_client);
+	rxd_conn_connect_call(l, c, now);
+	rxd_call_update_timer(c);
+	*out = c;
+	rxd_local_leave(l, now);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ sending */
+
+static bool may_send(const struct rxd_call *c)
+{
+	if (c->is_client)
+		return c->state == RXD_CS_CLIENT_AWAIT_CONN || c->state == RXD_CS_CLIENT_SEND_REQUEST;
+	return c->state == RXD_CS_SERVER_ACK_REQUEST || c->state == RXD_CS_SERVER_SEND_REPLY;
+}
+
+/* Move the fill packet onto the transmit queue. */
+static void queue_fill(struct rxd_call *c, bool last)
+{
+	uint32_t seq = c->tx_top + 1;
+	struct rxd_txslot *t = &c->tx[seq & c->tx_mask];
+
+	memset(t, 0, sizeof(*t));
+	t->buf = c->tx_fill;
+	t->data = c->tx_fill_data;
+	t->len = c->tx_fill_len;
+	t->flags = last ? RXD_F_LAST_PACKET : 0;
+	c->tx_top = seq;
+	c->tx_fill = NULL;
+	c->tx_fill_len = 0;
+	if (last)
+		c->tx_phase_done = true;
+}
+
+static bool new_fill(struct rxd_call *c)
+{
+	struct rxd_local *l = c->local;
+
+	/* One slot stays free for the fill packet; the queue holds at most tx_queue_max packets. */
+	if (c->tx_top - c->tx_hard_ack >= l->cfg.tx_queue_max)
+		return false;
+	c->tx_fill = l->io->buf_alloc(l->io_ctx, c->tx_pkt_size, &c->tx_fill_data);
+	if (!c->tx_fill) {
+		STAT(l, buf_alloc_failures);
+		return false;
+	}
+	c->tx_fill_len = 0;
+	return true;
+}
+
+ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+	const uint8_t *p = data;
+	size_t done = 0;
+	bool more = flags & RXD_SEND_MORE;
+
+	if (c->state == RXD_CS_COMPLETE)
+		return c->completion == RXD_CALL_SUCCEEDED ? -EPROTO : -ECONNABORTED;
+	if (!may_send(c) || c->tx_phase_done)
+		return -EPROTO;
+	rxd_local_enter(l, now);
+	if (!c->is_client && c->state == RXD_CS_SERVER_ACK_REQUEST) {
+		/* The reply's first DATA implicitly ACKs the request. */
+		rxd_call_set_state(c, RXD_CS_SERVER_SEND_REPLY);
+		c->ack_at = 0;
+		c->delayed_reason = 0;
+	}
+	while (done < len) {
+		uint32_t room, n;
+		if (c->tx_fill && c->tx_fill_len == c->tx_pkt_size)
+			queue_fill(c, false);
+		if (!c->tx_fill && !new_fill(c))
+			break;
+		room = c->tx_pkt_size - c->tx_fill_len;
+		n = (uint32_t)(len - done < room ? len - done : room);
+		memcpy(c->tx_fill_data + c->tx_fill_len, p + done, n);
+		c->tx_fill_len += n;
+		done += n;
+	}
+	c->tx_bytes_queued += done;
+	if (done < len) {
+		c->writable_wanted = true;
+	} else if (!more) {
+		/* End of phase: the fill (possibly empty) becomes the LAST packet. */
+		if (!c->tx_fill && !new_fill(c)) {
+			/* No room for even an empty packet: report what was taken; the app retries with len 0. */
+			c->writable_wanted = true;
+		} else {
+			queue_fill(c, true);
+		}
+	}
+	if (c->state != RXD_CS_CLIENT_AWAIT_CONN)
+		rxd_transmit(c, now);
+	rxd_call_update_timer(c);
+	rxd_local_leave(l, now);
+	return (ssize_t)done;
+}
+
+/* ------------------------------------------------------------------ receiving */
+
+unsigned rxd_call_peek(struct rxd_call *c, struct rxd_seg *segs, unsigned max, bool *eor)
+{
+	unsigned n = 0;
+	uint32_t seq = c->rx_consumed + 1, off = c->rx_offset;
+
+	while (n < max && seq_before(seq, c->rx_top + 1)) {
+		struct rxd_rxslot *r = &c->rx[seq & (RXD_RX_RING - 1)];
+		if (r->len > off) {
+			segs[n].data = r->data + off;
+			segs[n].len = r->len - off;
+			segs[n].buf = r->buf;
+			n++;
+		}
+		off = 0;
+		seq++;
+	}
+	if (eor)
+		*eor = c->rx_last && seq == c->rx_last + 1 && seq_after(seq, c->rx_top);
+	return n;
+}
+
+size_t rxd_call_rx_avail(const struct rxd_call *c)
+{
+	return (size_t)c->rx_avail;
+}
+
+void rxd_call_consume(struct rxd_call *c, size_t len, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+	uint32_t before = c->rx_consumed;
+
+	rxd_local_enter(l, now);
+	if (len > c->rx_avail)
+		len = (size_t)c->rx_avail;
+	c->rx_avail -= len;
+	while (seq_before(c->rx_consumed, c->rx_top)) {
+		uint32_t seq = c->rx_consumed + 1;
+		struct rxd_rxslot *r = &c->rx[seq & (RXD_RX_RING - 1)];
+		uint32_t left = r->len - c->rx_offset;
+		if (len < left || (left == 0 && len == 0 && r->len != 0)) {
+			c->rx_offset += (uint32_t)len;
+			break;
+		}
+		len -= left;
+		if (r->buf)
+			l->io->buf_put(l->io_ctx, r->buf);
+		memset(r, 0, sizeof(*r));
+		c->rx_offset = 0;
+		c->rx_consumed = seq;
+	}
+	/*
+	 * The window opened.  While a received datagram is still being handled
+	 * the input path sends the ACK; otherwise (a reader that lags behind)
+	 * tell the sender now, or after idle_ack_delay for a single packet.
+	 */
+	if (c->rx_consumed != before && c->state != RXD_CS_COMPLETE && !c->rx_phase_done && c->rx_unacked == 0) {
+		if (c->rx_consumed - c->rx_acked_hard >= 2) {
+			rxd_send_ack(c, RXD_ACK_IDLE, 0, now);
+		} else if (!c->ack_at) {
+			c->ack_at = now + (uint64_t)l->cfg.idle_ack_delay_ms * RXD_NS_PER_MS;
+			c->delayed_reason = RXD_ACK_IDLE;
+			rxd_call_update_timer(c);
+		}
+	}
+	rxd_local_leave(l, now);
+}
+
+ssize_t rxd_call_recv(struct rxd_call *c, void *dst, size_t len, bool *eor, uint64_t now)
+{
+	struct rxd_seg segs[16];
+	size_t copied = 0;
+	bool e = false;
+
+	while (copied < len) {
+		unsigned n = rxd_call_peek(c, segs, 16, &e);
+		size_t before = copied;
+		for (unsigned i = 0; i < n && copied < len; i++) {
+			size_t k = segs[i].len < len - copied ? segs[i].len : len - copied;
+			memcpy((uint8_t *)dst + copied, segs[i].data, k);
+			copied += k;
+		}
+		if (copied == before)
+			break;
+		rxd_call_consume(c, copied - before, now);
+	}
+	rxd_call_peek(c, segs, 1, &e);
+	if (eor)
+		*eor = e && c->rx_avail == 0;
+	if (copied == 0 && !e && c->state == RXD_CS_COMPLETE && c->completion != RXD_CALL_SUCCEEDED)
+		return -ECONNABORTED;
+	return (ssize_t)copied;
+}
+
+/* ------------------------------------------------------------------ abort / end / accessors */
+
+void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	if (c->state == RXD_CS_COMPLETE)
+		return;
+	rxd_local_enter(l, now);
+	rxd_call_local_abort(c, code, -ECONNABORTED, now);
+	rxd_local_leave(l, now);
+}
+
+void rxd_call_reject(struct rxd_call *c, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	if (c->is_client || c->state == RXD_CS_COMPLETE)
+		return;
+	rxd_local_enter(l, now);
+	if (c->conn) {
+		struct rxd_hdr h = {0};
+		h.epoch = c->conn->epoch;
+		h.cid = c->conn->cid | c->channel;
+		h.call = c->call_id;
+		h.service_id = c->conn->service_id;
+		h.security_index = c->conn->security_index;
+		rxd_reply_busy(l, c->peer, &h, rxd_conn_next_serial(c->conn));
+	}
+	c->rejected = true;
+	rxd_call_complete(c, RXD_CALL_LOCALLY_ABORTED, 0, -EBUSY, now);
+	rxd_local_leave(l, now);
+}
+
+void rxd_call_end(struct rxd_call *c, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	if (c->app_ended)
+		return;
+	rxd_local_enter(l, now);
+	c->app_ended = true;
+	if (c->state != RXD_CS_COMPLETE)
+		rxd_call_local_abort(c, RX_USER_ABORT, -ECONNABORTED, now);
+	rxd_call_maybe_free(c);
+	rxd_local_leave(l, now);
+}
+
+void rxd_call_set_timeouts(struct rxd_call *c, uint32_t hard_s, uint32_t idle_ms, uint32_t normal_ms, uint64_t now)
+{
+	if (c->state == RXD_CS_COMPLETE)
+		return;
+	if (hard_s)
+		c->hard_at = c->created + (uint64_t)hard_s * RXD_NS_PER_SEC;
+	if (idle_ms)
+		c->idle_ns = (uint64_t)idle_ms * RXD_NS_PER_MS;
+	if (normal_ms) {
+		c->expect_rx_ns = (uint64_t)normal_ms * RXD_NS_PER_MS;
+		c->expect_rx_at = c->last_rx + c->expect_rx_ns;
+	}
+	rxd_call_update_timer(c);
+	(void)now;
+}
+
+uint64_t rxd_call_user_id(const struct rxd_call *c)
+{
+	return c->user_id;
+}
+void rxd_call_set_user_id(struct rxd_call *c, uint64_t id)
+{
+	c->user_id = id;
+}
+void rxd_call_set_ops(struct rxd_call *c, const struct rxd_call_ops *ops, void *app)
+{
+	c->ops = ops;
+	c->app = app;
+}
+enum rxd_call_state rxd_call_state(const struct rxd_call *c)
+{
+	return c->state;
+}
+enum rxd_completion rxd_call_completion(const struct rxd_call *c)
+{
+	return c->completion;
+}
+int32_t rxd_call_abort_code(const struct rxd_call *c)
+{
+	return c->abort_code;
+}
+int rxd_call_error(const struct rxd_call *c)
+{
+	return c->error;
+}
+uint16_t rxd_call_service_id(const struct rxd_call *c)
+{
+	return c->service_id;
+}
+void rxd_call_peer(const struct rxd_call *c, struct rxd_addr *out)
+{
+	*out = c->peer_addr;
+}
+bool rxd_call_is_client(const struct rxd_call *c)
+{
+	return c->is_client;
+}
+uint32_t rxd_call_cid(const struct rxd_call *c)
+{
+	return c->conn ? (c->conn->cid | c->channel) : 0;
+}
+uint32_t rxd_call_number(const struct rxd_call *c)
+{
+	return c->call_id;
+}
+uint64_t rxd_call_srtt_ns(const struct rxd_call *c)
+{
+	return c->peer ? rxd_rtt_srtt_ns(&c->peer->rtt) : 0;
+}
+
+/* ------------------------------------------------------------------ incoming calls */
+
+struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *conn, const struct rxd_pkt *pkt,
+				       uint64_t now)
+{
+	struct rxd_service *svc = rxd_find_service(l, conn->service_id);
+	struct rxd_channel *chan = &conn->chan[pkt->hdr.cid & RXD_CID_CHANNEL_MASK];
+	struct rxd_call *c;
+	uint64_t user_id = 0;
+
+	if (!svc)
+		return NULL;
+	if (svc->d.needs_charge) {
+		if (!svc->nr_charged)
+			return NULL;
+		user_id = svc->charged[svc->charge_head];
+	} else if (svc->backlog_len >= svc->d.backlog) {
+		return NULL;
+	}
+	c = rxd_call_alloc(l, now);
+	if (!c)
+		return NULL;
+	if (svc->d.needs_charge) {
+		svc->charge_head = (svc->charge_head + 1) % svc->charge_cap;
+		svc->nr_charged--;
+	}
+	c->user_id = user_id;
+	c->svc = svc;
+	c->ops = svc->d.ops;
+	c->app = svc->d.app;
+	c->conn = conn;
+	c->peer = conn->peer;
+	c->peer_addr = conn->peer->addr;
+	c->channel = (uint8_t)(pkt->hdr.cid & RXD_CID_CHANNEL_MASK);
+	c->call_id = pkt->hdr.call;
+	c->service_id = conn->service_id;
+	c->security_index = conn->security_index;
+	c->is_client = false;
+	c->state = RXD_CS_SERVER_PREALLOC;
+	chan->call = c;
+	chan->call_id = pkt->hdr.call;
+	conn->active++;
+	rxd_conn_update_idle(conn, now);
+	c->expect_rx_at = now + c->expect_rx_ns;
+	c->idle_at = now + c->idle_ns;
+	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
+	rxd_cc_init(c);
+	STAT(l, calls_server);
+	return c;
+}

@@ -1,0 +1,709 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packet input: validation, routing to local/conn/call (the seed io_thread.c
+ * rules), and the per-call handling of DATA, ACK, ABORT, BUSY and ACKALL.
+ */
+#include "internal.h"
+
+void rxd_local_enter(struct rxd_local *l, uint64_t now);
+void rxd_local_leave(struct rxd_local *l, uint64_t now);
+
+static void discard(struct rxd_local *l, enum rxd_reason why)
+{
+	l->stats.discards[why]++;
+}
+
+/* ------------------------------------------------------------------ ACK generation policy */
+
+/* Kernel precedence when one datagram triggers several ACK reasons. */
+static unsigned ack_prio(uint8_t reason)
+{
+	switch (reason) {
+	case RXD_ACK_IDLE:
+		return 1;
+	case RXD_ACK_DELAY:
+		return 2;
+	case RXD_ACK_REQUESTED:
+		return 3;
+	case RXD_ACK_DUPLICATE:
+		return 4;
+	case RXD_ACK_EXCEEDS_WINDOW:
+		return 5;
+	case RXD_ACK_NOSPACE:
+		return 6;
+	case RXD_ACK_OUT_OF_SEQUENCE:
+		return 7;
+	default:
+		return 0;
+	}
+}
+
+static void propose_ack(struct rxd_call *c, uint8_t reason, uint32_t serial)
+{
+	if (ack_prio(reason) >= ack_prio(c->ack_reason)) {
+		c->ack_reason = reason;
+		c->ack_serial = serial;
+	}
+}
+
+/* ------------------------------------------------------------------ DATA */
+
+static void end_rx_phase(struct rxd_call *c, uint32_t serial, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	c->rx_phase_done = true;
+	c->idle_at = 0;
+	if (c->is_client) {
+		/* Whole reply received: the call succeeded; the final ACK is deferred on the channel. */
+		c->ack_serial = serial;
+		c->ack_at = 0;
+		c->ack_reason = 0;
+		rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
+	} else {
+		rxd_call_set_state(c, RXD_CS_SERVER_ACK_REQUEST);
+		/* Delayed ACK in case the reply is slow to come: the reply itself would ACK implicitly. */
+		uint64_t srtt = rxd_rtt_srtt_ns(&c->peer->rtt);
+		uint64_t d = srtt ? srtt : (uint64_t)l->cfg.soft_ack_delay_ms * RXD_NS_PER_MS;
+		c->ack_at = now + d;
+		c->delayed_reason = RXD_ACK_DELAY;
+		c->ack_serial = serial;
+	}
+}
+
+static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+	const struct rxd_config *cfg = &l->cfg;
+	uint32_t old_top = c->rx_top;
+	bool filled_hole = false;
+	unsigned last_i = pkt->u.data.nsub - 1;
+
+	switch (c->state) {
+	case RXD_CS_SERVER_PREALLOC:
+		rxd_call_set_state(c, RXD_CS_SERVER_RECV_REQUEST);
+		break;
+	case RXD_CS_SERVER_RECV_REQUEST:
+	case RXD_CS_CLIENT_RECV_REPLY:
+		break;
+	case RXD_CS_CLIENT_AWAIT_REPLY:
+		if (!c->tx_phase_done || c->tx_sent_top != c->tx_top) {
+			rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
+			discard(l, RXD_R_EARLY_REPLY);
+			return false;
+		}
+		/* The first reply packet implicitly hard-ACKs the whole request. */
+		for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
+			struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+			if (t->buf)
+				l->io->buf_put(l->io_ctx, t->buf);
+			memset(t, 0, sizeof(*t));
+		}
+		c->tx_hard_ack = c->tx_top;
+		c->tx_in_flight = 0;
+		c->nr_lost = 0;
+		c->resend_at = 0;
+		c->tlp_at = 0;
+		rxd_call_set_state(c, RXD_CS_CLIENT_RECV_REPLY);
+		break;
+	case RXD_CS_CLIENT_SEND_REQUEST:
+		rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
+		discard(l, RXD_R_EARLY_REPLY);
+		return false;
+	default:
+		/* Request DATA after the request phase: the client missed our ACK or reply. */
+		propose_ack(c, RXD_ACK_DUPLICATE, pkt->u.data.sub[last_i].serial);
+		discard(l, RXD_R_DUPLICATE);
+		return true;
+	}
+
+	for (unsigned i = 0; i < pkt->u.data.nsub; i++) {
+		const struct rxd_subpkt *sp = &pkt->u.data.sub[i];
+		uint32_t seq = sp->seq;
+		struct rxd_rxslot *r;
+		bool last = sp->flags & RXD_F_LAST_PACKET;
+
+		if (!seq_after(seq, c->rx_consumed)) {
+			propose_ack(c, RXD_ACK_DUPLICATE, sp->serial);
+			discard(l, RXD_R_DUPLICATE);
+			continue;
+		}
+		if (seq_after(seq, c->rx_consumed + cfg->rx_window_size)) {
+			propose_ack(c, RXD_ACK_EXCEEDS_WINDOW, sp->serial);
+			discard(l, RXD_R_DATA_BEYOND_WINDOW);
+			break;
+		}
+		if ((c->rx_last && (seq_after(seq, c->rx_last) || (last && seq != c->rx_last))) ||
+		    (last && seq_before(seq, c->rx_highest))) {
+			rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
+			discard(l, RXD_R_DATA_BEYOND_LAST);
+			return false;
+		}
+		r = &c->rx[seq & (RXD_RX_RING - 1)];
+		if (r->present) {
+			propose_ack(c, RXD_ACK_DUPLICATE, sp->serial);
+			discard(l, RXD_R_DUPLICATE);
+			continue;
+		}
+		if (c->conn && c->conn->sc && c->conn->sc->verify_packet) {
+			/* Security classes verify in place; rxd never shares rx buffers between calls. */
+			uint32_t len = sp->len;
+			uint16_t ck = sp->cksum;
+			struct rxd_hdr h = pkt->hdr;
+			h.seq = seq;
+			h.serial = sp->serial;
+			int32_t ab = c->conn->sc->verify_packet(c->conn->sec, &h, (uint8_t *)(uintptr_t)sp->data, &len,
+								&ck);
+			if (ab) {
+				rxd_call_local_abort(c, ab, -EPROTO, now);
+				discard(l, RXD_R_SECURITY);
+				return false;
+			}
+		}
+		r->present = true;
+		r->data = sp->data;
+		r->len = sp->len;
+		r->last = last;
+		r->buf = buf;
+		if (buf)
+			l->io->buf_ref(l->io_ctx, buf);
+		if (last)
+			c->rx_last = seq;
+		if (seq_after(seq, c->rx_highest))
+			c->rx_highest = seq;
+		if (seq == c->rx_top + 1) {
+			if (seq_after(c->rx_highest, seq))
+				filled_hole = true;
+			while (c->rx[(c->rx_top + 1) & (RXD_RX_RING - 1)].present &&
+			       seq_after(c->rx_top + 1, c->rx_consumed)) {
+				c->rx_top++;
+				c->rx_avail += c->rx[c->rx_top & (RXD_RX_RING - 1)].len;
+				if (c->rx_top == c->rx_last)
+					break;
+			}
+		} else if (seq_after(seq, c->rx_top + 1)) {
+			propose_ack(c, RXD_ACK_OUT_OF_SEQUENCE, sp->serial);
+		}
+	}
+	c->rx_unacked += pkt->u.data.nsub;
+	if (pkt->u.data.sub[last_i].flags & RXD_F_REQUEST_ACK)
+		propose_ack(c, RXD_ACK_REQUESTED, pkt->u.data.sub[last_i].serial);
+	if (filled_hole)
+		propose_ack(c, RXD_ACK_DELAY, pkt->u.data.sub[last_i].serial);
+	if (!c->is_client && c->state == RXD_CS_SERVER_RECV_REQUEST)
+		c->idle_at = now + c->idle_ns;
+
+	if (c->rx_top != old_top) {
+		bool phase_end = c->rx_last && c->rx_top == c->rx_last;
+		if (phase_end)
+			end_rx_phase(c, pkt->u.data.sub[last_i].serial, now);
+		/* A completed call was told about its data by rxd_call_complete(). */
+		if (c->state == RXD_CS_COMPLETE)
+			return true;
+		rxd_call_notify_data(c);
+		if (c->state == RXD_CS_COMPLETE)
+			return true;
+	}
+	/* Soft-ACK every second datagram, else after a delay. */
+	if (!c->ack_reason && !c->rx_phase_done) {
+		if (c->rx_unacked >= 2) {
+			c->ack_reason = RXD_ACK_IDLE;
+			c->ack_serial = pkt->u.data.sub[last_i].serial;
+		} else if (!c->ack_at) {
+			uint64_t srtt = rxd_rtt_srtt_ns(&c->peer->rtt);
+			c->ack_at = now + (srtt ? srtt : (uint64_t)cfg->soft_ack_delay_ms * RXD_NS_PER_MS);
+			c->delayed_reason = RXD_ACK_DELAY;
+			c->ack_serial = pkt->u.data.sub[last_i].serial;
+		}
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------ ACK */
+
+static void input_ack_trailer(struct rxd_call *c, const struct rxd_ack_info *a)
+{
+	struct rxd_peer *p = c->peer;
+	uint32_t rwind;
+
+	if (a->trailer_len < 8)
+		return;
+	/* Clamp what the peer says (OPENAFS-SA-2017-001: tiny values were a remote DoS). */
+	p->trailer_len = a->trailer_len;
+	p->peer_max_mtu = a->max_mtu < 500 ? 500 : a->max_mtu > 65535 ? 65535 : a->max_mtu;
+	p->if_mtu_data = a->if_mtu;
+	if (a->trailer_len >= 12) {
+		rwind = a->rwind;
+		if (rwind < 1)
+			rwind = 1;
+		c->tx_winsize = min_u32(rwind, c->local->cfg.tx_window_max);
+	}
+	if (a->trailer_len >= 16)
+		p->peer_jumbo_max = a->jumbo_max;
+}
+
+static bool sending_phase(const struct rxd_call *c)
+{
+	switch (c->state) {
+	case RXD_CS_CLIENT_SEND_REQUEST:
+	case RXD_CS_CLIENT_AWAIT_REPLY:
+	case RXD_CS_SERVER_SEND_REPLY:
+	case RXD_CS_SERVER_AWAIT_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+	const struct rxd_ack_info *a = &pkt->u.ack;
+	uint32_t first = a->first_packet, hard = first - 1, newly = 0;
+	bool was_blocked = c->writable_wanted;
+
+	l->stats.rx_acks_by_reason[a->reason < RXD_ACK__MAX ? a->reason : 0]++;
+	if (a->reason == RXD_ACK_PING)
+		rxd_send_ack(c, RXD_ACK_PING_RESPONSE, pkt->hdr.serial, now);
+	else if (pkt->hdr.flags & RXD_F_REQUEST_ACK)
+		propose_ack(c, RXD_ACK_REQUESTED, pkt->hdr.serial);
+	if (a->reason == RXD_ACK_REQUESTED || a->reason == RXD_ACK_PING_RESPONSE)
+		if (rxd_peer_rtt_probe_ack(c->peer, a->serial, now))
+			c->peer->rtt.backoff = 0;
+	input_ack_trailer(c, a);
+
+	if (!sending_phase(c))
+		return true;
+	/* Ignore stale ACKs: firstPacket going backwards, or the same with an older previousPacket. */
+	if (seq_before(first, c->tx_hard_ack + 1) ||
+	    (first == c->tx_hard_ack + 1 && seq_before(a->previous_packet, c->tx_prev_ack) &&
+	     !seq_after(c->tx_prev_ack, c->tx_top + RXD_RX_RING))) {
+		discard(l, RXD_R_ACK_OUT_OF_RANGE);
+		return true;
+	}
+	if (seq_after(hard, c->tx_sent_top) || (a->nacks && seq_after(first + a->nacks - 1, c->tx_sent_top))) {
+		rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
+		discard(l, RXD_R_ACK_BAD_WINDOW);
+		return false;
+	}
+	c->tx_prev_ack = a->previous_packet;
+
+	/* Hard ACKs: free the buffers. */
+	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, first); s++) {
+		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+		if (!t->sacked) {
+			newly++;
+			rxd_rack_update(c, s, t, now);
+			if (t->lost)
+				c->nr_lost--;
+			else if (c->tx_in_flight)
+				c->tx_in_flight--;
+		}
+		if (t->buf)
+			l->io->buf_put(l->io_ctx, t->buf);
+		memset(t, 0, sizeof(*t));
+	}
+	c->tx_hard_ack = hard;
+
+	/* Soft ACKs and NACKs. */
+	for (unsigned i = 0; i < a->nacks; i++) {
+		uint32_t s = first + i;
+		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+		if (a->acks[i] == RXD_ACK_TYPE_ACK) {
+			if (!t->sacked) {
+				newly++;
+				rxd_rack_update(c, s, t, now);
+				if (t->lost)
+					c->nr_lost--;
+				else if (c->tx_in_flight)
+					c->tx_in_flight--;
+				t->lost = false;
+				t->sacked = true;
+			}
+		} else if (t->sacked) {
+			/* The receiver dropped a packet it had soft-ACKed: send it again. */
+			t->sacked = false;
+			t->lost = true;
+			c->nr_lost++;
+		}
+	}
+	if (a->reason == RXD_ACK_DUPLICATE || newly == 0)
+		c->dup_acks++;
+	else
+		c->dup_acks = 0;
+
+	if (newly) {
+		c->peer->rtt.backoff = 0;
+		c->rto_rounds = 0;
+	}
+	rxd_cc_on_ack(c, newly, now);
+	rxd_rack_detect(c, now);
+	if (newly)
+		rxd_arm_resend(c, now, true);
+
+	/* Phase end for the sender. */
+	if (c->tx_phase_done && c->tx_sent_top == c->tx_top) {
+		bool all_soft = true;
+		for (uint32_t s = c->tx_hard_ack + 1; all_soft && seq_before(s, c->tx_top + 1); s++)
+			all_soft = c->tx[s & c->tx_mask].sacked;
+		if (!c->is_client && (c->tx_hard_ack == c->tx_top || all_soft)) {
+			/* Everything hard-ACKed, or soft-ACKed in full (OpenAFS clients may never hard-ACK). */
+			rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
+			return true;
+		}
+	}
+	if (was_blocked && c->tx_top - c->tx_hard_ack < l->cfg.tx_queue_max) {
+		c->writable_wanted = false;
+		if (c->ops && c->ops->writable && !c->app_ended)
+			c->ops->writable(c->app, c);
+		if (c->state == RXD_CS_COMPLETE)
+			return true;
+	}
+	rxd_transmit(c, now);
+	return true;
+}
+
+/* ------------------------------------------------------------------ per-call dispatch */
+
+void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	if (c->state == RXD_CS_COMPLETE) {
+		discard(l, RXD_R_CALL_COMPLETE);
+		return;
+	}
+	c->last_rx = now;
+	c->expect_rx_at = now + c->expect_rx_ns;
+	switch (pkt->hdr.type) {
+	case RXD_PKT_DATA:
+		if (!input_data(c, pkt, buf, now))
+			return;
+		break;
+	case RXD_PKT_ACK:
+		if (!input_ack(c, pkt, now))
+			return;
+		break;
+	case RXD_PKT_ABORT:
+		rxd_call_complete(c, RXD_CALL_REMOTELY_ABORTED, pkt->u.abort_code, -ECONNABORTED, now);
+		return;
+	case RXD_PKT_BUSY:
+		if (c->is_client && c->tx_hard_ack == 0 && c->state != RXD_CS_CLIENT_RECV_REPLY)
+			rxd_call_complete(c, RXD_CALL_REMOTELY_ABORTED, 0, -EBUSY, now);
+		return;
+	case RXD_PKT_ACKALL:
+		if (sending_phase(c)) {
+			for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
+				struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+				if (t->buf)
+					l->io->buf_put(l->io_ctx, t->buf);
+				memset(t, 0, sizeof(*t));
+			}
+			c->tx_hard_ack = c->tx_top;
+			c->tx_sent_top = c->tx_top;
+			c->tx_in_flight = 0;
+			c->nr_lost = 0;
+			if (!c->is_client && c->tx_phase_done)
+				rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
+		}
+		return;
+	default:
+		return;
+	}
+	if (c->state == RXD_CS_COMPLETE)
+		return;
+	if (c->ack_reason) {
+		uint8_t r = c->ack_reason;
+		c->ack_reason = 0;
+		rxd_send_ack(c, r, c->ack_serial, now);
+	}
+	rxd_call_update_timer(c);
+}
+
+/* ------------------------------------------------------------------ routing */
+
+static void reject(struct rxd_local *l, const struct rxd_addr *from, const struct rxd_pkt *pkt, enum rxd_reason why,
+		   int32_t code)
+{
+	discard(l, why);
+	/* Never answer an ABORT with an ABORT. */
+	if (pkt->hdr.type != RXD_PKT_ABORT)
+		rxd_reply_abort(l, from, &pkt->hdr, code);
+}
+
+static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from, const struct rxd_pkt *pkt,
+			      uint64_t now)
+{
+	struct rxd_local *l = conn->local;
+
+	switch (pkt->hdr.type) {
+	case RXD_PKT_ABORT:
+		rxd_conn_abort_all(conn, pkt->u.abort_code, -ECONNABORTED, true, now);
+		return;
+	case RXD_PKT_CHALLENGE:
+		if (!conn->sc || !conn->sc->respond) {
+			/* rxnull conns are never challenged. */
+			discard(l, RXD_R_SECURITY);
+			return;
+		}
+		{
+			uint8_t body[1500];
+			int32_t ab = 0;
+			size_t n = conn->sc->respond(conn->sec, pkt->body, pkt->body_len, body, sizeof(body), &ab);
+			if (ab) {
+				rxd_conn_abort_all(conn, ab, -EKEYREJECTED, false, now);
+				rxd_send_conn_abort(conn, ab, now);
+				return;
+			}
+			struct rxd_hdr h = {0};
+			uint8_t hb[RXD_WIRE_HDR_LEN];
+			h.epoch = conn->epoch;
+			h.cid = conn->cid;
+			h.serial = rxd_conn_next_serial(conn);
+			h.type = RXD_PKT_RESPONSE;
+			h.flags = RXD_F_CLIENT_INITIATED;
+			h.security_index = conn->security_index;
+			h.service_id = conn->service_id;
+			rxd_hdr_encode(hb, &h);
+			struct rxd_iov iov[2] = {{hb, sizeof(hb), NULL}, {body, (uint32_t)n, NULL}};
+			rxd_send_raw(l, from, iov, 2, 0);
+		}
+		return;
+	case RXD_PKT_RESPONSE:
+		if (!conn->sc || !conn->sc->verify_response) {
+			discard(l, RXD_R_SECURITY);
+			return;
+		}
+		{
+			int32_t ab = conn->sc->verify_response(conn->sec, pkt->body, pkt->body_len);
+			if (ab) {
+				rxd_conn_abort_all(conn, ab, -EKEYREJECTED, false, now);
+				rxd_send_conn_abort(conn, ab, now);
+			}
+		}
+		return;
+	default:
+		discard(l, RXD_R_NOT_FIRST_PACKET);
+		return;
+	}
+}
+
+static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const struct rxd_addr *from,
+			  const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now)
+{
+	const struct rxd_hdr *h = &pkt->hdr;
+	unsigned ch = h->cid & RXD_CID_CHANNEL_MASK;
+	struct rxd_channel *chan = &conn->chan[ch];
+	struct rxd_call *call;
+
+	if (h->security_index != conn->security_index) {
+		reject(l, from, pkt, RXD_R_WRONG_SECURITY, RXKADINCONSISTENCY);
+		return;
+	}
+	if (h->service_id != conn->service_id && h->type != RXD_PKT_ABORT) {
+		/* Only a client probing for a service upgrade accepts a changed id, once. */
+		if (!conn->is_client || !conn->probing_upgrade) {
+			reject(l, from, pkt, RXD_R_REUPGRADE, RX_PROTOCOL_ERROR);
+			return;
+		}
+		conn->service_id = h->service_id;
+	}
+	if (conn->is_client && conn->probing_upgrade && h->type == RXD_PKT_DATA)
+		conn->probing_upgrade = false;
+	if (seq_after(h->serial, conn->hi_serial)) {
+		conn->hi_serial = h->serial;
+		conn->hi_serial_at = now;
+	}
+	if (conn->state == RXD_CONN_ABORTED) {
+		discard(l, RXD_R_CONN_ABORTED);
+		return;
+	}
+	if (h->call == 0) {
+		input_conn_packet(conn, from, pkt, now);
+		return;
+	}
+	if (seq_before(h->call, chan->last_call)) {
+		discard(l, RXD_R_OLD_CALL);
+		return;
+	}
+	if (h->call == chan->last_call && chan->last_call && (!chan->call || chan->call->call_id != h->call)) {
+		if (chan->call || h->type == RXD_PKT_ABORT ||
+		    (!conn->is_client && chan->last_type == RXD_PKT_ACK)) {
+			discard(l, RXD_R_FINISHED_CALL);
+			return;
+		}
+		rxd_conn_retransmit_final(conn, pkt, ch, now);
+		discard(l, RXD_R_FINISHED_CALL);
+		return;
+	}
+	call = chan->call;
+	if (call && seq_after(h->call, call->call_id)) {
+		if (conn->is_client) {
+			reject(l, from, pkt, RXD_R_UNEXPECTED_IMPLICIT_END, RX_PROTOCOL_ERROR);
+			return;
+		}
+		/* Implicit end: a new call on the channel finishes the old one. */
+		if (call->state == RXD_CS_SERVER_AWAIT_ACK)
+			rxd_call_complete(call, RXD_CALL_SUCCEEDED, 0, 0, now);
+		else
+			rxd_call_local_abort(call, RX_CALL_DEAD, -ECONNRESET, now);
+		call = chan->call == call ? NULL : chan->call;
+	} else if (call && seq_before(h->call, call->call_id)) {
+		discard(l, RXD_R_OLD_CALL);
+		return;
+	}
+	if (!call) {
+		if (conn->is_client) {
+			reject(l, from, pkt, RXD_R_NO_CLIENT_CALL, RX_PROTOCOL_ERROR);
+			return;
+		}
+		if (h->type != RXD_PKT_DATA) {
+			discard(l, RXD_R_NOT_FIRST_PACKET);
+			return;
+		}
+		if (l->shutting_down) {
+			reject(l, from, pkt, RXD_R_NO_SERVICE, RX_INVALID_OPERATION);
+			return;
+		}
+		call = rxd_call_new_incoming(l, conn, pkt, now);
+		if (!call) {
+			discard(l, RXD_R_BUSY);
+			STAT(l, busy_sent);
+			rxd_reply_busy(l, conn->peer, h, rxd_conn_next_serial(conn));
+			return;
+		}
+		if (call->ops->new_call && call->ops->new_call(call->app, call) != 0) {
+			if (call->state != RXD_CS_COMPLETE)
+				rxd_call_reject(call, now);
+			return;
+		}
+		if (call->state == RXD_CS_COMPLETE)
+			return;
+	}
+	rxd_input_call_packet(call, pkt, buf, now);
+}
+
+static void input_packet(struct rxd_local *l, const struct rxd_addr *from, struct rxd_buf *buf, const uint8_t *data,
+			 size_t len, uint64_t now)
+{
+	struct rxd_pkt pkt;
+	enum rxd_reason why = RXD_R_OK;
+	int32_t code = 0;
+	enum rxd_verdict v;
+	struct rxd_conn *conn;
+	struct rxd_peer *peer;
+
+	l->stats.rx_bytes += len;
+	v = rxd_pkt_parse(data, len, l->cfg.rx_jumbo_max, &pkt, &why, &code);
+	if (len >= RXD_WIRE_HDR_LEN)
+		l->stats.rx_packets[data[20] < RXD_PKT__MAX ? data[20] : RXD_PKT__MAX]++;
+	if (v == RXD_V_DISCARD) {
+		discard(l, why);
+		return;
+	}
+	if (v == RXD_V_ABORT) {
+		reject(l, from, &pkt, why, code);
+		return;
+	}
+	if (from->family != l->addr.family && l->addr.family == RXD_AF_INET) {
+		discard(l, RXD_R_ADDR_FAMILY);
+		return;
+	}
+	if (pkt.hdr.type == RXD_PKT_DATA) {
+		l->stats.rx_data_subpackets += pkt.u.data.nsub;
+		if (pkt.u.data.nsub > 1)
+			l->stats.rx_jumbo++;
+	}
+	switch (pkt.hdr.type) {
+	case RXD_PKT_VERSION:
+		if (pkt.body_len >= 1 && pkt.body[0] == 0)
+			rxd_reply_version(l, from, &pkt.hdr);
+		return;
+	case RXD_PKT_DEBUG:
+		rxd_reply_debug(l, from, &pkt);
+		return;
+	default:
+		break;
+	}
+
+	if (!rxd_hdr_from_client(&pkt.hdr)) {
+		/* To our client side: the cid names one of our conns. */
+		conn = rxd_conn_find_client(l, pkt.hdr.cid);
+		if (!conn || conn->epoch != pkt.hdr.epoch || conn->peer->addr.port != from->port) {
+			reject(l, from, &pkt, RXD_R_NO_CLIENT_CONN, RX_PROTOCOL_ERROR);
+			return;
+		}
+		input_on_conn(l, conn, from, &pkt, buf, now);
+		return;
+	}
+
+	/* To our service side: peer, then (epoch, cid) on that peer. */
+	peer = rxd_peer_lookup(l, from, false, now);
+	conn = peer ? rxd_conn_find_service(l, peer, pkt.hdr.epoch, pkt.hdr.cid) : NULL;
+	if (!conn) {
+		struct rxd_service *svc;
+		if (pkt.hdr.type != RXD_PKT_DATA) {
+			discard(l, RXD_R_NOT_FIRST_PACKET);
+			return;
+		}
+		svc = rxd_find_service(l, pkt.hdr.service_id);
+		if (!svc && pkt.hdr.user_status == RXD_USERSTATUS_SERVICE_UPGRADE && pkt.hdr.seq == 1) {
+			for (svc = l->services; svc; svc = svc->next)
+				if (svc->d.upgrade_from == pkt.hdr.service_id)
+					break;
+		}
+		if (!svc) {
+			/* Service not offered: abort the call with RX_INVALID_OPERATION. */
+			reject(l, from, &pkt, RXD_R_NO_SERVICE, RX_INVALID_OPERATION);
+			return;
+		}
+		if (pkt.hdr.security_index != 0 && !l->security[pkt.hdr.security_index & 7]) {
+			reject(l, from, &pkt, RXD_R_NO_SECURITY_CLASS, RX_INVALID_OPERATION);
+			return;
+		}
+		if (pkt.hdr.security_index < svc->d.min_security_level) {
+			reject(l, from, &pkt, RXD_R_NO_SECURITY_CLASS, RX_INVALID_OPERATION);
+			return;
+		}
+		if (!peer)
+			peer = rxd_peer_lookup(l, from, true, now);
+		conn = peer ? rxd_conn_new_service(l, peer, &pkt.hdr, now) : NULL;
+		if (!conn) {
+			discard(l, RXD_R_BUSY);
+			STAT(l, busy_sent);
+			if (peer)
+				rxd_reply_busy(l, peer, &pkt.hdr, 1);
+			else
+				discard(l, RXD_R_NO_MEMORY);
+			return;
+		}
+		if (svc->d.service_id != pkt.hdr.service_id) {
+			/* Service upgrade: the conn answers from the new id. */
+			conn->service_id = svc->d.service_id;
+			pkt.hdr.service_id = svc->d.service_id;
+		}
+	} else if (pkt.hdr.service_id != conn->service_id && conn->orig_service_id == pkt.hdr.service_id &&
+		   conn->service_id != conn->orig_service_id) {
+		/* The client keeps using the pre-upgrade id until it sees our reply. */
+		pkt.hdr.service_id = conn->service_id;
+	}
+	input_on_conn(l, conn, from, &pkt, buf, now);
+}
+
+void rxd_local_input(struct rxd_local *l, const struct rxd_addr *from, struct rxd_buf *buf, const uint8_t *data,
+		     size_t len, uint64_t now)
+{
+	rxd_local_enter(l, now);
+	input_packet(l, from, buf, data, len, now);
+	/* The core took one reference with the packet; DATA slots took their own. */
+	if (buf)
+		l->io->buf_put(l->io_ctx, buf);
+	rxd_local_leave(l, now);
+}
+
+void rxd_local_input_error(struct rxd_local *l, const struct rxd_addr *peer, int err, uint32_t mtu, uint64_t now)
+{
+	rxd_local_enter(l, now);
+	rxd_peer_input_error(l, peer, err, mtu, now);
+	rxd_local_leave(l, now);
+}

@@ -1,0 +1,405 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal structures of the sans-I/O core.  Only lib/core includes this.
+ *
+ * Ownership: local -> peers -> conns (4 channels) -> calls.  Everything lives
+ * in per-shard pools that grow on demand up to the configured maxima and are
+ * recycled through free lists, so steady-state operation never allocates.
+ */
+#ifndef RXD_CORE_INTERNAL_H
+#define RXD_CORE_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rxd/core.h>
+#include <rxd/wire.h>
+
+#include "timer.h"
+
+#define RXD_RX_RING 256u          /* rx window ring (window <= 255) */
+#define RXD_RTT_PROBES 4u         /* outstanding RTT probes per peer */
+#define RXD_MIN_RTO_NS (200ull * RXD_NS_PER_MS)
+#define RXD_MAX_RTO_NS (120ull * RXD_NS_PER_SEC)
+#define RXD_RTO_EXTRA_NS (100ull * RXD_NS_PER_MS)
+#define RXD_CWND_INIT 4u
+#define RXD_SSTHRESH_INIT 128u
+#define RXD_PEER_RWIND_INIT 16u
+#define RXD_PEER_RWIND_MAX 255u
+#define RXD_FINAL_ACK_DEFER_NS (2ull * RXD_NS_PER_MS)
+#define RXD_KEEPALIVE_DIV 6u
+#define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
+#define RXD_UDP_IP4_HDR 28u       /* IPv4 + UDP */
+#define RXD_UDP_IP6_HDR 48u       /* IPv6 + UDP */
+
+static inline bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+static inline bool seq_after_eq(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) >= 0;
+}
+static inline bool seq_before(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline uint64_t min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+static inline uint64_t max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+static inline uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+static inline uint32_t max_u32(uint32_t a, uint32_t b)
+{
+	return a > b ? a : b;
+}
+
+/* ------------------------------------------------------------------ rtt (rtt.c) */
+
+struct rxd_rtt {
+	uint64_t srtt_us8;   /* smoothed RTT << 3, microseconds */
+	uint64_t mdev_us4;   /* mean deviation << 2 */
+	uint64_t mdev_max_us4;
+	uint64_t rttvar_us4;
+	uint64_t min_rtt_ns;
+	uint64_t rto_ns;     /* current RTO (before backoff) */
+	uint32_t backoff;    /* doublings applied by retransmission rounds */
+	uint32_t nsamples;
+};
+void rxd_rtt_init(struct rxd_rtt *r, uint64_t initial_rto_ns);
+void rxd_rtt_sample(struct rxd_rtt *r, uint64_t rtt_ns);
+uint64_t rxd_rtt_rto(const struct rxd_rtt *r);   /* with backoff, clamped */
+uint64_t rxd_rtt_srtt_ns(const struct rxd_rtt *r);
+void rxd_rtt_backoff(struct rxd_rtt *r);
+
+/* ------------------------------------------------------------------ objects */
+
+struct rxd_peer {
+	struct rxd_peer *hash_next;
+	struct rxd_peer *free_next;
+	struct rxd_local *local;
+	struct rxd_addr addr;
+	uint32_t hash;
+	uint32_t nconns;            /* conns referencing this peer */
+	uint64_t last_used;
+	uint64_t last_tx;
+	struct rxd_timer timer;     /* expiry */
+	struct rxd_rtt rtt;
+	uint32_t max_data;          /* largest UDP payload we may send (path limit) */
+	uint32_t if_mtu_data;       /* advertised by the peer: ifMTU */
+	uint32_t peer_max_mtu;      /* advertised by the peer: maxMTU (0 = unknown) */
+	uint32_t peer_jumbo_max;    /* advertised jumbo_max (0 = none/PMTUD) */
+	uint8_t trailer_len;        /* 0 until the peer's first ACK */
+	uint32_t ssthresh;          /* persists between calls */
+	struct rxd_conn *client_conns; /* list of client conns to this peer */
+	struct {
+		uint32_t serial;
+		uint64_t sent;
+	} probes[RXD_RTT_PROBES];
+	uint64_t last_rtt_probe;
+};
+
+enum rxd_conn_state {
+	RXD_CONN_UNUSED = 0,
+	RXD_CONN_CLIENT,
+	RXD_CONN_SERVICE,
+	RXD_CONN_ABORTED,
+};
+
+struct rxd_channel {
+	struct rxd_call *call;      /* live call, or NULL */
+	uint32_t call_id;           /* callNumber of the current/last call */
+	uint32_t last_call;         /* callNumber of the last finished call */
+	uint8_t last_type;          /* RXD_PKT_ACK or RXD_PKT_ABORT */
+	uint32_t last_seq;          /* final ACK: highest seq received */
+	int32_t last_abort;
+	uint64_t final_ack_at;      /* deferred final ACK (client), 0 = none */
+	uint32_t final_ack_serial;
+};
+
+struct rxd_conn {
+	struct rxd_conn *hash_next;
+	struct rxd_conn *free_next;
+	struct rxd_conn *peer_next;  /* client conns of the peer */
+	struct rxd_conn *peer_prev;
+	struct rxd_local *local;
+	struct rxd_peer *peer;
+	enum rxd_conn_state state;
+	bool is_client;
+	bool exclusive;
+	bool dont_reuse;
+	bool probing_upgrade;
+	bool upgrade;
+	uint32_t epoch;
+	uint32_t cid;                /* channel bits zero */
+	uint32_t hash;
+	uint16_t service_id;
+	uint16_t orig_service_id;
+	uint8_t security_index;
+	uint8_t security_level;
+	const void *key;
+	void *sec;                   /* security-class state */
+	const struct rxd_security_class *sc;
+	uint32_t tx_serial;          /* last serial used */
+	uint32_t hi_serial;          /* highest serial received */
+	uint64_t hi_serial_at;
+	uint32_t active;             /* live calls on channels */
+	uint64_t idle_since;
+	int32_t abort_code;
+	struct rxd_timer timer;      /* idle expiry and deferred final ACKs */
+	struct rxd_channel chan[RXD_MAXCALLS];
+};
+
+/* One queued transmit packet. */
+struct rxd_txslot {
+	struct rxd_buf *buf;
+	uint8_t *data;
+	uint32_t len;
+	uint32_t serial;            /* serial of the latest transmission */
+	uint64_t xmit_ns;           /* time of the latest transmission */
+	uint8_t flags;              /* LAST_PACKET */
+	uint8_t nxmit;              /* transmissions so far */
+	bool sacked;                /* soft-ACKed by the latest ACK */
+	bool lost;                  /* marked for retransmission */
+};
+
+struct rxd_rxslot {
+	struct rxd_buf *buf;
+	const uint8_t *data;
+	uint32_t len;
+	bool present;
+	bool last;
+};
+
+struct rxd_call {
+	struct rxd_call *free_next;
+	struct rxd_call *wait_next;  /* AWAIT_CONN queue, or service backlog */
+	struct rxd_call *all_next;   /* list of all live calls (for teardown) */
+	struct rxd_call *all_prev;
+	struct rxd_call *reap_next;   /* deferred free list */
+	struct rxd_local *local;
+	struct rxd_conn *conn;
+	struct rxd_peer *peer;
+	struct rxd_service *svc;
+	const struct rxd_call_ops *ops;
+	void *app;
+	uint64_t user_id;
+	uint32_t call_id;
+	uint8_t channel;
+	bool is_client;
+	bool app_ended;               /* rxd_call_end() called */
+	bool on_reap;
+	bool rejected;
+	bool notified_complete;
+	bool exclusive;
+	bool upgrade;
+	enum rxd_call_state state;
+	enum rxd_completion completion;
+	int32_t abort_code;
+	int error;
+	uint16_t service_id;
+	uint8_t security_index;
+	uint8_t security_level;
+	const void *key;
+	struct rxd_addr peer_addr;
+
+	/* timers: one wheel entry; deadlines below */
+	struct rxd_timer timer;
+	uint64_t ack_at;              /* delayed ACK */
+	uint64_t resend_at;           /* RACK reorder / RTO */
+	uint64_t tlp_at;              /* tail loss probe */
+	uint64_t ping_at;             /* keepalive */
+	uint64_t expect_rx_at;        /* nothing heard from the peer */
+	uint64_t idle_at;             /* request gap (server) */
+	uint64_t hard_at;             /* lifetime */
+	uint64_t expect_rx_ns;
+	uint64_t idle_ns;
+	uint64_t last_rx;             /* last packet from the peer on this call */
+	uint64_t last_tx;
+	uint64_t created;
+
+	/* ---- transmit side ---- */
+	struct rxd_txslot *tx;        /* ring, tx_mask + 1 entries */
+	uint32_t tx_mask;
+	uint32_t tx_hard_ack;         /* all seq <= this hard-ACKed (and freed) */
+	uint32_t tx_top;              /* highest seq queued */
+	uint32_t tx_sent_top;         /* highest seq transmitted at least once */
+	uint32_t tx_prev_ack;         /* previousPacket of the latest accepted ACK */
+	uint32_t tx_in_flight;        /* sent, not acked, not marked lost */
+	bool tx_phase_done;           /* LAST queued */
+	bool tx_all_sacked;
+	struct rxd_buf *tx_fill;      /* partially filled packet not yet queued */
+	uint8_t *tx_fill_data;
+	uint32_t tx_fill_len;
+	uint32_t tx_pkt_size;         /* payload per packet */
+	uint32_t tx_winsize;          /* peer rwind */
+	uint32_t cwnd;
+	uint32_t ssthresh;
+	uint32_t cwnd_acc;            /* congestion-avoidance accumulator */
+	uint32_t nr_lost;             /* slots marked lost and not yet resent */
+	uint32_t recovery_end;        /* seq that ends the current recovery episode */
+	bool in_recovery;
+	uint32_t dup_acks;
+	uint64_t rack_xmit_ns;        /* RACK: latest xmit time of a delivered packet */
+	uint32_t rack_seq;
+	uint64_t rack_rtt_ns;
+	uint32_t rto_rounds;
+	bool resend_is_rto;
+	bool writable_wanted;         /* app saw a short send */
+	int64_t tx_total_len;
+	uint64_t tx_bytes_queued;
+
+	/* ---- receive side ---- */
+	struct rxd_rxslot *rx;        /* RXD_RX_RING entries */
+	uint32_t rx_consumed;         /* all seq <= this consumed by the app: hard-ACK point */
+	uint32_t rx_top;              /* highest contiguous seq received */
+	uint32_t rx_highest;          /* highest seq received */
+	uint32_t rx_last;             /* seq carrying LAST_PACKET (0 = unknown) */
+	uint32_t rx_offset;           /* consumed bytes of the first unconsumed packet */
+	uint64_t rx_avail;            /* bytes in order, unconsumed */
+	uint32_t rx_unacked;          /* datagrams received since our last ACK */
+	uint32_t rx_acked_hard;       /* firstPacket - 1 of the last ACK we sent */
+	uint32_t ack_serial;          /* serial that prompts the pending ACK */
+	uint8_t ack_reason;           /* pending immediate ACK reason (0 none) */
+	uint8_t delayed_reason;
+	bool rx_phase_done;           /* LAST received and contiguous */
+	bool rx_notified_eor;
+};
+
+struct rxd_service {
+	struct rxd_service *next;
+	struct rxd_local *local;
+	struct rxd_service_desc d;
+	uint32_t backlog_len;         /* calls waiting for acceptance/charge */
+	uint32_t nr_charged;
+	uint64_t *charged;            /* ring of user call ids */
+	uint32_t charge_head;
+	uint32_t charge_cap;
+};
+
+struct rxd_pool {
+	void *free;                   /* free list through the first pointer-sized field */
+	uint32_t used;
+	uint32_t max;
+	size_t size;
+	void **chunks;
+	uint32_t nchunks, chunk_cap;
+};
+
+struct rxd_local {
+	struct rxd_config cfg;
+	const struct rxd_io_ops *io;
+	void *io_ctx;
+	struct rxd_addr addr;
+	uint32_t epoch;
+	uint64_t rng;
+	uint16_t shard_index, shard_count;
+	uint32_t next_cid_id;
+	bool shutting_down;
+	bool destroying;
+	char version[RXD_VERSION_REPLY_LEN];
+	uint64_t now;
+
+	struct rxd_wheel wheel;
+	struct rxd_pool call_pool, conn_pool, peer_pool;
+	uint32_t peer_hash_mask, conn_hash_mask;
+	struct rxd_peer **peer_hash;
+	struct rxd_conn **conn_hash;  /* client conns by cid, service by (peer, epoch, cid) */
+	struct rxd_call *calls;       /* all live calls */
+	struct rxd_call *reap;        /* ended and complete, to free at top level */
+	uint32_t busy;                /* nesting depth of entry points */
+	struct rxd_call *await_conn_head, *await_conn_tail;
+	struct rxd_service *services;
+	const struct rxd_security_class *security[8];
+	uint32_t ncalls, nconns, npeers;
+	struct rxd_stats stats;
+};
+
+/* ------------------------------------------------------------------ internal API */
+
+/* local.c */
+uint64_t rxd_local_random(struct rxd_local *l);
+struct rxd_service *rxd_find_service(struct rxd_local *l, uint16_t service_id);
+void *rxd_pool_get(struct rxd_pool *p);
+void rxd_pool_put(struct rxd_pool *p, void *obj);
+
+/* peer.c */
+struct rxd_peer *rxd_peer_lookup(struct rxd_local *l, const struct rxd_addr *a, bool create, uint64_t now);
+void rxd_peer_get(struct rxd_peer *p);
+void rxd_peer_put(struct rxd_peer *p, uint64_t now);
+void rxd_peer_free_all(struct rxd_local *l);
+uint32_t rxd_peer_max_jumbo(const struct rxd_peer *p, const struct rxd_config *c);
+void rxd_peer_rtt_probe_sent(struct rxd_peer *p, uint32_t serial, uint64_t now);
+bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now);
+void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now);
+uint32_t rxd_addr_hash(const struct rxd_addr *a);
+
+/* conn.c */
+int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t now);
+struct rxd_conn *rxd_conn_find_client(struct rxd_local *l, uint32_t cid);
+struct rxd_conn *rxd_conn_find_service(struct rxd_local *l, struct rxd_peer *peer, uint32_t epoch, uint32_t cid);
+struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h, uint64_t now);
+void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now);
+void rxd_conn_update_idle(struct rxd_conn *c, uint64_t now);
+uint32_t rxd_conn_next_serial(struct rxd_conn *c);
+void rxd_conn_retransmit_final(struct rxd_conn *c, const struct rxd_pkt *pkt, unsigned channel, uint64_t now);
+void rxd_conn_abort_all(struct rxd_conn *c, int32_t code, int err, bool remote, uint64_t now);
+void rxd_conn_free_all(struct rxd_local *l);
+void rxd_conn_schedule_final_ack(struct rxd_conn *c, unsigned channel, uint64_t now);
+void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now);
+
+/* call.c */
+struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now);
+void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abort_code, int err, uint64_t now);
+void rxd_call_local_abort(struct rxd_call *c, int32_t code, int err, uint64_t now);
+void rxd_call_set_state(struct rxd_call *c, enum rxd_call_state s);
+void rxd_call_update_timer(struct rxd_call *c);
+void rxd_call_maybe_free(struct rxd_call *c);
+void rxd_call_notify_data(struct rxd_call *c);
+void rxd_call_free_buffers(struct rxd_call *c);
+void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now);
+struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *conn, const struct rxd_pkt *pkt,
+				       uint64_t now);
+
+/* input.c */
+void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now);
+
+/* output.c */
+int rxd_send_raw(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_iov *iov, unsigned n,
+		 unsigned flags);
+void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t now);
+void rxd_send_abort(struct rxd_call *c, int32_t code, uint64_t now);
+void rxd_send_conn_abort(struct rxd_conn *conn, int32_t code, uint64_t now);
+void rxd_reply_abort(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_hdr *h, int32_t code);
+void rxd_reply_busy(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h, uint32_t serial);
+void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason, uint32_t serial, uint64_t now);
+void rxd_transmit(struct rxd_call *c, uint64_t now);
+void rxd_send_ping(struct rxd_call *c, uint64_t now);
+void rxd_reply_version(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_hdr *h);
+void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_pkt *pkt);
+
+/* cc.c: congestion control and loss detection */
+void rxd_cc_init(struct rxd_call *c);
+void rxd_cc_on_ack(struct rxd_call *c, uint32_t newly_acked, uint64_t now);
+void rxd_cc_on_loss(struct rxd_call *c, uint64_t now);
+void rxd_cc_on_rto(struct rxd_call *c, uint64_t now);
+uint32_t rxd_cc_window(const struct rxd_call *c);
+void rxd_rack_detect(struct rxd_call *c, uint64_t now);
+void rxd_rack_update(struct rxd_call *c, uint32_t seq, const struct rxd_txslot *s, uint64_t now);
+void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress);
+void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now);
+void rxd_resend_timer(struct rxd_call *c, uint64_t now);
+void rxd_tlp_timer(struct rxd_call *c, uint64_t now);
+
+#define STAT(l, field) ((l)->stats.field++)
+
+#endif

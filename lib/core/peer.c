@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Peers: one per remote transport address.  A peer anchors the RTT estimate,
+ * the path MTU and what the remote advertised in its ACK trailers, and the
+ * congestion threshold carried between calls.
+ */
+#include "internal.h"
+
+static void peer_timer_fired(struct rxd_timer *t, uint64_t now);
+
+static uint32_t udp_ip_overhead(const struct rxd_addr *a)
+{
+	return a->family == RXD_AF_INET6 ? RXD_UDP_IP6_HDR : RXD_UDP_IP4_HDR;
+}
+
+struct rxd_peer *rxd_peer_lookup(struct rxd_local *l, const struct rxd_addr *a, bool create, uint64_t now)
+{
+	uint32_t h = rxd_addr_hash(a);
+	struct rxd_peer **slot = &l->peer_hash[h & l->peer_hash_mask];
+	struct rxd_peer *p;
+
+	for (p = *slot; p; p = p->hash_next)
+		if (p->hash == h && rxd_addr_equal(&p->addr, a))
+			return p;
+	if (!create)
+		return NULL;
+	p = rxd_pool_get(&l->peer_pool);
+	if (!p) {
+		STAT(l, buf_alloc_failures);
+		return NULL;
+	}
+	memset(p, 0, sizeof(*p));
+	p->local = l;
+	p->addr = *a;
+	p->hash = h;
+	p->last_used = now;
+	p->last_tx = now;
+	rxd_rtt_init(&p->rtt, (uint64_t)l->cfg.resend_timeout_ms * RXD_NS_PER_MS);
+	/* Largest UDP payload: the interface MTU minus IP and UDP headers. */
+	p->max_data = l->cfg.if_mtu - udp_ip_overhead(a);
+	p->ssthresh = RXD_SSTHRESH_INIT;
+	rxd_timer_init(&p->timer, peer_timer_fired);
+	p->hash_next = *slot;
+	*slot = p;
+	l->npeers++;
+	STAT(l, peers);
+	rxd_timer_arm(&l->wheel, &p->timer, now + (uint64_t)l->cfg.transport_expiry_s * RXD_NS_PER_SEC);
+	return p;
+}
+
+static void peer_unhash_free(struct rxd_peer *p)
+{
+	struct rxd_local *l = p->local;
+	struct rxd_peer **pp = &l->peer_hash[p->hash & l->peer_hash_mask];
+
+	while (*pp && *pp != p)
+		pp = &(*pp)->hash_next;
+	if (*pp)
+		*pp = p->hash_next;
+	rxd_timer_cancel(&l->wheel, &p->timer);
+	l->npeers--;
+	rxd_pool_put(&l->peer_pool, p);
+}
+
+void rxd_peer_get(struct rxd_peer *p)
+{
+	p->nconns++;
+}
+
+void rxd_peer_put(struct rxd_peer *p, uint64_t now)
+{
+	struct rxd_local *l = p->local;
+
+	p->nconns--;
+	p->last_used = now;
+	if (p->nconns == 0)
+		rxd_timer_arm(&l->wheel, &p->timer, now + (uint64_t)l->cfg.transport_expiry_s * RXD_NS_PER_SEC);
+}
+
+/* A peer with no connections expires after transport_expiry. */
+static void peer_timer_fired(struct rxd_timer *t, uint64_t now)
+{
+	struct rxd_peer *p = (struct rxd_peer *)((char *)t - offsetof(struct rxd_peer, timer));
+	struct rxd_local *l = p->local;
+	uint64_t deadline = p->last_used + (uint64_t)l->cfg.transport_expiry_s * RXD_NS_PER_SEC;
+
+	if (p->nconns)
+		return;
+	if (now < deadline) {
+		rxd_timer_arm(&l->wheel, &p->timer, deadline);
+		return;
+	}
+	peer_unhash_free(p);
+}
+
+void rxd_peer_free_all(struct rxd_local *l)
+{
+	for (uint32_t i = 0; i <= l->peer_hash_mask; i++)
+		while (l->peer_hash[i])
+			peer_unhash_free(l->peer_hash[i]);
+}
+
+/*
+ * How many subpackets one datagram to this peer may carry: bounded by our
+ * setting, by what the peer advertised (a 16-byte trailer with jumbo_max;
+ * jumbo_max 0 means "I do PMTUD", so the size limits decide), by its maxMTU
+ * and by the path MTU.  Before the peer's first ACK: no jumbograms.
+ */
+uint32_t rxd_peer_max_jumbo(const struct rxd_peer *p, const struct rxd_config *c)
+{
+	uint32_t n = c->tx_jumbo_max, size_limit = p->max_data;
+
+	if (p->trailer_len < 16)
+		return 1;
+	if (p->peer_jumbo_max)
+		n = min_u32(n, p->peer_jumbo_max);
+	if (p->peer_max_mtu)
+		size_limit = min_u32(size_limit, p->peer_max_mtu);
+	if (size_limit < RXD_WIRE_HDR_LEN + RXD_JUMBO_DATALEN)
+		return 1;
+	n = min_u32(n, (size_limit - RXD_WIRE_HDR_LEN + RXD_JUMBO_HDRLEN) / RXD_JUMBO_SUBPKTLEN);
+	if (n < 1)
+		n = 1;
+	return min_u32(n, RXD_MAX_JUMBO);
+}
+
+void rxd_peer_rtt_probe_sent(struct rxd_peer *p, uint32_t serial, uint64_t now)
+{
+	unsigned oldest = 0;
+
+	for (unsigned i = 0; i < RXD_RTT_PROBES; i++) {
+		if (p->probes[i].serial == 0) {
+			oldest = i;
+			break;
+		}
+		if (p->probes[i].sent < p->probes[oldest].sent)
+			oldest = i;
+	}
+	p->probes[oldest].serial = serial;
+	p->probes[oldest].sent = now;
+	p->last_rtt_probe = now;
+}
+
+/* An ACK (REQUESTED or PING_RESPONSE) echoing a probe's serial yields an RTT sample. */
+bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now)
+{
+	if (serial == 0)
+		return false;
+	for (unsigned i = 0; i < RXD_RTT_PROBES; i++) {
+		if (p->probes[i].serial == serial) {
+			if (now >= p->probes[i].sent)
+				rxd_rtt_sample(&p->rtt, now - p->probes[i].sent);
+			p->probes[i].serial = 0;
+			STAT(p->local, rtt_samples);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ICMP errors: frag-needed lowers the path MTU; unreachables fail the peer's calls. */
+void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now)
+{
+	struct rxd_peer *p = rxd_peer_lookup(l, a, false, now);
+
+	if (!p)
+		return;
+	if (err == -EMSGSIZE) {
+		uint32_t ovh = udp_ip_overhead(a);
+		uint32_t md = mtu > ovh + 500 ? mtu - ovh : 500;
+		if (md < p->max_data)
+			p->max_data = md;
+		/* Datagrams in flight that no longer fit are resent one packet per datagram. */
+		for (struct rxd_call *c = l->calls; c; c = c->all_next) {
+			if (c->peer != p || c->state == RXD_CS_COMPLETE)
+				continue;
+			for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_sent_top + 1); s++) {
+				struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+				if (!t->sacked && !t->lost) {
+					t->lost = true;
+					c->nr_lost++;
+				}
+			}
+			rxd_transmit(c, now);
+		}
+		return;
+	}
+	for (struct rxd_call *c = l->calls, *n; c; c = n) {
+		n = c->all_next;
+		if (c->peer == p && c->state != RXD_CS_COMPLETE)
+			rxd_call_complete(c, RXD_CALL_NETWORK_ERROR, 0, err, now);
+	}
+}

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+/* L2/L3/L4 parse and build (see rxd_pkt.h). */
+#include "rxd_pkt.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+
+#include <rte_ip.h>
+
+static void drop(struct rxd_pkt_info *pi, enum rxd_pkt_drop why)
+{
+	pi->kind = RXD_PK_DROP;
+	pi->drop = (uint8_t)why;
+}
+
+uint32_t rxd_cksum_add(const void *buf, size_t len, uint32_t sum)
+{
+	return __rte_raw_cksum(buf, len, sum);
+}
+
+static bool parse_udp(struct rxd_pkt_info *pi, unsigned verify)
+{
+	const uint8_t *u = pi->l4;
+	uint16_t ulen, ck;
+
+	if (pi->l4_len < RXD_UDP_HLEN) {
+		drop(pi, RXD_PD_UDP_LEN);
+		return false;
+	}
+	ulen = rxd_rd16(u + 4);
+	if (ulen < RXD_UDP_HLEN || ulen > pi->l4_len) {
+		drop(pi, RXD_PD_UDP_LEN);
+		return false;
+	}
+	pi->l4_len = ulen; /* trailing bytes beyond the UDP length are padding */
+	pi->sport = rxd_rd16(u);
+	pi->dport = rxd_rd16(u + 2);
+	pi->payload = u + RXD_UDP_HLEN;
+	pi->payload_len = ulen - RXD_UDP_HLEN;
+	ck = rxd_rd16(u + 6);
+	if (pi->family == 6 && ck == 0) { /* RFC 8200: zero checksum is invalid over IPv6 */
+		drop(pi, RXD_PD_L4_CKSUM);
+		return false;
+	}
+	if ((verify & RXD_PKT_VERIFY_L4) && ck != 0 &&
+	    !rxd_pkt_l4_cksum_ok(pi->family, pi->src_ip, pi->dst_ip, RXD_IPPROTO_UDP, u, ulen)) {
+		drop(pi, RXD_PD_L4_CKSUM);
+		return false;
+	}
+	pi->kind = RXD_PK_UDP;
+	return true;
+}
+
+static void parse_ip4(const uint8_t *p, uint32_t avail, unsigned verify, struct rxd_pkt_info *pi)
+{
+	unsigned ihl;
+	uint16_t tot, frag;
+
+	if (avail < RXD_IP4_HLEN) {
+		drop(pi, RXD_PD_SHORT);
+		return;
+	}
+	ihl = (unsigned)(p[0] & 0xf) * 4u;
+	tot = rxd_rd16(p + 2);
+	if ((p[0] >> 4) != 4 || ihl < RXD_IP4_HLEN || tot < ihl) {
+		drop(pi, RXD_PD_IP_HDR);
+		return;
+	}
+	if (tot > avail) {
+		drop(pi, RXD_PD_SHORT);
+		return;
+	}
+	frag = rxd_rd16(p + 6);
+	if (frag & 0x3fffu) { /* MF set or a non-zero offset */
+		drop(pi, RXD_PD_FRAG);
+		return;
+	}
+	if ((verify & RXD_PKT_VERIFY_IP) && rxd_cksum_fold(rxd_cksum_add(p, ihl, 0)) != 0xffff) {
+		drop(pi, RXD_PD_IP_CKSUM);
+		return;
+	}
+	pi->family = 4;
+	pi->l3_len = (uint16_t)ihl;
+	pi->hop_limit = p[8];
+	pi->proto = p[9];
+	pi->src_ip = p + 12;
+	pi->dst_ip = p + 16;
+	pi->l4 = p + ihl;
+	pi->l4_len = tot - ihl;
+	if (pi->proto == RXD_IPPROTO_UDP)
+		parse_udp(pi, verify);
+	else if (pi->proto == RXD_IPPROTO_ICMP)
+		pi->kind = RXD_PK_ICMP4;
+	else
+		drop(pi, RXD_PD_PROTO);
+}
+
+static void parse_ip6(const uint8_t *p, uint32_t avail, unsigned verify, struct rxd_pkt_info *pi)
+{
+	uint32_t plen, off = RXD_IP6_HLEN;
+	uint8_t next;
+
+	if (avail < RXD_IP6_HLEN) {
+		drop(pi, RXD_PD_SHORT);
+		return;
+	}
+	if ((p[0] >> 4) != 6) {
+		drop(pi, RXD_PD_IP_HDR);
+		return;
+	}
+	plen = rxd_rd16(p + 4);
+	if (RXD_IP6_HLEN + plen > avail) {
+		drop(pi, RXD_PD_SHORT);
+		return;
+	}
+	next = p[6];
+	if (next == RXD_IPPROTO_HOPOPTS) { /* MLD reports carry one; skip it */
+		uint32_t hl;
+		if (plen < 8) {
+			drop(pi, RXD_PD_IP_HDR);
+			return;
+		}
+		hl = ((uint32_t)p[off + 1] + 1u) * 8u;
+		if (off + hl > RXD_IP6_HLEN + plen) {
+			drop(pi, RXD_PD_IP_HDR);
+			return;
+		}
+		next = p[off];
+		off += hl;
+	}
+	if (next == 44) {
+		drop(pi, RXD_PD_FRAG);
+		return;
+	}
+	pi->family = 6;
+	pi->l3_len = (uint16_t)off;
+	pi->hop_limit = p[7];
+	pi->proto = next;
+	pi->src_ip = p + 8;
+	pi->dst_ip = p + 24;
+	pi->l4 = p + off;
+	pi->l4_len = RXD_IP6_HLEN + plen - off;
+	if (next == RXD_IPPROTO_UDP)
+		parse_udp(pi, verify);
+	else if (next == RXD_IPPROTO_ICMPV6)
+		pi->kind = RXD_PK_ICMP6;
+	else
+		drop(pi, RXD_PD_PROTO);
+}
+
+void rxd_pkt_parse(const uint8_t *f, uint32_t len, unsigned verify, struct rxd_pkt_info *pi)
+{
+	uint16_t type;
+
+	pi->kind = RXD_PK_DROP;
+	pi->drop = RXD_PD_NONE;
+	pi->family = 0;
+	pi->l2_len = RXD_ETH_HLEN;
+	pi->l3_len = 0;
+	pi->payload = NULL;
+	pi->payload_len = 0;
+	if (len < RXD_ETH_HLEN) {
+		drop(pi, RXD_PD_SHORT);
+		return;
+	}
+	pi->dmac = f;
+	pi->smac = f + 6;
+	type = rxd_rd16(f + 12);
+	switch (type) {
+	case RXD_ETHERTYPE_IPV4:
+		parse_ip4(f + RXD_ETH_HLEN, len - RXD_ETH_HLEN, verify, pi);
+		break;
+	case RXD_ETHERTYPE_IPV6:
+		parse_ip6(f + RXD_ETH_HLEN, len - RXD_ETH_HLEN, verify, pi);
+		break;
+	case RXD_ETHERTYPE_ARP:
+		if (len < RXD_ETH_HLEN + RXD_ARP_LEN) {
+			drop(pi, RXD_PD_SHORT);
+			return;
+		}
+		pi->kind = RXD_PK_ARP;
+		pi->l4 = f + RXD_ETH_HLEN;
+		pi->l4_len = RXD_ARP_LEN;
+		break;
+	default:
+		drop(pi, RXD_PD_ETHERTYPE);
+		break;
+	}
+}
+
+uint16_t rxd_pkt_phdr_sum(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t l4_len)
+{
+	uint8_t tail[8];
+	uint32_t sum;
+	unsigned alen = family == 4 ? 4u : 16u;
+
+	sum = rxd_cksum_add(src, alen, 0);
+	sum = rxd_cksum_add(dst, alen, sum);
+	if (family == 4) {
+		tail[0] = 0;
+		tail[1] = proto;
+		rxd_wr16(tail + 2, (uint16_t)l4_len);
+		sum = rxd_cksum_add(tail, 4, sum);
+	} else {
+		rxd_wr32(tail, l4_len);
+		tail[4] = tail[5] = tail[6] = 0;
+		tail[7] = proto;
+		sum = rxd_cksum_add(tail, 8, sum);
+	}
+	return rxd_cksum_fold(sum);
+}
+
+uint16_t rxd_pkt_l4_cksum(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
+			  uint32_t l4_len)
+{
+	uint32_t sum = rxd_pkt_phdr_sum(family, src, dst, proto, l4_len);
+	uint16_t ck;
+
+	sum = rxd_cksum_add(l4, l4_len, sum);
+	ck = (uint16_t)~rxd_cksum_fold(sum);
+	return ck == 0 ? 0xffff : ck;
+}
+
+bool rxd_pkt_l4_cksum_ok(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
+			 uint32_t l4_len)
+{
+	uint32_t sum = rxd_pkt_phdr_sum(family, src, dst, proto, l4_len);
+
+	sum = rxd_cksum_add(l4, l4_len, sum);
+	return rxd_cksum_fold(sum) == 0xffff;
+}
+
+void rxd_eth_write(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, uint16_t ethertype)
+{
+	memcpy(f, dmac, RXD_ETH_ALEN);
+	memcpy(f + 6, smac, RXD_ETH_ALEN);
+	rxd_wr16(f + 12, ethertype);
+}
+
+void rxd_ip4_write(uint8_t *p, uint16_t total_len, uint16_t id, bool df, uint8_t ttl, uint8_t proto, const uint8_t *src,
+		   const uint8_t *dst, bool cksum)
+{
+	p[0] = 0x45;
+	p[1] = 0;
+	rxd_wr16(p + 2, total_len);
+	rxd_wr16(p + 4, id);
+	rxd_wr16(p + 6, df ? 0x4000 : 0);
+	p[8] = ttl;
+	p[9] = proto;
+	p[10] = p[11] = 0;
+	memcpy(p + 12, src, 4);
+	memcpy(p + 16, dst, 4);
+	if (cksum)
+		rxd_wr16(p + 10, (uint16_t)~rxd_cksum_fold(rxd_cksum_add(p, RXD_IP4_HLEN, 0)));
+}
+
+void rxd_ip6_write(uint8_t *p, uint16_t payload_len, uint8_t next, uint8_t hlim, const uint8_t *src, const uint8_t *dst)
+{
+	rxd_wr32(p, 0x60000000u);
+	rxd_wr16(p + 4, payload_len);
+	p[6] = next;
+	p[7] = hlim;
+	memcpy(p + 8, src, 16);
+	memcpy(p + 24, dst, 16);
+}
+
+void rxd_udp_write(uint8_t *p, uint16_t sport, uint16_t dport, uint16_t len)
+{
+	rxd_wr16(p, sport);
+	rxd_wr16(p + 2, dport);
+	rxd_wr16(p + 4, len);
+	p[6] = p[7] = 0;
+}
+
+static bool prefix_eq(const uint8_t *a, const uint8_t *b, unsigned plen, unsigned maxbits)
+{
+	unsigned full, rem;
+
+	if (plen > maxbits)
+		plen = maxbits;
+	full = plen / 8u;
+	rem = plen % 8u;
+	if (memcmp(a, b, full) != 0)
+		return false;
+	if (rem) {
+		uint8_t mask = (uint8_t)(0xff00u >> rem);
+		if ((a[full] & mask) != (b[full] & mask))
+			return false;
+	}
+	return true;
+}
+
+bool rxd_ip4_in_subnet(const uint8_t *a, const uint8_t *net, unsigned plen)
+{
+	return prefix_eq(a, net, plen, 32);
+}
+
+bool rxd_ip6_in_prefix(const uint8_t *a, const uint8_t *net, unsigned plen)
+{
+	return prefix_eq(a, net, plen, 128);
+}
+
+void rxd_ip6_solicited_node(const uint8_t *a, uint8_t *out)
+{
+	static const uint8_t pfx[13] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff};
+
+	memcpy(out, pfx, sizeof pfx);
+	memcpy(out + 13, a + 13, 3);
+}
+
+void rxd_mac_ip6_multicast(const uint8_t *maddr, uint8_t *mac)
+{
+	mac[0] = 0x33;
+	mac[1] = 0x33;
+	memcpy(mac + 2, maddr + 12, 4);
+}
+
+void rxd_ip6_link_local(const uint8_t *mac, uint8_t *out)
+{
+	memset(out, 0, 16);
+	out[0] = 0xfe;
+	out[1] = 0x80;
+	out[8] = mac[0] ^ 0x02;
+	out[9] = mac[1];
+	out[10] = mac[2];
+	out[11] = 0xff;
+	out[12] = 0xfe;
+	out[13] = mac[3];
+	out[14] = mac[4];
+	out[15] = mac[5];
+}
+
+int rxd_ip_parse(const char *s, unsigned *family, uint8_t *addr, unsigned *plen)
+{
+	char buf[64];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	char *end;
+
+	if (n == 0 || n >= sizeof buf)
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = 0;
+	if (inet_pton(AF_INET, buf, addr) == 1) {
+		*family = 4;
+		*plen = 32;
+	} else if (inet_pton(AF_INET6, buf, addr) == 1) {
+		*family = 6;
+		*plen = 128;
+	} else {
+		return -EINVAL;
+	}
+	if (slash) {
+		unsigned long v = strtoul(slash + 1, &end, 10);
+		if (*end || end == slash + 1 || v > (*family == 4 ? 32u : 128u))
+			return -EINVAL;
+		*plen = (unsigned)v;
+	}
+	return 0;
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal state of the DPDK shell: ifaces (ports), workers (lcores) and the
+ * per-(worker, iface) context the core's I/O callbacks run against.
+ */
+#ifndef RXD_DPDK_SHELL_H
+#define RXD_DPDK_SHELL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_memory.h>
+
+#include <rxd/core.h>
+#include <rxd/dpdk.h>
+
+#include "rxd_clock.h"
+#include "rxd_neigh.h"
+
+#define RXD_BURST_MAX 64u
+#define RXD_TXBUF_MAX 64u
+#define RXD_FWD_BURST 32u
+#define RXD_MAX_EPS 8u
+#define RXD_MAX_PORTS 64u
+#define RXD_HOUSEKEEP_NS (10ull * 1000000ull)
+
+/* Shell phases, driven by the control thread, observed by every worker. */
+enum rxd_phase {
+	RXD_PHASE_INIT = 0,
+	RXD_PHASE_RUN,
+	RXD_PHASE_DRAIN,
+	RXD_PHASE_ABORT,
+	RXD_PHASE_STOP,
+};
+
+/* One port with its addresses (read-only once workers run). */
+struct rxd_iface {
+	unsigned index;
+	uint16_t port_id;
+	uint16_t nb_queues;
+	uint16_t mtu;
+	uint16_t udp_port;
+	int socket;
+	bool has_ip4, has_gw4, has_ip6, has_gw6;
+	uint8_t mac[6];
+	uint8_t ip4[4], gw4[4], ip6[16], gw6[16], ll6[16];
+	uint8_t ip4_plen, ip6_plen;
+	bool tx_ip4_cksum, tx_udp_cksum; /* TX offloads enabled */
+	bool rx_cksum;                   /* RX checksum offloads enabled */
+	bool rss;                        /* RSS configured */
+	unsigned flow_rules;             /* rte_flow rules installed */
+	bool started;
+	char name[RTE_ETH_NAME_MAX_LEN];
+};
+
+struct rxd_txbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[RXD_TXBUF_MAX];
+};
+
+/* A worker's view of one iface: its queue, its shard, its neighbour cache. */
+struct rxd_wiface {
+	struct rxd_worker *w;
+	struct rxd_iface *ifc;
+	struct rxd_local *local;
+	uint16_t queue;
+	uint16_t ip_id;
+	struct rxd_txbuf tx;
+	struct rxd_neigh_table neigh;
+};
+
+struct rxd_fwdbuf {
+	uint16_t n;
+	struct rte_mbuf *pkts[RXD_FWD_BURST];
+};
+
+struct rxd_msg_worker;
+
+struct rxd_worker {
+	struct rxd_shell *shell;
+	unsigned index;
+	unsigned lcore;
+	int socket;
+	unsigned n_ifaces;
+	struct rte_mempool *pool;     /* this socket's packet pool */
+	struct rte_mempool *big_pool; /* for buf_alloc beyond the packet pool's room */
+	uint32_t buf_room;            /* usable bytes per packet-pool mbuf */
+	uint64_t now;
+	uint64_t next_housekeep;
+	bool draining, aborted;
+	struct rxd_wiface wif[RXD_SHELL_MAX_IFACES];
+	struct rte_ring *fwd_in[RXD_SHELL_MAX_WORKERS];  /* from worker i to me */
+	struct rte_ring *fwd_out[RXD_SHELL_MAX_WORKERS]; /* from me to worker i */
+	uint64_t fwd_pending;                            /* bitmask of non-empty fwd_buf */
+	struct rxd_fwdbuf fwd_buf[RXD_SHELL_MAX_WORKERS];
+	struct rxd_msg_worker *msg;
+	void *app;
+	struct rxd_worker_stats st;
+	/* published for the control thread */
+	atomic_uint live_calls;
+	atomic_uint snap_seq;
+	struct rxd_stats core_snap;
+	atomic_bool exited;
+} __rte_cache_aligned;
+
+struct rxd_shell {
+	struct rxd_shell_opts opts;
+	struct rxd_config config; /* the core's parameters, clamped to the ports */
+	struct rxd_clock clock;
+	atomic_int phase;
+	bool started;
+	unsigned n_ifaces;
+	struct rxd_iface iface[RXD_SHELL_MAX_IFACES];
+	int8_t port_to_iface[RXD_MAX_PORTS];
+	unsigned n_workers;
+	struct rxd_worker *workers[RXD_SHELL_MAX_WORKERS];
+	int16_t lcore_to_worker[RTE_MAX_LCORE];
+	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
+	struct rte_mempool *big_pools[RTE_MAX_NUMA_NODES];
+	struct rte_ring *ring_pair[2 * RXD_SHELL_MAX_WORKERS];
+	unsigned n_ring_pair;
+	struct rxd_lcore_hooks hooks;
+	unsigned n_eps;
+	struct rxd_msg_ep *eps[RXD_MAX_EPS];
+	/* statistics printing state (control thread only) */
+	uint64_t stats_prev_ns;
+	struct rxd_worker_stats stats_prev[RXD_SHELL_MAX_WORKERS];
+	uint64_t port_prev[RXD_SHELL_MAX_IFACES][4];
+};
+
+/* Packet-level helpers shared by the modules. */
+bool rxd_iface_is_our_ip(const struct rxd_iface *ifc, unsigned family, const uint8_t *ip);
+
+#endif

@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rxd core: the sans-I/O RxRPC engine.
+ *
+ * One struct rxd_local is one shard: it owns its peers, connections, calls,
+ * timers and counters, and is driven by exactly one thread.  It never touches
+ * the OS, a clock or a socket: every entry point takes `now` (nanoseconds on
+ * any monotonic clock), packets come in through rxd_local_input(), packets go
+ * out through struct rxd_io_ops, and the caller asks rxd_local_next_expiry()
+ * when to call rxd_local_expire() next.
+ */
+#ifndef RXD_CORE_H
+#define RXD_CORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <rxd/wire.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RXD_NS_PER_MS 1000000ull
+#define RXD_NS_PER_SEC 1000000000ull
+#define RXD_TIME_NEVER UINT64_MAX
+
+/* ------------------------------------------------------------------ addresses */
+
+#define RXD_AF_INET 4
+#define RXD_AF_INET6 6
+
+/* A transport address: IPv4 or IPv6 plus UDP port. */
+struct rxd_addr {
+	uint8_t family;  /* RXD_AF_INET or RXD_AF_INET6 */
+	uint8_t pad;
+	uint16_t port;   /* host byte order */
+	union {
+		uint8_t v4[4];   /* network byte order */
+		uint8_t v6[16];
+	} ip;
+};
+
+/** Compare two addresses (family, ip, port). */
+bool rxd_addr_equal(const struct rxd_addr *a, const struct rxd_addr *b);
+/** Format "a.b.c.d:port" or "[v6]:port" into buf; returns buf. */
+char *rxd_addr_format(const struct rxd_addr *a, char *buf, size_t len);
+/** Parse "a.b.c.d[:port]" or "[v6]:port"/"v6"; 0 or -EINVAL. */
+int rxd_addr_parse(const char *s, uint16_t default_port, struct rxd_addr *out);
+
+/* ------------------------------------------------------------------ buffers and I/O */
+
+/*
+ * An opaque, reference-counted packet buffer owned by the shell (an rte_mbuf
+ * in the DPDK shell, a heap block in the simulator).  The core holds
+ * references to received DATA (zero-copy delivery) and to its own transmit
+ * payloads (retransmission without copies).
+ */
+struct rxd_buf;
+
+/* One piece of an outgoing datagram. */
+struct rxd_iov {
+	const uint8_t *base;
+	uint32_t len;
+	struct rxd_buf *buf; /* buffer holding base, or NULL for transient core memory */
+};
+
+#define RXD_TX_DONTFRAG 0x1u /* set DF (PMTU probes, DATA below max_data) */
+
+struct rxd_io_ops {
+	/** Allocate a buffer with len contiguous bytes at *data; one reference. NULL when exhausted. */
+	struct rxd_buf *(*buf_alloc)(void *io, size_t len, uint8_t **data);
+	/** Take one more reference. */
+	void (*buf_ref)(void *io, struct rxd_buf *b);
+	/** Drop one reference (frees at zero). */
+	void (*buf_put)(void *io, struct rxd_buf *b);
+	/**
+	 * Transmit one UDP datagram made of iov[0..n) to dst.  The core keeps its
+	 * references; the shell copies or takes references of its own before
+	 * returning.  Returns 0, or a negative errno (the core counts it and,
+	 * for -EMSGSIZE, treats it as a PMTU signal).
+	 */
+	int (*send)(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags);
+};
+
+/* ------------------------------------------------------------------ configuration */
+
+/*
+ * Every parameter of the seed documents' configurable-parameter list plus the
+ * engine's sizing.  Times in milliseconds unless the name says seconds.
+ * rxd_config_default() fills defaults; rxd_config_set() parses "name=value".
+ */
+struct rxd_config {
+	uint32_t req_ack_delay_ms;       /* delay before honouring REQUEST_ACK (default 1) */
+	uint32_t soft_ack_delay_ms;      /* soft-ACK delay before an RTT sample exists (1000) */
+	uint32_t idle_ack_delay_ms;      /* hard-ACK after the reader drained the queue (500) */
+	uint32_t resend_timeout_ms;      /* initial RTO before any RTT sample (1000) */
+	uint32_t max_call_lifetime_s;    /* hard limit on a call (0 = none; default 0) */
+	uint32_t dead_call_expiry_s;     /* keep final ACK/ABORT cache for regeneration (2) */
+	uint32_t connection_expiry_s;    /* idle service conn lifetime (600) */
+	uint32_t client_conn_expiry_s;   /* idle client conn lifetime (120) */
+	uint32_t transport_expiry_s;     /* idle peer lifetime (60) */
+	uint32_t rx_window_size;         /* receive window in packets (255, 1..255) */
+	uint32_t rx_mtu;                 /* largest datagram we accept, bytes (65160 .. 500) */
+	uint32_t rx_jumbo_max;           /* subpackets we accept per jumbogram (46, 1..46) */
+	uint32_t tx_jumbo_max;           /* subpackets we send per jumbogram (46; 1 = no jumbo) */
+	uint32_t tx_window_max;          /* cap on the tx window in packets (128) */
+	uint32_t if_mtu;                 /* interface MTU (1500) */
+	uint32_t expect_rx_timeout_ms;   /* call dies after this long without hearing the peer (20000) */
+	uint32_t idle_request_timeout_ms;/* server: gap allowed between request DATA (20000) */
+	uint32_t max_backlog;            /* unaccepted incoming calls per service before BUSY (32) */
+	uint32_t max_calls;              /* calls per shard (pool size) (65536) */
+	uint32_t max_conns;              /* connections per shard (16384) */
+	uint32_t max_peers;              /* peers per shard (4096) */
+	uint32_t tx_queue_max;           /* DATA packets a call may queue unsent+unacked (512) */
+};
+
+/** Fill c with the documented defaults. */
+void rxd_config_default(struct rxd_config *c);
+/**
+ * Set one parameter from "name=value" (or name, value).  Returns 0, or
+ * -EINVAL/-ERANGE with a one-line message in err naming the problem.
+ */
+int rxd_config_set(struct rxd_config *c, const char *name, const char *value, char *err, size_t errlen);
+/** Validate a whole config; 0 or -EINVAL with a one-line message in err. */
+int rxd_config_validate(const struct rxd_config *c, char *err, size_t errlen);
+/** Print every parameter with its value and description, one per line. */
+void rxd_config_describe(const struct rxd_config *c, void (*line)(void *arg, const char *text), void *arg);
+
+/* ------------------------------------------------------------------ objects */
+
+struct rxd_local;
+struct rxd_call;
+struct rxd_service;
+struct rxd_security_class;
+
+/* Call completion (kernel rxrpc_call_completion). */
+enum rxd_completion {
+	RXD_CALL_ACTIVE = -1, /* not complete yet */
+	RXD_CALL_SUCCEEDED = 0,
+	RXD_CALL_REMOTELY_ABORTED = 1,
+	RXD_CALL_LOCALLY_ABORTED = 2,
+	RXD_CALL_LOCAL_ERROR = 3,
+	RXD_CALL_NETWORK_ERROR = 4,
+};
+const char *rxd_completion_name(enum rxd_completion c);
+
+/* Call states (kernel rxrpc_call_state numbering). */
+enum rxd_call_state {
+	RXD_CS_UNINITIALISED = 0,
+	RXD_CS_CLIENT_AWAIT_CONN,
+	RXD_CS_CLIENT_SEND_REQUEST,
+	RXD_CS_CLIENT_AWAIT_REPLY,
+	RXD_CS_CLIENT_RECV_REPLY,
+	RXD_CS_SERVER_PREALLOC,
+	RXD_CS_SERVER_RECV_REQUEST,
+	RXD_CS_SERVER_ACK_REQUEST,
+	RXD_CS_SERVER_SEND_REPLY,
+	RXD_CS_SERVER_AWAIT_ACK,
+	RXD_CS_COMPLETE,
+};
+const char *rxd_call_state_name(enum rxd_call_state s);
+
+/*
+ * Notifications to the application, called synchronously from inside
+ * rxd_local_input()/rxd_local_expire()/API calls on the owning thread.
+ * Handlers may call any rxd_call_* function on the call they were given,
+ * including rxd_call_end().
+ */
+struct rxd_call_ops {
+	/** Server: a new incoming call was bound.  Return 0 to accept; or call
+	 *  rxd_call_reject()/rxd_call_abort() and return nonzero. */
+	int (*new_call)(void *app, struct rxd_call *call);
+	/** Data (or the end of the received phase) is ready to read. */
+	void (*data)(void *app, struct rxd_call *call);
+	/** Room opened in the transmit queue after rxd_call_send() accepted less than asked. */
+	void (*writable)(void *app, struct rxd_call *call);
+	/** The call is complete: see rxd_call_completion(), rxd_call_abort_code(), rxd_call_error(). */
+	void (*complete)(void *app, struct rxd_call *call);
+};
+
+/* A service offered by this local endpoint. */
+struct rxd_service_desc {
+	uint16_t service_id;
+	uint16_t upgrade_from;     /* accept an upgrade request from this id (0 = none) */
+	uint8_t min_security_level;/* RXRPC_MIN_SECURITY_LEVEL */
+	bool needs_charge;         /* calls need rxd_service_charge() slots (message API); else auto */
+	uint32_t backlog;          /* 0 = config max_backlog */
+	const struct rxd_call_ops *ops;
+	void *app;
+};
+
+/* Parameters to begin a client call. */
+struct rxd_call_params {
+	struct rxd_addr peer;
+	uint16_t service_id;
+	uint8_t security_index;    /* 0 = rxnull */
+	uint8_t security_level;
+	const void *key;           /* security-class key (NULL for rxnull) */
+	bool exclusive;            /* RXRPC_EXCLUSIVE_CONNECTION */
+	bool upgrade;              /* RXRPC_UPGRADE_SERVICE */
+	uint64_t user_call_id;
+	uint32_t hard_timeout_ms;  /* 0 = config max_call_lifetime */
+	uint32_t idle_timeout_ms;  /* 0 = config expect_rx_timeout */
+	int64_t tx_total_len;      /* -1 unknown, else the total request length (RXRPC_TX_LENGTH) */
+	const struct rxd_call_ops *ops;
+	void *app;
+};
+
+/* ------------------------------------------------------------------ local endpoint */
+
+struct rxd_local_params {
+	struct rxd_addr addr;          /* our address and UDP port */
+	const struct rxd_config *config;
+	const struct rxd_io_ops *io;
+	void *io_ctx;
+	uint32_t epoch;                /* 0 = derive from seed (bit 31 set) */
+	uint64_t seed;                 /* randomness for epoch, cids, nonces */
+	/* cid sharding: this shard allocates client cids c with
+	 * ((c >> 2) % shard_count) == shard_index, so replies route back here. */
+	uint16_t shard_index;
+	uint16_t shard_count;          /* 0 or 1 = unsharded */
+	const char *version_string;    /* VERSION reply; NULL = "rxd <version>" */
+};
+
+/** Create a shard.  Returns 0 or -errno; *out set on success. */
+int rxd_local_create(const struct rxd_local_params *p, uint64_t now, struct rxd_local **out);
+/** Destroy a shard: completes every call with LOCAL_ERROR first, frees everything. */
+void rxd_local_destroy(struct rxd_local *l);
+/** Feed one received UDP payload.  The core takes over one reference on buf (may be NULL if data is transient). */
+void rxd_local_input(struct rxd_local *l, const struct rxd_addr *from, struct rxd_buf *buf, const uint8_t *data,
+		     size_t len, uint64_t now);
+/** Network error from ICMP: -EHOSTUNREACH/-ENETUNREACH/-ECONNREFUSED or -EMSGSIZE with mtu. */
+void rxd_local_input_error(struct rxd_local *l, const struct rxd_addr *peer, int err, uint32_t mtu, uint64_t now);
+/** Earliest time anything needs attention (RXD_TIME_NEVER if nothing). */
+uint64_t rxd_local_next_expiry(const struct rxd_local *l);
+/** Run every timer due at or before now. */
+void rxd_local_expire(struct rxd_local *l, uint64_t now);
+/** Start graceful shutdown: refuse new calls (RX_INVALID_OPERATION). */
+void rxd_local_shutdown(struct rxd_local *l, uint64_t now);
+/** Number of live calls (not yet ended by the application or not yet complete). */
+unsigned rxd_local_call_count(const struct rxd_local *l);
+/** Number of live connections and peers. */
+unsigned rxd_local_conn_count(const struct rxd_local *l);
+unsigned rxd_local_peer_count(const struct rxd_local *l);
+uint32_t rxd_local_epoch(const struct rxd_local *l);
+
+/** Offer a service; returns NULL and sets *err on failure. */
+struct rxd_service *rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, int *err);
+/** Pre-charge one incoming call slot carrying user_call_id (RXRPC_CHARGE_ACCEPT). 0 or -ENOBUFS. */
+int rxd_service_charge(struct rxd_service *s, uint64_t user_call_id);
+
+/* ------------------------------------------------------------------ calls */
+
+/** Begin a client call (rxrpc_kernel_begin_call).  0 or -errno. */
+int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_t now, struct rxd_call **out);
+
+#define RXD_SEND_MORE 0x1u /* MSG_MORE: more data follows in this phase */
+
+/**
+ * Queue data for the call's transmit phase (copied into transmit buffers).
+ * Returns the number of bytes accepted (< len when the transmit queue is
+ * full: wait for ops->writable), or a negative errno (-EPROTO wrong state,
+ * -ECONNABORTED call complete).  Without RXD_SEND_MORE the phase ends once
+ * all of len was accepted.
+ */
+ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now);
+
+/* A received piece of call data, zero-copy. */
+struct rxd_seg {
+	const uint8_t *data;
+	uint32_t len;
+	struct rxd_buf *buf;
+};
+/**
+ * Peek at received, in-order data without copying: fills up to max segments.
+ * *eor is set when the segments reach the end of the peer's phase.
+ * Returns the number of segments.
+ */
+unsigned rxd_call_peek(struct rxd_call *c, struct rxd_seg *segs, unsigned max, bool *eor);
+/** Mark len bytes of peeked data consumed (frees buffers, opens the window). */
+void rxd_call_consume(struct rxd_call *c, size_t len, uint64_t now);
+/** Copying convenience: read up to len bytes; *eor when the phase ended and all was read. */
+ssize_t rxd_call_recv(struct rxd_call *c, void *dst, size_t len, bool *eor, uint64_t now);
+/** Bytes received in order and not yet consumed. */
+size_t rxd_call_rx_avail(const struct rxd_call *c);
+
+/** Abort the call (rxrpc_kernel_abort_call).  No-op once complete. */
+void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now);
+/** Reject an incoming call with BUSY (rxrpc_kernel_reject_call). */
+void rxd_call_reject(struct rxd_call *c, uint64_t now);
+/** The application is done with the call (rxrpc_kernel_end_call); aborts RX_USER_ABORT if not complete. */
+void rxd_call_end(struct rxd_call *c, uint64_t now);
+/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT): hard (s), idle (ms), normal (ms); 0 = unchanged. */
+void rxd_call_set_timeouts(struct rxd_call *c, uint32_t hard_s, uint32_t idle_ms, uint32_t normal_ms, uint64_t now);
+
+uint64_t rxd_call_user_id(const struct rxd_call *c);
+void rxd_call_set_user_id(struct rxd_call *c, uint64_t id);
+void rxd_call_set_ops(struct rxd_call *c, const struct rxd_call_ops *ops, void *app);
+enum rxd_call_state rxd_call_state(const struct rxd_call *c);
+enum rxd_completion rxd_call_completion(const struct rxd_call *c);
+int32_t rxd_call_abort_code(const struct rxd_call *c);
+int rxd_call_error(const struct rxd_call *c);
+uint16_t rxd_call_service_id(const struct rxd_call *c);
+void rxd_call_peer(const struct rxd_call *c, struct rxd_addr *out);
+bool rxd_call_is_client(const struct rxd_call *c);
+uint32_t rxd_call_cid(const struct rxd_call *c);
+uint32_t rxd_call_number(const struct rxd_call *c);
+/** Smoothed RTT of the call's peer in ns (0 if no sample). */
+uint64_t rxd_call_srtt_ns(const struct rxd_call *c);
+
+/* ------------------------------------------------------------------ statistics */
+
+struct rxd_stats {
+	uint64_t rx_packets[RXD_PKT__MAX + 1]; /* index = type, last = unknown */
+	uint64_t tx_packets[RXD_PKT__MAX + 1];
+	uint64_t rx_bytes, tx_bytes;
+	uint64_t rx_data_subpackets, rx_jumbo;
+	uint64_t tx_data, tx_data_retrans, tx_jumbo, tx_data_subpackets;
+	uint64_t rx_acks_by_reason[RXD_ACK__MAX];
+	uint64_t tx_acks_by_reason[RXD_ACK__MAX];
+	uint64_t discards[RXD_R__MAX];      /* why packets were dropped or rejected */
+	uint64_t tx_errors, buf_alloc_failures;
+	uint64_t calls_client, calls_server, calls_succeeded, calls_aborted_local, calls_aborted_remote, calls_error;
+	uint64_t conns_client, conns_service, peers;
+	uint64_t busy_sent, rto_fired, tlp_fired, fast_retrans, rtt_samples;
+	uint64_t pings_sent, version_replies, debug_replies;
+};
+/** Copy the shard's counters (adds to *out so shards can be summed). */
+void rxd_local_stats_add(const struct rxd_local *l, struct rxd_stats *out);
+
+/* ------------------------------------------------------------------ security hooks */
+
+/*
+ * A security class (rxnull built in; rxkad/rxgk register later).  Every hook
+ * runs on the owning shard.  Hooks not needed by a class may be NULL.
+ */
+struct rxd_security_class {
+	uint8_t index;
+	const char *name;
+	/* bytes of per-packet security header/trailer: payload per full packet shrinks by these */
+	uint32_t (*packet_overhead)(const void *conn_sec, uint8_t level);
+	/* client: set up the conn's security from the call's key; server: allocate state */
+	int (*init_conn)(void **conn_sec, const void *key, uint8_t level, bool is_client);
+	void (*free_conn)(void *conn_sec);
+	/* secure / verify one DATA subpacket in place (hdr gives seq/call/cid); returns 0 or an abort code */
+	int32_t (*secure_packet)(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint32_t cap);
+	int32_t (*verify_packet)(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint16_t *hdr_cksum);
+	/* server: build a CHALLENGE body; client: answer it with a RESPONSE body; server: verify the RESPONSE */
+	size_t (*issue_challenge)(void *conn_sec, uint8_t *body, size_t cap);
+	size_t (*respond)(void *conn_sec, const uint8_t *challenge, size_t len, uint8_t *body, size_t cap, int32_t *abort);
+	int32_t (*verify_response)(void *conn_sec, const uint8_t *response, size_t len);
+};
+/** Register a security class on a shard (index 0 is always rxnull). */
+int rxd_local_add_security(struct rxd_local *l, const struct rxd_security_class *sc);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Core behaviour over a tiny in-memory wire: two engines, a FIFO of
+ * datagrams, a virtual clock.  Pins call state machines, the packets put on
+ * the wire (serials, flags, ACK contents) and the channel cache.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rxd/core.h>
+#include <rxd/wire.h>
+
+#define MAXQ 4096
+
+struct tbuf {
+	int refs;
+	uint8_t data[];
+};
+
+struct dgram {
+	int to;
+	struct rxd_addr from;
+	uint32_t len;
+	uint8_t bytes[66000];
+};
+
+struct wire {
+	struct rxd_local *eng[2];
+	struct rxd_addr addr[2];
+	struct dgram *q[MAXQ];
+	unsigned head, tail;
+	long live_bufs;
+	uint64_t now;
+	unsigned drop_every; /* drop every Nth DATA datagram (0 = none) */
+	unsigned ndata;
+	unsigned sent_types[16];
+	struct rxd_hdr last_hdr[16];
+	struct {
+		uint32_t conn;
+		uint32_t serial;
+	} ser[2][16];
+};
+
+static struct wire W;
+
+static struct rxd_buf *t_alloc(void *io, size_t len, uint8_t **data)
+{
+	struct tbuf *b = malloc(sizeof(*b) + len);
+	b->refs = 1;
+	*data = b->data;
+	W.live_bufs++;
+	return (struct rxd_buf *)b;
+}
+static void t_ref(void *io, struct rxd_buf *b)
+{
+	((struct tbuf *)b)->refs++;
+}
+static void t_put(void *io, struct rxd_buf *b)
+{
+	struct tbuf *t = (struct tbuf *)b;
+	if (--t->refs == 0) {
+		free(t);
+		W.live_bufs--;
+	}
+}
+static int t_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags)
+{
+	int from = (int)(intptr_t)io;
+	struct dgram *d = malloc(sizeof(*d));
+	struct rxd_hdr h;
+
+	d->to = 1 - from;
+	d->from = W.addr[from];
+	d->len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(d->bytes + d->len, iov[i].base, iov[i].len);
+		d->len += iov[i].len;
+	}
+	rxd_hdr_decode(d->bytes, &h);
+	W.sent_types[h.type & 15]++;
+	W.last_hdr[h.type & 15] = h;
+	/* Serials are per connection and grow with every transmission. */
+	for (unsigned i = 0; h.serial && i < 16; i++) {
+		if (W.ser[from][i].conn == 0 || W.ser[from][i].conn == (h.cid | 3)) {
+			cr_assert(h.serial > W.ser[from][i].serial, "serial %u after %u", h.serial, W.ser[from][i].serial);
+			W.ser[from][i].conn = h.cid | 3;
+			W.ser[from][i].serial = h.serial;
+			break;
+		}
+	}
+	if (h.type == RXD_PKT_DATA) {
+		W.ndata++;
+		if (W.drop_every && W.ndata % W.drop_every == 0) {
+			free(d);
+			return 0;
+		}
+	}
+	W.q[W.tail++ % MAXQ] = d;
+	return 0;
+}
+
+static const struct rxd_io_ops ops = {t_alloc, t_ref, t_put, t_send};
+
+/* Run until idle or the clock passes limit. */
+static void run(uint64_t limit)
+{
+	for (int steps = 0; steps < 2000000; steps++) {
+		if (W.head != W.tail) {
+			struct dgram *d = W.q[W.head++ % MAXQ];
+			W.now += 1000; /* 1 us per hop */
+			struct rxd_buf *b;
+			uint8_t *p;
+			b = t_alloc(NULL, d->len, &p);
+			memcpy(p, d->bytes, d->len);
+			rxd_local_input(W.eng[d->to], &d->from, b, p, d->len, W.now);
+			free(d);
+			continue;
+		}
+		uint64_t t = rxd_local_next_expiry(W.eng[0]);
+		uint64_t t1 = rxd_local_next_expiry(W.eng[1]);
+		if (t1 < t)
+			t = t1;
+		if (t == RXD_TIME_NEVER || t > limit)
+			return;
+		if (t > W.now)
+			W.now = t;
+		rxd_local_expire(W.eng[0], W.now);
+		rxd_local_expire(W.eng[1], W.now);
+	}
+	cr_assert_fail("run did not settle");
+}
+
+/* --- an echo service and a client that checks what comes back --- */
+
+struct app {
+	uint8_t *buf;
+	size_t len, cap;
+	int completed;
+	bool server;
+	size_t reply_len; /* server: reply this many bytes (pattern) */
+	struct rxd_call *call;
+};
+
+static struct app SRV, CLI;
+
+static uint8_t pat(size_t i)
+{
+	return (uint8_t)(i * 7 + (i >> 8));
+}
+
+static void app_data(void *a, struct rxd_call *c)
+{
+	struct app *app = a;
+	bool eor = false;
+	uint8_t tmp[4096];
+	ssize_t n;
+
+	while ((n = rxd_call_recv(c, tmp, sizeof(tmp), &eor, W.now)) > 0) {
+		if (app->len + (size_t)n > app->cap) {
+			app->cap = (app->len + (size_t)n) * 2;
+			app->buf = realloc(app->buf, app->cap);
+		}
+		memcpy(app->buf + app->len, tmp, (size_t)n);
+		app->len += (size_t)n;
+	}
+	if (eor && app->server && rxd_call_state(c) == RXD_CS_SERVER_ACK_REQUEST) {
+		uint8_t *r = malloc(app->reply_len + 1);
+		for (size_t i = 0; i < app->reply_len; i++)
+			r[i] = pat(i);
+		size_t off = 0;
+		while (off < app->reply_len) {
+			ssize_t k = rxd_call_send(c, r + off, app->reply_len - off, 0, W.now);
+			cr_assert(k > 0, "server send %zd", k);
+			off += (size_t)k;
+		}
+		if (app->reply_len == 0)
+			cr_assert(rxd_call_send(c, NULL, 0, 0, W.now) == 0);
+		free(r);
+	}
+}
+
+static void app_complete(void *a, struct rxd_call *c)
+{
+	struct app *app = a;
+	app->completed++;
+	if (app->server)
+		rxd_call_end(c, W.now);
+}
+
+static int app_new_call(void *a, struct rxd_call *c)
+{
+	return 0;
+}
+
+static const struct rxd_call_ops call_ops = {app_new_call, app_data, NULL, app_complete};
+
+static void setup(void)
+{
+	struct rxd_local_params p = {0};
+	memset(&W, 0, sizeof(W));
+	memset(&SRV, 0, sizeof(SRV));
+	memset(&CLI, 0, sizeof(CLI));
+	for (int i = 0; i < 2; i++) {
+		rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &W.addr[i]);
+		p.addr = W.addr[i];
+		p.io = &ops;
+		p.io_ctx = (void *)(intptr_t)i;
+		p.seed = 42 + (uint64_t)i;
+		cr_assert(rxd_local_create(&p, 0, &W.eng[i]) == 0);
+	}
+	SRV.server = true;
+	struct rxd_service_desc d = {.service_id = 52, .ops = &call_ops, .app = &SRV};
+	int err;
+	cr_assert(rxd_service_register(W.eng[1], &d, &err) != NULL);
+}
+
+static void teardown(void)
+{
+	rxd_local_destroy(W.eng[0]);
+	rxd_local_destroy(W.eng[1]);
+	while (W.head != W.tail)
+		free(W.q[W.head++ % MAXQ]);
+	free(SRV.buf);
+	free(CLI.buf);
+}
+
+static struct rxd_call *begin(size_t req_len)
+{
+	struct rxd_call_params cp = {0};
+	struct rxd_call *c;
+	cp.peer = W.addr[1];
+	cp.service_id = 52;
+	cp.ops = &call_ops;
+	cp.app = &CLI;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	uint8_t *r = malloc(req_len + 1);
+	for (size_t i = 0; i < req_len; i++)
+		r[i] = pat(i + 1);
+	size_t off = 0;
+	int spins = 0;
+	while (off < req_len || req_len == 0) {
+		ssize_t k = rxd_call_send(c, r + off, req_len - off, 0, W.now);
+		cr_assert(k >= 0);
+		off += (size_t)k;
+		if (req_len == 0)
+			break;
+		if (off < req_len)
+			run(W.now + 1000000); /* let ACKs open the queue */
+		cr_assert(++spins < 100000);
+	}
+	free(r);
+	return c;
+}
+
+static void check_echo(size_t req, size_t rep)
+{
+	cr_assert_eq(SRV.len, req, "server got %zu of %zu", SRV.len, req);
+	for (size_t i = 0; i < req; i++)
+		cr_assert_eq(SRV.buf[i], pat(i + 1));
+	cr_assert_eq(CLI.len, rep, "client got %zu of %zu", CLI.len, rep);
+	for (size_t i = 0; i < rep; i++)
+		cr_assert_eq(CLI.buf[i], pat(i));
+}
+
+TestSuite(core_calls, .init = setup, .fini = teardown);
+
+Test(core_calls, zero_byte_call_completes_on_both_sides)
+{
+	SRV.reply_len = 0;
+	struct rxd_call *c = begin(0);
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(CLI.completed, 1);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	cr_assert_eq(SRV.completed, 1, "server call completes after the final ACK");
+	check_echo(0, 0);
+	rxd_call_end(c, W.now);
+	cr_assert_eq(rxd_local_call_count(W.eng[0]), 0);
+	cr_assert_eq(rxd_local_call_count(W.eng[1]), 0);
+}
+
+Test(core_calls, multi_packet_request_and_reply_are_byte_exact)
+{
+	SRV.reply_len = 200000;
+	struct rxd_call *c = begin(100000);
+	run(W.now + 10 * RXD_NS_PER_SEC);
+	cr_assert_eq(CLI.completed, 1);
+	check_echo(100000, 200000);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, lost_packets_are_retransmitted)
+{
+	W.drop_every = 5;
+	SRV.reply_len = 300000;
+	struct rxd_call *c = begin(150000);
+	run(W.now + 60 * RXD_NS_PER_SEC);
+	cr_assert_eq(CLI.completed, 1);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	check_echo(150000, 300000);
+	struct rxd_stats st = {0};
+	rxd_local_stats_add(W.eng[0], &st);
+	rxd_local_stats_add(W.eng[1], &st);
+	cr_assert(st.tx_data_retrans > 0);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, client_data_packets_carry_client_initiated_and_last)
+{
+	SRV.reply_len = 10;
+	struct rxd_call *c = begin(10);
+	run(W.now + RXD_NS_PER_SEC);
+	/* the last DATA seen on the wire is the server's one-packet reply */
+	struct rxd_hdr h = W.last_hdr[RXD_PKT_DATA];
+	cr_assert_eq(h.flags & RXD_F_CLIENT_INITIATED, 0);
+	cr_assert(h.flags & RXD_F_LAST_PACKET);
+	cr_assert_eq(h.flags & RXD_F_REQUEST_ACK, 0, "never REQUEST_ACK on the last reply packet");
+	cr_assert_eq(h.seq, 1);
+	cr_assert_eq(h.service_id, 52);
+	cr_assert(h.epoch & 0x80000000u);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, unknown_service_is_aborted_with_invalid_operation)
+{
+	struct rxd_call_params cp = {0};
+	struct rxd_call *c;
+	cp.peer = W.addr[1];
+	cp.service_id = 99;
+	cp.ops = &call_ops;
+	cp.app = &CLI;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	cr_assert(rxd_call_send(c, "x", 1, 0, W.now) == 1);
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_REMOTELY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(c), RX_INVALID_OPERATION);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, client_abort_reaches_the_server)
+{
+	SRV.reply_len = 10;
+	struct rxd_call_params cp = {0};
+	struct rxd_call *c;
+	cp.peer = W.addr[1];
+	cp.service_id = 52;
+	cp.ops = &call_ops;
+	cp.app = &CLI;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	cr_assert(rxd_call_send(c, "abc", 3, RXD_SEND_MORE, W.now) == 3);
+	uint8_t big[5000] = {0};
+	cr_assert(rxd_call_send(c, big, sizeof(big), RXD_SEND_MORE, W.now) == sizeof(big));
+	run(W.now + 1000000);
+	rxd_call_abort(c, 1234, W.now);
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(SRV.completed, 1);
+	cr_assert_eq(W.sent_types[RXD_PKT_ABORT], 1);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, idle_connections_and_peers_expire)
+{
+	SRV.reply_len = 1;
+	struct rxd_call *c = begin(1);
+	run(W.now + RXD_NS_PER_SEC);
+	rxd_call_end(c, W.now);
+	cr_assert_eq(rxd_local_conn_count(W.eng[0]), 1);
+	cr_assert_eq(rxd_local_conn_count(W.eng[1]), 1);
+	run(W.now + 3600 * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_local_conn_count(W.eng[0]), 0);
+	cr_assert_eq(rxd_local_conn_count(W.eng[1]), 0);
+	cr_assert_eq(rxd_local_peer_count(W.eng[0]), 0);
+	cr_assert_eq(rxd_local_peer_count(W.eng[1]), 0);
+	cr_assert_eq(W.live_bufs, 0);
+}
+
+Test(core_calls, four_calls_share_one_connection_then_a_fifth_opens_another)
+{
+	SRV.reply_len = 1;
+	struct rxd_call *c[5];
+	for (int i = 0; i < 5; i++)
+		c[i] = begin(1);
+	cr_assert_eq(rxd_call_cid(c[0]) & ~3u, rxd_call_cid(c[3]) & ~3u);
+	cr_assert_neq(rxd_call_cid(c[0]) & ~3u, rxd_call_cid(c[4]) & ~3u);
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(CLI.completed, 5);
+	for (int i = 0; i < 5; i++)
+		rxd_call_end(c[i], W.now);
+}
