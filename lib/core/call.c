@@ -94,7 +94,7 @@ void rxd_call_free_buffers(struct rxd_call *c)
 	c->rx_avail = 0;
 }
 
-static void call_free(struct rxd_call *c)
+void rxd_call_free_now(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
 
@@ -126,16 +126,16 @@ void rxd_call_maybe_free(struct rxd_call *c)
 		l->reap = c;
 		return;
 	}
-	call_free(c);
+	rxd_call_free_now(c);
 }
 
 /* Free calls whose release was deferred while an entry point was running. */
-static void reap_calls(struct rxd_local *l)
+void rxd_call_reap_all(struct rxd_local *l)
 {
 	while (l->reap) {
 		struct rxd_call *c = l->reap;
 		l->reap = c->reap_next;
-		call_free(c);
+		rxd_call_free_now(c);
 	}
 }
 
@@ -154,7 +154,7 @@ void rxd_local_leave(struct rxd_local *l, uint64_t now)
 	if (--l->busy == 0) {
 		if (l->await_conn_head)
 			rxd_conn_connect_waiting(l, now);
-		reap_calls(l);
+		rxd_call_reap_all(l);
 	}
 }
 

@@ -364,6 +364,8 @@ void rxd_call_local_abort(struct rxd_call *c, int32_t code, int err, uint64_t no
 void rxd_call_set_state(struct rxd_call *c, enum rxd_call_state s);
 void rxd_call_update_timer(struct rxd_call *c);
 void rxd_call_maybe_free(struct rxd_call *c);
+void rxd_call_free_now(struct rxd_call *c);
+void rxd_call_reap_all(struct rxd_local *l);
 void rxd_call_notify_data(struct rxd_call *c);
 void rxd_call_free_buffers(struct rxd_call *c);
 void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now);

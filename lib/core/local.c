@@ -142,17 +142,16 @@ void rxd_local_destroy(struct rxd_local *l)
 	if (!l)
 		return;
 	l->destroying = true;
+	l->busy = 0;
+	rxd_call_reap_all(l);
 	/* Complete every call with a local error, then free what the app still holds. */
 	while (l->calls) {
 		struct rxd_call *c = l->calls;
 		if (c->state != RXD_CS_COMPLETE)
 			rxd_call_complete(c, RXD_CALL_LOCAL_ERROR, RX_CALL_DEAD, -ESHUTDOWN, l->now);
-		c->app_ended = true;
-		rxd_call_maybe_free(c);
 		if (l->calls == c) {
-			/* still referenced by its conn channel: force */
-			rxd_conn_disconnect_call(c, l->now);
-			rxd_call_maybe_free(c);
+			c->app_ended = true;
+			rxd_call_free_now(c);
 		}
 	}
 	rxd_conn_free_all(l);

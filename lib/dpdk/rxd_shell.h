@@ -37,6 +37,8 @@ enum rxd_phase {
 	RXD_PHASE_STOP,
 };
 
+struct rte_flow;
+
 /* One port with its addresses (read-only once workers run). */
 struct rxd_iface {
 	unsigned index;
@@ -53,6 +55,7 @@ struct rxd_iface {
 	bool rx_cksum;                   /* RX checksum offloads enabled */
 	bool rss;                        /* RSS configured */
 	unsigned flow_rules;             /* rte_flow rules installed */
+	struct rte_flow *flow[2 * RXD_SHELL_MAX_WORKERS];
 	bool started;
 	char name[RTE_ETH_NAME_MAX_LEN];
 };
@@ -79,6 +82,7 @@ struct rxd_fwdbuf {
 };
 
 struct rxd_msg_worker;
+struct rte_flow;
 
 struct rxd_worker {
 	struct rxd_shell *shell;

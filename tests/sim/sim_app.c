@@ -120,6 +120,7 @@ static const struct rxd_call_ops sim_server_call_ops;
 static const struct rxd_call_ops sim_service_ops;
 
 static void sim_lane_advance(struct sim_ccall *c);
+static void cc_check(struct sim_ccall *c);
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -400,13 +401,15 @@ static void cc_do_action(struct sim_ccall *c)
 	if (rxd_call_completion(c->call) != RXD_CALL_ACTIVE)
 		c->abort_noop = true;
 	if (c->p.action == SIM_ACT_CLIENT_END_REPLY) {
-		if (!c->completed) {
+		c->finished = true;
+		if (!c->completed)
+			c->t_complete = now_of(a);
+		cc_end(c);
+		if (!c->completes) {
 			c->comp = RXD_CALL_LOCALLY_ABORTED;
 			c->code = RX_USER_ABORT;
 		}
-		c->finished = true;
-		c->t_complete = now_of(a);
-		cc_end(c);
+		cc_check(c);
 		return;
 	}
 	rxd_call_abort(c->call, c->p.action_code, now_of(a));
@@ -528,8 +531,6 @@ static void cc_recv(struct sim_ccall *c, bool draining)
 				if (got == want)
 					break;
 			}
-			for (unsigned i = 0; i < n && got == all; i++)
-				(void)0;
 			if (got)
 				rxd_call_consume(c->call, got, now_of(a));
 			if (got < all)
@@ -552,7 +553,7 @@ static void cc_recv(struct sim_ccall *c, bool draining)
 			c->rcvd += (uint64_t)r;
 			got = (size_t)r;
 		}
-		if (got && !c->req_done && !c->p.tx_len_known)
+		if (got && !c->req_done)
 			cc_fail(c, "reply data before the request was fully sent");
 		if (eor) {
 			c->eor = true;
@@ -799,16 +800,18 @@ static void cc_start_ev(void *arg, uint64_t now)
 
 static void phase_start_ev(void *arg, uint64_t now);
 
-static void phase_lane_done(struct sim_app *a, unsigned phase)
+static void phase_complete(struct sim_app *a, unsigned phase)
 {
-	struct sim_phase *ph = &a->phases[phase];
-
-	if (--ph->lanes_left)
-		return;
 	if (phase + 1 < a->nphases)
 		sim_net_schedule(a->net, now_of(a) + a->phases[phase + 1].gap_ns, phase_start_ev, &a->phases[phase + 1]);
 	else
 		a->all_done = true;
+}
+
+static void phase_lane_done(struct sim_app *a, unsigned phase)
+{
+	if (--a->phases[phase].lanes_left == 0)
+		phase_complete(a, phase);
 }
 
 static void sim_lane_advance(struct sim_ccall *c)
@@ -831,9 +834,10 @@ static void check_engines_empty(struct sim_app *a, const char *when)
 		struct rxd_local *l = sim_net_local(a->net, i);
 		unsigned calls = rxd_local_call_count(l), conns = rxd_local_conn_count(l), peers = rxd_local_peer_count(l);
 		if (calls || conns || peers) {
+			bool print = sim_should_print(a);
 			sim_app_fail(a, "%s: engine %u still has %u calls, %u conns, %u peers", when, i, calls, conns,
 				     peers);
-			if (sim_should_print(a) || !a->engines_dumped) {
+			if (print) {
 				sim_dump_engines_once(a);
 				sim_net_dump_trace(a->net, stderr, 0, 30);
 			}
@@ -860,7 +864,7 @@ static void phase_start_ev(void *arg, uint64_t now)
 		sim_net_schedule(a->net, now + c->p.gap_ns, cc_start_ev, c);
 	}
 	if (ph->lanes_left == 0)
-		phase_lane_done(a, ph->idx), ph->lanes_left = 0;
+		phase_complete(a, ph->idx);
 }
 
 /* ------------------------------------------------------------------ server calls */
@@ -1005,6 +1009,10 @@ static void ss_request_done(struct sim_scall *s)
 		s->mismatch = true;
 		if (!a->p.allow_data_mismatch)
 			ss_fail(s, "request ended after %" PRIu64 " of %u bytes", s->rcvd, s->req_len);
+	}
+	if (s->action == SIM_ACT_SERVER_ABORT_REQ && !s->action_done && !s->mismatch) {
+		ss_abort(s); /* the abort point lay inside the last chunk read */
+		return;
 	}
 	if (s->mismatch) {
 		/* Garbage reached us (corruption): refuse it like a real server would. */
@@ -1474,7 +1482,6 @@ static uint32_t pick_size(struct sim_rng *r, uint64_t *budget)
 
 static uint64_t long_idle_ns(const struct sim_app *a)
 {
-	(void)a;
 	if (a->p.long_idle_ns)
 		return a->p.long_idle_ns;
 	/* defaults: service conns 600 s, client conns 120 s, peers 60 s after that, final-ACK cache 2 s */
@@ -1488,10 +1495,12 @@ static void gen_call(struct sim_app *a, const struct sim_workload *w, struct sim
 	uint32_t req = pick_size(r, budget), reply = pick_size(r, budget);
 
 	if (huge) {
-		if (sim_rng_chance(r, 0.5))
+		if (sim_rng_chance(r, 0.5)) {
 			req = SIM_HUGE_LEN;
-		else
-			reply = SIM_HUGE_LEN, req = (uint32_t)sim_rng_range(r, SIM_REQ_HDR_LEN, 1000);
+		} else {
+			reply = SIM_HUGE_LEN;
+			req = (uint32_t)sim_rng_range(r, SIM_REQ_HDR_LEN, 1000);
+		}
 	}
 	sim_call_plan_default(&p, client, server, req, reply);
 	if (req < SIM_REQ_HDR_LEN)
@@ -1539,22 +1548,26 @@ void sim_app_generate(struct sim_app *a, const struct sim_workload *w, uint64_t 
 {
 	struct sim_rng r;
 	uint64_t budget = w->byte_budget;
-	unsigned n = sim_net_count(a->net);
-	bool huge = false;
-	unsigned huge_phase = 0, huge_pair = 0, pair_no = 0;
+	unsigned n = sim_net_count(a->net), pairs = 0;
+	bool huge;
+	unsigned huge_phase, huge_pair;
 
+	for (unsigned ci = 0; ci < n; ci++)
+		for (unsigned si = 0; si < n; si++)
+			if (si != ci && (w->clients_mask & (1u << ci)) && (w->servers_mask & (1u << si)))
+				pairs++;
+	if (!pairs || !w->phases)
+		return;
 	sim_rng_seed(&r, sim_mix64(seed) ^ 0x776f726bull);
-	if (sim_rng_chance(&r, w->p_huge)) {
-		huge = true;
-		huge_phase = (unsigned)sim_rng_below(&r, w->phases);
-		huge_pair = (unsigned)sim_rng_below(&r, n * n);
-	}
+	huge = sim_rng_chance(&r, w->p_huge);
+	huge_phase = (unsigned)sim_rng_below(&r, w->phases);
+	huge_pair = (unsigned)sim_rng_below(&r, pairs);
 	for (unsigned ph = 0; ph < w->phases; ph++) {
 		bool reap = ph > 0 && sim_rng_chance(&r, w->p_long_idle);
 		uint64_t gap = ph == 0 ? 0 : reap ? long_idle_ns(a) : sim_rng_below(&r, 2 * RXD_NS_PER_SEC);
 		unsigned phase = sim_app_add_phase(a, gap, reap);
+		unsigned pair_no = 0;
 
-		pair_no = 0;
 		for (unsigned ci = 0; ci < n; ci++) {
 			if (!(w->clients_mask & (1u << ci)))
 				continue;
@@ -1565,7 +1578,7 @@ void sim_app_generate(struct sim_app *a, const struct sim_workload *w, uint64_t 
 									 w->calls_per_pair * 3 / 2);
 				unsigned lanes = (unsigned)sim_rng_range(&r, 1, w->max_lanes ? w->max_lanes : 1);
 				unsigned first = a->nlanes;
-				bool this_huge = huge && ph == huge_phase && (pair_no++ % (n * n)) == huge_pair % (n * n);
+				bool this_huge = huge && ph == huge_phase && pair_no++ == huge_pair;
 
 				if (calls < 1)
 					calls = 1;
@@ -1573,20 +1586,7 @@ void sim_app_generate(struct sim_app *a, const struct sim_workload *w, uint64_t 
 					sim_app_add_lane(a, phase);
 				for (unsigned k = 0; k < calls; k++)
 					gen_call(a, w, &r, ci, si, first + k % lanes, &budget, this_huge && k == 0);
-				if (this_huge)
-					huge = false;
 			}
-		}
-		if (huge && ph == huge_phase) {
-			/* the chosen pair index did not exist: put it on the first pair */
-			unsigned lane = sim_app_add_lane(a, phase);
-			unsigned ci = 0, si = 1;
-			while (!(w->clients_mask & (1u << ci)))
-				ci++;
-			while (si == ci || !(w->servers_mask & (1u << si)))
-				si++;
-			gen_call(a, w, &r, ci, si, lane, &budget, true);
-			huge = false;
 		}
 	}
 }

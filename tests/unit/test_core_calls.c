@@ -5,6 +5,7 @@
  * the wire (serials, flags, ACK contents) and the channel cache.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +37,8 @@ struct wire {
 	unsigned ndata;
 	unsigned sent_types[16];
 	struct rxd_hdr last_hdr[16];
+	uint8_t srv_data[2048];
+	uint32_t srv_data_len;
 	struct {
 		uint32_t conn;
 		uint32_t serial;
@@ -90,6 +93,10 @@ static int t_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *io
 		}
 	}
 	if (h.type == RXD_PKT_DATA) {
+		if (from == 1 && d->len <= sizeof(W.srv_data)) {
+			memcpy(W.srv_data, d->bytes, d->len);
+			W.srv_data_len = d->len;
+		}
 		W.ndata++;
 		if (W.drop_every && W.ndata % W.drop_every == 0) {
 			free(d);
@@ -139,6 +146,8 @@ struct app {
 	int completed;
 	bool server;
 	size_t reply_len; /* server: reply this many bytes (pattern) */
+	size_t reply_off;
+	bool replying;
 	struct rxd_call *call;
 };
 
@@ -147,6 +156,29 @@ static struct app SRV, CLI;
 static uint8_t pat(size_t i)
 {
 	return (uint8_t)(i * 7 + (i >> 8));
+}
+
+/* Server: push the pattern reply as far as the transmit queue allows. */
+static void app_writable(void *a, struct rxd_call *c)
+{
+	struct app *app = a;
+	uint8_t chunk[8192];
+
+	while (app->replying) {
+		size_t n = app->reply_len - app->reply_off;
+		if (n > sizeof(chunk))
+			n = sizeof(chunk);
+		for (size_t i = 0; i < n; i++)
+			chunk[i] = pat(app->reply_off + i);
+		bool last = app->reply_off + n == app->reply_len;
+		ssize_t k = rxd_call_send(c, chunk, n, last ? 0 : RXD_SEND_MORE, W.now);
+		cr_assert(k >= 0, "server send %zd", k);
+		app->reply_off += (size_t)k;
+		if ((size_t)k < n)
+			return; /* wait for writable */
+		if (last)
+			app->replying = false;
+	}
 }
 
 static void app_data(void *a, struct rxd_call *c)
@@ -165,21 +197,11 @@ static void app_data(void *a, struct rxd_call *c)
 		app->len += (size_t)n;
 	}
 	if (eor && app->server && rxd_call_state(c) == RXD_CS_SERVER_ACK_REQUEST) {
-		uint8_t *r = malloc(app->reply_len + 1);
-		for (size_t i = 0; i < app->reply_len; i++)
-			r[i] = pat(i);
-		size_t off = 0;
-		while (off < app->reply_len) {
-			ssize_t k = rxd_call_send(c, r + off, app->reply_len - off, 0, W.now);
-			cr_assert(k > 0, "server send %zd", k);
-			off += (size_t)k;
-		}
-		if (app->reply_len == 0)
-			cr_assert(rxd_call_send(c, NULL, 0, 0, W.now) == 0);
-		free(r);
+		app->replying = true;
+		app->reply_off = 0;
+		app_writable(a, c);
 	}
 }
-
 static void app_complete(void *a, struct rxd_call *c)
 {
 	struct app *app = a;
@@ -193,7 +215,7 @@ static int app_new_call(void *a, struct rxd_call *c)
 	return 0;
 }
 
-static const struct rxd_call_ops call_ops = {app_new_call, app_data, NULL, app_complete};
+static const struct rxd_call_ops call_ops = {app_new_call, app_data, app_writable, app_complete};
 
 static void setup(void)
 {
@@ -387,4 +409,152 @@ Test(core_calls, four_calls_share_one_connection_then_a_fifth_opens_another)
 	cr_assert_eq(CLI.completed, 5);
 	for (int i = 0; i < 5; i++)
 		rxd_call_end(c[i], W.now);
+}
+
+/* Deliver a hand-made datagram to engine `to` as if from the other engine. */
+static void inject(int to, const uint8_t *p, size_t len)
+{
+	struct rxd_buf *b;
+	uint8_t *d;
+	b = t_alloc(NULL, len, &d);
+	memcpy(d, p, len);
+	rxd_local_input(W.eng[to], &W.addr[1 - to], b, d, len, W.now);
+}
+
+Test(core_calls, version_request_is_answered_with_the_version_string)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + 1] = {0};
+	struct rxd_hdr h = {.epoch = 999, .call = 101, .type = RXD_PKT_VERSION,
+			    .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET};
+	rxd_hdr_encode(pkt, &h);
+	inject(1, pkt, sizeof(pkt));
+	cr_assert_eq(W.sent_types[RXD_PKT_VERSION], 1);
+	struct dgram *d = W.q[(W.tail - 1) % MAXQ];
+	cr_assert_eq(d->len, RXD_WIRE_HDR_LEN + RXD_VERSION_REPLY_LEN);
+	cr_assert_eq(d->bytes[21] & RXD_F_CLIENT_INITIATED, 0, "reply clears CLIENT_INITIATED");
+	cr_assert_eq(rxd_get_be32(d->bytes + 8), 101, "callNumber echoed");
+	cr_assert(strncmp((char *)d->bytes + RXD_WIRE_HDR_LEN, "rxd ", 4) == 0);
+}
+
+Test(core_calls, jumbograms_are_sent_when_the_path_mtu_allows)
+{
+	/* rebuild both engines with a 9000-byte interface MTU */
+	rxd_local_destroy(W.eng[0]);
+	rxd_local_destroy(W.eng[1]);
+	memset(&W, 0, sizeof(W));
+	memset(&SRV, 0, sizeof(SRV));
+	memset(&CLI, 0, sizeof(CLI));
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.if_mtu = 9000;
+	for (int i = 0; i < 2; i++) {
+		struct rxd_local_params p = {0};
+		rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &W.addr[i]);
+		p.addr = W.addr[i];
+		p.io = &ops;
+		p.io_ctx = (void *)(intptr_t)i;
+		p.config = &cfg;
+		p.seed = 7 + (uint64_t)i;
+		cr_assert(rxd_local_create(&p, 0, &W.eng[i]) == 0);
+	}
+	SRV.server = true;
+	SRV.reply_len = 1000000;
+	struct rxd_service_desc d = {.service_id = 52, .ops = &call_ops, .app = &SRV};
+	cr_assert(rxd_service_register(W.eng[1], &d, NULL) != NULL);
+	struct rxd_call *c = begin(1);
+	run(W.now + 10 * RXD_NS_PER_SEC);
+	check_echo(1, 1000000);
+	struct rxd_stats st = {0};
+	rxd_local_stats_add(W.eng[1], &st);
+	cr_assert(st.tx_jumbo > 0, "server sent jumbograms");
+	cr_assert(st.tx_data_subpackets > st.tx_data);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, final_ack_is_regenerated_for_a_retransmitted_reply)
+{
+	SRV.reply_len = 5;
+	struct rxd_call *c = begin(5);
+	run(W.now + 1000);
+	cr_assert(CLI.completed == 1 && W.srv_data_len > 0);
+	uint8_t reply[2048];
+	size_t rlen = W.srv_data_len;
+	memcpy(reply, W.srv_data, rlen);
+	run(W.now + RXD_NS_PER_SEC); /* deferred final ACK goes out */
+	unsigned acks = W.sent_types[RXD_PKT_ACK];
+	rxd_call_end(c, W.now);
+	inject(0, reply, rlen);
+	cr_assert_eq(W.sent_types[RXD_PKT_ACK], acks + 1, "the final ACK is sent again");
+	struct rxd_hdr h = W.last_hdr[RXD_PKT_ACK];
+	cr_assert(h.flags & RXD_F_CLIENT_INITIATED);
+	struct dgram *d = W.q[(W.tail - 1) % MAXQ];
+	cr_assert_eq(rxd_get_be32(d->bytes + RXD_WIRE_HDR_LEN + 4), 2, "firstPacket = last seq + 1");
+	cr_assert_eq(d->bytes[RXD_WIRE_HDR_LEN + 16], RXD_ACK_DUPLICATE);
+}
+
+static struct rxd_service_desc charge_desc;
+
+Test(core_calls, calls_beyond_the_charged_backlog_get_busy)
+{
+	int err;
+	charge_desc = (struct rxd_service_desc){.service_id = 60, .needs_charge = true, .backlog = 1,
+						.ops = &call_ops, .app = &SRV};
+	struct rxd_service *s = rxd_service_register(W.eng[1], &charge_desc, &err);
+	cr_assert(s);
+	struct rxd_call_params cp = {0};
+	struct rxd_call *c;
+	cp.peer = W.addr[1];
+	cp.service_id = 60;
+	cp.ops = &call_ops;
+	cp.app = &CLI;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	cr_assert(rxd_call_send(c, "x", 1, 0, W.now) == 1);
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(W.sent_types[RXD_PKT_BUSY], 1);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_REMOTELY_ABORTED);
+	cr_assert_eq(rxd_call_error(c), -EBUSY);
+	rxd_call_end(c, W.now);
+	/* with a charge the next call is taken and carries the charged user id */
+	cr_assert(rxd_service_charge(s, 777) == 0);
+	SRV.reply_len = 3;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	cr_assert(rxd_call_send(c, "y", 1, 0, W.now) == 1);
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, silent_peer_times_out_the_call)
+{
+	SRV.reply_len = 1;
+	W.drop_every = 1; /* every DATA vanishes */
+	struct rxd_call *c = begin(1);
+	run(W.now + 120 * RXD_NS_PER_SEC);
+	cr_assert_eq(CLI.completed, 1);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert(rxd_call_abort_code(c) == RX_CALL_TIMEOUT || rxd_call_abort_code(c) == RX_CALL_DEAD);
+	cr_assert_eq(rxd_call_error(c), -ETIME);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, service_upgrade_switches_the_conn_to_the_new_service)
+{
+	struct rxd_service_desc up = {.service_id = 2503, .upgrade_from = 53, .ops = &call_ops, .app = &SRV};
+	cr_assert(rxd_service_register(W.eng[1], &up, NULL));
+	SRV.reply_len = 4;
+	struct rxd_call_params cp = {0};
+	struct rxd_call *c;
+	cp.peer = W.addr[1];
+	cp.service_id = 53;
+	cp.upgrade = true;
+	cp.ops = &call_ops;
+	cp.app = &CLI;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	cr_assert(rxd_call_send(c, "ping", 4, 0, W.now) == 4);
+	struct dgram *first = W.q[(W.tail - 1) % MAXQ];
+	cr_assert_eq(first->bytes[22], RXD_USERSTATUS_SERVICE_UPGRADE);
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].service_id, 2503, "the reply comes from the upgraded service");
+	rxd_call_end(c, W.now);
 }
