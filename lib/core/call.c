@@ -408,6 +408,11 @@ static bool new_fill(struct rxd_call *c)
 	/* One slot stays free for the fill packet; the queue holds at most tx_queue_max packets. */
 	if (c->tx_top - c->tx_hard_ack >= l->cfg.tx_queue_max)
 		return false;
+	/* Packets are 1412 bytes (jumbo-able) unless the path MTU learned from ICMP is smaller. */
+	if (c->peer && c->peer->max_data < RXD_WIRE_HDR_LEN + RXD_JUMBO_DATALEN)
+		c->tx_pkt_size = c->peer->max_data > RXD_WIRE_HDR_LEN + 64 ? c->peer->max_data - RXD_WIRE_HDR_LEN : 64;
+	else
+		c->tx_pkt_size = RXD_JUMBO_DATALEN;
 	c->tx_fill = l->io->buf_alloc(l->io_ctx, c->tx_pkt_size, &c->tx_fill_data);
 	if (!c->tx_fill) {
 		STAT(l, buf_alloc_failures);

@@ -140,8 +140,16 @@ void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress)
 	uint64_t rto, srtt, pto;
 
 	if (c->tx_in_flight == 0 && c->nr_lost == 0) {
-		c->resend_at = 0;
 		c->tlp_at = 0;
+		/* All sent data soft-ACKed but not yet hard-ACKed: poke the peer after an RTO. */
+		if (seq_after(c->tx_sent_top, c->tx_hard_ack)) {
+			if (!c->resend_at || progress) {
+				c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
+				c->resend_is_rto = true;
+			}
+		} else {
+			c->resend_at = 0;
+		}
 		return;
 	}
 	rto = rxd_rtt_rto(&c->peer->rtt);
@@ -175,8 +183,16 @@ void rxd_resend_timer(struct rxd_call *c, uint64_t now)
 			c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
 		return;
 	}
-	if (c->tx_in_flight == 0 && c->nr_lost == 0)
+	if (c->tx_in_flight == 0 && c->nr_lost == 0) {
+		if (seq_after(c->tx_sent_top, c->tx_hard_ack)) {
+			/* Everything soft-ACKed, nothing hard-ACKed since: ask for an ACK. */
+			rxd_send_ping(c, now);
+			rxd_rtt_backoff(&c->peer->rtt);
+			c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
+			c->resend_is_rto = true;
+		}
 		return;
+	}
 	/* RTO: everything unacknowledged is presumed lost. */
 	STAT(c->local, rto_fired);
 	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_sent_top + 1); s++) {

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 static void conn_timer_fired(struct rxd_timer *t, uint64_t now);
+static void conn_arm_timer(struct rxd_conn *c, uint64_t now);
 
 static uint32_t conn_hash_client(uint32_t cid)
 {
@@ -173,6 +174,7 @@ static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *pe
 	if (c->peer_next)
 		c->peer_next->peer_prev = c;
 	peer->client_conns = c;
+	conn_arm_timer(c, now);
 	STAT(l, conns_client);
 	return c;
 }
@@ -300,6 +302,7 @@ struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer
 	}
 	c->hash = conn_hash_service(peer, c->epoch, c->cid);
 	conn_hash_add(l, c);
+	conn_arm_timer(c, now);
 	STAT(l, conns_service);
 	return c;
 }

@@ -341,16 +341,10 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 	if (newly)
 		rxd_arm_resend(c, now, true);
 
-	/* Phase end for the sender. */
-	if (c->tx_phase_done && c->tx_sent_top == c->tx_top) {
-		bool all_soft = true;
-		for (uint32_t s = c->tx_hard_ack + 1; all_soft && seq_before(s, c->tx_top + 1); s++)
-			all_soft = c->tx[s & c->tx_mask].sacked;
-		if (!c->is_client && (c->tx_hard_ack == c->tx_top || all_soft)) {
-			/* Everything hard-ACKed, or soft-ACKed in full (OpenAFS clients may never hard-ACK). */
-			rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
-			return true;
-		}
+	/* Phase end for the sender: the server's reply is done once all of it is hard-ACKed. */
+	if (!c->is_client && c->tx_phase_done && c->tx_hard_ack == c->tx_top) {
+		rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
+		return true;
 	}
 	if (was_blocked && c->tx_top - c->tx_hard_ack < l->cfg.tx_queue_max) {
 		c->writable_wanted = false;
@@ -694,6 +688,19 @@ void rxd_local_input(struct rxd_local *l, const struct rxd_addr *from, struct rx
 		     size_t len, uint64_t now)
 {
 	rxd_local_enter(l, now);
+	if (!buf && len >= RXD_WIRE_HDR_LEN && data[20] == RXD_PKT_DATA) {
+		/* Transient input: DATA is kept until the app reads it, so take one copy here. */
+		uint8_t *copy;
+		buf = l->io->buf_alloc(l->io_ctx, len, &copy);
+		if (!buf) {
+			STAT(l, buf_alloc_failures);
+			discard(l, RXD_R_NO_MEMORY);
+			rxd_local_leave(l, now);
+			return;
+		}
+		memcpy(copy, data, len);
+		data = copy;
+	}
 	input_packet(l, from, buf, data, len, now);
 	/* The core took one reference with the packet; DATA slots took their own. */
 	if (buf)

@@ -300,7 +300,13 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 		if (t->nxmit < 255)
 			t->nxmit++;
 	}
-	rc = rxd_send_raw(l, &c->peer->addr, iov, niov, RXD_TX_DONTFRAG);
+	{
+		/* DF unless the datagram no longer fits the path (then IP may fragment, as the kernel does). */
+		uint32_t dlen = 0;
+		for (uint32_t i = 0; i < niov; i++)
+			dlen += iov[i].len;
+		rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen <= c->peer->max_data ? RXD_TX_DONTFRAG : 0);
+	}
 	if (rc == -EMSGSIZE && n > 1)
 		return rc;
 	l->stats.tx_data += 1;
@@ -315,6 +321,17 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 	c->peer->last_tx = now;
 	/* Sending DATA carries our receive state implicitly; nothing else to ACK for now. */
 	return 0;
+}
+
+/* Once the last packet of the phase has gone out, the call waits for the peer. */
+static void tx_phase_check(struct rxd_call *c)
+{
+	if (!c->tx_phase_done || c->tx_sent_top != c->tx_top)
+		return;
+	if (c->state == RXD_CS_CLIENT_SEND_REQUEST)
+		rxd_call_set_state(c, RXD_CS_CLIENT_AWAIT_REPLY);
+	else if (c->state == RXD_CS_SERVER_SEND_REPLY)
+		rxd_call_set_state(c, RXD_CS_SERVER_AWAIT_ACK);
 }
 
 /* Fill the window: lost packets first (one per datagram), then new data in jumbograms. */
@@ -367,12 +384,7 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 		c->tx_in_flight += n;
 		sent = true;
 	}
-	if (c->tx_phase_done && c->tx_sent_top == c->tx_top) {
-		if (c->state == RXD_CS_CLIENT_SEND_REQUEST)
-			rxd_call_set_state(c, RXD_CS_CLIENT_AWAIT_REPLY);
-		else if (c->state == RXD_CS_SERVER_SEND_REPLY)
-			rxd_call_set_state(c, RXD_CS_SERVER_AWAIT_ACK);
-	}
+	tx_phase_check(c);
 	if (sent) {
 		/* Our DATA stands in for a pending delayed ACK of the peer's packets only on the reply. */
 		rxd_arm_resend(c, now, false);
@@ -480,6 +492,7 @@ void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 		if (send_datagram(c, c->tx_sent_top + 1, 1, false, now) == 0) {
 			c->tx_sent_top++;
 			c->tx_in_flight++;
+			tx_phase_check(c);
 		}
 		return;
 	}

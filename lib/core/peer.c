@@ -64,7 +64,11 @@ static void peer_unhash_free(struct rxd_peer *p)
 
 void rxd_peer_get(struct rxd_peer *p)
 {
+	struct rxd_local *l = p->local;
+
 	p->nconns++;
+	if (p->nconns == 1)
+		rxd_timer_arm(&l->wheel, &p->timer, p->last_tx + RXD_PEER_KEEPALIVE_NS);
 }
 
 void rxd_peer_put(struct rxd_peer *p, uint64_t now)
@@ -77,15 +81,40 @@ void rxd_peer_put(struct rxd_peer *p, uint64_t now)
 		rxd_timer_arm(&l->wheel, &p->timer, now + (uint64_t)l->cfg.transport_expiry_s * RXD_NS_PER_SEC);
 }
 
-/* A peer with no connections expires after transport_expiry. */
+/* NAT keepalive: a VERSION request to a peer we hold client conns to and have not sent to for 20 s. */
+static void peer_keepalive(struct rxd_peer *p, uint64_t now)
+{
+	struct rxd_local *l = p->local;
+	uint8_t buf[RXD_WIRE_HDR_LEN + 1] = {0};
+	struct rxd_hdr h = {0};
+	struct rxd_iov iov = {buf, sizeof(buf), NULL};
+
+	h.epoch = l->epoch;
+	h.type = RXD_PKT_VERSION;
+	h.flags = RXD_F_CLIENT_INITIATED;
+	rxd_hdr_encode(buf, &h);
+	if (rxd_send_raw(l, &p->addr, &iov, 1, 0) == 0)
+		p->last_tx = now;
+}
+
+/*
+ * The peer timer: while client conns exist it is the NAT keepalive; once the
+ * peer has no conns it expires after transport_expiry.
+ */
 static void peer_timer_fired(struct rxd_timer *t, uint64_t now)
 {
 	struct rxd_peer *p = (struct rxd_peer *)((char *)t - offsetof(struct rxd_peer, timer));
 	struct rxd_local *l = p->local;
 	uint64_t deadline = p->last_used + (uint64_t)l->cfg.transport_expiry_s * RXD_NS_PER_SEC;
 
-	if (p->nconns)
+	if (p->nconns) {
+		if (p->client_conns) {
+			if (now - p->last_tx >= RXD_PEER_KEEPALIVE_NS)
+				peer_keepalive(p, now);
+			rxd_timer_arm(&l->wheel, &p->timer, p->last_tx + RXD_PEER_KEEPALIVE_NS);
+		}
 		return;
+	}
 	if (now < deadline) {
 		rxd_timer_arm(&l->wheel, &p->timer, deadline);
 		return;

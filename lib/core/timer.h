@@ -28,6 +28,8 @@ struct rxd_wheel {
 	uint32_t pending;   /* number of armed timers */
 	struct rxd_timer *slots[RXD_WHEEL_LEVELS][RXD_WHEEL_SLOTS];
 	struct rxd_timer *overflow; /* beyond the top level's reach */
+	/* bit s of level l set <=> slots[l][s] non-empty: next()/run() skip empty slots */
+	uint64_t bitmap[RXD_WHEEL_LEVELS][RXD_WHEEL_SLOTS / 64];
 };
 
 /** Initialise an empty wheel at time now. */

@@ -65,11 +65,11 @@ struct rte_mbuf *rxd_frame_alloc(struct rxd_worker *w, uint32_t len, uint8_t **d
 static const uint8_t *next_hop(const struct rxd_iface *ifc, unsigned family, const uint8_t *dst)
 {
 	if (family == 4) {
-		if (rxd_ip4_in_subnet(dst, ifc->ip4, ifc->ip4_plen))
+		if (rxd_ip4_in_subnet(dst, ifc->ip4, ifc->prefix4))
 			return dst;
 		return ifc->has_gw4 ? ifc->gw4 : NULL;
 	}
-	if ((dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80) || rxd_ip6_in_prefix(dst, ifc->ip6, ifc->ip6_plen))
+	if ((dst[0] == 0xfe && (dst[1] & 0xc0) == 0x80) || rxd_ip6_in_prefix(dst, ifc->ip6, ifc->prefix6))
 		return dst;
 	return ifc->has_gw6 ? ifc->gw6 : NULL;
 }

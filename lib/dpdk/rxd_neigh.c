@@ -261,7 +261,7 @@ void rxd_neigh_arp_input(struct rxd_wiface *wi, const struct rxd_pkt_info *pi, b
 		return;
 	op = rxd_rd16(a + 6);
 	for_us = memcmp(tpa, ifc->ip4, 4) == 0;
-	if (rxd_rd32(spa) != 0 && rxd_ip4_in_subnet(spa, ifc->ip4, ifc->ip4_plen))
+	if (rxd_rd32(spa) != 0 && rxd_ip4_in_subnet(spa, ifc->ip4, ifc->prefix4))
 		learn(wi, 4, spa, sha, for_us, now);
 	if (op == 1 && for_us && !learn_only)
 		send_arp(wi, 2, sha, sha, spa);
@@ -313,7 +313,7 @@ static void report_unreachable(struct rxd_wiface *wi, struct rxd_neigh_entry *e,
 		struct rxd_pkt_info pi;
 		struct rxd_addr peer;
 
-		rxd_pkt_parse(f, e->pending[i]->data_len, 0, &pi);
+		rxd_frame_parse(f, e->pending[i]->data_len, 0, &pi);
 		if (pi.kind != RXD_PK_UDP || !wi->local)
 			continue;
 		memset(&peer, 0, sizeof(peer));

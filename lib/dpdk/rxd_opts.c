@@ -167,11 +167,11 @@ static int set_addr(struct rxd_shell_opts *o, const char *name, const char *valu
 		plen = v6 ? 64 : 24;
 	if (name_eq(name, "ip")) {
 		memcpy(io->ip4, addr, 4);
-		io->ip4_plen = (uint8_t)plen;
+		io->prefix4 = (uint8_t)plen;
 		io->has_ip4 = true;
 	} else if (name_eq(name, "ip6")) {
 		memcpy(io->ip6, addr, 16);
-		io->ip6_plen = (uint8_t)plen;
+		io->prefix6 = (uint8_t)plen;
 		io->has_ip6 = true;
 	} else if (name_eq(name, "gw")) {
 		memcpy(io->gw4, addr, 4);

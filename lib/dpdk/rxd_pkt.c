@@ -149,7 +149,7 @@ static void parse_ip6(const uint8_t *p, uint32_t avail, unsigned verify, struct 
 		drop(pi, RXD_PD_PROTO);
 }
 
-void rxd_pkt_parse(const uint8_t *f, uint32_t len, unsigned verify, struct rxd_pkt_info *pi)
+void rxd_frame_parse(const uint8_t *f, uint32_t len, unsigned verify, struct rxd_pkt_info *pi)
 {
 	uint16_t type;
 

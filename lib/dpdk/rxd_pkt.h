@@ -91,7 +91,7 @@ static inline void rxd_wr32(uint8_t *p, uint32_t v)
 }
 
 /** Classify and validate one frame; fills pi (pi->kind == RXD_PK_DROP with pi->drop on failure). */
-void rxd_pkt_parse(const uint8_t *f, uint32_t len, unsigned verify, struct rxd_pkt_info *pi);
+void rxd_frame_parse(const uint8_t *f, uint32_t len, unsigned verify, struct rxd_pkt_info *pi);
 
 /** Ones-complement sum of buf added to sum (not folded). */
 uint32_t rxd_cksum_add(const void *buf, size_t len, uint32_t sum);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Port, queue and pool setup (see rxd_port.h). */
 #include "rxd_port.h"
+#include "rxd_pkt.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <rte_common.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_memory.h>
@@ -50,7 +51,7 @@ struct rxd_iface {
 	bool has_ip4, has_gw4, has_ip6, has_gw6;
 	uint8_t mac[6];
 	uint8_t ip4[4], gw4[4], ip6[16], gw6[16], ll6[16];
-	uint8_t ip4_plen, ip6_plen;
+	uint8_t prefix4, prefix6;
 	bool tx_ip4_cksum, tx_udp_cksum; /* TX offloads enabled */
 	bool rx_cksum;                   /* RX checksum offloads enabled */
 	bool rss;                        /* RSS configured */

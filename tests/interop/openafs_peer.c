@@ -222,6 +222,23 @@ static afs_int32 srv_fail(afs_int32 code, const char *why)
 	return code;
 }
 
+/*
+ * An rx_Read/rx_Write came up short.  If the call already carries an error
+ * (peer abort, timeout) report that, else the request was malformed.
+ */
+static afs_int32 srv_io_fail(struct rx_call *call, afs_int32 code, const char *why)
+{
+	afs_int32 err = rx_Error(call);
+
+	if (err != 0) {
+		if (srv.verbose)
+			fprintf(stderr, "openafs_peer server: call failed with %d (%s) during %s\n",
+				err, abort_name(err), why);
+		return err;
+	}
+	return srv_fail(code, why);
+}
+
 /* Read exactly n bytes of request payload in chunks. */
 static int srv_read_payload(struct rx_call *call, uint32_t n, char *buf, bool *nonzero)
 {
@@ -269,7 +286,7 @@ static afs_int32 srv_execute(struct rx_call *call)
 
 	atomic_fetch_add(&srv.calls, 1);
 	if (rx_Read(call, (char *)hdr, 16) != 16)
-		return srv_fail(RXGEN_SS_UNMARSHAL, "short request header");
+		return srv_io_fail(call, RXGEN_SS_UNMARSHAL, "short request header");
 	version = get32(hdr);
 	op = get32(hdr + 4);
 	/* hdr + 8, hdr + 12: the client's read/write chunk hints; not needed. */
@@ -288,7 +305,7 @@ static afs_int32 srv_execute(struct rx_call *call)
 		return srv_fail(RXGEN_OPCODE, "unknown operation");
 	}
 	if (rx_Read(call, (char *)args, 4 * nargs) != 4 * nargs)
-		return srv_fail(RXGEN_SS_UNMARSHAL, "short request arguments");
+		return srv_io_fail(call, RXGEN_SS_UNMARSHAL, "short request arguments");
 	if (op == PERF_OP_SEND)
 		in_bytes = get32(args);
 	else if (op == PERF_OP_RECV)
@@ -302,7 +319,7 @@ static afs_int32 srv_execute(struct rx_call *call)
 	if (!buf)
 		return srv_fail(RX_USER_ABORT, "out of memory");
 	if (srv_read_payload(call, in_bytes, buf, &nonzero) != 0) {
-		code = srv_fail(RXGEN_SS_UNMARSHAL, "short request payload");
+		code = srv_io_fail(call, RXGEN_SS_UNMARSHAL, "short request payload");
 		goto out;
 	}
 	if (nonzero) {
@@ -314,6 +331,10 @@ static afs_int32 srv_execute(struct rx_call *call)
 	 * a 4-byte cookie; accept it, never require it, reject anything else.
 	 */
 	got = rx_Read(call, (char *)tail, sizeof(tail));
+	if (got == 0 && rx_Error(call) != 0) {
+		code = srv_io_fail(call, RXGEN_SS_UNMARSHAL, "request end");
+		goto out;
+	}
 	if (got != 0 && !(got == 4 && get32(tail) == PERF_COOKIE)) {
 		code = srv_fail(RXGEN_SS_UNMARSHAL, "unexpected trailing request bytes");
 		goto out;
@@ -325,12 +346,12 @@ static afs_int32 srv_execute(struct rx_call *call)
 		goto out;
 	}
 	if (w < 0) {
-		code = srv_fail(rx_Error(call) ? rx_Error(call) : RX_CALL_DEAD, "reply write failed");
+		code = srv_io_fail(call, RX_CALL_DEAD, "reply write");
 		goto out;
 	}
 	put32(tail, PERF_COOKIE);
 	if (rx_Write(call, (char *)tail, 4) != 4)
-		code = srv_fail(rx_Error(call) ? rx_Error(call) : RX_CALL_DEAD, "cookie write failed");
+		code = srv_io_fail(call, RX_CALL_DEAD, "cookie write");
 out:
 	free(buf);
 	return code;

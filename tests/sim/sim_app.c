@@ -67,6 +67,7 @@ struct sim_scall {
 	unsigned completes;
 	int busy;
 	bool again, req_done, replying, reply_done, completed, finished, ended, ending, action_done, mismatch;
+	bool checked;
 	enum rxd_completion comp;
 	int32_t code;
 	int err;
@@ -121,6 +122,7 @@ static const struct rxd_call_ops sim_service_ops;
 
 static void sim_lane_advance(struct sim_ccall *c);
 static void cc_check(struct sim_ccall *c);
+static void pair_maybe_check(struct sim_scall *s);
 
 /* ------------------------------------------------------------------ small helpers */
 
@@ -198,6 +200,21 @@ static void *grow(void *p, unsigned *cap, unsigned need, size_t elem)
 
 /* ------------------------------------------------------------------ failures and diagnostics */
 
+/* The call's cid, remembered: the core may report 0 once the call left its channel. */
+static uint32_t cc_cid(const struct sim_ccall *c)
+{
+	uint32_t cid = c->call ? rxd_call_cid(c->call) : 0;
+
+	return cid ? cid : c->cid;
+}
+
+static uint32_t ss_cid(const struct sim_scall *s)
+{
+	uint32_t cid = s->call ? rxd_call_cid(s->call) : 0;
+
+	return cid ? cid : s->cid;
+}
+
 static bool sim_should_print(struct sim_app *a)
 {
 	return a->printed < (a->p.max_print ? a->p.max_print : 3);
@@ -241,13 +258,13 @@ static void ss_describe(const struct sim_scall *s, FILE *f)
 		s->req_done ? " eor" : "", s->sent, s->reply_len, s->reply_done ? " done" : "",
 		s->call ? rxd_call_state_name(rxd_call_state(s->call)) : "ended",
 		s->completed ? rxd_completion_name(s->comp) : "ACTIVE", s->code, s->err, s->completes,
-		s->ended ? " ended" : "", s->call ? rxd_call_cid(s->call) : s->cid,
+		s->ended ? " ended" : "", ss_cid(s),
 		s->call ? rxd_call_number(s->call) : s->callno);
 }
 
 static void cc_describe(const struct sim_ccall *c, FILE *f)
 {
-	uint32_t cid = c->call ? rxd_call_cid(c->call) : c->cid;
+	uint32_t cid = cc_cid(c);
 
 	fprintf(f,
 		"    call #%u tag %" PRIx64 " e%u->e%u service %u req %u reply %u action %s@%u code %d think %uus stall "
@@ -282,7 +299,7 @@ static void __attribute__((format(printf, 2, 3))) cc_fail(struct sim_ccall *c, c
 	if (!print)
 		return;
 	cc_describe(c, stderr);
-	sim_net_dump_trace(a->net, stderr, c->call ? rxd_call_cid(c->call) : c->cid, 40);
+	sim_net_dump_trace(a->net, stderr, cc_cid(c), 40);
 	sim_dump_engines_once(a);
 }
 
@@ -301,7 +318,7 @@ static void __attribute__((format(printf, 2, 3))) ss_fail(struct sim_scall *s, c
 		cc_describe(s->cc, stderr);
 	else
 		ss_describe(s, stderr);
-	sim_net_dump_trace(a->net, stderr, s->call ? rxd_call_cid(s->call) : s->cid, 40);
+	sim_net_dump_trace(a->net, stderr, ss_cid(s), 40);
 	sim_dump_engines_once(a);
 }
 
@@ -376,8 +393,10 @@ static void cc_end(struct sim_ccall *c)
 		return;
 	c->ending = true;
 	if (c->call) {
-		c->cid = rxd_call_cid(c->call);
-		c->callno = rxd_call_number(c->call);
+		if (rxd_call_cid(c->call)) {
+			c->cid = rxd_call_cid(c->call);
+			c->callno = rxd_call_number(c->call);
+		}
 		rxd_call_end(c->call, now_of(a));
 	}
 	c->call = NULL;
@@ -410,6 +429,7 @@ static void cc_do_action(struct sim_ccall *c)
 			c->code = RX_USER_ABORT;
 		}
 		cc_check(c);
+		pair_maybe_check(c->srv);
 		return;
 	}
 	rxd_call_abort(c->call, c->p.action_code, now_of(a));
@@ -506,7 +526,9 @@ static void cc_recv(struct sim_ccall *c, bool draining)
 		    !c->action_done && c->req_done) {
 			if (c->rcvd >= c->p.action_at) {
 				cc_do_action(c);
-				return;
+				if (!c->abort_noop || c->ended)
+					return;
+				continue; /* the call had already succeeded: read the rest */
 			}
 			if (want > c->p.action_at - c->rcvd)
 				want = (size_t)(c->p.action_at - c->rcvd);
@@ -519,9 +541,10 @@ static void cc_recv(struct sim_ccall *c, bool draining)
 			size_t all = 0;
 			unsigned n = rxd_call_peek(c->call, segs, SIM_MAX_SEGS, &eor);
 
+			for (unsigned i = 0; i < n; i++)
+				all += segs[i].len; /* eor covers every peeked segment */
 			for (unsigned i = 0; i < n; i++) {
 				size_t take = segs[i].len;
-				all += segs[i].len;
 				if (got + take > want)
 					take = want - got;
 				if (take && !cc_verify(c, segs[i].data, take))
@@ -581,6 +604,7 @@ static void cc_kick(struct sim_ccall *c)
 		return;
 	}
 	c->busy++;
+	c->cid = cc_cid(c);
 	do {
 		c->again = false;
 		if (cc_call_gone(c))
@@ -695,6 +719,7 @@ static void cc_finish(struct sim_ccall *c)
 				rxd_completion_name(rxd_call_completion(c->call)));
 	}
 	cc_check(c);
+	pair_maybe_check(c->srv);
 	if (c->p.end_deferred)
 		sim_net_schedule(a->net, now_of(a) + (c->tag % 7) * RXD_NS_PER_MS, cc_end_ev, c);
 	else
@@ -747,8 +772,10 @@ static void cc_on_complete(void *app, struct rxd_call *call)
 	c->comp = rxd_call_completion(call);
 	c->code = rxd_call_abort_code(call);
 	c->err = rxd_call_error(call);
-	c->cid = rxd_call_cid(call);
-	c->callno = rxd_call_number(call);
+	if (rxd_call_cid(call)) {
+		c->cid = rxd_call_cid(call);
+		c->callno = rxd_call_number(call);
+	}
 	if (c->comp == RXD_CALL_ACTIVE)
 		cc_fail(c, "complete notification but rxd_call_completion() is ACTIVE");
 	if (c->ending || c->a->detached || c->busy || c->finished)
@@ -878,8 +905,10 @@ static void ss_end(struct sim_scall *s)
 		return;
 	s->ending = true;
 	if (s->call) {
-		s->cid = rxd_call_cid(s->call);
-		s->callno = rxd_call_number(s->call);
+		if (rxd_call_cid(s->call)) {
+			s->cid = rxd_call_cid(s->call);
+			s->callno = rxd_call_number(s->call);
+		}
 		rxd_call_end(s->call, now_of(a));
 	}
 	s->call = NULL;
@@ -1054,9 +1083,10 @@ static void ss_recv(struct sim_scall *s)
 			struct rxd_seg segs[SIM_MAX_SEGS];
 			size_t all = 0;
 			unsigned n = rxd_call_peek(s->call, segs, SIM_MAX_SEGS, &eor);
+			for (unsigned i = 0; i < n; i++)
+				all += segs[i].len; /* eor covers every peeked segment */
 			for (unsigned i = 0; i < n; i++) {
 				size_t take = segs[i].len;
-				all += take;
 				if (got + take > want)
 					take = want - got;
 				ss_verify(s, segs[i].data, take);
@@ -1136,6 +1166,7 @@ static void ss_finish(struct sim_scall *s)
 	struct sim_app *a = s->a;
 
 	s->finished = true;
+	pair_maybe_check(s);
 	if (s->end_deferred)
 		sim_net_schedule(a->net, now_of(a) + (s->tag % 11) * RXD_NS_PER_MS, ss_end_ev, s);
 	else
@@ -1222,8 +1253,10 @@ static void ss_on_complete(void *app, struct rxd_call *call)
 	s->comp = rxd_call_completion(call);
 	s->code = rxd_call_abort_code(call);
 	s->err = rxd_call_error(call);
-	s->cid = rxd_call_cid(call);
-	s->callno = rxd_call_number(call);
+	if (rxd_call_cid(call)) {
+		s->cid = rxd_call_cid(call);
+		s->callno = rxd_call_number(call);
+	}
 	if (s->ending || s->a->detached || s->busy || s->finished)
 		return;
 	ss_finish(s);
@@ -1431,6 +1464,7 @@ unsigned sim_app_add_call(struct sim_app *a, unsigned lane, const struct sim_cal
 		cc_build_header(c);
 	ln->calls = grow(ln->calls, &ln->cap, ln->n + 1, sizeof(*ln->calls));
 	ln->calls[ln->n++] = c->idx;
+	a->ncalls++;
 	return c->idx;
 }
 
@@ -1620,56 +1654,86 @@ static void report_stuck(struct sim_app *a, enum sim_run_result rr)
 			     sim_run_result_name(rr));
 }
 
+/* RX_CALL_DEAD on the server is how a lost client ABORT legitimately ends: the
+ * next call on the channel implicitly ends the old one.  It must come soon. */
+#define SIM_DEAD_GRACE_NS (10 * RXD_NS_PER_SEC)
+
+/* Check one completed server call against its client call (both must be done). */
+static void pair_check(struct sim_scall *s)
+{
+	struct sim_app *a = s->a;
+	struct sim_ccall *c = s->cc;
+
+	if (s->checked || a->p.relaxed)
+		return;
+	s->checked = true;
+	if (!c) {
+		/* a short request, or the client gave up before its header arrived */
+		bool ok = s->comp == RXD_CALL_SUCCEEDED ||
+			  (s->comp == RXD_CALL_REMOTELY_ABORTED &&
+			   ((s->code >= SIM_CLIENT_CODE_BASE && s->code < SIM_CLIENT_CODE_BASE + 1000) ||
+			    s->code == RX_USER_ABORT)) ||
+			  (s->comp == RXD_CALL_LOCALLY_ABORTED && s->code == RX_CALL_DEAD);
+		if (!ok)
+			ss_fail(s, "server call without a header ended %s code %d err %d", rxd_completion_name(s->comp),
+				s->code, s->err);
+		return;
+	}
+	switch (c->p.action) {
+	case SIM_ACT_NONE:
+		if (s->comp != RXD_CALL_SUCCEEDED)
+			ss_fail(s, "server side ended %s code %d err %d, expected SUCCEEDED", rxd_completion_name(s->comp),
+				s->code, s->err);
+		break;
+	case SIM_ACT_SERVER_ABORT_REQ:
+	case SIM_ACT_SERVER_ABORT_REPLY:
+		if (s->comp != RXD_CALL_LOCALLY_ABORTED || s->code != c->p.action_code)
+			ss_fail(s, "server abort ended %s code %d, expected LOCALLY_ABORTED %d",
+				rxd_completion_name(s->comp), s->code, c->p.action_code);
+		break;
+	case SIM_ACT_CLIENT_ABORT_REQ:
+	case SIM_ACT_CLIENT_ABORT_REPLY:
+	case SIM_ACT_CLIENT_END_REPLY: {
+		int32_t want = c->p.action == SIM_ACT_CLIENT_END_REPLY ? RX_USER_ABORT : c->p.action_code;
+		if (c->abort_noop) {
+			if (s->comp != RXD_CALL_SUCCEEDED)
+				ss_fail(s, "client completed before its abort, but the server ended %s code %d",
+					rxd_completion_name(s->comp), s->code);
+		} else if (s->comp == RXD_CALL_SUCCEEDED && s->reply_done &&
+			   c->p.action != SIM_ACT_CLIENT_ABORT_REQ) {
+			/* The whole reply was out and the next call on the channel (or an
+			 * ACK) ended it before the ABORT arrived: implicit end, legal. */
+		} else if (s->comp == RXD_CALL_LOCALLY_ABORTED && s->code == RX_CALL_DEAD) {
+			if (s->t_complete > c->t_complete + SIM_DEAD_GRACE_NS)
+				ss_fail(s, "client abort %d never reached the server, which gave up RX_CALL_DEAD %.3fs later",
+					want, secs(s->t_complete - c->t_complete));
+		} else if (s->comp != RXD_CALL_REMOTELY_ABORTED || s->code != want) {
+			ss_fail(s, "client abort %d (client %s at %.6f): server saw %s code %d err %d", want,
+				rxd_completion_name(c->comp), secs(c->t_complete), rxd_completion_name(s->comp),
+				s->code, s->err);
+		}
+		break;
+	}
+	}
+}
+
+/* Called when either side of a pair finishes. */
+static void pair_maybe_check(struct sim_scall *s)
+{
+	if (s && s->completed && (!s->cc || s->cc->finished))
+		pair_check(s);
+}
+
 static void cross_check_servers(struct sim_app *a)
 {
 	for (unsigned i = 0; i < a->nscalls; i++) {
 		struct sim_scall *s = a->scalls[i];
-		struct sim_ccall *c = s->cc;
 
 		if (!s->completed) {
 			ss_fail(s, "server call never completed");
 			continue;
 		}
-		if (a->p.relaxed)
-			continue;
-		if (!c) {
-			/* a short request, or the client gave up before its header arrived */
-			bool ok = s->comp == RXD_CALL_SUCCEEDED ||
-				  (s->comp == RXD_CALL_REMOTELY_ABORTED &&
-				   ((s->code >= SIM_CLIENT_CODE_BASE && s->code < SIM_CLIENT_CODE_BASE + 1000) ||
-				    s->code == RX_USER_ABORT));
-			if (!ok)
-				ss_fail(s, "server call without a header ended %s code %d err %d",
-					rxd_completion_name(s->comp), s->code, s->err);
-			continue;
-		}
-		switch (c->p.action) {
-		case SIM_ACT_NONE:
-			if (s->comp != RXD_CALL_SUCCEEDED)
-				ss_fail(s, "server side ended %s code %d err %d, expected SUCCEEDED",
-					rxd_completion_name(s->comp), s->code, s->err);
-			break;
-		case SIM_ACT_SERVER_ABORT_REQ:
-		case SIM_ACT_SERVER_ABORT_REPLY:
-			if (s->comp != RXD_CALL_LOCALLY_ABORTED || s->code != c->p.action_code)
-				ss_fail(s, "server abort ended %s code %d, expected LOCALLY_ABORTED %d",
-					rxd_completion_name(s->comp), s->code, c->p.action_code);
-			break;
-		case SIM_ACT_CLIENT_ABORT_REQ:
-		case SIM_ACT_CLIENT_ABORT_REPLY:
-		case SIM_ACT_CLIENT_END_REPLY: {
-			int32_t want = c->p.action == SIM_ACT_CLIENT_END_REPLY ? RX_USER_ABORT : c->p.action_code;
-			if (c->abort_noop) {
-				if (s->comp != RXD_CALL_SUCCEEDED)
-					ss_fail(s, "client completed before its abort, but the server ended %s code %d",
-						rxd_completion_name(s->comp), s->code);
-			} else if (s->comp != RXD_CALL_REMOTELY_ABORTED || s->code != want) {
-				ss_fail(s, "client abort %d: server saw %s code %d err %d", want,
-					rxd_completion_name(s->comp), s->code, s->err);
-			}
-			break;
-		}
-		}
+		pair_check(s);
 	}
 	if (a->p.relaxed)
 		return;
@@ -1705,6 +1769,7 @@ uint64_t sim_app_run(struct sim_app *a)
 		a->all_done = true;
 
 	rr = sim_net_run(n, app_done, a, now_of(a) + horizon, 500000000ull);
+	a->res.work_end_ns = now_of(a);
 	if (rr != SIM_RUN_DONE)
 		report_stuck(a, rr);
 

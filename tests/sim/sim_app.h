@@ -102,6 +102,7 @@ struct sim_app_result {
 	uint64_t server_calls, rejected, data_mismatches, reaped_checks;
 	uint64_t failures;
 	uint64_t start_ns, end_ns; /* virtual time span of the run */
+	uint64_t work_end_ns;      /* when the last client call ended */
 };
 
 struct sim_app;

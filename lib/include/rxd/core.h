@@ -98,7 +98,7 @@ struct rxd_config {
 	uint32_t idle_ack_delay_ms;      /* hard-ACK after the reader drained the queue (500) */
 	uint32_t resend_timeout_ms;      /* initial RTO before any RTT sample (1000) */
 	uint32_t max_call_lifetime_s;    /* hard limit on a call (0 = none; default 0) */
-	uint32_t dead_call_expiry_s;     /* keep final ACK/ABORT cache for regeneration (2) */
+	uint32_t dead_call_expiry_s;     /* keep final ACK/ABORT cache for regeneration (60: > expect-rx) */
 	uint32_t connection_expiry_s;    /* idle service conn lifetime (600) */
 	uint32_t client_conn_expiry_s;   /* idle client conn lifetime (120) */
 	uint32_t transport_expiry_s;     /* idle peer lifetime (60) */

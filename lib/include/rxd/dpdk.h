@@ -57,7 +57,7 @@ struct rxd_iface_opts {
 	bool has_ip4, has_gw4, has_ip6, has_gw6;
 	uint8_t ip4[4], gw4[4];
 	uint8_t ip6[16], gw6[16];
-	uint8_t ip4_plen, ip6_plen;
+	uint8_t prefix4, prefix6;
 	uint16_t udp_port; /* 0 = rxd_shell_opts.udp_port */
 };
 

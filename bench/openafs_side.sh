@@ -1,0 +1,132 @@
+#!/bin/bash
+# OpenAFS-vs-OpenAFS rxperf baseline over loopback UDP, for the side-by-side
+# benchmark against rxd.  Both ends are tests/interop/openafs_peer (OpenAFS
+# 1.8 userspace rx, pthreads).  Server pinned to one CPU, client to another.
+#
+# usage: bench/openafs_side.sh [-p PEER] [-d SECONDS] [-s SERVER_CPU] [-c CLIENT_CPU] [-q] [SCENARIO...]
+#   PEER      path to openafs_peer (default: $OPENAFS_PEER, then build/*/tests/interop/openafs_peer,
+#             else it is compiled into a temp dir with gcc)
+#   SECONDS   duration of each rate scenario (default 5)
+#   -q        quick: 2 s rate runs, 16 MiB bulk
+#   SCENARIO  any of: small_c1 small_c16 small_c64 bulk_send bulk_recv bulk_send_c16 bulk_recv_c16
+#             (default: all)
+#
+# Output: a human table per scenario (from openafs_peer) on stderr, and one JSON
+# line per scenario on stdout: openafs_peer's line with "scenario", "server_cpu",
+# "client_cpu" prepended.  Not a pass/fail test.
+#
+# Sourcing this file (". bench/openafs_side.sh") defines openafs_side_run and
+# openafs_side_server_start/stop without running anything, for use by other scripts.
+
+openafs_side_find_peer() {
+	local root cand
+	if [ -n "${OPENAFS_PEER:-}" ]; then echo "$OPENAFS_PEER"; return 0; fi
+	root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+	for cand in "$root"/build*/tests/interop/openafs_peer "$root"/*/tests/interop/openafs_peer; do
+		[ -x "$cand" ] && { echo "$cand"; return 0; }
+	done
+	# Fall back to a private build (same command line as tests/data/README.md).
+	cand=$(mktemp -d)/openafs_peer
+	gcc -std=c11 -D_GNU_SOURCE -DAFS_PTHREAD_ENV -pthread -O2 -o "$cand" \
+		"$root/tests/interop/openafs_peer.c" /usr/lib/libafsrpc.a \
+		-l:libhcrypto.so.5 -l:libroken.so.19 -lpthread >&2 || return 1
+	echo "$cand"
+}
+
+# openafs_side_server_start PEER PORT CPU [server args...] -> sets OPENAFS_SIDE_SRV_PID
+openafs_side_server_start() {
+	local peer=$1 port=$2 cpu=$3 log
+	shift 3
+	log=$(mktemp)
+	taskset -c "$cpu" "$peer" server -p "$port" "$@" >"$log" 2>&1 &
+	OPENAFS_SIDE_SRV_PID=$!
+	for _ in $(seq 50); do
+		grep -q listening "$log" && { rm -f "$log"; return 0; }
+		kill -0 "$OPENAFS_SIDE_SRV_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$log" >&2
+	rm -f "$log"
+	return 1
+}
+
+openafs_side_server_stop() {
+	[ -n "${OPENAFS_SIDE_SRV_PID:-}" ] || return 0
+	kill "$OPENAFS_SIDE_SRV_PID" 2>/dev/null
+	wait "$OPENAFS_SIDE_SRV_PID" 2>/dev/null
+	OPENAFS_SIDE_SRV_PID=""
+}
+
+# openafs_side_run PEER PORT CLIENT_CPU SERVER_CPU SCENARIO TIMEOUT_S client-args...
+# Prints the human table to stderr and the tagged JSON line to stdout.
+openafs_side_run() {
+	local peer=$1 port=$2 ccpu=$3 scpu=$4 name=$5 tmo=$6 out rc json
+	shift 6
+	out=$(timeout --kill-after=5 "$tmo" taskset -c "$ccpu" "$peer" client -a 127.0.0.1 -p "$port" \
+		--timeout "$tmo" "$@")
+	rc=$?
+	printf '== %s: openafs_peer client %s\n' "$name" "$*" >&2
+	printf '%s\n' "$out" | grep -v '^{' >&2
+	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
+	if [ -z "$json" ]; then
+		json="{\"impl\":\"openafs-rx\",\"errors\":1,\"exit\":$rc}"
+	fi
+	printf '%s\n' "$json" | sed "s/^{/{\"scenario\":\"$name\",\"server_cpu\":$scpu,\"client_cpu\":$ccpu,/"
+	return $rc
+}
+
+openafs_side_main() {
+	local peer="" secs=5 scpu=1 ccpu=0 quick=0 bulk=64M port opt rc=0 s
+	local all=(small_c1 small_c16 small_c64 bulk_send bulk_recv bulk_send_c16 bulk_recv_c16)
+	OPTIND=1
+	while getopts "p:d:s:c:qh" opt; do
+		case $opt in
+		p) peer=$OPTARG ;;
+		d) secs=$OPTARG ;;
+		s) scpu=$OPTARG ;;
+		c) ccpu=$OPTARG ;;
+		q) quick=1; secs=2; bulk=16M ;;
+		*) sed -n '2,20p' "${BASH_SOURCE[0]}" >&2; return 2 ;;
+		esac
+	done
+	shift $((OPTIND - 1))
+	[ $# -gt 0 ] && all=("$@")
+	[ -n "$peer" ] || peer=$(openafs_side_find_peer) || return 1
+	if [ "$(nproc)" -lt 2 ]; then
+		echo "openafs_side: only $(nproc) CPU; pinning both ends to CPU 0" >&2
+		scpu=0; ccpu=0
+	fi
+	port=${OPENAFS_SIDE_PORT:-$((30000 + RANDOM % 10000))}
+	trap openafs_side_server_stop EXIT INT TERM
+	openafs_side_server_start "$peer" "$port" "$scpu" || return 1
+	echo "openafs_side: peer $peer, server UDP $port on CPU $scpu, client on CPU $ccpu" >&2
+
+	for s in "${all[@]}"; do
+		case $s in
+		small_c1) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" $((secs + 30)) \
+			-c rpc -S 1 -R 1 -t 1 -d "$secs" --warmup 100 ;;
+		small_c16) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" $((secs + 30)) \
+			-c rpc -S 1 -R 1 -t 16 -d "$secs" --warmup 100 ;;
+		small_c64) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" $((secs + 30)) \
+			-c rpc -S 1 -R 1 -t 64 -d "$secs" --warmup 100 ;;
+		bulk_send) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 120 \
+			-c send -S "$bulk" -t 1 -T 3 --warmup 1 ;;
+		bulk_recv) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 120 \
+			-c recv -R "$bulk" -t 1 -T 3 --warmup 1 ;;
+		bulk_send_c16) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 300 \
+			-c send -S "$bulk" -t 16 -T 16 --warmup 1 ;;
+		bulk_recv_c16) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 300 \
+			-c recv -R "$bulk" -t 16 -T 16 --warmup 1 ;;
+		*) echo "openafs_side: unknown scenario $s" >&2; rc=2; continue ;;
+		esac || rc=1
+	done
+	openafs_side_server_stop
+	trap - EXIT INT TERM
+	return $rc
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -u
+	openafs_side_main "$@"
+	exit $?
+fi

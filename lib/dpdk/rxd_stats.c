@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Statistics: per-worker shell counters, per-port ethdev counters and the
+ * shards' core counters (copied by each worker under a seqcount).  Read by
+ * the control thread only; the data path never waits for it.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+
+#include "rxd_shell.h"
+
+int rxd_shell_worker_stats(const struct rxd_shell *s, unsigned worker, struct rxd_worker_stats *out)
+{
+	if (worker >= s->n_workers)
+		return -EINVAL;
+	/* plain 64-bit loads of counters owned by the worker: each value is whole on 64-bit targets */
+	memcpy(out, (const void *)&s->workers[worker]->st, sizeof(*out));
+	return 0;
+}
+
+uint64_t rxd_worker_stats_drops(const struct rxd_worker_stats *st)
+{
+	return st->drop_parse + st->drop_cksum + st->drop_frag + st->drop_multiseg + st->drop_port +
+	       st->drop_fwd_full + st->drop_tx_full + st->drop_nombuf + st->drop_msg + st->neigh_pending_drop;
+}
+
+static void core_snap(const struct rxd_worker *w, struct rxd_stats *out)
+{
+	struct rxd_stats tmp;
+
+	memset(&tmp, 0, sizeof tmp);
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned a = atomic_load_explicit(&((struct rxd_worker *)(uintptr_t)w)->snap_seq, memory_order_acquire);
+		if (a & 1)
+			continue;
+		memcpy(&tmp, &w->core_snap, sizeof tmp);
+		atomic_thread_fence(memory_order_acquire);
+		if (atomic_load_explicit(&((struct rxd_worker *)(uintptr_t)w)->snap_seq, memory_order_relaxed) == a)
+			break;
+	}
+	/* sum into out */
+	{
+		const uint64_t *src = (const uint64_t *)(const void *)&tmp;
+		uint64_t *dst = (uint64_t *)(void *)out;
+		for (size_t i = 0; i < sizeof tmp / sizeof(uint64_t); i++)
+			dst[i] += src[i];
+	}
+}
+
+void rxd_shell_core_stats(const struct rxd_shell *s, struct rxd_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned i = 0; i < s->n_workers; i++)
+		core_snap(s->workers[i], out);
+}
+
+static double rate(uint64_t now, uint64_t prev, double secs)
+{
+	return secs > 0 ? (double)(now - prev) / secs : 0.0;
+}
+
+void rxd_shell_print_stats(struct rxd_shell *s, FILE *f)
+{
+	uint64_t now = rxd_shell_now(s);
+	double secs = s->stats_prev_ns ? (double)(now - s->stats_prev_ns) / 1e9 : 0.0;
+
+	for (unsigned i = 0; i < s->n_ifaces; i++) {
+		struct rte_eth_stats es;
+		uint64_t *p = s->port_prev[i];
+		if (rte_eth_stats_get(s->iface[i].port_id, &es) != 0)
+			continue;
+		fprintf(f,
+			"port %u %-12s rx %" PRIu64 " pkts (%.0f pps, %.1f Mbit/s) tx %" PRIu64
+			" pkts (%.0f pps, %.1f Mbit/s) missed %" PRIu64 " ierr %" PRIu64 " oerr %" PRIu64
+			" nombuf %" PRIu64 "\n",
+			s->iface[i].port_id, s->iface[i].name, es.ipackets, rate(es.ipackets, p[0], secs),
+			rate(es.ibytes, p[1], secs) * 8 / 1e6, es.opackets, rate(es.opackets, p[2], secs),
+			rate(es.obytes, p[3], secs) * 8 / 1e6, es.imissed, es.ierrors, es.oerrors, es.rx_nombuf);
+		p[0] = es.ipackets;
+		p[1] = es.ibytes;
+		p[2] = es.opackets;
+		p[3] = es.obytes;
+	}
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		struct rxd_worker_stats st, *pv = &s->stats_prev[i];
+		struct rxd_worker *w = s->workers[i];
+		rxd_shell_worker_stats(s, i, &st);
+		fprintf(f,
+			"lcore %u w%u rx %" PRIu64 " (%.0f pps) tx %" PRIu64 " (%.0f pps) fwd out %" PRIu64 " in %" PRIu64
+			" udp %" PRIu64 " arp %" PRIu64 " nd %" PRIu64 " echo %" PRIu64 " icmp-err %" PRIu64
+			" drops %" PRIu64 " calls %u busy %.0f%%\n",
+			w->lcore, i, st.rx_pkts, rate(st.rx_pkts, pv->rx_pkts, secs), st.tx_pkts,
+			rate(st.tx_pkts, pv->tx_pkts, secs), st.fwd_out, st.fwd_in, st.rx_udp, st.rx_arp, st.rx_nd,
+			st.rx_icmp_echo, st.rx_icmp_err, rxd_worker_stats_drops(&st),
+			atomic_load_explicit(&w->live_calls, memory_order_relaxed),
+			st.loops > pv->loops ? 100.0 * (double)(st.busy_loops - pv->busy_loops) /
+						       (double)(st.loops - pv->loops)
+					     : 0.0);
+		*pv = st;
+	}
+	fflush(f);
+	s->stats_prev_ns = now;
+}
+
+void rxd_shell_print_stats_json(struct rxd_shell *s, FILE *f)
+{
+	struct rxd_worker_stats sum, st;
+	struct rxd_stats cs;
+	uint64_t *a = (uint64_t *)(void *)&sum;
+
+	memset(&sum, 0, sizeof sum);
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		const uint64_t *b = (const uint64_t *)(const void *)&st;
+		rxd_shell_worker_stats(s, i, &st);
+		for (size_t k = 0; k < sizeof st / sizeof(uint64_t); k++)
+			a[k] += b[k];
+	}
+	rxd_shell_core_stats(s, &cs);
+	fprintf(f,
+		"{\"workers\":%u,\"rx_pkts\":%" PRIu64 ",\"tx_pkts\":%" PRIu64 ",\"fwd_out\":%" PRIu64
+		",\"fwd_in\":%" PRIu64 ",\"drops\":%" PRIu64 ",\"drop_parse\":%" PRIu64 ",\"drop_cksum\":%" PRIu64
+		",\"drop_frag\":%" PRIu64 ",\"drop_fwd_full\":%" PRIu64 ",\"drop_tx_full\":%" PRIu64
+		",\"drop_nombuf\":%" PRIu64 ",\"drop_msg\":%" PRIu64 ",\"neigh_pending_drop\":%" PRIu64
+		",\"send_errors\":%" PRIu64 ",\"rx_arp\":%" PRIu64 ",\"rx_nd\":%" PRIu64 ",\"echo_tx\":%" PRIu64
+		",\"core_tx_data\":%" PRIu64 ",\"core_retrans\":%" PRIu64 ",\"core_buf_alloc_failures\":%" PRIu64 "}",
+		s->n_workers, sum.rx_pkts, sum.tx_pkts, sum.fwd_out, sum.fwd_in, rxd_worker_stats_drops(&sum),
+		sum.drop_parse, sum.drop_cksum, sum.drop_frag, sum.drop_fwd_full, sum.drop_tx_full, sum.drop_nombuf,
+		sum.drop_msg, sum.neigh_pending_drop, sum.send_errors, sum.rx_arp, sum.rx_nd, sum.echo_tx, cs.tx_data,
+		cs.tx_data_retrans, cs.buf_alloc_failures);
+}
