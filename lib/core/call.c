@@ -85,12 +85,14 @@ void rxd_call_free_buffers(struct rxd_call *c)
 		l->io->buf_put(l->io_ctx, c->tx_fill);
 		c->tx_fill = NULL;
 	}
-	for (unsigned i = 0; i < RXD_RX_RING; i++) {
-		struct rxd_rxslot *r = &c->rx[i];
+	/* Only the window above the consumed point can hold buffers. */
+	for (uint32_t seq = c->rx_consumed + 1; !seq_after(seq, c->rx_highest); seq++) {
+		struct rxd_rxslot *r = &c->rx[seq & (RXD_RX_RING - 1)];
 		if (r->present && r->buf)
 			l->io->buf_put(l->io_ctx, r->buf);
 		memset(r, 0, sizeof(*r));
 	}
+	c->rx_consumed = c->rx_highest;
 	c->rx_avail = 0;
 }
 

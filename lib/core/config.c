@@ -28,8 +28,8 @@ struct param {
 #define F(field) offsetof(struct rxd_config, field)
 
 static const struct param params[] = {
-	{"req_ack_delay", {"req_ack_delay_ms"}, F(req_ack_delay_ms), 0, 1000, 1, "ms", "req_ack_delay",
-	 "delay before honouring a REQUEST_ACK flag, so one ACK covers several packets"},
+	{"req_ack_delay", {"req_ack_delay_ms"}, F(req_ack_delay_ms), 0, 1000, 0, "ms", "req_ack_delay",
+	 "delay before honouring a REQUEST_ACK flag, so one ACK covers several packets (0 = at once, as current kernels do)"},
 	{"soft_ack_delay", {"soft_ack_delay_ms"}, F(soft_ack_delay_ms), 1, 60000, 1000, "ms", "soft_ack_delay",
 	 "delay before a soft-ACK tells the sender a new packet arrived (until an RTT sample exists)"},
 	{"idle_ack_delay", {"idle_ack_delay_ms"}, F(idle_ack_delay_ms), 0, 60000, 500, "ms", "idle_ack_delay",

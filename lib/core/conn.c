@@ -355,7 +355,9 @@ void rxd_conn_retransmit_final(struct rxd_conn *c, const struct rxd_pkt *pkt, un
 		STAT(c->local, discards[RXD_R_FINISHED_CALL]);
 		return;
 	}
-	if (pkt->hdr.type == RXD_PKT_ACK && pkt->u.ack.reason == RXD_ACK_PING_RESPONSE)
+	/* An ACK only needs an answer if it asks for one (a PING or REQUEST_ACK). */
+	if (pkt->hdr.type == RXD_PKT_ACK && pkt->u.ack.reason != RXD_ACK_PING &&
+	    !(pkt->hdr.flags & RXD_F_REQUEST_ACK))
 		return;
 	if (chan->last_type == RXD_PKT_ABORT) {
 		struct rxd_hdr h = pkt->hdr;

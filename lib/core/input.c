@@ -92,7 +92,14 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 			discard(l, RXD_R_EARLY_REPLY);
 			return false;
 		}
-		/* The first reply packet implicitly hard-ACKs the whole request. */
+		/* The first reply packet implicitly hard-ACKs the whole request; if the last request
+		 * packet went out once, the exchange is also an RTT sample (an upper bound). */
+		{
+			struct rxd_txslot *t = &c->tx[c->tx_top & c->tx_mask];
+			if (t->nxmit == 1 && now > t->xmit_ns &&
+			    (c->peer->rtt.nsamples == 0 || now - t->xmit_ns < rxd_rtt_srtt_ns(&c->peer->rtt)))
+				rxd_rtt_sample(&c->peer->rtt, now - t->xmit_ns);
+		}
 		for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
 			struct rxd_txslot *t = &c->tx[s & c->tx_mask];
 			if (t->buf)
@@ -406,10 +413,23 @@ void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct
 	}
 	if (c->state == RXD_CS_COMPLETE)
 		return;
+	if (c->ack_reason && !c->is_client && c->rx_phase_done && c->ack_reason == RXD_ACK_REQUESTED &&
+	    (c->state == RXD_CS_SERVER_SEND_REPLY || c->state == RXD_CS_SERVER_AWAIT_ACK)) {
+		/* The reply already on its way ACKs the request implicitly. */
+		c->ack_reason = 0;
+	}
 	if (c->ack_reason) {
 		uint8_t r = c->ack_reason;
+		uint64_t delay = (uint64_t)l->cfg.req_ack_delay_ms * RXD_NS_PER_MS;
 		c->ack_reason = 0;
-		rxd_send_ack(c, r, c->ack_serial, now);
+		if (r == RXD_ACK_REQUESTED && delay) {
+			/* req_ack_delay: let a few more packets arrive so one ACK covers them. */
+			if (!c->ack_at || c->ack_at > now + delay)
+				c->ack_at = now + delay;
+			c->delayed_reason = RXD_ACK_REQUESTED;
+		} else {
+			rxd_send_ack(c, r, c->ack_serial, now);
+		}
 	}
 	rxd_call_update_timer(c);
 }

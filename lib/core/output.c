@@ -244,6 +244,9 @@ static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *
 		return true;
 	if (p->rtt.nsamples < 3 || now - p->last_rtt_probe > RXD_NS_PER_SEC)
 		return true;
+	/* The reply ACKs a request's last packet implicitly: ask only for RTT's sake (above). */
+	if (c->is_client && (t->flags & RXD_F_LAST_PACKET))
+		return false;
 	if (c->cwnd <= 4 && c->cwnd < c->ssthresh)
 		return true;
 	if (c->tx_hard_ack + c->tx_winsize - seq <= 2)

@@ -1548,8 +1548,12 @@ static void gen_call(struct sim_app *a, const struct sim_workload *w, struct sim
 	if (req >= SIM_REQ_HDR_LEN && sim_rng_chance(r, w->p_think))
 		p.think_us = (uint32_t)(sim_rng_chance(r, 0.1) ? sim_rng_range(r, 1000000, 5000000)
 							  : sim_rng_below(r, 300000));
-	if (sim_rng_chance(r, w->p_stall))
+	if (sim_rng_chance(r, w->p_stall)) {
+		/* a slow reader, but one that finishes: at most ~16 pauses per reply */
 		p.stall_us = (uint32_t)sim_rng_range(r, 1000, 500000);
+		if (p.recv_chunk < reply / 16 + 1)
+			p.recv_chunk = reply / 16 + 1;
+	}
 
 	if (sim_rng_chance(r, w->p_unknown_service)) {
 		p.service_id = SIM_UNKNOWN_SERVICE_ID;

@@ -93,7 +93,7 @@ struct rxd_io_ops {
  * rxd_config_default() fills defaults; rxd_config_set() parses "name=value".
  */
 struct rxd_config {
-	uint32_t req_ack_delay_ms;       /* delay before honouring REQUEST_ACK (default 1) */
+	uint32_t req_ack_delay_ms;       /* delay before honouring REQUEST_ACK (default 0 = at once) */
 	uint32_t soft_ack_delay_ms;      /* soft-ACK delay before an RTT sample exists (1000) */
 	uint32_t idle_ack_delay_ms;      /* hard-ACK after the reader drained the queue (500) */
 	uint32_t resend_timeout_ms;      /* initial RTO before any RTT sample (1000) */

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sending helper shared by the applications: rxd_call_send() returns the
+ * bytes accepted; when a phase-ending send (no RXD_SEND_MORE) was accepted in
+ * full but the core had no room left for the LAST packet, the phase is still
+ * open and the application must repeat a zero-length send after writable().
+ * rxd_app_send() folds that rule into one flag.
+ */
+#ifndef RXD_APP_SEND_H
+#define RXD_APP_SEND_H
+
+#include <stdbool.h>
+
+#include <rxd/core.h>
+
+/**
+ * Send len bytes; more = more data follows in this phase.  Returns the bytes
+ * accepted or a negative errno.  *ended is set when the phase is over (only
+ * possible with !more and everything accepted); otherwise, when fewer bytes
+ * than len were accepted or the end is still pending, wait for writable()
+ * and call again with the rest (len 0 for a pending end).
+ */
+static inline ssize_t rxd_app_send(struct rxd_call *c, const void *data, size_t len, bool more, bool *ended,
+				   uint64_t now)
+{
+	ssize_t r = rxd_call_send(c, data, len, more ? RXD_SEND_MORE : 0, now);
+
+	*ended = false;
+	if (r < 0 || more || (size_t)r < len)
+		return r;
+	/* A second empty end-of-phase send fails with -EPROTO once the phase is over. */
+	for (int i = 0; i < 2; i++) {
+		if (rxd_call_send(c, NULL, 0, 0, now) < 0) {
+			*ended = true;
+			break;
+		}
+	}
+	return r;
+}
+
+#endif
