@@ -7,7 +7,7 @@
 
 #include <rxd/wire.h>
 
-#include "rxd_app_send.h"
+#include "rxd_app.h"
 
 enum pstate { P_HDR, P_BODY, P_TRAILER, P_SEND, P_COOKIE, P_END, P_WAIT, P_DONE };
 

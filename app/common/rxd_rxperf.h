@@ -18,6 +18,8 @@
 
 #include <rxd/core.h>
 
+#include "rxd_app.h"
+
 #define RXD_RXPERF_SERVICE 147u
 #define RXD_RXPERF_PORT 7009u
 #define RXD_RXPERF_VERSION 3u
@@ -32,9 +34,6 @@ struct rxd_rxperf_server;
 struct rxd_rxperf_server_stats {
 	uint64_t calls, ok, aborted, bad_version, bad_opcode, short_req, bytes_in, bytes_out;
 };
-
-/* The shell's clock: call handlers do not receive the time, the API calls they make need it. */
-typedef uint64_t (*rxd_app_clock_fn)(void *arg);
 
 /** Per-shard server state (call contexts for up to max_calls concurrent calls). */
 struct rxd_rxperf_server *rxd_rxperf_server_create(uint32_t max_calls, rxd_app_clock_fn clock, void *clock_arg);

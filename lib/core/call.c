@@ -235,6 +235,8 @@ void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abor
 		rxd_conn_disconnect_call(c, now);
 		if (final_ack) {
 			conn->chan[ch].final_ack_serial = serial;
+			conn->chan[ch].fa_call = c->call_id;
+			conn->chan[ch].fa_seq = c->rx_top;
 			rxd_conn_schedule_final_ack(conn, ch, now);
 		}
 	}

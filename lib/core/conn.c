@@ -211,8 +211,8 @@ static void bind_channel(struct rxd_conn *c, unsigned ch, struct rxd_call *call,
 {
 	struct rxd_channel *chan = &c->chan[ch];
 
-	/* A new call on the channel implicitly ACKs the previous reply: drop the deferred final ACK. */
-	chan->final_ack_at = 0;
+	/* The deferred final ACK of the previous call stays armed until this call's first DATA goes
+	 * out (which ACKs it implicitly): a call aborted before sending must not strand the server. */
 	chan->call = call;
 	chan->call_id++;
 	if (chan->call_id == 0x7fffffffu)

@@ -536,6 +536,13 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		input_conn_packet(conn, from, pkt, now);
 		return;
 	}
+	if (conn->is_client && h->call == chan->fa_call && h->call != chan->last_call && h->type == RXD_PKT_DATA &&
+	    (!chan->call || chan->call->call_id != h->call)) {
+		/* The server still retransmits an earlier call's reply: it lost our final ACK. */
+		rxd_send_final_ack(conn, ch, RXD_ACK_DUPLICATE, h->serial, now);
+		discard(l, RXD_R_FINISHED_CALL);
+		return;
+	}
 	if (seq_before(h->call, chan->last_call)) {
 		discard(l, RXD_R_OLD_CALL);
 		return;

@@ -124,6 +124,8 @@ struct rxd_channel {
 	int32_t last_abort;
 	uint64_t final_ack_at;      /* deferred final ACK (client), 0 = none */
 	uint32_t final_ack_serial;
+	uint32_t fa_call;           /* client: last call that succeeded, for its final ACK */
+	uint32_t fa_seq;            /* its last reply seq */
 };
 
 struct rxd_conn {

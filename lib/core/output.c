@@ -145,8 +145,9 @@ void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason,
 	h.security_index = conn->security_index;
 	h.service_id = conn->service_id;
 	memset(&a, 0, sizeof(a));
-	a.first_packet = chan->last_seq + 1;
-	a.previous_packet = chan->last_seq;
+	h.call = chan->fa_call;
+	a.first_packet = chan->fa_seq + 1;
+	a.previous_packet = chan->fa_seq;
 	a.serial = serial;
 	a.reason = reason;
 	fill_trailer(l, conn->peer, &a);
@@ -280,6 +281,8 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 	}
 	call_hdr(c, &h, RXD_PKT_DATA, serial0);
 	h.seq = first;
+	if (conn->is_client)
+		conn->chan[c->channel].final_ack_at = 0; /* this DATA ACKs the previous call implicitly */
 	if (first == 1 && conn->is_client && conn->probing_upgrade)
 		h.user_status = RXD_USERSTATUS_SERVICE_UPGRADE;
 	for (uint32_t i = 0; i < n; i++) {

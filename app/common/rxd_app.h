@@ -1,17 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Sending helper shared by the applications: rxd_call_send() returns the
+ * Helpers shared by the applications.
+ *
+ * Sending: rxd_call_send() returns the
  * bytes accepted; when a phase-ending send (no RXD_SEND_MORE) was accepted in
  * full but the core had no room left for the LAST packet, the phase is still
  * open and the application must repeat a zero-length send after writable().
  * rxd_app_send() folds that rule into one flag.
  */
-#ifndef RXD_APP_SEND_H
-#define RXD_APP_SEND_H
+#ifndef RXD_APP_H
+#define RXD_APP_H
 
 #include <stdbool.h>
 
 #include <rxd/core.h>
+
+/* The shell's clock: call handlers do not receive the time, the API calls they make need it. */
+typedef uint64_t (*rxd_app_clock_fn)(void *arg);
 
 /**
  * Send len bytes; more = more data follows in this phase.  Returns the bytes
