@@ -122,7 +122,7 @@ void rxd_call_maybe_free(struct rxd_call *c)
 
 	if (!c->app_ended || c->state != RXD_CS_COMPLETE || c->on_reap)
 		return;
-	if (l->busy && !l->destroying) {
+	if (l->busy) {
 		c->on_reap = true;
 		c->reap_next = l->reap;
 		l->reap = c;

@@ -142,18 +142,17 @@ void rxd_local_destroy(struct rxd_local *l)
 	if (!l)
 		return;
 	l->destroying = true;
-	l->busy = 0;
-	rxd_call_reap_all(l);
-	/* Complete every call with a local error, then free what the app still holds. */
-	while (l->calls) {
-		struct rxd_call *c = l->calls;
+	/* Frees stay deferred while callbacks run, so the call list stays intact under us. */
+	l->busy = 1;
+	for (struct rxd_call *c = l->calls; c; c = c->all_next)
 		if (c->state != RXD_CS_COMPLETE)
 			rxd_call_complete(c, RXD_CALL_LOCAL_ERROR, RX_CALL_DEAD, -ESHUTDOWN, l->now);
-		if (l->calls == c) {
-			c->app_ended = true;
-			rxd_call_free_now(c);
-		}
+	for (struct rxd_call *c = l->calls; c; c = c->all_next) {
+		c->app_ended = true;
+		rxd_call_maybe_free(c);
 	}
+	l->busy = 0;
+	rxd_call_reap_all(l);
 	rxd_conn_free_all(l);
 	rxd_peer_free_all(l);
 	for (struct rxd_service *s = l->services, *n; s; s = n) {

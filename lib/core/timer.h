@@ -50,7 +50,12 @@ static inline bool rxd_timer_pending(const struct rxd_timer *t)
  * UINT64_MAX when nothing is armed.
  */
 uint64_t rxd_wheel_next(const struct rxd_wheel *w);
-/** Fire every timer with expires <= now, in no particular order; callbacks may arm/cancel timers. */
+/**
+ * Fire every timer with expires <= now, in order of expiry tick (no order within
+ * a tick).  Callbacks may arm/cancel any timer; one armed from a callback for a
+ * time <= now fires at the next run, so a self-re-arming timer cannot spin.
+ * Work is bounded by the non-empty slots crossed, not by the time jumped.
+ */
 void rxd_wheel_run(struct rxd_wheel *w, uint64_t now);
 
 #endif

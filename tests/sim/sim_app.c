@@ -109,7 +109,7 @@ struct sim_app {
 	struct sim_scall **scalls;
 	unsigned nscalls, scalls_cap;
 	struct sim_server srv[SIM_MAX_ENGINES];
-	bool all_done, detached, engines_dumped;
+	bool all_done, detached, engines_dumped, started;
 	unsigned clients_active, servers_active;
 	unsigned printed;
 	struct sim_app_result res;
@@ -1753,6 +1753,22 @@ static void cross_check_servers(struct sim_app *a)
 	}
 }
 
+void sim_app_start(struct sim_app *a)
+{
+	if (a->started)
+		return;
+	a->started = true;
+	for (unsigned i = 0; i < a->nphases; i++)
+		a->phases[i].lanes_left = 0;
+	for (unsigned i = 0; i < a->nlanes; i++)
+		if (a->lanes[i].n)
+			a->phases[a->lanes[i].phase].lanes_left++;
+	if (a->nphases)
+		sim_net_schedule(a->net, now_of(a) + a->phases[0].gap_ns, phase_start_ev, &a->phases[0]);
+	else
+		a->all_done = true;
+}
+
 uint64_t sim_app_run(struct sim_app *a)
 {
 	struct sim_net *n = a->net;
@@ -1762,15 +1778,7 @@ uint64_t sim_app_run(struct sim_app *a)
 	for (unsigned i = 0; i < a->nphases; i++)
 		horizon += a->phases[i].gap_ns;
 	horizon += 3600 * RXD_NS_PER_SEC;
-	for (unsigned i = 0; i < a->nphases; i++)
-		a->phases[i].lanes_left = 0;
-	for (unsigned i = 0; i < a->nlanes; i++)
-		if (a->lanes[i].n)
-			a->phases[a->lanes[i].phase].lanes_left++;
-	if (a->nphases)
-		sim_net_schedule(n, now_of(a) + a->phases[0].gap_ns, phase_start_ev, &a->phases[0]);
-	else
-		a->all_done = true;
+	sim_app_start(a);
 
 	rr = sim_net_run(n, app_done, a, now_of(a) + horizon, 500000000ull);
 	a->res.work_end_ns = now_of(a);

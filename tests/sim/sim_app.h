@@ -123,6 +123,8 @@ void sim_call_plan_default(struct sim_call_plan *p, unsigned client, unsigned se
 /** Generate a random workload from w (deterministic in seed). */
 void sim_app_generate(struct sim_app *a, const struct sim_workload *w, uint64_t seed);
 
+/** Schedule the first phase (sim_app_run() does it too); for driving sim_net_run() by hand. */
+void sim_app_start(struct sim_app *a);
 /**
  * Run every phase, then end leftovers, drain the network past all expiries
  * and check the engines are empty.  Returns the number of failures.

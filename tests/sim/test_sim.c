@@ -733,3 +733,49 @@ Test(sim, many_seeds_lossy_reordering_duplicating, .timeout = 1800)
 							 "RXD_SIM_SEEDS=1 RXD_SIM_SEED_FIRST=<seed> RXD_SIM_TRACE=1)");
 	cr_assert_eq(t.seeds, seeds);
 }
+
+/* ---- teardown with everything live ---- */
+
+/* rxd_local_destroy() in the middle of traffic: calls in every state, conns,
+ * peers, queued packets.  It must notify, free every buffer (counted here) and
+ * every allocation (ASan). */
+Test(sim, destroy_mid_run_frees_everything, .timeout = 600)
+{
+	struct sim_workload w = small_work(3);
+
+	install_crash_handler();
+	g_scenario = "destroy_mid_run";
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		struct sim_net_params np;
+		struct sim_app_params ap;
+		struct sim_net *n;
+		struct sim_app *a;
+		uint64_t leaked, stop;
+
+		g_seed = seed;
+		memset(&np, 0, sizeof(np));
+		np.n_engines = 3;
+		np.seed = seed;
+		np.start_ns = 1000 * RXD_NS_PER_SEC;
+		sim_link_default(&np.link);
+		np.link.loss = 0.05;
+		np.link.dup = 0.02;
+		cr_assert_eq(sim_net_create(&np, &n), 0);
+		memset(&ap, 0, sizeof(ap));
+		ap.net = n;
+		ap.name = "destroy_mid_run";
+		ap.servers_mask = 7;
+		a = sim_app_create(&ap);
+		cr_assert_not_null(a);
+		sim_app_generate(a, &w, seed);
+		sim_app_start(a);
+		/* stop somewhere in the first second of traffic */
+		stop = sim_net_now(n) + (sim_mix64(seed) % 900 + 50) * RXD_NS_PER_MS;
+		sim_net_run(n, NULL, NULL, stop, 100000000ull);
+		sim_app_detach(a);
+		leaked = sim_net_destroy(n);
+		sim_app_destroy(a);
+		cr_assert_eq(leaked, 0, "seed %" PRIu64 ": %" PRIu64 " buffers leaked by rxd_local_destroy()", seed,
+			     leaked);
+	}
+}

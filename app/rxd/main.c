@@ -1,0 +1,678 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rxd: the testpmd-style launcher of the DPDK shell.
+ *
+ *   rxd <EAL args> -- --mode server|client|echo|loop [--ip A/L] [--peer ADDR[:port]]
+ *       [--service N] [--port N] [--calls N] [--concurrency N] [--size-req B]
+ *       [--size-resp B] [--duration S] [--stats-period N] [--config FILE]
+ *       [--set name=value] [shell options] [core parameters]
+ *
+ * server = rxperf sink/source (service 147, UDP 7009), echo = requests
+ * echoed back, client = load generator with byte-exact verification, loop =
+ * server on iface 0 and client on iface 1 of one process (net_ring pair).
+ * SIGINT/SIGTERM drain (no new calls, bounded wait), abort the rest, exit 0.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include <rxd/core.h>
+#include <rxd/dpdk.h>
+
+#include "rxd_echo.h"
+#include "rxd_histo.h"
+#include "rxd_loadgen.h"
+#include "rxd_rxperf.h"
+
+enum mode { M_SERVER, M_CLIENT, M_ECHO, M_LOOP };
+
+struct app {
+	enum mode mode;
+	bool mode_set;
+	const char *peer_str;
+	int service; /* -1 = default for the mode */
+	uint64_t calls, concurrency, size_req, size_resp;
+	double duration_s;
+	double stats_period_s;
+	int proto;        /* -1 = from the service id */
+	int server_kind;  /* loop mode: RXD_LG_ECHO or RXD_LG_RXPERF */
+	uint64_t echo_mem;
+	bool rxperf_cookie;
+	bool ring_pair_set;
+	struct rxd_shell_opts so;
+	struct rxd_shell *shell;
+	struct wctx *w[RXD_SHELL_MAX_WORKERS];
+	unsigned client_iface;
+	struct rxd_addr peer;
+};
+
+/* Per-worker application state. */
+struct wctx {
+	struct app *a;
+	struct rxd_worker *w;
+	struct rxd_rxperf_server *rp;
+	struct rxd_echo_server *es;
+	struct rxd_loadgen *lg;
+};
+
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_signals++;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rxd <EAL args> -- --mode server|client|echo|loop [options]\n"
+		"  --mode M          server (rxperf sink/source), echo, client, loop (server + client, one process)\n"
+		"  --peer ADDR[:P]   client: server address (port defaults to 7009)\n"
+		"  --service N       service id (rxperf 147, echo 7)\n"
+		"  --proto P         client: echo|rxperf (default: rxperf for service 147, else echo)\n"
+		"  --server-kind K   loop: echo|rxperf (echo)\n"
+		"  --calls N         client: total calls (default 1000; 0 = until --duration)\n"
+		"  --concurrency N   client: calls in flight over all workers (default 1)\n"
+		"  --size-req B      client: request bytes (default 0)\n"
+		"  --size-resp B     client: reply bytes for rxperf (default 0)\n"
+		"  --duration S      client: stop after S seconds; server/echo: exit after S seconds\n"
+		"  --stats-period N  print port and lcore statistics every N seconds (0 = off)\n"
+		"  --echo-mem MB     echo: request storage per worker (96)\n"
+		"  --rxperf-cookie   client: append the cookie to rxperf requests\n"
+		"  --config FILE     lines of name=value (any option below or a core parameter)\n"
+		"  --set name=value  one option or core parameter\n"
+		"shell options:\n");
+	rxd_shell_opts_usage(f);
+}
+
+static int parse_num(const char *v, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long x;
+
+	if (!v || !*v || *v == '-')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 0);
+	if (errno || end == v)
+		return -EINVAL;
+	/* size suffixes */
+	if (*end == 'k' || *end == 'K')
+		x <<= 10, end++;
+	else if (*end == 'm' || *end == 'M')
+		x <<= 20, end++;
+	else if (*end == 'g' || *end == 'G')
+		x <<= 30, end++;
+	if (*end || x > max)
+		return *end ? -EINVAL : -ERANGE;
+	*out = x;
+	return 0;
+}
+
+static bool is_app_flag(const char *name)
+{
+	return !strcmp(name, "rxperf-cookie") || !strcmp(name, "help");
+}
+
+/* Set an application option, a shell option or a core parameter. */
+static int app_set(void *arg, const char *name, const char *value, char *err, size_t errlen)
+{
+	struct app *a = arg;
+	uint64_t x;
+	int rc;
+
+#define NUM(field, max)                                                                                            \
+	do {                                                                                                       \
+		rc = parse_num(value, max, &x);                                                                    \
+		if (rc) {                                                                                          \
+			snprintf(err, errlen, "--%s %s: expected a number <= %" PRIu64, name,                      \
+				 value ? value : "(none)", (uint64_t)(max));                                        \
+			return rc;                                                                                 \
+		}                                                                                                  \
+		a->field = x;                                                                                      \
+		return 0;                                                                                          \
+	} while (0)
+
+	if (!strcmp(name, "mode")) {
+		a->mode_set = true;
+		if (value && !strcmp(value, "server"))
+			a->mode = M_SERVER;
+		else if (value && !strcmp(value, "client"))
+			a->mode = M_CLIENT;
+		else if (value && !strcmp(value, "echo"))
+			a->mode = M_ECHO;
+		else if (value && !strcmp(value, "loop"))
+			a->mode = M_LOOP;
+		else {
+			snprintf(err, errlen, "--mode %s: expected server, client, echo or loop", value ? value : "");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(name, "peer")) {
+		if (!value) {
+			snprintf(err, errlen, "--peer needs ADDR[:port]");
+			return -EINVAL;
+		}
+		a->peer_str = strdup(value);
+		return 0;
+	}
+	if (!strcmp(name, "service")) {
+		rc = parse_num(value, 65535, &x);
+		if (rc || x == 0) {
+			snprintf(err, errlen, "--service %s: expected 1..65535", value ? value : "");
+			return -EINVAL;
+		}
+		a->service = (int)x;
+		return 0;
+	}
+	if (!strcmp(name, "proto") || !strcmp(name, "server-kind")) {
+		int v;
+		if (value && !strcmp(value, "echo"))
+			v = RXD_LG_ECHO;
+		else if (value && !strcmp(value, "rxperf"))
+			v = RXD_LG_RXPERF;
+		else {
+			snprintf(err, errlen, "--%s %s: expected echo or rxperf", name, value ? value : "");
+			return -EINVAL;
+		}
+		if (name[0] == 'p')
+			a->proto = v;
+		else
+			a->server_kind = v;
+		return 0;
+	}
+	if (!strcmp(name, "calls"))
+		NUM(calls, UINT64_MAX >> 1);
+	if (!strcmp(name, "concurrency"))
+		NUM(concurrency, 1u << 20);
+	if (!strcmp(name, "size-req") || !strcmp(name, "size_req"))
+		NUM(size_req, UINT32_MAX);
+	if (!strcmp(name, "size-resp") || !strcmp(name, "size_resp"))
+		NUM(size_resp, UINT32_MAX);
+	if (!strcmp(name, "echo-mem")) {
+		rc = parse_num(value, 1u << 20, &x);
+		if (rc) {
+			snprintf(err, errlen, "--echo-mem %s: expected megabytes", value ? value : "");
+			return rc;
+		}
+		a->echo_mem = x << 20;
+		return 0;
+	}
+	if (!strcmp(name, "duration") || !strcmp(name, "stats-period") || !strcmp(name, "stats_period")) {
+		char *end;
+		double d = value ? strtod(value, &end) : -1;
+		if (!value || *end || d < 0) {
+			snprintf(err, errlen, "--%s %s: expected seconds", name, value ? value : "(none)");
+			return -EINVAL;
+		}
+		if (name[0] == 'd')
+			a->duration_s = d;
+		else
+			a->stats_period_s = d;
+		return 0;
+	}
+	if (!strcmp(name, "rxperf-cookie")) {
+		a->rxperf_cookie = !value || strcmp(value, "0") != 0;
+		return 0;
+	}
+	if (!strcmp(name, "ring-pair") || !strcmp(name, "ring_pair"))
+		a->ring_pair_set = true;
+	rc = rxd_shell_opts_set(&a->so, name, value, err, errlen);
+	return rc;
+#undef NUM
+}
+
+static int parse_args(struct app *a, int argc, char **argv)
+{
+	char err[256];
+
+	for (int i = 0; i < argc; i++) {
+		char name[64];
+		const char *arg = argv[i], *value = NULL, *eq;
+		int rc;
+
+		if (strncmp(arg, "--", 2) != 0) {
+			fprintf(stderr, "rxd: unexpected argument '%s' (options start with --)\n", arg);
+			return -EINVAL;
+		}
+		arg += 2;
+		eq = strchr(arg, '=');
+		if (eq && (size_t)(eq - arg) < sizeof name) {
+			memcpy(name, arg, (size_t)(eq - arg));
+			name[eq - arg] = 0;
+			value = eq + 1;
+		} else {
+			snprintf(name, sizeof name, "%s", arg);
+		}
+		if (!strcmp(name, "help")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!value && !is_app_flag(name) && !rxd_shell_opts_is_flag(name)) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "rxd: --%s needs a value\n", name);
+				return -EINVAL;
+			}
+			value = argv[++i];
+		}
+		err[0] = 0;
+		if (!strcmp(name, "config")) {
+			rc = rxd_conf_file_foreach(value, app_set, a, err, sizeof err);
+		} else if (!strcmp(name, "set")) {
+			char nm[64];
+			const char *e = value ? strchr(value, '=') : NULL;
+			if (!e || (size_t)(e - value) >= sizeof nm) {
+				fprintf(stderr, "rxd: --set %s: expected name=value\n", value ? value : "");
+				return -EINVAL;
+			}
+			memcpy(nm, value, (size_t)(e - value));
+			nm[e - value] = 0;
+			rc = app_set(a, nm, e + 1, err, sizeof err);
+		} else {
+			rc = app_set(a, name, value, err, sizeof err);
+		}
+		if (rc) {
+			fprintf(stderr, "rxd: %s\n", err[0] ? err : "bad argument");
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ per-worker glue */
+
+static uint64_t worker_clock(void *arg)
+{
+	struct wctx *c = arg;
+
+	return rxd_worker_now(c->w);
+}
+
+static void *rp_of(void *arg, unsigned worker)
+{
+	return ((struct app *)arg)->w[worker]->rp;
+}
+
+static void *es_of(void *arg, unsigned worker)
+{
+	return ((struct app *)arg)->w[worker]->es;
+}
+
+static void hook_start(void *arg, struct rxd_worker *w)
+{
+	struct app *a = arg;
+	struct wctx *c = a->w[rxd_worker_index(w)];
+
+	c->w = w;
+	rxd_worker_set_app(w, c);
+}
+
+static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
+{
+	struct app *a = arg;
+	struct wctx *c = rxd_worker_app(w);
+
+	if (c->lg)
+		rxd_loadgen_poll(c->lg, rxd_worker_local(w, a->client_iface), now);
+}
+
+static void hook_drain(void *arg, struct rxd_worker *w, uint64_t now)
+{
+	struct wctx *c = rxd_worker_app(w);
+
+	(void)arg;
+	(void)now;
+	if (c->lg)
+		rxd_loadgen_stop(c->lg);
+}
+
+static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
+{
+	struct wctx *c = rxd_worker_app(w);
+
+	(void)arg;
+	if (c->lg)
+		rxd_loadgen_abort_all(c->lg, now);
+	if (c->rp)
+		rxd_rxperf_server_abort_all(c->rp, RX_RESTARTING, now);
+	if (c->es)
+		rxd_echo_server_abort_all(c->es, RX_RESTARTING, now);
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static bool is_rxperf_client(const struct app *a, uint16_t service)
+{
+	if (a->mode == M_LOOP)
+		return a->server_kind == RXD_LG_RXPERF;
+	if (a->proto >= 0)
+		return a->proto == RXD_LG_RXPERF;
+	return service == RXD_RXPERF_SERVICE;
+}
+
+static uint16_t service_of(const struct app *a)
+{
+	if (a->service > 0)
+		return (uint16_t)a->service;
+	if (a->mode == M_ECHO || (a->mode == M_LOOP && a->server_kind == RXD_LG_ECHO) ||
+	    (a->mode == M_CLIENT && a->proto == RXD_LG_ECHO))
+		return RXD_ECHO_SERVICE;
+	return RXD_RXPERF_SERVICE;
+}
+
+static int setup(struct app *a, char *err, size_t errlen)
+{
+	struct rxd_shell *s = a->shell;
+	unsigned n = rxd_shell_nb_workers(s);
+	uint32_t max_calls = a->so.core.max_calls ? a->so.core.max_calls : 4096;
+	uint16_t service = service_of(a);
+	bool serve = a->mode != M_CLIENT, client = a->mode == M_CLIENT || a->mode == M_LOOP;
+	bool rxperf_srv = a->mode == M_SERVER || (a->mode == M_LOOP && a->server_kind == RXD_LG_RXPERF);
+	struct rxd_lcore_hooks h;
+	int rc;
+
+	if (max_calls > 65536)
+		max_calls = 65536;
+	if (client) {
+		if (a->mode == M_LOOP) {
+			rxd_shell_iface_addr(s, 0, &a->peer);
+			a->client_iface = 1;
+		} else {
+			if (!a->peer_str) {
+				snprintf(err, errlen, "--mode client needs --peer ADDR[:port]");
+				return -EINVAL;
+			}
+			if (rxd_addr_parse(a->peer_str, RXD_RXPERF_PORT, &a->peer)) {
+				snprintf(err, errlen, "--peer %s: expected ADDR[:port] or [IPv6]:port", a->peer_str);
+				return -EINVAL;
+			}
+			a->client_iface = 0;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct wctx *c = calloc(1, sizeof(*c));
+		if (!c) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		c->a = a;
+		a->w[i] = c;
+		if (serve && rxperf_srv)
+			c->rp = rxd_rxperf_server_create(max_calls, worker_clock, c);
+		else if (serve)
+			c->es = rxd_echo_server_create(max_calls, a->echo_mem, worker_clock, c);
+		if (serve && !c->rp && !c->es) {
+			snprintf(err, errlen, "out of memory for the %s service (try a smaller --echo-mem)",
+				 rxperf_srv ? "rxperf" : "echo");
+			return -ENOMEM;
+		}
+		if (client) {
+			struct rxd_loadgen_params p;
+			uint64_t per = a->calls / n + (i < a->calls % n ? 1 : 0);
+			uint64_t conc = a->concurrency / n + (i < a->concurrency % n ? 1 : 0);
+			memset(&p, 0, sizeof p);
+			p.peer = a->peer;
+			p.service_id = service;
+			p.proto = is_rxperf_client(a, service) ? RXD_LG_RXPERF : RXD_LG_ECHO;
+			p.calls = per;
+			p.duration_ns = (uint64_t)(a->duration_s * 1e9);
+			p.concurrency = (unsigned)(conc ? conc : 0);
+			p.req_size = a->size_req;
+			p.resp_size = a->size_resp;
+			p.rxperf_req_cookie = a->rxperf_cookie;
+			p.seed = 0x5eed0000u + i;
+			if ((a->calls && per == 0) || conc == 0) {
+				/* nothing for this worker: an idle loadgen that is done at once */
+				p.calls = 0;
+				p.duration_ns = 1;
+				p.concurrency = 1;
+			}
+			c->lg = rxd_loadgen_create(&p, worker_clock, c);
+			if (!c->lg) {
+				snprintf(err, errlen, "out of memory for the load generator");
+				return -ENOMEM;
+			}
+			if (p.duration_ns == 1)
+				rxd_loadgen_stop(c->lg);
+		}
+	}
+	if (serve) {
+		struct rxd_service_desc d;
+		if (rxperf_srv)
+			rxd_rxperf_server_desc(a->w[0]->rp, service, &d);
+		else
+			rxd_echo_server_desc(a->w[0]->es, service, &d);
+		rc = rxd_shell_register_service(s, 0, &d, rxperf_srv ? rp_of : es_of, a, err, errlen);
+		if (rc)
+			return rc;
+	}
+	memset(&h, 0, sizeof h);
+	h.start = hook_start;
+	h.poll = hook_poll;
+	h.drain = hook_drain;
+	h.abort_all = hook_abort_all;
+	h.arg = a;
+	return rxd_shell_set_hooks(s, &h);
+}
+
+static bool clients_done(const struct app *a)
+{
+	unsigned n = rxd_shell_nb_workers(a->shell);
+
+	for (unsigned i = 0; i < n; i++)
+		if (a->w[i]->lg && !rxd_loadgen_done(a->w[i]->lg))
+			return false;
+	return true;
+}
+
+/* Client summary: human lines and one JSON line.  Returns 0 if every call succeeded. */
+static int report(struct app *a)
+{
+	struct rxd_histo *lat = malloc(sizeof(*lat));
+	uint64_t ok = 0, failed = 0, verr = 0, busy = 0, started = 0, btx = 0, brx = 0, first = UINT64_MAX, last = 0;
+	const char *first_error = NULL;
+	unsigned n = rxd_shell_nb_workers(a->shell);
+	double secs, cps, mbs;
+
+	if (!lat)
+		return 1;
+	rxd_histo_init(lat);
+	for (unsigned i = 0; i < n; i++) {
+		const struct rxd_loadgen_stats *st;
+		if (!a->w[i]->lg)
+			continue;
+		st = rxd_loadgen_stats(a->w[i]->lg);
+		ok += st->ok;
+		failed += st->failed;
+		verr += st->verify_errors;
+		busy += st->busy;
+		started += st->started;
+		btx += st->bytes_tx;
+		brx += st->bytes_rx;
+		if (st->started && st->first_ns < first)
+			first = st->first_ns;
+		if (st->last_ns > last)
+			last = st->last_ns;
+		if (!first_error && st->first_error[0])
+			first_error = st->first_error;
+		rxd_histo_merge(lat, &st->lat);
+	}
+	secs = (last > first && first != UINT64_MAX) ? (double)(last - first) / 1e9 : 0.0;
+	cps = secs > 0 ? (double)ok / secs : 0.0;
+	mbs = secs > 0 ? (double)(btx + brx) / secs / 1e6 : 0.0;
+	printf("calls: %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " verify errors, %" PRIu64
+	       " busy) of %" PRIu64 " in %.3f s\n",
+	       ok, failed, verr, busy, started, secs);
+	printf("rate: %.0f calls/s, %.2f MB/s (request + reply payload)\n", cps, mbs);
+	printf("latency: p50 %.1f us, p99 %.1f us, p999 %.1f us, min %.1f us, max %.1f us\n",
+	       (double)rxd_histo_quantile(lat, 0.5) / 1e3, (double)rxd_histo_quantile(lat, 0.99) / 1e3,
+	       (double)rxd_histo_quantile(lat, 0.999) / 1e3, lat->count ? (double)lat->min_ns / 1e3 : 0.0,
+	       (double)lat->max_ns / 1e3);
+	if (first_error)
+		printf("first error: %s\n", first_error);
+	printf("{\"scenario\":\"rxd-%s\",\"proto\":\"%s\",\"workers\":%u,\"concurrency\":%" PRIu64
+	       ",\"size_req\":%" PRIu64 ",\"size_resp\":%" PRIu64 ",\"calls_started\":%" PRIu64
+	       ",\"calls_ok\":%" PRIu64 ",\"calls_failed\":%" PRIu64 ",\"verify_errors\":%" PRIu64
+	       ",\"busy\":%" PRIu64 ",\"elapsed_s\":%.6f,\"calls_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%.1f"
+	       ",\"p99_us\":%.1f,\"p999_us\":%.1f,\"shell\":",
+	       a->mode == M_LOOP ? "loop" : "client", a->w[0]->lg && is_rxperf_client(a, service_of(a)) ? "rxperf" : "echo",
+	       n, a->concurrency, a->size_req, a->size_resp, started, ok, failed, verr, busy, secs, cps, mbs,
+	       (double)rxd_histo_quantile(lat, 0.5) / 1e3, (double)rxd_histo_quantile(lat, 0.99) / 1e3,
+	       (double)rxd_histo_quantile(lat, 0.999) / 1e3);
+	rxd_shell_print_stats_json(a->shell, stdout);
+	printf("}\n");
+	fflush(stdout);
+	free(lat);
+	return (failed || verr || ok == 0 || (a->calls && ok != a->calls)) ? 1 : 0;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static void assign_loop_defaults(struct app *a)
+{
+	char err[128];
+
+	if (a->so.n_ifaces == 0) {
+		rxd_shell_opts_set(&a->so, "ip", "198.18.0.1/24@0", err, sizeof err);
+		rxd_shell_opts_set(&a->so, "ip", "198.18.0.2/24@1", err, sizeof err);
+	}
+	if (a->so.n_ifaces < 2)
+		rxd_shell_opts_set(&a->so, "ip", "198.18.0.2/24@1", err, sizeof err);
+	if (!a->ring_pair_set && rte_eth_dev_count_avail() < 2)
+		a->so.ring_pair = true;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a;
+	char err[256];
+	int eal_argc = argc, consumed, rc, exit_code = 0;
+	uint64_t next_stats, t_end = 0;
+
+	memset(&a, 0, sizeof a);
+	a.service = -1;
+	a.proto = -1;
+	a.server_kind = RXD_LG_ECHO;
+	a.calls = 1000;
+	a.concurrency = 1;
+	a.echo_mem = 96ull << 20;
+	rxd_shell_opts_default(&a.so);
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			eal_argc = i;
+			break;
+		}
+	}
+	/* our options first: a bad argument is one line, before EAL prints anything */
+	if (eal_argc < argc && parse_args(&a, argc - eal_argc - 1, argv + eal_argc + 1))
+		return 2;
+	if (!a.mode_set) {
+		fprintf(stderr, "rxd: --mode server|client|echo|loop is required (rxd <EAL args> -- --help)\n");
+		return 2;
+	}
+	if (rxd_shell_precheck(eal_argc, argv, err, sizeof err)) {
+		fprintf(stderr, "rxd: %s\n", err);
+		return 1;
+	}
+	consumed = rte_eal_init(eal_argc, argv);
+	if (consumed < 0) {
+		fprintf(stderr, "rxd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (a.mode == M_LOOP)
+		assign_loop_defaults(&a);
+	if (a.mode == M_SERVER && a.service < 0)
+		a.service = RXD_RXPERF_SERVICE;
+	rc = rxd_shell_create(&a.so, &a.shell, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "rxd: %s\n", err);
+		rte_eal_cleanup();
+		return 1;
+	}
+	rc = setup(&a, err, sizeof err);
+	if (rc) {
+		fprintf(stderr, "rxd: %s\n", err);
+		rxd_shell_destroy(a.shell);
+		rte_eal_cleanup();
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	{
+		struct rxd_addr la;
+		char ab[64];
+		rxd_shell_iface_addr(a.shell, 0, &la);
+		printf("rxd: mode %s, %u worker(s), %u iface(s), listening on %s, service %u\n",
+		       a.mode == M_SERVER ? "server" : a.mode == M_ECHO ? "echo" : a.mode == M_CLIENT ? "client" : "loop",
+		       rxd_shell_nb_workers(a.shell), rxd_shell_nb_ifaces(a.shell), rxd_addr_format(&la, ab, sizeof ab),
+		       service_of(&a));
+		fflush(stdout);
+	}
+	rc = rxd_shell_start(a.shell);
+	if (rc) {
+		fprintf(stderr, "rxd: cannot launch workers: %s\n", strerror(rc < 0 ? -rc : rc));
+		rxd_shell_destroy(a.shell);
+		rte_eal_cleanup();
+		return 1;
+	}
+	next_stats = rxd_shell_now(a.shell) + (uint64_t)(a.stats_period_s * 1e9);
+	if (a.duration_s > 0 && (a.mode == M_SERVER || a.mode == M_ECHO))
+		t_end = rxd_shell_now(a.shell) + (uint64_t)(a.duration_s * 1e9);
+	while (!g_signals) {
+		uint64_t now;
+		sleep_ms(10);
+		now = rxd_shell_now(a.shell);
+		if (a.stats_period_s > 0 && now >= next_stats) {
+			rxd_shell_print_stats(a.shell, stdout);
+			next_stats = now + (uint64_t)(a.stats_period_s * 1e9);
+		}
+		if ((a.mode == M_CLIENT || a.mode == M_LOOP) && clients_done(&a))
+			break;
+		if (t_end && now >= t_end)
+			break;
+	}
+	{
+		unsigned left = rxd_shell_shutdown(a.shell);
+		if (left)
+			printf("rxd: %u call(s) still live after the %u ms drain: aborted\n", left, a.so.drain_ms);
+	}
+	rxd_shell_wait(a.shell);
+	if (a.stats_period_s > 0)
+		rxd_shell_print_stats(a.shell, stdout);
+	if (a.mode == M_CLIENT || a.mode == M_LOOP)
+		exit_code = report(&a);
+	else {
+		printf("rxd: stats ");
+		rxd_shell_print_stats_json(a.shell, stdout);
+		printf("\n");
+	}
+	rxd_shell_destroy(a.shell);
+	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
+		if (!a.w[i])
+			continue;
+		rxd_loadgen_destroy(a.w[i]->lg);
+		rxd_rxperf_server_destroy(a.w[i]->rp);
+		rxd_echo_server_destroy(a.w[i]->es);
+		free(a.w[i]);
+	}
+	rte_eal_cleanup();
+	return exit_code;
+}
