@@ -128,7 +128,7 @@ static bool parse_header(struct pcall *p, uint64_t now)
 		uint32_t a = rxd_get_be32(p->hdr + 16), b = p->cmd == RXD_RXPERF_RPC ? rxd_get_be32(p->hdr + 20) : 0;
 		p->req_left = p->cmd == RXD_RXPERF_SEND ? a : p->cmd == RXD_RXPERF_RPC ? a : 0;
 		p->reply_left = p->cmd == RXD_RXPERF_RECV ? a : p->cmd == RXD_RXPERF_RPC ? b : 0;
-		p->st = P_BODY;
+		p->st = p->req_left ? P_BODY : P_TRAILER;
 	}
 	return true;
 }
@@ -168,11 +168,8 @@ static void on_data(void *app, struct rxd_call *call)
 					if (!p->req_left)
 						p->st = P_TRAILER;
 				} else { /* an optional trailing cookie; anything else is tolerated */
-					if (p->trailer < 4)
-						p->cookie[p->trailer] = *d;
-					p->trailer++;
-					d++;
-					len--;
+					p->trailer += len;
+					len = 0;
 				}
 			}
 			used += segs[i].len;

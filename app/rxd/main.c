@@ -382,6 +382,8 @@ static int setup(struct app *a, char *err, size_t errlen)
 	bool serve = a->mode != M_CLIENT, client = a->mode == M_CLIENT || a->mode == M_LOOP;
 	bool rxperf_srv = a->mode == M_SERVER || (a->mode == M_LOOP && a->server_kind == RXD_LG_RXPERF);
 	struct rxd_lcore_hooks h;
+	/* workers that run client calls: no more than the concurrency */
+	unsigned nact = a->concurrency < n ? (unsigned)(a->concurrency ? a->concurrency : 1) : n;
 	int rc;
 
 	if (max_calls > 65536)
@@ -419,34 +421,24 @@ static int setup(struct app *a, char *err, size_t errlen)
 				 rxperf_srv ? "rxperf" : "echo");
 			return -ENOMEM;
 		}
-		if (client) {
+		if (client && i < nact) {
 			struct rxd_loadgen_params p;
-			uint64_t per = a->calls / n + (i < a->calls % n ? 1 : 0);
-			uint64_t conc = a->concurrency / n + (i < a->concurrency % n ? 1 : 0);
 			memset(&p, 0, sizeof p);
 			p.peer = a->peer;
 			p.service_id = service;
 			p.proto = is_rxperf_client(a, service) ? RXD_LG_RXPERF : RXD_LG_ECHO;
-			p.calls = per;
+			p.calls = a->calls / nact + (i < a->calls % nact ? 1 : 0);
 			p.duration_ns = (uint64_t)(a->duration_s * 1e9);
-			p.concurrency = (unsigned)(conc ? conc : 0);
+			p.concurrency = (unsigned)(a->concurrency / nact + (i < a->concurrency % nact ? 1 : 0));
 			p.req_size = a->size_req;
 			p.resp_size = a->size_resp;
 			p.rxperf_req_cookie = a->rxperf_cookie;
 			p.seed = 0x5eed0000u + i;
-			if ((a->calls && per == 0) || conc == 0) {
-				/* nothing for this worker: an idle loadgen that is done at once */
-				p.calls = 0;
-				p.duration_ns = 1;
-				p.concurrency = 1;
-			}
 			c->lg = rxd_loadgen_create(&p, worker_clock, c);
 			if (!c->lg) {
 				snprintf(err, errlen, "out of memory for the load generator");
 				return -ENOMEM;
 			}
-			if (p.duration_ns == 1)
-				rxd_loadgen_stop(c->lg);
 		}
 	}
 	if (serve) {

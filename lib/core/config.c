@@ -16,17 +16,19 @@
 #define NAME_MAX_LEN 64
 
 struct param {
-	const char *name;                  /* canonical: the field name without unit suffix */
-	const char *aliases[MAX_ALIASES];  /* other accepted names (field name, seed sysctl) */
-	size_t offset;                     /* of a uint32_t in struct rxd_config */
+	const char *name;		  /* canonical: the field name without unit suffix */
+	const char *aliases[MAX_ALIASES]; /* other accepted names (field name, seed sysctl) */
+	size_t offset;			  /* of a uint32_t in struct rxd_config */
 	uint32_t min, max, def;
 	const char *unit;
-	const char *seed;                  /* the seed document's parameter, or NULL if rxd's own */
+	const char *seed; /* the seed document's parameter, or NULL if rxd's own */
 	const char *desc;
 };
 
 #define F(field) offsetof(struct rxd_config, field)
 
+/* One row per parameter reads better than one value per line. */
+/* clang-format off */
 static const struct param params[] = {
 	{"req_ack_delay", {"req_ack_delay_ms"}, F(req_ack_delay_ms), 0, 1000, 0, "ms", "req_ack_delay",
 	 "delay before honouring a REQUEST_ACK flag, so one ACK covers several packets (0 = at once, as current kernels do)"},
@@ -70,6 +72,7 @@ static const struct param params[] = {
 	{"tx_queue_max", {NULL}, F(tx_queue_max), 1, 65536, 512, "packets", NULL,
 	 "DATA packets a call may hold unsent or unacknowledged"},
 };
+/* clang-format on */
 
 /* Every field of struct rxd_config must have a row. */
 _Static_assert(sizeof(struct rxd_config) == ARRAY_SIZE(params) * sizeof(uint32_t),
@@ -82,11 +85,10 @@ struct rule {
 };
 
 static const struct rule rules[] = {
-	{F(tx_queue_max), F(tx_window_max), "tx_queue_max", "tx_window_max",
-	 "the transmit queue must hold a full window"},
-	{F(max_calls), F(max_backlog), "max_calls", "max_backlog", "the backlog is drawn from the call pool"},
-	{F(expect_rx_timeout_ms), F(resend_timeout_ms), "expect_rx_timeout", "resend_timeout",
-	 "a call must live long enough to retransmit once"},
+    {F(tx_queue_max), F(tx_window_max), "tx_queue_max", "tx_window_max", "the transmit queue must hold a full window"},
+    {F(max_calls), F(max_backlog), "max_calls", "max_backlog", "the backlog is drawn from the call pool"},
+    {F(expect_rx_timeout_ms), F(resend_timeout_ms), "expect_rx_timeout", "resend_timeout",
+     "a call must live long enough to retransmit once"},
 };
 
 #undef F
@@ -210,8 +212,8 @@ int rxd_config_validate(const struct rxd_config *c, char *err, size_t errlen)
 		const struct rule *r = &rules[i];
 		uint32_t a = get(c, r->a), b = get(c, r->b);
 		if (a < b)
-			return fail(-EINVAL, err, errlen, "%s (%u) must be >= %s (%u): %s", r->a_name, a, r->b_name,
-				    b, r->why);
+			return fail(-EINVAL, err, errlen, "%s (%u) must be >= %s (%u): %s", r->a_name, a, r->b_name, b,
+				    r->why);
 	}
 	return 0;
 }
@@ -221,9 +223,8 @@ void rxd_config_describe(const struct rxd_config *c, void (*line)(void *arg, con
 	char buf[320];
 	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
 		const struct param *p = &params[i];
-		snprintf(buf, sizeof(buf), "%s = %u %s (default %u, range %u..%u%s%s): %s", p->name,
-			 get(c, p->offset), p->unit, p->def, p->min, p->max, p->seed ? ", seed " : "",
-			 p->seed ? p->seed : "", p->desc);
+		snprintf(buf, sizeof(buf), "%s = %u %s (default %u, range %u..%u%s%s): %s", p->name, get(c, p->offset),
+			 p->unit, p->def, p->min, p->max, p->seed ? ", seed " : "", p->seed ? p->seed : "", p->desc);
 		line(arg, buf);
 	}
 }

@@ -36,6 +36,12 @@ int rxd_lcore_socket(unsigned lcore)
 
 int rxd_ring_pair_create(struct rxd_shell *s, unsigned nq, char *err, size_t errlen)
 {
+#ifndef RXD_HAVE_NET_RING
+	(void)s;
+	(void)nq;
+	snprintf(err, errlen, "--ring-pair needs librte_net_ring at build time");
+	return -ENOTSUP;
+#else
 	struct rte_ring *a2b[RXD_SHELL_MAX_WORKERS], *b2a[RXD_SHELL_MAX_WORKERS];
 	unsigned size = 4096;
 	int sock = rxd_lcore_socket(rte_get_main_lcore());
@@ -59,6 +65,7 @@ int rxd_ring_pair_create(struct rxd_shell *s, unsigned nq, char *err, size_t err
 		return -ENODEV;
 	}
 	return 0;
+#endif
 }
 
 int rxd_port_probe(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t errlen)

@@ -196,7 +196,7 @@ Test(timer, run_with_an_earlier_time_fires_only_what_is_due)
 	rxd_wheel_run(&wheel, 10 * MS);
 	tt_init(&a, 1);
 	rxd_timer_arm(&wheel, &a.t, 5 * MS); /* in the wheel's past */
-	rxd_wheel_run(&wheel, 4 * MS);        /* clock stepped back: 5 ms is not due at 4 ms */
+	rxd_wheel_run(&wheel, 4 * MS);	     /* clock stepped back: 5 ms is not due at 4 ms */
 	cr_assert_eq(a.fires, 0);
 	rxd_wheel_run(&wheel, 6 * MS);
 	cr_assert_eq(a.fires, 1);
@@ -374,7 +374,7 @@ Test(timer, callback_arms_another_timer_in_the_slot_being_processed)
 	tt_init(&c, 3);
 	a.arm_other = &b;
 	a.arm_other_at = 200 * US; /* == now: same slot as a */
-	a.cancel_other = &c;        /* c is in that slot too and still pending */
+	a.cancel_other = &c;	   /* c is in that slot too and still pending */
 	rxd_timer_arm(&wheel, &c.t, 200 * US + 5);
 	rxd_timer_arm(&wheel, &a.t, 200 * US);
 	rxd_wheel_run(&wheel, 200 * US);
@@ -613,8 +613,8 @@ static void random_run(uint64_t seed)
 		cr_assert(next <= ref, "next %llu after the earliest expiry %llu", (unsigned long long)next,
 			  (unsigned long long)ref);
 		if (ref > M.last_run)
-			cr_assert(next > M.last_run, "next %llu does not progress past %llu",
-				  (unsigned long long)next, (unsigned long long)M.last_run);
+			cr_assert(next > M.last_run, "next %llu does not progress past %llu", (unsigned long long)next,
+				  (unsigned long long)M.last_run);
 		/* Mostly follow next(); sometimes jump further, sometimes run early. */
 		uint64_t when = next;
 		switch (rng() % 8) {

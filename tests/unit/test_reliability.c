@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * RTT estimation, congestion control and the ACK/SACK table, pinned by
+ * driving the internal modules directly and by feeding hand-made packets to
+ * a server engine and decoding the ACKs it sends.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/internal.h"
+
+#define MS RXD_NS_PER_MS
+
+/* ------------------------------------------------------------------ rtt */
+
+Test(rtt, first_sample_sets_srtt_and_half_rttvar)
+{
+	struct rxd_rtt r;
+	rxd_rtt_init(&r, 1000 * MS);
+	cr_assert_eq(rxd_rtt_rto(&r), 1000 * MS, "initial RTO is resend_timeout");
+	cr_assert_eq(rxd_rtt_srtt_ns(&r), 0);
+	rxd_rtt_sample(&r, 40 * MS);
+	cr_assert_eq(rxd_rtt_srtt_ns(&r), 40 * MS);
+	/* RTO = srtt + rttvar(=rtt/2 -> 4*var = 2*rtt... kernel: srtt + rttvar) + 100 ms */
+	uint64_t rto = rxd_rtt_rto(&r);
+	cr_assert(rto >= 40 * MS + 100 * MS && rto <= 40 * MS + 80 * MS + 100 * MS, "rto %lu", (unsigned long)rto);
+}
+
+Test(rtt, rto_has_a_200ms_floor_and_120s_cap)
+{
+	struct rxd_rtt r;
+	rxd_rtt_init(&r, 1000 * MS);
+	rxd_rtt_sample(&r, 10000); /* 10 us */
+	cr_assert_eq(rxd_rtt_rto(&r), 200 * MS);
+	rxd_rtt_init(&r, 1000 * MS);
+	rxd_rtt_sample(&r, 100ull * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_rtt_rto(&r), 120ull * RXD_NS_PER_SEC);
+}
+
+Test(rtt, backoff_doubles_until_a_new_sample)
+{
+	struct rxd_rtt r;
+	rxd_rtt_init(&r, 1000 * MS);
+	rxd_rtt_sample(&r, 10000);
+	rxd_rtt_backoff(&r);
+	cr_assert_eq(rxd_rtt_rto(&r), 400 * MS);
+	rxd_rtt_backoff(&r);
+	cr_assert_eq(rxd_rtt_rto(&r), 800 * MS);
+	for (int i = 0; i < 20; i++)
+		rxd_rtt_backoff(&r);
+	cr_assert_eq(rxd_rtt_rto(&r), 120ull * RXD_NS_PER_SEC);
+	rxd_rtt_sample(&r, 10000);
+	cr_assert_eq(rxd_rtt_rto(&r), 200 * MS, "a valid sample resets the backoff");
+}
+
+Test(rtt, smoothing_follows_rfc6298_gains)
+{
+	struct rxd_rtt r;
+	rxd_rtt_init(&r, 1000 * MS);
+	rxd_rtt_sample(&r, 80 * MS);
+	rxd_rtt_sample(&r, 160 * MS);
+	/* srtt = 7/8 * 80 + 1/8 * 160 = 90 ms */
+	cr_assert_eq(rxd_rtt_srtt_ns(&r), 90 * MS);
+	cr_assert_eq(r.min_rtt_ns, 80 * MS);
+}
+
+/* ------------------------------------------------------------------ congestion control */
+
+static struct rxd_local *mk_local(void);
+static struct rxd_call mk_call(struct rxd_local *l, struct rxd_peer *p)
+{
+	struct rxd_call c;
+	memset(&c, 0, sizeof(c));
+	c.local = l;
+	c.peer = p;
+	rxd_cc_init(&c);
+	return c;
+}
+
+Test(cc, slow_start_grows_by_packets_acked_then_avoidance_by_one_per_window)
+{
+	struct rxd_local *l = mk_local();
+	struct rxd_peer p;
+	memset(&p, 0, sizeof(p));
+	p.ssthresh = 16;
+	struct rxd_call c = mk_call(l, &p);
+	cr_assert_eq(c.cwnd, 4, "initial cwnd 4");
+	rxd_cc_on_ack(&c, 4, 0);
+	cr_assert_eq(c.cwnd, 8);
+	rxd_cc_on_ack(&c, 8, 0);
+	cr_assert_eq(c.cwnd, 16);
+	/* at ssthresh: +1 per cwnd packets acked */
+	rxd_cc_on_ack(&c, 15, 0);
+	cr_assert_eq(c.cwnd, 16);
+	rxd_cc_on_ack(&c, 1, 0);
+	cr_assert_eq(c.cwnd, 17);
+	rxd_local_destroy(l);
+}
+
+Test(cc, loss_halves_once_per_episode_and_rto_collapses_to_one)
+{
+	struct rxd_local *l = mk_local();
+	struct rxd_peer p;
+	memset(&p, 0, sizeof(p));
+	p.ssthresh = 128;
+	struct rxd_call c = mk_call(l, &p);
+	c.cwnd = 40;
+	c.tx_in_flight = 40;
+	c.tx_sent_top = 100;
+	rxd_cc_on_loss(&c, 0);
+	cr_assert_eq(c.ssthresh, 20);
+	cr_assert_eq(c.cwnd, 20);
+	cr_assert(c.in_recovery);
+	cr_assert_eq(p.ssthresh, 20, "ssthresh persists on the peer");
+	rxd_cc_on_loss(&c, 0);
+	cr_assert_eq(c.cwnd, 20, "a second loss in the same episode does not halve again");
+	c.tx_hard_ack = 100;
+	rxd_cc_on_ack(&c, 1, 0);
+	cr_assert(!c.in_recovery, "recovery ends when the episode's data is acked");
+	c.cwnd = 30;
+	rxd_cc_on_rto(&c, 0);
+	cr_assert_eq(c.cwnd, 1);
+	cr_assert_eq(c.ssthresh, 15);
+	rxd_local_destroy(l);
+}
+
+Test(cc, cwnd_is_capped_by_tx_window_max)
+{
+	struct rxd_local *l = mk_local();
+	struct rxd_peer p;
+	memset(&p, 0, sizeof(p));
+	p.ssthresh = 1000;
+	struct rxd_call c = mk_call(l, &p);
+	for (int i = 0; i < 100; i++)
+		rxd_cc_on_ack(&c, 10, 0);
+	cr_assert_eq(c.cwnd, 128);
+	rxd_local_destroy(l);
+}
+
+/* ------------------------------------------------------------------ SACK table on the wire */
+
+static uint8_t last_sent[2048];
+static size_t last_len;
+static unsigned nsent;
+
+static struct rxd_buf *u_alloc(void *io, size_t len, uint8_t **data)
+{
+	int *b = malloc(sizeof(int) * 2 + len);
+	b[0] = 1;
+	*data = (uint8_t *)(b + 2);
+	return (struct rxd_buf *)b;
+}
+static void u_ref(void *io, struct rxd_buf *b)
+{
+	((int *)b)[0]++;
+}
+static void u_put(void *io, struct rxd_buf *b)
+{
+	if (--((int *)b)[0] == 0)
+		free(b);
+}
+static int u_send(void *io, const struct rxd_addr *d, const struct rxd_iov *iov, unsigned n, unsigned f)
+{
+	last_len = 0;
+	for (unsigned i = 0; i < n; i++) {
+		memcpy(last_sent + last_len, iov[i].base, iov[i].len);
+		last_len += iov[i].len;
+	}
+	nsent++;
+	return 0;
+}
+static const struct rxd_io_ops uops = {u_alloc, u_ref, u_put, u_send};
+
+static struct rxd_local *mk_local(void)
+{
+	struct rxd_local_params p = {0};
+	struct rxd_local *l;
+	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
+	p.io = &uops;
+	cr_assert(rxd_local_create(&p, 0, &l) == 0);
+	return l;
+}
+
+static void noop_data(void *a, struct rxd_call *c)
+{
+}
+static void end_on_complete(void *a, struct rxd_call *c)
+{
+	rxd_call_end(c, 0);
+}
+static const struct rxd_call_ops sink_ops = {NULL, noop_data, NULL, end_on_complete};
+
+static void feed_data(struct rxd_local *l, uint32_t seq, uint32_t serial, uint8_t flags, uint64_t now)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + 100];
+	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call = 1, .seq = seq, .serial = serial,
+			    .type = RXD_PKT_DATA, .flags = (uint8_t)(RXD_F_CLIENT_INITIATED | flags), .service_id = 9};
+	struct rxd_addr from;
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	rxd_hdr_encode(pkt, &h);
+	memset(pkt + RXD_WIRE_HDR_LEN, (int)seq, 100);
+	rxd_local_input(l, &from, NULL, pkt, sizeof(pkt), now);
+}
+
+static void decode_last_ack(struct rxd_pkt *p)
+{
+	enum rxd_reason why;
+	int32_t code;
+	cr_assert_eq(rxd_pkt_parse(last_sent, last_len, 0, p, &why, &code), RXD_V_ACCEPT);
+	cr_assert_eq(p->hdr.type, RXD_PKT_ACK);
+}
+
+Test(sack, out_of_order_data_is_acked_at_once_with_nacks_for_the_hole)
+{
+	struct rxd_local *l = mk_local();
+	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
+	cr_assert(rxd_service_register(l, &d, NULL));
+	struct rxd_pkt p;
+
+	feed_data(l, 1, 1, 0, 1000);
+	unsigned before = nsent;
+	feed_data(l, 4, 2, 0, 2000);
+	cr_assert_eq(nsent, before + 1, "out-of-sequence DATA is ACKed immediately");
+	decode_last_ack(&p);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_OUT_OF_SEQUENCE);
+	cr_assert_eq(p.u.ack.serial, 2, "the ACK names the serial that prompted it");
+	/* nothing consumed yet: firstPacket 1; table covers 1..4 */
+	cr_assert_eq(p.u.ack.first_packet, 1);
+	cr_assert_eq(p.u.ack.previous_packet, 4);
+	cr_assert_eq(p.u.ack.nacks, 4);
+	const uint8_t want[4] = {RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_NACK, RXD_ACK_TYPE_NACK, RXD_ACK_TYPE_ACK};
+	cr_assert_arr_eq(p.u.ack.acks, want, 4);
+	cr_assert_eq(p.u.ack.trailer_len, 16);
+	cr_assert_eq(p.u.ack.rwind, 255);
+	cr_assert(p.hdr.flags & RXD_F_SLOW_START_OK);
+	cr_assert_eq(p.hdr.flags & RXD_F_CLIENT_INITIATED, 0, "server-side ACK");
+
+	feed_data(l, 4, 3, 0, 3000);
+	decode_last_ack(&p);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_DUPLICATE, "a duplicate is ACKed as DUPLICATE");
+
+	feed_data(l, 2, 4, 0, 4000);
+	feed_data(l, 3, 5, 0, 5000);
+	decode_last_ack(&p);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_DELAY, "filling the hole sends a DELAY ACK");
+	for (unsigned i = 0; i < p.u.ack.nacks; i++)
+		cr_assert_eq(p.u.ack.acks[i], RXD_ACK_TYPE_ACK);
+	rxd_local_destroy(l);
+}
+
+Test(sack, request_ack_gets_a_requested_ack_and_window_is_enforced)
+{
+	struct rxd_local *l = mk_local();
+	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
+	cr_assert(rxd_service_register(l, &d, NULL));
+	struct rxd_pkt p;
+
+	feed_data(l, 1, 1, RXD_F_REQUEST_ACK, 1000);
+	decode_last_ack(&p);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_REQUESTED);
+	cr_assert_eq(p.u.ack.serial, 1);
+	/* the app never consumes: packet 257 is beyond firstPacket + rwind */
+	feed_data(l, 300, 2, 0, 2000);
+	decode_last_ack(&p);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_EXCEEDS_WINDOW);
+	struct rxd_stats st = {0};
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.discards[RXD_R_DATA_BEYOND_WINDOW], 1);
+	rxd_local_destroy(l);
+}
+
+Test(sack, data_after_the_last_packet_aborts_the_call)
+{
+	struct rxd_local *l = mk_local();
+	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
+	cr_assert(rxd_service_register(l, &d, NULL));
+	feed_data(l, 2, 1, RXD_F_LAST_PACKET, 1000);
+	feed_data(l, 3, 2, 0, 2000);
+	struct rxd_pkt p;
+	enum rxd_reason why;
+	int32_t code;
+	cr_assert_eq(rxd_pkt_parse(last_sent, last_len, 0, &p, &why, &code), RXD_V_ACCEPT);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.u.abort_code, RX_PROTOCOL_ERROR);
+	rxd_local_destroy(l);
+}
