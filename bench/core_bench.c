@@ -498,7 +498,7 @@ struct result {
 	const char *scenario;
 	uint64_t req_len, reply_len;
 	unsigned conc;
-	uint64_t calls, failed, packets, bytes, retrans;
+	uint64_t calls, failed, packets, bytes, retrans, rto, tlp, fast;
 	double secs, cpu, calls_per_s, mb_per_s, packets_per_s, p50_us, p99_us;
 };
 
@@ -631,6 +631,9 @@ static int run_scenario(const char *name, uint64_t req_len, uint64_t reply_len, 
 	res->packets = b.packets;
 	res->bytes = r->bytes;
 	res->retrans = st0.tx_data_retrans + st1.tx_data_retrans;
+	res->rto = st0.rto_fired + st1.rto_fired;
+	res->tlp = st0.tlp_fired + st1.tlp_fired;
+	res->fast = st0.fast_retrans + st1.fast_retrans;
 	res->secs = (double)(t_end - t0) / 1e9;
 	res->cpu = (double)(cpu_ns() - c0) / (double)(t_end - t0);
 	res->calls_per_s = (double)r->finished / res->secs;
@@ -654,9 +657,10 @@ static void print_json(const struct result *r)
 	printf("{\"scenario\":\"%s\",\"lcores\":1,\"pmd\":\"none (in-memory wire)\",\"security\":\"rxnull\","
 	       "\"req_bytes\":%" PRIu64 ",\"reply_bytes\":%" PRIu64 ",\"concurrency\":%u,\"calls\":%" PRIu64
 	       ",\"failed\":%" PRIu64 ",\"seconds\":%.3f,\"calls_per_s\":%.1f,\"MB_per_s\":%.1f,\"packets_per_s\":%.0f,"
-	       "\"p50_us\":%.2f,\"p99_us\":%.2f,\"retransmissions\":%" PRIu64 ",\"cpu\":%.2f}\n",
+	       "\"p50_us\":%.2f,\"p99_us\":%.2f,\"retransmissions\":%" PRIu64 ",\"rto\":%" PRIu64 ",\"tlp\":%" PRIu64
+	       ",\"fast_retrans\":%" PRIu64 ",\"cpu\":%.2f}\n",
 	       r->scenario, r->req_len, r->reply_len, r->conc, r->calls, r->failed, r->secs, r->calls_per_s,
-	       r->mb_per_s, r->packets_per_s, r->p50_us, r->p99_us, r->retrans, r->cpu);
+	       r->mb_per_s, r->packets_per_s, r->p50_us, r->p99_us, r->retrans, r->rto, r->tlp, r->fast, r->cpu);
 }
 
 static void usage(void)
@@ -727,14 +731,17 @@ int main(int argc, char **argv)
 
 	if (!json_only) {
 		printf("rxd-core-bench: lib/core alone, client and server engines on one core, in-memory loss-free wire\n");
-		printf("%-10s %8s %10s %5s %9s %11s %9s %12s %9s %9s %7s %5s\n", "scenario", "req", "reply", "conc",
-		       "calls", "calls/s", "MB/s", "packets/s", "p50 us", "p99 us", "retrans", "cpu");
+		printf("%-10s %8s %10s %5s %9s %11s %9s %12s %9s %9s %7s %13s %5s\n", "scenario", "req", "reply",
+		       "conc", "calls", "calls/s", "MB/s", "packets/s", "p50 us", "p99 us", "retrans", "rto/tlp/fast",
+		       "cpu");
 		for (unsigned i = 0; i < nres; i++) {
 			const struct result *r = &res[i];
+			char rtf[48];
+			snprintf(rtf, sizeof(rtf), "%" PRIu64 "/%" PRIu64 "/%" PRIu64, r->rto, r->tlp, r->fast);
 			printf("%-10s %8" PRIu64 " %10" PRIu64 " %5u %9" PRIu64 " %11.0f %9.1f %12.0f %9.2f %9.2f %7" PRIu64
-			       " %5.2f%s\n",
+			       " %13s %5.2f%s\n",
 			       r->scenario, r->req_len, r->reply_len, r->conc, r->calls, r->calls_per_s, r->mb_per_s,
-			       r->packets_per_s, r->p50_us, r->p99_us, r->retrans, r->cpu, r->failed ? "  FAILED" : "");
+			       r->packets_per_s, r->p50_us, r->p99_us, r->retrans, rtf, r->cpu, r->failed ? "  FAILED" : "");
 		}
 	}
 	for (unsigned i = 0; i < nres; i++)

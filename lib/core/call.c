@@ -422,7 +422,11 @@ static bool new_fill(struct rxd_call *c)
 		STAT(l, buf_alloc_failures);
 		return false;
 	}
+	/* A security class reserves its per-packet header at the front; it fills it when the packet
+	 * first goes out (send_datagram), keeping full packets at tx_pkt_size. */
 	c->tx_fill_len = 0;
+	if (c->conn && c->conn->sc && c->conn->sc->packet_overhead)
+		c->tx_fill_len = min_u32(c->conn->sc->packet_overhead(c->conn->sec, c->security_level), c->tx_pkt_size);
 	return true;
 }
 

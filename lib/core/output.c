@@ -300,6 +300,18 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 			rxd_jumbo_hdr_encode(jh[i - 1], f, 0);
 			iov[niov++] = (struct rxd_iov){jh[i - 1], RXD_JUMBO_HDRLEN, NULL};
 		}
+		if (t->nxmit == 0 && conn->sc && conn->sc->secure_packet) {
+			/* Secure once, at the first transmission: the class's header depends on
+			 * (callNumber, seq), not on the serial, so retransmissions reuse it. */
+			struct rxd_hdr sh = h;
+			sh.seq = first + i;
+			sh.serial = serial0 + i;
+			int32_t ab = conn->sc->secure_packet(conn->sec, &sh, t->data, &t->len, c->tx_pkt_size);
+			if (ab) {
+				rxd_call_local_abort(c, ab, -EKEYREJECTED, now);
+				return -EKEYREJECTED;
+			}
+		}
 		iov[niov++] = (struct rxd_iov){t->data, t->len, t->buf};
 		t->serial = serial0 + i;
 		t->xmit_ns = now;
@@ -358,8 +370,8 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 				continue;
 			if (c->tx_in_flight >= cwnd)
 				break;
-			if (send_datagram(c, s, 1, true, now) < 0)
-				break;
+			if (send_datagram(c, s, 1, true, now) < 0 || c->state == RXD_CS_COMPLETE)
+				return;
 			t->lost = false;
 			c->nr_lost--;
 			c->tx_in_flight++;
@@ -379,13 +391,15 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 		while (n < max && c->tx[(first + n - 1) & c->tx_mask].len == RXD_JUMBO_DATALEN &&
 		       !(c->tx[(first + n - 1) & c->tx_mask].flags & RXD_F_LAST_PACKET))
 			n++;
-		if (send_datagram(c, first, n, false, now) < 0) {
+		int rc = send_datagram(c, first, n, false, now);
+		if (rc == -EMSGSIZE) {
 			/* The path does not take jumbograms of this size any more. */
 			c->peer->peer_jumbo_max = 1;
-			if (n == 1)
-				break;
+			jumbo = 1;
 			continue;
 		}
+		if (rc < 0 || c->state == RXD_CS_COMPLETE)
+			return;
 		c->tx_sent_top = first + n - 1;
 		c->tx_in_flight += n;
 		sent = true;

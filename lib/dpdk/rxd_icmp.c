@@ -141,12 +141,12 @@ void rxd_icmp_echo_reply(struct rxd_wiface *wi, const struct rxd_pkt_info *pi)
 	ic[2] = ic[3] = 0;
 	if (pi->family == 4) {
 		ic[0] = 0;
-		rxd_wr16(ic + 2, (uint16_t)~rxd_cksum_fold(rxd_cksum_add(ic, pi->l4_len, 0)));
+		rxd_cksum_store(ic + 2, (uint16_t)~rxd_cksum_fold(rxd_cksum_add(ic, pi->l4_len, 0)));
 		src = ifc->ip4;
 	} else {
 		src = pi->dst_ip[0] == 0xff ? ifc->ip6 : pi->dst_ip;
 		ic[0] = 129;
-		rxd_wr16(ic + 2, rxd_pkt_l4_cksum(6, src, pi->src_ip, RXD_IPPROTO_ICMPV6, ic, pi->l4_len));
+		rxd_cksum_store(ic + 2, rxd_pkt_l4_cksum(6, src, pi->src_ip, RXD_IPPROTO_ICMPV6, ic, pi->l4_len));
 	}
 	wi->w->st.echo_tx++;
 	/* reply to the sender's MAC: on-link it is the sender, off-link its router */

@@ -161,9 +161,9 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
 		if (ifc->tx_udp_cksum) {
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
-			rxd_wr16(u + 6, rxd_pkt_phdr_sum(4, ifc->ip4, dst->ip.v4, RXD_IPPROTO_UDP, l4_len));
+			rxd_cksum_store(u + 6, rxd_pkt_phdr_sum(4, ifc->ip4, dst->ip.v4, RXD_IPPROTO_UDP, l4_len));
 		} else {
-			rxd_wr16(u + 6, rxd_pkt_l4_cksum(4, ifc->ip4, dst->ip.v4, RXD_IPPROTO_UDP, u, l4_len));
+			rxd_cksum_store(u + 6, rxd_pkt_l4_cksum(4, ifc->ip4, dst->ip.v4, RXD_IPPROTO_UDP, u, l4_len));
 		}
 	} else {
 		uint8_t *ip = f + RXD_ETH_HLEN;
@@ -176,9 +176,9 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 		m->l3_len = RXD_IP6_HLEN;
 		if (ifc->tx_udp_cksum) {
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
-			rxd_wr16(u + 6, rxd_pkt_phdr_sum(6, ifc->ip6, dst->ip.v6, RXD_IPPROTO_UDP, l4_len));
+			rxd_cksum_store(u + 6, rxd_pkt_phdr_sum(6, ifc->ip6, dst->ip.v6, RXD_IPPROTO_UDP, l4_len));
 		} else {
-			rxd_wr16(u + 6, rxd_pkt_l4_cksum(6, ifc->ip6, dst->ip.v6, RXD_IPPROTO_UDP, u, l4_len));
+			rxd_cksum_store(u + 6, rxd_pkt_l4_cksum(6, ifc->ip6, dst->ip.v6, RXD_IPPROTO_UDP, u, l4_len));
 		}
 	}
 	rc = rxd_neigh_output(wi, family, nh, m, w->now);

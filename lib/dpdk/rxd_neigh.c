@@ -152,7 +152,7 @@ static void send_nd(struct rxd_wiface *wi, uint8_t type, const uint8_t *src, con
 	icmp[24] = type == 135 ? 1 : 2; /* source / target link-layer address */
 	icmp[25] = 1;
 	memcpy(icmp + 26, ifc->mac, 6);
-	rxd_wr16(icmp + 2, rxd_pkt_l4_cksum(6, src, dst, RXD_IPPROTO_ICMPV6, icmp, l4_len));
+	rxd_cksum_store(icmp + 2, rxd_pkt_l4_cksum(6, src, dst, RXD_IPPROTO_ICMPV6, icmp, l4_len));
 	wi->w->st.nd_tx++;
 	rxd_ip_output(wi, 6, src, dst, dmac, RXD_IPPROTO_ICMPV6, 255, m, l4_len);
 }

@@ -17,7 +17,7 @@ struct rxd_wiface;
 struct rxd_pkt_info;
 
 #define RXD_NEIGH_WAYS 4u
-#define RXD_NEIGH_PENDING 4u   /* frames held per unresolved neighbour */
+#define RXD_NEIGH_PENDING 64u  /* frames held per unresolved neighbour (a first window of DATA) */
 #define RXD_NEIGH_PROBES 3u    /* requests before giving up */
 #define RXD_NEIGH_RETRY_NS (500ull * 1000000ull)
 #define RXD_NEIGH_FAIL_HOLD_NS (3000ull * 1000000ull)

@@ -252,7 +252,7 @@ void rxd_ip4_write(uint8_t *p, uint16_t total_len, uint16_t id, bool df, uint8_t
 	memcpy(p + 12, src, 4);
 	memcpy(p + 16, dst, 4);
 	if (cksum)
-		rxd_wr16(p + 10, (uint16_t)~rxd_cksum_fold(rxd_cksum_add(p, RXD_IP4_HLEN, 0)));
+		rxd_cksum_store(p + 10, (uint16_t)~rxd_cksum_fold(rxd_cksum_add(p, RXD_IP4_HLEN, 0)));
 }
 
 void rxd_ip6_write(uint8_t *p, uint16_t payload_len, uint8_t next, uint8_t hlim, const uint8_t *src, const uint8_t *dst)

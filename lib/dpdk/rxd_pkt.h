@@ -102,6 +102,14 @@ static inline uint16_t rxd_cksum_fold(uint32_t sum)
 	sum = (sum & 0xffff) + (sum >> 16);
 	return (uint16_t)sum;
 }
+/*
+ * Checksums are summed over memory as it lies (native 16-bit loads, like
+ * rte_raw_cksum), so a computed checksum is stored in native order too.
+ */
+static inline void rxd_cksum_store(uint8_t *p, uint16_t v)
+{
+	memcpy(p, &v, sizeof v);
+}
 /** Pseudo-header sum (folded, not complemented): what TX checksum offload expects in the L4 field. */
 uint16_t rxd_pkt_phdr_sum(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t l4_len);
 /** Full L4 checksum (complemented, ready to store; 0 becomes 0xffff) over l4[0..l4_len) whose checksum field is 0. */

@@ -67,23 +67,22 @@ static void deliver_icmp_error(struct rxd_worker *w, struct rxd_wiface *wi, cons
 		rxd_local_input_error(wi->local, &e->peer, e->err, e->mtu, w->now);
 }
 
-/* One frame, from the port (forwarded = false) or from another worker. */
-static void handle(struct rxd_worker *w, struct rte_mbuf *m, bool forwarded)
+/*
+ * One frame, from the port of wi (forwarded = false) or from another worker.
+ * Frames handed to another worker carry their iface in m->port (some PMDs,
+ * net_ring among them, leave it unset).
+ */
+static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf *m, bool forwarded)
 {
 	struct rxd_shell *s = w->shell;
 	struct rxd_pkt_info pi;
-	struct rxd_wiface *wi;
 	struct rxd_icmp_err ie;
 	unsigned n = s->n_workers, owner;
-	int iface = m->port < RXD_MAX_PORTS ? s->port_to_iface[m->port] : -1;
 	bool bad;
 	unsigned verify;
 
-	if (unlikely(iface < 0)) {
-		w->st.drop_port++;
-		goto free;
-	}
-	wi = &w->wif[iface];
+	if (!forwarded)
+		m->port = wi->ifc->port_id;
 	if (unlikely(m->nb_segs != 1)) { /* scatter is off: a chain means a frame beyond our MTU */
 		w->st.drop_multiseg++;
 		goto free;
@@ -245,7 +244,7 @@ static unsigned iterate(struct rxd_worker *w)
 			if (k + 1 < n)
 				rte_prefetch0(rte_pktmbuf_mtod(pkts[k + 1], void *));
 			w->st.rx_bytes += pkts[k]->pkt_len;
-			handle(w, pkts[k], false);
+			handle(w, wi, pkts[k], false);
 		}
 		w->st.rx_pkts += n;
 		work += n;
@@ -255,8 +254,15 @@ static unsigned iterate(struct rxd_worker *w)
 		if (src == w->index)
 			continue;
 		n = rte_ring_sc_dequeue_burst(w->fwd_in[src], (void **)pkts, burst, NULL);
-		for (unsigned k = 0; k < n; k++)
-			handle(w, pkts[k], true);
+		for (unsigned k = 0; k < n; k++) {
+			int iface = pkts[k]->port < RXD_MAX_PORTS ? s->port_to_iface[pkts[k]->port] : -1;
+			if (unlikely(iface < 0)) {
+				w->st.drop_port++;
+				rte_pktmbuf_free(pkts[k]);
+				continue;
+			}
+			handle(w, &w->wif[iface], pkts[k], true);
+		}
 		w->st.fwd_in += n;
 		work += n;
 	}

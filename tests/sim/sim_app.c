@@ -656,6 +656,18 @@ static void cc_check(struct sim_ccall *c)
 	}
 	if (c->mismatch)
 		r->data_mismatches++;
+	if (c->comp != RXD_CALL_SUCCEEDED) {
+		for (unsigned i = 0; i < 8; i++) {
+			if (r->outcomes[i].n == 0) {
+				r->outcomes[i].comp = (int)c->comp;
+				r->outcomes[i].code = c->code;
+			}
+			if (r->outcomes[i].comp == (int)c->comp && r->outcomes[i].code == c->code) {
+				r->outcomes[i].n++;
+				break;
+			}
+		}
+	}
 	if (c->t_complete - c->t_begin > limit)
 		cc_fail(c, "call took %.3fs (limit %.0fs)", secs(c->t_complete - c->t_begin), secs(limit));
 	if (a->p.relaxed) {
@@ -1476,7 +1488,7 @@ void sim_workload_default(struct sim_workload *w, unsigned n_engines)
 	w->clients_mask = all;
 	w->servers_mask = all;
 	w->phases = 3;
-	w->calls_per_pair = 30;
+	w->calls_per_pair = 50;
 	w->max_lanes = 6;
 	w->byte_budget = 4u << 20;
 	w->p_huge = 0.04;

@@ -103,6 +103,11 @@ struct sim_app_result {
 	uint64_t failures;
 	uint64_t start_ns, end_ns; /* virtual time span of the run */
 	uint64_t work_end_ns;      /* when the last client call ended */
+	struct {                   /* client outcomes other than success, by (completion, code) */
+		int comp;
+		int32_t code;
+		uint64_t n;
+	} outcomes[8];
 };
 
 struct sim_app;

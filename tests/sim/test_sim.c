@@ -121,6 +121,18 @@ static void add_result(struct sim_app_result *t, const struct sim_app_result *r)
 	t->rejected += r->rejected;
 	t->data_mismatches += r->data_mismatches;
 	t->reaped_checks += r->reaped_checks;
+	for (unsigned i = 0; i < 8 && r->outcomes[i].n; i++) {
+		for (unsigned j = 0; j < 8; j++) {
+			if (t->outcomes[j].n == 0) {
+				t->outcomes[j].comp = r->outcomes[i].comp;
+				t->outcomes[j].code = r->outcomes[i].code;
+			}
+			if (t->outcomes[j].comp == r->outcomes[i].comp && t->outcomes[j].code == r->outcomes[i].code) {
+				t->outcomes[j].n += r->outcomes[i].n;
+				break;
+			}
+		}
+	}
 }
 
 static void add_stats(struct rxd_stats *t, const struct rxd_stats *s)
@@ -240,6 +252,13 @@ static void print_summary(const char *name, const struct totals *t, double wall)
 	       ", fragmented %" PRIu64 ", transient %" PRIu64 "\n",
 	       t->sent, t->lost, t->dup, t->corrupt, t->corrupt_delivered, t->queue_drops, t->mtu_drops, t->icmp,
 	       t->fragmented, t->transient);
+	if (r->outcomes[0].n) {
+		printf("  client outcomes other than success:");
+		for (unsigned i = 0; i < 8 && r->outcomes[i].n; i++)
+			printf(" %s/%d x%" PRIu64, rxd_completion_name((enum rxd_completion)r->outcomes[i].comp),
+			       r->outcomes[i].code, r->outcomes[i].n);
+		printf("\n");
+	}
 	printf("  virtual time %.1f s (workload %.1f s), steps %" PRIu64 ", wall %.2f s, failures %" PRIu64 "\n", (double)t->virt_ns / 1e9,
 	       (double)t->work_ns / 1e9, t->steps, wall, t->failures);
 	fflush(stdout);
