@@ -45,6 +45,8 @@ struct app {
 	uint64_t calls, concurrency, size_req, size_resp;
 	double duration_s;
 	double stats_period_s;
+	double start_delay_s;
+	uint64_t client_start_ns;
 	int proto;        /* -1 = from the service id */
 	int server_kind;  /* loop mode: RXD_LG_ECHO or RXD_LG_RXPERF */
 	uint64_t echo_mem;
@@ -91,6 +93,7 @@ static void usage(FILE *f)
 		"  --stats-period N  print port and lcore statistics every N seconds (0 = off)\n"
 		"  --echo-mem MB     echo: request storage per worker (96)\n"
 		"  --rxperf-cookie   client: append the cookie to rxperf requests\n"
+		"  --start-delay S   client: wait S seconds before the first call (peer setup)\n"
 		"  --config FILE     lines of name=value (any option below or a core parameter)\n"
 		"  --set name=value  one option or core parameter\n"
 		"shell options:\n");
@@ -211,6 +214,16 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 		a->echo_mem = x << 20;
 		return 0;
 	}
+	if (!strcmp(name, "start-delay")) {
+		char *end;
+		double d = value ? strtod(value, &end) : -1;
+		if (!value || *end || d < 0) {
+			snprintf(err, errlen, "--start-delay %s: expected seconds", value ? value : "(none)");
+			return -EINVAL;
+		}
+		a->start_delay_s = d;
+		return 0;
+	}
 	if (!strcmp(name, "duration") || !strcmp(name, "stats-period") || !strcmp(name, "stats_period")) {
 		char *end;
 		double d = value ? strtod(value, &end) : -1;
@@ -325,7 +338,7 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	struct app *a = arg;
 	struct wctx *c = rxd_worker_app(w);
 
-	if (c->lg)
+	if (c->lg && now >= a->client_start_ns)
 		rxd_loadgen_poll(c->lg, rxd_worker_local(w, a->client_iface), now);
 }
 
@@ -618,6 +631,7 @@ int main(int argc, char **argv)
 		       service_of(&a));
 		fflush(stdout);
 	}
+	a.client_start_ns = rxd_shell_now(a.shell) + (uint64_t)(a.start_delay_s * 1e9);
 	rc = rxd_shell_start(a.shell);
 	if (rc) {
 		fprintf(stderr, "rxd: cannot launch workers: %s\n", strerror(rc < 0 ? -rc : rc));

@@ -605,6 +605,9 @@ void rxd_call_reject(struct rxd_call *c, uint64_t now)
 	}
 	c->rejected = true;
 	rxd_call_complete(c, RXD_CALL_LOCALLY_ABORTED, 0, -EBUSY, now);
+	/* A rejected call is released at once: the application must not use it again. */
+	c->app_ended = true;
+	rxd_call_maybe_free(c);
 	rxd_local_leave(l, now);
 }
 

@@ -594,8 +594,11 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 			return;
 		}
 		if (call->ops->new_call && call->ops->new_call(call->app, call) != 0) {
+			/* Refused: the application never owned the call. */
 			if (call->state != RXD_CS_COMPLETE)
 				rxd_call_reject(call, now);
+			call->app_ended = true;
+			rxd_call_maybe_free(call);
 			return;
 		}
 		if (call->state == RXD_CS_COMPLETE)

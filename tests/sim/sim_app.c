@@ -657,12 +657,16 @@ static void cc_check(struct sim_ccall *c)
 	if (c->mismatch)
 		r->data_mismatches++;
 	if (c->comp != RXD_CALL_SUCCEEDED) {
+		/* the application's own abort codes count as one class per side */
+		int32_t code = c->code >= SIM_CLIENT_CODE_BASE && c->code < SIM_SERVER_CODE_BASE + 1000
+				       ? (c->code < SIM_SERVER_CODE_BASE ? SIM_CLIENT_CODE_BASE : SIM_SERVER_CODE_BASE)
+				       : c->code;
 		for (unsigned i = 0; i < 8; i++) {
 			if (r->outcomes[i].n == 0) {
 				r->outcomes[i].comp = (int)c->comp;
-				r->outcomes[i].code = c->code;
+				r->outcomes[i].code = code;
 			}
-			if (r->outcomes[i].comp == (int)c->comp && r->outcomes[i].code == c->code) {
+			if (r->outcomes[i].comp == (int)c->comp && r->outcomes[i].code == code) {
 				r->outcomes[i].n++;
 				break;
 			}

@@ -253,7 +253,7 @@ static void print_summary(const char *name, const struct totals *t, double wall)
 	       t->sent, t->lost, t->dup, t->corrupt, t->corrupt_delivered, t->queue_drops, t->mtu_drops, t->icmp,
 	       t->fragmented, t->transient);
 	if (r->outcomes[0].n) {
-		printf("  client outcomes other than success:");
+		printf("  client outcomes other than success (completion/code; 1000, 2000 = the app's client, server codes):");
 		for (unsigned i = 0; i < 8 && r->outcomes[i].n; i++)
 			printf(" %s/%d x%" PRIu64, rxd_completion_name((enum rxd_completion)r->outcomes[i].comp),
 			       r->outcomes[i].code, r->outcomes[i].n);
@@ -685,8 +685,8 @@ Test(sim, busy_server_sends_busy_and_calls_still_end_clearly, .timeout = 900)
 	base_spec(&s, "busy_server", 3);
 	s.servers_mask = 1;
 	s.needs_charge = true;
-	s.charge_slots = 2;
-	s.reject_every = 7;
+	s.charge_slots = 4;
+	s.reject_every = 3;
 	s.relaxed = true;
 	s.build = build_busy;
 	cr_assert_eq(run_seeds(&s, 1, 3, &t), 0);

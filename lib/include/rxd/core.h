@@ -289,7 +289,7 @@ size_t rxd_call_rx_avail(const struct rxd_call *c);
 
 /** Abort the call (rxrpc_kernel_abort_call).  No-op once complete. */
 void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now);
-/** Reject an incoming call with BUSY (rxrpc_kernel_reject_call). */
+/** Reject an incoming call with BUSY (rxrpc_kernel_reject_call); the call is released and must not be used again. */
 void rxd_call_reject(struct rxd_call *c, uint64_t now);
 /** The application is done with the call (rxrpc_kernel_end_call); aborts RX_USER_ABORT if not complete. */
 void rxd_call_end(struct rxd_call *c, uint64_t now);
