@@ -23,14 +23,65 @@ int rxd_neigh_init(struct rxd_neigh_table *t, uint32_t size, uint64_t timeout_ns
 	t->nsets = sets;
 	t->timeout_ns = timeout_ns;
 	t->e = rte_zmalloc_socket("rxd_neigh", sizeof(*t->e) * sets * RXD_NEIGH_WAYS, RTE_CACHE_LINE_SIZE, socket);
-	return t->e ? 0 : -ENOMEM;
+	t->pend = rte_zmalloc_socket("rxd_npend", sizeof(*t->pend) * RXD_NEIGH_PENDING_POOL, RTE_CACHE_LINE_SIZE,
+				     socket);
+	if (!t->e || !t->pend) {
+		rte_free(t->e);
+		rte_free(t->pend);
+		t->e = NULL;
+		t->pend = NULL;
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < RXD_NEIGH_PENDING_POOL; i++)
+		t->pend[i].next = i + 1 < RXD_NEIGH_PENDING_POOL ? i + 1 : RXD_NEIGH_NIL;
+	t->pend_free = 0;
+	for (uint32_t i = 0; i < sets * RXD_NEIGH_WAYS; i++)
+		t->e[i].pend_head = t->e[i].pend_tail = RXD_NEIGH_NIL;
+	return 0;
 }
 
-static void drop_pending(struct rxd_neigh_entry *e)
+/* Take the oldest pending frame of e (NULL if none). */
+static struct rte_mbuf *pend_pop(struct rxd_neigh_table *t, struct rxd_neigh_entry *e)
 {
-	for (unsigned i = 0; i < e->npending; i++)
-		rte_pktmbuf_free(e->pending[i]);
-	e->npending = 0;
+	uint32_t i = e->pend_head;
+	struct rte_mbuf *m;
+
+	if (i == RXD_NEIGH_NIL)
+		return NULL;
+	m = t->pend[i].m;
+	e->pend_head = t->pend[i].next;
+	if (e->pend_head == RXD_NEIGH_NIL)
+		e->pend_tail = RXD_NEIGH_NIL;
+	e->npending--;
+	t->pend[i].next = t->pend_free;
+	t->pend_free = i;
+	return m;
+}
+
+static bool pend_push(struct rxd_neigh_table *t, struct rxd_neigh_entry *e, struct rte_mbuf *m)
+{
+	uint32_t i = t->pend_free;
+
+	if (i == RXD_NEIGH_NIL)
+		return false;
+	t->pend_free = t->pend[i].next;
+	t->pend[i].m = m;
+	t->pend[i].next = RXD_NEIGH_NIL;
+	if (e->pend_tail == RXD_NEIGH_NIL)
+		e->pend_head = i;
+	else
+		t->pend[e->pend_tail].next = i;
+	e->pend_tail = i;
+	e->npending++;
+	return true;
+}
+
+static void drop_pending(struct rxd_neigh_table *t, struct rxd_neigh_entry *e)
+{
+	struct rte_mbuf *m;
+
+	while ((m = pend_pop(t, e)) != NULL)
+		rte_pktmbuf_free(m);
 }
 
 void rxd_neigh_fini(struct rxd_neigh_table *t)
@@ -38,9 +89,11 @@ void rxd_neigh_fini(struct rxd_neigh_table *t)
 	if (!t->e)
 		return;
 	for (uint32_t i = 0; i < t->nsets * RXD_NEIGH_WAYS; i++)
-		drop_pending(&t->e[i]);
+		drop_pending(t, &t->e[i]);
 	rte_free(t->e);
+	rte_free(t->pend);
 	t->e = NULL;
+	t->pend = NULL;
 }
 
 unsigned rxd_neigh_count(const struct rxd_neigh_table *t)
@@ -91,8 +144,9 @@ static struct rxd_neigh_entry *create(struct rxd_neigh_table *t, unsigned family
 		if (!victim || s[i].updated < victim->updated)
 			victim = &s[i];
 	}
-	drop_pending(victim);
+	drop_pending(t, victim);
 	memset(victim, 0, sizeof(*victim));
+	victim->pend_head = victim->pend_tail = RXD_NEIGH_NIL;
 	victim->family = (uint8_t)family;
 	memcpy(victim->ip, ip, alen(family));
 	victim->state = RXD_NS_INCOMPLETE;
@@ -179,12 +233,10 @@ static void confirm(struct rxd_wiface *wi, struct rxd_neigh_entry *e, const uint
 	e->state = RXD_NS_REACHABLE;
 	e->updated = now;
 	e->probes = 0;
-	for (unsigned i = 0; i < e->npending; i++) {
-		struct rte_mbuf *m = e->pending[i];
+	for (struct rte_mbuf *m; (m = pend_pop(&wi->neigh, e)) != NULL;) {
 		memcpy(rte_pktmbuf_mtod(m, uint8_t *), mac, 6);
 		rxd_tx_enqueue(wi, m);
 	}
-	e->npending = 0;
 }
 
 static void learn(struct rxd_wiface *wi, unsigned family, const uint8_t *ip, const uint8_t *mac, bool create_it,
@@ -238,13 +290,18 @@ int rxd_neigh_output(struct rxd_wiface *wi, unsigned family, const uint8_t *nh, 
 	} else {
 		e = create(t, family, nh, now);
 	}
-	if (e->npending == RXD_NEIGH_PENDING) {
-		rte_pktmbuf_free(e->pending[0]);
-		memmove(e->pending, e->pending + 1, sizeof(e->pending[0]) * (RXD_NEIGH_PENDING - 1));
-		e->npending--;
+	/* bounded: per neighbour and per table; the oldest frame of this neighbour goes first */
+	if (e->npending >= RXD_NEIGH_PENDING || !pend_push(t, e, m)) {
+		struct rte_mbuf *old = pend_pop(t, e);
 		wi->w->st.neigh_pending_drop++;
+		if (!old || !pend_push(t, e, m)) {
+			rte_pktmbuf_free(old ? old : m);
+			if (old)
+				rte_pktmbuf_free(m);
+			return 1;
+		}
+		rte_pktmbuf_free(old);
 	}
-	e->pending[e->npending++] = m;
 	if (e->probes == 0 && now >= e->next_probe)
 		solicit(wi, e, now);
 	return 1;
@@ -308,12 +365,13 @@ void rxd_neigh_nd_input(struct rxd_wiface *wi, const struct rxd_pkt_info *pi, bo
 /* Resolution failed: tell the shard so calls to that peer fail fast (like a local ICMP). */
 static void report_unreachable(struct rxd_wiface *wi, struct rxd_neigh_entry *e, uint64_t now)
 {
-	for (unsigned i = 0; i < e->npending; i++) {
-		const uint8_t *f = rte_pktmbuf_mtod(e->pending[i], const uint8_t *);
+	for (uint32_t i = e->pend_head; i != RXD_NEIGH_NIL; i = wi->neigh.pend[i].next) {
+		struct rte_mbuf *m = wi->neigh.pend[i].m;
+		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 		struct rxd_pkt_info pi;
 		struct rxd_addr peer;
 
-		rxd_frame_parse(f, e->pending[i]->data_len, 0, &pi);
+		rxd_frame_parse(f, m->data_len, 0, &pi);
 		if (pi.kind != RXD_PK_UDP || !wi->local)
 			continue;
 		memset(&peer, 0, sizeof(peer));
@@ -341,7 +399,7 @@ void rxd_neigh_tick(struct rxd_wiface *wi, uint64_t now)
 				wi->w->st.neigh_fail++;
 				wi->w->st.neigh_pending_drop += e->npending;
 				report_unreachable(wi, e, now);
-				drop_pending(e);
+				drop_pending(t, e);
 			} else {
 				solicit(wi, e, now);
 			}

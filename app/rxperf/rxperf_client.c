@@ -1,0 +1,503 @@
+/* SPDX-License-Identifier: MIT */
+/* rxperf client engine (see rxperf_client.h). */
+#include "rxperf_client.h"
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rxd/wire.h>
+
+#include "rxd_rxperf.h"
+
+#define ZCHUNK 65536u
+
+/* Request payload and the zero check both use this. */
+static const uint8_t zeros[ZCHUNK];
+
+enum cstate { C_IDLE, C_SEND, C_END, C_RECV };
+
+struct ccall {
+	struct rxperf_client *c;
+	struct rxd_call *call;
+	enum cstate st;
+	bool measured;     /* not a warm-up call */
+	bool test_abort;   /* we aborted it on purpose (--abort-after) */
+	bool bad;          /* reply failed verification */
+	uint64_t k;
+	uint64_t start;
+	/* request stream: header, payload zeros, optional cookie */
+	uint8_t hdr[24];
+	uint32_t hdr_len;
+	uint64_t pay;      /* payload bytes to send (cut short by an early test abort) */
+	bool early_abort;  /* the test abort falls inside the request */
+	uint64_t tx_off, tx_total;
+	/* reply: rpay zeros then the cookie */
+	uint64_t rpay, rx_off, rx_expect;
+	uint64_t moved;    /* payload bytes moved, for --abort-after */
+};
+
+struct rxperf_client {
+	struct rxperf_client_params p;
+	rxd_app_clock_fn clock;
+	void *clock_arg;
+	struct ccall *slots;
+	unsigned nslots;
+	unsigned active;
+	uint64_t next_k;
+	uint64_t warm_left;
+	uint64_t measured_begun;
+	uint64_t deadline;
+	bool measuring;
+	bool stopping;
+	atomic_bool done;
+	struct rxperf_client_stats st;
+};
+
+const char *rxperf_abort_name(int32_t code)
+{
+	switch (code) {
+	case 0: return "ok";
+	case RX_CALL_DEAD: return "RX_CALL_DEAD";
+	case RX_INVALID_OPERATION: return "RX_INVALID_OPERATION";
+	case RX_CALL_TIMEOUT: return "RX_CALL_TIMEOUT";
+	case RX_EOF: return "RX_EOF";
+	case RX_PROTOCOL_ERROR: return "RX_PROTOCOL_ERROR";
+	case RX_USER_ABORT: return "RX_USER_ABORT";
+	case RX_ADDRINUSE: return "RX_ADDRINUSE";
+	case RX_DEBUGI_BADTYPE: return "RX_DEBUGI_BADTYPE";
+	case RX_RESTARTING: return "RX_RESTARTING";
+	case RXGEN_CC_MARSHAL: return "RXGEN_CC_MARSHAL";
+	case RXGEN_CC_UNMARSHAL: return "RXGEN_CC_UNMARSHAL";
+	case RXGEN_SS_MARSHAL: return "RXGEN_SS_MARSHAL";
+	case RXGEN_SS_UNMARSHAL: return "RXGEN_SS_UNMARSHAL";
+	case RXGEN_DECODE: return "RXGEN_DECODE";
+	case RXGEN_OPCODE: return "RXGEN_OPCODE";
+	case RXPERF_TEST_CLIENT_ABORT: return "TEST_CLIENT_ABORT";
+	case RXPERF_TEST_SERVER_ABORT: return "TEST_SERVER_ABORT";
+	case -EBUSY: return "-EBUSY";
+	case -ETIMEDOUT: return "-ETIMEDOUT";
+	case -ECONNREFUSED: return "-ECONNREFUSED";
+	case -EHOSTUNREACH: return "-EHOSTUNREACH";
+	case -ENETUNREACH: return "-ENETUNREACH";
+	default: return "?";
+	}
+}
+
+static uint64_t now_of(const struct rxperf_client *c)
+{
+	return c->clock(c->clock_arg);
+}
+
+static void count_code(struct rxperf_client *c, int32_t code)
+{
+	for (unsigned i = 0; i < RXPERF_CODES; i++) {
+		if (c->st.codes[i].n && c->st.codes[i].code == code) {
+			c->st.codes[i].n++;
+			return;
+		}
+		if (!c->st.codes[i].n) {
+			c->st.codes[i].code = code;
+			c->st.codes[i].n = 1;
+			return;
+		}
+	}
+}
+
+static void note_error(struct rxperf_client *c, const struct ccall *cc, const char *what, int32_t code)
+{
+	if (c->st.first_error[0])
+		return;
+	snprintf(c->st.first_error, sizeof c->st.first_error, "call %llu: %s (%d %s)", (unsigned long long)cc->k,
+		 what, code, rxperf_abort_name(code));
+}
+
+/* The contiguous piece of the request stream at offset off. */
+static const uint8_t *tx_piece(const struct ccall *cc, uint64_t off, size_t *len)
+{
+	static const uint8_t cookie[4] = {0x00, 0x00, 0x47, 0x11};
+	uint64_t end;
+
+	if (off < cc->hdr_len) {
+		*len = cc->hdr_len - (size_t)off;
+		return cc->hdr + off;
+	}
+	end = cc->hdr_len + cc->pay;
+	if (off < end) {
+		uint64_t n = end - off;
+		*len = n < ZCHUNK ? (size_t)n : ZCHUNK;
+		return zeros;
+	}
+	*len = (size_t)(cc->tx_total - off);
+	return cookie + (off - end);
+}
+
+static void test_abort(struct ccall *cc, uint64_t now)
+{
+	cc->test_abort = true;
+	rxd_call_abort(cc->call, RXPERF_TEST_CLIENT_ABORT, now);
+}
+
+static void pump(struct ccall *cc, uint64_t now)
+{
+	bool ended = false;
+	ssize_t r;
+
+	while (cc->st == C_SEND && cc->tx_off < cc->tx_total) {
+		size_t n;
+		const uint8_t *p = tx_piece(cc, cc->tx_off, &n);
+		bool more = cc->early_abort || cc->tx_off + n < cc->tx_total;
+		uint64_t pay_before = cc->tx_off > cc->hdr_len ? cc->tx_off - cc->hdr_len : 0;
+
+		r = rxd_app_send(cc->call, p, n, more, &ended, now);
+		if (r < 0)
+			return; /* the completion says why */
+		cc->tx_off += (uint64_t)r;
+		if (cc->tx_off > cc->hdr_len) {
+			uint64_t pay_now = cc->tx_off - cc->hdr_len;
+			if (pay_now > cc->pay)
+				pay_now = cc->pay;
+			if (pay_now > pay_before)
+				cc->moved += pay_now - pay_before;
+		}
+		if ((size_t)r < n)
+			return; /* writable() resumes */
+	}
+	if (cc->st == C_SEND) {
+		if (cc->early_abort) {
+			test_abort(cc, now);
+			return;
+		}
+		cc->st = ended ? C_RECV : C_END;
+	}
+	if (cc->st == C_END) {
+		rxd_app_send(cc->call, NULL, 0, false, &ended, now);
+		if (ended)
+			cc->st = C_RECV;
+	}
+}
+
+/* Check reply bytes [off, off + n); returns false on the first bad byte. */
+static bool check_reply(struct ccall *cc, const uint8_t *d, uint64_t off, uint32_t n)
+{
+	static const uint8_t cookie[4] = {0x00, 0x00, 0x47, 0x11};
+
+	if (off + n > cc->rx_expect)
+		return false;
+	if (off < cc->rpay) {
+		uint64_t z = cc->rpay - off;
+		uint32_t zn = z < n ? (uint32_t)z : n;
+		if (cc->c->p.verify && memcmp(d, zeros, zn) != 0)
+			return false;
+		d += zn;
+		off += zn;
+		n -= zn;
+	}
+	return n == 0 || memcmp(d, cookie + (off - cc->rpay), n) == 0;
+}
+
+static void on_data(void *app, struct rxd_call *call)
+{
+	struct ccall *cc = app;
+	struct rxperf_client *c = cc->c;
+	struct rxd_seg segs[32];
+	bool eor = false;
+	uint64_t now = now_of(c);
+	unsigned n;
+
+	if (cc->test_abort)
+		return;
+	do {
+		size_t used = 0;
+		bool hit = false;
+
+		n = rxd_call_peek(call, segs, 32, &eor);
+		for (unsigned i = 0; i < n && !hit; i++) {
+			uint32_t len = segs[i].len;
+
+			/* --abort-after: stop consuming exactly at the budget */
+			if (c->p.abort_after >= 0 && cc->rx_off < cc->rpay) {
+				uint64_t left = (uint64_t)c->p.abort_after > cc->moved ? (uint64_t)c->p.abort_after - cc->moved : 0;
+				uint64_t payload_here = cc->rpay - cc->rx_off < len ? cc->rpay - cc->rx_off : len;
+				if (payload_here >= left) {
+					len = (uint32_t)left;
+					hit = true;
+				}
+			}
+			if (!cc->bad && !check_reply(cc, segs[i].data, cc->rx_off, len)) {
+				cc->bad = true;
+				c->st.verify_errors++;
+				if (!c->st.first_error[0])
+					snprintf(c->st.first_error, sizeof c->st.first_error,
+						 "call %llu: reply bytes %llu..%llu wrong (expected %llu zeros + cookie)",
+						 (unsigned long long)cc->k, (unsigned long long)cc->rx_off,
+						 (unsigned long long)(cc->rx_off + len), (unsigned long long)cc->rpay);
+			}
+			if (cc->rx_off < cc->rpay) {
+				uint64_t z = cc->rpay - cc->rx_off;
+				cc->moved += z < len ? z : len;
+			}
+			cc->rx_off += len;
+			used += len;
+		}
+		if (used)
+			rxd_call_consume(call, used, now);
+		if (hit) {
+			test_abort(cc, now);
+			return;
+		}
+	} while (n == 32);
+	/* abort budget reached exactly at the end of the reply payload */
+	if (c->p.abort_after >= 0 && cc->moved >= (uint64_t)c->p.abort_after && cc->rx_off >= cc->rpay &&
+	    cc->rx_off < cc->rx_expect)
+		test_abort(cc, now);
+}
+
+static void on_writable(void *app, struct rxd_call *call)
+{
+	struct ccall *cc = app;
+
+	(void)call;
+	pump(cc, now_of(cc->c));
+}
+
+static void on_complete(void *app, struct rxd_call *call)
+{
+	struct ccall *cc = app;
+	struct rxperf_client *c = cc->c;
+	uint64_t now = now_of(c);
+	enum rxd_completion how = rxd_call_completion(call);
+	int32_t code = rxd_call_abort_code(call);
+	int err = rxd_call_error(call);
+
+	if (cc->test_abort) {
+		c->st.aborts++;
+		count_code(c, RXPERF_TEST_CLIENT_ABORT);
+	} else if (how == RXD_CALL_SUCCEEDED) {
+		if (!cc->bad && cc->rx_off == cc->rx_expect) {
+			if (cc->measured) {
+				c->st.ok++;
+				c->st.bytes += cc->pay + cc->rpay;
+				rxd_histo_add(&c->st.lat, now - cc->start);
+			} else {
+				c->st.warmup_ok++;
+			}
+			count_code(c, 0);
+		} else {
+			c->st.errors++;
+			if (!cc->bad) {
+				c->st.verify_errors++;
+				if (!c->st.first_error[0])
+					snprintf(c->st.first_error, sizeof c->st.first_error,
+						 "call %llu: reply of %llu bytes, expected %llu", (unsigned long long)cc->k,
+						 (unsigned long long)cc->rx_off, (unsigned long long)cc->rx_expect);
+			}
+		}
+	} else if (how == RXD_CALL_REMOTELY_ABORTED || how == RXD_CALL_LOCALLY_ABORTED) {
+		if (how == RXD_CALL_REMOTELY_ABORTED)
+			c->st.remote_aborts++;
+		else
+			c->st.local_aborts++;
+		count_code(c, code);
+		if (c->p.have_expect && code == c->p.expect_abort) {
+			c->st.aborts++;
+		} else {
+			c->st.errors++;
+			note_error(c, cc, how == RXD_CALL_REMOTELY_ABORTED ? "aborted by the peer" : "aborted locally",
+				   code);
+		}
+	} else {
+		c->st.net_errors++;
+		if (err == -EBUSY)
+			c->st.busy++;
+		count_code(c, err);
+		if (c->p.have_expect && err == c->p.expect_abort) {
+			c->st.aborts++;
+		} else {
+			c->st.errors++;
+			note_error(c, cc, rxd_completion_name(how), err);
+		}
+	}
+	if (cc->measured)
+		c->st.t_last = now;
+	rxd_call_end(call, now);
+	cc->call = NULL;
+	cc->st = C_IDLE;
+	c->active--;
+}
+
+static const struct rxd_call_ops cops = {
+	.data = on_data,
+	.writable = on_writable,
+	.complete = on_complete,
+};
+
+struct rxperf_client *rxperf_client_create(const struct rxperf_client_params *p, rxd_app_clock_fn clock,
+					   void *clock_arg)
+{
+	struct rxperf_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->p = *p;
+	c->clock = clock;
+	c->clock_arg = clock_arg;
+	c->nslots = p->concurrency ? p->concurrency : 1;
+	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	if (!c->slots) {
+		free(c);
+		return NULL;
+	}
+	for (unsigned i = 0; i < c->nslots; i++)
+		c->slots[i].c = c;
+	c->warm_left = p->warmup;
+	rxd_histo_init(&c->st.lat);
+	return c;
+}
+
+void rxperf_client_destroy(struct rxperf_client *c)
+{
+	if (!c)
+		return;
+	free(c->slots);
+	free(c);
+}
+
+static void begin(struct rxperf_client *c, struct ccall *cc, struct rxd_local *l, bool measured, uint64_t now)
+{
+	const struct rxperf_client_params *p = &c->p;
+	struct rxd_call_params cp;
+	struct rxd_call *call = NULL;
+	uint64_t pay = p->op == RXD_RXPERF_RECV ? 0 : p->send_bytes;
+	uint32_t n = 0;
+	int rc;
+
+	memset(cc, 0, sizeof(*cc));
+	cc->c = c;
+	cc->k = c->next_k++;
+	cc->start = now;
+	cc->measured = measured;
+	rxd_put_be32(cc->hdr + n, p->version), n += 4;
+	rxd_put_be32(cc->hdr + n, p->op), n += 4;
+	rxd_put_be32(cc->hdr + n, p->rsize_hint), n += 4;
+	rxd_put_be32(cc->hdr + n, p->wsize_hint), n += 4;
+	if (p->op == RXD_RXPERF_SEND) {
+		rxd_put_be32(cc->hdr + n, p->send_bytes), n += 4;
+	} else if (p->op == RXD_RXPERF_RECV) {
+		rxd_put_be32(cc->hdr + n, p->recv_bytes), n += 4;
+	} else {
+		rxd_put_be32(cc->hdr + n, p->send_bytes), n += 4;
+		rxd_put_be32(cc->hdr + n, p->recv_bytes), n += 4;
+	}
+	cc->hdr_len = n;
+	cc->pay = pay;
+	if (p->abort_after >= 0 && (uint64_t)p->abort_after <= pay) {
+		cc->early_abort = true;
+		cc->pay = (uint64_t)p->abort_after;
+	}
+	cc->tx_total = cc->hdr_len + cc->pay + (p->cookie && !cc->early_abort ? 4 : 0);
+	cc->rpay = p->op == RXD_RXPERF_SEND ? 0 : p->recv_bytes;
+	cc->rx_expect = cc->rpay + 4;
+
+	memset(&cp, 0, sizeof cp);
+	cp.peer = p->peer;
+	cp.service_id = p->service_id;
+	cp.security_index = p->security_index;
+	cp.security_level = p->security_level;
+	cp.key = p->key;
+	cp.user_call_id = cc->k;
+	cp.tx_total_len = cc->early_abort ? -1 : (int64_t)cc->tx_total;
+	cp.ops = &cops;
+	cp.app = cc;
+	c->st.started++;
+	if (measured && !c->st.t_first)
+		c->st.t_first = now;
+	c->active++;
+	cc->st = C_SEND;
+	rc = rxd_call_begin(l, &cp, now, &call);
+	if (rc) {
+		c->active--;
+		cc->st = C_IDLE;
+		c->st.errors++;
+		count_code(c, rc);
+		note_error(c, cc, "rxd_call_begin failed", rc);
+		if (measured)
+			c->st.t_last = now;
+		return;
+	}
+	if (cc->st == C_IDLE) /* completed inside rxd_call_begin */
+		return;
+	cc->call = call;
+	pump(cc, now);
+}
+
+static bool may_begin_measured(struct rxperf_client *c, uint64_t now)
+{
+	if (c->stopping)
+		return false;
+	if (c->p.calls && c->measured_begun >= c->p.calls)
+		return false;
+	if (!c->p.calls && (!c->p.duration_ns || now >= c->deadline))
+		return false;
+	return true;
+}
+
+void rxperf_client_poll(struct rxperf_client *c, struct rxd_local *l, uint64_t now)
+{
+	if (c->stopping) {
+		if (!c->active)
+			atomic_store_explicit(&c->done, true, memory_order_release);
+		return;
+	}
+	if (!c->measuring) {
+		/* warm-up: one call at a time, then measure */
+		if (c->warm_left && !c->active) {
+			c->warm_left--;
+			begin(c, &c->slots[0], l, false, now);
+		}
+		if (c->warm_left || c->active)
+			return;
+		c->measuring = true;
+		c->deadline = now + c->p.duration_ns;
+	}
+	for (unsigned i = 0; i < c->nslots && c->active < c->nslots && may_begin_measured(c, now); i++) {
+		if (c->slots[i].st == C_IDLE && !c->slots[i].call) {
+			c->measured_begun++;
+			begin(c, &c->slots[i], l, true, now);
+		}
+	}
+	if (!c->active && !may_begin_measured(c, now))
+		atomic_store_explicit(&c->done, true, memory_order_release);
+}
+
+bool rxperf_client_measuring(const struct rxperf_client *c)
+{
+	return c->measuring;
+}
+
+void rxperf_client_stop(struct rxperf_client *c)
+{
+	c->stopping = true;
+}
+
+void rxperf_client_abort_all(struct rxperf_client *c, uint64_t now)
+{
+	c->stopping = true;
+	for (unsigned i = 0; i < c->nslots; i++)
+		if (c->slots[i].call)
+			rxd_call_abort(c->slots[i].call, RX_USER_ABORT, now);
+	if (!c->active)
+		atomic_store_explicit(&c->done, true, memory_order_release);
+}
+
+bool rxperf_client_done(const struct rxperf_client *c)
+{
+	return atomic_load_explicit(&((struct rxperf_client *)(uintptr_t)c)->done, memory_order_acquire);
+}
+
+const struct rxperf_client_stats *rxperf_client_stats(const struct rxperf_client *c)
+{
+	return &c->st;
+}
