@@ -60,7 +60,7 @@ static void request_bytes(struct gcall *gc, uint64_t off, uint8_t *buf, size_t n
 			if (o < gc->hdr_len)
 				buf[i] = gc->hdr[o];
 			else if (o < body_end)
-				buf[i] = rxd_loadgen_pattern(g->p.seed, gc->k, o - gc->hdr_len);
+				buf[i] = 0; /* rxperf payload is zeros (kernel, OpenAFS; peers may check) */
 			else { /* trailing cookie */
 				uint8_t ck[4];
 				rxd_put_be32(ck, RXD_RXPERF_COOKIE);

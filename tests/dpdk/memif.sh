@@ -14,7 +14,8 @@ BUSY=$((2 * W))
 
 server() { # name mode extra...
 	local name=$1 mode=$2; shift 2
-	bg "$T_DIR/$name.log" timeout 600 "$RXD" $(lcores "$W" 0) $(eal_common "$name") \
+	rm -f "$SOCK"
+	bg "$T_DIR/$name.log" timeout 600 ${RXD_WRAP:-} "$RXD" $(lcores "$W" 0) $(eal_common "$name") \
 		--vdev "net_memif0,role=server,socket=$SOCK,socket-abstract=no" -- \
 		--mode "$mode" --ip 198.18.1.1/24 $(idle_sleep $BUSY) "$@"
 }
@@ -32,7 +33,7 @@ stop_server() { # pid name
 	kill -TERM "$1"
 	wait_pid "$1" 20
 	local rc=$?
-	[ "$rc" = 0 ] || fail "$2: server exit code $rc after SIGTERM (want 0)"
+	[ "$rc" = 0 ] || { fail "$2: server exit code $rc after SIGTERM (want 0)"; tail -30 "$T_DIR/$2.log" | grep -v '^\[New\|^\[Thread'; }
 	local drops
 	drops=$(grep '^rxd: stats' "$T_DIR/$2.log" | sed -n 's/.*"drops":\([0-9]*\).*/\1/p')
 	[ "${drops:-x}" = 0 ] || fail "$2: server shell drops: ${drops:-none reported}"
