@@ -46,6 +46,7 @@ struct app {
 	double duration_s;
 	double stats_period_s;
 	double start_delay_s;
+	double hold_s;
 	uint64_t client_start_ns;
 	int proto;        /* -1 = from the service id */
 	int server_kind;  /* loop mode: RXD_LG_ECHO or RXD_LG_RXPERF */
@@ -94,6 +95,8 @@ static void usage(FILE *f)
 		"  --echo-mem MB     echo: request storage per worker (96)\n"
 		"  --rxperf-cookie   client: append the cookie to rxperf requests\n"
 		"  --start-delay S   client: wait S seconds before the first call (peer setup)\n"
+		"  --hold S          after the workers stopped, keep the ports open until their links go\n"
+		"                    down or S seconds pass (memif: let the peer stop polling first)\n"
 		"  --config FILE     lines of name=value (any option below or a core parameter)\n"
 		"  --set name=value  one option or core parameter\n"
 		"shell options:\n");
@@ -214,14 +217,17 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 		a->echo_mem = x << 20;
 		return 0;
 	}
-	if (!strcmp(name, "start-delay")) {
+	if (!strcmp(name, "start-delay") || !strcmp(name, "hold")) {
 		char *end;
 		double d = value ? strtod(value, &end) : -1;
 		if (!value || *end || d < 0) {
-			snprintf(err, errlen, "--start-delay %s: expected seconds", value ? value : "(none)");
+			snprintf(err, errlen, "--%s %s: expected seconds", name, value ? value : "(none)");
 			return -EINVAL;
 		}
-		a->start_delay_s = d;
+		if (name[0] == 's')
+			a->start_delay_s = d;
+		else
+			a->hold_s = d;
 		return 0;
 	}
 	if (!strcmp(name, "duration") || !strcmp(name, "stats-period") || !strcmp(name, "stats_period")) {
@@ -669,6 +675,14 @@ int main(int argc, char **argv)
 		printf("rxd: stats ");
 		rxd_shell_print_stats_json(a.shell, stdout);
 		printf("\n");
+	}
+	if (a.hold_s > 0) {
+		/* DPDK 22.11 memif unmaps the shared rings when the peer disconnects, without
+		 * waiting for a worker inside rx_burst: close only after the peer stopped polling. */
+		uint64_t until = rxd_shell_now(a.shell) + (uint64_t)(a.hold_s * 1e9);
+		unsigned sig0 = (unsigned)g_signals;
+		while (rxd_shell_now(a.shell) < until && (unsigned)g_signals == sig0 && rxd_shell_links_up(a.shell))
+			sleep_ms(20);
 	}
 	rxd_shell_destroy(a.shell);
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {

@@ -836,7 +836,7 @@ int main(int argc, char **argv)
 		char ab[64];
 		rxd_shell_iface_addr(s, 0, &la);
 		printf("rxperf server: listening on %s service %u, %u lcore(s), %s (%s)\n",
-		       rxd_addr_format(&la, ab, sizeof ab), o.service > 0 ? o.service : RXD_RXPERF_SERVICE,
+		       rxd_addr_format(&la, ab, sizeof ab), o.service > 0 ? (unsigned)o.service : RXD_RXPERF_SERVICE,
 		       rxd_shell_nb_workers(s), rte_version(), RXD_VERSION);
 		fflush(stdout);
 		if (o.duration_s > 0)

@@ -424,6 +424,16 @@ unsigned rxd_shell_shutdown(struct rxd_shell *s)
 	return left;
 }
 
+bool rxd_shell_links_up(const struct rxd_shell *s)
+{
+	for (unsigned i = 0; i < s->n_ifaces; i++) {
+		struct rte_eth_link link;
+		if (rte_eth_link_get_nowait(s->iface[i].port_id, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+			return true;
+	}
+	return false;
+}
+
 int rxd_shell_wait(struct rxd_shell *s)
 {
 	int rc = 0;

@@ -211,6 +211,8 @@ static void run_loop(struct rxd_local *l, struct rxd_loadgen *g, uint64_t deadli
 		}
 		if (rx_burst(l) == BURST)
 			continue;
+		if (g) /* completions just delivered may let new calls begin: do that before sleeping */
+			rxd_loadgen_poll(g, l, now_ns());
 		now = now_ns();
 		next = rxd_local_next_expiry(l);
 		if (next <= now) {

@@ -165,6 +165,8 @@ void rxd_shell_stop(struct rxd_shell *s);
  * stop; the usual SIGINT/SIGTERM path.  Returns the calls left at the deadline.
  */
 unsigned rxd_shell_shutdown(struct rxd_shell *s);
+/** True while at least one iface's link is up (e.g. a memif peer is still connected). */
+bool rxd_shell_links_up(const struct rxd_shell *s);
 /** Join the workers (after stop). */
 int rxd_shell_wait(struct rxd_shell *s);
 /** Stop and close ports, free everything (after wait). */
