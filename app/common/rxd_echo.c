@@ -16,10 +16,10 @@ struct ecall {
 	struct rxd_call *call;
 	struct ecall *next_free;
 	enum estate st;
-	uint32_t head, tail;   /* chunk list */
-	uint64_t len;          /* request bytes stored */
-	uint32_t cur;          /* sending: current chunk */
-	uint64_t sent;         /* sending: bytes accepted */
+	uint32_t head, tail; /* chunk list */
+	uint64_t len;	     /* request bytes stored */
+	uint32_t cur;	     /* sending: current chunk */
+	uint64_t sent;	     /* sending: bytes accepted */
 };
 
 struct rxd_echo_server {
@@ -29,7 +29,7 @@ struct rxd_echo_server {
 	uint8_t *arena;
 	uint32_t nchunks, nfree;
 	uint32_t *free_chunks; /* stack */
-	uint32_t *next;        /* chunk list links */
+	uint32_t *next;	       /* chunk list links */
 	rxd_app_clock_fn clock;
 	void *clock_arg;
 	struct rxd_echo_stats st;
@@ -161,9 +161,9 @@ static void on_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops ecall_ops = {
-	.data = on_data,
-	.writable = on_writable,
-	.complete = on_complete,
+    .data = on_data,
+    .writable = on_writable,
+    .complete = on_complete,
 };
 
 static int on_new_call(void *app, struct rxd_call *call)
@@ -187,7 +187,7 @@ static int on_new_call(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops service_ops = {
-	.new_call = on_new_call,
+    .new_call = on_new_call,
 };
 
 struct rxd_echo_server *rxd_echo_server_create(uint32_t max_calls, uint64_t arena_bytes, rxd_app_clock_fn clock,

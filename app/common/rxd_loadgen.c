@@ -20,7 +20,7 @@ struct gcall {
 	struct rxd_loadgen *g;
 	struct rxd_call *call;
 	enum gstate st;
-	uint64_t k;          /* call number (pattern key) */
+	uint64_t k; /* call number (pattern key) */
 	uint64_t start;
 	uint64_t tx_off, tx_total;
 	uint64_t rx_off, rx_expect;
@@ -39,7 +39,8 @@ struct rxd_loadgen {
 	uint64_t deadline;
 	bool stopping;
 	atomic_bool done;
-	uint8_t *scratch;
+	uint8_t *scratch; /* request bytes being sent */
+	uint8_t *expect;  /* reply bytes being checked */
 	struct rxd_loadgen_stats st;
 };
 
@@ -52,36 +53,43 @@ static uint64_t now_of(const struct rxd_loadgen *g)
 static void request_bytes(struct gcall *gc, uint64_t off, uint8_t *buf, size_t n)
 {
 	struct rxd_loadgen *g = gc->g;
+	uint64_t body_end;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++) {
+	if (g->p.proto == RXD_LG_ECHO) {
+		rxd_loadgen_fill(g->p.seed, gc->k, off, buf, n);
+		return;
+	}
+	body_end = gc->hdr_len + g->p.req_size;
+	while (i < n) {
 		uint64_t o = off + i;
-		if (g->p.proto == RXD_LG_RXPERF) {
-			uint64_t body_end = gc->hdr_len + g->p.req_size;
-			if (o < gc->hdr_len)
-				buf[i] = gc->hdr[o];
-			else if (o < body_end)
-				buf[i] = 0; /* rxperf payload is zeros (kernel, OpenAFS; peers may check) */
-			else { /* trailing cookie */
-				uint8_t ck[4];
-				rxd_put_be32(ck, RXD_RXPERF_COOKIE);
-				buf[i] = ck[o - body_end];
-			}
-		} else {
-			buf[i] = rxd_loadgen_pattern(g->p.seed, gc->k, o);
+		if (o < gc->hdr_len) {
+			buf[i++] = gc->hdr[o];
+		} else if (o < body_end) {
+			size_t take = (size_t)(body_end - o) < n - i ? (size_t)(body_end - o) : n - i;
+			rxd_loadgen_fill(g->p.seed, gc->k, o - gc->hdr_len, buf + i, take);
+			i += take;
+		} else { /* trailing cookie */
+			uint8_t ck[4];
+			rxd_put_be32(ck, RXD_RXPERF_COOKIE);
+			buf[i++] = ck[o - body_end];
 		}
 	}
 }
 
-/* The expected reply byte at offset off. */
-static uint8_t reply_byte(const struct gcall *gc, uint64_t off)
+/* Expected reply bytes [off, off + n). */
+static void reply_bytes(const struct gcall *gc, uint64_t off, uint8_t *buf, size_t n)
 {
 	const struct rxd_loadgen *g = gc->g;
 
-	if (g->p.proto == RXD_LG_ECHO)
-		return rxd_loadgen_pattern(g->p.seed, gc->k, off);
-	if (off < g->p.resp_size)
-		return 0;
-	return (uint8_t)(RXD_RXPERF_COOKIE >> (8 * (3 - (off - g->p.resp_size))));
+	if (g->p.proto == RXD_LG_ECHO) {
+		rxd_loadgen_fill(g->p.seed, gc->k, off, buf, n);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t o = off + i;
+		buf[i] = o < g->p.resp_size ? 0 : (uint8_t)(RXD_RXPERF_COOKIE >> (8 * (3 - (o - g->p.resp_size))));
+	}
 }
 
 static void note_error(struct rxd_loadgen *g, const char *fmt, uint64_t a, long long b)
@@ -132,20 +140,32 @@ static void on_data(void *app, struct rxd_call *call)
 	do {
 		size_t used = 0;
 		n = rxd_call_peek(call, segs, 32, &eor);
-		for (unsigned i = 0; i < n; i++) {
-			for (uint32_t j = 0; j < segs[i].len && !gc->bad; j++) {
-				uint64_t off = gc->rx_off + j;
-				if (off >= gc->rx_expect) {
-					gc->bad = true;
-					note_error(g, "call %llu: reply longer than %lld bytes", gc->k, (long long)gc->rx_expect);
-				} else if (segs[i].data[j] != reply_byte(gc, off)) {
-					gc->bad = true;
-					note_error(g, "call %llu: reply byte %lld differs", gc->k, (long long)off);
-				}
+		for (unsigned i = 0; i < n && !gc->bad; i++) {
+			uint32_t len = segs[i].len;
+			if (gc->rx_off + len > gc->rx_expect) {
+				gc->bad = true;
+				note_error(g, "call %llu: reply longer than %lld bytes", gc->k,
+					   (long long)gc->rx_expect);
+				break;
 			}
-			gc->rx_off += segs[i].len;
-			used += segs[i].len;
+			/* compare against the expected bytes, generated in scratch-sized pieces */
+			for (uint32_t j = 0; j < len && !gc->bad;) {
+				uint32_t piece = len - j < SCRATCH ? len - j : SCRATCH;
+				reply_bytes(gc, gc->rx_off + j, g->expect, piece);
+				if (memcmp(segs[i].data + j, g->expect, piece) != 0) {
+					uint32_t at = 0;
+					while (segs[i].data[j + at] == g->expect[at])
+						at++;
+					gc->bad = true;
+					note_error(g, "call %llu: reply byte %lld differs", gc->k,
+						   (long long)(gc->rx_off + j + at));
+				}
+				j += piece;
+			}
+			gc->rx_off += len;
 		}
+		for (unsigned i = 0; i < n; i++)
+			used += segs[i].len;
 		g->st.bytes_rx += used;
 		if (used)
 			rxd_call_consume(call, used, now_of(g));
@@ -194,9 +214,9 @@ static void on_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops gops = {
-	.data = on_data,
-	.writable = on_writable,
-	.complete = on_complete,
+    .data = on_data,
+    .writable = on_writable,
+    .complete = on_complete,
 };
 
 struct rxd_loadgen *rxd_loadgen_create(const struct rxd_loadgen_params *p, rxd_app_clock_fn clock, void *clock_arg)
@@ -212,7 +232,8 @@ struct rxd_loadgen *rxd_loadgen_create(const struct rxd_loadgen_params *p, rxd_a
 	g->clock_arg = clock_arg;
 	g->slots = calloc(g->p.concurrency, sizeof(*g->slots));
 	g->scratch = malloc(SCRATCH);
-	if (!g->slots || !g->scratch) {
+	g->expect = malloc(SCRATCH);
+	if (!g->slots || !g->scratch || !g->expect) {
 		rxd_loadgen_destroy(g);
 		return NULL;
 	}
@@ -228,6 +249,7 @@ void rxd_loadgen_destroy(struct rxd_loadgen *g)
 		return;
 	free(g->slots);
 	free(g->scratch);
+	free(g->expect);
 	free(g);
 }
 

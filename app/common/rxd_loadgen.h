@@ -24,9 +24,9 @@ struct rxd_loadgen_params {
 	struct rxd_addr peer;
 	uint16_t service_id;
 	enum rxd_loadgen_proto proto;
-	uint64_t calls;        /* this shard's total (0 = until duration) */
-	uint64_t duration_ns;  /* 0 = until calls */
-	unsigned concurrency;  /* calls in flight on this shard */
+	uint64_t calls;	      /* this shard's total (0 = until duration) */
+	uint64_t duration_ns; /* 0 = until calls */
+	unsigned concurrency; /* calls in flight on this shard */
 	uint64_t req_size, resp_size;
 	bool rxperf_req_cookie; /* append the cookie to rxperf requests (new kernel servers want it) */
 	uint8_t security_index, security_level;
@@ -62,6 +62,23 @@ static inline uint8_t rxd_loadgen_pattern(uint32_t seed, uint64_t k, uint64_t of
 	uint64_t x = (off >> 6) * 0x9e3779b97f4a7c15ull ^ (k * 0xbf58476d1ce4e5b9ull) ^ seed;
 	x ^= x >> 29;
 	return (uint8_t)((x >> (8 * (off & 7))) + off);
+}
+
+/** Fill buf with pattern bytes [off, off + n) of call k (64-byte blocks share one mix). */
+static inline void rxd_loadgen_fill(uint32_t seed, uint64_t k, uint64_t off, uint8_t *buf, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t o = off + i;
+		uint64_t x = (o >> 6) * 0x9e3779b97f4a7c15ull ^ (k * 0xbf58476d1ce4e5b9ull) ^ seed;
+		size_t end = i + (64 - (o & 63));
+		x ^= x >> 29;
+		if (end > n)
+			end = n;
+		for (; i < end; i++, o++)
+			buf[i] = (uint8_t)((x >> (8 * (o & 7))) + o);
+	}
 }
 
 #endif

@@ -233,13 +233,13 @@ static int on_new_call(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops pcall_ops = {
-	.data = on_data,
-	.writable = on_writable,
-	.complete = on_complete,
+    .data = on_data,
+    .writable = on_writable,
+    .complete = on_complete,
 };
 
 static const struct rxd_call_ops service_ops = {
-	.new_call = on_new_call,
+    .new_call = on_new_call,
 };
 
 struct rxd_rxperf_server *rxd_rxperf_server_create(uint32_t max_calls, rxd_app_clock_fn clock, void *clock_arg)
@@ -283,7 +283,8 @@ void rxd_rxperf_server_desc(struct rxd_rxperf_server *s, uint16_t service_id, st
 void rxd_rxperf_server_abort_all(struct rxd_rxperf_server *s, int32_t code, uint64_t now)
 {
 	for (uint32_t i = 0; i < s->n; i++)
-		if (s->calls[i].st != P_DONE && s->calls[i].call && rxd_call_completion(s->calls[i].call) == RXD_CALL_ACTIVE)
+		if (s->calls[i].st != P_DONE && s->calls[i].call &&
+		    rxd_call_completion(s->calls[i].call) == RXD_CALL_ACTIVE)
 			rxd_call_abort(s->calls[i].call, code, now);
 }
 

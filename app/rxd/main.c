@@ -48,8 +48,8 @@ struct app {
 	double start_delay_s;
 	double hold_s;
 	uint64_t client_start_ns;
-	int proto;        /* -1 = from the service id */
-	int server_kind;  /* loop mode: RXD_LG_ECHO or RXD_LG_RXPERF */
+	int proto;	 /* -1 = from the service id */
+	int server_kind; /* loop mode: RXD_LG_ECHO or RXD_LG_RXPERF */
 	uint64_t echo_mem;
 	bool rxperf_cookie;
 	bool ring_pair_set;
@@ -82,7 +82,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: rxd <EAL args> -- --mode server|client|echo|loop [options]\n"
 		"  --mode M          server (rxperf sink/source), echo, client, loop (server + client, one process)\n"
-		"  --peer ADDR[:P]   client: server address (port defaults to 7009)\n"
+		"  --peer ADDR[:P]   client: server address (port defaults to 7009); loop: pick iface 0's\n"
+		"                    IPv4 or IPv6 address (default: its IPv4 one)\n"
 		"  --service N       service id (rxperf 147, echo 7)\n"
 		"  --proto P         client: echo|rxperf (default: rxperf for service 147, else echo)\n"
 		"  --server-kind K   loop: echo|rxperf (echo)\n"
@@ -139,16 +140,16 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	uint64_t x;
 	int rc;
 
-#define NUM(field, max)                                                                                            \
-	do {                                                                                                       \
-		rc = parse_num(value, max, &x);                                                                    \
-		if (rc) {                                                                                          \
-			snprintf(err, errlen, "--%s %s: expected a number <= %" PRIu64, name,                      \
-				 value ? value : "(none)", (uint64_t)(max));                                        \
-			return rc;                                                                                 \
-		}                                                                                                  \
-		a->field = x;                                                                                      \
-		return 0;                                                                                          \
+#define NUM(field, max)                                                                                                \
+	do {                                                                                                           \
+		rc = parse_num(value, max, &x);                                                                        \
+		if (rc) {                                                                                              \
+			snprintf(err, errlen, "--%s %s: expected a number <= %" PRIu64, name,                          \
+				 value ? value : "(none)", (uint64_t)(max));                                           \
+			return rc;                                                                                     \
+		}                                                                                                      \
+		a->field = x;                                                                                          \
+		return 0;                                                                                              \
 	} while (0)
 
 	if (!strcmp(name, "mode")) {
@@ -375,10 +376,10 @@ static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
 
 static bool is_rxperf_client(const struct app *a, uint16_t service)
 {
+	if (a->proto >= 0) /* explicit, even against the wrong server (a negative test) */
+		return a->proto == RXD_LG_RXPERF;
 	if (a->mode == M_LOOP)
 		return a->server_kind == RXD_LG_RXPERF;
-	if (a->proto >= 0)
-		return a->proto == RXD_LG_RXPERF;
 	return service == RXD_RXPERF_SERVICE;
 }
 
@@ -408,7 +409,7 @@ static int setup(struct app *a, char *err, size_t errlen)
 	if (max_calls > 65536)
 		max_calls = 65536;
 	if (client) {
-		if (a->mode == M_LOOP) {
+		if (a->mode == M_LOOP && !a->peer_str) {
 			rxd_shell_iface_addr(s, 0, &a->peer);
 			a->client_iface = 1;
 		} else {
@@ -420,7 +421,7 @@ static int setup(struct app *a, char *err, size_t errlen)
 				snprintf(err, errlen, "--peer %s: expected ADDR[:port] or [IPv6]:port", a->peer_str);
 				return -EINVAL;
 			}
-			a->client_iface = 0;
+			a->client_iface = a->mode == M_LOOP ? 1 : 0;
 		}
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -524,8 +525,8 @@ static int report(struct app *a)
 	secs = (last > first && first != UINT64_MAX) ? (double)(last - first) / 1e9 : 0.0;
 	cps = secs > 0 ? (double)ok / secs : 0.0;
 	mbs = secs > 0 ? (double)(btx + brx) / secs / 1e6 : 0.0;
-	printf("calls: %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " verify errors, %" PRIu64
-	       " busy) of %" PRIu64 " in %.3f s\n",
+	printf("calls: %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " verify errors, %" PRIu64 " busy) of %" PRIu64
+	       " in %.3f s\n",
 	       ok, failed, verr, busy, started, secs);
 	printf("rate: %.0f calls/s, %.2f MB/s (request + reply payload)\n", cps, mbs);
 	printf("latency: p50 %.1f us, p99 %.1f us, p999 %.1f us, min %.1f us, max %.1f us\n",
@@ -535,12 +536,13 @@ static int report(struct app *a)
 	if (first_error)
 		printf("first error: %s\n", first_error);
 	printf("{\"scenario\":\"rxd-%s\",\"proto\":\"%s\",\"workers\":%u,\"concurrency\":%" PRIu64
-	       ",\"size_req\":%" PRIu64 ",\"size_resp\":%" PRIu64 ",\"calls_started\":%" PRIu64
-	       ",\"calls_ok\":%" PRIu64 ",\"calls_failed\":%" PRIu64 ",\"verify_errors\":%" PRIu64
-	       ",\"busy\":%" PRIu64 ",\"elapsed_s\":%.6f,\"calls_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%.1f"
+	       ",\"size_req\":%" PRIu64 ",\"size_resp\":%" PRIu64 ",\"calls_started\":%" PRIu64 ",\"calls_ok\":%" PRIu64
+	       ",\"calls_failed\":%" PRIu64 ",\"verify_errors\":%" PRIu64 ",\"busy\":%" PRIu64
+	       ",\"elapsed_s\":%.6f,\"calls_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%.1f"
 	       ",\"p99_us\":%.1f,\"p999_us\":%.1f,\"shell\":",
-	       a->mode == M_LOOP ? "loop" : "client", a->w[0]->lg && is_rxperf_client(a, service_of(a)) ? "rxperf" : "echo",
-	       n, a->concurrency, a->size_req, a->size_resp, started, ok, failed, verr, busy, secs, cps, mbs,
+	       a->mode == M_LOOP ? "loop" : "client",
+	       a->w[0]->lg && is_rxperf_client(a, service_of(a)) ? "rxperf" : "echo", n, a->concurrency, a->size_req,
+	       a->size_resp, started, ok, failed, verr, busy, secs, cps, mbs,
 	       (double)rxd_histo_quantile(lat, 0.5) / 1e3, (double)rxd_histo_quantile(lat, 0.99) / 1e3,
 	       (double)rxd_histo_quantile(lat, 0.999) / 1e3);
 	rxd_shell_print_stats_json(a->shell, stdout);
@@ -632,9 +634,13 @@ int main(int argc, char **argv)
 		char ab[64];
 		rxd_shell_iface_addr(a.shell, 0, &la);
 		printf("rxd: mode %s, %u worker(s), %u iface(s), listening on %s, service %u\n",
-		       a.mode == M_SERVER ? "server" : a.mode == M_ECHO ? "echo" : a.mode == M_CLIENT ? "client" : "loop",
+		       a.mode == M_SERVER   ? "server"
+		       : a.mode == M_ECHO   ? "echo"
+		       : a.mode == M_CLIENT ? "client"
+					    : "loop",
 		       rxd_shell_nb_workers(a.shell), rxd_shell_nb_ifaces(a.shell), rxd_addr_format(&la, ab, sizeof ab),
 		       service_of(&a));
+		rxd_shell_describe(a.shell, stdout);
 		fflush(stdout);
 	}
 	a.client_start_ns = rxd_shell_now(a.shell) + (uint64_t)(a.start_delay_s * 1e9);

@@ -62,12 +62,9 @@ static struct srv_call *slot_of(struct server *sv, uint64_t id)
 static void *server_main(void *arg)
 {
 	struct server *sv = arg;
-	uint64_t next_id = 1;
+	uint64_t next_id = 1u << 20; /* IDs below were charged by main() */
 	uint8_t tmp[16384];
 
-	if (sv->charge) /* keep a few slots charged on every worker */
-		for (unsigned i = 0; i < 8; i++)
-			rxd_msg_charge(sv->ep, next_id++);
 	while (!atomic_load(&sv->stop)) {
 		struct rxd_msg_info mi;
 		ssize_t n = rxd_msg_recv(sv->ep, tmp, sizeof tmp, &mi, 50);
@@ -219,6 +216,9 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < SLOTS; i++)
 		sv.slot[i].buf = malloc(size ? size : 1);
 	rxd_shell_iface_addr(s, 0, &peer);
+	if (sv.charge) /* slots before the first call can arrive: a few per worker */
+		for (unsigned i = 0; i < 4 * rxd_shell_nb_workers(s); i++)
+			rxd_msg_charge(sv.ep, i + 1);
 	rxd_shell_start(s);
 	pthread_create(&th, NULL, server_main, &sv);
 	{

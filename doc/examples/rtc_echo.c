@@ -89,8 +89,7 @@ static void srv_complete(void *app, struct rxd_call *call)
 	e->busy = false;
 }
 
-static const struct rxd_call_ops echo_call_ops = {
-	.data = srv_data, .writable = srv_writable, .complete = srv_complete};
+static const struct rxd_call_ops echo_call_ops = {.data = srv_data, .writable = srv_writable, .complete = srv_complete};
 
 static int srv_new_call(void *app, struct rxd_call *call)
 {

@@ -109,7 +109,9 @@ void rxd_rack_detect(struct rxd_call *c, uint64_t now)
 
 	if (!c->rack_xmit_ns)
 		return;
-	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_sent_top + 1); s++) {
+	/* Only packets below the latest delivered one can be judged (later ones were sent after it,
+	 * bar retransmissions, which the RTO covers). */
+	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->rack_seq) && seq_before(s, c->tx_sent_top + 1); s++) {
 		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
 		uint64_t deadline;
 		if (t->sacked || t->lost || !t->nxmit)

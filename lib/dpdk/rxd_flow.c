@@ -82,7 +82,8 @@ unsigned rxd_flow_setup(struct rxd_shell *s, struct rxd_iface *ifc)
 
 	ifc->flow_rules = 0;
 	if ((n & (n - 1)) != 0) {
-		printf("rxd: port %u: rte_flow cid steering needs a power-of-two worker count; using software forwarding\n",
+		printf("rxd: port %u: rte_flow cid steering needs a power-of-two worker count; using software "
+		       "forwarding\n",
 		       ifc->port_id);
 		return 0;
 	}

@@ -64,9 +64,13 @@ static int icmp4_errno(uint8_t type, uint8_t code)
 	if (type == 11)
 		return -EHOSTUNREACH;
 	switch (code) {
-	case 0: case 6: case 9: case 11:
+	case 0:
+	case 6:
+	case 9:
+	case 11:
 		return -ENETUNREACH;
-	case 2: case 3:
+	case 2:
+	case 3:
 		return -ECONNREFUSED;
 	case 4:
 		return -EMSGSIZE;
@@ -86,8 +90,7 @@ static int icmp6_errno(uint8_t type, uint8_t code)
 	return -EHOSTUNREACH;
 }
 
-enum rxd_icmp_kind rxd_icmp_classify(const struct rxd_iface *ifc, const struct rxd_pkt_info *pi,
-				     struct rxd_icmp_err *e)
+enum rxd_icmp_kind rxd_icmp_classify(const struct rxd_iface *ifc, const struct rxd_pkt_info *pi, struct rxd_icmp_err *e)
 {
 	const uint8_t *ic = pi->l4;
 	uint8_t type, code;
@@ -115,7 +118,7 @@ enum rxd_icmp_kind rxd_icmp_classify(const struct rxd_iface *ifc, const struct r
 		return RXD_ICMP_ND;
 	if (type == 128 && code == 0)
 		return (rxd_iface_is_our_ip(ifc, 6, pi->dst_ip) || pi->dst_ip[0] == 0xff) ? RXD_ICMP_ECHO
-											 : RXD_ICMP_IGNORE;
+											  : RXD_ICMP_IGNORE;
 	if (type != 1 && type != 2 && type != 3)
 		return RXD_ICMP_IGNORE;
 	if (!quoted_udp(ifc, 6, ic + 8, pi->l4_len - 8, e))
@@ -150,6 +153,6 @@ void rxd_icmp_echo_reply(struct rxd_wiface *wi, const struct rxd_pkt_info *pi)
 	}
 	wi->w->st.echo_tx++;
 	/* reply to the sender's MAC: on-link it is the sender, off-link its router */
-	rxd_ip_output(wi, pi->family, src, pi->src_ip, pi->smac, pi->family == 4 ? RXD_IPPROTO_ICMP : RXD_IPPROTO_ICMPV6,
-		      64, m, pi->l4_len);
+	rxd_ip_output(wi, pi->family, src, pi->src_ip, pi->smac,
+		      pi->family == 4 ? RXD_IPPROTO_ICMP : RXD_IPPROTO_ICMPV6, 64, m, pi->l4_len);
 }

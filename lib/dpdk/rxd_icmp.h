@@ -17,16 +17,16 @@ struct rxd_iface;
 
 enum rxd_icmp_kind {
 	RXD_ICMP_IGNORE = 0, /* bad checksum, not for us, or a type we do not handle */
-	RXD_ICMP_ECHO,       /* echo request to one of our addresses */
-	RXD_ICMP_ND,         /* ICMPv6 neighbour solicitation / advertisement */
-	RXD_ICMP_ERROR,      /* error about one of our UDP datagrams: see struct rxd_icmp_err */
+	RXD_ICMP_ECHO,	     /* echo request to one of our addresses */
+	RXD_ICMP_ND,	     /* ICMPv6 neighbour solicitation / advertisement */
+	RXD_ICMP_ERROR,	     /* error about one of our UDP datagrams: see struct rxd_icmp_err */
 };
 
 struct rxd_icmp_err {
 	struct rxd_addr peer; /* destination of the datagram that failed */
-	int err;              /* -ENETUNREACH, -EHOSTUNREACH, -ECONNREFUSED or -EMSGSIZE */
-	uint32_t mtu;         /* for -EMSGSIZE (0 when the router did not say) */
-	bool has_hdr;         /* the quoted datagram still holds the RxRPC header */
+	int err;	      /* -ENETUNREACH, -EHOSTUNREACH, -ECONNREFUSED or -EMSGSIZE */
+	uint32_t mtu;	      /* for -EMSGSIZE (0 when the router did not say) */
+	bool has_hdr;	      /* the quoted datagram still holds the RxRPC header */
 	uint32_t epoch, cid;
 	uint8_t flags;
 };

@@ -197,10 +197,10 @@ emsgsize:
 }
 
 const struct rxd_io_ops rxd_dpdk_io_ops = {
-	.buf_alloc = io_buf_alloc,
-	.buf_ref = io_buf_ref,
-	.buf_put = io_buf_put,
-	.send = io_send,
+    .buf_alloc = io_buf_alloc,
+    .buf_ref = io_buf_ref,
+    .buf_put = io_buf_put,
+    .send = io_send,
 };
 
 void rxd_tx_flush(struct rxd_wiface *wi)
@@ -233,7 +233,8 @@ void rxd_tx_flush(struct rxd_wiface *wi)
 	for (i = 0; i < n; i++)
 		bytes += pk[i]->pkt_len;
 	for (tries = 0; sent < n && tries < 16; tries++)
-		sent = (uint16_t)(sent + rte_eth_tx_burst(wi->ifc->port_id, wi->queue, pk + sent, (uint16_t)(n - sent)));
+		sent =
+		    (uint16_t)(sent + rte_eth_tx_burst(wi->ifc->port_id, wi->queue, pk + sent, (uint16_t)(n - sent)));
 	if (unlikely(sent < n)) {
 		for (i = sent; i < n; i++)
 			bytes -= pk[i]->pkt_len;

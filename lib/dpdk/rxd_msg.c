@@ -43,7 +43,7 @@ struct rxd_msg {
 	uint8_t flags;
 	uint16_t nseg;
 	uint16_t worker;
-	uint16_t seg_i;     /* consumer progress */
+	uint16_t seg_i; /* consumer progress */
 	uint32_t seg_off;
 	uint32_t len;
 	uint64_t user_call_id;
@@ -68,6 +68,7 @@ struct rxd_msg_ep {
 	atomic_llong inflight[RXD_SHELL_MAX_WORKERS];
 	/* thread side only */
 	unsigned rr_begin, rr_charge, rr_recv;
+	uint32_t charged[RXD_SHELL_MAX_WORKERS]; /* charges outstanding per worker */
 	struct rxd_msg *cur;
 	uint64_t *map_key;
 	uint16_t *map_val; /* worker + 1; 0 = empty */
@@ -175,8 +176,8 @@ int rxd_msg_worker_init(struct rxd_worker *w)
 	if (!mw)
 		return -ENOMEM;
 	mw->w = w;
-	mw->calls = rte_zmalloc_socket("rxd_mcalls", sizeof(*mw->calls) * CALLS_PER_WORKER, RTE_CACHE_LINE_SIZE,
-				       w->socket);
+	mw->calls =
+	    rte_zmalloc_socket("rxd_mcalls", sizeof(*mw->calls) * CALLS_PER_WORKER, RTE_CACHE_LINE_SIZE, w->socket);
 	mw->free_idx = rte_zmalloc_socket("rxd_mfree", sizeof(uint32_t) * CALLS_PER_WORKER, 0, w->socket);
 	mw->htab = rte_zmalloc_socket("rxd_mhash", sizeof(uint32_t) * hsize, 0, w->socket);
 	if (!mw->calls || !mw->free_idx || !mw->htab) {
@@ -501,16 +502,16 @@ static void mc_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops mcall_ops = {
-	.data = mc_data,
-	.writable = mc_writable,
-	.complete = mc_complete,
+    .data = mc_data,
+    .writable = mc_writable,
+    .complete = mc_complete,
 };
 
 static const struct rxd_call_ops svc_ops = {
-	.new_call = svc_new_call,
-	.data = ignore,
-	.writable = ignore,
-	.complete = ignore,
+    .new_call = svc_new_call,
+    .data = ignore,
+    .writable = ignore,
+    .complete = ignore,
 };
 
 /* ---- messages from the thread ---- */
@@ -785,8 +786,10 @@ int rxd_msg_ep_create(struct rxd_shell *s, const struct rxd_msg_ep_params *p, st
 
 	*out = NULL;
 	if (s->started || e == RXD_MAX_EPS || p->iface >= s->n_ifaces) {
-		snprintf(err, errlen, "%s", s->started ? "endpoints must be created before rxd_shell_start"
-				     : e == RXD_MAX_EPS ? "too many endpoints" : "no such iface");
+		snprintf(err, errlen, "%s",
+			 s->started	    ? "endpoints must be created before rxd_shell_start"
+			 : e == RXD_MAX_EPS ? "too many endpoints"
+					    : "no such iface");
 		return -EINVAL;
 	}
 	ep = rte_zmalloc("rxd_msg_ep", sizeof(*ep), RTE_CACHE_LINE_SIZE);
@@ -1150,17 +1153,23 @@ int rxd_msg_reject(struct rxd_msg_ep *ep, uint64_t token)
 
 int rxd_msg_charge(struct rxd_msg_ep *ep, uint64_t user_call_id)
 {
-	unsigned worker = ep->rr_charge++ % ep->s->n_workers;
+	unsigned n = ep->s->n_workers, worker = ep->rr_charge++ % n;
 	int rc;
 
 	if (!ep->p.service_id)
 		return -ENOTCONN;
+	/* incoming calls land on the worker owning their connection: charge the one with the fewest slots */
+	for (unsigned k = 0; k < n; k++)
+		if (ep->charged[k] < ep->charged[worker])
+			worker = k;
 	rc = map_put(ep, user_call_id, worker);
 	if (rc)
 		return rc;
 	rc = simple(ep, worker, RXD_MSG_CHARGE, user_call_id, 0, 0);
 	if (rc)
 		map_del(ep, user_call_id);
+	else
+		ep->charged[worker]++;
 	return rc;
 }
 
@@ -1235,6 +1244,8 @@ ssize_t rxd_msg_recv(struct rxd_msg_ep *ep, void *buf, size_t cap, struct rxd_ms
 	info->peer = m->peer;
 	info->service_id = m->service_id;
 	info->worker = m->worker;
+	if (m->type == RXD_MSG_NEW_CALL && ep->p.needs_charge && ep->charged[m->worker])
+		ep->charged[m->worker]--;
 	if (m->type == RXD_MSG_DATA) {
 		while (m->seg_i < m->nseg && copied < cap) {
 			struct msg_seg *sg = &m->seg[m->seg_i];
@@ -1269,8 +1280,8 @@ ssize_t rxd_msg_recv(struct rxd_msg_ep *ep, void *buf, size_t cap, struct rxd_ms
 
 const char *rxd_msg_type_name(enum rxd_msg_type t)
 {
-	static const char *const names[] = {"?",        "DATA",      "ABORT",  "ACK",    "NET_ERROR",
-					    "BUSY",     "LOCAL_ERROR", "NEW_CALL", "ACCEPT", "REJECT",
-					    "CHARGE",   "BEGIN",     "END",    "TIMEOUTS"};
+	static const char *const names[] = {"?",      "DATA",	     "ABORT",	 "ACK",	    "NET_ERROR",
+					    "BUSY",   "LOCAL_ERROR", "NEW_CALL", "ACCEPT",  "REJECT",
+					    "CHARGE", "BEGIN",	     "END",	 "TIMEOUTS"};
 	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }

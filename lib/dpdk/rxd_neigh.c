@@ -23,8 +23,8 @@ int rxd_neigh_init(struct rxd_neigh_table *t, uint32_t size, uint64_t timeout_ns
 	t->nsets = sets;
 	t->timeout_ns = timeout_ns;
 	t->e = rte_zmalloc_socket("rxd_neigh", sizeof(*t->e) * sets * RXD_NEIGH_WAYS, RTE_CACHE_LINE_SIZE, socket);
-	t->pend = rte_zmalloc_socket("rxd_npend", sizeof(*t->pend) * RXD_NEIGH_PENDING_POOL, RTE_CACHE_LINE_SIZE,
-				     socket);
+	t->pend =
+	    rte_zmalloc_socket("rxd_npend", sizeof(*t->pend) * RXD_NEIGH_PENDING_POOL, RTE_CACHE_LINE_SIZE, socket);
 	if (!t->e || !t->pend) {
 		rte_free(t->e);
 		rte_free(t->pend);

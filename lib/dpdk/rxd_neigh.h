@@ -17,10 +17,10 @@ struct rxd_wiface;
 struct rxd_pkt_info;
 
 #define RXD_NEIGH_WAYS 4u
-#define RXD_NEIGH_PENDING 512u      /* frames held per unresolved neighbour */
+#define RXD_NEIGH_PENDING 512u	     /* frames held per unresolved neighbour */
 #define RXD_NEIGH_PENDING_POOL 2048u /* frames held per table while resolving (a first window of every call) */
 #define RXD_NEIGH_NIL UINT32_MAX
-#define RXD_NEIGH_PROBES 3u    /* requests before giving up */
+#define RXD_NEIGH_PROBES 3u /* requests before giving up */
 #define RXD_NEIGH_RETRY_NS (500ull * 1000000ull)
 #define RXD_NEIGH_FAIL_HOLD_NS (3000ull * 1000000ull)
 
@@ -38,8 +38,8 @@ struct rxd_neigh_entry {
 	uint16_t npending;
 	uint8_t ip[16];
 	uint32_t pend_head, pend_tail; /* frames waiting for the MAC, oldest first */
-	uint64_t updated;              /* ns of last confirmation or creation */
-	uint64_t next_probe;           /* ns */
+	uint64_t updated;	       /* ns of last confirmation or creation */
+	uint64_t next_probe;	       /* ns */
 };
 
 struct rxd_neigh_pend {
@@ -50,9 +50,9 @@ struct rxd_neigh_pend {
 struct rxd_neigh_table {
 	uint32_t nsets; /* power of two */
 	uint64_t timeout_ns;
-	struct rxd_neigh_entry *e; /* nsets * RXD_NEIGH_WAYS */
+	struct rxd_neigh_entry *e;   /* nsets * RXD_NEIGH_WAYS */
 	struct rxd_neigh_pend *pend; /* RXD_NEIGH_PENDING_POOL slots */
-	uint32_t pend_free;          /* free list */
+	uint32_t pend_free;	     /* free list */
 };
 
 /** Allocate the table (socket-local memory); size rounds up to sets of RXD_NEIGH_WAYS. */

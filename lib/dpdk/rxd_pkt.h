@@ -40,12 +40,12 @@ enum rxd_pkt_kind {
 
 enum rxd_pkt_drop {
 	RXD_PD_NONE = 0,
-	RXD_PD_SHORT,      /* frame shorter than its headers say */
-	RXD_PD_ETHERTYPE,  /* not IPv4/IPv6/ARP */
-	RXD_PD_IP_HDR,     /* bad version/ihl/length */
+	RXD_PD_SHORT,	  /* frame shorter than its headers say */
+	RXD_PD_ETHERTYPE, /* not IPv4/IPv6/ARP */
+	RXD_PD_IP_HDR,	  /* bad version/ihl/length */
 	RXD_PD_IP_CKSUM,
-	RXD_PD_FRAG,       /* IP fragment: we never reassemble */
-	RXD_PD_PROTO,      /* not UDP/ICMP/ICMPv6 */
+	RXD_PD_FRAG,  /* IP fragment: we never reassemble */
+	RXD_PD_PROTO, /* not UDP/ICMP/ICMPv6 */
 	RXD_PD_UDP_LEN,
 	RXD_PD_L4_CKSUM,
 };
@@ -54,17 +54,17 @@ enum rxd_pkt_drop {
 #define RXD_PKT_VERIFY_L4 0x2u /* verify the UDP checksum */
 
 struct rxd_pkt_info {
-	uint8_t kind;       /* enum rxd_pkt_kind */
-	uint8_t drop;       /* enum rxd_pkt_drop when kind == RXD_PK_DROP */
-	uint8_t family;     /* 4 or 6 */
+	uint8_t kind;	/* enum rxd_pkt_kind */
+	uint8_t drop;	/* enum rxd_pkt_drop when kind == RXD_PK_DROP */
+	uint8_t family; /* 4 or 6 */
 	uint8_t proto;
 	uint8_t hop_limit;
 	uint16_t l2_len, l3_len;
 	const uint8_t *dmac, *smac;
 	const uint8_t *src_ip, *dst_ip; /* 4 or 16 bytes inside the frame */
 	uint16_t sport, dport;
-	const uint8_t *l4;  /* L4 header (ARP: the ARP body) */
-	uint32_t l4_len;    /* L4 header + payload, per the IP length */
+	const uint8_t *l4; /* L4 header (ARP: the ARP body) */
+	uint32_t l4_len;   /* L4 header + payload, per the IP length */
 	const uint8_t *payload;
 	uint32_t payload_len;
 };
@@ -123,7 +123,8 @@ void rxd_eth_write(uint8_t *f, const uint8_t *dmac, const uint8_t *smac, uint16_
 /** Write a 20-byte IPv4 header; computes its checksum unless offloaded. */
 void rxd_ip4_write(uint8_t *p, uint16_t total_len, uint16_t id, bool df, uint8_t ttl, uint8_t proto, const uint8_t *src,
 		   const uint8_t *dst, bool cksum);
-void rxd_ip6_write(uint8_t *p, uint16_t payload_len, uint8_t next, uint8_t hlim, const uint8_t *src, const uint8_t *dst);
+void rxd_ip6_write(uint8_t *p, uint16_t payload_len, uint8_t next, uint8_t hlim, const uint8_t *src,
+		   const uint8_t *dst);
 void rxd_udp_write(uint8_t *p, uint16_t sport, uint16_t dport, uint16_t len);
 
 /* Address helpers. */

@@ -59,8 +59,9 @@ int rxd_ring_pair_create(struct rxd_shell *s, unsigned nq, char *err, size_t err
 		s->ring_pair[s->n_ring_pair++] = a2b[i];
 		s->ring_pair[s->n_ring_pair++] = b2a[i];
 	}
-	if (rte_eth_from_rings("rxd_ring_a", b2a, nq, a2b, nq, (unsigned)sock) < 0 ||
-	    rte_eth_from_rings("rxd_ring_b", a2b, nq, b2a, nq, (unsigned)sock) < 0) {
+	int pa = rte_eth_from_rings("rxd_ring_a", b2a, nq, a2b, nq, (unsigned)sock);
+	int pb = pa < 0 ? -1 : rte_eth_from_rings("rxd_ring_b", a2b, nq, b2a, nq, (unsigned)sock);
+	if (pa < 0 || pb < 0) {
 		snprintf(err, errlen, "cannot create ring-pair ports: %s", rte_strerror(rte_errno));
 		return -ENODEV;
 	}
@@ -71,7 +72,7 @@ int rxd_ring_pair_create(struct rxd_shell *s, unsigned nq, char *err, size_t err
 int rxd_port_probe(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
-	struct rte_ether_addr mac;
+	struct rte_ether_addr mac = {{0}};
 	uint16_t mtu = 1500;
 	int rc, sock;
 
@@ -81,13 +82,20 @@ int rxd_port_probe(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t
 		return rc;
 	}
 	if (info.max_rx_queues < ifc->nb_queues || info.max_tx_queues < ifc->nb_queues) {
-		snprintf(err, errlen, "port %u (%s) has %u rx / %u tx queues, fewer than the %u worker lcores", ifc->port_id,
-			 info.driver_name, info.max_rx_queues, info.max_tx_queues, ifc->nb_queues);
+		snprintf(err, errlen, "port %u (%s) has %u rx / %u tx queues, fewer than the %u worker lcores",
+			 ifc->port_id, info.driver_name, info.max_rx_queues, info.max_tx_queues, ifc->nb_queues);
 		return -E2BIG;
 	}
 	rte_eth_dev_get_name_by_port(ifc->port_id, ifc->name);
 	if (rte_eth_macaddr_get(ifc->port_id, &mac) == 0)
 		memcpy(ifc->mac, mac.addr_bytes, 6);
+	if (rte_is_zero_ether_addr(&mac)) {
+		/* net_ring has none: a locally administered one, so ARP/ND see distinct hosts */
+		static const uint8_t base[6] = {0x02, 0x72, 0x78, 0x64, 0x00, 0x00};
+		memcpy(ifc->mac, base, 6);
+		ifc->mac[4] = (uint8_t)(ifc->port_id >> 8);
+		ifc->mac[5] = (uint8_t)(ifc->port_id + 1);
+	}
 	if (s->opts.mtu)
 		mtu = s->opts.mtu;
 	else if (rte_eth_dev_get_mtu(ifc->port_id, &mtu) != 0 || mtu < 576)
@@ -133,19 +141,21 @@ int rxd_pools_create(struct rxd_shell *s, char *err, size_t errlen)
 		if (!used[sock])
 			continue;
 		if (n == 0) {
-			/* descriptors + TX/forward buffering + what the core may hold (rx windows, retransmit queues) */
+			/* descriptors + TX/forward buffering + what the core may hold (rx windows, retransmit queues)
+			 */
 			n = s->n_ifaces * s->n_workers * (s->opts.nb_rxd + s->opts.nb_txd + RXD_TXBUF_MAX) +
 			    s->n_workers * (s->opts.fwd_ring_size * 2u + POOL_CACHE + 8192u);
 			if (n < 16383)
 				n = 16383;
 		}
 		snprintf(name, sizeof name, "rxd_pkt_%d", sock);
-		s->pools[sock] = rte_pktmbuf_pool_create(name, n, POOL_CACHE, 0, (uint16_t)(room + RTE_PKTMBUF_HEADROOM),
-							 sock);
+		s->pools[sock] =
+		    rte_pktmbuf_pool_create(name, n, POOL_CACHE, 0, (uint16_t)(room + RTE_PKTMBUF_HEADROOM), sock);
 		if (!s->pools[sock]) {
-			snprintf(err, errlen,
-				 "cannot create a pool of %u mbufs on socket %d: %s (fewer --nb-mbufs, or more hugepages)",
-				 n, sock, rte_strerror(rte_errno));
+			snprintf(
+			    err, errlen,
+			    "cannot create a pool of %u mbufs on socket %d: %s (fewer --nb-mbufs, or more hugepages)",
+			    n, sock, rte_strerror(rte_errno));
 			return -ENOMEM;
 		}
 		snprintf(name, sizeof name, "rxd_big_%d", sock);
@@ -174,9 +184,9 @@ int rxd_port_start(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t
 	if (ifc->rss) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_key = NULL; /* the PMD's default key */
-		conf.rx_adv_conf.rss_conf.rss_hf = info.flow_type_rss_offloads &
-						   (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP |
-						    RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6);
+		conf.rx_adv_conf.rss_conf.rss_hf =
+		    info.flow_type_rss_offloads &
+		    (RTE_ETH_RSS_NONFRAG_IPV4_UDP | RTE_ETH_RSS_NONFRAG_IPV6_UDP | RTE_ETH_RSS_IPV4 | RTE_ETH_RSS_IPV6);
 	}
 	if (ifc->rx_cksum)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM;

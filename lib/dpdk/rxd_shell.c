@@ -141,7 +141,8 @@ static int create_workers(struct rxd_shell *s, char *err, size_t errlen)
 
 	for (unsigned i = 0; i < RTE_MAX_LCORE; i++)
 		s->lcore_to_worker[i] = -1;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		struct rxd_worker *w;
 		int sock = rxd_lcore_socket(lcore);
 
@@ -209,14 +210,20 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 			wi->ifc = &s->iface[k];
 			wi->queue = (uint16_t)i;
 			wi->ip_id = (uint16_t)(rte_rand() & 0xffff);
-			rc = rxd_neigh_init(&wi->neigh, s->opts.neigh_size, (uint64_t)s->opts.neigh_timeout_s * RXD_NS_PER_SEC,
-					    w->socket);
+			rc = rxd_neigh_init(&wi->neigh, s->opts.neigh_size,
+					    (uint64_t)s->opts.neigh_timeout_s * RXD_NS_PER_SEC, w->socket);
 			if (rc) {
 				snprintf(err, errlen, "out of memory for the neighbour cache");
 				return rc;
 			}
 			memset(&p, 0, sizeof p);
 			rxd_shell_iface_addr(s, k, &p.addr);
+			if (s->iface[k].has_ip6) {
+				/* an IPv6 shard also takes IPv4 peers (like a dual-stack socket); an IPv4 one does not
+				 */
+				p.addr.family = RXD_AF_INET6;
+				memcpy(p.addr.ip.v6, s->iface[k].ip6, 16);
+			}
 			p.config = &s->config;
 			p.io = &rxd_dpdk_io_ops;
 			p.io_ctx = wi;
@@ -265,7 +272,8 @@ int rxd_shell_create(const struct rxd_shell_opts *o, struct rxd_shell **out, cha
 	want = o->n_ifaces ? o->n_ifaces : 1;
 	if (o->ring_pair && want < 2)
 		want = 2;
-	RTE_ETH_FOREACH_DEV(port) {
+	RTE_ETH_FOREACH_DEV(port)
+	{
 		struct rxd_iface *ifc;
 		if (s->n_ifaces == want || port >= RXD_MAX_PORTS)
 			break;
@@ -290,8 +298,9 @@ int rxd_shell_create(const struct rxd_shell_opts *o, struct rxd_shell **out, cha
 	}
 	if (s->n_ifaces < want) {
 		if (nports == 0)
-			snprintf(err, errlen,
-				 "no usable port: pass a device with -a PCI or --vdev (e.g. --vdev net_tap0,iface=rxd0)");
+			snprintf(
+			    err, errlen,
+			    "no usable port: pass a device with -a PCI or --vdev (e.g. --vdev net_tap0,iface=rxd0)");
 		else
 			snprintf(err, errlen, "%u iface(s) configured but only %u port(s) found", want, nports);
 		rc = -ENODEV;
@@ -323,8 +332,8 @@ int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, const struct
 			       void *(*per_worker_app)(void *arg, unsigned worker), void *arg, char *err, size_t errlen)
 {
 	if (iface >= s->n_ifaces || s->started) {
-		snprintf(err, errlen, s->started ? "services must be registered before rxd_shell_start"
-						 : "no iface %u", iface);
+		snprintf(err, errlen, s->started ? "services must be registered before rxd_shell_start" : "no iface %u",
+			 iface);
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < s->n_workers; i++) {

@@ -53,9 +53,9 @@ struct rxd_iface {
 	uint8_t ip4[4], gw4[4], ip6[16], gw6[16], ll6[16];
 	uint8_t prefix4, prefix6;
 	bool tx_ip4_cksum, tx_udp_cksum; /* TX offloads enabled */
-	bool rx_cksum;                   /* RX checksum offloads enabled */
-	bool rss;                        /* RSS configured */
-	unsigned flow_rules;             /* rte_flow rules installed */
+	bool rx_cksum;			 /* RX checksum offloads enabled */
+	bool rss;			 /* RSS configured */
+	unsigned flow_rules;		 /* rte_flow rules installed */
 	struct rte_flow *flow[2 * RXD_SHELL_MAX_WORKERS];
 	bool started;
 	char name[RTE_ETH_NAME_MAX_LEN];
@@ -93,14 +93,14 @@ struct rxd_worker {
 	unsigned n_ifaces;
 	struct rte_mempool *pool;     /* this socket's packet pool */
 	struct rte_mempool *big_pool; /* for buf_alloc beyond the packet pool's room */
-	uint32_t buf_room;            /* usable bytes per packet-pool mbuf */
+	uint32_t buf_room;	      /* usable bytes per packet-pool mbuf */
 	uint64_t now;
 	uint64_t next_housekeep;
 	bool draining, aborted;
 	struct rxd_wiface wif[RXD_SHELL_MAX_IFACES];
-	struct rte_ring *fwd_in[RXD_SHELL_MAX_WORKERS];  /* from worker i to me */
+	struct rte_ring *fwd_in[RXD_SHELL_MAX_WORKERS];	 /* from worker i to me */
 	struct rte_ring *fwd_out[RXD_SHELL_MAX_WORKERS]; /* from me to worker i */
-	uint64_t fwd_pending;                            /* bitmask of non-empty fwd_buf */
+	uint64_t fwd_pending;				 /* bitmask of non-empty fwd_buf */
 	struct rxd_fwdbuf fwd_buf[RXD_SHELL_MAX_WORKERS];
 	struct rxd_msg_worker *msg;
 	void *app;

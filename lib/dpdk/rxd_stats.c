@@ -4,6 +4,7 @@
  * shards' core counters (copied by each worker under a seqcount).  Read by
  * the control thread only; the data path never waits for it.
  */
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,8 +24,8 @@ int rxd_shell_worker_stats(const struct rxd_shell *s, unsigned worker, struct rx
 
 uint64_t rxd_worker_stats_drops(const struct rxd_worker_stats *st)
 {
-	return st->drop_parse + st->drop_cksum + st->drop_frag + st->drop_multiseg + st->drop_port +
-	       st->drop_fwd_full + st->drop_tx_full + st->drop_nombuf + st->drop_msg + st->neigh_pending_drop;
+	return st->drop_parse + st->drop_cksum + st->drop_frag + st->drop_multiseg + st->drop_port + st->drop_fwd_full +
+	       st->drop_tx_full + st->drop_nombuf + st->drop_msg + st->neigh_pending_drop;
 }
 
 static void core_snap(const struct rxd_worker *w, struct rxd_stats *out)
@@ -55,6 +56,27 @@ void rxd_shell_core_stats(const struct rxd_shell *s, struct rxd_stats *out)
 	memset(out, 0, sizeof(*out));
 	for (unsigned i = 0; i < s->n_workers; i++)
 		core_snap(s->workers[i], out);
+}
+
+void rxd_shell_describe(const struct rxd_shell *s, FILE *f)
+{
+	for (unsigned i = 0; i < s->n_ifaces; i++) {
+		const struct rxd_iface *ifc = &s->iface[i];
+		char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+
+		if (ifc->has_ip4)
+			inet_ntop(AF_INET, ifc->ip4, a4, sizeof a4);
+		if (ifc->has_ip6)
+			inet_ntop(AF_INET6, ifc->ip6, a6, sizeof a6);
+		fprintf(f,
+			"iface %u: port %u %s mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u ip6 %s/%u udp %u mtu %u "
+			"queues %u tx-cksum %s%s rx-cksum %s rss %s flow-rules %u socket %d\n",
+			i, ifc->port_id, ifc->name, ifc->mac[0], ifc->mac[1], ifc->mac[2], ifc->mac[3], ifc->mac[4],
+			ifc->mac[5], a4, ifc->has_ip4 ? ifc->prefix4 : 0, a6, ifc->has_ip6 ? ifc->prefix6 : 0,
+			ifc->udp_port, ifc->mtu, ifc->nb_queues, ifc->tx_ip4_cksum ? "ip4 " : "",
+			ifc->tx_udp_cksum ? "udp" : (ifc->tx_ip4_cksum ? "" : "sw"), ifc->rx_cksum ? "hw" : "sw",
+			ifc->rss ? "on" : "off", ifc->flow_rules, ifc->socket);
+	}
 }
 
 static double rate(uint64_t now, uint64_t prev, double secs)
@@ -89,16 +111,16 @@ void rxd_shell_print_stats(struct rxd_shell *s, FILE *f)
 		struct rxd_worker *w = s->workers[i];
 		rxd_shell_worker_stats(s, i, &st);
 		fprintf(f,
-			"lcore %u w%u rx %" PRIu64 " (%.0f pps) tx %" PRIu64 " (%.0f pps) fwd out %" PRIu64 " in %" PRIu64
-			" udp %" PRIu64 " arp %" PRIu64 " nd %" PRIu64 " echo %" PRIu64 " icmp-err %" PRIu64
-			" drops %" PRIu64 " calls %u busy %.0f%%\n",
+			"lcore %u w%u rx %" PRIu64 " (%.0f pps) tx %" PRIu64 " (%.0f pps) fwd out %" PRIu64
+			" in %" PRIu64 " udp %" PRIu64 " arp %" PRIu64 " nd %" PRIu64 " echo %" PRIu64
+			" icmp-err %" PRIu64 " drops %" PRIu64 " calls %u busy %.0f%%\n",
 			w->lcore, i, st.rx_pkts, rate(st.rx_pkts, pv->rx_pkts, secs), st.tx_pkts,
 			rate(st.tx_pkts, pv->tx_pkts, secs), st.fwd_out, st.fwd_in, st.rx_udp, st.rx_arp, st.rx_nd,
 			st.rx_icmp_echo, st.rx_icmp_err, rxd_worker_stats_drops(&st),
 			atomic_load_explicit(&w->live_calls, memory_order_relaxed),
-			st.loops > pv->loops ? 100.0 * (double)(st.busy_loops - pv->busy_loops) /
-						       (double)(st.loops - pv->loops)
-					     : 0.0);
+			st.loops > pv->loops
+			    ? 100.0 * (double)(st.busy_loops - pv->busy_loops) / (double)(st.loops - pv->loops)
+			    : 0.0);
 		*pv = st;
 	}
 	fflush(f);

@@ -101,7 +101,8 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 			goto free;
 		}
 		if (!forwarded) {
-			owner = rxd_shard_of_rx(n, w->index, pi.family, pi.src_ip, pi.sport, pi.payload, pi.payload_len);
+			owner =
+			    rxd_shard_of_rx(n, w->index, pi.family, pi.src_ip, pi.sport, pi.payload, pi.payload_len);
 			if (owner != w->index) {
 				rxd_fwd_enqueue(w, owner, m);
 				return;
@@ -114,6 +115,9 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 		memcpy(from.ip.v6, pi.src_ip, pi.family == 4 ? 4 : 16);
 		if (unlikely(!wi->local))
 			goto free;
+		/* the mbuf as the core and zero-copy readers see it: exactly the UDP payload */
+		rte_pktmbuf_adj(m, (uint16_t)(pi.payload - rte_pktmbuf_mtod(m, const uint8_t *)));
+		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - pi.payload_len));
 		/* the core takes over our reference */
 		rxd_local_input(wi->local, &from, (struct rxd_buf *)(void *)m, pi.payload, pi.payload_len, w->now);
 		return;

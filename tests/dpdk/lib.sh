@@ -13,6 +13,16 @@ T_NETNS=()
 T_FAIL=0
 T_ID=$$
 
+DRIVERS_CONFIG=$(cd "$(dirname "$0")/../../drivers-config" 2>/dev/null && pwd)
+
+# Load a driver profile (drivers-config/NAME.profile): sets EAL_DEV, EAL_MEM, APP_ARGS
+# from the RXD_* variables set by the caller.
+load_profile() {
+	[ -f "$DRIVERS_CONFIG/$1.profile" ] || { echo "FAIL: no profile $1"; exit 1; }
+	# shellcheck disable=SC1090
+	. "$DRIVERS_CONFIG/$1.profile"
+}
+
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; T_FAIL=1; }
 note() { echo "== $*"; }

@@ -9,10 +9,12 @@ W=${2:-1}
 . "$(dirname "$0")/lib.sh"
 require_root
 
+load_profile ring-pair
+
 run() { # name args...
 	local name=$1; shift
 	local log="$T_DIR/$name.log"
-	timeout 300 "$RXD" $(lcores "$W") $(eal_common "$name") -- --mode loop $(idle_sleep $((W + 0))) "$@" >"$log" 2>&1
+	timeout 300 "$RXD" $(lcores "$W") $(eal_common "$name") $EAL_DEV -- --mode loop $APP_ARGS "$@" >"$log" 2>&1
 	echo "$?" >"$log.rc"
 	echo "$log"
 }
@@ -32,6 +34,19 @@ log=$(run rxperf64m --server-kind rxperf --calls 1 --size-req 64M --size-resp 64
 check_client "$log" 1 "rxperf RPC 64/64 MiB, $W worker(s)"
 log=$(run rxperf_cookie --server-kind rxperf --calls 5 --size-req 100 --size-resp 100 --rxperf-cookie)
 check_client "$log" 5 "rxperf request with trailing cookie"
+log=$(run ipv6 --ip6 fd00::1/64@0 --ip6 fd00::2/64@1 --peer "[fd00::1]:7009" --calls 20 --concurrency 4 --size-req 100000)
+if check_client "$log" 20 "echo over IPv6 (ND + UDP/IPv6), $W worker(s)"; then
+	nd=$(json_field "$log" rx_nd)
+	[ "${nd:-0}" -gt 0 ] || fail "IPv6 run did no neighbour discovery (rx_nd=$nd)"
+fi
+# the verification must be able to fail: an rxperf client against the echo server
+log=$(run negative --server-kind echo --proto rxperf --calls 3 --size-req 100 --size-resp 100)
+verr=$(json_field "$log" verify_errors)
+if [ "$(cat "$log.rc")" = 1 ] && [ "${verr:-0}" -gt 0 ]; then
+	echo "ok: wrong reply bytes are detected ($verr verify errors, exit 1)"
+else
+	fail "an rxperf client against an echo server must report verify errors (exit $(cat "$log.rc"), verify_errors=$verr)"
+fi
 log=$(run many --calls 3000 --concurrency 64 --size-req 2000)
 if check_client "$log" 3000 "3000 echo calls, 64 in flight, $W worker(s)" && [ "$W" -gt 1 ]; then
 	fwd=$(json_field "$log" fwd_out)

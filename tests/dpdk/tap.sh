@@ -31,8 +31,9 @@ kernel_side() {
 }
 
 note "echo server on net_tap: ARP, ND, ping, ping6"
-bg "$T_DIR/tap_srv.log" ip netns exec "$NS" timeout 60 "$RXD" $(lcores 1) $(eal_common tap_srv) \
-	--vdev "net_tap0,iface=$TAP" -- --mode echo --ip 198.18.2.2/24 --ip6 fd00:2::2/64
+RXD_TAP=$TAP RXD_IP=198.18.2.2/24 RXD_IP6=fd00:2::2/64 load_profile tap-netns
+bg "$T_DIR/tap_srv.log" ip netns exec "$NS" timeout 60 "$RXD" $(lcores 1) $(eal_common tap_srv) $EAL_DEV -- \
+	--mode echo $APP_ARGS
 pid=$LAST_PID
 kernel_side || fail "cannot configure $TAP"
 sleep 0.5
@@ -52,8 +53,8 @@ for fam in 4 6; do
 	if [ $fam = 4 ]; then addr="--ip 198.18.2.2/24"; peer=198.18.2.1:7009; else addr="--ip6 fd00:2::2/64"; peer="[fd00:2::1]:7009"; fi
 	note "IPv$fam client towards a closed kernel port: ICMP unreachable -> ECONNREFUSED"
 	log="$T_DIR/tap_icmp$fam.log"
-	bg "$log" ip netns exec "$NS" timeout 60 "$RXD" $(lcores 1) $(eal_common tap_c$fam) \
-		--vdev "net_tap0,iface=$TAP" -- --mode client $addr --peer "$peer" --calls 1 --size-req 100 --start-delay 2
+	bg "$log" ip netns exec "$NS" timeout 60 "$RXD" $(lcores 1) $(eal_common tap_c$fam) $EAL_DEV -- \
+		--mode client $addr --peer "$peer" --calls 1 --size-req 100 --start-delay 2
 	cpid=$LAST_PID
 	kernel_side || fail "cannot configure $TAP"
 	wait_pid "$cpid" 40

@@ -62,26 +62,26 @@ struct rxd_iface_opts {
 };
 
 struct rxd_shell_opts {
-	struct rxd_config core;   /* core parameters (rxd_config_set names) */
-	unsigned n_ifaces;        /* 0 = one iface per probed port */
+	struct rxd_config core; /* core parameters (rxd_config_set names) */
+	unsigned n_ifaces;	/* 0 = one iface per probed port */
 	struct rxd_iface_opts iface[RXD_SHELL_MAX_IFACES];
-	uint16_t udp_port;        /* local UDP port (7009) */
-	uint16_t mtu;             /* 0 = the port's current MTU */
-	uint32_t nb_mbufs;        /* per NUMA socket, 0 = sized from queues and workers */
+	uint16_t udp_port;	  /* local UDP port (7009) */
+	uint16_t mtu;		  /* 0 = the port's current MTU */
+	uint32_t nb_mbufs;	  /* per NUMA socket, 0 = sized from queues and workers */
 	uint16_t nb_rxd, nb_txd;  /* descriptors per queue (1024) */
-	uint16_t burst;           /* rx burst (32, <= 64) */
-	uint32_t fwd_ring_size;   /* per lcore pair (1024) */
-	uint32_t neigh_size;      /* ARP/ND entries per worker and iface (256) */
+	uint16_t burst;		  /* rx burst (32, <= 64) */
+	uint32_t fwd_ring_size;	  /* per lcore pair (1024) */
+	uint32_t neigh_size;	  /* ARP/ND entries per worker and iface (256) */
 	uint32_t neigh_timeout_s; /* reachable -> stale (60) */
-	uint32_t idle_sleep_us;   /* sleep when a loop iteration found no work (0 = busy poll) */
-	uint32_t drain_ms;        /* bound on SIGTERM drain (2000) */
-	bool rss;                 /* RSS on UDP when the port offers it (true) */
-	bool flow;                /* try rte_flow cid steering rules (false) */
-	bool rx_sw_cksum;         /* verify checksums in software when the port did not (true) */
-	bool tx_offload;          /* use TX checksum offload when offered (true) */
-	bool promisc;             /* promiscuous mode (false) */
-	bool ring_pair;           /* create two cross-connected net_ring ports in-process */
-	uint64_t seed;            /* 0 = random */
+	uint32_t idle_sleep_us;	  /* sleep when a loop iteration found no work (0 = busy poll) */
+	uint32_t drain_ms;	  /* bound on SIGTERM drain (2000) */
+	bool rss;		  /* RSS on UDP when the port offers it (true) */
+	bool flow;		  /* try rte_flow cid steering rules (false) */
+	bool rx_sw_cksum;	  /* verify checksums in software when the port did not (true) */
+	bool tx_offload;	  /* use TX checksum offload when offered (true) */
+	bool promisc;		  /* promiscuous mode (false) */
+	bool ring_pair;		  /* create two cross-connected net_ring ports in-process */
+	uint64_t seed;		  /* 0 = random */
 };
 
 /** Fill o with defaults (and rxd_config_default for o->core). */
@@ -199,10 +199,10 @@ struct rxd_worker_stats {
 	uint64_t loops, busy_loops;
 	uint64_t rx_pkts, rx_bytes, tx_pkts, tx_bytes;
 	uint64_t rx_udp, rx_arp, rx_nd, rx_icmp_echo, rx_icmp_err;
-	uint64_t fwd_out, fwd_in;          /* packets forwarded to / from other lcores */
+	uint64_t fwd_out, fwd_in; /* packets forwarded to / from other lcores */
 	uint64_t arp_tx, nd_tx, echo_tx;
-	uint64_t neigh_pending_drop;       /* frames dropped while resolving (queue full / failed) */
-	uint64_t neigh_fail;               /* resolutions that timed out */
+	uint64_t neigh_pending_drop; /* frames dropped while resolving (queue full / failed) */
+	uint64_t neigh_fail;	     /* resolutions that timed out */
 	/* drops (all should be 0 in a healthy run) */
 	uint64_t drop_parse, drop_cksum, drop_frag, drop_not_ours, drop_multiseg, drop_port;
 	uint64_t drop_fwd_full, drop_tx_full, drop_nombuf, drop_msg;
@@ -215,6 +215,8 @@ int rxd_shell_worker_stats(const struct rxd_shell *s, unsigned worker, struct rx
 uint64_t rxd_worker_stats_drops(const struct rxd_worker_stats *st);
 /** Sum of the core counters of every shard (safe after rxd_shell_wait; racy but harmless while running). */
 void rxd_shell_core_stats(const struct rxd_shell *s, struct rxd_stats *out);
+/** Print one line per iface: port, MAC, addresses, MTU, queues, offloads, RSS, flow rules. */
+void rxd_shell_describe(const struct rxd_shell *s, FILE *f);
 /** Print one line per port and per worker with rates since the previous call. */
 void rxd_shell_print_stats(struct rxd_shell *s, FILE *f);
 /** Print the totals as one JSON object (no newline). */
@@ -228,20 +230,20 @@ void rxd_shell_print_stats_json(struct rxd_shell *s, FILE *f);
  * thread side must be used by one thread at a time.
  */
 enum rxd_msg_type {
-	RXD_MSG_DATA = 1,     /* s r  data, with RXD_MSG_F_MORE / RXD_MSG_F_EOR */
-	RXD_MSG_ABORT,        /* s r  abort code to issue / received (terminal) */
-	RXD_MSG_ACK,          /*   r  final ACK received by the server (terminal) */
-	RXD_MSG_NET_ERROR,    /*   r  network error, error = -errno (terminal) */
-	RXD_MSG_BUSY,         /*   r  call rejected, server busy (terminal) */
-	RXD_MSG_LOCAL_ERROR,  /*   r  local error, error = -errno (terminal) */
-	RXD_MSG_NEW_CALL,     /*   r  incoming call: token (accept) or user_call_id (charged) */
-	RXD_MSG_ACCEPT,       /* s    accept a NEW_CALL token with a user call ID */
+	RXD_MSG_DATA = 1,    /* s r  data, with RXD_MSG_F_MORE / RXD_MSG_F_EOR */
+	RXD_MSG_ABORT,	     /* s r  abort code to issue / received (terminal) */
+	RXD_MSG_ACK,	     /*   r  final ACK received by the server (terminal) */
+	RXD_MSG_NET_ERROR,   /*   r  network error, error = -errno (terminal) */
+	RXD_MSG_BUSY,	     /*   r  call rejected, server busy (terminal) */
+	RXD_MSG_LOCAL_ERROR, /*   r  local error, error = -errno (terminal) */
+	RXD_MSG_NEW_CALL,    /*   r  incoming call: token (accept) or user_call_id (charged) */
+	RXD_MSG_ACCEPT,	     /* s    accept a NEW_CALL token with a user call ID */
 	/* rxd additions (kernel-interface operations without a cmsg) */
-	RXD_MSG_REJECT,       /* s    reject a NEW_CALL token with BUSY */
-	RXD_MSG_CHARGE,       /* s    pre-charge an incoming call slot with a user call ID */
-	RXD_MSG_BEGIN,        /* s    begin a client call */
-	RXD_MSG_END,          /* s    end a call (abort RX_USER_ABORT if live) */
-	RXD_MSG_TIMEOUTS,     /* s    set a call's timeouts */
+	RXD_MSG_REJECT,	  /* s    reject a NEW_CALL token with BUSY */
+	RXD_MSG_CHARGE,	  /* s    pre-charge an incoming call slot with a user call ID */
+	RXD_MSG_BEGIN,	  /* s    begin a client call */
+	RXD_MSG_END,	  /* s    end a call (abort RX_USER_ABORT if live) */
+	RXD_MSG_TIMEOUTS, /* s    set a call's timeouts */
 };
 const char *rxd_msg_type_name(enum rxd_msg_type t);
 
@@ -250,12 +252,12 @@ const char *rxd_msg_type_name(enum rxd_msg_type t);
 
 struct rxd_msg_ep_params {
 	unsigned iface;
-	uint16_t service_id;        /* 0 = client only */
-	uint16_t upgrade_from;      /* RXRPC_UPGRADEABLE_SERVICE */
+	uint16_t service_id;	    /* 0 = client only */
+	uint16_t upgrade_from;	    /* RXRPC_UPGRADEABLE_SERVICE */
 	uint8_t min_security_level; /* RXRPC_MIN_SECURITY_LEVEL */
-	bool needs_charge;          /* true: charge slots (NEW_CALL carries the charged ID); false: NEW_CALL + ACCEPT */
-	uint32_t backlog;           /* 0 = config */
-	uint32_t ring_size;         /* messages per direction per worker (1024) */
+	bool needs_charge;	    /* true: charge slots (NEW_CALL carries the charged ID); false: NEW_CALL + ACCEPT */
+	uint32_t backlog;	    /* 0 = config */
+	uint32_t ring_size;	    /* messages per direction per worker (1024) */
 	uint32_t tx_inflight_max;   /* bytes queued to a worker before rxd_msg_send blocks (4 MiB) */
 };
 
@@ -268,22 +270,22 @@ struct rxd_msg_call {
 	struct rxd_addr peer;
 	uint16_t service_id;
 	uint8_t security_index, security_level;
-	const void *key;            /* must stay valid for the call's life */
+	const void *key; /* must stay valid for the call's life */
 	bool exclusive, upgrade;
 	uint32_t hard_timeout_ms, idle_timeout_ms;
-	int64_t tx_total_len;       /* -1 unknown */
-	int worker;                 /* -1 = round robin */
+	int64_t tx_total_len; /* -1 unknown */
+	int worker;	      /* -1 = round robin */
 };
 
 /* What rxd_msg_recv returns besides the data. */
 struct rxd_msg_info {
 	enum rxd_msg_type type;
-	unsigned flags;             /* RXD_MSG_F_* */
+	unsigned flags; /* RXD_MSG_F_* */
 	uint64_t user_call_id;
-	uint64_t token;             /* NEW_CALL: pass to rxd_msg_accept / rxd_msg_reject */
+	uint64_t token; /* NEW_CALL: pass to rxd_msg_accept / rxd_msg_reject */
 	int32_t abort_code;
-	int error;                  /* -errno for NET_ERROR / LOCAL_ERROR */
-	struct rxd_addr peer;       /* NEW_CALL and DATA */
+	int error;	      /* -errno for NET_ERROR / LOCAL_ERROR */
+	struct rxd_addr peer; /* NEW_CALL and DATA */
 	uint16_t service_id;
 	unsigned worker;
 };
@@ -306,7 +308,13 @@ int rxd_msg_end(struct rxd_msg_ep *ep, uint64_t user_call_id);
 int rxd_msg_accept(struct rxd_msg_ep *ep, uint64_t token, uint64_t user_call_id);
 /** Reject the NEW_CALL token with BUSY (rxrpc_kernel_reject_call). */
 int rxd_msg_reject(struct rxd_msg_ep *ep, uint64_t token);
-/** Charge one incoming call slot with user_call_id (RXRPC_CHARGE_ACCEPT), spread round robin over workers. */
+/**
+ * Charge one incoming call slot with user_call_id (RXRPC_CHARGE_ACCEPT).
+ * Slots are per worker (a call uses a slot of the worker owning its
+ * connection): each charge goes to the worker with the fewest outstanding
+ * slots, so recharging once per NEW_CALL keeps every worker supplied.
+ * Charge at least a few slots per worker before clients arrive.
+ */
 int rxd_msg_charge(struct rxd_msg_ep *ep, uint64_t user_call_id);
 /** Change a call's timeouts (RXRPC_SET_CALL_TIMEOUT). */
 int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, uint32_t hard_s, uint32_t idle_ms,

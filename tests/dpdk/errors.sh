@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Operator errors get one line (prefixed "rxd:") and a non-zero exit: bad
+# arguments, no usable port, too few lcores, missing hugepages (with the
+# --no-huge hint), bad config files.
+#   errors.sh RXD
+RXD=$1
+. "$(dirname "$0")/lib.sh"
+require_root
+
+expect() { # what want_rc pattern cmd...
+	local what=$1 want=$2 pat=$3 out rc lines
+	shift 3
+	out=$(timeout 60 "$@" 2>&1)
+	rc=$?
+	lines=$(printf '%s\n' "$out" | grep -c '^rxd:')
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && printf '%s\n' "$out" | grep '^rxd:' | grep -q -- "$pat"; then
+		echo "ok: $what: $(printf '%s\n' "$out" | grep '^rxd:')"
+	else
+		fail "$what: want exit $want and one 'rxd:' line matching '$pat'; got exit $rc:"
+		printf '%s\n' "$out" | tail -5 | sed 's/^/    /'
+	fi
+}
+
+E="$(eal_common err)"
+expect "bad mode" 2 "--mode" "$RXD" $E -- --mode sideways
+expect "bad number" 2 "--calls" "$RXD" $E -- --mode client --calls many
+expect "bad address" 2 "--ip" "$RXD" $E -- --mode echo --ip 300.1.2.3/24
+expect "unknown option" 2 "unknown option --frobnicate" "$RXD" $E -- --mode echo --frobnicate 1
+expect "bad core parameter" 2 "rx_window_size\|rx-window-size" "$RXD" $E -- --mode echo --set rx_window_size=100000
+printf 'mode=echo\nip=198.18.9.1/24\nbogus_name=1\n' >"$T_DIR/bad.conf"
+expect "bad config file line" 2 "bad.conf:3" "$RXD" $E -- --config "$T_DIR/bad.conf"
+expect "no usable port" 1 "no usable port" "$RXD" $(lcores 1) $E -- --mode echo --ip 198.18.9.1/24
+expect "too few lcores" 1 "too few lcores" "$RXD" -l 0 $E --vdev net_null0 -- --mode echo --ip 198.18.9.1/24
+expect "no address" 1 "no address" "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode echo
+expect "client without peer" 1 "--peer" "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode client --ip 198.18.9.1/24
+free=$(cat /sys/kernel/mm/hugepages/hugepages-*/free_hugepages 2>/dev/null | awk '{s += $1} END {print s + 0}')
+if [ "$free" = 0 ]; then
+	expect "missing hugepages" 1 "--no-huge" "$RXD" $(lcores 1) --no-pci --file-prefix rxdt${T_ID}hp \
+		--vdev net_null0 -- --mode echo --ip 198.18.9.1/24
+else
+	echo "note: $free free hugepages here: the missing-hugepages message is not exercised"
+fi
+# a config file sets shell options and core parameters; --set overrides it
+printf '# comment\nmode = echo\nip=198.18.9.1/24\nrx_window_size=63\nduration=0.5\nburst=16\n' >"$T_DIR/good.conf"
+if timeout 60 "$RXD" $(lcores 1) $E --vdev net_null0 -- --config "$T_DIR/good.conf" --set burst=8 >"$T_DIR/good.log" 2>&1; then
+	echo "ok: config file + --set accepted, echo mode ran 0.5 s and exited 0"
+else
+	fail "good config file rejected"
+	tail -3 "$T_DIR/good.log"
+fi
+finish
