@@ -128,6 +128,16 @@ static int parse_num(const char *v, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+static bool is_bool_word(const char *v)
+{
+	static const char *const words[] = {"0", "1", "yes", "no", "true", "false", "on", "off"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(v, words[i]))
+			return true;
+	return false;
+}
+
 static bool is_app_flag(const char *name)
 {
 	return !strcmp(name, "rxperf-cookie") || !strcmp(name, "help");
@@ -281,7 +291,10 @@ static int parse_args(struct app *a, int argc, char **argv)
 			usage(stdout);
 			exit(0);
 		}
-		if (!value && !is_app_flag(name) && !rxd_shell_opts_is_flag(name)) {
+		if (!value && (is_app_flag(name) || rxd_shell_opts_is_flag(name)) && i + 1 < argc &&
+		    is_bool_word(argv[i + 1])) {
+			value = argv[++i]; /* "--flow 1" as well as "--flow" and "--flow=1" */
+		} else if (!value && !is_app_flag(name) && !rxd_shell_opts_is_flag(name)) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "rxd: --%s needs a value\n", name);
 				return -EINVAL;

@@ -103,7 +103,7 @@ unsigned rxd_flow_setup(struct rxd_shell *s, struct rxd_iface *ifc)
 	(void)s;
 	return ifc->flow_rules;
 refused:
-	printf("rxd: port %u (%s) refuses RAW cid rules; using RSS + software forwarding\n", ifc->port_id, ifc->name);
+	printf("rxd: port %u (%s) refuses RAW cid rules; steering stays with RSS and software forwarding\n", ifc->port_id, ifc->name);
 	rxd_flow_teardown(s, ifc);
 	return 0;
 }

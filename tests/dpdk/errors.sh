@@ -43,7 +43,7 @@ else
 fi
 # a config file sets shell options and core parameters; --set overrides it
 printf '# comment\nmode = echo\nip=198.18.9.1/24\nrx_window_size=63\nduration=0.5\nburst=16\n' >"$T_DIR/good.conf"
-if timeout 60 "$RXD" $(lcores 1) $E --vdev net_null0 -- --config "$T_DIR/good.conf" --set burst=8 >"$T_DIR/good.log" 2>&1; then
+if timeout 60 "$RXD" $(lcores 1) $E --vdev net_null0 -- --config "$T_DIR/good.conf" --set burst=8 --rss 1 --promisc 0 --no-tx-offload >"$T_DIR/good.log" 2>&1; then
 	echo "ok: config file + --set accepted, echo mode ran 0.5 s and exited 0"
 else
 	fail "good config file rejected"
