@@ -11,6 +11,7 @@
 #ifndef RXD_APP_H
 #define RXD_APP_H
 
+#include <errno.h>
 #include <stdbool.h>
 
 #include <rxd/core.h>
@@ -20,27 +21,18 @@ typedef uint64_t (*rxd_app_clock_fn)(void *arg);
 
 /**
  * Send len bytes; more = more data follows in this phase.  Returns the bytes
- * accepted or a negative errno.  *ended is set when the phase is over (only
- * possible with !more and everything accepted); otherwise, when fewer bytes
- * than len were accepted or the end is still pending, wait for writable()
- * and call again with the rest (len 0 for a pending end).
+ * accepted or a negative errno.  *ended is set when the phase is over (with
+ * !more, exactly when everything was accepted); otherwise wait for
+ * writable() and call again with the rest (len 0 for a pending end, which
+ * the core refuses with -EAGAIN while its queue is full: reported as 0 here).
  */
 static inline ssize_t rxd_app_send(struct rxd_call *c, const void *data, size_t len, bool more, bool *ended,
 				   uint64_t now)
 {
 	ssize_t r = rxd_call_send(c, data, len, more ? RXD_SEND_MORE : 0, now);
 
-	*ended = false;
-	if (r < 0 || more || (size_t)r < len)
-		return r;
-	/* A second empty end-of-phase send fails with -EPROTO once the phase is over. */
-	for (int i = 0; i < 2; i++) {
-		if (rxd_call_send(c, NULL, 0, 0, now) < 0) {
-			*ended = true;
-			break;
-		}
-	}
-	return r;
+	*ended = r >= 0 && !more && (size_t)r == len;
+	return r == -EAGAIN ? 0 : r;
 }
 
 #endif

@@ -464,13 +464,15 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 	if (done < len) {
 		c->writable_wanted = true;
 	} else if (!more) {
-		/* End of phase: the fill (possibly empty) becomes the LAST packet. */
+		/* End of phase: the fill (possibly empty) becomes the LAST packet.  Only an empty send can
+		 * find no fill and no room (after data there is always a fill): it is refused with -EAGAIN. */
 		if (!c->tx_fill && !new_fill(c)) {
-			/* No room for even an empty packet: report what was taken; the app retries with len 0. */
 			c->writable_wanted = true;
-		} else {
-			queue_fill(c, true);
+			rxd_call_update_timer(c);
+			rxd_local_leave(l, now);
+			return -EAGAIN;
 		}
+		queue_fill(c, true);
 	}
 	if (c->state != RXD_CS_CLIENT_AWAIT_CONN)
 		rxd_transmit(c, now);

@@ -405,6 +405,8 @@ static void pump_tx(struct rxd_msg_worker *mw, struct mcall *c)
 			unsigned fl = (last_piece && !(m->flags & RXD_MSG_F_MORE)) ? 0 : RXD_SEND_MORE;
 			ssize_t r = rxd_call_send(c->call, d, left, fl, mw->w->now);
 
+			if (r == -EAGAIN)
+				return; /* an empty end-of-phase send waits for writable() */
 			if (r < 0) { /* the call is over; its completion tells the thread */
 				while (c->txq) {
 					struct rxd_msg *x = c->txq;

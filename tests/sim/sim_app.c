@@ -463,6 +463,8 @@ static void cc_send(struct sim_ccall *c)
 		last = c->sent + chunk == c->p.req_len;
 		cc_req_fill(c, c->sent, a->txbuf, chunk);
 		r = rxd_call_send(c->call, a->txbuf, chunk, last ? 0 : RXD_SEND_MORE, now_of(a));
+		if (r == -EAGAIN)
+			return; /* an empty end-of-phase send found the queue full: wait for writable */
 		if (r < 0) {
 			if (!c->completed && rxd_call_completion(c->call) == RXD_CALL_ACTIVE)
 				cc_fail(c, "rxd_call_send(%zu) = %zd on an active call", chunk, r);
@@ -1160,6 +1162,8 @@ static void ss_send(struct sim_scall *s)
 		last = s->sent + chunk == s->reply_len;
 		sim_stream_fill(s->reply_seed, s->sent, a->txbuf, chunk);
 		r = rxd_call_send(s->call, a->txbuf, chunk, last ? 0 : RXD_SEND_MORE, now_of(a));
+		if (r == -EAGAIN)
+			return;
 		if (r < 0) {
 			if (!s->completed && rxd_call_completion(s->call) == RXD_CALL_ACTIVE)
 				ss_fail(s, "server rxd_call_send(%zu) = %zd on an active call", chunk, r);

@@ -262,9 +262,11 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 /**
  * Queue data for the call's transmit phase (copied into transmit buffers).
  * Returns the number of bytes accepted (< len when the transmit queue is
- * full: wait for ops->writable), or a negative errno (-EPROTO wrong state,
- * -ECONNABORTED call complete).  Without RXD_SEND_MORE the phase ends once
- * all of len was accepted.
+ * full: wait for ops->writable and send the rest), or a negative errno
+ * (-EPROTO wrong state or phase already ended, -ECONNABORTED call complete,
+ * -EAGAIN a zero-length end-of-phase send found the queue full: retry after
+ * writable).  Without RXD_SEND_MORE the phase has ended exactly when all of
+ * len was accepted.
  */
 ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now);
 
