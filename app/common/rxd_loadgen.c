@@ -67,7 +67,8 @@ static void request_bytes(struct gcall *gc, uint64_t off, uint8_t *buf, size_t n
 			buf[i++] = gc->hdr[o];
 		} else if (o < body_end) {
 			size_t take = (size_t)(body_end - o) < n - i ? (size_t)(body_end - o) : n - i;
-			rxd_loadgen_fill(g->p.seed, gc->k, o - gc->hdr_len, buf + i, take);
+			/* rxperf payload is zeros, as the kernel and OpenAFS send it (peers may check) */
+			memset(buf + i, 0, take);
 			i += take;
 		} else { /* trailing cookie */
 			uint8_t ck[4];
