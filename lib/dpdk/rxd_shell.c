@@ -99,7 +99,8 @@ static void clamp_config(struct rxd_shell *s)
 		if (s->iface[i].has_ip6)
 			ip_udp = RXD_IP6_HLEN + RXD_UDP_HLEN;
 	}
-	if (s->config.if_mtu > mtu)
+	/* An MTU chosen with --mtu is the interface MTU the core sizes its datagrams by (jumbograms). */
+	if (s->opts.mtu || s->config.if_mtu > mtu)
 		s->config.if_mtu = mtu;
 	if (s->config.rx_mtu > mtu - ip_udp)
 		s->config.rx_mtu = mtu - ip_udp;
