@@ -28,11 +28,11 @@ if [ "${RXD_SKIP_ASAN:-0}" != 1 ]; then
 		meson test -C build-asan --suite unit --suite sim --print-errorlogs
 fi
 
-if meson introspect build --tests | grep -q '"dpdk"'; then
+if meson introspect build --tests | grep -q '[:"]dpdk"'; then
 	step "DPDK shell tests (memif, net_ring)"
 	meson test -C build --suite dpdk --print-errorlogs --verbose
 fi
-if meson introspect build --tests | grep -q '"interop"'; then
+if meson introspect build --tests | grep -q '[:"]interop"'; then
 	step "interop tests (OpenAFS rx peer, rxdebug, tshark)"
 	meson test -C build --suite interop --print-errorlogs --verbose
 fi
