@@ -17,7 +17,10 @@
 /* Request payload and the zero check both use this. */
 static const uint8_t zeros[ZCHUNK];
 
-enum cstate { C_IDLE, C_SEND, C_END, C_RECV };
+enum cstate { C_IDLE, C_SEND, C_END, C_RECV, C_RETRY };
+
+#define BUSY_RETRIES 8u
+#define BUSY_DELAY_NS 5000000ull /* first retry after 5 ms, doubling */
 
 struct ccall {
 	struct rxperf_client *c;
@@ -28,6 +31,8 @@ struct ccall {
 	bool bad;          /* reply failed verification */
 	uint64_t k;
 	uint64_t start;
+	unsigned busy_tries;   /* BUSY answers so far (the call is begun again) */
+	uint64_t retry_at;
 	/* request stream: header, payload zeros, optional cookie */
 	uint8_t hdr[24];
 	uint32_t hdr_len;
@@ -272,6 +277,19 @@ static void on_complete(void *app, struct rxd_call *call)
 	int32_t code = rxd_call_abort_code(call);
 	int err = rxd_call_error(call);
 
+	if (err == -EBUSY && !cc->test_abort && cc->busy_tries < BUSY_RETRIES) {
+		/* The server had no free channel/thread (OpenAFS answers BUSY to a new
+		 * call on a channel whose previous call it is still cleaning up); begin
+		 * the same call again later, as OpenAFS's own client does. */
+		c->st.busy++;
+		rxd_call_end(call, now);
+		cc->call = NULL;
+		cc->retry_at = now + (BUSY_DELAY_NS << cc->busy_tries);
+		cc->busy_tries++;
+		cc->st = C_RETRY;
+		c->active--;
+		return;
+	}
 	if (cc->test_abort) {
 		c->st.aborts++;
 		count_code(c, RXPERF_TEST_CLIENT_ABORT);
@@ -310,8 +328,6 @@ static void on_complete(void *app, struct rxd_call *call)
 		}
 	} else {
 		c->st.net_errors++;
-		if (err == -EBUSY)
-			c->st.busy++;
 		count_code(c, err);
 		if (c->p.have_expect && err == c->p.expect_abort) {
 			c->st.aborts++;
@@ -374,10 +390,19 @@ static void begin(struct rxperf_client *c, struct ccall *cc, struct rxd_local *l
 	uint32_t n = 0;
 	int rc;
 
-	memset(cc, 0, sizeof(*cc));
+	if (cc->st == C_RETRY) { /* same call again after BUSY: keep its number, start and tries */
+		uint64_t k = cc->k, start = cc->start;
+		unsigned tries = cc->busy_tries;
+		memset(cc, 0, sizeof(*cc));
+		cc->k = k;
+		cc->start = start;
+		cc->busy_tries = tries;
+	} else {
+		memset(cc, 0, sizeof(*cc));
+		cc->k = c->next_k++;
+		cc->start = now;
+	}
 	cc->c = c;
-	cc->k = c->next_k++;
-	cc->start = now;
 	cc->measured = measured;
 	rxd_put_be32(cc->hdr + n, p->version), n += 4;
 	rxd_put_be32(cc->hdr + n, p->op), n += 4;
@@ -411,7 +436,8 @@ static void begin(struct rxperf_client *c, struct ccall *cc, struct rxd_local *l
 	cp.tx_total_len = cc->early_abort ? -1 : (int64_t)cc->tx_total;
 	cp.ops = &cops;
 	cp.app = cc;
-	c->st.started++;
+	if (!cc->busy_tries)
+		c->st.started++;
 	if (measured && !c->st.t_first)
 		c->st.t_first = now;
 	c->active++;
@@ -433,6 +459,14 @@ static void begin(struct rxperf_client *c, struct ccall *cc, struct rxd_local *l
 	pump(cc, now);
 }
 
+static bool retries_pending(const struct rxperf_client *c)
+{
+	for (unsigned i = 0; i < c->nslots; i++)
+		if (c->slots[i].st == C_RETRY)
+			return true;
+	return false;
+}
+
 static bool may_begin_measured(struct rxperf_client *c, uint64_t now)
 {
 	if (c->stopping)
@@ -447,17 +481,27 @@ static bool may_begin_measured(struct rxperf_client *c, uint64_t now)
 void rxperf_client_poll(struct rxperf_client *c, struct rxd_local *l, uint64_t now)
 {
 	if (c->stopping) {
+		for (unsigned i = 0; i < c->nslots; i++)
+			if (c->slots[i].st == C_RETRY) {
+				c->slots[i].st = C_IDLE;
+				c->st.errors++;
+			}
 		if (!c->active)
 			atomic_store_explicit(&c->done, true, memory_order_release);
 		return;
 	}
+	for (unsigned i = 0; i < c->nslots; i++) {
+		struct ccall *cc = &c->slots[i];
+		if (cc->st == C_RETRY && now >= cc->retry_at)
+			begin(c, cc, l, cc->measured, now);
+	}
 	if (!c->measuring) {
 		/* warm-up: one call at a time, then measure */
-		if (c->warm_left && !c->active) {
+		if (c->warm_left && !c->active && c->slots[0].st != C_RETRY) {
 			c->warm_left--;
 			begin(c, &c->slots[0], l, false, now);
 		}
-		if (c->warm_left || c->active)
+		if (c->warm_left || c->active || retries_pending(c))
 			return;
 		c->measuring = true;
 		c->deadline = now + c->p.duration_ns;
@@ -468,7 +512,7 @@ void rxperf_client_poll(struct rxperf_client *c, struct rxd_local *l, uint64_t n
 			begin(c, &c->slots[i], l, true, now);
 		}
 	}
-	if (!c->active && !may_begin_measured(c, now))
+	if (!c->active && !retries_pending(c) && !may_begin_measured(c, now))
 		atomic_store_explicit(&c->done, true, memory_order_release);
 }
 

@@ -53,7 +53,8 @@ struct rxperf_code_count {
 
 struct rxperf_client_stats {
 	uint64_t started, ok, aborts, errors;  /* aborts = expected ones; errors = everything unexpected */
-	uint64_t remote_aborts, local_aborts, net_errors, busy, verify_errors;
+	uint64_t remote_aborts, local_aborts, net_errors, verify_errors;
+	uint64_t busy;                         /* BUSY answers; the call was begun again (up to 8 times) */
 	uint64_t warmup_ok;
 	uint64_t bytes;                        /* payload bytes of measured successful calls */
 	uint64_t t_first, t_last;              /* measured window: first measured begin, last completion */

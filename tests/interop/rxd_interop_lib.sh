@@ -28,6 +28,7 @@ IX_PASSES=0
 IX_FAILS=0
 IX_SKIPS=0
 IX_PIDS=()
+IX_OSRV_PIDS=()
 IX_NS=""
 IX_LOG=""
 IX_LINK=${RXD_INTEROP_LINK:-tap}
@@ -149,11 +150,11 @@ ix_rxd_server_start() {
 	IX_SRV_PID=$!
 	IX_PIDS+=("$IX_SRV_PID")
 	for _ in $(seq 150); do
-		grep -q listening "$IX_SRV_OUT" && break
+		grep -qs listening "$IX_SRV_OUT" && break
 		kill -0 "$IX_SRV_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	if ! grep -q listening "$IX_SRV_OUT" || ! ix_wait_rxd_reachable "$IX_SRV_PID"; then
+	if ! grep -qs listening "$IX_SRV_OUT" || ! ix_wait_rxd_reachable "$IX_SRV_PID"; then
 		echo "FATAL: rxd rxperf server ($tag) did not come up"
 		sed 's/^/  server: /' "$IX_SRV_OUT" | tail -n 20
 		exit 1
@@ -190,6 +191,7 @@ ix_openafs_server_start() {
 	ix_ns timeout --kill-after=5 900 taskset -c "$IX_PEER_CPU" "$peer" server -p "$port" -v "$@" >"$log" 2>&1 &
 	IX_OSRV_PID=$!
 	IX_PIDS+=("$IX_OSRV_PID")
+	IX_OSRV_PIDS+=("$IX_OSRV_PID")
 	for _ in $(seq 50); do
 		grep -q listening "$log" && return 0
 		kill -0 "$IX_OSRV_PID" 2>/dev/null || break
@@ -251,7 +253,10 @@ ix_run() {
 # Capture on the kernel side of the link.  ix_capture_start FILE; ix_capture_stop.
 ix_capture_start() {
 	IX_CAP_FILE=$1
-	ix_ns timeout 300 dumpcap -q -i "$IX_KDEV" -f "udp" -P -w "$IX_CAP_FILE" >"$IX_LOG/dumpcap.log" 2>&1 &
+	# dumpcap bounds itself (-a duration); no timeout(1) wrapper, so SIGTERM
+	# reaches it (a background job ignores SIGINT).
+	ip netns exec "$IX_NS" dumpcap -q -a duration:300 -i any -f "udp" -P -w "$IX_CAP_FILE" \
+		>"$IX_LOG/dumpcap.log" 2>&1 &
 	IX_CAP_PID=$!
 	IX_PIDS+=("$IX_CAP_PID")
 	for _ in $(seq 50); do grep -q "Capturing on" "$IX_LOG/dumpcap.log" 2>/dev/null && break; sleep 0.1; done
@@ -260,7 +265,7 @@ ix_capture_start() {
 
 ix_capture_stop() {
 	sleep 0.5
-	kill -INT "$IX_CAP_PID" 2>/dev/null
+	kill -TERM "$IX_CAP_PID" 2>/dev/null
 	for _ in $(seq 50); do kill -0 "$IX_CAP_PID" 2>/dev/null || break; sleep 0.1; done
 	wait "$IX_CAP_PID" 2>/dev/null
 }

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command for the side-by-side benchmark: builds if needed, then runs
+# bench/side_by_side.py (rxd over memif with 1 and 2 worker lcores, OpenAFS rx
+# over loopback UDP, dpdk-testpmd's raw memif rate) and writes doc/benchmarks.md.
+#   bench/side_by_side.sh [--quick] [--seconds N]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x build/app/rxd/rxd ] || { scripts/deps.sh; scripts/build.sh build >/dev/null; }
+exec python3 bench/side_by_side.py --build build "$@"
