@@ -62,6 +62,7 @@ struct opts {
 	double timeout_s;
 	bool cookie, json, verify;
 	int64_t abort_after;
+	int64_t short_request;
 	bool have_expect;
 	int32_t expect_abort;
 	uint16_t port; /* server: our port; client: the server's port */
@@ -133,6 +134,7 @@ static void usage(FILE *f)
 		"  --no-verify        do not check that reply payload bytes are zeros\n"
 		"  --abort-after B    test hook: abort each call (code 1234) after B payload bytes\n"
 		"  --expect-abort C   a call aborted with code C counts as expected, not as an error\n"
+		"  --short-request B  test hook: end the request after B payload bytes (the header says -S)\n"
 		"  --op N             send operation word N (tests); --proto-version N (3)\n"
 		"  --local-port N     our UDP port (7009)\n"
 		"  -r N, -w N         read / write size hints in the request (524288)\n"
@@ -341,6 +343,10 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			if (parse_size(v, INT64_MAX >> 2, &u))
 				BAD("--abort-after %s: expected bytes", v);
 			o->abort_after = (int64_t)u;
+		} else if (!strcmp(a, "--short-request")) {
+			if (parse_size(v, INT64_MAX >> 2, &u))
+				BAD("--short-request %s: expected bytes", v);
+			o->short_request = (int64_t)u;
 		} else if (!strcmp(a, "--abort-reply-after")) {
 			if (parse_size(v, UINT32_MAX, &u))
 				BAD("--abort-reply-after %s: expected bytes", v);
@@ -418,8 +424,8 @@ static int check_opts(struct opts *o)
 				o->cmd_name = "raw";
 		}
 	} else {
-		if (o->abort_after >= 0 || o->have_expect || o->raw_op >= 0)
-			BAD("--abort-after, --expect-abort and --op are client options");
+		if (o->abort_after >= 0 || o->have_expect || o->raw_op >= 0 || o->short_request >= 0)
+			BAD("--abort-after, --expect-abort, --short-request and --op are client options");
 	}
 	if (o->nojumbo && (set_core(o, "tx_jumbo_max", 1) || set_core(o, "rx_jumbo_max", 1)))
 		return -EINVAL;
@@ -546,11 +552,15 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 			p.wsize_hint = o->wsize_hint;
 			p.calls = o->calls / nact + (i < o->calls % nact ? 1 : 0);
 			p.duration_ns = (uint64_t)(o->duration_s * 1e9);
+			/* every shard warms up: each resolves its own ARP entry and conns */
 			p.warmup = o->warmup / nact + (i < o->warmup % nact ? 1 : 0);
+			if (o->warmup && !p.warmup)
+				p.warmup = 1;
 			p.concurrency = (unsigned)(o->concurrency / nact + (i < o->concurrency % nact ? 1 : 0));
 			p.cookie = o->cookie;
 			p.verify = o->verify;
 			p.abort_after = o->abort_after;
+			p.short_request = o->short_request;
 			p.have_expect = o->have_expect;
 			p.expect_abort = o->expect_abort;
 			if (o->calls && !p.calls && !p.duration_ns)
@@ -775,6 +785,7 @@ int main(int argc, char **argv)
 	o.concurrency = 1;
 	o.verify = true;
 	o.abort_after = -1;
+	o.short_request = -1;
 	o.abort_reply_after = -1;
 	o.port = 0;
 	rxd_shell_opts_default(&o.so);

@@ -417,6 +417,8 @@ static void begin(struct rxperf_client *c, struct ccall *cc, struct rxd_local *l
 		rxd_put_be32(cc->hdr + n, p->recv_bytes), n += 4;
 	}
 	cc->hdr_len = n;
+	if (p->short_request >= 0 && (uint64_t)p->short_request < pay)
+		pay = (uint64_t)p->short_request; /* the server must notice the missing bytes */
 	cc->pay = pay;
 	if (p->abort_after >= 0 && (uint64_t)p->abort_after <= pay) {
 		cc->early_abort = true;

@@ -38,6 +38,7 @@ struct rxperf_client_params {
 	bool cookie;          /* append the cookie to requests */
 	bool verify;          /* check reply payload bytes are zeros */
 	int64_t abort_after;  /* abort (RXPERF_TEST_CLIENT_ABORT) after this many payload bytes; -1 = never */
+	int64_t short_request; /* end the request after this many payload bytes (header says more); -1 = never */
 	bool have_expect;
 	int32_t expect_abort; /* a remote abort with this code counts as expected, not as an error */
 	uint8_t security_index, security_level;

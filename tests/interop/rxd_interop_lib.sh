@@ -29,6 +29,7 @@ IX_FAILS=0
 IX_SKIPS=0
 IX_PIDS=()
 IX_OSRV_PIDS=()
+IX_RXD_EXTRA=()
 IX_NS=""
 IX_LOG=""
 IX_LINK=${RXD_INTEROP_LINK:-tap}
@@ -44,6 +45,7 @@ ix_init() {
 	[ "$(id -u)" = 0 ] || ix_skip_all "needs root (network namespaces, TAP devices)"
 	command -v ip >/dev/null || ix_skip_all "iproute2 'ip' not installed"
 	command -v timeout >/dev/null || ix_skip_all "coreutils 'timeout' not installed"
+	command -v ping >/dev/null || { echo "FATAL: ping (iputils-ping) not installed: run scripts/deps.sh"; exit 1; }
 	if [ "$IX_LINK" = tap ] && [ ! -c /dev/net/tun ]; then
 		echo "note: /dev/net/tun missing, using a veth pair and net_af_packet"
 		IX_LINK=afpacket
@@ -83,7 +85,13 @@ ix_cleanup() {
 		wait "$p" 2>/dev/null
 	done
 	IX_PIDS=()
-	[ -n "$IX_NS" ] && ip netns del "$IX_NS" 2>/dev/null
+	# Whatever still runs inside our namespace is ours: end it, by pid.
+	if [ -n "$IX_NS" ] && ip netns list 2>/dev/null | grep -qw "$IX_NS"; then
+		for p in $(ip netns pids "$IX_NS" 2>/dev/null); do kill "$p" 2>/dev/null; done
+		for _ in $(seq 30); do [ -z "$(ip netns pids "$IX_NS" 2>/dev/null)" ] && break; sleep 0.1; done
+		for p in $(ip netns pids "$IX_NS" 2>/dev/null); do kill -9 "$p" 2>/dev/null; done
+		ip netns del "$IX_NS" 2>/dev/null
+	fi
 	rm -rf "/var/run/dpdk/$IX_PREFIX"* 2>/dev/null
 	rm -f /dev/hugepages/"$IX_PREFIX"* 2>/dev/null
 	[ -z "${RXD_INTEROP_KEEP:-}" ] && [ -n "$IX_LOG" ] && rm -rf "$IX_LOG"
@@ -108,6 +116,9 @@ ix_ns_up() {
 		ix_ns ip link set rxdv1 up
 		ix_ns sysctl -qw net.ipv4.conf.rxdv1.arp_ignore=8 2>/dev/null
 		IX_VDEV="net_af_packet0,iface=rxdv1"
+		# veth hands frames over with the UDP checksum still partial (the
+		# kernel offloads it) and net_af_packet does not say so: trust them.
+		IX_RXD_EXTRA=(--no-rx-cksum)
 	fi
 	ix_ns ip addr add "$IX_KERNEL_IP/$IX_PREFIX_LEN" dev "$IX_KDEV"
 	ix_ns ip link set "$IX_KDEV" up
@@ -146,7 +157,7 @@ ix_rxd_server_start() {
 	# no timeout(1) wrapper: SIGTERM must reach rxperf itself (its exit code is
 	# checked); --duration bounds its life instead.
 	ip netns exec "$IX_NS" "$exe" $(ix_eal "s$tag") -- server --ip "$IX_RXD_IP/$IX_PREFIX_LEN" \
-		--duration 900 "$@" >"$IX_SRV_OUT" 2>&1 &
+		"${IX_RXD_EXTRA[@]}" --duration 900 "$@" >"$IX_SRV_OUT" 2>&1 &
 	IX_SRV_PID=$!
 	IX_PIDS+=("$IX_SRV_PID")
 	for _ in $(seq 150); do
@@ -188,7 +199,8 @@ ix_openafs_server_start() {
 	local peer=$1 port=$2 log
 	shift 2
 	log="$IX_LOG/openafs-server-$port.log"
-	ix_ns timeout --kill-after=5 900 taskset -c "$IX_PEER_CPU" "$peer" server -p "$port" -v "$@" >"$log" 2>&1 &
+	# exec chain (ip netns exec -> taskset -> peer): the pid is the peer's own.
+	ip netns exec "$IX_NS" taskset -c "$IX_PEER_CPU" "$peer" server -p "$port" -v "$@" >"$log" 2>&1 &
 	IX_OSRV_PID=$!
 	IX_PIDS+=("$IX_OSRV_PID")
 	IX_OSRV_PIDS+=("$IX_OSRV_PID")
@@ -239,6 +251,7 @@ ix_run() {
 		[ "$want_ab" != - ] && [ "$ab" != "$want_ab" ] && why="$why aborts=$ab, wanted $want_ab"
 		[ "$want_rc" = 0 ] && [ "$err" != 0 ] && why="$why errors=$err"
 	fi
+	# shellcheck disable=SC2034  # for callers that want more fields
 	IX_LAST_JSON=$json
 	if [ -z "$why" ]; then
 		ix_result PASS "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%6.2fs", b-a}')  calls/s=$(ix_json_field "$json" calls_per_s) MB/s=$(ix_json_field "$json" MB_per_s) p50=$(ix_json_field "$json" p50_us)us"

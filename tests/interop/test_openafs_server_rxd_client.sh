@@ -8,7 +8,7 @@
 # exit:  0 all passed, 1 a failure, 77 skipped (not root / tool missing)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=rxd_interop_lib.sh
+# shellcheck source=tests/interop/rxd_interop_lib.sh
 . "$HERE/rxd_interop_lib.sh"
 
 RXPERF=${1:?usage: $0 RXPERF OPENAFS_PEER}
@@ -27,7 +27,7 @@ echo "OpenAFS peer servers on $IX_KERNEL_IP:7009 (normal), :7010 (abort reply), 
 # shellcheck disable=SC2207
 EAL=($(ix_eal c))
 RXD=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX_PREFIX_LEN" -a "$IX_KERNEL_IP"
-	--json)
+	"${IX_RXD_EXTRA[@]}" --json)
 P=(-p 7009)
 
 for sz in 0 1 1412 1413 65536; do
@@ -61,6 +61,8 @@ ix_run "short reply is not cut" 0 3 0 60 -- "${RXD[@]}" --timeout 50 -p 7010 -c 
 ix_run "unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" --op 7 -T 2 --expect-abort -455
 ix_run "bad version -> RX_USER_ABORT" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc --proto-version 2 -T 1 --expect-abort -6
 ix_run "unknown service -> INVALID_OP" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc --service 99 -T 1 --expect-abort -2
+ix_run "short request -> RXGEN_SS_UNMARSHAL" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c send -S 10000 --short-request 5000 -T 1 --expect-abort -453
+ix_run "openafs codes: short request -> -1" 0 0 1 60 -- "${RXD[@]}" --timeout 50 -p 7011 -c send -S 10000 --short-request 5000 -T 1 --expect-abort -1
 ix_run "openafs codes: op 7 -> -1" 0 0 1 60 -- "${RXD[@]}" --timeout 50 -p 7011 --op 7 -T 1 --expect-abort -1
 ix_run "unexpected abort fails the run" 1 0 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" --op 7 -T 1
 for lvl in auth crypt; do

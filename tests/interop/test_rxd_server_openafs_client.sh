@@ -7,7 +7,7 @@
 # exit:  0 all passed, 1 a failure, 77 skipped (not root / tool missing)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=rxd_interop_lib.sh
+# shellcheck source=tests/interop/rxd_interop_lib.sh
 . "$HERE/rxd_interop_lib.sh"
 
 RXPERF=${1:?usage: $0 RXPERF OPENAFS_PEER}
