@@ -151,9 +151,26 @@ void rxd_local_enter(struct rxd_local *l, uint64_t now)
 	l->busy++;
 }
 
+void rxd_local_batch_begin(struct rxd_local *l, uint64_t now)
+{
+	rxd_local_enter(l, now);
+	l->batch++;
+}
+
+void rxd_local_batch_end(struct rxd_local *l, uint64_t now)
+{
+	if (now > l->now)
+		l->now = now;
+	if (--l->batch == 0 && l->ack_list)
+		rxd_flush_acks(l, l->now);
+	rxd_local_leave(l, now);
+}
+
 void rxd_local_leave(struct rxd_local *l, uint64_t now)
 {
 	if (--l->busy == 0) {
+		if (l->ack_list)
+			rxd_flush_acks(l, now);
 		if (l->await_conn_head)
 			rxd_conn_connect_waiting(l, now);
 		rxd_call_reap_all(l);

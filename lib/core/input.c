@@ -366,6 +366,29 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 
 /* ------------------------------------------------------------------ per-call dispatch */
 
+/* Send (or, for req_ack_delay, schedule) the ACK that input left pending on c. */
+static void send_pending_ack(struct rxd_call *c, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+	uint8_t r = c->ack_reason;
+	uint64_t delay = (uint64_t)l->cfg.req_ack_delay_ms * RXD_NS_PER_MS;
+
+	if (!r)
+		return;
+	c->ack_reason = 0;
+	if (!c->is_client && c->rx_phase_done && r == RXD_ACK_REQUESTED &&
+	    (c->state == RXD_CS_SERVER_SEND_REPLY || c->state == RXD_CS_SERVER_AWAIT_ACK))
+		return; /* the reply already on its way ACKs the request implicitly */
+	if (r == RXD_ACK_REQUESTED && delay) {
+		/* req_ack_delay: let a few more packets arrive so one ACK covers them. */
+		if (!c->ack_at || c->ack_at > now + delay)
+			c->ack_at = now + delay;
+		c->delayed_reason = RXD_ACK_REQUESTED;
+	} else {
+		rxd_send_ack(c, r, c->ack_serial, now);
+	}
+}
+
 void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -413,25 +436,35 @@ void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct
 	}
 	if (c->state == RXD_CS_COMPLETE)
 		return;
-	if (c->ack_reason && !c->is_client && c->rx_phase_done && c->ack_reason == RXD_ACK_REQUESTED &&
-	    (c->state == RXD_CS_SERVER_SEND_REPLY || c->state == RXD_CS_SERVER_AWAIT_ACK)) {
-		/* The reply already on its way ACKs the request implicitly. */
-		c->ack_reason = 0;
-	}
-	if (c->ack_reason) {
-		uint8_t r = c->ack_reason;
-		uint64_t delay = (uint64_t)l->cfg.req_ack_delay_ms * RXD_NS_PER_MS;
-		c->ack_reason = 0;
-		if (r == RXD_ACK_REQUESTED && delay) {
-			/* req_ack_delay: let a few more packets arrive so one ACK covers them. */
-			if (!c->ack_at || c->ack_at > now + delay)
-				c->ack_at = now + delay;
-			c->delayed_reason = RXD_ACK_REQUESTED;
-		} else {
-			rxd_send_ack(c, r, c->ack_serial, now);
+	if (c->ack_reason && l->batch) {
+		/* One ACK per call per burst: it goes out when the batch ends and covers it all. */
+		if (!c->ack_queued) {
+			c->ack_queued = true;
+			c->ack_next = l->ack_list;
+			l->ack_list = c;
 		}
+		rxd_call_update_timer(c);
+		return;
 	}
+	send_pending_ack(c, now);
 	rxd_call_update_timer(c);
+}
+
+void rxd_flush_acks(struct rxd_local *l, uint64_t now)
+{
+	while (l->ack_list) {
+		struct rxd_call *c = l->ack_list;
+
+		l->ack_list = c->ack_next;
+		c->ack_next = NULL;
+		c->ack_queued = false;
+		if (c->state == RXD_CS_COMPLETE) {
+			c->ack_reason = 0;
+			continue;
+		}
+		send_pending_ack(c, now);
+		rxd_call_update_timer(c);
+	}
 }
 
 /* ------------------------------------------------------------------ routing */

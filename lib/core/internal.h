@@ -189,6 +189,7 @@ struct rxd_call {
 	struct rxd_call *all_next;   /* list of all live calls (for teardown) */
 	struct rxd_call *all_prev;
 	struct rxd_call *reap_next;   /* deferred free list */
+	struct rxd_call *ack_next;    /* local->ack_list */
 	struct rxd_local *local;
 	struct rxd_conn *conn;
 	struct rxd_peer *peer;
@@ -201,6 +202,7 @@ struct rxd_call {
 	bool is_client;
 	bool app_ended;               /* rxd_call_end() called */
 	bool on_reap;
+	bool ack_queued;              /* on local->ack_list: its ACK goes out when the batch ends */
 	bool rejected;
 	bool notified_complete;
 	bool exclusive;
@@ -320,6 +322,8 @@ struct rxd_local {
 	struct rxd_call *calls;       /* all live calls */
 	struct rxd_call *reap;        /* ended and complete, to free at top level */
 	uint32_t busy;                /* nesting depth of entry points */
+	uint32_t batch;               /* rxd_local_batch_begin depth */
+	struct rxd_call *ack_list;    /* calls owing an ACK, sent when the batch ends */
 	struct rxd_call *await_conn_head, *await_conn_tail;
 	struct rxd_service *services;
 	const struct rxd_security_class *security[8];
@@ -328,6 +332,9 @@ struct rxd_local {
 };
 
 /* ------------------------------------------------------------------ internal API */
+
+/** Send the ACKs that calls queued during a batch (input.c). */
+void rxd_flush_acks(struct rxd_local *l, uint64_t now);
 
 /* local.c */
 uint64_t rxd_local_random(struct rxd_local *l);

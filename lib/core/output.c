@@ -230,7 +230,9 @@ void rxd_reply_busy(struct rxd_local *l, struct rxd_peer *peer, const struct rxd
 
 /*
  * REQUEST_ACK policy (kernel): on retransmissions, in early slow start, when
- * the window is nearly exhausted, while RTT samples are scarce or stale.
+ * the peer's window is tiny (<= 2), while RTT samples are scarce or stale.
+ * Not at the edge of a large window: a sender limited by the window would
+ * then ask for an ACK on every packet.
  * Never on the last packet of a service call's reply (OpenAFS would soft-ACK
  * it and never hard-ACK).
  */
@@ -250,8 +252,8 @@ static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *
 		return false;
 	if (c->cwnd <= 4 && c->cwnd < c->ssthresh)
 		return true;
-	if (c->tx_hard_ack + c->tx_winsize - seq <= 2)
-		return true;
+	if (c->tx_winsize <= 2)
+		return true; /* a tiny window: every ACK matters */
 	return false;
 }
 

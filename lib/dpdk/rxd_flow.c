@@ -2,9 +2,9 @@
 /*
  * rte_flow cid steering, best effort.  With a power-of-two worker count the
  * owner of a client connection is a bit field of the cid:
- * ((cid >> 2) & (n - 1)), so one rule per queue can match it with a RAW item
- * on the UDP payload (cid at payload offset 4) for packets without
- * CLIENT_INITIATED (flags byte at payload offset 21).  Every rule is
+ * ((cid >> 2) & (n - 1)) for client and service connections alike (see
+ * rxd_shard.h), so one rule per queue matches it with a RAW item on the UDP
+ * payload (cid at payload offset 4).  Every rule is
  * validated first; a port that refuses any of them keeps RSS + software
  * forwarding, which always works.
  */
@@ -21,10 +21,10 @@ static struct rte_flow *cid_rule(struct rxd_iface *ifc, unsigned family, unsigne
 {
 	struct rte_flow_attr attr = {.ingress = 1};
 	struct rte_flow_item_udp udp_spec, udp_mask;
-	struct rte_flow_item_raw cid_spec, cid_mask, fl_spec, fl_mask;
-	uint8_t cid_pat[4], cid_msk[4], fl_pat[1] = {0}, fl_msk[1] = {RXD_F_CLIENT_INITIATED};
+	struct rte_flow_item_raw cid_spec, cid_mask;
+	uint8_t cid_pat[4], cid_msk[4];
 	struct rte_flow_action_queue queue = {.index = (uint16_t)q};
-	struct rte_flow_item pattern[6];
+	struct rte_flow_item pattern[5];
 	struct rte_flow_action actions[2];
 	struct rte_flow_error error;
 
@@ -45,12 +45,6 @@ static struct rte_flow *cid_rule(struct rxd_iface *ifc, unsigned family, unsigne
 	cid_mask.offset = -1;
 	cid_mask.length = 0xffff;
 	cid_mask.pattern = cid_msk;
-	fl_spec = cid_spec;
-	fl_spec.offset = 21 - 8; /* relative to the end of the cid field */
-	fl_spec.length = 1;
-	fl_spec.pattern = fl_pat;
-	fl_mask = cid_mask;
-	fl_mask.pattern = fl_msk;
 
 	memset(pattern, 0, sizeof pattern);
 	pattern[0].type = RTE_FLOW_ITEM_TYPE_ETH;
@@ -61,10 +55,7 @@ static struct rte_flow *cid_rule(struct rxd_iface *ifc, unsigned family, unsigne
 	pattern[3].type = RTE_FLOW_ITEM_TYPE_RAW;
 	pattern[3].spec = &cid_spec;
 	pattern[3].mask = &cid_mask;
-	pattern[4].type = RTE_FLOW_ITEM_TYPE_RAW;
-	pattern[4].spec = &fl_spec;
-	pattern[4].mask = &fl_mask;
-	pattern[5].type = RTE_FLOW_ITEM_TYPE_END;
+	pattern[4].type = RTE_FLOW_ITEM_TYPE_END;
 	memset(actions, 0, sizeof actions);
 	actions[0].type = RTE_FLOW_ACTION_TYPE_QUEUE;
 	actions[0].conf = &queue;

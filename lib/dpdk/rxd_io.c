@@ -203,14 +203,56 @@ const struct rxd_io_ops rxd_dpdk_io_ops = {
     .send = io_send,
 };
 
+/* Hand pk[0..n) to the PMD; returns how many it took (their bytes counted). */
+static uint16_t tx_burst(struct rxd_wiface *wi, struct rte_mbuf **pk, uint16_t n)
+{
+	struct rxd_worker *w = wi->w;
+	uint64_t bytes = 0;
+	uint16_t sent, i;
+
+	/* count before tx_burst: the mbufs belong to the PMD once sent */
+	for (i = 0; i < n; i++)
+		bytes += pk[i]->pkt_len;
+	sent = rte_eth_tx_burst(wi->ifc->port_id, wi->queue, pk, n);
+	for (i = sent; i < n; i++)
+		bytes -= pk[i]->pkt_len;
+	w->st.tx_pkts += sent;
+	w->st.tx_bytes += bytes;
+	return sent;
+}
+
+/* Offer the backlog (oldest first) to the PMD; true when it is empty. */
+static bool tx_backlog_drain(struct rxd_wiface *wi)
+{
+	struct rxd_txbuf *t = &wi->tx;
+
+	while (t->bl_tail != t->bl_head) {
+		uint32_t at = t->bl_head & (RXD_TXBACKLOG - 1);
+		uint32_t run = t->bl_tail - t->bl_head;
+		uint16_t sent;
+
+		if (run > RXD_TXBACKLOG - at)
+			run = RXD_TXBACKLOG - at; /* up to the wrap */
+		if (run > RXD_BURST_MAX)
+			run = RXD_BURST_MAX;
+		sent = tx_burst(wi, t->backlog + at, (uint16_t)run);
+		t->bl_head += sent;
+		wi->w->st.tx_deferred += sent;
+		if (sent < run)
+			return false;
+	}
+	return true;
+}
+
 void rxd_tx_flush(struct rxd_wiface *wi)
 {
 	struct rxd_worker *w = wi->w;
-	struct rte_mbuf **pk = wi->tx.pkts;
-	uint16_t n = wi->tx.n, sent = 0, i;
-	uint64_t bytes = 0;
-	unsigned tries;
+	struct rxd_txbuf *t = &wi->tx;
+	struct rte_mbuf **pk = t->pkts;
+	uint16_t n = t->n, sent = 0, i;
 
+	if (t->bl_tail != t->bl_head && !tx_backlog_drain(wi) && !n)
+		return;
 	if (!n)
 		return;
 	if (wi->ifc->tx_ip4_cksum || wi->ifc->tx_udp_cksum) {
@@ -229,19 +271,27 @@ void rxd_tx_flush(struct rxd_wiface *wi)
 			done = ok;
 		}
 	}
-	/* count before tx_burst: the mbufs belong to the PMD once sent */
-	for (i = 0; i < n; i++)
-		bytes += pk[i]->pkt_len;
-	for (tries = 0; sent < n && tries < 16; tries++)
-		sent =
-		    (uint16_t)(sent + rte_eth_tx_burst(wi->ifc->port_id, wi->queue, pk + sent, (uint16_t)(n - sent)));
-	if (unlikely(sent < n)) {
-		for (i = sent; i < n; i++)
-			bytes -= pk[i]->pkt_len;
-		w->st.drop_tx_full += (uint64_t)(n - sent);
-		rte_pktmbuf_free_bulk(pk + sent, (unsigned)(n - sent));
+	/* nothing may overtake the backlog: frames of one call stay in order */
+	if (t->bl_tail == t->bl_head)
+		sent = tx_burst(wi, pk, n);
+	for (i = sent; i < n; i++) {
+		if (t->bl_tail - t->bl_head >= RXD_TXBACKLOG) {
+			w->st.drop_tx_full += (uint64_t)(n - i);
+			rte_pktmbuf_free_bulk(pk + i, (unsigned)(n - i));
+			break;
+		}
+		t->backlog[t->bl_tail++ & (RXD_TXBACKLOG - 1)] = pk[i];
 	}
-	w->st.tx_pkts += sent;
-	w->st.tx_bytes += bytes;
-	wi->tx.n = 0;
+	t->n = 0;
+}
+
+void rxd_tx_discard(struct rxd_wiface *wi)
+{
+	struct rxd_txbuf *t = &wi->tx;
+
+	rxd_tx_flush(wi);
+	while (t->bl_tail != t->bl_head) {
+		wi->w->st.drop_tx_full++;
+		rte_pktmbuf_free(t->backlog[t->bl_head++ & (RXD_TXBACKLOG - 1)]);
+	}
 }

@@ -12,8 +12,15 @@
 /** The I/O table handed to every shard; its io_ctx is a struct rxd_wiface. */
 extern const struct rxd_io_ops rxd_dpdk_io_ops;
 
-/** Transmit everything buffered on this worker's queue of the iface. */
+/**
+ * Transmit everything buffered on this worker's queue of the iface.  Frames
+ * the PMD cannot take now wait, in order, in a bounded backlog that every
+ * later flush offers first (the worker calls this on every loop).
+ */
 void rxd_tx_flush(struct rxd_wiface *wi);
+
+/** Last flush at shutdown: what the PMD still refuses is freed (counted as drop_tx_full). */
+void rxd_tx_discard(struct rxd_wiface *wi);
 
 /** Append a complete frame to the TX buffer (flushes when full). */
 static inline void rxd_tx_enqueue(struct rxd_wiface *wi, struct rte_mbuf *m)

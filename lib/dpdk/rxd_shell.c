@@ -476,7 +476,7 @@ void rxd_shell_destroy(struct rxd_shell *s)
 			}
 		}
 		for (unsigned k = 0; k < w->n_ifaces; k++)
-			rxd_tx_flush(&w->wif[k]);
+			rxd_tx_discard(&w->wif[k]);
 	}
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		struct rxd_worker *w = s->workers[i];

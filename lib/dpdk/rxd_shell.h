@@ -24,6 +24,10 @@
 
 #define RXD_BURST_MAX 64u
 #define RXD_TXBUF_MAX 64u
+/* Frames the PMD could not take yet (its ring full: e.g. the memif peer is
+ * behind), kept in order and offered again on the next loop; only beyond this
+ * many are frames dropped (drop_tx_full).  A power of two. */
+#define RXD_TXBACKLOG 4096u
 #define RXD_FWD_BURST 32u
 #define RXD_MAX_EPS 8u
 #define RXD_MAX_PORTS 64u
@@ -64,6 +68,8 @@ struct rxd_iface {
 struct rxd_txbuf {
 	uint16_t n;
 	struct rte_mbuf *pkts[RXD_TXBUF_MAX];
+	uint32_t bl_head, bl_tail; /* backlog: free-running indices, tail - head entries */
+	struct rte_mbuf *backlog[RXD_TXBACKLOG];
 };
 
 /* A worker's view of one iface: its queue, its shard, its neighbour cache. */

@@ -102,7 +102,7 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 		}
 		if (!forwarded) {
 			owner =
-			    rxd_shard_of_rx(n, w->index, pi.family, pi.src_ip, pi.sport, pi.payload, pi.payload_len);
+			    rxd_shard_of_rx(n, w->index, pi.payload, pi.payload_len);
 			if (owner != w->index) {
 				rxd_fwd_enqueue(w, owner, m);
 				return;
@@ -148,7 +148,7 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 				deliver_icmp_error(w, wi, &ie);
 			} else if (ie.has_hdr && ie.err != -EMSGSIZE) {
 				/* the quoted header names the connection: its owner handles it */
-				owner = rxd_shard_of_tx(n, &ie.peer, ie.epoch, ie.cid, ie.flags);
+				owner = rxd_shard_of_tx(n, ie.cid);
 				if (owner != w->index) {
 					rxd_fwd_enqueue(w, owner, m);
 					return;
@@ -241,6 +241,10 @@ static unsigned iterate(struct rxd_worker *w)
 	unsigned work = 0, burst = s->opts.burst;
 
 	w->now = rxd_clock_ns(&s->clock);
+	/* one batch per iteration: a call's ACK covers all its DATA of the burst */
+	for (unsigned i = 0; i < w->n_ifaces; i++)
+		if (w->wif[i].local)
+			rxd_local_batch_begin(w->wif[i].local, w->now);
 	for (unsigned i = 0; i < w->n_ifaces; i++) {
 		struct rxd_wiface *wi = &w->wif[i];
 		uint16_t n = rte_eth_rx_burst(wi->ifc->port_id, wi->queue, pkts, (uint16_t)burst);
@@ -270,6 +274,9 @@ static unsigned iterate(struct rxd_worker *w)
 		w->st.fwd_in += n;
 		work += n;
 	}
+	for (unsigned i = 0; i < w->n_ifaces; i++)
+		if (w->wif[i].local)
+			rxd_local_batch_end(w->wif[i].local, w->now);
 	if (w->msg)
 		rxd_msg_worker_poll(w);
 	if (h->poll)

@@ -27,6 +27,10 @@ struct rxd_buf {
 	uint8_t data[];
 };
 
+/* Datagrams to one engine within this long of each other are delivered as one batch. */
+#define SIM_BATCH_NS 20000u
+#define SIM_BATCH_MAX 32u
+
 enum sim_ev_kind {
 	SIM_EV_PKT,
 	SIM_EV_ICMP,
@@ -611,7 +615,28 @@ enum sim_run_result sim_net_run(struct sim_net *n, bool (*done)(void *arg), void
 		if (tp <= te) {
 			struct sim_ev ev;
 			sim_pop(n, &ev);
-			sim_process(n, &ev);
+			if (ev.kind == SIM_EV_PKT && n->heap_len && n->heap[0].kind == SIM_EV_PKT &&
+			    n->heap[0].dst == ev.dst && n->heap[0].at - ev.at <= SIM_BATCH_NS) {
+				/* Like a DPDK rx burst: datagrams that arrived close together are
+				 * handled in one batch, at the time of the last (ACKs coalesce). */
+				struct rxd_local *l = n->eng[ev.dst].local;
+				unsigned k = 1;
+				rxd_local_batch_begin(l, n->now);
+				sim_process(n, &ev);
+				while (k < SIM_BATCH_MAX && n->heap_len && n->heap[0].kind == SIM_EV_PKT &&
+				       n->heap[0].dst == ev.dst && n->heap[0].at - ev.at <= SIM_BATCH_NS) {
+					struct sim_ev e2;
+					sim_pop(n, &e2);
+					if (e2.at > n->now)
+						n->now = e2.at;
+					sim_process(n, &e2);
+					k++;
+				}
+				n->st.batches++;
+				rxd_local_batch_end(l, n->now);
+			} else {
+				sim_process(n, &ev);
+			}
 		} else {
 			struct sim_engine *e = &n->eng[ei];
 			if (e->stuck_now == n->now) {

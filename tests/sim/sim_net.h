@@ -105,7 +105,7 @@ struct sim_net_stats {
 	uint64_t duplicated, corrupted, csum_drops, corrupt_delivered, transient;
 	uint64_t icmp_sent;
 	uint64_t buf_allocs, buf_frees, buf_alloc_fail, buf_refs;
-	uint64_t steps, expiries, events;
+	uint64_t steps, expiries, events, batches;
 	uint64_t contract_violations;    /* bad iov, bad refcount, ... (each printed) */
 	uint64_t sent_by_type[RXD_PKT__MAX + 1];
 };

@@ -54,7 +54,7 @@ struct totals {
 	uint64_t virt_ns, work_ns;
 	struct rxd_stats st;
 	uint64_t sent, lost, dup, corrupt, corrupt_delivered, mtu_drops, queue_drops, icmp, fragmented, transient;
-	uint64_t steps;
+	uint64_t steps, batches;
 };
 
 /* ------------------------------------------------------------------ crash context */
@@ -212,6 +212,7 @@ static uint64_t run_seed(const struct spec *s, uint64_t seed, struct totals *tot
 		tot->fragmented += ns->fragmented;
 		tot->transient += ns->transient;
 		tot->steps += ns->steps;
+		tot->batches += ns->batches;
 	}
 	add_result(&tot->app, sim_app_result(a));
 	tot->virt_ns += sim_app_result(a)->end_ns - sim_app_result(a)->start_ns;
@@ -259,8 +260,8 @@ static void print_summary(const char *name, const struct totals *t, double wall)
 			       r->outcomes[i].code, r->outcomes[i].n);
 		printf("\n");
 	}
-	printf("  virtual time %.1f s (workload %.1f s), steps %" PRIu64 ", wall %.2f s, failures %" PRIu64 "\n", (double)t->virt_ns / 1e9,
-	       (double)t->work_ns / 1e9, t->steps, wall, t->failures);
+	printf("  virtual time %.1f s (workload %.1f s), steps %" PRIu64 " (rx batches %" PRIu64 "), wall %.2f s, failures %" PRIu64 "\n",
+	       (double)t->virt_ns / 1e9, (double)t->work_ns / 1e9, t->steps, t->batches, wall, t->failures);
 	fflush(stdout);
 }
 

@@ -229,6 +229,13 @@ struct rxd_local_params {
 int rxd_local_create(const struct rxd_local_params *p, uint64_t now, struct rxd_local **out);
 /** Destroy a shard: completes every call with LOCAL_ERROR first, frees everything. */
 void rxd_local_destroy(struct rxd_local *l);
+/**
+ * Bracket a burst of rxd_local_input() calls (the shell does, per rx burst):
+ * the ACKs calls owe are coalesced and sent once, when the batch ends, so one
+ * ACK covers every DATA of the burst (as NAPI/GRO does for TCP).  Nests.
+ */
+void rxd_local_batch_begin(struct rxd_local *l, uint64_t now);
+void rxd_local_batch_end(struct rxd_local *l, uint64_t now);
 /** Feed one received UDP payload.  The core takes over one reference on buf (may be NULL if data is transient). */
 void rxd_local_input(struct rxd_local *l, const struct rxd_addr *from, struct rxd_buf *buf, const uint8_t *data,
 		     size_t len, uint64_t now);

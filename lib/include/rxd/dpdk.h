@@ -207,6 +207,7 @@ struct rxd_worker_stats {
 	uint64_t drop_parse, drop_cksum, drop_frag, drop_not_ours, drop_multiseg, drop_port;
 	uint64_t drop_fwd_full, drop_tx_full, drop_nombuf, drop_msg;
 	uint64_t send_errors, send_emsgsize;
+	uint64_t tx_deferred; /* frames the PMD refused at first and that went out later from the backlog */
 	uint64_t msg_in, msg_out;
 	uint64_t expire_runs;
 };
