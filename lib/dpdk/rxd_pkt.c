@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* L2/L3/L4 parse and build (see rxd_pkt.h). */
+#include <string.h>
+
 #include "rxd_pkt.h"
 
 #include <arpa/inet.h>
@@ -14,9 +16,57 @@ static void drop(struct rxd_pkt_info *pi, enum rxd_pkt_drop why)
 	pi->drop = (uint8_t)why;
 }
 
+/*
+ * The Internet checksum of buf added to sum: the one's-complement sum of its
+ * native 16-bit words (a trailing odd byte as the low-address byte of a word,
+ * as rte_raw_cksum does).  Summed 32 bits at a time into four independent
+ * 64-bit accumulators, which is congruent modulo 0xffff to the 16-bit sum
+ * (2^16 = 1 there) and about 4x faster than a 16-bit loop: with no NIC
+ * offload (memif, ring, tap) the UDP checksum of every 1.4 KB datagram is the
+ * single largest cost of a bulk transfer.  The result is at most 0xffff + 1
+ * bits folded, so callers may keep adding to it.
+ */
 uint32_t rxd_cksum_add(const void *buf, size_t len, uint32_t sum)
 {
-	return __rte_raw_cksum(buf, len, sum);
+	const uint8_t *p = buf;
+	uint64_t a0 = sum, a1 = 0, a2 = 0, a3 = 0;
+	uint32_t w[8];
+
+	while (len >= 32) {
+		memcpy(w, p, 32);
+		a0 += (uint64_t)w[0] + w[4];
+		a1 += (uint64_t)w[1] + w[5];
+		a2 += (uint64_t)w[2] + w[6];
+		a3 += (uint64_t)w[3] + w[7];
+		p += 32;
+		len -= 32;
+	}
+	while (len >= 4) {
+		memcpy(w, p, 4);
+		a0 += w[0];
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t h;
+		memcpy(&h, p, 2);
+		a1 += h;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		uint16_t h = 0;
+		memcpy(&h, p, 1); /* the low-address byte of a native word */
+		a2 += h;
+	}
+	/* each accumulator < 2^63 for any len below 2^30; fold 4 x 64 -> 16 bits */
+	a0 = (a0 & 0xffffffffu) + (a0 >> 32) + (a1 & 0xffffffffu) + (a1 >> 32) + (a2 & 0xffffffffu) + (a2 >> 32) +
+	     (a3 & 0xffffffffu) + (a3 >> 32);
+	a0 = (a0 & 0xffffffffu) + (a0 >> 32);
+	a0 = (a0 & 0xffffffffu) + (a0 >> 32);
+	a0 = (a0 & 0xffff) + (a0 >> 16);
+	a0 = (a0 & 0xffff) + (a0 >> 16);
+	return (uint32_t)a0;
 }
 
 static bool parse_udp(struct rxd_pkt_info *pi, unsigned verify)
