@@ -280,7 +280,15 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--build", default=None)
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite doc/benchmarks.md")
+    ap.add_argument("--report", metavar="JSON", help="no runs: rebuild the table and doc/benchmarks.md from a "
+                    "bench/results/side_by_side-*.json of an earlier run")
     a = ap.parse_args()
+    if a.report:
+        with open(a.report) as f:
+            saved = json.load(f)
+        report(a, saved["conditions"], saved["results"], {int(k): v for k, v in saved["testpmd_memif_pps"].items()},
+               rxd_scenarios(saved["conditions"]["seconds"], saved["conditions"]["bulk_bytes"]), None)
+        return
     if os.geteuid() != 0:
         sys.exit("side_by_side: run as root (DPDK EAL runtime dir, memif sockets)")
     secs = 2 if a.quick else a.seconds
@@ -310,7 +318,26 @@ def main():
     log("== dpdk-testpmd memif txonly -> rxonly (raw limit)")
     tpmd = testpmd_limit(secs)
 
-    # ---- table ----
+    cond = {
+        "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
+        "ncpu": os.cpu_count(),
+        "kernel": platform.release(),
+        "dpdk": subprocess.run(["pkg-config", "--modversion", "libdpdk"], stdout=subprocess.PIPE,
+                               text=True).stdout.strip(),
+        "rxd": "net_memif between two processes (and net_ring inside one for loop rows), --no-huge, "
+               "MTU 1500, rxnull, rxperf service 147, default settings",
+        "openafs": "OpenAFS 1.8 userspace rx (openafs_peer), loopback UDP, 4 MiB socket buffers, jumbograms on",
+        "seconds": secs, "bulk_bytes": bulk,
+    }
+    os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
+    stamp = datetime.datetime.utcnow().strftime("%Y%m%d-%H%M%S")
+    path = os.path.join(ROOT, "bench/results/side_by_side-%s.json" % stamp)
+    report(a, cond, results, tpmd, scen, path)
+
+
+def report(a, cond, results, tpmd, scen, json_path):
+    """Table, ratios, aims; JSON lines; the results file (json_path) and doc/benchmarks.md."""
     hdr = "%-14s %-10s %12s %12s %12s %10s %10s %14s %9s" % ("scenario", "impl", "calls/s", "MB/s",
                                                           "vs OpenAFS", "p50 us", "p99 us", "pkts/s/core",
                                                           "fwd")
@@ -333,34 +360,39 @@ def main():
                 ("%.0f%%" % (100 * r["fwd_share"]) if "fwd_share" in r else "-")))
     for size, pps in sorted(tpmd.items()):
         lines.append("testpmd memif txonly->rxonly %4d B: %s pps" % (size, fmt(float(pps))))
-    best_pps = max((r.get("pkts_per_s_per_core") or 0) for row in results.values() for k, r in row.items()
-                   if k.startswith("rxd")) if results else 0
+    r1 = {n: results.get(n, {}).get("rxd1") or {} for n in scen}
     if tpmd.get(1472):
-        lines.append("rxd best packets/s per core vs testpmd 1472 B memif limit: %.0f%%" %
-                     (100.0 * best_pps / tpmd[1472]))
+        # DATA frames of a bulk call: 1412 B payload + 28 B RxRPC + 42 B UDP/IP/Ethernet = 1482 B
+        best = max(r1[n].get("MB_per_s", 0) for n in scen if n.startswith("bulk")) * 1e6 / 1412
+        lines.append("rxd bulk (1 worker/process): %s DATA frames/s of 1482 B = %.0f%% of testpmd's 1472 B rate" %
+                     (fmt(best), 100.0 * best / tpmd[1472]))
+    if tpmd.get(64) and r1.get("small_c64"):
+        # per call: one request and one reply datagram (90 B frames) through the server lcore
+        pps = 2 * r1["small_c64"].get("calls_per_s", 0)
+        lines.append("rxd small calls c64 (1 worker/process): %s datagrams/s through the server lcore = %.0f%% "
+                     "of testpmd's 64 B rate (one direction)" % (fmt(pps), 100.0 * pps / tpmd[64]))
+    aims = [
+        ("small calls/s per server lcore (c64) >= 2 M", r1.get("small_c64", {}).get("calls_per_s", 0), 2e6, True),
+        ("one bulk call, send, MB/s >= 1500", r1.get("bulk_send", {}).get("MB_per_s", 0), 1500, True),
+        ("one bulk call, receive, MB/s >= 1500", r1.get("bulk_recv", {}).get("MB_per_s", 0), 1500, True),
+        ("16 concurrent bulk sends, MB/s >= 1800", r1.get("bulk_send_c16", {}).get("MB_per_s", 0), 1800, True),
+        ("16 concurrent bulk receives, MB/s >= 1800", r1.get("bulk_recv_c16", {}).get("MB_per_s", 0), 1800, True),
+        ("small-call p50 (c1) <= 10 us", r1.get("small_c1", {}).get("p50_us", 1e9), 10, False),
+        ("small-call p99 (c1) <= 30 us", r1.get("small_c1", {}).get("p99_us", 1e9), 30, False),
+    ]
+    lines.append("aims (rxd 1w over memif):")
+    for what, v, lim, higher in aims:
+        ok = v >= lim if higher else v <= lim
+        lines.append("  %-46s %12s  %s" % (what, fmt(v), "met" if ok else "MISSED"))
     table = "\n".join(lines)
     print(table)
 
-    cond = {
-        "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
-        "ncpu": os.cpu_count(),
-        "kernel": platform.release(),
-        "dpdk": subprocess.run(["pkg-config", "--modversion", "libdpdk"], stdout=subprocess.PIPE,
-                               text=True).stdout.strip(),
-        "rxd": "net_memif between two processes (and net_ring inside one for loop rows), --no-huge, "
-               "MTU 1500, rxnull, rxperf service 147, default settings",
-        "openafs": "OpenAFS 1.8 userspace rx (openafs_peer), loopback UDP, 4 MiB socket buffers, jumbograms on",
-        "seconds": secs, "bulk_bytes": bulk,
-    }
     for name, row in results.items():
         for key, r in row.items():
             print(json.dumps(dict(scenario=name, **r)))
-    os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
-    stamp = datetime.datetime.utcnow().strftime("%Y%m%d-%H%M%S")
-    out = {"conditions": cond, "results": results, "testpmd_memif_pps": tpmd}
-    with open(os.path.join(ROOT, "bench/results/side_by_side-%s.json" % stamp), "w") as f:
-        json.dump(out, f, indent=1)
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({"conditions": cond, "results": results, "testpmd_memif_pps": tpmd}, f, indent=1)
     if a.no_doc:
         return
     png = os.path.join(ROOT, "doc/benchmarks.png")
@@ -368,7 +400,7 @@ def main():
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
-        fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+        fig, axes = plt.subplots(1, 2, figsize=(13, 6))
         small = [n for n in scen if n.startswith("small")]
         bulkn = [n for n in scen if n.startswith("bulk")]
         for ax, names, metric, title in ((axes[0], small, "calls_per_s", "small calls (1 B / 1 B): calls/s"),
@@ -384,7 +416,7 @@ def main():
             ax.set_xticklabels(names, rotation=20)
             ax.set_yscale("log")
             ax.set_title(title)
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
         fig.suptitle("rxd vs OpenAFS rx, %s, %d CPUs" % (cond["date"], cond["ncpu"]))
         fig.tight_layout()
         fig.savefig(png, dpi=100)
@@ -411,7 +443,8 @@ def main():
                 "`pkts/s/core` counts packets received plus sent per worker lcore. Ratios compare with "
                 "OpenAFS in the same run (calls/s for small calls, MB/s for bulk). The testpmd lines are "
                 "the raw memif rate between two processes (txonly -> rxonly, one forwarding core each).\n\n")
-        f.write("```\n" + table + "\n```\n\n![side by side](benchmarks.png)\n")
+        f.write("```\n" + table + "\n```\n\n![side by side](benchmarks.png)\n\n"
+                "Where the time goes, and what profiling changed: [performance.md](performance.md).\n")
     log("side_by_side: wrote doc/benchmarks.md, %s" % png)
 
 
