@@ -292,9 +292,16 @@ void rxd_call_update_timer(struct rxd_call *c)
 	for (unsigned i = 0; i < sizeof(d) / sizeof(d[0]); i++)
 		if (d[i] && d[i] < at)
 			at = d[i];
+	/*
+	 * Lazy: a deadline that moved later (the RTO or TLP pushed back by every
+	 * ACK, the idle timer by every packet) leaves the timer where it is; it
+	 * fires early, rxd_call_timer_fired() finds nothing due and re-arms here
+	 * for the real next deadline.  Only an earlier deadline moves the timer,
+	 * which takes wheel work off the per-packet path.
+	 */
 	if (at == RXD_TIME_NEVER)
 		rxd_timer_cancel(&l->wheel, &c->timer);
-	else if (!rxd_timer_pending(&c->timer) || c->timer.expires != at)
+	else if (!rxd_timer_pending(&c->timer) || at < c->timer.expires)
 		rxd_timer_arm(&l->wheel, &c->timer, at);
 }
 

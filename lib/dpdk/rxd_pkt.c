@@ -241,24 +241,22 @@ void rxd_frame_parse(const uint8_t *f, uint32_t len, unsigned verify, struct rxd
 
 uint16_t rxd_pkt_phdr_sum(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, uint32_t l4_len)
 {
-	uint8_t tail[8];
-	uint32_t sum;
-	unsigned alen = family == 4 ? 4u : 16u;
+	uint8_t ph[40]; /* the pseudo-header, summed in one pass */
 
-	sum = rxd_cksum_add(src, alen, 0);
-	sum = rxd_cksum_add(dst, alen, sum);
 	if (family == 4) {
-		tail[0] = 0;
-		tail[1] = proto;
-		rxd_wr16(tail + 2, (uint16_t)l4_len);
-		sum = rxd_cksum_add(tail, 4, sum);
-	} else {
-		rxd_wr32(tail, l4_len);
-		tail[4] = tail[5] = tail[6] = 0;
-		tail[7] = proto;
-		sum = rxd_cksum_add(tail, 8, sum);
+		memcpy(ph, src, 4);
+		memcpy(ph + 4, dst, 4);
+		ph[8] = 0;
+		ph[9] = proto;
+		rxd_wr16(ph + 10, (uint16_t)l4_len);
+		return rxd_cksum_fold(rxd_cksum_add(ph, 12, 0));
 	}
-	return rxd_cksum_fold(sum);
+	memcpy(ph, src, 16);
+	memcpy(ph + 16, dst, 16);
+	rxd_wr32(ph + 32, l4_len);
+	ph[36] = ph[37] = ph[38] = 0;
+	ph[39] = proto;
+	return rxd_cksum_fold(rxd_cksum_add(ph, 40, 0));
 }
 
 uint16_t rxd_pkt_l4_cksum(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,

@@ -26,7 +26,11 @@ scenario() { # name server-mode "server args" calls client-args...
 	bg "$T_DIR/$name.srv.log" timeout 600 "$RXD" $(lcores "$W" 0) $(eal_common "${name}s") $EAL_DEV -- \
 		--mode "$mode" $APP_ARGS $(idle_sleep $BUSY) $sx
 	spid=$LAST_PID
-	for ((i = 0; i < 100; i++)); do [ -S "$SOCK" ] && break; sleep 0.1; done
+	# the socket appears when the port is probed; the workers poll once "listening" is printed
+	for ((i = 0; i < 200; i++)); do
+		[ -S "$SOCK" ] && grep -q 'listening on' "$T_DIR/$name.srv.log" 2>/dev/null && break
+		sleep 0.1
+	done
 	log="$T_DIR/$name.log"
 	RXD_MEMIF_SOCK=$SOCK RXD_IP=198.18.1.2/24 load_profile memif-client # holds its port: see above
 	bg "$log" timeout 600 "$RXD" $(lcores "$W" 1) $(eal_common "${name}c") $EAL_DEV -- \

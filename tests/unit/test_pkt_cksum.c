@@ -80,3 +80,38 @@ Test(cksum, chaining_at_even_boundaries)
 		cr_assert_eq(rxd_cksum_fold(s), ref_cksum(b, sizeof b, 0), "cut %zu", cut);
 	}
 }
+
+/* A UDP checksum written by rxd_pkt_l4_cksum verifies under the plain reference (IPv4 and IPv6). */
+Test(cksum, udp_pseudo_header)
+{
+	uint8_t src[16], dst[16], u[600], ph[40 + sizeof u];
+
+	srand(11);
+	for (int t = 0; t < 2000; t++) {
+		unsigned fam = t % 2 ? 6 : 4, alen = fam == 4 ? 4 : 16, plen;
+		uint32_t len = 8 + (uint32_t)rand() % (sizeof u - 8);
+		uint16_t ck;
+
+		for (unsigned i = 0; i < 16; i++)
+			src[i] = (uint8_t)rand(), dst[i] = (uint8_t)rand();
+		for (unsigned i = 0; i < len; i++)
+			u[i] = (uint8_t)rand();
+		u[6] = u[7] = 0;
+		ck = rxd_pkt_l4_cksum(fam, src, dst, RXD_IPPROTO_UDP, u, len);
+		memcpy(u + 6, &ck, 2);
+		cr_assert(rxd_pkt_l4_cksum_ok(fam, src, dst, RXD_IPPROTO_UDP, u, len));
+		/* the same by hand: pseudo-header then the datagram */
+		memcpy(ph, src, alen);
+		memcpy(ph + alen, dst, alen);
+		if (fam == 4) {
+			ph[8] = 0, ph[9] = RXD_IPPROTO_UDP, ph[10] = (uint8_t)(len >> 8), ph[11] = (uint8_t)len;
+			plen = 12;
+		} else {
+			ph[32] = (uint8_t)(len >> 24), ph[33] = (uint8_t)(len >> 16), ph[34] = (uint8_t)(len >> 8);
+			ph[35] = (uint8_t)len, ph[36] = ph[37] = ph[38] = 0, ph[39] = RXD_IPPROTO_UDP;
+			plen = 40;
+		}
+		memcpy(ph + plen, u, len);
+		cr_assert_eq(ref_cksum(ph, plen + len, 0), 0xffff, "family %u len %u", fam, len);
+	}
+}
