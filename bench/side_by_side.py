@@ -301,20 +301,16 @@ def main():
     log("== OpenAFS rx (openafs_peer, loopback UDP, server CPU 1, client CPU 0)")
     for k, v in openafs_rows(peer, secs, a.quick).items():
         results.setdefault(k, {})["openafs"] = v
-    for w in (1, 2):
-        r = Rxd(build, w)
-        for name, args in scen.items():
-            log("== rxd, %d worker lcore(s) per process, net_memif: %s" % (w, name))
-            res = r.run(name, args)
-            if res:
-                results.setdefault(name, {})["rxd%d" % w] = rxd_row(res, w)
-    for w in (1, 2):
-        r = RxdLoop(build, w)
-        for name, args in scen.items():
-            log("== rxd loop (client + server in one process, net_ring), %d worker lcore(s): %s" % (w, name))
-            res = r.run(name, args)
-            if res:
-                results.setdefault(name, {})["loop%d" % w] = rxd_row(res, w, loop=True)
+    setups = ((Rxd, "rxd", False, "rxd, %d worker lcore(s) per process, net_memif"),
+              (RxdLoop, "loop", True, "rxd loop (client + server in one process, net_ring), %d worker lcore(s)"))
+    for cls, key, loop, what in setups:
+        for w in (1, 2):
+            r = cls(build, w)
+            for name, args in scen.items():
+                log("== " + what % w + ": " + name)
+                res = r.run(name, args)
+                if res:
+                    results.setdefault(name, {})["%s%d" % (key, w)] = rxd_row(res, w, loop=loop)
     log("== dpdk-testpmd memif txonly -> rxonly (raw limit)")
     tpmd = testpmd_limit(secs)
 

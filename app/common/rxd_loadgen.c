@@ -97,12 +97,20 @@ static void reply_bytes(const struct gcall *gc, uint64_t off, uint8_t *buf, size
 	}
 }
 
-/* True if n bytes at p are all zero (word at a time). */
+/* True if n bytes at p are all zero (32 bytes a step in four independent words). */
 static bool all_zero(const uint8_t *p, size_t n)
 {
-	uint64_t acc = 0, w;
+	uint64_t acc = 0, w, v[4], a[4] = {0, 0, 0, 0};
 	size_t i = 0;
 
+	for (; i + 32 <= n; i += 32) {
+		memcpy(v, p + i, 32);
+		a[0] |= v[0];
+		a[1] |= v[1];
+		a[2] |= v[2];
+		a[3] |= v[3];
+	}
+	acc = a[0] | a[1] | a[2] | a[3];
 	for (; i + 8 <= n; i += 8) {
 		memcpy(&w, p + i, 8);
 		acc |= w;
