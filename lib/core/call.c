@@ -157,20 +157,18 @@ void rxd_local_batch_begin(struct rxd_local *l, uint64_t now)
 	l->batch++;
 }
 
+/* The queued ACKs go out in rxd_local_leave(), when the outermost entry point ends. */
 void rxd_local_batch_end(struct rxd_local *l, uint64_t now)
 {
-	if (now > l->now)
-		l->now = now;
-	if (--l->batch == 0 && l->ack_list)
-		rxd_flush_acks(l, l->now);
+	l->batch--;
 	rxd_local_leave(l, now);
 }
 
 void rxd_local_leave(struct rxd_local *l, uint64_t now)
 {
 	if (--l->busy == 0) {
-		if (l->ack_list)
-			rxd_flush_acks(l, now);
+		if (l->ack_list) /* only a batch queues ACKs; busy reaches 0 after its end */
+			rxd_flush_acks(l, l->now > now ? l->now : now);
 		if (l->await_conn_head)
 			rxd_conn_connect_waiting(l, now);
 		rxd_call_reap_all(l);
