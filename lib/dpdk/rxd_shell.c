@@ -21,6 +21,7 @@
 
 #include "rxd_io.h"
 #include "rxd_msg.h"
+#include "rxd_msg_worker.h"
 #include "rxd_pkt.h"
 #include "rxd_port.h"
 #include "rxd_worker.h"

@@ -16,7 +16,7 @@
 
 #include "rxd_icmp.h"
 #include "rxd_io.h"
-#include "rxd_msg.h"
+#include "rxd_msg_worker.h"
 #include "rxd_pkt.h"
 #include "rxd_shard.h"
 
