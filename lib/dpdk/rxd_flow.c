@@ -8,7 +8,6 @@
  * validated first; a port that refuses any of them keeps RSS + software
  * forwarding, which always works.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -73,9 +72,9 @@ unsigned rxd_flow_setup(struct rxd_shell *s, struct rxd_iface *ifc)
 
 	ifc->flow_rules = 0;
 	if ((n & (n - 1)) != 0) {
-		printf("rxd: port %u: rte_flow cid steering needs a power-of-two worker count; using software "
-		       "forwarding\n",
-		       ifc->port_id);
+		RXD_LOG(s, NOTICE,
+			"port %u: rte_flow cid steering needs a power-of-two worker count; using software forwarding\n",
+			ifc->port_id);
 		return 0;
 	}
 	for (unsigned fam = 4; fam <= 6; fam += 2) {
@@ -91,10 +90,10 @@ unsigned rxd_flow_setup(struct rxd_shell *s, struct rxd_iface *ifc)
 			ifc->flow[ifc->flow_rules++] = f;
 		}
 	}
-	(void)s;
 	return ifc->flow_rules;
 refused:
-	printf("rxd: port %u (%s) refuses RAW cid rules; steering stays with RSS and software forwarding\n", ifc->port_id, ifc->name);
+	RXD_LOG(s, NOTICE, "port %u (%s) refuses RAW cid rules; steering stays with RSS and software forwarding\n",
+		ifc->port_id, ifc->name);
 	rxd_flow_teardown(s, ifc);
 	return 0;
 }

@@ -256,6 +256,10 @@ int rxd_shell_create(const struct rxd_shell_opts *o, struct rxd_shell **out, cha
 		return -ENOMEM;
 	}
 	s->opts = *o;
+	/* after rte_eal_init: the level comes from --log-level if it names us */
+	s->logtype = rte_log_register_type_and_pick_level("rxd", RTE_LOG_NOTICE);
+	if (s->logtype < 0)
+		s->logtype = RTE_LOGTYPE_USER1;
 	s->config = o->core;
 	rxd_clock_init(&s->clock);
 	atomic_store(&s->phase, RXD_PHASE_INIT);

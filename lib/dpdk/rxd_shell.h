@@ -13,6 +13,7 @@
 #include <rte_common.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_mbuf.h>
 #include <rte_memory.h>
 
@@ -120,6 +121,7 @@ struct rxd_worker {
 
 struct rxd_shell {
 	struct rxd_shell_opts opts;
+	int logtype;		  /* the EAL log type "rxd" */
 	struct rxd_config config; /* the core's parameters, clamped to the ports */
 	struct rxd_clock clock;
 	atomic_int phase;
@@ -142,6 +144,13 @@ struct rxd_shell {
 	struct rxd_worker_stats stats_prev[RXD_SHELL_MAX_WORKERS];
 	uint64_t port_prev[RXD_SHELL_MAX_IFACES][4];
 };
+
+/*
+ * Log through the EAL under the type "rxd", so operators choose what they see
+ * with --log-level (e.g. --log-level=rxd:debug).  Level as in RTE_LOG (ERR,
+ * WARNING, NOTICE, INFO, DEBUG); the format ends with a newline.
+ */
+#define RXD_LOG(s, level, ...) rte_log(RTE_LOG_##level, (s)->logtype, "rxd: " __VA_ARGS__)
 
 /* Packet-level helpers shared by the modules. */
 bool rxd_iface_is_our_ip(const struct rxd_iface *ifc, unsigned family, const uint8_t *ip);

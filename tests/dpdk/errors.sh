@@ -41,6 +41,19 @@ if [ "$free" = 0 ]; then
 else
 	echo "note: $free free hugepages here: the missing-hugepages message is not exercised"
 fi
+# the shell's notices go through the EAL log type "rxd": --log-level controls them
+# (net_null has no rte_flow support, so --flow 1 with 2 workers always notes the refusal)
+flow_note() { # extra EAL args...
+	timeout 60 "$RXD" $(lcores 2) $E "$@" --vdev net_null0 -- --mode echo --ip 198.18.9.1/24 --duration 0.3 \
+		--rss 1 --flow 1 2>&1 | grep -c '^rxd: port 0 (net_null0) refuses RAW cid rules'
+}
+shown=$(flow_note)
+hidden=$(flow_note --log-level=rxd:warning)
+if [ "$shown" = 1 ] && [ "$hidden" = 0 ]; then
+	echo "ok: rxd log type: the rte_flow notice shows by default and --log-level=rxd:warning hides it"
+else
+	fail "rxd log type: notice lines by default $shown (want 1), with --log-level=rxd:warning $hidden (want 0)"
+fi
 # a config file sets shell options and core parameters; --set overrides it
 printf '# comment\nmode = echo\nip=198.18.9.1/24\nrx_window_size=63\nduration=0.5\nburst=16\n' >"$T_DIR/good.conf"
 if timeout 60 "$RXD" $(lcores 1) $E --vdev net_null0 -- --config "$T_DIR/good.conf" --set burst=8 --rss 1 --promisc 0 --no-tx-offload >"$T_DIR/good.log" 2>&1; then
