@@ -67,6 +67,18 @@ static void deliver_icmp_error(struct rxd_worker *w, struct rxd_wiface *wi, cons
 		rxd_local_input_error(wi->local, &e->peer, e->err, e->mtu, w->now);
 }
 
+/* ARP and ND: every worker keeps its own neighbour cache, so the receiver passes the frame on to all. */
+static void neigh_input(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf *m, const struct rxd_pkt_info *pi,
+			bool forwarded)
+{
+	if (!forwarded)
+		rxd_fwd_broadcast(w, m);
+	if (pi->kind == RXD_PK_ARP)
+		rxd_neigh_arp_input(wi, pi, forwarded, w->now);
+	else
+		rxd_neigh_nd_input(wi, pi, forwarded, w->now);
+}
+
 /*
  * One frame, from the port of wi (forwarded = false) or from another worker.
  * Frames handed to another worker carry their iface in m->port (some PMDs,
@@ -124,9 +136,7 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 	}
 	case RXD_PK_ARP:
 		w->st.rx_arp++;
-		if (!forwarded)
-			rxd_fwd_broadcast(w, m);
-		rxd_neigh_arp_input(wi, &pi, forwarded, w->now);
+		neigh_input(w, wi, m, &pi, forwarded);
 		goto free;
 	case RXD_PK_ICMP4:
 	case RXD_PK_ICMP6:
@@ -138,9 +148,7 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 			break;
 		case RXD_ICMP_ND:
 			w->st.rx_nd++;
-			if (!forwarded)
-				rxd_fwd_broadcast(w, m);
-			rxd_neigh_nd_input(wi, &pi, forwarded, w->now);
+			neigh_input(w, wi, m, &pi, forwarded);
 			break;
 		case RXD_ICMP_ERROR:
 			w->st.rx_icmp_err++;
