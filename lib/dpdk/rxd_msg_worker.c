@@ -276,7 +276,8 @@ static void pump_tx(struct rxd_msg_worker *mw, struct mcall *c)
 
 			if (r == -EAGAIN)
 				return; /* an empty end-of-phase send waits for writable() */
-			if (r < 0) {	/* the call is over; its completion tells the thread */
+			if (r < 0) {
+				/* the call is over; its completion tells the thread */
 				txq_drop(mw, c);
 				return;
 			}
@@ -509,8 +510,9 @@ static bool handle_in(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg 
 		c->user_id = m->user_call_id;
 		c->accepted = true;
 		rxd_call_set_user_id(c->call, c->user_id);
-		rxd_idmap_insert(&we->ids, c->user_id, c->idx); /* absent (checked above) */
-		pump_rx(mw, c);					/* request data may be waiting */
+		rxd_idmap_insert(&we->ids, c->user_id, c->idx); /* absent: checked above */
+		/* request data may be waiting */
+		pump_rx(mw, c);
 		return false;
 	case RXD_MSG_REJECT:
 		c = by_token(mw, m->token);
