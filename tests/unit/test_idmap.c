@@ -53,6 +53,13 @@ static void check_invariants(const struct rxd_idmap *m)
 	cr_assert_leq(2 * m->n, m->mask + 1, "more than half full");
 }
 
+/* Insert keys[i] -> i + 1, in order. */
+static void insert_all(const uint64_t *keys, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		cr_assert_eq(rxd_idmap_insert(&map, keys[i], i + 1), 0, "insert %u", i);
+}
+
 static uint32_t get(uint64_t key)
 {
 	uint32_t v = 0xdeadbeef;
@@ -123,9 +130,7 @@ Test(idmap, colliding_keys_take_the_following_slots, .init = setup)
 {
 	uint64_t a = key_at(&map, 3, 0), b = key_at(&map, 3, 1), c = key_at(&map, 3, 2);
 
-	cr_assert_eq(rxd_idmap_insert(&map, a, 1), 0);
-	cr_assert_eq(rxd_idmap_insert(&map, b, 2), 0);
-	cr_assert_eq(rxd_idmap_insert(&map, c, 3), 0);
+	insert_all((uint64_t[]){a, b, c}, 3);
 	cr_assert_eq(slot_of(&map, a), 3);
 	cr_assert_eq(slot_of(&map, b), 4);
 	cr_assert_eq(slot_of(&map, c), 5);
@@ -137,9 +142,7 @@ Test(idmap, remove_shifts_the_rest_of_the_run_back, .init = setup)
 	uint64_t a = key_at(&map, 5, 0), b = key_at(&map, 5, 1), c = key_at(&map, 6, 0);
 
 	/* a, b (both home 5) and c (home 6, displaced to 7) */
-	rxd_idmap_insert(&map, a, 1);
-	rxd_idmap_insert(&map, b, 2);
-	rxd_idmap_insert(&map, c, 3);
+	insert_all((uint64_t[]){a, b, c}, 3);
 	cr_assert_eq(slot_of(&map, c), 7);
 	cr_assert_eq(rxd_idmap_remove(&map, a), 0);
 	cr_assert_eq(slot_of(&map, b), 5, "b did not move back into its home");
@@ -155,9 +158,7 @@ Test(idmap, remove_leaves_an_entry_whose_home_is_past_the_hole, .init = setup)
 	uint64_t a = key_at(&map, 5, 0), b = key_at(&map, 6, 0), c = key_at(&map, 6, 1);
 
 	/* a at 5, b at its home 6, c displaced to 7: removing a must not move b (home 6 > hole 5) */
-	rxd_idmap_insert(&map, a, 1);
-	rxd_idmap_insert(&map, b, 2);
-	rxd_idmap_insert(&map, c, 3);
+	insert_all((uint64_t[]){a, b, c}, 3);
 	cr_assert_eq(rxd_idmap_remove(&map, a), 0);
 	cr_assert_not(map.slot[5].used, "hole 5 was filled by an entry homed after it");
 	cr_assert_eq(slot_of(&map, b), 6);
@@ -172,10 +173,8 @@ Test(idmap, a_run_wraps_around_the_end_and_shifts_back_across_it, .init = setup)
 	uint64_t a = key_at(&map, last, 0), b = key_at(&map, last, 1), c = key_at(&map, last, 2),
 		 d = key_at(&map, 0, 0);
 
-	rxd_idmap_insert(&map, a, 1);
-	rxd_idmap_insert(&map, b, 2); /* wraps to 0 */
-	rxd_idmap_insert(&map, c, 3); /* 1 */
-	rxd_idmap_insert(&map, d, 4); /* home 0, displaced to 2 */
+	/* b and c wrap to 0 and 1; d (home 0) is displaced to 2 */
+	insert_all((uint64_t[]){a, b, c, d}, 4);
 	cr_assert_eq(slot_of(&map, a), (int)last);
 	cr_assert_eq(slot_of(&map, b), 0);
 	cr_assert_eq(slot_of(&map, c), 1);
