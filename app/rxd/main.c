@@ -445,10 +445,14 @@ static int setup(struct app *a, char *err, size_t errlen)
 		}
 		c->a = a;
 		a->w[i] = c;
-		if (serve && rxperf_srv)
-			c->rp = rxd_rxperf_server_create(max_calls, worker_clock, c);
-		else if (serve)
+		if (serve && rxperf_srv) {
+			struct rxd_rxperf_server_params sp;
+			rxd_rxperf_server_params_default(&sp);
+			sp.max_calls = max_calls;
+			c->rp = rxd_rxperf_server_create(&sp, worker_clock, c);
+		} else if (serve) {
 			c->es = rxd_echo_server_create(max_calls, a->echo_mem, worker_clock, c);
+		}
 		if (serve && !c->rp && !c->es) {
 			snprintf(err, errlen, "out of memory for the %s service (try a smaller --echo-mem)",
 				 rxperf_srv ? "rxperf" : "echo");

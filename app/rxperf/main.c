@@ -38,7 +38,6 @@
 #include "rxd_histo.h"
 #include "rxd_rxperf.h"
 #include "rxperf_client.h"
-#include "rxperf_testsrv.h"
 
 #define EXIT_USAGE 2
 #define EXIT_TIMEOUT 3
@@ -84,7 +83,6 @@ struct wctx {
 	struct opts *o;
 	struct rxd_worker *w;
 	struct rxd_rxperf_server *rp;
-	struct rxperf_testsrv *ts;
 	struct rxperf_client *cl;
 	/* shell counters when measuring began and when the client finished */
 	bool have0, have1;
@@ -451,7 +449,7 @@ static uint64_t worker_clock(void *arg)
 static void *server_app(void *arg, unsigned worker)
 {
 	(void)arg;
-	return g_w[worker]->ts ? (void *)g_w[worker]->ts : (void *)g_w[worker]->rp;
+	return g_w[worker]->rp;
 }
 
 static void hook_start(void *arg, struct rxd_worker *w)
@@ -502,8 +500,6 @@ static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
 		rxperf_client_abort_all(c->cl, now);
 	if (c->rp)
 		rxd_rxperf_server_abort_all(c->rp, RX_RESTARTING, now);
-	if (c->ts)
-		rxperf_testsrv_abort_all(c->ts, RX_RESTARTING, now);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -514,7 +510,6 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 	uint32_t max_calls = o->so.core.max_calls < 65536 ? o->so.core.max_calls : 65536;
 	uint16_t service = o->service > 0 ? (uint16_t)o->service : RXD_RXPERF_SERVICE;
 	unsigned nact = o->concurrency < n ? (unsigned)o->concurrency : n;
-	bool hooks = o->abort_reply_after >= 0 || o->openafs_aborts || o->verbose;
 	struct rxd_lcore_hooks h;
 	char err[256];
 	int rc;
@@ -526,18 +521,14 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 		c->o = o;
 		g_w[i] = c;
 		if (o->role == R_SERVER) {
-			if (hooks) {
-				struct rxperf_testsrv_params tp = {
-					.abort_reply_after = o->abort_reply_after,
-					.openafs_aborts = o->openafs_aborts,
-					.verbose = o->verbose,
-					.max_calls = max_calls,
-				};
-				c->ts = rxperf_testsrv_create(&tp, worker_clock, c);
-			} else {
-				c->rp = rxd_rxperf_server_create(max_calls, worker_clock, c);
-			}
-			if (!c->ts && !c->rp)
+			struct rxd_rxperf_server_params sp;
+			rxd_rxperf_server_params_default(&sp);
+			sp.max_calls = max_calls;
+			sp.abort_reply_after = o->abort_reply_after;
+			sp.openafs_aborts = o->openafs_aborts;
+			sp.verbose = o->verbose;
+			c->rp = rxd_rxperf_server_create(&sp, worker_clock, c);
+			if (!c->rp)
 				BAD("out of memory for the rxperf service");
 		} else if (i < nact) {
 			struct rxperf_client_params p;
@@ -572,10 +563,7 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 	}
 	if (o->role == R_SERVER) {
 		struct rxd_service_desc d;
-		if (g_w[0]->ts)
-			rxperf_testsrv_desc(g_w[0]->ts, service, &d);
-		else
-			rxd_rxperf_server_desc(g_w[0]->rp, service, &d);
+		rxd_rxperf_server_desc(g_w[0]->rp, service, &d);
 		rc = rxd_shell_register_service(s, 0, &d, server_app, NULL, err, sizeof err);
 		if (rc)
 			BAD("%s", err);
@@ -702,7 +690,7 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 		for (unsigned j = 0; j < ncodes; j++)
 			if (codes[j].code)
 				printf("  completion %d (%s): %" PRIu64 " call(s)\n", codes[j].code,
-				       rxperf_abort_name(codes[j].code), codes[j].n);
+				       rxd_rxperf_abort_name(codes[j].code), codes[j].n);
 		if (first_error)
 			fprintf(stderr, "rxperf: first error: %s\n", first_error);
 		if (timed_out)
@@ -740,15 +728,11 @@ static void server_report(struct opts *o, struct rxd_shell *s)
 	struct rxd_stats cs;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (!g_w[i])
+		const struct rxd_rxperf_server_stats *st;
+		if (!g_w[i] || !g_w[i]->rp)
 			continue;
-		if (g_w[i]->ts) {
-			const struct rxperf_testsrv_stats *st = rxperf_testsrv_stats(g_w[i]->ts);
-			calls += st->calls, ok += st->ok, failed += st->failed + st->test_aborts;
-		} else if (g_w[i]->rp) {
-			const struct rxd_rxperf_server_stats *st = rxd_rxperf_server_stats(g_w[i]->rp);
-			calls += st->calls, ok += st->ok, failed += st->aborted;
-		}
+		st = rxd_rxperf_server_stats(g_w[i]->rp);
+		calls += st->calls, ok += st->ok, failed += st->failed;
 	}
 	rxd_shell_core_stats(s, &cs);
 	printf("rxperf server: %" PRIu64 " calls, %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
@@ -883,7 +867,6 @@ int main(int argc, char **argv)
 			continue;
 		rxperf_client_destroy(g_w[i]->cl);
 		rxd_rxperf_server_destroy(g_w[i]->rp);
-		rxperf_testsrv_destroy(g_w[i]->ts);
 		free(g_w[i]);
 	}
 	rte_eal_cleanup();

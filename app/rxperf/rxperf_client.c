@@ -61,36 +61,6 @@ struct rxperf_client {
 	struct rxperf_client_stats st;
 };
 
-const char *rxperf_abort_name(int32_t code)
-{
-	switch (code) {
-	case 0: return "ok";
-	case RX_CALL_DEAD: return "RX_CALL_DEAD";
-	case RX_INVALID_OPERATION: return "RX_INVALID_OPERATION";
-	case RX_CALL_TIMEOUT: return "RX_CALL_TIMEOUT";
-	case RX_EOF: return "RX_EOF";
-	case RX_PROTOCOL_ERROR: return "RX_PROTOCOL_ERROR";
-	case RX_USER_ABORT: return "RX_USER_ABORT";
-	case RX_ADDRINUSE: return "RX_ADDRINUSE";
-	case RX_DEBUGI_BADTYPE: return "RX_DEBUGI_BADTYPE";
-	case RX_RESTARTING: return "RX_RESTARTING";
-	case RXGEN_CC_MARSHAL: return "RXGEN_CC_MARSHAL";
-	case RXGEN_CC_UNMARSHAL: return "RXGEN_CC_UNMARSHAL";
-	case RXGEN_SS_MARSHAL: return "RXGEN_SS_MARSHAL";
-	case RXGEN_SS_UNMARSHAL: return "RXGEN_SS_UNMARSHAL";
-	case RXGEN_DECODE: return "RXGEN_DECODE";
-	case RXGEN_OPCODE: return "RXGEN_OPCODE";
-	case RXPERF_TEST_CLIENT_ABORT: return "TEST_CLIENT_ABORT";
-	case RXPERF_TEST_SERVER_ABORT: return "TEST_SERVER_ABORT";
-	case -EBUSY: return "-EBUSY";
-	case -ETIMEDOUT: return "-ETIMEDOUT";
-	case -ECONNREFUSED: return "-ECONNREFUSED";
-	case -EHOSTUNREACH: return "-EHOSTUNREACH";
-	case -ENETUNREACH: return "-ENETUNREACH";
-	default: return "?";
-	}
-}
-
 static uint64_t now_of(const struct rxperf_client *c)
 {
 	return c->clock(c->clock_arg);
@@ -116,7 +86,7 @@ static void note_error(struct rxperf_client *c, const struct ccall *cc, const ch
 	if (c->st.first_error[0])
 		return;
 	snprintf(c->st.first_error, sizeof c->st.first_error, "call %llu: %s (%d %s)", (unsigned long long)cc->k,
-		 what, code, rxperf_abort_name(code));
+		 what, code, rxd_rxperf_abort_name(code));
 }
 
 /* The contiguous piece of the request stream at offset off. */
@@ -142,7 +112,7 @@ static const uint8_t *tx_piece(const struct ccall *cc, uint64_t off, size_t *len
 static void test_abort(struct ccall *cc, uint64_t now)
 {
 	cc->test_abort = true;
-	rxd_call_abort(cc->call, RXPERF_TEST_CLIENT_ABORT, now);
+	rxd_call_abort(cc->call, RXD_RXPERF_TEST_CLIENT_ABORT, now);
 }
 
 static void pump(struct ccall *cc, uint64_t now)
@@ -292,7 +262,7 @@ static void on_complete(void *app, struct rxd_call *call)
 	}
 	if (cc->test_abort) {
 		c->st.aborts++;
-		count_code(c, RXPERF_TEST_CLIENT_ABORT);
+		count_code(c, RXD_RXPERF_TEST_CLIENT_ABORT);
 	} else if (how == RXD_CALL_SUCCEEDED) {
 		if (!cc->bad && cc->rx_off == cc->rx_expect) {
 			if (cc->measured) {

@@ -17,11 +17,7 @@
 
 #include "rxd_app.h"
 #include "rxd_histo.h"
-
-/* Abort code of the client's --abort-after hook (same as tests/interop/openafs_peer). */
-#define RXPERF_TEST_CLIENT_ABORT 1234
-/* Abort code of the server's --abort-reply-after hook. */
-#define RXPERF_TEST_SERVER_ABORT 4321
+#include "rxd_rxperf.h"
 
 struct rxperf_client_params {
 	struct rxd_addr peer;
@@ -37,7 +33,7 @@ struct rxperf_client_params {
 	unsigned concurrency; /* calls in flight on this shard */
 	bool cookie;          /* append the cookie to requests */
 	bool verify;          /* check reply payload bytes are zeros */
-	int64_t abort_after;  /* abort (RXPERF_TEST_CLIENT_ABORT) after this many payload bytes; -1 = never */
+	int64_t abort_after;  /* abort (RXD_RXPERF_TEST_CLIENT_ABORT) after this many payload bytes; -1 = never */
 	int64_t short_request; /* end the request after this many payload bytes (header says more); -1 = never */
 	bool have_expect;
 	int32_t expect_abort; /* a remote abort with this code counts as expected, not as an error */
@@ -80,8 +76,5 @@ void rxperf_client_abort_all(struct rxperf_client *c, uint64_t now);
 /** True once nothing more will begin and nothing is in flight (any thread). */
 bool rxperf_client_done(const struct rxperf_client *c);
 const struct rxperf_client_stats *rxperf_client_stats(const struct rxperf_client *c);
-
-/** Name of an abort code ("RXGEN_OPCODE", ...); "?" when unknown. */
-const char *rxperf_abort_name(int32_t code);
 
 #endif

@@ -377,9 +377,17 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 
 	if (server) {
-		struct rxd_rxperf_server *rs = rxd_rxperf_server_create(cfg.max_calls, clock_cb, NULL);
+		struct rxd_rxperf_server_params sp;
+		struct rxd_rxperf_server *rs;
 		struct rxd_service_desc d;
 		int e;
+		rxd_rxperf_server_params_default(&sp);
+		sp.max_calls = cfg.max_calls;
+		rs = rxd_rxperf_server_create(&sp, clock_cb, NULL);
+		if (!rs) {
+			fprintf(stderr, "rxd-udp: out of memory for the rxperf server\n");
+			return 1;
+		}
 		rxd_rxperf_server_desc(rs, RXD_RXPERF_SERVICE, &d);
 		if (!rxd_service_register(l, &d, &e)) {
 			fprintf(stderr, "rxd-udp: service register: %s\n", strerror(-e));
@@ -389,8 +397,8 @@ int main(int argc, char **argv)
 		run_loop(l, NULL, secs ? now_ns() + secs * RXD_NS_PER_SEC : 0);
 		rxd_rxperf_server_abort_all(rs, RX_RESTARTING, now_ns());
 		const struct rxd_rxperf_server_stats *st = rxd_rxperf_server_stats(rs);
-		fprintf(stderr, "rxd-udp: served %" PRIu64 " calls (%" PRIu64 " ok, %" PRIu64 " aborted)\n", st->calls,
-			st->ok, st->aborted);
+		fprintf(stderr, "rxd-udp: served %" PRIu64 " calls (%" PRIu64 " ok, %" PRIu64 " failed)\n", st->calls,
+			st->ok, st->failed);
 		rxd_local_destroy(l);
 		rxd_rxperf_server_destroy(rs);
 		return 0;
