@@ -104,30 +104,6 @@ static void usage(FILE *f)
 	rxd_shell_opts_usage(f);
 }
 
-static int parse_num(const char *v, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!v || !*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || end == v)
-		return -EINVAL;
-	/* size suffixes */
-	if (*end == 'k' || *end == 'K')
-		x <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		x <<= 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		x <<= 30, end++;
-	if (*end || x > max)
-		return *end ? -EINVAL : -ERANGE;
-	*out = x;
-	return 0;
-}
-
 static bool is_bool_word(const char *v)
 {
 	static const char *const words[] = {"0", "1", "yes", "no", "true", "false", "on", "off"};
@@ -152,7 +128,7 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 
 #define NUM(field, max)                                                                                                \
 	do {                                                                                                           \
-		rc = parse_num(value, max, &x);                                                                        \
+		rc = rxd_parse_u64(value, max, &x);                                                                        \
 		if (rc) {                                                                                              \
 			snprintf(err, errlen, "--%s %s: expected a number <= %" PRIu64, name,                          \
 				 value ? value : "(none)", (uint64_t)(max));                                           \
@@ -187,7 +163,7 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 		return 0;
 	}
 	if (!strcmp(name, "service")) {
-		rc = parse_num(value, 65535, &x);
+		rc = rxd_parse_u64(value, 65535, &x);
 		if (rc || x == 0) {
 			snprintf(err, errlen, "--service %s: expected 1..65535", value ? value : "");
 			return -EINVAL;
@@ -220,7 +196,7 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	if (!strcmp(name, "size-resp") || !strcmp(name, "size_resp"))
 		NUM(size_resp, UINT32_MAX);
 	if (!strcmp(name, "echo-mem")) {
-		rc = parse_num(value, 1u << 20, &x);
+		rc = rxd_parse_u64(value, 1u << 20, &x);
 		if (rc) {
 			snprintf(err, errlen, "--echo-mem %s: expected megabytes", value ? value : "");
 			return rc;

@@ -141,41 +141,17 @@ static void usage(FILE *f)
 	rxd_shell_opts_usage(f);
 }
 
-static int parse_size(const char *v, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!v || !*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || end == v)
-		return -EINVAL;
-	if (*end == 'k' || *end == 'K')
-		x <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		x <<= 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		x <<= 30, end++;
-	if (*end)
-		return -EINVAL;
-	if (x > max)
-		return -ERANGE;
-	*out = x;
-	return 0;
-}
-
+/* A signed number (abort codes, ports): an optional '-' then rxd_parse_u64's syntax. */
 static int parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
 {
-	char *end;
-	long long x;
+	bool neg = v && *v == '-';
+	uint64_t u;
+	int64_t x;
 
-	if (!v || !*v)
+	if (!v || rxd_parse_u64(v + neg, neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &u))
 		return -EINVAL;
-	errno = 0;
-	x = strtoll(v, &end, 0);
-	if (errno || end == v || *end || x < lo || x > hi)
+	x = neg ? (int64_t)(0 - u) : (int64_t)u;
+	if (x < lo || x > hi)
 		return -EINVAL;
 	*out = x;
 	return 0;
@@ -285,17 +261,17 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				BAD("-c %s: expected send, recv or rpc", v);
 			o->cmd_name = v;
 		} else if (!strcmp(a, "-S") || !strcmp(a, "-R") || !strcmp(a, "-b")) {
-			if (parse_size(v, UINT32_MAX, &u))
+			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("%s %s: expected bytes (k, m, g suffixes) below 4 GiB", a, v);
 			if (a[1] != 'R')
 				o->send_bytes = (uint32_t)u;
 			if (a[1] != 'S')
 				o->recv_bytes = (uint32_t)u;
 		} else if (!strcmp(a, "-T")) {
-			if (parse_size(v, UINT64_MAX >> 2, &o->calls) || !o->calls)
+			if (rxd_parse_u64(v, UINT64_MAX >> 2, &o->calls) || !o->calls)
 				BAD("-T %s: expected a number of calls >= 1", v);
 		} else if (!strcmp(a, "-t")) {
-			if (parse_size(v, 1u << 20, &o->concurrency) || !o->concurrency)
+			if (rxd_parse_u64(v, 1u << 20, &o->concurrency) || !o->concurrency)
 				BAD("-t %s: expected 1..%u calls in flight", v, 1u << 20);
 		} else if (!strcmp(a, "-d") || !strcmp(a, "--duration")) {
 			if (parse_secs(v, &o->duration_s))
@@ -304,7 +280,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			if (parse_secs(v, &o->timeout_s) || o->timeout_s <= 0)
 				BAD("--timeout %s: expected seconds > 0", v);
 		} else if (!strcmp(a, "--warmup")) {
-			if (parse_size(v, 1u << 30, &o->warmup))
+			if (rxd_parse_u64(v, 1u << 30, &o->warmup))
 				BAD("--warmup %s: expected a number of calls", v);
 		} else if (!strcmp(a, "-j")) {
 			o->nojumbo = true;
@@ -321,7 +297,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "-v")) {
 			o->verbose = true;
 		} else if (!strcmp(a, "-r") || !strcmp(a, "-w")) {
-			if (parse_size(v, UINT32_MAX, &u))
+			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("%s %s: expected bytes", a, v);
 			if (a[1] == 'r')
 				o->rsize_hint = (uint32_t)u;
@@ -338,15 +314,15 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--no-verify")) {
 			o->verify = false;
 		} else if (!strcmp(a, "--abort-after")) {
-			if (parse_size(v, INT64_MAX >> 2, &u))
+			if (rxd_parse_u64(v, INT64_MAX >> 2, &u))
 				BAD("--abort-after %s: expected bytes", v);
 			o->abort_after = (int64_t)u;
 		} else if (!strcmp(a, "--short-request")) {
-			if (parse_size(v, INT64_MAX >> 2, &u))
+			if (rxd_parse_u64(v, INT64_MAX >> 2, &u))
 				BAD("--short-request %s: expected bytes", v);
 			o->short_request = (int64_t)u;
 		} else if (!strcmp(a, "--abort-reply-after")) {
-			if (parse_size(v, UINT32_MAX, &u))
+			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("--abort-reply-after %s: expected bytes", v);
 			o->abort_reply_after = (int64_t)u;
 		} else if (!strcmp(a, "--expect-abort")) {
