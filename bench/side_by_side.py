@@ -152,7 +152,7 @@ def rxd_scenarios(secs, bulk):
 
 def rxd_row(res, workers, loop=False):
     sh = res.get("shell", {})
-    el = res.get("elapsed_s") or 1e-9
+    el = res.get("secs") or 1e-9
     pkts = sh.get("rx_pkts", 0) + sh.get("tx_pkts", 0)
     return {
         "impl": ("rxd-loop-%dw" if loop else "rxd-memif-%dw") % workers,
@@ -178,11 +178,11 @@ def openafs_rows(peer, secs, quick):
         rows[j["scenario"]] = {
             "impl": "openafs-rx-udp",
             "calls_per_s": j.get("calls_per_s", 0.0),
-            "MB_per_s": j.get("MB_per_s", 0.0),
+            "MB_per_s": j.get("mb_per_s", 0.0),
             "p50_us": j.get("p50_us", 0.0),
             "p99_us": j.get("p99_us", 0.0),
             "pkts_per_s_per_core": None,
-            "failed": j.get("errors", 0),
+            "failed": j.get("calls_failed", 0),
         }
     return rows
 

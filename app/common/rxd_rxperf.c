@@ -10,13 +10,13 @@
 #include <rxd/wire.h>
 
 #include "rxd_app.h"
+#include "rxd_slots.h"
 
 enum pstate { P_HDR, P_BODY, P_TRAILER, P_SEND, P_COOKIE, P_END, P_WAIT, P_DONE };
 
 struct pcall {
+	struct rxd_slot slot; /* first: the call and the free list */
 	struct rxd_rxperf_server *srv;
-	struct rxd_call *call;
-	struct pcall *next_free;
 	enum pstate st;
 	uint32_t cmd;
 	uint32_t hdr_have, hdr_need;
@@ -31,8 +31,7 @@ struct pcall {
 
 struct rxd_rxperf_server {
 	struct rxd_rxperf_server_params p;
-	struct pcall *calls;
-	struct pcall *free;
+	struct rxd_slots calls;
 	rxd_app_clock_fn clock;
 	void *clock_arg;
 	struct rxd_rxperf_server_stats st;
@@ -53,7 +52,7 @@ static void fail(struct pcall *p, int32_t code, const char *why, uint64_t now)
 		code = RX_CALL_DEAD;
 	if (sp->verbose)
 		fprintf(stderr, "rxperf server: abort %d (%s): %s\n", code, rxd_rxperf_abort_name(code), why);
-	rxd_call_abort(p->call, code, now);
+	rxd_call_abort(p->slot.call, code, now);
 }
 
 /* The reply: zeros, then the cookie, then the end of the phase. */
@@ -71,13 +70,13 @@ static void send_reply(struct pcall *p, uint64_t now)
 				if (s->p.verbose)
 					fprintf(stderr, "rxperf server: abort %d (TEST_SERVER_ABORT): test hook\n",
 						RXD_RXPERF_TEST_SERVER_ABORT);
-				rxd_call_abort(p->call, RXD_RXPERF_TEST_SERVER_ABORT, now);
+				rxd_call_abort(p->slot.call, RXD_RXPERF_TEST_SERVER_ABORT, now);
 				return;
 			}
 			p->st = P_COOKIE;
 			break;
 		}
-		r = rxd_call_send(p->call, zeros, n, RXD_SEND_MORE, now);
+		r = rxd_call_send(p->slot.call, zeros, n, RXD_SEND_MORE, now);
 		if (r < 0)
 			return;
 		p->reply_left -= (uint64_t)r;
@@ -88,7 +87,7 @@ static void send_reply(struct pcall *p, uint64_t now)
 	if (p->st == P_COOKIE) {
 		uint8_t ck[4];
 		rxd_put_be32(ck, RXD_RXPERF_COOKIE);
-		r = rxd_app_send(p->call, ck + p->cookie_off, 4 - p->cookie_off, false, &ended, now);
+		r = rxd_app_send(p->slot.call, ck + p->cookie_off, 4 - p->cookie_off, false, &ended, now);
 		if (r < 0)
 			return;
 		p->cookie_off += (uint32_t)r;
@@ -99,7 +98,7 @@ static void send_reply(struct pcall *p, uint64_t now)
 		return;
 	}
 	if (p->st == P_END) {
-		rxd_app_send(p->call, NULL, 0, false, &ended, now);
+		rxd_app_send(p->slot.call, NULL, 0, false, &ended, now);
 		if (ended)
 			p->st = P_WAIT;
 	}
@@ -233,18 +232,11 @@ static void on_complete(void *app, struct rxd_call *call)
 	struct rxd_rxperf_server *s = p->srv;
 	enum rxd_completion how = rxd_call_completion(call);
 
-	if (how == RXD_CALL_SUCCEEDED)
-		s->st.ok++;
-	else
-		s->st.failed++;
 	if (s->p.verbose && how == RXD_CALL_REMOTELY_ABORTED)
 		fprintf(stderr, "rxperf server: call aborted by the client: %d (%s)\n", rxd_call_abort_code(call),
 			rxd_rxperf_abort_name(rxd_call_abort_code(call)));
-	rxd_call_end(call, now_of(s));
-	p->call = NULL;
 	p->st = P_DONE;
-	p->next_free = s->free;
-	s->free = p;
+	rxd_slots_put(&s->calls, &p->slot, now_of(s));
 }
 
 static const struct rxd_call_ops pcall_ops = {
@@ -256,20 +248,13 @@ static const struct rxd_call_ops pcall_ops = {
 static int on_new_call(void *app, struct rxd_call *call)
 {
 	struct rxd_rxperf_server *s = app;
-	struct pcall *p = s->free;
+	struct pcall *p = (struct pcall *)rxd_slots_accept(&s->calls, call, &pcall_ops, now_of(s));
 
-	if (!p) {
-		rxd_call_reject(call, now_of(s));
+	if (!p)
 		return -1;
-	}
-	s->free = p->next_free;
-	memset(p, 0, sizeof(*p));
 	p->srv = s;
-	p->call = call;
 	p->st = P_HDR;
 	p->hdr_need = 16;
-	s->st.calls++;
-	rxd_call_set_ops(call, &pcall_ops, p);
 	return 0;
 }
 
@@ -296,15 +281,9 @@ struct rxd_rxperf_server *rxd_rxperf_server_create(const struct rxd_rxperf_serve
 		s->p.max_calls = 1024;
 	s->clock = clock;
 	s->clock_arg = clock_arg;
-	s->calls = calloc(s->p.max_calls, sizeof(*s->calls));
-	if (!s->calls) {
+	if (rxd_slots_init(&s->calls, s->p.max_calls, sizeof(struct pcall))) {
 		free(s);
 		return NULL;
-	}
-	for (uint32_t i = s->p.max_calls; i-- > 0;) {
-		s->calls[i].st = P_DONE;
-		s->calls[i].next_free = s->free;
-		s->free = &s->calls[i];
 	}
 	return s;
 }
@@ -313,28 +292,25 @@ void rxd_rxperf_server_destroy(struct rxd_rxperf_server *s)
 {
 	if (!s)
 		return;
-	free(s->calls);
+	rxd_slots_fini(&s->calls);
 	free(s);
 }
 
 void rxd_rxperf_server_desc(struct rxd_rxperf_server *s, uint16_t service_id, struct rxd_service_desc *d)
 {
-	memset(d, 0, sizeof(*d));
-	d->service_id = service_id;
-	d->ops = &service_ops;
-	d->app = s;
+	rxd_app_service_desc(d, service_id, &service_ops, s);
 }
 
 void rxd_rxperf_server_abort_all(struct rxd_rxperf_server *s, int32_t code, uint64_t now)
 {
-	for (uint32_t i = 0; i < s->p.max_calls; i++)
-		if (s->calls[i].st != P_DONE && s->calls[i].call &&
-		    rxd_call_completion(s->calls[i].call) == RXD_CALL_ACTIVE)
-			rxd_call_abort(s->calls[i].call, code, now);
+	rxd_slots_abort_all(&s->calls, code, now);
 }
 
-const struct rxd_rxperf_server_stats *rxd_rxperf_server_stats(const struct rxd_rxperf_server *s)
+const struct rxd_rxperf_server_stats *rxd_rxperf_server_stats(struct rxd_rxperf_server *s)
 {
+	s->st.calls = s->calls.accepted;
+	s->st.ok = s->calls.ok;
+	s->st.failed = s->calls.failed;
 	return &s->st;
 }
 

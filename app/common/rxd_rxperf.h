@@ -65,7 +65,8 @@ void rxd_rxperf_server_destroy(struct rxd_rxperf_server *s);
 void rxd_rxperf_server_desc(struct rxd_rxperf_server *s, uint16_t service_id, struct rxd_service_desc *d);
 /** Abort every call still in progress (shutdown). */
 void rxd_rxperf_server_abort_all(struct rxd_rxperf_server *s, int32_t code, uint64_t now);
-const struct rxd_rxperf_server_stats *rxd_rxperf_server_stats(const struct rxd_rxperf_server *s);
+/** The counters (calls, ok, failed brought up to date). */
+const struct rxd_rxperf_server_stats *rxd_rxperf_server_stats(struct rxd_rxperf_server *s);
 
 /** Encode a request header; returns its length (20 or 24). */
 size_t rxd_rxperf_encode_request(uint8_t *p, uint32_t cmd, uint32_t req_bytes, uint32_t reply_bytes);

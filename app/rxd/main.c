@@ -30,10 +30,9 @@
 #include <rxd/core.h>
 #include <rxd/dpdk.h>
 
-#include "rxd_echo.h"
+#include "rxd_engines_hooks.h"
 #include "rxd_histo.h"
-#include "rxd_loadgen.h"
-#include "rxd_rxperf.h"
+#include "rxd_result.h"
 
 enum mode { M_SERVER, M_CLIENT, M_ECHO, M_LOOP };
 
@@ -62,11 +61,9 @@ struct app {
 
 /* Per-worker application state. */
 struct wctx {
+	struct rxd_engines e; /* first: the worker's app pointer is read as the engines by the shared hooks */
 	struct app *a;
 	struct rxd_worker *w;
-	struct rxd_rxperf_server *rp;
-	struct rxd_echo_server *es;
-	struct rxd_loadgen *lg;
 };
 
 static volatile sig_atomic_t g_signals;
@@ -310,14 +307,9 @@ static uint64_t worker_clock(void *arg)
 	return rxd_worker_now(c->w);
 }
 
-static void *rp_of(void *arg, unsigned worker)
+static void *server_of(void *arg, unsigned worker)
 {
-	return ((struct app *)arg)->w[worker]->rp;
-}
-
-static void *es_of(void *arg, unsigned worker)
-{
-	return ((struct app *)arg)->w[worker]->es;
+	return rxd_engines_server(&((struct app *)arg)->w[worker]->e);
 }
 
 static void hook_start(void *arg, struct rxd_worker *w)
@@ -334,31 +326,8 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	struct app *a = arg;
 	struct wctx *c = rxd_worker_app(w);
 
-	if (c->lg && now >= a->client_start_ns)
-		rxd_loadgen_poll(c->lg, rxd_worker_local(w, a->client_iface), now);
-}
-
-static void hook_drain(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	(void)now;
-	if (c->lg)
-		rxd_loadgen_stop(c->lg);
-}
-
-static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	if (c->lg)
-		rxd_loadgen_abort_all(c->lg, now);
-	if (c->rp)
-		rxd_rxperf_server_abort_all(c->rp, RX_RESTARTING, now);
-	if (c->es)
-		rxd_echo_server_abort_all(c->es, RX_RESTARTING, now);
+	if (c->e.lg && now >= a->client_start_ns)
+		rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, a->client_iface), now);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -425,30 +394,33 @@ static int setup(struct app *a, char *err, size_t errlen)
 			struct rxd_rxperf_server_params sp;
 			rxd_rxperf_server_params_default(&sp);
 			sp.max_calls = max_calls;
-			c->rp = rxd_rxperf_server_create(&sp, worker_clock, c);
+			c->e.rp = rxd_rxperf_server_create(&sp, worker_clock, c);
 		} else if (serve) {
-			c->es = rxd_echo_server_create(max_calls, a->echo_mem, worker_clock, c);
+			c->e.es = rxd_echo_server_create(max_calls, a->echo_mem, worker_clock, c);
 		}
-		if (serve && !c->rp && !c->es) {
+		if (serve && !rxd_engines_server(&c->e)) {
 			snprintf(err, errlen, "out of memory for the %s service (try a smaller --echo-mem)",
 				 rxperf_srv ? "rxperf" : "echo");
 			return -ENOMEM;
 		}
 		if (client && i < nact) {
 			struct rxd_loadgen_params p;
-			memset(&p, 0, sizeof p);
+			rxd_loadgen_params_default(&p);
 			p.peer = a->peer;
 			p.service_id = service;
 			p.proto = is_rxperf_client(a, service) ? RXD_LG_RXPERF : RXD_LG_ECHO;
-			p.calls = a->calls / nact + (i < a->calls % nact ? 1 : 0);
+			p.calls = rxd_engines_share(a->calls, nact, i);
 			p.duration_ns = (uint64_t)(a->duration_s * 1e9);
-			p.concurrency = (unsigned)(a->concurrency / nact + (i < a->concurrency % nact ? 1 : 0));
-			p.req_size = a->size_req;
-			p.resp_size = a->size_resp;
-			p.rxperf_req_cookie = a->rxperf_cookie;
+			p.concurrency = (unsigned)rxd_engines_share(a->concurrency, nact, i);
+			p.send_bytes = (uint32_t)a->size_req;
+			p.recv_bytes = (uint32_t)a->size_resp;
+			p.cookie = a->rxperf_cookie;
+			p.busy_retries = 0; /* a BUSY answer is a failed call here: the launcher measures the server */
 			p.seed = 0x5eed0000u + i;
-			c->lg = rxd_loadgen_create(&p, worker_clock, c);
-			if (!c->lg) {
+			if (a->calls && !p.calls && !p.duration_ns)
+				continue; /* nothing for this worker */
+			c->e.lg = rxd_loadgen_create(&p, worker_clock, c);
+			if (!c->e.lg) {
 				snprintf(err, errlen, "out of memory for the load generator");
 				return -ENOMEM;
 			}
@@ -457,18 +429,18 @@ static int setup(struct app *a, char *err, size_t errlen)
 	if (serve) {
 		struct rxd_service_desc d;
 		if (rxperf_srv)
-			rxd_rxperf_server_desc(a->w[0]->rp, service, &d);
+			rxd_rxperf_server_desc(a->w[0]->e.rp, service, &d);
 		else
-			rxd_echo_server_desc(a->w[0]->es, service, &d);
-		rc = rxd_shell_register_service(s, 0, &d, rxperf_srv ? rp_of : es_of, a, err, errlen);
+			rxd_echo_server_desc(a->w[0]->e.es, service, &d);
+		rc = rxd_shell_register_service(s, 0, &d, server_of, a, err, errlen);
 		if (rc)
 			return rc;
 	}
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;
 	h.poll = hook_poll;
-	h.drain = hook_drain;
-	h.abort_all = hook_abort_all;
+	h.drain = rxd_engines_hook_drain;
+	h.abort_all = rxd_engines_hook_abort_all;
 	h.arg = a;
 	return rxd_shell_set_hooks(s, &h);
 }
@@ -478,7 +450,7 @@ static bool clients_done(const struct app *a)
 	unsigned n = rxd_shell_nb_workers(a->shell);
 
 	for (unsigned i = 0; i < n; i++)
-		if (a->w[i]->lg && !rxd_loadgen_done(a->w[i]->lg))
+		if (a->w[i]->e.lg && !rxd_loadgen_done(a->w[i]->e.lg))
 			return false;
 	return true;
 }
@@ -486,63 +458,46 @@ static bool clients_done(const struct app *a)
 /* Client summary: human lines and one JSON line.  Returns 0 if every call succeeded. */
 static int report(struct app *a)
 {
-	struct rxd_histo *lat = malloc(sizeof(*lat));
-	uint64_t ok = 0, failed = 0, verr = 0, busy = 0, started = 0, btx = 0, brx = 0, first = UINT64_MAX, last = 0;
-	const char *first_error = NULL;
+	struct rxd_loadgen_stats *t = calloc(1, sizeof(*t));
 	unsigned n = rxd_shell_nb_workers(a->shell);
-	double secs, cps, mbs;
+	bool rxperf = is_rxperf_client(a, service_of(a));
+	struct rxd_stats cs;
+	int rc;
 
-	if (!lat)
+	if (!t)
 		return 1;
-	rxd_histo_init(lat);
-	for (unsigned i = 0; i < n; i++) {
-		const struct rxd_loadgen_stats *st;
-		if (!a->w[i]->lg)
-			continue;
-		st = rxd_loadgen_stats(a->w[i]->lg);
-		ok += st->ok;
-		failed += st->failed;
-		verr += st->verify_errors;
-		busy += st->busy;
-		started += st->started;
-		btx += st->bytes_tx;
-		brx += st->bytes_rx;
-		if (st->started && st->first_ns < first)
-			first = st->first_ns;
-		if (st->last_ns > last)
-			last = st->last_ns;
-		if (!first_error && st->first_error[0])
-			first_error = st->first_error;
-		rxd_histo_merge(lat, &st->lat);
-	}
-	secs = (last > first && first != UINT64_MAX) ? (double)(last - first) / 1e9 : 0.0;
-	cps = secs > 0 ? (double)ok / secs : 0.0;
-	mbs = secs > 0 ? (double)(btx + brx) / secs / 1e6 : 0.0;
+	rxd_histo_init(&t->lat);
+	for (unsigned i = 0; i < n; i++)
+		if (a->w[i]->e.lg)
+			rxd_loadgen_stats_merge(t, rxd_loadgen_stats(a->w[i]->e.lg));
+	rxd_shell_core_stats(a->shell, &cs);
+	struct rxd_result r = {
+		.impl = "rxd",
+		.scenario = rxperf ? "rpc" : "echo",
+		.req_bytes = a->size_req,
+		.reply_bytes = rxperf ? a->size_resp : a->size_req,
+		.concurrency = a->concurrency,
+		.retransmissions = cs.tx_data_retrans,
+	};
+	rxd_loadgen_result(t, &r);
 	printf("calls: %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " verify errors, %" PRIu64 " busy) of %" PRIu64
 	       " in %.3f s\n",
-	       ok, failed, verr, busy, started, secs);
-	printf("rate: %.0f calls/s, %.2f MB/s (request + reply payload)\n", cps, mbs);
-	printf("latency: p50 %.1f us, p99 %.1f us, p999 %.1f us, min %.1f us, max %.1f us\n",
-	       (double)rxd_histo_quantile(lat, 0.5) / 1e3, (double)rxd_histo_quantile(lat, 0.99) / 1e3,
-	       (double)rxd_histo_quantile(lat, 0.999) / 1e3, lat->count ? (double)lat->min_ns / 1e3 : 0.0,
-	       (double)lat->max_ns / 1e3);
-	if (first_error)
-		printf("first error: %s\n", first_error);
-	printf("{\"scenario\":\"rxd-%s\",\"proto\":\"%s\",\"workers\":%u,\"concurrency\":%" PRIu64
-	       ",\"size_req\":%" PRIu64 ",\"size_resp\":%" PRIu64 ",\"calls_started\":%" PRIu64 ",\"calls_ok\":%" PRIu64
-	       ",\"calls_failed\":%" PRIu64 ",\"verify_errors\":%" PRIu64 ",\"busy\":%" PRIu64
-	       ",\"elapsed_s\":%.6f,\"calls_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%.1f"
-	       ",\"p99_us\":%.1f,\"p999_us\":%.1f,\"shell\":",
-	       a->mode == M_LOOP ? "loop" : "client",
-	       a->w[0]->lg && is_rxperf_client(a, service_of(a)) ? "rxperf" : "echo", n, a->concurrency, a->size_req,
-	       a->size_resp, started, ok, failed, verr, busy, secs, cps, mbs,
-	       (double)rxd_histo_quantile(lat, 0.5) / 1e3, (double)rxd_histo_quantile(lat, 0.99) / 1e3,
-	       (double)rxd_histo_quantile(lat, 0.999) / 1e3);
+	       t->ok, t->errors, t->verify_errors, t->busy, t->started, r.secs);
+	printf("rate: %.0f calls/s, %.2f MB/s (request + reply payload)\n", r.calls_per_s, r.mb_per_s);
+	printf("latency: p50 %.1f us, p99 %.1f us, p999 %.1f us, min %.1f us, max %.1f us\n", r.p50_us, r.p99_us,
+	       r.p999_us, t->lat.count ? (double)t->lat.min_ns / 1e3 : 0.0, (double)t->lat.max_ns / 1e3);
+	if (t->first_error[0])
+		printf("first error: %s\n", t->first_error);
+	printf("{");
+	rxd_result_json(stdout, &r);
+	printf(",\"mode\":\"%s\",\"workers\":%u,\"calls_started\":%" PRIu64 ",\"busy\":%" PRIu64 ",\"shell\":",
+	       a->mode == M_LOOP ? "loop" : "client", n, t->started, t->busy);
 	rxd_shell_print_stats_json(a->shell, stdout);
 	printf("}\n");
 	fflush(stdout);
-	free(lat);
-	return (failed || verr || ok == 0 || (a->calls && ok != a->calls)) ? 1 : 0;
+	rc = (t->errors || t->verify_errors || t->ok == 0 || (a->calls && t->ok != a->calls)) ? 1 : 0;
+	free(t);
+	return rc;
 }
 
 static void sleep_ms(unsigned ms)
@@ -687,9 +642,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
 		if (!a.w[i])
 			continue;
-		rxd_loadgen_destroy(a.w[i]->lg);
-		rxd_rxperf_server_destroy(a.w[i]->rp);
-		rxd_echo_server_destroy(a.w[i]->es);
+		rxd_engines_destroy(&a.w[i]->e);
 		free(a.w[i]);
 	}
 	rte_eal_cleanup();

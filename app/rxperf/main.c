@@ -35,9 +35,9 @@
 #include <rxd/core.h>
 #include <rxd/dpdk.h>
 
+#include "rxd_engines_hooks.h"
 #include "rxd_histo.h"
-#include "rxd_rxperf.h"
-#include "rxperf_client.h"
+#include "rxd_result.h"
 
 #define EXIT_USAGE 2
 #define EXIT_TIMEOUT 3
@@ -80,10 +80,9 @@ struct opts {
 
 /* Per-worker state. */
 struct wctx {
+	struct rxd_engines e; /* first: the worker's app pointer is read as the engines by the shared hooks */
 	struct opts *o;
 	struct rxd_worker *w;
-	struct rxd_rxperf_server *rp;
-	struct rxperf_client *cl;
 	/* shell counters when measuring began and when the client finished */
 	bool have0, have1;
 	struct rxd_worker_stats s0, s1;
@@ -425,7 +424,7 @@ static uint64_t worker_clock(void *arg)
 static void *server_app(void *arg, unsigned worker)
 {
 	(void)arg;
-	return g_w[worker]->rp;
+	return rxd_engines_server(&g_w[worker]->e);
 }
 
 static void hook_start(void *arg, struct rxd_worker *w)
@@ -442,40 +441,19 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	struct wctx *c = rxd_worker_app(w);
 
 	(void)arg;
-	if (!c->cl)
+	if (!c->e.lg)
 		return;
-	rxperf_client_poll(c->cl, rxd_worker_local(w, 0), now);
-	if (!c->have0 && rxperf_client_measuring(c->cl)) {
+	rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, 0), now);
+	if (!c->have0 && rxd_loadgen_measuring(c->e.lg)) {
 		rxd_shell_worker_stats(rxd_worker_shell(w), rxd_worker_index(w), &c->s0);
 		c->t0 = now;
 		c->have0 = true;
 	}
-	if (c->have0 && !c->have1 && rxperf_client_done(c->cl)) {
+	if (c->have0 && !c->have1 && rxd_loadgen_done(c->e.lg)) {
 		rxd_shell_worker_stats(rxd_worker_shell(w), rxd_worker_index(w), &c->s1);
 		c->t1 = now;
 		c->have1 = true;
 	}
-}
-
-static void hook_drain(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	(void)now;
-	if (c->cl)
-		rxperf_client_stop(c->cl);
-}
-
-static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	if (c->cl)
-		rxperf_client_abort_all(c->cl, now);
-	if (c->rp)
-		rxd_rxperf_server_abort_all(c->rp, RX_RESTARTING, now);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -503,12 +481,12 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 			sp.abort_reply_after = o->abort_reply_after;
 			sp.openafs_aborts = o->openafs_aborts;
 			sp.verbose = o->verbose;
-			c->rp = rxd_rxperf_server_create(&sp, worker_clock, c);
-			if (!c->rp)
+			c->e.rp = rxd_rxperf_server_create(&sp, worker_clock, c);
+			if (!c->e.rp)
 				BAD("out of memory for the rxperf service");
 		} else if (i < nact) {
-			struct rxperf_client_params p;
-			memset(&p, 0, sizeof p);
+			struct rxd_loadgen_params p;
+			rxd_loadgen_params_default(&p);
 			p.peer = *peer;
 			p.service_id = service;
 			p.op = (uint32_t)o->op;
@@ -517,13 +495,13 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 			p.recv_bytes = o->recv_bytes;
 			p.rsize_hint = o->rsize_hint;
 			p.wsize_hint = o->wsize_hint;
-			p.calls = o->calls / nact + (i < o->calls % nact ? 1 : 0);
+			p.calls = rxd_engines_share(o->calls, nact, i);
 			p.duration_ns = (uint64_t)(o->duration_s * 1e9);
 			/* every shard warms up: each resolves its own ARP entry and conns */
-			p.warmup = o->warmup / nact + (i < o->warmup % nact ? 1 : 0);
+			p.warmup = rxd_engines_share(o->warmup, nact, i);
 			if (o->warmup && !p.warmup)
 				p.warmup = 1;
-			p.concurrency = (unsigned)(o->concurrency / nact + (i < o->concurrency % nact ? 1 : 0));
+			p.concurrency = (unsigned)rxd_engines_share(o->concurrency, nact, i);
 			p.cookie = o->cookie;
 			p.verify = o->verify;
 			p.abort_after = o->abort_after;
@@ -532,14 +510,14 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 			p.expect_abort = o->expect_abort;
 			if (o->calls && !p.calls && !p.duration_ns)
 				continue; /* nothing for this worker */
-			c->cl = rxperf_client_create(&p, worker_clock, c);
-			if (!c->cl)
+			c->e.lg = rxd_loadgen_create(&p, worker_clock, c);
+			if (!c->e.lg)
 				BAD("out of memory for the client");
 		}
 	}
 	if (o->role == R_SERVER) {
 		struct rxd_service_desc d;
-		rxd_rxperf_server_desc(g_w[0]->rp, service, &d);
+		rxd_rxperf_server_desc(g_w[0]->e.rp, service, &d);
 		rc = rxd_shell_register_service(s, 0, &d, server_app, NULL, err, sizeof err);
 		if (rc)
 			BAD("%s", err);
@@ -547,15 +525,15 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;
 	h.poll = hook_poll;
-	h.drain = hook_drain;
-	h.abort_all = hook_abort_all;
+	h.drain = rxd_engines_hook_drain;
+	h.abort_all = rxd_engines_hook_abort_all;
 	return rxd_shell_set_hooks(s, &h);
 }
 
 static bool clients_done(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (g_w[i] && g_w[i]->cl && !rxperf_client_done(g_w[i]->cl))
+		if (g_w[i] && g_w[i]->e.lg && !rxd_loadgen_done(g_w[i]->e.lg))
 			return false;
 	return true;
 }
@@ -579,55 +557,23 @@ static const char *op_name(const struct opts *o)
 static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 {
 	unsigned n = rxd_shell_nb_workers(s), nact = 0;
-	struct rxd_histo *lat = malloc(sizeof(*lat));
-	struct rxperf_client_stats t;
-	struct rxperf_code_count codes[RXPERF_CODES * 4];
-	unsigned ncodes = 0;
-	const char *first_error = NULL;
+	struct rxd_loadgen_stats *t = calloc(1, sizeof(*t));
 	struct rxd_stats cs;
-	uint64_t first = UINT64_MAX, last = 0, pkts = 0, loops = 0, busy = 0, drops = 0;
-	double secs, cps, mbs, pps, pps_core, cpu;
+	uint64_t pkts = 0, loops = 0, busy = 0, drops = 0;
+	double pps, pps_core, cpu;
 	char codes_str[256] = "";
 	size_t cl = 0;
+	int code;
 
-	if (!lat)
+	if (!t)
 		return 1;
-	rxd_histo_init(lat);
-	memset(&t, 0, sizeof t);
+	rxd_histo_init(&t->lat);
 	for (unsigned i = 0; i < n; i++) {
-		const struct rxperf_client_stats *st;
 		struct wctx *c = g_w[i];
-		if (!c || !c->cl)
+		if (!c || !c->e.lg)
 			continue;
 		nact++;
-		st = rxperf_client_stats(c->cl);
-		t.started += st->started;
-		t.ok += st->ok;
-		t.aborts += st->aborts;
-		t.errors += st->errors;
-		t.remote_aborts += st->remote_aborts;
-		t.local_aborts += st->local_aborts;
-		t.net_errors += st->net_errors;
-		t.busy += st->busy;
-		t.verify_errors += st->verify_errors;
-		t.warmup_ok += st->warmup_ok;
-		t.bytes += st->bytes;
-		if (st->t_first && st->t_first < first)
-			first = st->t_first;
-		if (st->t_last > last)
-			last = st->t_last;
-		if (!first_error && st->first_error[0])
-			first_error = st->first_error;
-		rxd_histo_merge(lat, &st->lat);
-		for (unsigned k = 0; k < RXPERF_CODES && st->codes[k].n; k++) {
-			unsigned j;
-			for (j = 0; j < ncodes && codes[j].code != st->codes[k].code; j++)
-				;
-			if (j == ncodes && ncodes < RXPERF_CODES * 4)
-				codes[ncodes++] = (struct rxperf_code_count){st->codes[k].code, 0};
-			if (j < ncodes)
-				codes[j].n += st->codes[k].n;
-		}
+		rxd_loadgen_stats_merge(t, rxd_loadgen_stats(c->e.lg));
 		if (c->have0) {
 			struct rxd_worker_stats end;
 			if (!c->have1)
@@ -641,60 +587,57 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 		}
 	}
 	rxd_shell_core_stats(s, &cs);
-	secs = (first != UINT64_MAX && last > first) ? (double)(last - first) / 1e9 : 0.0;
-	cps = secs > 0 ? (double)(t.ok + t.aborts) / secs : 0.0;
-	mbs = secs > 0 ? (double)t.bytes / secs / 1e6 : 0.0;
-	pps = secs > 0 ? (double)pkts / secs : 0.0;
+	for (unsigned j = 0; j < RXD_LG_CODES && t->codes[j].n && cl + 40 < sizeof codes_str; j++)
+		cl += (size_t)snprintf(codes_str + cl, sizeof codes_str - cl, "%s\"%d\":%" PRIu64, j ? "," : "",
+				       t->codes[j].code, t->codes[j].n);
+	struct rxd_result r = {
+		.impl = "rxd",
+		.scenario = op_name(o),
+		.req_bytes = o->op == RXD_RXPERF_RECV ? 0 : o->send_bytes,
+		.reply_bytes = o->op == RXD_RXPERF_SEND ? 0 : o->recv_bytes,
+		.concurrency = o->concurrency,
+		.retransmissions = cs.tx_data_retrans,
+	};
+	rxd_loadgen_result(t, &r);
+	pps = r.secs > 0 ? (double)pkts / r.secs : 0.0;
 	pps_core = nact ? pps / nact : 0.0;
 	cpu = loops ? 100.0 * (double)busy / (double)loops : 0.0;
-	for (unsigned j = 0; j < ncodes && cl + 40 < sizeof codes_str; j++)
-		cl += (size_t)snprintf(codes_str + cl, sizeof codes_str - cl, "%s\"%d\":%" PRIu64, j ? "," : "",
-				       codes[j].code, codes[j].n);
 
 	if (!o->json) {
-		printf("rxd-rxperf %s: send %u B, recv %u B, concurrency %" PRIu64 " on %u lcore(s), jumbo %s%s\n",
-		       op_name(o), o->op == RXD_RXPERF_RECV ? 0 : o->send_bytes,
-		       o->op == RXD_RXPERF_SEND ? 0 : o->recv_bytes, o->concurrency, nact, o->nojumbo ? "off" : "on",
+		printf("rxd-rxperf %s: send %" PRIu64 " B, recv %" PRIu64 " B, concurrency %" PRIu64
+		       " on %u lcore(s), jumbo %s%s\n",
+		       r.scenario, r.req_bytes, r.reply_bytes, o->concurrency, nact, o->nojumbo ? "off" : "on",
 		       o->cookie ? ", request cookie" : "");
 		printf("%10s %10s %12s %10s %10s %10s %10s %8s %8s %8s %12s\n", "calls", "secs", "calls/s", "MB/s",
 		       "p50_us", "p99_us", "p999_us", "retrans", "aborts", "errors", "pkts/s/core");
 		printf("%10" PRIu64 " %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		       " %12.0f\n",
-		       t.ok + t.aborts + t.errors, secs, cps, mbs, (double)rxd_histo_quantile(lat, 0.5) / 1e3,
-		       (double)rxd_histo_quantile(lat, 0.99) / 1e3, (double)rxd_histo_quantile(lat, 0.999) / 1e3,
-		       cs.tx_data_retrans, t.aborts, t.errors, pps_core);
-		for (unsigned j = 0; j < ncodes; j++)
-			if (codes[j].code)
-				printf("  completion %d (%s): %" PRIu64 " call(s)\n", codes[j].code,
-				       rxd_rxperf_abort_name(codes[j].code), codes[j].n);
-		if (first_error)
-			fprintf(stderr, "rxperf: first error: %s\n", first_error);
+		       r.calls, r.secs, r.calls_per_s, r.mb_per_s, r.p50_us, r.p99_us, r.p999_us, r.retransmissions, t->aborts, t->errors,
+		       pps_core);
+		for (unsigned j = 0; j < RXD_LG_CODES && t->codes[j].n; j++)
+			if (t->codes[j].code)
+				printf("  completion %d (%s): %" PRIu64 " call(s)\n", t->codes[j].code,
+				       rxd_rxperf_abort_name(t->codes[j].code), t->codes[j].n);
+		if (t->first_error[0])
+			fprintf(stderr, "rxperf: first error: %s\n", t->first_error);
 		if (timed_out)
 			fprintf(stderr, "rxperf: timed out after %.0f s with calls in flight\n", o->timeout_s);
 	}
-	printf("{\"impl\":\"rxd\",\"cmd\":\"%s\",\"op\":%" PRId64 ",\"send_bytes\":%u,\"recv_bytes\":%u"
-	       ",\"concurrency\":%" PRIu64 ",\"lcores\":%u,\"jumbo\":%s,\"security\":\"none\",\"calls\":%" PRIu64
-	       ",\"ok\":%" PRIu64 ",\"secs\":%.6f,\"calls_per_s\":%.1f,\"MB_per_s\":%.3f,\"p50_us\":%.1f"
-	       ",\"p99_us\":%.1f,\"p999_us\":%.1f,\"aborts\":%" PRIu64 ",\"errors\":%" PRIu64
-	       ",\"remote_aborts\":%" PRIu64 ",\"local_aborts\":%" PRIu64 ",\"net_errors\":%" PRIu64
-	       ",\"busy\":%" PRIu64 ",\"verify_errors\":%" PRIu64 ",\"retrans\":%" PRIu64
-	       ",\"core_aborts\":%" PRIu64 ",\"tx_data\":%" PRIu64 ",\"pkts\":%" PRIu64 ",\"pkts_per_s\":%.0f"
-	       ",\"pkts_per_s_per_core\":%.0f,\"busy_pct\":%.1f,\"drops\":%" PRIu64 ",\"timed_out\":%s"
-	       ",\"codes\":{%s}}\n",
-	       op_name(o), o->op, o->op == RXD_RXPERF_RECV ? 0 : o->send_bytes,
-	       o->op == RXD_RXPERF_SEND ? 0 : o->recv_bytes, o->concurrency, nact, o->nojumbo ? "false" : "true",
-	       t.ok + t.aborts + t.errors, t.ok, secs, cps, mbs, (double)rxd_histo_quantile(lat, 0.5) / 1e3,
-	       (double)rxd_histo_quantile(lat, 0.99) / 1e3, (double)rxd_histo_quantile(lat, 0.999) / 1e3, t.aborts,
-	       t.errors, t.remote_aborts, t.local_aborts, t.net_errors, t.busy, t.verify_errors, cs.tx_data_retrans,
+	printf("{");
+	rxd_result_json(stdout, &r);
+	printf(",\"op\":%" PRId64 ",\"lcores\":%u,\"jumbo\":%s,\"security\":\"none\",\"remote_aborts\":%" PRIu64
+	       ",\"local_aborts\":%" PRIu64 ",\"net_errors\":%" PRIu64 ",\"busy\":%" PRIu64 ",\"core_aborts\":%" PRIu64
+	       ",\"tx_data\":%" PRIu64 ",\"pkts\":%" PRIu64 ",\"pkts_per_s\":%.0f,\"pkts_per_s_per_core\":%.0f"
+	       ",\"busy_pct\":%.1f,\"drops\":%" PRIu64 ",\"timed_out\":%s,\"codes\":{%s}}\n",
+	       o->op, nact, o->nojumbo ? "false" : "true", t->remote_aborts, t->local_aborts, t->net_errors, t->busy,
 	       cs.calls_aborted_local + cs.calls_aborted_remote, cs.tx_data, pkts, pps, pps_core, cpu, drops,
 	       timed_out ? "true" : "false", codes_str);
 	fflush(stdout);
-	free(lat);
-	if (timed_out)
-		return EXIT_TIMEOUT;
-	if (t.errors || (o->calls && t.ok + t.aborts != o->calls) || t.ok + t.aborts == 0)
-		return 1;
-	return 0;
+	code = timed_out ? EXIT_TIMEOUT
+	       : (t->errors || (o->calls && t->ok + t->aborts != o->calls) || t->ok + t->aborts == 0) ? 1
+											     : 0;
+	free(t);
+	return code;
 }
 
 static void server_report(struct opts *o, struct rxd_shell *s)
@@ -705,17 +648,17 @@ static void server_report(struct opts *o, struct rxd_shell *s)
 
 	for (unsigned i = 0; i < n; i++) {
 		const struct rxd_rxperf_server_stats *st;
-		if (!g_w[i] || !g_w[i]->rp)
+		if (!g_w[i] || !g_w[i]->e.rp)
 			continue;
-		st = rxd_rxperf_server_stats(g_w[i]->rp);
+		st = rxd_rxperf_server_stats(g_w[i]->e.rp);
 		calls += st->calls, ok += st->ok, failed += st->failed;
 	}
 	rxd_shell_core_stats(s, &cs);
 	printf("rxperf server: %" PRIu64 " calls, %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
 	       " retransmissions, %" PRIu64 " BUSY sent\n",
 	       calls, ok, failed, cs.tx_data_retrans, cs.busy_sent);
-	printf("{\"impl\":\"rxd\",\"role\":\"server\",\"calls\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
-	       ",\"retrans\":%" PRIu64 ",\"shell\":",
+	printf("{\"impl\":\"rxd\",\"scenario\":\"server\",\"calls\":%" PRIu64 ",\"calls_ok\":%" PRIu64
+	       ",\"calls_failed\":%" PRIu64 ",\"retransmissions\":%" PRIu64 ",\"shell\":",
 	       calls, ok, failed, cs.tx_data_retrans);
 	rxd_shell_print_stats_json(s, stdout);
 	printf("}\n");
@@ -841,8 +784,7 @@ int main(int argc, char **argv)
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
 		if (!g_w[i])
 			continue;
-		rxperf_client_destroy(g_w[i]->cl);
-		rxd_rxperf_server_destroy(g_w[i]->rp);
+		rxd_engines_destroy(&g_w[i]->e);
 		free(g_w[i]);
 	}
 	rte_eal_cleanup();
