@@ -34,8 +34,9 @@ struct ccall {
 	unsigned busy_tries;   /* BUSY answers so far (the call is begun again) */
 	uint64_t retry_at;
 	/* request stream: header, payload zeros, optional cookie */
-	uint8_t hdr[24];
-	uint32_t hdr_len;
+	uint8_t hdr[64];   /* the header; a small request whole (one send: header, zeros, cookie) */
+	uint32_t hdr_len;  /* header bytes */
+	uint32_t head_len; /* bytes of the stream in hdr */
 	uint64_t pay;      /* payload bytes to send (cut short by an early test abort) */
 	bool early_abort;  /* the test abort falls inside the request */
 	uint64_t tx_off, tx_total;
@@ -99,8 +100,8 @@ static const uint8_t *tx_piece(const struct ccall *cc, uint64_t off, size_t *len
 	const struct rxd_loadgen *c = cc->c;
 	uint64_t end;
 
-	if (off < cc->hdr_len) {
-		*len = cc->hdr_len - (size_t)off;
+	if (off < cc->head_len) {
+		*len = cc->head_len - (size_t)off;
 		return cc->hdr + off;
 	}
 	end = cc->hdr_len + cc->pay;
@@ -425,6 +426,12 @@ static void begin(struct rxd_loadgen *c, struct ccall *cc, struct rxd_local *l, 
 		cc->pay = (uint64_t)p->abort_after;
 	}
 	cc->tx_total = cc->hdr_len + cc->pay + (!echo && p->cookie && !cc->early_abort ? 4 : 0);
+	cc->head_len = cc->hdr_len;
+	if (!echo && !cc->early_abort && cc->tx_total <= sizeof cc->hdr) {
+		if (p->cookie) /* the payload zeros are already there (memset above) */
+			rxd_put_be32(cc->hdr + cc->tx_total - 4, RXD_RXPERF_COOKIE);
+		cc->head_len = (uint32_t)cc->tx_total;
+	}
 	if (echo)
 		cc->rpay = cc->rx_expect = cc->pay; /* the request, byte for byte */
 	else

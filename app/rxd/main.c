@@ -14,16 +14,12 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
@@ -32,6 +28,7 @@
 
 #include "rxd_engines_hooks.h"
 #include "rxd_histo.h"
+#include "rxd_launch.h"
 #include "rxd_result.h"
 
 enum mode { M_SERVER, M_CLIENT, M_ECHO, M_LOOP };
@@ -65,14 +62,6 @@ struct wctx {
 	struct app *a;
 	struct rxd_worker *w;
 };
-
-static volatile sig_atomic_t g_signals;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	g_signals++;
-}
 
 static void usage(FILE *f)
 {
@@ -275,18 +264,8 @@ static int parse_args(struct app *a, int argc, char **argv)
 			value = argv[++i];
 		}
 		err[0] = 0;
-		if (!strcmp(name, "config")) {
-			rc = rxd_conf_file_foreach(value, app_set, a, err, sizeof err);
-		} else if (!strcmp(name, "set")) {
-			char nm[64];
-			const char *e = value ? strchr(value, '=') : NULL;
-			if (!e || (size_t)(e - value) >= sizeof nm) {
-				fprintf(stderr, "rxd: --set %s: expected name=value\n", value ? value : "");
-				return -EINVAL;
-			}
-			memcpy(nm, value, (size_t)(e - value));
-			nm[e - value] = 0;
-			rc = app_set(a, nm, e + 1, err, sizeof err);
+		if (!strcmp(name, "config") || !strcmp(name, "set")) {
+			rc = rxd_launch_config(name, value, app_set, a, err, sizeof err);
 		} else {
 			rc = app_set(a, name, value, err, sizeof err);
 		}
@@ -500,12 +479,6 @@ static int report(struct app *a)
 	return rc;
 }
 
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
-}
-
 static void assign_loop_defaults(struct app *a)
 {
 	char err[128];
@@ -524,7 +497,7 @@ int main(int argc, char **argv)
 {
 	struct app a;
 	char err[256];
-	int eal_argc = argc, consumed, rc, exit_code = 0;
+	int eal_argc = rxd_launch_split(argc, argv), exit_code = 0;
 	uint64_t next_stats, t_end = 0;
 
 	memset(&a, 0, sizeof a);
@@ -536,12 +509,6 @@ int main(int argc, char **argv)
 	a.echo_mem = 96ull << 20;
 	rxd_shell_opts_default(&a.so);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			eal_argc = i;
-			break;
-		}
-	}
 	/* our options first: a bad argument is one line, before EAL prints anything */
 	if (eal_argc < argc && parse_args(&a, argc - eal_argc - 1, argv + eal_argc + 1))
 		return 2;
@@ -549,34 +516,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rxd: --mode server|client|echo|loop is required (rxd <EAL args> -- --help)\n");
 		return 2;
 	}
-	if (rxd_shell_precheck(eal_argc, argv, err, sizeof err)) {
-		fprintf(stderr, "rxd: %s\n", err);
+	if (rxd_launch_eal("rxd", eal_argc, argv))
 		return 1;
-	}
-	consumed = rte_eal_init(eal_argc, argv);
-	if (consumed < 0) {
-		fprintf(stderr, "rxd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
 	if (a.mode == M_LOOP)
 		assign_loop_defaults(&a);
 	if (a.mode == M_SERVER && a.service < 0)
 		a.service = RXD_RXPERF_SERVICE;
-	rc = rxd_shell_create(&a.so, &a.shell, err, sizeof err);
-	if (rc) {
+	if (rxd_launch_shell("rxd", &a.so, &a.shell))
+		return 1;
+	if (setup(&a, err, sizeof err)) {
 		fprintf(stderr, "rxd: %s\n", err);
-		rte_eal_cleanup();
+		rxd_launch_end(a.shell);
 		return 1;
 	}
-	rc = setup(&a, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "rxd: %s\n", err);
-		rxd_shell_destroy(a.shell);
-		rte_eal_cleanup();
-		return 1;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	{
 		struct rxd_addr la;
 		char ab[64];
@@ -592,19 +544,14 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	a.client_start_ns = rxd_shell_now(a.shell) + (uint64_t)(a.start_delay_s * 1e9);
-	rc = rxd_shell_start(a.shell);
-	if (rc) {
-		fprintf(stderr, "rxd: cannot launch workers: %s\n", strerror(rc < 0 ? -rc : rc));
-		rxd_shell_destroy(a.shell);
-		rte_eal_cleanup();
+	if (rxd_launch_start("rxd", a.shell))
 		return 1;
-	}
 	next_stats = rxd_shell_now(a.shell) + (uint64_t)(a.stats_period_s * 1e9);
 	if (a.duration_s > 0 && (a.mode == M_SERVER || a.mode == M_ECHO))
 		t_end = rxd_shell_now(a.shell) + (uint64_t)(a.duration_s * 1e9);
-	while (!g_signals) {
+	while (!rxd_launch_signals()) {
 		uint64_t now;
-		sleep_ms(10);
+		rxd_launch_sleep_ms(10);
 		now = rxd_shell_now(a.shell);
 		if (a.stats_period_s > 0 && now >= next_stats) {
 			rxd_shell_print_stats(a.shell, stdout);
@@ -616,11 +563,10 @@ int main(int argc, char **argv)
 			break;
 	}
 	{
-		unsigned left = rxd_shell_shutdown(a.shell);
+		unsigned left = rxd_launch_stop(a.shell);
 		if (left)
 			printf("rxd: %u call(s) still live after the %u ms drain: aborted\n", left, a.so.drain_ms);
 	}
-	rxd_shell_wait(a.shell);
 	if (a.stats_period_s > 0)
 		rxd_shell_print_stats(a.shell, stdout);
 	if (a.mode == M_CLIENT || a.mode == M_LOOP)
@@ -634,17 +580,16 @@ int main(int argc, char **argv)
 		/* DPDK 22.11 memif unmaps the shared rings when the peer disconnects, without
 		 * waiting for a worker inside rx_burst: close only after the peer stopped polling. */
 		uint64_t until = rxd_shell_now(a.shell) + (uint64_t)(a.hold_s * 1e9);
-		unsigned sig0 = (unsigned)g_signals;
-		while (rxd_shell_now(a.shell) < until && (unsigned)g_signals == sig0 && rxd_shell_links_up(a.shell))
-			sleep_ms(20);
+		unsigned sig0 = rxd_launch_signals();
+		while (rxd_shell_now(a.shell) < until && rxd_launch_signals() == sig0 && rxd_shell_links_up(a.shell))
+			rxd_launch_sleep_ms(20);
 	}
-	rxd_shell_destroy(a.shell);
+	rxd_launch_end(a.shell);
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
 		if (!a.w[i])
 			continue;
 		rxd_engines_destroy(&a.w[i]->e);
 		free(a.w[i]);
 	}
-	rte_eal_cleanup();
 	return exit_code;
 }

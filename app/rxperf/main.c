@@ -17,17 +17,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_version.h>
@@ -37,6 +33,7 @@
 
 #include "rxd_engines_hooks.h"
 #include "rxd_histo.h"
+#include "rxd_launch.h"
 #include "rxd_result.h"
 
 #define EXIT_USAGE 2
@@ -51,25 +48,17 @@ struct opts {
 	const char *cmd_name;
 	int64_t op;  /* -1 = from -c */
 	int64_t raw_op;
-	uint32_t version;
-	uint32_t send_bytes, recv_bytes;
-	uint32_t rsize_hint, wsize_hint;
+	struct rxd_loadgen_params lg; /* the engine's parameters; per-worker shares are set in setup() */
 	uint64_t calls;
 	uint64_t concurrency;
 	uint64_t warmup;
 	double duration_s;
 	double timeout_s;
-	bool cookie, json, verify;
-	int64_t abort_after;
-	int64_t short_request;
-	bool have_expect;
-	int32_t expect_abort;
+	bool json;
 	uint16_t port; /* server: our port; client: the server's port */
 	int service;
 	/* server */
-	int64_t abort_reply_after;
-	bool openafs_aborts;
-	bool verbose;
+	struct rxd_rxperf_server_params srv;
 	/* both */
 	bool nojumbo;
 	uint32_t mtu, window;
@@ -90,14 +79,6 @@ struct wctx {
 };
 
 static struct wctx *g_w[RXD_SHELL_MAX_WORKERS];
-static volatile sig_atomic_t g_signals;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	g_signals++;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -263,9 +244,9 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("%s %s: expected bytes (k, m, g suffixes) below 4 GiB", a, v);
 			if (a[1] != 'R')
-				o->send_bytes = (uint32_t)u;
+				o->lg.send_bytes = (uint32_t)u;
 			if (a[1] != 'S')
-				o->recv_bytes = (uint32_t)u;
+				o->lg.recv_bytes = (uint32_t)u;
 		} else if (!strcmp(a, "-T")) {
 			if (rxd_parse_u64(v, UINT64_MAX >> 2, &o->calls) || !o->calls)
 				BAD("-T %s: expected a number of calls >= 1", v);
@@ -294,43 +275,43 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "-u") || !strcmp(a, "-H") || !strcmp(a, "-N")) {
 			/* UDP buffer size, hot threads, no stats: no meaning for a poll-mode stack */
 		} else if (!strcmp(a, "-v")) {
-			o->verbose = true;
+			o->srv.verbose = true;
 		} else if (!strcmp(a, "-r") || !strcmp(a, "-w")) {
 			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("%s %s: expected bytes", a, v);
 			if (a[1] == 'r')
-				o->rsize_hint = (uint32_t)u;
+				o->lg.rsize_hint = (uint32_t)u;
 			else
-				o->wsize_hint = (uint32_t)u;
+				o->lg.wsize_hint = (uint32_t)u;
 		} else if (!strcmp(a, "--security") || !strcmp(a, "-x")) {
 			o->security = v;
 		} else if (!strcmp(a, "--key")) {
 			o->key = v;
 		} else if (!strcmp(a, "--cookie")) {
-			o->cookie = true;
+			o->lg.cookie = true;
 		} else if (!strcmp(a, "--json")) {
 			o->json = true;
 		} else if (!strcmp(a, "--no-verify")) {
-			o->verify = false;
+			o->lg.verify = false;
 		} else if (!strcmp(a, "--abort-after")) {
 			if (rxd_parse_u64(v, INT64_MAX >> 2, &u))
 				BAD("--abort-after %s: expected bytes", v);
-			o->abort_after = (int64_t)u;
+			o->lg.abort_after = (int64_t)u;
 		} else if (!strcmp(a, "--short-request")) {
 			if (rxd_parse_u64(v, INT64_MAX >> 2, &u))
 				BAD("--short-request %s: expected bytes", v);
-			o->short_request = (int64_t)u;
+			o->lg.short_request = (int64_t)u;
 		} else if (!strcmp(a, "--abort-reply-after")) {
 			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("--abort-reply-after %s: expected bytes", v);
-			o->abort_reply_after = (int64_t)u;
+			o->srv.abort_reply_after = (int64_t)u;
 		} else if (!strcmp(a, "--expect-abort")) {
 			if (parse_int(v, INT32_MIN, INT32_MAX, &x))
 				BAD("--expect-abort %s: expected an abort code", v);
-			o->have_expect = true;
-			o->expect_abort = (int32_t)x;
+			o->lg.have_expect = true;
+			o->lg.expect_abort = (int32_t)x;
 		} else if (!strcmp(a, "--openafs-aborts")) {
-			o->openafs_aborts = true;
+			o->srv.openafs_aborts = true;
 		} else if (!strcmp(a, "--service")) {
 			if (parse_int(v, 1, 65535, &x))
 				BAD("--service %s: expected 1..65535", v);
@@ -342,25 +323,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--proto-version")) {
 			if (parse_int(v, 0, UINT32_MAX, &x))
 				BAD("--proto-version %s: expected a number", v);
-			o->version = (uint32_t)x;
+			o->lg.version = (uint32_t)x;
 		} else if (!strcmp(a, "--local-port")) {
 			char err[160];
 			if (rxd_shell_opts_set(&o->so, "port", v, err, sizeof err))
 				BAD("--local-port: %s", err);
 		} else if (!strcmp(a, "--config") || !strcmp(a, "--set")) {
-			char err[256], nm[64];
-			int rc;
-			if (a[2] == 'c') {
-				rc = rxd_conf_file_foreach(v, conf_line, &o->so, err, sizeof err);
-			} else {
-				const char *e = strchr(v, '=');
-				if (!e || (size_t)(e - v) >= sizeof nm)
-					BAD("--set %s: expected name=value", v);
-				memcpy(nm, v, (size_t)(e - v));
-				nm[e - v] = 0;
-				rc = rxd_shell_opts_set(&o->so, nm, e + 1, err, sizeof err);
-			}
-			if (rc)
+			char err[256];
+			if (rxd_launch_config(a + 2, v, conf_line, &o->so, err, sizeof err))
 				BAD("%s", err);
 		} else if (!strncmp(a, "--", 2)) {
 			char err[256];
@@ -397,7 +367,7 @@ static int check_opts(struct opts *o)
 				o->cmd_name = "raw";
 		}
 	} else {
-		if (o->abort_after >= 0 || o->have_expect || o->raw_op >= 0 || o->short_request >= 0)
+		if (o->lg.abort_after >= 0 || o->lg.have_expect || o->raw_op >= 0 || o->lg.short_request >= 0)
 			BAD("--abort-after, --expect-abort, --short-request and --op are client options");
 	}
 	if (o->nojumbo && (set_core(o, "tx_jumbo_max", 1) || set_core(o, "rx_jumbo_max", 1)))
@@ -475,26 +445,16 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 		c->o = o;
 		g_w[i] = c;
 		if (o->role == R_SERVER) {
-			struct rxd_rxperf_server_params sp;
-			rxd_rxperf_server_params_default(&sp);
+			struct rxd_rxperf_server_params sp = o->srv;
 			sp.max_calls = max_calls;
-			sp.abort_reply_after = o->abort_reply_after;
-			sp.openafs_aborts = o->openafs_aborts;
-			sp.verbose = o->verbose;
 			c->e.rp = rxd_rxperf_server_create(&sp, worker_clock, c);
 			if (!c->e.rp)
 				BAD("out of memory for the rxperf service");
 		} else if (i < nact) {
-			struct rxd_loadgen_params p;
-			rxd_loadgen_params_default(&p);
+			struct rxd_loadgen_params p = o->lg;
 			p.peer = *peer;
 			p.service_id = service;
 			p.op = (uint32_t)o->op;
-			p.version = o->version;
-			p.send_bytes = o->send_bytes;
-			p.recv_bytes = o->recv_bytes;
-			p.rsize_hint = o->rsize_hint;
-			p.wsize_hint = o->wsize_hint;
 			p.calls = rxd_engines_share(o->calls, nact, i);
 			p.duration_ns = (uint64_t)(o->duration_s * 1e9);
 			/* every shard warms up: each resolves its own ARP entry and conns */
@@ -502,12 +462,6 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 			if (o->warmup && !p.warmup)
 				p.warmup = 1;
 			p.concurrency = (unsigned)rxd_engines_share(o->concurrency, nact, i);
-			p.cookie = o->cookie;
-			p.verify = o->verify;
-			p.abort_after = o->abort_after;
-			p.short_request = o->short_request;
-			p.have_expect = o->have_expect;
-			p.expect_abort = o->expect_abort;
 			if (o->calls && !p.calls && !p.duration_ns)
 				continue; /* nothing for this worker */
 			c->e.lg = rxd_loadgen_create(&p, worker_clock, c);
@@ -536,12 +490,6 @@ static bool clients_done(unsigned n)
 		if (g_w[i] && g_w[i]->e.lg && !rxd_loadgen_done(g_w[i]->e.lg))
 			return false;
 	return true;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
 }
 
 /* ------------------------------------------------------------------ reports */
@@ -593,8 +541,8 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 	struct rxd_result r = {
 		.impl = "rxd",
 		.scenario = op_name(o),
-		.req_bytes = o->op == RXD_RXPERF_RECV ? 0 : o->send_bytes,
-		.reply_bytes = o->op == RXD_RXPERF_SEND ? 0 : o->recv_bytes,
+		.req_bytes = o->op == RXD_RXPERF_RECV ? 0 : o->lg.send_bytes,
+		.reply_bytes = o->op == RXD_RXPERF_SEND ? 0 : o->lg.recv_bytes,
 		.concurrency = o->concurrency,
 		.retransmissions = cs.tx_data_retrans,
 	};
@@ -607,7 +555,7 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 		printf("rxd-rxperf %s: send %" PRIu64 " B, recv %" PRIu64 " B, concurrency %" PRIu64
 		       " on %u lcore(s), jumbo %s%s\n",
 		       r.scenario, r.req_bytes, r.reply_bytes, o->concurrency, nact, o->nojumbo ? "off" : "on",
-		       o->cookie ? ", request cookie" : "");
+		       o->lg.cookie ? ", request cookie" : "");
 		printf("%10s %10s %12s %10s %10s %10s %10s %8s %8s %8s %12s\n", "calls", "secs", "calls/s", "MB/s",
 		       "p50_us", "p99_us", "p999_us", "retrans", "aborts", "errors", "pkts/s/core");
 		printf("%10" PRIu64 " %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8" PRIu64 " %8" PRIu64 " %8" PRIu64
@@ -673,8 +621,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct rxd_shell *s = NULL;
 	struct rxd_addr peer;
-	char err[256];
-	int eal_argc = argc, rc, code = 0;
+	int eal_argc = rxd_launch_split(argc, argv), code = 0;
 	bool timed_out = false;
 	uint64_t t_end = 0;
 
@@ -682,23 +629,14 @@ int main(int argc, char **argv)
 	memset(&peer, 0, sizeof peer);
 	o.op = -1;
 	o.raw_op = -1;
-	o.version = RXD_RXPERF_VERSION;
-	o.rsize_hint = o.wsize_hint = 512 * 1024;
+	rxd_loadgen_params_default(&o.lg);
+	o.lg.rsize_hint = o.lg.wsize_hint = 512 * 1024;
+	rxd_rxperf_server_params_default(&o.srv);
 	o.calls = 1;
 	o.concurrency = 1;
-	o.verify = true;
-	o.abort_after = -1;
-	o.short_request = -1;
-	o.abort_reply_after = -1;
 	o.port = 0;
 	rxd_shell_opts_default(&o.so);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			eal_argc = i;
-			break;
-		}
-	}
 	if (eal_argc == argc) {
 		fprintf(stderr, "rxperf: usage: rxperf <EAL args> -- server|client [options]   (-- --help)\n");
 		return EXIT_USAGE;
@@ -717,34 +655,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rxperf: --ip ADDR/LEN (or --ip6) is required: the address rxd answers on\n");
 		return EXIT_USAGE;
 	}
-	if (rxd_shell_precheck(eal_argc, argv, err, sizeof err)) {
-		fprintf(stderr, "rxperf: %s\n", err);
+	if (rxd_launch_eal("rxperf", eal_argc, argv) || rxd_launch_shell("rxperf", &o.so, &s))
 		return 1;
-	}
-	if (rte_eal_init(eal_argc, argv) < 0) {
-		fprintf(stderr, "rxperf: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	rc = rxd_shell_create(&o.so, &s, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "rxperf: %s\n", err);
-		rte_eal_cleanup();
-		return 1;
-	}
 	if (setup(&o, s, &peer)) {
-		rxd_shell_destroy(s);
-		rte_eal_cleanup();
+		rxd_launch_end(s);
 		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	rc = rxd_shell_start(s);
-	if (rc) {
-		fprintf(stderr, "rxperf: cannot launch the workers: %s\n", strerror(rc < 0 ? -rc : rc));
-		rxd_shell_destroy(s);
-		rte_eal_cleanup();
+	if (rxd_launch_start("rxperf", s))
 		return 1;
-	}
 	if (o.role == R_SERVER) {
 		struct rxd_addr la;
 		char ab[64];
@@ -758,9 +676,9 @@ int main(int argc, char **argv)
 	} else {
 		t_end = rxd_shell_now(s) + (uint64_t)(o.timeout_s * 1e9);
 	}
-	while (!g_signals) {
+	while (!rxd_launch_signals()) {
 		uint64_t now;
-		sleep_ms(o.role == R_CLIENT ? 2 : 20);
+		rxd_launch_sleep_ms(o.role == R_CLIENT ? 2 : 20);
 		now = rxd_shell_now(s);
 		if (o.role == R_CLIENT && clients_done(rxd_shell_nb_workers(s)))
 			break;
@@ -770,23 +688,21 @@ int main(int argc, char **argv)
 		}
 	}
 	{
-		unsigned left = rxd_shell_shutdown(s);
+		unsigned left = rxd_launch_stop(s);
 		if (left && o.role == R_SERVER)
 			fprintf(stderr, "rxperf: %u call(s) still live after the %u ms drain: aborted\n", left,
 				o.so.drain_ms);
 	}
-	rxd_shell_wait(s);
 	if (o.role == R_CLIENT)
-		code = client_report(&o, s, timed_out || (g_signals && !clients_done(rxd_shell_nb_workers(s))));
+		code = client_report(&o, s, timed_out || (rxd_launch_signals() && !clients_done(rxd_shell_nb_workers(s))));
 	else
 		server_report(&o, s);
-	rxd_shell_destroy(s);
+	rxd_launch_end(s);
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
 		if (!g_w[i])
 			continue;
 		rxd_engines_destroy(&g_w[i]->e);
 		free(g_w[i]);
 	}
-	rte_eal_cleanup();
 	return code;
 }
