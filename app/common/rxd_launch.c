@@ -27,8 +27,7 @@ int rxd_launch_split(int argc, char **argv)
 	return argc;
 }
 
-int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn, void *arg, char *err,
-		      size_t errlen)
+int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn, void *arg, char *err, size_t errlen)
 {
 	const char *eq = value ? strchr(value, '=') : NULL;
 	char name[64];

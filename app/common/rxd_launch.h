@@ -22,8 +22,7 @@ int rxd_launch_split(int argc, char **argv);
  * "--config FILE" (every line through fn) or "--set name=value" (one call of
  * fn); flag is "config" or "set".  0 or a negative errno with a one-line err.
  */
-int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn, void *arg, char *err,
-		      size_t errlen);
+int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn, void *arg, char *err, size_t errlen);
 /** Check and initialise the EAL; 0, or -1 after one "PROG: ..." line. */
 int rxd_launch_eal(const char *prog, int eal_argc, char **argv);
 /** Create the shell; 0, or -1 after one line (the EAL is cleaned up). */

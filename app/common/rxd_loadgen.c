@@ -26,23 +26,23 @@ struct ccall {
 	struct rxd_loadgen *c;
 	struct rxd_call *call;
 	enum cstate st;
-	bool measured;     /* not a warm-up call */
-	bool test_abort;   /* we aborted it on purpose (--abort-after) */
-	bool bad;          /* reply failed verification */
+	bool measured;	 /* not a warm-up call */
+	bool test_abort; /* we aborted it on purpose (--abort-after) */
+	bool bad;	 /* reply failed verification */
 	uint64_t k;
 	uint64_t start;
-	unsigned busy_tries;   /* BUSY answers so far (the call is begun again) */
+	unsigned busy_tries; /* BUSY answers so far (the call is begun again) */
 	uint64_t retry_at;
 	/* request stream: header, payload zeros, optional cookie */
 	uint8_t hdr[64];   /* the header; a small request whole (one send: header, zeros, cookie) */
 	uint32_t hdr_len;  /* header bytes */
 	uint32_t head_len; /* bytes of the stream in hdr */
-	uint64_t pay;      /* payload bytes to send (cut short by an early test abort) */
+	uint64_t pay;	   /* payload bytes to send (cut short by an early test abort) */
 	bool early_abort;  /* the test abort falls inside the request */
 	uint64_t tx_off, tx_total;
 	/* reply: rpay zeros then the cookie */
 	uint64_t rpay, rx_off, rx_expect;
-	uint64_t moved;    /* payload bytes moved, for --abort-after */
+	uint64_t moved; /* payload bytes moved, for --abort-after */
 };
 
 struct rxd_loadgen {
@@ -84,8 +84,7 @@ static void count_code(struct rxd_loadgen *c, int32_t code)
 }
 
 /* One line per run for the first failure: "call K: HOW, abort code C (NAME)" or "..., error E (NAME)". */
-static void note_error(struct rxd_loadgen *c, const struct ccall *cc, const char *what, const char *kind,
-		       int32_t code)
+static void note_error(struct rxd_loadgen *c, const struct ccall *cc, const char *what, const char *kind, int32_t code)
 {
 	if (c->st.first_error[0])
 		return;
@@ -219,7 +218,8 @@ static void on_data(void *app, struct rxd_call *call)
 
 			/* --abort-after: stop consuming exactly at the budget */
 			if (c->p.abort_after >= 0 && cc->rx_off < cc->rpay) {
-				uint64_t left = (uint64_t)c->p.abort_after > cc->moved ? (uint64_t)c->p.abort_after - cc->moved : 0;
+				uint64_t left =
+				    (uint64_t)c->p.abort_after > cc->moved ? (uint64_t)c->p.abort_after - cc->moved : 0;
 				uint64_t payload_here = cc->rpay - cc->rx_off < len ? cc->rpay - cc->rx_off : len;
 				if (payload_here >= left) {
 					len = (uint32_t)left;
@@ -305,8 +305,9 @@ static void on_complete(void *app, struct rxd_call *call)
 				c->st.verify_errors++;
 				if (!c->st.first_error[0])
 					snprintf(c->st.first_error, sizeof c->st.first_error,
-						 "call %llu: reply of %llu bytes, expected %llu", (unsigned long long)cc->k,
-						 (unsigned long long)cc->rx_off, (unsigned long long)cc->rx_expect);
+						 "call %llu: reply of %llu bytes, expected %llu",
+						 (unsigned long long)cc->k, (unsigned long long)cc->rx_off,
+						 (unsigned long long)cc->rx_expect);
 			}
 		}
 	} else if (how == RXD_CALL_REMOTELY_ABORTED || how == RXD_CALL_LOCALLY_ABORTED) {
@@ -319,8 +320,7 @@ static void on_complete(void *app, struct rxd_call *call)
 			c->st.aborts++;
 		} else {
 			c->st.errors++;
-			note_error(c, cc, rxd_completion_name(how), "abort code",
-				   code);
+			note_error(c, cc, rxd_completion_name(how), "abort code", code);
 		}
 	} else {
 		c->st.net_errors++;
@@ -341,13 +341,12 @@ static void on_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops cops = {
-	.data = on_data,
-	.writable = on_writable,
-	.complete = on_complete,
+    .data = on_data,
+    .writable = on_writable,
+    .complete = on_complete,
 };
 
-struct rxd_loadgen *rxd_loadgen_create(const struct rxd_loadgen_params *p, rxd_app_clock_fn clock,
-					   void *clock_arg)
+struct rxd_loadgen *rxd_loadgen_create(const struct rxd_loadgen_params *p, rxd_app_clock_fn clock, void *clock_arg)
 {
 	struct rxd_loadgen *c = calloc(1, sizeof(*c));
 

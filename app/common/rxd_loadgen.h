@@ -31,23 +31,23 @@ struct rxd_loadgen_params {
 	struct rxd_addr peer;
 	uint16_t service_id;
 	enum rxd_loadgen_proto proto;
-	uint32_t op;          /* rxperf operation word on the wire (SEND 0, RECV 1, RPC 3, or anything under test) */
-	uint32_t version;     /* rxperf protocol version word (3) */
-	uint32_t send_bytes;  /* request payload (SEND, RPC, raw ops, echo) */
-	uint32_t recv_bytes;  /* reply payload (RECV, RPC, raw ops) */
+	uint32_t op;	     /* rxperf operation word on the wire (SEND 0, RECV 1, RPC 3, or anything under test) */
+	uint32_t version;    /* rxperf protocol version word (3) */
+	uint32_t send_bytes; /* request payload (SEND, RPC, raw ops, echo) */
+	uint32_t recv_bytes; /* reply payload (RECV, RPC, raw ops) */
 	uint32_t rsize_hint, wsize_hint;
-	uint64_t calls;       /* measured calls of this shard (0 = until duration) */
-	uint64_t duration_ns; /* 0 = until calls */
-	uint64_t warmup;      /* unmeasured calls first, one at a time */
-	unsigned concurrency; /* calls in flight on this shard */
+	uint64_t calls;	       /* measured calls of this shard (0 = until duration) */
+	uint64_t duration_ns;  /* 0 = until calls */
+	uint64_t warmup;       /* unmeasured calls first, one at a time */
+	unsigned concurrency;  /* calls in flight on this shard */
 	unsigned busy_retries; /* a call answered BUSY is begun again up to this many times */
-	bool cookie;          /* append the cookie to rxperf requests */
-	bool verify;          /* check rxperf reply payload bytes are zeros (echo replies are always checked) */
-	int64_t abort_after;  /* abort (RXD_RXPERF_TEST_CLIENT_ABORT) after this many payload bytes; -1 = never */
+	bool cookie;	       /* append the cookie to rxperf requests */
+	bool verify;	       /* check rxperf reply payload bytes are zeros (echo replies are always checked) */
+	int64_t abort_after;   /* abort (RXD_RXPERF_TEST_CLIENT_ABORT) after this many payload bytes; -1 = never */
 	int64_t short_request; /* end the request after this many payload bytes (header says more); -1 = never */
 	bool have_expect;
 	int32_t expect_abort; /* a remote abort with this code counts as expected, not as an error */
-	uint32_t seed;        /* echo pattern seed */
+	uint32_t seed;	      /* echo pattern seed */
 	uint8_t security_index, security_level;
 	const void *key;
 };
@@ -60,12 +60,12 @@ struct rxd_loadgen_code_count {
 };
 
 struct rxd_loadgen_stats {
-	uint64_t started, ok, aborts, errors;  /* aborts = expected ones; errors = everything unexpected */
+	uint64_t started, ok, aborts, errors; /* aborts = expected ones; errors = everything unexpected */
 	uint64_t remote_aborts, local_aborts, net_errors, verify_errors;
-	uint64_t busy;                         /* BUSY answers */
+	uint64_t busy; /* BUSY answers */
 	uint64_t warmup_ok;
-	uint64_t bytes;                        /* payload bytes of measured successful calls */
-	uint64_t t_first, t_last;              /* measured window: first measured begin, last completion */
+	uint64_t bytes;		  /* payload bytes of measured successful calls */
+	uint64_t t_first, t_last; /* measured window: first measured begin, last completion */
 	struct rxd_loadgen_code_count codes[RXD_LG_CODES];
 	char first_error[192];
 	struct rxd_histo lat;

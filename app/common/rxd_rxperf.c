@@ -337,32 +337,39 @@ uint64_t rxd_rxperf_reply_len(uint32_t cmd, uint32_t req_bytes, uint32_t reply_b
 	return (uint64_t)reply_bytes + 4;
 }
 
+static const struct {
+	int32_t code;
+	const char *name;
+} abort_names[] = {
+    {0, "ok"},
+    {RX_CALL_DEAD, "RX_CALL_DEAD"},
+    {RX_INVALID_OPERATION, "RX_INVALID_OPERATION"},
+    {RX_CALL_TIMEOUT, "RX_CALL_TIMEOUT"},
+    {RX_EOF, "RX_EOF"},
+    {RX_PROTOCOL_ERROR, "RX_PROTOCOL_ERROR"},
+    {RX_USER_ABORT, "RX_USER_ABORT"},
+    {RX_ADDRINUSE, "RX_ADDRINUSE"},
+    {RX_DEBUGI_BADTYPE, "RX_DEBUGI_BADTYPE"},
+    {RX_RESTARTING, "RX_RESTARTING"},
+    {RXGEN_CC_MARSHAL, "RXGEN_CC_MARSHAL"},
+    {RXGEN_CC_UNMARSHAL, "RXGEN_CC_UNMARSHAL"},
+    {RXGEN_SS_MARSHAL, "RXGEN_SS_MARSHAL"},
+    {RXGEN_SS_UNMARSHAL, "RXGEN_SS_UNMARSHAL"},
+    {RXGEN_DECODE, "RXGEN_DECODE"},
+    {RXGEN_OPCODE, "RXGEN_OPCODE"},
+    {RXD_RXPERF_TEST_CLIENT_ABORT, "TEST_CLIENT_ABORT"},
+    {RXD_RXPERF_TEST_SERVER_ABORT, "TEST_SERVER_ABORT"},
+    {-EBUSY, "-EBUSY"},
+    {-ETIMEDOUT, "-ETIMEDOUT"},
+    {-ECONNREFUSED, "-ECONNREFUSED"},
+    {-EHOSTUNREACH, "-EHOSTUNREACH"},
+    {-ENETUNREACH, "-ENETUNREACH"},
+};
+
 const char *rxd_rxperf_abort_name(int32_t code)
 {
-	switch (code) {
-	case 0: return "ok";
-	case RX_CALL_DEAD: return "RX_CALL_DEAD";
-	case RX_INVALID_OPERATION: return "RX_INVALID_OPERATION";
-	case RX_CALL_TIMEOUT: return "RX_CALL_TIMEOUT";
-	case RX_EOF: return "RX_EOF";
-	case RX_PROTOCOL_ERROR: return "RX_PROTOCOL_ERROR";
-	case RX_USER_ABORT: return "RX_USER_ABORT";
-	case RX_ADDRINUSE: return "RX_ADDRINUSE";
-	case RX_DEBUGI_BADTYPE: return "RX_DEBUGI_BADTYPE";
-	case RX_RESTARTING: return "RX_RESTARTING";
-	case RXGEN_CC_MARSHAL: return "RXGEN_CC_MARSHAL";
-	case RXGEN_CC_UNMARSHAL: return "RXGEN_CC_UNMARSHAL";
-	case RXGEN_SS_MARSHAL: return "RXGEN_SS_MARSHAL";
-	case RXGEN_SS_UNMARSHAL: return "RXGEN_SS_UNMARSHAL";
-	case RXGEN_DECODE: return "RXGEN_DECODE";
-	case RXGEN_OPCODE: return "RXGEN_OPCODE";
-	case RXD_RXPERF_TEST_CLIENT_ABORT: return "TEST_CLIENT_ABORT";
-	case RXD_RXPERF_TEST_SERVER_ABORT: return "TEST_SERVER_ABORT";
-	case -EBUSY: return "-EBUSY";
-	case -ETIMEDOUT: return "-ETIMEDOUT";
-	case -ECONNREFUSED: return "-ECONNREFUSED";
-	case -EHOSTUNREACH: return "-EHOSTUNREACH";
-	case -ENETUNREACH: return "-ENETUNREACH";
-	default: return "?";
-	}
+	for (size_t i = 0; i < sizeof abort_names / sizeof abort_names[0]; i++)
+		if (abort_names[i].code == code)
+			return abort_names[i].name;
+	return "?";
 }

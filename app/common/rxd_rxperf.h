@@ -42,15 +42,15 @@
 struct rxd_rxperf_server;
 
 struct rxd_rxperf_server_params {
-	uint32_t max_calls;        /* concurrent calls of this shard (0 = 1024) */
+	uint32_t max_calls;	   /* concurrent calls of this shard (0 = 1024) */
 	int64_t abort_reply_after; /* test hook: abort replies after this many bytes; -1 = never */
-	bool openafs_aborts;       /* every failure aborts -1, as OpenAFS tools/rxperf does */
-	bool verbose;              /* one stderr line per abort */
+	bool openafs_aborts;	   /* every failure aborts -1, as OpenAFS tools/rxperf does */
+	bool verbose;		   /* one stderr line per abort */
 };
 
 struct rxd_rxperf_server_stats {
-	uint64_t calls, ok, failed;  /* failed: completed other than successfully */
-	uint64_t test_aborts;        /* replies cut by abort_reply_after */
+	uint64_t calls, ok, failed; /* failed: completed other than successfully */
+	uint64_t test_aborts;	    /* replies cut by abort_reply_after */
 	uint64_t bad_version, bad_opcode, short_req, bad_trailer;
 	uint64_t bytes_in, bytes_out;
 };

@@ -114,7 +114,7 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 
 #define NUM(field, max)                                                                                                \
 	do {                                                                                                           \
-		rc = rxd_parse_u64(value, max, &x);                                                                        \
+		rc = rxd_parse_u64(value, max, &x);                                                                    \
 		if (rc) {                                                                                              \
 			snprintf(err, errlen, "--%s %s: expected a number <= %" PRIu64, name,                          \
 				 value ? value : "(none)", (uint64_t)(max));                                           \
@@ -451,12 +451,12 @@ static int report(struct app *a)
 			rxd_loadgen_stats_merge(t, rxd_loadgen_stats(a->w[i]->e.lg));
 	rxd_shell_core_stats(a->shell, &cs);
 	struct rxd_result r = {
-		.impl = "rxd",
-		.scenario = rxperf ? "rpc" : "echo",
-		.req_bytes = a->size_req,
-		.reply_bytes = rxperf ? a->size_resp : a->size_req,
-		.concurrency = a->concurrency,
-		.retransmissions = cs.tx_data_retrans,
+	    .impl = "rxd",
+	    .scenario = rxperf ? "rpc" : "echo",
+	    .req_bytes = a->size_req,
+	    .reply_bytes = rxperf ? a->size_resp : a->size_req,
+	    .concurrency = a->concurrency,
+	    .retransmissions = cs.tx_data_retrans,
 	};
 	rxd_loadgen_result(t, &r);
 	printf("calls: %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " verify errors, %" PRIu64 " busy) of %" PRIu64

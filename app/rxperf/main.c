@@ -46,7 +46,7 @@ struct opts {
 	/* client */
 	const char *peer_str;
 	const char *cmd_name;
-	int64_t op;  /* -1 = from -c */
+	int64_t op; /* -1 = from -c */
 	int64_t raw_op;
 	struct rxd_loadgen_params lg; /* the engine's parameters; per-worker shares are set in setup() */
 	uint64_t calls;
@@ -79,45 +79,45 @@ struct wctx {
 };
 
 static struct wctx *g_w[RXD_SHELL_MAX_WORKERS];
+
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: rxperf <EAL args> -- server|client [options]\n"
-		"common:\n"
-		"  -p PORT            server: UDP port to serve (7009); client: the server's port (7009)\n"
-		"  --ip ADDR/LEN      our IPv4 address (also --ip6, --gw; see shell options)\n"
-		"  -j                 no jumbograms (send and accept one subpacket per datagram)\n"
-		"  -m MTU             largest datagram, IP header included\n"
-		"  -W WINDOW          receive window and transmit window cap, packets (1..255)\n"
-		"  --service N        service id (147)\n"
-		"  --security L       none (default) | auth | crypt (rxkad: not available yet)\n"
-		"  --key FILE|HEX     rxkad session/server key (with --security auth|crypt)\n"
-		"  -u N, -H, -N       accepted for OpenAFS compatibility, ignored\n"
-		"server:\n"
-		"  --duration S       exit after S seconds (default: until SIGINT/SIGTERM)\n"
-		"  --abort-reply-after B  test hook: abort replies (code 4321) after B bytes\n"
-		"  --openafs-aborts   abort every bad request with -1, as OpenAFS's rxperf server\n"
-		"  -v                 one line per abort on stderr\n"
-		"client:\n"
-		"  -a PEER            server address (ADDR or ADDR:PORT)\n"
-		"  -c send|recv|rpc   operation (SEND 0, RECV 1, RPC 3)\n"
-		"  -S BYTES, -R BYTES request / reply payload (k, m, g suffixes); -b sets both\n"
-		"  -T CALLS           total calls over all lcores (1)\n"
-		"  -t N               calls in flight, spread over the worker lcores (1)\n"
-		"  -d S, --duration S run for S seconds instead of -T calls\n"
-		"  --warmup N         unmeasured calls first (0)\n"
-		"  --cookie           end each request with the cookie 0x00004711 (new Linux servers)\n"
-		"  --json             print only the JSON line\n"
-		"  --timeout S        give up after S seconds (exit 3; default 600)\n"
-		"  --no-verify        do not check that reply payload bytes are zeros\n"
-		"  --abort-after B    test hook: abort each call (code 1234) after B payload bytes\n"
-		"  --expect-abort C   a call aborted with code C counts as expected, not as an error\n"
-		"  --short-request B  test hook: end the request after B payload bytes (the header says -S)\n"
-		"  --op N             send operation word N (tests); --proto-version N (3)\n"
-		"  --local-port N     our UDP port (7009)\n"
-		"  -r N, -w N         read / write size hints in the request (524288)\n"
-		"exit: 0 all calls ok or expectedly aborted, 1 otherwise, 2 usage, 3 timeout\n"
-		"shell options (--name value):\n");
+	fprintf(f, "usage: rxperf <EAL args> -- server|client [options]\n"
+		   "common:\n"
+		   "  -p PORT            server: UDP port to serve (7009); client: the server's port (7009)\n"
+		   "  --ip ADDR/LEN      our IPv4 address (also --ip6, --gw; see shell options)\n"
+		   "  -j                 no jumbograms (send and accept one subpacket per datagram)\n"
+		   "  -m MTU             largest datagram, IP header included\n"
+		   "  -W WINDOW          receive window and transmit window cap, packets (1..255)\n"
+		   "  --service N        service id (147)\n"
+		   "  --security L       none (default) | auth | crypt (rxkad: not available yet)\n"
+		   "  --key FILE|HEX     rxkad session/server key (with --security auth|crypt)\n"
+		   "  -u N, -H, -N       accepted for OpenAFS compatibility, ignored\n"
+		   "server:\n"
+		   "  --duration S       exit after S seconds (default: until SIGINT/SIGTERM)\n"
+		   "  --abort-reply-after B  test hook: abort replies (code 4321) after B bytes\n"
+		   "  --openafs-aborts   abort every bad request with -1, as OpenAFS's rxperf server\n"
+		   "  -v                 one line per abort on stderr\n"
+		   "client:\n"
+		   "  -a PEER            server address (ADDR or ADDR:PORT)\n"
+		   "  -c send|recv|rpc   operation (SEND 0, RECV 1, RPC 3)\n"
+		   "  -S BYTES, -R BYTES request / reply payload (k, m, g suffixes); -b sets both\n"
+		   "  -T CALLS           total calls over all lcores (1)\n"
+		   "  -t N               calls in flight, spread over the worker lcores (1)\n"
+		   "  -d S, --duration S run for S seconds instead of -T calls\n"
+		   "  --warmup N         unmeasured calls first (0)\n"
+		   "  --cookie           end each request with the cookie 0x00004711 (new Linux servers)\n"
+		   "  --json             print only the JSON line\n"
+		   "  --timeout S        give up after S seconds (exit 3; default 600)\n"
+		   "  --no-verify        do not check that reply payload bytes are zeros\n"
+		   "  --abort-after B    test hook: abort each call (code 1234) after B payload bytes\n"
+		   "  --expect-abort C   a call aborted with code C counts as expected, not as an error\n"
+		   "  --short-request B  test hook: end the request after B payload bytes (the header says -S)\n"
+		   "  --op N             send operation word N (tests); --proto-version N (3)\n"
+		   "  --local-port N     our UDP port (7009)\n"
+		   "  -r N, -w N         read / write size hints in the request (524288)\n"
+		   "exit: 0 all calls ok or expectedly aborted, 1 otherwise, 2 usage, 3 timeout\n"
+		   "shell options (--name value):\n");
 	rxd_shell_opts_usage(f);
 }
 
@@ -166,8 +166,8 @@ static int set_core(struct opts *o, const char *name, uint64_t v)
 /* Options that take no value. */
 static bool is_flag(const char *a)
 {
-	static const char *const flags[] = {"-j", "-H", "-N", "-v", "--cookie", "--json", "--no-verify",
-					    "--openafs-aborts", "--help", "-h", NULL};
+	static const char *const flags[] = {
+	    "-j", "-H", "-N", "-v", "--cookie", "--json", "--no-verify", "--openafs-aborts", "--help", "-h", NULL};
 
 	for (int i = 0; flags[i]; i++)
 		if (!strcmp(a, flags[i]))
@@ -180,11 +180,11 @@ static int conf_line(void *arg, const char *name, const char *value, char *err, 
 	return rxd_shell_opts_set(arg, name, value, err, errlen);
 }
 
-#define BAD(...)                                                                                                   \
-	do {                                                                                                       \
-		fprintf(stderr, "rxperf: " __VA_ARGS__);                                                           \
-		fputc('\n', stderr);                                                                               \
-		return -EINVAL;                                                                                    \
+#define BAD(...)                                                                                                       \
+	do {                                                                                                           \
+		fprintf(stderr, "rxperf: " __VA_ARGS__);                                                               \
+		fputc('\n', stderr);                                                                                   \
+		return -EINVAL;                                                                                        \
 	} while (0)
 
 static int parse_args(struct opts *o, int argc, char **argv)
@@ -346,8 +346,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 /* Check what can be checked before EAL prints anything. */
 static int check_opts(struct opts *o)
 {
-	if (o->security && strcmp(o->security, "none") && strcmp(o->security, "clear") &&
-	    strcmp(o->security, "0")) {
+	if (o->security && strcmp(o->security, "none") && strcmp(o->security, "clear") && strcmp(o->security, "0")) {
 		if (strcmp(o->security, "auth") && strcmp(o->security, "crypt") && strncmp(o->security, "rxkad", 5))
 			BAD("--security %s: expected none, auth or crypt", o->security);
 		BAD("--security %s: rxkad is not available yet in rxd (only --security none works)", o->security);
@@ -539,12 +538,12 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 		cl += (size_t)snprintf(codes_str + cl, sizeof codes_str - cl, "%s\"%d\":%" PRIu64, j ? "," : "",
 				       t->codes[j].code, t->codes[j].n);
 	struct rxd_result r = {
-		.impl = "rxd",
-		.scenario = op_name(o),
-		.req_bytes = o->op == RXD_RXPERF_RECV ? 0 : o->lg.send_bytes,
-		.reply_bytes = o->op == RXD_RXPERF_SEND ? 0 : o->lg.recv_bytes,
-		.concurrency = o->concurrency,
-		.retransmissions = cs.tx_data_retrans,
+	    .impl = "rxd",
+	    .scenario = op_name(o),
+	    .req_bytes = o->op == RXD_RXPERF_RECV ? 0 : o->lg.send_bytes,
+	    .reply_bytes = o->op == RXD_RXPERF_SEND ? 0 : o->lg.recv_bytes,
+	    .concurrency = o->concurrency,
+	    .retransmissions = cs.tx_data_retrans,
 	};
 	rxd_loadgen_result(t, &r);
 	pps = r.secs > 0 ? (double)pkts / r.secs : 0.0;
@@ -560,8 +559,8 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 		       "p50_us", "p99_us", "p999_us", "retrans", "aborts", "errors", "pkts/s/core");
 		printf("%10" PRIu64 " %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		       " %12.0f\n",
-		       r.calls, r.secs, r.calls_per_s, r.mb_per_s, r.p50_us, r.p99_us, r.p999_us, r.retransmissions, t->aborts, t->errors,
-		       pps_core);
+		       r.calls, r.secs, r.calls_per_s, r.mb_per_s, r.p50_us, r.p99_us, r.p999_us, r.retransmissions,
+		       t->aborts, t->errors, pps_core);
 		for (unsigned j = 0; j < RXD_LG_CODES && t->codes[j].n; j++)
 			if (t->codes[j].code)
 				printf("  completion %d (%s): %" PRIu64 " call(s)\n", t->codes[j].code,
@@ -581,9 +580,9 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 	       cs.calls_aborted_local + cs.calls_aborted_remote, cs.tx_data, pkts, pps, pps_core, cpu, drops,
 	       timed_out ? "true" : "false", codes_str);
 	fflush(stdout);
-	code = timed_out ? EXIT_TIMEOUT
+	code = timed_out									      ? EXIT_TIMEOUT
 	       : (t->errors || (o->calls && t->ok + t->aborts != o->calls) || t->ok + t->aborts == 0) ? 1
-											     : 0;
+												      : 0;
 	free(t);
 	return code;
 }
@@ -694,7 +693,8 @@ int main(int argc, char **argv)
 				o.so.drain_ms);
 	}
 	if (o.role == R_CLIENT)
-		code = client_report(&o, s, timed_out || (rxd_launch_signals() && !clients_done(rxd_shell_nb_workers(s))));
+		code =
+		    client_report(&o, s, timed_out || (rxd_launch_signals() && !clients_done(rxd_shell_nb_workers(s))));
 	else
 		server_report(&o, s);
 	rxd_launch_end(s);
