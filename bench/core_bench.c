@@ -29,6 +29,8 @@
 
 #include <rxd/core.h>
 
+#include "rxd_result.h"
+
 #define BENCH_SERVICE 147u
 #define BENCH_SMALL_BUF 2048u
 #define BENCH_BIG_BUF 65536u
@@ -499,7 +501,7 @@ struct result {
 	uint64_t req_len, reply_len;
 	unsigned conc;
 	uint64_t calls, failed, packets, bytes, retrans, rto, tlp, fast;
-	double secs, cpu, calls_per_s, mb_per_s, packets_per_s, p50_us, p99_us;
+	double secs, cpu, calls_per_s, mb_per_s, packets_per_s, p50_us, p99_us, p999_us;
 };
 
 static int cmp_u64(const void *a, const void *b)
@@ -644,6 +646,7 @@ static int run_scenario(const char *name, uint64_t req_len, uint64_t reply_len, 
 		qsort(r->lat, n, sizeof(*r->lat), cmp_u64);
 		res->p50_us = (double)r->lat[n / 2] / 1e3;
 		res->p99_us = (double)r->lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1e3;
+		res->p999_us = (double)r->lat[(n * 999) / 1000 < n ? (n * 999) / 1000 : n - 1] / 1e3;
 	}
 	free(r->lat);
 	free(r);
@@ -654,13 +657,29 @@ static int run_scenario(const char *name, uint64_t req_len, uint64_t reply_len, 
 
 static void print_json(const struct result *r)
 {
-	printf("{\"scenario\":\"%s\",\"lcores\":1,\"pmd\":\"none (in-memory wire)\",\"security\":\"rxnull\","
-	       "\"req_bytes\":%" PRIu64 ",\"reply_bytes\":%" PRIu64 ",\"concurrency\":%u,\"calls\":%" PRIu64
-	       ",\"failed\":%" PRIu64 ",\"seconds\":%.3f,\"calls_per_s\":%.1f,\"MB_per_s\":%.1f,\"packets_per_s\":%.0f,"
-	       "\"p50_us\":%.2f,\"p99_us\":%.2f,\"retransmissions\":%" PRIu64 ",\"rto\":%" PRIu64 ",\"tlp\":%" PRIu64
-	       ",\"fast_retrans\":%" PRIu64 ",\"cpu\":%.2f}\n",
-	       r->scenario, r->req_len, r->reply_len, r->conc, r->calls, r->failed, r->secs, r->calls_per_s,
-	       r->mb_per_s, r->packets_per_s, r->p50_us, r->p99_us, r->retrans, r->rto, r->tlp, r->fast, r->cpu);
+	struct rxd_result j = {
+		.impl = "rxd-core",
+		.scenario = r->scenario,
+		.req_bytes = r->req_len,
+		.reply_bytes = r->reply_len,
+		.concurrency = r->conc,
+		.calls = r->calls,
+		.calls_ok = r->calls - r->failed,
+		.calls_failed = r->failed,
+		.retransmissions = r->retrans,
+		.secs = r->secs,
+		.calls_per_s = r->calls_per_s,
+		.mb_per_s = r->mb_per_s,
+		.p50_us = r->p50_us,
+		.p99_us = r->p99_us,
+		.p999_us = r->p999_us,
+	};
+
+	printf("{");
+	rxd_result_json(stdout, &j);
+	printf(",\"lcores\":1,\"pmd\":\"none (in-memory wire)\",\"security\":\"rxnull\",\"packets_per_s\":%.0f"
+	       ",\"rto\":%" PRIu64 ",\"tlp\":%" PRIu64 ",\"fast_retrans\":%" PRIu64 ",\"cpu\":%.2f}\n",
+	       r->packets_per_s, r->rto, r->tlp, r->fast, r->cpu);
 }
 
 static void usage(void)

@@ -69,9 +69,9 @@ openafs_side_run() {
 	printf '%s\n' "$out" | grep -v '^{' >&2
 	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
 	if [ -z "$json" ]; then
-		json="{\"impl\":\"openafs-rx\",\"errors\":1,\"exit\":$rc}"
+		json="{\"impl\":\"openafs-rx\",\"scenario\":\"\",\"calls_failed\":1,\"exit\":$rc}"
 	fi
-	printf '%s\n' "$json" | sed "s/^{/{\"scenario\":\"$name\",\"server_cpu\":$scpu,\"client_cpu\":$ccpu,/"
+	printf '%s\n' "$json" | sed "s/\"scenario\":\"[^\"]*\"/\"scenario\":\"$name\"/; s/^{/{\"server_cpu\":$scpu,\"client_cpu\":$ccpu,/"
 	return $rc
 }
 

@@ -152,16 +152,16 @@ def rxd_scenarios(secs, bulk):
 
 def rxd_row(res, workers, loop=False):
     sh = res.get("shell", {})
-    el = res.get("elapsed_s") or 1e-9
+    el = res.get("secs") or 1e-9
     pkts = sh.get("rx_pkts", 0) + sh.get("tx_pkts", 0)
     return {
         "impl": ("rxd-loop-%dw" if loop else "rxd-memif-%dw") % workers,
         "calls_per_s": res.get("calls_per_s", 0.0),
-        "MB_per_s": res.get("mb_per_s", 0.0),
+        "mb_per_s": res.get("mb_per_s", 0.0),
         "p50_us": res.get("p50_us", 0.0),
         "p99_us": res.get("p99_us", 0.0),
         "pkts_per_s_per_core": pkts / el / workers,
-        "failed": res.get("calls_failed", 0),
+        "calls_failed": res.get("calls_failed", 0),
         "fwd_share": (sh.get("fwd_out", 0) / sh["rx_pkts"]) if sh.get("rx_pkts") else 0.0,
     }
 
@@ -178,11 +178,11 @@ def openafs_rows(peer, secs, quick):
         rows[j["scenario"]] = {
             "impl": "openafs-rx-udp",
             "calls_per_s": j.get("calls_per_s", 0.0),
-            "MB_per_s": j.get("MB_per_s", 0.0),
+            "mb_per_s": j.get("mb_per_s", 0.0),
             "p50_us": j.get("p50_us", 0.0),
             "p99_us": j.get("p99_us", 0.0),
             "pkts_per_s_per_core": None,
-            "failed": j.get("errors", 0),
+            "calls_failed": j.get("calls_failed", 0),
         }
     return rows
 
@@ -345,13 +345,13 @@ def report(a, cond, results, tpmd, scen, json_path):
             r = row.get(key)
             if not r:
                 continue
-            metric = "MB_per_s" if name.startswith("bulk") else "calls_per_s"
+            metric = "mb_per_s" if name.startswith("bulk") else "calls_per_s"
             ratio = (r[metric] / base[metric]) if base and base.get(metric) else None
             r["ratio_vs_openafs"] = ratio
             lines.append("%-14s %-10s %12s %12s %12s %10s %10s %14s %9s" % (
                 name, {"openafs": "openafs", "rxd1": "rxd 1w", "rxd2": "rxd 2w", "loop1": "loop 1w",
                        "loop2": "loop 2w"}[key], fmt(r["calls_per_s"]),
-                fmt(r["MB_per_s"]), (fmt(ratio, "x") if key != "openafs" and ratio else "-"), fmt(r["p50_us"]),
+                fmt(r["mb_per_s"]), (fmt(ratio, "x") if key != "openafs" and ratio else "-"), fmt(r["p50_us"]),
                 fmt(r["p99_us"]), fmt(r["pkts_per_s_per_core"]),
                 ("%.0f%%" % (100 * r["fwd_share"]) if "fwd_share" in r else "-")))
     for size, pps in sorted(tpmd.items()):
@@ -359,7 +359,7 @@ def report(a, cond, results, tpmd, scen, json_path):
     r1 = {n: results.get(n, {}).get("rxd1") or {} for n in scen}
     if tpmd.get(1472):
         # DATA frames of a bulk call: 1412 B payload + 28 B RxRPC + 42 B UDP/IP/Ethernet = 1482 B
-        best = max(r1[n].get("MB_per_s", 0) for n in scen if n.startswith("bulk")) * 1e6 / 1412
+        best = max(r1[n].get("mb_per_s", 0) for n in scen if n.startswith("bulk")) * 1e6 / 1412
         lines.append("rxd bulk (1 worker/process): %s DATA frames/s of 1482 B = %.0f%% of testpmd's 1472 B rate" %
                      (fmt(best), 100.0 * best / tpmd[1472]))
     if tpmd.get(64) and r1.get("small_c64"):
@@ -369,10 +369,10 @@ def report(a, cond, results, tpmd, scen, json_path):
                      "of testpmd's 64 B rate (one direction)" % (fmt(pps), 100.0 * pps / tpmd[64]))
     aims = [
         ("small calls/s per server lcore (c64) >= 2 M", r1.get("small_c64", {}).get("calls_per_s", 0), 2e6, True),
-        ("one bulk call, send, MB/s >= 1500", r1.get("bulk_send", {}).get("MB_per_s", 0), 1500, True),
-        ("one bulk call, receive, MB/s >= 1500", r1.get("bulk_recv", {}).get("MB_per_s", 0), 1500, True),
-        ("16 concurrent bulk sends, MB/s >= 1800", r1.get("bulk_send_c16", {}).get("MB_per_s", 0), 1800, True),
-        ("16 concurrent bulk receives, MB/s >= 1800", r1.get("bulk_recv_c16", {}).get("MB_per_s", 0), 1800, True),
+        ("one bulk call, send, MB/s >= 1500", r1.get("bulk_send", {}).get("mb_per_s", 0), 1500, True),
+        ("one bulk call, receive, MB/s >= 1500", r1.get("bulk_recv", {}).get("mb_per_s", 0), 1500, True),
+        ("16 concurrent bulk sends, MB/s >= 1800", r1.get("bulk_send_c16", {}).get("mb_per_s", 0), 1800, True),
+        ("16 concurrent bulk receives, MB/s >= 1800", r1.get("bulk_recv_c16", {}).get("mb_per_s", 0), 1800, True),
         ("small-call p50 (c1) <= 10 us", r1.get("small_c1", {}).get("p50_us", 1e9), 10, False),
         ("small-call p99 (c1) <= 30 us", r1.get("small_c1", {}).get("p99_us", 1e9), 30, False),
     ]
@@ -400,7 +400,7 @@ def report(a, cond, results, tpmd, scen, json_path):
         small = [n for n in scen if n.startswith("small")]
         bulkn = [n for n in scen if n.startswith("bulk")]
         for ax, names, metric, title in ((axes[0], small, "calls_per_s", "small calls (1 B / 1 B): calls/s"),
-                                         (axes[1], bulkn, "MB_per_s", "bulk calls: MB/s")):
+                                         (axes[1], bulkn, "mb_per_s", "bulk calls: MB/s")):
             keys = (("openafs", "OpenAFS rx (UDP)"), ("rxd1", "rxd 1 worker/process (memif)"),
                     ("rxd2", "rxd 2 workers/process (memif, CPUs oversubscribed)"),
                     ("loop1", "rxd loop, 1 worker (1 CPU)"), ("loop2", "rxd loop, 2 workers (2 CPUs)"))

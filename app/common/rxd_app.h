@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include <rxd/core.h>
 
@@ -33,6 +34,16 @@ static inline ssize_t rxd_app_send(struct rxd_call *c, const void *data, size_t 
 
 	*ended = r >= 0 && !more && (size_t)r == len;
 	return r == -EAGAIN ? 0 : r;
+}
+
+/** A service descriptor for a server engine: its new_call ops and its state as app. */
+static inline void rxd_app_service_desc(struct rxd_service_desc *d, uint16_t service_id,
+					const struct rxd_call_ops *svc_ops, void *svc_app)
+{
+	memset(d, 0, sizeof(*d));
+	d->service_id = service_id;
+	d->ops = svc_ops;
+	d->app = svc_app;
 }
 
 #endif

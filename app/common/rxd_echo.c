@@ -6,15 +6,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rxd_slots.h"
+
 #define CHUNK (64u * 1024u)
 #define NIL UINT32_MAX
 
 enum estate { E_RECV, E_SEND, E_END, E_WAIT, E_DONE };
 
 struct ecall {
+	struct rxd_slot slot; /* first: the call and the free list */
 	struct rxd_echo_server *srv;
-	struct rxd_call *call;
-	struct ecall *next_free;
 	enum estate st;
 	uint32_t head, tail; /* chunk list */
 	uint64_t len;	     /* request bytes stored */
@@ -23,9 +24,7 @@ struct ecall {
 };
 
 struct rxd_echo_server {
-	struct ecall *calls;
-	struct ecall *free;
-	uint32_t ncalls;
+	struct rxd_slots calls;
 	uint8_t *arena;
 	uint32_t nchunks, nfree;
 	uint32_t *free_chunks; /* stack */
@@ -62,7 +61,7 @@ static void send_back(struct ecall *e, uint64_t now)
 
 		const uint8_t *d = n ? e->srv->arena + (size_t)e->cur * CHUNK + off : NULL;
 
-		r = rxd_app_send(e->call, d, n, !last, &ended, now);
+		r = rxd_app_send(e->slot.call, d, n, !last, &ended, now);
 		if (r < 0)
 			return;
 		e->sent += (uint64_t)r;
@@ -76,7 +75,7 @@ static void send_back(struct ecall *e, uint64_t now)
 			e->cur = e->srv->next[e->cur];
 	}
 	if (e->st == E_END) {
-		rxd_app_send(e->call, NULL, 0, false, &ended, now);
+		rxd_app_send(e->slot.call, NULL, 0, false, &ended, now);
 		if (ended)
 			e->st = E_WAIT;
 	}
@@ -148,16 +147,10 @@ static void on_complete(void *app, struct rxd_call *call)
 	struct ecall *e = app;
 	struct rxd_echo_server *s = e->srv;
 
-	if (rxd_call_completion(call) == RXD_CALL_SUCCEEDED)
-		s->st.ok++;
-	else
-		s->st.aborted++;
+	(void)call;
 	release_chunks(s, e);
-	rxd_call_end(call, now_of(s));
-	e->call = NULL;
 	e->st = E_DONE;
-	e->next_free = s->free;
-	s->free = e;
+	rxd_slots_put(&s->calls, &e->slot, now_of(s));
 }
 
 static const struct rxd_call_ops ecall_ops = {
@@ -169,20 +162,13 @@ static const struct rxd_call_ops ecall_ops = {
 static int on_new_call(void *app, struct rxd_call *call)
 {
 	struct rxd_echo_server *s = app;
-	struct ecall *e = s->free;
+	struct ecall *e = (struct ecall *)rxd_slots_accept(&s->calls, call, &ecall_ops, now_of(s));
 
-	if (!e) {
-		rxd_call_reject(call, now_of(s));
+	if (!e)
 		return -1;
-	}
-	s->free = e->next_free;
-	memset(e, 0, sizeof(*e));
 	e->srv = s;
-	e->call = call;
 	e->head = e->tail = NIL;
 	e->st = E_RECV;
-	s->st.calls++;
-	rxd_call_set_ops(call, &ecall_ops, e);
 	return 0;
 }
 
@@ -202,24 +188,17 @@ struct rxd_echo_server *rxd_echo_server_create(uint32_t max_calls, uint64_t aren
 		nchunks = 1;
 	s->clock = clock;
 	s->clock_arg = clock_arg;
-	s->calls = calloc(max_calls, sizeof(*s->calls));
 	/* untouched pages cost nothing until a request fills them */
 	s->arena = malloc((size_t)nchunks * CHUNK);
 	s->free_chunks = malloc(sizeof(uint32_t) * nchunks);
 	s->next = malloc(sizeof(uint32_t) * nchunks);
-	if (!s->calls || !s->arena || !s->free_chunks || !s->next) {
+	if (rxd_slots_init(&s->calls, max_calls, sizeof(struct ecall)) || !s->arena || !s->free_chunks || !s->next) {
 		rxd_echo_server_destroy(s);
 		return NULL;
 	}
-	s->ncalls = max_calls;
 	s->nchunks = nchunks;
 	for (uint32_t i = nchunks; i-- > 0;)
 		s->free_chunks[s->nfree++] = i;
-	for (uint32_t i = max_calls; i-- > 0;) {
-		s->calls[i].st = E_DONE;
-		s->calls[i].next_free = s->free;
-		s->free = &s->calls[i];
-	}
 	return s;
 }
 
@@ -227,7 +206,7 @@ void rxd_echo_server_destroy(struct rxd_echo_server *s)
 {
 	if (!s)
 		return;
-	free(s->calls);
+	rxd_slots_fini(&s->calls);
 	free(s->arena);
 	free(s->free_chunks);
 	free(s->next);
@@ -236,21 +215,18 @@ void rxd_echo_server_destroy(struct rxd_echo_server *s)
 
 void rxd_echo_server_desc(struct rxd_echo_server *s, uint16_t service_id, struct rxd_service_desc *d)
 {
-	memset(d, 0, sizeof(*d));
-	d->service_id = service_id;
-	d->ops = &service_ops;
-	d->app = s;
+	rxd_app_service_desc(d, service_id, &service_ops, s);
 }
 
 void rxd_echo_server_abort_all(struct rxd_echo_server *s, int32_t code, uint64_t now)
 {
-	for (uint32_t i = 0; i < s->ncalls; i++)
-		if (s->calls[i].st != E_DONE && s->calls[i].call &&
-		    rxd_call_completion(s->calls[i].call) == RXD_CALL_ACTIVE)
-			rxd_call_abort(s->calls[i].call, code, now);
+	rxd_slots_abort_all(&s->calls, code, now);
 }
 
-const struct rxd_echo_stats *rxd_echo_server_stats(const struct rxd_echo_server *s)
+const struct rxd_echo_stats *rxd_echo_server_stats(struct rxd_echo_server *s)
 {
+	s->st.calls = s->calls.accepted;
+	s->st.ok = s->calls.ok;
+	s->st.failed = s->calls.failed;
 	return &s->st;
 }

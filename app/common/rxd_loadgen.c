@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* Client load generator (see rxd_loadgen.h). */
+/* rxperf client engine (see rxd_loadgen.h). */
 #include "rxd_loadgen.h"
+#include "rxd_result.h"
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -12,241 +13,334 @@
 
 #include "rxd_rxperf.h"
 
-#define SCRATCH 65536u
+#define ZCHUNK 65536u
 
-enum gstate { G_IDLE, G_SEND, G_END, G_RECV };
+/* Request payload and the zero check both use this. */
+static const uint8_t zeros[ZCHUNK];
 
-struct gcall {
-	struct rxd_loadgen *g;
+enum cstate { C_IDLE, C_SEND, C_END, C_RECV, C_RETRY };
+
+#define BUSY_DELAY_NS 5000000ull /* first retry after 5 ms, doubling */
+
+struct ccall {
+	struct rxd_loadgen *c;
 	struct rxd_call *call;
-	enum gstate st;
-	uint64_t k; /* call number (pattern key) */
+	enum cstate st;
+	bool measured;	 /* not a warm-up call */
+	bool test_abort; /* we aborted it on purpose (--abort-after) */
+	bool bad;	 /* reply failed verification */
+	uint64_t k;
 	uint64_t start;
+	unsigned busy_tries; /* BUSY answers so far (the call is begun again) */
+	uint64_t retry_at;
+	/* request stream: header, payload zeros, optional cookie */
+	uint8_t hdr[64];   /* the header; a small request whole (one send: header, zeros, cookie) */
+	uint32_t hdr_len;  /* header bytes */
+	uint32_t head_len; /* bytes of the stream in hdr */
+	uint64_t pay;	   /* payload bytes to send (cut short by an early test abort) */
+	bool early_abort;  /* the test abort falls inside the request */
 	uint64_t tx_off, tx_total;
-	uint64_t rx_off, rx_expect;
-	bool bad;
-	uint8_t hdr[28];
-	uint32_t hdr_len;
+	/* reply: rpay zeros then the cookie */
+	uint64_t rpay, rx_off, rx_expect;
+	uint64_t moved; /* payload bytes moved, for --abort-after */
 };
 
 struct rxd_loadgen {
 	struct rxd_loadgen_params p;
 	rxd_app_clock_fn clock;
 	void *clock_arg;
-	struct gcall *slots;
+	struct ccall *slots;
+	unsigned nslots;
 	unsigned active;
 	uint64_t next_k;
+	uint64_t warm_left;
+	uint64_t measured_begun;
 	uint64_t deadline;
+	bool measuring;
 	bool stopping;
 	atomic_bool done;
-	uint8_t *scratch; /* request bytes being sent */
-	uint8_t *expect;  /* reply bytes being checked */
+	uint8_t *scratch; /* echo: request bytes being sent, reply bytes being checked */
 	struct rxd_loadgen_stats st;
 };
 
-static uint64_t now_of(const struct rxd_loadgen *g)
+static uint64_t now_of(const struct rxd_loadgen *c)
 {
-	return g->clock(g->clock_arg);
+	return c->clock(c->clock_arg);
 }
 
-/* Fill buf with request bytes [off, off + n) of call gc. */
-static void request_bytes(struct gcall *gc, uint64_t off, uint8_t *buf, size_t n)
+static void count_code(struct rxd_loadgen *c, int32_t code)
 {
-	struct rxd_loadgen *g = gc->g;
-	uint64_t body_end;
-	size_t i = 0;
-
-	if (g->p.proto == RXD_LG_ECHO) {
-		rxd_loadgen_fill(g->p.seed, gc->k, off, buf, n);
-		return;
-	}
-	body_end = gc->hdr_len + g->p.req_size;
-	while (i < n) {
-		uint64_t o = off + i;
-		if (o < gc->hdr_len) {
-			buf[i++] = gc->hdr[o];
-		} else if (o < body_end) {
-			size_t take = (size_t)(body_end - o) < n - i ? (size_t)(body_end - o) : n - i;
-			/* rxperf payload is zeros, as the kernel and OpenAFS send it (peers may check) */
-			memset(buf + i, 0, take);
-			i += take;
-		} else { /* trailing cookie */
-			uint8_t ck[4];
-			rxd_put_be32(ck, RXD_RXPERF_COOKIE);
-			buf[i++] = ck[o - body_end];
+	for (unsigned i = 0; i < RXD_LG_CODES; i++) {
+		if (c->st.codes[i].n && c->st.codes[i].code == code) {
+			c->st.codes[i].n++;
+			return;
+		}
+		if (!c->st.codes[i].n) {
+			c->st.codes[i].code = code;
+			c->st.codes[i].n = 1;
+			return;
 		}
 	}
 }
 
-/* Expected reply bytes [off, off + n). */
-static void reply_bytes(const struct gcall *gc, uint64_t off, uint8_t *buf, size_t n)
+/* One line per run for the first failure: "call K: HOW, abort code C (NAME)" or "..., error E (NAME)". */
+static void note_error(struct rxd_loadgen *c, const struct ccall *cc, const char *what, const char *kind, int32_t code)
 {
-	const struct rxd_loadgen *g = gc->g;
-
-	if (g->p.proto == RXD_LG_ECHO) {
-		rxd_loadgen_fill(g->p.seed, gc->k, off, buf, n);
+	if (c->st.first_error[0])
 		return;
-	}
-	if (off + n <= g->p.resp_size) {
-		memset(buf, 0, n); /* the payload: zeros */
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		uint64_t o = off + i;
-		buf[i] = o < g->p.resp_size ? 0 : (uint8_t)(RXD_RXPERF_COOKIE >> (8 * (3 - (o - g->p.resp_size))));
-	}
+	snprintf(c->st.first_error, sizeof c->st.first_error, "call %llu: %s, %s %d (%s)", (unsigned long long)cc->k,
+		 what, kind, code, rxd_rxperf_abort_name(code));
 }
 
-/* True if n bytes at p are all zero (32 bytes a step in four independent words). */
-static bool all_zero(const uint8_t *p, size_t n)
+/* The contiguous piece of the request stream at offset off. */
+static const uint8_t *tx_piece(const struct ccall *cc, uint64_t off, size_t *len)
 {
-	uint64_t acc = 0, w, v[4], a[4] = {0, 0, 0, 0};
-	size_t i = 0;
+	static const uint8_t cookie[4] = {0x00, 0x00, 0x47, 0x11};
+	const struct rxd_loadgen *c = cc->c;
+	uint64_t end;
 
-	for (; i + 32 <= n; i += 32) {
-		memcpy(v, p + i, 32);
-		a[0] |= v[0];
-		a[1] |= v[1];
-		a[2] |= v[2];
-		a[3] |= v[3];
+	if (off < cc->head_len) {
+		*len = cc->head_len - (size_t)off;
+		return cc->hdr + off;
 	}
-	acc = a[0] | a[1] | a[2] | a[3];
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&w, p + i, 8);
-		acc |= w;
+	end = cc->hdr_len + cc->pay;
+	if (off < end) {
+		uint64_t n = end - off;
+		*len = n < ZCHUNK ? (size_t)n : ZCHUNK;
+		if (c->p.proto != RXD_LG_ECHO)
+			return zeros;
+		rxd_loadgen_fill(c->p.seed, cc->k, off - cc->hdr_len, c->scratch, *len);
+		return c->scratch;
 	}
-	for (; i < n; i++)
-		acc |= p[i];
-	return acc == 0;
+	*len = (size_t)(cc->tx_total - off);
+	return cookie + (off - end);
 }
 
-static void note_error(struct rxd_loadgen *g, const char *fmt, uint64_t a, long long b)
+static void test_abort(struct ccall *cc, uint64_t now)
 {
-	if (!g->st.first_error[0])
-		snprintf(g->st.first_error, sizeof g->st.first_error, fmt, (unsigned long long)a, b);
+	cc->test_abort = true;
+	rxd_call_abort(cc->call, RXD_RXPERF_TEST_CLIENT_ABORT, now);
 }
 
-static void pump_send(struct gcall *gc, uint64_t now)
+static void pump(struct ccall *cc, uint64_t now)
 {
-	struct rxd_loadgen *g = gc->g;
-	bool ended;
+	bool ended = false;
 	ssize_t r;
 
-	while (gc->st == G_SEND) {
-		uint64_t left = gc->tx_total - gc->tx_off;
-		size_t n = left < SCRATCH ? (size_t)left : SCRATCH;
-		bool last = n == left;
+	while (cc->st == C_SEND && cc->tx_off < cc->tx_total) {
+		size_t n;
+		const uint8_t *p = tx_piece(cc, cc->tx_off, &n);
+		bool more = cc->early_abort || cc->tx_off + n < cc->tx_total;
+		uint64_t pay_before = cc->tx_off > cc->hdr_len ? cc->tx_off - cc->hdr_len : 0;
 
-		request_bytes(gc, gc->tx_off, g->scratch, n);
-		r = rxd_app_send(gc->call, g->scratch, n, !last, &ended, now);
+		r = rxd_app_send(cc->call, p, n, more, &ended, now);
 		if (r < 0)
-			return; /* the completion reports why */
-		gc->tx_off += (uint64_t)r;
-		g->st.bytes_tx += (uint64_t)r;
+			return; /* the completion says why */
+		cc->tx_off += (uint64_t)r;
+		if (cc->tx_off > cc->hdr_len) {
+			uint64_t pay_now = cc->tx_off - cc->hdr_len;
+			if (pay_now > cc->pay)
+				pay_now = cc->pay;
+			if (pay_now > pay_before)
+				cc->moved += pay_now - pay_before;
+		}
 		if ((size_t)r < n)
-			return;
-		if (last) {
-			gc->st = ended ? G_RECV : G_END;
+			return; /* writable() resumes */
+	}
+	if (cc->st == C_SEND) {
+		if (cc->early_abort) {
+			test_abort(cc, now);
 			return;
 		}
+		cc->st = ended ? C_RECV : C_END;
 	}
-	if (gc->st == G_END) {
-		rxd_app_send(gc->call, NULL, 0, false, &ended, now);
+	if (cc->st == C_END) {
+		rxd_app_send(cc->call, NULL, 0, false, &ended, now);
 		if (ended)
-			gc->st = G_RECV;
+			cc->st = C_RECV;
 	}
+}
+
+/* Echo: reply bytes [off, off + n) against the request's pattern. */
+static bool check_echo(struct ccall *cc, const uint8_t *d, uint64_t off, uint32_t n)
+{
+	struct rxd_loadgen *c = cc->c;
+
+	for (uint32_t j = 0; j < n;) {
+		uint32_t piece = n - j < ZCHUNK ? n - j : ZCHUNK;
+		rxd_loadgen_fill(c->p.seed, cc->k, off + j, c->scratch, piece);
+		if (memcmp(d + j, c->scratch, piece) != 0)
+			return false;
+		j += piece;
+	}
+	return true;
+}
+
+/* Check reply bytes [off, off + n); returns false on the first bad byte. */
+static bool check_reply(struct ccall *cc, const uint8_t *d, uint64_t off, uint32_t n)
+{
+	static const uint8_t cookie[4] = {0x00, 0x00, 0x47, 0x11};
+
+	if (off + n > cc->rx_expect)
+		return false;
+	if (cc->c->p.proto == RXD_LG_ECHO)
+		return check_echo(cc, d, off, n);
+	if (off < cc->rpay) {
+		uint64_t z = cc->rpay - off;
+		uint32_t zn = z < n ? (uint32_t)z : n;
+		if (cc->c->p.verify && memcmp(d, zeros, zn) != 0)
+			return false;
+		d += zn;
+		off += zn;
+		n -= zn;
+	}
+	return n == 0 || memcmp(d, cookie + (off - cc->rpay), n) == 0;
 }
 
 static void on_data(void *app, struct rxd_call *call)
 {
-	struct gcall *gc = app;
-	struct rxd_loadgen *g = gc->g;
+	struct ccall *cc = app;
+	struct rxd_loadgen *c = cc->c;
 	struct rxd_seg segs[32];
 	bool eor = false;
+	uint64_t now = now_of(c);
 	unsigned n;
 
+	if (cc->test_abort)
+		return;
 	do {
 		size_t used = 0;
+		bool hit = false;
+
 		n = rxd_call_peek(call, segs, 32, &eor);
-		for (unsigned i = 0; i < n && !gc->bad; i++) {
+		for (unsigned i = 0; i < n && !hit; i++) {
 			uint32_t len = segs[i].len;
-			if (gc->rx_off + len > gc->rx_expect) {
-				gc->bad = true;
-				note_error(g, "call %llu: reply longer than %lld bytes", gc->k,
-					   (long long)gc->rx_expect);
-				break;
-			}
-			/* rxperf payload (zeros) is checked in place; the rest against generated bytes */
-			if (g->p.proto == RXD_LG_RXPERF && gc->rx_off + len <= g->p.resp_size &&
-			    all_zero(segs[i].data, len)) {
-				gc->rx_off += len;
-				continue;
-			}
-			for (uint32_t j = 0; j < len && !gc->bad;) {
-				uint32_t piece = len - j < SCRATCH ? len - j : SCRATCH;
-				reply_bytes(gc, gc->rx_off + j, g->expect, piece);
-				if (memcmp(segs[i].data + j, g->expect, piece) != 0) {
-					uint32_t at = 0;
-					while (segs[i].data[j + at] == g->expect[at])
-						at++;
-					gc->bad = true;
-					note_error(g, "call %llu: reply byte %lld differs", gc->k,
-						   (long long)(gc->rx_off + j + at));
+
+			/* --abort-after: stop consuming exactly at the budget */
+			if (c->p.abort_after >= 0 && cc->rx_off < cc->rpay) {
+				uint64_t left =
+				    (uint64_t)c->p.abort_after > cc->moved ? (uint64_t)c->p.abort_after - cc->moved : 0;
+				uint64_t payload_here = cc->rpay - cc->rx_off < len ? cc->rpay - cc->rx_off : len;
+				if (payload_here >= left) {
+					len = (uint32_t)left;
+					hit = true;
 				}
-				j += piece;
 			}
-			gc->rx_off += len;
+			if (!cc->bad && !check_reply(cc, segs[i].data, cc->rx_off, len)) {
+				cc->bad = true;
+				c->st.verify_errors++;
+				if (!c->st.first_error[0])
+					snprintf(c->st.first_error, sizeof c->st.first_error,
+						 "call %llu: reply bytes %llu..%llu wrong (of %llu payload bytes)",
+						 (unsigned long long)cc->k, (unsigned long long)cc->rx_off,
+						 (unsigned long long)(cc->rx_off + len), (unsigned long long)cc->rpay);
+			}
+			if (cc->rx_off < cc->rpay) {
+				uint64_t z = cc->rpay - cc->rx_off;
+				cc->moved += z < len ? z : len;
+			}
+			cc->rx_off += len;
+			used += len;
 		}
-		for (unsigned i = 0; i < n; i++)
-			used += segs[i].len;
-		g->st.bytes_rx += used;
 		if (used)
-			rxd_call_consume(call, used, now_of(g));
+			rxd_call_consume(call, used, now);
+		if (hit) {
+			test_abort(cc, now);
+			return;
+		}
 	} while (n == 32);
+	/* abort budget reached exactly at the end of the reply payload */
+	if (c->p.abort_after >= 0 && cc->moved >= (uint64_t)c->p.abort_after && cc->rx_off >= cc->rpay &&
+	    cc->rx_off < cc->rx_expect)
+		test_abort(cc, now);
 }
 
 static void on_writable(void *app, struct rxd_call *call)
 {
-	struct gcall *gc = app;
+	struct ccall *cc = app;
 
 	(void)call;
-	pump_send(gc, now_of(gc->g));
+	pump(cc, now_of(cc->c));
 }
 
 static void on_complete(void *app, struct rxd_call *call)
 {
-	struct gcall *gc = app;
-	struct rxd_loadgen *g = gc->g;
-	uint64_t now = now_of(g);
+	struct ccall *cc = app;
+	struct rxd_loadgen *c = cc->c;
+	uint64_t now = now_of(c);
 	enum rxd_completion how = rxd_call_completion(call);
+	int32_t code = rxd_call_abort_code(call);
+	int err = rxd_call_error(call);
 
-	if (how == RXD_CALL_SUCCEEDED && !gc->bad && gc->rx_off == gc->rx_expect) {
-		g->st.ok++;
-		rxd_histo_add(&g->st.lat, now - gc->start);
-	} else {
-		g->st.failed++;
-		if (gc->bad) {
-			g->st.verify_errors++;
-		} else if (how == RXD_CALL_SUCCEEDED) {
-			g->st.verify_errors++;
-			note_error(g, "call %llu: reply of %lld bytes is short", gc->k, (long long)gc->rx_off);
+	if (err == -EBUSY)
+		c->st.busy++;
+	if (err == -EBUSY && !cc->test_abort && cc->busy_tries < c->p.busy_retries) {
+		/* The server had no free channel/thread (OpenAFS answers BUSY to a new
+		 * call on a channel whose previous call it is still cleaning up); begin
+		 * the same call again later, as OpenAFS's own client does. */
+		rxd_call_end(call, now);
+		cc->call = NULL;
+		cc->retry_at = now + (BUSY_DELAY_NS << cc->busy_tries);
+		cc->busy_tries++;
+		cc->st = C_RETRY;
+		c->active--;
+		return;
+	}
+	if (cc->test_abort) {
+		c->st.aborts++;
+		count_code(c, RXD_RXPERF_TEST_CLIENT_ABORT);
+	} else if (how == RXD_CALL_SUCCEEDED) {
+		if (!cc->bad && cc->rx_off == cc->rx_expect) {
+			if (cc->measured) {
+				c->st.ok++;
+				c->st.bytes += cc->pay + cc->rpay;
+				rxd_histo_add(&c->st.lat, now - cc->start);
+			} else {
+				c->st.warmup_ok++;
+			}
+			count_code(c, 0);
 		} else {
-			if (rxd_call_error(call) == -EBUSY)
-				g->st.busy++;
-			if (!g->st.first_error[0])
-				snprintf(g->st.first_error, sizeof g->st.first_error,
-					 "call %llu: %s, abort code %d, error %d", (unsigned long long)gc->k,
-					 rxd_completion_name(how), rxd_call_abort_code(call), rxd_call_error(call));
+			c->st.errors++;
+			if (!cc->bad) {
+				c->st.verify_errors++;
+				if (!c->st.first_error[0])
+					snprintf(c->st.first_error, sizeof c->st.first_error,
+						 "call %llu: reply of %llu bytes, expected %llu",
+						 (unsigned long long)cc->k, (unsigned long long)cc->rx_off,
+						 (unsigned long long)cc->rx_expect);
+			}
+		}
+	} else if (how == RXD_CALL_REMOTELY_ABORTED || how == RXD_CALL_LOCALLY_ABORTED) {
+		if (how == RXD_CALL_REMOTELY_ABORTED)
+			c->st.remote_aborts++;
+		else
+			c->st.local_aborts++;
+		count_code(c, code);
+		if (c->p.have_expect && code == c->p.expect_abort) {
+			c->st.aborts++;
+		} else {
+			c->st.errors++;
+			note_error(c, cc, rxd_completion_name(how), "abort code", code);
+		}
+	} else {
+		c->st.net_errors++;
+		count_code(c, err);
+		if (c->p.have_expect && err == c->p.expect_abort) {
+			c->st.aborts++;
+		} else {
+			c->st.errors++;
+			note_error(c, cc, rxd_completion_name(how), "error", err);
 		}
 	}
-	g->st.last_ns = now;
+	if (cc->measured)
+		c->st.t_last = now;
 	rxd_call_end(call, now);
-	gc->call = NULL;
-	gc->st = G_IDLE;
-	g->active--;
+	cc->call = NULL;
+	cc->st = C_IDLE;
+	c->active--;
 }
 
-static const struct rxd_call_ops gops = {
+static const struct rxd_call_ops cops = {
     .data = on_data,
     .writable = on_writable,
     .complete = on_complete,
@@ -254,122 +348,272 @@ static const struct rxd_call_ops gops = {
 
 struct rxd_loadgen *rxd_loadgen_create(const struct rxd_loadgen_params *p, rxd_app_clock_fn clock, void *clock_arg)
 {
-	struct rxd_loadgen *g = calloc(1, sizeof(*g));
+	struct rxd_loadgen *c = calloc(1, sizeof(*c));
 
-	if (!g)
+	if (!c)
 		return NULL;
-	g->p = *p;
-	if (!g->p.concurrency)
-		g->p.concurrency = 1;
-	g->clock = clock;
-	g->clock_arg = clock_arg;
-	g->slots = calloc(g->p.concurrency, sizeof(*g->slots));
-	g->scratch = malloc(SCRATCH);
-	g->expect = malloc(SCRATCH);
-	if (!g->slots || !g->scratch || !g->expect) {
-		rxd_loadgen_destroy(g);
+	c->p = *p;
+	c->clock = clock;
+	c->clock_arg = clock_arg;
+	c->nslots = p->concurrency ? p->concurrency : 1;
+	c->slots = calloc(c->nslots, sizeof(*c->slots));
+	c->scratch = p->proto == RXD_LG_ECHO ? malloc(ZCHUNK) : NULL;
+	if (!c->slots || (p->proto == RXD_LG_ECHO && !c->scratch)) {
+		rxd_loadgen_destroy(c);
 		return NULL;
 	}
-	rxd_histo_init(&g->st.lat);
-	for (unsigned i = 0; i < g->p.concurrency; i++)
-		g->slots[i].g = g;
-	return g;
+	for (unsigned i = 0; i < c->nslots; i++)
+		c->slots[i].c = c;
+	c->warm_left = p->warmup;
+	rxd_histo_init(&c->st.lat);
+	return c;
 }
 
-void rxd_loadgen_destroy(struct rxd_loadgen *g)
+void rxd_loadgen_destroy(struct rxd_loadgen *c)
 {
-	if (!g)
+	if (!c)
 		return;
-	free(g->slots);
-	free(g->scratch);
-	free(g->expect);
-	free(g);
+	free(c->slots);
+	free(c->scratch);
+	free(c);
 }
 
-static bool may_begin(struct rxd_loadgen *g, uint64_t now)
+static void begin(struct rxd_loadgen *c, struct ccall *cc, struct rxd_local *l, bool measured, uint64_t now)
 {
-	if (g->stopping)
+	const struct rxd_loadgen_params *p = &c->p;
+	struct rxd_call_params cp;
+	struct rxd_call *call = NULL;
+	bool echo = p->proto == RXD_LG_ECHO;
+	uint64_t pay = !echo && p->op == RXD_RXPERF_RECV ? 0 : p->send_bytes;
+	uint32_t n = 0;
+	int rc;
+
+	if (cc->st == C_RETRY) { /* same call again after BUSY: keep its number, start and tries */
+		uint64_t k = cc->k, start = cc->start;
+		unsigned tries = cc->busy_tries;
+		memset(cc, 0, sizeof(*cc));
+		cc->k = k;
+		cc->start = start;
+		cc->busy_tries = tries;
+	} else {
+		memset(cc, 0, sizeof(*cc));
+		cc->k = c->next_k++;
+		cc->start = now;
+	}
+	cc->c = c;
+	cc->measured = measured;
+	if (!echo) {
+		rxd_put_be32(cc->hdr + n, p->version), n += 4;
+		rxd_put_be32(cc->hdr + n, p->op), n += 4;
+		rxd_put_be32(cc->hdr + n, p->rsize_hint), n += 4;
+		rxd_put_be32(cc->hdr + n, p->wsize_hint), n += 4;
+		if (p->op == RXD_RXPERF_SEND) {
+			rxd_put_be32(cc->hdr + n, p->send_bytes), n += 4;
+		} else if (p->op == RXD_RXPERF_RECV) {
+			rxd_put_be32(cc->hdr + n, p->recv_bytes), n += 4;
+		} else {
+			rxd_put_be32(cc->hdr + n, p->send_bytes), n += 4;
+			rxd_put_be32(cc->hdr + n, p->recv_bytes), n += 4;
+		}
+	}
+	cc->hdr_len = n;
+	if (p->short_request >= 0 && (uint64_t)p->short_request < pay)
+		pay = (uint64_t)p->short_request; /* the server must notice the missing bytes */
+	cc->pay = pay;
+	if (p->abort_after >= 0 && (uint64_t)p->abort_after <= pay) {
+		cc->early_abort = true;
+		cc->pay = (uint64_t)p->abort_after;
+	}
+	cc->tx_total = cc->hdr_len + cc->pay + (!echo && p->cookie && !cc->early_abort ? 4 : 0);
+	cc->head_len = cc->hdr_len;
+	if (!echo && !cc->early_abort && cc->tx_total <= sizeof cc->hdr) {
+		if (p->cookie) /* the payload zeros are already there (memset above) */
+			rxd_put_be32(cc->hdr + cc->tx_total - 4, RXD_RXPERF_COOKIE);
+		cc->head_len = (uint32_t)cc->tx_total;
+	}
+	if (echo)
+		cc->rpay = cc->rx_expect = cc->pay; /* the request, byte for byte */
+	else
+		cc->rpay = p->op == RXD_RXPERF_SEND ? 0 : p->recv_bytes, cc->rx_expect = cc->rpay + 4;
+
+	memset(&cp, 0, sizeof cp);
+	cp.peer = p->peer;
+	cp.service_id = p->service_id;
+	cp.security_index = p->security_index;
+	cp.security_level = p->security_level;
+	cp.key = p->key;
+	cp.user_call_id = cc->k;
+	cp.tx_total_len = cc->early_abort ? -1 : (int64_t)cc->tx_total;
+	cp.ops = &cops;
+	cp.app = cc;
+	if (!cc->busy_tries)
+		c->st.started++;
+	if (measured && !c->st.t_first)
+		c->st.t_first = now;
+	c->active++;
+	cc->st = C_SEND;
+	rc = rxd_call_begin(l, &cp, now, &call);
+	if (rc) {
+		c->active--;
+		cc->st = C_IDLE;
+		c->st.errors++;
+		count_code(c, rc);
+		note_error(c, cc, "rxd_call_begin failed", "error", rc);
+		if (measured)
+			c->st.t_last = now;
+		return;
+	}
+	if (cc->st == C_IDLE) /* completed inside rxd_call_begin */
+		return;
+	cc->call = call;
+	pump(cc, now);
+}
+
+static bool retries_pending(const struct rxd_loadgen *c)
+{
+	for (unsigned i = 0; i < c->nslots; i++)
+		if (c->slots[i].st == C_RETRY)
+			return true;
+	return false;
+}
+
+static bool may_begin_measured(struct rxd_loadgen *c, uint64_t now)
+{
+	if (c->stopping)
 		return false;
-	if (g->p.calls && g->next_k >= g->p.calls)
+	if (c->p.calls && c->measured_begun >= c->p.calls)
 		return false;
-	if (g->p.duration_ns && g->deadline && now >= g->deadline)
+	if (!c->p.calls && (!c->p.duration_ns || now >= c->deadline))
 		return false;
 	return true;
 }
 
-static void begin(struct rxd_loadgen *g, struct gcall *gc, struct rxd_local *l, uint64_t now)
+void rxd_loadgen_poll(struct rxd_loadgen *c, struct rxd_local *l, uint64_t now)
 {
-	struct rxd_call_params cp;
-	int rc;
-
-	memset(gc, 0, sizeof(*gc));
-	gc->g = g;
-	gc->k = g->next_k++;
-	gc->start = now;
-	if (g->p.proto == RXD_LG_RXPERF) {
-		gc->hdr_len = (uint32_t)rxd_rxperf_encode_request(gc->hdr, RXD_RXPERF_RPC, (uint32_t)g->p.req_size,
-								  (uint32_t)g->p.resp_size);
-		gc->tx_total = gc->hdr_len + g->p.req_size + (g->p.rxperf_req_cookie ? 4 : 0);
-		gc->rx_expect = rxd_rxperf_reply_len(RXD_RXPERF_RPC, (uint32_t)g->p.req_size, (uint32_t)g->p.resp_size);
-	} else {
-		gc->tx_total = g->p.req_size;
-		gc->rx_expect = g->p.req_size;
-	}
-	memset(&cp, 0, sizeof cp);
-	cp.peer = g->p.peer;
-	cp.service_id = g->p.service_id;
-	cp.security_index = g->p.security_index;
-	cp.security_level = g->p.security_level;
-	cp.key = g->p.key;
-	cp.user_call_id = gc->k;
-	cp.tx_total_len = (int64_t)gc->tx_total;
-	cp.ops = &gops;
-	cp.app = gc;
-	g->st.started++;
-	if (!g->st.first_ns)
-		g->st.first_ns = now;
-	rc = rxd_call_begin(l, &cp, now, &gc->call);
-	if (rc) {
-		g->st.failed++;
-		note_error(g, "call %llu: rxd_call_begin failed: %lld", gc->k, (long long)rc);
-		gc->call = NULL;
+	if (c->stopping) {
+		for (unsigned i = 0; i < c->nslots; i++)
+			if (c->slots[i].st == C_RETRY) {
+				c->slots[i].st = C_IDLE;
+				c->st.errors++;
+			}
+		if (!c->active)
+			atomic_store_explicit(&c->done, true, memory_order_release);
 		return;
 	}
-	g->active++;
-	gc->st = G_SEND;
-	pump_send(gc, now);
+	for (unsigned i = 0; i < c->nslots; i++) {
+		struct ccall *cc = &c->slots[i];
+		if (cc->st == C_RETRY && now >= cc->retry_at)
+			begin(c, cc, l, cc->measured, now);
+	}
+	if (!c->measuring) {
+		/* warm-up: one call at a time, then measure */
+		if (c->warm_left && !c->active && c->slots[0].st != C_RETRY) {
+			c->warm_left--;
+			begin(c, &c->slots[0], l, false, now);
+		}
+		if (c->warm_left || c->active || retries_pending(c))
+			return;
+		c->measuring = true;
+		c->deadline = now + c->p.duration_ns;
+	}
+	for (unsigned i = 0; i < c->nslots && c->active < c->nslots && may_begin_measured(c, now); i++) {
+		if (c->slots[i].st == C_IDLE && !c->slots[i].call) {
+			c->measured_begun++;
+			begin(c, &c->slots[i], l, true, now);
+		}
+	}
+	if (!c->active && !retries_pending(c) && !may_begin_measured(c, now))
+		atomic_store_explicit(&c->done, true, memory_order_release);
 }
 
-void rxd_loadgen_poll(struct rxd_loadgen *g, struct rxd_local *l, uint64_t now)
+bool rxd_loadgen_measuring(const struct rxd_loadgen *c)
 {
-	if (!g->deadline && g->p.duration_ns)
-		g->deadline = now + g->p.duration_ns;
-	for (unsigned i = 0; i < g->p.concurrency && may_begin(g, now); i++)
-		if (g->slots[i].st == G_IDLE && !g->slots[i].call)
-			begin(g, &g->slots[i], l, now);
-	if (!g->active && !may_begin(g, now))
-		atomic_store_explicit(&g->done, true, memory_order_release);
+	return c->measuring;
 }
 
-void rxd_loadgen_stop(struct rxd_loadgen *g)
+void rxd_loadgen_stop(struct rxd_loadgen *c)
 {
-	g->stopping = true;
+	c->stopping = true;
 }
 
-void rxd_loadgen_abort_all(struct rxd_loadgen *g, uint64_t now)
+void rxd_loadgen_abort_all(struct rxd_loadgen *c, uint64_t now)
 {
-	g->stopping = true;
-	for (unsigned i = 0; i < g->p.concurrency; i++)
-		if (g->slots[i].call)
-			rxd_call_abort(g->slots[i].call, RX_USER_ABORT, now);
+	c->stopping = true;
+	for (unsigned i = 0; i < c->nslots; i++)
+		if (c->slots[i].call)
+			rxd_call_abort(c->slots[i].call, RX_USER_ABORT, now);
+	if (!c->active)
+		atomic_store_explicit(&c->done, true, memory_order_release);
 }
 
-bool rxd_loadgen_done(const struct rxd_loadgen *g)
+bool rxd_loadgen_done(const struct rxd_loadgen *c)
 {
-	return atomic_load_explicit(&((struct rxd_loadgen *)(uintptr_t)g)->done, memory_order_acquire);
+	return atomic_load_explicit(&((struct rxd_loadgen *)(uintptr_t)c)->done, memory_order_acquire);
 }
 
-const struct rxd_loadgen_stats *rxd_loadgen_stats(const struct rxd_loadgen *g)
+const struct rxd_loadgen_stats *rxd_loadgen_stats(const struct rxd_loadgen *c)
 {
-	return &g->st;
+	return &c->st;
+}
+
+void rxd_loadgen_params_default(struct rxd_loadgen_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->proto = RXD_LG_RXPERF;
+	p->op = RXD_RXPERF_RPC;
+	p->version = RXD_RXPERF_VERSION;
+	p->rsize_hint = p->wsize_hint = 65536;
+	p->concurrency = 1;
+	p->busy_retries = 8;
+	p->verify = true;
+	p->abort_after = -1;
+	p->short_request = -1;
+}
+
+void rxd_loadgen_stats_merge(struct rxd_loadgen_stats *t, const struct rxd_loadgen_stats *st)
+{
+	t->started += st->started;
+	t->ok += st->ok;
+	t->aborts += st->aborts;
+	t->errors += st->errors;
+	t->remote_aborts += st->remote_aborts;
+	t->local_aborts += st->local_aborts;
+	t->net_errors += st->net_errors;
+	t->busy += st->busy;
+	t->verify_errors += st->verify_errors;
+	t->warmup_ok += st->warmup_ok;
+	t->bytes += st->bytes;
+	if (st->t_first && (!t->t_first || st->t_first < t->t_first))
+		t->t_first = st->t_first;
+	if (st->t_last > t->t_last)
+		t->t_last = st->t_last;
+	if (!t->first_error[0] && st->first_error[0])
+		memcpy(t->first_error, st->first_error, sizeof t->first_error);
+	rxd_histo_merge(&t->lat, &st->lat);
+	for (unsigned k = 0; k < RXD_LG_CODES && st->codes[k].n; k++) {
+		unsigned j;
+		for (j = 0; j < RXD_LG_CODES && t->codes[j].n && t->codes[j].code != st->codes[k].code; j++)
+			;
+		if (j == RXD_LG_CODES)
+			continue; /* table full: the report shows the first eight codes */
+		t->codes[j].code = st->codes[k].code;
+		t->codes[j].n += st->codes[k].n;
+	}
+}
+
+void rxd_loadgen_result(const struct rxd_loadgen_stats *t, struct rxd_result *r)
+{
+	double secs = (t->t_first && t->t_last > t->t_first) ? (double)(t->t_last - t->t_first) / 1e9 : 0.0;
+
+	r->calls = t->ok + t->aborts + t->errors;
+	r->calls_ok = t->ok;
+	r->calls_failed = t->errors;
+	r->expected_aborts = t->aborts;
+	r->verify_errors = t->verify_errors;
+	r->secs = secs;
+	r->calls_per_s = secs > 0 ? (double)(t->ok + t->aborts) / secs : 0.0;
+	r->mb_per_s = secs > 0 ? (double)t->bytes / secs / 1e6 : 0.0;
+	r->p50_us = (double)rxd_histo_quantile(&t->lat, 0.5) / 1e3;
+	r->p99_us = (double)rxd_histo_quantile(&t->lat, 0.99) / 1e3;
+	r->p999_us = (double)rxd_histo_quantile(&t->lat, 0.999) / 1e3;
 }

@@ -1,34 +1,37 @@
 /* SPDX-License-Identifier: MIT */
-/* rxperf server logic on the run-to-completion API (see rxd_rxperf.h). */
+/* rxperf server on the run-to-completion API (see rxd_rxperf.h). */
 #include "rxd_rxperf.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rxd/wire.h>
 
 #include "rxd_app.h"
+#include "rxd_slots.h"
 
 enum pstate { P_HDR, P_BODY, P_TRAILER, P_SEND, P_COOKIE, P_END, P_WAIT, P_DONE };
 
 struct pcall {
+	struct rxd_slot slot; /* first: the call and the free list */
 	struct rxd_rxperf_server *srv;
-	struct rxd_call *call;
-	struct pcall *next_free;
 	enum pstate st;
 	uint32_t cmd;
 	uint32_t hdr_have, hdr_need;
 	uint8_t hdr[24];
 	uint64_t req_left;   /* request payload still to skip */
 	uint64_t reply_left; /* zero bytes still to send */
-	uint32_t trailer;    /* bytes seen after the payload (an optional cookie) */
+	bool abort_at_end;   /* the reply is cut by the abort_reply_after hook */
+	uint32_t trailer;    /* bytes after the payload: the cookie or nothing */
+	uint8_t tail[4];
 	uint32_t cookie_off; /* reply cookie bytes accepted */
 };
 
 struct rxd_rxperf_server {
-	struct pcall *calls;
-	struct pcall *free;
-	uint32_t n;
+	struct rxd_rxperf_server_params p;
+	struct rxd_slots calls;
 	rxd_app_clock_fn clock;
 	void *clock_arg;
 	struct rxd_rxperf_server_stats st;
@@ -41,71 +44,75 @@ static uint64_t now_of(const struct rxd_rxperf_server *s)
 	return s->clock(s->clock_arg);
 }
 
-static void finish(struct pcall *p, uint64_t now)
+static void fail(struct pcall *p, int32_t code, const char *why, uint64_t now)
 {
-	struct rxd_rxperf_server *s = p->srv;
+	const struct rxd_rxperf_server_params *sp = &p->srv->p;
 
-	if (p->call)
-		rxd_call_end(p->call, now);
-	p->call = NULL;
-	p->st = P_DONE;
-	p->next_free = s->free;
-	s->free = p;
-}
-
-static void fail(struct pcall *p, int32_t code, uint64_t now)
-{
-	rxd_call_abort(p->call, code, now);
+	if (sp->openafs_aborts)
+		code = RX_CALL_DEAD;
+	if (sp->verbose)
+		fprintf(stderr, "rxperf server: abort %d (%s): %s\n", code, rxd_rxperf_abort_name(code), why);
+	rxd_call_abort(p->slot.call, code, now);
 }
 
 /* The reply: zeros, then the cookie, then the end of the phase. */
 static void send_reply(struct pcall *p, uint64_t now)
 {
+	struct rxd_rxperf_server *s = p->srv;
 	bool ended;
 	ssize_t r;
 
 	while (p->st == P_SEND) {
 		size_t n = p->reply_left < sizeof zeros ? (size_t)p->reply_left : sizeof zeros;
 		if (!n) {
+			if (p->abort_at_end) {
+				s->st.test_aborts++;
+				if (s->p.verbose)
+					fprintf(stderr, "rxperf server: abort %d (TEST_SERVER_ABORT): test hook\n",
+						RXD_RXPERF_TEST_SERVER_ABORT);
+				rxd_call_abort(p->slot.call, RXD_RXPERF_TEST_SERVER_ABORT, now);
+				return;
+			}
 			p->st = P_COOKIE;
 			break;
 		}
-		r = rxd_call_send(p->call, zeros, n, RXD_SEND_MORE, now);
+		r = rxd_call_send(p->slot.call, zeros, n, RXD_SEND_MORE, now);
 		if (r < 0)
 			return;
 		p->reply_left -= (uint64_t)r;
-		p->srv->st.bytes_out += (uint64_t)r;
+		s->st.bytes_out += (uint64_t)r;
 		if ((size_t)r < n)
 			return; /* writable() resumes */
 	}
 	if (p->st == P_COOKIE) {
 		uint8_t ck[4];
 		rxd_put_be32(ck, RXD_RXPERF_COOKIE);
-		r = rxd_app_send(p->call, ck + p->cookie_off, 4 - p->cookie_off, false, &ended, now);
+		r = rxd_app_send(p->slot.call, ck + p->cookie_off, 4 - p->cookie_off, false, &ended, now);
 		if (r < 0)
 			return;
 		p->cookie_off += (uint32_t)r;
-		p->srv->st.bytes_out += (uint64_t)r;
+		s->st.bytes_out += (uint64_t)r;
 		if (p->cookie_off < 4)
 			return;
 		p->st = ended ? P_WAIT : P_END;
 		return;
 	}
 	if (p->st == P_END) {
-		rxd_app_send(p->call, NULL, 0, false, &ended, now);
+		rxd_app_send(p->slot.call, NULL, 0, false, &ended, now);
 		if (ended)
 			p->st = P_WAIT;
 	}
 }
 
+/* Header bytes arrived; false when the call was aborted. */
 static bool parse_header(struct pcall *p, uint64_t now)
 {
-	uint32_t version = rxd_get_be32(p->hdr);
+	struct rxd_rxperf_server *s = p->srv;
 
 	if (p->hdr_have == 16) {
-		if (version != RXD_RXPERF_VERSION) {
-			p->srv->st.bad_version++;
-			fail(p, RX_USER_ABORT, now);
+		if (rxd_get_be32(p->hdr) != RXD_RXPERF_VERSION) {
+			s->st.bad_version++;
+			fail(p, RX_USER_ABORT, "wrong rxperf version", now);
 			return false;
 		}
 		p->cmd = rxd_get_be32(p->hdr + 4);
@@ -118,32 +125,43 @@ static bool parse_header(struct pcall *p, uint64_t now)
 			p->hdr_need = 24;
 			break;
 		default:
-			p->srv->st.bad_opcode++;
-			fail(p, RXGEN_OPCODE, now);
+			s->st.bad_opcode++;
+			fail(p, RXGEN_OPCODE, "unknown operation", now);
 			return false;
 		}
 		return true;
 	}
 	if (p->hdr_have == p->hdr_need) {
 		uint32_t a = rxd_get_be32(p->hdr + 16), b = p->cmd == RXD_RXPERF_RPC ? rxd_get_be32(p->hdr + 20) : 0;
-		p->req_left = p->cmd == RXD_RXPERF_SEND ? a : p->cmd == RXD_RXPERF_RPC ? a : 0;
-		p->reply_left = p->cmd == RXD_RXPERF_RECV ? a : p->cmd == RXD_RXPERF_RPC ? b : 0;
+		p->req_left = p->cmd == RXD_RXPERF_RECV ? 0 : a;
+		p->reply_left = p->cmd == RXD_RXPERF_SEND ? 0 : p->cmd == RXD_RXPERF_RECV ? a : b;
+		if (s->p.abort_reply_after >= 0 && p->reply_left && p->reply_left >= (uint64_t)s->p.abort_reply_after) {
+			p->reply_left = (uint64_t)s->p.abort_reply_after;
+			p->abort_at_end = true;
+		}
 		p->st = p->req_left ? P_BODY : P_TRAILER;
 	}
 	return true;
 }
 
+/* The request after its payload is complete: nothing, or exactly the cookie. */
+static bool trailer_ok(const struct pcall *p)
+{
+	return p->trailer == 0 || (p->trailer == 4 && rxd_get_be32(p->tail) == RXD_RXPERF_COOKIE);
+}
+
 static void on_data(void *app, struct rxd_call *call)
 {
 	struct pcall *p = app;
+	struct rxd_rxperf_server *s = p->srv;
 	struct rxd_seg segs[32];
 	bool eor = false;
-	uint64_t now = now_of(p->srv);
+	uint64_t now = now_of(s);
 	unsigned n;
 
 	if (p->st >= P_SEND)
 		return;
-	for (;;) {
+	do {
 		size_t used = 0;
 		n = rxd_call_peek(call, segs, 32, &eor);
 		for (unsigned i = 0; i < n; i++) {
@@ -167,24 +185,33 @@ static void on_data(void *app, struct rxd_call *call)
 					len -= (uint32_t)take;
 					if (!p->req_left)
 						p->st = P_TRAILER;
-				} else { /* an optional trailing cookie; anything else is tolerated */
+				} else {
+					if (p->trailer + len > sizeof p->tail) {
+						s->st.bad_trailer++;
+						fail(p, RXGEN_SS_UNMARSHAL, "bytes after the request cookie", now);
+						return;
+					}
+					memcpy(p->tail + p->trailer, d, len);
 					p->trailer += len;
 					len = 0;
 				}
 			}
 			used += segs[i].len;
 		}
-		p->srv->st.bytes_in += used;
+		s->st.bytes_in += used;
 		if (used)
 			rxd_call_consume(call, used, now);
-		if (n < 32)
-			break;
-	}
+	} while (n == 32);
 	if (!eor)
 		return;
 	if (p->st == P_HDR || p->st == P_BODY) {
-		p->srv->st.short_req++;
-		fail(p, RXGEN_SS_UNMARSHAL, now);
+		s->st.short_req++;
+		fail(p, RXGEN_SS_UNMARSHAL, p->st == P_HDR ? "short request header" : "short request payload", now);
+		return;
+	}
+	if (!trailer_ok(p)) {
+		s->st.bad_trailer++;
+		fail(p, RXGEN_SS_UNMARSHAL, "request ends with bytes other than the cookie", now);
 		return;
 	}
 	p->st = P_SEND;
@@ -202,34 +229,14 @@ static void on_writable(void *app, struct rxd_call *call)
 static void on_complete(void *app, struct rxd_call *call)
 {
 	struct pcall *p = app;
+	struct rxd_rxperf_server *s = p->srv;
+	enum rxd_completion how = rxd_call_completion(call);
 
-	if (rxd_call_completion(call) == RXD_CALL_SUCCEEDED)
-		p->srv->st.ok++;
-	else
-		p->srv->st.aborted++;
-	finish(p, now_of(p->srv));
-}
-
-static const struct rxd_call_ops pcall_ops;
-
-static int on_new_call(void *app, struct rxd_call *call)
-{
-	struct rxd_rxperf_server *s = app;
-	struct pcall *p = s->free;
-
-	if (!p) {
-		rxd_call_reject(call, now_of(s));
-		return -1;
-	}
-	s->free = p->next_free;
-	memset(p, 0, sizeof(*p));
-	p->srv = s;
-	p->call = call;
-	p->st = P_HDR;
-	p->hdr_need = 16;
-	s->st.calls++;
-	rxd_call_set_ops(call, &pcall_ops, p);
-	return 0;
+	if (s->p.verbose && how == RXD_CALL_REMOTELY_ABORTED)
+		fprintf(stderr, "rxperf server: call aborted by the client: %d (%s)\n", rxd_call_abort_code(call),
+			rxd_rxperf_abort_name(rxd_call_abort_code(call)));
+	p->st = P_DONE;
+	rxd_slots_put(&s->calls, &p->slot, now_of(s));
 }
 
 static const struct rxd_call_ops pcall_ops = {
@@ -238,28 +245,45 @@ static const struct rxd_call_ops pcall_ops = {
     .complete = on_complete,
 };
 
+static int on_new_call(void *app, struct rxd_call *call)
+{
+	struct rxd_rxperf_server *s = app;
+	struct pcall *p = (struct pcall *)rxd_slots_accept(&s->calls, call, &pcall_ops, now_of(s));
+
+	if (!p)
+		return -1;
+	p->srv = s;
+	p->st = P_HDR;
+	p->hdr_need = 16;
+	return 0;
+}
+
 static const struct rxd_call_ops service_ops = {
     .new_call = on_new_call,
 };
 
-struct rxd_rxperf_server *rxd_rxperf_server_create(uint32_t max_calls, rxd_app_clock_fn clock, void *clock_arg)
+void rxd_rxperf_server_params_default(struct rxd_rxperf_server_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->max_calls = 1024;
+	p->abort_reply_after = -1;
+}
+
+struct rxd_rxperf_server *rxd_rxperf_server_create(const struct rxd_rxperf_server_params *p, rxd_app_clock_fn clock,
+						   void *clock_arg)
 {
 	struct rxd_rxperf_server *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
+	s->p = *p;
+	if (!s->p.max_calls)
+		s->p.max_calls = 1024;
 	s->clock = clock;
 	s->clock_arg = clock_arg;
-	s->calls = calloc(max_calls, sizeof(*s->calls));
-	if (!s->calls) {
+	if (rxd_slots_init(&s->calls, s->p.max_calls, sizeof(struct pcall))) {
 		free(s);
 		return NULL;
-	}
-	s->n = max_calls;
-	for (uint32_t i = max_calls; i-- > 0;) {
-		s->calls[i].st = P_DONE;
-		s->calls[i].next_free = s->free;
-		s->free = &s->calls[i];
 	}
 	return s;
 }
@@ -268,28 +292,25 @@ void rxd_rxperf_server_destroy(struct rxd_rxperf_server *s)
 {
 	if (!s)
 		return;
-	free(s->calls);
+	rxd_slots_fini(&s->calls);
 	free(s);
 }
 
 void rxd_rxperf_server_desc(struct rxd_rxperf_server *s, uint16_t service_id, struct rxd_service_desc *d)
 {
-	memset(d, 0, sizeof(*d));
-	d->service_id = service_id;
-	d->ops = &service_ops;
-	d->app = s;
+	rxd_app_service_desc(d, service_id, &service_ops, s);
 }
 
 void rxd_rxperf_server_abort_all(struct rxd_rxperf_server *s, int32_t code, uint64_t now)
 {
-	for (uint32_t i = 0; i < s->n; i++)
-		if (s->calls[i].st != P_DONE && s->calls[i].call &&
-		    rxd_call_completion(s->calls[i].call) == RXD_CALL_ACTIVE)
-			rxd_call_abort(s->calls[i].call, code, now);
+	rxd_slots_abort_all(&s->calls, code, now);
 }
 
-const struct rxd_rxperf_server_stats *rxd_rxperf_server_stats(const struct rxd_rxperf_server *s)
+const struct rxd_rxperf_server_stats *rxd_rxperf_server_stats(struct rxd_rxperf_server *s)
 {
+	s->st.calls = s->calls.accepted;
+	s->st.ok = s->calls.ok;
+	s->st.failed = s->calls.failed;
 	return &s->st;
 }
 
@@ -314,4 +335,41 @@ uint64_t rxd_rxperf_reply_len(uint32_t cmd, uint32_t req_bytes, uint32_t reply_b
 	if (cmd == RXD_RXPERF_SEND)
 		return 4;
 	return (uint64_t)reply_bytes + 4;
+}
+
+static const struct {
+	int32_t code;
+	const char *name;
+} abort_names[] = {
+    {0, "ok"},
+    {RX_CALL_DEAD, "RX_CALL_DEAD"},
+    {RX_INVALID_OPERATION, "RX_INVALID_OPERATION"},
+    {RX_CALL_TIMEOUT, "RX_CALL_TIMEOUT"},
+    {RX_EOF, "RX_EOF"},
+    {RX_PROTOCOL_ERROR, "RX_PROTOCOL_ERROR"},
+    {RX_USER_ABORT, "RX_USER_ABORT"},
+    {RX_ADDRINUSE, "RX_ADDRINUSE"},
+    {RX_DEBUGI_BADTYPE, "RX_DEBUGI_BADTYPE"},
+    {RX_RESTARTING, "RX_RESTARTING"},
+    {RXGEN_CC_MARSHAL, "RXGEN_CC_MARSHAL"},
+    {RXGEN_CC_UNMARSHAL, "RXGEN_CC_UNMARSHAL"},
+    {RXGEN_SS_MARSHAL, "RXGEN_SS_MARSHAL"},
+    {RXGEN_SS_UNMARSHAL, "RXGEN_SS_UNMARSHAL"},
+    {RXGEN_DECODE, "RXGEN_DECODE"},
+    {RXGEN_OPCODE, "RXGEN_OPCODE"},
+    {RXD_RXPERF_TEST_CLIENT_ABORT, "TEST_CLIENT_ABORT"},
+    {RXD_RXPERF_TEST_SERVER_ABORT, "TEST_SERVER_ABORT"},
+    {-EBUSY, "-EBUSY"},
+    {-ETIMEDOUT, "-ETIMEDOUT"},
+    {-ECONNREFUSED, "-ECONNREFUSED"},
+    {-EHOSTUNREACH, "-EHOSTUNREACH"},
+    {-ENETUNREACH, "-ENETUNREACH"},
+};
+
+const char *rxd_rxperf_abort_name(int32_t code)
+{
+	for (size_t i = 0; i < sizeof abort_names / sizeof abort_names[0]; i++)
+		if (abort_names[i].code == code)
+			return abort_names[i].name;
+	return "?";
 }

@@ -14,26 +14,22 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
 #include <rxd/core.h>
 #include <rxd/dpdk.h>
 
-#include "rxd_echo.h"
+#include "rxd_engines_hooks.h"
 #include "rxd_histo.h"
-#include "rxd_loadgen.h"
-#include "rxd_rxperf.h"
+#include "rxd_launch.h"
+#include "rxd_result.h"
 
 enum mode { M_SERVER, M_CLIENT, M_ECHO, M_LOOP };
 
@@ -62,20 +58,10 @@ struct app {
 
 /* Per-worker application state. */
 struct wctx {
+	struct rxd_engines e; /* first: the worker's app pointer is read as the engines by the shared hooks */
 	struct app *a;
 	struct rxd_worker *w;
-	struct rxd_rxperf_server *rp;
-	struct rxd_echo_server *es;
-	struct rxd_loadgen *lg;
 };
-
-static volatile sig_atomic_t g_signals;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	g_signals++;
-}
 
 static void usage(FILE *f)
 {
@@ -104,30 +90,6 @@ static void usage(FILE *f)
 	rxd_shell_opts_usage(f);
 }
 
-static int parse_num(const char *v, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!v || !*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || end == v)
-		return -EINVAL;
-	/* size suffixes */
-	if (*end == 'k' || *end == 'K')
-		x <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		x <<= 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		x <<= 30, end++;
-	if (*end || x > max)
-		return *end ? -EINVAL : -ERANGE;
-	*out = x;
-	return 0;
-}
-
 static bool is_bool_word(const char *v)
 {
 	static const char *const words[] = {"0", "1", "yes", "no", "true", "false", "on", "off"};
@@ -152,7 +114,7 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 
 #define NUM(field, max)                                                                                                \
 	do {                                                                                                           \
-		rc = parse_num(value, max, &x);                                                                        \
+		rc = rxd_parse_u64(value, max, &x);                                                                    \
 		if (rc) {                                                                                              \
 			snprintf(err, errlen, "--%s %s: expected a number <= %" PRIu64, name,                          \
 				 value ? value : "(none)", (uint64_t)(max));                                           \
@@ -187,7 +149,7 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 		return 0;
 	}
 	if (!strcmp(name, "service")) {
-		rc = parse_num(value, 65535, &x);
+		rc = rxd_parse_u64(value, 65535, &x);
 		if (rc || x == 0) {
 			snprintf(err, errlen, "--service %s: expected 1..65535", value ? value : "");
 			return -EINVAL;
@@ -220,7 +182,7 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	if (!strcmp(name, "size-resp") || !strcmp(name, "size_resp"))
 		NUM(size_resp, UINT32_MAX);
 	if (!strcmp(name, "echo-mem")) {
-		rc = parse_num(value, 1u << 20, &x);
+		rc = rxd_parse_u64(value, 1u << 20, &x);
 		if (rc) {
 			snprintf(err, errlen, "--echo-mem %s: expected megabytes", value ? value : "");
 			return rc;
@@ -302,18 +264,8 @@ static int parse_args(struct app *a, int argc, char **argv)
 			value = argv[++i];
 		}
 		err[0] = 0;
-		if (!strcmp(name, "config")) {
-			rc = rxd_conf_file_foreach(value, app_set, a, err, sizeof err);
-		} else if (!strcmp(name, "set")) {
-			char nm[64];
-			const char *e = value ? strchr(value, '=') : NULL;
-			if (!e || (size_t)(e - value) >= sizeof nm) {
-				fprintf(stderr, "rxd: --set %s: expected name=value\n", value ? value : "");
-				return -EINVAL;
-			}
-			memcpy(nm, value, (size_t)(e - value));
-			nm[e - value] = 0;
-			rc = app_set(a, nm, e + 1, err, sizeof err);
+		if (!strcmp(name, "config") || !strcmp(name, "set")) {
+			rc = rxd_launch_config(name, value, app_set, a, err, sizeof err);
 		} else {
 			rc = app_set(a, name, value, err, sizeof err);
 		}
@@ -334,14 +286,9 @@ static uint64_t worker_clock(void *arg)
 	return rxd_worker_now(c->w);
 }
 
-static void *rp_of(void *arg, unsigned worker)
+static void *server_of(void *arg, unsigned worker)
 {
-	return ((struct app *)arg)->w[worker]->rp;
-}
-
-static void *es_of(void *arg, unsigned worker)
-{
-	return ((struct app *)arg)->w[worker]->es;
+	return rxd_engines_server(&((struct app *)arg)->w[worker]->e);
 }
 
 static void hook_start(void *arg, struct rxd_worker *w)
@@ -358,31 +305,8 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	struct app *a = arg;
 	struct wctx *c = rxd_worker_app(w);
 
-	if (c->lg && now >= a->client_start_ns)
-		rxd_loadgen_poll(c->lg, rxd_worker_local(w, a->client_iface), now);
-}
-
-static void hook_drain(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	(void)now;
-	if (c->lg)
-		rxd_loadgen_stop(c->lg);
-}
-
-static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	if (c->lg)
-		rxd_loadgen_abort_all(c->lg, now);
-	if (c->rp)
-		rxd_rxperf_server_abort_all(c->rp, RX_RESTARTING, now);
-	if (c->es)
-		rxd_echo_server_abort_all(c->es, RX_RESTARTING, now);
+	if (c->e.lg && now >= a->client_start_ns)
+		rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, a->client_iface), now);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -445,30 +369,37 @@ static int setup(struct app *a, char *err, size_t errlen)
 		}
 		c->a = a;
 		a->w[i] = c;
-		if (serve && rxperf_srv)
-			c->rp = rxd_rxperf_server_create(max_calls, worker_clock, c);
-		else if (serve)
-			c->es = rxd_echo_server_create(max_calls, a->echo_mem, worker_clock, c);
-		if (serve && !c->rp && !c->es) {
+		if (serve && rxperf_srv) {
+			struct rxd_rxperf_server_params sp;
+			rxd_rxperf_server_params_default(&sp);
+			sp.max_calls = max_calls;
+			c->e.rp = rxd_rxperf_server_create(&sp, worker_clock, c);
+		} else if (serve) {
+			c->e.es = rxd_echo_server_create(max_calls, a->echo_mem, worker_clock, c);
+		}
+		if (serve && !rxd_engines_server(&c->e)) {
 			snprintf(err, errlen, "out of memory for the %s service (try a smaller --echo-mem)",
 				 rxperf_srv ? "rxperf" : "echo");
 			return -ENOMEM;
 		}
 		if (client && i < nact) {
 			struct rxd_loadgen_params p;
-			memset(&p, 0, sizeof p);
+			rxd_loadgen_params_default(&p);
 			p.peer = a->peer;
 			p.service_id = service;
 			p.proto = is_rxperf_client(a, service) ? RXD_LG_RXPERF : RXD_LG_ECHO;
-			p.calls = a->calls / nact + (i < a->calls % nact ? 1 : 0);
+			p.calls = rxd_engines_share(a->calls, nact, i);
 			p.duration_ns = (uint64_t)(a->duration_s * 1e9);
-			p.concurrency = (unsigned)(a->concurrency / nact + (i < a->concurrency % nact ? 1 : 0));
-			p.req_size = a->size_req;
-			p.resp_size = a->size_resp;
-			p.rxperf_req_cookie = a->rxperf_cookie;
+			p.concurrency = (unsigned)rxd_engines_share(a->concurrency, nact, i);
+			p.send_bytes = (uint32_t)a->size_req;
+			p.recv_bytes = (uint32_t)a->size_resp;
+			p.cookie = a->rxperf_cookie;
+			p.busy_retries = 0; /* a BUSY answer is a failed call here: the launcher measures the server */
 			p.seed = 0x5eed0000u + i;
-			c->lg = rxd_loadgen_create(&p, worker_clock, c);
-			if (!c->lg) {
+			if (a->calls && !p.calls && !p.duration_ns)
+				continue; /* nothing for this worker */
+			c->e.lg = rxd_loadgen_create(&p, worker_clock, c);
+			if (!c->e.lg) {
 				snprintf(err, errlen, "out of memory for the load generator");
 				return -ENOMEM;
 			}
@@ -477,18 +408,18 @@ static int setup(struct app *a, char *err, size_t errlen)
 	if (serve) {
 		struct rxd_service_desc d;
 		if (rxperf_srv)
-			rxd_rxperf_server_desc(a->w[0]->rp, service, &d);
+			rxd_rxperf_server_desc(a->w[0]->e.rp, service, &d);
 		else
-			rxd_echo_server_desc(a->w[0]->es, service, &d);
-		rc = rxd_shell_register_service(s, 0, &d, rxperf_srv ? rp_of : es_of, a, err, errlen);
+			rxd_echo_server_desc(a->w[0]->e.es, service, &d);
+		rc = rxd_shell_register_service(s, 0, &d, server_of, a, err, errlen);
 		if (rc)
 			return rc;
 	}
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;
 	h.poll = hook_poll;
-	h.drain = hook_drain;
-	h.abort_all = hook_abort_all;
+	h.drain = rxd_engines_hook_drain;
+	h.abort_all = rxd_engines_hook_abort_all;
 	h.arg = a;
 	return rxd_shell_set_hooks(s, &h);
 }
@@ -498,7 +429,7 @@ static bool clients_done(const struct app *a)
 	unsigned n = rxd_shell_nb_workers(a->shell);
 
 	for (unsigned i = 0; i < n; i++)
-		if (a->w[i]->lg && !rxd_loadgen_done(a->w[i]->lg))
+		if (a->w[i]->e.lg && !rxd_loadgen_done(a->w[i]->e.lg))
 			return false;
 	return true;
 }
@@ -506,69 +437,46 @@ static bool clients_done(const struct app *a)
 /* Client summary: human lines and one JSON line.  Returns 0 if every call succeeded. */
 static int report(struct app *a)
 {
-	struct rxd_histo *lat = malloc(sizeof(*lat));
-	uint64_t ok = 0, failed = 0, verr = 0, busy = 0, started = 0, btx = 0, brx = 0, first = UINT64_MAX, last = 0;
-	const char *first_error = NULL;
+	struct rxd_loadgen_stats *t = calloc(1, sizeof(*t));
 	unsigned n = rxd_shell_nb_workers(a->shell);
-	double secs, cps, mbs;
+	bool rxperf = is_rxperf_client(a, service_of(a));
+	struct rxd_stats cs;
+	int rc;
 
-	if (!lat)
+	if (!t)
 		return 1;
-	rxd_histo_init(lat);
-	for (unsigned i = 0; i < n; i++) {
-		const struct rxd_loadgen_stats *st;
-		if (!a->w[i]->lg)
-			continue;
-		st = rxd_loadgen_stats(a->w[i]->lg);
-		ok += st->ok;
-		failed += st->failed;
-		verr += st->verify_errors;
-		busy += st->busy;
-		started += st->started;
-		btx += st->bytes_tx;
-		brx += st->bytes_rx;
-		if (st->started && st->first_ns < first)
-			first = st->first_ns;
-		if (st->last_ns > last)
-			last = st->last_ns;
-		if (!first_error && st->first_error[0])
-			first_error = st->first_error;
-		rxd_histo_merge(lat, &st->lat);
-	}
-	secs = (last > first && first != UINT64_MAX) ? (double)(last - first) / 1e9 : 0.0;
-	cps = secs > 0 ? (double)ok / secs : 0.0;
-	mbs = secs > 0 ? (double)(btx + brx) / secs / 1e6 : 0.0;
+	rxd_histo_init(&t->lat);
+	for (unsigned i = 0; i < n; i++)
+		if (a->w[i]->e.lg)
+			rxd_loadgen_stats_merge(t, rxd_loadgen_stats(a->w[i]->e.lg));
+	rxd_shell_core_stats(a->shell, &cs);
+	struct rxd_result r = {
+	    .impl = "rxd",
+	    .scenario = rxperf ? "rpc" : "echo",
+	    .req_bytes = a->size_req,
+	    .reply_bytes = rxperf ? a->size_resp : a->size_req,
+	    .concurrency = a->concurrency,
+	    .retransmissions = cs.tx_data_retrans,
+	};
+	rxd_loadgen_result(t, &r);
 	printf("calls: %" PRIu64 " ok, %" PRIu64 " failed (%" PRIu64 " verify errors, %" PRIu64 " busy) of %" PRIu64
 	       " in %.3f s\n",
-	       ok, failed, verr, busy, started, secs);
-	printf("rate: %.0f calls/s, %.2f MB/s (request + reply payload)\n", cps, mbs);
-	printf("latency: p50 %.1f us, p99 %.1f us, p999 %.1f us, min %.1f us, max %.1f us\n",
-	       (double)rxd_histo_quantile(lat, 0.5) / 1e3, (double)rxd_histo_quantile(lat, 0.99) / 1e3,
-	       (double)rxd_histo_quantile(lat, 0.999) / 1e3, lat->count ? (double)lat->min_ns / 1e3 : 0.0,
-	       (double)lat->max_ns / 1e3);
-	if (first_error)
-		printf("first error: %s\n", first_error);
-	printf("{\"scenario\":\"rxd-%s\",\"proto\":\"%s\",\"workers\":%u,\"concurrency\":%" PRIu64
-	       ",\"size_req\":%" PRIu64 ",\"size_resp\":%" PRIu64 ",\"calls_started\":%" PRIu64 ",\"calls_ok\":%" PRIu64
-	       ",\"calls_failed\":%" PRIu64 ",\"verify_errors\":%" PRIu64 ",\"busy\":%" PRIu64
-	       ",\"elapsed_s\":%.6f,\"calls_per_s\":%.1f,\"mb_per_s\":%.3f,\"p50_us\":%.1f"
-	       ",\"p99_us\":%.1f,\"p999_us\":%.1f,\"shell\":",
-	       a->mode == M_LOOP ? "loop" : "client",
-	       a->w[0]->lg && is_rxperf_client(a, service_of(a)) ? "rxperf" : "echo", n, a->concurrency, a->size_req,
-	       a->size_resp, started, ok, failed, verr, busy, secs, cps, mbs,
-	       (double)rxd_histo_quantile(lat, 0.5) / 1e3, (double)rxd_histo_quantile(lat, 0.99) / 1e3,
-	       (double)rxd_histo_quantile(lat, 0.999) / 1e3);
+	       t->ok, t->errors, t->verify_errors, t->busy, t->started, r.secs);
+	printf("rate: %.0f calls/s, %.2f MB/s (request + reply payload)\n", r.calls_per_s, r.mb_per_s);
+	printf("latency: p50 %.1f us, p99 %.1f us, p999 %.1f us, min %.1f us, max %.1f us\n", r.p50_us, r.p99_us,
+	       r.p999_us, t->lat.count ? (double)t->lat.min_ns / 1e3 : 0.0, (double)t->lat.max_ns / 1e3);
+	if (t->first_error[0])
+		printf("first error: %s\n", t->first_error);
+	printf("{");
+	rxd_result_json(stdout, &r);
+	printf(",\"mode\":\"%s\",\"workers\":%u,\"calls_started\":%" PRIu64 ",\"busy\":%" PRIu64 ",\"shell\":",
+	       a->mode == M_LOOP ? "loop" : "client", n, t->started, t->busy);
 	rxd_shell_print_stats_json(a->shell, stdout);
 	printf("}\n");
 	fflush(stdout);
-	free(lat);
-	return (failed || verr || ok == 0 || (a->calls && ok != a->calls)) ? 1 : 0;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
+	rc = (t->errors || t->verify_errors || t->ok == 0 || (a->calls && t->ok != a->calls)) ? 1 : 0;
+	free(t);
+	return rc;
 }
 
 static void assign_loop_defaults(struct app *a)
@@ -589,7 +497,7 @@ int main(int argc, char **argv)
 {
 	struct app a;
 	char err[256];
-	int eal_argc = argc, consumed, rc, exit_code = 0;
+	int eal_argc = rxd_launch_split(argc, argv), exit_code = 0;
 	uint64_t next_stats, t_end = 0;
 
 	memset(&a, 0, sizeof a);
@@ -601,12 +509,6 @@ int main(int argc, char **argv)
 	a.echo_mem = 96ull << 20;
 	rxd_shell_opts_default(&a.so);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			eal_argc = i;
-			break;
-		}
-	}
 	/* our options first: a bad argument is one line, before EAL prints anything */
 	if (eal_argc < argc && parse_args(&a, argc - eal_argc - 1, argv + eal_argc + 1))
 		return 2;
@@ -614,34 +516,19 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rxd: --mode server|client|echo|loop is required (rxd <EAL args> -- --help)\n");
 		return 2;
 	}
-	if (rxd_shell_precheck(eal_argc, argv, err, sizeof err)) {
-		fprintf(stderr, "rxd: %s\n", err);
+	if (rxd_launch_eal("rxd", eal_argc, argv))
 		return 1;
-	}
-	consumed = rte_eal_init(eal_argc, argv);
-	if (consumed < 0) {
-		fprintf(stderr, "rxd: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
 	if (a.mode == M_LOOP)
 		assign_loop_defaults(&a);
 	if (a.mode == M_SERVER && a.service < 0)
 		a.service = RXD_RXPERF_SERVICE;
-	rc = rxd_shell_create(&a.so, &a.shell, err, sizeof err);
-	if (rc) {
+	if (rxd_launch_shell("rxd", &a.so, &a.shell))
+		return 1;
+	if (setup(&a, err, sizeof err)) {
 		fprintf(stderr, "rxd: %s\n", err);
-		rte_eal_cleanup();
+		rxd_launch_end(a.shell);
 		return 1;
 	}
-	rc = setup(&a, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "rxd: %s\n", err);
-		rxd_shell_destroy(a.shell);
-		rte_eal_cleanup();
-		return 1;
-	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
 	{
 		struct rxd_addr la;
 		char ab[64];
@@ -657,19 +544,14 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	a.client_start_ns = rxd_shell_now(a.shell) + (uint64_t)(a.start_delay_s * 1e9);
-	rc = rxd_shell_start(a.shell);
-	if (rc) {
-		fprintf(stderr, "rxd: cannot launch workers: %s\n", strerror(rc < 0 ? -rc : rc));
-		rxd_shell_destroy(a.shell);
-		rte_eal_cleanup();
+	if (rxd_launch_start("rxd", a.shell))
 		return 1;
-	}
 	next_stats = rxd_shell_now(a.shell) + (uint64_t)(a.stats_period_s * 1e9);
 	if (a.duration_s > 0 && (a.mode == M_SERVER || a.mode == M_ECHO))
 		t_end = rxd_shell_now(a.shell) + (uint64_t)(a.duration_s * 1e9);
-	while (!g_signals) {
+	while (!rxd_launch_signals()) {
 		uint64_t now;
-		sleep_ms(10);
+		rxd_launch_sleep_ms(10);
 		now = rxd_shell_now(a.shell);
 		if (a.stats_period_s > 0 && now >= next_stats) {
 			rxd_shell_print_stats(a.shell, stdout);
@@ -681,11 +563,10 @@ int main(int argc, char **argv)
 			break;
 	}
 	{
-		unsigned left = rxd_shell_shutdown(a.shell);
+		unsigned left = rxd_launch_stop(a.shell);
 		if (left)
 			printf("rxd: %u call(s) still live after the %u ms drain: aborted\n", left, a.so.drain_ms);
 	}
-	rxd_shell_wait(a.shell);
 	if (a.stats_period_s > 0)
 		rxd_shell_print_stats(a.shell, stdout);
 	if (a.mode == M_CLIENT || a.mode == M_LOOP)
@@ -699,19 +580,16 @@ int main(int argc, char **argv)
 		/* DPDK 22.11 memif unmaps the shared rings when the peer disconnects, without
 		 * waiting for a worker inside rx_burst: close only after the peer stopped polling. */
 		uint64_t until = rxd_shell_now(a.shell) + (uint64_t)(a.hold_s * 1e9);
-		unsigned sig0 = (unsigned)g_signals;
-		while (rxd_shell_now(a.shell) < until && (unsigned)g_signals == sig0 && rxd_shell_links_up(a.shell))
-			sleep_ms(20);
+		unsigned sig0 = rxd_launch_signals();
+		while (rxd_shell_now(a.shell) < until && rxd_launch_signals() == sig0 && rxd_shell_links_up(a.shell))
+			rxd_launch_sleep_ms(20);
 	}
-	rxd_shell_destroy(a.shell);
+	rxd_launch_end(a.shell);
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
 		if (!a.w[i])
 			continue;
-		rxd_loadgen_destroy(a.w[i]->lg);
-		rxd_rxperf_server_destroy(a.w[i]->rp);
-		rxd_echo_server_destroy(a.w[i]->es);
+		rxd_engines_destroy(&a.w[i]->e);
 		free(a.w[i]);
 	}
-	rte_eal_cleanup();
 	return exit_code;
 }

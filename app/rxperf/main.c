@@ -17,17 +17,13 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_version.h>
@@ -35,10 +31,10 @@
 #include <rxd/core.h>
 #include <rxd/dpdk.h>
 
+#include "rxd_engines_hooks.h"
 #include "rxd_histo.h"
-#include "rxd_rxperf.h"
-#include "rxperf_client.h"
-#include "rxperf_testsrv.h"
+#include "rxd_launch.h"
+#include "rxd_result.h"
 
 #define EXIT_USAGE 2
 #define EXIT_TIMEOUT 3
@@ -50,27 +46,19 @@ struct opts {
 	/* client */
 	const char *peer_str;
 	const char *cmd_name;
-	int64_t op;  /* -1 = from -c */
+	int64_t op; /* -1 = from -c */
 	int64_t raw_op;
-	uint32_t version;
-	uint32_t send_bytes, recv_bytes;
-	uint32_t rsize_hint, wsize_hint;
+	struct rxd_loadgen_params lg; /* the engine's parameters; per-worker shares are set in setup() */
 	uint64_t calls;
 	uint64_t concurrency;
 	uint64_t warmup;
 	double duration_s;
 	double timeout_s;
-	bool cookie, json, verify;
-	int64_t abort_after;
-	int64_t short_request;
-	bool have_expect;
-	int32_t expect_abort;
+	bool json;
 	uint16_t port; /* server: our port; client: the server's port */
 	int service;
 	/* server */
-	int64_t abort_reply_after;
-	bool openafs_aborts;
-	bool verbose;
+	struct rxd_rxperf_server_params srv;
 	/* both */
 	bool nojumbo;
 	uint32_t mtu, window;
@@ -81,11 +69,9 @@ struct opts {
 
 /* Per-worker state. */
 struct wctx {
+	struct rxd_engines e; /* first: the worker's app pointer is read as the engines by the shared hooks */
 	struct opts *o;
 	struct rxd_worker *w;
-	struct rxd_rxperf_server *rp;
-	struct rxperf_testsrv *ts;
-	struct rxperf_client *cl;
 	/* shell counters when measuring began and when the client finished */
 	bool have0, have1;
 	struct rxd_worker_stats s0, s1;
@@ -93,91 +79,59 @@ struct wctx {
 };
 
 static struct wctx *g_w[RXD_SHELL_MAX_WORKERS];
-static volatile sig_atomic_t g_signals;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	g_signals++;
-}
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: rxperf <EAL args> -- server|client [options]\n"
-		"common:\n"
-		"  -p PORT            server: UDP port to serve (7009); client: the server's port (7009)\n"
-		"  --ip ADDR/LEN      our IPv4 address (also --ip6, --gw; see shell options)\n"
-		"  -j                 no jumbograms (send and accept one subpacket per datagram)\n"
-		"  -m MTU             largest datagram, IP header included\n"
-		"  -W WINDOW          receive window and transmit window cap, packets (1..255)\n"
-		"  --service N        service id (147)\n"
-		"  --security L       none (default) | auth | crypt (rxkad: not available yet)\n"
-		"  --key FILE|HEX     rxkad session/server key (with --security auth|crypt)\n"
-		"  -u N, -H, -N       accepted for OpenAFS compatibility, ignored\n"
-		"server:\n"
-		"  --duration S       exit after S seconds (default: until SIGINT/SIGTERM)\n"
-		"  --abort-reply-after B  test hook: abort replies (code 4321) after B bytes\n"
-		"  --openafs-aborts   abort every bad request with -1, as OpenAFS's rxperf server\n"
-		"  -v                 one line per abort on stderr\n"
-		"client:\n"
-		"  -a PEER            server address (ADDR or ADDR:PORT)\n"
-		"  -c send|recv|rpc   operation (SEND 0, RECV 1, RPC 3)\n"
-		"  -S BYTES, -R BYTES request / reply payload (k, m, g suffixes); -b sets both\n"
-		"  -T CALLS           total calls over all lcores (1)\n"
-		"  -t N               calls in flight, spread over the worker lcores (1)\n"
-		"  -d S, --duration S run for S seconds instead of -T calls\n"
-		"  --warmup N         unmeasured calls first (0)\n"
-		"  --cookie           end each request with the cookie 0x00004711 (new Linux servers)\n"
-		"  --json             print only the JSON line\n"
-		"  --timeout S        give up after S seconds (exit 3; default 600)\n"
-		"  --no-verify        do not check that reply payload bytes are zeros\n"
-		"  --abort-after B    test hook: abort each call (code 1234) after B payload bytes\n"
-		"  --expect-abort C   a call aborted with code C counts as expected, not as an error\n"
-		"  --short-request B  test hook: end the request after B payload bytes (the header says -S)\n"
-		"  --op N             send operation word N (tests); --proto-version N (3)\n"
-		"  --local-port N     our UDP port (7009)\n"
-		"  -r N, -w N         read / write size hints in the request (524288)\n"
-		"exit: 0 all calls ok or expectedly aborted, 1 otherwise, 2 usage, 3 timeout\n"
-		"shell options (--name value):\n");
+	fprintf(f, "usage: rxperf <EAL args> -- server|client [options]\n"
+		   "common:\n"
+		   "  -p PORT            server: UDP port to serve (7009); client: the server's port (7009)\n"
+		   "  --ip ADDR/LEN      our IPv4 address (also --ip6, --gw; see shell options)\n"
+		   "  -j                 no jumbograms (send and accept one subpacket per datagram)\n"
+		   "  -m MTU             largest datagram, IP header included\n"
+		   "  -W WINDOW          receive window and transmit window cap, packets (1..255)\n"
+		   "  --service N        service id (147)\n"
+		   "  --security L       none (default) | auth | crypt (rxkad: not available yet)\n"
+		   "  --key FILE|HEX     rxkad session/server key (with --security auth|crypt)\n"
+		   "  -u N, -H, -N       accepted for OpenAFS compatibility, ignored\n"
+		   "server:\n"
+		   "  --duration S       exit after S seconds (default: until SIGINT/SIGTERM)\n"
+		   "  --abort-reply-after B  test hook: abort replies (code 4321) after B bytes\n"
+		   "  --openafs-aborts   abort every bad request with -1, as OpenAFS's rxperf server\n"
+		   "  -v                 one line per abort on stderr\n"
+		   "client:\n"
+		   "  -a PEER            server address (ADDR or ADDR:PORT)\n"
+		   "  -c send|recv|rpc   operation (SEND 0, RECV 1, RPC 3)\n"
+		   "  -S BYTES, -R BYTES request / reply payload (k, m, g suffixes); -b sets both\n"
+		   "  -T CALLS           total calls over all lcores (1)\n"
+		   "  -t N               calls in flight, spread over the worker lcores (1)\n"
+		   "  -d S, --duration S run for S seconds instead of -T calls\n"
+		   "  --warmup N         unmeasured calls first (0)\n"
+		   "  --cookie           end each request with the cookie 0x00004711 (new Linux servers)\n"
+		   "  --json             print only the JSON line\n"
+		   "  --timeout S        give up after S seconds (exit 3; default 600)\n"
+		   "  --no-verify        do not check that reply payload bytes are zeros\n"
+		   "  --abort-after B    test hook: abort each call (code 1234) after B payload bytes\n"
+		   "  --expect-abort C   a call aborted with code C counts as expected, not as an error\n"
+		   "  --short-request B  test hook: end the request after B payload bytes (the header says -S)\n"
+		   "  --op N             send operation word N (tests); --proto-version N (3)\n"
+		   "  --local-port N     our UDP port (7009)\n"
+		   "  -r N, -w N         read / write size hints in the request (524288)\n"
+		   "exit: 0 all calls ok or expectedly aborted, 1 otherwise, 2 usage, 3 timeout\n"
+		   "shell options (--name value):\n");
 	rxd_shell_opts_usage(f);
 }
 
-static int parse_size(const char *v, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!v || !*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || end == v)
-		return -EINVAL;
-	if (*end == 'k' || *end == 'K')
-		x <<= 10, end++;
-	else if (*end == 'm' || *end == 'M')
-		x <<= 20, end++;
-	else if (*end == 'g' || *end == 'G')
-		x <<= 30, end++;
-	if (*end)
-		return -EINVAL;
-	if (x > max)
-		return -ERANGE;
-	*out = x;
-	return 0;
-}
-
+/* A signed number (abort codes, ports): an optional '-' then rxd_parse_u64's syntax. */
 static int parse_int(const char *v, int64_t lo, int64_t hi, int64_t *out)
 {
-	char *end;
-	long long x;
+	bool neg = v && *v == '-';
+	uint64_t u;
+	int64_t x;
 
-	if (!v || !*v)
+	if (!v || rxd_parse_u64(v + neg, neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX, &u))
 		return -EINVAL;
-	errno = 0;
-	x = strtoll(v, &end, 0);
-	if (errno || end == v || *end || x < lo || x > hi)
+	x = neg ? (int64_t)(0 - u) : (int64_t)u;
+	if (x < lo || x > hi)
 		return -EINVAL;
 	*out = x;
 	return 0;
@@ -212,8 +166,8 @@ static int set_core(struct opts *o, const char *name, uint64_t v)
 /* Options that take no value. */
 static bool is_flag(const char *a)
 {
-	static const char *const flags[] = {"-j", "-H", "-N", "-v", "--cookie", "--json", "--no-verify",
-					    "--openafs-aborts", "--help", "-h", NULL};
+	static const char *const flags[] = {
+	    "-j", "-H", "-N", "-v", "--cookie", "--json", "--no-verify", "--openafs-aborts", "--help", "-h", NULL};
 
 	for (int i = 0; flags[i]; i++)
 		if (!strcmp(a, flags[i]))
@@ -226,11 +180,11 @@ static int conf_line(void *arg, const char *name, const char *value, char *err, 
 	return rxd_shell_opts_set(arg, name, value, err, errlen);
 }
 
-#define BAD(...)                                                                                                   \
-	do {                                                                                                       \
-		fprintf(stderr, "rxperf: " __VA_ARGS__);                                                           \
-		fputc('\n', stderr);                                                                               \
-		return -EINVAL;                                                                                    \
+#define BAD(...)                                                                                                       \
+	do {                                                                                                           \
+		fprintf(stderr, "rxperf: " __VA_ARGS__);                                                               \
+		fputc('\n', stderr);                                                                                   \
+		return -EINVAL;                                                                                        \
 	} while (0)
 
 static int parse_args(struct opts *o, int argc, char **argv)
@@ -287,17 +241,17 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				BAD("-c %s: expected send, recv or rpc", v);
 			o->cmd_name = v;
 		} else if (!strcmp(a, "-S") || !strcmp(a, "-R") || !strcmp(a, "-b")) {
-			if (parse_size(v, UINT32_MAX, &u))
+			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("%s %s: expected bytes (k, m, g suffixes) below 4 GiB", a, v);
 			if (a[1] != 'R')
-				o->send_bytes = (uint32_t)u;
+				o->lg.send_bytes = (uint32_t)u;
 			if (a[1] != 'S')
-				o->recv_bytes = (uint32_t)u;
+				o->lg.recv_bytes = (uint32_t)u;
 		} else if (!strcmp(a, "-T")) {
-			if (parse_size(v, UINT64_MAX >> 2, &o->calls) || !o->calls)
+			if (rxd_parse_u64(v, UINT64_MAX >> 2, &o->calls) || !o->calls)
 				BAD("-T %s: expected a number of calls >= 1", v);
 		} else if (!strcmp(a, "-t")) {
-			if (parse_size(v, 1u << 20, &o->concurrency) || !o->concurrency)
+			if (rxd_parse_u64(v, 1u << 20, &o->concurrency) || !o->concurrency)
 				BAD("-t %s: expected 1..%u calls in flight", v, 1u << 20);
 		} else if (!strcmp(a, "-d") || !strcmp(a, "--duration")) {
 			if (parse_secs(v, &o->duration_s))
@@ -306,7 +260,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			if (parse_secs(v, &o->timeout_s) || o->timeout_s <= 0)
 				BAD("--timeout %s: expected seconds > 0", v);
 		} else if (!strcmp(a, "--warmup")) {
-			if (parse_size(v, 1u << 30, &o->warmup))
+			if (rxd_parse_u64(v, 1u << 30, &o->warmup))
 				BAD("--warmup %s: expected a number of calls", v);
 		} else if (!strcmp(a, "-j")) {
 			o->nojumbo = true;
@@ -321,43 +275,43 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "-u") || !strcmp(a, "-H") || !strcmp(a, "-N")) {
 			/* UDP buffer size, hot threads, no stats: no meaning for a poll-mode stack */
 		} else if (!strcmp(a, "-v")) {
-			o->verbose = true;
+			o->srv.verbose = true;
 		} else if (!strcmp(a, "-r") || !strcmp(a, "-w")) {
-			if (parse_size(v, UINT32_MAX, &u))
+			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("%s %s: expected bytes", a, v);
 			if (a[1] == 'r')
-				o->rsize_hint = (uint32_t)u;
+				o->lg.rsize_hint = (uint32_t)u;
 			else
-				o->wsize_hint = (uint32_t)u;
+				o->lg.wsize_hint = (uint32_t)u;
 		} else if (!strcmp(a, "--security") || !strcmp(a, "-x")) {
 			o->security = v;
 		} else if (!strcmp(a, "--key")) {
 			o->key = v;
 		} else if (!strcmp(a, "--cookie")) {
-			o->cookie = true;
+			o->lg.cookie = true;
 		} else if (!strcmp(a, "--json")) {
 			o->json = true;
 		} else if (!strcmp(a, "--no-verify")) {
-			o->verify = false;
+			o->lg.verify = false;
 		} else if (!strcmp(a, "--abort-after")) {
-			if (parse_size(v, INT64_MAX >> 2, &u))
+			if (rxd_parse_u64(v, INT64_MAX >> 2, &u))
 				BAD("--abort-after %s: expected bytes", v);
-			o->abort_after = (int64_t)u;
+			o->lg.abort_after = (int64_t)u;
 		} else if (!strcmp(a, "--short-request")) {
-			if (parse_size(v, INT64_MAX >> 2, &u))
+			if (rxd_parse_u64(v, INT64_MAX >> 2, &u))
 				BAD("--short-request %s: expected bytes", v);
-			o->short_request = (int64_t)u;
+			o->lg.short_request = (int64_t)u;
 		} else if (!strcmp(a, "--abort-reply-after")) {
-			if (parse_size(v, UINT32_MAX, &u))
+			if (rxd_parse_u64(v, UINT32_MAX, &u))
 				BAD("--abort-reply-after %s: expected bytes", v);
-			o->abort_reply_after = (int64_t)u;
+			o->srv.abort_reply_after = (int64_t)u;
 		} else if (!strcmp(a, "--expect-abort")) {
 			if (parse_int(v, INT32_MIN, INT32_MAX, &x))
 				BAD("--expect-abort %s: expected an abort code", v);
-			o->have_expect = true;
-			o->expect_abort = (int32_t)x;
+			o->lg.have_expect = true;
+			o->lg.expect_abort = (int32_t)x;
 		} else if (!strcmp(a, "--openafs-aborts")) {
-			o->openafs_aborts = true;
+			o->srv.openafs_aborts = true;
 		} else if (!strcmp(a, "--service")) {
 			if (parse_int(v, 1, 65535, &x))
 				BAD("--service %s: expected 1..65535", v);
@@ -369,25 +323,14 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		} else if (!strcmp(a, "--proto-version")) {
 			if (parse_int(v, 0, UINT32_MAX, &x))
 				BAD("--proto-version %s: expected a number", v);
-			o->version = (uint32_t)x;
+			o->lg.version = (uint32_t)x;
 		} else if (!strcmp(a, "--local-port")) {
 			char err[160];
 			if (rxd_shell_opts_set(&o->so, "port", v, err, sizeof err))
 				BAD("--local-port: %s", err);
 		} else if (!strcmp(a, "--config") || !strcmp(a, "--set")) {
-			char err[256], nm[64];
-			int rc;
-			if (a[2] == 'c') {
-				rc = rxd_conf_file_foreach(v, conf_line, &o->so, err, sizeof err);
-			} else {
-				const char *e = strchr(v, '=');
-				if (!e || (size_t)(e - v) >= sizeof nm)
-					BAD("--set %s: expected name=value", v);
-				memcpy(nm, v, (size_t)(e - v));
-				nm[e - v] = 0;
-				rc = rxd_shell_opts_set(&o->so, nm, e + 1, err, sizeof err);
-			}
-			if (rc)
+			char err[256];
+			if (rxd_launch_config(a + 2, v, conf_line, &o->so, err, sizeof err))
 				BAD("%s", err);
 		} else if (!strncmp(a, "--", 2)) {
 			char err[256];
@@ -403,8 +346,7 @@ static int parse_args(struct opts *o, int argc, char **argv)
 /* Check what can be checked before EAL prints anything. */
 static int check_opts(struct opts *o)
 {
-	if (o->security && strcmp(o->security, "none") && strcmp(o->security, "clear") &&
-	    strcmp(o->security, "0")) {
+	if (o->security && strcmp(o->security, "none") && strcmp(o->security, "clear") && strcmp(o->security, "0")) {
 		if (strcmp(o->security, "auth") && strcmp(o->security, "crypt") && strncmp(o->security, "rxkad", 5))
 			BAD("--security %s: expected none, auth or crypt", o->security);
 		BAD("--security %s: rxkad is not available yet in rxd (only --security none works)", o->security);
@@ -424,7 +366,7 @@ static int check_opts(struct opts *o)
 				o->cmd_name = "raw";
 		}
 	} else {
-		if (o->abort_after >= 0 || o->have_expect || o->raw_op >= 0 || o->short_request >= 0)
+		if (o->lg.abort_after >= 0 || o->lg.have_expect || o->raw_op >= 0 || o->lg.short_request >= 0)
 			BAD("--abort-after, --expect-abort, --short-request and --op are client options");
 	}
 	if (o->nojumbo && (set_core(o, "tx_jumbo_max", 1) || set_core(o, "rx_jumbo_max", 1)))
@@ -451,7 +393,7 @@ static uint64_t worker_clock(void *arg)
 static void *server_app(void *arg, unsigned worker)
 {
 	(void)arg;
-	return g_w[worker]->ts ? (void *)g_w[worker]->ts : (void *)g_w[worker]->rp;
+	return rxd_engines_server(&g_w[worker]->e);
 }
 
 static void hook_start(void *arg, struct rxd_worker *w)
@@ -468,42 +410,19 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	struct wctx *c = rxd_worker_app(w);
 
 	(void)arg;
-	if (!c->cl)
+	if (!c->e.lg)
 		return;
-	rxperf_client_poll(c->cl, rxd_worker_local(w, 0), now);
-	if (!c->have0 && rxperf_client_measuring(c->cl)) {
+	rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, 0), now);
+	if (!c->have0 && rxd_loadgen_measuring(c->e.lg)) {
 		rxd_shell_worker_stats(rxd_worker_shell(w), rxd_worker_index(w), &c->s0);
 		c->t0 = now;
 		c->have0 = true;
 	}
-	if (c->have0 && !c->have1 && rxperf_client_done(c->cl)) {
+	if (c->have0 && !c->have1 && rxd_loadgen_done(c->e.lg)) {
 		rxd_shell_worker_stats(rxd_worker_shell(w), rxd_worker_index(w), &c->s1);
 		c->t1 = now;
 		c->have1 = true;
 	}
-}
-
-static void hook_drain(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	(void)now;
-	if (c->cl)
-		rxperf_client_stop(c->cl);
-}
-
-static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
-{
-	struct wctx *c = rxd_worker_app(w);
-
-	(void)arg;
-	if (c->cl)
-		rxperf_client_abort_all(c->cl, now);
-	if (c->rp)
-		rxd_rxperf_server_abort_all(c->rp, RX_RESTARTING, now);
-	if (c->ts)
-		rxperf_testsrv_abort_all(c->ts, RX_RESTARTING, now);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -514,7 +433,6 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 	uint32_t max_calls = o->so.core.max_calls < 65536 ? o->so.core.max_calls : 65536;
 	uint16_t service = o->service > 0 ? (uint16_t)o->service : RXD_RXPERF_SERVICE;
 	unsigned nact = o->concurrency < n ? (unsigned)o->concurrency : n;
-	bool hooks = o->abort_reply_after >= 0 || o->openafs_aborts || o->verbose;
 	struct rxd_lcore_hooks h;
 	char err[256];
 	int rc;
@@ -526,56 +444,33 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 		c->o = o;
 		g_w[i] = c;
 		if (o->role == R_SERVER) {
-			if (hooks) {
-				struct rxperf_testsrv_params tp = {
-					.abort_reply_after = o->abort_reply_after,
-					.openafs_aborts = o->openafs_aborts,
-					.verbose = o->verbose,
-					.max_calls = max_calls,
-				};
-				c->ts = rxperf_testsrv_create(&tp, worker_clock, c);
-			} else {
-				c->rp = rxd_rxperf_server_create(max_calls, worker_clock, c);
-			}
-			if (!c->ts && !c->rp)
+			struct rxd_rxperf_server_params sp = o->srv;
+			sp.max_calls = max_calls;
+			c->e.rp = rxd_rxperf_server_create(&sp, worker_clock, c);
+			if (!c->e.rp)
 				BAD("out of memory for the rxperf service");
 		} else if (i < nact) {
-			struct rxperf_client_params p;
-			memset(&p, 0, sizeof p);
+			struct rxd_loadgen_params p = o->lg;
 			p.peer = *peer;
 			p.service_id = service;
 			p.op = (uint32_t)o->op;
-			p.version = o->version;
-			p.send_bytes = o->send_bytes;
-			p.recv_bytes = o->recv_bytes;
-			p.rsize_hint = o->rsize_hint;
-			p.wsize_hint = o->wsize_hint;
-			p.calls = o->calls / nact + (i < o->calls % nact ? 1 : 0);
+			p.calls = rxd_engines_share(o->calls, nact, i);
 			p.duration_ns = (uint64_t)(o->duration_s * 1e9);
 			/* every shard warms up: each resolves its own ARP entry and conns */
-			p.warmup = o->warmup / nact + (i < o->warmup % nact ? 1 : 0);
+			p.warmup = rxd_engines_share(o->warmup, nact, i);
 			if (o->warmup && !p.warmup)
 				p.warmup = 1;
-			p.concurrency = (unsigned)(o->concurrency / nact + (i < o->concurrency % nact ? 1 : 0));
-			p.cookie = o->cookie;
-			p.verify = o->verify;
-			p.abort_after = o->abort_after;
-			p.short_request = o->short_request;
-			p.have_expect = o->have_expect;
-			p.expect_abort = o->expect_abort;
+			p.concurrency = (unsigned)rxd_engines_share(o->concurrency, nact, i);
 			if (o->calls && !p.calls && !p.duration_ns)
 				continue; /* nothing for this worker */
-			c->cl = rxperf_client_create(&p, worker_clock, c);
-			if (!c->cl)
+			c->e.lg = rxd_loadgen_create(&p, worker_clock, c);
+			if (!c->e.lg)
 				BAD("out of memory for the client");
 		}
 	}
 	if (o->role == R_SERVER) {
 		struct rxd_service_desc d;
-		if (g_w[0]->ts)
-			rxperf_testsrv_desc(g_w[0]->ts, service, &d);
-		else
-			rxd_rxperf_server_desc(g_w[0]->rp, service, &d);
+		rxd_rxperf_server_desc(g_w[0]->e.rp, service, &d);
 		rc = rxd_shell_register_service(s, 0, &d, server_app, NULL, err, sizeof err);
 		if (rc)
 			BAD("%s", err);
@@ -583,23 +478,17 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;
 	h.poll = hook_poll;
-	h.drain = hook_drain;
-	h.abort_all = hook_abort_all;
+	h.drain = rxd_engines_hook_drain;
+	h.abort_all = rxd_engines_hook_abort_all;
 	return rxd_shell_set_hooks(s, &h);
 }
 
 static bool clients_done(unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
-		if (g_w[i] && g_w[i]->cl && !rxperf_client_done(g_w[i]->cl))
+		if (g_w[i] && g_w[i]->e.lg && !rxd_loadgen_done(g_w[i]->e.lg))
 			return false;
 	return true;
-}
-
-static void sleep_ms(unsigned ms)
-{
-	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-	nanosleep(&ts, NULL);
 }
 
 /* ------------------------------------------------------------------ reports */
@@ -615,55 +504,23 @@ static const char *op_name(const struct opts *o)
 static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 {
 	unsigned n = rxd_shell_nb_workers(s), nact = 0;
-	struct rxd_histo *lat = malloc(sizeof(*lat));
-	struct rxperf_client_stats t;
-	struct rxperf_code_count codes[RXPERF_CODES * 4];
-	unsigned ncodes = 0;
-	const char *first_error = NULL;
+	struct rxd_loadgen_stats *t = calloc(1, sizeof(*t));
 	struct rxd_stats cs;
-	uint64_t first = UINT64_MAX, last = 0, pkts = 0, loops = 0, busy = 0, drops = 0;
-	double secs, cps, mbs, pps, pps_core, cpu;
+	uint64_t pkts = 0, loops = 0, busy = 0, drops = 0;
+	double pps, pps_core, cpu;
 	char codes_str[256] = "";
 	size_t cl = 0;
+	int code;
 
-	if (!lat)
+	if (!t)
 		return 1;
-	rxd_histo_init(lat);
-	memset(&t, 0, sizeof t);
+	rxd_histo_init(&t->lat);
 	for (unsigned i = 0; i < n; i++) {
-		const struct rxperf_client_stats *st;
 		struct wctx *c = g_w[i];
-		if (!c || !c->cl)
+		if (!c || !c->e.lg)
 			continue;
 		nact++;
-		st = rxperf_client_stats(c->cl);
-		t.started += st->started;
-		t.ok += st->ok;
-		t.aborts += st->aborts;
-		t.errors += st->errors;
-		t.remote_aborts += st->remote_aborts;
-		t.local_aborts += st->local_aborts;
-		t.net_errors += st->net_errors;
-		t.busy += st->busy;
-		t.verify_errors += st->verify_errors;
-		t.warmup_ok += st->warmup_ok;
-		t.bytes += st->bytes;
-		if (st->t_first && st->t_first < first)
-			first = st->t_first;
-		if (st->t_last > last)
-			last = st->t_last;
-		if (!first_error && st->first_error[0])
-			first_error = st->first_error;
-		rxd_histo_merge(lat, &st->lat);
-		for (unsigned k = 0; k < RXPERF_CODES && st->codes[k].n; k++) {
-			unsigned j;
-			for (j = 0; j < ncodes && codes[j].code != st->codes[k].code; j++)
-				;
-			if (j == ncodes && ncodes < RXPERF_CODES * 4)
-				codes[ncodes++] = (struct rxperf_code_count){st->codes[k].code, 0};
-			if (j < ncodes)
-				codes[j].n += st->codes[k].n;
-		}
+		rxd_loadgen_stats_merge(t, rxd_loadgen_stats(c->e.lg));
 		if (c->have0) {
 			struct rxd_worker_stats end;
 			if (!c->have1)
@@ -677,60 +534,57 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 		}
 	}
 	rxd_shell_core_stats(s, &cs);
-	secs = (first != UINT64_MAX && last > first) ? (double)(last - first) / 1e9 : 0.0;
-	cps = secs > 0 ? (double)(t.ok + t.aborts) / secs : 0.0;
-	mbs = secs > 0 ? (double)t.bytes / secs / 1e6 : 0.0;
-	pps = secs > 0 ? (double)pkts / secs : 0.0;
+	for (unsigned j = 0; j < RXD_LG_CODES && t->codes[j].n && cl + 40 < sizeof codes_str; j++)
+		cl += (size_t)snprintf(codes_str + cl, sizeof codes_str - cl, "%s\"%d\":%" PRIu64, j ? "," : "",
+				       t->codes[j].code, t->codes[j].n);
+	struct rxd_result r = {
+	    .impl = "rxd",
+	    .scenario = op_name(o),
+	    .req_bytes = o->op == RXD_RXPERF_RECV ? 0 : o->lg.send_bytes,
+	    .reply_bytes = o->op == RXD_RXPERF_SEND ? 0 : o->lg.recv_bytes,
+	    .concurrency = o->concurrency,
+	    .retransmissions = cs.tx_data_retrans,
+	};
+	rxd_loadgen_result(t, &r);
+	pps = r.secs > 0 ? (double)pkts / r.secs : 0.0;
 	pps_core = nact ? pps / nact : 0.0;
 	cpu = loops ? 100.0 * (double)busy / (double)loops : 0.0;
-	for (unsigned j = 0; j < ncodes && cl + 40 < sizeof codes_str; j++)
-		cl += (size_t)snprintf(codes_str + cl, sizeof codes_str - cl, "%s\"%d\":%" PRIu64, j ? "," : "",
-				       codes[j].code, codes[j].n);
 
 	if (!o->json) {
-		printf("rxd-rxperf %s: send %u B, recv %u B, concurrency %" PRIu64 " on %u lcore(s), jumbo %s%s\n",
-		       op_name(o), o->op == RXD_RXPERF_RECV ? 0 : o->send_bytes,
-		       o->op == RXD_RXPERF_SEND ? 0 : o->recv_bytes, o->concurrency, nact, o->nojumbo ? "off" : "on",
-		       o->cookie ? ", request cookie" : "");
+		printf("rxd-rxperf %s: send %" PRIu64 " B, recv %" PRIu64 " B, concurrency %" PRIu64
+		       " on %u lcore(s), jumbo %s%s\n",
+		       r.scenario, r.req_bytes, r.reply_bytes, o->concurrency, nact, o->nojumbo ? "off" : "on",
+		       o->lg.cookie ? ", request cookie" : "");
 		printf("%10s %10s %12s %10s %10s %10s %10s %8s %8s %8s %12s\n", "calls", "secs", "calls/s", "MB/s",
 		       "p50_us", "p99_us", "p999_us", "retrans", "aborts", "errors", "pkts/s/core");
 		printf("%10" PRIu64 " %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8" PRIu64 " %8" PRIu64 " %8" PRIu64
 		       " %12.0f\n",
-		       t.ok + t.aborts + t.errors, secs, cps, mbs, (double)rxd_histo_quantile(lat, 0.5) / 1e3,
-		       (double)rxd_histo_quantile(lat, 0.99) / 1e3, (double)rxd_histo_quantile(lat, 0.999) / 1e3,
-		       cs.tx_data_retrans, t.aborts, t.errors, pps_core);
-		for (unsigned j = 0; j < ncodes; j++)
-			if (codes[j].code)
-				printf("  completion %d (%s): %" PRIu64 " call(s)\n", codes[j].code,
-				       rxperf_abort_name(codes[j].code), codes[j].n);
-		if (first_error)
-			fprintf(stderr, "rxperf: first error: %s\n", first_error);
+		       r.calls, r.secs, r.calls_per_s, r.mb_per_s, r.p50_us, r.p99_us, r.p999_us, r.retransmissions,
+		       t->aborts, t->errors, pps_core);
+		for (unsigned j = 0; j < RXD_LG_CODES && t->codes[j].n; j++)
+			if (t->codes[j].code)
+				printf("  completion %d (%s): %" PRIu64 " call(s)\n", t->codes[j].code,
+				       rxd_rxperf_abort_name(t->codes[j].code), t->codes[j].n);
+		if (t->first_error[0])
+			fprintf(stderr, "rxperf: first error: %s\n", t->first_error);
 		if (timed_out)
 			fprintf(stderr, "rxperf: timed out after %.0f s with calls in flight\n", o->timeout_s);
 	}
-	printf("{\"impl\":\"rxd\",\"cmd\":\"%s\",\"op\":%" PRId64 ",\"send_bytes\":%u,\"recv_bytes\":%u"
-	       ",\"concurrency\":%" PRIu64 ",\"lcores\":%u,\"jumbo\":%s,\"security\":\"none\",\"calls\":%" PRIu64
-	       ",\"ok\":%" PRIu64 ",\"secs\":%.6f,\"calls_per_s\":%.1f,\"MB_per_s\":%.3f,\"p50_us\":%.1f"
-	       ",\"p99_us\":%.1f,\"p999_us\":%.1f,\"aborts\":%" PRIu64 ",\"errors\":%" PRIu64
-	       ",\"remote_aborts\":%" PRIu64 ",\"local_aborts\":%" PRIu64 ",\"net_errors\":%" PRIu64
-	       ",\"busy\":%" PRIu64 ",\"verify_errors\":%" PRIu64 ",\"retrans\":%" PRIu64
-	       ",\"core_aborts\":%" PRIu64 ",\"tx_data\":%" PRIu64 ",\"pkts\":%" PRIu64 ",\"pkts_per_s\":%.0f"
-	       ",\"pkts_per_s_per_core\":%.0f,\"busy_pct\":%.1f,\"drops\":%" PRIu64 ",\"timed_out\":%s"
-	       ",\"codes\":{%s}}\n",
-	       op_name(o), o->op, o->op == RXD_RXPERF_RECV ? 0 : o->send_bytes,
-	       o->op == RXD_RXPERF_SEND ? 0 : o->recv_bytes, o->concurrency, nact, o->nojumbo ? "false" : "true",
-	       t.ok + t.aborts + t.errors, t.ok, secs, cps, mbs, (double)rxd_histo_quantile(lat, 0.5) / 1e3,
-	       (double)rxd_histo_quantile(lat, 0.99) / 1e3, (double)rxd_histo_quantile(lat, 0.999) / 1e3, t.aborts,
-	       t.errors, t.remote_aborts, t.local_aborts, t.net_errors, t.busy, t.verify_errors, cs.tx_data_retrans,
+	printf("{");
+	rxd_result_json(stdout, &r);
+	printf(",\"op\":%" PRId64 ",\"lcores\":%u,\"jumbo\":%s,\"security\":\"none\",\"remote_aborts\":%" PRIu64
+	       ",\"local_aborts\":%" PRIu64 ",\"net_errors\":%" PRIu64 ",\"busy\":%" PRIu64 ",\"core_aborts\":%" PRIu64
+	       ",\"tx_data\":%" PRIu64 ",\"pkts\":%" PRIu64 ",\"pkts_per_s\":%.0f,\"pkts_per_s_per_core\":%.0f"
+	       ",\"busy_pct\":%.1f,\"drops\":%" PRIu64 ",\"timed_out\":%s,\"codes\":{%s}}\n",
+	       o->op, nact, o->nojumbo ? "false" : "true", t->remote_aborts, t->local_aborts, t->net_errors, t->busy,
 	       cs.calls_aborted_local + cs.calls_aborted_remote, cs.tx_data, pkts, pps, pps_core, cpu, drops,
 	       timed_out ? "true" : "false", codes_str);
 	fflush(stdout);
-	free(lat);
-	if (timed_out)
-		return EXIT_TIMEOUT;
-	if (t.errors || (o->calls && t.ok + t.aborts != o->calls) || t.ok + t.aborts == 0)
-		return 1;
-	return 0;
+	code = timed_out									      ? EXIT_TIMEOUT
+	       : (t->errors || (o->calls && t->ok + t->aborts != o->calls) || t->ok + t->aborts == 0) ? 1
+												      : 0;
+	free(t);
+	return code;
 }
 
 static void server_report(struct opts *o, struct rxd_shell *s)
@@ -740,22 +594,18 @@ static void server_report(struct opts *o, struct rxd_shell *s)
 	struct rxd_stats cs;
 
 	for (unsigned i = 0; i < n; i++) {
-		if (!g_w[i])
+		const struct rxd_rxperf_server_stats *st;
+		if (!g_w[i] || !g_w[i]->e.rp)
 			continue;
-		if (g_w[i]->ts) {
-			const struct rxperf_testsrv_stats *st = rxperf_testsrv_stats(g_w[i]->ts);
-			calls += st->calls, ok += st->ok, failed += st->failed + st->test_aborts;
-		} else if (g_w[i]->rp) {
-			const struct rxd_rxperf_server_stats *st = rxd_rxperf_server_stats(g_w[i]->rp);
-			calls += st->calls, ok += st->ok, failed += st->aborted;
-		}
+		st = rxd_rxperf_server_stats(g_w[i]->e.rp);
+		calls += st->calls, ok += st->ok, failed += st->failed;
 	}
 	rxd_shell_core_stats(s, &cs);
 	printf("rxperf server: %" PRIu64 " calls, %" PRIu64 " ok, %" PRIu64 " failed, %" PRIu64
 	       " retransmissions, %" PRIu64 " BUSY sent\n",
 	       calls, ok, failed, cs.tx_data_retrans, cs.busy_sent);
-	printf("{\"impl\":\"rxd\",\"role\":\"server\",\"calls\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"failed\":%" PRIu64
-	       ",\"retrans\":%" PRIu64 ",\"shell\":",
+	printf("{\"impl\":\"rxd\",\"scenario\":\"server\",\"calls\":%" PRIu64 ",\"calls_ok\":%" PRIu64
+	       ",\"calls_failed\":%" PRIu64 ",\"retransmissions\":%" PRIu64 ",\"shell\":",
 	       calls, ok, failed, cs.tx_data_retrans);
 	rxd_shell_print_stats_json(s, stdout);
 	printf("}\n");
@@ -770,8 +620,7 @@ int main(int argc, char **argv)
 	struct opts o;
 	struct rxd_shell *s = NULL;
 	struct rxd_addr peer;
-	char err[256];
-	int eal_argc = argc, rc, code = 0;
+	int eal_argc = rxd_launch_split(argc, argv), code = 0;
 	bool timed_out = false;
 	uint64_t t_end = 0;
 
@@ -779,23 +628,14 @@ int main(int argc, char **argv)
 	memset(&peer, 0, sizeof peer);
 	o.op = -1;
 	o.raw_op = -1;
-	o.version = RXD_RXPERF_VERSION;
-	o.rsize_hint = o.wsize_hint = 512 * 1024;
+	rxd_loadgen_params_default(&o.lg);
+	o.lg.rsize_hint = o.lg.wsize_hint = 512 * 1024;
+	rxd_rxperf_server_params_default(&o.srv);
 	o.calls = 1;
 	o.concurrency = 1;
-	o.verify = true;
-	o.abort_after = -1;
-	o.short_request = -1;
-	o.abort_reply_after = -1;
 	o.port = 0;
 	rxd_shell_opts_default(&o.so);
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			eal_argc = i;
-			break;
-		}
-	}
 	if (eal_argc == argc) {
 		fprintf(stderr, "rxperf: usage: rxperf <EAL args> -- server|client [options]   (-- --help)\n");
 		return EXIT_USAGE;
@@ -814,34 +654,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "rxperf: --ip ADDR/LEN (or --ip6) is required: the address rxd answers on\n");
 		return EXIT_USAGE;
 	}
-	if (rxd_shell_precheck(eal_argc, argv, err, sizeof err)) {
-		fprintf(stderr, "rxperf: %s\n", err);
+	if (rxd_launch_eal("rxperf", eal_argc, argv) || rxd_launch_shell("rxperf", &o.so, &s))
 		return 1;
-	}
-	if (rte_eal_init(eal_argc, argv) < 0) {
-		fprintf(stderr, "rxperf: EAL initialisation failed: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	rc = rxd_shell_create(&o.so, &s, err, sizeof err);
-	if (rc) {
-		fprintf(stderr, "rxperf: %s\n", err);
-		rte_eal_cleanup();
-		return 1;
-	}
 	if (setup(&o, s, &peer)) {
-		rxd_shell_destroy(s);
-		rte_eal_cleanup();
+		rxd_launch_end(s);
 		return 1;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	rc = rxd_shell_start(s);
-	if (rc) {
-		fprintf(stderr, "rxperf: cannot launch the workers: %s\n", strerror(rc < 0 ? -rc : rc));
-		rxd_shell_destroy(s);
-		rte_eal_cleanup();
+	if (rxd_launch_start("rxperf", s))
 		return 1;
-	}
 	if (o.role == R_SERVER) {
 		struct rxd_addr la;
 		char ab[64];
@@ -855,9 +675,9 @@ int main(int argc, char **argv)
 	} else {
 		t_end = rxd_shell_now(s) + (uint64_t)(o.timeout_s * 1e9);
 	}
-	while (!g_signals) {
+	while (!rxd_launch_signals()) {
 		uint64_t now;
-		sleep_ms(o.role == R_CLIENT ? 2 : 20);
+		rxd_launch_sleep_ms(o.role == R_CLIENT ? 2 : 20);
 		now = rxd_shell_now(s);
 		if (o.role == R_CLIENT && clients_done(rxd_shell_nb_workers(s)))
 			break;
@@ -867,25 +687,22 @@ int main(int argc, char **argv)
 		}
 	}
 	{
-		unsigned left = rxd_shell_shutdown(s);
+		unsigned left = rxd_launch_stop(s);
 		if (left && o.role == R_SERVER)
 			fprintf(stderr, "rxperf: %u call(s) still live after the %u ms drain: aborted\n", left,
 				o.so.drain_ms);
 	}
-	rxd_shell_wait(s);
 	if (o.role == R_CLIENT)
-		code = client_report(&o, s, timed_out || (g_signals && !clients_done(rxd_shell_nb_workers(s))));
+		code =
+		    client_report(&o, s, timed_out || (rxd_launch_signals() && !clients_done(rxd_shell_nb_workers(s))));
 	else
 		server_report(&o, s);
-	rxd_shell_destroy(s);
+	rxd_launch_end(s);
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
 		if (!g_w[i])
 			continue;
-		rxperf_client_destroy(g_w[i]->cl);
-		rxd_rxperf_server_destroy(g_w[i]->rp);
-		rxperf_testsrv_destroy(g_w[i]->ts);
+		rxd_engines_destroy(&g_w[i]->e);
 		free(g_w[i]);
 	}
-	rte_eal_cleanup();
 	return code;
 }

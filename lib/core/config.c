@@ -143,21 +143,32 @@ static const struct param *lookup(const char *name, size_t len)
 	return NULL;
 }
 
-/* Decimal digits only: no sign, space, base prefix or suffix.  0, -EINVAL, -ERANGE (> UINT32_MAX). */
-static int parse_u32(const char *s, uint32_t *out)
+int rxd_parse_u64(const char *s, uint64_t max, uint64_t *out)
 {
 	uint64_t v = 0;
-	if (!*s)
+	unsigned shift = 0;
+	bool big = false;
+
+	if (!s || *s < '0' || *s > '9')
 		return -EINVAL;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -EINVAL;
-		if (v <= UINT32_MAX)
-			v = v * 10 + (uint64_t)(*s - '0');
+	for (; *s >= '0' && *s <= '9'; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			big = true; /* keep scanning: junk after an overflow is still junk */
+		else
+			v = v * 10 + d;
 	}
-	if (v > UINT32_MAX)
+	switch (*s) {
+	case 'k': case 'K': shift = 10, s++; break;
+	case 'm': case 'M': shift = 20, s++; break;
+	case 'g': case 'G': shift = 30, s++; break;
+	default: break;
+	}
+	if (*s)
+		return -EINVAL;
+	if (big || v > (UINT64_MAX >> shift) || (v << shift) > max)
 		return -ERANGE;
-	*out = (uint32_t)v;
+	*out = v << shift;
 	return 0;
 }
 
@@ -189,14 +200,14 @@ int rxd_config_set(struct rxd_config *c, const char *name, const char *value, ch
 		return fail(-EINVAL, err, errlen, "unknown parameter '%.*s'", shown, name);
 	}
 
-	uint32_t v = 0;
-	int rc = parse_u32(value, &v);
+	uint64_t v = 0;
+	int rc = rxd_parse_u64(value, UINT32_MAX, &v);
 	if (rc == -EINVAL)
-		return fail(-EINVAL, err, errlen, "%s: '%s' is not a decimal number (range %u..%u %s)", p->name, value,
-			    p->min, p->max, p->unit);
+		return fail(-EINVAL, err, errlen, "%s: '%s' is not a decimal number (k, m, g suffixes; range %u..%u %s)",
+			    p->name, value, p->min, p->max, p->unit);
 	if (rc == -ERANGE || v < p->min || v > p->max)
 		return fail(-ERANGE, err, errlen, "%s: %s out of range %u..%u", p->name, value, p->min, p->max);
-	put(c, p->offset, v);
+	put(c, p->offset, (uint32_t)v);
 	return 0;
 }
 

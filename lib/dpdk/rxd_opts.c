@@ -42,23 +42,6 @@ static bool name_eq(const char *a, const char *b)
 	return *a == *b;
 }
 
-static int parse_u64(const char *v, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long x;
-
-	if (!v || !*v || *v == '-')
-		return -EINVAL;
-	errno = 0;
-	x = strtoull(v, &end, 0);
-	if (errno || *end)
-		return -EINVAL;
-	if (x > max)
-		return -ERANGE;
-	*out = x;
-	return 0;
-}
-
 static int parse_bool(const char *v, bool *out)
 {
 	if (!v || !strcmp(v, "1") || !strcasecmp(v, "yes") || !strcasecmp(v, "true") || !strcasecmp(v, "on")) {
@@ -145,7 +128,7 @@ static int set_addr(struct rxd_shell_opts *o, const char *name, const char *valu
 		goto bad;
 	if (at) {
 		uint64_t x;
-		if (parse_u64(at + 1, RXD_SHELL_MAX_IFACES - 1, &x))
+		if (rxd_parse_u64(at + 1, RXD_SHELL_MAX_IFACES - 1, &x))
 			goto bad;
 		idx = (unsigned)x;
 	} else if (!gw) { /* the first iface without this family's address */
@@ -213,7 +196,7 @@ int rxd_shell_opts_set(struct rxd_shell_opts *o, const char *name, const char *v
 			*(bool *)(void *)base = d->kind == K_BOOL ? b : !b;
 			return 0;
 		default:
-			rc = parse_u64(value, d->max, &x);
+			rc = rxd_parse_u64(value, d->max, &x);
 			if (rc == 0 && x < d->min)
 				rc = -ERANGE;
 			if (rc) {

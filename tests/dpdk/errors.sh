@@ -25,6 +25,8 @@ expect() { # what want_rc pattern cmd...
 E="$(eal_common err)"
 expect "bad mode" 2 "--mode" "$RXD" $E -- --mode sideways
 expect "bad number" 2 "--calls" "$RXD" $E -- --mode client --calls many
+expect "number overflow" 2 "--nb-mbufs" "$RXD" $E -- --mode echo --nb-mbufs 99999999999999999999999
+expect "hex is not a number" 2 "--nb-mbufs" "$RXD" $E -- --mode echo --nb-mbufs 0x10
 expect "bad address" 2 "--ip" "$RXD" $E -- --mode echo --ip 300.1.2.3/24
 expect "unknown option" 2 "unknown option --frobnicate" "$RXD" $E -- --mode echo --frobnicate 1
 expect "bad core parameter" 2 "rx_window_size\|rx-window-size" "$RXD" $E -- --mode echo --set rx_window_size=100000

@@ -59,7 +59,7 @@ for fam in 4 6; do
 	kernel_side || fail "cannot configure $TAP"
 	wait_pid "$cpid" 40
 	crc=$?
-	el=$(json_field "$log" elapsed_s)
+	el=$(json_field "$log" secs)
 	if [ "$crc" = 1 ] && grep -q 'NETWORK_ERROR.*error -111' "$log"; then
 		echo "ok: IPv$fam port unreachable -> call failed with ECONNREFUSED in ${el}s"
 	else

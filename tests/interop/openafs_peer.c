@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rxd_result.h"
+
 #define PERF_SERVICE 147
 #define PERF_PORT 7009
 #define PERF_VERSION 3
@@ -900,15 +902,30 @@ static int run_client(int argc, char **argv)
 			printf("%10zu %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8llu %8llu\n", nall,
 			       secs, cps, mbps, p50, p99, p999, aborts, errors);
 		}
-		printf("{\"impl\":\"openafs-rx\",\"cmd\":\"%s\",\"op\":%d,\"send_bytes\":%u,"
-		       "\"recv_bytes\":%u,\"concurrency\":%d,\"conns\":%d,\"jumbo\":%s,"
-		       "\"calls\":%zu,\"ok\":%llu,\"secs\":%.6f,\"calls_per_s\":%.1f,"
-		       "\"MB_per_s\":%.3f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
-		       "\"aborts\":%llu,\"errors\":%llu}\n",
-		       cfg.cmd_name, cfg.op, cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes,
-		       cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes, cfg.threads, nconns,
-		       tn.nojumbo ? "false" : "true", nall, ok, secs, cps, mbps, p50, p99, p999,
-		       aborts, errors);
+		struct rx_statistics *rs = rx_GetStatistics();
+		struct rxd_result r = {
+			.impl = "openafs-rx",
+			.retransmissions = rs ? (uint64_t)rs->dataPacketsReSent : 0,
+			.scenario = cfg.cmd_name,
+			.req_bytes = cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes,
+			.reply_bytes = cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes,
+			.concurrency = (uint64_t)cfg.threads,
+			.calls = nall,
+			.calls_ok = ok,
+			.calls_failed = errors,
+			.expected_aborts = aborts,
+			.secs = secs,
+			.calls_per_s = cps,
+			.mb_per_s = mbps,
+			.p50_us = p50,
+			.p99_us = p99,
+			.p999_us = p999,
+		};
+		if (rs)
+			rx_FreeStatistics(&rs);
+		printf("{");
+		rxd_result_json(stdout, &r);
+		printf(",\"op\":%d,\"conns\":%d,\"jumbo\":%s}\n", cfg.op, nconns, tn.nojumbo ? "false" : "true");
 		fflush(stdout);
 	}
 	free(all);

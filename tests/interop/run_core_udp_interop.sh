@@ -44,9 +44,9 @@ oafs_client() {
 	out=$(timeout --kill-after=5 "$tmo" "$PEER" client -a "$ADDR" -p "$RXD_PORT" --json --timeout "$tmo" "$@" 2>"$LOG/c.err")
 	rc=$?
 	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
-	ok=$(json_field "$json" ok); ab=$(json_field "$json" aborts); err=$(json_field "$json" errors)
+	ok=$(json_field "$json" calls_ok); ab=$(json_field "$json" expected_aborts); err=$(json_field "$json" calls_failed)
 	if [ "$rc" = 0 ] && [ "$ok" = "$want_ok" ] && [ "$ab" = "$want_ab" ] && [ "$err" = 0 ]; then
-		pass "openafs->rxd $name" "calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" MB_per_s) p50=$(json_field "$json" p50_us)us"
+		pass "openafs->rxd $name" "calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" mb_per_s) p50=$(json_field "$json" p50_us)us"
 	else
 		fail "openafs->rxd $name" "rc=$rc ok=$ok/$want_ok aborts=$ab/$want_ab errors=$err"
 		sed 's/^/  stderr: /' "$LOG/c.err" | head -n 5
@@ -61,9 +61,9 @@ rxd_client() {
 	out=$(timeout --kill-after=5 "$tmo" "$RXD" client -a "$ADDR:$OAFS_PORT" --json "$@" 2>"$LOG/r.err")
 	rc=$?
 	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
-	calls=$(json_field "$json" calls); failed=$(json_field "$json" failed)
+	calls=$(json_field "$json" calls_ok); failed=$(json_field "$json" calls_failed)
 	if [ "$rc" = 0 ] && [ "$calls" = "$want" ] && [ "$failed" = 0 ]; then
-		pass "rxd->openafs $name" "calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" MB_per_s) p50=$(json_field "$json" p50_us)us"
+		pass "rxd->openafs $name" "calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" mb_per_s) p50=$(json_field "$json" p50_us)us"
 	else
 		fail "rxd->openafs $name" "rc=$rc calls=$calls/$want failed=$failed"
 		sed 's/^/  stderr: /' "$LOG/r.err" | head -n 5

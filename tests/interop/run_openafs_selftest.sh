@@ -76,9 +76,9 @@ run() {
 	if [ "$rc" -ge 124 ] 2>/dev/null; then why="timed out (exit $rc)"; fi
 	if [ -z "$why" ] && [ -z "$json" ]; then why="no JSON line"; fi
 	if [ -z "$why" ]; then
-		ok=$(json_field "$json" ok)
-		ab=$(json_field "$json" aborts)
-		err=$(json_field "$json" errors)
+		ok=$(json_field "$json" calls_ok)
+		ab=$(json_field "$json" expected_aborts)
+		err=$(json_field "$json" calls_failed)
 		[ "$want_ok" != - ] && [ "$ok" != "$want_ok" ] && why="ok=$ok, wanted $want_ok"
 		[ "$want_ab" != - ] && [ "$ab" != "$want_ab" ] && why="$why aborts=$ab, wanted $want_ab"
 		[ "$want_rc" = 0 ] && [ "$err" != 0 ] && why="$why errors=$err"
@@ -86,7 +86,7 @@ run() {
 	if [ -z "$why" ]; then
 		PASSES=$((PASSES + 1))
 		printf 'PASS %-34s %6.2fs  %s\n' "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" \
-			"calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" MB_per_s) p50=$(json_field "$json" p50_us)us p99=$(json_field "$json" p99_us)us"
+			"calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" mb_per_s) p50=$(json_field "$json" p50_us)us p99=$(json_field "$json" p99_us)us"
 	else
 		FAILS=$((FAILS + 1))
 		printf 'FAIL %-34s %s\n' "$name" "$why"

@@ -228,7 +228,8 @@ ix_result() { # PASS|FAIL|SKIP name detail
 }
 
 # ix_run NAME WANT_RC WANT_OK WANT_ABORTS TIMEOUT -- command...
-# The command prints a flat JSON line with ok/aborts/errors (both peers do).
+# The command prints a flat JSON line with calls_ok/expected_aborts/calls_failed
+# (both peers do: doc/results-json.md).
 # WANT_RC: 0 = must succeed, 1 = must fail (any non-zero but not a timeout).
 # WANT_OK / WANT_ABORTS: exact counts, or '-' to skip.
 ix_run() {
@@ -244,9 +245,9 @@ ix_run() {
 	[ "$rc" -ge 124 ] && [ "$rc" -le 137 ] && why="killed by timeout after ${tmo}s (exit $rc)"
 	[ -z "$why" ] && [ -z "$json" ] && why="no JSON line"
 	if [ -z "$why" ]; then
-		ok=$(ix_json_field "$json" ok)
-		ab=$(ix_json_field "$json" aborts)
-		err=$(ix_json_field "$json" errors)
+		ok=$(ix_json_field "$json" calls_ok)
+		ab=$(ix_json_field "$json" expected_aborts)
+		err=$(ix_json_field "$json" calls_failed)
 		[ "$want_ok" != - ] && [ "$ok" != "$want_ok" ] && why="ok=$ok, wanted $want_ok"
 		[ "$want_ab" != - ] && [ "$ab" != "$want_ab" ] && why="$why aborts=$ab, wanted $want_ab"
 		[ "$want_rc" = 0 ] && [ "$err" != 0 ] && why="$why errors=$err"
@@ -254,7 +255,7 @@ ix_run() {
 	# shellcheck disable=SC2034  # for callers that want more fields
 	IX_LAST_JSON=$json
 	if [ -z "$why" ]; then
-		ix_result PASS "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%6.2fs", b-a}')  calls/s=$(ix_json_field "$json" calls_per_s) MB/s=$(ix_json_field "$json" MB_per_s) p50=$(ix_json_field "$json" p50_us)us"
+		ix_result PASS "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%6.2fs", b-a}')  calls/s=$(ix_json_field "$json" calls_per_s) MB/s=$(ix_json_field "$json" mb_per_s) p50=$(ix_json_field "$json" p50_us)us"
 	else
 		ix_result FAIL "$name" "$why"
 		printf '  cmd: %s\n' "$*"

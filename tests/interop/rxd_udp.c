@@ -30,6 +30,7 @@
 #include <rxd/core.h>
 
 #include "rxd_loadgen.h"
+#include "rxd_result.h"
 #include "rxd_rxperf.h"
 
 #define BURST 32
@@ -377,9 +378,17 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 
 	if (server) {
-		struct rxd_rxperf_server *rs = rxd_rxperf_server_create(cfg.max_calls, clock_cb, NULL);
+		struct rxd_rxperf_server_params sp;
+		struct rxd_rxperf_server *rs;
 		struct rxd_service_desc d;
 		int e;
+		rxd_rxperf_server_params_default(&sp);
+		sp.max_calls = cfg.max_calls;
+		rs = rxd_rxperf_server_create(&sp, clock_cb, NULL);
+		if (!rs) {
+			fprintf(stderr, "rxd-udp: out of memory for the rxperf server\n");
+			return 1;
+		}
 		rxd_rxperf_server_desc(rs, RXD_RXPERF_SERVICE, &d);
 		if (!rxd_service_register(l, &d, &e)) {
 			fprintf(stderr, "rxd-udp: service register: %s\n", strerror(-e));
@@ -389,60 +398,68 @@ int main(int argc, char **argv)
 		run_loop(l, NULL, secs ? now_ns() + secs * RXD_NS_PER_SEC : 0);
 		rxd_rxperf_server_abort_all(rs, RX_RESTARTING, now_ns());
 		const struct rxd_rxperf_server_stats *st = rxd_rxperf_server_stats(rs);
-		fprintf(stderr, "rxd-udp: served %" PRIu64 " calls (%" PRIu64 " ok, %" PRIu64 " aborted)\n", st->calls,
-			st->ok, st->aborted);
+		fprintf(stderr, "rxd-udp: served %" PRIu64 " calls (%" PRIu64 " ok, %" PRIu64 " failed)\n", st->calls,
+			st->ok, st->failed);
 		rxd_local_destroy(l);
 		rxd_rxperf_server_destroy(rs);
 		return 0;
 	}
 
-	struct rxd_loadgen_params gp = {0};
+	struct rxd_loadgen_params gp;
+	rxd_loadgen_params_default(&gp);
 	gp.peer = peer;
 	gp.service_id = RXD_RXPERF_SERVICE;
-	gp.proto = RXD_LG_RXPERF;
+	gp.op = RXD_RXPERF_RPC; /* send and recv are RPCs with one side empty */
 	gp.calls = calls;
 	gp.duration_ns = secs * RXD_NS_PER_SEC;
 	gp.concurrency = conc ? conc : 1;
-	gp.rxperf_req_cookie = cookie;
+	gp.busy_retries = 0;
+	gp.cookie = cookie;
 	if (!strcmp(cmd, "rpc")) {
-		gp.req_size = sbytes;
-		gp.resp_size = rbytes;
+		gp.send_bytes = sbytes;
+		gp.recv_bytes = rbytes;
 	} else if (!strcmp(cmd, "send")) {
-		gp.req_size = sbytes;
-		gp.resp_size = 0;
+		gp.send_bytes = sbytes;
+		gp.recv_bytes = 0;
 	} else if (!strcmp(cmd, "recv")) {
-		gp.req_size = 0;
-		gp.resp_size = rbytes;
+		gp.send_bytes = 0;
+		gp.recv_bytes = rbytes;
 	} else {
 		fprintf(stderr, "rxd-udp: -c %s: expected rpc, send or recv\n", cmd);
 		return 2;
 	}
 	struct rxd_loadgen *g = rxd_loadgen_create(&gp, clock_cb, NULL);
-	uint64_t t0 = now_ns();
+	if (!g) {
+		fprintf(stderr, "rxd-udp: out of memory for the client\n");
+		return 1;
+	}
 	run_loop(l, g, 0);
 	if (stop)
 		rxd_loadgen_abort_all(g, now_ns());
 	const struct rxd_loadgen_stats *st = rxd_loadgen_stats(g);
-	double el = (double)(st->last_ns > t0 ? st->last_ns - t0 : 1) / 1e9;
-	double mb = (double)(st->bytes_tx + st->bytes_rx) / 1e6 / el;
 	struct rxd_stats cs = {0};
 	rxd_local_stats_add(l, &cs);
+	struct rxd_result r = {
+		.impl = "rxd-udp",
+		.scenario = cmd,
+		.req_bytes = gp.send_bytes,
+		.reply_bytes = gp.recv_bytes,
+		.concurrency = gp.concurrency,
+		.retransmissions = cs.tx_data_retrans,
+	};
+	rxd_loadgen_result(st, &r);
 	printf("%-10s %10s %12s %10s %10s %10s %10s %8s\n", "impl", "calls", "calls/s", "MB/s", "p50 us", "p99 us",
 	       "p999 us", "failed");
 	printf("%-10s %10" PRIu64 " %12.0f %10.1f %10.1f %10.1f %10.1f %8" PRIu64 "\n", "rxd-udp", st->ok,
-	       (double)st->ok / el, mb, rxd_histo_quantile(&st->lat, 0.5) / 1e3,
-	       rxd_histo_quantile(&st->lat, 0.99) / 1e3, rxd_histo_quantile(&st->lat, 0.999) / 1e3, st->failed);
-	if (json)
-		printf("{\"impl\":\"rxd-udp\",\"cmd\":\"%s\",\"req_bytes\":%" PRIu64 ",\"reply_bytes\":%" PRIu64
-		       ",\"concurrency\":%u,\"calls\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"calls_per_s\":%.1f,"
-		       "\"MB_per_s\":%.2f,\"p50_us\":%.2f,\"p99_us\":%.2f,\"p999_us\":%.2f,\"retransmissions\":%" PRIu64
-		       "}\n",
-		       cmd, gp.req_size, gp.resp_size, gp.concurrency, st->ok, st->failed, (double)st->ok / el, mb,
-		       rxd_histo_quantile(&st->lat, 0.5) / 1e3, rxd_histo_quantile(&st->lat, 0.99) / 1e3,
-		       rxd_histo_quantile(&st->lat, 0.999) / 1e3, cs.tx_data_retrans);
-	if (st->failed)
-		fprintf(stderr, "rxd-udp: %" PRIu64 " calls failed; first: %s\n", st->failed, st->first_error);
-	int rc = st->failed || st->verify_errors ? 1 : 0;
+	       r.calls_per_s, r.mb_per_s, r.p50_us, r.p99_us, r.p999_us, st->errors);
+	if (json) {
+		printf("{");
+		rxd_result_json(stdout, &r);
+		printf("}\n");
+	}
+	if (st->errors)
+		fprintf(stderr, "rxd-udp: %" PRIu64 " calls failed; first: %s\n", st->errors, st->first_error);
+	int rc = st->errors || st->verify_errors ? 1 : 0;
 	rxd_loadgen_destroy(g);
 	rxd_local_destroy(l);
 	close(sock);

@@ -359,3 +359,55 @@ Test(config, describe_prints_every_parameter_once_with_its_value)
 			seen++;
 	cr_assert_eq(seen, 1, "the seed's name and the range are shown");
 }
+
+Test(config, numbers_are_decimal_with_binary_suffixes)
+{
+	static const struct {
+		const char *v;
+		uint64_t max;
+		int rc;
+		uint64_t want;
+	} cases[] = {
+	    {"0", 10, 0, 0},
+	    {"010", 100, 0, 10}, /* leading zeros are decimal, never octal */
+	    {"0009", 100, 0, 9},
+	    {"4k", UINT64_MAX, 0, 4096},
+	    {"4K", UINT64_MAX, 0, 4096},
+	    {"3m", UINT64_MAX, 0, 3ull << 20},
+	    {"2G", UINT64_MAX, 0, 2ull << 30},
+	    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
+	    {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
+	    {"99999999999999999999x", UINT64_MAX, -EINVAL, 0}, /* junk wins over overflow */
+	    {"17179869184g", UINT64_MAX, -ERANGE, 0},          /* 2^34 GiB overflows */
+	    {"11", 10, -ERANGE, 0},
+	    {"1k", 1023, -ERANGE, 0},
+	    {"", 10, -EINVAL, 0},
+	    {"k", 10, -EINVAL, 0},
+	    {"1kk", UINT64_MAX, -EINVAL, 0},
+	    {"1t", UINT64_MAX, -EINVAL, 0},
+	    {"0x10", UINT64_MAX, -EINVAL, 0},
+	    {"-1", UINT64_MAX, -EINVAL, 0},
+	    {"+1", UINT64_MAX, -EINVAL, 0},
+	    {" 1", UINT64_MAX, -EINVAL, 0},
+	    {"1 ", UINT64_MAX, -EINVAL, 0},
+	    {"1.5k", UINT64_MAX, -EINVAL, 0},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint64_t v = 12345;
+		int rc = rxd_parse_u64(cases[i].v, cases[i].max, &v);
+		cr_assert_eq(rc, cases[i].rc, "'%s': rc %d", cases[i].v, rc);
+		cr_assert_eq(v, rc ? 12345 : cases[i].want, "'%s': %llu", cases[i].v, (unsigned long long)v);
+	}
+	cr_assert_eq(rxd_parse_u64(NULL, 10, &(uint64_t){0}), -EINVAL);
+}
+
+Test(config, config_values_take_the_launchers_suffixes)
+{
+	struct rxd_config c;
+	char err[128] = "";
+	rxd_config_default(&c);
+	cr_assert_eq(rxd_config_set(&c, "max_calls", "16k", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.max_calls, 16384);
+	cr_assert_eq(rxd_config_set(&c, "max_calls", "017", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(c.max_calls, 17);
+}

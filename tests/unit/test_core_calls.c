@@ -558,3 +558,94 @@ Test(core_calls, service_upgrade_switches_the_conn_to_the_new_service)
 	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].service_id, 2503, "the reply comes from the upgraded service");
 	rxd_call_end(c, W.now);
 }
+
+/* ---- the rxperf server engine (app/common) over the same wire: its request rules */
+
+#include "rxd_rxperf.h"
+
+static uint64_t wire_clock(void *arg)
+{
+	(void)arg;
+	return W.now;
+}
+
+/* One RPC request (8 payload bytes, 16-byte reply) followed by `trailer`; returns the client call. */
+static struct rxd_call *rxperf_call(struct rxd_rxperf_server **srv, const uint8_t *trailer, size_t tlen)
+{
+	struct rxd_rxperf_server_params sp;
+	struct rxd_service_desc d;
+	struct rxd_call_params cp = {0};
+	struct rxd_call *c;
+	uint8_t req[24 + 8 + 8] = {0};
+	size_t n = rxd_rxperf_encode_request(req, RXD_RXPERF_RPC, 8, 16) + 8;
+	int err;
+
+	rxd_rxperf_server_params_default(&sp);
+	*srv = rxd_rxperf_server_create(&sp, wire_clock, NULL);
+	cr_assert_not_null(*srv);
+	rxd_rxperf_server_desc(*srv, RXD_RXPERF_SERVICE, &d);
+	cr_assert(rxd_service_register(W.eng[1], &d, &err) != NULL);
+	cr_assert(tlen <= sizeof(req) - n);
+	memcpy(req + n, trailer, tlen);
+	cp.peer = W.addr[1];
+	cp.service_id = RXD_RXPERF_SERVICE;
+	cp.ops = &call_ops;
+	cp.app = &CLI;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	cr_assert_eq(rxd_call_send(c, req, n + tlen, 0, W.now), (ssize_t)(n + tlen));
+	run(W.now + 5 * RXD_NS_PER_SEC);
+	return c;
+}
+
+static void rxperf_expect(const uint8_t *trailer, size_t tlen, int32_t abort_code)
+{
+	struct rxd_rxperf_server *srv;
+	struct rxd_call *c = rxperf_call(&srv, trailer, tlen);
+
+	if (abort_code) {
+		cr_assert_eq(rxd_call_completion(c), RXD_CALL_REMOTELY_ABORTED, "trailer of %zu bytes accepted", tlen);
+		cr_assert_eq(rxd_call_abort_code(c), abort_code);
+		cr_assert_eq(rxd_rxperf_server_stats(srv)->bad_trailer, 1);
+	} else {
+		cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED, "completion %d abort %d",
+			     rxd_call_completion(c), rxd_call_abort_code(c));
+		cr_assert_eq(CLI.len, 16 + 4); /* zeros then the cookie */
+		cr_assert_eq(rxd_get_be32(CLI.buf + 16), RXD_RXPERF_COOKIE);
+	}
+	rxd_call_end(c, W.now);
+	run(W.now + RXD_NS_PER_SEC);
+	rxd_local_destroy(W.eng[1]); /* before the server's call contexts go */
+	W.eng[1] = NULL;
+	rxd_local_destroy(W.eng[0]);
+	W.eng[0] = NULL;
+	rxd_rxperf_server_destroy(srv);
+}
+
+Test(rxperf_server, request_without_trailer_is_served, .init = setup, .fini = teardown)
+{
+	rxperf_expect(NULL, 0, 0);
+}
+
+Test(rxperf_server, request_ending_with_the_cookie_is_served, .init = setup, .fini = teardown)
+{
+	static const uint8_t ck[4] = {0x00, 0x00, 0x47, 0x11};
+	rxperf_expect(ck, 4, 0);
+}
+
+Test(rxperf_server, one_byte_after_the_payload_is_aborted_unmarshal, .init = setup, .fini = teardown)
+{
+	static const uint8_t junk[1] = {0};
+	rxperf_expect(junk, 1, RXGEN_SS_UNMARSHAL);
+}
+
+Test(rxperf_server, four_bytes_other_than_the_cookie_are_aborted_unmarshal, .init = setup, .fini = teardown)
+{
+	static const uint8_t junk[4] = {0x00, 0x00, 0x47, 0x12};
+	rxperf_expect(junk, 4, RXGEN_SS_UNMARSHAL);
+}
+
+Test(rxperf_server, bytes_after_the_cookie_are_aborted_unmarshal, .init = setup, .fini = teardown)
+{
+	static const uint8_t junk[5] = {0x00, 0x00, 0x47, 0x11, 0x00};
+	rxperf_expect(junk, 5, RXGEN_SS_UNMARSHAL);
+}

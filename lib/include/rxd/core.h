@@ -120,6 +120,13 @@ struct rxd_config {
 /** Fill c with the documented defaults. */
 void rxd_config_default(struct rxd_config *c);
 /**
+ * The one number syntax of config files and both launchers: decimal digits
+ * (leading zeros are decimal, no sign, space or base prefix), optionally one
+ * suffix k, m or g (KiB, MiB, GiB: x 1024, 1024^2, 1024^3; either case).
+ * Returns 0, -EINVAL (no digits, junk) or -ERANGE (overflow, above max).
+ */
+int rxd_parse_u64(const char *s, uint64_t max, uint64_t *out);
+/**
  * Set one parameter from "name=value" (or name, value).  Returns 0, or
  * -EINVAL/-ERANGE with a one-line message in err naming the problem.
  */

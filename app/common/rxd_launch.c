@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/* The launchers' shared lifecycle (see rxd_launch.h). */
+#include "rxd_launch.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+
+static volatile sig_atomic_t g_signals;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	g_signals++;
+}
+
+int rxd_launch_split(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			return i;
+	return argc;
+}
+
+int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn, void *arg, char *err, size_t errlen)
+{
+	const char *eq = value ? strchr(value, '=') : NULL;
+	char name[64];
+
+	if (!strcmp(flag, "config"))
+		return rxd_conf_file_foreach(value, fn, arg, err, errlen);
+	if (!eq || (size_t)(eq - value) >= sizeof name) {
+		snprintf(err, errlen, "--set %s: expected name=value", value ? value : "");
+		return -EINVAL;
+	}
+	memcpy(name, value, (size_t)(eq - value));
+	name[eq - value] = 0;
+	return fn(arg, name, eq + 1, err, errlen);
+}
+
+int rxd_launch_eal(const char *prog, int eal_argc, char **argv)
+{
+	char err[256];
+
+	if (rxd_shell_precheck(eal_argc, argv, err, sizeof err)) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		return -1;
+	}
+	if (rte_eal_init(eal_argc, argv) < 0) {
+		fprintf(stderr, "%s: EAL initialisation failed: %s\n", prog, rte_strerror(rte_errno));
+		return -1;
+	}
+	return 0;
+}
+
+int rxd_launch_shell(const char *prog, const struct rxd_shell_opts *so, struct rxd_shell **s)
+{
+	char err[256];
+
+	if (rxd_shell_create(so, s, err, sizeof err)) {
+		fprintf(stderr, "%s: %s\n", prog, err);
+		rte_eal_cleanup();
+		return -1;
+	}
+	return 0;
+}
+
+int rxd_launch_start(const char *prog, struct rxd_shell *s)
+{
+	int rc;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rc = rxd_shell_start(s);
+	if (rc) {
+		fprintf(stderr, "%s: cannot launch the workers: %s\n", prog, strerror(rc < 0 ? -rc : rc));
+		rxd_launch_end(s);
+		return -1;
+	}
+	return 0;
+}
+
+unsigned rxd_launch_signals(void)
+{
+	return (unsigned)g_signals;
+}
+
+void rxd_launch_sleep_ms(unsigned ms)
+{
+	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+unsigned rxd_launch_stop(struct rxd_shell *s)
+{
+	unsigned left = rxd_shell_shutdown(s);
+
+	rxd_shell_wait(s);
+	return left;
+}
+
+void rxd_launch_end(struct rxd_shell *s)
+{
+	rxd_shell_destroy(s);
+	rte_eal_cleanup();
+}
