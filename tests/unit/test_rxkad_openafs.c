@@ -520,8 +520,9 @@ static void check_recorded(int level)
 			}
 		}
 	}
-	cr_assert_eq(nchal, 1);
-	cr_assert_eq(nresp, 1);
+	/* a slow reply may make OpenAFS resend its CHALLENGE and the client answer twice */
+	cr_assert_geq(nchal, 1);
+	cr_assert_geq(nresp, 1);
 	cr_assert_geq(ndata, 16);
 	for (int d = 0; d < 4; d++) {
 		cr_assert_eq(got[d], ECHO_LEN, "stream %d", d);
