@@ -153,16 +153,16 @@ struct scenario {
 };
 
 static struct scenario sc[] = {
-	{"pcbc_enc_1stream", pcbc1_enc, "openafs_pcbc_enc", 0, 0},
-	{"pcbc_enc_multibuf", pcbc_mb_enc, "openafs_pcbc_enc", 0, 0},
-	{"pcbc_dec_1stream", pcbc1_dec, "openafs_pcbc_dec", 0, 0},
-	{"pcbc_dec_multibuf", pcbc_mb_dec, "openafs_pcbc_dec", 0, 0},
-	{"ecb_block_by_block", ecb_block, "openafs_ecb", 0, 0},
-	{"ecb_buffer", ecb_buffer, "openafs_ecb", 0, 0},
+    {"pcbc_enc_1stream", pcbc1_enc, "openafs_pcbc_enc", 0, 0},
+    {"pcbc_enc_multibuf", pcbc_mb_enc, "openafs_pcbc_enc", 0, 0},
+    {"pcbc_dec_1stream", pcbc1_dec, "openafs_pcbc_dec", 0, 0},
+    {"pcbc_dec_multibuf", pcbc_mb_dec, "openafs_pcbc_dec", 0, 0},
+    {"ecb_block_by_block", ecb_block, "openafs_ecb", 0, 0},
+    {"ecb_buffer", ecb_buffer, "openafs_ecb", 0, 0},
 #ifdef RXD_BENCH_OPENAFS
-	{"openafs_pcbc_enc", afs_pcbc_enc, NULL, 0, 0},
-	{"openafs_pcbc_dec", afs_pcbc_dec, NULL, 0, 0},
-	{"openafs_ecb", afs_ecb, NULL, 0, 0},
+    {"openafs_pcbc_enc", afs_pcbc_enc, NULL, 0, 0},
+    {"openafs_pcbc_dec", afs_pcbc_dec, NULL, 0, 0},
+    {"openafs_ecb", afs_ecb, NULL, 0, 0},
 #endif
 };
 #define NSC (sizeof(sc) / sizeof(sc[0]))
@@ -218,8 +218,8 @@ int main(int argc, char **argv)
 	}
 
 	if (!json_only) {
-		printf("rxd-fcrypt-bench: one core, %u-byte packets (1412 + level-2 header, padded), %u per batch\n", PKT,
-		       BATCH);
+		printf("rxd-fcrypt-bench: one core, %u-byte packets (1412 + level-2 header, padded), %u per batch\n",
+		       PKT, BATCH);
 		/* MB per CPU-second: what one core would do if the machine were not shared */
 		printf("%-20s %10s %12s %16s %6s\n", "scenario", "MB/s", "MB/cpu-s", "ratio vs OpenAFS", "cpu");
 		for (size_t s = 0; s < NSC; s++) {
@@ -228,8 +228,8 @@ int main(int argc, char **argv)
 
 			if (r)
 				snprintf(ratio, sizeof(ratio), "%.2fx", (sc[s].mb_s / sc[s].cpu) / (r->mb_s / r->cpu));
-			printf("%-20s %10.1f %12.1f %16s %6.2f\n", sc[s].name, sc[s].mb_s, sc[s].mb_s / sc[s].cpu, ratio,
-			       sc[s].cpu);
+			printf("%-20s %10.1f %12.1f %16s %6.2f\n", sc[s].name, sc[s].mb_s, sc[s].mb_s / sc[s].cpu,
+			       ratio, sc[s].cpu);
 		}
 	}
 	for (size_t s = 0; s < NSC; s++) {
@@ -238,10 +238,11 @@ int main(int argc, char **argv)
 
 		if (r)
 			snprintf(ratio, sizeof(ratio), "%.3f", (sc[s].mb_s / sc[s].cpu) / (r->mb_s / r->cpu));
-		printf("{\"scenario\":\"fcrypt_%s\",\"lcores\":1,\"sizes\":%u,\"concurrency\":%u,\"security\":\"rxkad\","
-		       "\"MB_per_s\":%.1f,\"MB_per_cpu_s\":%.1f,\"ratio_vs_openafs\":%s,\"cpu\":%.2f}\n",
-		       sc[s].name, PKT, strstr(sc[s].name, "multibuf") ? BATCH : 1, sc[s].mb_s, sc[s].mb_s / sc[s].cpu,
-		       ratio, sc[s].cpu);
+		printf(
+		    "{\"scenario\":\"fcrypt_%s\",\"lcores\":1,\"sizes\":%u,\"concurrency\":%u,\"security\":\"rxkad\","
+		    "\"MB_per_s\":%.1f,\"MB_per_cpu_s\":%.1f,\"ratio_vs_openafs\":%s,\"cpu\":%.2f}\n",
+		    sc[s].name, PKT, strstr(sc[s].name, "multibuf") ? BATCH : 1, sc[s].mb_s, sc[s].mb_s / sc[s].cpu,
+		    ratio, sc[s].cpu);
 	}
 	return 0;
 }

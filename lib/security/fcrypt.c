@@ -142,15 +142,23 @@ FC_INLINE void fc_steps(struct fc_lane *ln, const unsigned nl, size_t m, const e
 }
 
 /* One mode's step function for each lane count (constant-folded copies). */
-#define FC_STEP_FN(name, mode)                                                                   \
-	static void name(struct fc_lane *ln, unsigned nl, size_t m)                              \
-	{                                                                                        \
-		switch (nl) {                                                                    \
-		case 4: fc_steps(ln, 4, m, mode); break;                                         \
-		case 3: fc_steps(ln, 3, m, mode); break;                                         \
-		case 2: fc_steps(ln, 2, m, mode); break;                                         \
-		default: fc_steps(ln, 1, m, mode); break;                                        \
-		}                                                                                \
+#define FC_STEP_FN(name, mode)                                                                                         \
+	static void name(struct fc_lane *ln, unsigned nl, size_t m)                                                    \
+	{                                                                                                              \
+		switch (nl) {                                                                                          \
+		case 4:                                                                                                \
+			fc_steps(ln, 4, m, mode);                                                                      \
+			break;                                                                                         \
+		case 3:                                                                                                \
+			fc_steps(ln, 3, m, mode);                                                                      \
+			break;                                                                                         \
+		case 2:                                                                                                \
+			fc_steps(ln, 2, m, mode);                                                                      \
+			break;                                                                                         \
+		default:                                                                                               \
+			fc_steps(ln, 1, m, mode);                                                                      \
+			break;                                                                                         \
+		}                                                                                                      \
 	}
 FC_STEP_FN(fc_step_ecb_enc, FC_ECB_ENC)
 FC_STEP_FN(fc_step_ecb_dec, FC_ECB_DEC)
@@ -232,8 +240,8 @@ int rxd_fcrypt_pcbc_decrypt_mb(struct rxd_fcrypt_job *jobs, unsigned n)
 	return fc_pcbc_mb(jobs, n, 1);
 }
 
-static int fc_pcbc1(const struct rxd_fcrypt_key *k, uint8_t iv[RXD_FCRYPT_BLOCK], uint8_t *out,
-		    const uint8_t *in, size_t len, int dec)
+static int fc_pcbc1(const struct rxd_fcrypt_key *k, uint8_t iv[RXD_FCRYPT_BLOCK], uint8_t *out, const uint8_t *in,
+		    size_t len, int dec)
 {
 	struct fc_lane ln;
 

@@ -49,8 +49,8 @@ struct rxd_fcrypt_job {
 	const struct rxd_fcrypt_key *key;
 	uint8_t iv[RXD_FCRYPT_BLOCK]; /* updated as by rxd_fcrypt_pcbc_* */
 	const uint8_t *in;
-	uint8_t *out;                 /* may equal in */
-	size_t len;                   /* multiple of 8 */
+	uint8_t *out; /* may equal in */
+	size_t len;   /* multiple of 8 */
 };
 
 /**

@@ -25,16 +25,16 @@ enum rxd_rxkad_abort {
 	RXD_RXKAD_OK = 0,
 	RXD_RXKAD_INCONSISTENCY = 19270400, /* security object inconsistency */
 	RXD_RXKAD_PACKETSHORT = 19270401,   /* packet too short for security challenge */
-	RXD_RXKAD_LEVELFAIL = 19270402,     /* security level negotiation failed */
-	RXD_RXKAD_TICKETLEN = 19270403,     /* ticket length too short or too long */
+	RXD_RXKAD_LEVELFAIL = 19270402,	    /* security level negotiation failed */
+	RXD_RXKAD_TICKETLEN = 19270403,	    /* ticket length too short or too long */
 	RXD_RXKAD_OUTOFSEQUENCE = 19270404, /* packet had bad sequence number (nonce) */
-	RXD_RXKAD_NOAUTH = 19270405,        /* caller not authorized */
-	RXD_RXKAD_BADKEY = 19270406,        /* illegal key: bad parity or weak */
-	RXD_RXKAD_BADTICKET = 19270407,     /* security object was passed a bad ticket */
+	RXD_RXKAD_NOAUTH = 19270405,	    /* caller not authorized */
+	RXD_RXKAD_BADKEY = 19270406,	    /* illegal key: bad parity or weak */
+	RXD_RXKAD_BADTICKET = 19270407,	    /* security object was passed a bad ticket */
 	RXD_RXKAD_UNKNOWNKEY = 19270408,    /* ticket contained unknown key version number */
-	RXD_RXKAD_EXPIRED = 19270409,       /* authentication expired */
+	RXD_RXKAD_EXPIRED = 19270409,	    /* authentication expired */
 	RXD_RXKAD_SEALEDINCON = 19270410,   /* sealed data inconsistent */
-	RXD_RXKAD_DATALEN = 19270411,       /* user data too long */
+	RXD_RXKAD_DATALEN = 19270411,	    /* user data too long */
 	RXD_RXKAD_ILLEGALLEVEL = 19270412,  /* caller not authorized to use encrypted connections */
 };
 /** "RXKADSEALEDINCON" etc.; "RXKAD_OK" for 0, "RXKAD_UNKNOWN" otherwise. Never NULL. */
@@ -51,7 +51,7 @@ const char *rxd_rxkad_level_name(unsigned level);
 /* Per-connection session state derived from the session key and the conn. */
 struct rxd_rxkad_conn_key {
 	struct rxd_fcrypt_key sched;
-	uint8_t iv[RXD_FCRYPT_BLOCK];     /* = session key: PCBC IV of level 2 and the RESPONSE */
+	uint8_t iv[RXD_FCRYPT_BLOCK];	  /* = session key: PCBC IV of level 2 and the RESPONSE */
 	uint8_t preseq[RXD_FCRYPT_BLOCK]; /* header-checksum IV (OpenAFS preSeq, Linux csum_iv) */
 	uint8_t level;
 };
@@ -61,8 +61,8 @@ struct rxd_rxkad_conn_key {
  * of {epoch, cid & ~3, 0, security_index} PCBC-encrypted with IV = key).
  * Returns 0 or -EINVAL for a level above crypt.
  */
-int rxd_rxkad_conn_key_init(struct rxd_rxkad_conn_key *ck, const uint8_t session_key[RXD_FCRYPT_KEYLEN],
-			    uint32_t epoch, uint32_t cid, uint8_t security_index, uint8_t level);
+int rxd_rxkad_conn_key_init(struct rxd_rxkad_conn_key *ck, const uint8_t session_key[RXD_FCRYPT_KEYLEN], uint32_t epoch,
+			    uint32_t cid, uint8_t security_index, uint8_t level);
 
 /** The 16-bit header checksum of a DATA (sub)packet (never 0). */
 uint16_t rxd_rxkad_hdr_cksum(const struct rxd_rxkad_conn_key *ck, uint32_t cid, uint32_t call, uint32_t seq);
@@ -88,10 +88,10 @@ struct rxd_rxkad_pkt {
 	uint16_t cksum;
 	uint8_t *body;
 	uint32_t body_len;
-	uint32_t cap;       /* secure: bytes writable at body */
-	uint32_t data_off;  /* verify */
+	uint32_t cap;	   /* secure: bytes writable at body */
+	uint32_t data_off; /* verify */
 	uint32_t data_len;
-	int32_t abort;      /* verify: RXKAD code when the packet is rejected */
+	int32_t abort; /* verify: RXKAD code when the packet is rejected */
 };
 
 /** Secure n payloads; level-2 payloads are encrypted interleaved. Returns 0 or -EINVAL (cap too small). */
@@ -120,7 +120,7 @@ struct rxd_rxkad_response_info {
 	uint32_t call_numbers[RXD_MAXCALLS];
 	uint32_t nonce_inc; /* challenge nonce + 1 */
 	uint32_t level;
-	uint32_t kvno;      /* outside the sealed part, but covered by its checksum */
+	uint32_t kvno; /* outside the sealed part, but covered by its checksum */
 	uint32_t ticket_len;
 };
 
@@ -153,21 +153,21 @@ int rxd_rxkad_response_check(const struct rxd_rxkad_response_info *ri, uint32_t 
 
 /* ---- Kerberos 4 style tickets (OpenAFS ticket.c) ---- */
 
-#define RXD_RXKAD_NAME_MAX 63u      /* OpenAFS MAXKTCNAMELEN - 1 */
+#define RXD_RXKAD_NAME_MAX 63u	    /* OpenAFS MAXKTCNAMELEN - 1 */
 #define RXD_RXKAD_TICKET_MIN 32u    /* OpenAFS MINKTCTICKETLEN */
 #define RXD_RXKAD_TICKET_MAX 12000u /* OpenAFS MAXKTCTICKETLEN */
 #define RXD_RXKAD_NEVERDATE 0xffffffffu
-#define RXD_RXKAD_CLOCK_SKEW (15u * 60u)        /* KTC_TIME_UNCERTAINTY */
+#define RXD_RXKAD_CLOCK_SKEW (15u * 60u) /* KTC_TIME_UNCERTAINTY */
 #define RXD_RXKAD_MAX_LIFETIME (30u * 24u * 3600u)
 
 struct rxd_rxkad_ticket {
 	char name[RXD_RXKAD_NAME_MAX + 1];
 	char instance[RXD_RXKAD_NAME_MAX + 1];
 	char cell[RXD_RXKAD_NAME_MAX + 1];
-	uint32_t host;                               /* client IPv4, host order */
+	uint32_t host; /* client IPv4, host order */
 	uint8_t session_key[RXD_FCRYPT_KEYLEN];
-	uint32_t start, end;                         /* seconds since 1970; end from the lifetime byte */
-	char sname[RXD_RXKAD_NAME_MAX + 1];          /* service, e.g. "afs" */
+	uint32_t start, end;		    /* seconds since 1970; end from the lifetime byte */
+	char sname[RXD_RXKAD_NAME_MAX + 1]; /* service, e.g. "afs" */
 	char sinstance[RXD_RXKAD_NAME_MAX + 1];
 };
 

@@ -14,12 +14,11 @@
 #define RXKAD_MB_BATCH 32u
 
 static const char *const abort_names[] = {
-	"RXKADINCONSISTENCY", "RXKADPACKETSHORT", "RXKADLEVELFAIL",  "RXKADTICKETLEN",  "RXKADOUTOFSEQUENCE",
-	"RXKADNOAUTH",        "RXKADBADKEY",      "RXKADBADTICKET",  "RXKADUNKNOWNKEY", "RXKADEXPIRED",
-	"RXKADSEALEDINCON",   "RXKADDATALEN",     "RXKADILLEGALLEVEL",
+    "RXKADINCONSISTENCY", "RXKADPACKETSHORT", "RXKADLEVELFAIL",	   "RXKADTICKETLEN",  "RXKADOUTOFSEQUENCE",
+    "RXKADNOAUTH",	  "RXKADBADKEY",      "RXKADBADTICKET",	   "RXKADUNKNOWNKEY", "RXKADEXPIRED",
+    "RXKADSEALEDINCON",	  "RXKADDATALEN",     "RXKADILLEGALLEVEL",
 };
-_Static_assert(sizeof(abort_names) / sizeof(abort_names[0]) ==
-		       RXD_RXKAD_ILLEGALLEVEL - RXD_RXKAD_INCONSISTENCY + 1,
+_Static_assert(sizeof(abort_names) / sizeof(abort_names[0]) == RXD_RXKAD_ILLEGALLEVEL - RXD_RXKAD_INCONSISTENCY + 1,
 	       "one name per RXKAD abort code");
 
 const char *rxd_rxkad_abort_name(int32_t code)
@@ -38,8 +37,8 @@ const char *rxd_rxkad_level_name(unsigned level)
 	return level < 3 ? names[level] : "unknown";
 }
 
-int rxd_rxkad_conn_key_init(struct rxd_rxkad_conn_key *ck, const uint8_t session_key[RXD_FCRYPT_KEYLEN],
-			    uint32_t epoch, uint32_t cid, uint8_t security_index, uint8_t level)
+int rxd_rxkad_conn_key_init(struct rxd_rxkad_conn_key *ck, const uint8_t session_key[RXD_FCRYPT_KEYLEN], uint32_t epoch,
+			    uint32_t cid, uint8_t security_index, uint8_t level)
 {
 	uint8_t ep[16], iv[RXD_FCRYPT_BLOCK];
 

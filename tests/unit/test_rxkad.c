@@ -103,8 +103,12 @@ static void make_pkts(uint8_t level, struct rxd_rxkad_pkt *p, unsigned n, uint32
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t len = (i * step) % 1405;
 
-		p[i] = (struct rxd_rxkad_pkt){.cid = CID | (i & 3), .call = 7 + i / 4, .seq = 1 + i, .body = bufs[i],
-					      .cap = sizeof(bufs[i]), .data_len = len};
+		p[i] = (struct rxd_rxkad_pkt){.cid = CID | (i & 3),
+					      .call = 7 + i / 4,
+					      .seq = 1 + i,
+					      .body = bufs[i],
+					      .cap = sizeof(bufs[i]),
+					      .data_len = len};
 		for (uint32_t b = 0; b < len; b++)
 			bufs[i][rxd_rxkad_header_len(level) + b] = (uint8_t)(b * 13 + i);
 	}
@@ -370,9 +374,14 @@ Test(rxkad, challenge_asking_more_than_the_client_level_fails)
 
 static struct rxd_rxkad_response_info resp_info(void)
 {
-	return (struct rxd_rxkad_response_info){.epoch = EPOCH, .cid = CID, .security_index = 2,
-						.call_numbers = {3, 0, 9, 1}, .nonce_inc = 0x80000000u,
-						.level = 1, .kvno = 7, .ticket_len = 64};
+	return (struct rxd_rxkad_response_info){.epoch = EPOCH,
+						.cid = CID,
+						.security_index = 2,
+						.call_numbers = {3, 0, 9, 1},
+						.nonce_inc = 0x80000000u,
+						.level = 1,
+						.kvno = 7,
+						.ticket_len = 64};
 }
 
 Test(rxkad, response_seals_and_opens)
@@ -463,8 +472,13 @@ Test(rxkad, response_check_codes)
 
 static struct rxd_rxkad_ticket ticket(void)
 {
-	struct rxd_rxkad_ticket t = {.name = "alice", .instance = "admin", .cell = "EXAMPLE.ORG",
-				     .host = 0xc6120001u, .start = 1700000000u, .sname = "afs", .sinstance = ""};
+	struct rxd_rxkad_ticket t = {.name = "alice",
+				     .instance = "admin",
+				     .cell = "EXAMPLE.ORG",
+				     .host = 0xc6120001u,
+				     .start = 1700000000u,
+				     .sname = "afs",
+				     .sinstance = ""};
 
 	memcpy(t.session_key, skey, 8);
 	t.end = t.start + 12 * 3600;

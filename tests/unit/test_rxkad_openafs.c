@@ -48,18 +48,16 @@
 /* OpenAFS exports these without installing a header that declares them all. */
 extern int fc_keysched(struct ktc_encryptionKey *key, fc_KeySchedule schedule);
 extern afs_int32 fc_ecb_encrypt(void *clear, void *cipher, const fc_KeySchedule schedule, int encrypt);
-extern afs_int32 fc_cbc_encrypt(void *input, void *output, afs_int32 length, const fc_KeySchedule key,
-				afs_uint32 *iv, int encrypt);
+extern afs_int32 fc_cbc_encrypt(void *input, void *output, afs_int32 length, const fc_KeySchedule key, afs_uint32 *iv,
+				int encrypt);
 extern int tkt_MakeTicket(char *ticket, int *ticketLen, struct ktc_encryptionKey *key, char *name, char *inst,
 			  char *cell, afs_uint32 start, afs_uint32 end, struct ktc_encryptionKey *sessionKey,
 			  afs_uint32 host, char *sname, char *sinst);
-extern int tkt_DecodeTicket(char *asecret, afs_int32 ticketLen, struct ktc_encryptionKey *key, char *name,
-			    char *inst, char *cell, struct ktc_encryptionKey *sessionKey, afs_int32 *host,
-			    afs_uint32 *start, afs_uint32 *end);
-extern int rxkad_DeriveXORInfo(struct rx_connection *aconnp, fc_KeySchedule *aschedule, char *aivec,
-			       char *aresult);
-extern int rxkad_GetResponse(struct rx_securityClass *aobj, struct rx_connection *aconn,
-			     struct rx_packet *apacket);
+extern int tkt_DecodeTicket(char *asecret, afs_int32 ticketLen, struct ktc_encryptionKey *key, char *name, char *inst,
+			    char *cell, struct ktc_encryptionKey *sessionKey, afs_int32 *host, afs_uint32 *start,
+			    afs_uint32 *end);
+extern int rxkad_DeriveXORInfo(struct rx_connection *aconnp, fc_KeySchedule *aschedule, char *aivec, char *aresult);
+extern int rxkad_GetResponse(struct rx_securityClass *aobj, struct rx_connection *aconn, struct rx_packet *apacket);
 extern struct rx_packet *rxi_AllocPacket(int cla_ss);
 
 /* xorshift64*: reproducible inputs; the seed is printed on failure via the asserts' context. */
@@ -123,7 +121,7 @@ Test(openafs, fcrypt_pcbc_matches_fc_cbc_encrypt)
 {
 	for (int i = 0; i < 400; i++) {
 		uint8_t key[8], iv[8], in[1416], a[1416], b[1416];
-		afs_uint32 xor[2];
+		afs_uint32 xor [2];
 		struct ktc_encryptionKey k;
 		fc_KeySchedule s;
 		struct rxd_fcrypt_key rk;
@@ -157,7 +155,7 @@ Test(openafs, fcrypt_multibuffer_matches_fc_cbc_encrypt_per_job)
 	static uint8_t in[NJ][MAXL], out[NJ][MAXL], ref[NJ][MAXL];
 	struct rxd_fcrypt_key rk[NJ];
 	struct rxd_fcrypt_job jobs[NJ];
-	afs_uint32 xor[NJ][2];
+	afs_uint32 xor [NJ][2];
 
 	for (int dec = 0; dec < 2; dec++) {
 		for (int j = 0; j < NJ; j++) {
@@ -167,8 +165,8 @@ Test(openafs, fcrypt_multibuffer_matches_fc_cbc_encrypt_per_job)
 
 			rnd_bytes(key, 8);
 			rxd_fcrypt_setkey(&rk[j], key);
-			jobs[j] = (struct rxd_fcrypt_job){.key = &rk[j], .in = in[j], .out = out[j],
-							  .len = 8 * (rnd() % (MAXL / 8 + 1))};
+			jobs[j] = (struct rxd_fcrypt_job){
+			    .key = &rk[j], .in = in[j], .out = out[j], .len = 8 * (rnd() % (MAXL / 8 + 1))};
 			rnd_bytes(jobs[j].iv, 8);
 			rnd_bytes(in[j], MAXL);
 			memcpy(xor[j], jobs[j].iv, 8);
@@ -195,9 +193,9 @@ static int make_openafs_ticket(char *tkt, uint32_t start, uint32_t end)
 	memcpy(sk.data, server_key, 8);
 	memcpy(ses.data, session_key, 8);
 	memset(tkt, 0, MAXKTCTICKETLEN);
-	cr_assert_eq(tkt_MakeTicket(tkt, &len, &sk, "alice", "admin", "EXAMPLE.ORG", start, end, &ses,
-				    0xc6120001u, "afs", ""),
-		     0);
+	cr_assert_eq(
+	    tkt_MakeTicket(tkt, &len, &sk, "alice", "admin", "EXAMPLE.ORG", start, end, &ses, 0xc6120001u, "afs", ""),
+	    0);
 	return len;
 }
 
@@ -233,8 +231,12 @@ Test(openafs, ticket_from_tkt_MakeTicket_decodes_and_ours_is_identical)
 
 Test(openafs, our_ticket_passes_tkt_DecodeTicket)
 {
-	struct rxd_rxkad_ticket t = {.name = "bob", .instance = "", .cell = "CELL.TEST", .host = 0x7f000001u,
-				     .sname = "afs", .sinstance = "cell.test"};
+	struct rxd_rxkad_ticket t = {.name = "bob",
+				     .instance = "",
+				     .cell = "CELL.TEST",
+				     .host = 0x7f000001u,
+				     .sname = "afs",
+				     .sinstance = "cell.test"};
 	struct ktc_encryptionKey sk, ses;
 	char name[MAXKTCNAMELEN], inst[MAXKTCNAMELEN], cell[MAXKTCNAMELEN];
 	afs_int32 host;
@@ -277,8 +279,8 @@ static void *reflector(void *arg)
 	(void)arg;
 	for (int idle = 0; !rec.stop && idle < 3000;) {
 		struct pollfd pfd = {.fd = rec.fd, .events = POLLIN};
-		struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = rec.rx_port,
-					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		struct sockaddr_in to = {
+		    .sin_family = AF_INET, .sin_port = rec.rx_port, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		uint8_t b[1600];
 		ssize_t n;
 
@@ -481,8 +483,12 @@ static void check_recorded(int level)
 			for (unsigned s = 0; s < pk.u.data.nsub; s++) {
 				struct rxd_subpkt *sp = &pk.u.data.sub[s];
 				uint8_t body[1500], again[1500];
-				struct rxd_rxkad_pkt q = {.cid = pk.hdr.cid, .call = pk.hdr.call, .seq = sp->seq,
-							  .cksum = sp->cksum, .body = body, .body_len = sp->len};
+				struct rxd_rxkad_pkt q = {.cid = pk.hdr.cid,
+							  .call = pk.hdr.call,
+							  .seq = sp->seq,
+							  .cksum = sp->cksum,
+							  .body = body,
+							  .body_len = sp->len};
 				int dir = (int)(pk.hdr.cid & 3) * 2 + (rxd_hdr_from_client(&pk.hdr) ? 0 : 1);
 
 				cr_assert_lt(pk.hdr.cid & 3, 2);
