@@ -20,22 +20,22 @@
 
 #include "security/fcrypt.h"
 
-/* RXKAD abort codes (OpenAFS src/rxkad/rxkad_errs.et, error table base 19270400). */
+/* RXKAD abort codes (OpenAFS src/rxkad/rxkad_errs.et, 19270400..19270412; values from rxd/wire.h). */
 enum rxd_rxkad_abort {
 	RXD_RXKAD_OK = 0,
-	RXD_RXKAD_INCONSISTENCY = 19270400, /* security object inconsistency */
-	RXD_RXKAD_PACKETSHORT = 19270401,   /* packet too short for security challenge */
-	RXD_RXKAD_LEVELFAIL = 19270402,	    /* security level negotiation failed */
-	RXD_RXKAD_TICKETLEN = 19270403,	    /* ticket length too short or too long */
-	RXD_RXKAD_OUTOFSEQUENCE = 19270404, /* packet had bad sequence number (nonce) */
-	RXD_RXKAD_NOAUTH = 19270405,	    /* caller not authorized */
-	RXD_RXKAD_BADKEY = 19270406,	    /* illegal key: bad parity or weak */
-	RXD_RXKAD_BADTICKET = 19270407,	    /* security object was passed a bad ticket */
-	RXD_RXKAD_UNKNOWNKEY = 19270408,    /* ticket contained unknown key version number */
-	RXD_RXKAD_EXPIRED = 19270409,	    /* authentication expired */
-	RXD_RXKAD_SEALEDINCON = 19270410,   /* sealed data inconsistent */
-	RXD_RXKAD_DATALEN = 19270411,	    /* user data too long */
-	RXD_RXKAD_ILLEGALLEVEL = 19270412,  /* caller not authorized to use encrypted connections */
+	RXD_RXKAD_INCONSISTENCY = RXKADINCONSISTENCY, /* security object inconsistency */
+	RXD_RXKAD_PACKETSHORT = RXKADPACKETSHORT,     /* packet too short for security challenge */
+	RXD_RXKAD_LEVELFAIL = RXKADLEVELFAIL,	      /* security level negotiation failed */
+	RXD_RXKAD_TICKETLEN = RXKADTICKETLEN,	      /* ticket length too short or too long */
+	RXD_RXKAD_OUTOFSEQUENCE = RXKADOUTOFSEQUENCE, /* packet had bad sequence number (nonce) */
+	RXD_RXKAD_NOAUTH = RXKADNOAUTH,		      /* caller not authorized */
+	RXD_RXKAD_BADKEY = RXKADBADKEY,		      /* illegal key: bad parity or weak */
+	RXD_RXKAD_BADTICKET = RXKADBADTICKET,	      /* security object was passed a bad ticket */
+	RXD_RXKAD_UNKNOWNKEY = RXKADUNKNOWNKEY,	      /* ticket contained unknown key version number */
+	RXD_RXKAD_EXPIRED = RXKADEXPIRED,	      /* authentication expired */
+	RXD_RXKAD_SEALEDINCON = RXKADSEALEDINCON,     /* sealed data inconsistent */
+	RXD_RXKAD_DATALEN = RXKADDATALEN,	      /* user data too long */
+	RXD_RXKAD_ILLEGALLEVEL = RXKADILLEGALLEVEL,   /* caller not authorized to use encrypted connections */
 };
 /** "RXKADSEALEDINCON" etc.; "RXKAD_OK" for 0, "RXKAD_UNKNOWN" otherwise. Never NULL. */
 const char *rxd_rxkad_abort_name(int32_t code);
