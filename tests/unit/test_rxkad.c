@@ -693,3 +693,57 @@ Test(rxkad, kerberos4_lifetime_byte)
 	for (uint32_t life = 1; life <= 30u * 86400u; life = life * 3 / 2 + 1)
 		cr_assert_geq(rxd_rxkad_life_to_time(s, rxd_rxkad_time_to_life(s, s + life)), s + life);
 }
+
+/* Random bytes where packets and tickets go: always a clean verdict, never a
+ * read outside the input (ASan) and only the codes these inputs can earn. */
+Test(rxkad, random_inputs_get_a_verdict_and_a_known_code)
+{
+	uint64_t r = 0x243f6a8885a308d3ull;
+	static uint8_t b[1500];
+	struct rxd_rxkad_conn_key ck[3];
+
+	for (uint8_t level = 0; level <= 2; level++)
+		ck_init(&ck[level], level);
+	for (int it = 0; it < 20000; it++) {
+		struct rxd_rxkad_ticket t;
+		struct rxd_rxkad_pkt p;
+		struct rxd_response resp;
+		struct rxd_rxkad_response_info ri;
+		uint8_t level = (uint8_t)(it % 3);
+		uint32_t len;
+		int32_t abort = 0;
+		bool seen = (it & 4) != 0;
+		int rc;
+
+		for (size_t i = 0; i < sizeof(b); i += 8) {
+			r ^= r >> 12, r ^= r << 25, r ^= r >> 27;
+			uint64_t v = r * 2685821657736338717ull;
+			memcpy(b + i, &v, sizeof(b) - i < 8 ? sizeof(b) - i : 8);
+		}
+		len = (uint32_t)(r % 1413);
+		p = (struct rxd_rxkad_pkt){
+		    .cid = CID, .call = 1, .seq = 1, .cksum = (uint16_t)(r >> 20), .body = b, .body_len = len};
+		if (rxd_rxkad_verify(&ck[level], &seen, &p, 1)) {
+			cr_assert(p.abort == RXD_RXKAD_SEALEDINCON || p.abort == RXD_RXKAD_DATALEN, "%d", p.abort);
+		} else {
+			cr_assert_leq(p.data_off + p.data_len, len);
+		}
+
+		len = (uint32_t)(r >> 40) % 200;
+		rc = rxd_rxkad_ticket_decode(b, len, server_key, &t, &abort);
+		if (rc) {
+			cr_assert_eq(rc, -EPROTO);
+			cr_assert(abort == RXD_RXKAD_TICKETLEN || abort == RXD_RXKAD_BADTICKET, "%d", abort);
+		} else {
+			cr_assert_lt(strlen(t.name), sizeof(t.name));
+			cr_assert_gt(strlen(t.name), 0);
+		}
+
+		memset(&resp, 0, sizeof(resp));
+		resp.version = (it & 8) ? 2 : (uint32_t)r;
+		memcpy(resp.encrypted, b, sizeof(resp.encrypted));
+		rc = rxd_rxkad_response_open(&ck[2], &resp, &ri, &abort);
+		cr_assert_eq(rc, -EPROTO); /* a random seal never carries a good checksum (2^-32) */
+		cr_assert(abort == RXD_RXKAD_SEALEDINCON || abort == RXD_RXKAD_INCONSISTENCY, "%d", abort);
+	}
+}
