@@ -143,13 +143,23 @@ void rxd_rxkad_response_seal(const struct rxd_rxkad_conn_key *ck, const struct r
 int rxd_rxkad_response_open(const struct rxd_rxkad_conn_key *ck, const struct rxd_response *r,
 			    struct rxd_rxkad_response_info *ri, int32_t *abort);
 
+/* What a server expects of a RESPONSE on one conn. */
+struct rxd_rxkad_expect {
+	uint32_t epoch, cid;
+	uint8_t security_index;
+	uint8_t min_level;
+	uint32_t nonce;		      /* of the CHALLENGE sent */
+	const uint32_t *call_numbers; /* the conn's current call number per channel, or NULL */
+};
+
 /**
  * Server: check an opened response against the conn and the challenge it
- * answers: endpoint (SEALEDINCON), call numbers < 2^31 (SEALEDINCON), nonce
- * + 1 (OUTOFSEQUENCE), min_level <= level <= crypt (LEVELFAIL).
+ * answers, as Linux rxkad_verify_response does: endpoint (SEALEDINCON), call
+ * numbers below 2^31 and not behind the conn's (SEALEDINCON), nonce + 1
+ * (OUTOFSEQUENCE), min_level <= level <= crypt (LEVELFAIL).
  */
-int rxd_rxkad_response_check(const struct rxd_rxkad_response_info *ri, uint32_t epoch, uint32_t cid,
-			     uint8_t security_index, uint32_t nonce, uint8_t min_level, int32_t *abort);
+int rxd_rxkad_response_check(const struct rxd_rxkad_response_info *ri, const struct rxd_rxkad_expect *want,
+			     int32_t *abort);
 
 /* ---- Kerberos 4 style tickets (OpenAFS ticket.c) ---- */
 

@@ -99,20 +99,22 @@ int rxd_rxkad_response_open(const struct rxd_rxkad_conn_key *ck, const struct rx
 	return 0;
 }
 
-int rxd_rxkad_response_check(const struct rxd_rxkad_response_info *ri, uint32_t epoch, uint32_t cid,
-			     uint8_t security_index, uint32_t nonce, uint8_t min_level, int32_t *abort)
+int rxd_rxkad_response_check(const struct rxd_rxkad_response_info *ri, const struct rxd_rxkad_expect *want,
+			     int32_t *abort)
 {
 	unsigned i;
 
 	*abort = 0;
-	if (ri->epoch != epoch || ri->cid != (cid & ~RXD_CID_CHANNEL_MASK) || ri->security_index != security_index)
+	if (ri->epoch != want->epoch || ri->cid != (want->cid & ~RXD_CID_CHANNEL_MASK) ||
+	    ri->security_index != want->security_index)
 		*abort = RXD_RXKAD_SEALEDINCON;
 	for (i = 0; i < RXD_MAXCALLS && !*abort; i++)
-		if (ri->call_numbers[i] > INT32_MAX) /* OpenAFS: negative call numbers */
+		if (ri->call_numbers[i] > INT32_MAX || /* OpenAFS: negative call numbers */
+		    (want->call_numbers && ri->call_numbers[i] < want->call_numbers[i]))
 			*abort = RXD_RXKAD_SEALEDINCON;
-	if (!*abort && ri->nonce_inc != nonce + 1u)
+	if (!*abort && ri->nonce_inc != want->nonce + 1u)
 		*abort = RXD_RXKAD_OUTOFSEQUENCE;
-	if (!*abort && (ri->level < min_level || ri->level > RXD_RXKAD_CRYPT))
+	if (!*abort && (ri->level < want->min_level || ri->level > RXD_RXKAD_CRYPT))
 		*abort = RXD_RXKAD_LEVELFAIL;
 	return *abort ? -EPROTO : 0;
 }

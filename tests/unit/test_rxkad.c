@@ -386,6 +386,15 @@ static struct rxd_rxkad_response_info resp_info(void)
 						.ticket_len = 64};
 }
 
+/* Expect `code` from checking ri against want. */
+static void check_gives(const struct rxd_rxkad_response_info *ri, const struct rxd_rxkad_expect *want, int32_t code)
+{
+	int32_t abort = -1;
+
+	cr_assert_eq(rxd_rxkad_response_check(ri, want, &abort), code ? -EPROTO : 0);
+	cr_assert_eq(abort, code, "got %s", rxd_rxkad_abort_name(abort));
+}
+
 Test(rxkad, response_seals_and_opens)
 {
 	struct rxd_rxkad_conn_key ck;
@@ -401,7 +410,12 @@ Test(rxkad, response_seals_and_opens)
 	cr_assert_neq(rxd_get_be32(r.encrypted), EPOCH); /* sealed: not the epoch in clear */
 	cr_assert_eq(rxd_rxkad_response_open(&ck, &r, &out, &abort), 0);
 	cr_assert_eq(memcmp(&out, &ri, sizeof(ri)), 0);
-	cr_assert_eq(rxd_rxkad_response_check(&out, EPOCH, CID | 2, 2, 0x7fffffffu, 1, &abort), 0);
+	cr_assert_eq(rxd_rxkad_response_check(
+			 &out,
+			 &(struct rxd_rxkad_expect){
+			     .epoch = EPOCH, .cid = CID | 2, .security_index = 2, .nonce = 0x7fffffffu, .min_level = 1},
+			 &abort),
+		     0);
 }
 
 Test(rxkad, response_checksum_depends_on_every_covered_field)
@@ -448,26 +462,29 @@ Test(rxkad, response_open_rejects_wrong_key_version_and_tampering)
 Test(rxkad, response_check_codes)
 {
 	struct rxd_rxkad_response_info ri = resp_info(), b;
-	int32_t abort = 0;
-	uint32_t nonce = ri.nonce_inc - 1;
+	const struct rxd_rxkad_expect ok = {.epoch = EPOCH, .cid = CID, .security_index = 2, .nonce = ri.nonce_inc - 1};
+	struct rxd_rxkad_expect w;
+	uint32_t cur[RXD_MAXCALLS] = {3, 0, 9, 1};
 
-	cr_assert_eq(rxd_rxkad_response_check(&ri, EPOCH, CID, 2, nonce, 0, &abort), 0);
-	cr_assert_eq(rxd_rxkad_response_check(&ri, EPOCH + 1, CID, 2, nonce, 0, &abort), -EPROTO);
-	cr_assert_eq(abort, RXD_RXKAD_SEALEDINCON);
-	cr_assert_eq(rxd_rxkad_response_check(&ri, EPOCH, CID + 4, 2, nonce, 0, &abort), -EPROTO);
-	cr_assert_eq(abort, RXD_RXKAD_SEALEDINCON);
-	cr_assert_eq(rxd_rxkad_response_check(&ri, EPOCH, CID, 4, nonce, 0, &abort), -EPROTO);
-	cr_assert_eq(abort, RXD_RXKAD_SEALEDINCON);
+	check_gives(&ri, &ok, 0);
+	w = ok, w.epoch++;
+	check_gives(&ri, &w, RXD_RXKAD_SEALEDINCON);
+	w = ok, w.cid += 4;
+	check_gives(&ri, &w, RXD_RXKAD_SEALEDINCON);
+	w = ok, w.security_index = 4;
+	check_gives(&ri, &w, RXD_RXKAD_SEALEDINCON);
 	b = ri, b.call_numbers[2] = 0x80000000u;
-	cr_assert_eq(rxd_rxkad_response_check(&b, EPOCH, CID, 2, nonce, 0, &abort), -EPROTO);
-	cr_assert_eq(abort, RXD_RXKAD_SEALEDINCON);
-	cr_assert_eq(rxd_rxkad_response_check(&ri, EPOCH, CID, 2, nonce + 1, 0, &abort), -EPROTO);
-	cr_assert_eq(abort, RXD_RXKAD_OUTOFSEQUENCE);
-	cr_assert_eq(rxd_rxkad_response_check(&ri, EPOCH, CID, 2, nonce, 2, &abort), -EPROTO);
-	cr_assert_eq(abort, RXD_RXKAD_LEVELFAIL);
+	check_gives(&b, &ok, RXD_RXKAD_SEALEDINCON);
+	w = ok, w.call_numbers = cur; /* equal to the conn's: fine */
+	check_gives(&ri, &w, 0);
+	cur[1] = 1; /* the response is behind the conn on channel 1 */
+	check_gives(&ri, &w, RXD_RXKAD_SEALEDINCON);
+	w = ok, w.nonce++;
+	check_gives(&ri, &w, RXD_RXKAD_OUTOFSEQUENCE);
+	w = ok, w.min_level = 2;
+	check_gives(&ri, &w, RXD_RXKAD_LEVELFAIL);
 	b = ri, b.level = 3;
-	cr_assert_eq(rxd_rxkad_response_check(&b, EPOCH, CID, 2, nonce, 0, &abort), -EPROTO);
-	cr_assert_eq(abort, RXD_RXKAD_LEVELFAIL);
+	check_gives(&b, &ok, RXD_RXKAD_LEVELFAIL);
 }
 
 /* ---- tickets ---- */

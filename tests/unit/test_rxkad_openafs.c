@@ -399,6 +399,7 @@ Test(openafs, response_from_rxkad_GetResponse_opens_and_ours_is_identical, .time
 	struct rxd_response r, mine;
 	struct rxd_rxkad_response_info ri;
 	struct rxd_rxkad_conn_key ck;
+	struct rxd_rxkad_expect want;
 	int32_t abort = 0;
 	uint32_t epoch, cid;
 	size_t len;
@@ -422,11 +423,14 @@ Test(openafs, response_from_rxkad_GetResponse_opens_and_ours_is_identical, .time
 	cr_assert_eq(r.kvno, 7);
 	rxd_rxkad_conn_key_init(&ck, session_key, epoch, cid, 2, RXD_RXKAD_CRYPT);
 	cr_assert_eq(rxd_rxkad_response_open(&ck, &r, &ri, &abort), 0, "abort %d", abort);
-	cr_assert_eq(rxd_rxkad_response_check(&ri, epoch, cid, 2, ch.nonce, 1, &abort), 0, "abort %d", abort);
+	want = (struct rxd_rxkad_expect){
+	    .epoch = epoch, .cid = cid, .security_index = 2, .nonce = ch.nonce, .min_level = 1};
+	cr_assert_eq(rxd_rxkad_response_check(&ri, &want, &abort), 0, "abort %d", abort);
 	cr_assert_eq(ri.level, RXD_RXKAD_CRYPT);
 	cr_assert_eq(ri.ticket_len, r.ticket_len);
 	/* the nonce is checked: a different challenge is OUTOFSEQUENCE */
-	cr_assert_eq(rxd_rxkad_response_check(&ri, epoch, cid, 2, ch.nonce + 1, 1, &abort), -EPROTO);
+	want.nonce++;
+	cr_assert_eq(rxd_rxkad_response_check(&ri, &want, &abort), -EPROTO);
 	cr_assert_eq(abort, RXD_RXKAD_OUTOFSEQUENCE);
 
 	/* our client, same inputs: byte-identical response */
@@ -470,13 +474,16 @@ static void check_recorded(int level)
 			struct rxd_response r;
 			struct rxd_rxkad_response_info ri;
 			struct rxd_rxkad_ticket t;
+			struct rxd_rxkad_expect want;
 
 			cr_assert_eq(rxd_response_decode(pk.body, pk.body_len, &r), 0);
 			cr_assert_eq(rxd_rxkad_ticket_decode(r.ticket, r.ticket_len, server_key, &t, &abort), 0);
 			cr_assert_arr_eq(t.session_key, session_key, 8);
 			cr_assert_eq(rxd_rxkad_response_open(&ck, &r, &ri, &abort), 0, "abort %d", abort);
-			cr_assert_eq(rxd_rxkad_response_check(&ri, pk.hdr.epoch, pk.hdr.cid, 2, nonce, 0, &abort), 0,
-				     "abort %s", rxd_rxkad_abort_name(abort));
+			want = (struct rxd_rxkad_expect){
+			    .epoch = pk.hdr.epoch, .cid = pk.hdr.cid, .security_index = 2, .nonce = nonce};
+			cr_assert_eq(rxd_rxkad_response_check(&ri, &want, &abort), 0, "abort %s",
+				     rxd_rxkad_abort_name(abort));
 			cr_assert_eq(ri.level, (uint32_t)level);
 			nresp++;
 		} else if (pk.hdr.type == RXD_PKT_DATA) {
