@@ -5,7 +5,7 @@
 # --no-huge hint), bad config files.
 #   errors.sh RXD
 RXD=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 require_root
 
 expect() { # what want_rc pattern cmd...
