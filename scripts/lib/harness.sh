@@ -168,7 +168,8 @@ cleanup() {
 	for p in "${T_PIDS[@]}"; do
 		kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null
 	done
-	for p in "${T_PIDS[@]}"; do wait_pid "$p" 5 >/dev/null || kill -KILL "$p" 2>/dev/null; done
+	# SIGKILL only what is still running after the bound (wait_pid: 124), never a reaped pid
+	for p in "${T_PIDS[@]}"; do wait_pid "$p" 5 || [ $? != 124 ] || kill -KILL "$p" 2>/dev/null; done
 	# whatever still runs inside our namespaces is ours: end it, by pid
 	for ns in "${T_NETNS[@]}"; do
 		for p in $(ip netns pids "$ns" 2>/dev/null); do kill "$p" 2>/dev/null; done
