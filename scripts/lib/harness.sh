@@ -30,7 +30,7 @@ T_PASSES=0
 T_FAILS=0
 T_SKIPS=0
 T_ID=$$
-T_PREFIX=rxdt$T_ID # every EAL --file-prefix starts with it (cleanup removes rxdt$T_ID*)
+T_PREFIX=rxdt${T_ID}_ # every EAL --file-prefix starts with it; the _ keeps pid 12 from matching pid 123
 LAST_PID=""
 
 DRIVERS_CONFIG=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../drivers-config" && pwd)
