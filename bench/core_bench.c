@@ -4,7 +4,7 @@
  *
  * A client engine and a server engine live in one process, joined back to
  * back by an in-memory, loss-free "wire": every datagram the core sends is
- * copied into a pooled buffer and delivered to the other engine right away
+ * copied into a recycled heap buffer (tests/common/test_io) and delivered to the other engine right away
  * (from the main loop, never re-entering an engine).  Time is real
  * (CLOCK_MONOTONIC).  No DPDK, no sockets, no root.
  *
@@ -30,78 +30,11 @@
 #include <rxd/core.h>
 
 #include "rxd_result.h"
+#include "test_io.h"
 
 #define BENCH_SERVICE 147u
-#define BENCH_SMALL_BUF 2048u
-#define BENCH_BIG_BUF 65536u
 #define BENCH_CHUNK (256u * 1024u)
 #define BENCH_MAX_CONC 256u
-
-/* ------------------------------------------------------------------ buffers */
-
-struct rxd_buf {
-	uint32_t refs;
-	uint32_t cap;
-	struct rxd_buf *next; /* free list */
-	uint8_t data[];
-};
-
-struct pool {
-	struct rxd_buf *small, *big;
-	uint64_t allocs, live;
-};
-
-static struct rxd_buf *pool_get(struct pool *p, size_t len)
-{
-	struct rxd_buf **fl = len <= BENCH_SMALL_BUF ? &p->small : len <= BENCH_BIG_BUF ? &p->big : NULL;
-	struct rxd_buf *b = NULL;
-
-	if (fl && *fl) {
-		b = *fl;
-		*fl = b->next;
-	} else {
-		uint32_t cap = len <= BENCH_SMALL_BUF ? BENCH_SMALL_BUF : len <= BENCH_BIG_BUF ? BENCH_BIG_BUF : (uint32_t)len;
-		b = malloc(sizeof(*b) + cap);
-		if (!b)
-			return NULL;
-		b->cap = cap;
-		p->allocs++;
-	}
-	b->refs = 1;
-	b->next = NULL;
-	p->live++;
-	return b;
-}
-
-static void pool_put(struct pool *p, struct rxd_buf *b)
-{
-	if (--b->refs)
-		return;
-	p->live--;
-	if (b->cap == BENCH_SMALL_BUF) {
-		b->next = p->small;
-		p->small = b;
-	} else if (b->cap == BENCH_BIG_BUF) {
-		b->next = p->big;
-		p->big = b;
-	} else {
-		free(b);
-	}
-}
-
-static void pool_free(struct pool *p)
-{
-	struct rxd_buf *b;
-
-	while ((b = p->small)) {
-		p->small = b->next;
-		free(b);
-	}
-	while ((b = p->big)) {
-		p->big = b->next;
-		free(b);
-	}
-}
 
 /* ------------------------------------------------------------------ the wire */
 
@@ -118,10 +51,11 @@ struct endpoint {
 	unsigned idx;
 	struct rxd_addr addr;
 	struct rxd_local *local;
+	struct test_io io;
 };
 
 struct bench {
-	struct pool pool;
+	struct test_io_pool pool;
 	struct endpoint ep[2]; /* 0 = client, 1 = server */
 	struct pkt *q;
 	size_t q_head, q_tail, q_cap;
@@ -145,54 +79,20 @@ static uint64_t cpu_ns(void)
 	return (uint64_t)ts.tv_sec * RXD_NS_PER_SEC + (uint64_t)ts.tv_nsec;
 }
 
-static struct rxd_buf *io_buf_alloc(void *io, size_t len, uint8_t **data)
+/* test_io gathered one datagram into pb: queue it for the other engine. */
+static int bench_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *pb, uint32_t len, unsigned flags)
 {
-	struct endpoint *e = io;
-	struct rxd_buf *b = pool_get(&e->b->pool, len);
-
-	if (b)
-		*data = b->data;
-	return b;
-}
-
-static void io_buf_ref(void *io, struct rxd_buf *b)
-{
-	(void)io;
-	b->refs++;
-}
-
-static void io_buf_put(void *io, struct rxd_buf *b)
-{
-	struct endpoint *e = io;
-
-	pool_put(&e->b->pool, b);
-}
-
-static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags)
-{
-	struct endpoint *e = io;
+	struct endpoint *e = arg;
 	struct bench *b = e->b;
-	size_t len = 0;
-	struct rxd_buf *pb;
 	struct pkt *p;
 
 	(void)dst;
 	(void)flags;
-	for (unsigned i = 0; i < n; i++)
-		len += iov[i].len;
-	pb = pool_get(&b->pool, len);
-	if (!pb)
-		return -ENOBUFS;
-	len = 0;
-	for (unsigned i = 0; i < n; i++) {
-		memcpy(pb->data + len, iov[i].base, iov[i].len);
-		len += iov[i].len;
-	}
 	if (b->q_tail - b->q_head == b->q_cap) {
 		size_t cap = b->q_cap ? b->q_cap * 2 : 4096;
 		struct pkt *q = malloc(cap * sizeof(*q));
 		if (!q) {
-			pool_put(&b->pool, pb);
+			test_io_buf_drop(&b->pool, pb);
 			return -ENOBUFS;
 		}
 		for (size_t i = 0; i < b->q_tail - b->q_head; i++)
@@ -205,19 +105,12 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 	}
 	p = &b->q[b->q_tail++ % b->q_cap];
 	p->buf = pb;
-	p->len = (uint32_t)len;
+	p->len = len;
 	p->dst = (uint8_t)(e->idx ^ 1);
 	b->packets++;
 	b->wire_bytes += len;
 	return 0;
 }
-
-static const struct rxd_io_ops bench_io = {
-	.buf_alloc = io_buf_alloc,
-	.buf_ref = io_buf_ref,
-	.buf_put = io_buf_put,
-	.send = io_send,
-};
 
 static void bench_timers(struct bench *b)
 {
@@ -514,6 +407,7 @@ static int cmp_u64(const void *a, const void *b)
 static int bench_setup(struct bench *b, const struct rxd_config *cfg)
 {
 	memset(b, 0, sizeof(*b));
+	b->pool.recycle = true; /* measure the core, not malloc */
 	b->now = clock_ns();
 	for (unsigned i = 0; i < 2; i++) {
 		struct endpoint *e = &b->ep[i];
@@ -529,8 +423,9 @@ static int bench_setup(struct bench *b, const struct rxd_config *cfg)
 		memset(&lp, 0, sizeof(lp));
 		lp.addr = e->addr;
 		lp.config = cfg;
-		lp.io = &bench_io;
-		lp.io_ctx = e;
+		test_io_init(&e->io, &b->pool, bench_tx, e);
+		lp.io = &test_io_ops;
+		lp.io_ctx = &e->io;
 		lp.seed = 0x62656e6368ull + i;
 		rc = rxd_local_create(&lp, b->now, &e->local);
 		if (rc < 0) {
@@ -557,14 +452,14 @@ static void bench_teardown(struct bench *b)
 		if (b->ep[i].local)
 			rxd_local_destroy(b->ep[i].local);
 	while (b->q_head != b->q_tail)
-		pool_put(&b->pool, b->q[b->q_head++ % b->q_cap].buf);
+		test_io_buf_drop(&b->pool, b->q[b->q_head++ % b->q_cap].buf);
 	free(b->q);
 	while (srv_free_list) {
 		struct srv_call *s = srv_free_list;
 		srv_free_list = s->next_free;
 		free(s);
 	}
-	pool_free(&b->pool);
+	test_io_pool_fini(&b->pool);
 }
 
 static int run_scenario(const char *name, uint64_t req_len, uint64_t reply_len, unsigned conc, double secs,

@@ -7,7 +7,7 @@
 #   PEER      path to openafs_peer (default: $OPENAFS_PEER, then build/*/tests/interop/openafs_peer,
 #             else it is compiled into a temp dir with gcc)
 #   SECONDS   duration of each rate scenario (default 5)
-#   -q        quick: 2 s rate runs, 16 MiB bulk
+#   -q        quick (also RXD_QUICK=1): 2 s rate runs, 16 MiB bulk
 #   SCENARIO  any of: small_c1 small_c16 small_c64 bulk_send bulk_recv bulk_send_c16 bulk_recv_c16
 #             (default: all)
 #
@@ -15,8 +15,7 @@
 # line per scenario on stdout: openafs_peer's line with "scenario", "server_cpu",
 # "client_cpu" prepended.  Not a pass/fail test.
 #
-# Sourcing this file (". bench/openafs_side.sh") defines openafs_side_run and
-# openafs_side_server_start/stop without running anything, for use by other scripts.
+# Processes, waits and cleanup: scripts/lib/harness.sh.
 
 openafs_side_find_peer() {
 	local root cand
@@ -31,30 +30,6 @@ openafs_side_find_peer() {
 		"$root/tests/interop/openafs_peer.c" /usr/lib/libafsrpc.a \
 		-l:libhcrypto.so.5 -l:libroken.so.19 -lpthread >&2 || return 1
 	echo "$cand"
-}
-
-# openafs_side_server_start PEER PORT CPU [server args...] -> sets OPENAFS_SIDE_SRV_PID
-openafs_side_server_start() {
-	local peer=$1 port=$2 cpu=$3 log
-	shift 3
-	log=$(mktemp)
-	taskset -c "$cpu" "$peer" server -p "$port" "$@" >"$log" 2>&1 &
-	OPENAFS_SIDE_SRV_PID=$!
-	for _ in $(seq 50); do
-		grep -q listening "$log" && { rm -f "$log"; return 0; }
-		kill -0 "$OPENAFS_SIDE_SRV_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$log" >&2
-	rm -f "$log"
-	return 1
-}
-
-openafs_side_server_stop() {
-	[ -n "${OPENAFS_SIDE_SRV_PID:-}" ] || return 0
-	kill "$OPENAFS_SIDE_SRV_PID" 2>/dev/null
-	wait "$OPENAFS_SIDE_SRV_PID" 2>/dev/null
-	OPENAFS_SIDE_SRV_PID=""
 }
 
 # openafs_side_run PEER PORT CLIENT_CPU SERVER_CPU SCENARIO TIMEOUT_S client-args...
@@ -76,7 +51,7 @@ openafs_side_run() {
 }
 
 openafs_side_main() {
-	local peer="" secs=5 scpu=1 ccpu=0 quick=0 bulk=64M port opt rc=0 s
+	local peer="" secs=5 scpu=1 ccpu=0 bulk=64M port opt rc=0 s
 	local all=(small_c1 small_c16 small_c64 bulk_send bulk_recv bulk_send_c16 bulk_recv_c16)
 	OPTIND=1
 	while getopts "p:d:s:c:qh" opt; do
@@ -85,20 +60,20 @@ openafs_side_main() {
 		d) secs=$OPTARG ;;
 		s) scpu=$OPTARG ;;
 		c) ccpu=$OPTARG ;;
-		q) quick=1; secs=2; bulk=16M ;;
+		q) RXD_QUICK=1 ;;
 		*) sed -n '2,20p' "${BASH_SOURCE[0]}" >&2; return 2 ;;
 		esac
 	done
 	shift $((OPTIND - 1))
+	if quick; then secs=2; bulk=16M; fi
 	[ $# -gt 0 ] && all=("$@")
 	[ -n "$peer" ] || peer=$(openafs_side_find_peer) || return 1
 	if [ "$(nproc)" -lt 2 ]; then
 		echo "openafs_side: only $(nproc) CPU; pinning both ends to CPU 0" >&2
 		scpu=0; ccpu=0
 	fi
-	port=${OPENAFS_SIDE_PORT:-$((30000 + RANDOM % 10000))}
-	trap openafs_side_server_stop EXIT INT TERM
-	openafs_side_server_start "$peer" "$port" "$scpu" || return 1
+	port=${OPENAFS_SIDE_PORT:-$(free_udp_port)}
+	start_wait "$T_DIR/server.log" listening 5 taskset -c "$scpu" "$peer" server -p "$port" || return 1
 	echo "openafs_side: peer $peer, server UDP $port on CPU $scpu, client on CPU $ccpu" >&2
 
 	for s in "${all[@]}"; do
@@ -120,13 +95,10 @@ openafs_side_main() {
 		*) echo "openafs_side: unknown scenario $s" >&2; rc=2; continue ;;
 		esac || rc=1
 	done
-	openafs_side_server_stop
-	trap - EXIT INT TERM
 	return $rc
 }
 
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-	set -u
-	openafs_side_main "$@"
-	exit $?
-fi
+# shellcheck source=scripts/lib/harness.sh
+. "$(dirname "$0")/../scripts/lib/harness.sh"
+openafs_side_main "$@"
+exit $?

@@ -4,7 +4,7 @@
 lcores) next to OpenAFS rx (openafs_peer over loopback UDP), same scenarios,
 same machine, one run.  Prints a table with ratios and one JSON line per
 measurement, writes bench/results/side_by_side-<date>.json, a PNG plot and
-doc/benchmarks.md.  Never a pass/fail test.
+doc/benchmarks.md (with --no-doc: the results file only, in /tmp).  Never a pass/fail test.
 
 usage: bench/side_by_side.py [--quick] [--seconds N] [--build DIR] [--no-doc]
 """
@@ -40,71 +40,29 @@ def find_build(build):
 
 
 class Rxd:
-    """An rxd server and an rxd client process joined by net_memif (--no-huge)."""
+    """An rxd server and an rxd client process joined by net_memif (--no-huge): the memif pair of
+    scripts/lib/harness.sh, which owns the launch, the wait and the close order."""
 
     def __init__(self, build, workers):
         self.rxd = os.path.join(build, "app/rxd/rxd")
         self.workers = workers
 
-    def lcores(self, side):
-        ncpu = os.cpu_count() or 1
-        if self.workers == 1:
-            return ("0@0,1@1" if side == "s" else "0@1,1@0"), []
-        # two workers per process: workers on both CPUs, the main lcore shares CPU
-        base = 0 if side == "s" else 1
-        m = "0@%d,1@%d,2@%d" % (base % ncpu, base % ncpu, (base + 1) % ncpu)
-        # 4 busy pollers on 2 CPUs: let an idle poller yield
-        return m, (["--idle-sleep", "5"] if ncpu < 4 else [])
-
-    def run(self, name, client_args, timeout=240):
-        d = tempfile.mkdtemp(prefix="rxd-bench.")
-        sock = os.path.join(d, "memif.sock")
-        tag = "%d%s%d" % (os.getpid(), name[:6], self.workers)
-        sl, sx = self.lcores("s")
-        cl, cx = self.lcores("c")
-        common = ["--no-pci", "--no-huge", "-m", "1024", "--log-level=lib.eal:error"]
-        srv = subprocess.Popen(
-            [self.rxd, "--lcores", sl] + common + ["--file-prefix", "rbs" + tag, "--vdev",
-             "net_memif0,role=server,socket=%s,socket-abstract=no" % sock, "--", "--mode", "server",
-             "--ip", "198.18.1.1/24"] + sx,
-            stdout=open(os.path.join(d, "s.log"), "w"), stderr=subprocess.STDOUT)
-        for _ in range(100):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.1)
-        cli_log = os.path.join(d, "c.log")
-        cli = subprocess.Popen(
-            [self.rxd, "--lcores", cl] + common + ["--file-prefix", "rbc" + tag, "--vdev",
-             "net_memif0,role=client,socket=%s,socket-abstract=no" % sock, "--", "--mode", "client",
-             "--ip", "198.18.1.2/24", "--peer", "198.18.1.1:7009", "--start-delay", "1", "--hold", "10"] + cx +
-            client_args,
-            stdout=open(cli_log, "w"), stderr=subprocess.STDOUT)
+    def run(self, name, client_args, timeout=900):
+        # 4 busy pollers on 2 CPUs (2 workers per process) yield after 5 us idle
+        cmd = ["bash", os.path.join(ROOT, "scripts/lib/harness.sh"), "memif-pair", "-i", "5", name,
+               str(self.workers), "--mode", "server", "--"] + client_args
+        try:
+            p = subprocess.run(cmd, env=dict(os.environ, RXD=self.rxd), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log("rxd %s (%d workers): no result within %d s" % (name, self.workers, timeout))
+            return None
         res = None
-        t_end = time.time() + timeout
-        while time.time() < t_end:
-            with open(cli_log) as f:
-                for line in f:
-                    if line.startswith("{"):
-                        res = json.loads(line)
-            if res or cli.poll() is not None:
-                break
-            time.sleep(0.1)
-        srv.send_signal(signal.SIGTERM)
-        try:
-            srv.wait(20)
-        except subprocess.TimeoutExpired:
-            srv.kill()
-        try:
-            cli.wait(30)
-        except subprocess.TimeoutExpired:
-            cli.kill()
+        for line in p.stdout.splitlines():
+            if line.startswith("{"):
+                res = json.loads(line)
         if not res:
-            with open(cli_log) as f:
-                tail = f.read()[-800:]
-            log("rxd %s (%d workers): no result\n%s" % (name, self.workers, tail))
-        shutil.rmtree(d, ignore_errors=True)
-        for pfx in ("rbs" + tag, "rbc" + tag):
-            shutil.rmtree("/var/run/dpdk/" + pfx, ignore_errors=True)
+            log("rxd %s (%d workers): no result\n%s" % (name, self.workers, p.stderr[-800:]))
         return res
 
 
@@ -276,7 +234,8 @@ def fmt(v, unit=""):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--quick", action="store_true", help="2 s rate runs, 16 MiB bulk calls")
+    ap.add_argument("--quick", action="store_true", default=os.environ.get("RXD_QUICK") == "1",
+                    help="2 s rate runs, 16 MiB bulk calls (also RXD_QUICK=1)")
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--build", default=None)
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite doc/benchmarks.md")
@@ -287,7 +246,8 @@ def main():
         with open(a.report) as f:
             saved = json.load(f)
         report(a, saved["conditions"], saved["results"], {int(k): v for k, v in saved["testpmd_memif_pps"].items()},
-               rxd_scenarios(saved["conditions"]["seconds"], saved["conditions"]["bulk_bytes"]), None)
+               rxd_scenarios(saved["conditions"]["seconds"], saved["conditions"]["bulk_bytes"]), None,
+               source=a.report)
         return
     if os.geteuid() != 0:
         sys.exit("side_by_side: run as root (DPDK EAL runtime dir, memif sockets)")
@@ -326,14 +286,18 @@ def main():
         "openafs": "OpenAFS 1.8 userspace rx (openafs_peer), loopback UDP, 4 MiB socket buffers, jumbograms on",
         "seconds": secs, "bulk_bytes": bulk,
     }
-    os.makedirs(os.path.join(ROOT, "bench/results"), exist_ok=True)
+    # the repository keeps only the results doc/benchmarks.md is made from; --no-doc runs go to /tmp
+    rdir = tempfile.gettempdir() if a.no_doc else os.path.join(ROOT, "bench/results")
+    os.makedirs(rdir, exist_ok=True)
     stamp = datetime.datetime.utcnow().strftime("%Y%m%d-%H%M%S")
-    path = os.path.join(ROOT, "bench/results/side_by_side-%s.json" % stamp)
+    path = os.path.join(rdir, "side_by_side-%s.json" % stamp)
     report(a, cond, results, tpmd, scen, path)
+    log("side_by_side: results in %s" % path)
 
 
-def report(a, cond, results, tpmd, scen, json_path):
-    """Table, ratios, aims; JSON lines; the results file (json_path) and doc/benchmarks.md."""
+def report(a, cond, results, tpmd, scen, json_path, source=None):
+    """Table, ratios, aims; JSON lines; the results file (json_path) and doc/benchmarks.md, which
+    names the results file it was made from (json_path, or source when rebuilt by --report)."""
     hdr = "%-14s %-10s %12s %12s %12s %10s %10s %14s %9s" % ("scenario", "impl", "calls/s", "MB/s",
                                                           "vs OpenAFS", "p50 us", "p99 us", "pkts/s/core",
                                                           "fwd")
@@ -439,8 +403,11 @@ def report(a, cond, results, tpmd, scen, json_path):
                 "`pkts/s/core` counts packets received plus sent per worker lcore. Ratios compare with "
                 "OpenAFS in the same run (calls/s for small calls, MB/s for bulk). The testpmd lines are "
                 "the raw memif rate between two processes (txonly -> rxonly, one forwarding core each).\n\n")
+        raw = os.path.relpath(os.path.abspath(json_path or source), ROOT)
         f.write("```\n" + table + "\n```\n\n![side by side](benchmarks.png)\n\n"
-                "Where the time goes, and what profiling changed: [performance.md](performance.md).\n")
+                "The measurements: [%s](../%s) (`bench/side_by_side.sh --report %s` rebuilds this page "
+                "from them; commit that file with the page).\n\n" % (raw, raw, raw))
+        f.write("Where the time goes, and what profiling changed: [performance.md](performance.md).\n")
     log("side_by_side: wrote doc/benchmarks.md, %s" % png)
 
 

@@ -2,7 +2,7 @@
 # One command for the side-by-side benchmark: builds if needed, then runs
 # bench/side_by_side.py (rxd over memif with 1 and 2 worker lcores, OpenAFS rx
 # over loopback UDP, dpdk-testpmd's raw memif rate) and writes doc/benchmarks.md.
-#   bench/side_by_side.sh [--quick] [--seconds N]
+#   bench/side_by_side.sh [--quick] [--seconds N]      (RXD_QUICK=1 is --quick)
 #   bench/side_by_side.sh --report bench/results/side_by_side-STAMP.json   (table + doc from a saved run)
 set -euo pipefail
 cd "$(dirname "$0")/.."

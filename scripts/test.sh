@@ -4,6 +4,7 @@
 # again under AddressSanitizer/UBSan, then the DPDK and interop suites.
 #   RXD_SIM_SEEDS=N   seeds for the big simulation (default 1000)
 #   RXD_SKIP_ASAN=1   skip the sanitizer build (local iteration only)
+#   RXD_QUICK=1       the interop tests skip their 64 MiB transfers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh

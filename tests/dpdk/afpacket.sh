@@ -8,7 +8,7 @@
 #   afpacket.sh RXD WORKERS
 RXD=$1
 W=${2:-1}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 require_root
 
 NS=rxdt${T_ID}af

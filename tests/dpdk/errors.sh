@@ -5,7 +5,7 @@
 # --no-huge hint), bad config files.
 #   errors.sh RXD
 RXD=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 require_root
 
 expect() { # what want_rc pattern cmd...
@@ -38,7 +38,7 @@ expect "no address" 1 "no address" "$RXD" $(lcores 1) $E --vdev net_null0 -- --m
 expect "client without peer" 1 "--peer" "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode client --ip 198.18.9.1/24
 free=$(cat /sys/kernel/mm/hugepages/hugepages-*/free_hugepages 2>/dev/null | awk '{s += $1} END {print s + 0}')
 if [ "$free" = 0 ]; then
-	expect "missing hugepages" 1 "--no-huge" "$RXD" $(lcores 1) --no-pci --file-prefix rxdt${T_ID}hp \
+	expect "missing hugepages" 1 "--no-huge" "$RXD" $(lcores 1) --no-pci --file-prefix "${T_PREFIX}hp" \
 		--vdev net_null0 -- --mode echo --ip 198.18.9.1/24
 else
 	echo "note: $free free hugepages here: the missing-hugepages message is not exercised"

@@ -6,7 +6,7 @@
 #   msg.sh MSG_ECHO RTC_ECHO
 MSG=$1
 RTC=$2
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 require_root
 
 for w in 1 2; do

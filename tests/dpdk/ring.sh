@@ -6,7 +6,7 @@
 #   ring.sh RXD WORKERS
 RXD=$1
 W=${2:-1}
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 require_root
 
 load_profile ring-pair
@@ -36,12 +36,12 @@ log=$(run rxperf_cookie --server-kind rxperf --calls 5 --size-req 100 --size-res
 check_client "$log" 5 "rxperf request with trailing cookie"
 log=$(run ipv6 --ip6 fd00::1/64@0 --ip6 fd00::2/64@1 --peer "[fd00::1]:7009" --calls 20 --concurrency 4 --size-req 100000)
 if check_client "$log" 20 "echo over IPv6 (ND + UDP/IPv6), $W worker(s)"; then
-	nd=$(json_field "$log" rx_nd)
+	nd=$(json_field "$(json_last "$log")" rx_nd)
 	[ "${nd:-0}" -gt 0 ] || fail "IPv6 run did no neighbour discovery (rx_nd=$nd)"
 fi
 # the verification must be able to fail: an rxperf client against the echo server
 log=$(run negative --server-kind echo --proto rxperf --calls 3 --size-req 100 --size-resp 100)
-verr=$(json_field "$log" verify_errors)
+verr=$(json_field "$(json_last "$log")" verify_errors)
 if [ "$(cat "$log.rc")" = 1 ] && [ "${verr:-0}" -gt 0 ]; then
 	echo "ok: wrong reply bytes are detected ($verr verify errors, exit 1)"
 else
@@ -49,7 +49,7 @@ else
 fi
 log=$(run many --calls 3000 --concurrency 64 --size-req 2000)
 if check_client "$log" 3000 "3000 echo calls, 64 in flight, $W worker(s)" && [ "$W" -gt 1 ]; then
-	fwd=$(json_field "$log" fwd_out)
+	fwd=$(json_field "$(json_last "$log")" fwd_out)
 	[ "${fwd:-0}" -gt 0 ] || fail "with $W workers some packets should be forwarded between lcores (fwd_out=$fwd)"
 fi
 finish

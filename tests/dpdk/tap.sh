@@ -5,7 +5,7 @@
 # from the kernel reaches the owning call as ECONNREFUSED.
 #   tap.sh RXD
 RXD=$1
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 require_root
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
@@ -45,7 +45,7 @@ kill -TERM "$pid"
 wait_pid "$pid" 10
 rc=$?
 [ "$rc" = 0 ] || fail "echo server exit code $rc after SIGTERM (want 0)"
-drops=$(grep '^rxd: stats' "$T_DIR/tap_srv.log" | sed -n 's/.*"drops":\([0-9]*\).*/\1/p')
+drops=$(json_field "$(grep '^rxd: stats' "$T_DIR/tap_srv.log")" drops)
 [ "${drops:-x}" = 0 ] || fail "shell drops on tap: ${drops:-none reported}"
 grep -q '"echo_tx":[1-9]' "$T_DIR/tap_srv.log" || fail "echo_tx counter did not move"
 
@@ -59,7 +59,7 @@ for fam in 4 6; do
 	kernel_side || fail "cannot configure $TAP"
 	wait_pid "$cpid" 40
 	crc=$?
-	el=$(json_field "$log" secs)
+	el=$(json_field "$(json_last "$log")" secs)
 	if [ "$crc" = 1 ] && grep -q 'NETWORK_ERROR.*error -111' "$log"; then
 		echo "ok: IPv$fam port unreachable -> call failed with ECONNREFUSED in ${el}s"
 	else

@@ -12,28 +12,16 @@ PEER=${1:?usage: $0 openafs_peer [out.pcap]}
 OUT=${2:-$(dirname "$0")/../data/openafs_rxperf.pcap}
 PORT=7009
 CPORT=7100
-TMP=$(mktemp -d)
-SRV=""
-CAP=""
-
-cleanup() {
-	[ -n "$SRV" ] && kill "$SRV" 2>/dev/null || true
-	[ -n "$CAP" ] && kill "$CAP" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/harness.sh
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 
 start_server() {
-	"$PEER" server -p "$PORT" "$@" >"$TMP/server.log" 2>&1 &
-	SRV=$!
-	sleep 0.5
+	start_wait "$T_DIR/server.log" listening 5 "$PEER" server -p "$PORT" "$@"
+	SRV=$LAST_PID
 }
 
 stop_server() {
-	kill "$SRV"
-	wait "$SRV" 2>/dev/null || true
-	SRV=""
+	stop_pid "$SRV" 5 || true
 }
 
 client() {
@@ -42,11 +30,11 @@ client() {
 	sleep 0.6   # let the delayed final ACKs and dally traffic drain
 }
 
-dumpcap -q -i lo -f "udp port $PORT or udp port $CPORT" -P -w "$TMP/cap.pcap" 2>"$TMP/dumpcap.log" &
-CAP=$!
-for _ in $(seq 50); do grep -q "Capturing on" "$TMP/dumpcap.log" 2>/dev/null && break; sleep 0.1; done
+bg "$T_DIR/dumpcap.log" dumpcap -q -i lo -f "udp port $PORT or udp port $CPORT" -P -w "$T_DIR/cap.pcap"
+CAP=$LAST_PID
+wait_log "$CAP" "$T_DIR/dumpcap.log" "Capturing on" 5 || true
 sleep 0.5
-if ! kill -0 "$CAP" 2>/dev/null; then cat "$TMP/dumpcap.log" >&2; echo "dumpcap failed" >&2; exit 1; fi
+if ! kill -0 "$CAP" 2>/dev/null; then cat "$T_DIR/dumpcap.log" >&2; echo "dumpcap failed" >&2; exit 1; fi
 
 start_server
 client -c rpc -S 0 -R 0 -T 1                         # 1: RPC 0/0 (first call: reachability PING)
@@ -68,9 +56,7 @@ client -c rpc -S 0 -R 65536 -T 1 --expect-abort 4321  # 8: server ABORT 4321 mid
 stop_server
 
 sleep 0.5
-kill "$CAP"
-wait "$CAP" 2>/dev/null || true
-CAP=""
+stop_pid "$CAP" 5 || true
 mkdir -p "$(dirname "$OUT")"
-cp "$TMP/cap.pcap" "$OUT"
+cp "$T_DIR/cap.pcap" "$OUT"
 echo "wrote $OUT ($(stat -c %s "$OUT") bytes, $(tshark -r "$OUT" 2>/dev/null | wc -l) frames)" >&2

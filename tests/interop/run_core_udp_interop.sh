@@ -4,89 +4,44 @@
 # Proves the wire protocol independently of the DPDK shell.
 #
 # usage: run_core_udp_interop.sh PATH/TO/rxd-udp PATH/TO/openafs_peer
-# env:   INTEROP_QUICK=1  skip the 64 MiB transfers
+# env:   RXD_QUICK=1  skip the 64 MiB transfers
 set -uo pipefail
 
 RXD=${1:?usage: $0 rxd-udp openafs_peer}
 PEER=${2:?usage: $0 rxd-udp openafs_peer}
+# shellcheck source=scripts/lib/harness.sh
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 ADDR=127.0.0.1
-LOG=$(mktemp -d)
-PIDS=()
-FAILS=0
-PASSES=0
 
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$LOG"
-}
-trap cleanup EXIT
-
-port_free() { ! ss -Huln "sport = :$1" 2>/dev/null | grep -q .; }
-pick_port() {
-	local p
-	for _ in $(seq 50); do
-		p=$((20000 + RANDOM % 20000))
-		port_free "$p" && { echo "$p"; return; }
-	done
-	echo 29009
-}
-json_field() { printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"; }
-
-pass() { PASSES=$((PASSES + 1)); printf 'PASS %-44s %s\n' "$1" "$2"; }
-fail() { FAILS=$((FAILS + 1)); printf 'FAIL %-44s %s\n' "$1" "$2"; }
-
-# OpenAFS client -> rxd: run NAME WANT_OK WANT_ABORTS TIMEOUT -- client args
+# OpenAFS client -> rxd: oafs_client NAME WANT_OK WANT_ABORTS TIMEOUT -- client args
 oafs_client() {
 	local name=$1 want_ok=$2 want_ab=$3 tmo=$4
 	shift 5
-	local out rc json ok ab err
-	out=$(timeout --kill-after=5 "$tmo" "$PEER" client -a "$ADDR" -p "$RXD_PORT" --json --timeout "$tmo" "$@" 2>"$LOG/c.err")
-	rc=$?
-	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
-	ok=$(json_field "$json" calls_ok); ab=$(json_field "$json" expected_aborts); err=$(json_field "$json" calls_failed)
-	if [ "$rc" = 0 ] && [ "$ok" = "$want_ok" ] && [ "$ab" = "$want_ab" ] && [ "$err" = 0 ]; then
-		pass "openafs->rxd $name" "calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" mb_per_s) p50=$(json_field "$json" p50_us)us"
-	else
-		fail "openafs->rxd $name" "rc=$rc ok=$ok/$want_ok aborts=$ab/$want_ab errors=$err"
-		sed 's/^/  stderr: /' "$LOG/c.err" | head -n 5
-	fi
+	run_check "openafs->rxd $name" 0 "$want_ok" "$want_ab" "$tmo" -- \
+		"$PEER" client -a "$ADDR" -p "$RXD_PORT" --json --timeout "$tmo" "$@"
 }
 
-# rxd client -> OpenAFS: run NAME WANT_CALLS TIMEOUT -- rxd-udp client args
+# rxd client -> OpenAFS: rxd_client NAME WANT_CALLS TIMEOUT -- rxd-udp client args
 rxd_client() {
 	local name=$1 want=$2 tmo=$3
 	shift 4
-	local out rc json calls failed
-	out=$(timeout --kill-after=5 "$tmo" "$RXD" client -a "$ADDR:$OAFS_PORT" --json "$@" 2>"$LOG/r.err")
-	rc=$?
-	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
-	calls=$(json_field "$json" calls_ok); failed=$(json_field "$json" calls_failed)
-	if [ "$rc" = 0 ] && [ "$calls" = "$want" ] && [ "$failed" = 0 ]; then
-		pass "rxd->openafs $name" "calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" mb_per_s) p50=$(json_field "$json" p50_us)us"
-	else
-		fail "rxd->openafs $name" "rc=$rc calls=$calls/$want failed=$failed"
-		sed 's/^/  stderr: /' "$LOG/r.err" | head -n 5
-	fi
+	run_check "rxd->openafs $name" 0 "$want" - "$tmo" -- \
+		"$RXD" client -a "$ADDR:$OAFS_PORT" --json "$@"
 }
 
-RXD_PORT=$(pick_port)
-"$RXD" server -a "$ADDR" -p "$RXD_PORT" >"$LOG/rxd.log" 2>&1 &
-PIDS+=($!)
-OAFS_PORT=$(pick_port)
-"$PEER" server -p "$OAFS_PORT" -v >"$LOG/oafs.log" 2>&1 &
-PIDS+=($!)
-for _ in $(seq 50); do
-	grep -q "rxperf server" "$LOG/rxd.log" && grep -q listening "$LOG/oafs.log" && break
-	sleep 0.1
-done
+RXD_PORT=$(free_udp_port)
+start_wait "$T_DIR/rxd.log" "rxperf server" 5 "$RXD" server -a "$ADDR" -p "$RXD_PORT" || exit 1
+SRV_PIDS=("$LAST_PID")
+OAFS_PORT=$(free_udp_port)
+start_wait "$T_DIR/oafs.log" listening 5 "$PEER" server -p "$OAFS_PORT" -v || exit 1
+SRV_PIDS+=("$LAST_PID")
 echo "rxd-udp on $ADDR:$RXD_PORT, openafs_peer on $ADDR:$OAFS_PORT"
 
 # --- rxdebug (OpenAFS's tool) against the rxd core ---
 out=$(timeout 20 rxdebug "$ADDR" "$RXD_PORT" -version 2>&1)
-if printf '%s' "$out" | grep -q "rxd "; then pass "rxdebug -version" "$(printf '%s' "$out" | tail -n1)"; else fail "rxdebug -version" "$out"; fi
+if printf '%s' "$out" | grep -q "rxd "; then result PASS "rxdebug -version" "$(printf '%s' "$out" | tail -n1)"; else result FAIL "rxdebug -version" "$out"; fi
 out=$(timeout 30 rxdebug "$ADDR" "$RXD_PORT" -noconns 2>&1)
-if printf '%s' "$out" | grep -qi "free packets\|calls executed\|waiting"; then pass "rxdebug stats" "$(printf '%s' "$out" | head -n1)"; else fail "rxdebug stats" "$(printf '%s' "$out" | head -n3)"; fi
+if printf '%s' "$out" | grep -qi "free packets\|calls executed\|waiting"; then result PASS "rxdebug stats" "$(printf '%s' "$out" | head -n1)"; else result FAIL "rxdebug stats" "$(printf '%s' "$out" | head -n3)"; fi
 
 # --- OpenAFS client -> rxd server ---
 for sz in 0 1 1412 1413 65536 1048576; do
@@ -94,7 +49,7 @@ for sz in 0 1 1412 1413 65536 1048576; do
 done
 oafs_client "send 1MiB" 3 0 60 -- -c send -S 1M -T 3
 oafs_client "recv 1MiB" 3 0 60 -- -c recv -R 1M -T 3
-if [ "${INTEROP_QUICK:-0}" != 1 ]; then
+if ! quick; then
 	oafs_client "send 64MiB" 1 0 180 -- -c send -S 64M -T 1
 	oafs_client "recv 64MiB" 1 0 180 -- -c recv -R 64M -T 1
 fi
@@ -113,12 +68,11 @@ for sz in 0 1 1412 1413 65536 1048576; do
 done
 rxd_client "send 1MiB" 3 60 -- -c send -S 1048576 -T 3
 rxd_client "recv 1MiB" 3 60 -- -c recv -R 1048576 -T 3
-if [ "${INTEROP_QUICK:-0}" != 1 ]; then
+if ! quick; then
 	rxd_client "send 64MiB" 1 180 -- -c send -S 67108864 -T 1
 	rxd_client "recv 64MiB" 1 180 -- -c recv -R 67108864 -T 1
 fi
 rxd_client "100 concurrent small" 1000 120 -- -c rpc -S 100 -R 100 -t 100 -T 1000
 
-for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null || { fail "server $p" "died"; }; done
-echo "core vs OpenAFS over UDP: $PASSES passed, $FAILS failed"
-[ "$FAILS" = 0 ]
+for p in "${SRV_PIDS[@]}"; do kill -0 "$p" 2>/dev/null || result FAIL "server $p" "died"; done
+finish "core vs OpenAFS over UDP"

@@ -5,95 +5,34 @@
 #
 # usage: run_openafs_selftest.sh PATH/TO/openafs_peer
 # env:   OPENAFS_SELFTEST_PORT  base UDP port (default: random free one; uses base..base+2)
-#        OPENAFS_SELFTEST_QUICK=1  skip the 64 MiB transfers
+#        RXD_QUICK=1  skip the 64 MiB transfers
 set -uo pipefail
 
 PEER=${1:?usage: $0 openafs_peer}
 [ -x "$PEER" ] || { echo "not executable: $PEER" >&2; exit 2; }
+# shellcheck source=scripts/lib/harness.sh
+. "$(dirname "$0")/../../scripts/lib/harness.sh"
 ADDR=127.0.0.1
-LOG=$(mktemp -d)
-PIDS=()
-FAILS=0
-PASSES=0
 
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-	rm -rf "$LOG"
-}
-trap cleanup EXIT
-
-port_free() { ! ss -Huln "sport = :$1" 2>/dev/null | grep -q .; }
-
-pick_base() {
-	local b
-	if [ -n "${OPENAFS_SELFTEST_PORT:-}" ]; then echo "$OPENAFS_SELFTEST_PORT"; return; fi
-	for _ in $(seq 50); do
-		b=$((20000 + RANDOM % 20000))
-		port_free "$b" && port_free $((b + 1)) && port_free $((b + 2)) && { echo "$b"; return; }
-	done
-	echo 27009
-}
-
-BASE=$(pick_base)
+BASE=${OPENAFS_SELFTEST_PORT:-$(free_udp_port 3)}
 P_MAIN=$BASE            # normal server
 P_ABRT=$((BASE + 1))    # --abort-reply-after 20000
 P_OAFS=$((BASE + 2))    # --openafs-aborts (OpenAFS rxperf abort codes)
+SRV_PIDS=()
 
 start_server() { # name port args...
 	local name=$1 port=$2
 	shift 2
-	"$PEER" server -p "$port" -v "$@" >"$LOG/server-$name.log" 2>&1 &
-	PIDS+=($!)
-	for _ in $(seq 50); do
-		grep -q listening "$LOG/server-$name.log" && return 0
-		kill -0 "${PIDS[-1]}" 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "FATAL: server $name did not start" >&2
-	cat "$LOG/server-$name.log" >&2
-	exit 1
-}
-
-json_field() { # json field   (flat JSON from openafs_peer; no nesting, no strings with commas)
-	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p"
+	start_wait "$T_DIR/server-$name.log" listening 5 "$PEER" server -p "$port" -v "$@" ||
+		{ echo "FATAL: server $name did not start" >&2; exit 1; }
+	SRV_PIDS+=("$LAST_PID")
 }
 
 # run NAME EXPECT_RC EXPECT_OK EXPECT_ABORTS TIMEOUT -- client args...
-# EXPECT_OK/EXPECT_ABORTS may be '-' to skip the check.
 run() {
 	local name=$1 want_rc=$2 want_ok=$3 want_ab=$4 tmo=$5
 	shift 6
-	local out rc json ok ab err t0 t1
-	t0=$(date +%s.%N)
-	out=$(timeout --kill-after=5 "$tmo" "$PEER" client -a "$ADDR" --json --timeout "$tmo" "$@" 2>"$LOG/client.err")
-	rc=$?
-	t1=$(date +%s.%N)
-	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
-	local why=""
-	if [ "$want_rc" = 0 ] && [ "$rc" != 0 ]; then why="exit $rc"; fi
-	if [ "$want_rc" = 1 ] && [ "$rc" = 0 ]; then why="exit 0, wanted failure"; fi
-	if [ "$rc" -ge 124 ] 2>/dev/null; then why="timed out (exit $rc)"; fi
-	if [ -z "$why" ] && [ -z "$json" ]; then why="no JSON line"; fi
-	if [ -z "$why" ]; then
-		ok=$(json_field "$json" calls_ok)
-		ab=$(json_field "$json" expected_aborts)
-		err=$(json_field "$json" calls_failed)
-		[ "$want_ok" != - ] && [ "$ok" != "$want_ok" ] && why="ok=$ok, wanted $want_ok"
-		[ "$want_ab" != - ] && [ "$ab" != "$want_ab" ] && why="$why aborts=$ab, wanted $want_ab"
-		[ "$want_rc" = 0 ] && [ "$err" != 0 ] && why="$why errors=$err"
-	fi
-	if [ -z "$why" ]; then
-		PASSES=$((PASSES + 1))
-		printf 'PASS %-34s %6.2fs  %s\n' "$name" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')" \
-			"calls/s=$(json_field "$json" calls_per_s) MB/s=$(json_field "$json" mb_per_s) p50=$(json_field "$json" p50_us)us p99=$(json_field "$json" p99_us)us"
-	else
-		FAILS=$((FAILS + 1))
-		printf 'FAIL %-34s %s\n' "$name" "$why"
-		printf '  args: %s\n' "$*"
-		sed 's/^/  stderr: /' "$LOG/client.err" | head -n 10
-		[ -n "$json" ] && printf '  json: %s\n' "$json"
-	fi
+	run_check "$name" "$want_rc" "$want_ok" "$want_ab" "$tmo" -- "$PEER" client -a "$ADDR" --json --timeout "$tmo" "$@"
 }
 
 start_server main "$P_MAIN"
@@ -115,7 +54,7 @@ run "rpc 1MiB both" 0 5 0 60 -- "${M[@]}" -c rpc -S 1M -R 1M -T 5
 run "rpc 1MiB both, no jumbo" 0 5 0 60 -- "${M[@]}" -c rpc -S 1M -R 1M -T 5 -j
 run "rpc 1MiB both, window 8" 0 3 0 60 -- "${M[@]}" -c rpc -S 1M -R 1M -T 3 -W 8
 run "rpc 1MiB both, mtu 1200" 0 3 0 60 -- "${M[@]}" -c rpc -S 1M -R 1M -T 3 -m 1200
-if [ "${OPENAFS_SELFTEST_QUICK:-0}" != 1 ]; then
+if ! quick; then
 	run "send 64MiB" 0 1 0 180 -- "${M[@]}" -c send -S 64M -T 1
 	run "recv 64MiB" 0 1 0 180 -- "${M[@]}" -c recv -R 64M -T 1
 fi
@@ -141,12 +80,8 @@ run "unexpected abort fails the run" 1 0 0 60 -- "${M[@]}" --op 7 -T 1
 # The server must still serve after all of that.
 run "server healthy afterwards" 0 50 0 60 -- "${M[@]}" -c rpc -S 1413 -R 1413 -t 8 -T 50
 
-for i in "${!PIDS[@]}"; do
-	if ! kill -0 "${PIDS[$i]}" 2>/dev/null; then
-		echo "FAIL server ${PIDS[$i]} died"
-		FAILS=$((FAILS + 1))
-	fi
+for p in "${SRV_PIDS[@]}"; do
+	kill -0 "$p" 2>/dev/null || result FAIL "server $p" "died"
 done
-grep -h 'abort' "$LOG"/server-*.log | sort | uniq -c | sed 's/^/server log: /'
-echo "openafs_peer selftest: $PASSES passed, $FAILS failed"
-[ "$FAILS" = 0 ]
+grep -h 'abort' "$T_DIR"/server-*.log | sort | uniq -c | sed 's/^/server log: /'
+finish "openafs_peer selftest"

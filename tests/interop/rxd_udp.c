@@ -32,18 +32,16 @@
 #include "rxd_loadgen.h"
 #include "rxd_result.h"
 #include "rxd_rxperf.h"
+#include "test_io.h"
 
 #define BURST 32
 #define BUFSZ 65536
 
-struct ubuf {
-	int refs;
-	uint8_t data[];
-};
-
 static int sock = -1;
 static volatile sig_atomic_t stop;
-static uint64_t nbufs;
+/* Heap buffers from the tests' io double; send() is sendmsg() on the core's own iovec. */
+static struct test_io_pool pool;
+static struct test_io uio = {.pool = &pool};
 
 static uint64_t now_ns(void)
 {
@@ -56,31 +54,6 @@ static uint64_t clock_cb(void *arg)
 {
 	(void)arg;
 	return now_ns();
-}
-
-static struct rxd_buf *u_alloc(void *io, size_t len, uint8_t **data)
-{
-	struct ubuf *b = malloc(sizeof(*b) + len);
-	if (!b)
-		return NULL;
-	b->refs = 1;
-	*data = b->data;
-	nbufs++;
-	return (struct rxd_buf *)b;
-}
-
-static void u_ref(void *io, struct rxd_buf *b)
-{
-	((struct ubuf *)b)->refs++;
-}
-
-static void u_put(void *io, struct rxd_buf *b)
-{
-	struct ubuf *u = (struct ubuf *)b;
-	if (--u->refs == 0) {
-		free(u);
-		nbufs--;
-	}
 }
 
 static void to_sockaddr(const struct rxd_addr *a, struct sockaddr_storage *ss, socklen_t *len)
@@ -123,7 +96,7 @@ static int u_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *io
 	return 0;
 }
 
-static const struct rxd_io_ops uops = {u_alloc, u_ref, u_put, u_send};
+static const struct rxd_io_ops uops = {test_io_buf_alloc, test_io_buf_ref, test_io_buf_put, u_send};
 
 static void on_signal(int sig)
 {
@@ -369,6 +342,7 @@ int main(int argc, char **argv)
 	lp.addr = me;
 	lp.config = &cfg;
 	lp.io = &uops;
+	lp.io_ctx = &uio;
 	lp.seed = now_ns() ^ (uint64_t)getpid() << 32;
 	if (rxd_local_create(&lp, now_ns(), &l) < 0) {
 		fprintf(stderr, "rxd-udp: cannot create the local endpoint\n");

@@ -13,8 +13,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 RXPERF=${1:?usage: $0 RXPERF OPENAFS_PEER}
 PEER=${2:?usage: $0 RXPERF OPENAFS_PEER}
-[ -x "$RXPERF" ] || ix_skip_all "rxperf not built ($RXPERF)"
-[ -x "$PEER" ] || ix_skip_all "openafs_peer not built ($PEER)"
+[ -x "$RXPERF" ] || skip "rxperf not built ($RXPERF)"
+[ -x "$PEER" ] || skip "openafs_peer not built ($PEER)"
 ix_init cli
 
 ix_ns_up
@@ -31,72 +31,72 @@ RXD=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX
 P=(-p 7009)
 
 for sz in 0 1 1412 1413 65536; do
-	ix_run "rpc $sz/$sz" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S "$sz" -R "$sz" -T 10
+	run_check "rpc $sz/$sz" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S "$sz" -R "$sz" -T 10
 done
-ix_run "rpc 1413/0" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 1413 -R 0 -T 10
-ix_run "rpc 0/1413" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 0 -R 1413 -T 10
-ix_run "send 1MiB" 0 3 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c send -S 1M -T 3
-ix_run "recv 1MiB" 0 3 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c recv -R 1M -T 3
-ix_run "rpc 1MiB/1MiB" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 1M -R 1M -T 2
-if [ "${RXD_INTEROP_QUICK:-0}" != 1 ]; then
-	ix_run "send 64MiB" 0 1 0 180 -- "${RXD[@]}" --timeout 170 "${P[@]}" -c send -S 64M -T 1
-	ix_run "recv 64MiB" 0 1 0 180 -- "${RXD[@]}" --timeout 170 "${P[@]}" -c recv -R 64M -T 1
+run_check "rpc 1413/0" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 1413 -R 0 -T 10
+run_check "rpc 0/1413" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 0 -R 1413 -T 10
+run_check "send 1MiB" 0 3 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c send -S 1M -T 3
+run_check "recv 1MiB" 0 3 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c recv -R 1M -T 3
+run_check "rpc 1MiB/1MiB" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 1M -R 1M -T 2
+if ! quick; then
+	run_check "send 64MiB" 0 1 0 180 -- "${RXD[@]}" --timeout 170 "${P[@]}" -c send -S 64M -T 1
+	run_check "recv 64MiB" 0 1 0 180 -- "${RXD[@]}" --timeout 170 "${P[@]}" -c recv -R 64M -T 1
 else
-	ix_result SKIP "64 MiB transfers" "RXD_INTEROP_QUICK=1"
+	result SKIP "64 MiB transfers" "RXD_QUICK=1"
 fi
-ix_run "request cookie" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 100 -R 100 -T 10 --cookie
-ix_run "no jumbograms (-j)" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 256K -R 256K -T 2 -j
-ix_run "window 8 (-W 8)" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 256K -R 256K -T 2 -W 8
-ix_run "mtu 1200 (-m 1200)" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 256K -R 256K -T 2 -m 1200
-ix_run "100 concurrent small" 0 2000 0 120 -- "${RXD[@]}" --timeout 110 "${P[@]}" -c rpc -S 100 -R 100 -t 100 -T 2000
-ix_run "100 concurrent 1413/1413" 0 500 0 120 -- "${RXD[@]}" --timeout 110 "${P[@]}" -c rpc -S 1413 -R 1413 -t 100 -T 500
+run_check "request cookie" 0 10 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 100 -R 100 -T 10 --cookie
+run_check "no jumbograms (-j)" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 256K -R 256K -T 2 -j
+run_check "window 8 (-W 8)" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 256K -R 256K -T 2 -W 8
+run_check "mtu 1200 (-m 1200)" 0 2 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 256K -R 256K -T 2 -m 1200
+run_check "100 concurrent small" 0 2000 0 120 -- "${RXD[@]}" --timeout 110 "${P[@]}" -c rpc -S 100 -R 100 -t 100 -T 2000
+run_check "100 concurrent 1413/1413" 0 500 0 120 -- "${RXD[@]}" --timeout 110 "${P[@]}" -c rpc -S 1413 -R 1413 -t 100 -T 500
 
 # Aborts, both ends bounded.
-ix_run "client abort mid-send" 0 0 3 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c send -S 1M -T 3 --abort-after 100000
-ix_run "client abort mid-recv" 0 0 3 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c recv -R 1M -T 3 --abort-after 100000
-ix_run "client abort after header" 0 0 2 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 10 -R 10 -T 2 --abort-after 0
-ix_run "server abort mid-reply" 0 0 3 60 -- "${RXD[@]}" --timeout 50 -p 7010 -c recv -R 1M -T 3 --expect-abort 4321
-ix_run "server abort mid-reply, 8 concurrent" 0 0 16 60 -- "${RXD[@]}" --timeout 50 -p 7010 -c rpc -S 1000 -R 1M -t 8 -T 16 --expect-abort 4321
-ix_run "short reply is not cut" 0 3 0 60 -- "${RXD[@]}" --timeout 50 -p 7010 -c rpc -S 0 -R 1000 -T 3
-ix_run "unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" --op 7 -T 2 --expect-abort -455
-ix_run "bad version -> RX_USER_ABORT" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc --proto-version 2 -T 1 --expect-abort -6
-ix_run "unknown service -> INVALID_OP" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc --service 99 -T 1 --expect-abort -2
-ix_run "short request -> RXGEN_SS_UNMARSHAL" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c send -S 10000 --short-request 5000 -T 1 --expect-abort -453
-ix_run "openafs codes: short request -> -1" 0 0 1 60 -- "${RXD[@]}" --timeout 50 -p 7011 -c send -S 10000 --short-request 5000 -T 1 --expect-abort -1
-ix_run "openafs codes: op 7 -> -1" 0 0 1 60 -- "${RXD[@]}" --timeout 50 -p 7011 --op 7 -T 1 --expect-abort -1
-ix_run "unexpected abort fails the run" 1 0 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" --op 7 -T 1
+run_check "client abort mid-send" 0 0 3 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c send -S 1M -T 3 --abort-after 100000
+run_check "client abort mid-recv" 0 0 3 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c recv -R 1M -T 3 --abort-after 100000
+run_check "client abort after header" 0 0 2 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 10 -R 10 -T 2 --abort-after 0
+run_check "server abort mid-reply" 0 0 3 60 -- "${RXD[@]}" --timeout 50 -p 7010 -c recv -R 1M -T 3 --expect-abort 4321
+run_check "server abort mid-reply, 8 concurrent" 0 0 16 60 -- "${RXD[@]}" --timeout 50 -p 7010 -c rpc -S 1000 -R 1M -t 8 -T 16 --expect-abort 4321
+run_check "short reply is not cut" 0 3 0 60 -- "${RXD[@]}" --timeout 50 -p 7010 -c rpc -S 0 -R 1000 -T 3
+run_check "unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" --op 7 -T 2 --expect-abort -455
+run_check "bad version -> RX_USER_ABORT" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc --proto-version 2 -T 1 --expect-abort -6
+run_check "unknown service -> INVALID_OP" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc --service 99 -T 1 --expect-abort -2
+run_check "short request -> RXGEN_SS_UNMARSHAL" 0 0 1 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c send -S 10000 --short-request 5000 -T 1 --expect-abort -453
+run_check "openafs codes: short request -> -1" 0 0 1 60 -- "${RXD[@]}" --timeout 50 -p 7011 -c send -S 10000 --short-request 5000 -T 1 --expect-abort -1
+run_check "openafs codes: op 7 -> -1" 0 0 1 60 -- "${RXD[@]}" --timeout 50 -p 7011 --op 7 -T 1 --expect-abort -1
+run_check "unexpected abort fails the run" 1 0 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" --op 7 -T 1
 for lvl in auth crypt; do
 	msg=$("$RXPERF" --no-huge -- client --ip "$IX_RXD_IP/24" -a "$IX_KERNEL_IP" -c rpc --security "$lvl" 2>&1)
 	rc=$?
 	if [ "$rc" = 2 ] && [ "$(printf '%s\n' "$msg" | wc -l)" = 1 ] && printf '%s' "$msg" | grep -q 'rxkad is not available'; then
-		ix_result PASS "--security $lvl refused" "$msg"
+		result PASS "--security $lvl refused" "$msg"
 	else
-		ix_result FAIL "--security $lvl refused" "exit $rc: $msg"
+		result FAIL "--security $lvl refused" "exit $rc: $msg"
 	fi
 done
-ix_run "server healthy afterwards" 0 50 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 1413 -R 1413 -t 8 -T 50
+run_check "server healthy afterwards" 0 50 0 60 -- "${RXD[@]}" --timeout 50 "${P[@]}" -c rpc -S 1413 -R 1413 -t 8 -T 50
 
 # ---------------------------------------------------------------- capture + decode
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
-	CAP="$IX_LOG/rxd-client.pcapng"
+	CAP="$T_DIR/rxd-client.pcapng"
 	ix_capture_start "$CAP"
-	ix_run "captured: rpc 0/0" 0 1 0 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 0 -R 0 -T 1
-	ix_run "captured: rpc 1413/1" 0 1 0 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 1413 -R 1 -T 1
-	ix_run "captured: rpc 64KiB/64KiB" 0 1 0 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 65536 -R 65536 -T 1
-	ix_run "captured: client abort" 0 0 1 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 100 -R 65536 -T 1 --abort-after 30000
-	ix_run "captured: server abort" 0 0 1 30 -- "${RXD[@]}" --timeout 25 -p 7010 -c recv -R 65536 -T 1 --expect-abort 4321
-	ix_run "captured: unknown op" 0 0 1 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" --op 7 -T 1 --expect-abort -455
+	run_check "captured: rpc 0/0" 0 1 0 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 0 -R 0 -T 1
+	run_check "captured: rpc 1413/1" 0 1 0 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 1413 -R 1 -T 1
+	run_check "captured: rpc 64KiB/64KiB" 0 1 0 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 65536 -R 65536 -T 1
+	run_check "captured: client abort" 0 0 1 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" -c rpc -S 100 -R 65536 -T 1 --abort-after 30000
+	run_check "captured: server abort" 0 0 1 30 -- "${RXD[@]}" --timeout 25 -p 7010 -c recv -R 65536 -T 1 --expect-abort 4321
+	run_check "captured: unknown op" 0 0 1 30 -- "${RXD[@]}" --timeout 25 "${P[@]}" --op 7 -T 1 --expect-abort -455
 	ix_capture_stop
 	ix_check_capture "tshark decode (rxd client)" "$CAP"
 else
-	ix_result SKIP "tshark decode" "dumpcap/tshark not installed"
+	result SKIP "tshark decode" "dumpcap/tshark not installed"
 fi
 
 for p in "${IX_OSRV_PIDS[@]}"; do
 	if kill -0 "$p" 2>/dev/null; then
-		ix_result PASS "OpenAFS server $p alive" "after every test"
+		result PASS "OpenAFS server $p alive" "after every test"
 	else
-		ix_result FAIL "OpenAFS server $p alive" "died"
+		result FAIL "OpenAFS server $p alive" "died"
 	fi
 done
-ix_summary "OpenAFS server vs rxd client"
+finish "OpenAFS server vs rxd client"

@@ -1833,8 +1833,8 @@ uint64_t sim_app_run(struct sim_app *a)
 	if (sim_net_live_bufs(n) != sim_net_inflight_bufs(n))
 		sim_app_fail(a, "after draining, the engines still hold %" PRIu64 " buffers",
 			     sim_net_live_bufs(n) - sim_net_inflight_bufs(n));
-	if (sim_net_stats(n)->contract_violations)
-		sim_app_fail(a, "%" PRIu64 " io contract violations", sim_net_stats(n)->contract_violations);
+	if (sim_net_io_stats(n)->violations)
+		sim_app_fail(a, "%" PRIu64 " io contract violations", sim_net_io_stats(n)->violations);
 	cross_check_servers(a);
 
 	for (unsigned i = 0; i < a->ncalls; i++)

@@ -12,20 +12,8 @@
 
 #include "sim_rng.h"
 
-#define SIM_BUF_MAGIC 0x53696d42u /* "SimB" */
-#define SIM_BUF_DEAD 0x44656164u  /* "Dead" */
 #define SIM_TRACE_RING 16384u
-#define SIM_MAX_DGRAM 65507u      /* largest UDP payload over IPv4 */
 #define SIM_LIVELOCK_STEPS 20000u
-
-/* The shell's buffer: the core only ever sees it as an opaque struct rxd_buf. */
-struct rxd_buf {
-	uint32_t magic;
-	uint32_t refs;
-	uint32_t cap;
-	uint32_t in_flight; /* owned by a queued packet */
-	uint8_t data[];
-};
 
 /* Datagrams to one engine within this long of each other are delivered as one batch. */
 #define SIM_BATCH_NS 20000u
@@ -66,6 +54,7 @@ struct sim_engine {
 	unsigned idx;
 	struct rxd_addr addr;
 	struct rxd_local *local;
+	struct test_io io; /* its io_ctx: buffers from the net's pool, send() gathers into sim_tx() */
 	uint64_t link_free; /* egress link busy until */
 	uint64_t stuck_now;
 	unsigned stuck;
@@ -80,19 +69,19 @@ struct sim_net {
 	struct sim_rng rng;
 	struct sim_link link;
 	struct rxd_config config;
-	struct rxd_io_ops ops;
+	struct test_io_pool pool; /* buffers; in_flight marks those held by queued packets */
 	struct sim_engine eng[SIM_MAX_ENGINES];
 
 	struct sim_ev *heap;
 	size_t heap_len, heap_cap;
 	uint64_t wire_events; /* PKT + ICMP queued */
 
-	uint64_t live_bufs, inflight_bufs;
+	uint64_t inflight_bufs;
 	struct sim_net_stats st;
 
 	struct sim_trace *ring;
 	uint64_t ring_pos;
-	uint8_t scratch[SIM_MAX_DGRAM + 1];
+	uint8_t scratch[TEST_IO_MAX_DGRAM + 1];
 };
 
 /* ------------------------------------------------------------------ helpers */
@@ -107,9 +96,10 @@ void sim_link_default(struct sim_link *l)
 	l->csum_catch = 0.5;
 }
 
-static void sim_violation(struct sim_net *n, const char *what)
+static void sim_violation(void *arg, const char *what)
 {
-	n->st.contract_violations++;
+	const struct sim_net *n = arg;
+
 	fprintf(stderr, "sim[seed %" PRIu64 " t=%.6fs]: io contract violation: %s\n", n->seed, n->now / 1e9, what);
 }
 
@@ -121,93 +111,6 @@ static int sim_find_engine(const struct sim_net *n, const struct rxd_addr *a)
 			return (int)i;
 	}
 	return -1;
-}
-
-/* ------------------------------------------------------------------ buffers */
-
-static struct rxd_buf *sim_buf_new(struct sim_net *n, size_t len)
-{
-	struct rxd_buf *b = malloc(sizeof(*b) + (len ? len : 1));
-
-	if (!b)
-		return NULL;
-	b->magic = SIM_BUF_MAGIC;
-	b->refs = 1;
-	b->cap = (uint32_t)len;
-	b->in_flight = 0;
-	n->live_bufs++;
-	n->st.buf_allocs++;
-	return b;
-}
-
-static bool sim_buf_ok(struct sim_net *n, const struct rxd_buf *b, const char *op)
-{
-	char msg[128];
-
-	if (!b) {
-		snprintf(msg, sizeof(msg), "%s(NULL)", op);
-		sim_violation(n, msg);
-		return false;
-	}
-	if (b->magic != SIM_BUF_MAGIC || b->refs == 0) {
-		snprintf(msg, sizeof(msg), "%s on a freed buffer %p (magic %#x refs %u)", op, (const void *)b,
-			 b->magic, b->refs);
-		sim_violation(n, msg);
-		return false;
-	}
-	return true;
-}
-
-static void sim_buf_drop(struct sim_net *n, struct rxd_buf *b)
-{
-	if (!sim_buf_ok(n, b, "buf_put"))
-		return;
-	if (--b->refs == 0) {
-		b->magic = SIM_BUF_DEAD;
-		n->live_bufs--;
-		n->st.buf_frees++;
-		free(b);
-	}
-}
-
-static struct rxd_buf *sim_io_buf_alloc(void *io, size_t len, uint8_t **data)
-{
-	struct sim_engine *e = io;
-	struct sim_net *n = e->net;
-	struct rxd_buf *b;
-
-	if (n->link.buf_limit && n->live_bufs >= n->link.buf_limit) {
-		n->st.buf_alloc_fail++;
-		return NULL;
-	}
-	if (len > 16u * 1024 * 1024) {
-		sim_violation(n, "buf_alloc of more than 16 MiB");
-		return NULL;
-	}
-	b = sim_buf_new(n, len);
-	if (!b) {
-		n->st.buf_alloc_fail++;
-		return NULL;
-	}
-	*data = b->data;
-	return b;
-}
-
-static void sim_io_buf_ref(void *io, struct rxd_buf *b)
-{
-	struct sim_engine *e = io;
-
-	if (!sim_buf_ok(e->net, b, "buf_ref"))
-		return;
-	b->refs++;
-	e->net->st.buf_refs++;
-}
-
-static void sim_io_buf_put(void *io, struct rxd_buf *b)
-{
-	struct sim_engine *e = io;
-
-	sim_buf_drop(e->net, b);
 }
 
 /* ------------------------------------------------------------------ event heap */
@@ -227,7 +130,7 @@ static void sim_push(struct sim_net *n, struct sim_ev *ev)
 		if (!h) {
 			fprintf(stderr, "sim: out of memory for the event heap\n");
 			if (ev->buf)
-				sim_buf_drop(n, ev->buf);
+				test_io_buf_drop(&n->pool, ev->buf);
 			return;
 		}
 		n->heap = h;
@@ -366,15 +269,6 @@ static void sim_schedule_icmp(struct sim_net *n, unsigned src, unsigned dst, int
 	n->st.icmp_sent++;
 }
 
-static struct rxd_buf *sim_copy(struct sim_net *n, const struct rxd_buf *b, uint32_t len)
-{
-	struct rxd_buf *c = sim_buf_new(n, len);
-
-	if (c)
-		memcpy(c->data, b->data, len);
-	return c;
-}
-
 /* Put one datagram on the wire from engine src to dst; takes over b's one reference. */
 static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct rxd_buf *b, uint32_t len,
 			 unsigned flags, bool may_dup)
@@ -387,7 +281,7 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 	struct sim_ev ev = {0};
 
 	if (may_dup && sim_rng_chance(&n->rng, L->dup)) {
-		struct rxd_buf *c = sim_copy(n, b, len);
+		struct rxd_buf *c = test_io_buf_copy(&n->pool, b, len);
 		if (c) {
 			n->st.duplicated++;
 			sim_trace(n, 'D', src, dst, c->data, len);
@@ -400,7 +294,7 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 			n->st.mtu_drops++;
 			sim_trace(n, 'M', src, dst, b->data, len);
 			sim_schedule_icmp(n, src, dst, -EMSGSIZE, L->mtu);
-			sim_buf_drop(n, b);
+			test_io_buf_drop(&n->pool, b);
 			return;
 		}
 		/* IPv4 fragmentation: fragment payloads are multiples of 8 bytes. */
@@ -416,7 +310,7 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 		if (depart - n->now > L->queue_ns) {
 			n->st.queue_drops++;
 			sim_trace(n, 'Q', src, dst, b->data, len);
-			sim_buf_drop(n, b);
+			test_io_buf_drop(&n->pool, b);
 			return;
 		}
 		e->link_free = depart + size_ip * 8ull * RXD_NS_PER_SEC / L->bandwidth_bps;
@@ -426,7 +320,7 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 		if (sim_rng_chance(&n->rng, L->loss)) {
 			n->st.lost++;
 			sim_trace(n, 'L', src, dst, b->data, len);
-			sim_buf_drop(n, b);
+			test_io_buf_drop(&n->pool, b);
 			return;
 		}
 	}
@@ -440,7 +334,7 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 		if (sim_rng_chance(&n->rng, L->csum_catch)) {
 			n->st.csum_drops++;
 			sim_trace(n, 'X', src, dst, b->data, len);
-			sim_buf_drop(n, b);
+			test_io_buf_drop(&n->pool, b);
 			return;
 		}
 		n->st.corrupt_delivered++;
@@ -459,63 +353,23 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 	sim_push(n, &ev); /* the queued packet now owns b's reference */
 }
 
-static int sim_io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned niov, unsigned flags)
+/* test_io's send() checked and gathered the datagram into b: route it. */
+static int sim_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
 {
-	struct sim_engine *e = io;
+	struct sim_engine *e = arg;
 	struct sim_net *n = e->net;
-	uint64_t total = 0;
-	struct rxd_buf *b;
 	int di;
 
-	if (!dst || (niov && !iov)) {
-		sim_violation(n, "send with NULL dst or iov");
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < niov; i++) {
-		if (iov[i].len && !iov[i].base) {
-			sim_violation(n, "send: iov with len but no base");
-			return -EINVAL;
-		}
-		if (iov[i].buf) {
-			const struct rxd_buf *ib = iov[i].buf;
-			if (!sim_buf_ok(n, ib, "send iov"))
-				return -EINVAL;
-			if (iov[i].base < ib->data || iov[i].base + iov[i].len > ib->data + ib->cap) {
-				sim_violation(n, "send: iov base/len outside its buffer");
-				return -EINVAL;
-			}
-		}
-		total += iov[i].len;
-	}
-	if (total < RXD_WIRE_HDR_LEN || total > SIM_MAX_DGRAM) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "send: datagram of %" PRIu64 " bytes", total);
-		sim_violation(n, msg);
-		return total > SIM_MAX_DGRAM ? -EMSGSIZE : -EINVAL;
-	}
-
-	b = sim_buf_new(n, total);
-	if (!b)
-		return -ENOBUFS;
-	total = 0;
-	for (unsigned i = 0; i < niov; i++) {
-		if (iov[i].len)
-			memcpy(b->data + total, iov[i].base, iov[i].len);
-		total += iov[i].len;
-	}
-	n->st.sent++;
-	n->st.sent_bytes += total;
 	n->st.sent_by_type[b->data[20] < RXD_PKT__MAX ? b->data[20] : RXD_PKT__MAX]++;
-
 	di = sim_find_engine(n, dst);
 	if (di < 0 || (unsigned)di == e->idx) {
 		n->st.no_route++;
-		sim_trace(n, 'N', e->idx, e->idx, b->data, (uint32_t)total);
-		sim_buf_drop(n, b);
+		sim_trace(n, 'N', e->idx, e->idx, b->data, len);
+		test_io_buf_drop(&n->pool, b);
 		return 0;
 	}
-	sim_trace(n, 'S', e->idx, (unsigned)di, b->data, (uint32_t)total);
-	sim_transmit(n, e->idx, (unsigned)di, b, (uint32_t)total, flags, true);
+	sim_trace(n, 'S', e->idx, (unsigned)di, b->data, len);
+	sim_transmit(n, e->idx, (unsigned)di, b, len, flags, true);
 	return 0;
 }
 
@@ -533,7 +387,7 @@ static void sim_deliver(struct sim_net *n, struct sim_ev *ev)
 		/* Hand the core transient bytes; poison them afterwards so retained pointers show. */
 		n->st.transient++;
 		memcpy(n->scratch, b->data, ev->len);
-		sim_buf_drop(n, b);
+		test_io_buf_drop(&n->pool, b);
 		rxd_local_input(d->local, &n->eng[ev->src].addr, NULL, n->scratch, ev->len, n->now);
 		memset(n->scratch, 0xdb, ev->len);
 		return;
@@ -683,10 +537,9 @@ int sim_net_create(const struct sim_net_params *p, struct sim_net **out)
 		n->config = *p->config;
 	else
 		rxd_config_default(&n->config);
-	n->ops.buf_alloc = sim_io_buf_alloc;
-	n->ops.buf_ref = sim_io_buf_ref;
-	n->ops.buf_put = sim_io_buf_put;
-	n->ops.send = sim_io_send;
+	n->pool.limit = &n->link.buf_limit;
+	n->pool.on_violation = sim_violation;
+	n->pool.violation_arg = n;
 
 	for (unsigned i = 0; i < n->n; i++) {
 		struct sim_engine *e = &n->eng[i];
@@ -702,11 +555,12 @@ int sim_net_create(const struct sim_net_params *p, struct sim_net **out)
 		e->addr.ip.v4[2] = 0;
 		e->addr.ip.v4[3] = (uint8_t)(i + 1);
 		e->stuck_now = UINT64_MAX;
+		test_io_init(&e->io, &n->pool, sim_tx, e);
 		memset(&lp, 0, sizeof(lp));
 		lp.addr = e->addr;
 		lp.config = &n->config;
-		lp.io = &n->ops;
-		lp.io_ctx = e;
+		lp.io = &test_io_ops;
+		lp.io_ctx = &e->io;
 		lp.seed = sim_mix64(p->seed * 131 + i + 1);
 		rc = rxd_local_create(&lp, n->now, &e->local);
 		if (rc < 0) {
@@ -731,9 +585,9 @@ uint64_t sim_net_destroy(struct sim_net *n)
 		struct sim_ev ev;
 		sim_pop(n, &ev);
 		if (ev.buf)
-			sim_buf_drop(n, ev.buf);
+			test_io_buf_drop(&n->pool, ev.buf);
 	}
-	leaked = n->live_bufs;
+	leaked = test_io_pool_fini(&n->pool);
 	if (leaked)
 		fprintf(stderr, "sim[seed %" PRIu64 "]: %" PRIu64 " buffers leaked after rxd_local_destroy()\n",
 			n->seed, leaked);
@@ -806,9 +660,14 @@ const struct sim_net_stats *sim_net_stats(const struct sim_net *n)
 	return &n->st;
 }
 
+const struct test_io_stats *sim_net_io_stats(const struct sim_net *n)
+{
+	return &n->pool.st;
+}
+
 uint64_t sim_net_live_bufs(const struct sim_net *n)
 {
-	return n->live_bufs;
+	return n->pool.st.live;
 }
 
 uint64_t sim_net_inflight_bufs(const struct sim_net *n)
@@ -853,6 +712,6 @@ void sim_net_dump_engines(struct sim_net *n, FILE *f)
 		"  net: sent %" PRIu64 " delivered %" PRIu64 " lost %" PRIu64 " qdrop %" PRIu64 " mtu %" PRIu64
 		" dup %" PRIu64 " corrupt %" PRIu64 " (delivered %" PRIu64 ") icmp %" PRIu64 " live bufs %" PRIu64
 		" (in flight %" PRIu64 ")\n",
-		n->st.sent, n->st.delivered, n->st.lost, n->st.queue_drops, n->st.mtu_drops, n->st.duplicated,
-		n->st.corrupted, n->st.corrupt_delivered, n->st.icmp_sent, n->live_bufs, n->inflight_bufs);
+		n->pool.st.sent, n->st.delivered, n->st.lost, n->st.queue_drops, n->st.mtu_drops, n->st.duplicated,
+		n->st.corrupted, n->st.corrupt_delivered, n->st.icmp_sent, n->pool.st.live, n->inflight_bufs);
 }

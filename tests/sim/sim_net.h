@@ -23,6 +23,8 @@
 
 #include <rxd/core.h>
 
+#include "test_io.h"
+
 #define SIM_MAX_ENGINES 16
 #define SIM_IP_UDP_HDR 28u /* IPv4 + UDP header bytes counted against the path MTU */
 
@@ -99,17 +101,16 @@ enum sim_run_result sim_net_run(struct sim_net *n, bool (*done)(void *arg), void
 bool sim_net_wire_empty(const struct sim_net *n);
 
 struct sim_net_stats {
-	uint64_t sent, sent_bytes;       /* datagrams handed to send() */
 	uint64_t delivered, delivered_bytes;
 	uint64_t lost, queue_drops, mtu_drops, fragmented, no_route;
 	uint64_t duplicated, corrupted, csum_drops, corrupt_delivered, transient;
 	uint64_t icmp_sent;
-	uint64_t buf_allocs, buf_frees, buf_alloc_fail, buf_refs;
 	uint64_t steps, expiries, events, batches;
-	uint64_t contract_violations;    /* bad iov, bad refcount, ... (each printed) */
 	uint64_t sent_by_type[RXD_PKT__MAX + 1];
 };
 const struct sim_net_stats *sim_net_stats(const struct sim_net *n);
+/** Buffers and datagrams handed to send(); violations: bad iov, bad refcount, ... (each printed). */
+const struct test_io_stats *sim_net_io_stats(const struct sim_net *n);
 /** Buffers currently allocated (core-held plus in flight). */
 uint64_t sim_net_live_bufs(const struct sim_net *n);
 /** Buffers held by packets still queued on the wire. */

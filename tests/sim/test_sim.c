@@ -201,7 +201,7 @@ static uint64_t run_seed(const struct spec *s, uint64_t seed, struct totals *tot
 	}
 	{
 		const struct sim_net_stats *ns = sim_net_stats(n);
-		tot->sent += ns->sent;
+		tot->sent += sim_net_io_stats(n)->sent;
 		tot->lost += ns->lost;
 		tot->dup += ns->duplicated;
 		tot->corrupt += ns->corrupted;

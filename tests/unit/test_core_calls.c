@@ -12,26 +12,25 @@
 #include <rxd/core.h>
 #include <rxd/wire.h>
 
-#define MAXQ 4096
+#include "test_io.h"
 
-struct tbuf {
-	int refs;
-	uint8_t data[];
-};
+#define MAXQ 4096
 
 struct dgram {
 	int to;
 	struct rxd_addr from;
 	uint32_t len;
-	uint8_t bytes[66000];
+	struct rxd_buf *buf; /* the queue's reference */
+	const uint8_t *bytes;
 };
 
 struct wire {
 	struct rxd_local *eng[2];
 	struct rxd_addr addr[2];
+	struct test_io_pool pool;
+	struct test_io io[2];
 	struct dgram *q[MAXQ];
 	unsigned head, tail;
-	long live_bufs;
 	uint64_t now;
 	unsigned drop_every; /* drop every Nth DATA datagram (0 = none) */
 	unsigned ndata;
@@ -47,39 +46,18 @@ struct wire {
 
 static struct wire W;
 
-static struct rxd_buf *t_alloc(void *io, size_t len, uint8_t **data)
+/* Engine `from` sent the datagram b->data[0..len): check it, then queue it for the other engine. */
+static int t_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
 {
-	struct tbuf *b = malloc(sizeof(*b) + len);
-	b->refs = 1;
-	*data = b->data;
-	W.live_bufs++;
-	return (struct rxd_buf *)b;
-}
-static void t_ref(void *io, struct rxd_buf *b)
-{
-	((struct tbuf *)b)->refs++;
-}
-static void t_put(void *io, struct rxd_buf *b)
-{
-	struct tbuf *t = (struct tbuf *)b;
-	if (--t->refs == 0) {
-		free(t);
-		W.live_bufs--;
-	}
-}
-static int t_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags)
-{
-	int from = (int)(intptr_t)io;
+	int from = (int)(intptr_t)arg;
 	struct dgram *d = malloc(sizeof(*d));
 	struct rxd_hdr h;
 
 	d->to = 1 - from;
 	d->from = W.addr[from];
-	d->len = 0;
-	for (unsigned i = 0; i < n; i++) {
-		memcpy(d->bytes + d->len, iov[i].base, iov[i].len);
-		d->len += iov[i].len;
-	}
+	d->len = len;
+	d->buf = b;
+	d->bytes = b->data;
 	rxd_hdr_decode(d->bytes, &h);
 	W.sent_types[h.type & 15]++;
 	W.last_hdr[h.type & 15] = h;
@@ -99,6 +77,7 @@ static int t_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *io
 		}
 		W.ndata++;
 		if (W.drop_every && W.ndata % W.drop_every == 0) {
+			test_io_buf_drop(&W.pool, b);
 			free(d);
 			return 0;
 		}
@@ -107,8 +86,6 @@ static int t_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *io
 	return 0;
 }
 
-static const struct rxd_io_ops ops = {t_alloc, t_ref, t_put, t_send};
-
 /* Run until idle or the clock passes limit. */
 static void run(uint64_t limit)
 {
@@ -116,11 +93,7 @@ static void run(uint64_t limit)
 		if (W.head != W.tail) {
 			struct dgram *d = W.q[W.head++ % MAXQ];
 			W.now += 1000; /* 1 us per hop */
-			struct rxd_buf *b;
-			uint8_t *p;
-			b = t_alloc(NULL, d->len, &p);
-			memcpy(p, d->bytes, d->len);
-			rxd_local_input(W.eng[d->to], &d->from, b, p, d->len, W.now);
+			rxd_local_input(W.eng[d->to], &d->from, d->buf, d->buf->data, d->len, W.now);
 			free(d);
 			continue;
 		}
@@ -226,8 +199,9 @@ static void setup(void)
 	for (int i = 0; i < 2; i++) {
 		rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &W.addr[i]);
 		p.addr = W.addr[i];
-		p.io = &ops;
-		p.io_ctx = (void *)(intptr_t)i;
+		test_io_init(&W.io[i], &W.pool, t_tx, (void *)(intptr_t)i);
+		p.io = &test_io_ops;
+		p.io_ctx = &W.io[i];
 		p.seed = 42 + (uint64_t)i;
 		cr_assert(rxd_local_create(&p, 0, &W.eng[i]) == 0);
 	}
@@ -241,8 +215,11 @@ static void teardown(void)
 {
 	rxd_local_destroy(W.eng[0]);
 	rxd_local_destroy(W.eng[1]);
-	while (W.head != W.tail)
-		free(W.q[W.head++ % MAXQ]);
+	while (W.head != W.tail) {
+		struct dgram *d = W.q[W.head++ % MAXQ];
+		test_io_buf_drop(&W.pool, d->buf);
+		free(d);
+	}
 	free(SRV.buf);
 	free(CLI.buf);
 }
@@ -394,7 +371,7 @@ Test(core_calls, idle_connections_and_peers_expire)
 	cr_assert_eq(rxd_local_conn_count(W.eng[1]), 0);
 	cr_assert_eq(rxd_local_peer_count(W.eng[0]), 0);
 	cr_assert_eq(rxd_local_peer_count(W.eng[1]), 0);
-	cr_assert_eq(W.live_bufs, 0);
+	cr_assert_eq(W.pool.st.live, 0);
 }
 
 Test(core_calls, four_calls_share_one_connection_then_a_fifth_opens_another)
@@ -415,10 +392,9 @@ Test(core_calls, four_calls_share_one_connection_then_a_fifth_opens_another)
 static void inject(int to, const uint8_t *p, size_t len)
 {
 	struct rxd_buf *b;
-	uint8_t *d;
-	b = t_alloc(NULL, len, &d);
-	memcpy(d, p, len);
-	rxd_local_input(W.eng[to], &W.addr[1 - to], b, d, len, W.now);
+	b = test_io_buf_new(&W.pool, len);
+	memcpy(b->data, p, len);
+	rxd_local_input(W.eng[to], &W.addr[1 - to], b, b->data, len, W.now);
 }
 
 Test(core_calls, version_request_is_answered_with_the_version_string)
@@ -451,8 +427,9 @@ Test(core_calls, jumbograms_are_sent_when_the_path_mtu_allows)
 		struct rxd_local_params p = {0};
 		rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &W.addr[i]);
 		p.addr = W.addr[i];
-		p.io = &ops;
-		p.io_ctx = (void *)(intptr_t)i;
+		test_io_init(&W.io[i], &W.pool, t_tx, (void *)(intptr_t)i);
+		p.io = &test_io_ops;
+		p.io_ctx = &W.io[i];
 		p.config = &cfg;
 		p.seed = 7 + (uint64_t)i;
 		cr_assert(rxd_local_create(&p, 0, &W.eng[i]) == 0);

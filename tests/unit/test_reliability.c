@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "test_io.h"
 
 #define MS RXD_NS_PER_MS
 
@@ -140,44 +141,18 @@ Test(cc, cwnd_is_capped_by_tx_window_max)
 
 /* ------------------------------------------------------------------ SACK table on the wire */
 
-static uint8_t last_sent[2048];
-static size_t last_len;
-static unsigned nsent;
-
-static struct rxd_buf *u_alloc(void *io, size_t len, uint8_t **data)
-{
-	int *b = malloc(sizeof(int) * 2 + len);
-	b[0] = 1;
-	*data = (uint8_t *)(b + 2);
-	return (struct rxd_buf *)b;
-}
-static void u_ref(void *io, struct rxd_buf *b)
-{
-	((int *)b)[0]++;
-}
-static void u_put(void *io, struct rxd_buf *b)
-{
-	if (--((int *)b)[0] == 0)
-		free(b);
-}
-static int u_send(void *io, const struct rxd_addr *d, const struct rxd_iov *iov, unsigned n, unsigned f)
-{
-	last_len = 0;
-	for (unsigned i = 0; i < n; i++) {
-		memcpy(last_sent + last_len, iov[i].base, iov[i].len);
-		last_len += iov[i].len;
-	}
-	nsent++;
-	return 0;
-}
-static const struct rxd_io_ops uops = {u_alloc, u_ref, u_put, u_send};
+/* The engine's transmit capture: the last datagram it sent. */
+static struct test_io_pool pool;
+static struct test_io tio;
 
 static struct rxd_local *mk_local(void)
 {
 	struct rxd_local_params p = {0};
 	struct rxd_local *l;
 	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
-	p.io = &uops;
+	test_io_init(&tio, &pool, NULL, NULL);
+	p.io = &test_io_ops;
+	p.io_ctx = &tio;
 	cr_assert(rxd_local_create(&p, 0, &l) == 0);
 	return l;
 }
@@ -207,7 +182,7 @@ static void decode_last_ack(struct rxd_pkt *p)
 {
 	enum rxd_reason why;
 	int32_t code;
-	cr_assert_eq(rxd_pkt_parse(last_sent, last_len, 0, p, &why, &code), RXD_V_ACCEPT);
+	cr_assert_eq(rxd_pkt_parse(tio.last->data, tio.last_len, 0, p, &why, &code), RXD_V_ACCEPT);
 	cr_assert_eq(p->hdr.type, RXD_PKT_ACK);
 }
 
@@ -219,9 +194,9 @@ Test(sack, out_of_order_data_is_acked_at_once_with_nacks_for_the_hole)
 	struct rxd_pkt p;
 
 	feed_data(l, 1, 1, 0, 1000);
-	unsigned before = nsent;
+	uint64_t before = pool.st.sent;
 	feed_data(l, 4, 2, 0, 2000);
-	cr_assert_eq(nsent, before + 1, "out-of-sequence DATA is ACKed immediately");
+	cr_assert_eq(pool.st.sent, before + 1, "out-of-sequence DATA is ACKed immediately");
 	decode_last_ack(&p);
 	cr_assert_eq(p.u.ack.reason, RXD_ACK_OUT_OF_SEQUENCE);
 	cr_assert_eq(p.u.ack.serial, 2, "the ACK names the serial that prompted it");
@@ -280,7 +255,7 @@ Test(sack, data_after_the_last_packet_aborts_the_call)
 	struct rxd_pkt p;
 	enum rxd_reason why;
 	int32_t code;
-	cr_assert_eq(rxd_pkt_parse(last_sent, last_len, 0, &p, &why, &code), RXD_V_ACCEPT);
+	cr_assert_eq(rxd_pkt_parse(tio.last->data, tio.last_len, 0, &p, &why, &code), RXD_V_ACCEPT);
 	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
 	cr_assert_eq(p.u.abort_code, RX_PROTOCOL_ERROR);
 	rxd_local_destroy(l);
