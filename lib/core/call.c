@@ -109,7 +109,7 @@ void rxd_call_free_now(struct rxd_call *c)
 		l->calls = c->all_next;
 	if (c->all_next)
 		c->all_next->all_prev = c->all_prev;
-	if (c->peer && !c->conn && c->state == RXD_CS_COMPLETE && c->is_client && !c->call_id) {
+	if (c->peer && !c->conn && c->state == RXD_CS_COMPLETE && c->is_client && !c->call_number) {
 		/* never connected: nothing else holds the peer for it */
 	}
 	l->ncalls--;
@@ -235,7 +235,7 @@ void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abor
 		struct rxd_conn *conn = c->conn;
 		if (conn && conn->chan[c->channel].call == c) {
 			conn->chan[c->channel].call = NULL;
-			conn->chan[c->channel].call_id = conn->chan[c->channel].last_call;
+			conn->chan[c->channel].call_number = conn->chan[c->channel].last_call;
 			conn->active--;
 			if (!conn->active)
 				conn->idle_since = now;
@@ -250,7 +250,7 @@ void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abor
 		rxd_conn_disconnect_call(c, now);
 		if (final_ack) {
 			conn->chan[ch].final_ack_serial = serial;
-			conn->chan[ch].fa_call = c->call_id;
+			conn->chan[ch].fa_call = c->call_number;
 			conn->chan[ch].fa_seq = c->rx_top;
 			rxd_conn_schedule_final_ack(conn, ch, now);
 		}
@@ -346,6 +346,8 @@ void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now)
 	rxd_call_update_timer(c);
 }
 
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t);
+
 /* ------------------------------------------------------------------ client calls */
 
 int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_t now, struct rxd_call **out)
@@ -385,10 +387,7 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 	c->ops = p->ops;
 	c->app = p->app;
 	c->tx_total_len = p->tx_total_len;
-	if (p->hard_timeout_ms)
-		c->hard_at = now + (uint64_t)p->hard_timeout_ms * RXD_NS_PER_MS;
-	if (p->idle_timeout_ms)
-		c->expect_rx_ns = (uint64_t)p->idle_timeout_ms * RXD_NS_PER_MS;
+	apply_timeouts(c, &p->timeouts);
 	c->expect_rx_at = now + c->expect_rx_ns;
 	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
 	rxd_cc_init(c);
@@ -622,7 +621,7 @@ void rxd_call_reject(struct rxd_call *c, uint64_t now)
 		struct rxd_hdr h = {0};
 		h.epoch = c->conn->epoch;
 		h.cid = c->conn->cid | c->channel;
-		h.call = c->call_id;
+		h.call_number = c->call_number;
 		h.service_id = c->conn->service_id;
 		h.security_index = c->conn->security_index;
 		rxd_reply_busy(l, c->peer, &h, rxd_conn_next_serial(c->conn));
@@ -649,18 +648,24 @@ void rxd_call_end(struct rxd_call *c, uint64_t now)
 	rxd_local_leave(l, now);
 }
 
-void rxd_call_set_timeouts(struct rxd_call *c, uint32_t hard_s, uint32_t idle_ms, uint32_t normal_ms, uint64_t now)
+/* Zero fields leave a timeout as it is. */
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t)
+{
+	if (t->hard_ms)
+		c->hard_at = c->created + (uint64_t)t->hard_ms * RXD_NS_PER_MS;
+	if (t->idle_request_ms)
+		c->idle_ns = (uint64_t)t->idle_request_ms * RXD_NS_PER_MS;
+	if (t->expect_rx_ms) {
+		c->expect_rx_ns = (uint64_t)t->expect_rx_ms * RXD_NS_PER_MS;
+		c->expect_rx_at = c->last_rx + c->expect_rx_ns;
+	}
+}
+
+void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now)
 {
 	if (c->state == RXD_CS_COMPLETE)
 		return;
-	if (hard_s)
-		c->hard_at = c->created + (uint64_t)hard_s * RXD_NS_PER_SEC;
-	if (idle_ms)
-		c->idle_ns = (uint64_t)idle_ms * RXD_NS_PER_MS;
-	if (normal_ms) {
-		c->expect_rx_ns = (uint64_t)normal_ms * RXD_NS_PER_MS;
-		c->expect_rx_at = c->last_rx + c->expect_rx_ns;
-	}
+	apply_timeouts(c, t);
 	rxd_call_update_timer(c);
 	(void)now;
 }
@@ -712,7 +717,7 @@ uint32_t rxd_call_cid(const struct rxd_call *c)
 }
 uint32_t rxd_call_number(const struct rxd_call *c)
 {
-	return c->call_id;
+	return c->call_number;
 }
 uint64_t rxd_call_srtt_ns(const struct rxd_call *c)
 {
@@ -753,13 +758,13 @@ struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *con
 	c->peer = conn->peer;
 	c->peer_addr = conn->peer->addr;
 	c->channel = (uint8_t)(pkt->hdr.cid & RXD_CID_CHANNEL_MASK);
-	c->call_id = pkt->hdr.call;
+	c->call_number = pkt->hdr.call_number;
 	c->service_id = conn->service_id;
 	c->security_index = conn->security_index;
 	c->is_client = false;
 	c->state = RXD_CS_SERVER_PREALLOC;
 	chan->call = c;
-	chan->call_id = pkt->hdr.call;
+	chan->call_number = pkt->hdr.call_number;
 	conn->active++;
 	rxd_conn_update_idle(conn, now);
 	c->expect_rx_at = now + c->expect_rx_ns;

@@ -214,13 +214,13 @@ static void bind_channel(struct rxd_conn *c, unsigned ch, struct rxd_call *call,
 	/* The deferred final ACK of the previous call stays armed until this call's first DATA goes
 	 * out (which ACKs it implicitly): a call aborted before sending must not strand the server. */
 	chan->call = call;
-	chan->call_id++;
-	if (chan->call_id == 0x7fffffffu)
+	chan->call_number++;
+	if (chan->call_number == 0x7fffffffu)
 		c->dont_reuse = true; /* retire the conn before callNumber wraps */
 	c->active++;
 	call->conn = c;
 	call->channel = (uint8_t)ch;
-	call->call_id = chan->call_id;
+	call->call_number = chan->call_number;
 	rxd_call_set_state(call, RXD_CS_CLIENT_SEND_REQUEST);
 	conn_arm_timer(c, now);
 }
@@ -318,7 +318,7 @@ void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now)
 	chan = &c->chan[call->channel];
 	if (chan->call == call) {
 		chan->call = NULL;
-		chan->last_call = call->call_id;
+		chan->last_call = call->call_number;
 		if (call->completion == RXD_CALL_SUCCEEDED) {
 			chan->last_type = RXD_PKT_ACK;
 			chan->last_seq = call->rx_top;
@@ -361,7 +361,7 @@ void rxd_conn_retransmit_final(struct rxd_conn *c, const struct rxd_pkt *pkt, un
 		return;
 	if (chan->last_type == RXD_PKT_ABORT) {
 		struct rxd_hdr h = pkt->hdr;
-		h.call = chan->last_call;
+		h.call_number = chan->last_call;
 		h.cid = c->cid | channel;
 		rxd_reply_abort(c->local, &c->peer->addr, &h, chan->last_abort);
 		return;

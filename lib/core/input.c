@@ -565,22 +565,22 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		discard(l, RXD_R_CONN_ABORTED);
 		return;
 	}
-	if (h->call == 0) {
+	if (h->call_number == 0) {
 		input_conn_packet(conn, from, pkt, now);
 		return;
 	}
-	if (conn->is_client && h->call == chan->fa_call && h->call != chan->last_call && h->type == RXD_PKT_DATA &&
-	    (!chan->call || chan->call->call_id != h->call)) {
+	if (conn->is_client && h->call_number == chan->fa_call && h->call_number != chan->last_call && h->type == RXD_PKT_DATA &&
+	    (!chan->call || chan->call->call_number != h->call_number)) {
 		/* The server still retransmits an earlier call's reply: it lost our final ACK. */
 		rxd_send_final_ack(conn, ch, RXD_ACK_DUPLICATE, h->serial, now);
 		discard(l, RXD_R_FINISHED_CALL);
 		return;
 	}
-	if (seq_before(h->call, chan->last_call)) {
+	if (seq_before(h->call_number, chan->last_call)) {
 		discard(l, RXD_R_OLD_CALL);
 		return;
 	}
-	if (h->call == chan->last_call && chan->last_call && (!chan->call || chan->call->call_id != h->call)) {
+	if (h->call_number == chan->last_call && chan->last_call && (!chan->call || chan->call->call_number != h->call_number)) {
 		if (chan->call || h->type == RXD_PKT_ABORT ||
 		    (!conn->is_client && chan->last_type == RXD_PKT_ACK)) {
 			discard(l, RXD_R_FINISHED_CALL);
@@ -591,7 +591,7 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		return;
 	}
 	call = chan->call;
-	if (call && seq_after(h->call, call->call_id)) {
+	if (call && seq_after(h->call_number, call->call_number)) {
 		if (conn->is_client) {
 			reject(l, from, pkt, RXD_R_UNEXPECTED_IMPLICIT_END, RX_PROTOCOL_ERROR);
 			return;
@@ -602,7 +602,7 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		else
 			rxd_call_local_abort(call, RX_CALL_DEAD, -ECONNRESET, now);
 		call = chan->call == call ? NULL : chan->call;
-	} else if (call && seq_before(h->call, call->call_id)) {
+	} else if (call && seq_before(h->call_number, call->call_number)) {
 		discard(l, RXD_R_OLD_CALL);
 		return;
 	}

@@ -118,7 +118,7 @@ enum rxd_conn_state {
 
 struct rxd_channel {
 	struct rxd_call *call;      /* live call, or NULL */
-	uint32_t call_id;           /* callNumber of the current/last call */
+	uint32_t call_number;           /* callNumber of the current/last call */
 	uint32_t last_call;         /* callNumber of the last finished call */
 	uint8_t last_type;          /* RXD_PKT_ACK or RXD_PKT_ABORT */
 	uint32_t last_seq;          /* final ACK: highest seq received */
@@ -197,7 +197,7 @@ struct rxd_call {
 	const struct rxd_call_ops *ops;
 	void *app;
 	uint64_t user_id;
-	uint32_t call_id;
+	uint32_t call_number;
 	uint8_t channel;
 	bool is_client;
 	bool app_ended;               /* rxd_call_end() called */

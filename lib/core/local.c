@@ -227,26 +227,17 @@ struct rxd_service *rxd_find_service(struct rxd_local *l, uint16_t service_id)
 	return NULL;
 }
 
-struct rxd_service *rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, int *err)
+int rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, struct rxd_service **out)
 {
 	struct rxd_service *s;
-	int e = 0;
 
 	if (!d || d->service_id == 0 || !d->ops)
-		e = -EINVAL;
-	else if (rxd_find_service(l, d->service_id))
-		e = -EADDRINUSE;
-	if (e) {
-		if (err)
-			*err = e;
-		return NULL;
-	}
+		return -EINVAL;
+	if (rxd_find_service(l, d->service_id))
+		return -EADDRINUSE;
 	s = calloc(1, sizeof(*s));
-	if (!s) {
-		if (err)
-			*err = -ENOMEM;
-		return NULL;
-	}
+	if (!s)
+		return -ENOMEM;
 	s->local = l;
 	s->d = *d;
 	if (!s->d.backlog)
@@ -256,16 +247,14 @@ struct rxd_service *rxd_service_register(struct rxd_local *l, const struct rxd_s
 		s->charged = calloc(s->charge_cap, sizeof(*s->charged));
 		if (!s->charged) {
 			free(s);
-			if (err)
-				*err = -ENOMEM;
-			return NULL;
+			return -ENOMEM;
 		}
 	}
 	s->next = l->services;
 	l->services = s;
-	if (err)
-		*err = 0;
-	return s;
+	if (out)
+		*out = s;
+	return 0;
 }
 
 int rxd_service_charge(struct rxd_service *s, uint64_t user_call_id)

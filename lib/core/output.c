@@ -35,7 +35,7 @@ static void call_hdr(const struct rxd_call *c, struct rxd_hdr *h, uint8_t type, 
 	memset(h, 0, sizeof(*h));
 	h->epoch = conn->epoch;
 	h->cid = conn->cid | c->channel;
-	h->call = c->call_id;
+	h->call_number = c->call_number;
 	h->serial = serial;
 	h->type = type;
 	h->flags = conn->is_client ? RXD_F_CLIENT_INITIATED : 0;
@@ -138,14 +138,14 @@ void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason,
 	memset(&h, 0, sizeof(h));
 	h.epoch = conn->epoch;
 	h.cid = conn->cid | channel;
-	h.call = chan->last_call;
+	h.call_number = chan->last_call;
 	h.serial = rxd_conn_next_serial(conn);
 	h.type = RXD_PKT_ACK;
 	h.flags = (conn->is_client ? RXD_F_CLIENT_INITIATED : 0) | RXD_F_SLOW_START_OK;
 	h.security_index = conn->security_index;
 	h.service_id = conn->service_id;
 	memset(&a, 0, sizeof(a));
-	h.call = chan->fa_call;
+	h.call_number = chan->fa_call;
 	a.first_packet = chan->fa_seq + 1;
 	a.previous_packet = chan->fa_seq;
 	a.serial = serial;

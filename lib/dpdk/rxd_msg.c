@@ -52,7 +52,7 @@ struct rxd_msg {
 	int32_t error;
 	struct rxd_addr peer;
 	uint16_t service_id;
-	uint32_t hard_s, idle_ms, normal_ms;
+	struct rxd_call_timeouts timeouts;
 	struct rxd_msg_call call;
 	struct rxd_msg *next;
 	struct msg_seg seg[MSG_SEGS];
@@ -579,8 +579,7 @@ static void begin_call(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg
 	p.exclusive = m->call.exclusive;
 	p.upgrade = m->call.upgrade;
 	p.user_call_id = m->user_call_id;
-	p.hard_timeout_ms = m->call.hard_timeout_ms;
-	p.idle_timeout_ms = m->call.idle_timeout_ms;
+	p.timeouts = m->call.timeouts;
 	p.tx_total_len = m->call.tx_total_len;
 	p.ops = &mcall_ops;
 	p.app = c;
@@ -663,7 +662,7 @@ static bool handle_in(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg 
 	case RXD_MSG_TIMEOUTS:
 		c = h_find(mw, we->ep->index, m->user_call_id);
 		if (c && c->call)
-			rxd_call_set_timeouts(c->call, m->hard_s, m->idle_ms, m->normal_ms, w->now);
+			rxd_call_set_timeouts(c->call, &m->timeouts, w->now);
 		return false;
 	default:
 		return false;
@@ -832,11 +831,10 @@ int rxd_msg_ep_create(struct rxd_shell *s, const struct rxd_msg_ep_params *p, st
 			d.backlog = p->backlog;
 			d.ops = &svc_ops;
 			d.app = &w->msg->wep[e];
-			w->msg->wep[e].svc = rxd_service_register(w->wif[p->iface].local, &d, &rc);
-			if (!w->msg->wep[e].svc) {
-				snprintf(err, errlen, "cannot register service %u: %s", p->service_id,
-					 strerror(rc < 0 ? -rc : EINVAL));
-				return rc < 0 ? rc : -EINVAL;
+			rc = rxd_service_register(w->wif[p->iface].local, &d, &w->msg->wep[e].svc);
+			if (rc) {
+				snprintf(err, errlen, "cannot register service %u: %s", p->service_id, strerror(-rc));
+				return rc;
 			}
 		}
 	}
@@ -1175,8 +1173,7 @@ int rxd_msg_charge(struct rxd_msg_ep *ep, uint64_t user_call_id)
 	return rc;
 }
 
-int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, uint32_t hard_s, uint32_t idle_ms,
-			 uint32_t normal_ms)
+int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, const struct rxd_call_timeouts *t)
 {
 	int worker = map_get(ep, user_call_id);
 	struct rxd_msg *m;
@@ -1188,9 +1185,7 @@ int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, uint32_t 
 		return -ESHUTDOWN;
 	m->type = RXD_MSG_TIMEOUTS;
 	m->user_call_id = user_call_id;
-	m->hard_s = hard_s;
-	m->idle_ms = idle_ms;
-	m->normal_ms = normal_ms;
+	m->timeouts = *t;
 	return msg_put_to(ep, (unsigned)worker, m, deadline_of(-1));
 }
 

@@ -339,13 +339,14 @@ int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, const struct
 	}
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		struct rxd_service_desc dd = *d;
-		int rc = 0;
+		int rc;
 		if (per_worker_app)
 			dd.app = per_worker_app(arg, i);
-		if (!rxd_service_register(s->workers[i]->wif[iface].local, &dd, &rc)) {
+		rc = rxd_service_register(s->workers[i]->wif[iface].local, &dd, NULL);
+		if (rc) {
 			snprintf(err, errlen, "cannot register service %u on worker %u: %s", d->service_id, i,
-				 strerror(rc < 0 ? -rc : EINVAL));
-			return rc < 0 ? rc : -EINVAL;
+				 strerror(-rc));
+			return rc;
 		}
 	}
 	return 0;

@@ -21,7 +21,7 @@ void rxd_hdr_encode(uint8_t *p, const struct rxd_hdr *h)
 {
 	rxd_put_be32(p + 0, h->epoch);
 	rxd_put_be32(p + 4, h->cid);
-	rxd_put_be32(p + 8, h->call);
+	rxd_put_be32(p + 8, h->call_number);
 	rxd_put_be32(p + 12, h->seq);
 	rxd_put_be32(p + 16, h->serial);
 	p[20] = h->type;
@@ -36,7 +36,7 @@ void rxd_hdr_decode(const uint8_t *p, struct rxd_hdr *h)
 {
 	h->epoch = rxd_get_be32(p + 0);
 	h->cid = rxd_get_be32(p + 4);
-	h->call = rxd_get_be32(p + 8);
+	h->call_number = rxd_get_be32(p + 8);
 	h->seq = rxd_get_be32(p + 12);
 	h->serial = rxd_get_be32(p + 16);
 	h->type = p[20];
@@ -191,7 +191,7 @@ enum rxd_verdict rxd_pkt_parse(const uint8_t *buf, size_t len, unsigned jumbo_ma
 		/* The kernel rejects a short ACK while extracting the header, first. */
 		if (out->body_len < RXD_ACK_BODY_LEN)
 			return discard(RXD_R_SHORT_ACK, why);
-		if (h->call == 0)
+		if (h->call_number == 0)
 			return reject(RXD_R_ZERO_CALL, why, abort_code);
 		break;
 
@@ -200,7 +200,7 @@ enum rxd_verdict rxd_pkt_parse(const uint8_t *buf, size_t len, unsigned jumbo_ma
 			return discard(RXD_R_WRONG_DIRECTION, why);
 		/* fall through */
 	case RXD_PKT_ACKALL:
-		if (h->call == 0)
+		if (h->call_number == 0)
 			return reject(RXD_R_ZERO_CALL, why, abort_code);
 		break;
 
@@ -211,7 +211,7 @@ enum rxd_verdict rxd_pkt_parse(const uint8_t *buf, size_t len, unsigned jumbo_ma
 		break;
 
 	case RXD_PKT_DATA:
-		if (h->call == 0)
+		if (h->call_number == 0)
 			return reject(RXD_R_ZERO_CALL, why, abort_code);
 		if (h->seq == 0)
 			return reject(RXD_R_ZERO_SEQ, why, abort_code);

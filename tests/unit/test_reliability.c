@@ -194,7 +194,7 @@ static const struct rxd_call_ops sink_ops = {NULL, noop_data, NULL, end_on_compl
 static void feed_data(struct rxd_local *l, uint32_t seq, uint32_t serial, uint8_t flags, uint64_t now)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + 100];
-	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call = 1, .seq = seq, .serial = serial,
+	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call_number = 1, .seq = seq, .serial = serial,
 			    .type = RXD_PKT_DATA, .flags = (uint8_t)(RXD_F_CLIENT_INITIATED | flags), .service_id = 9};
 	struct rxd_addr from;
 	rxd_addr_parse("198.18.0.1:7001", 0, &from);
@@ -215,7 +215,7 @@ Test(sack, out_of_order_data_is_acked_at_once_with_nacks_for_the_hole)
 {
 	struct rxd_local *l = mk_local();
 	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
-	cr_assert(rxd_service_register(l, &d, NULL));
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
 	struct rxd_pkt p;
 
 	feed_data(l, 1, 1, 0, 1000);
@@ -253,7 +253,7 @@ Test(sack, request_ack_gets_a_requested_ack_and_window_is_enforced)
 {
 	struct rxd_local *l = mk_local();
 	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
-	cr_assert(rxd_service_register(l, &d, NULL));
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
 	struct rxd_pkt p;
 
 	feed_data(l, 1, 1, RXD_F_REQUEST_ACK, 1000);
@@ -274,7 +274,7 @@ Test(sack, data_after_the_last_packet_aborts_the_call)
 {
 	struct rxd_local *l = mk_local();
 	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
-	cr_assert(rxd_service_register(l, &d, NULL));
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
 	feed_data(l, 2, 1, RXD_F_LAST_PACKET, 1000);
 	feed_data(l, 3, 2, 0, 2000);
 	struct rxd_pkt p;

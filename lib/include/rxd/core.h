@@ -192,6 +192,18 @@ struct rxd_service_desc {
 	void *app;
 };
 
+/*
+ * A call's timeouts, all in milliseconds; 0 leaves one at the config value
+ * (at begin) or unchanged (rxd_call_set_timeouts).  The names are those of
+ * the kernel's RXRPC_SET_CALL_TIMEOUT ("hard", "normal" = expect-rx, "idle" =
+ * request gap), spelled as in struct rxd_config.
+ */
+struct rxd_call_timeouts {
+	uint32_t hard_ms;          /* longest life of the call (config max_call_lifetime; kernel "hard") */
+	uint32_t expect_rx_ms;     /* nothing heard from the peer for this long (config expect_rx_timeout; kernel "normal") */
+	uint32_t idle_request_ms;  /* server: gap between request DATA (config idle_request_timeout; kernel "idle") */
+};
+
 /* Parameters to begin a client call. */
 struct rxd_call_params {
 	struct rxd_addr peer;
@@ -202,8 +214,7 @@ struct rxd_call_params {
 	bool exclusive;            /* RXRPC_EXCLUSIVE_CONNECTION */
 	bool upgrade;              /* RXRPC_UPGRADE_SERVICE */
 	uint64_t user_call_id;
-	uint32_t hard_timeout_ms;  /* 0 = config max_call_lifetime */
-	uint32_t idle_timeout_ms;  /* 0 = config expect_rx_timeout */
+	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
 	int64_t tx_total_len;      /* -1 unknown, else the total request length (RXRPC_TX_LENGTH) */
 	const struct rxd_call_ops *ops;
 	void *app;
@@ -254,8 +265,8 @@ unsigned rxd_local_conn_count(const struct rxd_local *l);
 unsigned rxd_local_peer_count(const struct rxd_local *l);
 uint32_t rxd_local_epoch(const struct rxd_local *l);
 
-/** Offer a service; returns NULL and sets *err on failure. */
-struct rxd_service *rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, int *err);
+/** Offer a service.  Returns 0 or -EINVAL/-EADDRINUSE/-ENOMEM; *out set on success (may be NULL). */
+int rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, struct rxd_service **out);
 /** Pre-charge one incoming call slot carrying user_call_id (RXRPC_CHARGE_ACCEPT). 0 or -ENOBUFS. */
 int rxd_service_charge(struct rxd_service *s, uint64_t user_call_id);
 
@@ -302,8 +313,9 @@ void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now);
 void rxd_call_reject(struct rxd_call *c, uint64_t now);
 /** The application is done with the call (rxrpc_kernel_end_call); aborts RX_USER_ABORT if not complete. */
 void rxd_call_end(struct rxd_call *c, uint64_t now);
-/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT): hard (s), idle (ms), normal (ms); 0 = unchanged. */
-void rxd_call_set_timeouts(struct rxd_call *c, uint32_t hard_s, uint32_t idle_ms, uint32_t normal_ms, uint64_t now);
+/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT); zero fields stay unchanged.  The hard limit counts
+ *  from the call's start, expect-rx from the last packet heard. */
+void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now);
 
 uint64_t rxd_call_user_id(const struct rxd_call *c);
 void rxd_call_set_user_id(struct rxd_call *c, uint64_t id);
@@ -316,6 +328,7 @@ uint16_t rxd_call_service_id(const struct rxd_call *c);
 void rxd_call_peer(const struct rxd_call *c, struct rxd_addr *out);
 bool rxd_call_is_client(const struct rxd_call *c);
 uint32_t rxd_call_cid(const struct rxd_call *c);
+/** The call's callNumber on its channel (0 before it has a channel). */
 uint32_t rxd_call_number(const struct rxd_call *c);
 /** Smoothed RTT of the call's peer in ns (0 if no sample). */
 uint64_t rxd_call_srtt_ns(const struct rxd_call *c);

@@ -178,7 +178,7 @@ const char *rxd_ack_reason_name(unsigned reason);
 struct rxd_hdr {
 	uint32_t epoch;
 	uint32_t cid;
-	uint32_t call;   /* callNumber */
+	uint32_t call_number; /* callNumber */
 	uint32_t seq;
 	uint32_t serial;
 	uint8_t type;
