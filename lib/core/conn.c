@@ -29,6 +29,21 @@ uint32_t rxd_conn_next_serial(struct rxd_conn *c)
 	return c->tx_serial;
 }
 
+/* Every packet we send on a conn starts here: its ids, and the direction bit of our side. */
+void rxd_conn_hdr(const struct rxd_conn *c, unsigned channel, uint32_t call_number, uint8_t type, uint32_t serial,
+		  struct rxd_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->epoch = c->epoch;
+	h->cid = c->cid | channel;
+	h->call_number = call_number;
+	h->serial = serial;
+	h->type = type;
+	h->flags = c->is_client ? RXD_F_CLIENT_INITIATED : 0;
+	h->security_index = c->security_index;
+	h->service_id = c->service_id;
+}
+
 static void conn_hash_add(struct rxd_local *l, struct rxd_conn *c)
 {
 	struct rxd_conn **slot = &l->conn_hash[c->hash & l->conn_hash_mask];
@@ -321,7 +336,6 @@ void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now)
 		chan->last_call = call->call_number;
 		if (call->completion == RXD_CALL_SUCCEEDED) {
 			chan->last_type = RXD_PKT_ACK;
-			chan->last_seq = call->rx_top;
 		} else {
 			chan->last_type = RXD_PKT_ABORT;
 			chan->last_abort = call->completion == RXD_CALL_LOCALLY_ABORTED ? call->abort_code : RX_CALL_DEAD;

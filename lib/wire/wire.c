@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rxd wire codecs: header, per-type input validation, ACK/ABORT/jumbo/VERSION,
- * rxkad CHALLENGE/RESPONSE and DEBUG GETSTATS bodies.
+ * rxkad CHALLENGE/RESPONSE and DEBUG GETSTATS and RXSTATS bodies.
  *
  * Every field is read and written byte by byte through the big-endian
  * helpers of wire.h; nothing here casts a struct over packet bytes.
@@ -404,4 +404,30 @@ size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_sta
 	rxd_put_be32(p + 28, (uint32_t)s->n_packets);
 	memset(p + 32, 0, RXD_DEBUG_STATS_LEN - 32u);
 	return RXD_DEBUG_STATS_LEN;
+}
+
+static void put_words(uint8_t *p, unsigned word, const uint32_t *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		rxd_put_be32(p + 4u * (word + i), v[i]);
+}
+
+size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s)
+{
+	if (cap < RXD_DEBUG_RXSTATS_LEN)
+		return 0;
+	memset(p, 0, RXD_DEBUG_RXSTATS_LEN);
+	put_words(p, 0, &s->packet_requests, 1);
+	put_words(p, 1, &s->data_read, 1);
+	put_words(p, 2, &s->data_sent, 1);
+	put_words(p, 11, s->packets_read, 13);
+	put_words(p, 24, &s->data_packets_read, 1);
+	put_words(p, 25, &s->dup_acks_sent, 1);
+	put_words(p, 27, &s->dup_packets_read, 1);
+	put_words(p, 28, s->packets_sent, 13);
+	put_words(p, 41, &s->req_acks_sent, 1);
+	put_words(p, 43, &s->data_packets_resent, 1);
+	put_words(p, 44, &s->data_packets_sent, 1);
+	put_words(p, 47, &s->busy_sent, 1);
+	return RXD_DEBUG_RXSTATS_LEN;
 }

@@ -222,6 +222,28 @@ struct rxd_call_params {
 
 /* ------------------------------------------------------------------ local endpoint */
 
+/*
+ * Where the core's memory comes from: the shard itself, its pools (grown in
+ * chunks), hash tables and call rings; never per packet.  All three or none
+ * (NULL in rxd_local_params = libc).  The DPDK shell passes NUMA-local
+ * rte_malloc memory of the worker's socket.
+ */
+struct rxd_mem {
+	void *(*malloc)(void *user, size_t size);
+	void *(*calloc)(void *user, size_t n, size_t size); /* zeroed */
+	void (*free)(void *user, void *ptr);
+	void *user;
+};
+
+/* How much the core tells its log hook (syslog order: lower is more severe). */
+enum rxd_log_level {
+	RXD_LOG_ERR = 1,
+	RXD_LOG_WARNING = 2,
+	RXD_LOG_NOTICE = 3, /* default threshold */
+	RXD_LOG_INFO = 4,   /* per call: local aborts, network errors */
+	RXD_LOG_DEBUG = 5,  /* per packet decisions (BUSY, exhausted pools) */
+};
+
 struct rxd_local_params {
 	struct rxd_addr addr;          /* our address and UDP port */
 	const struct rxd_config *config;
@@ -234,6 +256,11 @@ struct rxd_local_params {
 	uint16_t shard_index;
 	uint16_t shard_count;          /* 0 or 1 = unsharded */
 	const char *version_string;    /* VERSION reply; NULL = "rxd <version>" */
+	const struct rxd_mem *mem;     /* NULL = malloc/calloc/free */
+	/* One line (no newline) per event at or below log_level; NULL = silent.  Called on the shard's thread. */
+	void (*log)(void *user, enum rxd_log_level level, const char *msg);
+	void *log_user;
+	enum rxd_log_level log_level;  /* 0 = RXD_LOG_NOTICE */
 };
 
 /** Create a shard.  Returns 0 or -errno; *out set on success. */
