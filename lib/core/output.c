@@ -66,6 +66,19 @@ static void send_ack_body(struct rxd_local *l, struct rxd_peer *peer, const stru
 	}
 }
 
+/* An ACK for call_number on conn's channel: everything up to hard consumed, top the highest seq seen. */
+static void ack_init(struct rxd_conn *conn, unsigned channel, uint32_t call_number, uint32_t hard, uint32_t top,
+		     uint8_t reason, uint32_t serial, struct rxd_hdr *h, struct rxd_ack_info *a)
+{
+	rxd_conn_hdr(conn, channel, call_number, RXD_PKT_ACK, rxd_conn_next_serial(conn), h);
+	h->flags |= RXD_F_SLOW_START_OK;
+	memset(a, 0, sizeof(*a));
+	a->first_packet = hard + 1;
+	a->previous_packet = top;
+	a->serial = serial;
+	a->reason = reason;
+}
+
 void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -76,15 +89,9 @@ void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t 
 
 	if (!c->conn)
 		return;
-	call_hdr(c, &h, RXD_PKT_ACK, rxd_conn_next_serial(c->conn));
-	h.flags |= RXD_F_SLOW_START_OK;
+	ack_init(c->conn, c->channel, c->call_number, c->rx_consumed, c->rx_highest, reason, serial, &h, &a);
 	if (reason == RXD_ACK_PING)
 		h.flags |= RXD_F_REQUEST_ACK;
-	memset(&a, 0, sizeof(a));
-	a.first_packet = c->rx_consumed + 1;
-	a.previous_packet = c->rx_highest;
-	a.serial = serial;
-	a.reason = reason;
 	if (seq_after(c->rx_highest, c->rx_consumed)) {
 		n = min_u32(c->rx_highest - c->rx_consumed, RXD_ACK_MAX_SACK);
 		for (uint32_t i = 0; i < n; i++) {
@@ -124,13 +131,7 @@ void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason,
 	struct rxd_hdr h;
 	struct rxd_ack_info a;
 
-	rxd_conn_hdr(conn, channel, chan->fa_call, RXD_PKT_ACK, rxd_conn_next_serial(conn), &h);
-	h.flags |= RXD_F_SLOW_START_OK;
-	memset(&a, 0, sizeof(a));
-	a.first_packet = chan->fa_seq + 1;
-	a.previous_packet = chan->fa_seq;
-	a.serial = serial;
-	a.reason = reason;
+	ack_init(conn, channel, chan->fa_call, chan->fa_seq, chan->fa_seq, reason, serial, &h, &a);
 	fill_trailer(l, conn->peer, &a);
 	a.rwind = 255;
 	a.jumbo_max = 0;

@@ -37,11 +37,7 @@ void rxd_txq_add(struct rxd_txq *q, struct rxd_buf *buf, uint8_t *data, uint32_t
 	uint32_t seq = q->top + 1;
 	struct rxd_txslot *t = rxd_txq_slot(q, seq);
 
-	memset(t, 0, sizeof(*t));
-	t->buf = buf;
-	t->data = data;
-	t->len = len;
-	t->flags = flags;
+	*t = (struct rxd_txslot){.buf = buf, .data = data, .len = len, .flags = flags};
 	q->top = seq;
 }
 
