@@ -206,6 +206,8 @@ void rxd_call_local_abort(struct rxd_call *c, int32_t code, int err, uint64_t no
 {
 	if (c->state == RXD_CS_COMPLETE)
 		return;
+	RXD_LOG(c->local, RXD_LOG_INFO, "call %08x:%u in %s: aborted locally, code %d (error %d)", rxd_call_cid(c),
+		c->call_number, rxd_call_state_name(c->state), code, err);
 	if (c->conn && c->state != RXD_CS_CLIENT_AWAIT_CONN)
 		rxd_send_abort(c, code, now);
 	rxd_call_complete(c, RXD_CALL_LOCALLY_ABORTED, code, err, now);

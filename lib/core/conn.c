@@ -149,12 +149,30 @@ static int conn_free_channel(const struct rxd_conn *c)
 	return -1;
 }
 
+/* The conn's security class state (client: from the call's key).  On failure the conn has none. */
+static int conn_init_security(struct rxd_conn *c, const void *key, uint8_t level)
+{
+	struct rxd_local *l = c->local;
+	int err;
+
+	c->sc = c->security_index ? l->security[c->security_index & 7] : NULL;
+	if (!c->sc || !c->sc->init_conn)
+		return 0;
+	err = c->sc->init_conn(&c->sec, key, level, c->is_client);
+	if (err) {
+		RXD_LOG(l, RXD_LOG_WARNING, "security class %s: %s conn %08x: init failed (%d)", c->sc->name,
+			c->is_client ? "client" : "service", c->cid, err);
+		c->sc = NULL;
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
 static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *peer, struct rxd_call *call,
 					uint64_t now)
 {
 	struct rxd_conn *c;
 	uint32_t cid;
-	int err;
 
 	cid = alloc_cid(l);
 	if (!cid)
@@ -174,14 +192,9 @@ static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *pe
 	c->exclusive = call->exclusive;
 	c->upgrade = call->upgrade;
 	c->probing_upgrade = call->upgrade;
-	c->sc = call->security_index ? l->security[call->security_index & 7] : NULL;
-	if (c->sc && c->sc->init_conn) {
-		err = c->sc->init_conn(&c->sec, call->key, call->security_level, true);
-		if (err) {
-			c->sc = NULL;
-			conn_free(c, now);
-			return NULL;
-		}
+	if (conn_init_security(c, call->key, call->security_level) < 0) {
+		conn_free(c, now);
+		return NULL;
 	}
 	c->hash = conn_hash_client(cid);
 	conn_hash_add(l, c);
@@ -309,9 +322,7 @@ struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer
 	c->service_id = h->service_id;
 	c->orig_service_id = h->service_id;
 	c->security_index = h->security_index;
-	c->sc = h->security_index ? l->security[h->security_index & 7] : NULL;
-	if (c->sc && c->sc->init_conn && c->sc->init_conn(&c->sec, NULL, 0, false)) {
-		c->sc = NULL;
+	if (conn_init_security(c, NULL, 0) < 0) {
 		conn_free(c, now);
 		return NULL;
 	}

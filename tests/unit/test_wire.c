@@ -1132,3 +1132,37 @@ Test(wire, ack_reason_names)
 	cr_assert_str_eq(rxd_ack_reason_name(10), "UNKNOWN");
 	cr_assert_str_eq(rxd_ack_reason_name(255), "UNKNOWN");
 }
+
+Test(wire, rxstats_fields_land_in_their_rx_statistics_words)
+{
+	struct rxd_debug_rxstats s = {0};
+	uint8_t b[RXD_DEBUG_RXSTATS_LEN + 4];
+	s.packet_requests = 1;
+	s.data_read = 2;
+	s.data_sent = 3;
+	for (unsigned i = 0; i < 13; i++) {
+		s.packets_read[i] = 100 + i;
+		s.packets_sent[i] = 200 + i;
+	}
+	s.data_packets_read = 24;
+	s.dup_acks_sent = 25;
+	s.dup_packets_read = 27;
+	s.req_acks_sent = 41;
+	s.data_packets_resent = 43;
+	s.data_packets_sent = 44;
+	s.busy_sent = 47;
+	memset(b, 0xee, sizeof(b));
+	cr_assert_eq(rxd_debug_rxstats_encode(b, RXD_DEBUG_RXSTATS_LEN - 1, &s), 0);
+	cr_assert_eq(rxd_debug_rxstats_encode(b, sizeof(b), &s), RXD_DEBUG_RXSTATS_LEN);
+	cr_assert_eq(b[RXD_DEBUG_RXSTATS_LEN], 0xee, "writes exactly 71 words");
+	for (unsigned w = 0; w < RXD_DEBUG_RXSTATS_LEN / 4; w++) {
+		uint32_t want = w < 3 ? w + 1 : 0;
+		if (w >= 11 && w <= 23)
+			want = 100 + (w - 11);
+		else if (w >= 28 && w <= 40)
+			want = 200 + (w - 28);
+		else if (w == 24 || w == 25 || w == 27 || w == 41 || w == 43 || w == 44 || w == 47)
+			want = w;
+		cr_assert_eq(rxd_get_be32(b + 4 * w), want, "word %u", w);
+	}
+}
