@@ -340,7 +340,7 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	    c->state == RXD_CS_SERVER_ACK_REQUEST)
 		return;
 	cwnd = rxd_cc_window(&c->cc);
-	for (uint32_t s = rxd_txq_next_lost(q, q->hard_ack + 1); s; s = rxd_txq_next_lost(q, s + 1)) {
+	for (uint32_t s = q->nr_lost ? rxd_txq_next_lost(q, q->hard_ack + 1) : 0; s; s = rxd_txq_next_lost(q, s + 1)) {
 		if (q->in_flight >= cwnd)
 			break;
 		if (send_datagram(c, s, 1, true, now) < 0 || c->state == RXD_CS_COMPLETE)

@@ -152,31 +152,3 @@ uint32_t rxd_txq_last_unsacked(const struct rxd_txq *q)
 		s--;
 	return seq_after(s, q->hard_ack) ? s : 0;
 }
-
-void rxd_txq_on_xmit(struct rxd_txq *q, uint32_t seq, uint32_t serial, uint64_t now)
-{
-	struct rxd_txslot *t = rxd_txq_slot(q, seq);
-
-	t->serial = serial;
-	t->xmit_ns = now;
-	if (t->nxmit < 255)
-		t->nxmit++;
-}
-
-void rxd_txq_set_len(struct rxd_txq *q, uint32_t seq, uint32_t len)
-{
-	rxd_txq_slot(q, seq)->len = len;
-}
-
-void rxd_txq_resent(struct rxd_txq *q, uint32_t seq)
-{
-	rxd_txq_slot(q, seq)->lost = false;
-	q->nr_lost--;
-	q->in_flight++;
-}
-
-void rxd_txq_sent_new(struct rxd_txq *q, uint32_t n)
-{
-	q->sent_top += n;
-	q->in_flight += n;
-}

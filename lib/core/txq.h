@@ -84,13 +84,36 @@ void rxd_txq_mark_all_lost(struct rxd_txq *q);
 uint32_t rxd_txq_next_lost(const struct rxd_txq *q, uint32_t seq);
 /** Highest sent packet not soft-ACKed (the tail loss probe's choice); 0 when none. */
 uint32_t rxd_txq_last_unsacked(const struct rxd_txq *q);
+
+/* Per-packet transmit bookkeeping, inline: it runs for every subpacket sent. */
+
 /** Record one transmission of seq (serial, time). */
-void rxd_txq_on_xmit(struct rxd_txq *q, uint32_t seq, uint32_t serial, uint64_t now);
+static inline void rxd_txq_on_xmit(struct rxd_txq *q, uint32_t seq, uint32_t serial, uint64_t now)
+{
+	struct rxd_txslot *t = rxd_txq_slot(q, seq);
+
+	t->serial = serial;
+	t->xmit_ns = now;
+	if (t->nxmit < 255)
+		t->nxmit++;
+}
 /** A security class changed the packet's length when securing it. */
-void rxd_txq_set_len(struct rxd_txq *q, uint32_t seq, uint32_t len);
+static inline void rxd_txq_set_len(struct rxd_txq *q, uint32_t seq, uint32_t len)
+{
+	rxd_txq_slot(q, seq)->len = len;
+}
 /** A lost packet went out again: back in flight. */
-void rxd_txq_resent(struct rxd_txq *q, uint32_t seq);
+static inline void rxd_txq_resent(struct rxd_txq *q, uint32_t seq)
+{
+	rxd_txq_slot(q, seq)->lost = false;
+	q->nr_lost--;
+	q->in_flight++;
+}
 /** The next n new packets went out for the first time. */
-void rxd_txq_sent_new(struct rxd_txq *q, uint32_t n);
+static inline void rxd_txq_sent_new(struct rxd_txq *q, uint32_t n)
+{
+	q->sent_top += n;
+	q->in_flight += n;
+}
 
 #endif
