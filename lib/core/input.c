@@ -288,10 +288,8 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 	min_rtt = c->peer->rtt.min_rtt_ns;
 	newly = rxd_txq_hard_ack(l, &c->tx, first, &c->rack, min_rtt, now);
 	newly += rxd_txq_sack(&c->tx, first, a->acks, a->nacks, &c->rack, min_rtt, now);
-	if (newly) {
-		rxd_rto_reset_backoff(&c->peer->rtt);
-		c->rto_rounds = 0;
-	}
+	if (newly)
+		rxd_rto_on_progress(c);
 	rxd_cc_on_ack(&c->cc, newly, c->tx.hard_ack, l->cfg.tx_window_max);
 	rxd_rack_detect(c, now);
 	if (newly)

@@ -443,6 +443,9 @@ void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now);   /* output.c */
 uint64_t rxd_rto(const struct rxd_rtt *r);   /* with backoff, clamped */
 void rxd_rto_backoff(struct rxd_rtt *r);
 void rxd_rto_reset_backoff(struct rxd_rtt *r);
+uint64_t rxd_call_rto(const struct rxd_call *c);
+/** New data was acknowledged: the backoff and the RTO round count start over. */
+void rxd_rto_on_progress(struct rxd_call *c);
 void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress);
 void rxd_resend_timer(struct rxd_call *c, uint64_t now);
 /** Loss detected (RACK or RTO) on the call: the congestion response, shared with the peer. */

@@ -77,7 +77,7 @@ void rxd_rack_reorder_timer(struct rxd_call *c, uint64_t now)
 		rxd_transmit(c, now);
 	c->resend_is_rto = true;
 	if (!c->resend_at)
-		c->resend_at = now + rxd_rto(&c->peer->rtt);
+		c->resend_at = now + rxd_call_rto(c);
 }
 
 /* Arm (or, with progress, push back) the probe timeout; none in recovery or after an RTO. */

@@ -29,9 +29,26 @@ void rxd_rto_reset_backoff(struct rxd_rtt *r)
 	r->backoff = 0;
 }
 
+/* The call's RTO and its backoff come from its peer: every use goes through these. */
+uint64_t rxd_call_rto(const struct rxd_call *c)
+{
+	return rxd_rto(&c->peer->rtt);
+}
+
+static void call_backoff(struct rxd_call *c)
+{
+	rxd_rto_backoff(&c->peer->rtt);
+}
+
+void rxd_rto_on_progress(struct rxd_call *c)
+{
+	rxd_rto_reset_backoff(&c->peer->rtt);
+	c->rto_rounds = 0;
+}
+
 static void arm_rto(struct rxd_call *c, uint64_t now)
 {
-	c->resend_at = now + rxd_rto(&c->peer->rtt);
+	c->resend_at = now + rxd_call_rto(c);
 	c->resend_is_rto = true;
 }
 
@@ -50,7 +67,7 @@ void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress)
 	}
 	if (!c->resend_at || (c->resend_is_rto && progress))
 		arm_rto(c, now);
-	rxd_tlp_arm(c, rxd_rto(&c->peer->rtt), progress, now);
+	rxd_tlp_arm(c, rxd_call_rto(c), progress, now);
 }
 
 void rxd_resend_timer(struct rxd_call *c, uint64_t now)
@@ -63,7 +80,7 @@ void rxd_resend_timer(struct rxd_call *c, uint64_t now)
 		if (seq_after(c->tx.sent_top, c->tx.hard_ack)) {
 			/* Everything soft-ACKed, nothing hard-ACKed since: ask for an ACK. */
 			rxd_send_ping(c, now);
-			rxd_rto_backoff(&c->peer->rtt);
+			call_backoff(c);
 			arm_rto(c, now);
 		}
 		return;
@@ -72,7 +89,7 @@ void rxd_resend_timer(struct rxd_call *c, uint64_t now)
 	STAT(c->local, rto_fired);
 	rxd_txq_mark_all_lost(&c->tx);
 	rxd_call_on_loss(c, true);
-	rxd_rto_backoff(&c->peer->rtt);
+	call_backoff(c);
 	c->rto_rounds++;
 	c->resend_at = 0;
 	rxd_transmit(c, now);
