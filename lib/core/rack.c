@@ -7,8 +7,7 @@
 #include "internal.h"
 
 /* Remember the most recently sent packet that was delivered. */
-void rxd_rack_update(struct rxd_rack *r, uint32_t seq, const struct rxd_txslot *t, uint64_t min_rtt_ns,
-		     uint64_t now)
+void rxd_rack_update(struct rxd_rack *r, uint32_t seq, const struct rxd_txslot *t, uint64_t min_rtt_ns, uint64_t now)
 {
 	if (!t->nxmit)
 		return;

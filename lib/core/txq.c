@@ -56,8 +56,8 @@ void rxd_txq_drop_all(struct rxd_local *l, struct rxd_txq *q)
 }
 
 /* A packet reached the peer (hard or soft ACK) for the first time. */
-static void delivered(struct rxd_txq *q, uint32_t seq, struct rxd_txslot *t, struct rxd_rack *rack,
-		      uint64_t min_rtt_ns, uint64_t now)
+static void delivered(struct rxd_txq *q, uint32_t seq, struct rxd_txslot *t, struct rxd_rack *rack, uint64_t min_rtt_ns,
+		      uint64_t now)
 {
 	rxd_rack_update(rack, seq, t, min_rtt_ns, now);
 	if (t->lost)

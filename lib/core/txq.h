@@ -21,22 +21,22 @@ struct rxd_txslot {
 	struct rxd_buf *buf;
 	uint8_t *data;
 	uint32_t len;
-	uint32_t serial;            /* serial of the latest transmission */
-	uint64_t xmit_ns;           /* time of the latest transmission */
-	uint8_t flags;              /* LAST_PACKET */
-	uint8_t nxmit;              /* transmissions so far */
-	bool sacked;                /* soft-ACKed by the latest ACK */
-	bool lost;                  /* marked for retransmission */
+	uint32_t serial;  /* serial of the latest transmission */
+	uint64_t xmit_ns; /* time of the latest transmission */
+	uint8_t flags;	  /* LAST_PACKET */
+	uint8_t nxmit;	  /* transmissions so far */
+	bool sacked;	  /* soft-ACKed by the latest ACK */
+	bool lost;	  /* marked for retransmission */
 };
 
 struct rxd_txq {
-	struct rxd_txslot *slot;    /* ring, mask + 1 entries; kept across call reuse */
+	struct rxd_txslot *slot; /* ring, mask + 1 entries; kept across call reuse */
 	uint32_t mask;
-	uint32_t hard_ack;          /* all seq <= this hard-ACKed (and freed) */
-	uint32_t top;               /* highest seq queued */
-	uint32_t sent_top;          /* highest seq transmitted at least once */
-	uint32_t in_flight;         /* sent, not acked, not marked lost */
-	uint32_t nr_lost;           /* marked lost and not yet resent */
+	uint32_t hard_ack;  /* all seq <= this hard-ACKed (and freed) */
+	uint32_t top;	    /* highest seq queued */
+	uint32_t sent_top;  /* highest seq transmitted at least once */
+	uint32_t in_flight; /* sent, not acked, not marked lost */
+	uint32_t nr_lost;   /* marked lost and not yet resent */
 };
 
 static inline struct rxd_txslot *rxd_txq_slot(const struct rxd_txq *q, uint32_t seq)
