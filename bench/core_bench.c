@@ -439,7 +439,8 @@ static int bench_setup(struct bench *b, const struct rxd_config *cfg)
 	d.service_id = BENCH_SERVICE;
 	d.ops = &srv_service_ops;
 	d.app = b;
-	if (!rxd_service_register(b->ep[1].local, &d, &err)) {
+	err = rxd_service_register(b->ep[1].local, &d, NULL);
+	if (err) {
 		fprintf(stderr, "rxd-core-bench: rxd_service_register: %d\n", err);
 		return err ? err : -EINVAL;
 	}

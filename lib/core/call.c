@@ -3,48 +3,36 @@
  * Calls: allocation, the application API (begin, send, receive, abort, end),
  * completion, and the per-call timer that multiplexes every call deadline.
  */
-#include <stdlib.h>
-
 #include "internal.h"
 
 /* ------------------------------------------------------------------ allocation */
 
-static uint32_t tx_ring_size(const struct rxd_config *cfg)
-{
-	uint32_t n = 16;
-	while (n < cfg->tx_queue_max + 2)
-		n <<= 1;
-	return n;
-}
-
 struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now)
 {
 	struct rxd_call *c = rxd_pool_get(&l->call_pool);
-	struct rxd_txslot *tx;
+	struct rxd_txq tx;
 	struct rxd_rxslot *rx;
-	uint32_t txn = tx_ring_size(&l->cfg);
 
 	if (!c)
 		return NULL;
 	/* Rings survive recycling: a pooled call keeps its rings. */
 	tx = c->tx;
 	rx = c->rx;
-	if (!tx) {
-		tx = calloc(txn, sizeof(*tx));
-		rx = calloc(RXD_RX_RING, sizeof(*rx));
-		if (!tx || !rx) {
-			free(tx);
-			free(rx);
-			c->tx = NULL;
+	if (!rx) {
+		rx = rxd_calloc(l, RXD_RX_RING, sizeof(*rx));
+		if (!rx || rxd_txq_alloc(l, &tx, l->cfg.tx_queue_max) < 0) {
+			rxd_free(l, rx);
 			c->rx = NULL;
+			c->tx.slot = NULL;
 			rxd_pool_put(&l->call_pool, c);
+			RXD_LOG(l, RXD_LOG_DEBUG, "out of memory for a call's rings");
 			return NULL;
 		}
 	}
+	rxd_txq_reset(&tx);
 	memset(c, 0, sizeof(*c));
 	c->tx = tx;
 	c->rx = rx;
-	c->tx_mask = txn - 1;
 	c->local = l;
 	c->completion = RXD_CALL_ACTIVE;
 	c->created = now;
@@ -66,25 +54,24 @@ struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now)
 	return c;
 }
 
+/* Drop the transmit side: nothing will be sent or retransmitted any more. */
+static void drop_tx(struct rxd_call *c)
+{
+	struct rxd_local *l = c->local;
+
+	rxd_txq_drop_all(l, &c->tx);
+	if (c->tx_fill) {
+		l->io->buf_put(l->io_ctx, c->tx_fill);
+		c->tx_fill = NULL;
+	}
+}
+
 /* Release every buffer the call holds (transmit queue, partial packet, unread receive data). */
 void rxd_call_free_buffers(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
 
-	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
-		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-		if (t->buf)
-			l->io->buf_put(l->io_ctx, t->buf);
-		memset(t, 0, sizeof(*t));
-	}
-	c->tx_hard_ack = c->tx_top;
-	c->tx_sent_top = c->tx_top;
-	c->tx_in_flight = 0;
-	c->nr_lost = 0;
-	if (c->tx_fill) {
-		l->io->buf_put(l->io_ctx, c->tx_fill);
-		c->tx_fill = NULL;
-	}
+	drop_tx(c);
 	/* Only the window above the consumed point can hold buffers. */
 	for (uint32_t seq = c->rx_consumed + 1; !seq_after(seq, c->rx_highest); seq++) {
 		struct rxd_rxslot *r = &c->rx[seq & (RXD_RX_RING - 1)];
@@ -109,9 +96,6 @@ void rxd_call_free_now(struct rxd_call *c)
 		l->calls = c->all_next;
 	if (c->all_next)
 		c->all_next->all_prev = c->all_prev;
-	if (c->peer && !c->conn && c->state == RXD_CS_COMPLETE && c->is_client && !c->call_id) {
-		/* never connected: nothing else holds the peer for it */
-	}
 	l->ncalls--;
 	rxd_pool_put(&l->call_pool, c);
 }
@@ -138,40 +122,6 @@ void rxd_call_reap_all(struct rxd_local *l)
 		struct rxd_call *c = l->reap;
 		l->reap = c->reap_next;
 		rxd_call_free_now(c);
-	}
-}
-
-void rxd_local_enter(struct rxd_local *l, uint64_t now);
-void rxd_local_leave(struct rxd_local *l, uint64_t now);
-
-void rxd_local_enter(struct rxd_local *l, uint64_t now)
-{
-	if (now > l->now)
-		l->now = now;
-	l->busy++;
-}
-
-void rxd_local_batch_begin(struct rxd_local *l, uint64_t now)
-{
-	rxd_local_enter(l, now);
-	l->batch++;
-}
-
-/* The queued ACKs go out in rxd_local_leave(), when the outermost entry point ends. */
-void rxd_local_batch_end(struct rxd_local *l, uint64_t now)
-{
-	l->batch--;
-	rxd_local_leave(l, now);
-}
-
-void rxd_local_leave(struct rxd_local *l, uint64_t now)
-{
-	if (--l->busy == 0) {
-		if (l->ack_list) /* only a batch queues ACKs; busy reaches 0 after its end */
-			rxd_flush_acks(l, l->now > now ? l->now : now);
-		if (l->await_conn_head)
-			rxd_conn_connect_waiting(l, now);
-		rxd_call_reap_all(l);
 	}
 }
 
@@ -215,27 +165,13 @@ void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abor
 		STAT(l, calls_error);
 		break;
 	}
-	/* Nothing will be retransmitted any more: drop the transmit queue now. */
-	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
-		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-		if (t->buf)
-			l->io->buf_put(l->io_ctx, t->buf);
-		memset(t, 0, sizeof(*t));
-	}
-	c->tx_hard_ack = c->tx_top;
-	c->tx_sent_top = c->tx_top;
-	c->tx_in_flight = 0;
-	c->nr_lost = 0;
-	if (c->tx_fill) {
-		l->io->buf_put(l->io_ctx, c->tx_fill);
-		c->tx_fill = NULL;
-	}
+	drop_tx(c);
 	if (c->rejected) {
 		/* A rejected call is forgotten so that a retransmission can start it afresh. */
 		struct rxd_conn *conn = c->conn;
 		if (conn && conn->chan[c->channel].call == c) {
 			conn->chan[c->channel].call = NULL;
-			conn->chan[c->channel].call_id = conn->chan[c->channel].last_call;
+			conn->chan[c->channel].call_number = conn->chan[c->channel].last_call;
 			conn->active--;
 			if (!conn->active)
 				conn->idle_since = now;
@@ -250,7 +186,7 @@ void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abor
 		rxd_conn_disconnect_call(c, now);
 		if (final_ack) {
 			conn->chan[ch].final_ack_serial = serial;
-			conn->chan[ch].fa_call = c->call_id;
+			conn->chan[ch].fa_call = c->call_number;
 			conn->chan[ch].fa_seq = c->rx_top;
 			rxd_conn_schedule_final_ack(conn, ch, now);
 		}
@@ -270,6 +206,8 @@ void rxd_call_local_abort(struct rxd_call *c, int32_t code, int err, uint64_t no
 {
 	if (c->state == RXD_CS_COMPLETE)
 		return;
+	RXD_LOG(c->local, RXD_LOG_INFO, "call %08x:%u in %s: aborted locally, code %d (error %d)", rxd_call_cid(c),
+		c->call_number, rxd_call_state_name(c->state), code, err);
 	if (c->conn && c->state != RXD_CS_CLIENT_AWAIT_CONN)
 		rxd_send_abort(c, code, now);
 	rxd_call_complete(c, RXD_CALL_LOCALLY_ABORTED, code, err, now);
@@ -346,6 +284,14 @@ void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now)
 	rxd_call_update_timer(c);
 }
 
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t);
+
+/* A new call starts from the peer's remembered ssthresh. */
+static void call_cc_init(struct rxd_call *c)
+{
+	rxd_cc_init(&c->cc, c->peer ? c->peer->ssthresh : RXD_SSTHRESH_INIT, c->local->cfg.tx_window_max);
+}
+
 /* ------------------------------------------------------------------ client calls */
 
 int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_t now, struct rxd_call **out)
@@ -385,13 +331,10 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 	c->ops = p->ops;
 	c->app = p->app;
 	c->tx_total_len = p->tx_total_len;
-	if (p->hard_timeout_ms)
-		c->hard_at = now + (uint64_t)p->hard_timeout_ms * RXD_NS_PER_MS;
-	if (p->idle_timeout_ms)
-		c->expect_rx_ns = (uint64_t)p->idle_timeout_ms * RXD_NS_PER_MS;
+	apply_timeouts(c, &p->timeouts);
 	c->expect_rx_at = now + c->expect_rx_ns;
 	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
-	rxd_cc_init(c);
+	call_cc_init(c);
 	STAT(l, calls_client);
 	rxd_conn_connect_call(l, c, now);
 	rxd_call_update_timer(c);
@@ -412,15 +355,7 @@ static bool may_send(const struct rxd_call *c)
 /* Move the fill packet onto the transmit queue. */
 static void queue_fill(struct rxd_call *c, bool last)
 {
-	uint32_t seq = c->tx_top + 1;
-	struct rxd_txslot *t = &c->tx[seq & c->tx_mask];
-
-	memset(t, 0, sizeof(*t));
-	t->buf = c->tx_fill;
-	t->data = c->tx_fill_data;
-	t->len = c->tx_fill_len;
-	t->flags = last ? RXD_F_LAST_PACKET : 0;
-	c->tx_top = seq;
+	rxd_txq_add(&c->tx, c->tx_fill, c->tx_fill_data, c->tx_fill_len, last ? RXD_F_LAST_PACKET : 0);
 	c->tx_fill = NULL;
 	c->tx_fill_len = 0;
 	if (last)
@@ -432,7 +367,7 @@ static bool new_fill(struct rxd_call *c)
 	struct rxd_local *l = c->local;
 
 	/* One slot stays free for the fill packet; the queue holds at most tx_queue_max packets. */
-	if (c->tx_top - c->tx_hard_ack >= l->cfg.tx_queue_max)
+	if (rxd_txq_queued(&c->tx) >= l->cfg.tx_queue_max)
 		return false;
 	/* Packets are 1412 bytes (jumbo-able) unless the path MTU learned from ICMP is smaller. */
 	if (c->peer && c->peer->max_data < RXD_WIRE_HDR_LEN + RXD_JUMBO_DATALEN)
@@ -482,7 +417,6 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 		c->tx_fill_len += n;
 		done += n;
 	}
-	c->tx_bytes_queued += done;
 	if (done < len) {
 		c->writable_wanted = true;
 	} else if (!more) {
@@ -619,12 +553,8 @@ void rxd_call_reject(struct rxd_call *c, uint64_t now)
 		return;
 	rxd_local_enter(l, now);
 	if (c->conn) {
-		struct rxd_hdr h = {0};
-		h.epoch = c->conn->epoch;
-		h.cid = c->conn->cid | c->channel;
-		h.call = c->call_id;
-		h.service_id = c->conn->service_id;
-		h.security_index = c->conn->security_index;
+		struct rxd_hdr h;
+		rxd_conn_hdr(c->conn, c->channel, c->call_number, RXD_PKT_BUSY, 0, &h);
 		rxd_reply_busy(l, c->peer, &h, rxd_conn_next_serial(c->conn));
 	}
 	c->rejected = true;
@@ -649,18 +579,24 @@ void rxd_call_end(struct rxd_call *c, uint64_t now)
 	rxd_local_leave(l, now);
 }
 
-void rxd_call_set_timeouts(struct rxd_call *c, uint32_t hard_s, uint32_t idle_ms, uint32_t normal_ms, uint64_t now)
+/* Zero fields leave a timeout as it is. */
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t)
+{
+	if (t->hard_ms)
+		c->hard_at = c->created + (uint64_t)t->hard_ms * RXD_NS_PER_MS;
+	if (t->idle_request_ms)
+		c->idle_ns = (uint64_t)t->idle_request_ms * RXD_NS_PER_MS;
+	if (t->expect_rx_ms) {
+		c->expect_rx_ns = (uint64_t)t->expect_rx_ms * RXD_NS_PER_MS;
+		c->expect_rx_at = c->last_rx + c->expect_rx_ns;
+	}
+}
+
+void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now)
 {
 	if (c->state == RXD_CS_COMPLETE)
 		return;
-	if (hard_s)
-		c->hard_at = c->created + (uint64_t)hard_s * RXD_NS_PER_SEC;
-	if (idle_ms)
-		c->idle_ns = (uint64_t)idle_ms * RXD_NS_PER_MS;
-	if (normal_ms) {
-		c->expect_rx_ns = (uint64_t)normal_ms * RXD_NS_PER_MS;
-		c->expect_rx_at = c->last_rx + c->expect_rx_ns;
-	}
+	apply_timeouts(c, t);
 	rxd_call_update_timer(c);
 	(void)now;
 }
@@ -712,7 +648,7 @@ uint32_t rxd_call_cid(const struct rxd_call *c)
 }
 uint32_t rxd_call_number(const struct rxd_call *c)
 {
-	return c->call_id;
+	return c->call_number;
 }
 uint64_t rxd_call_srtt_ns(const struct rxd_call *c)
 {
@@ -753,19 +689,19 @@ struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *con
 	c->peer = conn->peer;
 	c->peer_addr = conn->peer->addr;
 	c->channel = (uint8_t)(pkt->hdr.cid & RXD_CID_CHANNEL_MASK);
-	c->call_id = pkt->hdr.call;
+	c->call_number = pkt->hdr.call_number;
 	c->service_id = conn->service_id;
 	c->security_index = conn->security_index;
 	c->is_client = false;
 	c->state = RXD_CS_SERVER_PREALLOC;
 	chan->call = c;
-	chan->call_id = pkt->hdr.call;
+	chan->call_number = pkt->hdr.call_number;
 	conn->active++;
 	rxd_conn_update_idle(conn, now);
 	c->expect_rx_at = now + c->expect_rx_ns;
 	c->idle_at = now + c->idle_ns;
 	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
-	rxd_cc_init(c);
+	call_cc_init(c);
 	STAT(l, calls_server);
 	return c;
 }

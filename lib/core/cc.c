@@ -1,231 +1,77 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Congestion control in packets (RFC 5681: slow start, congestion avoidance,
- * recovery) and loss detection by RACK-TLP (RFC 8985) with an RTO backstop.
+ * recovery).  struct rxd_cc is the whole state; loss detection (rack.c, rto.c)
+ * tells it about losses, the ACK path about deliveries.
  */
 #include "internal.h"
 
-void rxd_cc_init(struct rxd_call *c)
+void rxd_cc_init(struct rxd_cc *cc, uint32_t ssthresh, uint32_t cap)
 {
-	const struct rxd_config *cfg = &c->local->cfg;
-
-	c->cwnd = min_u32(RXD_CWND_INIT, cfg->tx_window_max);
-	c->ssthresh = c->peer ? c->peer->ssthresh : RXD_SSTHRESH_INIT;
-	if (c->ssthresh > cfg->tx_window_max)
-		c->ssthresh = cfg->tx_window_max;
-	if (c->ssthresh < 2)
-		c->ssthresh = 2;
+	memset(cc, 0, sizeof(*cc));
+	cc->cwnd = min_u32(RXD_CWND_INIT, cap);
+	cc->ssthresh = ssthresh;
+	if (cc->ssthresh > cap)
+		cc->ssthresh = cap;
+	if (cc->ssthresh < 2)
+		cc->ssthresh = 2;
 }
 
-uint32_t rxd_cc_window(const struct rxd_call *c)
+void rxd_cc_on_ack(struct rxd_cc *cc, uint32_t newly, uint32_t hard_ack, uint32_t cap)
 {
-	return c->cwnd ? c->cwnd : 1;
-}
-
-void rxd_cc_on_ack(struct rxd_call *c, uint32_t newly_acked, uint64_t now)
-{
-	uint32_t cap = c->local->cfg.tx_window_max;
-
-	(void)now;
-	if (!newly_acked)
+	if (!newly)
 		return;
-	if (c->in_recovery) {
-		if (seq_after_eq(c->tx_hard_ack, c->recovery_end)) {
-			c->in_recovery = false;
-			c->cwnd = max_u32(c->ssthresh, 2);
+	if (cc->in_recovery) {
+		if (seq_after_eq(hard_ack, cc->recovery_end)) {
+			cc->in_recovery = false;
+			cc->cwnd = max_u32(cc->ssthresh, 2);
 		}
 		return;
 	}
-	if (c->cwnd < c->ssthresh) {
-		c->cwnd += newly_acked; /* slow start, counting packets acked (ABC) */
+	if (cc->cwnd < cc->ssthresh) {
+		cc->cwnd += newly; /* slow start, counting packets acked (ABC) */
 	} else {
-		c->cwnd_acc += newly_acked;
-		while (c->cwnd_acc >= c->cwnd) {
-			c->cwnd_acc -= c->cwnd;
-			c->cwnd++;
+		cc->cwnd_acc += newly;
+		while (cc->cwnd_acc >= cc->cwnd) {
+			cc->cwnd_acc -= cc->cwnd;
+			cc->cwnd++;
 		}
 	}
-	if (c->cwnd > cap)
-		c->cwnd = cap;
+	if (cc->cwnd > cap)
+		cc->cwnd = cap;
 }
 
-/* A loss episode: halve once per window of data. */
-void rxd_cc_on_loss(struct rxd_call *c, uint64_t now)
+/* A loss episode: halve once per window of data (the episode ends when sent_top is acked). */
+bool rxd_cc_on_loss(struct rxd_cc *cc, uint32_t pipe, uint32_t sent_top)
 {
-	(void)now;
-	if (c->in_recovery)
-		return;
-	c->in_recovery = true;
-	c->recovery_end = c->tx_sent_top;
-	c->ssthresh = max_u32((c->tx_in_flight + c->nr_lost) / 2, 2);
-	c->cwnd = max_u32(c->ssthresh, 2);
-	c->cwnd_acc = 0;
-	if (c->peer)
-		c->peer->ssthresh = c->ssthresh;
-	STAT(c->local, fast_retrans);
+	if (cc->in_recovery)
+		return false;
+	cc->in_recovery = true;
+	cc->recovery_end = sent_top;
+	cc->ssthresh = max_u32(pipe / 2, 2);
+	cc->cwnd = max_u32(cc->ssthresh, 2);
+	cc->cwnd_acc = 0;
+	return true;
 }
 
-void rxd_cc_on_rto(struct rxd_call *c, uint64_t now)
+void rxd_cc_on_rto(struct rxd_cc *cc)
 {
-	(void)now;
-	c->ssthresh = max_u32(c->cwnd / 2, 2);
-	c->cwnd = 1;
-	c->cwnd_acc = 0;
-	c->in_recovery = false;
-	if (c->peer)
-		c->peer->ssthresh = c->ssthresh;
+	cc->ssthresh = max_u32(cc->cwnd / 2, 2);
+	cc->cwnd = 1;
+	cc->cwnd_acc = 0;
+	cc->in_recovery = false;
 }
 
-/* RACK: remember the most recently sent packet that was delivered. */
-void rxd_rack_update(struct rxd_call *c, uint32_t seq, const struct rxd_txslot *t, uint64_t now)
+/* The call's congestion response; the peer remembers ssthresh for the next call. */
+void rxd_call_on_loss(struct rxd_call *c, bool rto)
 {
-	if (!t->nxmit)
-		return;
-	/* A retransmitted packet acked sooner than min_rtt was acked for its original: ambiguous. */
-	if (t->nxmit > 1 && c->peer && now - t->xmit_ns < c->peer->rtt.min_rtt_ns)
-		return;
-	if (t->xmit_ns > c->rack_xmit_ns || (t->xmit_ns == c->rack_xmit_ns && seq_after(seq, c->rack_seq))) {
-		c->rack_xmit_ns = t->xmit_ns;
-		c->rack_seq = seq;
-		c->rack_rtt_ns = now - t->xmit_ns;
-	}
-}
-
-static uint64_t reo_wnd(const struct rxd_call *c)
-{
-	const struct rxd_rtt *r = &c->peer->rtt;
-	uint64_t srtt = rxd_rtt_srtt_ns(r);
-
-	if (r->min_rtt_ns == UINT64_MAX)
-		return 0;
-	return min_u64(r->min_rtt_ns / 4, srtt ? srtt : UINT64_MAX);
-}
-
-/* Mark packets sent before the latest delivered one, and older than its RTT + reo_wnd, lost. */
-void rxd_rack_detect(struct rxd_call *c, uint64_t now)
-{
-	uint64_t wnd = reo_wnd(c), timeout = 0;
-	bool lost = false;
-
-	if (!c->rack_xmit_ns)
-		return;
-	/* Only packets below the latest delivered one can be judged (later ones were sent after it,
-	 * bar retransmissions, which the RTO covers). */
-	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->rack_seq) && seq_before(s, c->tx_sent_top + 1); s++) {
-		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-		uint64_t deadline;
-		if (t->sacked || t->lost || !t->nxmit)
-			continue;
-		if (!(t->xmit_ns < c->rack_xmit_ns || (t->xmit_ns == c->rack_xmit_ns && seq_before(s, c->rack_seq))))
-			continue;
-		deadline = t->xmit_ns + c->rack_rtt_ns + wnd;
-		if (deadline <= now) {
-			t->lost = true;
-			c->nr_lost++;
-			if (c->tx_in_flight)
-				c->tx_in_flight--;
-			lost = true;
-		} else if (deadline - now > timeout) {
-			timeout = deadline - now;
-		}
-	}
-	if (lost)
-		rxd_cc_on_loss(c, now);
-	if (timeout) {
-		c->resend_at = now + timeout;
-		c->resend_is_rto = false;
-	}
-}
-
-void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress)
-{
-	uint64_t rto, srtt, pto;
-
-	if (c->tx_in_flight == 0 && c->nr_lost == 0) {
-		c->tlp_at = 0;
-		/* All sent data soft-ACKed but not yet hard-ACKed: poke the peer after an RTO. */
-		if (seq_after(c->tx_sent_top, c->tx_hard_ack)) {
-			if (!c->resend_at || progress) {
-				c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
-				c->resend_is_rto = true;
-			}
-		} else {
-			c->resend_at = 0;
-		}
-		return;
-	}
-	rto = rxd_rtt_rto(&c->peer->rtt);
-	if (!c->resend_at || (c->resend_is_rto && progress)) {
-		c->resend_at = now + rto;
-		c->resend_is_rto = true;
-	}
-	srtt = rxd_rtt_srtt_ns(&c->peer->rtt);
-	/* No probe after an RTO until new data is acknowledged (RFC 8985 7.2). */
-	if (!c->in_recovery && c->tx_in_flight && c->rto_rounds == 0) {
-		/* 2 x SRTT plus the peer's ACK delay (it ACKs after SRTT, or defers a final ACK), with a
-		 * floor so that microsecond RTTs do not turn every ACK delay into a probe. */
-		pto = srtt ? 2 * srtt + (c->tx_in_flight == 1 ? 3 * RXD_FINAL_ACK_DEFER_NS : srtt) : RXD_NS_PER_SEC;
-		if (pto < RXD_TLP_MIN_NS)
-			pto = RXD_TLP_MIN_NS;
-		if (pto > rto)
-			pto = rto;
-		if (!c->tlp_at || progress)
-			c->tlp_at = now + pto;
+	if (rto) {
+		rxd_cc_on_rto(&c->cc);
 	} else {
-		c->tlp_at = 0;
+		if (!rxd_cc_on_loss(&c->cc, c->tx.in_flight + c->tx.nr_lost, c->tx.sent_top))
+			return;
+		STAT(c->local, fast_retrans);
 	}
-}
-
-void rxd_resend_timer(struct rxd_call *c, uint64_t now)
-{
-	uint32_t before = c->nr_lost;
-
-	if (!c->resend_is_rto) {
-		/* Reorder window expired: RACK decides. */
-		rxd_rack_detect(c, now);
-		if (c->nr_lost != before)
-			rxd_transmit(c, now);
-		c->resend_is_rto = true;
-		if (!c->resend_at)
-			c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
-		return;
-	}
-	if (c->tx_in_flight == 0 && c->nr_lost == 0) {
-		if (seq_after(c->tx_sent_top, c->tx_hard_ack)) {
-			/* Everything soft-ACKed, nothing hard-ACKed since: ask for an ACK. */
-			rxd_send_ping(c, now);
-			rxd_rtt_backoff(&c->peer->rtt);
-			c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
-			c->resend_is_rto = true;
-		}
-		return;
-	}
-	/* RTO: everything unacknowledged is presumed lost. */
-	STAT(c->local, rto_fired);
-	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_sent_top + 1); s++) {
-		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-		if (t->sacked || t->lost || !t->nxmit)
-			continue;
-		t->lost = true;
-		c->nr_lost++;
-	}
-	c->tx_in_flight = 0;
-	rxd_cc_on_rto(c, now);
-	rxd_rtt_backoff(&c->peer->rtt);
-	c->rto_rounds++;
-	c->resend_at = 0;
-	rxd_transmit(c, now);
-	if (!c->resend_at) {
-		c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
-		c->resend_is_rto = true;
-	}
-}
-
-void rxd_tlp_timer(struct rxd_call *c, uint64_t now)
-{
-	if (c->tx_in_flight == 0)
-		return;
-	rxd_send_tlp_probe(c, now);
-	/* After a probe only the RTO remains until an ACK arrives. */
-	c->tlp_at = 0;
+	if (c->peer)
+		c->peer->ssthresh = c->cc.ssthresh;
 }

@@ -29,6 +29,21 @@ uint32_t rxd_conn_next_serial(struct rxd_conn *c)
 	return c->tx_serial;
 }
 
+/* Every packet we send on a conn starts here: its ids, and the direction bit of our side. */
+void rxd_conn_hdr(const struct rxd_conn *c, unsigned channel, uint32_t call_number, uint8_t type, uint32_t serial,
+		  struct rxd_hdr *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->epoch = c->epoch;
+	h->cid = c->cid | channel;
+	h->call_number = call_number;
+	h->serial = serial;
+	h->type = type;
+	h->flags = c->is_client ? RXD_F_CLIENT_INITIATED : 0;
+	h->security_index = c->security_index;
+	h->service_id = c->service_id;
+}
+
 static void conn_hash_add(struct rxd_local *l, struct rxd_conn *c)
 {
 	struct rxd_conn **slot = &l->conn_hash[c->hash & l->conn_hash_mask];
@@ -134,12 +149,30 @@ static int conn_free_channel(const struct rxd_conn *c)
 	return -1;
 }
 
+/* The conn's security class state (client: from the call's key).  On failure the conn has none. */
+static int conn_init_security(struct rxd_conn *c, const void *key, uint8_t level)
+{
+	struct rxd_local *l = c->local;
+	int err;
+
+	c->sc = c->security_index ? l->security[c->security_index & 7] : NULL;
+	if (!c->sc || !c->sc->init_conn)
+		return 0;
+	err = c->sc->init_conn(&c->sec, key, level, c->is_client);
+	if (err) {
+		RXD_LOG(l, RXD_LOG_WARNING, "security class %s: %s conn %08x: init failed (%d)", c->sc->name,
+			c->is_client ? "client" : "service", c->cid, err);
+		c->sc = NULL;
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
 static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *peer, struct rxd_call *call,
 					uint64_t now)
 {
 	struct rxd_conn *c;
 	uint32_t cid;
-	int err;
 
 	cid = alloc_cid(l);
 	if (!cid)
@@ -159,14 +192,9 @@ static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *pe
 	c->exclusive = call->exclusive;
 	c->upgrade = call->upgrade;
 	c->probing_upgrade = call->upgrade;
-	c->sc = call->security_index ? l->security[call->security_index & 7] : NULL;
-	if (c->sc && c->sc->init_conn) {
-		err = c->sc->init_conn(&c->sec, call->key, call->security_level, true);
-		if (err) {
-			c->sc = NULL;
-			conn_free(c, now);
-			return NULL;
-		}
+	if (conn_init_security(c, call->key, call->security_level) < 0) {
+		conn_free(c, now);
+		return NULL;
 	}
 	c->hash = conn_hash_client(cid);
 	conn_hash_add(l, c);
@@ -214,13 +242,13 @@ static void bind_channel(struct rxd_conn *c, unsigned ch, struct rxd_call *call,
 	/* The deferred final ACK of the previous call stays armed until this call's first DATA goes
 	 * out (which ACKs it implicitly): a call aborted before sending must not strand the server. */
 	chan->call = call;
-	chan->call_id++;
-	if (chan->call_id == 0x7fffffffu)
+	chan->call_number++;
+	if (chan->call_number == 0x7fffffffu)
 		c->dont_reuse = true; /* retire the conn before callNumber wraps */
 	c->active++;
 	call->conn = c;
 	call->channel = (uint8_t)ch;
-	call->call_id = chan->call_id;
+	call->call_number = chan->call_number;
 	rxd_call_set_state(call, RXD_CS_CLIENT_SEND_REQUEST);
 	conn_arm_timer(c, now);
 }
@@ -294,9 +322,7 @@ struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer
 	c->service_id = h->service_id;
 	c->orig_service_id = h->service_id;
 	c->security_index = h->security_index;
-	c->sc = h->security_index ? l->security[h->security_index & 7] : NULL;
-	if (c->sc && c->sc->init_conn && c->sc->init_conn(&c->sec, NULL, 0, false)) {
-		c->sc = NULL;
+	if (conn_init_security(c, NULL, 0) < 0) {
 		conn_free(c, now);
 		return NULL;
 	}
@@ -318,10 +344,9 @@ void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now)
 	chan = &c->chan[call->channel];
 	if (chan->call == call) {
 		chan->call = NULL;
-		chan->last_call = call->call_id;
+		chan->last_call = call->call_number;
 		if (call->completion == RXD_CALL_SUCCEEDED) {
 			chan->last_type = RXD_PKT_ACK;
-			chan->last_seq = call->rx_top;
 		} else {
 			chan->last_type = RXD_PKT_ABORT;
 			chan->last_abort = call->completion == RXD_CALL_LOCALLY_ABORTED ? call->abort_code : RX_CALL_DEAD;
@@ -361,7 +386,7 @@ void rxd_conn_retransmit_final(struct rxd_conn *c, const struct rxd_pkt *pkt, un
 		return;
 	if (chan->last_type == RXD_PKT_ABORT) {
 		struct rxd_hdr h = pkt->hdr;
-		h.call = chan->last_call;
+		h.call_number = chan->last_call;
 		h.cid = c->cid | channel;
 		rxd_reply_abort(c->local, &c->peer->addr, &h, chan->last_abort);
 		return;

@@ -5,9 +5,6 @@
  */
 #include "internal.h"
 
-void rxd_local_enter(struct rxd_local *l, uint64_t now);
-void rxd_local_leave(struct rxd_local *l, uint64_t now);
-
 static void discard(struct rxd_local *l, enum rxd_reason why)
 {
 	l->stats.discards[why]++;
@@ -87,7 +84,7 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 	case RXD_CS_CLIENT_RECV_REPLY:
 		break;
 	case RXD_CS_CLIENT_AWAIT_REPLY:
-		if (!c->tx_phase_done || c->tx_sent_top != c->tx_top) {
+		if (!c->tx_phase_done || !rxd_txq_all_sent(&c->tx)) {
 			rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
 			discard(l, RXD_R_EARLY_REPLY);
 			return false;
@@ -95,20 +92,12 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 		/* The first reply packet implicitly hard-ACKs the whole request; if the last request
 		 * packet went out once, the exchange is also an RTT sample (an upper bound). */
 		{
-			struct rxd_txslot *t = &c->tx[c->tx_top & c->tx_mask];
+			const struct rxd_txslot *t = rxd_txq_slot(&c->tx, c->tx.top);
 			if (t->nxmit == 1 && now > t->xmit_ns &&
 			    (c->peer->rtt.nsamples == 0 || now - t->xmit_ns < rxd_rtt_srtt_ns(&c->peer->rtt)))
 				rxd_rtt_sample(&c->peer->rtt, now - t->xmit_ns);
 		}
-		for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
-			struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-			if (t->buf)
-				l->io->buf_put(l->io_ctx, t->buf);
-			memset(t, 0, sizeof(*t));
-		}
-		c->tx_hard_ack = c->tx_top;
-		c->tx_in_flight = 0;
-		c->nr_lost = 0;
+		rxd_txq_drop_all(l, &c->tx);
 		c->resend_at = 0;
 		c->tlp_at = 0;
 		rxd_call_set_state(c, RXD_CS_CLIENT_RECV_REPLY);
@@ -266,7 +255,8 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 {
 	struct rxd_local *l = c->local;
 	const struct rxd_ack_info *a = &pkt->u.ack;
-	uint32_t first = a->first_packet, hard = first - 1, newly = 0;
+	uint32_t first = a->first_packet, hard = first - 1, newly;
+	uint64_t min_rtt;
 	bool was_blocked = c->writable_wanted;
 
 	l->stats.rx_acks_by_reason[a->reason < RXD_ACK__MAX ? a->reason : 0]++;
@@ -276,84 +266,41 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 		propose_ack(c, RXD_ACK_REQUESTED, pkt->hdr.serial);
 	if (a->reason == RXD_ACK_REQUESTED || a->reason == RXD_ACK_PING_RESPONSE)
 		if (rxd_peer_rtt_probe_ack(c->peer, a->serial, now))
-			c->peer->rtt.backoff = 0;
+			rxd_rto_reset_backoff(&c->peer->rtt);
 	input_ack_trailer(c, a);
 
 	if (!sending_phase(c))
 		return true;
 	/* Ignore stale ACKs: firstPacket going backwards, or the same with an older previousPacket. */
-	if (seq_before(first, c->tx_hard_ack + 1) ||
-	    (first == c->tx_hard_ack + 1 && seq_before(a->previous_packet, c->tx_prev_ack) &&
-	     !seq_after(c->tx_prev_ack, c->tx_top + RXD_RX_RING))) {
+	if (seq_before(first, c->tx.hard_ack + 1) ||
+	    (first == c->tx.hard_ack + 1 && seq_before(a->previous_packet, c->tx_prev_ack) &&
+	     !seq_after(c->tx_prev_ack, c->tx.top + RXD_RX_RING))) {
 		discard(l, RXD_R_ACK_OUT_OF_RANGE);
 		return true;
 	}
-	if (seq_after(hard, c->tx_sent_top) || (a->nacks && seq_after(first + a->nacks - 1, c->tx_sent_top))) {
+	if (seq_after(hard, c->tx.sent_top) || (a->nacks && seq_after(first + a->nacks - 1, c->tx.sent_top))) {
 		rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
 		discard(l, RXD_R_ACK_BAD_WINDOW);
 		return false;
 	}
 	c->tx_prev_ack = a->previous_packet;
 
-	/* Hard ACKs: free the buffers. */
-	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, first); s++) {
-		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-		if (!t->sacked) {
-			newly++;
-			rxd_rack_update(c, s, t, now);
-			if (t->lost)
-				c->nr_lost--;
-			else if (c->tx_in_flight)
-				c->tx_in_flight--;
-		}
-		if (t->buf)
-			l->io->buf_put(l->io_ctx, t->buf);
-		memset(t, 0, sizeof(*t));
-	}
-	c->tx_hard_ack = hard;
-
-	/* Soft ACKs and NACKs. */
-	for (unsigned i = 0; i < a->nacks; i++) {
-		uint32_t s = first + i;
-		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-		if (a->acks[i] == RXD_ACK_TYPE_ACK) {
-			if (!t->sacked) {
-				newly++;
-				rxd_rack_update(c, s, t, now);
-				if (t->lost)
-					c->nr_lost--;
-				else if (c->tx_in_flight)
-					c->tx_in_flight--;
-				t->lost = false;
-				t->sacked = true;
-			}
-		} else if (t->sacked) {
-			/* The receiver dropped a packet it had soft-ACKed: send it again. */
-			t->sacked = false;
-			t->lost = true;
-			c->nr_lost++;
-		}
-	}
-	if (a->reason == RXD_ACK_DUPLICATE || newly == 0)
-		c->dup_acks++;
-	else
-		c->dup_acks = 0;
-
-	if (newly) {
-		c->peer->rtt.backoff = 0;
-		c->rto_rounds = 0;
-	}
-	rxd_cc_on_ack(c, newly, now);
+	min_rtt = c->peer->rtt.min_rtt_ns;
+	newly = rxd_txq_hard_ack(l, &c->tx, first, &c->rack, min_rtt, now);
+	newly += rxd_txq_sack(&c->tx, first, a->acks, a->nacks, &c->rack, min_rtt, now);
+	if (newly)
+		rxd_rto_on_progress(c);
+	rxd_cc_on_ack(&c->cc, newly, c->tx.hard_ack, l->cfg.tx_window_max);
 	rxd_rack_detect(c, now);
 	if (newly)
 		rxd_arm_resend(c, now, true);
 
 	/* Phase end for the sender: the server's reply is done once all of it is hard-ACKed. */
-	if (!c->is_client && c->tx_phase_done && c->tx_hard_ack == c->tx_top) {
+	if (!c->is_client && c->tx_phase_done && rxd_txq_queued(&c->tx) == 0) {
 		rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
 		return true;
 	}
-	if (was_blocked && c->tx_top - c->tx_hard_ack < l->cfg.tx_queue_max) {
+	if (was_blocked && rxd_txq_queued(&c->tx) < l->cfg.tx_queue_max) {
 		c->writable_wanted = false;
 		if (c->ops && c->ops->writable && !c->app_ended)
 			c->ops->writable(c->app, c);
@@ -412,21 +359,12 @@ void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct
 		rxd_call_complete(c, RXD_CALL_REMOTELY_ABORTED, pkt->u.abort_code, -ECONNABORTED, now);
 		return;
 	case RXD_PKT_BUSY:
-		if (c->is_client && c->tx_hard_ack == 0 && c->state != RXD_CS_CLIENT_RECV_REPLY)
+		if (c->is_client && c->tx.hard_ack == 0 && c->state != RXD_CS_CLIENT_RECV_REPLY)
 			rxd_call_complete(c, RXD_CALL_REMOTELY_ABORTED, 0, -EBUSY, now);
 		return;
 	case RXD_PKT_ACKALL:
 		if (sending_phase(c)) {
-			for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++) {
-				struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-				if (t->buf)
-					l->io->buf_put(l->io_ctx, t->buf);
-				memset(t, 0, sizeof(*t));
-			}
-			c->tx_hard_ack = c->tx_top;
-			c->tx_sent_top = c->tx_top;
-			c->tx_in_flight = 0;
-			c->nr_lost = 0;
+			rxd_txq_drop_all(l, &c->tx);
 			if (!c->is_client && c->tx_phase_done)
 				rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
 		}
@@ -502,15 +440,9 @@ static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from
 				rxd_send_conn_abort(conn, ab, now);
 				return;
 			}
-			struct rxd_hdr h = {0};
+			struct rxd_hdr h;
 			uint8_t hb[RXD_WIRE_HDR_LEN];
-			h.epoch = conn->epoch;
-			h.cid = conn->cid;
-			h.serial = rxd_conn_next_serial(conn);
-			h.type = RXD_PKT_RESPONSE;
-			h.flags = RXD_F_CLIENT_INITIATED;
-			h.security_index = conn->security_index;
-			h.service_id = conn->service_id;
+			rxd_conn_hdr(conn, 0, 0, RXD_PKT_RESPONSE, rxd_conn_next_serial(conn), &h);
 			rxd_hdr_encode(hb, &h);
 			struct rxd_iov iov[2] = {{hb, sizeof(hb), NULL}, {body, (uint32_t)n, NULL}};
 			rxd_send_raw(l, from, iov, 2, 0);
@@ -565,22 +497,22 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		discard(l, RXD_R_CONN_ABORTED);
 		return;
 	}
-	if (h->call == 0) {
+	if (h->call_number == 0) {
 		input_conn_packet(conn, from, pkt, now);
 		return;
 	}
-	if (conn->is_client && h->call == chan->fa_call && h->call != chan->last_call && h->type == RXD_PKT_DATA &&
-	    (!chan->call || chan->call->call_id != h->call)) {
+	if (conn->is_client && h->call_number == chan->fa_call && h->call_number != chan->last_call && h->type == RXD_PKT_DATA &&
+	    (!chan->call || chan->call->call_number != h->call_number)) {
 		/* The server still retransmits an earlier call's reply: it lost our final ACK. */
 		rxd_send_final_ack(conn, ch, RXD_ACK_DUPLICATE, h->serial, now);
 		discard(l, RXD_R_FINISHED_CALL);
 		return;
 	}
-	if (seq_before(h->call, chan->last_call)) {
+	if (seq_before(h->call_number, chan->last_call)) {
 		discard(l, RXD_R_OLD_CALL);
 		return;
 	}
-	if (h->call == chan->last_call && chan->last_call && (!chan->call || chan->call->call_id != h->call)) {
+	if (h->call_number == chan->last_call && chan->last_call && (!chan->call || chan->call->call_number != h->call_number)) {
 		if (chan->call || h->type == RXD_PKT_ABORT ||
 		    (!conn->is_client && chan->last_type == RXD_PKT_ACK)) {
 			discard(l, RXD_R_FINISHED_CALL);
@@ -591,7 +523,7 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		return;
 	}
 	call = chan->call;
-	if (call && seq_after(h->call, call->call_id)) {
+	if (call && seq_after(h->call_number, call->call_number)) {
 		if (conn->is_client) {
 			reject(l, from, pkt, RXD_R_UNEXPECTED_IMPLICIT_END, RX_PROTOCOL_ERROR);
 			return;
@@ -602,7 +534,7 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		else
 			rxd_call_local_abort(call, RX_CALL_DEAD, -ECONNRESET, now);
 		call = chan->call == call ? NULL : chan->call;
-	} else if (call && seq_before(h->call, call->call_id)) {
+	} else if (call && seq_before(h->call_number, call->call_number)) {
 		discard(l, RXD_R_OLD_CALL);
 		return;
 	}

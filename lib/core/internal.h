@@ -18,6 +18,7 @@
 #include <rxd/wire.h>
 
 #include "timer.h"
+#include "txq.h"
 
 #define RXD_RX_RING 256u          /* rx window ring (window <= 255) */
 #define RXD_RTT_PROBES 4u         /* outstanding RTT probes per peer */
@@ -78,9 +79,41 @@ struct rxd_rtt {
 };
 void rxd_rtt_init(struct rxd_rtt *r, uint64_t initial_rto_ns);
 void rxd_rtt_sample(struct rxd_rtt *r, uint64_t rtt_ns);
-uint64_t rxd_rtt_rto(const struct rxd_rtt *r);   /* with backoff, clamped */
 uint64_t rxd_rtt_srtt_ns(const struct rxd_rtt *r);
-void rxd_rtt_backoff(struct rxd_rtt *r);
+
+/* ------------------------------------------------------------------ congestion control (cc.c) */
+
+/* Congestion state of one call, in packets (RFC 5681). */
+struct rxd_cc {
+	uint32_t cwnd;
+	uint32_t ssthresh;
+	uint32_t cwnd_acc;            /* congestion-avoidance accumulator */
+	uint32_t recovery_end;        /* seq that ends the current recovery episode */
+	bool in_recovery;
+};
+void rxd_cc_init(struct rxd_cc *cc, uint32_t ssthresh, uint32_t cap);
+/** newly packets were delivered; hard_ack is the queue's hard-ACK point afterwards. */
+void rxd_cc_on_ack(struct rxd_cc *cc, uint32_t newly, uint32_t hard_ack, uint32_t cap);
+/** Loss detected with pipe packets outstanding: halve once per episode.  True when a new episode began. */
+bool rxd_cc_on_loss(struct rxd_cc *cc, uint32_t pipe, uint32_t sent_top);
+/** Retransmission timeout: back to one packet. */
+void rxd_cc_on_rto(struct rxd_cc *cc);
+static inline uint32_t rxd_cc_window(const struct rxd_cc *cc)
+{
+	return cc->cwnd ? cc->cwnd : 1;
+}
+
+/* ------------------------------------------------------------------ RACK (rack.c) */
+
+/* RACK (RFC 8985): the most recently sent packet known delivered. */
+struct rxd_rack {
+	uint64_t xmit_ns;
+	uint32_t seq;
+	uint64_t rtt_ns;
+};
+/** Packet seq was delivered; min_rtt_ns tells a retransmission's ACK from the original's (0 = unknown). */
+void rxd_rack_update(struct rxd_rack *r, uint32_t seq, const struct rxd_txslot *t, uint64_t min_rtt_ns,
+		     uint64_t now);
 
 /* ------------------------------------------------------------------ objects */
 
@@ -118,10 +151,9 @@ enum rxd_conn_state {
 
 struct rxd_channel {
 	struct rxd_call *call;      /* live call, or NULL */
-	uint32_t call_id;           /* callNumber of the current/last call */
+	uint32_t call_number;           /* callNumber of the current/last call */
 	uint32_t last_call;         /* callNumber of the last finished call */
 	uint8_t last_type;          /* RXD_PKT_ACK or RXD_PKT_ABORT */
-	uint32_t last_seq;          /* final ACK: highest seq received */
 	int32_t last_abort;
 	uint64_t final_ack_at;      /* deferred final ACK (client), 0 = none */
 	uint32_t final_ack_serial;
@@ -162,19 +194,6 @@ struct rxd_conn {
 	struct rxd_channel chan[RXD_MAXCALLS];
 };
 
-/* One queued transmit packet. */
-struct rxd_txslot {
-	struct rxd_buf *buf;
-	uint8_t *data;
-	uint32_t len;
-	uint32_t serial;            /* serial of the latest transmission */
-	uint64_t xmit_ns;           /* time of the latest transmission */
-	uint8_t flags;              /* LAST_PACKET */
-	uint8_t nxmit;              /* transmissions so far */
-	bool sacked;                /* soft-ACKed by the latest ACK */
-	bool lost;                  /* marked for retransmission */
-};
-
 struct rxd_rxslot {
 	struct rxd_buf *buf;
 	const uint8_t *data;
@@ -197,7 +216,7 @@ struct rxd_call {
 	const struct rxd_call_ops *ops;
 	void *app;
 	uint64_t user_id;
-	uint32_t call_id;
+	uint32_t call_number;
 	uint8_t channel;
 	bool is_client;
 	bool app_ended;               /* rxd_call_end() called */
@@ -233,35 +252,20 @@ struct rxd_call {
 	uint64_t created;
 
 	/* ---- transmit side ---- */
-	struct rxd_txslot *tx;        /* ring, tx_mask + 1 entries */
-	uint32_t tx_mask;
-	uint32_t tx_hard_ack;         /* all seq <= this hard-ACKed (and freed) */
-	uint32_t tx_top;              /* highest seq queued */
-	uint32_t tx_sent_top;         /* highest seq transmitted at least once */
+	struct rxd_txq tx;            /* the transmit queue (txq.c) */
 	uint32_t tx_prev_ack;         /* previousPacket of the latest accepted ACK */
-	uint32_t tx_in_flight;        /* sent, not acked, not marked lost */
 	bool tx_phase_done;           /* LAST queued */
-	bool tx_all_sacked;
 	struct rxd_buf *tx_fill;      /* partially filled packet not yet queued */
 	uint8_t *tx_fill_data;
 	uint32_t tx_fill_len;
 	uint32_t tx_pkt_size;         /* payload per packet */
 	uint32_t tx_winsize;          /* peer rwind */
-	uint32_t cwnd;
-	uint32_t ssthresh;
-	uint32_t cwnd_acc;            /* congestion-avoidance accumulator */
-	uint32_t nr_lost;             /* slots marked lost and not yet resent */
-	uint32_t recovery_end;        /* seq that ends the current recovery episode */
-	bool in_recovery;
-	uint32_t dup_acks;
-	uint64_t rack_xmit_ns;        /* RACK: latest xmit time of a delivered packet */
-	uint32_t rack_seq;
-	uint64_t rack_rtt_ns;
-	uint32_t rto_rounds;
+	struct rxd_cc cc;
+	struct rxd_rack rack;
+	uint32_t rto_rounds;          /* RTOs since data was last acknowledged */
 	bool resend_is_rto;
 	bool writable_wanted;         /* app saw a short send */
 	int64_t tx_total_len;
-	uint64_t tx_bytes_queued;
 
 	/* ---- receive side ---- */
 	struct rxd_rxslot *rx;        /* RXD_RX_RING entries */
@@ -277,7 +281,6 @@ struct rxd_call {
 	uint8_t ack_reason;           /* pending immediate ACK reason (0 none) */
 	uint8_t delayed_reason;
 	bool rx_phase_done;           /* LAST received and contiguous */
-	bool rx_notified_eor;
 };
 
 struct rxd_service {
@@ -292,6 +295,7 @@ struct rxd_service {
 };
 
 struct rxd_pool {
+	const struct rxd_mem *mem;
 	void *free;                   /* free list through the first pointer-sized field */
 	uint32_t used;
 	uint32_t max;
@@ -304,6 +308,10 @@ struct rxd_local {
 	struct rxd_config cfg;
 	const struct rxd_io_ops *io;
 	void *io_ctx;
+	struct rxd_mem mem;
+	void (*log)(void *user, enum rxd_log_level level, const char *msg);
+	void *log_user;
+	enum rxd_log_level log_level;
 	struct rxd_addr addr;
 	uint32_t epoch;
 	uint64_t rng;
@@ -337,7 +345,29 @@ struct rxd_local {
 void rxd_flush_acks(struct rxd_local *l, uint64_t now);
 
 /* local.c */
+/* Every public entry point brackets its work: the outermost leave sends batched ACKs, connects waiting calls
+ * and frees what was ended meanwhile. */
+void rxd_local_enter(struct rxd_local *l, uint64_t now);
+void rxd_local_leave(struct rxd_local *l, uint64_t now);
 uint64_t rxd_local_random(struct rxd_local *l);
+/* Memory through the rxd_local_params allocator. */
+static inline void *rxd_calloc(const struct rxd_local *l, size_t n, size_t size)
+{
+	return l->mem.calloc(l->mem.user, n, size);
+}
+static inline void rxd_free(const struct rxd_local *l, void *p)
+{
+	if (p)
+		l->mem.free(l->mem.user, p);
+}
+void rxd_log_msg(const struct rxd_local *l, enum rxd_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Formats only when someone listens at that level. */
+#define RXD_LOG(l, level, ...)                                                                                \
+	do {                                                                                                  \
+		if ((l)->log && (level) <= (l)->log_level)                                                    \
+			rxd_log_msg((l), (level), __VA_ARGS__);                                               \
+	} while (0)
 struct rxd_service *rxd_find_service(struct rxd_local *l, uint16_t service_id);
 void *rxd_pool_get(struct rxd_pool *p);
 void rxd_pool_put(struct rxd_pool *p, void *obj);
@@ -365,6 +395,9 @@ void rxd_conn_retransmit_final(struct rxd_conn *c, const struct rxd_pkt *pkt, un
 void rxd_conn_abort_all(struct rxd_conn *c, int32_t code, int err, bool remote, uint64_t now);
 void rxd_conn_free_all(struct rxd_local *l);
 void rxd_conn_schedule_final_ack(struct rxd_conn *c, unsigned channel, uint64_t now);
+/** The header of a packet on conn's channel for call call_number (0 = a connection packet), in our direction. */
+void rxd_conn_hdr(const struct rxd_conn *c, unsigned channel, uint32_t call_number, uint8_t type, uint32_t serial,
+		  struct rxd_hdr *h);
 void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now);
 
 /* call.c */
@@ -399,18 +432,24 @@ void rxd_send_ping(struct rxd_call *c, uint64_t now);
 void rxd_reply_version(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_hdr *h);
 void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_pkt *pkt);
 
-/* cc.c: congestion control and loss detection */
-void rxd_cc_init(struct rxd_call *c);
-void rxd_cc_on_ack(struct rxd_call *c, uint32_t newly_acked, uint64_t now);
-void rxd_cc_on_loss(struct rxd_call *c, uint64_t now);
-void rxd_cc_on_rto(struct rxd_call *c, uint64_t now);
-uint32_t rxd_cc_window(const struct rxd_call *c);
+/* rack.c: RACK-TLP loss detection (RFC 8985) */
 void rxd_rack_detect(struct rxd_call *c, uint64_t now);
-void rxd_rack_update(struct rxd_call *c, uint32_t seq, const struct rxd_txslot *s, uint64_t now);
-void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress);
-void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now);
-void rxd_resend_timer(struct rxd_call *c, uint64_t now);
+void rxd_rack_reorder_timer(struct rxd_call *c, uint64_t now);
+void rxd_tlp_arm(struct rxd_call *c, uint64_t rto, bool progress, uint64_t now);
 void rxd_tlp_timer(struct rxd_call *c, uint64_t now);
+void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now);   /* output.c */
+
+/* rto.c: the retransmission timer and its backoff */
+uint64_t rxd_rto(const struct rxd_rtt *r);   /* with backoff, clamped */
+void rxd_rto_backoff(struct rxd_rtt *r);
+void rxd_rto_reset_backoff(struct rxd_rtt *r);
+uint64_t rxd_call_rto(const struct rxd_call *c);
+/** New data was acknowledged: the backoff and the RTO round count start over. */
+void rxd_rto_on_progress(struct rxd_call *c);
+void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress);
+void rxd_resend_timer(struct rxd_call *c, uint64_t now);
+/** Loss detected (RACK or RTO) on the call: the congestion response, shared with the peer. */
+void rxd_call_on_loss(struct rxd_call *c, bool rto);
 
 #define STAT(l, field) ((l)->stats.field++)
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The local endpoint (one shard): creation, pools, services, timers, stats. */
+/* The local endpoint (one shard): creation, entry and exit, memory, log, pools, services, timers, stats. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -9,9 +10,10 @@
 
 #define POOL_CHUNK 64u
 
-static void pool_init(struct rxd_pool *p, size_t size, uint32_t max)
+static void pool_init(struct rxd_pool *p, const struct rxd_mem *mem, size_t size, uint32_t max)
 {
 	memset(p, 0, sizeof(*p));
+	p->mem = mem;
 	p->size = size < sizeof(void *) ? sizeof(void *) : size;
 	p->max = max;
 }
@@ -25,16 +27,20 @@ void *rxd_pool_get(struct rxd_pool *p)
 		if (p->used >= p->max)
 			return NULL;
 		uint32_t n = POOL_CHUNK;
-		char *chunk = calloc(n, p->size);
+		char *chunk = p->mem->calloc(p->mem->user, n, p->size);
 		if (!chunk)
 			return NULL;
 		if (p->nchunks == p->chunk_cap) {
 			uint32_t cap = p->chunk_cap ? p->chunk_cap * 2 : 16;
-			void **c = realloc(p->chunks, cap * sizeof(*c));
+			void **c = p->mem->malloc(p->mem->user, cap * sizeof(*c));
 			if (!c) {
-				free(chunk);
+				p->mem->free(p->mem->user, chunk);
 				return NULL;
 			}
+			if (p->nchunks)
+				memcpy(c, p->chunks, p->nchunks * sizeof(*c));
+			if (p->chunks)
+				p->mem->free(p->mem->user, p->chunks);
 			p->chunks = c;
 			p->chunk_cap = cap;
 		}
@@ -61,9 +67,73 @@ void rxd_pool_put(struct rxd_pool *p, void *obj)
 static void pool_destroy(struct rxd_pool *p)
 {
 	for (uint32_t i = 0; i < p->nchunks; i++)
-		free(p->chunks[i]);
-	free(p->chunks);
+		p->mem->free(p->mem->user, p->chunks[i]);
+	if (p->chunks)
+		p->mem->free(p->mem->user, p->chunks);
 	memset(p, 0, sizeof(*p));
+}
+
+/* ------------------------------------------------------------------ memory and log */
+
+static void *libc_malloc(void *user, size_t size)
+{
+	(void)user;
+	return malloc(size);
+}
+static void *libc_calloc(void *user, size_t n, size_t size)
+{
+	(void)user;
+	return calloc(n, size);
+}
+static void libc_free(void *user, void *ptr)
+{
+	(void)user;
+	free(ptr);
+}
+static const struct rxd_mem libc_mem = {libc_malloc, libc_calloc, libc_free, NULL};
+
+void rxd_log_msg(const struct rxd_local *l, enum rxd_log_level level, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	l->log(l->log_user, level, msg);
+}
+
+/* ------------------------------------------------------------------ entry and exit */
+
+void rxd_local_enter(struct rxd_local *l, uint64_t now)
+{
+	if (now > l->now)
+		l->now = now;
+	l->busy++;
+}
+
+void rxd_local_leave(struct rxd_local *l, uint64_t now)
+{
+	if (--l->busy == 0) {
+		if (l->ack_list) /* only a batch queues ACKs; busy reaches 0 after its end */
+			rxd_flush_acks(l, l->now > now ? l->now : now);
+		if (l->await_conn_head)
+			rxd_conn_connect_waiting(l, now);
+		rxd_call_reap_all(l);
+	}
+}
+
+void rxd_local_batch_begin(struct rxd_local *l, uint64_t now)
+{
+	rxd_local_enter(l, now);
+	l->batch++;
+}
+
+/* The queued ACKs go out in rxd_local_leave(), when the outermost entry point ends. */
+void rxd_local_batch_end(struct rxd_local *l, uint64_t now)
+{
+	l->batch--;
+	rxd_local_leave(l, now);
 }
 
 /* ------------------------------------------------------------------ helpers */
@@ -91,20 +161,29 @@ int rxd_local_create(const struct rxd_local_params *p, uint64_t now, struct rxd_
 {
 	char err[128];
 	struct rxd_local *l;
+	const struct rxd_mem *mem;
 
 	if (!p || !out || !p->io || !p->io->send || !p->io->buf_alloc || !p->io->buf_put || !p->io->buf_ref)
 		return -EINVAL;
 	if (p->shard_count > 1 && p->shard_index >= p->shard_count)
 		return -EINVAL;
-	l = calloc(1, sizeof(*l));
+	if (p->mem && (!p->mem->malloc || !p->mem->calloc || !p->mem->free))
+		return -EINVAL;
+	mem = p->mem ? p->mem : &libc_mem;
+	l = mem->calloc(mem->user, 1, sizeof(*l));
 	if (!l)
 		return -ENOMEM;
+	l->mem = *mem;
+	l->log = p->log;
+	l->log_user = p->log_user;
+	l->log_level = p->log_level ? p->log_level : RXD_LOG_NOTICE;
 	if (p->config)
 		l->cfg = *p->config;
 	else
 		rxd_config_default(&l->cfg);
 	if (rxd_config_validate(&l->cfg, err, sizeof(err)) < 0) {
-		free(l);
+		RXD_LOG(l, RXD_LOG_ERR, "rxd_local_create: %s", err);
+		rxd_free(l, l);
 		return -EINVAL;
 	}
 	l->io = p->io;
@@ -119,17 +198,18 @@ int rxd_local_create(const struct rxd_local_params *p, uint64_t now, struct rxd_
 	snprintf(l->version, sizeof(l->version), "%s", p->version_string ? p->version_string : "rxd " RXD_VERSION);
 	l->now = now;
 
-	pool_init(&l->call_pool, sizeof(struct rxd_call), l->cfg.max_calls);
-	pool_init(&l->conn_pool, sizeof(struct rxd_conn), l->cfg.max_conns);
-	pool_init(&l->peer_pool, sizeof(struct rxd_peer), l->cfg.max_peers);
+	pool_init(&l->call_pool, &l->mem, sizeof(struct rxd_call), l->cfg.max_calls);
+	pool_init(&l->conn_pool, &l->mem, sizeof(struct rxd_conn), l->cfg.max_conns);
+	pool_init(&l->peer_pool, &l->mem, sizeof(struct rxd_peer), l->cfg.max_peers);
 	l->peer_hash_mask = pow2_at_least(l->cfg.max_peers) - 1;
 	l->conn_hash_mask = pow2_at_least(l->cfg.max_conns * 2) - 1;
-	l->peer_hash = calloc(l->peer_hash_mask + 1, sizeof(*l->peer_hash));
-	l->conn_hash = calloc(l->conn_hash_mask + 1, sizeof(*l->conn_hash));
+	l->peer_hash = rxd_calloc(l, l->peer_hash_mask + 1, sizeof(*l->peer_hash));
+	l->conn_hash = rxd_calloc(l, l->conn_hash_mask + 1, sizeof(*l->conn_hash));
 	if (!l->peer_hash || !l->conn_hash) {
-		free(l->peer_hash);
-		free(l->conn_hash);
-		free(l);
+		RXD_LOG(l, RXD_LOG_ERR, "rxd_local_create: out of memory for the hash tables");
+		rxd_free(l, l->peer_hash);
+		rxd_free(l, l->conn_hash);
+		rxd_free(l, l);
 		return -ENOMEM;
 	}
 	rxd_wheel_init(&l->wheel, now);
@@ -157,20 +237,20 @@ void rxd_local_destroy(struct rxd_local *l)
 	rxd_peer_free_all(l);
 	for (struct rxd_service *s = l->services, *n; s; s = n) {
 		n = s->next;
-		free(s->charged);
-		free(s);
+		rxd_free(l, s->charged);
+		rxd_free(l, s);
 	}
 	/* Pooled calls keep their rings across reuse: free them with the pool. */
 	for (struct rxd_call *c = l->call_pool.free; c; c = c->free_next) {
-		free(c->tx);
-		free(c->rx);
+		rxd_txq_free(l, &c->tx);
+		rxd_free(l, c->rx);
 	}
 	pool_destroy(&l->call_pool);
 	pool_destroy(&l->conn_pool);
 	pool_destroy(&l->peer_pool);
-	free(l->peer_hash);
-	free(l->conn_hash);
-	free(l);
+	rxd_free(l, l->peer_hash);
+	rxd_free(l, l->conn_hash);
+	rxd_free(l, l);
 }
 
 uint64_t rxd_local_next_expiry(const struct rxd_local *l)
@@ -227,45 +307,34 @@ struct rxd_service *rxd_find_service(struct rxd_local *l, uint16_t service_id)
 	return NULL;
 }
 
-struct rxd_service *rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, int *err)
+int rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, struct rxd_service **out)
 {
 	struct rxd_service *s;
-	int e = 0;
 
 	if (!d || d->service_id == 0 || !d->ops)
-		e = -EINVAL;
-	else if (rxd_find_service(l, d->service_id))
-		e = -EADDRINUSE;
-	if (e) {
-		if (err)
-			*err = e;
-		return NULL;
-	}
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		if (err)
-			*err = -ENOMEM;
-		return NULL;
-	}
+		return -EINVAL;
+	if (rxd_find_service(l, d->service_id))
+		return -EADDRINUSE;
+	s = rxd_calloc(l, 1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
 	s->local = l;
 	s->d = *d;
 	if (!s->d.backlog)
 		s->d.backlog = l->cfg.max_backlog;
 	if (s->d.needs_charge) {
 		s->charge_cap = s->d.backlog;
-		s->charged = calloc(s->charge_cap, sizeof(*s->charged));
+		s->charged = rxd_calloc(l, s->charge_cap, sizeof(*s->charged));
 		if (!s->charged) {
-			free(s);
-			if (err)
-				*err = -ENOMEM;
-			return NULL;
+			rxd_free(l, s);
+			return -ENOMEM;
 		}
 	}
 	s->next = l->services;
 	l->services = s;
-	if (err)
-		*err = 0;
-	return s;
+	if (out)
+		*out = s;
+	return 0;
 }
 
 int rxd_service_charge(struct rxd_service *s, uint64_t user_call_id)

@@ -30,17 +30,7 @@ int rxd_send_raw(struct rxd_local *l, const struct rxd_addr *to, const struct rx
 
 static void call_hdr(const struct rxd_call *c, struct rxd_hdr *h, uint8_t type, uint32_t serial)
 {
-	const struct rxd_conn *conn = c->conn;
-
-	memset(h, 0, sizeof(*h));
-	h->epoch = conn->epoch;
-	h->cid = conn->cid | c->channel;
-	h->call = c->call_id;
-	h->serial = serial;
-	h->type = type;
-	h->flags = conn->is_client ? RXD_F_CLIENT_INITIATED : 0;
-	h->security_index = conn->security_index;
-	h->service_id = conn->service_id;
+	rxd_conn_hdr(c->conn, c->channel, c->call_number, type, serial, h);
 }
 
 /* ------------------------------------------------------------------ ACK */
@@ -58,8 +48,8 @@ static void fill_trailer(const struct rxd_local *l, const struct rxd_peer *p, st
 	a->jumbo_max = min_u32(cfg->rx_jumbo_max, jumbo ? jumbo : 1);
 }
 
-static void send_ack_body(struct rxd_local *l, struct rxd_conn *conn, struct rxd_peer *peer, struct rxd_hdr *h,
-			  const struct rxd_ack_info *a, unsigned flags)
+static void send_ack_body(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h,
+			  const struct rxd_ack_info *a)
 {
 	uint8_t buf[RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN + RXD_ACK_MAX_SACK + RXD_ACK_PAD_LEN + RXD_ACK_TRAILER_LEN];
 	size_t n;
@@ -70,11 +60,23 @@ static void send_ack_body(struct rxd_local *l, struct rxd_conn *conn, struct rxd
 	iov.base = buf;
 	iov.len = (uint32_t)(RXD_WIRE_HDR_LEN + n);
 	iov.buf = NULL;
-	if (rxd_send_raw(l, &peer->addr, &iov, 1, flags) == 0) {
+	if (rxd_send_raw(l, &peer->addr, &iov, 1, 0) == 0) {
 		l->stats.tx_acks_by_reason[a->reason < RXD_ACK__MAX ? a->reason : 0]++;
 		peer->last_tx = l->now;
 	}
-	(void)conn;
+}
+
+/* An ACK for call_number on conn's channel: everything up to hard consumed, top the highest seq seen. */
+static void ack_init(struct rxd_conn *conn, unsigned channel, uint32_t call_number, uint32_t hard, uint32_t top,
+		     uint8_t reason, uint32_t serial, struct rxd_hdr *h, struct rxd_ack_info *a)
+{
+	rxd_conn_hdr(conn, channel, call_number, RXD_PKT_ACK, rxd_conn_next_serial(conn), h);
+	h->flags |= RXD_F_SLOW_START_OK;
+	memset(a, 0, sizeof(*a));
+	a->first_packet = hard + 1;
+	a->previous_packet = top;
+	a->serial = serial;
+	a->reason = reason;
 }
 
 void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t now)
@@ -87,15 +89,9 @@ void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t 
 
 	if (!c->conn)
 		return;
-	call_hdr(c, &h, RXD_PKT_ACK, rxd_conn_next_serial(c->conn));
-	h.flags |= RXD_F_SLOW_START_OK;
+	ack_init(c->conn, c->channel, c->call_number, c->rx_consumed, c->rx_highest, reason, serial, &h, &a);
 	if (reason == RXD_ACK_PING)
 		h.flags |= RXD_F_REQUEST_ACK;
-	memset(&a, 0, sizeof(a));
-	a.first_packet = c->rx_consumed + 1;
-	a.previous_packet = c->rx_highest;
-	a.serial = serial;
-	a.reason = reason;
 	if (seq_after(c->rx_highest, c->rx_consumed)) {
 		n = min_u32(c->rx_highest - c->rx_consumed, RXD_ACK_MAX_SACK);
 		for (uint32_t i = 0; i < n; i++) {
@@ -109,7 +105,7 @@ void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t 
 	a.nacks = (uint8_t)n;
 	a.acks = acks;
 	fill_trailer(l, c->peer, &a);
-	send_ack_body(l, c->conn, c->peer, &h, &a, 0);
+	send_ack_body(l, c->peer, &h, &a);
 	if (reason == RXD_ACK_PING)
 		rxd_peer_rtt_probe_sent(c->peer, h.serial, now);
 	c->rx_unacked = 0;
@@ -135,25 +131,11 @@ void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason,
 	struct rxd_hdr h;
 	struct rxd_ack_info a;
 
-	memset(&h, 0, sizeof(h));
-	h.epoch = conn->epoch;
-	h.cid = conn->cid | channel;
-	h.call = chan->last_call;
-	h.serial = rxd_conn_next_serial(conn);
-	h.type = RXD_PKT_ACK;
-	h.flags = (conn->is_client ? RXD_F_CLIENT_INITIATED : 0) | RXD_F_SLOW_START_OK;
-	h.security_index = conn->security_index;
-	h.service_id = conn->service_id;
-	memset(&a, 0, sizeof(a));
-	h.call = chan->fa_call;
-	a.first_packet = chan->fa_seq + 1;
-	a.previous_packet = chan->fa_seq;
-	a.serial = serial;
-	a.reason = reason;
+	ack_init(conn, channel, chan->fa_call, chan->fa_seq, chan->fa_seq, reason, serial, &h, &a);
 	fill_trailer(l, conn->peer, &a);
 	a.rwind = 255;
 	a.jumbo_max = 0;
-	send_ack_body(l, conn, conn->peer, &h, &a, 0);
+	send_ack_body(l, conn->peer, &h, &a);
 	(void)now;
 }
 
@@ -184,14 +166,7 @@ void rxd_send_conn_abort(struct rxd_conn *conn, int32_t code, uint64_t now)
 {
 	struct rxd_hdr h;
 
-	memset(&h, 0, sizeof(h));
-	h.epoch = conn->epoch;
-	h.cid = conn->cid;
-	h.serial = rxd_conn_next_serial(conn);
-	h.type = RXD_PKT_ABORT;
-	h.flags = conn->is_client ? RXD_F_CLIENT_INITIATED : 0;
-	h.security_index = conn->security_index;
-	h.service_id = conn->service_id;
+	rxd_conn_hdr(conn, 0, 0, RXD_PKT_ABORT, rxd_conn_next_serial(conn), &h);
 	send_abort_hdr(conn->local, &conn->peer->addr, &h, code);
 	(void)now;
 }
@@ -250,7 +225,7 @@ static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *
 	/* The reply ACKs a request's last packet implicitly: ask only for RTT's sake (above). */
 	if (c->is_client && (t->flags & RXD_F_LAST_PACKET))
 		return false;
-	if (c->cwnd <= 4 && c->cwnd < c->ssthresh)
+	if (c->cc.cwnd <= 4 && c->cc.cwnd < c->cc.ssthresh)
 		return true;
 	if (c->tx_winsize <= 2)
 		return true; /* a tiny window: every ACK matters */
@@ -267,7 +242,7 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 	uint8_t jh[RXD_MAX_JUMBO][RXD_JUMBO_HDRLEN];
 	struct rxd_hdr h;
 	uint32_t serial0, niov = 0;
-	struct rxd_txslot *last = &c->tx[(first + n - 1) & c->tx_mask];
+	struct rxd_txslot *last = rxd_txq_slot(&c->tx, first + n - 1);
 	bool req_ack = want_request_ack(c, last, retrans, first + n - 1, now);
 	int rc;
 
@@ -288,7 +263,7 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 	if (first == 1 && conn->is_client && conn->probing_upgrade)
 		h.user_status = RXD_USERSTATUS_SERVICE_UPGRADE;
 	for (uint32_t i = 0; i < n; i++) {
-		struct rxd_txslot *t = &c->tx[(first + i) & c->tx_mask];
+		struct rxd_txslot *t = rxd_txq_slot(&c->tx, first + i);
 		uint8_t f = t->flags & RXD_F_LAST_PACKET;
 		if (i + 1 < n)
 			f |= RXD_F_JUMBO_PACKET;
@@ -308,17 +283,16 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 			struct rxd_hdr sh = h;
 			sh.seq = first + i;
 			sh.serial = serial0 + i;
-			int32_t ab = conn->sc->secure_packet(conn->sec, &sh, t->data, &t->len, c->tx_pkt_size);
+			uint32_t len = t->len;
+			int32_t ab = conn->sc->secure_packet(conn->sec, &sh, t->data, &len, c->tx_pkt_size);
 			if (ab) {
 				rxd_call_local_abort(c, ab, -EKEYREJECTED, now);
 				return -EKEYREJECTED;
 			}
+			rxd_txq_set_len(&c->tx, first + i, len);
 		}
 		iov[niov++] = (struct rxd_iov){t->data, t->len, t->buf};
-		t->serial = serial0 + i;
-		t->xmit_ns = now;
-		if (t->nxmit < 255)
-			t->nxmit++;
+		rxd_txq_on_xmit(&c->tx, first + i, serial0 + i, now);
 	}
 	{
 		/* DF unless the datagram no longer fits the path (then IP may fragment, as the kernel does). */
@@ -346,7 +320,7 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 /* Once the last packet of the phase has gone out, the call waits for the peer. */
 static void tx_phase_check(struct rxd_call *c)
 {
-	if (!c->tx_phase_done || c->tx_sent_top != c->tx_top)
+	if (!c->tx_phase_done || !rxd_txq_all_sent(&c->tx))
 		return;
 	if (c->state == RXD_CS_CLIENT_SEND_REQUEST)
 		rxd_call_set_state(c, RXD_CS_CLIENT_AWAIT_REPLY);
@@ -358,40 +332,35 @@ static void tx_phase_check(struct rxd_call *c)
 void rxd_transmit(struct rxd_call *c, uint64_t now)
 {
 	struct rxd_local *l = c->local;
+	struct rxd_txq *q = &c->tx;
 	uint32_t cwnd, jumbo;
 	bool sent = false;
 
 	if (!c->conn || c->state == RXD_CS_COMPLETE || c->state == RXD_CS_CLIENT_AWAIT_CONN ||
 	    c->state == RXD_CS_SERVER_ACK_REQUEST)
 		return;
-	cwnd = rxd_cc_window(c);
-	if (c->nr_lost) {
-		for (uint32_t s = c->tx_hard_ack + 1; c->nr_lost && seq_before(s, c->tx_sent_top + 1); s++) {
-			struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-			if (!t->lost)
-				continue;
-			if (c->tx_in_flight >= cwnd)
-				break;
-			if (send_datagram(c, s, 1, true, now) < 0 || c->state == RXD_CS_COMPLETE)
-				return;
-			t->lost = false;
-			c->nr_lost--;
-			c->tx_in_flight++;
-			sent = true;
-		}
+	cwnd = rxd_cc_window(&c->cc);
+	for (uint32_t s = q->nr_lost ? rxd_txq_next_lost(q, q->hard_ack + 1) : 0; s; s = rxd_txq_next_lost(q, s + 1)) {
+		if (q->in_flight >= cwnd)
+			break;
+		if (send_datagram(c, s, 1, true, now) < 0 || c->state == RXD_CS_COMPLETE)
+			return;
+		rxd_txq_resent(q, s);
+		sent = true;
 	}
 	jumbo = rxd_peer_max_jumbo(c->peer, &l->cfg);
-	while (seq_before(c->tx_sent_top, c->tx_top) && c->tx_in_flight < cwnd) {
-		uint32_t first = c->tx_sent_top + 1;
-		uint32_t win_left = c->tx_hard_ack + c->tx_winsize - c->tx_sent_top;
+	while (seq_before(q->sent_top, q->top) && q->in_flight < cwnd) {
+		uint32_t first = q->sent_top + 1;
+		uint32_t win_left = q->hard_ack + c->tx_winsize - q->sent_top;
 		uint32_t n = 1, max;
+		const struct rxd_txslot *t;
 		if ((int32_t)win_left <= 0)
 			break;
-		max = min_u32(jumbo, min_u32(win_left, cwnd - c->tx_in_flight));
-		max = min_u32(max, c->tx_top - c->tx_sent_top);
+		max = min_u32(jumbo, min_u32(win_left, cwnd - q->in_flight));
+		max = min_u32(max, q->top - q->sent_top);
 		/* Only packets filled to exactly 1412 bytes can be non-terminal subpackets. */
-		while (n < max && c->tx[(first + n - 1) & c->tx_mask].len == RXD_JUMBO_DATALEN &&
-		       !(c->tx[(first + n - 1) & c->tx_mask].flags & RXD_F_LAST_PACKET))
+		while (n < max && (t = rxd_txq_slot(q, first + n - 1))->len == RXD_JUMBO_DATALEN &&
+		       !(t->flags & RXD_F_LAST_PACKET))
 			n++;
 		int rc = send_datagram(c, first, n, false, now);
 		if (rc == -EMSGSIZE) {
@@ -402,8 +371,7 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 		}
 		if (rc < 0 || c->state == RXD_CS_COMPLETE)
 			return;
-		c->tx_sent_top = first + n - 1;
-		c->tx_in_flight += n;
+		rxd_txq_sent_new(q, n);
 		sent = true;
 	}
 	tx_phase_check(c);
@@ -428,10 +396,24 @@ void rxd_reply_version(struct rxd_local *l, const struct rxd_addr *to, const str
 		STAT(l, version_replies);
 }
 
-static void put32(uint8_t **p, uint32_t v)
+/* Our counters in OpenAFS rx_statistics terms (the word layout is lib/wire's). */
+static void fill_rxstats(const struct rxd_stats *st, struct rxd_debug_rxstats *s)
 {
-	rxd_put_be32(*p, v);
-	*p += 4;
+	memset(s, 0, sizeof(*s));
+	s->packet_requests = (uint32_t)st->rx_packets[RXD_PKT_DATA] + (uint32_t)st->rx_packets[RXD_PKT_ACK];
+	s->data_read = (uint32_t)st->rx_packets[RXD_PKT_DATA];
+	s->data_sent = (uint32_t)st->tx_packets[RXD_PKT_DATA];
+	for (unsigned i = 0; i < 13; i++) {
+		s->packets_read[i] = (uint32_t)st->rx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX];
+		s->packets_sent[i] = (uint32_t)st->tx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX];
+	}
+	s->data_packets_read = (uint32_t)st->rx_data_subpackets;
+	s->dup_acks_sent = (uint32_t)st->tx_acks_by_reason[RXD_ACK_DUPLICATE];
+	s->dup_packets_read = (uint32_t)st->discards[RXD_R_DUPLICATE];
+	s->req_acks_sent = (uint32_t)st->tx_acks_by_reason[RXD_ACK_REQUESTED];
+	s->data_packets_resent = (uint32_t)st->tx_data_retrans;
+	s->data_packets_sent = (uint32_t)st->tx_data;
+	s->busy_sent = (uint32_t)st->busy_sent;
 }
 
 void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_pkt *pkt)
@@ -454,31 +436,9 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 		break;
 	}
 	case RXD_DEBUG_RXSTATS: {
-		/* struct rx_statistics: 71 int32 counters. */
-		uint8_t *start = p;
-		put32(&p, (uint32_t)l->stats.rx_packets[RXD_PKT_DATA] + (uint32_t)l->stats.rx_packets[RXD_PKT_ACK]);
-		put32(&p, (uint32_t)l->stats.rx_packets[RXD_PKT_DATA]);
-		put32(&p, (uint32_t)l->stats.tx_packets[RXD_PKT_DATA]);
-		for (unsigned i = 3; i < 11; i++)
-			put32(&p, 0);
-		for (unsigned i = 0; i < 13; i++) /* packetsRead[type] */
-			put32(&p, (uint32_t)l->stats.rx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX]);
-		put32(&p, (uint32_t)l->stats.rx_data_subpackets);
-		put32(&p, (uint32_t)l->stats.tx_acks_by_reason[RXD_ACK_DUPLICATE]);
-		put32(&p, 0);
-		put32(&p, (uint32_t)l->stats.discards[RXD_R_DUPLICATE]);
-		for (unsigned i = 0; i < 13; i++) /* packetsSent[type] */
-			put32(&p, (uint32_t)l->stats.tx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX]);
-		put32(&p, (uint32_t)l->stats.tx_acks_by_reason[RXD_ACK_REQUESTED]);
-		put32(&p, 0);
-		put32(&p, (uint32_t)l->stats.tx_data_retrans);
-		put32(&p, (uint32_t)l->stats.tx_data);
-		put32(&p, 0);
-		put32(&p, 0);
-		put32(&p, (uint32_t)l->stats.busy_sent);
-		put32(&p, 0);
-		while (p < start + RXD_DEBUG_RXSTATS_LEN)
-			put32(&p, 0);
+		struct rxd_debug_rxstats s;
+		fill_rxstats(&l->stats, &s);
+		p += rxd_debug_rxstats_encode(p, 512, &s);
 		break;
 	}
 	case RXD_DEBUG_GETCONN:
@@ -494,8 +454,9 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 		p += RXD_DEBUG_PEER_LEN;
 		break;
 	default:
-		put32(&p, (uint32_t)RX_DEBUGI_BADTYPE);
-		put32(&p, (uint32_t)RX_DEBUGI_BADTYPE);
+		rxd_put_be32(p, (uint32_t)RX_DEBUGI_BADTYPE);
+		rxd_put_be32(p + 4, (uint32_t)RX_DEBUGI_BADTYPE);
+		p += 8;
 		break;
 	}
 	iov.len = (uint32_t)(p - buf);
@@ -506,20 +467,18 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 /* Tail loss probe: new data if the window allows, else the highest sent packet again. */
 void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 {
-	uint32_t s = c->tx_sent_top;
+	struct rxd_txq *q = &c->tx;
+	uint32_t s;
 
 	STAT(c->local, tlp_fired);
-	if (seq_before(c->tx_sent_top, c->tx_top) &&
-	    seq_before(c->tx_sent_top, c->tx_hard_ack + c->tx_winsize)) {
-		if (send_datagram(c, c->tx_sent_top + 1, 1, false, now) == 0) {
-			c->tx_sent_top++;
-			c->tx_in_flight++;
+	if (seq_before(q->sent_top, q->top) && seq_before(q->sent_top, q->hard_ack + c->tx_winsize)) {
+		if (send_datagram(c, q->sent_top + 1, 1, false, now) == 0) {
+			rxd_txq_sent_new(q, 1);
 			tx_phase_check(c);
 		}
 		return;
 	}
-	while (seq_after(s, c->tx_hard_ack) && c->tx[s & c->tx_mask].sacked)
-		s--;
-	if (seq_after(s, c->tx_hard_ack))
+	s = rxd_txq_last_unsacked(q);
+	if (s)
 		send_datagram(c, s, 1, true, now);
 }

@@ -26,6 +26,7 @@ struct rxd_peer *rxd_peer_lookup(struct rxd_local *l, const struct rxd_addr *a, 
 		return NULL;
 	p = rxd_pool_get(&l->peer_pool);
 	if (!p) {
+		RXD_LOG(l, RXD_LOG_DEBUG, "peer pool exhausted (%u peers)", l->npeers);
 		STAT(l, buf_alloc_failures);
 		return NULL;
 	}
@@ -191,29 +192,29 @@ bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now)
 void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now)
 {
 	struct rxd_peer *p = rxd_peer_lookup(l, a, false, now);
+	char addrbuf[64];
 
 	if (!p)
 		return;
 	if (err == -EMSGSIZE) {
 		uint32_t ovh = udp_ip_overhead(a);
 		uint32_t md = mtu > ovh + 500 ? mtu - ovh : 500;
-		if (md < p->max_data)
+		if (md < p->max_data) {
+			RXD_LOG(l, RXD_LOG_INFO, "peer %s: path MTU %u, UDP payload now %u bytes",
+				rxd_addr_format(a, addrbuf, sizeof(addrbuf)), mtu, md);
 			p->max_data = md;
+		}
 		/* Datagrams in flight that no longer fit are resent one packet per datagram. */
 		for (struct rxd_call *c = l->calls; c; c = c->all_next) {
 			if (c->peer != p || c->state == RXD_CS_COMPLETE)
 				continue;
-			for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_sent_top + 1); s++) {
-				struct rxd_txslot *t = &c->tx[s & c->tx_mask];
-				if (!t->sacked && !t->lost) {
-					t->lost = true;
-					c->nr_lost++;
-				}
-			}
+			rxd_txq_mark_all_lost(&c->tx);
 			rxd_transmit(c, now);
 		}
 		return;
 	}
+	RXD_LOG(l, RXD_LOG_INFO, "peer %s: network error %d fails its calls",
+		rxd_addr_format(a, addrbuf, sizeof(addrbuf)), err);
 	for (struct rxd_call *c = l->calls, *n; c; c = n) {
 		n = c->all_next;
 		if (c->peer == p && c->state != RXD_CS_COMPLETE)

@@ -51,7 +51,7 @@ struct rxd_msg {
 	int32_t error;
 	struct rxd_addr peer;
 	uint16_t service_id;
-	uint32_t hard_s, idle_ms, normal_ms;
+	struct rxd_call_timeouts timeouts;
 	struct rxd_msg_call call;
 	struct rxd_msg *next;
 	struct rxd_msg_seg seg[RXD_MSG_SEGS];

@@ -302,8 +302,7 @@ int rxd_msg_charge(struct rxd_msg_ep *ep, uint64_t user_call_id)
 	return rc;
 }
 
-int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, uint32_t hard_s, uint32_t idle_ms,
-			 uint32_t normal_ms)
+int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, const struct rxd_call_timeouts *t)
 {
 	int worker = worker_of(ep, user_call_id);
 	struct rxd_msg *m;
@@ -315,9 +314,7 @@ int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, uint32_t 
 		return -ESHUTDOWN;
 	m->type = RXD_MSG_TIMEOUTS;
 	m->user_call_id = user_call_id;
-	m->hard_s = hard_s;
-	m->idle_ms = idle_ms;
-	m->normal_ms = normal_ms;
+	m->timeouts = *t;
 	return msg_put_to(ep, (unsigned)worker, m, deadline_of(-1));
 }
 

@@ -445,8 +445,7 @@ static void begin_call(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg
 	p.exclusive = m->call.exclusive;
 	p.upgrade = m->call.upgrade;
 	p.user_call_id = m->user_call_id;
-	p.hard_timeout_ms = m->call.hard_timeout_ms;
-	p.idle_timeout_ms = m->call.idle_timeout_ms;
+	p.timeouts = m->call.timeouts;
 	p.tx_total_len = m->call.tx_total_len;
 	p.ops = &mcall_ops;
 	p.app = c;
@@ -530,7 +529,7 @@ static bool handle_in(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg 
 	case RXD_MSG_TIMEOUTS:
 		c = find_call(mw, we, m->user_call_id);
 		if (c && c->call)
-			rxd_call_set_timeouts(c->call, m->hard_s, m->idle_ms, m->normal_ms, w->now);
+			rxd_call_set_timeouts(c->call, &m->timeouts, w->now);
 		return false;
 	default:
 		return false;
@@ -557,7 +556,7 @@ int rxd_msg_worker_attach(struct rxd_worker *w, struct rxd_msg_ep *ep, char *err
 	rxd_idmap_init(&we->ids, slots, nslots);
 	if (p->service_id) {
 		struct rxd_service_desc d;
-		int rc = 0;
+		int rc;
 		memset(&d, 0, sizeof d);
 		d.service_id = p->service_id;
 		d.upgrade_from = p->upgrade_from;
@@ -566,11 +565,10 @@ int rxd_msg_worker_attach(struct rxd_worker *w, struct rxd_msg_ep *ep, char *err
 		d.backlog = p->backlog;
 		d.ops = &svc_ops;
 		d.app = we;
-		we->svc = rxd_service_register(w->wif[p->iface].local, &d, &rc);
-		if (!we->svc) {
-			snprintf(err, errlen, "cannot register service %u: %s", p->service_id,
-				 strerror(rc < 0 ? -rc : EINVAL));
-			return rc < 0 ? rc : -EINVAL;
+		rc = rxd_service_register(w->wif[p->iface].local, &d, &we->svc);
+		if (rc) {
+			snprintf(err, errlen, "cannot register service %u: %s", p->service_id, strerror(-rc));
+			return rc;
 		}
 	}
 	return 0;

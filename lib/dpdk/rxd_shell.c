@@ -15,6 +15,7 @@
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
+#include <rte_log.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
 #include <rte_ring.h>
@@ -194,6 +195,42 @@ static int create_fwd_rings(struct rxd_shell *s, char *err, size_t errlen)
 	return 0;
 }
 
+/* The core's memory: NUMA-local to the worker that drives the shard (user = its socket id). */
+static void *shard_malloc(void *user, size_t size)
+{
+	return rte_malloc_socket("rxd_core", size, 0, (int)(intptr_t)user);
+}
+static void *shard_calloc(void *user, size_t n, size_t size)
+{
+	return rte_calloc_socket("rxd_core", n, size, 0, (int)(intptr_t)user);
+}
+static void shard_free(void *user, void *ptr)
+{
+	(void)user;
+	rte_free(ptr);
+}
+
+/* The core's log lines go to the EAL log as type rxd.core (--log-level=rxd.core:debug). */
+RTE_LOG_REGISTER(rxd_core_logtype, rxd.core, NOTICE);
+
+static void shard_log(void *user, enum rxd_log_level level, const char *msg)
+{
+	(void)user;
+	rte_log(RTE_LOG_ERR + (uint32_t)(level - RXD_LOG_ERR), (uint32_t)rxd_core_logtype, "rxd.core: %s\n", msg);
+}
+
+/* The most verbose core level the EAL prints, so the core formats nothing that would be dropped. */
+static enum rxd_log_level shard_log_level(void)
+{
+	int lvl = rte_log_get_level((uint32_t)rxd_core_logtype);
+
+	if (lvl < (int)RTE_LOG_ERR)
+		return RXD_LOG_ERR; /* nothing below ERR exists in the core */
+	if (lvl > (int)RTE_LOG_DEBUG)
+		lvl = RTE_LOG_DEBUG;
+	return (enum rxd_log_level)(RXD_LOG_ERR + (lvl - (int)RTE_LOG_ERR));
+}
+
 static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 {
 	uint64_t now = rxd_clock_ns(&s->clock);
@@ -206,6 +243,7 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 		for (unsigned k = 0; k < s->n_ifaces; k++) {
 			struct rxd_wiface *wi = &w->wif[k];
 			struct rxd_local_params p;
+			struct rxd_mem mem = {shard_malloc, shard_calloc, shard_free, (void *)(intptr_t)w->socket};
 			int rc;
 
 			wi->w = w;
@@ -232,6 +270,9 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 			p.seed = seed ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)k << 56);
 			p.shard_index = (uint16_t)i;
 			p.shard_count = (uint16_t)s->n_workers;
+			p.mem = &mem;
+			p.log = shard_log;
+			p.log_level = shard_log_level();
 			rc = rxd_local_create(&p, now, &wi->local);
 			if (rc) {
 				snprintf(err, errlen, "cannot create shard %u on iface %u: %s", i, k, strerror(-rc));
@@ -344,13 +385,14 @@ int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, const struct
 	}
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		struct rxd_service_desc dd = *d;
-		int rc = 0;
+		int rc;
 		if (per_worker_app)
 			dd.app = per_worker_app(arg, i);
-		if (!rxd_service_register(s->workers[i]->wif[iface].local, &dd, &rc)) {
+		rc = rxd_service_register(s->workers[i]->wif[iface].local, &dd, NULL);
+		if (rc) {
 			snprintf(err, errlen, "cannot register service %u on worker %u: %s", d->service_id, i,
-				 strerror(rc < 0 ? -rc : EINVAL));
-			return rc < 0 ? rc : -EINVAL;
+				 strerror(-rc));
+			return rc;
 		}
 	}
 	return 0;

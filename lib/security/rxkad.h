@@ -65,7 +65,7 @@ int rxd_rxkad_conn_key_init(struct rxd_rxkad_conn_key *ck, const uint8_t session
 			    uint32_t cid, uint8_t security_index, uint8_t level);
 
 /** The 16-bit header checksum of a DATA (sub)packet (never 0). */
-uint16_t rxd_rxkad_hdr_cksum(const struct rxd_rxkad_conn_key *ck, uint32_t cid, uint32_t call, uint32_t seq);
+uint16_t rxd_rxkad_hdr_cksum(const struct rxd_rxkad_conn_key *ck, uint32_t cid, uint32_t call_number, uint32_t seq);
 
 /** Bytes of security header in front of the user data at a level (0, 4, 8). */
 static inline uint32_t rxd_rxkad_header_len(uint8_t level)
@@ -84,7 +84,7 @@ uint32_t rxd_rxkad_wire_len(uint8_t level, uint32_t data_len);
  *         data_len (user data at body + data_off), abort.
  */
 struct rxd_rxkad_pkt {
-	uint32_t cid, call, seq;
+	uint32_t cid, call_number, seq;
 	uint16_t cksum;
 	uint8_t *body;
 	uint32_t body_len;

@@ -58,13 +58,13 @@ int rxd_rxkad_conn_key_init(struct rxd_rxkad_conn_key *ck, const uint8_t session
 	return 0;
 }
 
-uint16_t rxd_rxkad_hdr_cksum(const struct rxd_rxkad_conn_key *ck, uint32_t cid, uint32_t call, uint32_t seq)
+uint16_t rxd_rxkad_hdr_cksum(const struct rxd_rxkad_conn_key *ck, uint32_t cid, uint32_t call_number, uint32_t seq)
 {
 	uint8_t w[RXD_FCRYPT_BLOCK];
 	uint32_t y;
 	unsigned i;
 
-	rxd_put_be32(w, call);
+	rxd_put_be32(w, call_number);
 	rxd_put_be32(w + 4, ((cid & RXD_CID_CHANNEL_MASK) << 30) | (seq & 0x3fffffffu));
 	for (i = 0; i < RXD_FCRYPT_BLOCK; i++)
 		w[i] ^= ck->preseq[i];
@@ -89,7 +89,7 @@ uint32_t rxd_rxkad_wire_len(uint8_t level, uint32_t data_len)
 /* The sealed first word: a check of seq and call, and the true data length. */
 static inline uint32_t seal_word(const struct rxd_rxkad_pkt *p, uint32_t len)
 {
-	return (((p->seq ^ p->call) & 0xffffu) << 16) | (len & 0xffffu);
+	return (((p->seq ^ p->call_number) & 0xffffu) << 16) | (len & 0xffffu);
 }
 
 static void flush_jobs(struct rxd_fcrypt_job *jobs, unsigned *nj, int dec)
@@ -130,7 +130,7 @@ int rxd_rxkad_secure(const struct rxd_rxkad_conn_key *ck, struct rxd_rxkad_pkt *
 		struct rxd_rxkad_pkt *q = &p[i];
 		uint32_t wl = rxd_rxkad_wire_len(ck->level, q->data_len);
 
-		q->cksum = rxd_rxkad_hdr_cksum(ck, q->cid, q->call, q->seq);
+		q->cksum = rxd_rxkad_hdr_cksum(ck, q->cid, q->call_number, q->seq);
 		q->body_len = wl;
 		if (ck->level == RXD_RXKAD_CLEAR)
 			continue;
@@ -152,7 +152,7 @@ static int32_t verify_pre(const struct rxd_rxkad_conn_key *ck, bool *cksum_seen,
 {
 	if (q->cksum)
 		*cksum_seen = true;
-	if (*cksum_seen && q->cksum != rxd_rxkad_hdr_cksum(ck, q->cid, q->call, q->seq))
+	if (*cksum_seen && q->cksum != rxd_rxkad_hdr_cksum(ck, q->cid, q->call_number, q->seq))
 		return RXD_RXKAD_SEALEDINCON;
 	if (ck->level == RXD_RXKAD_CLEAR)
 		return 0;
@@ -175,7 +175,7 @@ static int32_t verify_post(const struct rxd_rxkad_conn_key *ck, struct rxd_rxkad
 		return 0;
 	}
 	word = rxd_get_be32(q->body);
-	if ((word >> 16) != ((q->seq ^ q->call) & 0xffffu))
+	if ((word >> 16) != ((q->seq ^ q->call_number) & 0xffffu))
 		return RXD_RXKAD_SEALEDINCON;
 	len = word & 0xffffu;
 	if (len > q->body_len - hl)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * rxd wire codecs: header, per-type input validation, ACK/ABORT/jumbo/VERSION,
- * rxkad CHALLENGE/RESPONSE and DEBUG GETSTATS bodies.
+ * rxkad CHALLENGE/RESPONSE and DEBUG GETSTATS and RXSTATS bodies.
  *
  * Every field is read and written byte by byte through the big-endian
  * helpers of wire.h; nothing here casts a struct over packet bytes.
@@ -21,7 +21,7 @@ void rxd_hdr_encode(uint8_t *p, const struct rxd_hdr *h)
 {
 	rxd_put_be32(p + 0, h->epoch);
 	rxd_put_be32(p + 4, h->cid);
-	rxd_put_be32(p + 8, h->call);
+	rxd_put_be32(p + 8, h->call_number);
 	rxd_put_be32(p + 12, h->seq);
 	rxd_put_be32(p + 16, h->serial);
 	p[20] = h->type;
@@ -36,7 +36,7 @@ void rxd_hdr_decode(const uint8_t *p, struct rxd_hdr *h)
 {
 	h->epoch = rxd_get_be32(p + 0);
 	h->cid = rxd_get_be32(p + 4);
-	h->call = rxd_get_be32(p + 8);
+	h->call_number = rxd_get_be32(p + 8);
 	h->seq = rxd_get_be32(p + 12);
 	h->serial = rxd_get_be32(p + 16);
 	h->type = p[20];
@@ -191,7 +191,7 @@ enum rxd_verdict rxd_pkt_parse(const uint8_t *buf, size_t len, unsigned jumbo_ma
 		/* The kernel rejects a short ACK while extracting the header, first. */
 		if (out->body_len < RXD_ACK_BODY_LEN)
 			return discard(RXD_R_SHORT_ACK, why);
-		if (h->call == 0)
+		if (h->call_number == 0)
 			return reject(RXD_R_ZERO_CALL, why, abort_code);
 		break;
 
@@ -200,7 +200,7 @@ enum rxd_verdict rxd_pkt_parse(const uint8_t *buf, size_t len, unsigned jumbo_ma
 			return discard(RXD_R_WRONG_DIRECTION, why);
 		/* fall through */
 	case RXD_PKT_ACKALL:
-		if (h->call == 0)
+		if (h->call_number == 0)
 			return reject(RXD_R_ZERO_CALL, why, abort_code);
 		break;
 
@@ -211,7 +211,7 @@ enum rxd_verdict rxd_pkt_parse(const uint8_t *buf, size_t len, unsigned jumbo_ma
 		break;
 
 	case RXD_PKT_DATA:
-		if (h->call == 0)
+		if (h->call_number == 0)
 			return reject(RXD_R_ZERO_CALL, why, abort_code);
 		if (h->seq == 0)
 			return reject(RXD_R_ZERO_SEQ, why, abort_code);
@@ -404,4 +404,30 @@ size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_sta
 	rxd_put_be32(p + 28, (uint32_t)s->n_packets);
 	memset(p + 32, 0, RXD_DEBUG_STATS_LEN - 32u);
 	return RXD_DEBUG_STATS_LEN;
+}
+
+static void put_words(uint8_t *p, unsigned word, const uint32_t *v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		rxd_put_be32(p + 4u * (word + i), v[i]);
+}
+
+size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s)
+{
+	if (cap < RXD_DEBUG_RXSTATS_LEN)
+		return 0;
+	memset(p, 0, RXD_DEBUG_RXSTATS_LEN);
+	put_words(p, 0, &s->packet_requests, 1);
+	put_words(p, 1, &s->data_read, 1);
+	put_words(p, 2, &s->data_sent, 1);
+	put_words(p, 11, s->packets_read, 13);
+	put_words(p, 24, &s->data_packets_read, 1);
+	put_words(p, 25, &s->dup_acks_sent, 1);
+	put_words(p, 27, &s->dup_packets_read, 1);
+	put_words(p, 28, s->packets_sent, 13);
+	put_words(p, 41, &s->req_acks_sent, 1);
+	put_words(p, 43, &s->data_packets_resent, 1);
+	put_words(p, 44, &s->data_packets_sent, 1);
+	put_words(p, 47, &s->busy_sent, 1);
+	return RXD_DEBUG_RXSTATS_LEN;
 }

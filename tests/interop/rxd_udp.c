@@ -364,7 +364,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		rxd_rxperf_server_desc(rs, RXD_RXPERF_SERVICE, &d);
-		if (!rxd_service_register(l, &d, &e)) {
+		e = rxd_service_register(l, &d, NULL);
+		if (e) {
 			fprintf(stderr, "rxd-udp: service register: %s\n", strerror(-e));
 			return 1;
 		}

@@ -1391,8 +1391,8 @@ struct sim_app *sim_app_create(const struct sim_app_params *p)
 		d.backlog = p->backlog;
 		d.ops = &sim_service_ops;
 		d.app = sv;
-		sv->svc = rxd_service_register(sim_net_local(p->net, i), &d, &err);
-		if (!sv->svc) {
+		err = rxd_service_register(sim_net_local(p->net, i), &d, &sv->svc);
+		if (err) {
 			fprintf(stderr, "sim_app: rxd_service_register(e%u) failed: %d\n", i, err);
 			sim_app_destroy(a);
 			return NULL;

@@ -207,8 +207,7 @@ static void setup(void)
 	}
 	SRV.server = true;
 	struct rxd_service_desc d = {.service_id = 52, .ops = &call_ops, .app = &SRV};
-	int err;
-	cr_assert(rxd_service_register(W.eng[1], &d, &err) != NULL);
+	cr_assert_eq(rxd_service_register(W.eng[1], &d, NULL), 0);
 }
 
 static void teardown(void)
@@ -400,7 +399,7 @@ static void inject(int to, const uint8_t *p, size_t len)
 Test(core_calls, version_request_is_answered_with_the_version_string)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + 1] = {0};
-	struct rxd_hdr h = {.epoch = 999, .call = 101, .type = RXD_PKT_VERSION,
+	struct rxd_hdr h = {.epoch = 999, .call_number = 101, .type = RXD_PKT_VERSION,
 			    .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET};
 	rxd_hdr_encode(pkt, &h);
 	inject(1, pkt, sizeof(pkt));
@@ -437,7 +436,7 @@ Test(core_calls, jumbograms_are_sent_when_the_path_mtu_allows)
 	SRV.server = true;
 	SRV.reply_len = 1000000;
 	struct rxd_service_desc d = {.service_id = 52, .ops = &call_ops, .app = &SRV};
-	cr_assert(rxd_service_register(W.eng[1], &d, NULL) != NULL);
+	cr_assert_eq(rxd_service_register(W.eng[1], &d, NULL), 0);
 	struct rxd_call *c = begin(1);
 	run(W.now + 10 * RXD_NS_PER_SEC);
 	check_echo(1, 1000000);
@@ -473,10 +472,10 @@ static struct rxd_service_desc charge_desc;
 
 Test(core_calls, calls_beyond_the_charged_backlog_get_busy)
 {
-	int err;
 	charge_desc = (struct rxd_service_desc){.service_id = 60, .needs_charge = true, .backlog = 1,
 						.ops = &call_ops, .app = &SRV};
-	struct rxd_service *s = rxd_service_register(W.eng[1], &charge_desc, &err);
+	struct rxd_service *s = NULL;
+	cr_assert_eq(rxd_service_register(W.eng[1], &charge_desc, &s), 0);
 	cr_assert(s);
 	struct rxd_call_params cp = {0};
 	struct rxd_call *c;
@@ -517,7 +516,7 @@ Test(core_calls, silent_peer_times_out_the_call)
 Test(core_calls, service_upgrade_switches_the_conn_to_the_new_service)
 {
 	struct rxd_service_desc up = {.service_id = 2503, .upgrade_from = 53, .ops = &call_ops, .app = &SRV};
-	cr_assert(rxd_service_register(W.eng[1], &up, NULL));
+	cr_assert_eq(rxd_service_register(W.eng[1], &up, NULL), 0);
 	SRV.reply_len = 4;
 	struct rxd_call_params cp = {0};
 	struct rxd_call *c;
@@ -555,13 +554,12 @@ static struct rxd_call *rxperf_call(struct rxd_rxperf_server **srv, const uint8_
 	struct rxd_call *c;
 	uint8_t req[24 + 8 + 8] = {0};
 	size_t n = rxd_rxperf_encode_request(req, RXD_RXPERF_RPC, 8, 16) + 8;
-	int err;
 
 	rxd_rxperf_server_params_default(&sp);
 	*srv = rxd_rxperf_server_create(&sp, wire_clock, NULL);
 	cr_assert_not_null(*srv);
 	rxd_rxperf_server_desc(*srv, RXD_RXPERF_SERVICE, &d);
-	cr_assert(rxd_service_register(W.eng[1], &d, &err) != NULL);
+	cr_assert(rxd_service_register(W.eng[1], &d, NULL) == 0);
 	cr_assert(tlen <= sizeof(req) - n);
 	memcpy(req + n, trailer, tlen);
 	cp.peer = W.addr[1];
@@ -625,4 +623,45 @@ Test(rxperf_server, bytes_after_the_cookie_are_aborted_unmarshal, .init = setup,
 {
 	static const uint8_t junk[5] = {0x00, 0x00, 0x47, 0x11, 0x00};
 	rxperf_expect(junk, 5, RXGEN_SS_UNMARSHAL);
+}
+
+Test(core_calls, service_register_returns_errno_for_duplicates_and_bad_descriptors)
+{
+	struct rxd_service_desc dup = {.service_id = 52, .ops = &call_ops, .app = &SRV};
+	struct rxd_service_desc zero = {.service_id = 0, .ops = &call_ops, .app = &SRV};
+	struct rxd_service *s = (struct rxd_service *)&dup;
+	cr_assert_eq(rxd_service_register(W.eng[1], &dup, &s), -EADDRINUSE);
+	cr_assert_eq(s, (struct rxd_service *)&dup, "*out is left alone on failure");
+	cr_assert_eq(rxd_service_register(W.eng[1], &zero, &s), -EINVAL);
+	dup.service_id = 54;
+	cr_assert_eq(rxd_service_register(W.eng[1], &dup, &s), 0);
+	cr_assert(s && s != (struct rxd_service *)&dup);
+}
+
+Test(core_calls, call_timeouts_are_milliseconds_at_begin_and_when_changed)
+{
+	W.drop_every = 1; /* the server never hears the request */
+	uint64_t t0 = W.now;
+	struct rxd_call *c = begin(1);
+	struct rxd_call_timeouts t = {.hard_ms = 1500};
+	rxd_call_set_timeouts(c, &t, W.now);
+	run(t0 + 1400 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
+	run(t0 + 1600 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(c), RX_CALL_TIMEOUT);
+	rxd_call_end(c, W.now);
+
+	/* expect_rx at begin: the silent server kills the call after 3 s, not the 20 s default. */
+	struct rxd_call_params cp = {.peer = W.addr[1], .service_id = 52, .ops = &call_ops, .app = &CLI};
+	cp.timeouts.expect_rx_ms = 3000;
+	t0 = W.now;
+	cr_assert_eq(rxd_call_begin(W.eng[0], &cp, W.now, &c), 0);
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, W.now), 1);
+	run(t0 + 2900 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
+	run(t0 + 3200 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(rxd_call_error(c), -ETIME);
+	rxd_call_end(c, W.now);
 }

@@ -19,12 +19,12 @@ Test(rtt, first_sample_sets_srtt_and_half_rttvar)
 {
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
-	cr_assert_eq(rxd_rtt_rto(&r), 1000 * MS, "initial RTO is resend_timeout");
+	cr_assert_eq(rxd_rto(&r), 1000 * MS, "initial RTO is resend_timeout");
 	cr_assert_eq(rxd_rtt_srtt_ns(&r), 0);
 	rxd_rtt_sample(&r, 40 * MS);
 	cr_assert_eq(rxd_rtt_srtt_ns(&r), 40 * MS);
 	/* RTO = srtt + rttvar(=rtt/2 -> 4*var = 2*rtt... kernel: srtt + rttvar) + 100 ms */
-	uint64_t rto = rxd_rtt_rto(&r);
+	uint64_t rto = rxd_rto(&r);
 	cr_assert(rto >= 40 * MS + 100 * MS && rto <= 40 * MS + 80 * MS + 100 * MS, "rto %lu", (unsigned long)rto);
 }
 
@@ -33,10 +33,10 @@ Test(rtt, rto_has_a_200ms_floor_and_120s_cap)
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 10000); /* 10 us */
-	cr_assert_eq(rxd_rtt_rto(&r), 200 * MS);
+	cr_assert_eq(rxd_rto(&r), 200 * MS);
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 100ull * RXD_NS_PER_SEC);
-	cr_assert_eq(rxd_rtt_rto(&r), 120ull * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_rto(&r), 120ull * RXD_NS_PER_SEC);
 }
 
 Test(rtt, backoff_doubles_until_a_new_sample)
@@ -44,15 +44,15 @@ Test(rtt, backoff_doubles_until_a_new_sample)
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 10000);
-	rxd_rtt_backoff(&r);
-	cr_assert_eq(rxd_rtt_rto(&r), 400 * MS);
-	rxd_rtt_backoff(&r);
-	cr_assert_eq(rxd_rtt_rto(&r), 800 * MS);
+	rxd_rto_backoff(&r);
+	cr_assert_eq(rxd_rto(&r), 400 * MS);
+	rxd_rto_backoff(&r);
+	cr_assert_eq(rxd_rto(&r), 800 * MS);
 	for (int i = 0; i < 20; i++)
-		rxd_rtt_backoff(&r);
-	cr_assert_eq(rxd_rtt_rto(&r), 120ull * RXD_NS_PER_SEC);
+		rxd_rto_backoff(&r);
+	cr_assert_eq(rxd_rto(&r), 120ull * RXD_NS_PER_SEC);
 	rxd_rtt_sample(&r, 10000);
-	cr_assert_eq(rxd_rtt_rto(&r), 200 * MS, "a valid sample resets the backoff");
+	cr_assert_eq(rxd_rto(&r), 200 * MS, "a valid sample resets the backoff");
 }
 
 Test(rtt, smoothing_follows_rfc6298_gains)
@@ -69,74 +69,63 @@ Test(rtt, smoothing_follows_rfc6298_gains)
 /* ------------------------------------------------------------------ congestion control */
 
 static struct rxd_local *mk_local(void);
-static struct rxd_call mk_call(struct rxd_local *l, struct rxd_peer *p)
-{
-	struct rxd_call c;
-	memset(&c, 0, sizeof(c));
-	c.local = l;
-	c.peer = p;
-	rxd_cc_init(&c);
-	return c;
-}
 
 Test(cc, slow_start_grows_by_packets_acked_then_avoidance_by_one_per_window)
 {
-	struct rxd_local *l = mk_local();
-	struct rxd_peer p;
-	memset(&p, 0, sizeof(p));
-	p.ssthresh = 16;
-	struct rxd_call c = mk_call(l, &p);
+	struct rxd_cc c;
+	rxd_cc_init(&c, 16, 128);
 	cr_assert_eq(c.cwnd, 4, "initial cwnd 4");
-	rxd_cc_on_ack(&c, 4, 0);
+	rxd_cc_on_ack(&c, 4, 0, 128);
 	cr_assert_eq(c.cwnd, 8);
-	rxd_cc_on_ack(&c, 8, 0);
+	rxd_cc_on_ack(&c, 8, 0, 128);
 	cr_assert_eq(c.cwnd, 16);
 	/* at ssthresh: +1 per cwnd packets acked */
-	rxd_cc_on_ack(&c, 15, 0);
+	rxd_cc_on_ack(&c, 15, 0, 128);
 	cr_assert_eq(c.cwnd, 16);
-	rxd_cc_on_ack(&c, 1, 0);
+	rxd_cc_on_ack(&c, 1, 0, 128);
 	cr_assert_eq(c.cwnd, 17);
-	rxd_local_destroy(l);
 }
 
 Test(cc, loss_halves_once_per_episode_and_rto_collapses_to_one)
 {
 	struct rxd_local *l = mk_local();
 	struct rxd_peer p;
+	struct rxd_call c;
 	memset(&p, 0, sizeof(p));
-	p.ssthresh = 128;
-	struct rxd_call c = mk_call(l, &p);
-	c.cwnd = 40;
-	c.tx_in_flight = 40;
-	c.tx_sent_top = 100;
-	rxd_cc_on_loss(&c, 0);
-	cr_assert_eq(c.ssthresh, 20);
-	cr_assert_eq(c.cwnd, 20);
-	cr_assert(c.in_recovery);
+	memset(&c, 0, sizeof(c));
+	c.local = l;
+	c.peer = &p;
+	rxd_cc_init(&c.cc, 128, 128);
+	c.cc.cwnd = 40;
+	c.tx.in_flight = 40;
+	c.tx.sent_top = 100;
+	rxd_call_on_loss(&c, false);
+	cr_assert_eq(c.cc.ssthresh, 20);
+	cr_assert_eq(c.cc.cwnd, 20);
+	cr_assert(c.cc.in_recovery);
 	cr_assert_eq(p.ssthresh, 20, "ssthresh persists on the peer");
-	rxd_cc_on_loss(&c, 0);
-	cr_assert_eq(c.cwnd, 20, "a second loss in the same episode does not halve again");
-	c.tx_hard_ack = 100;
-	rxd_cc_on_ack(&c, 1, 0);
-	cr_assert(!c.in_recovery, "recovery ends when the episode's data is acked");
-	c.cwnd = 30;
-	rxd_cc_on_rto(&c, 0);
-	cr_assert_eq(c.cwnd, 1);
-	cr_assert_eq(c.ssthresh, 15);
+	cr_assert_eq(l->stats.fast_retrans, 1);
+	rxd_call_on_loss(&c, false);
+	cr_assert_eq(c.cc.cwnd, 20, "a second loss in the same episode does not halve again");
+	cr_assert_eq(l->stats.fast_retrans, 1);
+	rxd_cc_on_ack(&c.cc, 1, 100, 128);
+	cr_assert(!c.cc.in_recovery, "recovery ends when the episode's data is acked");
+	c.cc.cwnd = 30;
+	rxd_call_on_loss(&c, true);
+	cr_assert_eq(c.cc.cwnd, 1);
+	cr_assert_eq(c.cc.ssthresh, 15);
+	cr_assert_eq(p.ssthresh, 15);
 	rxd_local_destroy(l);
 }
 
 Test(cc, cwnd_is_capped_by_tx_window_max)
 {
-	struct rxd_local *l = mk_local();
-	struct rxd_peer p;
-	memset(&p, 0, sizeof(p));
-	p.ssthresh = 1000;
-	struct rxd_call c = mk_call(l, &p);
+	struct rxd_cc c;
+	rxd_cc_init(&c, 1000, 128);
+	cr_assert_eq(c.ssthresh, 128, "ssthresh is capped too");
 	for (int i = 0; i < 100; i++)
-		rxd_cc_on_ack(&c, 10, 0);
+		rxd_cc_on_ack(&c, 10, 0, 128);
 	cr_assert_eq(c.cwnd, 128);
-	rxd_local_destroy(l);
 }
 
 /* ------------------------------------------------------------------ SACK table on the wire */
@@ -169,7 +158,7 @@ static const struct rxd_call_ops sink_ops = {NULL, noop_data, NULL, end_on_compl
 static void feed_data(struct rxd_local *l, uint32_t seq, uint32_t serial, uint8_t flags, uint64_t now)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + 100];
-	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call = 1, .seq = seq, .serial = serial,
+	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call_number = 1, .seq = seq, .serial = serial,
 			    .type = RXD_PKT_DATA, .flags = (uint8_t)(RXD_F_CLIENT_INITIATED | flags), .service_id = 9};
 	struct rxd_addr from;
 	rxd_addr_parse("198.18.0.1:7001", 0, &from);
@@ -190,7 +179,7 @@ Test(sack, out_of_order_data_is_acked_at_once_with_nacks_for_the_hole)
 {
 	struct rxd_local *l = mk_local();
 	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
-	cr_assert(rxd_service_register(l, &d, NULL));
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
 	struct rxd_pkt p;
 
 	feed_data(l, 1, 1, 0, 1000);
@@ -228,7 +217,7 @@ Test(sack, request_ack_gets_a_requested_ack_and_window_is_enforced)
 {
 	struct rxd_local *l = mk_local();
 	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
-	cr_assert(rxd_service_register(l, &d, NULL));
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
 	struct rxd_pkt p;
 
 	feed_data(l, 1, 1, RXD_F_REQUEST_ACK, 1000);
@@ -249,7 +238,7 @@ Test(sack, data_after_the_last_packet_aborts_the_call)
 {
 	struct rxd_local *l = mk_local();
 	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
-	cr_assert(rxd_service_register(l, &d, NULL));
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
 	feed_data(l, 2, 1, RXD_F_LAST_PACKET, 1000);
 	feed_data(l, 3, 2, 0, 2000);
 	struct rxd_pkt p;

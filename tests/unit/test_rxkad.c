@@ -106,7 +106,7 @@ static void make_pkts(uint8_t level, struct rxd_rxkad_pkt *p, unsigned n, uint32
 		uint32_t len = (i * step) % 1405;
 
 		p[i] = (struct rxd_rxkad_pkt){.cid = CID | (i & 3),
-					      .call = 7 + i / 4,
+					      .call_number = 7 + i / 4,
 					      .seq = 1 + i,
 					      .body = bufs[i],
 					      .cap = sizeof(bufs[i]),
@@ -130,7 +130,7 @@ Test(rxkad, secure_then_verify_round_trips_at_every_level)
 			uint32_t len = p[i].data_len;
 
 			cr_assert_eq(p[i].body_len, rxd_rxkad_wire_len(level, len));
-			cr_assert_eq(p[i].cksum, rxd_rxkad_hdr_cksum(&ck, p[i].cid, p[i].call, p[i].seq));
+			cr_assert_eq(p[i].cksum, rxd_rxkad_hdr_cksum(&ck, p[i].cid, p[i].call_number, p[i].seq));
 			if (level == 2 && len >= 8) { /* encrypted: the payload is not in the clear */
 				uint8_t clear[8];
 
@@ -170,7 +170,7 @@ Test(rxkad, level1_seals_check_and_length_in_the_first_block_only)
 	for (int i = 8; i < 24; i++) /* after the first block the data is clear */
 		cr_assert_eq(bufs[0][i], 0xab);
 	rxd_fcrypt_ecb_decrypt(&ck.sched, blk, bufs[0], 8);
-	cr_assert_eq(rxd_get_be32(blk), (((p.seq ^ p.call) & 0xffffu) << 16) | 20u);
+	cr_assert_eq(rxd_get_be32(blk), (((p.seq ^ p.call_number) & 0xffffu) << 16) | 20u);
 }
 
 Test(rxkad, level2_zero_pads_and_sends_a_zero_checksum_word)
@@ -188,7 +188,7 @@ Test(rxkad, level2_zero_pads_and_sends_a_zero_checksum_word)
 	cr_assert_eq(p.body_len, 16);
 	memcpy(iv, skey, 8);
 	rxd_fcrypt_pcbc_decrypt(&ck.sched, iv, clear, bufs[0], 16);
-	cr_assert_eq(rxd_get_be32(clear), (((p.seq ^ p.call) & 0xffffu) << 16) | 5u);
+	cr_assert_eq(rxd_get_be32(clear), (((p.seq ^ p.call_number) & 0xffffu) << 16) | 5u);
 	cr_assert_eq(rxd_get_be32(clear + 4), 0);
 	for (int i = 13; i < 16; i++)
 		cr_assert_eq(clear[i], 0);
@@ -308,13 +308,13 @@ static void forge_length(struct rxd_rxkad_conn_key *ck, struct rxd_rxkad_pkt *p,
 
 	if (ck->level == 1) {
 		rxd_fcrypt_ecb_decrypt(&ck->sched, p->body, p->body, 8);
-		rxd_put_be32(p->body, (((p->seq ^ p->call) & 0xffffu) << 16) | len);
+		rxd_put_be32(p->body, (((p->seq ^ p->call_number) & 0xffffu) << 16) | len);
 		rxd_fcrypt_ecb_encrypt(&ck->sched, p->body, p->body, 8);
 		return;
 	}
 	memcpy(iv, ck->iv, 8);
 	rxd_fcrypt_pcbc_decrypt(&ck->sched, iv, p->body, p->body, p->body_len);
-	rxd_put_be32(p->body, (((p->seq ^ p->call) & 0xffffu) << 16) | len);
+	rxd_put_be32(p->body, (((p->seq ^ p->call_number) & 0xffffu) << 16) | len);
 	memcpy(iv, ck->iv, 8);
 	rxd_fcrypt_pcbc_encrypt(&ck->sched, iv, p->body, p->body, p->body_len);
 }
@@ -739,7 +739,7 @@ Test(rxkad, random_inputs_get_a_verdict_and_a_known_code)
 		}
 		len = (uint32_t)(r % 1413);
 		p = (struct rxd_rxkad_pkt){
-		    .cid = CID, .call = 1, .seq = 1, .cksum = (uint16_t)(r >> 20), .body = b, .body_len = len};
+		    .cid = CID, .call_number = 1, .seq = 1, .cksum = (uint16_t)(r >> 20), .body = b, .body_len = len};
 		if (rxd_rxkad_verify(&ck[level], &seen, &p, 1)) {
 			cr_assert(p.abort == RXD_RXKAD_SEALEDINCON || p.abort == RXD_RXKAD_DATALEN, "%d", p.abort);
 		} else {

@@ -16,7 +16,7 @@ static struct rxd_hdr base_hdr(uint8_t type)
 	struct rxd_hdr h = {
 	    .epoch = 0x80001234u,
 	    .cid = 0x00001001u,
-	    .call = 7,
+	    .call_number = 7,
 	    .seq = 0,
 	    .serial = 100,
 	    .type = type,
@@ -102,7 +102,7 @@ Test(wire, header_encodes_fields_in_wire_order)
 	struct rxd_hdr h = {
 	    .epoch = 0x81020304u,
 	    .cid = 0x11121315u,
-	    .call = 9,
+	    .call_number = 9,
 	    .seq = 0x102,
 	    .serial = 0xaabbccddu,
 	    .type = RXD_PKT_DATA,
@@ -132,7 +132,7 @@ Test(wire, header_decode_inverts_encode)
 	rxd_hdr_decode(buf, &d);
 	cr_assert_eq(d.epoch, h.epoch);
 	cr_assert_eq(d.cid, h.cid);
-	cr_assert_eq(d.call, h.call);
+	cr_assert_eq(d.call_number, h.call_number);
 	cr_assert_eq(d.seq, h.seq);
 	cr_assert_eq(d.serial, h.serial);
 	cr_assert_eq(d.type, h.type);
@@ -198,7 +198,7 @@ Test(wire, version_request_accepted_with_zero_service_and_call)
 	size_t len;
 
 	h.service_id = 0;
-	h.call = 0;
+	h.call_number = 0;
 	h.cid = 0;
 	len = mkpkt(buf, &h, &z, 1);
 	expect_accept(buf, len);
@@ -210,7 +210,7 @@ Test(wire, version_request_accepted_with_zero_service_and_call)
 Test(wire, debug_request_accepted_and_decoded_with_zero_service)
 {
 	/* rxdebug: epoch 999, cid 0, callNumber from 101, flags 0x05, serviceId 0 */
-	struct rxd_hdr h = {.epoch = 999, .call = 101, .type = RXD_PKT_DEBUG, .flags = 0x05};
+	struct rxd_hdr h = {.epoch = 999, .call_number = 101, .type = RXD_PKT_DEBUG, .flags = 0x05};
 	uint8_t buf[64], body[8];
 	size_t len;
 
@@ -224,7 +224,7 @@ Test(wire, debug_request_accepted_and_decoded_with_zero_service)
 
 Test(wire, debug_request_shorter_than_8_is_discarded)
 {
-	struct rxd_hdr h = {.epoch = 999, .call = 101, .type = RXD_PKT_DEBUG, .flags = 0x05};
+	struct rxd_hdr h = {.epoch = 999, .call_number = 101, .type = RXD_PKT_DEBUG, .flags = 0x05};
 	uint8_t buf[64], body[8] = {0};
 	size_t len = mkpkt(buf, &h, body, sizeof(body));
 
@@ -235,7 +235,7 @@ Test(wire, debug_request_shorter_than_8_is_discarded)
 
 Test(wire, debug_from_server_side_is_discarded)
 {
-	struct rxd_hdr h = {.epoch = 999, .call = 101, .type = RXD_PKT_DEBUG, .flags = RXD_F_LAST_PACKET};
+	struct rxd_hdr h = {.epoch = 999, .call_number = 101, .type = RXD_PKT_DEBUG, .flags = RXD_F_LAST_PACKET};
 	uint8_t buf[128], body[56] = {0};
 	size_t len = mkpkt(buf, &h, body, sizeof(body));
 
@@ -261,7 +261,7 @@ Test(wire, busy_with_zero_call_is_aborted)
 	size_t len;
 
 	h.flags = 0;
-	h.call = 0;
+	h.call_number = 0;
 	len = mkpkt(buf, &h, NULL, 0);
 	expect_abort(buf, len, RXD_R_ZERO_CALL, RX_PROTOCOL_ERROR);
 }
@@ -275,7 +275,7 @@ Test(wire, data_ack_ackall_with_zero_call_are_aborted)
 		struct rxd_hdr h = base_hdr(types[i]);
 		size_t len;
 
-		h.call = 0;
+		h.call_number = 0;
 		len = mkpkt(buf, &h, body, sizeof(body));
 		expect_abort(buf, len, RXD_R_ZERO_CALL, RX_PROTOCOL_ERROR);
 	}
@@ -307,7 +307,7 @@ Test(wire, connection_abort_with_zero_call_is_accepted)
 	uint8_t buf[64], body[4];
 	size_t len;
 
-	h.call = 0;
+	h.call_number = 0;
 	rxd_put_be32(body, RXKADINCONSISTENCY);
 	len = mkpkt(buf, &h, body, sizeof(body));
 	expect_accept(buf, len);
@@ -333,7 +333,7 @@ Test(wire, challenge_from_client_is_discarded)
 
 	expect_discard(buf, len, RXD_R_WRONG_DIRECTION);
 	h.flags = 0;
-	h.call = 0;
+	h.call_number = 0;
 	len = mkpkt(buf, &h, body, sizeof(body));
 	expect_accept(buf, len);
 }
@@ -348,7 +348,7 @@ Test(wire, response_from_server_is_discarded)
 	len = mkpkt(buf, &h, body, sizeof(body));
 	expect_discard(buf, len, RXD_R_WRONG_DIRECTION);
 	h.flags = RXD_F_CLIENT_INITIATED;
-	h.call = 0;
+	h.call_number = 0;
 	len = mkpkt(buf, &h, body, sizeof(body));
 	expect_accept(buf, len);
 }
@@ -406,7 +406,7 @@ Test(wire, type_rules_precede_zero_service_rule)
 	size_t len;
 
 	h.service_id = 0;
-	h.call = 0;
+	h.call_number = 0;
 	len = mkpkt(buf, &h, body, sizeof(body));
 	expect_abort(buf, len, RXD_R_ZERO_CALL, RX_PROTOCOL_ERROR);
 
@@ -474,7 +474,7 @@ Test(wire, short_ack_is_discarded_before_zero_call_rule)
 	uint8_t buf[64], body[10] = {0};
 	size_t len;
 
-	h.call = 0;
+	h.call_number = 0;
 	len = mkpkt(buf, &h, body, sizeof(body));
 	expect_discard(buf, len, RXD_R_SHORT_ACK);
 }
@@ -1131,4 +1131,38 @@ Test(wire, ack_reason_names)
 	cr_assert_str_eq(rxd_ack_reason_name(0), "UNKNOWN");
 	cr_assert_str_eq(rxd_ack_reason_name(10), "UNKNOWN");
 	cr_assert_str_eq(rxd_ack_reason_name(255), "UNKNOWN");
+}
+
+Test(wire, rxstats_fields_land_in_their_rx_statistics_words)
+{
+	struct rxd_debug_rxstats s = {0};
+	uint8_t b[RXD_DEBUG_RXSTATS_LEN + 4];
+	s.packet_requests = 1;
+	s.data_read = 2;
+	s.data_sent = 3;
+	for (unsigned i = 0; i < 13; i++) {
+		s.packets_read[i] = 100 + i;
+		s.packets_sent[i] = 200 + i;
+	}
+	s.data_packets_read = 24;
+	s.dup_acks_sent = 25;
+	s.dup_packets_read = 27;
+	s.req_acks_sent = 41;
+	s.data_packets_resent = 43;
+	s.data_packets_sent = 44;
+	s.busy_sent = 47;
+	memset(b, 0xee, sizeof(b));
+	cr_assert_eq(rxd_debug_rxstats_encode(b, RXD_DEBUG_RXSTATS_LEN - 1, &s), 0);
+	cr_assert_eq(rxd_debug_rxstats_encode(b, sizeof(b), &s), RXD_DEBUG_RXSTATS_LEN);
+	cr_assert_eq(b[RXD_DEBUG_RXSTATS_LEN], 0xee, "writes exactly 71 words");
+	for (unsigned w = 0; w < RXD_DEBUG_RXSTATS_LEN / 4; w++) {
+		uint32_t want = w < 3 ? w + 1 : 0;
+		if (w >= 11 && w <= 23)
+			want = 100 + (w - 11);
+		else if (w >= 28 && w <= 40)
+			want = 200 + (w - 28);
+		else if (w == 24 || w == 25 || w == 27 || w == 41 || w == 43 || w == 44 || w == 47)
+			want = w;
+		cr_assert_eq(rxd_get_be32(b + 4 * w), want, "word %u", w);
+	}
 }

@@ -186,7 +186,7 @@ Test(wire_golden, openafs_request_data_is_one_subpacket)
 	cr_assert_eq(PARSE(golden_f1_data_first_request, sizeof(golden_f1_data_first_request), &pkt, &why, &code),
 		     RXD_V_ACCEPT);
 	cr_assert_eq(pkt.hdr.flags, RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET);
-	cr_assert_eq(pkt.hdr.call, 1);
+	cr_assert_eq(pkt.hdr.call_number, 1);
 	cr_assert_eq(pkt.hdr.seq, 1);
 	cr_assert_eq(pkt.u.data.nsub, 1);
 	cr_assert_eq(pkt.u.data.sub[0].len, 24);
@@ -267,7 +267,7 @@ Test(wire_golden, rxdebug_version_request_is_accepted)
 	cr_assert_eq(PARSE(golden_f183_version_request, sizeof(golden_f183_version_request), &pkt, &why, &code),
 		     RXD_V_ACCEPT);
 	cr_assert_eq(pkt.hdr.epoch, 999);
-	cr_assert_eq(pkt.hdr.call, 101);
+	cr_assert_eq(pkt.hdr.call_number, 101);
 	cr_assert_eq(pkt.hdr.flags, RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET);
 	cr_assert_eq(pkt.hdr.service_id, 0);
 	cr_assert_eq(pkt.body_len, 1);
@@ -307,7 +307,7 @@ Test(wire_golden, rxdebug_debug_requests_decode)
 	    PARSE(golden_f187_debug_rxstats_request, sizeof(golden_f187_debug_rxstats_request), &pkt, &why, &code),
 	    RXD_V_ACCEPT);
 	cr_assert_eq(pkt.u.debug.type, RXD_DEBUG_RXSTATS);
-	cr_assert_eq(pkt.hdr.call, 102);
+	cr_assert_eq(pkt.hdr.call_number, 102);
 }
 
 Test(wire_golden, openafs_getstats_reply_matches_our_layout)

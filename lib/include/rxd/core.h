@@ -199,6 +199,18 @@ struct rxd_service_desc {
 	void *app;
 };
 
+/*
+ * A call's timeouts, all in milliseconds; 0 leaves one at the config value
+ * (at begin) or unchanged (rxd_call_set_timeouts).  The names are those of
+ * the kernel's RXRPC_SET_CALL_TIMEOUT ("hard", "normal" = expect-rx, "idle" =
+ * request gap), spelled as in struct rxd_config.
+ */
+struct rxd_call_timeouts {
+	uint32_t hard_ms;          /* longest life of the call (config max_call_lifetime; kernel "hard") */
+	uint32_t expect_rx_ms;     /* nothing heard from the peer for this long (config expect_rx_timeout; kernel "normal") */
+	uint32_t idle_request_ms;  /* server: gap between request DATA (config idle_request_timeout; kernel "idle") */
+};
+
 /* Parameters to begin a client call. */
 struct rxd_call_params {
 	struct rxd_addr peer;
@@ -209,14 +221,35 @@ struct rxd_call_params {
 	bool exclusive;            /* RXRPC_EXCLUSIVE_CONNECTION */
 	bool upgrade;              /* RXRPC_UPGRADE_SERVICE */
 	uint64_t user_call_id;
-	uint32_t hard_timeout_ms;  /* 0 = config max_call_lifetime */
-	uint32_t idle_timeout_ms;  /* 0 = config expect_rx_timeout */
+	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
 	int64_t tx_total_len;      /* -1 unknown, else the total request length (RXRPC_TX_LENGTH) */
 	const struct rxd_call_ops *ops;
 	void *app;
 };
 
 /* ------------------------------------------------------------------ local endpoint */
+
+/*
+ * Where the core's memory comes from: the shard itself, its pools (grown in
+ * chunks), hash tables and call rings; never per packet.  All three or none
+ * (NULL in rxd_local_params = libc).  The DPDK shell passes NUMA-local
+ * rte_malloc memory of the worker's socket.
+ */
+struct rxd_mem {
+	void *(*malloc)(void *user, size_t size);
+	void *(*calloc)(void *user, size_t n, size_t size); /* zeroed */
+	void (*free)(void *user, void *ptr);
+	void *user;
+};
+
+/* How much the core tells its log hook (syslog order: lower is more severe). */
+enum rxd_log_level {
+	RXD_LOG_ERR = 1,
+	RXD_LOG_WARNING = 2,
+	RXD_LOG_NOTICE = 3, /* default threshold */
+	RXD_LOG_INFO = 4,   /* per call: local aborts, network errors */
+	RXD_LOG_DEBUG = 5,  /* per packet decisions (BUSY, exhausted pools) */
+};
 
 struct rxd_local_params {
 	struct rxd_addr addr;          /* our address and UDP port */
@@ -230,6 +263,11 @@ struct rxd_local_params {
 	uint16_t shard_index;
 	uint16_t shard_count;          /* 0 or 1 = unsharded */
 	const char *version_string;    /* VERSION reply; NULL = "rxd <version>" */
+	const struct rxd_mem *mem;     /* NULL = malloc/calloc/free */
+	/* One line (no newline) per event at or below log_level; NULL = silent.  Called on the shard's thread. */
+	void (*log)(void *user, enum rxd_log_level level, const char *msg);
+	void *log_user;
+	enum rxd_log_level log_level;  /* 0 = RXD_LOG_NOTICE */
 };
 
 /** Create a shard.  Returns 0 or -errno; *out set on success. */
@@ -261,8 +299,8 @@ unsigned rxd_local_conn_count(const struct rxd_local *l);
 unsigned rxd_local_peer_count(const struct rxd_local *l);
 uint32_t rxd_local_epoch(const struct rxd_local *l);
 
-/** Offer a service; returns NULL and sets *err on failure. */
-struct rxd_service *rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, int *err);
+/** Offer a service.  Returns 0 or -EINVAL/-EADDRINUSE/-ENOMEM; *out set on success (may be NULL). */
+int rxd_service_register(struct rxd_local *l, const struct rxd_service_desc *d, struct rxd_service **out);
 /** Pre-charge one incoming call slot carrying user_call_id (RXRPC_CHARGE_ACCEPT). 0 or -ENOBUFS. */
 int rxd_service_charge(struct rxd_service *s, uint64_t user_call_id);
 
@@ -309,8 +347,9 @@ void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now);
 void rxd_call_reject(struct rxd_call *c, uint64_t now);
 /** The application is done with the call (rxrpc_kernel_end_call); aborts RX_USER_ABORT if not complete. */
 void rxd_call_end(struct rxd_call *c, uint64_t now);
-/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT): hard (s), idle (ms), normal (ms); 0 = unchanged. */
-void rxd_call_set_timeouts(struct rxd_call *c, uint32_t hard_s, uint32_t idle_ms, uint32_t normal_ms, uint64_t now);
+/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT); zero fields stay unchanged.  The hard limit counts
+ *  from the call's start, expect-rx from the last packet heard. */
+void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now);
 
 uint64_t rxd_call_user_id(const struct rxd_call *c);
 void rxd_call_set_user_id(struct rxd_call *c, uint64_t id);
@@ -323,6 +362,7 @@ uint16_t rxd_call_service_id(const struct rxd_call *c);
 void rxd_call_peer(const struct rxd_call *c, struct rxd_addr *out);
 bool rxd_call_is_client(const struct rxd_call *c);
 uint32_t rxd_call_cid(const struct rxd_call *c);
+/** The call's callNumber on its channel (0 before it has a channel). */
 uint32_t rxd_call_number(const struct rxd_call *c);
 /** Smoothed RTT of the call's peer in ns (0 if no sample). */
 uint64_t rxd_call_srtt_ns(const struct rxd_call *c);

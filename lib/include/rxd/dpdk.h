@@ -273,7 +273,7 @@ struct rxd_msg_call {
 	uint8_t security_index, security_level;
 	const void *key; /* must stay valid for the call's life */
 	bool exclusive, upgrade;
-	uint32_t hard_timeout_ms, idle_timeout_ms;
+	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
 	int64_t tx_total_len; /* -1 unknown */
 	int worker;	      /* -1 = round robin */
 };
@@ -317,9 +317,8 @@ int rxd_msg_reject(struct rxd_msg_ep *ep, uint64_t token);
  * Charge at least a few slots per worker before clients arrive.
  */
 int rxd_msg_charge(struct rxd_msg_ep *ep, uint64_t user_call_id);
-/** Change a call's timeouts (RXRPC_SET_CALL_TIMEOUT). */
-int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, uint32_t hard_s, uint32_t idle_ms,
-			 uint32_t normal_ms);
+/** Change a call's timeouts (RXRPC_SET_CALL_TIMEOUT); zero fields stay unchanged. */
+int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, const struct rxd_call_timeouts *t);
 /**
  * Receive the next message (recvmsg): copies up to cap bytes of DATA into
  * buf; the rest of a partly read DATA message stays at the head for the next

@@ -178,7 +178,7 @@ const char *rxd_ack_reason_name(unsigned reason);
 struct rxd_hdr {
 	uint32_t epoch;
 	uint32_t cid;
-	uint32_t call;   /* callNumber */
+	uint32_t call_number; /* callNumber */
 	uint32_t seq;
 	uint32_t serial;
 	uint8_t type;
@@ -342,6 +342,27 @@ struct rxd_debug_stats {
 	int32_t n_packets;
 };
 size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_stats *s);
+
+/*
+ * The counters rxd reports in an RXSTATS reply: OpenAFS struct rx_statistics
+ * (rx/rx.h), 71 int32 words; the word each field goes to is given, every
+ * other word is 0.
+ */
+struct rxd_debug_rxstats {
+	uint32_t packet_requests;       /* word 0: DATA + ACK packets read */
+	uint32_t data_read;             /* word 1 */
+	uint32_t data_sent;             /* word 2 */
+	uint32_t packets_read[13];      /* words 11-23: by packet type 1..13 */
+	uint32_t data_packets_read;     /* word 24: DATA subpackets */
+	uint32_t dup_acks_sent;         /* word 25 */
+	uint32_t dup_packets_read;      /* word 27 */
+	uint32_t packets_sent[13];      /* words 28-40: by packet type 1..13 */
+	uint32_t req_acks_sent;         /* word 41 */
+	uint32_t data_packets_resent;   /* word 43 */
+	uint32_t data_packets_sent;     /* word 44 */
+	uint32_t busy_sent;             /* word 47 */
+};
+size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s);
 
 #ifdef __cplusplus
 }
