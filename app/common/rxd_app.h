@@ -2,11 +2,11 @@
 /*
  * Helpers shared by the applications.
  *
- * Sending: rxd_call_send() returns the
- * bytes accepted; when a phase-ending send (no RXD_SEND_MORE) was accepted in
- * full but the core had no room left for the LAST packet, the phase is still
- * open and the application must repeat a zero-length send after writable().
- * rxd_app_send() folds that rule into one flag.
+ * Sending: rxd_call_send() returns the bytes accepted.  Without RXD_SEND_MORE
+ * the phase has ended exactly when all the bytes were accepted; otherwise the
+ * application sends the rest after writable().  A zero-length end-of-phase
+ * send that finds the queue full gets -EAGAIN.  rxd_app_send() reports the
+ * end of the phase as one flag and that -EAGAIN as 0 bytes accepted.
  */
 #ifndef RXD_APP_H
 #define RXD_APP_H

@@ -17,11 +17,11 @@
 
 struct param {
 	const char *name;		  /* canonical: the field name without unit suffix */
-	const char *aliases[MAX_ALIASES]; /* other accepted names (field name, seed sysctl) */
+	const char *aliases[MAX_ALIASES]; /* other accepted names (field name, kernel sysctl) */
 	size_t offset;			  /* of a uint32_t in struct rxd_config */
 	uint32_t min, max, def;
 	const char *unit;
-	const char *seed; /* the seed document's parameter, or NULL if rxd's own */
+	const char *seed; /* the kernel's rxrpc.rst sysctl name, or NULL if rxd's own */
 	const char *desc;
 };
 

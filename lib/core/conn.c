@@ -367,7 +367,7 @@ void rxd_conn_schedule_final_ack(struct rxd_conn *c, unsigned channel, uint64_t 
 	conn_arm_timer(c, now);
 }
 
-/* Regenerate a finished call's final packet (the seed's rxrpc_conn_retransmit_call rules). */
+/* Regenerate a finished call's final packet (the rules of Linux net/rxrpc/conn_event.c rxrpc_conn_retransmit_call). */
 void rxd_conn_retransmit_final(struct rxd_conn *c, const struct rxd_pkt *pkt, unsigned channel, uint64_t now)
 {
 	struct rxd_channel *chan = &c->chan[channel];

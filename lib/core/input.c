@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Packet input: validation, routing to local/conn/call (the seed io_thread.c
- * rules), and the per-call handling of DATA, ACK, ABORT, BUSY and ACKALL.
+ * Packet input: validation, routing to local/conn/call (the rules of Linux
+ * net/rxrpc/io_thread.c), and the per-call handling of DATA, ACK, ABORT, BUSY and ACKALL.
  */
 #include "internal.h"
 

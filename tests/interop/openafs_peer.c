@@ -5,7 +5,7 @@
  *
  * It is the independent reference peer for rxd: the selftest runs it against
  * itself, the interop tests point it at rxd, and bench/ uses it for the
- * OpenAFS-vs-OpenAFS baseline.  Protocol: doc/spec protocol.md section 9.
+ * OpenAFS-vs-OpenAFS baseline.  Protocol: doc/rxperf.md (OpenAFS src/tools/rxperf/rxperf.c, Linux net/rxrpc/rxperf.c).
  *
  *   openafs_peer server -p PORT [-j] [-W win] ...
  *   openafs_peer client -a ADDR -p PORT -c send|recv|rpc -S n -R n -T calls

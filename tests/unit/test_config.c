@@ -357,7 +357,7 @@ Test(config, describe_prints_every_parameter_once_with_its_value)
 	for (unsigned k = 0; k < L.n; k++)
 		if (strstr(L.text[k], "seed rxrpc_rx_window_size") && strstr(L.text[k], "range 1..255"))
 			seen++;
-	cr_assert_eq(seen, 1, "the seed's name and the range are shown");
+	cr_assert_eq(seen, 1, "the kernel's sysctl name and the range are shown");
 }
 
 Test(config, numbers_are_decimal_with_binary_suffixes)

@@ -88,7 +88,7 @@ struct rxd_io_ops {
 /* ------------------------------------------------------------------ configuration */
 
 /*
- * Every parameter of the seed documents' configurable-parameter list plus the
+ * Every parameter of the kernel's rxrpc.rst configurable-parameter list plus the
  * engine's sizing.  Times in milliseconds unless the name says seconds.
  * rxd_config_default() fills defaults; rxd_config_set() parses "name=value".
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * rxd wire codecs: the RxRPC packet formats (protocol.md sections 1-3, 7, 8).
+ * rxd wire codecs: the RxRPC packet formats (Linux net/rxrpc/protocol.h, OpenAFS src/rx/rx.h and rx_packet.h).
  *
  * Pure functions: no state, no allocation.  Every multi-byte field is
  * big-endian on the wire and is encoded/decoded explicitly.
@@ -74,7 +74,7 @@ enum rxd_ack_reason {
 #define RXD_ACK_TYPE_NACK 0u
 #define RXD_ACK_TYPE_ACK 1u
 
-/* Standard abort codes (protocol.md section 6). */
+/* Standard abort codes (OpenAFS src/rx/rx.h RX_* codes, Linux include/uapi/linux/rxrpc.h). */
 #define RX_CALL_DEAD (-1)
 #define RX_INVALID_OPERATION (-2)
 #define RX_CALL_TIMEOUT (-3)
@@ -118,7 +118,7 @@ enum rxd_ack_reason {
  */
 enum rxd_reason {
 	RXD_R_OK = 0,
-	/* wire validation (input rules of protocol.md section 1 and the seed io_thread.c) */
+	/* wire validation (the input rules of Linux net/rxrpc/io_thread.c) */
 	RXD_R_SHORT_HDR,          /* shorter than 28 bytes: discard */
 	RXD_R_SHORT_ACK,          /* ACK body shorter than 18 bytes: discard */
 	RXD_R_SHORT_ACK_TABLE,    /* nAcks entries not all present: abort */
@@ -315,7 +315,7 @@ struct rxd_response {
 size_t rxd_response_encode(uint8_t *p, size_t cap, const struct rxd_response *r);
 int rxd_response_decode(const uint8_t *p, size_t len, struct rxd_response *r);
 
-/* OpenAFS DEBUG (type 8) bodies, protocol.md section 8. */
+/* OpenAFS DEBUG (type 8) bodies (OpenAFS src/rx/rx_packet.c rxi_ReceiveDebugPacket, src/rx/rx_debug.h). */
 enum rxd_debug_type {
 	RXD_DEBUG_GETSTATS = 1,
 	RXD_DEBUG_GETCONN = 2,
