@@ -36,6 +36,9 @@ ix_ns_up
 # rxd_interop_lib turns IPv6 off in its namespace; this test routes it.
 ix_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
 ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.disable_ipv6=0"
+# Every rxd process sets the TAP down when it exits, and the kernel drops a
+# link's IPv6 addresses when it goes down unless told to keep them.
+ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.keep_addr_on_down=1" "net.ipv6.conf.$IX_KDEV.accept_dad=0"
 ix_ns ip -6 addr add "$KV_KERNEL_IP6/64" dev "$IX_KDEV" nodad
 kv_boot "$KV_ROOT" "$IX_LOG/initramfs.cpio" || exit 1
 echo "guest up in ${KV_BOOT_S} s ($(grep -am1 'rxd-guest: kernel' "$IX_LOG/console.log"))"
@@ -46,26 +49,146 @@ export -f kv_guest
 GUEST=(bash -c 'kv_guest 900 "$*"' kv_guest)
 RXD_ROUTES=(--gw "$IX_KERNEL_IP" --ip6 "$KV_RXD_IP6/64" --gw6 "$KV_KERNEL_IP6")
 
+# kv_rxdebug NAME HOST WANT: `rxdebug HOST 7009 -version` must answer with WANT.
+kv_rxdebug() {
+	local out
+	if ! command -v rxdebug >/dev/null; then
+		ix_result SKIP "$1" "rxdebug not installed (openafs-client)"
+		return
+	fi
+	out=$(ix_ns timeout 40 rxdebug "$2" 7009 -version 2>&1)
+	if printf '%s' "$out" | grep -q "AFS version: *$3"; then
+		ix_result PASS "$1" "$(printf '%s' "$out" | grep 'AFS version')"
+	else
+		ix_result FAIL "$1" "no 'AFS version: $3' in: $(printf '%s' "$out" | tr '\n' ' ')"
+	fi
+}
+
+# kv_guest_check NAME CMD: a guest command must exit 0.
+kv_guest_check() {
+	local out
+	if out=$(kv_guest 60 "$2" 2>&1); then
+		ix_result PASS "$1" "$(printf '%s' "$out" | tail -n1)"
+	else
+		ix_result FAIL "$1" "$(printf '%s' "$out" | tail -n3 | tr '\n' ' ')"
+	fi
+}
+
+QUICK=${RXD_INTEROP_QUICK:-0}
+CAPS=()
+
 # ------------------------------------------- the kernel's client -> rxd server
 ix_rxd_server_start "$RXPERF" kc "${RXD_ROUTES[@]}"
 echo "rxd rxperf server on $IX_RXD_IP:7009 and [$KV_RXD_IP6]:7009"
-if kv_guest 20 "ping -c 1 -W 5 $IX_RXD_IP" >/dev/null; then
-	ix_result PASS "guest reaches rxd (ping)" ""
+kv_guest_check "guest reaches rxd (ping)" "ping -c 1 -W 5 $IX_RXD_IP"
+kv_guest_check "guest reaches rxd (ping6)" "ping6 -c 1 -W 5 $KV_RXD_IP6"
+AFC=("${GUEST[@]}" af_rxperf client --json --cookie -a "$IX_RXD_IP")
+AFC6=("${GUEST[@]}" af_rxperf client --json --cookie -a "$KV_RXD_IP6")
+for sz in 0 1412 1413 65536; do
+	ix_run "kernel client: rpc $sz/$sz" 0 10 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S "$sz" -R "$sz" -T 10
+done
+ix_run "kernel client: rpc 1413/1413 IPv6" 0 10 0 60 -- "${AFC6[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -T 10
+ix_run "kernel client: send 64KiB" 0 5 0 60 -- "${AFC[@]}" --timeout 50 -c send -S 64K -T 5
+ix_run "kernel client: recv 64KiB" 0 5 0 60 -- "${AFC[@]}" --timeout 50 -c recv -R 64K -T 5
+ix_run "kernel client: rpc 1MiB/1MiB IPv6" 0 2 0 90 -- "${AFC6[@]}" --timeout 80 -c rpc -S 1M -R 1M -T 2
+if [ "$QUICK" != 1 ]; then
+	ix_run "kernel client: send 64MiB" 0 1 0 300 -- "${AFC[@]}" --timeout 290 -c send -S 64M -T 1
+	ix_run "kernel client: recv 64MiB" 0 1 0 300 -- "${AFC[@]}" --timeout 290 -c recv -R 64M -T 1
 else
-	ix_result FAIL "guest reaches rxd (ping)" ""
+	ix_result SKIP "kernel client: 64 MiB transfers" "RXD_INTEROP_QUICK=1"
 fi
-AFC=("${GUEST[@]}" af_rxperf client --json --cookie)
-ix_run "kernel client: rpc 0/0" 0 1 0 60 -- "${AFC[@]}" --timeout 50 -a "$IX_RXD_IP" -c rpc -S 0 -R 0 -T 1
+ix_run "kernel client: 16 concurrent" 0 160 0 120 -- "${AFC[@]}" --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 160
+ix_run "kernel client: 64 concurrent" 0 320 0 180 -- "${AFC[@]}" --timeout 170 -c rpc -S 100 -R 1413 -t 64 -T 320
+ix_run "kernel client: 64 concurrent IPv6" 0 128 0 180 -- "${AFC6[@]}" --timeout 170 -c rpc -S 100 -R 100 -t 64 -T 128
+ix_run "kernel client: abort mid-send" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
+ix_run "kernel client: abort mid-recv" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
+ix_run "kernel client: abort after header" 0 0 2 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 10 -R 10 -T 2 --abort-after 0
+ix_run "kernel client: unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${AFC[@]}" --timeout 50 --op 7 -T 2 --expect-abort -455
+ix_run "kernel client: bad version -> RX_USER_ABORT" 0 0 1 60 -- "${AFC[@]}" --timeout 50 --proto-version 2 -T 1 --expect-abort -6
+ix_run "kernel client: unknown service -> INVALID_OP" 0 0 1 60 -- "${AFC[@]}" --timeout 50 --service 99 -T 1 --expect-abort -2
+ix_run "kernel client: unexpected abort fails" 1 0 0 60 -- "${AFC[@]}" --timeout 50 --op 7 -T 1
+ix_run "kernel client: healthy afterwards" 0 50 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 8 -T 50
+kv_rxdebug "rxdebug -version (rxd)" "$IX_RXD_IP" rxd
+if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
+	CAP="$IX_LOG/kernel-client.pcapng"
+	ix_capture_start "$CAP"
+	ix_run "captured: kernel client rpc 0/0" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 0 -R 0 -T 1
+	ix_run "captured: kernel client rpc 64KiB/64KiB" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 65536 -R 65536 -T 1
+	ix_run "captured: kernel client IPv6 rpc 1413/1413" 0 1 0 30 -- "${AFC6[@]}" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
+	ix_run "captured: kernel client abort" 0 0 1 30 -- "${AFC[@]}" --timeout 25 -c recv -R 65536 -T 1 --abort-after 30000
+	ix_run "captured: unknown op" 0 0 1 30 -- "${AFC[@]}" --timeout 25 --op 7 -T 1 --expect-abort -455
+	ix_capture_stop
+	ix_check_capture "tshark decode (kernel client, rxd server)" "$CAP"
+else
+	ix_result SKIP "tshark decode" "dumpcap/tshark not installed"
+fi
 ix_rxd_server_stop "rxd server exits on SIGTERM"
 
+# rxd without jumbograms, then an rxd server that aborts its replies.
+ix_rxd_server_start "$RXPERF" kj "${RXD_ROUTES[@]}" -j
+ix_run "kernel client: rxd -j, rpc 256KiB" 0 2 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2
+ix_rxd_server_stop "rxd -j server exits on SIGTERM"
+ix_rxd_server_start "$RXPERF" ka "${RXD_ROUTES[@]}" --abort-reply-after 20000
+ix_run "kernel client: server abort mid-reply" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
+ix_run "kernel client: server abort, 16 concurrent" 0 0 32 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
+ix_rxd_server_stop "rxd abort server exits on SIGTERM"
+
 # ------------------------------------------- rxd client -> the kernel's servers
+# 7009: net/rxrpc/rxperf.c (wants the request cookie); 7010: af_rxperf;
+# 7011: af_rxperf aborting its replies with 4321 after 20000 bytes.
+kv_guest_check "af_rxperf servers start" "af_rxperf server -p 7010 -d 1200 >/tmp/srv7010.log 2>&1 & af_rxperf server -p 7011 -d 1200 --abort-reply-after 20000 >/tmp/srv7011.log 2>&1 & sleep 0.5; cat /tmp/srv7010.log /tmp/srv7011.log"
+# shellcheck disable=SC2207
 EAL=($(ix_eal c))
-RXD=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX_PREFIX_LEN" "${RXD_ROUTES[@]}"
+RXC=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX_PREFIX_LEN" "${RXD_ROUTES[@]}"
 	"${IX_RXD_EXTRA[@]}" --json)
-ix_run "rxd -> kernel rxperf.ko: rpc 0/0" 0 1 0 60 -- "${RXD[@]}" --timeout 50 -a "$KV_GUEST_IP" --cookie -c rpc -S 0 -R 0 -T 1
-kv_guest 10 "af_rxperf server -p 7010 -d 900 > /tmp/srv7010.log 2>&1 &"
-sleep 0.5
-ix_run "rxd -> af_rxperf server: rpc 0/0" 0 1 0 60 -- "${RXD[@]}" --timeout 50 -a "$KV_GUEST_IP" -p 7010 -c rpc -S 0 -R 0 -T 1
+for srv in "rxperf.ko:7009" "af_rxperf:7010"; do
+	n=${srv%%:*}
+	P=(-p "${srv##*:}" --cookie)
+	R=("${RXC[@]}" -a "$KV_GUEST_IP" "${P[@]}")
+	R6=("${RXC[@]}" -a "[$KV_GUEST_IP6]:${srv##*:}" --cookie)
+	for sz in 0 1412 1413 65536; do
+		ix_run "rxd -> $n: rpc $sz/$sz" 0 10 0 60 -- "${R[@]}" --timeout 50 -c rpc -S "$sz" -R "$sz" -T 10
+	done
+	ix_run "rxd -> $n: rpc 1413/1413 IPv6" 0 10 0 60 -- "${R6[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -T 10
+	ix_run "rxd -> $n: send 64KiB" 0 5 0 60 -- "${R[@]}" --timeout 50 -c send -S 64K -T 5
+	ix_run "rxd -> $n: recv 64KiB" 0 5 0 60 -- "${R[@]}" --timeout 50 -c recv -R 64K -T 5
+	ix_run "rxd -> $n: rpc 1MiB/1MiB IPv6" 0 2 0 90 -- "${R6[@]}" --timeout 80 -c rpc -S 1M -R 1M -T 2
+	if [ "$QUICK" != 1 ]; then
+		ix_run "rxd -> $n: send 64MiB" 0 1 0 300 -- "${R[@]}" --timeout 290 -c send -S 64M -T 1
+		ix_run "rxd -> $n: recv 64MiB" 0 1 0 300 -- "${R[@]}" --timeout 290 -c recv -R 64M -T 1
+	fi
+	ix_run "rxd -> $n: no jumbograms (-j)" 0 2 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2 -j
+	ix_run "rxd -> $n: 16 concurrent" 0 160 0 120 -- "${R[@]}" --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 160
+	ix_run "rxd -> $n: 64 concurrent" 0 320 0 180 -- "${R[@]}" --timeout 170 -c rpc -S 100 -R 1413 -t 64 -T 320
+	ix_run "rxd -> $n: abort mid-send" 0 0 3 60 -- "${R[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
+	ix_run "rxd -> $n: abort mid-recv" 0 0 3 60 -- "${R[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
+	ix_run "rxd -> $n: unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${R[@]}" --timeout 50 --op 7 -T 2 --expect-abort -455
+	ix_run "rxd -> $n: bad version -> RX_USER_ABORT" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --proto-version 2 -T 1 --expect-abort -6
+	ix_run "rxd -> $n: healthy afterwards" 0 50 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 8 -T 50
+done
+R=("${RXC[@]}" -a "$KV_GUEST_IP")
+ix_run "rxd -> kernel: unknown service" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --service 99 -T 1 --expect-abort "${KV_UNKNOWN_SERVICE_ABORT:--2}"
+ix_run "rxd -> rxperf.ko: no request cookie" 0 0 1 60 -- "${R[@]}" -p 7009 --timeout 50 -c rpc -S 100 -R 100 -T 1 --expect-abort -453
+ix_run "rxd -> af_rxperf: server abort mid-reply" 0 0 3 60 -- "${R[@]}" -p 7011 --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
+ix_run "rxd -> af_rxperf: server abort, 16 concurrent" 0 0 32 60 -- "${R[@]}" -p 7011 --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
+kv_guest_check "guest: rx_jumbo_max=1" "sysctl -w net.rxrpc.rx_jumbo_max=1"
+ix_run "rxd -> rxperf.ko: kernel rx_jumbo_max=1" 0 2 0 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 -c rpc -S 256K -R 256K -T 2
+kv_guest_check "guest: rx_jumbo_max back" "sysctl -w net.rxrpc.rx_jumbo_max=4"
+kv_rxdebug "rxdebug -version (kernel)" "$KV_GUEST_IP" "linux"
+if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
+	CAP="$IX_LOG/rxd-client.pcapng"
+	ix_capture_start "$CAP"
+	ix_run "captured: rxd -> rxperf.ko rpc 0/0" 0 1 0 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 -c rpc -S 0 -R 0 -T 1
+	ix_run "captured: rxd -> rxperf.ko rpc 64KiB" 0 1 0 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 -c rpc -S 65536 -R 65536 -T 1
+	ix_run "captured: rxd -> af_rxperf rpc 1413" 0 1 0 30 -- "${R[@]}" -p 7010 --timeout 25 -c rpc -S 1413 -R 1413 -T 1
+	ix_run "captured: rxd -> af_rxperf IPv6" 0 1 0 30 -- "${RXC[@]}" -a "[$KV_GUEST_IP6]:7010" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
+	ix_run "captured: server abort" 0 0 1 30 -- "${R[@]}" -p 7011 --timeout 25 -c recv -R 65536 -T 1 --expect-abort 4321
+	ix_run "captured: unknown op" 0 0 1 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 --op 7 -T 1 --expect-abort -455
+	ix_capture_stop
+	ix_check_capture "tshark decode (rxd client, kernel servers)" "$CAP"
+fi
+kv_guest_check "af_rxperf servers alive" "kill -0 \$(pidof af_rxperf) && echo \$(pidof af_rxperf | wc -w) running"
+kv_guest 10 "dmesg | grep -i 'rxrpc\|rxperf' | tail -n 20" | sed 's/^/  guest dmesg: /'
 
 echo "stage time: $(($(date +%s) - T_START)) s"
 ix_summary "Linux kernel AF_RXRPC (qemu guest) vs rxd"
