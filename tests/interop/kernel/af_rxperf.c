@@ -80,7 +80,7 @@ struct call {
 struct opts {
 	bool server, v6, cookie, json, verbose;
 	struct sockaddr_rxrpc peer;
-	unsigned port, service, op, version, conc, total, timeout, duration, backlog;
+	unsigned port, local_port, service, op, version, conc, total, timeout, duration, backlog;
 	uint64_t sbytes, rbytes;
 	int64_t abort_after, abort_reply_after;
 	int32_t expect_abort;
@@ -343,6 +343,24 @@ static int client_start(int fd, const struct opts *o, unsigned slot)
 	if (r == 1)
 		c->aborted_locally = true;
 	return r < 0 ? r : 0;
+}
+
+/* A client socket bound to the address and port of a socket that stays open shares its
+ * local endpoint, which then outlives this process (see doc/kernel-interop.md). */
+static int client_bind(int fd, const struct opts *o)
+{
+	struct sockaddr_rxrpc srx = {.srx_family = AF_RXRPC, .transport_type = SOCK_DGRAM};
+
+	if (o->v6) {
+		srx.transport_len = sizeof srx.transport.sin6;
+		srx.transport.sin6.sin6_family = AF_INET6;
+		srx.transport.sin6.sin6_port = htons((uint16_t)o->local_port);
+	} else {
+		srx.transport_len = sizeof srx.transport.sin;
+		srx.transport.sin.sin_family = AF_INET;
+		srx.transport.sin.sin_port = htons((uint16_t)o->local_port);
+	}
+	return bind(fd, (struct sockaddr *)&srx, sizeof srx);
 }
 
 static bool reply_bytes_ok(const struct call *c, const uint8_t *d, size_t n)
@@ -614,7 +632,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: af_rxperf client -a ADDR [-p PORT] [-c send|recv|rpc] [-S B] [-R B] [-T N] [-t N]\n"
 			"                 [--cookie] [--abort-after B] [--expect-abort C] [--op N] [--service N]\n"
-			"                 [--proto-version N] [--timeout S] [--json] [-v]\n"
+			"                 [--proto-version N] [--local-port N] [--timeout S] [--json] [-v]\n"
 			"       af_rxperf server [-p PORT] [-4] [--backlog N] [--abort-reply-after B] [-d S] [-v]\n");
 	return 2;
 }
@@ -742,6 +760,8 @@ int main(int argc, char **argv)
 			o.version = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--timeout"))
 			o.timeout = (unsigned)strtoul(v, NULL, 0);
+		else if (!strcmp(a, "--local-port"))
+			o.local_port = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--backlog"))
 			o.backlog = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "-d"))
@@ -765,6 +785,10 @@ int main(int argc, char **argv)
 	}
 	if (o.server)
 		return run_server(fd, &o);
+	if (o.local_port && client_bind(fd, &o) < 0) {
+		fprintf(stderr, "af_rxperf: bind to local port %u: %s\n", o.local_port, strerror(errno));
+		return 1;
+	}
 	alarm(o.timeout);
 	rc = run_client(fd, &o);
 	close(fd);
