@@ -150,7 +150,9 @@ static ssize_t call_send(int fd, unsigned long id, const struct sockaddr_rxrpc *
 }
 
 /* Send len bytes of zeros (then the cookie if asked) as one phase, MSG_MORE on all but the
- * last piece; with abort_at >= 0, abort the call with code instead once abort_at bytes went. */
+ * last piece; with abort_at >= 0, abort the call with code instead once abort_at bytes went.
+ * Returns 0 sent, 1 aborted by us, 2 the call ended under us (its terminal message follows
+ * on recvmsg), or -errno when even the first sendmsg failed (no call exists). */
 static int send_phase(int fd, unsigned long id, const struct sockaddr_rxrpc *to, const uint8_t *head, size_t head_len,
 		      uint64_t len, bool with_cookie, int64_t abort_at, int32_t code)
 {
@@ -169,7 +171,7 @@ static int send_phase(int fd, unsigned long id, const struct sockaddr_rxrpc *to,
 
 		if (abort_at >= 0 && sent >= (uint64_t)abort_at) {
 			if (call_send(fd, id, first ? to : NULL, NULL, 0, 0, RXRPC_ABORT, code) < 0)
-				return -errno;
+				return first ? -errno : 2;
 			return 1;
 		}
 		n = len - sent > CHUNK ? CHUNK : (size_t)(len - sent);
@@ -177,12 +179,12 @@ static int send_phase(int fd, unsigned long id, const struct sockaddr_rxrpc *to,
 			n = (size_t)((uint64_t)abort_at - sent);
 		last = sent + n == len && !with_cookie && abort_at < 0;
 		if (call_send(fd, id, first ? to : NULL, zeros, n, last ? 0 : MSG_MORE, 0, 0) < 0)
-			return -errno;
+			return first ? -errno : 2;
 		first = false;
 		sent += n;
 	}
 	if (with_cookie && call_send(fd, id, first ? to : NULL, cookie, sizeof cookie, 0, 0, 0) < 0)
-		return -errno;
+		return first ? -errno : 2;
 	return 0;
 }
 
@@ -444,8 +446,8 @@ static int run_client(int fd, const struct opts *o)
 			} else {
 				struct timespec t;
 				clock_gettime(CLOCK_MONOTONIC, &t);
-				st.lat_us[st.ok++] = (uint64_t)(t.tv_sec - c->t0.tv_sec) * 1000000u +
-						     (uint64_t)(t.tv_nsec - c->t0.tv_nsec) / 1000u;
+				st.lat_us[st.ok++] = (uint64_t)((int64_t)(t.tv_sec - c->t0.tv_sec) * 1000000 +
+								(t.tv_nsec - c->t0.tv_nsec) / 1000);
 			}
 		} else if (ev.term == RXRPC_ABORT &&
 			   (c->aborted_locally || (o->have_expect && ev.code == o->expect_abort))) {

@@ -74,8 +74,55 @@ kv_guest_check() {
 	fi
 }
 
+# kv_run: ix_run, once more when the only failure was the kernel's
+# RX_CALL_TIMEOUT (-3): Debian 6.12's call timers are 5 s (reply) and 250 ms
+# (request gaps) rather than 20 s and 1 s (doc/kernel-interop.md), which a
+# guest starved of CPU on a loaded host can hit.  Any other failure stands.
+kv_run() {
+	local fails=$IX_FAILS
+	ix_run "$@"
+	if [ "$IX_FAILS" -gt "$fails" ] && printf '%s' "$IX_LAST_JSON" | grep -qE '"-3":|ABORT:-3"' &&
+		! printf '%s' "$IX_LAST_JSON" | grep -qE '"-[0-24-9][0-9]*":|"[1-9][0-9]*":|ABORT:-?[0-24-9]'; then
+		IX_FAILS=$fails
+		echo "  note: the kernel timed the call out (-3); running it once more"
+		ix_run "$@"
+	fi
+}
+
+# kv_shapes WHO CMD4 CMD6: the shapes both directions run; CMD4 and CMD6 name
+# arrays holding an rxperf client command (rxd's or af_rxperf, same options)
+# towards an IPv4 and an IPv6 server.
+kv_shapes() {
+	local who=$1 sz
+	local -n c4=$2 c6=$3
+	for sz in 0 1412 1413 65536; do
+		kv_run "$who: rpc $sz/$sz" 0 10 0 60 -- "${c4[@]}" --timeout 50 -c rpc -S "$sz" -R "$sz" -T 10
+	done
+	kv_run "$who: rpc 1413/1413 IPv6" 0 10 0 60 -- "${c6[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -T 10
+	kv_run "$who: send 64KiB" 0 5 0 60 -- "${c4[@]}" --timeout 50 -c send -S 64K -T 5
+	kv_run "$who: recv 64KiB" 0 5 0 60 -- "${c4[@]}" --timeout 50 -c recv -R 64K -T 5
+	kv_run "$who: rpc 1MiB/1MiB IPv6" 0 2 0 90 -- "${c6[@]}" --timeout 80 -c rpc -S 1M -R 1M -T 2
+	if [ "$QUICK" != 1 ]; then
+		kv_run "$who: send 64MiB" 0 1 0 300 -- "${c4[@]}" --timeout 290 -c send -S 64M -T 1
+		kv_run "$who: recv 64MiB" 0 1 0 300 -- "${c4[@]}" --timeout 290 -c recv -R 64M -T 1
+	else
+		ix_result SKIP "$who: 64 MiB transfers" "RXD_INTEROP_QUICK=1"
+	fi
+	kv_run "$who: 16 concurrent" 0 160 0 120 -- "${c4[@]}" --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 160
+	kv_run "$who: 64 concurrent" 0 320 0 180 -- "${c4[@]}" --timeout 170 -c rpc -S 100 -R 1413 -t 64 -T 320
+	# A note, not a check: calls past a kernel server's accept backlog are answered BUSY and retried.
+	echo "  note: BUSY answers to 64 concurrent calls: $(ix_json_field "$IX_LAST_JSON" busy)"
+	kv_run "$who: 64 concurrent IPv6" 0 128 0 180 -- "${c6[@]}" --timeout 170 -c rpc -S 100 -R 100 -t 64 -T 128
+	kv_run "$who: abort mid-send" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
+	kv_run "$who: abort mid-recv" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
+	kv_run "$who: abort after header" 0 0 2 60 -- "${c4[@]}" --timeout 50 -c rpc -S 10 -R 10 -T 2 --abort-after 0
+	kv_run "$who: unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${c4[@]}" --timeout 50 --op 7 -T 2 --expect-abort -455
+	kv_run "$who: bad version -> RX_USER_ABORT" 0 0 1 60 -- "${c4[@]}" --timeout 50 -c rpc --proto-version 2 -T 1 --expect-abort -6
+	kv_run "$who: unexpected abort fails" 1 0 0 60 -- "${c4[@]}" --timeout 50 --op 7 -T 1
+	kv_run "$who: healthy afterwards" 0 50 0 60 -- "${c4[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 8 -T 50
+}
+
 QUICK=${RXD_INTEROP_QUICK:-0}
-CAPS=()
 
 # The guest's servers, started first: they also anchor the kernel's local
 # endpoints.  Debian's 6.12.95 oopses (NULL task in try_to_wake_up from
@@ -94,34 +141,12 @@ kv_guest_check "guest reaches rxd (ping)" "ping -c 1 -W 5 $IX_RXD_IP"
 kv_guest_check "guest reaches rxd (ping6)" "ping6 -c 1 -W 5 $KV_RXD_IP6"
 AFC=("${GUEST[@]}" af_rxperf client --json --cookie --local-port 7012 -a "$IX_RXD_IP")
 AFC6=("${GUEST[@]}" af_rxperf client --json --cookie --local-port 7010 -a "$KV_RXD_IP6")
-for sz in 0 1412 1413 65536; do
-	ix_run "kernel client: rpc $sz/$sz" 0 10 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S "$sz" -R "$sz" -T 10
-done
-ix_run "kernel client: rpc 1413/1413 IPv6" 0 10 0 60 -- "${AFC6[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -T 10
-ix_run "kernel client: send 64KiB" 0 5 0 60 -- "${AFC[@]}" --timeout 50 -c send -S 64K -T 5
-ix_run "kernel client: recv 64KiB" 0 5 0 60 -- "${AFC[@]}" --timeout 50 -c recv -R 64K -T 5
-ix_run "kernel client: rpc 1MiB/1MiB IPv6" 0 2 0 90 -- "${AFC6[@]}" --timeout 80 -c rpc -S 1M -R 1M -T 2
-if [ "$QUICK" != 1 ]; then
-	ix_run "kernel client: send 64MiB" 0 1 0 300 -- "${AFC[@]}" --timeout 290 -c send -S 64M -T 1
-	ix_run "kernel client: recv 64MiB" 0 1 0 300 -- "${AFC[@]}" --timeout 290 -c recv -R 64M -T 1
-else
-	ix_result SKIP "kernel client: 64 MiB transfers" "RXD_INTEROP_QUICK=1"
-fi
-ix_run "kernel client: 16 concurrent" 0 160 0 120 -- "${AFC[@]}" --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 160
-ix_run "kernel client: 64 concurrent" 0 320 0 180 -- "${AFC[@]}" --timeout 170 -c rpc -S 100 -R 1413 -t 64 -T 320
-ix_run "kernel client: 64 concurrent IPv6" 0 128 0 180 -- "${AFC6[@]}" --timeout 170 -c rpc -S 100 -R 100 -t 64 -T 128
-ix_run "kernel client: abort mid-send" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
-ix_run "kernel client: abort mid-recv" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
-ix_run "kernel client: abort after header" 0 0 2 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 10 -R 10 -T 2 --abort-after 0
-ix_run "kernel client: unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${AFC[@]}" --timeout 50 --op 7 -T 2 --expect-abort -455
-ix_run "kernel client: bad version -> RX_USER_ABORT" 0 0 1 60 -- "${AFC[@]}" --timeout 50 --proto-version 2 -T 1 --expect-abort -6
+kv_shapes "kernel client" AFC AFC6
 # Its own local port: the kernel puts a client call on an existing connection
 # to the same peer whatever service the call asks for (the header then says
 # 147), so only a fresh connection carries service 99.
 ix_run "kernel client: unknown service -> INVALID_OP" 0 0 1 60 -- "${GUEST[@]}" af_rxperf client --json --local-port 7011 \
 	-a "$KV_RXD_IP6" --timeout 50 --service 99 -T 1 --expect-abort -2
-ix_run "kernel client: unexpected abort fails" 1 0 0 60 -- "${AFC[@]}" --timeout 50 --op 7 -T 1
-ix_run "kernel client: healthy afterwards" 0 50 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 8 -T 50
 kv_rxdebug "rxdebug -version (rxd)" "$IX_RXD_IP" rxd
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	CAP="$IX_LOG/kernel-client.pcapng"
@@ -158,27 +183,8 @@ for srv in "rxperf.ko:7009" "af_rxperf:7010"; do
 	P=(-p "${srv##*:}" --cookie)
 	R=("${RXC[@]}" -a "$KV_GUEST_IP" "${P[@]}")
 	R6=("${RXC[@]}" -a "[$KV_GUEST_IP6]:${srv##*:}" --cookie)
-	for sz in 0 1412 1413 65536; do
-		ix_run "rxd -> $n: rpc $sz/$sz" 0 10 0 60 -- "${R[@]}" --timeout 50 -c rpc -S "$sz" -R "$sz" -T 10
-	done
-	ix_run "rxd -> $n: rpc 1413/1413 IPv6" 0 10 0 60 -- "${R6[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -T 10
-	ix_run "rxd -> $n: send 64KiB" 0 5 0 60 -- "${R[@]}" --timeout 50 -c send -S 64K -T 5
-	ix_run "rxd -> $n: recv 64KiB" 0 5 0 60 -- "${R[@]}" --timeout 50 -c recv -R 64K -T 5
-	ix_run "rxd -> $n: rpc 1MiB/1MiB IPv6" 0 2 0 90 -- "${R6[@]}" --timeout 80 -c rpc -S 1M -R 1M -T 2
-	if [ "$QUICK" != 1 ]; then
-		ix_run "rxd -> $n: send 64MiB" 0 1 0 300 -- "${R[@]}" --timeout 290 -c send -S 64M -T 1
-		ix_run "rxd -> $n: recv 64MiB" 0 1 0 300 -- "${R[@]}" --timeout 290 -c recv -R 64M -T 1
-	fi
+	kv_shapes "rxd -> $n" R R6
 	ix_run "rxd -> $n: no jumbograms (-j)" 0 2 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2 -j
-	ix_run "rxd -> $n: 16 concurrent" 0 160 0 120 -- "${R[@]}" --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 160
-	ix_run "rxd -> $n: 64 concurrent" 0 320 0 180 -- "${R[@]}" --timeout 170 -c rpc -S 100 -R 1413 -t 64 -T 320
-	# A note, not a check: calls past the kernel's accept backlog are answered BUSY and retried.
-	echo "  note: $n answered BUSY $(ix_json_field "$IX_LAST_JSON" busy) times to 64 concurrent calls (max_backlog 31)"
-	ix_run "rxd -> $n: abort mid-send" 0 0 3 60 -- "${R[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
-	ix_run "rxd -> $n: abort mid-recv" 0 0 3 60 -- "${R[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
-	ix_run "rxd -> $n: unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${R[@]}" --timeout 50 --op 7 -T 2 --expect-abort -455
-	ix_run "rxd -> $n: bad version -> RX_USER_ABORT" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --proto-version 2 -T 1 --expect-abort -6
-	ix_run "rxd -> $n: healthy afterwards" 0 50 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 8 -T 50
 done
 R=("${RXC[@]}" -a "$KV_GUEST_IP")
 ix_run "rxd -> af_rxperf (IPv4 socket): rpc 1413/1413" 0 10 0 60 -- "${R[@]}" -p 7012 --timeout 50 -c rpc -S 1413 -R 1413 -T 10
@@ -186,9 +192,10 @@ ix_run "rxd -> kernel: unknown service" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rp
 ix_run "rxd -> rxperf.ko: no request cookie" 0 0 1 60 -- "${R[@]}" -p 7009 --timeout 50 -c rpc -S 100 -R 100 -T 1 --expect-abort -453
 ix_run "rxd -> af_rxperf: server abort mid-reply" 0 0 3 60 -- "${R[@]}" -p 7011 --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
 ix_run "rxd -> af_rxperf: server abort, 16 concurrent" 0 0 32 60 -- "${R[@]}" -p 7011 --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
-kv_guest_check "guest: rx_jumbo_max=1" "sysctl -w net.rxrpc.rx_jumbo_max=1"
+JUMBO=$(kv_guest 10 "cat /proc/sys/net/rxrpc/rx_jumbo_max")
+kv_guest_check "guest: rx_jumbo_max=1 (was $JUMBO)" "sysctl -w net.rxrpc.rx_jumbo_max=1"
 ix_run "rxd -> rxperf.ko: kernel rx_jumbo_max=1" 0 2 0 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 -c rpc -S 256K -R 256K -T 2
-kv_guest_check "guest: rx_jumbo_max back" "sysctl -w net.rxrpc.rx_jumbo_max=4"
+kv_guest_check "guest: rx_jumbo_max back" "sysctl -w net.rxrpc.rx_jumbo_max=${JUMBO:-4}"
 kv_rxdebug "rxdebug -version (kernel)" "$KV_GUEST_IP" "linux"
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	CAP="$IX_LOG/rxd-client.pcapng"
