@@ -39,13 +39,15 @@ IMG=$(apt-cache "${APT[@]}" depends linux-image-amd64 2>/dev/null | sed -n 's/^ 
 if [ -z "$IMG" ]; then
 	# Offline and no index: the newest unpacked kernel in the cache.
 	KV_ROOT=$(find "$CACHE" -maxdepth 1 -name 'k-*' -type d | sort -V | tail -n1)
-	[ -n "$KV_ROOT" ] && [ -f "$KV_ROOT/.complete" ] || die "no kernel package found in $SUITE and none cached"
+	if [ -z "$KV_ROOT" ] || [ ! -f "$KV_ROOT/.complete" ]; then
+		die "no kernel package found in $SUITE and none cached"
+	fi
 	echo "KV_ROOT=$KV_ROOT"
 	exit 0
 fi
 KREL=${IMG#linux-image-}                     # 6.12.95+deb12-amd64
 ABI=${KREL%-amd64}                           # 6.12.95+deb12
-MAJ=$(echo "$ABI" | sed 's/^\([0-9]*\.[0-9]*\).*/\1/')   # 6.12
+MAJ=$(echo "$ABI" | cut -d. -f1-2)   # 6.12
 KV_ROOT=$CACHE/k-$KREL
 
 if [ ! -f "$KV_ROOT/.complete" ]; then

@@ -19,6 +19,7 @@
 # Environment: RXD_KERNEL_ACCEL=tcg|kvm (tcg), RXD_KERNEL_MEM=MB (768),
 #   RXD_KERNEL_CACHE (kernel_fetch.sh).
 
+# shellcheck disable=SC2034  # the addresses are used by the test scripts
 KV_GUEST_IP=198.18.1.2
 KV_GW_IP=198.18.1.1
 KV_GUEST_IP6=fd00:7d:1::2
@@ -50,7 +51,7 @@ kv_module_order() {
 	local moddir=$1
 	shift
 	declare -A seen=()
-	local out=()
+	local order=()
 	kv__visit() {
 		local name=${1//-/_} path dep
 		[ -n "${seen[$name]:-}" ] && return 0
@@ -64,10 +65,10 @@ kv_module_order() {
 		for dep in $(kv_modinfo_field "$path" depends | tr ',' ' '); do
 			kv__visit "$dep" || return 1
 		done
-		out+=("$path")
+		order+=("$path")
 	}
 	for m in "$@"; do kv__visit "$m" || return 1; done
-	printf '%s\n' "${out[@]}"
+	printf '%s\n' "${order[@]}"
 }
 
 # kv_build_initramfs KV_ROOT AF_RXPERF OUT: an uncompressed newc cpio.

@@ -182,6 +182,7 @@ for srv in "rxperf.ko:7009" "af_rxperf:7010"; do
 	n=${srv%%:*}
 	P=(-p "${srv##*:}" --cookie)
 	R=("${RXC[@]}" -a "$KV_GUEST_IP" "${P[@]}")
+	# shellcheck disable=SC2034  # used by kv_shapes through a nameref
 	R6=("${RXC[@]}" -a "[$KV_GUEST_IP6]:${srv##*:}" --cookie)
 	kv_shapes "rxd -> $n" R R6
 	ix_run "rxd -> $n: no jumbograms (-j)" 0 2 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2 -j
