@@ -154,7 +154,8 @@ if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	ix_run "captured: kernel client rpc 0/0" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 0 -R 0 -T 1
 	ix_run "captured: kernel client rpc 64KiB/64KiB" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 65536 -R 65536 -T 1
 	ix_run "captured: kernel client IPv6 rpc 1413/1413" 0 1 0 30 -- "${AFC6[@]}" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
-	ix_run "captured: kernel client abort" 0 0 1 30 -- "${AFC[@]}" --timeout 25 -c recv -R 65536 -T 1 --abort-after 30000
+	# A reply larger than the receive window: the call cannot be complete before the abort.
+	ix_run "captured: kernel client abort" 0 0 1 30 -- "${AFC[@]}" --timeout 25 -c recv -R 1M -T 1 --abort-after 30000
 	ix_run "captured: unknown op" 0 0 1 30 -- "${AFC[@]}" --timeout 25 --op 7 -T 1 --expect-abort -455
 	ix_capture_stop
 	ix_check_capture "tshark decode (kernel client, rxd server)" "$CAP"
@@ -191,6 +192,10 @@ R=("${RXC[@]}" -a "$KV_GUEST_IP")
 ix_run "rxd -> af_rxperf (IPv4 socket): rpc 1413/1413" 0 10 0 60 -- "${R[@]}" -p 7012 --timeout 50 -c rpc -S 1413 -R 1413 -T 10
 ix_run "rxd -> kernel: unknown service" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --service 99 -T 1 --expect-abort "${KV_UNKNOWN_SERVICE_ABORT:--2}"
 ix_run "rxd -> rxperf.ko: no request cookie" 0 0 1 60 -- "${R[@]}" -p 7009 --timeout 50 -c rpc -S 100 -R 100 -T 1 --expect-abort -453
+for port in 7009 7010; do
+	ix_run "rxd -> :$port: short request -> RXGEN_SS_UNMARSHAL" 0 0 1 60 -- "${R[@]}" -p "$port" --cookie --timeout 50 \
+		-c send -S 10000 --short-request 5000 -T 1 --expect-abort -453
+done
 ix_run "rxd -> af_rxperf: server abort mid-reply" 0 0 3 60 -- "${R[@]}" -p 7011 --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
 ix_run "rxd -> af_rxperf: server abort, 16 concurrent" 0 0 32 60 -- "${R[@]}" -p 7011 --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
 JUMBO=$(kv_guest 10 "cat /proc/sys/net/rxrpc/rx_jumbo_max")
