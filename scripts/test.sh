@@ -37,4 +37,8 @@ if meson introspect build --tests | grep -q '[:"]interop"'; then
 	step "interop tests (OpenAFS rx peer, rxdebug, tshark)"
 	meson test -C build --suite interop --print-errorlogs --verbose
 fi
+if meson introspect build --tests | grep -q '[:"]kernel"'; then
+	step "Linux kernel AF_RXRPC interop (qemu guest, Debian kernel)"
+	meson test -C build --suite kernel --print-errorlogs --verbose
+fi
 step "all tests passed"

@@ -1,0 +1,240 @@
+# shellcheck shell=bash
+# The qemu guest for the kernel AF_RXRPC interop tests (sourced, after
+# ../rxd_interop_lib.sh, which owns the namespace, rxd's TAP and the results).
+#
+# Topology inside the test's private network namespace (nothing routed out):
+#   rxd (DPDK net_tap, TAP rxdtap0)   198.18.0.2/24  fd00:7d:0::2/64
+#   namespace kernel: router          198.18.0.1     fd00:7d:0::1
+#                                     198.18.1.1     fd00:7d:1::1
+#   guest (virtio-net, TAP kvtap0)    198.18.1.2/24  fd00:7d:1::2/64
+# Two routed subnets, not a bridge: net_tap gives its kernel-side TAP the DPDK
+# port's MAC, so a bridge over both TAPs would take rxd's frames for its own.
+#
+# The guest: Debian's kernel (kernel_fetch.sh), an initramfs of
+# busybox-static, the modules rxrpc and virtio_net need (with their
+# dependencies), rxperf.ko and af_rxperf.  Commands run over a virtio-serial
+# port (kv_guest); the serial console goes to $IX_LOG/console.log, kept in
+# /tmp/rxd-kernel-failed/ when a test failed.
+#
+# Environment: RXD_KERNEL_ACCEL=tcg|kvm (tcg), RXD_KERNEL_MEM=MB (768),
+#   RXD_KERNEL_CACHE (kernel_fetch.sh).
+
+# shellcheck disable=SC2034  # the addresses are used by the test scripts
+KV_GUEST_IP=198.18.1.2
+KV_GW_IP=198.18.1.1
+KV_GUEST_IP6=fd00:7d:1::2
+KV_GW_IP6=fd00:7d:1::1
+KV_RXD_IP6=fd00:7d:0::2
+KV_KERNEL_IP6=fd00:7d:0::1
+KV_QEMU_PID=""
+KV_W=""
+KV_R=""
+
+# Modules the guest loads (dependencies are added from each module's modinfo).
+# The ciphers first: rxkad asks the crypto API for pcbc(fcrypt) when rxrpc loads and
+# for pcbc(des) for a server key (rxperf.ko adds one), request_module() calls that no
+# modprobe in the initramfs would answer.
+KV_MODULES=(virtio_net fcrypt pcbc des_generic rxrpc)
+
+# kv_modinfo_field KO FIELD: a field of a (possibly xz-compressed) module's .modinfo.
+kv_modinfo_field() {
+	local ko=$1 f=$2
+	case $ko in
+	*.xz) xz -dc "$ko" ;;
+	*.zst) zstd -dc "$ko" ;;
+	*) cat "$ko" ;;
+	esac | tr '\0' '\n' | sed -n "s/^$f=//p" | head -n1
+}
+
+# kv_module_order MODDIR NAME...: module paths, each after its dependencies.
+kv_module_order() {
+	local moddir=$1
+	shift
+	declare -A seen=()
+	local order=()
+	kv__visit() {
+		local name=${1//-/_} path dep
+		[ -n "${seen[$name]:-}" ] && return 0
+		seen[$name]=1
+		path=$(find "$moddir/kernel" -name "$name.ko*" -o -name "${name//_/-}.ko*" | head -n1)
+		if [ -z "$path" ]; then
+			grep -q "/$name.ko\$" "$moddir/modules.builtin" 2>/dev/null && return 0
+			echo "kernel_lib: module $name not found" >&2
+			return 1
+		fi
+		for dep in $(kv_modinfo_field "$path" depends | tr ',' ' '); do
+			kv__visit "$dep" || return 1
+		done
+		order+=("$path")
+	}
+	for m in "$@"; do kv__visit "$m" || return 1; done
+	printf '%s\n' "${order[@]}"
+}
+
+# kv_build_initramfs KV_ROOT AF_RXPERF OUT: an uncompressed newc cpio.
+kv_build_initramfs() {
+	local root=$1 af=$2 out=$3 d krel moddir m
+	d=$(mktemp -d "$IX_LOG/initramfs.XXXXXX")
+	moddir=$(find "$root/root/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n1)
+	krel=$(basename "$moddir")
+	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/tmp" "$d/mod"
+	cp /bin/busybox "$d/bin/busybox"
+	cp "$af" "$d/bin/af_rxperf"
+	: >"$d/mod/order"
+	for m in $(kv_module_order "$moddir" "${KV_MODULES[@]}"); do
+		local base
+		base=$(basename "$m")
+		base=${base%.xz}
+		base=${base%.zst}
+		case $m in
+		*.xz) xz -dc "$m" >"$d/mod/$base" ;;
+		*.zst) zstd -qdc "$m" >"$d/mod/$base" ;;
+		*) cp "$m" "$d/mod/$base" ;;
+		esac
+		echo "$base" >>"$d/mod/order"
+	done
+	[ -s "$d/mod/order" ] || return 1
+	cp "$root/rxperf/rxperf.ko" "$d/mod/rxperf.ko"
+	cat >"$d/init" <<EOF
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "rxd-guest: kernel \$(uname -r) ($krel)"
+load() { insmod "\$1" || { echo "rxd-guest: insmod \$1 failed"; dmesg | tail -n 5; }; }
+for m in \$(cat /mod/order); do load /mod/\$m; done
+# rxperf.ko takes net.rxrpc.max_backlog when it listens: raise it first (10 -> 31, the most).
+sysctl -qw net.rxrpc.max_backlog=31
+load /mod/rxperf.ko
+ip link set lo up
+ip link set eth0 up
+ip addr add $KV_GUEST_IP/24 dev eth0
+sysctl -qw net.ipv6.conf.eth0.accept_dad=0
+ip -6 addr add $KV_GUEST_IP6/64 dev eth0
+ip route add default via $KV_GW_IP
+ip -6 route add default via $KV_GW_IP6
+port=
+for n in \$(seq 50); do
+	for p in /sys/class/virtio-ports/*; do
+		[ "\$(cat \$p/name 2>/dev/null)" = rxd.cmd ] && port=/dev/\$(basename \$p)
+	done
+	[ -n "\$port" ] && [ -c "\$port" ] && break
+	sleep 0.1
+done
+echo "rxd-guest: ready, commands on \$port"
+exec 3<>\$port
+# One command a line: "ID shell-command"; answer its output, then "@@rxd-done ID RC".
+while IFS= read -r line <&3; do
+	id=\${line%% *}
+	sh -c "\${line#* }" </dev/null >/tmp/out 2>&1
+	rc=\$?
+	cat /tmp/out >&3
+	echo "@@rxd-done \$id \$rc" >&3
+done
+echo "rxd-guest: command port closed"
+poweroff -f
+EOF
+	chmod +x "$d/init"
+	(cd "$d" && find . | busybox cpio -o -H newc 2>/dev/null >"$out") || return 1
+	rm -rf "$d"
+}
+
+# kv_boot KV_ROOT INITRAMFS: qemu in the namespace, its TAP routed; waits for the guest.
+kv_boot() {
+	local root=$1 initrd=$2 kernel accel=${RXD_KERNEL_ACCEL:-tcg} t0
+	kernel=$(find "$root/root/boot" -name 'vmlinuz-*' | head -n1)
+	rm -f "$IX_LOG/cmd.in" "$IX_LOG/cmd.out" "$IX_LOG/console.log"
+	mkfifo "$IX_LOG/cmd.in" "$IX_LOG/cmd.out"
+	ix_ns ip tuntap add dev kvtap0 mode tap || { echo "FATAL: cannot create the guest's TAP"; return 1; }
+	ix_ns ip addr add "$KV_GW_IP/24" dev kvtap0
+	ix_ns ip -6 addr add "$KV_GW_IP6/64" dev kvtap0 nodad
+	ix_ns ip link set kvtap0 up
+	ix_ns sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	t0=$(date +%s.%N)
+	# -no-reboot: a guest panic ends qemu; the fifos carry the command channel.
+	ip netns exec "$IX_NS" qemu-system-x86_64 -machine q35,accel="$accel" -cpu max -smp 1 \
+		-m "${RXD_KERNEL_MEM:-768}" -nographic -no-reboot -monitor none \
+		-serial "file:$IX_LOG/console.log" \
+		-kernel "$kernel" -initrd "$initrd" \
+		-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init net.ifnames=0" \
+		-netdev tap,id=n0,ifname=kvtap0,script=no,downscript=no \
+		-device virtio-net-pci,netdev=n0,mac=52:54:00:7d:01:02 \
+		-device virtio-serial-pci -chardev "pipe,id=cmd,path=$IX_LOG/cmd" \
+		-device virtserialport,chardev=cmd,name=rxd.cmd \
+		>"$IX_LOG/qemu.log" 2>&1 &
+	KV_QEMU_PID=$!
+	IX_PIDS+=("$KV_QEMU_PID")
+	# O_RDWR opens of the fifos never block, whoever comes first.
+	exec {KV_W}<>"$IX_LOG/cmd.in"
+	exec {KV_R}<>"$IX_LOG/cmd.out"
+	for _ in $(seq 1200); do
+		grep -qs 'rxd-guest: ready' "$IX_LOG/console.log" && break
+		kill -0 "$KV_QEMU_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -qs 'rxd-guest: ready' "$IX_LOG/console.log"; then
+		echo "FATAL: the guest did not come up within 120 s"
+		tail -n 30 "$IX_LOG/console.log" "$IX_LOG/qemu.log" 2>/dev/null | sed 's/^/  /'
+		KV_FAILED=1
+		return 1
+	fi
+	KV_BOOT_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+	if grep -a 'insmod .* failed' "$IX_LOG/console.log"; then
+		KV_FAILED=1
+		[ "${RXD_KERNEL_DEBUG:-0}" = 1 ] || return 1
+	fi
+	return 0
+}
+
+# kv_guest TIMEOUT CMD: run CMD (one shell line) in the guest; prints its
+# output, returns its exit status (124 when TIMEOUT seconds passed).
+kv_guest() {
+	local tmo=$1 id line end
+	shift
+	# Unique without shared state: ix_run calls this in a child bash (export -f).
+	id="c$BASHPID.$RANDOM"
+	printf '%s %s\n' "$id" "$*" >&"$KV_W"
+	end=$((SECONDS + tmo))
+	while [ "$SECONDS" -lt "$end" ]; do
+		IFS= read -r -t 1 line <&"$KV_R" || { kill -0 "$KV_QEMU_PID" 2>/dev/null || return 125; continue; }
+		case $line in
+		"@@rxd-done $id "*) return "${line##* }" ;;
+		"@@rxd-done "*) ;; # a late answer to a command that timed out
+		*) printf '%s\n' "$line" ;;
+		esac
+	done
+	return 124
+}
+
+# kv_cleanup: called from the test's EXIT trap before ix_cleanup.
+kv_cleanup() {
+	if [ -n "$KV_QEMU_PID" ] && kill -0 "$KV_QEMU_PID" 2>/dev/null; then
+		kill "$KV_QEMU_PID" 2>/dev/null
+		for _ in $(seq 30); do kill -0 "$KV_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$KV_QEMU_PID" 2>/dev/null
+	fi
+	if [ "${KV_FAILED:-0}" = 1 ] || [ "${IX_FAILS:-0}" != 0 ]; then
+		if [ -n "$IX_LOG" ] && [ -f "$IX_LOG/console.log" ]; then
+			mkdir -p /tmp/rxd-kernel-failed
+			cp "$IX_LOG/console.log" "/tmp/rxd-kernel-failed/console-$$.log" &&
+				echo "guest console log kept in /tmp/rxd-kernel-failed/console-$$.log"
+		fi
+	fi
+}
+
+# kv_qemu_usable: 0 when qemu can run a guest here, else prints why.
+kv_qemu_usable() {
+	command -v qemu-system-x86_64 >/dev/null || { echo "qemu-system-x86_64 not installed"; return 1; }
+	[ -c /dev/net/tun ] || { echo "/dev/net/tun missing (no TAP for the guest)"; return 1; }
+	qemu-system-x86_64 -machine q35,accel="${RXD_KERNEL_ACCEL:-tcg}" -display none -S -nodefaults \
+		-monitor none -serial none >/dev/null 2>&1 &
+	local p=$! ok=1
+	sleep 0.5
+	kill -0 "$p" 2>/dev/null && ok=0
+	kill "$p" 2>/dev/null
+	wait "$p" 2>/dev/null
+	[ "$ok" = 0 ] || echo "qemu-system-x86_64 cannot start a machine (accel ${RXD_KERNEL_ACCEL:-tcg})"
+	return "$ok"
+}
