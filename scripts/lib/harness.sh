@@ -32,6 +32,7 @@ T_SKIPS=0
 T_ID=$$
 T_PREFIX=rxdt${T_ID}_ # every EAL --file-prefix starts with it; the _ keeps pid 12 from matching pid 123
 LAST_PID=""
+RUN_JSON="" # run_check: the last command's JSON line
 
 DRIVERS_CONFIG=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../drivers-config" && pwd)
 
@@ -259,6 +260,7 @@ check_client() { # log expected_calls what
 # expected_aborts, calls_failed).
 # WANT_RC: 0 = must succeed, 1 = must fail (any non-zero but not a timeout).
 # WANT_OK / WANT_ABORTS: exact counts, or '-' to skip.
+# RUN_JSON: the command's JSON line, for callers that read more fields.
 run_check() {
 	local name=$1 want_rc=$2 want_ok=$3 want_ab=$4 tmo=$5 out rc json why="" t0 t1 ok ab err
 	local f_ok=calls_ok f_ab=expected_aborts f_err=calls_failed
@@ -268,6 +270,8 @@ run_check() {
 	rc=$?
 	t1=$(date +%s.%N)
 	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)
+	# shellcheck disable=SC2034 # for the caller
+	RUN_JSON=$json
 	[ "$want_rc" = 0 ] && [ "$rc" != 0 ] && why="exit $rc"
 	[ "$want_rc" = 1 ] && [ "$rc" = 0 ] && why="exit 0, wanted a failure"
 	[ "$rc" -ge 124 ] && [ "$rc" -le 137 ] && why="killed by timeout after ${tmo}s (exit $rc)"
