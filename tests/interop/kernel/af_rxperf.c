@@ -18,8 +18,13 @@
  * RXRPC_BUSY, RXRPC_LOCAL_ERROR.  The server charges the kernel's accept
  * queue with call IDs (RXRPC_CHARGE_ACCEPT) up to its listen() backlog.
  *
- * Output: one flat JSON line with the field names rxd's rxperf prints
- * (calls, ok, aborts, errors, busy, calls_per_s, MB_per_s, p50_us, p99_us).
+ * Output: one flat JSON line in the schema every rxd program prints
+ * (doc/results-json.md, printed by rxd_result_json() from the header-only
+ * app/common/rxd_result.h; nothing of rxd is linked), with impl "af_rxrpc",
+ * then busy (BUSY answers, each call begun again up to 8 times) and codes
+ * (completion code -> calls: 0 success, abort codes, -errno for
+ * RXRPC_NET_ERROR/RXRPC_LOCAL_ERROR), as rxd's rxperf client prints them.
+ * retransmissions is 0: AF_RXRPC does not report a socket's retransmissions.
  * Exit: 0 every call succeeded or ended as expected, 1 otherwise, 2 usage,
  * 3 --timeout.
  */
@@ -42,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rxd_result.h"
+
 #ifndef AF_RXRPC
 #define AF_RXRPC 33
 #endif
@@ -61,6 +68,7 @@
 #define MAX_CALLS 1024
 #define CHUNK 65536
 #define BUSY_RETRIES 8
+#define MAX_CODES 8 /* distinct completion codes reported (rxperf's table is as small) */
 
 static const uint8_t cookie[4] = {0x00, 0x00, 0x47, 0x11};
 static uint8_t zeros[CHUNK];
@@ -74,6 +82,7 @@ struct call {
 	uint8_t hdr[24];    /* server: request header collected so far */
 	bool bad_reply;	    /* client: a reply byte was not zero / cookie */
 	bool aborted_locally;
+	uint64_t pay; /* server: request + reply payload of the call */
 	struct timespec t0;
 };
 
@@ -88,9 +97,12 @@ struct opts {
 };
 
 struct stats {
-	uint64_t calls, ok, aborts, errors, busy, bytes;
+	uint64_t calls, ok, aborts, errors, verify_errors, busy, bytes; /* bytes: payload of ok calls */
 	uint64_t *lat_us;
-	char codes[512];
+	struct {
+		int32_t code;
+		uint64_t n;
+	} codes[MAX_CODES];
 };
 
 static struct call calls[MAX_CALLS];
@@ -254,14 +266,31 @@ static const char *term_name(int t)
 	return "DATA";
 }
 
-static void note_code(struct stats *st, const char *what, int32_t code)
+/* Completion codes as rxd's rxperf counts them: 0 success, an abort code, or -errno. */
+static void count_code(struct stats *st, int32_t code)
 {
-	char item[48];
-	size_t used = strlen(st->codes);
+	for (unsigned i = 0; i < MAX_CODES; i++) {
+		if (st->codes[i].n && st->codes[i].code == code) {
+			st->codes[i].n++;
+			return;
+		}
+		if (!st->codes[i].n) {
+			st->codes[i].code = code;
+			st->codes[i].n = 1;
+			return;
+		}
+	}
+}
 
-	snprintf(item, sizeof item, "%s%s:%" PRId32, used ? " " : "", what, code);
-	if (!strstr(st->codes, item + (used ? 1 : 0)) && used + strlen(item) + 1 < sizeof st->codes)
-		strcat(st->codes, item);
+static int32_t term_code(const struct rx_event *ev)
+{
+	switch (ev->term) {
+	case RXRPC_ABORT:
+		return ev->code;
+	case RXRPC_BUSY:
+		return -EBUSY;
+	}
+	return -ev->code; /* NET_ERROR, LOCAL_ERROR: a positive errno */
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -270,26 +299,57 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static uint64_t request_payload(const struct opts *o)
+{
+	return o->op == RXPERF_SEND || o->op == RXPERF_RPC ? o->sbytes : 0;
+}
+
+static uint64_t reply_payload(const struct opts *o)
+{
+	return o->op == RXPERF_RECV || o->op == RXPERF_RPC ? o->rbytes : 0;
+}
+
+static const char *op_name(unsigned op)
+{
+	return op == RXPERF_SEND ? "send" : op == RXPERF_RECV ? "recv" : "rpc";
+}
+
 static void print_json(const struct opts *o, struct stats *st, uint64_t elapsed_us)
 {
-	uint64_t p50 = 0, p99 = 0;
 	double s = elapsed_us ? (double)elapsed_us / 1e6 : 1e-6;
+	struct rxd_result r = {
+	    .impl = "af_rxrpc",
+	    .scenario = o->server ? "server" : op_name(o->op),
+	    .req_bytes = o->server ? 0 : request_payload(o),
+	    .reply_bytes = o->server ? 0 : reply_payload(o),
+	    .concurrency = o->server ? 0 : o->conc,
+	    .calls = st->calls,
+	    .calls_ok = st->ok,
+	    .calls_failed = st->errors,
+	    .expected_aborts = st->aborts,
+	    .verify_errors = st->verify_errors,
+	    .secs = s,
+	    .calls_per_s = (double)(st->ok + st->aborts) / s,
+	    .mb_per_s = (double)st->bytes / s / 1e6,
+	};
 
-	if (st->ok) {
+	if (!o->server && st->ok) { /* the server measures no latency (lat_us holds one entry) */
 		qsort(st->lat_us, st->ok, sizeof *st->lat_us, cmp_u64);
-		p50 = st->lat_us[(st->ok - 1) / 2];
-		p99 = st->lat_us[(st->ok - 1) * 99 / 100];
+		r.p50_us = (double)st->lat_us[(st->ok - 1) / 2];
+		r.p99_us = (double)st->lat_us[(st->ok - 1) * 99 / 100];
+		r.p999_us = (double)st->lat_us[(st->ok - 1) * 999 / 1000];
 	}
 	if (!o->json)
 		fprintf(stderr,
-			"af_rxperf %s: %" PRIu64 " calls, %" PRIu64 " ok, %" PRIu64 " aborts, %" PRIu64
-			" errors, %" PRIu64 " busy in %.3f s\n",
+			"af_rxperf %s: %" PRIu64 " calls, %" PRIu64 " ok, %" PRIu64 " expected aborts, %" PRIu64
+			" failed, %" PRIu64 " busy in %.3f s\n",
 			o->server ? "server" : "client", st->calls, st->ok, st->aborts, st->errors, st->busy, s);
-	printf("{\"role\":\"%s\",\"calls\":%" PRIu64 ",\"ok\":%" PRIu64 ",\"aborts\":%" PRIu64 ",\"errors\":%" PRIu64
-	       ",\"busy\":%" PRIu64 ",\"calls_per_s\":%.1f,\"MB_per_s\":%.3f,\"p50_us\":%" PRIu64 ",\"p99_us\":%" PRIu64
-	       ",\"codes\":\"%s\"}\n",
-	       o->server ? "server" : "client", st->calls, st->ok, st->aborts, st->errors, st->busy,
-	       (double)st->calls / s, (double)st->bytes / s / 1e6, p50, p99, st->codes);
+	printf("{");
+	rxd_result_json(stdout, &r);
+	printf(",\"op\":%u,\"busy\":%" PRIu64 ",\"codes\":{", o->op, st->busy);
+	for (unsigned i = 0; i < MAX_CODES && st->codes[i].n; i++)
+		printf("%s\"%" PRId32 "\":%" PRIu64, i ? "," : "", st->codes[i].code, st->codes[i].n);
+	printf("}}\n");
 	fflush(stdout);
 }
 
@@ -312,16 +372,6 @@ static size_t encode_request(const struct opts *o, uint8_t *h)
 		put32(h + n, (uint32_t)o->rbytes), n += 4;
 	}
 	return n;
-}
-
-static uint64_t request_payload(const struct opts *o)
-{
-	return o->op == RXPERF_SEND || o->op == RXPERF_RPC ? o->sbytes : 0;
-}
-
-static uint64_t reply_payload(const struct opts *o)
-{
-	return o->op == RXPERF_RECV || o->op == RXPERF_RPC ? o->rbytes : 0;
 }
 
 static int client_start(int fd, const struct opts *o, unsigned slot)
@@ -415,7 +465,6 @@ static int run_client(int fd, const struct opts *o)
 			if (!reply_bytes_ok(c, buf, (size_t)ev.len))
 				c->bad_reply = true;
 			c->in += (uint64_t)ev.len;
-			st.bytes += (uint64_t)ev.len;
 			/* --abort-after on the reply: abort once that many reply bytes came in. */
 			if (o->abort_after >= 0 && !c->aborted_locally && !ev.eor && reply_payload(o) &&
 			    o->abort_after >= (int64_t)request_payload(o) &&
@@ -428,6 +477,7 @@ static int run_client(int fd, const struct opts *o)
 			continue;
 		/* Terminal: the call is over, its ID is free again. */
 		if (ev.term == RXRPC_BUSY && c->busy_tries < BUSY_RETRIES) {
+			/* rxd's rxperf counts each BUSY answer and begins the call again, as here. */
 			st.busy++;
 			c->busy_tries++;
 			usleep(5000u << c->busy_tries);
@@ -443,19 +493,23 @@ static int run_client(int fd, const struct opts *o)
 					" zeros+cookie)\n",
 					ev.id, c->in, c->expect_in);
 				st.errors++;
+				st.verify_errors++;
+				count_code(&st, 0);
 			} else {
 				struct timespec t;
 				clock_gettime(CLOCK_MONOTONIC, &t);
 				st.lat_us[st.ok++] = (uint64_t)((int64_t)(t.tv_sec - c->t0.tv_sec) * 1000000 +
 								(t.tv_nsec - c->t0.tv_nsec) / 1000);
+				st.bytes += request_payload(o) + reply_payload(o);
+				count_code(&st, 0);
 			}
 		} else if (ev.term == RXRPC_ABORT &&
 			   (c->aborted_locally || (o->have_expect && ev.code == o->expect_abort))) {
 			st.aborts++;
-			note_code(&st, "abort", ev.code);
+			count_code(&st, ev.code);
 		} else {
 			st.errors++;
-			note_code(&st, term_name(ev.term), ev.code);
+			count_code(&st, term_code(&ev));
 			if (o->verbose || st.errors <= 5)
 				fprintf(stderr, "af_rxperf: call %lu ended with %s %" PRId32 "\n", ev.id,
 					term_name(ev.term), ev.code);
@@ -503,12 +557,13 @@ static void server_charge(int fd, unsigned *charged)
 		calls[i].used = true;
 		calls[i].in = 0;
 		calls[i].aborted_locally = false;
+		calls[i].pay = 0;
 		(*charged)++;
 	}
 }
 
 /* The request is complete: check it and reply (or abort as net/rxrpc/rxperf.c does). */
-static void server_reply(int fd, const struct opts *o, unsigned long id, struct call *c, struct stats *st)
+static void server_reply(int fd, const struct opts *o, unsigned long id, struct call *c)
 {
 	uint32_t version = get32(c->hdr), op = get32(c->hdr + 4);
 	size_t need = op == RXPERF_RPC ? 24 : 20;
@@ -542,8 +597,7 @@ static void server_reply(int fd, const struct opts *o, unsigned long id, struct 
 		c->aborted_locally = true;
 	else if (r < 0 && o->verbose)
 		fprintf(stderr, "af_rxperf: call %lu: reply: %s\n", id, strerror(-r));
-	if (r == 0)
-		st->bytes += rep;
+	c->pay = req + rep;
 }
 
 static int run_server(int fd, const struct opts *o)
@@ -601,21 +655,23 @@ static int run_server(int fd, const struct opts *o)
 		}
 		if (!ev.eor && !ev.more && ev.term == 0 && !c->aborted_locally) {
 			/* End of the request phase; a trailing cookie is allowed, never required. */
-			server_reply(fd, o, ev.id, c, &st);
+			server_reply(fd, o, ev.id, c);
 			server_charge(fd, &charged);
 			continue;
 		}
 		if (!ev.eor)
 			continue;
 		st.calls++;
-		if (ev.term == RXRPC_ACK && !c->aborted_locally)
+		if (ev.term == RXRPC_ACK && !c->aborted_locally) {
 			st.ok++;
-		else if (ev.term == RXRPC_ABORT) {
+			st.bytes += c->pay;
+			count_code(&st, 0);
+		} else if (ev.term == RXRPC_ABORT) {
 			st.aborts++;
-			note_code(&st, "abort", ev.code);
+			count_code(&st, ev.code);
 		} else {
 			st.errors++;
-			note_code(&st, term_name(ev.term), ev.code);
+			count_code(&st, term_code(&ev));
 		}
 		if (o->verbose)
 			fprintf(stderr, "af_rxperf: call %lu ended: %s %" PRId32 "\n", ev.id, term_name(ev.term),

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The qemu guest for the kernel AF_RXRPC interop tests (sourced, after
-# ../rxd_interop_lib.sh, which owns the namespace, rxd's TAP and the results).
+# ../rxd_interop_lib.sh, which owns the namespace and rxd's TAP, and
+# scripts/lib/harness.sh, which owns processes, results and cleanup).
 #
 # Topology inside the test's private network namespace (nothing routed out):
 #   rxd (DPDK net_tap, TAP rxdtap0)   198.18.0.2/24  fd00:7d:0::2/64
@@ -13,7 +14,7 @@
 # The guest: Debian's kernel (kernel_fetch.sh), an initramfs of
 # busybox-static, the modules rxrpc and virtio_net need (with their
 # dependencies), rxperf.ko and af_rxperf.  Commands run over a virtio-serial
-# port (kv_guest); the serial console goes to $IX_LOG/console.log, kept in
+# port (kv_guest); the serial console goes to $T_DIR/console.log, kept in
 # /tmp/rxd-kernel-failed/ when a test failed.
 #
 # Environment: RXD_KERNEL_ACCEL=tcg|kvm (tcg), RXD_KERNEL_MEM=MB (768),
@@ -74,7 +75,7 @@ kv_module_order() {
 # kv_build_initramfs KV_ROOT AF_RXPERF OUT: an uncompressed newc cpio.
 kv_build_initramfs() {
 	local root=$1 af=$2 out=$3 d krel moddir m
-	d=$(mktemp -d "$IX_LOG/initramfs.XXXXXX")
+	d=$(mktemp -d "$T_DIR/initramfs.XXXXXX")
 	moddir=$(find "$root/root/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n1)
 	krel=$(basename "$moddir")
 	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/tmp" "$d/mod"
@@ -145,8 +146,8 @@ EOF
 kv_boot() {
 	local root=$1 initrd=$2 kernel accel=${RXD_KERNEL_ACCEL:-tcg} t0
 	kernel=$(find "$root/root/boot" -name 'vmlinuz-*' | head -n1)
-	rm -f "$IX_LOG/cmd.in" "$IX_LOG/cmd.out" "$IX_LOG/console.log"
-	mkfifo "$IX_LOG/cmd.in" "$IX_LOG/cmd.out"
+	rm -f "$T_DIR/cmd.in" "$T_DIR/cmd.out" "$T_DIR/console.log"
+	mkfifo "$T_DIR/cmd.in" "$T_DIR/cmd.out"
 	ix_ns ip tuntap add dev kvtap0 mode tap || { echo "FATAL: cannot create the guest's TAP"; return 1; }
 	ix_ns ip addr add "$KV_GW_IP/24" dev kvtap0
 	ix_ns ip -6 addr add "$KV_GW_IP6/64" dev kvtap0 nodad
@@ -154,34 +155,32 @@ kv_boot() {
 	ix_ns sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
 	t0=$(date +%s.%N)
 	# -no-reboot: a guest panic ends qemu; the fifos carry the command channel.
-	ip netns exec "$IX_NS" qemu-system-x86_64 -machine q35,accel="$accel" -cpu max -smp 1 \
+	bg "$T_DIR/qemu.log" ip netns exec "$IX_NS" qemu-system-x86_64 -machine q35,accel="$accel" -cpu max -smp 1 \
 		-m "${RXD_KERNEL_MEM:-768}" -nographic -no-reboot -monitor none \
-		-serial "file:$IX_LOG/console.log" \
+		-serial "file:$T_DIR/console.log" \
 		-kernel "$kernel" -initrd "$initrd" \
 		-append "console=ttyS0 loglevel=4 panic=-1 rdinit=/init net.ifnames=0" \
 		-netdev tap,id=n0,ifname=kvtap0,script=no,downscript=no \
 		-device virtio-net-pci,netdev=n0,mac=52:54:00:7d:01:02 \
-		-device virtio-serial-pci -chardev "pipe,id=cmd,path=$IX_LOG/cmd" \
-		-device virtserialport,chardev=cmd,name=rxd.cmd \
-		>"$IX_LOG/qemu.log" 2>&1 &
-	KV_QEMU_PID=$!
-	IX_PIDS+=("$KV_QEMU_PID")
+		-device virtio-serial-pci -chardev "pipe,id=cmd,path=$T_DIR/cmd" \
+		-device virtserialport,chardev=cmd,name=rxd.cmd
+	KV_QEMU_PID=$LAST_PID
 	# O_RDWR opens of the fifos never block, whoever comes first.
-	exec {KV_W}<>"$IX_LOG/cmd.in"
-	exec {KV_R}<>"$IX_LOG/cmd.out"
+	exec {KV_W}<>"$T_DIR/cmd.in"
+	exec {KV_R}<>"$T_DIR/cmd.out"
 	for _ in $(seq 1200); do
-		grep -qs 'rxd-guest: ready' "$IX_LOG/console.log" && break
+		grep -qs 'rxd-guest: ready' "$T_DIR/console.log" && break
 		kill -0 "$KV_QEMU_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	if ! grep -qs 'rxd-guest: ready' "$IX_LOG/console.log"; then
+	if ! grep -qs 'rxd-guest: ready' "$T_DIR/console.log"; then
 		echo "FATAL: the guest did not come up within 120 s"
-		tail -n 30 "$IX_LOG/console.log" "$IX_LOG/qemu.log" 2>/dev/null | sed 's/^/  /'
+		tail -n 30 "$T_DIR/console.log" "$T_DIR/qemu.log" 2>/dev/null | sed 's/^/  /'
 		KV_FAILED=1
 		return 1
 	fi
 	KV_BOOT_S=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
-	if grep -a 'insmod .* failed' "$IX_LOG/console.log"; then
+	if grep -a 'insmod .* failed' "$T_DIR/console.log"; then
 		KV_FAILED=1
 		[ "${RXD_KERNEL_DEBUG:-0}" = 1 ] || return 1
 	fi
@@ -193,7 +192,7 @@ kv_boot() {
 kv_guest() {
 	local tmo=$1 id line end
 	shift
-	# Unique without shared state: ix_run calls this in a child bash (export -f).
+	# Unique without shared state: run_check calls this in a child bash (export -f).
 	id="c$BASHPID.$RANDOM"
 	printf '%s %s\n' "$id" "$*" >&"$KV_W"
 	end=$((SECONDS + tmo))
@@ -208,17 +207,17 @@ kv_guest() {
 	return 124
 }
 
-# kv_cleanup: called from the test's EXIT trap before ix_cleanup.
+# kv_cleanup: called from the test's EXIT trap before the harness's cleanup (which deletes T_DIR).
 kv_cleanup() {
 	if [ -n "$KV_QEMU_PID" ] && kill -0 "$KV_QEMU_PID" 2>/dev/null; then
 		kill "$KV_QEMU_PID" 2>/dev/null
 		for _ in $(seq 30); do kill -0 "$KV_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
 		kill -9 "$KV_QEMU_PID" 2>/dev/null
 	fi
-	if [ "${KV_FAILED:-0}" = 1 ] || [ "${IX_FAILS:-0}" != 0 ]; then
-		if [ -n "$IX_LOG" ] && [ -f "$IX_LOG/console.log" ]; then
+	if [ "${KV_FAILED:-0}" = 1 ] || [ "$T_FAILS" != 0 ]; then
+		if [ -f "$T_DIR/console.log" ]; then
 			mkdir -p /tmp/rxd-kernel-failed
-			cp "$IX_LOG/console.log" "/tmp/rxd-kernel-failed/console-$$.log" &&
+			cp "$T_DIR/console.log" "/tmp/rxd-kernel-failed/console-$$.log" &&
 				echo "guest console log kept in /tmp/rxd-kernel-failed/console-$$.log"
 		fi
 	fi

@@ -7,7 +7,7 @@
 #
 # usage: test_kernel_interop.sh RXPERF AF_RXPERF
 # exit:  0 all passed, 1 a failure, 77 skipped (not root, or qemu cannot run)
-# RXD_INTEROP_QUICK=1 skips the 64 MiB transfers; RXD_INTEROP_KEEP=DIR keeps logs.
+# RXD_QUICK=1 skips the 64 MiB transfers; RXD_INTEROP_KEEP=DIR keeps logs.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/interop/rxd_interop_lib.sh
@@ -18,19 +18,19 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 RXPERF=${1:?usage: $0 RXPERF AF_RXPERF}
 AF=${2:?usage: $0 RXPERF AF_RXPERF}
 T_START=$(date +%s)
-[ -x "$RXPERF" ] || ix_skip_all "rxperf not built ($RXPERF)"
-[ -x "$AF" ] || ix_skip_all "af_rxperf not built ($AF)"
-[ "$(id -u)" = 0 ] || ix_skip_all "needs root (network namespaces, TAP devices)"
-why=$(kv_qemu_usable) || ix_skip_all "kernel interop: $why"
+[ -x "$RXPERF" ] || skip "rxperf not built ($RXPERF)"
+[ -x "$AF" ] || skip "af_rxperf not built ($AF)"
+[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
+why=$(kv_qemu_usable) || skip "kernel interop: $why"
 ix_init kern
-trap 'kv_cleanup; ix_cleanup' EXIT
+trap 'kv_cleanup; cleanup' EXIT
 
 # ------------------------------------------------------------- kernel + guest
 t0=$(date +%s)
 KV_ROOT=$("$HERE/kernel_fetch.sh" | sed -n 's/^KV_ROOT=//p')
 [ -n "$KV_ROOT" ] || { echo "FATAL: kernel_fetch.sh failed"; exit 1; }
 echo "kernel: $(basename "$KV_ROOT") (cache $(dirname "$KV_ROOT"), $(($(date +%s) - t0)) s)"
-kv_build_initramfs "$KV_ROOT" "$AF" "$IX_LOG/initramfs.cpio" || { echo "FATAL: initramfs"; exit 1; }
+kv_build_initramfs "$KV_ROOT" "$AF" "$T_DIR/initramfs.cpio" || { echo "FATAL: initramfs"; exit 1; }
 
 ix_ns_up
 # rxd_interop_lib turns IPv6 off in its namespace; this test routes it.
@@ -40,12 +40,12 @@ ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.disable_ipv6=0"
 # link's IPv6 addresses when it goes down unless told to keep them.
 ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.keep_addr_on_down=1" "net.ipv6.conf.$IX_KDEV.accept_dad=0"
 ix_ns ip -6 addr add "$KV_KERNEL_IP6/64" dev "$IX_KDEV" nodad
-kv_boot "$KV_ROOT" "$IX_LOG/initramfs.cpio" || exit 1
-echo "guest up in ${KV_BOOT_S} s ($(grep -am1 'rxd-guest: kernel' "$IX_LOG/console.log"))"
+kv_boot "$KV_ROOT" "$T_DIR/initramfs.cpio" || exit 1
+echo "guest up in ${KV_BOOT_S} s ($(grep -am1 'rxd-guest: kernel' "$T_DIR/console.log"))"
 
 export KV_W KV_R KV_QEMU_PID
 export -f kv_guest
-# GUEST cmd...: runs one command line in the guest (ix_run runs it under timeout(1)).
+# GUEST cmd...: runs one command line in the guest (run_check runs it under timeout(1)).
 GUEST=(bash -c 'kv_guest 900 "$*"' kv_guest)
 RXD_ROUTES=(--gw "$IX_KERNEL_IP" --ip6 "$KV_RXD_IP6/64" --gw6 "$KV_KERNEL_IP6")
 
@@ -53,14 +53,14 @@ RXD_ROUTES=(--gw "$IX_KERNEL_IP" --ip6 "$KV_RXD_IP6/64" --gw6 "$KV_KERNEL_IP6")
 kv_rxdebug() {
 	local out
 	if ! command -v rxdebug >/dev/null; then
-		ix_result SKIP "$1" "rxdebug not installed (openafs-client)"
+		result SKIP "$1" "rxdebug not installed (openafs-client)"
 		return
 	fi
 	out=$(ix_ns timeout 40 rxdebug "$2" 7009 -version 2>&1)
 	if printf '%s' "$out" | grep -q "AFS version: *$3"; then
-		ix_result PASS "$1" "$(printf '%s' "$out" | grep 'AFS version')"
+		result PASS "$1" "$(printf '%s' "$out" | grep 'AFS version')"
 	else
-		ix_result FAIL "$1" "no 'AFS version: $3' in: $(printf '%s' "$out" | tr '\n' ' ')"
+		result FAIL "$1" "no 'AFS version: $3' in: $(printf '%s' "$out" | tr '\n' ' ')"
 	fi
 }
 
@@ -68,24 +68,31 @@ kv_rxdebug() {
 kv_guest_check() {
 	local out
 	if out=$(kv_guest 60 "$2" 2>&1); then
-		ix_result PASS "$1" "$(printf '%s' "$out" | tail -n1)"
+		result PASS "$1" "$(printf '%s' "$out" | tail -n1)"
 	else
-		ix_result FAIL "$1" "$(printf '%s' "$out" | tail -n3 | tr '\n' ' ')"
+		result FAIL "$1" "$(printf '%s' "$out" | tail -n3 | tr '\n' ' ')"
 	fi
 }
 
-# kv_run: ix_run, once more when the only failure was the kernel's
+# kv_only_call_timeouts JSON: 0 when the completion codes ("codes":{CODE:CALLS})
+# are successes (0) and the kernel's RX_CALL_TIMEOUT (-3), at least one -3.
+kv_only_call_timeouts() {
+	local codes
+	codes=$(printf '%s' "$1" | sed -n 's/.*"codes":{\([^}]*\)}.*/\1/p' | grep -oE '"-?[0-9]+":' | tr -d '":')
+	printf '%s\n' "$codes" | grep -qx -- -3 && ! printf '%s\n' "$codes" | grep -qvxE -- '0|-3'
+}
+
+# kv_run: run_check, once more when the only failure was the kernel's
 # RX_CALL_TIMEOUT (-3): Debian 6.12's call timers are 5 s (reply) and 250 ms
 # (request gaps) rather than 20 s and 1 s (doc/kernel-interop.md), which a
 # guest starved of CPU on a loaded host can hit.  Any other failure stands.
 kv_run() {
-	local fails=$IX_FAILS
-	ix_run "$@"
-	if [ "$IX_FAILS" -gt "$fails" ] && printf '%s' "$IX_LAST_JSON" | grep -qE '"-3":|ABORT:-3"' &&
-		! printf '%s' "$IX_LAST_JSON" | grep -qE '"-[0-24-9][0-9]*":|"[1-9][0-9]*":|ABORT:-?[0-24-9]'; then
-		IX_FAILS=$fails
+	local fails=$T_FAILS fail=$T_FAIL
+	run_check "$@"
+	if [ "$T_FAILS" -gt "$fails" ] && kv_only_call_timeouts "$RUN_JSON"; then
+		T_FAILS=$fails T_FAIL=$fail
 		echo "  note: the kernel timed the call out (-3); running it once more"
-		ix_run "$@"
+		run_check "$@"
 	fi
 }
 
@@ -102,16 +109,16 @@ kv_shapes() {
 	kv_run "$who: send 64KiB" 0 5 0 60 -- "${c4[@]}" --timeout 50 -c send -S 64K -T 5
 	kv_run "$who: recv 64KiB" 0 5 0 60 -- "${c4[@]}" --timeout 50 -c recv -R 64K -T 5
 	kv_run "$who: rpc 1MiB/1MiB IPv6" 0 2 0 90 -- "${c6[@]}" --timeout 80 -c rpc -S 1M -R 1M -T 2
-	if [ "$QUICK" != 1 ]; then
+	if ! quick; then
 		kv_run "$who: send 64MiB" 0 1 0 300 -- "${c4[@]}" --timeout 290 -c send -S 64M -T 1
 		kv_run "$who: recv 64MiB" 0 1 0 300 -- "${c4[@]}" --timeout 290 -c recv -R 64M -T 1
 	else
-		ix_result SKIP "$who: 64 MiB transfers" "RXD_INTEROP_QUICK=1"
+		result SKIP "$who: 64 MiB transfers" "RXD_QUICK=1"
 	fi
 	kv_run "$who: 16 concurrent" 0 160 0 120 -- "${c4[@]}" --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 160
 	kv_run "$who: 64 concurrent" 0 320 0 180 -- "${c4[@]}" --timeout 170 -c rpc -S 100 -R 1413 -t 64 -T 320
 	# A note, not a check: calls past a kernel server's accept backlog are answered BUSY and retried.
-	echo "  note: BUSY answers to 64 concurrent calls: $(ix_json_field "$IX_LAST_JSON" busy)"
+	echo "  note: BUSY answers to 64 concurrent calls: $(json_field "$RUN_JSON" busy)"
 	kv_run "$who: 64 concurrent IPv6" 0 128 0 180 -- "${c6[@]}" --timeout 170 -c rpc -S 100 -R 100 -t 64 -T 128
 	kv_run "$who: abort mid-send" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
 	kv_run "$who: abort mid-recv" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
@@ -121,8 +128,6 @@ kv_shapes() {
 	kv_run "$who: unexpected abort fails" 1 0 0 60 -- "${c4[@]}" --timeout 50 --op 7 -T 1
 	kv_run "$who: healthy afterwards" 0 50 0 60 -- "${c4[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 8 -T 50
 }
-
-QUICK=${RXD_INTEROP_QUICK:-0}
 
 # The guest's servers, started first: they also anchor the kernel's local
 # endpoints.  Debian's 6.12.95 oopses (NULL task in try_to_wake_up from
@@ -145,32 +150,32 @@ kv_shapes "kernel client" AFC AFC6
 # Its own local port: the kernel puts a client call on an existing connection
 # to the same peer whatever service the call asks for (the header then says
 # 147), so only a fresh connection carries service 99.
-ix_run "kernel client: unknown service -> INVALID_OP" 0 0 1 60 -- "${GUEST[@]}" af_rxperf client --json --local-port 7011 \
+run_check "kernel client: unknown service -> INVALID_OP" 0 0 1 60 -- "${GUEST[@]}" af_rxperf client --json --local-port 7011 \
 	-a "$KV_RXD_IP6" --timeout 50 --service 99 -T 1 --expect-abort -2
 kv_rxdebug "rxdebug -version (rxd)" "$IX_RXD_IP" rxd
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
-	CAP="$IX_LOG/kernel-client.pcapng"
+	CAP="$T_DIR/kernel-client.pcapng"
 	ix_capture_start "$CAP"
-	ix_run "captured: kernel client rpc 0/0" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 0 -R 0 -T 1
-	ix_run "captured: kernel client rpc 64KiB/64KiB" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 65536 -R 65536 -T 1
-	ix_run "captured: kernel client IPv6 rpc 1413/1413" 0 1 0 30 -- "${AFC6[@]}" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
+	run_check "captured: kernel client rpc 0/0" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 0 -R 0 -T 1
+	run_check "captured: kernel client rpc 64KiB/64KiB" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 65536 -R 65536 -T 1
+	run_check "captured: kernel client IPv6 rpc 1413/1413" 0 1 0 30 -- "${AFC6[@]}" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
 	# A reply larger than the receive window: the call cannot be complete before the abort.
-	ix_run "captured: kernel client abort" 0 0 1 30 -- "${AFC[@]}" --timeout 25 -c recv -R 1M -T 1 --abort-after 30000
-	ix_run "captured: unknown op" 0 0 1 30 -- "${AFC[@]}" --timeout 25 --op 7 -T 1 --expect-abort -455
+	run_check "captured: kernel client abort" 0 0 1 30 -- "${AFC[@]}" --timeout 25 -c recv -R 1M -T 1 --abort-after 30000
+	run_check "captured: unknown op" 0 0 1 30 -- "${AFC[@]}" --timeout 25 --op 7 -T 1 --expect-abort -455
 	ix_capture_stop
 	ix_check_capture "tshark decode (kernel client, rxd server)" "$CAP"
 else
-	ix_result SKIP "tshark decode" "dumpcap/tshark not installed"
+	result SKIP "tshark decode" "dumpcap/tshark not installed"
 fi
 ix_rxd_server_stop "rxd server exits on SIGTERM"
 
 # rxd without jumbograms, then an rxd server that aborts its replies.
 ix_rxd_server_start "$RXPERF" kj "${RXD_ROUTES[@]}" -j
-ix_run "kernel client: rxd -j, rpc 256KiB" 0 2 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2
+run_check "kernel client: rxd -j, rpc 256KiB" 0 2 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2
 ix_rxd_server_stop "rxd -j server exits on SIGTERM"
 ix_rxd_server_start "$RXPERF" ka "${RXD_ROUTES[@]}" --abort-reply-after 20000
-ix_run "kernel client: server abort mid-reply" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
-ix_run "kernel client: server abort, 16 concurrent" 0 0 32 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
+run_check "kernel client: server abort mid-reply" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
+run_check "kernel client: server abort, 16 concurrent" 0 0 32 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
 ix_rxd_server_stop "rxd abort server exits on SIGTERM"
 
 # ------------------------------------------- rxd client -> the kernel's servers
@@ -186,32 +191,32 @@ for srv in "rxperf.ko:7009" "af_rxperf:7010"; do
 	# shellcheck disable=SC2034  # used by kv_shapes through a nameref
 	R6=("${RXC[@]}" -a "[$KV_GUEST_IP6]:${srv##*:}" --cookie)
 	kv_shapes "rxd -> $n" R R6
-	ix_run "rxd -> $n: no jumbograms (-j)" 0 2 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2 -j
+	run_check "rxd -> $n: no jumbograms (-j)" 0 2 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2 -j
 done
 R=("${RXC[@]}" -a "$KV_GUEST_IP")
-ix_run "rxd -> af_rxperf (IPv4 socket): rpc 1413/1413" 0 10 0 60 -- "${R[@]}" -p 7012 --timeout 50 -c rpc -S 1413 -R 1413 -T 10
-ix_run "rxd -> kernel: unknown service" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --service 99 -T 1 --expect-abort "${KV_UNKNOWN_SERVICE_ABORT:--2}"
-ix_run "rxd -> rxperf.ko: no request cookie" 0 0 1 60 -- "${R[@]}" -p 7009 --timeout 50 -c rpc -S 100 -R 100 -T 1 --expect-abort -453
+run_check "rxd -> af_rxperf (IPv4 socket): rpc 1413/1413" 0 10 0 60 -- "${R[@]}" -p 7012 --timeout 50 -c rpc -S 1413 -R 1413 -T 10
+run_check "rxd -> kernel: unknown service" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --service 99 -T 1 --expect-abort "${KV_UNKNOWN_SERVICE_ABORT:--2}"
+run_check "rxd -> rxperf.ko: no request cookie" 0 0 1 60 -- "${R[@]}" -p 7009 --timeout 50 -c rpc -S 100 -R 100 -T 1 --expect-abort -453
 for port in 7009 7010; do
-	ix_run "rxd -> :$port: short request -> RXGEN_SS_UNMARSHAL" 0 0 1 60 -- "${R[@]}" -p "$port" --cookie --timeout 50 \
+	run_check "rxd -> :$port: short request -> RXGEN_SS_UNMARSHAL" 0 0 1 60 -- "${R[@]}" -p "$port" --cookie --timeout 50 \
 		-c send -S 10000 --short-request 5000 -T 1 --expect-abort -453
 done
-ix_run "rxd -> af_rxperf: server abort mid-reply" 0 0 3 60 -- "${R[@]}" -p 7011 --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
-ix_run "rxd -> af_rxperf: server abort, 16 concurrent" 0 0 32 60 -- "${R[@]}" -p 7011 --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
+run_check "rxd -> af_rxperf: server abort mid-reply" 0 0 3 60 -- "${R[@]}" -p 7011 --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
+run_check "rxd -> af_rxperf: server abort, 16 concurrent" 0 0 32 60 -- "${R[@]}" -p 7011 --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
 JUMBO=$(kv_guest 10 "cat /proc/sys/net/rxrpc/rx_jumbo_max")
 kv_guest_check "guest: rx_jumbo_max=1 (was $JUMBO)" "sysctl -w net.rxrpc.rx_jumbo_max=1"
-ix_run "rxd -> rxperf.ko: kernel rx_jumbo_max=1" 0 2 0 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 -c rpc -S 256K -R 256K -T 2
+run_check "rxd -> rxperf.ko: kernel rx_jumbo_max=1" 0 2 0 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 -c rpc -S 256K -R 256K -T 2
 kv_guest_check "guest: rx_jumbo_max back" "sysctl -w net.rxrpc.rx_jumbo_max=${JUMBO:-4}"
 kv_rxdebug "rxdebug -version (kernel)" "$KV_GUEST_IP" "linux"
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
-	CAP="$IX_LOG/rxd-client.pcapng"
+	CAP="$T_DIR/rxd-client.pcapng"
 	ix_capture_start "$CAP"
-	ix_run "captured: rxd -> rxperf.ko rpc 0/0" 0 1 0 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 -c rpc -S 0 -R 0 -T 1
-	ix_run "captured: rxd -> rxperf.ko rpc 64KiB" 0 1 0 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 -c rpc -S 65536 -R 65536 -T 1
-	ix_run "captured: rxd -> af_rxperf rpc 1413" 0 1 0 30 -- "${R[@]}" -p 7010 --timeout 25 -c rpc -S 1413 -R 1413 -T 1
-	ix_run "captured: rxd -> af_rxperf IPv6" 0 1 0 30 -- "${RXC[@]}" -a "[$KV_GUEST_IP6]:7010" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
-	ix_run "captured: server abort" 0 0 1 30 -- "${R[@]}" -p 7011 --timeout 25 -c recv -R 65536 -T 1 --expect-abort 4321
-	ix_run "captured: unknown op" 0 0 1 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 --op 7 -T 1 --expect-abort -455
+	run_check "captured: rxd -> rxperf.ko rpc 0/0" 0 1 0 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 -c rpc -S 0 -R 0 -T 1
+	run_check "captured: rxd -> rxperf.ko rpc 64KiB" 0 1 0 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 -c rpc -S 65536 -R 65536 -T 1
+	run_check "captured: rxd -> af_rxperf rpc 1413" 0 1 0 30 -- "${R[@]}" -p 7010 --timeout 25 -c rpc -S 1413 -R 1413 -T 1
+	run_check "captured: rxd -> af_rxperf IPv6" 0 1 0 30 -- "${RXC[@]}" -a "[$KV_GUEST_IP6]:7010" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
+	run_check "captured: server abort" 0 0 1 30 -- "${R[@]}" -p 7011 --timeout 25 -c recv -R 65536 -T 1 --expect-abort 4321
+	run_check "captured: unknown op" 0 0 1 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 --op 7 -T 1 --expect-abort -455
 	ix_capture_stop
 	ix_check_capture "tshark decode (rxd client, kernel servers)" "$CAP"
 fi
@@ -219,4 +224,4 @@ kv_guest_check "af_rxperf servers alive" "kill -0 \$(pidof af_rxperf) && echo \$
 kv_guest 10 "dmesg | grep -i 'rxrpc\|rxperf' | tail -n 20" | sed 's/^/  guest dmesg: /'
 
 echo "stage time: $(($(date +%s) - T_START)) s"
-ix_summary "Linux kernel AF_RXRPC (qemu guest) vs rxd"
+finish "Linux kernel AF_RXRPC (qemu guest) vs rxd"
