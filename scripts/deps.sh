@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what rxd needs to build, test and benchmark (Debian 12).  Idempotent.
 set -euo pipefail
-pkgs=(meson ninja-build pkg-config gcc clang libclang-rt-14-dev
+pkgs=(meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
       dpdk dpdk-dev libdpdk-dev libnuma-dev libcriterion-dev
       libopenafs-dev openafs-client nettle-dev tshark iproute2 iputils-ping procps python3 python3-matplotlib
       qemu-system-x86 busybox-static make xz-utils)  # the last four: the kernel AF_RXRPC guest (tests/interop/kernel)

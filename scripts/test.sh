@@ -12,6 +12,8 @@ scripts/deps.sh
 export RXD_SIM_SEEDS=${RXD_SIM_SEEDS:-1000}
 step() { printf '\n=== %s ===\n' "$*"; }
 
+step "format (.clang-format over lib/ app/ bench/ tests/)"
+scripts/check-format.sh
 step "gcc build (-Werror)"
 CC=gcc scripts/build.sh build
 step "clang build (-Werror)"

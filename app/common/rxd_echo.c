@@ -31,7 +31,6 @@ struct rxd_echo_server {
 	uint32_t *next;	       /* chunk list links */
 	rxd_app_clock_fn clock;
 	void *clock_arg;
-	struct rxd_echo_stats st;
 };
 
 static uint64_t now_of(const struct rxd_echo_server *s)
@@ -103,7 +102,6 @@ static void on_data(void *app, struct rxd_call *call)
 				if (off == 0) {
 					uint32_t c;
 					if (!s->nfree) {
-						s->st.too_big++;
 						rxd_call_abort(call, RX_USER_ABORT, now);
 						return;
 					}
@@ -128,7 +126,6 @@ static void on_data(void *app, struct rxd_call *call)
 	} while (n == 32);
 	if (!eor)
 		return;
-	s->st.bytes += e->len;
 	e->st = E_SEND;
 	e->cur = e->head;
 	send_back(e, now);
@@ -221,12 +218,4 @@ void rxd_echo_server_desc(struct rxd_echo_server *s, uint16_t service_id, struct
 void rxd_echo_server_abort_all(struct rxd_echo_server *s, int32_t code, uint64_t now)
 {
 	rxd_slots_abort_all(&s->calls, code, now);
-}
-
-const struct rxd_echo_stats *rxd_echo_server_stats(struct rxd_echo_server *s)
-{
-	s->st.calls = s->calls.accepted;
-	s->st.ok = s->calls.ok;
-	s->st.failed = s->calls.failed;
-	return &s->st;
 }

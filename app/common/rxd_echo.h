@@ -19,16 +19,11 @@
 
 struct rxd_echo_server;
 
-struct rxd_echo_stats {
-	uint64_t calls, ok, failed, too_big, bytes; /* failed: completed other than successfully */
-};
-
 /** arena_bytes: request storage for this shard (rounded to 64 KiB chunks). */
 struct rxd_echo_server *rxd_echo_server_create(uint32_t max_calls, uint64_t arena_bytes, rxd_app_clock_fn clock,
 					       void *clock_arg);
 void rxd_echo_server_destroy(struct rxd_echo_server *s);
 void rxd_echo_server_desc(struct rxd_echo_server *s, uint16_t service_id, struct rxd_service_desc *d);
 void rxd_echo_server_abort_all(struct rxd_echo_server *s, int32_t code, uint64_t now);
-const struct rxd_echo_stats *rxd_echo_server_stats(struct rxd_echo_server *s);
 
 #endif
