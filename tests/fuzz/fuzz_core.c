@@ -3,8 +3,9 @@
  * Fuzz target: the core's packet input with live connection and call state.
  *
  * One shard with services (auto-accepting 147, charged 148, 150 upgraded
- * from 147) and four client calls in flight to three peers (IPv4, IPv6, an
- * exclusive and an upgrade probe) is driven by a sequence of records taken
+ * from 147), a test security class (index 2) and five client calls in flight
+ * to four peers (IPv4, IPv6, an exclusive, an upgrade probe, a secured one)
+ * is driven by a sequence of records taken
  * from the input.  A record is
  *
  *   op(1) arg(1) len(2, big-endian) body[len]
@@ -12,7 +13,8 @@
  * where op & 3 picks the source address and op >> 2 the action (FZ_*
  * below): deliver the body as a datagram as it is, or with its epoch, cid
  * and callNumber taken from one of the live calls or from a packet the shard
- * sent (so it reaches that conversation's state), advance the clock and run
+ * sent (so it reaches that conversation's state; arg bit 7 hands it over as
+ * transient data without a buffer), advance the clock and run
  * the expiries, act as the application (send, read, end, abort, begin,
  * reject, timeouts), report an ICMP error, bracket a batch, shut down.
  *
@@ -236,15 +238,92 @@ static int app_new_call(void *app, struct rxd_call *c)
 
 static const struct rxd_call_ops fz_ops = {app_new_call, app_data, app_writable, app_complete};
 
+/*
+ * A test security class at index 2, so the core's security hooks run: each
+ * DATA subpacket starts with a 4-byte header (the overhead the core reserves
+ * at the front) holding its seq; a CHALLENGE of at least 8 bytes is answered
+ * with 8, a RESPONSE is good if it starts with a non-zero byte.  Per-conn
+ * state is a heap block (LeakSanitizer checks that every conn frees it).
+ */
+#define FZ_SEC_INDEX 2u
+
+static uint32_t sec_overhead(const void *conn_sec, uint8_t level)
+{
+	(void)conn_sec;
+	return level ? 4u : 0u;
+}
+
+static int sec_init(void **conn_sec, const void *key, uint8_t level, bool is_client)
+{
+	(void)key;
+	(void)level;
+	(void)is_client;
+	*conn_sec = malloc(16);
+	return *conn_sec ? 0 : -ENOMEM;
+}
+
+static int32_t sec_secure(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint32_t cap)
+{
+	(void)conn_sec;
+	(void)cap;
+	if (*len < 4)
+		return RXKADDATALEN;
+	rxd_put_be32(data, h->seq);
+	return 0;
+}
+
+static int32_t sec_verify(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint16_t *cksum)
+{
+	(void)conn_sec;
+	(void)cksum;
+	if (*len < 4)
+		return RXKADPACKETSHORT;
+	if (rxd_get_be32(data) != h->seq)
+		return RXKADSEALEDINCON;
+	return 0;
+}
+
+static size_t sec_respond(void *conn_sec, const uint8_t *challenge, size_t len, uint8_t *body, size_t cap,
+			  int32_t *abort_code)
+{
+	(void)conn_sec;
+	if (len < 8 || cap < 8) {
+		*abort_code = RXKADPACKETSHORT;
+		return 0;
+	}
+	memcpy(body, challenge, 8);
+	return 8;
+}
+
+static int32_t sec_verify_response(void *conn_sec, const uint8_t *response, size_t len)
+{
+	(void)conn_sec;
+	return len && response[0] ? 0 : RXKADBADTICKET;
+}
+
+static const struct rxd_security_class fz_sec = {
+	.index = FZ_SEC_INDEX,
+	.name = "fuzz",
+	.packet_overhead = sec_overhead,
+	.init_conn = sec_init,
+	.free_conn = free,
+	.secure_packet = sec_secure,
+	.verify_packet = sec_verify,
+	.respond = sec_respond,
+	.verify_response = sec_verify_response,
+};
+
 static const char *const peers[4] = {"10.0.0.2:7009", "10.0.0.3:7009", "[fd00::2]:7009", "10.0.0.2:7010"};
 
-static void begin(unsigned peer, uint16_t svc, bool exclusive, bool upgrade, size_t req, bool more)
+static void begin(unsigned peer, uint16_t svc, bool exclusive, bool upgrade, size_t req, bool more, bool secure)
 {
 	struct rxd_call_params p = {0};
 	struct rxd_call *c;
 
 	rxd_addr_parse(peers[peer & 3], 7000, &p.peer);
 	p.service_id = svc;
+	p.security_index = secure ? FZ_SEC_INDEX : 0;
+	p.security_level = secure;
 	p.exclusive = exclusive;
 	p.upgrade = upgrade;
 	p.tx_total_len = more ? -1 : (int64_t)req;
@@ -277,7 +356,7 @@ static int setup(void)
 	p.config = &cfg;
 	p.io = &fz_io;
 	p.seed = 0x5eed;
-	if (rxd_local_create(&p, F.now, &F.l) != 0)
+	if (rxd_local_create(&p, F.now, &F.l) != 0 || rxd_local_add_security(F.l, &fz_sec) != 0)
 		return -1;
 	if (!rxd_service_register(F.l, &d, &err))
 		return -1;
@@ -293,10 +372,11 @@ static int setup(void)
 	d.upgrade_from = 147;
 	if (!rxd_service_register(F.l, &d, &err))
 		return -1;
-	begin(0, 147, false, false, 100, false);
-	begin(0, 147, false, false, 6000, false);
-	begin(2, 147, true, false, 3000, true);
-	begin(1, 147, false, true, 0, false);
+	begin(0, 147, false, false, 100, false, false);
+	begin(0, 147, false, false, 6000, false, false);
+	begin(2, 147, true, false, 3000, true, false);
+	begin(1, 147, false, true, 0, false, false);
+	begin(3, 147, false, false, 2000, false, true);
 	return 0;
 }
 
@@ -321,12 +401,20 @@ static struct fz_call *pick(unsigned k)
 	return NULL;
 }
 
-/* Overwrite the connection and call identity of a datagram (at least a header long). */
+/*
+ * Overwrite the connection and call identity of a datagram (at least a header
+ * long).  The datagram's own callNumber n says which call of the conn: 0 the
+ * connection itself, 1 the call, 2.. later calls on its channel, n >= 256
+ * taken as it is.
+ */
 static void patch(uint8_t *d, uint32_t epoch, uint32_t cid, uint32_t call, uint16_t svc, bool from_client)
 {
+	uint32_t n = rxd_get_be32(d + 8);
+
 	rxd_put_be32(d, epoch);
 	rxd_put_be32(d + 4, cid);
-	rxd_put_be32(d + 8, call);
+	if (n && n < 256)
+		rxd_put_be32(d + 8, call + n - 1);
 	d[21] = (uint8_t)((d[21] & ~RXD_F_CLIENT_INITIATED) | (from_client ? RXD_F_CLIENT_INITIATED : 0));
 	rxd_put_be16(d + 26, svc);
 }
@@ -348,7 +436,7 @@ static void deliver(unsigned kind, unsigned src, unsigned arg, const uint8_t *bo
 	memset(d, 0, n);
 	memcpy(d, body, len);
 	if (kind == FZ_TO_CALL) {
-		struct fz_call *s = pick(arg);
+		struct fz_call *s = pick(arg & 0x7f);
 		if (s) {
 			bool client = rxd_call_is_client(s->c);
 			rxd_call_peer(s->c, &from);
@@ -356,13 +444,19 @@ static void deliver(unsigned kind, unsigned src, unsigned arg, const uint8_t *bo
 			      rxd_call_number(s->c), rxd_call_service_id(s->c), !client);
 		}
 	} else if (kind == FZ_REPLY && F.nsent) {
-		unsigned k = F.nsent - 1 - arg % (F.nsent < FZ_SENT_RING ? F.nsent : FZ_SENT_RING);
+		unsigned k = F.nsent - 1 - (arg & 0x7f) % (F.nsent < FZ_SENT_RING ? F.nsent : FZ_SENT_RING);
 		const struct rxd_hdr *h = &F.sent[k % FZ_SENT_RING].h;
 		from = F.sent[k % FZ_SENT_RING].to;
 		patch(d, h->epoch, h->cid, h->call, h->service_id, !rxd_hdr_from_client(h));
 		d[24] = h->security_index;
 	}
-	rxd_local_input(F.l, &from, b, d, n, F.now);
+	if (arg & 0x80) {
+		/* transient input (no buffer): the core copies what it keeps */
+		rxd_local_input(F.l, &from, NULL, d, n, F.now);
+		fz_put(NULL, b);
+	} else {
+		rxd_local_input(F.l, &from, b, d, n, F.now);
+	}
 	F.now += 1000;
 }
 
@@ -393,7 +487,7 @@ static void app_action(unsigned arg, const uint8_t *body, size_t len)
 		break;
 	case 4:
 		begin(len ? body[0] : 0, len > 2 ? (uint16_t)(147 + body[2] % 5) : 147, arg & 0x10, arg & 0x20,
-		      n, arg & 0x40);
+		      n, arg & 0x40, arg & 0x80);
 		break;
 	case 5:
 		F.reject_next = true;

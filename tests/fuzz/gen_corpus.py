@@ -102,12 +102,20 @@ def core_seeds(frames):
     typed = {
         "busy": rec(TO_CALL, 0, hdr(3, 0)),
         "abort": rec(TO_CALL, 1, hdr(4, 0) + struct.pack(">i", -455)),
-        "abort_conn": rec(TO_CALL, 2, hdr(4, 0, call=0) + struct.pack(">i", 1234)),
+        "abort_conn": rec(TO_CALL, 0, hdr(4, 0, call=0) + struct.pack(">i", 1234)),
         "ackall": rec(TO_CALL, 0, hdr(5, 0)),
-        "challenge_v2": rec(TO_CALL, 0, hdr(6, 0, call=0, seq=0, sec=2) + struct.pack(">IIII", 2, 0x1234, 1, 0)),
-        "challenge_old": rec(TO_CALL, 1, hdr(6, 0, call=0) + struct.pack(">II", 0x99, 1)),
-        "response": rec(RAW, 0, req) + rec(REPLY, 0, hdr(7, ci, call=0) + struct.pack(">I", 2) + b"\0" * 40
-                                           + struct.pack(">II", 1, 4) + b"tkt!"),
+        # call 4 is the secured one (the harness's test security class, index 2)
+        "challenge_v2": rec(TO_CALL, 4, hdr(6, 0, call=0, seq=0, sec=2) + struct.pack(">IIII", 2, 0x1234, 1, 0)),
+        "challenge_short": rec(TO_CALL, 4, hdr(6, 0, call=0, sec=2) + b"\1"),
+        "challenge_rxnull": rec(TO_CALL, 1, hdr(6, 0, call=0) + struct.pack(">II", 0x99, 1)),
+        "response": rec(RAW, 0, hdr(1, ci | 4, seq=1, sec=2) + struct.pack(">I", 1) + b"abc")
+        + rec(RAW, 0, hdr(7, ci, call=0, sec=2) + struct.pack(">I", 2) + b"\0" * 40 + struct.pack(">II", 1, 4) + b"tkt!")
+        + rec(RAW, 0, hdr(7, ci, call=0, sec=2, serial=3) + b"\0" * 8),
+        "secure_data": rec(RAW, 0, hdr(1, ci | 4, seq=1, sec=2, cid=0x5000) + b"bad!")
+        + rec(TO_CALL, 4, hdr(1, 4, seq=1, sec=2) + struct.pack(">I", 1) + b"reply") + tick(0x81),
+        "transient": rec(RAW, 0x80, req) + rec(TO_CALL, 0x80, hdr(1, 4, seq=1) + b"r" * 100) + tick(0x81),
+        "implicit_end": rec(RAW, 0, req) + rec(REPLY, 0, hdr(1, ci | 4, call=2, seq=1) + b"next") + tick(0x81)
+        + rec(TO_CALL, 0, hdr(1, 4, call=2, seq=1) + b"?"),
         "version": rec(RAW, 0, hdr(13, ci, call=101, epoch=999, cid=0, svc=0) + b"\0"),
         "version_reply": rec(RAW, 0, hdr(13, 0, epoch=999, cid=0, svc=0) + b"rx 1.0".ljust(65, b"\0")),
         "params": rec(RAW, 0, hdr(9, ci)),
