@@ -12,14 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define FZ_CHECK(cond, ...)                                                                                    \
-	do {                                                                                                   \
-		if (!(cond)) {                                                                                 \
-			fprintf(stderr, "%s:%d: invariant failed: ", __FILE__, __LINE__);                      \
-			fprintf(stderr, __VA_ARGS__);                                                          \
-			fputc('\n', stderr);                                                                   \
-			abort();                                                                               \
-		}                                                                                              \
+#define FZ_CHECK(cond, ...)                                                                                            \
+	do {                                                                                                           \
+		if (!(cond)) {                                                                                         \
+			fprintf(stderr, "%s:%d: invariant failed: ", __FILE__, __LINE__);                              \
+			fprintf(stderr, __VA_ARGS__);                                                                  \
+			fputc('\n', stderr);                                                                           \
+			abort();                                                                                       \
+		}                                                                                                      \
 	} while (0)
 
 /* libFuzzer's entry point, defined by each target. */

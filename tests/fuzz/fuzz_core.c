@@ -19,9 +19,10 @@
  * reject, timeouts), report an ICMP error, bracket a batch, shut down.
  *
  * Checked on the way: every datagram the shard sends passes the shard's own
- * validator, nothing is sent after destruction, and after rxd_local_destroy()
- * every buffer the shard took has been released (LeakSanitizer checks the
- * rest).  tests/fuzz/gen_corpus.py writes seeds in this format from the real
+ * validator, the pools stay within their configured bounds, a completed
+ * call is in state COMPLETE, nothing is sent after destruction, and after
+ * rxd_local_destroy() every buffer the shard took has been released
+ * (LeakSanitizer checks the rest).  tests/fuzz/gen_corpus.py writes seeds in this format from the real
  * OpenAFS capture in tests/data.
  */
 #include <errno.h>
@@ -37,19 +38,22 @@
 #include "fuzz.h"
 
 enum {
-	FZ_RAW = 0,    /* body as it is */
-	FZ_TO_CALL,    /* body with epoch/cid/callNumber/service of live call arg */
-	FZ_REPLY,      /* body with epoch/cid/callNumber/service of sent packet arg, direction flipped */
-	FZ_TIME,       /* advance the clock by arg (log scale) and run expiries */
-	FZ_APP,        /* application action arg on call body[0] */
-	FZ_ICMP,       /* ICMP error arg from the source */
-	FZ_BATCH,      /* open or close a receive batch */
-	FZ_SHUTDOWN,   /* graceful shutdown (once), or charge service 148 */
+	FZ_RAW = 0,  /* body as it is */
+	FZ_TO_CALL,  /* body with epoch/cid/callNumber/service of live call arg */
+	FZ_REPLY,    /* body with epoch/cid/callNumber/service of sent packet arg, direction flipped */
+	FZ_TIME,     /* advance the clock by arg (log scale) and run expiries */
+	FZ_APP,	     /* application action arg on call body[0] */
+	FZ_ICMP,     /* ICMP error arg from the source */
+	FZ_BATCH,    /* open or close a receive batch */
+	FZ_SHUTDOWN, /* graceful shutdown (once), or charge service 148 */
 };
 
 #define FZ_MAX_CALLS 32u
 #define FZ_SENT_RING 16u
 #define FZ_MAX_RECORDS 1024u
+#define FZ_CFG_CALLS 48u
+#define FZ_CFG_CONNS 16u
+#define FZ_CFG_PEERS 8u
 
 struct fz_call {
 	struct rxd_call *c;
@@ -302,15 +306,15 @@ static int32_t sec_verify_response(void *conn_sec, const uint8_t *response, size
 }
 
 static const struct rxd_security_class fz_sec = {
-	.index = FZ_SEC_INDEX,
-	.name = "fuzz",
-	.packet_overhead = sec_overhead,
-	.init_conn = sec_init,
-	.free_conn = free,
-	.secure_packet = sec_secure,
-	.verify_packet = sec_verify,
-	.respond = sec_respond,
-	.verify_response = sec_verify_response,
+    .index = FZ_SEC_INDEX,
+    .name = "fuzz",
+    .packet_overhead = sec_overhead,
+    .init_conn = sec_init,
+    .free_conn = free,
+    .secure_packet = sec_secure,
+    .verify_packet = sec_verify,
+    .respond = sec_respond,
+    .verify_response = sec_verify_response,
 };
 
 static const char *const peers[4] = {"10.0.0.2:7009", "10.0.0.3:7009", "[fd00::2]:7009", "10.0.0.2:7010"};
@@ -348,9 +352,9 @@ static int setup(void)
 	F.now = 1000 * RXD_NS_PER_SEC;
 	rxd_config_default(&cfg);
 	/* small pools and backlog so exhaustion paths are reachable */
-	cfg.max_calls = 48;
-	cfg.max_conns = 16;
-	cfg.max_peers = 8;
+	cfg.max_calls = FZ_CFG_CALLS;
+	cfg.max_conns = FZ_CFG_CONNS;
+	cfg.max_peers = FZ_CFG_PEERS;
 	cfg.max_backlog = 4;
 	rxd_addr_parse("10.0.0.1:7000", 0, &p.addr);
 	p.config = &cfg;
@@ -486,8 +490,8 @@ static void app_action(unsigned arg, const uint8_t *body, size_t len)
 			rxd_call_abort(s->c, (int32_t)(len > 5 ? rxd_get_be32(body + 2) : 1234), F.now);
 		break;
 	case 4:
-		begin(len ? body[0] : 0, len > 2 ? (uint16_t)(147 + body[2] % 5) : 147, arg & 0x10, arg & 0x20,
-		      n, arg & 0x40, arg & 0x80);
+		begin(len ? body[0] : 0, len > 2 ? (uint16_t)(147 + body[2] % 5) : 147, arg & 0x10, arg & 0x20, n,
+		      arg & 0x40, arg & 0x80);
 		break;
 	case 5:
 		F.reject_next = true;
@@ -598,6 +602,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 		if (rxd_local_next_expiry(F.l) <= F.now)
 			run_timers();
+		FZ_CHECK(rxd_local_call_count(F.l) <= FZ_CFG_CALLS && rxd_local_conn_count(F.l) <= FZ_CFG_CONNS &&
+			     rxd_local_peer_count(F.l) <= FZ_CFG_PEERS,
+			 "pools beyond their bounds: %u calls, %u conns, %u peers", rxd_local_call_count(F.l),
+			 rxd_local_conn_count(F.l), rxd_local_peer_count(F.l));
 	}
 	while (F.batch--)
 		rxd_local_batch_end(F.l, F.now);

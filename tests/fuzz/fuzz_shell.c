@@ -64,8 +64,7 @@ static void check_icmp_err(const struct rxd_icmp_err *e)
 {
 	FZ_CHECK(e->err == -ENETUNREACH || e->err == -EHOSTUNREACH || e->err == -ECONNREFUSED || e->err == -EMSGSIZE,
 		 "ICMP error maps to %d", e->err);
-	FZ_CHECK(e->peer.family == RXD_AF_INET || e->peer.family == RXD_AF_INET6, "quoted family %u",
-		 e->peer.family);
+	FZ_CHECK(e->peer.family == RXD_AF_INET || e->peer.family == RXD_AF_INET6, "quoted family %u", e->peer.family);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
