@@ -71,7 +71,8 @@ static int replay_dir(const char *dir)
 		sprintf(names[n++], "%s/%s", dir, e->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmp);
+	if (n) /* qsort wants a non-NULL base even for 0 elements */
+		qsort(names, n, sizeof(*names), cmp);
 	for (size_t i = 0; i < n; i++) {
 		struct stat st;
 		if (stat(names[i], &st) == 0 && S_ISREG(st.st_mode)) {
