@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The test command: installs missing dependencies, builds with gcc and clang
 # (warnings are errors), runs the unit tests and the 1,000-seed simulation,
-# again under AddressSanitizer/UBSan, then the DPDK and interop suites.
+# again under AddressSanitizer/UBSan, the fuzz targets for a bounded time,
+# then the DPDK and interop suites.
 #   RXD_SIM_SEEDS=N   seeds for the big simulation (default 1000)
 #   RXD_SKIP_ASAN=1   skip the sanitizer build (local iteration only)
 #   RXD_QUICK=1       the interop tests skip their 64 MiB transfers
+#   FUZZ_SECONDS=N    seconds per fuzz target (default 60); RXD_SKIP_FUZZ=1 skips
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -29,6 +31,11 @@ if [ "${RXD_SKIP_ASAN:-0}" != 1 ]; then
 	CC=clang scripts/build.sh build-asan -Db_sanitize=address,undefined -Db_lundef=false -Ddpdk=disabled
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		meson test -C build-asan --suite unit --suite sim --print-errorlogs
+fi
+
+if [ "${RXD_SKIP_FUZZ:-0}" != 1 ]; then
+	step "fuzzing: ${FUZZ_SECONDS:-60} s per target (libFuzzer, ASan/UBSan)"
+	tests/fuzz/run.sh
 fi
 
 if meson introspect build --tests | grep -q '[:"]dpdk"'; then

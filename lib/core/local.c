@@ -23,9 +23,10 @@ void *rxd_pool_get(struct rxd_pool *p)
 {
 	void *obj = p->free;
 
+	/* The bound holds whatever the free list has: chunks hold more than max when it is not a multiple. */
+	if (p->used >= p->max)
+		return NULL;
 	if (!obj) {
-		if (p->used >= p->max)
-			return NULL;
 		uint32_t n = POOL_CHUNK;
 		char *chunk = p->mem->calloc(p->mem->user, n, p->size);
 		if (!chunk)

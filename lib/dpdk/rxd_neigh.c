@@ -14,29 +14,38 @@
 
 static const uint8_t bcast_mac[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 
-int rxd_neigh_init(struct rxd_neigh_table *t, uint32_t size, uint64_t timeout_ns, int socket)
+void rxd_neigh_setup(struct rxd_neigh_table *t, struct rxd_neigh_entry *e, struct rxd_neigh_pend *pend, uint32_t sets,
+		     uint64_t timeout_ns)
 {
-	uint32_t sets = 1;
-
-	while (sets * RXD_NEIGH_WAYS < size)
-		sets <<= 1;
 	t->nsets = sets;
 	t->timeout_ns = timeout_ns;
-	t->e = rte_zmalloc_socket("rxd_neigh", sizeof(*t->e) * sets * RXD_NEIGH_WAYS, RTE_CACHE_LINE_SIZE, socket);
-	t->pend =
-	    rte_zmalloc_socket("rxd_npend", sizeof(*t->pend) * RXD_NEIGH_PENDING_POOL, RTE_CACHE_LINE_SIZE, socket);
-	if (!t->e || !t->pend) {
-		rte_free(t->e);
-		rte_free(t->pend);
-		t->e = NULL;
-		t->pend = NULL;
-		return -ENOMEM;
-	}
+	t->e = e;
+	t->pend = pend;
 	for (uint32_t i = 0; i < RXD_NEIGH_PENDING_POOL; i++)
 		t->pend[i].next = i + 1 < RXD_NEIGH_PENDING_POOL ? i + 1 : RXD_NEIGH_NIL;
 	t->pend_free = 0;
 	for (uint32_t i = 0; i < sets * RXD_NEIGH_WAYS; i++)
 		t->e[i].pend_head = t->e[i].pend_tail = RXD_NEIGH_NIL;
+}
+
+int rxd_neigh_init(struct rxd_neigh_table *t, uint32_t size, uint64_t timeout_ns, int socket)
+{
+	uint32_t sets = 1;
+	struct rxd_neigh_entry *e;
+	struct rxd_neigh_pend *pend;
+
+	while (sets * RXD_NEIGH_WAYS < size)
+		sets <<= 1;
+	e = rte_zmalloc_socket("rxd_neigh", sizeof(*e) * sets * RXD_NEIGH_WAYS, RTE_CACHE_LINE_SIZE, socket);
+	pend = rte_zmalloc_socket("rxd_npend", sizeof(*pend) * RXD_NEIGH_PENDING_POOL, RTE_CACHE_LINE_SIZE, socket);
+	if (!e || !pend) {
+		rte_free(e);
+		rte_free(pend);
+		t->e = NULL;
+		t->pend = NULL;
+		return -ENOMEM;
+	}
+	rxd_neigh_setup(t, e, pend, sets, timeout_ns);
 	return 0;
 }
 

@@ -57,6 +57,14 @@ struct rxd_neigh_table {
 
 /** Allocate the table (socket-local memory); size rounds up to sets of RXD_NEIGH_WAYS. */
 int rxd_neigh_init(struct rxd_neigh_table *t, uint32_t size, uint64_t timeout_ns, int socket);
+/**
+ * Lay the table out over zeroed memory the caller allocated: e holds
+ * sets * RXD_NEIGH_WAYS entries (sets a power of two), pend
+ * RXD_NEIGH_PENDING_POOL slots.  rxd_neigh_init() uses it; tests and the fuzz
+ * target use it with heap memory, without an EAL.
+ */
+void rxd_neigh_setup(struct rxd_neigh_table *t, struct rxd_neigh_entry *e, struct rxd_neigh_pend *pend, uint32_t sets,
+		     uint64_t timeout_ns);
 /** Free pending frames and the table. */
 void rxd_neigh_fini(struct rxd_neigh_table *t);
 
