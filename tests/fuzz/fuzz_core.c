@@ -346,7 +346,6 @@ static int setup(void)
 	struct rxd_local_params p = {0};
 	struct rxd_config cfg;
 	struct rxd_service_desc d = {.service_id = 147, .ops = &fz_ops};
-	int err;
 
 	memset(&F, 0, sizeof(F));
 	F.now = 1000 * RXD_NS_PER_SEC;
@@ -362,19 +361,18 @@ static int setup(void)
 	p.seed = 0x5eed;
 	if (rxd_local_create(&p, F.now, &F.l) != 0 || rxd_local_add_security(F.l, &fz_sec) != 0)
 		return -1;
-	if (!rxd_service_register(F.l, &d, &err))
+	if (rxd_service_register(F.l, &d, NULL))
 		return -1;
 	d.service_id = 148;
 	d.needs_charge = true;
-	F.charged = rxd_service_register(F.l, &d, &err);
-	if (!F.charged)
+	if (rxd_service_register(F.l, &d, &F.charged))
 		return -1;
 	rxd_service_charge(F.charged, 1);
 	rxd_service_charge(F.charged, 2);
 	d.service_id = 150;
 	d.needs_charge = false;
 	d.upgrade_from = 147;
-	if (!rxd_service_register(F.l, &d, &err))
+	if (rxd_service_register(F.l, &d, NULL))
 		return -1;
 	begin(0, 147, false, false, 100, false, false);
 	begin(0, 147, false, false, 6000, false, false);
@@ -451,7 +449,7 @@ static void deliver(unsigned kind, unsigned src, unsigned arg, const uint8_t *bo
 		unsigned k = F.nsent - 1 - (arg & 0x7f) % (F.nsent < FZ_SENT_RING ? F.nsent : FZ_SENT_RING);
 		const struct rxd_hdr *h = &F.sent[k % FZ_SENT_RING].h;
 		from = F.sent[k % FZ_SENT_RING].to;
-		patch(d, h->epoch, h->cid, h->call, h->service_id, !rxd_hdr_from_client(h));
+		patch(d, h->epoch, h->cid, h->call_number, h->service_id, !rxd_hdr_from_client(h));
 		d[24] = h->security_index;
 	}
 	if (arg & 0x80) {
@@ -497,9 +495,12 @@ static void app_action(unsigned arg, const uint8_t *body, size_t len)
 		F.reject_next = true;
 		break;
 	case 6:
-		if (s)
-			rxd_call_set_timeouts(s->c, len > 2 ? body[2] : 0, len > 3 ? body[3] * 10u : 0,
-					      len > 4 ? body[4] * 10u : 0, F.now);
+		if (s) {
+			struct rxd_call_timeouts t = {.hard_ms = len > 2 ? body[2] * 1000u : 0,
+						      .idle_request_ms = len > 3 ? body[3] * 10u : 0,
+						      .expect_rx_ms = len > 4 ? body[4] * 10u : 0};
+			rxd_call_set_timeouts(s->c, &t, F.now);
+		}
 		break;
 	case 7:
 		if (s && !rxd_call_is_client(s->c)) {
