@@ -36,6 +36,7 @@
 #include <rxd/wire.h>
 
 #include "fuzz.h"
+#include "test_io.h"
 
 enum {
 	FZ_RAW = 0,  /* body as it is */
@@ -64,7 +65,8 @@ struct fz_call {
 struct fz {
 	struct rxd_local *l;
 	uint64_t now;
-	long live_bufs;
+	struct test_io_pool pool;
+	struct test_io io;
 	bool destroyed;
 	bool reject_next;
 	unsigned batch;
@@ -81,60 +83,26 @@ static struct fz F;
 
 static const uint8_t pattern[8192] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
-struct fz_buf {
-	long refs;
-	uint8_t data[];
-};
-
-static struct rxd_buf *fz_alloc(void *io, size_t len, uint8_t **data)
+static void fz_violation(void *arg, const char *what)
 {
-	struct fz_buf *b = malloc(sizeof(*b) + len);
-
-	(void)io;
-	if (!b)
-		return NULL;
-	b->refs = 1;
-	*data = b->data;
-	F.live_bufs++;
-	return (struct rxd_buf *)(void *)b;
+	(void)arg;
+	FZ_CHECK(0, "I/O contract: %s", what);
 }
 
-static void fz_ref(void *io, struct rxd_buf *b)
+/*
+ * Everything the shard sends (test_io hands over one datagram) must pass its
+ * own validator.
+ */
+static int fz_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
 {
-	(void)io;
-	((struct fz_buf *)(void *)b)->refs++;
-}
-
-static void fz_put(void *io, struct rxd_buf *b)
-{
-	struct fz_buf *t = (struct fz_buf *)(void *)b;
-
-	(void)io;
-	FZ_CHECK(t->refs > 0, "buffer released more often than referenced");
-	if (--t->refs == 0) {
-		free(t);
-		F.live_bufs--;
-	}
-}
-
-/* Everything the shard sends must pass its own validator. */
-static int fz_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags)
-{
-	static uint8_t d[65536];
 	static struct rxd_pkt pkt;
+	const uint8_t *d = b->data;
 	enum rxd_reason why;
 	int32_t code;
-	size_t len = 0;
 
-	(void)io;
+	(void)arg;
 	(void)flags;
 	FZ_CHECK(!F.destroyed, "send after destroy");
-	for (unsigned i = 0; i < n; i++) {
-		FZ_CHECK(len + iov[i].len <= sizeof(d), "datagram larger than 64 KiB");
-		memcpy(d + len, iov[i].base, iov[i].len);
-		len += iov[i].len;
-	}
-	FZ_CHECK(len >= RXD_WIRE_HDR_LEN, "runt datagram sent");
 	/*
 	 * The validator judges what a shard may receive: VERSION and DEBUG
 	 * replies are not for it (VERSION also goes out as the NAT keepalive
@@ -149,10 +117,9 @@ static int fz_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 	F.sent[F.nsent % FZ_SENT_RING].h = pkt.hdr;
 	F.sent[F.nsent % FZ_SENT_RING].to = *dst;
 	F.nsent++;
+	test_io_buf_drop(&F.pool, b);
 	return 0;
 }
-
-static const struct rxd_io_ops fz_io = {fz_alloc, fz_ref, fz_put, fz_send};
 
 static struct fz_call *find(struct rxd_call *c)
 {
@@ -357,7 +324,10 @@ static int setup(void)
 	cfg.max_backlog = 4;
 	rxd_addr_parse("10.0.0.1:7000", 0, &p.addr);
 	p.config = &cfg;
-	p.io = &fz_io;
+	F.pool.on_violation = fz_violation;
+	test_io_init(&F.io, &F.pool, fz_tx, NULL);
+	p.io = &test_io_ops;
+	p.io_ctx = &F.io;
 	p.seed = 0x5eed;
 	if (rxd_local_create(&p, F.now, &F.l) != 0 || rxd_local_add_security(F.l, &fz_sec) != 0)
 		return -1;
@@ -432,9 +402,10 @@ static void deliver(unsigned kind, unsigned src, unsigned arg, const uint8_t *bo
 	if (kind != FZ_RAW && n < RXD_WIRE_HDR_LEN)
 		n = RXD_WIRE_HDR_LEN;
 	/* a buffer of the exact size, so reads beyond the datagram are caught */
-	b = fz_alloc(NULL, n, &d);
+	b = test_io_buf_new(&F.pool, n);
 	if (!b)
 		return;
+	d = b->data;
 	memset(d, 0, n);
 	memcpy(d, body, len);
 	if (kind == FZ_TO_CALL) {
@@ -455,7 +426,7 @@ static void deliver(unsigned kind, unsigned src, unsigned arg, const uint8_t *bo
 	if (arg & 0x80) {
 		/* transient input (no buffer): the core copies what it keeps */
 		rxd_local_input(F.l, &from, NULL, d, n, F.now);
-		fz_put(NULL, b);
+		test_io_buf_drop(&F.pool, b);
 	} else {
 		rxd_local_input(F.l, &from, b, d, n, F.now);
 	}
@@ -612,6 +583,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rxd_local_batch_end(F.l, F.now);
 	rxd_local_destroy(F.l);
 	F.destroyed = true;
-	FZ_CHECK(F.live_bufs == 0, "%ld buffers still referenced after destroy", F.live_bufs);
+	FZ_CHECK(test_io_pool_fini(&F.pool) == 0, "buffers still referenced after destroy");
 	return 0;
 }

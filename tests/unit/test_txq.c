@@ -9,33 +9,28 @@
 #include <string.h>
 
 #include "core/internal.h"
+#include "test_io.h"
 
-static long live_bufs;
+/* The shared test I/O; what the shard sends is dropped at once. */
+static struct test_io_pool pool;
+static struct test_io tio;
 
-static struct rxd_buf *q_alloc(void *io, size_t len, uint8_t **data)
+static int drop_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
 {
-	int *b = malloc(sizeof(int) * 2 + len);
-	b[0] = 1;
-	*data = (uint8_t *)(b + 2);
-	live_bufs++;
-	return (struct rxd_buf *)b;
-}
-static void q_ref(void *io, struct rxd_buf *b)
-{
-	((int *)b)[0]++;
-}
-static void q_put(void *io, struct rxd_buf *b)
-{
-	if (--((int *)b)[0] == 0) {
-		free(b);
-		live_bufs--;
-	}
-}
-static int q_send(void *io, const struct rxd_addr *d, const struct rxd_iov *iov, unsigned n, unsigned f)
-{
+	(void)arg;
+	(void)dst;
+	(void)len;
+	(void)flags;
+	test_io_buf_drop(&pool, b);
 	return 0;
 }
-static const struct rxd_io_ops qops = {q_alloc, q_ref, q_put, q_send};
+
+static void use_test_io(struct rxd_local_params *p)
+{
+	test_io_init(&tio, &pool, drop_tx, NULL);
+	p->io = &test_io_ops;
+	p->io_ctx = &tio;
+}
 
 /* A counting allocator: every core allocation must come through it. */
 static long mem_live, mem_calls;
@@ -64,7 +59,7 @@ static struct rxd_local *mk(const struct rxd_mem *mem)
 	struct rxd_local_params p = {0};
 	struct rxd_local *l;
 	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
-	p.io = &qops;
+	use_test_io(&p);
 	p.mem = mem;
 	cr_assert_eq(rxd_local_create(&p, 0, &l), 0);
 	return l;
@@ -74,9 +69,8 @@ static struct rxd_local *mk(const struct rxd_mem *mem)
 static void fill(struct rxd_local *l, struct rxd_txq *q, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		uint8_t *d;
-		struct rxd_buf *b = q_alloc(NULL, 10, &d);
-		rxd_txq_add(q, b, d, 10, i + 1 == n ? RXD_F_LAST_PACKET : 0);
+		struct rxd_buf *b = test_io_buf_new(&pool, 10);
+		rxd_txq_add(q, b, b->data, 10, i + 1 == n ? RXD_F_LAST_PACKET : 0);
 	}
 	for (uint32_t s = q->sent_top + 1; s <= q->top; s++)
 		rxd_txq_on_xmit(q, s, s, 1000 + s);
@@ -102,7 +96,7 @@ static void txq_teardown(void)
 	rxd_txq_drop_all(l, &q);
 	rxd_txq_free(l, &q);
 	rxd_local_destroy(l);
-	cr_assert_eq(live_bufs, 0);
+	cr_assert_eq(pool.st.live, 0);
 }
 
 TestSuite(txq, .init = txq_setup, .fini = txq_teardown);
@@ -119,9 +113,9 @@ Test(txq, hard_ack_frees_and_counts_only_packets_not_sacked_before)
 	cr_assert_eq(q.hard_ack, 3);
 	cr_assert_eq(q.in_flight, 3);
 	cr_assert_eq(rxd_txq_queued(&q), 3);
-	cr_assert_eq(live_bufs, 3);
+	cr_assert_eq(pool.st.live, 3);
 	rxd_txq_drop_all(l, &q);
-	cr_assert_eq(live_bufs, 0);
+	cr_assert_eq(pool.st.live, 0);
 	cr_assert_eq(q.in_flight + q.nr_lost + rxd_txq_queued(&q), 0);
 }
 
@@ -175,7 +169,7 @@ Test(txq_call, path_mtu_drop_leaves_in_flight_consistent_on_a_live_call)
 		     c->tx.nr_lost, sent);
 	rxd_call_end(c, 3000);
 	rxd_local_destroy(sh);
-	cr_assert_eq(live_bufs, 0);
+	cr_assert_eq(pool.st.live, 0);
 }
 
 Test(local, every_core_allocation_goes_through_the_allocator_hook)
@@ -211,7 +205,7 @@ Test(local, the_log_hook_hears_why_create_failed)
 	struct rxd_local *sh;
 	rxd_config_default(&cfg);
 	cfg.tx_queue_max = 8; /* below tx_window_max */
-	p.io = &qops;
+	use_test_io(&p);
 	p.config = &cfg;
 	p.log = log_hook;
 	cr_assert_eq(rxd_local_create(&p, 0, &sh), -EINVAL);
@@ -225,7 +219,7 @@ Test(local, the_log_hook_is_quiet_above_its_level)
 	struct rxd_local *sh;
 	struct rxd_addr peer;
 	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
-	p.io = &qops;
+	use_test_io(&p);
 	p.log = log_hook;
 	logged[0] = 0;
 	cr_assert_eq(rxd_local_create(&p, 0, &sh), 0);
