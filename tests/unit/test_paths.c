@@ -1,0 +1,543 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Every input and timer path pinned against the kernel's behaviour (Linux
+ * net/rxrpc io_thread.c, input.c, conn_event.c, call_event.c, output.c):
+ * one engine, hand-made packets from a peer, and every datagram the engine
+ * sends captured and decoded.  Each test names the behaviour it pins.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "core/internal.h"
+#include "test_io.h"
+
+#define MS RXD_NS_PER_MS
+#define SEC RXD_NS_PER_SEC
+#define MAXOUT 64
+
+/* The engine under test, its peer's address and everything it sent. */
+static struct test_io_pool pool;
+static struct test_io tio;
+static struct rxd_addr peer_addr;
+static struct {
+	uint8_t b[2048];
+	uint32_t len;
+} out[MAXOUT];
+static unsigned nout;
+static int completed;
+
+static int capture(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
+{
+	(void)arg;
+	(void)dst;
+	(void)flags;
+	if (nout < MAXOUT) {
+		uint32_t n = len < sizeof(out[0].b) ? len : (uint32_t)sizeof(out[0].b);
+		memcpy(out[nout].b, b->data, n);
+		out[nout].len = n;
+		nout++;
+	}
+	test_io_buf_drop(&pool, b);
+	return 0;
+}
+
+static struct rxd_local *mk_local_cfg(const struct rxd_config *cfg)
+{
+	struct rxd_local_params p = {0};
+	struct rxd_local *l;
+	memset(&pool, 0, sizeof(pool));
+	nout = 0;
+	completed = 0;
+	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
+	rxd_addr_parse("198.18.0.1:7001", 0, &peer_addr);
+	test_io_init(&tio, &pool, capture, NULL);
+	p.io = &test_io_ops;
+	p.io_ctx = &tio;
+	p.config = cfg;
+	cr_assert(rxd_local_create(&p, 0, &l) == 0);
+	return l;
+}
+
+static void noop_data(void *a, struct rxd_call *c)
+{
+	(void)a;
+	(void)c;
+}
+static void on_complete(void *a, struct rxd_call *c)
+{
+	(void)a;
+	completed++;
+	rxd_call_end(c, 0);
+}
+static const struct rxd_call_ops sink_ops = {NULL, noop_data, NULL, on_complete};
+
+static struct rxd_local *mk_server(const struct rxd_config *cfg)
+{
+	struct rxd_local *l = mk_local_cfg(cfg);
+	struct rxd_service_desc d = {.service_id = 9, .ops = &sink_ops};
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
+	return l;
+}
+
+static void destroy(struct rxd_local *l)
+{
+	rxd_local_destroy(l);
+	test_io_fini(&tio);
+	cr_assert_eq(test_io_pool_fini(&pool), 0, "no buffer leaked");
+}
+
+/* A packet from the peer: a client packet on conn 0x400 of epoch 0x80000001 unless the header says otherwise. */
+static struct rxd_hdr client_hdr(uint32_t call, uint32_t seq, uint32_t serial, uint8_t type)
+{
+	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call_number = call, .seq = seq, .serial = serial,
+			    .type = type, .flags = RXD_F_CLIENT_INITIATED, .service_id = 9};
+	return h;
+}
+
+static void feed_from(struct rxd_local *l, const struct rxd_addr *from, const struct rxd_hdr *h, const uint8_t *body,
+		      size_t blen, uint64_t now)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + 1500];
+	rxd_hdr_encode(pkt, h);
+	if (blen)
+		memcpy(pkt + RXD_WIRE_HDR_LEN, body, blen);
+	rxd_local_input(l, from, NULL, pkt, RXD_WIRE_HDR_LEN + blen, now);
+}
+
+static void feed(struct rxd_local *l, const struct rxd_hdr *h, const uint8_t *body, size_t blen, uint64_t now)
+{
+	feed_from(l, &peer_addr, h, body, blen, now);
+}
+
+static void feed_data(struct rxd_local *l, struct rxd_hdr h, uint8_t flags, uint64_t now)
+{
+	uint8_t body[100];
+	memset(body, (int)h.seq, sizeof(body));
+	h.flags |= flags;
+	feed(l, &h, body, sizeof(body), now);
+}
+
+static void feed_ack(struct rxd_local *l, struct rxd_hdr h, uint8_t reason, uint32_t first, uint32_t prev,
+		     uint64_t now)
+{
+	uint8_t body[128];
+	struct rxd_ack_info a = {.buffer_space = 32, .first_packet = first, .previous_packet = prev,
+				 .serial = 0, .reason = reason, .trailer_len = 16, .max_mtu = 1444, .if_mtu = 1444,
+				 .rwind = 32, .jumbo_max = 1};
+	size_t n = rxd_ack_encode(body, sizeof(body), &a);
+	cr_assert(n > 0);
+	feed(l, &h, body, n, now);
+}
+
+static void feed_abort(struct rxd_local *l, struct rxd_hdr h, int32_t code, uint64_t now)
+{
+	uint8_t body[4];
+	h.type = RXD_PKT_ABORT;
+	cr_assert_eq(rxd_abort_encode(body, sizeof(body), code), 4);
+	feed(l, &h, body, 4, now);
+}
+
+/* Decode datagram i the engine sent. */
+static struct rxd_pkt sent(unsigned i)
+{
+	struct rxd_pkt p;
+	enum rxd_reason why;
+	int32_t code;
+	cr_assert(i < nout, "datagram %u sent (%u were)", i, nout);
+	cr_assert_eq(rxd_pkt_parse(out[i].b, out[i].len, 0, &p, &why, &code), RXD_V_ACCEPT);
+	return p;
+}
+
+static uint64_t discards(struct rxd_local *l, enum rxd_reason r)
+{
+	struct rxd_stats st = {0};
+	rxd_local_stats_add(l, &st);
+	return st.discards[r];
+}
+
+/* Fire the engine's timers up to limit. */
+static void run_timers(struct rxd_local *l, uint64_t limit)
+{
+	for (int i = 0; i < 100000; i++) {
+		uint64_t t = rxd_local_next_expiry(l);
+		if (t == RXD_TIME_NEVER || t > limit)
+			return;
+		rxd_local_expire(l, t);
+	}
+	cr_assert_fail("timers did not settle");
+}
+
+static unsigned count_sent(uint8_t type, unsigned from)
+{
+	unsigned n = 0;
+	for (unsigned i = from; i < nout; i++)
+		n += sent(i).hdr.type == type;
+	return n;
+}
+
+/* ------------------------------------------------------------------ io_thread.c routing */
+
+/* Kernel rxrpc_input_packet: a packet of the wrong address family is discarded without a reply. */
+Test(routing, address_family_mismatch_is_discarded_silently)
+{
+	struct rxd_local *l = mk_server(NULL);
+	struct rxd_addr v6;
+	cr_assert_eq(rxd_addr_parse("[fd00::1]:7001", 0, &v6), 0);
+	struct rxd_hdr h = client_hdr(1, 1, 1, RXD_PKT_DATA);
+	h.flags |= RXD_F_LAST_PACKET;
+	uint8_t body[8] = {0};
+	feed_from(l, &v6, &h, body, sizeof(body), 1000);
+	cr_assert_eq(discards(l, RXD_R_ADDR_FAMILY), 1);
+	cr_assert_eq(nout, 0, "no reply");
+	cr_assert_eq(rxd_local_call_count(l), 0);
+	destroy(l);
+}
+
+/* Kernel: a packet to a client connection we do not have is rejected (rxrpc_eproto_no_client_conn). */
+Test(routing, packet_for_an_unknown_client_conn_is_aborted_with_protocol_error)
+{
+	struct rxd_local *l = mk_server(NULL);
+	struct rxd_hdr h = client_hdr(1, 1, 1, RXD_PKT_DATA);
+	h.flags = RXD_F_LAST_PACKET; /* from a server: to our (absent) client side */
+	feed_data(l, h, 0, 1000);
+	cr_assert_eq(discards(l, RXD_R_NO_CLIENT_CONN), 1);
+	cr_assert_eq(nout, 1);
+	struct rxd_pkt p = sent(0);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.u.abort_code, RX_PROTOCOL_ERROR);
+	cr_assert_eq(p.hdr.cid, 0x400);
+	cr_assert_eq(p.hdr.call_number, 1);
+	/* An ABORT is never answered with an ABORT. */
+	feed_abort(l, h, 1, 2000);
+	cr_assert_eq(discards(l, RXD_R_NO_CLIENT_CONN), 2);
+	cr_assert_eq(nout, 1);
+	destroy(l);
+}
+
+/* Kernel rxrpc_input_packet: securityIndex differing from the conn's: abort RXKADINCONSISTENCY. */
+Test(routing, security_index_change_on_a_conn_aborts_with_rxkadinconsistency)
+{
+	struct rxd_local *l = mk_server(NULL);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	cr_assert_eq(rxd_local_call_count(l), 1);
+	unsigned before = nout;
+	struct rxd_hdr h = client_hdr(1, 2, 2, RXD_PKT_DATA);
+	h.security_index = 2;
+	feed_data(l, h, 0, 2000);
+	cr_assert_eq(discards(l, RXD_R_WRONG_SECURITY), 1);
+	cr_assert_eq(nout, before + 1);
+	struct rxd_pkt p = sent(before);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.u.abort_code, RXKADINCONSISTENCY);
+	destroy(l);
+}
+
+/* Kernel: serviceId changing on a service conn (no upgrade): rxrpc_eproto_reupgrade, RX_PROTOCOL_ERROR. */
+Test(routing, service_id_change_outside_an_upgrade_aborts_with_protocol_error)
+{
+	struct rxd_local *l = mk_server(NULL);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	unsigned before = nout;
+	struct rxd_hdr h = client_hdr(1, 2, 2, RXD_PKT_DATA);
+	h.service_id = 10;
+	feed_data(l, h, 0, 2000);
+	cr_assert_eq(discards(l, RXD_R_REUPGRADE), 1);
+	cr_assert_eq(nout, before + 1);
+	struct rxd_pkt p = sent(before);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.u.abort_code, RX_PROTOCOL_ERROR);
+	/* An ABORT carrying another serviceId still reaches the conn (kernel checks only non-ABORT). */
+	h = client_hdr(1, 0, 3, RXD_PKT_ABORT);
+	h.service_id = 10;
+	feed_abort(l, h, 77, 3000);
+	cr_assert_eq(completed, 1, "the ABORT ended the call");
+	destroy(l);
+}
+
+/* Kernel conn_event.c rxrpc_input_conn_packet: an ABORT at callNumber 0 aborts the conn and all its calls. */
+Test(routing, connection_abort_at_call_zero_aborts_every_call_and_the_conn)
+{
+	struct rxd_local *l = mk_server(NULL);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	struct rxd_hdr h2 = client_hdr(1, 1, 2, RXD_PKT_DATA);
+	h2.cid = 0x401;
+	feed_data(l, h2, 0, 1500);
+	cr_assert_eq(rxd_local_call_count(l), 2);
+	unsigned before = nout;
+	feed_abort(l, client_hdr(0, 0, 3, RXD_PKT_ABORT), 1234, 2000);
+	cr_assert_eq(completed, 2, "both calls were completed");
+	cr_assert_eq(nout, before, "an ABORT is not answered");
+	/* The conn is dead: a new call on it is discarded, not started. */
+	h2 = client_hdr(2, 1, 4, RXD_PKT_DATA);
+	feed_data(l, h2, 0, 3000);
+	cr_assert_eq(discards(l, RXD_R_CONN_ABORTED), 1);
+	cr_assert_eq(rxd_local_call_count(l), 0);
+	destroy(l);
+}
+
+/* CHALLENGE/RESPONSE at callNumber 0 on an rxnull conn: kernel has no security ops to run; discarded. */
+Test(routing, challenge_and_response_at_call_zero_on_an_rxnull_conn_are_discarded)
+{
+	struct rxd_local *l = mk_server(NULL);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	unsigned before = nout;
+	uint8_t body[64] = {0};
+	struct rxd_hdr h = client_hdr(0, 0, 2, RXD_PKT_RESPONSE);
+	feed(l, &h, body, sizeof(body), 2000);
+	cr_assert_eq(discards(l, RXD_R_SECURITY), 1);
+	/* A CHALLENGE comes from the server side: send it to a client conn of ours. */
+	cr_assert_eq(nout, before, "nothing is sent for either");
+	cr_assert_eq(rxd_local_call_count(l), 1, "the call is untouched");
+	destroy(l);
+}
+
+/* ------------------------------------------------------------------ VERSION, PING */
+
+/* Kernel rxrpc_send_version_request: a VERSION request (flag byte 0) is answered with the version string. */
+Test(ping, version_request_is_answered_with_a_version_reply)
+{
+	struct rxd_local *l = mk_server(NULL);
+	struct rxd_hdr h = client_hdr(0, 0, 0, RXD_PKT_VERSION);
+	uint8_t body[1] = {0};
+	feed(l, &h, body, 1, 1000);
+	cr_assert_eq(nout, 1);
+	struct rxd_hdr r;
+	rxd_hdr_decode(out[0].b, &r);
+	cr_assert_eq(r.type, RXD_PKT_VERSION);
+	cr_assert_eq(r.flags & RXD_F_CLIENT_INITIATED, 0, "the reply goes to the client side");
+	cr_assert(out[0].len > RXD_WIRE_HDR_LEN + 1 && out[0].b[RXD_WIRE_HDR_LEN] != 0, "a version string");
+	destroy(l);
+}
+
+/* Kernel input.c rxrpc_input_ack: a PING ACK is answered at once with a PING_RESPONSE naming its serial. */
+Test(ping, ping_ack_is_answered_with_a_ping_response_naming_its_serial)
+{
+	struct rxd_local *l = mk_server(NULL);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	unsigned before = nout;
+	feed_ack(l, client_hdr(1, 0, 7, RXD_PKT_ACK), RXD_ACK_PING, 1, 0, 2000);
+	cr_assert_eq(nout, before + 1);
+	struct rxd_pkt p = sent(before);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ACK);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_PING_RESPONSE);
+	cr_assert_eq(p.u.ack.serial, 7);
+	destroy(l);
+}
+
+/* ------------------------------------------------------------------ ACK delays */
+
+/* req_ack_delay: a REQUEST_ACK is answered after the delay, not at once (0 = at once is pinned in test_reliability). */
+Test(ack_delay, req_ack_delay_defers_the_requested_ack)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.req_ack_delay_ms = 30;
+	struct rxd_local *l = mk_server(&cfg);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), RXD_F_REQUEST_ACK, 1000);
+	cr_assert_eq(count_sent(RXD_PKT_ACK, 0), 0, "not at once");
+	run_timers(l, 1000 + 29 * MS);
+	cr_assert_eq(count_sent(RXD_PKT_ACK, 0), 0, "not before the delay");
+	run_timers(l, 1000 + 30 * MS);
+	cr_assert_eq(nout, 1);
+	struct rxd_pkt p = sent(0);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_REQUESTED);
+	cr_assert_eq(p.u.ack.serial, 1);
+	destroy(l);
+}
+
+/* soft_ack_delay: one DATA packet (no RTT sample yet) is soft-ACKed after soft_ack_delay. */
+Test(ack_delay, soft_ack_delay_times_the_delayed_ack_without_an_rtt_sample)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.soft_ack_delay_ms = 70;
+	struct rxd_local *l = mk_server(&cfg);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	run_timers(l, 1000 + 69 * MS);
+	cr_assert_eq(nout, 0);
+	run_timers(l, 1000 + 70 * MS);
+	cr_assert_eq(nout, 1);
+	struct rxd_pkt p = sent(0);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_DELAY);
+	cr_assert_eq(p.u.ack.previous_packet, 1);
+	destroy(l);
+}
+
+static struct rxd_call *consume_call;
+static void remember_data(void *a, struct rxd_call *c)
+{
+	(void)a;
+	consume_call = c;
+}
+static const struct rxd_call_ops remember_ops = {NULL, remember_data, NULL, on_complete};
+
+/* idle_ack_delay: the reader draining one packet after the soft ACK hard-ACKs it after idle_ack_delay. */
+Test(ack_delay, idle_ack_delay_times_the_ack_after_the_reader_drains)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.soft_ack_delay_ms = 10;
+	cfg.idle_ack_delay_ms = 90;
+	struct rxd_local *l = mk_local_cfg(&cfg);
+	struct rxd_service_desc d = {.service_id = 9, .ops = &remember_ops};
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
+	consume_call = NULL;
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	run_timers(l, 1000 + 10 * MS);
+	cr_assert_eq(nout, 1, "the soft ACK");
+	cr_assert_eq(sent(0).u.ack.first_packet, 1, "nothing consumed yet");
+	cr_assert_not_null(consume_call);
+	uint8_t buf[200];
+	bool eor;
+	uint64_t t = 1000 + 20 * MS;
+	cr_assert_eq(rxd_call_recv(consume_call, buf, sizeof(buf), &eor, t), 100);
+	cr_assert_eq(nout, 1, "one packet drained: not at once");
+	run_timers(l, t + 89 * MS);
+	cr_assert_eq(nout, 1);
+	run_timers(l, t + 90 * MS);
+	cr_assert_eq(nout, 2);
+	struct rxd_pkt p = sent(1);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_IDLE);
+	cr_assert_eq(p.u.ack.first_packet, 2, "the drained packet is hard-ACKed");
+	destroy(l);
+}
+
+/* ------------------------------------------------------------------ call timers */
+
+/* Kernel call "idle" timeout (request gap): a server call whose request stalls is aborted RX_CALL_TIMEOUT. */
+Test(timers, request_gap_timeout_aborts_a_stalled_request)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.idle_request_timeout_ms = 2000;
+	struct rxd_local *l = mk_server(&cfg);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	run_timers(l, 1000 + 1999 * MS);
+	cr_assert_eq(completed, 0);
+	run_timers(l, 1000 + 2000 * MS);
+	cr_assert_eq(completed, 1);
+	unsigned aborts = 0;
+	for (unsigned i = 0; i < nout; i++) {
+		struct rxd_pkt p = sent(i);
+		if (p.hdr.type == RXD_PKT_ABORT) {
+			aborts++;
+			cr_assert_eq(p.u.abort_code, RX_CALL_TIMEOUT);
+		}
+	}
+	cr_assert_eq(aborts, 1);
+	destroy(l);
+}
+
+/* max_call_lifetime (kernel "hard" timeout): the call is aborted RX_CALL_TIMEOUT however busy it is. */
+Test(timers, max_call_lifetime_aborts_a_live_call)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.max_call_lifetime_s = 3;
+	struct rxd_local *l = mk_server(&cfg);
+	uint64_t t = 1000;
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, t);
+	/* The client keeps the request flowing, so only the hard limit can end it. */
+	for (uint32_t s = 2; t < 1000 + 2999 * MS; s++) {
+		t += 500 * MS;
+		if (t > 1000 + 2999 * MS)
+			t = 1000 + 2999 * MS;
+		run_timers(l, t);
+		feed_data(l, client_hdr(1, s, s, RXD_PKT_DATA), 0, t);
+	}
+	cr_assert_eq(completed, 0);
+	run_timers(l, 1000 + 3 * SEC);
+	cr_assert_eq(completed, 1);
+	struct rxd_pkt p = sent(nout - 1);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.u.abort_code, RX_CALL_TIMEOUT);
+	destroy(l);
+}
+
+/* ------------------------------------------------------------------ channel cache */
+
+static int abort_new_call(void *a, struct rxd_call *c)
+{
+	(void)a;
+	rxd_call_abort(c, 4242, 0);
+	return 1;
+}
+static const struct rxd_call_ops aborting_ops = {abort_new_call, noop_data, NULL, on_complete};
+
+/*
+ * Kernel conn_event.c rxrpc_conn_retransmit_call: a packet for the channel's
+ * finished call gets the cached final packet again (the ABORT with its code)
+ * until dead_call_expiry; after that it is discarded.
+ */
+Test(channel_cache, abort_is_resent_from_the_cache_until_dead_call_expiry)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.dead_call_expiry_s = 10;
+	struct rxd_local *l = mk_local_cfg(&cfg);
+	struct rxd_service_desc d = {.service_id = 9, .ops = &aborting_ops};
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), RXD_F_LAST_PACKET, 1000);
+	cr_assert_eq(nout, 1);
+	cr_assert_eq(sent(0).hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(sent(0).u.abort_code, 4242);
+	/* The client retransmits the request: the cached ABORT answers it. */
+	feed_data(l, client_hdr(1, 1, 2, RXD_PKT_DATA), RXD_F_LAST_PACKET, 2 * SEC);
+	cr_assert_eq(nout, 2);
+	struct rxd_pkt p = sent(1);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.u.abort_code, 4242);
+	cr_assert_eq(p.hdr.call_number, 1);
+	cr_assert_eq(p.hdr.cid, 0x400);
+	/* An ABORT for the finished call is never answered. */
+	feed_abort(l, client_hdr(1, 0, 3, RXD_PKT_ABORT), 5, 3 * SEC);
+	cr_assert_eq(nout, 2);
+	/* Past dead_call_expiry the cache no longer answers. */
+	run_timers(l, 12 * SEC);
+	unsigned before = nout;
+	uint64_t fin = discards(l, RXD_R_FINISHED_CALL);
+	feed_data(l, client_hdr(1, 1, 4, RXD_PKT_DATA), RXD_F_LAST_PACKET, 12 * SEC);
+	cr_assert_eq(nout, before, "nothing re-sent after dead_call_expiry");
+	cr_assert(discards(l, RXD_R_FINISHED_CALL) > fin);
+	destroy(l);
+}
+
+static int reply_at_once(void *a, struct rxd_call *c)
+{
+	(void)a;
+	(void)c;
+	return 0;
+}
+static void reply_data(void *a, struct rxd_call *c)
+{
+	(void)a;
+	uint8_t buf[256];
+	bool eor = false;
+	while (rxd_call_recv(c, buf, sizeof(buf), &eor, 0) > 0)
+		;
+	if (eor)
+		cr_assert_eq(rxd_call_send(c, "ok", 2, 0, 0), 2, "state %s", rxd_call_state_name(rxd_call_state(c)));
+}
+static const struct rxd_call_ops reply_ops = {reply_at_once, reply_data, NULL, on_complete};
+
+/*
+ * Service side of final-ACK regeneration: after the client's final ACK ended
+ * the call, a retransmitted reply-ACK PING on the finished call is not
+ * answered (kernel: a server whose channel's last packet was an ACK ignores
+ * it), and ACKALL completes a call awaiting its final ACK.
+ */
+Test(channel_cache, ackall_completes_a_call_awaiting_its_final_ack)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	struct rxd_service_desc d = {.service_id = 9, .ops = &reply_ops};
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), RXD_F_LAST_PACKET, 1000);
+	unsigned datas = count_sent(RXD_PKT_DATA, 0);
+	cr_assert_eq(datas, 1, "the reply went out");
+	cr_assert_eq(completed, 0, "awaiting the final ACK");
+	struct rxd_hdr h = client_hdr(1, 0, 2, RXD_PKT_ACKALL);
+	feed(l, &h, NULL, 0, 2000);
+	cr_assert_eq(completed, 1, "ACKALL acknowledged the whole reply");
+	destroy(l);
+}
