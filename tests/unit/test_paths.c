@@ -541,3 +541,142 @@ Test(channel_cache, ackall_completes_a_call_awaiting_its_final_ack)
 	cr_assert_eq(completed, 1, "ACKALL acknowledged the whole reply");
 	destroy(l);
 }
+
+/* ------------------------------------------------------------------ client side */
+
+static struct rxd_call *begin_call(struct rxd_local *l, bool exclusive, uint64_t now)
+{
+	struct rxd_call_params p = {.peer = peer_addr, .service_id = 9, .exclusive = exclusive, .tx_total_len = -1,
+				    .ops = &sink_ops};
+	struct rxd_call *c;
+	cr_assert_eq(rxd_call_begin(l, &p, now, &c), 0);
+	cr_assert_eq(rxd_call_send(c, "req", 3, 0, now), 3);
+	return c;
+}
+
+/* The reply header for client call c: from the server side of c's conn. */
+static struct rxd_hdr server_hdr(struct rxd_local *l, struct rxd_call *c, uint32_t seq, uint32_t serial, uint8_t type)
+{
+	struct rxd_hdr h = {.epoch = rxd_local_epoch(l), .cid = rxd_call_cid(c), .call_number = rxd_call_number(c),
+			    .seq = seq, .serial = serial, .type = type, .service_id = 9};
+	return h;
+}
+
+/* Kernel: a client conn seeing a higher callNumber than its call is rxrpc_eproto_unexpected_implicit_end. */
+Test(client, higher_call_number_on_a_client_channel_is_aborted_with_protocol_error)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	struct rxd_call *c = begin_call(l, false, 1000);
+	cr_assert_eq(count_sent(RXD_PKT_DATA, 0), 1);
+	unsigned before = nout;
+	struct rxd_hdr h = server_hdr(l, c, 1, 1, RXD_PKT_DATA);
+	h.call_number++;
+	h.flags = RXD_F_LAST_PACKET;
+	feed_data(l, h, 0, 2000);
+	cr_assert_eq(discards(l, RXD_R_UNEXPECTED_IMPLICIT_END), 1);
+	cr_assert_eq(nout, before + 1);
+	struct rxd_pkt p = sent(before);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.u.abort_code, RX_PROTOCOL_ERROR);
+	cr_assert_eq(rxd_call_state(c), RXD_CS_CLIENT_AWAIT_REPLY, "the real call is untouched");
+	rxd_call_abort(c, 1, 3000);
+	rxd_call_end(c, 3000);
+	destroy(l);
+}
+
+/* RXRPC_EXCLUSIVE_CONNECTION: each exclusive call gets a conn of its own; shared calls share one. */
+Test(client, exclusive_calls_get_a_connection_each)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	struct rxd_call *a = begin_call(l, false, 1000);
+	struct rxd_call *b = begin_call(l, false, 1000);
+	cr_assert_eq(rxd_call_cid(a) & ~RXD_CID_CHANNEL_MASK, rxd_call_cid(b) & ~RXD_CID_CHANNEL_MASK, "shared conn");
+	cr_assert_neq(rxd_call_cid(a), rxd_call_cid(b), "on two channels");
+	cr_assert_eq(rxd_local_conn_count(l), 1);
+	struct rxd_call *x = begin_call(l, true, 1000);
+	struct rxd_call *y = begin_call(l, true, 1000);
+	uint32_t cx = rxd_call_cid(x) & ~RXD_CID_CHANNEL_MASK, cy = rxd_call_cid(y) & ~RXD_CID_CHANNEL_MASK;
+	cr_assert_neq(cx, cy);
+	cr_assert_neq(cx, rxd_call_cid(a) & ~RXD_CID_CHANNEL_MASK);
+	cr_assert_eq(rxd_local_conn_count(l), 3);
+	struct rxd_call *all[] = {a, b, x, y};
+	for (unsigned i = 0; i < 4; i++) {
+		rxd_call_abort(all[i], 1, 2000);
+		rxd_call_end(all[i], 2000);
+	}
+	destroy(l);
+}
+
+/* Kernel call keepalive: a call that has sent nothing for expect_rx/6 sends a PING ACK. */
+Test(client, call_keepalive_pings_after_expect_rx_over_six_of_silence)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.expect_rx_timeout_ms = 60000;
+	struct rxd_local *l = mk_local_cfg(&cfg);
+	struct rxd_call *c = begin_call(l, false, 1000);
+	/* The server hard-ACKs the whole request: nothing is left to retransmit. */
+	struct rxd_hdr h = server_hdr(l, c, 0, 1, RXD_PKT_ACK);
+	feed_ack(l, h, RXD_ACK_DELAY, 2, 1, 1000 + MS);
+	run_timers(l, 9 * SEC);
+	unsigned before = nout;
+	run_timers(l, 1000 + 10 * SEC + 10 * MS);
+	unsigned pings = 0;
+	for (unsigned i = before; i < nout; i++) {
+		struct rxd_pkt p = sent(i);
+		if (p.hdr.type == RXD_PKT_ACK && p.u.ack.reason == RXD_ACK_PING)
+			pings++;
+	}
+	cr_assert_eq(pings, 1, "one keepalive PING at 10 s");
+	cr_assert_eq(rxd_call_state(c), RXD_CS_CLIENT_AWAIT_REPLY);
+	rxd_call_abort(c, 1, 11 * SEC);
+	rxd_call_end(c, 11 * SEC);
+	destroy(l);
+}
+
+/* NAT keepalive: a peer we hold client conns to and have not sent to for 20 s gets a VERSION request. */
+Test(client, nat_keepalive_sends_a_version_request_after_20s_idle)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	struct rxd_call *c = begin_call(l, false, 1000);
+	struct rxd_hdr h = server_hdr(l, c, 1, 1, RXD_PKT_DATA);
+	h.flags = RXD_F_LAST_PACKET;
+	feed_data(l, h, 0, 2000);
+	cr_assert_eq(completed, 1, "the call succeeded; its conn stays cached");
+	run_timers(l, 19 * SEC);
+	unsigned before = nout;
+	cr_assert_eq(count_sent(RXD_PKT_VERSION, 0), 0);
+	run_timers(l, 21 * SEC);
+	cr_assert_eq(nout, before + 1);
+	struct rxd_hdr r;
+	rxd_hdr_decode(out[before].b, &r);
+	cr_assert_eq(r.type, RXD_PKT_VERSION);
+	cr_assert(r.flags & RXD_F_CLIENT_INITIATED);
+	cr_assert_eq(r.call_number, 0);
+	destroy(l);
+}
+
+/* rxd_call_srtt_ns / rxd_call_peer: the RTT sample a PING_RESPONSE gives is what the accessor reports. */
+Test(client, srtt_and_peer_accessors_report_the_sample)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	struct rxd_call *c = begin_call(l, false, 1000);
+	struct rxd_addr a;
+	rxd_call_peer(c, &a);
+	cr_assert(rxd_addr_equal(&a, &peer_addr));
+	cr_assert_eq(rxd_call_srtt_ns(c), 0, "no sample yet");
+	/* The request asked for an ACK (last packet); answer it 30 ms later naming its serial. */
+	struct rxd_pkt d = sent(0);
+	cr_assert_eq(d.hdr.type, RXD_PKT_DATA);
+	uint8_t body[128];
+	struct rxd_ack_info ai = {.buffer_space = 32, .first_packet = 2, .previous_packet = 1, .serial = d.hdr.serial,
+				  .reason = RXD_ACK_REQUESTED, .trailer_len = 16, .max_mtu = 1444, .if_mtu = 1444,
+				  .rwind = 32, .jumbo_max = 1};
+	size_t n = rxd_ack_encode(body, sizeof(body), &ai);
+	struct rxd_hdr h = server_hdr(l, c, 0, 1, RXD_PKT_ACK);
+	feed(l, &h, body, n, 1000 + 30 * MS);
+	cr_assert_eq(rxd_call_srtt_ns(c), 30 * MS);
+	rxd_call_abort(c, 1, 2 * SEC);
+	rxd_call_end(c, 2 * SEC);
+	destroy(l);
+}
