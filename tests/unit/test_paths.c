@@ -680,3 +680,103 @@ Test(client, srtt_and_peer_accessors_report_the_sample)
 	rxd_call_end(c, 2 * SEC);
 	destroy(l);
 }
+
+/* ------------------------------------------------------------------ RACK and TLP (RFC 8985) */
+
+/* A client call whose request fills four DATA packets; returns their serials. */
+static struct rxd_call *begin_4_packet_call(struct rxd_local *l, uint32_t serial[5], uint64_t now)
+{
+	static uint8_t req[4 * 1400];
+	struct rxd_call_params p = {.peer = peer_addr, .service_id = 9, .tx_total_len = -1, .ops = &sink_ops};
+	struct rxd_call *c;
+	cr_assert_eq(rxd_call_begin(l, &p, now, &c), 0);
+	cr_assert_eq(rxd_call_send(c, req, sizeof(req), 0, now), (ssize_t)sizeof(req));
+	for (unsigned i = 0; i < nout; i++) {
+		struct rxd_pkt d = sent(i);
+		cr_assert_eq(d.hdr.type, RXD_PKT_DATA);
+		cr_assert(d.hdr.seq >= 1 && d.hdr.seq <= 4);
+		serial[d.hdr.seq] = d.hdr.serial;
+	}
+	cr_assert_eq(nout, 4, "the initial window sends all four");
+	return c;
+}
+
+static void feed_sack(struct rxd_local *l, struct rxd_call *c, const uint8_t *acks, uint8_t n, uint32_t serial,
+		      uint64_t now)
+{
+	uint8_t body[128];
+	struct rxd_ack_info a = {.buffer_space = 32, .first_packet = 1, .previous_packet = n, .serial = serial,
+				 .reason = RXD_ACK_REQUESTED, .nacks = n, .acks = acks, .trailer_len = 16,
+				 .max_mtu = 1444, .if_mtu = 1444, .rwind = 32, .jumbo_max = 1};
+	size_t len = rxd_ack_encode(body, sizeof(body), &a);
+	struct rxd_hdr h = server_hdr(l, c, 0, 100 + now / MS, RXD_PKT_ACK);
+	cr_assert(len > 0);
+	feed(l, &h, body, len, now);
+}
+
+/* DATA seqs the engine sent from index `from` on. */
+static unsigned data_sent(unsigned from, uint32_t *seqs, unsigned max)
+{
+	unsigned n = 0;
+	for (unsigned i = from; i < nout; i++) {
+		struct rxd_pkt p = sent(i);
+		if (p.hdr.type == RXD_PKT_DATA && n < max)
+			seqs[n++] = p.hdr.seq;
+	}
+	return n;
+}
+
+/*
+ * RACK: packet 1 NACKed while 2..4, sent with it, were delivered is lost only
+ * once its send time + the latest RTT + the reordering window (min_rtt / 4)
+ * has passed: not on the ACK itself, but 5 ms after it for a 20 ms RTT.
+ */
+Test(rack, nacked_packet_is_resent_after_the_reordering_window_not_at_once)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	uint32_t ser[5];
+	struct rxd_call *c = begin_4_packet_call(l, ser, MS);
+	const uint8_t acks[4] = {RXD_ACK_TYPE_NACK, RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_ACK};
+	feed_sack(l, c, acks, 4, ser[4], 21 * MS);
+	uint32_t seqs[8];
+	unsigned before = nout;
+	cr_assert_eq(data_sent(before, seqs, 8), 0, "reordering is allowed for: no resend on the ACK");
+	run_timers(l, 26 * MS - 1);
+	cr_assert_eq(data_sent(before, seqs, 8), 0, "nor before the reordering window passes");
+	run_timers(l, 26 * MS);
+	cr_assert_eq(data_sent(before, seqs, 8), 1, "RACK marks packet 1 lost 5 ms after the ACK");
+	cr_assert_eq(seqs[0], 1);
+	rxd_call_abort(c, 1, SEC);
+	rxd_call_end(c, SEC);
+	destroy(l);
+}
+
+/*
+ * TLP: the tail (3, 4) of a flight goes unanswered after an ACK gave a 20 ms
+ * RTT: a probe re-sends the last unacknowledged packet asking for an ACK,
+ * after 2 x SRTT and before the RTO, and only once.
+ */
+Test(tlp, unanswered_tail_gets_one_probe_of_the_last_packet_before_the_rto)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	uint32_t ser[5];
+	struct rxd_call *c = begin_4_packet_call(l, ser, MS);
+	const uint8_t acks[2] = {RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_ACK};
+	feed_sack(l, c, acks, 2, ser[2], 21 * MS);
+	cr_assert_eq(rxd_call_srtt_ns(c), 20 * MS);
+	unsigned before = nout;
+	uint32_t seqs[8];
+	run_timers(l, 21 * MS + 40 * MS - 1);
+	cr_assert_eq(data_sent(before, seqs, 8), 0, "no probe before 2 x SRTT");
+	run_timers(l, 21 * MS + 199 * MS);
+	cr_assert_eq(data_sent(before, seqs, 8), 1, "one probe before the 200 ms RTO");
+	cr_assert_eq(seqs[0], 4, "the probe is the last packet");
+	struct rxd_pkt p = sent(nout - 1);
+	cr_assert(p.hdr.flags & RXD_F_REQUEST_ACK, "the probe asks for an ACK");
+	struct rxd_stats st = {0};
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.tlp_fired, 1);
+	rxd_call_abort(c, 1, SEC);
+	rxd_call_end(c, SEC);
+	destroy(l);
+}
