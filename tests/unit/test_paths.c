@@ -276,8 +276,22 @@ Test(routing, connection_abort_at_call_zero_aborts_every_call_and_the_conn)
 	destroy(l);
 }
 
-/* CHALLENGE/RESPONSE at callNumber 0 on an rxnull conn: kernel has no security ops to run; discarded. */
-Test(routing, challenge_and_response_at_call_zero_on_an_rxnull_conn_are_discarded)
+/* The conn-level ABORT the engine sent: callNumber 0 on conn 0x400's id, with code. */
+static void assert_conn_abort(unsigned i, uint32_t cid, int32_t code)
+{
+	struct rxd_pkt p = sent(i);
+	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
+	cr_assert_eq(p.hdr.call_number, 0, "a connection abort");
+	cr_assert_eq(p.hdr.cid & ~RXD_CID_CHANNEL_MASK, cid & ~RXD_CID_CHANNEL_MASK);
+	cr_assert_eq(p.u.abort_code, code);
+}
+
+/*
+ * RESPONSE at callNumber 0 to an rxnull service conn: nothing was challenged;
+ * the kernel's insecure class (net/rxrpc/insecure.c none_verify_response)
+ * aborts the conn with RX_PROTOCOL_ERROR, ending its calls.
+ */
+Test(routing, response_at_call_zero_on_an_rxnull_conn_aborts_the_conn)
 {
 	struct rxd_local *l = mk_server(NULL);
 	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
@@ -286,9 +300,9 @@ Test(routing, challenge_and_response_at_call_zero_on_an_rxnull_conn_are_discarde
 	struct rxd_hdr h = client_hdr(0, 0, 2, RXD_PKT_RESPONSE);
 	feed(l, &h, body, sizeof(body), 2000);
 	cr_assert_eq(discards(l, RXD_R_SECURITY), 1);
-	/* A CHALLENGE comes from the server side: send it to a client conn of ours. */
-	cr_assert_eq(nout, before, "nothing is sent for either");
-	cr_assert_eq(rxd_local_call_count(l), 1, "the call is untouched");
+	cr_assert_eq(completed, 1, "the conn's call ended");
+	cr_assert_eq(nout, before + 1, "one connection ABORT, no call ABORT");
+	assert_conn_abort(before, 0x400, RX_PROTOCOL_ERROR);
 	destroy(l);
 }
 
@@ -542,6 +556,30 @@ Test(channel_cache, ackall_completes_a_call_awaiting_its_final_ack)
 	destroy(l);
 }
 
+/*
+ * Service side of final-packet regeneration (kernel io_thread.c: a service
+ * channel whose last call succeeded discards further packets for it): a
+ * retransmitted request or a PING for the finished call gets nothing back.
+ */
+Test(channel_cache, service_side_discards_packets_for_a_call_that_succeeded)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	struct rxd_service_desc d = {.service_id = 9, .ops = &reply_ops};
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), RXD_F_LAST_PACKET, 1000);
+	/* The client's final ACK hard-ACKs the one-packet reply. */
+	feed_ack(l, client_hdr(1, 0, 2, RXD_PKT_ACK), RXD_ACK_IDLE, 2, 1, 2000);
+	cr_assert_eq(completed, 1);
+	unsigned before = nout;
+	uint64_t fin = discards(l, RXD_R_FINISHED_CALL);
+	feed_data(l, client_hdr(1, 1, 3, RXD_PKT_DATA), RXD_F_LAST_PACKET | RXD_F_REQUEST_ACK, 3000);
+	feed_ack(l, client_hdr(1, 0, 4, RXD_PKT_ACK), RXD_ACK_PING, 2, 1, 4000);
+	cr_assert_eq(nout, before, "nothing regenerated");
+	cr_assert_eq(discards(l, RXD_R_FINISHED_CALL), fin + 2);
+	cr_assert_eq(rxd_local_call_count(l), 0, "no new call");
+	destroy(l);
+}
+
 /* ------------------------------------------------------------------ client side */
 
 static struct rxd_call *begin_call(struct rxd_local *l, bool exclusive, uint64_t now)
@@ -634,6 +672,30 @@ Test(client, call_keepalive_pings_after_expect_rx_over_six_of_silence)
 	destroy(l);
 }
 
+/* CHALLENGE at callNumber 0 to an rxnull client conn: kernel none_respond_to_challenge aborts the conn. */
+Test(client, challenge_at_call_zero_on_an_rxnull_conn_aborts_the_conn)
+{
+	struct rxd_local *l = mk_local_cfg(NULL);
+	struct rxd_call *c = begin_call(l, false, 1000);
+	unsigned before = nout;
+	struct rxd_hdr h = server_hdr(l, c, 0, 1, RXD_PKT_CHALLENGE);
+	h.call_number = 0;
+	uint32_t cid = rxd_call_cid(c);
+	uint8_t body[64] = {0};
+	struct rxd_challenge ch = {0};
+	size_t n = rxd_challenge_encode(body, sizeof(body), &ch);
+	cr_assert(n > 0);
+	feed(l, &h, body, n, 2000);
+	cr_assert_eq(discards(l, RXD_R_SECURITY), 1);
+	cr_assert_eq(nout, before + 1, "no RESPONSE: one connection ABORT");
+	assert_conn_abort(before, cid, RX_PROTOCOL_ERROR);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(c), RX_PROTOCOL_ERROR);
+	cr_assert_eq(rxd_call_error(c), -EPROTO);
+	rxd_call_end(c, 3000);
+	destroy(l);
+}
+
 /* NAT keepalive: a peer we hold client conns to and have not sent to for 20 s gets a VERSION request. */
 Test(client, nat_keepalive_sends_a_version_request_after_20s_idle)
 {
@@ -656,8 +718,11 @@ Test(client, nat_keepalive_sends_a_version_request_after_20s_idle)
 	destroy(l);
 }
 
-/* rxd_call_srtt_ns / rxd_call_peer: the RTT sample a PING_RESPONSE gives is what the accessor reports. */
-Test(client, srtt_and_peer_accessors_report_the_sample)
+/*
+ * The kernel_get_peer / srtt / check_life equivalents (doc/api.md): rxd_call_peer, rxd_call_srtt_ns (the
+ * sample a REQUESTED ACK gives) and rxd_call_completion (ACTIVE while the call lives).
+ */
+Test(client, peer_srtt_and_life_accessors_report_the_call)
 {
 	struct rxd_local *l = mk_local_cfg(NULL);
 	struct rxd_call *c = begin_call(l, false, 1000);
@@ -676,7 +741,10 @@ Test(client, srtt_and_peer_accessors_report_the_sample)
 	struct rxd_hdr h = server_hdr(l, c, 0, 1, RXD_PKT_ACK);
 	feed(l, &h, body, n, 1000 + 30 * MS);
 	cr_assert_eq(rxd_call_srtt_ns(c), 30 * MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
 	rxd_call_abort(c, 1, 2 * SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED, "no longer alive");
+	cr_assert_eq(rxd_call_abort_code(c), 1);
 	rxd_call_end(c, 2 * SEC);
 	destroy(l);
 }
