@@ -90,8 +90,14 @@ static void destroy(struct rxd_local *l)
 /* A packet from the peer: a client packet on conn 0x400 of epoch 0x80000001 unless the header says otherwise. */
 static struct rxd_hdr client_hdr(uint32_t call, uint32_t seq, uint32_t serial, uint8_t type)
 {
-	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call_number = call, .seq = seq, .serial = serial,
-			    .type = type, .flags = RXD_F_CLIENT_INITIATED, .service_id = 9};
+	struct rxd_hdr h = {.epoch = 0x80000001u,
+			    .cid = 0x400,
+			    .call_number = call,
+			    .seq = seq,
+			    .serial = serial,
+			    .type = type,
+			    .flags = RXD_F_CLIENT_INITIATED,
+			    .service_id = 9};
 	return h;
 }
 
@@ -118,13 +124,19 @@ static void feed_data(struct rxd_local *l, struct rxd_hdr h, uint8_t flags, uint
 	feed(l, &h, body, sizeof(body), now);
 }
 
-static void feed_ack(struct rxd_local *l, struct rxd_hdr h, uint8_t reason, uint32_t first, uint32_t prev,
-		     uint64_t now)
+static void feed_ack(struct rxd_local *l, struct rxd_hdr h, uint8_t reason, uint32_t first, uint32_t prev, uint64_t now)
 {
 	uint8_t body[128];
-	struct rxd_ack_info a = {.buffer_space = 32, .first_packet = first, .previous_packet = prev,
-				 .serial = 0, .reason = reason, .trailer_len = 16, .max_mtu = 1444, .if_mtu = 1444,
-				 .rwind = 32, .jumbo_max = 1};
+	struct rxd_ack_info a = {.buffer_space = 32,
+				 .first_packet = first,
+				 .previous_packet = prev,
+				 .serial = 0,
+				 .reason = reason,
+				 .trailer_len = 16,
+				 .max_mtu = 1444,
+				 .if_mtu = 1444,
+				 .rwind = 32,
+				 .jumbo_max = 1};
 	size_t n = rxd_ack_encode(body, sizeof(body), &a);
 	cr_assert(n > 0);
 	feed(l, &h, body, n, now);
@@ -584,8 +596,8 @@ Test(channel_cache, service_side_discards_packets_for_a_call_that_succeeded)
 
 static struct rxd_call *begin_call(struct rxd_local *l, bool exclusive, uint64_t now)
 {
-	struct rxd_call_params p = {.peer = peer_addr, .service_id = 9, .exclusive = exclusive, .tx_total_len = -1,
-				    .ops = &sink_ops};
+	struct rxd_call_params p = {
+	    .peer = peer_addr, .service_id = 9, .exclusive = exclusive, .tx_total_len = -1, .ops = &sink_ops};
 	struct rxd_call *c;
 	cr_assert_eq(rxd_call_begin(l, &p, now, &c), 0);
 	cr_assert_eq(rxd_call_send(c, "req", 3, 0, now), 3);
@@ -595,8 +607,13 @@ static struct rxd_call *begin_call(struct rxd_local *l, bool exclusive, uint64_t
 /* The reply header for client call c: from the server side of c's conn. */
 static struct rxd_hdr server_hdr(struct rxd_local *l, struct rxd_call *c, uint32_t seq, uint32_t serial, uint8_t type)
 {
-	struct rxd_hdr h = {.epoch = rxd_local_epoch(l), .cid = rxd_call_cid(c), .call_number = rxd_call_number(c),
-			    .seq = seq, .serial = serial, .type = type, .service_id = 9};
+	struct rxd_hdr h = {.epoch = rxd_local_epoch(l),
+			    .cid = rxd_call_cid(c),
+			    .call_number = rxd_call_number(c),
+			    .seq = seq,
+			    .serial = serial,
+			    .type = type,
+			    .service_id = 9};
 	return h;
 }
 
@@ -734,9 +751,16 @@ Test(client, peer_srtt_and_life_accessors_report_the_call)
 	struct rxd_pkt d = sent(0);
 	cr_assert_eq(d.hdr.type, RXD_PKT_DATA);
 	uint8_t body[128];
-	struct rxd_ack_info ai = {.buffer_space = 32, .first_packet = 2, .previous_packet = 1, .serial = d.hdr.serial,
-				  .reason = RXD_ACK_REQUESTED, .trailer_len = 16, .max_mtu = 1444, .if_mtu = 1444,
-				  .rwind = 32, .jumbo_max = 1};
+	struct rxd_ack_info ai = {.buffer_space = 32,
+				  .first_packet = 2,
+				  .previous_packet = 1,
+				  .serial = d.hdr.serial,
+				  .reason = RXD_ACK_REQUESTED,
+				  .trailer_len = 16,
+				  .max_mtu = 1444,
+				  .if_mtu = 1444,
+				  .rwind = 32,
+				  .jumbo_max = 1};
 	size_t n = rxd_ack_encode(body, sizeof(body), &ai);
 	struct rxd_hdr h = server_hdr(l, c, 0, 1, RXD_PKT_ACK);
 	feed(l, &h, body, n, 1000 + 30 * MS);
@@ -773,9 +797,18 @@ static void feed_sack(struct rxd_local *l, struct rxd_call *c, const uint8_t *ac
 		      uint64_t now)
 {
 	uint8_t body[128];
-	struct rxd_ack_info a = {.buffer_space = 32, .first_packet = 1, .previous_packet = n, .serial = serial,
-				 .reason = RXD_ACK_REQUESTED, .nacks = n, .acks = acks, .trailer_len = 16,
-				 .max_mtu = 1444, .if_mtu = 1444, .rwind = 32, .jumbo_max = 1};
+	struct rxd_ack_info a = {.buffer_space = 32,
+				 .first_packet = 1,
+				 .previous_packet = n,
+				 .serial = serial,
+				 .reason = RXD_ACK_REQUESTED,
+				 .nacks = n,
+				 .acks = acks,
+				 .trailer_len = 16,
+				 .max_mtu = 1444,
+				 .if_mtu = 1444,
+				 .rwind = 32,
+				 .jumbo_max = 1};
 	size_t len = rxd_ack_encode(body, sizeof(body), &a);
 	struct rxd_hdr h = server_hdr(l, c, 0, 100 + now / MS, RXD_PKT_ACK);
 	cr_assert(len > 0);
