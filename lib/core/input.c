@@ -416,6 +416,13 @@ static void reject(struct rxd_local *l, const struct rxd_addr *from, const struc
 		rxd_reply_abort(l, from, &pkt->hdr, code);
 }
 
+/* A connection-level failure: every call on conn ends with code and the peer is told once. */
+static void conn_fail(struct rxd_conn *conn, int32_t code, int err, uint64_t now)
+{
+	rxd_conn_abort_all(conn, code, err, false, now);
+	rxd_send_conn_abort(conn, code, now);
+}
+
 static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from, const struct rxd_pkt *pkt,
 			      uint64_t now)
 {
@@ -427,8 +434,9 @@ static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from
 		return;
 	case RXD_PKT_CHALLENGE:
 		if (!conn->sc || !conn->sc->respond) {
-			/* rxnull conns are never challenged. */
+			/* rxnull is never challenged: the kernel's insecure class aborts the conn (net/rxrpc/insecure.c). */
 			discard(l, RXD_R_SECURITY);
+			conn_fail(conn, RX_PROTOCOL_ERROR, -EPROTO, now);
 			return;
 		}
 		{
@@ -436,8 +444,7 @@ static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from
 			int32_t ab = 0;
 			size_t n = conn->sc->respond(conn->sec, pkt->body, pkt->body_len, body, sizeof(body), &ab);
 			if (ab) {
-				rxd_conn_abort_all(conn, ab, -EKEYREJECTED, false, now);
-				rxd_send_conn_abort(conn, ab, now);
+				conn_fail(conn, ab, -EKEYREJECTED, now);
 				return;
 			}
 			struct rxd_hdr h;
@@ -450,15 +457,15 @@ static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from
 		return;
 	case RXD_PKT_RESPONSE:
 		if (!conn->sc || !conn->sc->verify_response) {
+			/* Nothing was challenged: as the kernel's insecure class, abort the conn. */
 			discard(l, RXD_R_SECURITY);
+			conn_fail(conn, RX_PROTOCOL_ERROR, -EPROTO, now);
 			return;
 		}
 		{
 			int32_t ab = conn->sc->verify_response(conn->sec, pkt->body, pkt->body_len);
-			if (ab) {
-				rxd_conn_abort_all(conn, ab, -EKEYREJECTED, false, now);
-				rxd_send_conn_abort(conn, ab, now);
-			}
+			if (ab)
+				conn_fail(conn, ab, -EKEYREJECTED, now);
 		}
 		return;
 	default:

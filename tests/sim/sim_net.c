@@ -33,6 +33,7 @@ struct sim_ev {
 	uint8_t src, dst;
 	int err;
 	uint32_t len; /* PKT: datagram length; ICMP/MTU: mtu */
+	uint64_t wire_seq; /* PKT: its place in the order src put datagrams on the wire to dst */
 	struct rxd_buf *buf;
 	sim_event_fn fn;
 	void *arg;
@@ -78,6 +79,9 @@ struct sim_net {
 
 	uint64_t inflight_bufs;
 	struct sim_net_stats st;
+	/* per direction: datagrams put on the wire, and the latest of them delivered (counts reordering) */
+	uint64_t wire_sent[SIM_MAX_ENGINES][SIM_MAX_ENGINES];
+	uint64_t wire_top[SIM_MAX_ENGINES][SIM_MAX_ENGINES];
 
 	struct sim_trace *ring;
 	uint64_t ring_pos;
@@ -349,6 +353,7 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 	ev.src = (uint8_t)src;
 	ev.dst = (uint8_t)dst;
 	ev.len = len;
+	ev.wire_seq = ++n->wire_sent[src][dst];
 	ev.buf = b;
 	sim_push(n, &ev); /* the queued packet now owns b's reference */
 }
@@ -382,6 +387,11 @@ static void sim_deliver(struct sim_net *n, struct sim_ev *ev)
 
 	n->st.delivered++;
 	n->st.delivered_bytes += ev->len;
+	/* Overtaken by a datagram put on the wire after it: delivered out of order. */
+	if (ev->wire_seq < n->wire_top[ev->src][ev->dst])
+		n->st.reordered++;
+	else
+		n->wire_top[ev->src][ev->dst] = ev->wire_seq;
 	sim_trace(n, 'R', ev->src, ev->dst, b->data, ev->len);
 	if (sim_rng_chance(&n->rng, n->link.transient)) {
 		/* Hand the core transient bytes; poison them afterwards so retained pointers show. */
@@ -411,6 +421,8 @@ static void sim_process(struct sim_net *n, struct sim_ev *ev)
 	case SIM_EV_MTU:
 		if (n->trace)
 			fprintf(stderr, "  %14.6f path MTU %u -> %u\n", n->now / 1e9, n->link.mtu, ev->len);
+		if (n->link.mtu != ev->len)
+			n->st.mtu_changes++;
 		n->link.mtu = ev->len;
 		break;
 	case SIM_EV_APP:

@@ -105,6 +105,8 @@ struct sim_net_stats {
 	uint64_t lost, queue_drops, mtu_drops, fragmented, no_route;
 	uint64_t duplicated, corrupted, csum_drops, corrupt_delivered, transient;
 	uint64_t icmp_sent;
+	uint64_t reordered;   /* datagrams delivered after one put on the wire later in the same direction */
+	uint64_t mtu_changes; /* path MTU changes applied (sim_net_set_mtu_at) */
 	uint64_t steps, expiries, events, batches;
 	uint64_t sent_by_type[RXD_PKT__MAX + 1];
 };

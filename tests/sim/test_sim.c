@@ -54,6 +54,7 @@ struct totals {
 	uint64_t virt_ns, work_ns;
 	struct rxd_stats st;
 	uint64_t sent, lost, dup, corrupt, corrupt_delivered, mtu_drops, queue_drops, icmp, fragmented, transient;
+	uint64_t reordered, mtu_changes;
 	uint64_t steps, batches;
 };
 
@@ -211,6 +212,8 @@ static uint64_t run_seed(const struct spec *s, uint64_t seed, struct totals *tot
 		tot->icmp += ns->icmp_sent;
 		tot->fragmented += ns->fragmented;
 		tot->transient += ns->transient;
+		tot->reordered += ns->reordered;
+		tot->mtu_changes += ns->mtu_changes;
 		tot->steps += ns->steps;
 		tot->batches += ns->batches;
 	}
@@ -250,9 +253,9 @@ static void print_summary(const char *name, const struct totals *t, double wall)
 	       t->st.rto_fired, t->st.tlp_fired, t->st.fast_retrans, t->st.busy_sent, r->rejected);
 	printf("  net: datagrams %" PRIu64 ", lost %" PRIu64 ", dup %" PRIu64 ", corrupted %" PRIu64
 	       " (%" PRIu64 " delivered), queue drops %" PRIu64 ", mtu drops %" PRIu64 ", icmp %" PRIu64
-	       ", fragmented %" PRIu64 ", transient %" PRIu64 "\n",
+	       ", fragmented %" PRIu64 ", transient %" PRIu64 ", reordered %" PRIu64 ", mtu changes %" PRIu64 "\n",
 	       t->sent, t->lost, t->dup, t->corrupt, t->corrupt_delivered, t->queue_drops, t->mtu_drops, t->icmp,
-	       t->fragmented, t->transient);
+	       t->fragmented, t->transient, t->reordered, t->mtu_changes);
 	if (r->outcomes[0].n) {
 		printf("  client outcomes other than success (completion/code; 1000, 2000 = the app's client, server codes):");
 		for (unsigned i = 0; i < 8 && r->outcomes[i].n; i++)
@@ -357,6 +360,9 @@ Test(sim, congested_link_with_tail_drops_completes, .timeout = 600)
 	s.build = build_congested;
 	cr_assert_eq(run_seeds(&s, 1, 2, &t), 0);
 	cr_assert_eq(t.app.succeeded, 12);
+	/* The impairment happened: the queue overflowed and the drops were repaired. */
+	cr_assert_gt(t.queue_drops, 0, "no tail drop: the link never congested");
+	cr_assert_gt(t.st.tx_data_retrans, 0);
 }
 
 static struct sim_workload small_work(unsigned engines)
@@ -396,6 +402,7 @@ Test(sim, heavy_reordering_calls_complete, .timeout = 900)
 	s.link.jitter_ns = 2 * RXD_NS_PER_MS;
 	s.work = &w;
 	cr_assert_eq(run_seeds(&s, 1, 10, &t), 0);
+	cr_assert_gt(t.reordered, 0, "no datagram was delivered out of order");
 }
 
 Test(sim, duplication_calls_complete_once, .timeout = 900)
@@ -468,7 +475,7 @@ static void mtu_watch_ev(void *arg, uint64_t now)
 	if (sim_net_stats(w->n)->delivered_bytes >= w->after_bytes) {
 		if (env_u64("RXD_SIM_VERBOSE", 0))
 			fprintf(stderr, "  path MTU %u -> %u at %.6fs\n", sim_net_link(w->n)->mtu, w->mtu, now / 1e9);
-		sim_net_link(w->n)->mtu = w->mtu;
+		sim_net_set_mtu_at(w->n, now, w->mtu);
 		return;
 	}
 	if (++w->ticks < 20000)
@@ -512,6 +519,10 @@ static void mtu_scenario(const char *name, uint32_t start_mtu, uint32_t if_mtu, 
 	s.ctx = &mtu_arg;
 	cr_assert_eq(run_seeds(&s, 1, 3, &t), 0);
 	cr_assert_eq(t.app.succeeded, 9);
+	/* The change happened in every run and bit: larger datagrams were dropped or fragmented after it
+	 * (before it every datagram fits, the start MTU being the interface MTU). */
+	cr_assert_eq(t.mtu_changes, 3, "the MTU changed in %" PRIu64 " of 3 runs", t.mtu_changes);
+	cr_assert_gt(t.mtu_drops + t.fragmented, 0, "the MTU change never affected a datagram");
 	printf("  %s: %" PRIu64 " datagrams dropped by the MTU, %" PRIu64 " ICMP frag-needed, %" PRIu64
 	       " fragmented, %" PRIu64 " PMTU probe pings\n",
 	       name, t.mtu_drops, t.icmp, t.fragmented, t.st.pings_sent);
@@ -752,6 +763,9 @@ Test(sim, many_seeds_lossy_reordering_duplicating, .timeout = 1800)
 	cr_assert_eq(run_seeds(&s, first, seeds, &t), 0, "failing seeds: see stderr (rerun one with "
 							 "RXD_SIM_SEEDS=1 RXD_SIM_SEED_FIRST=<seed> RXD_SIM_TRACE=1)");
 	cr_assert_eq(t.seeds, seeds);
+	cr_assert_gt(t.reordered, 0);
+	cr_assert_gt(t.dup, 0);
+	cr_assert_gt(t.lost, 0);
 }
 
 /* ---- teardown with everything live ---- */
