@@ -364,6 +364,78 @@ struct rxd_debug_rxstats {
 };
 size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s);
 
+/* OpenAFS call states and modes as rxdebug prints them (rx/rx.h RX_STATE_*, RX_MODE_*). */
+enum rxd_debug_call_state {
+	RXD_DEBUG_STATE_NOTINIT = 0,
+	RXD_DEBUG_STATE_PRECALL = 1,
+	RXD_DEBUG_STATE_ACTIVE = 2,
+	RXD_DEBUG_STATE_DALLY = 3,
+	RXD_DEBUG_STATE_HOLD = 4,
+};
+enum rxd_debug_call_mode {
+	RXD_DEBUG_MODE_NONE = 0,
+	RXD_DEBUG_MODE_SENDING = 1,
+	RXD_DEBUG_MODE_RECEIVING = 2,
+	RXD_DEBUG_MODE_ERROR = 3,
+	RXD_DEBUG_MODE_EOF = 4,
+};
+#define RXD_DEBUG_OTHER_IN 1  /* packets waiting in the receive queue */
+#define RXD_DEBUG_OTHER_OUT 2 /* packets waiting in the transmit queue */
+#define RXD_DEBUG_CONN_CLIENT 0
+#define RXD_DEBUG_CONN_SERVER 1
+/* The index was past the last record: cid (GETCONN) or host (GETPEER) carries this. */
+#define RXD_DEBUG_END 0xffffffffu
+
+/*
+ * One GETCONN/GETALLCONN reply: OpenAFS struct rx_debugConn (rx/rx.h), 176
+ * bytes. host and port are the peer's, in network order as OpenAFS copies
+ * them; the per-channel arrays are indexed by channel. secStats words stay 0.
+ */
+struct rxd_debug_conn {
+	uint8_t host[4];
+	uint16_t port;
+	uint32_t cid;
+	uint32_t serial;
+	uint32_t call_number[4];
+	int32_t error;
+	uint8_t flags;
+	uint8_t type;
+	uint8_t security_index;
+	uint8_t call_state[4];
+	uint8_t call_mode[4];
+	uint8_t call_flags[4];
+	uint8_t call_other[4];
+	uint32_t epoch;
+	uint32_t nat_mtu;
+};
+size_t rxd_debug_conn_encode(uint8_t *p, size_t cap, const struct rxd_debug_conn *c);
+int rxd_debug_conn_decode(const uint8_t *p, size_t len, struct rxd_debug_conn *c);
+
+/* One GETPEER reply: OpenAFS struct rx_debugPeer (rx/rx.h), 132 bytes. */
+struct rxd_debug_peer {
+	uint8_t host[4];
+	uint16_t port;
+	uint16_t if_mtu;
+	uint32_t idle_when;
+	uint16_t ref_count;
+	int32_t rtt;     /* OpenAFS units: milliseconds << 3 */
+	int32_t rtt_dev; /* milliseconds << 2 */
+	uint32_t n_sent;
+	uint32_t resends;
+	uint16_t nat_mtu;
+	uint16_t max_mtu;
+	uint16_t max_dgram_packets;
+	uint16_t if_dgram_packets;
+	uint16_t mtu;
+	uint16_t cwind;
+	uint16_t n_dgram_packets;
+	uint16_t congest_seq;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+};
+size_t rxd_debug_peer_encode(uint8_t *p, size_t cap, const struct rxd_debug_peer *pe);
+int rxd_debug_peer_decode(const uint8_t *p, size_t len, struct rxd_debug_peer *pe);
+
 #ifdef __cplusplus
 }
 #endif
