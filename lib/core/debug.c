@@ -14,24 +14,41 @@
 
 #include "internal.h"
 
-/* Our counters in OpenAFS rx_statistics terms (the word layout is lib/wire's). */
-static void fill_rxstats(const struct rxd_stats *st, struct rxd_debug_rxstats *s)
+/*
+ * Our counters in OpenAFS rx_statistics terms. Left 0, as rxd has no such
+ * thing: packet allocation counts and failures (rxd has no packet pool),
+ * selects, spurious and dally-ignored packets, the RTT sums (RTT is kept per
+ * peer: rxdebug -peers), free call structures, fatal errors.
+ */
+static void fill_rxstats(const struct rxd_local *l, struct rxd_debug_rxstats *s)
 {
+	const struct rxd_stats *st = &l->stats;
+	uint32_t *w = s->w;
+
 	memset(s, 0, sizeof(*s));
-	s->packet_requests = (uint32_t)st->rx_packets[RXD_PKT_DATA] + (uint32_t)st->rx_packets[RXD_PKT_ACK];
-	s->data_read = (uint32_t)st->rx_packets[RXD_PKT_DATA];
-	s->data_sent = (uint32_t)st->tx_packets[RXD_PKT_DATA];
-	for (unsigned i = 0; i < 13; i++) {
-		s->packets_read[i] = (uint32_t)st->rx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX];
-		s->packets_sent[i] = (uint32_t)st->tx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX];
+	for (unsigned i = 0; i < RXD_RXS_N_TYPES; i++) {
+		w[RXD_RXS_PACKETS_READ + i] = (uint32_t)st->rx_packets[i + 1];
+		w[RXD_RXS_PACKETS_SENT + i] = (uint32_t)st->tx_packets[i + 1];
 	}
-	s->data_packets_read = (uint32_t)st->rx_data_subpackets;
-	s->dup_acks_sent = (uint32_t)st->tx_acks_by_reason[RXD_ACK_DUPLICATE];
-	s->dup_packets_read = (uint32_t)st->discards[RXD_R_DUPLICATE];
-	s->req_acks_sent = (uint32_t)st->tx_acks_by_reason[RXD_ACK_REQUESTED];
-	s->data_packets_resent = (uint32_t)st->tx_data_retrans;
-	s->data_packets_sent = (uint32_t)st->tx_data;
-	s->busy_sent = (uint32_t)st->busy_sent;
+	w[RXD_RXS_BOGUS_PACKET_ON_READ] = (uint32_t)st->discards[RXD_R_SHORT_HDR];
+	/* DATA subpackets (a jumbogram counts each), as OpenAFS counts rx_packets */
+	w[RXD_RXS_DATA_PACKETS_READ] = (uint32_t)st->rx_data_subpackets;
+	w[RXD_RXS_ACK_PACKETS_READ] = (uint32_t)st->rx_packets[RXD_PKT_ACK];
+	w[RXD_RXS_DUP_PACKETS_READ] = (uint32_t)st->discards[RXD_R_DUPLICATE];
+	w[RXD_RXS_ACK_PACKETS_SENT] = (uint32_t)st->tx_packets[RXD_PKT_ACK];
+	w[RXD_RXS_PING_PACKETS_SENT] = (uint32_t)st->pings_sent;
+	w[RXD_RXS_ABORT_PACKETS_SENT] = (uint32_t)st->tx_packets[RXD_PKT_ABORT];
+	w[RXD_RXS_BUSY_PACKETS_SENT] = (uint32_t)st->busy_sent;
+	w[RXD_RXS_DATA_PACKETS_SENT] = (uint32_t)(st->tx_data_subpackets - st->tx_data_retrans);
+	w[RXD_RXS_DATA_PACKETS_RESENT] = (uint32_t)st->tx_data_retrans;
+	w[RXD_RXS_DATA_PACKETS_PUSHED] = (uint32_t)st->fast_retrans;
+	w[RXD_RXS_N_RTT_SAMPLES] = (uint32_t)st->rtt_samples;
+	w[RXD_RXS_N_SERVER_CONNS] = (uint32_t)st->conns_service;
+	w[RXD_RXS_N_CLIENT_CONNS] = (uint32_t)st->conns_client;
+	w[RXD_RXS_N_PEER_STRUCTS] = l->npeers;
+	w[RXD_RXS_N_CALL_STRUCTS] = l->ncalls;
+	w[RXD_RXS_NET_SEND_FAILURES] = (uint32_t)st->tx_errors;
+	w[RXD_RXS_N_BUSIES] = (uint32_t)st->rx_packets[RXD_PKT_BUSY];
 }
 
 /*
@@ -98,8 +115,15 @@ static bool conn_record(const struct rxd_conn *conn, struct rxd_debug_conn *r)
 		const struct rxd_call *c = conn->chan[j].call;
 
 		r->call_number[j] = conn->chan[j].call_number;
-		if (!c)
+		if (!c) {
+			/* the channel remembers its last call for the final ACK/ABORT, as OpenAFS's dallying call */
+			if (conn->chan[j].call_number) {
+				r->call_state[j] = RXD_DEBUG_STATE_DALLY;
+				r->call_mode[j] = conn->chan[j].last_type == RXD_PKT_ABORT ? RXD_DEBUG_MODE_ERROR
+											   : RXD_DEBUG_MODE_EOF;
+			}
 			continue;
+		}
 		call_state(c, &r->call_state[j], &r->call_mode[j], &r->call_other[j]);
 		if (r->call_state[j] == RXD_DEBUG_STATE_PRECALL || r->call_state[j] == RXD_DEBUG_STATE_ACTIVE)
 			interesting = true;
@@ -172,7 +196,7 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 	}
 	case RXD_DEBUG_RXSTATS: {
 		struct rxd_debug_rxstats s;
-		fill_rxstats(&l->stats, &s);
+		fill_rxstats(l, &s);
 		p += rxd_debug_rxstats_encode(p, cap, &s);
 		break;
 	}

@@ -406,29 +406,12 @@ size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_sta
 	return RXD_DEBUG_STATS_LEN;
 }
 
-static void put_words(uint8_t *p, unsigned word, const uint32_t *v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		rxd_put_be32(p + 4u * (word + i), v[i]);
-}
-
 size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s)
 {
 	if (cap < RXD_DEBUG_RXSTATS_LEN)
 		return 0;
-	memset(p, 0, RXD_DEBUG_RXSTATS_LEN);
-	put_words(p, 0, &s->packet_requests, 1);
-	put_words(p, 1, &s->data_read, 1);
-	put_words(p, 2, &s->data_sent, 1);
-	put_words(p, 11, s->packets_read, 13);
-	put_words(p, 24, &s->data_packets_read, 1);
-	put_words(p, 25, &s->dup_acks_sent, 1);
-	put_words(p, 27, &s->dup_packets_read, 1);
-	put_words(p, 28, s->packets_sent, 13);
-	put_words(p, 41, &s->req_acks_sent, 1);
-	put_words(p, 43, &s->data_packets_resent, 1);
-	put_words(p, 44, &s->data_packets_sent, 1);
-	put_words(p, 47, &s->busy_sent, 1);
+	for (unsigned i = 0; i < RXD_RXS__WORDS; i++)
+		rxd_put_be32(p + 4u * i, s->w[i]);
 	return RXD_DEBUG_RXSTATS_LEN;
 }
 

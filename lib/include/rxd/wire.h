@@ -344,23 +344,45 @@ struct rxd_debug_stats {
 size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_stats *s);
 
 /*
- * The counters rxd reports in an RXSTATS reply: OpenAFS struct rx_statistics
- * (rx/rx.h), 71 int32 words; the word each field goes to is given, every
- * other word is 0.
+ * An RXSTATS reply: OpenAFS struct rx_statistics (rx/rx.h), 71 int32 words,
+ * each sent big-endian. The words are named by the enum after OpenAFS's
+ * fields; the caller fills those it can count and leaves the rest 0.
  */
+enum rxd_rxstats_word {
+	RXD_RXS_PACKET_REQUESTS = 0,
+	RXD_RXS_BOGUS_PACKET_ON_READ = 5,
+	RXD_RXS_PACKETS_READ = 11,      /* 13 words: packet types 1..13 */
+	RXD_RXS_DATA_PACKETS_READ = 24,
+	RXD_RXS_ACK_PACKETS_READ = 25,
+	RXD_RXS_DUP_PACKETS_READ = 26,
+	RXD_RXS_SPURIOUS_PACKETS_READ = 27,
+	RXD_RXS_PACKETS_SENT = 28,      /* 13 words: packet types 1..13 */
+	RXD_RXS_ACK_PACKETS_SENT = 41,
+	RXD_RXS_PING_PACKETS_SENT = 42,
+	RXD_RXS_ABORT_PACKETS_SENT = 43,
+	RXD_RXS_BUSY_PACKETS_SENT = 44,
+	RXD_RXS_DATA_PACKETS_SENT = 45, /* not counting retransmissions */
+	RXD_RXS_DATA_PACKETS_RESENT = 46,
+	RXD_RXS_DATA_PACKETS_PUSHED = 47,
+	RXD_RXS_IGNORE_ACKED_PACKET = 48,
+	RXD_RXS_TOTAL_RTT = 49,         /* struct clock: sec, usec */
+	RXD_RXS_MIN_RTT = 51,
+	RXD_RXS_MAX_RTT = 53,
+	RXD_RXS_N_RTT_SAMPLES = 55,
+	RXD_RXS_N_SERVER_CONNS = 56,
+	RXD_RXS_N_CLIENT_CONNS = 57,
+	RXD_RXS_N_PEER_STRUCTS = 58,
+	RXD_RXS_N_CALL_STRUCTS = 59,
+	RXD_RXS_N_FREE_CALL_STRUCTS = 60,
+	RXD_RXS_NET_SEND_FAILURES = 61,
+	RXD_RXS_FATAL_ERRORS = 62,
+	RXD_RXS_IGNORE_PACKET_DALLY = 63,
+	RXD_RXS_N_BUSIES = 66,
+	RXD_RXS__WORDS = 71,
+};
+#define RXD_RXS_N_TYPES 13u
 struct rxd_debug_rxstats {
-	uint32_t packet_requests;       /* word 0: DATA + ACK packets read */
-	uint32_t data_read;             /* word 1 */
-	uint32_t data_sent;             /* word 2 */
-	uint32_t packets_read[13];      /* words 11-23: by packet type 1..13 */
-	uint32_t data_packets_read;     /* word 24: DATA subpackets */
-	uint32_t dup_acks_sent;         /* word 25 */
-	uint32_t dup_packets_read;      /* word 27 */
-	uint32_t packets_sent[13];      /* words 28-40: by packet type 1..13 */
-	uint32_t req_acks_sent;         /* word 41 */
-	uint32_t data_packets_resent;   /* word 43 */
-	uint32_t data_packets_sent;     /* word 44 */
-	uint32_t busy_sent;             /* word 47 */
+	uint32_t w[RXD_RXS__WORDS];
 };
 size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s);
 
