@@ -161,7 +161,7 @@ static bool nth_peer(const struct rxd_local *l, int32_t index, struct rxd_debug_
 			r->max_mtu = (uint16_t)p->peer_max_mtu;
 			r->max_dgram_packets = (uint16_t)p->peer_jumbo_max;
 			r->ref_count = (uint16_t)p->nconns;
-			/* OpenAFS keeps rtt in ms << 3 and rtt_dev in ms << 2; ours are the same shifts of microseconds. */
+			/* OpenAFS: rtt in ms << 3, rtt_dev in ms << 2; ours: the same shifts of us. */
 			r->rtt = (int32_t)(p->rtt.srtt_us8 / 1000);
 			r->rtt_dev = (int32_t)(p->rtt.mdev_us4 / 1000);
 			r->n_sent = p->tx_data;
