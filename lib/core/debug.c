@@ -10,6 +10,7 @@
  * (call states, modes, RTT units); the mapping is below and in
  * doc/operations.md.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "internal.h"
@@ -161,9 +162,9 @@ static bool nth_peer(const struct rxd_local *l, int32_t index, struct rxd_debug_
 			r->max_mtu = (uint16_t)p->peer_max_mtu;
 			r->max_dgram_packets = (uint16_t)p->peer_jumbo_max;
 			r->ref_count = (uint16_t)p->nconns;
-			/* OpenAFS: rtt in ms << 3, rtt_dev in ms << 2; ours: the same shifts of us. */
-			r->rtt = (int32_t)(p->rtt.srtt_us8 / 1000);
-			r->rtt_dev = (int32_t)(p->rtt.mdev_us4 / 1000);
+			/* us << 3 and us << 2, as OpenAFS 1.8's server sends (loopback: rtt 10770) */
+			r->rtt = (int32_t)(p->rtt.srtt_us8 > INT32_MAX ? INT32_MAX : p->rtt.srtt_us8);
+			r->rtt_dev = (int32_t)(p->rtt.mdev_us4 > INT32_MAX ? INT32_MAX : p->rtt.mdev_us4);
 			r->n_sent = p->tx_data;
 			r->resends = p->tx_resends;
 			r->bytes_sent = p->tx_data_bytes;

@@ -440,8 +440,8 @@ struct rxd_debug_peer {
 	uint16_t if_mtu;
 	uint32_t idle_when;
 	uint16_t ref_count;
-	int32_t rtt;     /* OpenAFS units: milliseconds << 3 */
-	int32_t rtt_dev; /* milliseconds << 2 */
+	int32_t rtt;     /* smoothed RTT, microseconds << 3 (what OpenAFS 1.8 sends) */
+	int32_t rtt_dev; /* microseconds << 2 */
 	uint32_t n_sent;
 	uint32_t resends;
 	uint16_t nat_mtu;
