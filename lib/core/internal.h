@@ -140,6 +140,10 @@ struct rxd_peer {
 		uint64_t sent;
 	} probes[RXD_RTT_PROBES];
 	uint64_t last_rtt_probe;
+	/* For rxdebug -peers (OpenAFS rx_peer nSent, reSends, bytesSent): DATA subpackets and datagram bytes. */
+	uint32_t tx_data;
+	uint32_t tx_resends;
+	uint64_t tx_data_bytes;
 };
 
 enum rxd_conn_state {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Packet output: DATA (with jumbograms and the REQUEST_ACK policy), ACKs with
- * the SACK table and trailer, ABORT, BUSY, PING, VERSION and DEBUG replies.
+ * the SACK table and trailer, ABORT, BUSY, PING and VERSION replies (DEBUG: debug.c).
  */
 #include <stdio.h>
 
@@ -241,7 +241,7 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 	uint8_t hb[RXD_WIRE_HDR_LEN];
 	uint8_t jh[RXD_MAX_JUMBO][RXD_JUMBO_HDRLEN];
 	struct rxd_hdr h;
-	uint32_t serial0, niov = 0;
+	uint32_t serial0, niov = 0, dlen = 0;
 	struct rxd_txslot *last = rxd_txq_slot(&c->tx, first + n - 1);
 	bool req_ack = want_request_ack(c, last, retrans, first + n - 1, now);
 	int rc;
@@ -294,21 +294,23 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 		iov[niov++] = (struct rxd_iov){t->data, t->len, t->buf};
 		rxd_txq_on_xmit(&c->tx, first + i, serial0 + i, now);
 	}
-	{
-		/* DF unless the datagram no longer fits the path (then IP may fragment, as the kernel does). */
-		uint32_t dlen = 0;
-		for (uint32_t i = 0; i < niov; i++)
-			dlen += iov[i].len;
-		rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen <= c->peer->max_data ? RXD_TX_DONTFRAG : 0);
-	}
+	/* DF unless the datagram no longer fits the path (then IP may fragment, as the kernel does). */
+	for (uint32_t i = 0; i < niov; i++)
+		dlen += iov[i].len;
+	rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen <= c->peer->max_data ? RXD_TX_DONTFRAG : 0);
 	if (rc == -EMSGSIZE && n > 1)
 		return rc;
 	l->stats.tx_data += 1;
 	l->stats.tx_data_subpackets += n;
 	if (n > 1)
 		l->stats.tx_jumbo++;
-	if (retrans)
+	if (retrans) {
 		l->stats.tx_data_retrans += n;
+		c->peer->tx_resends += n;
+	} else {
+		c->peer->tx_data += n;
+	}
+	c->peer->tx_data_bytes += dlen;
 	if (req_ack)
 		rxd_peer_rtt_probe_sent(c->peer, serial0 + n - 1, now);
 	c->last_tx = now;
@@ -381,7 +383,7 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	}
 }
 
-/* ------------------------------------------------------------------ VERSION / DEBUG */
+/* ------------------------------------------------------------------ VERSION */
 
 void rxd_reply_version(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_hdr *in)
 {
@@ -394,74 +396,6 @@ void rxd_reply_version(struct rxd_local *l, const struct rxd_addr *to, const str
 	rxd_version_encode(buf + RXD_WIRE_HDR_LEN, RXD_VERSION_REPLY_LEN, l->version);
 	if (rxd_send_raw(l, to, &iov, 1, 0) == 0)
 		STAT(l, version_replies);
-}
-
-/* Our counters in OpenAFS rx_statistics terms (the word layout is lib/wire's). */
-static void fill_rxstats(const struct rxd_stats *st, struct rxd_debug_rxstats *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->packet_requests = (uint32_t)st->rx_packets[RXD_PKT_DATA] + (uint32_t)st->rx_packets[RXD_PKT_ACK];
-	s->data_read = (uint32_t)st->rx_packets[RXD_PKT_DATA];
-	s->data_sent = (uint32_t)st->tx_packets[RXD_PKT_DATA];
-	for (unsigned i = 0; i < 13; i++) {
-		s->packets_read[i] = (uint32_t)st->rx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX];
-		s->packets_sent[i] = (uint32_t)st->tx_packets[i + 1 < RXD_PKT__MAX ? i + 1 : RXD_PKT__MAX];
-	}
-	s->data_packets_read = (uint32_t)st->rx_data_subpackets;
-	s->dup_acks_sent = (uint32_t)st->tx_acks_by_reason[RXD_ACK_DUPLICATE];
-	s->dup_packets_read = (uint32_t)st->discards[RXD_R_DUPLICATE];
-	s->req_acks_sent = (uint32_t)st->tx_acks_by_reason[RXD_ACK_REQUESTED];
-	s->data_packets_resent = (uint32_t)st->tx_data_retrans;
-	s->data_packets_sent = (uint32_t)st->tx_data;
-	s->busy_sent = (uint32_t)st->busy_sent;
-}
-
-void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_pkt *pkt)
-{
-	uint8_t buf[RXD_WIRE_HDR_LEN + 512];
-	uint8_t *p = buf + RXD_WIRE_HDR_LEN;
-	struct rxd_hdr h = pkt->hdr;
-	struct rxd_iov iov = {buf, 0, NULL};
-
-	h.flags &= (uint8_t)~RXD_F_CLIENT_INITIATED;
-	rxd_hdr_encode(buf, &h);
-	memset(p, 0, 512);
-	switch (pkt->u.debug.type) {
-	case RXD_DEBUG_GETSTATS: {
-		struct rxd_debug_stats s = {0};
-		s.calls_executed = (int32_t)(l->stats.calls_server);
-		s.version = RXD_DEBUG_VERSION;
-		s.n_packets = (int32_t)l->ncalls;
-		p += rxd_debug_stats_encode(p, 512, &s);
-		break;
-	}
-	case RXD_DEBUG_RXSTATS: {
-		struct rxd_debug_rxstats s;
-		fill_rxstats(&l->stats, &s);
-		p += rxd_debug_rxstats_encode(p, 512, &s);
-		break;
-	}
-	case RXD_DEBUG_GETCONN:
-	case RXD_DEBUG_GETALLCONN:
-		/* End marker: a connection record whose cid is 0xffffffff. */
-		memset(p, 0, RXD_DEBUG_CONN_LEN);
-		rxd_put_be32(p + 4, 0xffffffffu);
-		p += RXD_DEBUG_CONN_LEN;
-		break;
-	case RXD_DEBUG_GETPEER:
-		memset(p, 0, RXD_DEBUG_PEER_LEN);
-		rxd_put_be32(p, 0xffffffffu);
-		p += RXD_DEBUG_PEER_LEN;
-		break;
-	default:
-		rxd_put_be32(p, (uint32_t)RX_DEBUGI_BADTYPE);
-		rxd_put_be32(p + 4, (uint32_t)RX_DEBUGI_BADTYPE);
-		p += 8;
-		break;
-	}
-	iov.len = (uint32_t)(p - buf);
-	if (rxd_send_raw(l, to, &iov, 1, 0) == 0)
-		STAT(l, debug_replies);
 }
 
 /* Tail loss probe: new data if the window allows, else the highest sent packet again. */

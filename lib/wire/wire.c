@@ -406,28 +406,126 @@ size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_sta
 	return RXD_DEBUG_STATS_LEN;
 }
 
-static void put_words(uint8_t *p, unsigned word, const uint32_t *v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		rxd_put_be32(p + 4u * (word + i), v[i]);
-}
-
 size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s)
 {
 	if (cap < RXD_DEBUG_RXSTATS_LEN)
 		return 0;
-	memset(p, 0, RXD_DEBUG_RXSTATS_LEN);
-	put_words(p, 0, &s->packet_requests, 1);
-	put_words(p, 1, &s->data_read, 1);
-	put_words(p, 2, &s->data_sent, 1);
-	put_words(p, 11, s->packets_read, 13);
-	put_words(p, 24, &s->data_packets_read, 1);
-	put_words(p, 25, &s->dup_acks_sent, 1);
-	put_words(p, 27, &s->dup_packets_read, 1);
-	put_words(p, 28, s->packets_sent, 13);
-	put_words(p, 41, &s->req_acks_sent, 1);
-	put_words(p, 43, &s->data_packets_resent, 1);
-	put_words(p, 44, &s->data_packets_sent, 1);
-	put_words(p, 47, &s->busy_sent, 1);
+	for (unsigned i = 0; i < RXD_RXS__WORDS; i++)
+		rxd_put_be32(p + 4u * i, s->w[i]);
 	return RXD_DEBUG_RXSTATS_LEN;
+}
+
+/*
+ * struct rx_debugConn: host(4) cid serial callNumber[4] error, port(2) flags
+ * type securityIndex sparec[3], callState/Mode/Flags/Other[4] at 40..55,
+ * secStats (76 bytes) at 56, epoch at 132, natMTU at 136, 9 spare words.
+ */
+size_t rxd_debug_conn_encode(uint8_t *p, size_t cap, const struct rxd_debug_conn *c)
+{
+	if (cap < RXD_DEBUG_CONN_LEN)
+		return 0;
+	memset(p, 0, RXD_DEBUG_CONN_LEN);
+	memcpy(p, c->host, 4);
+	rxd_put_be32(p + 4, c->cid);
+	rxd_put_be32(p + 8, c->serial);
+	for (unsigned i = 0; i < 4; i++)
+		rxd_put_be32(p + 12 + 4 * i, c->call_number[i]);
+	rxd_put_be32(p + 28, (uint32_t)c->error);
+	rxd_put_be16(p + 32, c->port);
+	p[34] = c->flags;
+	p[35] = c->type;
+	p[36] = c->security_index;
+	memcpy(p + 40, c->call_state, 4);
+	memcpy(p + 44, c->call_mode, 4);
+	memcpy(p + 48, c->call_flags, 4);
+	memcpy(p + 52, c->call_other, 4);
+	rxd_put_be32(p + 132, c->epoch);
+	rxd_put_be32(p + 136, c->nat_mtu);
+	return RXD_DEBUG_CONN_LEN;
+}
+
+int rxd_debug_conn_decode(const uint8_t *p, size_t len, struct rxd_debug_conn *c)
+{
+	if (len < RXD_DEBUG_CONN_LEN)
+		return -EBADMSG;
+	memset(c, 0, sizeof(*c));
+	memcpy(c->host, p, 4);
+	c->cid = rxd_get_be32(p + 4);
+	c->serial = rxd_get_be32(p + 8);
+	for (unsigned i = 0; i < 4; i++)
+		c->call_number[i] = rxd_get_be32(p + 12 + 4 * i);
+	c->error = (int32_t)rxd_get_be32(p + 28);
+	c->port = rxd_get_be16(p + 32);
+	c->flags = p[34];
+	c->type = p[35];
+	c->security_index = p[36];
+	memcpy(c->call_state, p + 40, 4);
+	memcpy(c->call_mode, p + 44, 4);
+	memcpy(c->call_flags, p + 48, 4);
+	memcpy(c->call_other, p + 52, 4);
+	c->epoch = rxd_get_be32(p + 132);
+	c->nat_mtu = rxd_get_be32(p + 136);
+	return 0;
+}
+
+/*
+ * struct rx_debugPeer: host port ifMTU idleWhen refCount(2) burstSize burst
+ * burstWait(8) rtt rtt_dev timeout(8) nSent reSends inPacketSkew
+ * outPacketSkew rateFlag, eight u_short from natMTU to congestSeq at 60,
+ * bytesSent and bytesReceived as (high, low) at 76 and 84, 10 spare words.
+ */
+size_t rxd_debug_peer_encode(uint8_t *p, size_t cap, const struct rxd_debug_peer *pe)
+{
+	if (cap < RXD_DEBUG_PEER_LEN)
+		return 0;
+	memset(p, 0, RXD_DEBUG_PEER_LEN);
+	memcpy(p, pe->host, 4);
+	rxd_put_be16(p + 4, pe->port);
+	rxd_put_be16(p + 6, pe->if_mtu);
+	rxd_put_be32(p + 8, pe->idle_when);
+	rxd_put_be16(p + 12, pe->ref_count);
+	rxd_put_be32(p + 24, (uint32_t)pe->rtt);
+	rxd_put_be32(p + 28, (uint32_t)pe->rtt_dev);
+	rxd_put_be32(p + 40, pe->n_sent);
+	rxd_put_be32(p + 44, pe->resends);
+	rxd_put_be16(p + 60, pe->nat_mtu);
+	rxd_put_be16(p + 62, pe->max_mtu);
+	rxd_put_be16(p + 64, pe->max_dgram_packets);
+	rxd_put_be16(p + 66, pe->if_dgram_packets);
+	rxd_put_be16(p + 68, pe->mtu);
+	rxd_put_be16(p + 70, pe->cwind);
+	rxd_put_be16(p + 72, pe->n_dgram_packets);
+	rxd_put_be16(p + 74, pe->congest_seq);
+	rxd_put_be32(p + 76, (uint32_t)(pe->bytes_sent >> 32));
+	rxd_put_be32(p + 80, (uint32_t)pe->bytes_sent);
+	rxd_put_be32(p + 84, (uint32_t)(pe->bytes_received >> 32));
+	rxd_put_be32(p + 88, (uint32_t)pe->bytes_received);
+	return RXD_DEBUG_PEER_LEN;
+}
+
+int rxd_debug_peer_decode(const uint8_t *p, size_t len, struct rxd_debug_peer *pe)
+{
+	if (len < RXD_DEBUG_PEER_LEN)
+		return -EBADMSG;
+	memset(pe, 0, sizeof(*pe));
+	memcpy(pe->host, p, 4);
+	pe->port = rxd_get_be16(p + 4);
+	pe->if_mtu = rxd_get_be16(p + 6);
+	pe->idle_when = rxd_get_be32(p + 8);
+	pe->ref_count = rxd_get_be16(p + 12);
+	pe->rtt = (int32_t)rxd_get_be32(p + 24);
+	pe->rtt_dev = (int32_t)rxd_get_be32(p + 28);
+	pe->n_sent = rxd_get_be32(p + 40);
+	pe->resends = rxd_get_be32(p + 44);
+	pe->nat_mtu = rxd_get_be16(p + 60);
+	pe->max_mtu = rxd_get_be16(p + 62);
+	pe->max_dgram_packets = rxd_get_be16(p + 64);
+	pe->if_dgram_packets = rxd_get_be16(p + 66);
+	pe->mtu = rxd_get_be16(p + 68);
+	pe->cwind = rxd_get_be16(p + 70);
+	pe->n_dgram_packets = rxd_get_be16(p + 72);
+	pe->congest_seq = rxd_get_be16(p + 74);
+	pe->bytes_sent = (uint64_t)rxd_get_be32(p + 76) << 32 | rxd_get_be32(p + 80);
+	pe->bytes_received = (uint64_t)rxd_get_be32(p + 84) << 32 | rxd_get_be32(p + 88);
+	return 0;
 }

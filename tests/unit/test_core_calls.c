@@ -411,6 +411,88 @@ Test(core_calls, version_request_is_answered_with_the_version_string)
 	cr_assert(strncmp((char *)d->bytes + RXD_WIRE_HDR_LEN, "rxd ", 4) == 0);
 }
 
+/* Ask engine 1 what rxdebug asks; the reply body is left in *body (its length returned). */
+static uint32_t debug_ask(int32_t type, int32_t index, const uint8_t **body)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + 8] = {0};
+	struct rxd_hdr h = {.epoch = 999, .call_number = 7, .type = RXD_PKT_DEBUG, .flags = RXD_F_CLIENT_INITIATED};
+	unsigned before = W.sent_types[RXD_PKT_DEBUG];
+
+	rxd_hdr_encode(pkt, &h);
+	rxd_put_be32(pkt + RXD_WIRE_HDR_LEN, (uint32_t)type);
+	rxd_put_be32(pkt + RXD_WIRE_HDR_LEN + 4, (uint32_t)index);
+	inject(1, pkt, sizeof(pkt));
+	cr_assert_eq(W.sent_types[RXD_PKT_DEBUG], before + 1, "one reply");
+	struct dgram *d = W.q[(W.tail - 1) % MAXQ];
+	*body = d->bytes + RXD_WIRE_HDR_LEN;
+	return d->len - RXD_WIRE_HDR_LEN;
+}
+
+Test(core_calls, rxdebug_lists_the_real_connections_peers_and_counters)
+{
+	const uint8_t *b;
+	struct rxd_debug_conn dc;
+	struct rxd_debug_peer dp;
+
+	SRV.reply_len = 20000;
+	struct rxd_call *c = begin(100);
+	run(W.now + 2 * RXD_NS_PER_SEC);
+	cr_assert_eq(CLI.completed, 1);
+	rxd_call_end(c, W.now);
+	uint32_t cid = W.last_hdr[RXD_PKT_DATA].cid & ~3u;
+
+	/* nothing in flight: no "interesting" connection */
+	cr_assert_eq(debug_ask(RXD_DEBUG_GETCONN, 0, &b), RXD_DEBUG_CONN_LEN);
+	cr_assert_eq(rxd_debug_conn_decode(b, RXD_DEBUG_CONN_LEN, &dc), 0);
+	cr_assert_eq(dc.cid, RXD_DEBUG_END);
+	/* every connection: the one server conn, then the end */
+	cr_assert_eq(debug_ask(RXD_DEBUG_GETALLCONN, 0, &b), RXD_DEBUG_CONN_LEN);
+	cr_assert_eq(rxd_debug_conn_decode(b, RXD_DEBUG_CONN_LEN, &dc), 0);
+	cr_assert_eq(dc.cid, cid);
+	cr_assert_eq(dc.type, RXD_DEBUG_CONN_SERVER);
+	cr_assert_eq(memcmp(dc.host, W.addr[0].ip.v4, 4), 0);
+	cr_assert_eq(dc.port, W.addr[0].port);
+	cr_assert_eq(dc.call_number[0], 1);
+	cr_assert_eq(dc.call_state[0], RXD_DEBUG_STATE_DALLY, "completed call remembered on its channel");
+	cr_assert_eq(dc.call_state[1], RXD_DEBUG_STATE_NOTINIT);
+	cr_assert_gt(dc.serial, 0);
+	cr_assert_eq(debug_ask(RXD_DEBUG_GETALLCONN, 1, &b), RXD_DEBUG_CONN_LEN);
+	cr_assert_eq(rxd_get_be32(b + 4), RXD_DEBUG_END);
+
+	cr_assert_eq(debug_ask(RXD_DEBUG_GETPEER, 0, &b), RXD_DEBUG_PEER_LEN);
+	cr_assert_eq(rxd_debug_peer_decode(b, RXD_DEBUG_PEER_LEN, &dp), 0);
+	cr_assert_eq(memcmp(dp.host, W.addr[0].ip.v4, 4), 0);
+	cr_assert_eq(dp.port, W.addr[0].port);
+	cr_assert_geq(dp.n_sent, 20000 / 1444, "the reply's DATA packets");
+	cr_assert_gt(dp.bytes_sent, 20000);
+	cr_assert_eq(debug_ask(RXD_DEBUG_GETPEER, 1, &b), RXD_DEBUG_PEER_LEN);
+	cr_assert_eq(rxd_get_be32(b), RXD_DEBUG_END);
+
+	cr_assert_eq(debug_ask(RXD_DEBUG_RXSTATS, 0, &b), RXD_DEBUG_RXSTATS_LEN);
+	cr_assert_eq(rxd_get_be32(b + 4 * (RXD_RXS_PACKETS_READ + RXD_PKT_DATA - 1)), 1, "one request packet");
+	cr_assert_eq(rxd_get_be32(b + 4 * RXD_RXS_DATA_PACKETS_SENT), dp.n_sent);
+	cr_assert_eq(rxd_get_be32(b + 4 * RXD_RXS_N_SERVER_CONNS), 1);
+	cr_assert_eq(rxd_get_be32(b + 4 * RXD_RXS_N_PEER_STRUCTS), 1);
+
+	/* a call in progress (the server sending a reply bigger than its window) makes its connection interesting */
+	SRV.reply_len = 1000000;
+	CLI.len = 0;
+	c = begin(0);
+	struct dgram *req = W.q[(W.tail - 1) % MAXQ]; /* the request, after the DEBUG replies queued above */
+	cr_assert_eq(req->to, 1);
+	cr_assert_eq(req->bytes[20], RXD_PKT_DATA);
+	inject(1, req->bytes, req->len);
+	cr_assert_eq(debug_ask(RXD_DEBUG_GETCONN, 0, &b), RXD_DEBUG_CONN_LEN);
+	cr_assert_eq(rxd_debug_conn_decode(b, RXD_DEBUG_CONN_LEN, &dc), 0);
+	cr_assert_eq(dc.cid, cid);
+	cr_assert_eq(dc.call_number[0], 2);
+	cr_assert_eq(dc.call_state[0], RXD_DEBUG_STATE_ACTIVE);
+	cr_assert_eq(dc.call_mode[0], RXD_DEBUG_MODE_SENDING);
+	cr_assert_eq(dc.call_other[0] & RXD_DEBUG_OTHER_OUT, RXD_DEBUG_OTHER_OUT, "reply DATA not yet ACKed");
+	run(W.now + 10 * RXD_NS_PER_SEC);
+	rxd_call_end(c, W.now);
+}
+
 Test(core_calls, jumbograms_are_sent_when_the_path_mtu_allows)
 {
 	/* rebuild both engines with a 9000-byte interface MTU */

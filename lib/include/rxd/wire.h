@@ -344,25 +344,119 @@ struct rxd_debug_stats {
 size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_stats *s);
 
 /*
- * The counters rxd reports in an RXSTATS reply: OpenAFS struct rx_statistics
- * (rx/rx.h), 71 int32 words; the word each field goes to is given, every
- * other word is 0.
+ * An RXSTATS reply: OpenAFS struct rx_statistics (rx/rx.h), 71 int32 words,
+ * each sent big-endian. The words are named by the enum after OpenAFS's
+ * fields; the caller fills those it can count and leaves the rest 0.
  */
+enum rxd_rxstats_word {
+	RXD_RXS_PACKET_REQUESTS = 0,
+	RXD_RXS_BOGUS_PACKET_ON_READ = 5,
+	RXD_RXS_PACKETS_READ = 11,      /* 13 words: packet types 1..13 */
+	RXD_RXS_DATA_PACKETS_READ = 24,
+	RXD_RXS_ACK_PACKETS_READ = 25,
+	RXD_RXS_DUP_PACKETS_READ = 26,
+	RXD_RXS_SPURIOUS_PACKETS_READ = 27,
+	RXD_RXS_PACKETS_SENT = 28,      /* 13 words: packet types 1..13 */
+	RXD_RXS_ACK_PACKETS_SENT = 41,
+	RXD_RXS_PING_PACKETS_SENT = 42,
+	RXD_RXS_ABORT_PACKETS_SENT = 43,
+	RXD_RXS_BUSY_PACKETS_SENT = 44,
+	RXD_RXS_DATA_PACKETS_SENT = 45, /* not counting retransmissions */
+	RXD_RXS_DATA_PACKETS_RESENT = 46,
+	RXD_RXS_DATA_PACKETS_PUSHED = 47,
+	RXD_RXS_IGNORE_ACKED_PACKET = 48,
+	RXD_RXS_TOTAL_RTT = 49,         /* struct clock: sec, usec */
+	RXD_RXS_MIN_RTT = 51,
+	RXD_RXS_MAX_RTT = 53,
+	RXD_RXS_N_RTT_SAMPLES = 55,
+	RXD_RXS_N_SERVER_CONNS = 56,
+	RXD_RXS_N_CLIENT_CONNS = 57,
+	RXD_RXS_N_PEER_STRUCTS = 58,
+	RXD_RXS_N_CALL_STRUCTS = 59,
+	RXD_RXS_N_FREE_CALL_STRUCTS = 60,
+	RXD_RXS_NET_SEND_FAILURES = 61,
+	RXD_RXS_FATAL_ERRORS = 62,
+	RXD_RXS_IGNORE_PACKET_DALLY = 63,
+	RXD_RXS_N_BUSIES = 66,
+	RXD_RXS__WORDS = 71,
+};
+#define RXD_RXS_N_TYPES 13u
 struct rxd_debug_rxstats {
-	uint32_t packet_requests;       /* word 0: DATA + ACK packets read */
-	uint32_t data_read;             /* word 1 */
-	uint32_t data_sent;             /* word 2 */
-	uint32_t packets_read[13];      /* words 11-23: by packet type 1..13 */
-	uint32_t data_packets_read;     /* word 24: DATA subpackets */
-	uint32_t dup_acks_sent;         /* word 25 */
-	uint32_t dup_packets_read;      /* word 27 */
-	uint32_t packets_sent[13];      /* words 28-40: by packet type 1..13 */
-	uint32_t req_acks_sent;         /* word 41 */
-	uint32_t data_packets_resent;   /* word 43 */
-	uint32_t data_packets_sent;     /* word 44 */
-	uint32_t busy_sent;             /* word 47 */
+	uint32_t w[RXD_RXS__WORDS];
 };
 size_t rxd_debug_rxstats_encode(uint8_t *p, size_t cap, const struct rxd_debug_rxstats *s);
+
+/* OpenAFS call states and modes as rxdebug prints them (rx/rx.h RX_STATE_*, RX_MODE_*). */
+enum rxd_debug_call_state {
+	RXD_DEBUG_STATE_NOTINIT = 0,
+	RXD_DEBUG_STATE_PRECALL = 1,
+	RXD_DEBUG_STATE_ACTIVE = 2,
+	RXD_DEBUG_STATE_DALLY = 3,
+	RXD_DEBUG_STATE_HOLD = 4,
+};
+enum rxd_debug_call_mode {
+	RXD_DEBUG_MODE_NONE = 0,
+	RXD_DEBUG_MODE_SENDING = 1,
+	RXD_DEBUG_MODE_RECEIVING = 2,
+	RXD_DEBUG_MODE_ERROR = 3,
+	RXD_DEBUG_MODE_EOF = 4,
+};
+#define RXD_DEBUG_OTHER_IN 1  /* packets waiting in the receive queue */
+#define RXD_DEBUG_OTHER_OUT 2 /* packets waiting in the transmit queue */
+#define RXD_DEBUG_CONN_CLIENT 0
+#define RXD_DEBUG_CONN_SERVER 1
+/* The index was past the last record: cid (GETCONN) or host (GETPEER) carries this. */
+#define RXD_DEBUG_END 0xffffffffu
+
+/*
+ * One GETCONN/GETALLCONN reply: OpenAFS struct rx_debugConn (rx/rx.h), 176
+ * bytes. host and port are the peer's, in network order as OpenAFS copies
+ * them; the per-channel arrays are indexed by channel. secStats words stay 0.
+ */
+struct rxd_debug_conn {
+	uint8_t host[4];
+	uint16_t port;
+	uint32_t cid;
+	uint32_t serial;
+	uint32_t call_number[4];
+	int32_t error;
+	uint8_t flags;
+	uint8_t type;
+	uint8_t security_index;
+	uint8_t call_state[4];
+	uint8_t call_mode[4];
+	uint8_t call_flags[4];
+	uint8_t call_other[4];
+	uint32_t epoch;
+	uint32_t nat_mtu;
+};
+size_t rxd_debug_conn_encode(uint8_t *p, size_t cap, const struct rxd_debug_conn *c);
+int rxd_debug_conn_decode(const uint8_t *p, size_t len, struct rxd_debug_conn *c);
+
+/* One GETPEER reply: OpenAFS struct rx_debugPeer (rx/rx.h), 132 bytes. */
+struct rxd_debug_peer {
+	uint8_t host[4];
+	uint16_t port;
+	uint16_t if_mtu;
+	uint32_t idle_when;
+	uint16_t ref_count;
+	int32_t rtt;     /* smoothed RTT, microseconds << 3 (what OpenAFS 1.8 sends) */
+	int32_t rtt_dev; /* microseconds << 2 */
+	uint32_t n_sent;
+	uint32_t resends;
+	uint16_t nat_mtu;
+	uint16_t max_mtu;
+	uint16_t max_dgram_packets;
+	uint16_t if_dgram_packets;
+	uint16_t mtu;
+	uint16_t cwind;
+	uint16_t n_dgram_packets;
+	uint16_t congest_seq;
+	uint64_t bytes_sent;
+	uint64_t bytes_received;
+};
+size_t rxd_debug_peer_encode(uint8_t *p, size_t cap, const struct rxd_debug_peer *pe);
+int rxd_debug_peer_decode(const uint8_t *p, size_t len, struct rxd_debug_peer *pe);
 
 #ifdef __cplusplus
 }
