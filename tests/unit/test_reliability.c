@@ -150,16 +150,29 @@ static void end_on_complete(void *a, struct rxd_call *c)
 }
 static const struct rxd_call_ops sink_ops = {NULL, noop_data, NULL, end_on_complete};
 
-static void feed_data(struct rxd_local *l, uint32_t seq, uint32_t serial, uint8_t flags, uint64_t now)
+/* A DATA packet from 198.18.0.1:7001 on (cid, call), paylen bytes of seq's value. */
+static void feed_dgram(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t seq, uint32_t serial, uint8_t flags,
+		       size_t paylen, uint64_t now)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + 100];
-	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call_number = 1, .seq = seq, .serial = serial,
-			    .type = RXD_PKT_DATA, .flags = (uint8_t)(RXD_F_CLIENT_INITIATED | flags), .service_id = 9};
+	struct rxd_hdr h = {.epoch = 0x80000001u,
+			    .cid = cid,
+			    .call_number = call,
+			    .seq = seq,
+			    .serial = serial,
+			    .type = RXD_PKT_DATA,
+			    .flags = (uint8_t)(RXD_F_CLIENT_INITIATED | flags),
+			    .service_id = 9};
 	struct rxd_addr from;
 	rxd_addr_parse("198.18.0.1:7001", 0, &from);
 	rxd_hdr_encode(pkt, &h);
-	memset(pkt + RXD_WIRE_HDR_LEN, (int)seq, 100);
-	rxd_local_input(l, &from, NULL, pkt, sizeof(pkt), now);
+	memset(pkt + RXD_WIRE_HDR_LEN, (int)seq, paylen);
+	rxd_local_input(l, &from, NULL, pkt, RXD_WIRE_HDR_LEN + paylen, now);
+}
+
+static void feed_data(struct rxd_local *l, uint32_t seq, uint32_t serial, uint8_t flags, uint64_t now)
+{
+	feed_dgram(l, 0x400, 1, seq, serial, flags, 100, now);
 }
 
 static void decode_last_ack(struct rxd_pkt *p)
@@ -283,24 +296,11 @@ static void reply_data(void *a, struct rxd_call *c)
 }
 static const struct rxd_call_ops reply_ops = {NULL, reply_data, NULL, end_on_complete};
 
-/* A request from 198.18.0.1:7001 on (cid, call): one packet, LAST. */
+/* A request from 198.18.0.1:7001 on (cid, call): one packet, LAST; the app answers at `now`. */
 static void feed_request(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint64_t now)
 {
-	uint8_t pkt[RXD_WIRE_HDR_LEN + 8] = {0};
-	struct rxd_hdr h = {.epoch = 0x80000001u,
-			    .cid = cid,
-			    .call_number = call,
-			    .seq = 1,
-			    .serial = serial,
-			    .type = RXD_PKT_DATA,
-			    .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET,
-			    .service_id = 9};
-	struct rxd_addr from;
-
-	rxd_addr_parse("198.18.0.1:7001", 0, &from);
-	rxd_hdr_encode(pkt, &h);
 	app_now = now;
-	rxd_local_input(l, &from, NULL, pkt, sizeof(pkt), now);
+	feed_dgram(l, cid, call, 1, serial, RXD_F_LAST_PACKET, 8, now);
 }
 
 static struct rxd_local *mk_counting_local(void)
