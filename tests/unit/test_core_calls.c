@@ -574,7 +574,8 @@ static struct rxd_call *rxperf_call(struct rxd_rxperf_server **srv, const uint8_
 	rxd_rxperf_server_desc(*srv, RXD_RXPERF_SERVICE, &d);
 	cr_assert(rxd_service_register(W.eng[1], &d, NULL) == 0);
 	cr_assert(tlen <= sizeof(req) - n);
-	memcpy(req + n, trailer, tlen);
+	if (tlen) /* trailer may be NULL: memcpy's pointers must not be, even for 0 bytes */
+		memcpy(req + n, trailer, tlen);
 	cp.peer = W.addr[1];
 	cp.service_id = RXD_RXPERF_SERVICE;
 	cp.ops = &call_ops;
