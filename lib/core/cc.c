@@ -5,6 +5,20 @@
  */
 #include "internal.h"
 
+/* The call's RTO: the peer's estimate doubled by this call's own backoff.  A
+ * backoff shared by every call to the peer let 100 calls that each timed out
+ * once push the next retransmission out by 2^100 (doc/reliability.md). */
+static uint64_t call_rto(const struct rxd_call *c)
+{
+	return rxd_rtt_rto(&c->peer->rtt, c->rto_backoff);
+}
+
+static void call_backoff(struct rxd_call *c)
+{
+	if (c->rto_backoff < 16)
+		c->rto_backoff++;
+}
+
 void rxd_cc_init(struct rxd_call *c)
 {
 	const struct rxd_config *cfg = &c->local->cfg;
@@ -146,7 +160,7 @@ void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress)
 		/* All sent data soft-ACKed but not yet hard-ACKed: poke the peer after an RTO. */
 		if (seq_after(c->tx_sent_top, c->tx_hard_ack)) {
 			if (!c->resend_at || progress) {
-				c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
+				c->resend_at = now + call_rto(c);
 				c->resend_is_rto = true;
 			}
 		} else {
@@ -154,7 +168,7 @@ void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress)
 		}
 		return;
 	}
-	rto = rxd_rtt_rto(&c->peer->rtt);
+	rto = call_rto(c);
 	if (!c->resend_at || (c->resend_is_rto && progress)) {
 		c->resend_at = now + rto;
 		c->resend_is_rto = true;
@@ -187,15 +201,15 @@ void rxd_resend_timer(struct rxd_call *c, uint64_t now)
 			rxd_transmit(c, now);
 		c->resend_is_rto = true;
 		if (!c->resend_at)
-			c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
+			c->resend_at = now + call_rto(c);
 		return;
 	}
 	if (c->tx_in_flight == 0 && c->nr_lost == 0) {
 		if (seq_after(c->tx_sent_top, c->tx_hard_ack)) {
 			/* Everything soft-ACKed, nothing hard-ACKed since: ask for an ACK. */
 			rxd_send_ping(c, now);
-			rxd_rtt_backoff(&c->peer->rtt);
-			c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
+			call_backoff(c);
+			c->resend_at = now + call_rto(c);
 			c->resend_is_rto = true;
 		}
 		return;
@@ -211,12 +225,12 @@ void rxd_resend_timer(struct rxd_call *c, uint64_t now)
 	}
 	c->tx_in_flight = 0;
 	rxd_cc_on_rto(c, now);
-	rxd_rtt_backoff(&c->peer->rtt);
+	call_backoff(c);
 	c->rto_rounds++;
 	c->resend_at = 0;
 	rxd_transmit(c, now);
 	if (!c->resend_at) {
-		c->resend_at = now + rxd_rtt_rto(&c->peer->rtt);
+		c->resend_at = now + call_rto(c);
 		c->resend_is_rto = true;
 	}
 }

@@ -276,7 +276,7 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 		propose_ack(c, RXD_ACK_REQUESTED, pkt->hdr.serial);
 	if (a->reason == RXD_ACK_REQUESTED || a->reason == RXD_ACK_PING_RESPONSE)
 		if (rxd_peer_rtt_probe_ack(c->peer, a->serial, now))
-			c->peer->rtt.backoff = 0;
+			c->rto_backoff = 0;
 	input_ack_trailer(c, a);
 
 	if (!sending_phase(c))
@@ -340,7 +340,7 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 		c->dup_acks = 0;
 
 	if (newly) {
-		c->peer->rtt.backoff = 0;
+		c->rto_backoff = 0;
 		c->rto_rounds = 0;
 	}
 	rxd_cc_on_ack(c, newly, now);

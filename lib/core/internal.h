@@ -72,15 +72,13 @@ struct rxd_rtt {
 	uint64_t mdev_max_us4;
 	uint64_t rttvar_us4;
 	uint64_t min_rtt_ns;
-	uint64_t rto_ns;     /* current RTO (before backoff) */
-	uint32_t backoff;    /* doublings applied by retransmission rounds */
+	uint64_t rto_ns;     /* current RTO (before backoff; the backoff is per call) */
 	uint32_t nsamples;
 };
 void rxd_rtt_init(struct rxd_rtt *r, uint64_t initial_rto_ns);
 void rxd_rtt_sample(struct rxd_rtt *r, uint64_t rtt_ns);
-uint64_t rxd_rtt_rto(const struct rxd_rtt *r);   /* with backoff, clamped */
+uint64_t rxd_rtt_rto(const struct rxd_rtt *r, uint32_t backoff); /* doubled backoff times, clamped */
 uint64_t rxd_rtt_srtt_ns(const struct rxd_rtt *r);
-void rxd_rtt_backoff(struct rxd_rtt *r);
 
 /* ------------------------------------------------------------------ objects */
 
@@ -258,6 +256,7 @@ struct rxd_call {
 	uint32_t rack_seq;
 	uint64_t rack_rtt_ns;
 	uint32_t rto_rounds;
+	uint8_t rto_backoff;          /* RTO doublings of this call (never shared between calls) */
 	bool resend_is_rto;
 	bool writable_wanted;         /* app saw a short send */
 	int64_t tx_total_len;

@@ -2,7 +2,9 @@
 /*
  * RTT estimation: RFC 6298 with the Linux TCP refinements the kernel's
  * rxrpc uses (srtt<<3, mdev<<2, mdev_max, rttvar).  RTO =
- * min(max(srtt + rttvar + 100 ms, 200 ms), 120 s), doubled per backoff.
+ * min(max(srtt + rttvar + 100 ms, 200 ms), 120 s), doubled per backoff.  The
+ * estimate belongs to the peer; the backoff to each call (cc.c), as in OpenAFS
+ * (call->rto in rx.c) and the kernel's rxrpc_get_rto_backoff(call, ...).
  */
 #include "internal.h"
 
@@ -48,7 +50,6 @@ void rxd_rtt_sample(struct rxd_rtt *r, uint64_t rtt_ns)
 		r->mdev_max_us4 = r->mdev_us4;
 	}
 	r->nsamples++;
-	r->backoff = 0;
 	{
 		uint64_t rto_us = (r->srtt_us8 >> 3) + r->rttvar_us4;
 		uint64_t ns = rto_us * 1000 + RXD_RTO_EXTRA_NS;
@@ -60,10 +61,10 @@ void rxd_rtt_sample(struct rxd_rtt *r, uint64_t rtt_ns)
 	}
 }
 
-uint64_t rxd_rtt_rto(const struct rxd_rtt *r)
+uint64_t rxd_rtt_rto(const struct rxd_rtt *r, uint32_t backoff)
 {
 	uint64_t rto = r->rto_ns;
-	for (uint32_t i = 0; i < r->backoff && rto < RXD_MAX_RTO_NS; i++)
+	for (uint32_t i = 0; i < backoff && rto < RXD_MAX_RTO_NS; i++)
 		rto <<= 1;
 	return rto > RXD_MAX_RTO_NS ? RXD_MAX_RTO_NS : rto;
 }
@@ -71,10 +72,4 @@ uint64_t rxd_rtt_rto(const struct rxd_rtt *r)
 uint64_t rxd_rtt_srtt_ns(const struct rxd_rtt *r)
 {
 	return r->nsamples ? (r->srtt_us8 >> 3) * 1000 : 0;
-}
-
-void rxd_rtt_backoff(struct rxd_rtt *r)
-{
-	if (r->backoff < 16)
-		r->backoff++;
 }

@@ -18,12 +18,12 @@ Test(rtt, first_sample_sets_srtt_and_half_rttvar)
 {
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
-	cr_assert_eq(rxd_rtt_rto(&r), 1000 * MS, "initial RTO is resend_timeout");
+	cr_assert_eq(rxd_rtt_rto(&r, 0), 1000 * MS, "initial RTO is resend_timeout");
 	cr_assert_eq(rxd_rtt_srtt_ns(&r), 0);
 	rxd_rtt_sample(&r, 40 * MS);
 	cr_assert_eq(rxd_rtt_srtt_ns(&r), 40 * MS);
 	/* RTO = srtt + rttvar(=rtt/2 -> 4*var = 2*rtt... kernel: srtt + rttvar) + 100 ms */
-	uint64_t rto = rxd_rtt_rto(&r);
+	uint64_t rto = rxd_rtt_rto(&r, 0);
 	cr_assert(rto >= 40 * MS + 100 * MS && rto <= 40 * MS + 80 * MS + 100 * MS, "rto %lu", (unsigned long)rto);
 }
 
@@ -32,26 +32,21 @@ Test(rtt, rto_has_a_200ms_floor_and_120s_cap)
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 10000); /* 10 us */
-	cr_assert_eq(rxd_rtt_rto(&r), 200 * MS);
+	cr_assert_eq(rxd_rtt_rto(&r, 0), 200 * MS);
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 100ull * RXD_NS_PER_SEC);
-	cr_assert_eq(rxd_rtt_rto(&r), 120ull * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_rtt_rto(&r, 0), 120ull * RXD_NS_PER_SEC);
 }
 
-Test(rtt, backoff_doubles_until_a_new_sample)
+Test(rtt, backoff_doubles_up_to_the_cap)
 {
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 10000);
-	rxd_rtt_backoff(&r);
-	cr_assert_eq(rxd_rtt_rto(&r), 400 * MS);
-	rxd_rtt_backoff(&r);
-	cr_assert_eq(rxd_rtt_rto(&r), 800 * MS);
-	for (int i = 0; i < 20; i++)
-		rxd_rtt_backoff(&r);
-	cr_assert_eq(rxd_rtt_rto(&r), 120ull * RXD_NS_PER_SEC);
-	rxd_rtt_sample(&r, 10000);
-	cr_assert_eq(rxd_rtt_rto(&r), 200 * MS, "a valid sample resets the backoff");
+	cr_assert_eq(rxd_rtt_rto(&r, 1), 400 * MS);
+	cr_assert_eq(rxd_rtt_rto(&r, 2), 800 * MS);
+	cr_assert_eq(rxd_rtt_rto(&r, 16), 120ull * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_rtt_rto(&r, 0), 200 * MS, "the estimate itself carries no backoff");
 }
 
 Test(rtt, smoothing_follows_rfc6298_gains)
