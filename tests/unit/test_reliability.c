@@ -280,3 +280,86 @@ Test(sack, data_after_the_last_packet_aborts_the_call)
 	cr_assert_eq(p.u.abort_code, RX_PROTOCOL_ERROR);
 	rxd_local_destroy(l);
 }
+
+/* ------------------------------------------------------------------ retransmission per call */
+
+/* DATA transmissions per callNumber, from what the engine put on the wire. */
+static unsigned data_by_call[64];
+
+static int count_send(void *io, const struct rxd_addr *d, const struct rxd_iov *iov, unsigned n, unsigned f)
+{
+	struct rxd_hdr h;
+
+	u_send(io, d, iov, n, f);
+	rxd_hdr_decode(last_sent, &h);
+	if (h.type == RXD_PKT_DATA && h.call < 64)
+		data_by_call[h.call]++;
+	return 0;
+}
+static const struct rxd_io_ops count_ops = {u_alloc, u_ref, u_put, count_send};
+
+/* Server app: a one-packet reply as soon as the request is in. */
+static void reply_data(void *a, struct rxd_call *c)
+{
+	uint8_t tmp[256];
+	bool eor = false;
+
+	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, 0) > 0)
+		;
+	if (eor && rxd_call_state(c) == RXD_CS_SERVER_ACK_REQUEST)
+		rxd_call_send(c, "reply", 5, 0, 0);
+}
+static const struct rxd_call_ops reply_ops = {NULL, reply_data, NULL, end_on_complete};
+
+/* A request from 198.18.0.1:7001 on (cid, call): one packet, LAST. */
+static void feed_request(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint64_t now)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + 8] = {0};
+	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = cid, .call = call, .seq = 1, .serial = serial,
+			    .type = RXD_PKT_DATA, .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET, .service_id = 9};
+	struct rxd_addr from;
+
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	rxd_hdr_encode(pkt, &h);
+	rxd_local_input(l, &from, NULL, pkt, sizeof(pkt), now);
+}
+
+static void expire_until(struct rxd_local *l, uint64_t until)
+{
+	for (int i = 0; i < 100000; i++) {
+		uint64_t t = rxd_local_next_expiry(l);
+		if (t == RXD_TIME_NEVER || t > until)
+			return;
+		rxd_local_expire(l, t);
+	}
+	cr_assert_fail("timers did not settle");
+}
+
+/*
+ * Twelve calls to one silent peer: each call backs its own RTO off.  With the
+ * backoff on the peer, every call's timeout doubled it for all the others and
+ * the later calls' second retransmission slid out to minutes.
+ */
+Test(rto, backoff_is_per_call_so_calls_to_one_peer_keep_retransmitting)
+{
+	struct rxd_local_params p = {0};
+	struct rxd_local *l;
+	struct rxd_service_desc d = {.service_id = 9, .ops = &reply_ops};
+	const uint64_t t0 = RXD_NS_PER_SEC;
+
+	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
+	p.io = &count_ops;
+	cr_assert(rxd_local_create(&p, 0, &l) == 0);
+	cr_assert(rxd_service_register(l, &d, NULL));
+	memset(data_by_call, 0, sizeof(data_by_call));
+	for (uint32_t i = 0; i < 12; i++)
+		feed_request(l, 0x400 + (i / 4) * 4 + i % 4, 1 + i, 1 + i, t0);
+	for (uint32_t i = 0; i < 12; i++)
+		cr_assert_eq(data_by_call[1 + i], 1, "call %u replied once", 1 + i);
+	/* Initial RTO 1 s, per call 1 + 2 + 4 s: three retransmissions (or probes) by 8 s. */
+	expire_until(l, t0 + 8 * RXD_NS_PER_SEC);
+	for (uint32_t i = 0; i < 12; i++)
+		cr_assert_geq(data_by_call[1 + i], 4, "call %u sent its reply %u times in 8 s", 1 + i,
+			      data_by_call[1 + i]);
+	rxd_local_destroy(l);
+}
