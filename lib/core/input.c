@@ -262,6 +262,23 @@ static bool sending_phase(const struct rxd_call *c)
 	}
 }
 
+/*
+ * The whole reply, LAST included, hard- or soft-ACKed.  That ends a service
+ * call: a client may not drop what it soft-ACKed, and an OpenAFS client that
+ * holds the whole reply sends nothing more while its reader drains, then
+ * dallies and ignores our PINGs; waiting for a hard ACK aborted calls the
+ * client had completed (OpenAFS rx.c: "Soft acks are good enough").
+ */
+static bool reply_held_by_peer(const struct rxd_call *c)
+{
+	if (!c->tx_phase_done || c->tx_sent_top != c->tx_top)
+		return false;
+	for (uint32_t s = c->tx_hard_ack + 1; seq_before(s, c->tx_top + 1); s++)
+		if (!c->tx[s & c->tx_mask].sacked)
+			return false;
+	return true;
+}
+
 static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -348,8 +365,8 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 	if (newly)
 		rxd_arm_resend(c, now, true);
 
-	/* Phase end for the sender: the server's reply is done once all of it is hard-ACKed. */
-	if (!c->is_client && c->tx_phase_done && c->tx_hard_ack == c->tx_top) {
+	/* Phase end for the sender: the server's reply is done once the client holds all of it. */
+	if (!c->is_client && reply_held_by_peer(c)) {
 		rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
 		return true;
 	}
