@@ -363,3 +363,61 @@ Test(rto, backoff_is_per_call_so_calls_to_one_peer_keep_retransmitting)
 			      data_by_call[1 + i]);
 	rxd_local_destroy(l);
 }
+
+/* An ACK from the client of (cid, call): firstPacket, then one table byte per entry of acks. */
+static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint8_t reason,
+		     uint32_t first, const uint8_t *acks, uint8_t n, uint64_t now)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN + 256 + RXD_ACK_PAD_LEN + RXD_ACK_TRAILER_LEN];
+	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = cid, .call = call, .serial = serial,
+			    .type = RXD_PKT_ACK, .flags = RXD_F_CLIENT_INITIATED, .service_id = 9};
+	struct rxd_ack_info a = {.first_packet = first, .previous_packet = first + n - 1, .reason = reason,
+				 .nacks = n, .acks = acks, .trailer_len = 16, .max_mtu = 1444, .if_mtu = 1444,
+				 .rwind = 32, .jumbo_max = 1};
+	struct rxd_addr from;
+	size_t len;
+
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	rxd_hdr_encode(pkt, &h);
+	len = rxd_ack_encode(pkt + RXD_WIRE_HDR_LEN, sizeof(pkt) - RXD_WIRE_HDR_LEN, &a);
+	cr_assert_gt(len, 0);
+	rxd_local_input(l, &from, NULL, pkt, RXD_WIRE_HDR_LEN + len, now);
+}
+
+static struct rxd_local *mk_counting_local(void)
+{
+	struct rxd_local_params p = {0};
+	struct rxd_local *l;
+	static const struct rxd_service_desc d = {.service_id = 9, .ops = &reply_ops};
+
+	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
+	p.io = &count_ops;
+	cr_assert(rxd_local_create(&p, 0, &l) == 0);
+	cr_assert(rxd_service_register(l, &d, NULL));
+	memset(data_by_call, 0, sizeof(data_by_call));
+	return l;
+}
+
+/*
+ * An OpenAFS client that holds the whole reply soft-ACKs it (LAST included)
+ * and then says nothing more: the service call has succeeded.  Waiting for a
+ * hard ACK aborted it with RX_CALL_DEAD 20 s later.
+ */
+Test(completion, reply_fully_soft_acked_ends_the_service_call_successfully)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+	const uint8_t ack1[1] = {RXD_ACK_TYPE_ACK};
+	struct rxd_stats st = {0};
+
+	feed_request(l, 0x400, 1, 1, t0);
+	cr_assert_eq(data_by_call[1], 1);
+	feed_ack(l, 0x400, 1, 2, RXD_ACK_DELAY, 1, ack1, 1, t0 + RXD_NS_PER_MS);
+	cr_assert_eq(rxd_local_call_count(l), 0, "the service call ended on the soft ACK of its whole reply");
+	expire_until(l, t0 + 60 * RXD_NS_PER_SEC);
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.calls_succeeded, 1);
+	cr_assert_eq(st.calls_aborted_local, 0);
+	cr_assert_eq(st.tx_packets[RXD_PKT_ABORT], 0, "no ABORT for a reply the client holds");
+	rxd_local_destroy(l);
+}
