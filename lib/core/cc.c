@@ -151,6 +151,35 @@ void rxd_rack_detect(struct rxd_call *c, uint64_t now)
 	}
 }
 
+/*
+ * An ACK that shows no progress (a keepalive PING, a duplicate) while the
+ * first packet it lacks, or one it NACKs, has been out longer than an RTO:
+ * that transmission is lost.  RACK cannot see it once the packet was
+ * retransmitted (nothing delivered was sent later) and the RTO may have backed
+ * off far; an OpenAFS client stuck on a missing packet pings every few seconds.
+ */
+void rxd_loss_on_stale_ack(struct rxd_call *c, uint32_t first, uint32_t nacks, const uint8_t *acks, uint64_t now)
+{
+	uint64_t rto = rxd_rtt_rto(&c->peer->rtt, 0);
+	bool lost = false;
+
+	for (uint32_t i = 0; i == 0 || i < nacks; i++) {
+		uint32_t s = first + i;
+		struct rxd_txslot *t = &c->tx[s & c->tx_mask];
+		if (seq_after(s, c->tx_sent_top) || (i < nacks && acks[i] == RXD_ACK_TYPE_ACK))
+			continue;
+		if (t->sacked || t->lost || !t->nxmit || now - t->xmit_ns < rto)
+			continue;
+		t->lost = true;
+		c->nr_lost++;
+		if (c->tx_in_flight)
+			c->tx_in_flight--;
+		lost = true;
+	}
+	if (lost)
+		rxd_cc_on_loss(c, now);
+}
+
 void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress)
 {
 	uint64_t rto, srtt, pto;

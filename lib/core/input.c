@@ -364,6 +364,8 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 	rxd_rack_detect(c, now);
 	if (newly)
 		rxd_arm_resend(c, now, true);
+	else
+		rxd_loss_on_stale_ack(c, first, a->nacks, a->acks, now);
 
 	/* Phase end for the sender: the server's reply is done once the client holds all of it. */
 	if (!c->is_client && reply_held_by_peer(c)) {

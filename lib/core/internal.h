@@ -406,6 +406,7 @@ void rxd_cc_on_rto(struct rxd_call *c, uint64_t now);
 uint32_t rxd_cc_window(const struct rxd_call *c);
 void rxd_rack_detect(struct rxd_call *c, uint64_t now);
 void rxd_rack_update(struct rxd_call *c, uint32_t seq, const struct rxd_txslot *s, uint64_t now);
+void rxd_loss_on_stale_ack(struct rxd_call *c, uint32_t first, uint32_t nacks, const uint8_t *acks, uint64_t now);
 void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress);
 void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now);
 void rxd_resend_timer(struct rxd_call *c, uint64_t now);
