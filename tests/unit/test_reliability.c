@@ -298,16 +298,18 @@ static int count_send(void *io, const struct rxd_addr *d, const struct rxd_iov *
 }
 static const struct rxd_io_ops count_ops = {u_alloc, u_ref, u_put, count_send};
 
-/* Server app: a one-packet reply as soon as the request is in. */
+/* Server app: a one-packet reply as soon as the request is in (at the time of the input). */
+static uint64_t app_now;
+
 static void reply_data(void *a, struct rxd_call *c)
 {
 	uint8_t tmp[256];
 	bool eor = false;
 
-	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, 0) > 0)
+	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, app_now) > 0)
 		;
 	if (eor && rxd_call_state(c) == RXD_CS_SERVER_ACK_REQUEST)
-		rxd_call_send(c, "reply", 5, 0, 0);
+		rxd_call_send(c, "reply", 5, 0, app_now);
 }
 static const struct rxd_call_ops reply_ops = {NULL, reply_data, NULL, end_on_complete};
 
@@ -321,6 +323,7 @@ static void feed_request(struct rxd_local *l, uint32_t cid, uint32_t call, uint3
 
 	rxd_addr_parse("198.18.0.1:7001", 0, &from);
 	rxd_hdr_encode(pkt, &h);
+	app_now = now;
 	rxd_local_input(l, &from, NULL, pkt, sizeof(pkt), now);
 }
 
@@ -419,5 +422,26 @@ Test(completion, reply_fully_soft_acked_ends_the_service_call_successfully)
 	cr_assert_eq(st.calls_succeeded, 1);
 	cr_assert_eq(st.calls_aborted_local, 0);
 	cr_assert_eq(st.tx_packets[RXD_PKT_ABORT], 0, "no ABORT for a reply the client holds");
+	rxd_local_destroy(l);
+}
+
+/*
+ * A client still missing the reply after our retransmission pings with no
+ * progress: once that retransmission is older than an RTO it is lost, and
+ * the packet goes out again at once instead of after the backed-off RTO.
+ */
+Test(loss, ping_without_progress_after_an_rto_retransmits_the_missing_packet)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+
+	feed_request(l, 0x400, 1, 1, t0);
+	expire_until(l, t0 + 2500 * MS);
+	cr_assert_eq(data_by_call[1], 2, "sent, then retransmitted once by the 1 s RTO (next one at 3 s)", data_by_call[1]);
+	feed_ack(l, 0x400, 1, 2, RXD_ACK_PING, 1, NULL, 0, t0 + 2500 * MS);
+	cr_assert_eq(data_by_call[1], 3, "the PING showing packet 1 still missing 1.5 s later resends it");
+	/* A PING soon after that retransmission is no loss signal yet. */
+	feed_ack(l, 0x400, 1, 3, RXD_ACK_PING, 1, NULL, 0, t0 + 2600 * MS);
+	cr_assert_eq(data_by_call[1], 3);
 	rxd_local_destroy(l);
 }
