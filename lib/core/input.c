@@ -600,7 +600,9 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		return;
 	}
 	if (h->call == chan->last_call && chan->last_call && (!chan->call || chan->call->call_id != h->call)) {
-		if (chan->call || h->type == RXD_PKT_ABORT ||
+		/* An ABORT or BUSY ends nothing more: answering a second BUSY with the cached
+		 * ABORT would send one the call never sent (the kernel logs it as no-sv-call). */
+		if (chan->call || h->type == RXD_PKT_ABORT || h->type == RXD_PKT_BUSY ||
 		    (!conn->is_client && chan->last_type == RXD_PKT_ACK)) {
 			discard(l, RXD_R_FINISHED_CALL);
 			return;
