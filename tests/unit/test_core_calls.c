@@ -558,3 +558,31 @@ Test(core_calls, service_upgrade_switches_the_conn_to_the_new_service)
 	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].service_id, 2503, "the reply comes from the upgraded service");
 	rxd_call_end(c, W.now);
 }
+
+/* The server BUSYs a call twice (a retransmitted request): the first BUSY ended the call, the second
+ * must not make the client regenerate an ABORT it never sent from its channel cache. */
+Test(core_calls, a_second_busy_for_an_ended_call_is_not_answered)
+{
+	static struct rxd_service_desc busy_desc;
+	struct rxd_call_params cp = {0};
+	struct rxd_call *c;
+	uint8_t busy[RXD_WIRE_HDR_LEN];
+
+	busy_desc = (struct rxd_service_desc){.service_id = 61, .needs_charge = true, .backlog = 1,
+					      .ops = &call_ops, .app = &SRV};
+	cr_assert(rxd_service_register(W.eng[1], &busy_desc, NULL));
+	cp.peer = W.addr[1];
+	cp.service_id = 61;
+	cp.ops = &call_ops;
+	cp.app = &CLI;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	cr_assert(rxd_call_send(c, "x", 1, 0, W.now) == 1);
+	run(W.now + 1000000);
+	cr_assert_eq(W.sent_types[RXD_PKT_BUSY], 1);
+	cr_assert_eq(rxd_call_error(c), -EBUSY);
+	rxd_call_end(c, W.now);
+	rxd_hdr_encode(busy, &W.last_hdr[RXD_PKT_BUSY]);
+	inject(0, busy, sizeof(busy));
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(W.sent_types[RXD_PKT_ABORT], 0, "no ABORT in answer to a BUSY");
+}
