@@ -150,9 +150,7 @@ void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason,
 	a.previous_packet = chan->fa_seq;
 	a.serial = serial;
 	a.reason = reason;
-	fill_trailer(l, conn->peer, &a);
-	a.rwind = 255;
-	a.jumbo_max = 0;
+	fill_trailer(l, conn->peer, &a); /* the same trailer as every other ACK: maxPackets 1 at MTU 1500 */
 	send_ack_body(l, conn, conn->peer, &h, &a, 0);
 	(void)now;
 }
