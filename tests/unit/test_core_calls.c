@@ -39,6 +39,8 @@ struct wire {
 	struct rxd_hdr last_hdr[16];
 	uint8_t srv_data[2048];
 	uint32_t srv_data_len;
+	uint8_t cli_ack[2048]; /* the client's latest ACK */
+	uint32_t cli_ack_len;
 	struct {
 		uint32_t conn;
 		uint32_t serial;
@@ -91,6 +93,10 @@ static int t_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *io
 			W.ser[from][i].serial = h.serial;
 			break;
 		}
+	}
+	if (h.type == RXD_PKT_ACK && from == 0 && d->len <= sizeof(W.cli_ack)) {
+		memcpy(W.cli_ack, d->bytes, d->len);
+		W.cli_ack_len = d->len;
 	}
 	if (h.type == RXD_PKT_DATA) {
 		if (from == 1 && d->len <= sizeof(W.srv_data)) {
@@ -585,4 +591,35 @@ Test(core_calls, a_second_busy_for_an_ended_call_is_not_answered)
 	inject(0, busy, sizeof(busy));
 	run(W.now + RXD_NS_PER_SEC);
 	cr_assert_eq(W.sent_types[RXD_PKT_ABORT], 0, "no ABORT in answer to a BUSY");
+}
+
+/* The final ACK advertises the same receive limits as every other ACK (it said maxPackets 0). */
+Test(core_calls, final_ack_trailer_matches_the_other_acks)
+{
+	SRV.reply_len = 3000; /* three packets: the client ACKs before the final ACK */
+	struct rxd_call *c = begin(5);
+	run(W.now + 1000);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	struct rxd_pkt ack;
+	enum rxd_reason why;
+	int32_t code;
+	uint8_t ackb[2048];
+	memcpy(ackb, W.cli_ack, W.cli_ack_len);
+	cr_assert_eq(rxd_pkt_parse(ackb, W.cli_ack_len, 0, &ack, &why, &code), RXD_V_ACCEPT);
+	run(W.now + RXD_NS_PER_SEC);
+	rxd_call_end(c, W.now);
+	/* a retransmitted last reply packet makes the client send its final ACK again: parse it */
+	uint8_t reply[2048];
+	size_t rlen = W.srv_data_len;
+	memcpy(reply, W.srv_data, rlen);
+	inject(0, reply, rlen);
+	struct dgram *d = W.q[(W.tail - 1) % MAXQ];
+	struct rxd_pkt fin;
+	cr_assert_eq(rxd_pkt_parse(d->bytes, d->len, 0, &fin, &why, &code), RXD_V_ACCEPT);
+	cr_assert_eq(fin.hdr.type, RXD_PKT_ACK);
+	cr_assert_eq(fin.u.ack.trailer_len, 16);
+	cr_assert_eq(fin.u.ack.jumbo_max, ack.u.ack.jumbo_max, "maxPackets %u, other ACKs %u", fin.u.ack.jumbo_max,
+		     ack.u.ack.jumbo_max);
+	cr_assert_eq(fin.u.ack.rwind, ack.u.ack.rwind);
+	cr_assert_eq(fin.u.ack.max_mtu, ack.u.ack.max_mtu);
 }
