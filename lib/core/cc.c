@@ -205,9 +205,10 @@ void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress)
 	srtt = rxd_rtt_srtt_ns(&c->peer->rtt);
 	/* No probe after an RTO until new data is acknowledged (RFC 8985 7.2). */
 	if (!c->in_recovery && c->tx_in_flight && c->rto_rounds == 0) {
-		/* 2 x SRTT plus the peer's ACK delay (it ACKs after SRTT, or defers a final ACK), with a
-		 * floor so that microsecond RTTs do not turn every ACK delay into a probe. */
-		pto = srtt ? 2 * srtt + (c->tx_in_flight == 1 ? 3 * RXD_FINAL_ACK_DEFER_NS : srtt) : RXD_NS_PER_SEC;
+		/* 2 x SRTT plus the peer's ACK delay (it ACKs after SRTT, or defers a final ACK: the
+		 * kernel by 2 jiffies, 20 ms at HZ=100), with a floor so that microsecond RTTs do not
+		 * turn every ACK delay into a probe. */
+		pto = srtt ? 2 * srtt + (c->tx_in_flight == 1 ? RXD_PEER_ACK_DEFER_MAX_NS : srtt) : RXD_NS_PER_SEC;
 		if (pto < RXD_TLP_MIN_NS)
 			pto = RXD_TLP_MIN_NS;
 		if (pto > rto)

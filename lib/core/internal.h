@@ -29,6 +29,7 @@
 #define RXD_PEER_RWIND_INIT 16u
 #define RXD_PEER_RWIND_MAX 255u
 #define RXD_FINAL_ACK_DEFER_NS (2ull * RXD_NS_PER_MS)
+#define RXD_PEER_ACK_DEFER_MAX_NS (20ull * RXD_NS_PER_MS) /* kernel: 2 jiffies at HZ=100 */
 #define RXD_TLP_MIN_NS (2ull * RXD_NS_PER_MS)
 #define RXD_KEEPALIVE_DIV 6u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)

@@ -501,7 +501,13 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 		STAT(l, debug_replies);
 }
 
-/* Tail loss probe: new data if the window allows, else the highest sent packet again. */
+/*
+ * Tail loss probe: new data if the window allows, else the highest sent
+ * packet again; but if that is the LAST packet, whose ACK the peer may be
+ * deferring (a final ACK, an implicit ACK by the reply), a PING asks for the
+ * ACK instead of resending data the peer most likely holds (the kernel's
+ * rxrpc_resend() pings for a lost ACK too, net/rxrpc/call_event.c).
+ */
 void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 {
 	uint32_t s = c->tx_sent_top;
@@ -518,6 +524,10 @@ void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 	}
 	while (seq_after(s, c->tx_hard_ack) && c->tx[s & c->tx_mask].sacked)
 		s--;
-	if (seq_after(s, c->tx_hard_ack))
+	if (!seq_after(s, c->tx_hard_ack))
+		return;
+	if (c->tx[s & c->tx_mask].flags & RXD_F_LAST_PACKET)
+		rxd_send_ping(c, now);
+	else
 		send_datagram(c, s, 1, true, now);
 }
