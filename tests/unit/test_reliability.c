@@ -445,3 +445,35 @@ Test(loss, ping_without_progress_after_an_rto_retransmits_the_missing_packet)
 	cr_assert_eq(data_by_call[1], 3);
 	rxd_local_destroy(l);
 }
+
+/*
+ * A kernel client at HZ=100 defers the final ACK of a reply by up to 2
+ * jiffies (20 ms).  With SRTT 1 ms the tail loss probe must wait for that,
+ * and then PING rather than send the LAST packet again (it was re-sent
+ * 8-14 ms after the first).
+ */
+Test(tlp, last_packet_waits_for_a_deferred_final_ack_then_pings)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+	struct rxd_addr from;
+	struct rxd_stats st = {0};
+	struct rxd_peer *peer;
+
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	feed_request(l, 0x400, 1, 1, t0);
+	peer = rxd_peer_lookup(l, &from, false, t0);
+	cr_assert_not_null(peer);
+	for (int i = 0; i < 3; i++)
+		rxd_rtt_sample(&peer->rtt, 1 * MS);
+	feed_request(l, 0x400, 2, 2, t0); /* the next call on the channel: its reply goes out with SRTT known */
+	cr_assert_eq(data_by_call[2], 1);
+	expire_until(l, t0 + 21 * MS);
+	cr_assert_eq(data_by_call[2], 1, "the LAST packet was re-sent within the final-ACK allowance");
+	expire_until(l, t0 + 40 * MS);
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(data_by_call[2], 1, "the probe re-sent the LAST packet instead of pinging");
+	cr_assert_eq(st.tlp_fired, 1);
+	cr_assert_geq(st.pings_sent, 1, "the probe is a PING");
+	rxd_local_destroy(l);
+}
