@@ -33,6 +33,8 @@
 #define RXD_TLP_MIN_NS (2ull * RXD_NS_PER_MS)
 #define RXD_KEEPALIVE_DIV 6u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
+#define RXD_PEER_BURST_BYTES (64u * 1024) /* DATA all calls to one peer may send per RTT: a default UDP buffer */
+#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS    /* refill period while the SRTT is unknown */
 #define RXD_UDP_IP4_HDR 28u       /* IPv4 + UDP */
 #define RXD_UDP_IP6_HDR 48u       /* IPv6 + UDP */
 
@@ -106,6 +108,8 @@ struct rxd_peer {
 		uint64_t sent;
 	} probes[RXD_RTT_PROBES];
 	uint64_t last_rtt_probe;
+	int64_t pace_tokens;        /* DATA bytes that may go now (pacing, peer.c) */
+	uint64_t pace_last;         /* when the tokens were last topped up */
 };
 
 enum rxd_conn_state {
@@ -222,6 +226,7 @@ struct rxd_call {
 	uint64_t resend_at;           /* RACK reorder / RTO */
 	uint64_t tlp_at;              /* tail loss probe */
 	uint64_t ping_at;             /* keepalive */
+	uint64_t pace_at;             /* DATA held back by the peer's pacing */
 	uint64_t expect_rx_at;        /* nothing heard from the peer */
 	uint64_t idle_at;             /* request gap (server) */
 	uint64_t hard_at;             /* lifetime */
@@ -350,6 +355,7 @@ void rxd_peer_free_all(struct rxd_local *l);
 uint32_t rxd_peer_max_jumbo(const struct rxd_peer *p, const struct rxd_config *c);
 void rxd_peer_rtt_probe_sent(struct rxd_peer *p, uint32_t serial, uint64_t now);
 bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now);
+uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, uint64_t now);
 void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now);
 uint32_t rxd_addr_hash(const struct rxd_addr *a);
 

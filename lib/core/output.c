@@ -352,6 +352,18 @@ static void tx_phase_check(struct rxd_call *c)
 		rxd_call_set_state(c, RXD_CS_SERVER_AWAIT_ACK);
 }
 
+/* The peer's pacing holds this datagram back: the call's timer retries (rxd_peer_pace). */
+static bool paced(struct rxd_call *c, uint32_t bytes, uint64_t now)
+{
+	uint32_t wnd = min_u32(rxd_cc_window(c), c->tx_winsize) * RXD_JUMBO_DATALEN;
+	uint64_t at = rxd_peer_pace(c->peer, bytes, wnd, now);
+
+	if (!at)
+		return false;
+	c->pace_at = at;
+	return true;
+}
+
 /* Fill the window: lost packets first (one per datagram), then new data in jumbograms. */
 void rxd_transmit(struct rxd_call *c, uint64_t now)
 {
@@ -359,6 +371,7 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	uint32_t cwnd, jumbo;
 	bool sent = false;
 
+	c->pace_at = 0;
 	if (!c->conn || c->state == RXD_CS_COMPLETE || c->state == RXD_CS_CLIENT_AWAIT_CONN ||
 	    c->state == RXD_CS_SERVER_ACK_REQUEST)
 		return;
@@ -368,7 +381,7 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 			struct rxd_txslot *t = &c->tx[s & c->tx_mask];
 			if (!t->lost)
 				continue;
-			if (c->tx_in_flight >= cwnd)
+			if (c->tx_in_flight >= cwnd || paced(c, t->len, now))
 				break;
 			if (send_datagram(c, s, 1, true, now) < 0 || c->state == RXD_CS_COMPLETE)
 				return;
@@ -391,6 +404,8 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 		while (n < max && c->tx[(first + n - 1) & c->tx_mask].len == RXD_JUMBO_DATALEN &&
 		       !(c->tx[(first + n - 1) & c->tx_mask].flags & RXD_F_LAST_PACKET))
 			n++;
+		if (paced(c, n * RXD_JUMBO_DATALEN, now))
+			break;
 		int rc = send_datagram(c, first, n, false, now);
 		if (rc == -EMSGSIZE) {
 			/* The path does not take jumbograms of this size any more. */
