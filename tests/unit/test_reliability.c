@@ -285,6 +285,7 @@ Test(sack, data_after_the_last_packet_aborts_the_call)
 
 /* DATA transmissions per callNumber, from what the engine put on the wire. */
 static unsigned data_by_call[64];
+static uint64_t data_bytes; /* DATA bytes put on the wire */
 
 static int count_send(void *io, const struct rxd_addr *d, const struct rxd_iov *iov, unsigned n, unsigned f)
 {
@@ -294,12 +295,15 @@ static int count_send(void *io, const struct rxd_addr *d, const struct rxd_iov *
 	rxd_hdr_decode(last_sent, &h);
 	if (h.type == RXD_PKT_DATA && h.call < 64)
 		data_by_call[h.call]++;
+	if (h.type == RXD_PKT_DATA)
+		data_bytes += last_len - RXD_WIRE_HDR_LEN;
 	return 0;
 }
 static const struct rxd_io_ops count_ops = {u_alloc, u_ref, u_put, count_send};
 
 /* Server app: a one-packet reply as soon as the request is in (at the time of the input). */
 static uint64_t app_now;
+static size_t reply_size = 5;
 
 static void reply_data(void *a, struct rxd_call *c)
 {
@@ -308,8 +312,10 @@ static void reply_data(void *a, struct rxd_call *c)
 
 	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, app_now) > 0)
 		;
-	if (eor && rxd_call_state(c) == RXD_CS_SERVER_ACK_REQUEST)
-		rxd_call_send(c, "reply", 5, 0, app_now);
+	if (eor && rxd_call_state(c) == RXD_CS_SERVER_ACK_REQUEST) {
+		static const uint8_t zeros[65536];
+		rxd_call_send(c, zeros, reply_size, 0, app_now);
+	}
 }
 static const struct rxd_call_ops reply_ops = {NULL, reply_data, NULL, end_on_complete};
 
@@ -398,6 +404,8 @@ static struct rxd_local *mk_counting_local(void)
 	cr_assert(rxd_local_create(&p, 0, &l) == 0);
 	cr_assert(rxd_service_register(l, &d, NULL));
 	memset(data_by_call, 0, sizeof(data_by_call));
+	data_bytes = 0;
+	reply_size = 5;
 	return l;
 }
 
@@ -475,5 +483,29 @@ Test(tlp, last_packet_waits_for_a_deferred_final_ack_then_pings)
 	cr_assert_eq(data_by_call[2], 1, "the probe re-sent the LAST packet instead of pinging");
 	cr_assert_eq(st.tlp_fired, 1);
 	cr_assert_geq(st.pings_sent, 1, "the probe is a PING");
+	rxd_local_destroy(l);
+}
+
+/*
+ * Forty calls from one client ask for 20 KiB each at the same moment: the
+ * replies together must not go out in one burst (it was 40 x a 4-packet
+ * initial window, 220 KiB, into a client whose UDP buffer holds 64 KiB), but
+ * spread over round trips, and every reply still goes out in full.
+ */
+Test(pacing, many_calls_to_one_peer_share_one_burst)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+
+	reply_size = 20 * 1024;
+	for (uint32_t i = 0; i < 40; i++)
+		feed_request(l, 0x400 + (i / 4) * 4 + i % 4, 1 + i, 1 + i, t0);
+	cr_assert_leq(data_bytes, RXD_PEER_BURST_BYTES + 4 * RXD_JUMBO_DATALEN, "%lu DATA bytes sent at once",
+		      (unsigned long)data_bytes);
+	cr_assert_geq(data_bytes, RXD_PEER_BURST_BYTES / 2);
+	/* No ACKs come back: the RTO (1 s) resends, but first pacing lets the initial windows out. */
+	expire_until(l, t0 + 100 * MS);
+	for (uint32_t i = 0; i < 40; i++)
+		cr_assert_geq(data_by_call[1 + i], 1, "call %u sent nothing", 1 + i);
 	rxd_local_destroy(l);
 }
