@@ -355,7 +355,7 @@ void rxd_peer_free_all(struct rxd_local *l);
 uint32_t rxd_peer_max_jumbo(const struct rxd_peer *p, const struct rxd_config *c);
 void rxd_peer_rtt_probe_sent(struct rxd_peer *p, uint32_t serial, uint64_t now);
 bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now);
-uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, uint64_t now);
+uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, bool must, uint64_t now);
 void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now);
 uint32_t rxd_addr_hash(const struct rxd_addr *a);
 

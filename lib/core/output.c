@@ -356,7 +356,7 @@ static void tx_phase_check(struct rxd_call *c)
 static bool paced(struct rxd_call *c, uint32_t bytes, uint64_t now)
 {
 	uint32_t wnd = min_u32(rxd_cc_window(c), c->tx_winsize) * RXD_JUMBO_DATALEN;
-	uint64_t at = rxd_peer_pace(c->peer, bytes, wnd, now);
+	uint64_t at = rxd_peer_pace(c->peer, bytes, wnd, c->tx_in_flight == 0, now);
 
 	if (!at)
 		return false;

@@ -198,9 +198,11 @@ bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now)
  * overflowed its 64 KiB UDP buffer in one poll iteration, a burst no kernel
  * sender makes (doc/reliability.md).  Returns 0 if `bytes` may go now (taking
  * them), else when to try again: once half the bucket is back, so that waiting
- * calls do not wake per token.
+ * calls do not wake per token.  `must` takes them even from an empty bucket:
+ * a call with nothing in flight always sends one datagram, so that calls
+ * arriving later cannot starve one that waits.
  */
-uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, uint64_t now)
+uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, bool must, uint64_t now)
 {
 	uint64_t period = rxd_rtt_srtt_ns(&p->rtt), add;
 	int64_t cap = (int64_t)max_u32(RXD_PEER_BURST_BYTES, wnd_bytes);
@@ -220,7 +222,7 @@ uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, u
 				p->pace_tokens = p->pace_tokens + (int64_t)add < cap ? p->pace_tokens + (int64_t)add : cap;
 		}
 	}
-	if (p->pace_tokens > 0) {
+	if (p->pace_tokens > 0 || must) {
 		p->pace_tokens -= bytes;
 		return 0;
 	}
