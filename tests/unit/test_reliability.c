@@ -490,7 +490,7 @@ Test(tlp, last_packet_waits_for_a_deferred_final_ack_then_pings)
  * Forty calls from one client ask for 20 KiB each at the same moment: the
  * replies together must not go out in one burst (it was 40 x a 4-packet
  * initial window, 220 KiB, into a client whose UDP buffer holds 64 KiB), but
- * spread over round trips, and every reply still goes out in full.
+ * spread over round trips, and no call is starved.
  */
 Test(pacing, many_calls_to_one_peer_share_one_burst)
 {
@@ -500,7 +500,8 @@ Test(pacing, many_calls_to_one_peer_share_one_burst)
 	reply_size = 20 * 1024;
 	for (uint32_t i = 0; i < 40; i++)
 		feed_request(l, 0x400 + (i / 4) * 4 + i % 4, 1 + i, 1 + i, t0);
-	cr_assert_leq(data_bytes, RXD_PEER_BURST_BYTES + 4 * RXD_JUMBO_DATALEN, "%lu DATA bytes sent at once",
+	/* The bucket, plus one packet for each call that got nothing from it (no call starves). */
+	cr_assert_leq(data_bytes, RXD_PEER_BURST_BYTES + 44 * RXD_JUMBO_DATALEN, "%lu DATA bytes sent at once",
 		      (unsigned long)data_bytes);
 	cr_assert_geq(data_bytes, RXD_PEER_BURST_BYTES / 2);
 	/* No ACKs come back: the RTO (1 s) resends, but first pacing lets the initial windows out. */
