@@ -421,7 +421,10 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	}
 	tx_phase_check(c);
 	if (sent) {
-		/* Our DATA stands in for a pending delayed ACK of the peer's packets only on the reply. */
+		/* Our DATA stands in for a pending delayed ACK of the peer's packets only on the reply.
+		 * The probe timer restarts from the newest transmission (RFC 8985 7.2): a probe that
+		 * fell due while pacing held the data back would probe what just went out. */
+		c->tlp_at = 0;
 		rxd_arm_resend(c, now, false);
 	}
 }
