@@ -192,7 +192,7 @@ bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now)
 /*
  * Pacing: the DATA of all calls to one peer shares a token bucket holding
  * max(RXD_PEER_BURST_BYTES, the sending call's window) and refilled at that
- * many bytes per SRTT.  A single call is limited by its own window only; many
+ * many bytes per minimum RTT.  A single call is limited by its own window only; many
  * calls together get no more than a default socket buffer's worth per round
  * trip: 100 calls to one client each sending a 4-packet initial window
  * overflowed its 64 KiB UDP buffer in one poll iteration, a burst no kernel
@@ -204,10 +204,12 @@ bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now)
  */
 uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, bool must, uint64_t now)
 {
-	uint64_t period = rxd_rtt_srtt_ns(&p->rtt), add;
+	uint64_t period = p->rtt.min_rtt_ns, add;
 	int64_t cap = (int64_t)max_u32(RXD_PEER_BURST_BYTES, wnd_bytes);
 
-	if (!period)
+	/* The minimum RTT, not the SRTT: queueing in the receiver's buffer inflates
+	 * the SRTT, and pacing by it starved calls for seconds. */
+	if (period == UINT64_MAX || !period)
 		period = RXD_PACE_PERIOD_NS;
 	if (now >= p->pace_last + period) {
 		if (p->pace_tokens < cap)
