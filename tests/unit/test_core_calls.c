@@ -349,16 +349,23 @@ Test(core_calls, client_data_packets_carry_client_initiated_and_last)
 	rxd_call_end(c, W.now);
 }
 
-Test(core_calls, unknown_service_is_aborted_with_invalid_operation)
+/* A one-byte call to service_id. */
+static struct rxd_call *begin_x(uint16_t service_id)
 {
 	struct rxd_call_params cp = {0};
 	struct rxd_call *c;
 	cp.peer = W.addr[1];
-	cp.service_id = 99;
+	cp.service_id = service_id;
 	cp.ops = &call_ops;
 	cp.app = &CLI;
 	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
 	cr_assert(rxd_call_send(c, "x", 1, 0, W.now) == 1);
+	return c;
+}
+
+Test(core_calls, unknown_service_is_aborted_with_invalid_operation)
+{
+	struct rxd_call *c = begin_x(99);
 	run(W.now + RXD_NS_PER_SEC);
 	cr_assert_eq(rxd_call_completion(c), RXD_CALL_REMOTELY_ABORTED);
 	cr_assert_eq(rxd_call_abort_code(c), RX_INVALID_OPERATION);
@@ -570,19 +577,13 @@ Test(core_calls, service_upgrade_switches_the_conn_to_the_new_service)
 Test(core_calls, a_second_busy_for_an_ended_call_is_not_answered)
 {
 	static struct rxd_service_desc busy_desc;
-	struct rxd_call_params cp = {0};
 	struct rxd_call *c;
 	uint8_t busy[RXD_WIRE_HDR_LEN];
 
 	busy_desc = (struct rxd_service_desc){.service_id = 61, .needs_charge = true, .backlog = 1,
 					      .ops = &call_ops, .app = &SRV};
 	cr_assert(rxd_service_register(W.eng[1], &busy_desc, NULL));
-	cp.peer = W.addr[1];
-	cp.service_id = 61;
-	cp.ops = &call_ops;
-	cp.app = &CLI;
-	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
-	cr_assert(rxd_call_send(c, "x", 1, 0, W.now) == 1);
+	c = begin_x(61);
 	run(W.now + 1000000);
 	cr_assert_eq(W.sent_types[RXD_PKT_BUSY], 1);
 	cr_assert_eq(rxd_call_error(c), -EBUSY);
