@@ -11,7 +11,7 @@
 #
 # usage: test_openafs_clients_load.sh RXPERF OPENAFS_PEER
 # env:   RXD_LOAD_RUNS (20), RXD_LOAD_PROCS (4), RXD_LOAD_THREADS (32 per process),
-#        RXD_LOAD_CALLS (calls per process and run, 128)
+#        RXD_LOAD_CALLS (calls per process and run, 96)
 # exit:  0 all passed, 1 a failure, 77 skipped (not root / tool missing)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +23,7 @@ PEER=${2:?usage: $0 RXPERF OPENAFS_PEER}
 RUNS=${RXD_LOAD_RUNS:-20}
 PROCS=${RXD_LOAD_PROCS:-4}
 THREADS=${RXD_LOAD_THREADS:-32}
-CALLS=${RXD_LOAD_CALLS:-128}
+CALLS=${RXD_LOAD_CALLS:-96}
 [ -x "$RXPERF" ] || ix_skip_all "rxperf not built ($RXPERF)"
 [ -x "$PEER" ] || ix_skip_all "openafs_peer not built ($PEER)"
 ix_init load
@@ -44,9 +44,10 @@ t_all=$(date +%s)
 for run in $(seq "$RUNS"); do
 	pids=()
 	for p in $(seq "$PROCS"); do
-		# -u 0: OpenAFS's default socket buffer; --timeout bounds a stalled call (RX_CALL_TIMEOUT is ~12 s).
+		# -u 0: OpenAFS's default socket buffer; --timeout bounds a stalled call (RX_CALL_DEAD is ~12 s);
+		# --linger-ms: the client's deferred last ACKs go out before it exits.
 		ix_ns timeout --kill-after=5 60 taskset -c "$IX_PEER_CPU" "$PEER" client -a "$IX_RXD_IP" -p 7009 \
-			-u 0 -c rpc -S 4096 -R 65536 -t "$THREADS" -T "$CALLS" --timeout 50 --json \
+			-u 0 -c rpc -S 4096 -R 65536 -t "$THREADS" -T "$CALLS" --timeout 50 --linger-ms 2000 --json \
 			>"$IX_LOG/load-$run-$p.out" 2>"$IX_LOG/load-$run-$p.err" &
 		pids+=($!)
 	done
