@@ -445,7 +445,7 @@ Test(loss, ping_without_progress_after_an_rto_retransmits_the_missing_packet)
 
 	feed_request(l, 0x400, 1, 1, t0);
 	expire_until(l, t0 + 2500 * MS);
-	cr_assert_eq(data_by_call[1], 2, "sent, then retransmitted once by the 1 s RTO (next one at 3 s)", data_by_call[1]);
+	cr_assert_eq(data_by_call[1], 2, "sent, then retransmitted once by the 1 s RTO (next one at 3 s): %u", data_by_call[1]);
 	feed_ack(l, 0x400, 1, 2, RXD_ACK_PING, 1, NULL, 0, t0 + 2500 * MS);
 	cr_assert_eq(data_by_call[1], 3, "the PING showing packet 1 still missing 1.5 s later resends it");
 	/* A PING soon after that retransmission is no loss signal yet. */
