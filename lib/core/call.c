@@ -281,7 +281,7 @@ void rxd_call_update_timer(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
 	uint64_t at = RXD_TIME_NEVER;
-	const uint64_t d[] = {c->ack_at,  c->resend_at, c->tlp_at, c->ping_at,
+	const uint64_t d[] = {c->ack_at,  c->resend_at,	   c->tlp_at,  c->ping_at,
 			      c->pace_at, c->expect_rx_at, c->idle_at, c->hard_at};
 
 	if (c->state == RXD_CS_COMPLETE) {

@@ -34,7 +34,7 @@
 #define RXD_KEEPALIVE_DIV 6u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
 #define RXD_PEER_BURST_BYTES (64u * 1024) /* DATA all calls to one peer may send per RTT: a default UDP buffer */
-#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS    /* refill period while the SRTT is unknown */
+#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS    /* refill period before the first RTT sample */
 #define RXD_UDP_IP4_HDR 28u       /* IPv4 + UDP */
 #define RXD_UDP_IP6_HDR 48u       /* IPv6 + UDP */
 

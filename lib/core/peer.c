@@ -220,8 +220,11 @@ uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, b
 		if (add) {
 			/* Move the refill point only as far as the whole bytes added. */
 			p->pace_last += add * period / (uint64_t)cap;
-			if (p->pace_tokens < cap)
-				p->pace_tokens = p->pace_tokens + (int64_t)add < cap ? p->pace_tokens + (int64_t)add : cap;
+			if (p->pace_tokens < cap) {
+				p->pace_tokens += (int64_t)add;
+				if (p->pace_tokens > cap)
+					p->pace_tokens = cap;
+			}
 		}
 	}
 	if (p->pace_tokens > 0 || must) {

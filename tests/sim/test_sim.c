@@ -771,7 +771,8 @@ Test(sim, many_calls_to_one_peer_through_a_small_buffer_all_complete, .timeout =
 	cr_assert_eq(t.app.succeeded, 5 * 256);
 	cr_assert_gt(t.queue_drops, 0, "the buffer never overflowed: the scenario tests nothing");
 	cr_assert_gt(t.st.tx_data_retrans, 0);
-	printf("  fan_in: %" PRIu64 " queue drops, %" PRIu64 " DATA retransmitted, workload %.2f s virtual over 5 seeds\n",
+	printf("  fan_in: %" PRIu64 " queue drops, %" PRIu64
+	       " DATA retransmitted, workload %.2f s virtual over 5 seeds\n",
 	       t.queue_drops, t.st.tx_data_retrans, t.work_ns / 1e9);
 }
 

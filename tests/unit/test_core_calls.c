@@ -580,8 +580,8 @@ Test(core_calls, a_second_busy_for_an_ended_call_is_not_answered)
 	struct rxd_call *c;
 	uint8_t busy[RXD_WIRE_HDR_LEN];
 
-	busy_desc = (struct rxd_service_desc){.service_id = 61, .needs_charge = true, .backlog = 1,
-					      .ops = &call_ops, .app = &SRV};
+	busy_desc = (struct rxd_service_desc){
+	    .service_id = 61, .needs_charge = true, .backlog = 1, .ops = &call_ops, .app = &SRV};
 	cr_assert(rxd_service_register(W.eng[1], &busy_desc, NULL));
 	c = begin_x(61);
 	run(W.now + 1000000);

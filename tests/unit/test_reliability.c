@@ -323,8 +323,14 @@ static const struct rxd_call_ops reply_ops = {NULL, reply_data, NULL, end_on_com
 static void feed_request(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint64_t now)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + 8] = {0};
-	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = cid, .call = call, .seq = 1, .serial = serial,
-			    .type = RXD_PKT_DATA, .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET, .service_id = 9};
+	struct rxd_hdr h = {.epoch = 0x80000001u,
+			    .cid = cid,
+			    .call = call,
+			    .seq = 1,
+			    .serial = serial,
+			    .type = RXD_PKT_DATA,
+			    .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET,
+			    .service_id = 9};
 	struct rxd_addr from;
 
 	rxd_addr_parse("198.18.0.1:7001", 0, &from);
@@ -374,15 +380,27 @@ Test(rto, backoff_is_per_call_so_calls_to_one_peer_keep_retransmitting)
 }
 
 /* An ACK from the client of (cid, call): firstPacket, then one table byte per entry of acks. */
-static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint8_t reason,
-		     uint32_t first, const uint8_t *acks, uint8_t n, uint64_t now)
+static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint8_t reason, uint32_t first,
+		     const uint8_t *acks, uint8_t n, uint64_t now)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN + 256 + RXD_ACK_PAD_LEN + RXD_ACK_TRAILER_LEN];
-	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = cid, .call = call, .serial = serial,
-			    .type = RXD_PKT_ACK, .flags = RXD_F_CLIENT_INITIATED, .service_id = 9};
-	struct rxd_ack_info a = {.first_packet = first, .previous_packet = first + n - 1, .reason = reason,
-				 .nacks = n, .acks = acks, .trailer_len = 16, .max_mtu = 1444, .if_mtu = 1444,
-				 .rwind = 32, .jumbo_max = 1};
+	struct rxd_hdr h = {.epoch = 0x80000001u,
+			    .cid = cid,
+			    .call = call,
+			    .serial = serial,
+			    .type = RXD_PKT_ACK,
+			    .flags = RXD_F_CLIENT_INITIATED,
+			    .service_id = 9};
+	struct rxd_ack_info a = {.first_packet = first,
+				 .previous_packet = first + n - 1,
+				 .reason = reason,
+				 .nacks = n,
+				 .acks = acks,
+				 .trailer_len = 16,
+				 .max_mtu = 1444,
+				 .if_mtu = 1444,
+				 .rwind = 32,
+				 .jumbo_max = 1};
 	struct rxd_addr from;
 	size_t len;
 
@@ -445,7 +463,8 @@ Test(loss, ping_without_progress_after_an_rto_retransmits_the_missing_packet)
 
 	feed_request(l, 0x400, 1, 1, t0);
 	expire_until(l, t0 + 2500 * MS);
-	cr_assert_eq(data_by_call[1], 2, "sent, then retransmitted once by the 1 s RTO (next one at 3 s): %u", data_by_call[1]);
+	cr_assert_eq(data_by_call[1], 2, "sent, then retransmitted once by the 1 s RTO (next one at 3 s): %u",
+		     data_by_call[1]);
 	feed_ack(l, 0x400, 1, 2, RXD_ACK_PING, 1, NULL, 0, t0 + 2500 * MS);
 	cr_assert_eq(data_by_call[1], 3, "the PING showing packet 1 still missing 1.5 s later resends it");
 	/* A PING soon after that retransmission is no loss signal yet. */
