@@ -47,7 +47,7 @@ for run in $(seq "$RUNS"); do
 		# -u 0: OpenAFS's default socket buffer; --timeout bounds a stalled call (RX_CALL_DEAD is ~12 s);
 		# --linger-ms: the client's deferred last ACKs go out before it exits.
 		ix_ns timeout --kill-after=5 60 taskset -c "$IX_PEER_CPU" "$PEER" client -a "$IX_RXD_IP" -p 7009 \
-			-u 0 -c rpc -S 4096 -R 65536 -t "$THREADS" -T "$CALLS" --timeout 50 --linger-ms 2000 --json \
+			-u 0 -c rpc -S 4096 -R 65536 -t "$THREADS" -T "$CALLS" --timeout 50 --linger-ms 1000 --json \
 			>"$IX_LOG/load-$run-$p.out" 2>"$IX_LOG/load-$run-$p.err" &
 		pids+=($!)
 	done
