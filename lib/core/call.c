@@ -149,7 +149,7 @@ void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abor
 	c->completion = how;
 	c->abort_code = abort_code;
 	c->error = err;
-	c->ack_at = c->resend_at = c->tlp_at = c->ping_at = c->expect_rx_at = c->idle_at = c->hard_at = 0;
+	c->ack_at = c->resend_at = c->tlp_at = c->ping_at = c->pace_at = c->expect_rx_at = c->idle_at = c->hard_at = 0;
 	rxd_timer_cancel(&l->wheel, &c->timer);
 	switch (how) {
 	case RXD_CALL_SUCCEEDED:
@@ -219,7 +219,8 @@ void rxd_call_update_timer(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
 	uint64_t at = RXD_TIME_NEVER;
-	const uint64_t d[] = {c->ack_at, c->resend_at, c->tlp_at, c->ping_at, c->expect_rx_at, c->idle_at, c->hard_at};
+	const uint64_t d[] = {c->ack_at,  c->resend_at,	   c->tlp_at,  c->ping_at,
+			      c->pace_at, c->expect_rx_at, c->idle_at, c->hard_at};
 
 	if (c->state == RXD_CS_COMPLETE) {
 		rxd_timer_cancel(&l->wheel, &c->timer);
@@ -271,6 +272,8 @@ void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now)
 		c->resend_at = 0;
 		rxd_resend_timer(c, now);
 	}
+	if (c->state != RXD_CS_COMPLETE && c->pace_at && now >= c->pace_at)
+		rxd_transmit(c, now);
 	if (c->state != RXD_CS_COMPLETE && c->tlp_at && now >= c->tlp_at) {
 		c->tlp_at = 0;
 		rxd_tlp_timer(c, now);

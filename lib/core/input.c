@@ -251,6 +251,18 @@ static bool sending_phase(const struct rxd_call *c)
 	}
 }
 
+/*
+ * The whole reply, LAST included, hard- or soft-ACKed.  That ends a service
+ * call: a client may not drop what it soft-ACKed, and an OpenAFS client that
+ * holds the whole reply sends nothing more while its reader drains, then
+ * dallies and ignores our PINGs; waiting for a hard ACK aborted calls the
+ * client had completed (OpenAFS rx.c: "Soft acks are good enough").
+ */
+static bool reply_held_by_peer(const struct rxd_call *c)
+{
+	return c->tx_phase_done && rxd_txq_all_delivered(&c->tx);
+}
+
 static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -266,7 +278,7 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 		propose_ack(c, RXD_ACK_REQUESTED, pkt->hdr.serial);
 	if (a->reason == RXD_ACK_REQUESTED || a->reason == RXD_ACK_PING_RESPONSE)
 		if (rxd_peer_rtt_probe_ack(c->peer, a->serial, now))
-			rxd_rto_reset_backoff(&c->peer->rtt);
+			rxd_rto_reset_backoff(c);
 	input_ack_trailer(c, a);
 
 	if (!sending_phase(c))
@@ -294,9 +306,11 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 	rxd_rack_detect(c, now);
 	if (newly)
 		rxd_arm_resend(c, now, true);
+	else
+		rxd_loss_on_stale_ack(c, first, a->nacks, a->acks, now);
 
-	/* Phase end for the sender: the server's reply is done once all of it is hard-ACKed. */
-	if (!c->is_client && c->tx_phase_done && rxd_txq_queued(&c->tx) == 0) {
+	/* Phase end for the sender: the server's reply is done once the client holds all of it. */
+	if (!c->is_client && reply_held_by_peer(c)) {
 		rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
 		return true;
 	}
@@ -520,7 +534,9 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		return;
 	}
 	if (h->call_number == chan->last_call && chan->last_call && (!chan->call || chan->call->call_number != h->call_number)) {
-		if (chan->call || h->type == RXD_PKT_ABORT ||
+		/* An ABORT or BUSY ends nothing more: answering a second BUSY with the cached
+		 * ABORT would send one the call never sent (the kernel logs it as no-sv-call). */
+		if (chan->call || h->type == RXD_PKT_ABORT || h->type == RXD_PKT_BUSY ||
 		    (!conn->is_client && chan->last_type == RXD_PKT_ACK)) {
 			discard(l, RXD_R_FINISHED_CALL);
 			return;

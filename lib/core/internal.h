@@ -30,9 +30,12 @@
 #define RXD_PEER_RWIND_INIT 16u
 #define RXD_PEER_RWIND_MAX 255u
 #define RXD_FINAL_ACK_DEFER_NS (2ull * RXD_NS_PER_MS)
+#define RXD_PEER_ACK_DEFER_MAX_NS (20ull * RXD_NS_PER_MS) /* kernel: 2 jiffies at HZ=100 */
 #define RXD_TLP_MIN_NS (2ull * RXD_NS_PER_MS)
 #define RXD_KEEPALIVE_DIV 6u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
+#define RXD_PEER_BURST_BYTES (64u * 1024) /* DATA all calls to one peer may send per RTT: a default UDP buffer */
+#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS    /* refill period before the first RTT sample */
 #define RXD_UDP_IP4_HDR 28u       /* IPv4 + UDP */
 #define RXD_UDP_IP6_HDR 48u       /* IPv6 + UDP */
 
@@ -73,8 +76,7 @@ struct rxd_rtt {
 	uint64_t mdev_max_us4;
 	uint64_t rttvar_us4;
 	uint64_t min_rtt_ns;
-	uint64_t rto_ns;     /* current RTO (before backoff) */
-	uint32_t backoff;    /* doublings applied by retransmission rounds */
+	uint64_t rto_ns;     /* current RTO (before backoff; the backoff is per call, rto.c) */
 	uint32_t nsamples;
 };
 void rxd_rtt_init(struct rxd_rtt *r, uint64_t initial_rto_ns);
@@ -144,6 +146,8 @@ struct rxd_peer {
 	uint32_t tx_data;
 	uint32_t tx_resends;
 	uint64_t tx_data_bytes;
+	int64_t pace_tokens;        /* DATA bytes that may go now (pacing, peer.c) */
+	uint64_t pace_last;         /* when the tokens were last topped up */
 };
 
 enum rxd_conn_state {
@@ -245,6 +249,7 @@ struct rxd_call {
 	uint64_t ack_at;              /* delayed ACK */
 	uint64_t resend_at;           /* RACK reorder / RTO */
 	uint64_t tlp_at;              /* tail loss probe */
+	uint64_t pace_at;             /* DATA held back by the peer's pacing */
 	uint64_t ping_at;             /* keepalive */
 	uint64_t expect_rx_at;        /* nothing heard from the peer */
 	uint64_t idle_at;             /* request gap (server) */
@@ -267,6 +272,7 @@ struct rxd_call {
 	struct rxd_cc cc;
 	struct rxd_rack rack;
 	uint32_t rto_rounds;          /* RTOs since data was last acknowledged */
+	uint8_t rto_backoff;          /* RTO doublings of this call (never shared between calls) */
 	bool resend_is_rto;
 	bool writable_wanted;         /* app saw a short send */
 	int64_t tx_total_len;
@@ -384,6 +390,7 @@ void rxd_peer_free_all(struct rxd_local *l);
 uint32_t rxd_peer_max_jumbo(const struct rxd_peer *p, const struct rxd_config *c);
 void rxd_peer_rtt_probe_sent(struct rxd_peer *p, uint32_t serial, uint64_t now);
 bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now);
+uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, bool must, uint64_t now);
 void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now);
 uint32_t rxd_addr_hash(const struct rxd_addr *a);
 
@@ -439,15 +446,17 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 /* rack.c: RACK-TLP loss detection (RFC 8985) */
 void rxd_rack_detect(struct rxd_call *c, uint64_t now);
 void rxd_rack_reorder_timer(struct rxd_call *c, uint64_t now);
+/** An ACK acknowledged nothing new: packets it still lacks that are older than an RTO are lost. */
+void rxd_loss_on_stale_ack(struct rxd_call *c, uint32_t first, uint32_t nacks, const uint8_t *acks, uint64_t now);
 void rxd_tlp_arm(struct rxd_call *c, uint64_t rto, bool progress, uint64_t now);
 void rxd_tlp_timer(struct rxd_call *c, uint64_t now);
 void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now);   /* output.c */
 
 /* rto.c: the retransmission timer and its backoff */
-uint64_t rxd_rto(const struct rxd_rtt *r);   /* with backoff, clamped */
-void rxd_rto_backoff(struct rxd_rtt *r);
-void rxd_rto_reset_backoff(struct rxd_rtt *r);
+uint64_t rxd_rto(const struct rxd_rtt *r, uint32_t backoff); /* doubled backoff times, clamped */
 uint64_t rxd_call_rto(const struct rxd_call *c);
+/** The peer answered an RTT probe: the call's backoff starts over. */
+void rxd_rto_reset_backoff(struct rxd_call *c);
 /** New data was acknowledged: the backoff and the RTO round count start over. */
 void rxd_rto_on_progress(struct rxd_call *c);
 void rxd_arm_resend(struct rxd_call *c, uint64_t now, bool progress);

@@ -66,7 +66,12 @@ static void send_ack_body(struct rxd_local *l, struct rxd_peer *peer, const stru
 	}
 }
 
-/* An ACK for call_number on conn's channel: everything up to hard consumed, top the highest seq seen. */
+/*
+ * An ACK for call_number on conn's channel: everything up to hard consumed,
+ * top the highest seq seen, and the one trailer every ACK carries (the final
+ * ACK too: it said maxPackets 0 and rwind 255 where the call's ACKs said
+ * otherwise).
+ */
 static void ack_init(struct rxd_conn *conn, unsigned channel, uint32_t call_number, uint32_t hard, uint32_t top,
 		     uint8_t reason, uint32_t serial, struct rxd_hdr *h, struct rxd_ack_info *a)
 {
@@ -77,6 +82,7 @@ static void ack_init(struct rxd_conn *conn, unsigned channel, uint32_t call_numb
 	a->previous_packet = top;
 	a->serial = serial;
 	a->reason = reason;
+	fill_trailer(conn->local, conn->peer, a);
 }
 
 void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t now)
@@ -104,7 +110,6 @@ void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t 
 		a.reason = RXD_ACK_IDLE;
 	a.nacks = (uint8_t)n;
 	a.acks = acks;
-	fill_trailer(l, c->peer, &a);
 	send_ack_body(l, c->peer, &h, &a);
 	if (reason == RXD_ACK_PING)
 		rxd_peer_rtt_probe_sent(c->peer, h.serial, now);
@@ -132,9 +137,6 @@ void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason,
 	struct rxd_ack_info a;
 
 	ack_init(conn, channel, chan->fa_call, chan->fa_seq, chan->fa_seq, reason, serial, &h, &a);
-	fill_trailer(l, conn->peer, &a);
-	a.rwind = 255;
-	a.jumbo_max = 0;
 	send_ack_body(l, conn->peer, &h, &a);
 	(void)now;
 }
@@ -330,6 +332,18 @@ static void tx_phase_check(struct rxd_call *c)
 		rxd_call_set_state(c, RXD_CS_SERVER_AWAIT_ACK);
 }
 
+/* The peer's pacing holds this datagram back: the call's timer retries (rxd_peer_pace). */
+static bool paced(struct rxd_call *c, uint32_t bytes, uint64_t now)
+{
+	uint32_t wnd = min_u32(rxd_cc_window(&c->cc), c->tx_winsize) * RXD_JUMBO_DATALEN;
+	uint64_t at = rxd_peer_pace(c->peer, bytes, wnd, c->tx.in_flight == 0, now);
+
+	if (!at)
+		return false;
+	c->pace_at = at;
+	return true;
+}
+
 /* Fill the window: lost packets first (one per datagram), then new data in jumbograms. */
 void rxd_transmit(struct rxd_call *c, uint64_t now)
 {
@@ -338,12 +352,13 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	uint32_t cwnd, jumbo;
 	bool sent = false;
 
+	c->pace_at = 0;
 	if (!c->conn || c->state == RXD_CS_COMPLETE || c->state == RXD_CS_CLIENT_AWAIT_CONN ||
 	    c->state == RXD_CS_SERVER_ACK_REQUEST)
 		return;
 	cwnd = rxd_cc_window(&c->cc);
 	for (uint32_t s = q->nr_lost ? rxd_txq_next_lost(q, q->hard_ack + 1) : 0; s; s = rxd_txq_next_lost(q, s + 1)) {
-		if (q->in_flight >= cwnd)
+		if (q->in_flight >= cwnd || paced(c, rxd_txq_slot(q, s)->len, now))
 			break;
 		if (send_datagram(c, s, 1, true, now) < 0 || c->state == RXD_CS_COMPLETE)
 			return;
@@ -364,6 +379,8 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 		while (n < max && (t = rxd_txq_slot(q, first + n - 1))->len == RXD_JUMBO_DATALEN &&
 		       !(t->flags & RXD_F_LAST_PACKET))
 			n++;
+		if (paced(c, n * RXD_JUMBO_DATALEN, now))
+			break;
 		int rc = send_datagram(c, first, n, false, now);
 		if (rc == -EMSGSIZE) {
 			/* The path does not take jumbograms of this size any more. */
@@ -378,7 +395,10 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	}
 	tx_phase_check(c);
 	if (sent) {
-		/* Our DATA stands in for a pending delayed ACK of the peer's packets only on the reply. */
+		/* Our DATA stands in for a pending delayed ACK of the peer's packets only on the reply.
+		 * The probe timer restarts from the newest transmission (RFC 8985 7.2): a probe that
+		 * fell due while pacing held the data back would probe what just went out. */
+		c->tlp_at = 0;
 		rxd_arm_resend(c, now, false);
 	}
 }
@@ -398,7 +418,7 @@ void rxd_reply_version(struct rxd_local *l, const struct rxd_addr *to, const str
 		STAT(l, version_replies);
 }
 
-/* Tail loss probe: new data if the window allows, else the highest sent packet again. */
+/* Tail loss probe: new data if the window allows, else the highest unacked packet again, or a PING. */
 void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 {
 	struct rxd_txq *q = &c->tx;
@@ -413,6 +433,13 @@ void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 		return;
 	}
 	s = rxd_txq_last_unsacked(q);
-	if (s)
+	if (!s)
+		return;
+	/* The LAST packet's ACK the peer may be deferring (a final ACK, an implicit ACK by the
+	 * reply): a PING asks for it instead of resending data the peer most likely holds (the
+	 * kernel's rxrpc_resend() pings for a lost ACK too, net/rxrpc/call_event.c). */
+	if (rxd_txq_slot(q, s)->flags & RXD_F_LAST_PACKET)
+		rxd_send_ping(c, now);
+	else
 		send_datagram(c, s, 1, true, now);
 }

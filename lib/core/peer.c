@@ -40,6 +40,8 @@ struct rxd_peer *rxd_peer_lookup(struct rxd_local *l, const struct rxd_addr *a, 
 	/* Largest UDP payload: the interface MTU minus IP and UDP headers. */
 	p->max_data = l->cfg.if_mtu - udp_ip_overhead(a);
 	p->ssthresh = RXD_SSTHRESH_INIT;
+	p->pace_tokens = RXD_PEER_BURST_BYTES;
+	p->pace_last = now;
 	rxd_timer_init(&p->timer, peer_timer_fired);
 	p->hash_next = *slot;
 	*slot = p;
@@ -188,6 +190,51 @@ bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now)
 	return false;
 }
 
+/*
+ * Pacing: the DATA of all calls to one peer shares a token bucket holding
+ * max(RXD_PEER_BURST_BYTES, the sending call's window) and refilled at that
+ * many bytes per minimum RTT.  A single call is limited by its own window
+ * only; many calls together get no more than a default socket buffer's worth
+ * per round trip: 100 calls to one client each sending a 4-packet initial
+ * window overflowed its 64 KiB UDP buffer in one poll iteration, a burst no
+ * kernel sender makes (doc/reliability.md).  Returns 0 if `bytes` may go now
+ * (taking them), else when to try again: once half the bucket is back, so
+ * that waiting calls do not wake per token.  `must` takes them even from an
+ * empty bucket: a call with nothing in flight always sends one datagram, so
+ * that calls arriving later cannot starve one that waits.
+ */
+uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, bool must, uint64_t now)
+{
+	uint64_t period = p->rtt.min_rtt_ns, add;
+	int64_t cap = (int64_t)max_u32(RXD_PEER_BURST_BYTES, wnd_bytes);
+
+	/* The minimum RTT, not the SRTT: queueing in the receiver's buffer inflates
+	 * the SRTT, and pacing by it starved calls for seconds. */
+	if (period == UINT64_MAX || !period)
+		period = RXD_PACE_PERIOD_NS;
+	if (now >= p->pace_last + period) {
+		if (p->pace_tokens < cap)
+			p->pace_tokens = cap;
+		p->pace_last = now;
+	} else if (now > p->pace_last) {
+		add = (now - p->pace_last) * (uint64_t)cap / period;
+		if (add) {
+			/* Move the refill point only as far as the whole bytes added. */
+			p->pace_last += add * period / (uint64_t)cap;
+			if (p->pace_tokens < cap) {
+				p->pace_tokens += (int64_t)add;
+				if (p->pace_tokens > cap)
+					p->pace_tokens = cap;
+			}
+		}
+	}
+	if (p->pace_tokens > 0 || must) {
+		p->pace_tokens -= bytes;
+		return 0;
+	}
+	return now + 1 + (uint64_t)(cap / 2 - p->pace_tokens) * period / (uint64_t)cap;
+}
+
 /* ICMP errors: frag-needed lowers the path MTU; unreachables fail the peer's calls. */
 void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now)
 {
@@ -210,6 +257,7 @@ void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err
 				continue;
 			rxd_txq_mark_all_lost(&c->tx);
 			rxd_transmit(c, now);
+			rxd_call_update_timer(c);
 		}
 		return;
 	}

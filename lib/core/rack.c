@@ -66,6 +66,20 @@ void rxd_rack_detect(struct rxd_call *c, uint64_t now)
 	}
 }
 
+/*
+ * An ACK that shows no progress (a keepalive PING, a duplicate) while the
+ * first packet it lacks, or one it NACKs, has been out longer than an RTO:
+ * that transmission is lost.  RACK cannot see it once the packet was
+ * retransmitted (nothing delivered was sent later) and the call's RTO may
+ * have backed off far; an OpenAFS client stuck on a missing packet pings
+ * every few seconds.  The age is the peer's RTO without backoff.
+ */
+void rxd_loss_on_stale_ack(struct rxd_call *c, uint32_t first, uint32_t nacks, const uint8_t *acks, uint64_t now)
+{
+	if (rxd_txq_mark_stale_lost(&c->tx, first, acks, nacks, rxd_rto(&c->peer->rtt, 0), now))
+		rxd_call_on_loss(c, false);
+}
+
 /* The reorder window expired: RACK decides, then the RTO takes over the timer again. */
 void rxd_rack_reorder_timer(struct rxd_call *c, uint64_t now)
 {
@@ -89,9 +103,10 @@ void rxd_tlp_arm(struct rxd_call *c, uint64_t rto, bool progress, uint64_t now)
 		c->tlp_at = 0;
 		return;
 	}
-	/* 2 x SRTT plus the peer's ACK delay (it ACKs after SRTT, or defers a final ACK), with a
-	 * floor so that microsecond RTTs do not turn every ACK delay into a probe. */
-	pto = srtt ? 2 * srtt + (c->tx.in_flight == 1 ? 3 * RXD_FINAL_ACK_DEFER_NS : srtt) : RXD_NS_PER_SEC;
+	/* 2 x SRTT plus the peer's ACK delay (it ACKs after SRTT, or defers a final ACK: the
+	 * kernel by 2 jiffies, 20 ms at HZ=100), with a floor so that microsecond RTTs do not
+	 * turn every ACK delay into a probe. */
+	pto = srtt ? 2 * srtt + (c->tx.in_flight == 1 ? RXD_PEER_ACK_DEFER_MAX_NS : srtt) : RXD_NS_PER_SEC;
 	if (pto < RXD_TLP_MIN_NS)
 		pto = RXD_TLP_MIN_NS;
 	if (pto > rto)

@@ -10,39 +10,39 @@
 
 #define RXD_RTO_MAX_BACKOFF 16u
 
-uint64_t rxd_rto(const struct rxd_rtt *r)
+uint64_t rxd_rto(const struct rxd_rtt *r, uint32_t backoff)
 {
 	uint64_t rto = r->rto_ns;
-	for (uint32_t i = 0; i < r->backoff && rto < RXD_MAX_RTO_NS; i++)
+	for (uint32_t i = 0; i < backoff && rto < RXD_MAX_RTO_NS; i++)
 		rto <<= 1;
 	return rto > RXD_MAX_RTO_NS ? RXD_MAX_RTO_NS : rto;
 }
 
-void rxd_rto_backoff(struct rxd_rtt *r)
-{
-	if (r->backoff < RXD_RTO_MAX_BACKOFF)
-		r->backoff++;
-}
-
-void rxd_rto_reset_backoff(struct rxd_rtt *r)
-{
-	r->backoff = 0;
-}
-
-/* The call's RTO and its backoff come from its peer: every use goes through these. */
+/*
+ * The call's RTO: the peer's estimate doubled by this call's own backoff.  A
+ * backoff shared by every call to the peer let 100 calls that each timed out
+ * once push the next retransmission of all of them out by 2^16
+ * (doc/reliability.md).
+ */
 uint64_t rxd_call_rto(const struct rxd_call *c)
 {
-	return rxd_rto(&c->peer->rtt);
+	return rxd_rto(&c->peer->rtt, c->rto_backoff);
 }
 
 static void call_backoff(struct rxd_call *c)
 {
-	rxd_rto_backoff(&c->peer->rtt);
+	if (c->rto_backoff < RXD_RTO_MAX_BACKOFF)
+		c->rto_backoff++;
+}
+
+void rxd_rto_reset_backoff(struct rxd_call *c)
+{
+	c->rto_backoff = 0;
 }
 
 void rxd_rto_on_progress(struct rxd_call *c)
 {
-	rxd_rto_reset_backoff(&c->peer->rtt);
+	rxd_rto_reset_backoff(c);
 	c->rto_rounds = 0;
 }
 

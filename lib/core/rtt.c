@@ -2,7 +2,9 @@
 /*
  * RTT estimation: RFC 6298 with the Linux TCP refinements the kernel's
  * rxrpc uses (srtt<<3, mdev<<2, mdev_max, rttvar).  RTO =
- * min(max(srtt + rttvar + 100 ms, 200 ms), 120 s); rto.c doubles it per backoff.
+ * min(max(srtt + rttvar + 100 ms, 200 ms), 120 s).  The estimate belongs to
+ * the peer; rto.c doubles it by each call's own backoff, as OpenAFS (call->rto
+ * in rx.c) and the kernel (rxrpc_get_rto_backoff(call, ...)) do.
  */
 #include "internal.h"
 
@@ -48,7 +50,6 @@ void rxd_rtt_sample(struct rxd_rtt *r, uint64_t rtt_ns)
 		r->mdev_max_us4 = r->mdev_us4;
 	}
 	r->nsamples++;
-	rxd_rto_reset_backoff(r);
 	{
 		uint64_t rto_us = (r->srtt_us8 >> 3) + r->rttvar_us4;
 		uint64_t ns = rto_us * 1000 + RXD_RTO_EXTRA_NS;

@@ -132,6 +132,36 @@ void rxd_txq_mark_all_lost(struct rxd_txq *q)
 	q->in_flight = 0;
 }
 
+bool rxd_txq_all_delivered(const struct rxd_txq *q)
+{
+	if (!rxd_txq_all_sent(q))
+		return false;
+	for (uint32_t s = q->hard_ack + 1; seq_before(s, q->top + 1); s++)
+		if (!rxd_txq_slot(q, s)->sacked)
+			return false;
+	return true;
+}
+
+uint32_t rxd_txq_mark_stale_lost(struct rxd_txq *q, uint32_t first, const uint8_t *acks, unsigned n, uint64_t age_ns,
+				 uint64_t now)
+{
+	uint32_t marked = 0;
+
+	/* Entry 0 is first itself even without a table: the ACK says it is missing. */
+	for (unsigned i = 0; i == 0 || i < n; i++) {
+		uint32_t s = first + i;
+		const struct rxd_txslot *t = rxd_txq_slot(q, s);
+		if (seq_after(s, q->sent_top) || seq_before(s, q->hard_ack + 1) ||
+		    (i < n && acks[i] == RXD_ACK_TYPE_ACK))
+			continue;
+		if (t->sacked || t->lost || !t->nxmit || now - t->xmit_ns < age_ns)
+			continue;
+		rxd_txq_mark_lost(q, s);
+		marked++;
+	}
+	return marked;
+}
+
 uint32_t rxd_txq_next_lost(const struct rxd_txq *q, uint32_t seq)
 {
 	if (!q->nr_lost)

@@ -82,6 +82,15 @@ void rxd_txq_mark_lost(struct rxd_txq *q, uint32_t seq);
 void rxd_txq_mark_all_lost(struct rxd_txq *q);
 /** Next packet marked lost at or above seq (walk for retransmission); 0 when none. */
 uint32_t rxd_txq_next_lost(const struct rxd_txq *q, uint32_t seq);
+/** Every queued packet sent and hard- or soft-ACKed (the peer holds them all). */
+bool rxd_txq_all_delivered(const struct rxd_txq *q);
+/**
+ * An ACK without progress: the packet first, and those the table (entry i
+ * for first + i) NACKs, are lost if sent, not soft-ACKed, not already lost
+ * and last sent at least age_ns before now.  Returns how many were marked.
+ */
+uint32_t rxd_txq_mark_stale_lost(struct rxd_txq *q, uint32_t first, const uint8_t *acks, unsigned n, uint64_t age_ns,
+				 uint64_t now);
 /** Highest sent packet not soft-ACKed (the tail loss probe's choice); 0 when none. */
 uint32_t rxd_txq_last_unsacked(const struct rxd_txq *q);
 

@@ -705,7 +705,7 @@ static void client_usage(void)
 		"         [-W WINDOW] [-u UDPBUF_KIB] [-P MIN_PEER_TIMEOUT_MS] [-H] [-l LOCALPORT]\n"
 		"         [-r RHINT] [-w WHINT] [--cookie] [--json] [--no-verify]\n"
 		"         [--abort-after BYTES] [--expect-abort CODE] [--service N] [--op N]\n"
-		"         [--proto-version N] [--warmup N] [--timeout SECONDS]\n"
+		"         [--proto-version N] [--warmup N] [--timeout SECONDS] [--linger-ms MS]\n"
 		"  -T is the total number of calls over all threads; MB = 10^6 bytes.\n"
 		"  Exit 0 only if every call succeeded or ended with an expected abort.\n");
 	exit(2);
@@ -724,6 +724,7 @@ static int run_client(int argc, char **argv)
 		{ "proto-version", required_argument, NULL, 8 },
 		{ "warmup", required_argument, NULL, 9 },
 		{ "timeout", required_argument, NULL, 10 },
+		{ "linger-ms", required_argument, NULL, 11 },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -740,7 +741,7 @@ static int run_client(int argc, char **argv)
 	uint64_t *all;
 	size_t nall = 0;
 	unsigned long long ok = 0, aborts = 0, errors = 0, bytes = 0;
-	long long warmup = 0, timeout_s = 0;
+	long long warmup = 0, timeout_s = 0, linger_ms = 0;
 	int local_port = 0, nconns, ch, raw_op = -1;
 	double t_start, secs;
 
@@ -791,6 +792,7 @@ static int run_client(int argc, char **argv)
 		case 8: cfg.version = (uint32_t)need_num("--proto-version", optarg, 0, UINT32_MAX); break;
 		case 9: warmup = need_num("--warmup", optarg, 0, 1000000); break;
 		case 10: timeout_s = need_num("--timeout", optarg, 1, 86400); break;
+		case 11: linger_ms = need_num("--linger-ms", optarg, 0, 60000); break;
 		default: client_usage();
 		}
 	}
@@ -930,8 +932,17 @@ static int run_client(int argc, char **argv)
 	}
 	free(all);
 	/*
+	 * --linger-ms: stay a moment so that rx sends the ACKs it defers (the ACK
+	 * of a reply's last packet waits up to 400 ms, rx_lastAckDelay); a server
+	 * would otherwise see the last calls unacknowledged and the port gone.
+	 */
+	if (linger_ms > 0) {
+		struct timespec ts = { linger_ms / 1000, (linger_ms % 1000) * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	/*
 	 * Skip rx_Finalize: with calls still dallying it can block; the kernel
-	 * closes the socket, and the peer's final ACKs are already out.
+	 * closes the socket.
 	 */
 	_exit(errors ? 1 : 0);
 }

@@ -743,6 +743,50 @@ Test(sim, idle_conns_and_peers_expire_and_are_recreated, .timeout = 600)
 	cr_assert_geq(t.st.peers, 6, "peers created: %" PRIu64, t.st.peers);
 }
 
+/* ---- many calls to one peer through a small drop-tail buffer ---- */
+
+/* 128 concurrent calls from one client, 4 KiB requests, 64 KiB replies (more than a 32-packet window). */
+static void build_fan_in(struct sim_app *a, struct sim_net *n, uint64_t seed, const struct spec *s)
+{
+	unsigned phase = sim_app_add_phase(a, 0, false);
+
+	(void)n, (void)seed, (void)s;
+	for (unsigned l = 0; l < 128; l++) {
+		unsigned lane = sim_app_add_lane(a, phase);
+		for (unsigned k = 0; k < 2; k++) {
+			struct sim_call_plan p;
+			sim_call_plan_default(&p, 0, 1, 4 * KIB, 64 * KIB);
+			sim_app_add_call(a, lane, &p);
+		}
+	}
+}
+
+/*
+ * The OpenAFS stall (doc/reliability.md): many calls to one peer whose
+ * receive path holds about 32 KiB.  The buffer must really overflow, every
+ * call must complete with the right bytes, and quickly: a stalled call waited
+ * out RTOs backed off by every other call's timeouts (tens of seconds).
+ */
+Test(sim, many_calls_to_one_peer_through_a_small_buffer_all_complete, .timeout = 900)
+{
+	struct spec s;
+	struct totals t;
+
+	base_spec(&s, "fan_in_small_buffer", 2);
+	s.link.delay_ns = 100 * 1000;
+	s.link.bandwidth_bps = 200000000;
+	s.link.queue_ns = 1300 * 1000; /* ~32 KiB at 200 Mbit/s */
+	s.call_time_limit_ns = 10 * RXD_NS_PER_SEC;
+	s.build = build_fan_in;
+	cr_assert_eq(run_seeds(&s, 1, 5, &t), 0);
+	cr_assert_eq(t.app.succeeded, 5 * 256);
+	cr_assert_gt(t.queue_drops, 0, "the buffer never overflowed: the scenario tests nothing");
+	cr_assert_gt(t.st.tx_data_retrans, 0);
+	printf("  fan_in: %" PRIu64 " queue drops, %" PRIu64
+	       " DATA retransmitted, workload %.2f s virtual over 5 seeds\n",
+	       t.queue_drops, t.st.tx_data_retrans, t.work_ns / 1e9);
+}
+
 /* ---- the big run ---- */
 
 Test(sim, many_seeds_lossy_reordering_duplicating, .timeout = 1800)

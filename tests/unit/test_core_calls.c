@@ -38,6 +38,8 @@ struct wire {
 	struct rxd_hdr last_hdr[16];
 	uint8_t srv_data[2048];
 	uint32_t srv_data_len;
+	uint8_t cli_ack[2048]; /* the client's latest ACK */
+	uint32_t cli_ack_len;
 	struct {
 		uint32_t conn;
 		uint32_t serial;
@@ -69,6 +71,10 @@ static int t_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32
 			W.ser[from][i].serial = h.serial;
 			break;
 		}
+	}
+	if (h.type == RXD_PKT_ACK && from == 0 && d->len <= sizeof(W.cli_ack)) {
+		memcpy(W.cli_ack, d->bytes, d->len);
+		W.cli_ack_len = d->len;
 	}
 	if (h.type == RXD_PKT_DATA) {
 		if (from == 1 && d->len <= sizeof(W.srv_data)) {
@@ -319,16 +325,23 @@ Test(core_calls, client_data_packets_carry_client_initiated_and_last)
 	rxd_call_end(c, W.now);
 }
 
-Test(core_calls, unknown_service_is_aborted_with_invalid_operation)
+/* A one-byte call to service_id. */
+static struct rxd_call *begin_x(uint16_t service_id)
 {
 	struct rxd_call_params cp = {0};
 	struct rxd_call *c;
 	cp.peer = W.addr[1];
-	cp.service_id = 99;
+	cp.service_id = service_id;
 	cp.ops = &call_ops;
 	cp.app = &CLI;
 	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
 	cr_assert(rxd_call_send(c, "x", 1, 0, W.now) == 1);
+	return c;
+}
+
+Test(core_calls, unknown_service_is_aborted_with_invalid_operation)
+{
+	struct rxd_call *c = begin_x(99);
 	run(W.now + RXD_NS_PER_SEC);
 	cr_assert_eq(rxd_call_completion(c), RXD_CALL_REMOTELY_ABORTED);
 	cr_assert_eq(rxd_call_abort_code(c), RX_INVALID_OPERATION);
@@ -643,7 +656,7 @@ static struct rxd_call *rxperf_call(struct rxd_rxperf_server **srv, const uint8_
 	rxd_rxperf_server_desc(*srv, RXD_RXPERF_SERVICE, &d);
 	cr_assert(rxd_service_register(W.eng[1], &d, NULL) == 0);
 	cr_assert(tlen <= sizeof(req) - n);
-	if (tlen)
+	if (tlen) /* trailer may be NULL: memcpy's pointers must not be, even for 0 bytes */
 		memcpy(req + n, trailer, tlen);
 	cp.peer = W.addr[1];
 	cp.service_id = RXD_RXPERF_SERVICE;
@@ -747,4 +760,57 @@ Test(core_calls, call_timeouts_are_milliseconds_at_begin_and_when_changed)
 	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
 	cr_assert_eq(rxd_call_error(c), -ETIME);
 	rxd_call_end(c, W.now);
+}
+
+/* The server BUSYs a call twice (a retransmitted request): the first BUSY ended the call, the second
+ * must not make the client regenerate an ABORT it never sent from its channel cache. */
+Test(core_calls, a_second_busy_for_an_ended_call_is_not_answered)
+{
+	static struct rxd_service_desc busy_desc;
+	struct rxd_call *c;
+	uint8_t busy[RXD_WIRE_HDR_LEN];
+
+	busy_desc = (struct rxd_service_desc){
+	    .service_id = 61, .needs_charge = true, .backlog = 1, .ops = &call_ops, .app = &SRV};
+	cr_assert_eq(rxd_service_register(W.eng[1], &busy_desc, NULL), 0);
+	c = begin_x(61);
+	run(W.now + 1000000);
+	cr_assert_eq(W.sent_types[RXD_PKT_BUSY], 1);
+	cr_assert_eq(rxd_call_error(c), -EBUSY);
+	rxd_call_end(c, W.now);
+	rxd_hdr_encode(busy, &W.last_hdr[RXD_PKT_BUSY]);
+	inject(0, busy, sizeof(busy));
+	run(W.now + RXD_NS_PER_SEC);
+	cr_assert_eq(W.sent_types[RXD_PKT_ABORT], 0, "no ABORT in answer to a BUSY");
+}
+
+/* The final ACK advertises the same receive limits as every other ACK (it said maxPackets 0). */
+Test(core_calls, final_ack_trailer_matches_the_other_acks)
+{
+	SRV.reply_len = 3000; /* three packets: the client ACKs before the final ACK */
+	struct rxd_call *c = begin(5);
+	run(W.now + 1000);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	struct rxd_pkt ack;
+	enum rxd_reason why;
+	int32_t code;
+	uint8_t ackb[2048];
+	memcpy(ackb, W.cli_ack, W.cli_ack_len);
+	cr_assert_eq(rxd_pkt_parse(ackb, W.cli_ack_len, 0, &ack, &why, &code), RXD_V_ACCEPT);
+	run(W.now + RXD_NS_PER_SEC);
+	rxd_call_end(c, W.now);
+	/* a retransmitted last reply packet makes the client send its final ACK again: parse it */
+	uint8_t reply[2048];
+	size_t rlen = W.srv_data_len;
+	memcpy(reply, W.srv_data, rlen);
+	inject(0, reply, rlen);
+	struct dgram *d = W.q[(W.tail - 1) % MAXQ];
+	struct rxd_pkt fin;
+	cr_assert_eq(rxd_pkt_parse(d->bytes, d->len, 0, &fin, &why, &code), RXD_V_ACCEPT);
+	cr_assert_eq(fin.hdr.type, RXD_PKT_ACK);
+	cr_assert_eq(fin.u.ack.trailer_len, 16);
+	cr_assert_eq(fin.u.ack.jumbo_max, ack.u.ack.jumbo_max, "maxPackets %u, other ACKs %u", fin.u.ack.jumbo_max,
+		     ack.u.ack.jumbo_max);
+	cr_assert_eq(fin.u.ack.rwind, ack.u.ack.rwind);
+	cr_assert_eq(fin.u.ack.max_mtu, ack.u.ack.max_mtu);
 }

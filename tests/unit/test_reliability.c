@@ -19,12 +19,12 @@ Test(rtt, first_sample_sets_srtt_and_half_rttvar)
 {
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
-	cr_assert_eq(rxd_rto(&r), 1000 * MS, "initial RTO is resend_timeout");
+	cr_assert_eq(rxd_rto(&r, 0), 1000 * MS, "initial RTO is resend_timeout");
 	cr_assert_eq(rxd_rtt_srtt_ns(&r), 0);
 	rxd_rtt_sample(&r, 40 * MS);
 	cr_assert_eq(rxd_rtt_srtt_ns(&r), 40 * MS);
 	/* RTO = srtt + rttvar(=rtt/2 -> 4*var = 2*rtt... kernel: srtt + rttvar) + 100 ms */
-	uint64_t rto = rxd_rto(&r);
+	uint64_t rto = rxd_rto(&r, 0);
 	cr_assert(rto >= 40 * MS + 100 * MS && rto <= 40 * MS + 80 * MS + 100 * MS, "rto %lu", (unsigned long)rto);
 }
 
@@ -33,26 +33,21 @@ Test(rtt, rto_has_a_200ms_floor_and_120s_cap)
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 10000); /* 10 us */
-	cr_assert_eq(rxd_rto(&r), 200 * MS);
+	cr_assert_eq(rxd_rto(&r, 0), 200 * MS);
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 100ull * RXD_NS_PER_SEC);
-	cr_assert_eq(rxd_rto(&r), 120ull * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_rto(&r, 0), 120ull * RXD_NS_PER_SEC);
 }
 
-Test(rtt, backoff_doubles_until_a_new_sample)
+Test(rtt, backoff_doubles_up_to_the_cap)
 {
 	struct rxd_rtt r;
 	rxd_rtt_init(&r, 1000 * MS);
 	rxd_rtt_sample(&r, 10000);
-	rxd_rto_backoff(&r);
-	cr_assert_eq(rxd_rto(&r), 400 * MS);
-	rxd_rto_backoff(&r);
-	cr_assert_eq(rxd_rto(&r), 800 * MS);
-	for (int i = 0; i < 20; i++)
-		rxd_rto_backoff(&r);
-	cr_assert_eq(rxd_rto(&r), 120ull * RXD_NS_PER_SEC);
-	rxd_rtt_sample(&r, 10000);
-	cr_assert_eq(rxd_rto(&r), 200 * MS, "a valid sample resets the backoff");
+	cr_assert_eq(rxd_rto(&r, 1), 400 * MS);
+	cr_assert_eq(rxd_rto(&r, 2), 800 * MS);
+	cr_assert_eq(rxd_rto(&r, 16), 120ull * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_rto(&r, 0), 200 * MS, "the estimate itself carries no backoff");
 }
 
 Test(rtt, smoothing_follows_rfc6298_gains)
@@ -155,16 +150,29 @@ static void end_on_complete(void *a, struct rxd_call *c)
 }
 static const struct rxd_call_ops sink_ops = {NULL, noop_data, NULL, end_on_complete};
 
-static void feed_data(struct rxd_local *l, uint32_t seq, uint32_t serial, uint8_t flags, uint64_t now)
+/* A DATA packet from 198.18.0.1:7001 on (cid, call), paylen bytes of seq's value. */
+static void feed_dgram(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t seq, uint32_t serial, uint8_t flags,
+		       size_t paylen, uint64_t now)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + 100];
-	struct rxd_hdr h = {.epoch = 0x80000001u, .cid = 0x400, .call_number = 1, .seq = seq, .serial = serial,
-			    .type = RXD_PKT_DATA, .flags = (uint8_t)(RXD_F_CLIENT_INITIATED | flags), .service_id = 9};
+	struct rxd_hdr h = {.epoch = 0x80000001u,
+			    .cid = cid,
+			    .call_number = call,
+			    .seq = seq,
+			    .serial = serial,
+			    .type = RXD_PKT_DATA,
+			    .flags = (uint8_t)(RXD_F_CLIENT_INITIATED | flags),
+			    .service_id = 9};
 	struct rxd_addr from;
 	rxd_addr_parse("198.18.0.1:7001", 0, &from);
 	rxd_hdr_encode(pkt, &h);
-	memset(pkt + RXD_WIRE_HDR_LEN, (int)seq, 100);
-	rxd_local_input(l, &from, NULL, pkt, sizeof(pkt), now);
+	memset(pkt + RXD_WIRE_HDR_LEN, (int)seq, paylen);
+	rxd_local_input(l, &from, NULL, pkt, RXD_WIRE_HDR_LEN + paylen, now);
+}
+
+static void feed_data(struct rxd_local *l, uint32_t seq, uint32_t serial, uint8_t flags, uint64_t now)
+{
+	feed_dgram(l, 0x400, 1, seq, serial, flags, 100, now);
 }
 
 static void decode_last_ack(struct rxd_pkt *p)
@@ -247,5 +255,236 @@ Test(sack, data_after_the_last_packet_aborts_the_call)
 	cr_assert_eq(rxd_pkt_parse(tio.last->data, tio.last_len, 0, &p, &why, &code), RXD_V_ACCEPT);
 	cr_assert_eq(p.hdr.type, RXD_PKT_ABORT);
 	cr_assert_eq(p.u.abort_code, RX_PROTOCOL_ERROR);
+	rxd_local_destroy(l);
+}
+
+/* ------------------------------------------------------------------ retransmission per call */
+
+/* DATA transmissions per callNumber, from what the engine put on the wire. */
+static unsigned data_by_call[64];
+static uint64_t data_bytes; /* DATA bytes put on the wire */
+
+static int count_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
+{
+	struct rxd_hdr h;
+
+	(void)arg, (void)dst, (void)flags;
+	rxd_hdr_decode(b->data, &h);
+	if (h.type == RXD_PKT_DATA && h.call_number < 64)
+		data_by_call[h.call_number]++;
+	if (h.type == RXD_PKT_DATA)
+		data_bytes += len - RXD_WIRE_HDR_LEN;
+	test_io_buf_drop(&pool, b);
+	return 0;
+}
+
+/* Server app: a one-packet reply as soon as the request is in (at the time of the input). */
+static uint64_t app_now;
+static size_t reply_size = 5;
+
+static void reply_data(void *a, struct rxd_call *c)
+{
+	uint8_t tmp[256];
+	bool eor = false;
+
+	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, app_now) > 0)
+		;
+	if (eor && rxd_call_state(c) == RXD_CS_SERVER_ACK_REQUEST) {
+		static const uint8_t zeros[65536];
+		rxd_call_send(c, zeros, reply_size, 0, app_now);
+	}
+}
+static const struct rxd_call_ops reply_ops = {NULL, reply_data, NULL, end_on_complete};
+
+/* A request from 198.18.0.1:7001 on (cid, call): one packet, LAST; the app answers at `now`. */
+static void feed_request(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint64_t now)
+{
+	app_now = now;
+	feed_dgram(l, cid, call, 1, serial, RXD_F_LAST_PACKET, 8, now);
+}
+
+static struct rxd_local *mk_counting_local(void)
+{
+	struct rxd_local_params p = {0};
+	struct rxd_local *l;
+	static const struct rxd_service_desc d = {.service_id = 9, .ops = &reply_ops};
+
+	rxd_addr_parse("198.18.0.2:7000", 0, &p.addr);
+	test_io_init(&tio, &pool, count_tx, NULL);
+	p.io = &test_io_ops;
+	p.io_ctx = &tio;
+	cr_assert(rxd_local_create(&p, 0, &l) == 0);
+	cr_assert_eq(rxd_service_register(l, &d, NULL), 0);
+	memset(data_by_call, 0, sizeof(data_by_call));
+	data_bytes = 0;
+	reply_size = 5;
+	return l;
+}
+
+static void expire_until(struct rxd_local *l, uint64_t until)
+{
+	for (int i = 0; i < 100000; i++) {
+		uint64_t t = rxd_local_next_expiry(l);
+		if (t == RXD_TIME_NEVER || t > until)
+			return;
+		rxd_local_expire(l, t);
+	}
+	cr_assert_fail("timers did not settle");
+}
+
+/*
+ * Twelve calls to one silent peer: each call backs its own RTO off.  With the
+ * backoff on the peer, every call's timeout doubled it for all the others and
+ * the later calls' second retransmission slid out to minutes.
+ */
+Test(rto, backoff_is_per_call_so_calls_to_one_peer_keep_retransmitting)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+
+	for (uint32_t i = 0; i < 12; i++)
+		feed_request(l, 0x400 + (i / 4) * 4 + i % 4, 1 + i, 1 + i, t0);
+	for (uint32_t i = 0; i < 12; i++)
+		cr_assert_eq(data_by_call[1 + i], 1, "call %u replied once", 1 + i);
+	/* Initial RTO 1 s, per call 1 + 2 + 4 s: three retransmissions (or probes) by 8 s. */
+	expire_until(l, t0 + 8 * RXD_NS_PER_SEC);
+	for (uint32_t i = 0; i < 12; i++)
+		cr_assert_geq(data_by_call[1 + i], 4, "call %u sent its reply %u times in 8 s", 1 + i,
+			      data_by_call[1 + i]);
+	rxd_local_destroy(l);
+}
+
+/* An ACK from the client of (cid, call): firstPacket, then one table byte per entry of acks. */
+static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint8_t reason, uint32_t first,
+		     const uint8_t *acks, uint8_t n, uint64_t now)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN + 256 + RXD_ACK_PAD_LEN + RXD_ACK_TRAILER_LEN];
+	struct rxd_hdr h = {.epoch = 0x80000001u,
+			    .cid = cid,
+			    .call_number = call,
+			    .serial = serial,
+			    .type = RXD_PKT_ACK,
+			    .flags = RXD_F_CLIENT_INITIATED,
+			    .service_id = 9};
+	struct rxd_ack_info a = {.first_packet = first,
+				 .previous_packet = first + n - 1,
+				 .reason = reason,
+				 .nacks = n,
+				 .acks = acks,
+				 .trailer_len = 16,
+				 .max_mtu = 1444,
+				 .if_mtu = 1444,
+				 .rwind = 32,
+				 .jumbo_max = 1};
+	struct rxd_addr from;
+	size_t len;
+
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	rxd_hdr_encode(pkt, &h);
+	len = rxd_ack_encode(pkt + RXD_WIRE_HDR_LEN, sizeof(pkt) - RXD_WIRE_HDR_LEN, &a);
+	cr_assert_gt(len, 0);
+	rxd_local_input(l, &from, NULL, pkt, RXD_WIRE_HDR_LEN + len, now);
+}
+
+/*
+ * An OpenAFS client that holds the whole reply soft-ACKs it (LAST included)
+ * and then says nothing more: the service call has succeeded.  Waiting for a
+ * hard ACK aborted it with RX_CALL_DEAD 20 s later.
+ */
+Test(completion, reply_fully_soft_acked_ends_the_service_call_successfully)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+	const uint8_t ack1[1] = {RXD_ACK_TYPE_ACK};
+	struct rxd_stats st = {0};
+
+	feed_request(l, 0x400, 1, 1, t0);
+	cr_assert_eq(data_by_call[1], 1);
+	feed_ack(l, 0x400, 1, 2, RXD_ACK_DELAY, 1, ack1, 1, t0 + RXD_NS_PER_MS);
+	cr_assert_eq(rxd_local_call_count(l), 0, "the service call ended on the soft ACK of its whole reply");
+	expire_until(l, t0 + 60 * RXD_NS_PER_SEC);
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.calls_succeeded, 1);
+	cr_assert_eq(st.calls_aborted_local, 0);
+	cr_assert_eq(st.tx_packets[RXD_PKT_ABORT], 0, "no ABORT for a reply the client holds");
+	rxd_local_destroy(l);
+}
+
+/*
+ * A client still missing the reply after our retransmission pings with no
+ * progress: once that retransmission is older than an RTO it is lost, and
+ * the packet goes out again at once instead of after the backed-off RTO.
+ */
+Test(loss, ping_without_progress_after_an_rto_retransmits_the_missing_packet)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+
+	feed_request(l, 0x400, 1, 1, t0);
+	expire_until(l, t0 + 2500 * MS);
+	cr_assert_eq(data_by_call[1], 2, "sent, then retransmitted once by the 1 s RTO (next one at 3 s): %u",
+		     data_by_call[1]);
+	feed_ack(l, 0x400, 1, 2, RXD_ACK_PING, 1, NULL, 0, t0 + 2500 * MS);
+	cr_assert_eq(data_by_call[1], 3, "the PING showing packet 1 still missing 1.5 s later resends it");
+	/* A PING soon after that retransmission is no loss signal yet. */
+	feed_ack(l, 0x400, 1, 3, RXD_ACK_PING, 1, NULL, 0, t0 + 2600 * MS);
+	cr_assert_eq(data_by_call[1], 3);
+	rxd_local_destroy(l);
+}
+
+/*
+ * A kernel client at HZ=100 defers the final ACK of a reply by up to 2
+ * jiffies (20 ms).  With SRTT 1 ms the tail loss probe must wait for that,
+ * and then PING rather than send the LAST packet again (it was re-sent
+ * 8-14 ms after the first).
+ */
+Test(tlp, last_packet_waits_for_a_deferred_final_ack_then_pings)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+	struct rxd_addr from;
+	struct rxd_stats st = {0};
+	struct rxd_peer *peer;
+
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	feed_request(l, 0x400, 1, 1, t0);
+	peer = rxd_peer_lookup(l, &from, false, t0);
+	cr_assert_not_null(peer);
+	for (int i = 0; i < 3; i++)
+		rxd_rtt_sample(&peer->rtt, 1 * MS);
+	feed_request(l, 0x400, 2, 2, t0); /* the next call on the channel: its reply goes out with SRTT known */
+	cr_assert_eq(data_by_call[2], 1);
+	expire_until(l, t0 + 21 * MS);
+	cr_assert_eq(data_by_call[2], 1, "the LAST packet was re-sent within the final-ACK allowance");
+	expire_until(l, t0 + 40 * MS);
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(data_by_call[2], 1, "the probe re-sent the LAST packet instead of pinging");
+	cr_assert_eq(st.tlp_fired, 1);
+	cr_assert_geq(st.pings_sent, 1, "the probe is a PING");
+	rxd_local_destroy(l);
+}
+
+/*
+ * Forty calls from one client ask for 20 KiB each at the same moment: the
+ * replies together must not go out in one burst (it was 40 x a 4-packet
+ * initial window, 220 KiB, into a client whose UDP buffer holds 64 KiB), but
+ * spread over round trips, and no call is starved.
+ */
+Test(pacing, many_calls_to_one_peer_share_one_burst)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+
+	reply_size = 20 * 1024;
+	for (uint32_t i = 0; i < 40; i++)
+		feed_request(l, 0x400 + (i / 4) * 4 + i % 4, 1 + i, 1 + i, t0);
+	/* The bucket, plus one packet for each call that got nothing from it (no call starves). */
+	cr_assert_leq(data_bytes, RXD_PEER_BURST_BYTES + 44 * RXD_JUMBO_DATALEN, "%lu DATA bytes sent at once",
+		      (unsigned long)data_bytes);
+	cr_assert_geq(data_bytes, RXD_PEER_BURST_BYTES / 2);
+	/* No ACKs come back: the RTO (1 s) resends, but first pacing lets the initial windows out. */
+	expire_until(l, t0 + 100 * MS);
+	for (uint32_t i = 0; i < 40; i++)
+		cr_assert_geq(data_by_call[1 + i], 1, "call %u sent nothing", 1 + i);
 	rxd_local_destroy(l);
 }
