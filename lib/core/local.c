@@ -273,17 +273,11 @@ void rxd_local_shutdown(struct rxd_local *l, uint64_t now)
 	(void)now;
 }
 
-unsigned rxd_local_call_count(const struct rxd_local *l)
+struct rxd_local_counts rxd_local_counts(const struct rxd_local *l)
 {
-	return l->ncalls;
-}
-unsigned rxd_local_conn_count(const struct rxd_local *l)
-{
-	return l->nconns;
-}
-unsigned rxd_local_peer_count(const struct rxd_local *l)
-{
-	return l->npeers;
+	struct rxd_local_counts n = {l->ncalls, l->nconns, l->npeers};
+
+	return n;
 }
 uint32_t rxd_local_epoch(const struct rxd_local *l)
 {

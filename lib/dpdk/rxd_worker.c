@@ -188,7 +188,7 @@ static void publish(struct rxd_worker *w)
 
 	for (unsigned i = 0; i < w->n_ifaces; i++)
 		if (w->wif[i].local)
-			calls += rxd_local_call_count(w->wif[i].local);
+			calls += rxd_local_counts(w->wif[i].local).calls;
 	atomic_store_explicit(&w->live_calls, calls, memory_order_relaxed);
 	memset(&snap, 0, sizeof snap);
 	for (unsigned i = 0; i < w->n_ifaces; i++)

@@ -574,10 +574,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size -= len;
 		if (rxd_local_next_expiry(F.l) <= F.now)
 			run_timers();
-		FZ_CHECK(rxd_local_call_count(F.l) <= FZ_CFG_CALLS && rxd_local_conn_count(F.l) <= FZ_CFG_CONNS &&
-			     rxd_local_peer_count(F.l) <= FZ_CFG_PEERS,
-			 "pools beyond their bounds: %u calls, %u conns, %u peers", rxd_local_call_count(F.l),
-			 rxd_local_conn_count(F.l), rxd_local_peer_count(F.l));
+		FZ_CHECK(rxd_local_counts(F.l).calls <= FZ_CFG_CALLS && rxd_local_counts(F.l).conns <= FZ_CFG_CONNS &&
+			     rxd_local_counts(F.l).peers <= FZ_CFG_PEERS,
+			 "pools beyond their bounds: %u calls, %u conns, %u peers", rxd_local_counts(F.l).calls,
+			 rxd_local_counts(F.l).conns, rxd_local_counts(F.l).peers);
 	}
 	while (F.batch--)
 		rxd_local_batch_end(F.l, F.now);

@@ -877,7 +877,7 @@ static void check_engines_empty(struct sim_app *a, const char *when)
 {
 	for (unsigned i = 0; i < sim_net_count(a->net); i++) {
 		struct rxd_local *l = sim_net_local(a->net, i);
-		unsigned calls = rxd_local_call_count(l), conns = rxd_local_conn_count(l), peers = rxd_local_peer_count(l);
+		unsigned calls = rxd_local_counts(l).calls, conns = rxd_local_counts(l).conns, peers = rxd_local_counts(l).peers;
 		if (calls || conns || peers) {
 			bool print = sim_should_print(a);
 			sim_app_fail(a, "%s: engine %u still has %u calls, %u conns, %u peers", when, i, calls, conns,

@@ -699,7 +699,7 @@ void sim_net_dump_engines(struct sim_net *n, FILE *f)
 		rxd_local_stats_add(l, &s);
 		rxd_addr_format(&n->eng[i].addr, addr, sizeof(addr));
 		fprintf(f, "  engine %u (%s epoch %08x): calls %u conns %u peers %u, next expiry %s%.6fs\n", i, addr,
-			rxd_local_epoch(l), rxd_local_call_count(l), rxd_local_conn_count(l), rxd_local_peer_count(l),
+			rxd_local_epoch(l), rxd_local_counts(l).calls, rxd_local_counts(l).conns, rxd_local_counts(l).peers,
 			nx == RXD_TIME_NEVER ? "never " : "in ",
 			nx == RXD_TIME_NEVER ? 0.0 : ((double)nx - (double)n->now) / 1e9);
 		fprintf(f, "    tx:");

@@ -279,8 +279,8 @@ Test(core_calls, zero_byte_call_completes_on_both_sides)
 	cr_assert_eq(SRV.completed, 1, "server call completes after the final ACK");
 	check_echo(0, 0);
 	rxd_call_end(c, W.now);
-	cr_assert_eq(rxd_local_call_count(W.eng[0]), 0);
-	cr_assert_eq(rxd_local_call_count(W.eng[1]), 0);
+	cr_assert_eq(rxd_local_counts(W.eng[0]).calls, 0);
+	cr_assert_eq(rxd_local_counts(W.eng[1]).calls, 0);
 }
 
 Test(core_calls, multi_packet_request_and_reply_are_byte_exact)
@@ -376,13 +376,13 @@ Test(core_calls, idle_connections_and_peers_expire)
 	struct rxd_call *c = begin(1);
 	run(W.now + RXD_NS_PER_SEC);
 	rxd_call_end(c, W.now);
-	cr_assert_eq(rxd_local_conn_count(W.eng[0]), 1);
-	cr_assert_eq(rxd_local_conn_count(W.eng[1]), 1);
+	cr_assert_eq(rxd_local_counts(W.eng[0]).conns, 1);
+	cr_assert_eq(rxd_local_counts(W.eng[1]).conns, 1);
 	run(W.now + 3600 * RXD_NS_PER_SEC);
-	cr_assert_eq(rxd_local_conn_count(W.eng[0]), 0);
-	cr_assert_eq(rxd_local_conn_count(W.eng[1]), 0);
-	cr_assert_eq(rxd_local_peer_count(W.eng[0]), 0);
-	cr_assert_eq(rxd_local_peer_count(W.eng[1]), 0);
+	cr_assert_eq(rxd_local_counts(W.eng[0]).conns, 0);
+	cr_assert_eq(rxd_local_counts(W.eng[1]).conns, 0);
+	cr_assert_eq(rxd_local_counts(W.eng[0]).peers, 0);
+	cr_assert_eq(rxd_local_counts(W.eng[1]).peers, 0);
 	cr_assert_eq(W.pool.st.live, 0);
 }
 

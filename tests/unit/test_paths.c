@@ -214,7 +214,7 @@ Test(routing, address_family_mismatch_is_discarded_silently)
 	feed_from(l, &v6, &h, body, sizeof(body), 1000);
 	cr_assert_eq(discards(l, RXD_R_ADDR_FAMILY), 1);
 	cr_assert_eq(nout, 0, "no reply");
-	cr_assert_eq(rxd_local_call_count(l), 0);
+	cr_assert_eq(rxd_local_counts(l).calls, 0);
 	destroy(l);
 }
 
@@ -244,7 +244,7 @@ Test(routing, security_index_change_on_a_conn_aborts_with_rxkadinconsistency)
 {
 	struct rxd_local *l = mk_server(NULL);
 	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
-	cr_assert_eq(rxd_local_call_count(l), 1);
+	cr_assert_eq(rxd_local_counts(l).calls, 1);
 	unsigned before = nout;
 	struct rxd_hdr h = client_hdr(1, 2, 2, RXD_PKT_DATA);
 	h.security_index = 2;
@@ -287,7 +287,7 @@ Test(routing, connection_abort_at_call_zero_aborts_every_call_and_the_conn)
 	struct rxd_hdr h2 = client_hdr(1, 1, 2, RXD_PKT_DATA);
 	h2.cid = 0x401;
 	feed_data(l, h2, 0, 1500);
-	cr_assert_eq(rxd_local_call_count(l), 2);
+	cr_assert_eq(rxd_local_counts(l).calls, 2);
 	unsigned before = nout;
 	feed_abort(l, client_hdr(0, 0, 3, RXD_PKT_ABORT), 1234, 2000);
 	cr_assert_eq(completed, 2, "both calls were completed");
@@ -296,7 +296,7 @@ Test(routing, connection_abort_at_call_zero_aborts_every_call_and_the_conn)
 	h2 = client_hdr(2, 1, 4, RXD_PKT_DATA);
 	feed_data(l, h2, 0, 3000);
 	cr_assert_eq(discards(l, RXD_R_CONN_ABORTED), 1);
-	cr_assert_eq(rxd_local_call_count(l), 0);
+	cr_assert_eq(rxd_local_counts(l).calls, 0);
 	destroy(l);
 }
 
@@ -593,7 +593,7 @@ Test(channel_cache, service_side_discards_packets_for_a_call_that_succeeded)
 	feed_ack(l, client_hdr(1, 0, 4, RXD_PKT_ACK), RXD_ACK_PING, 2, 1, 4000);
 	cr_assert_eq(nout, before, "nothing regenerated");
 	cr_assert_eq(discards(l, RXD_R_FINISHED_CALL), fin + 2);
-	cr_assert_eq(rxd_local_call_count(l), 0, "no new call");
+	cr_assert_eq(rxd_local_counts(l).calls, 0, "no new call");
 	destroy(l);
 }
 
@@ -652,13 +652,13 @@ Test(client, exclusive_calls_get_a_connection_each)
 	struct rxd_call *b = begin_call(l, false, 1000);
 	cr_assert_eq(rxd_call_cid(a) & ~RXD_CID_CHANNEL_MASK, rxd_call_cid(b) & ~RXD_CID_CHANNEL_MASK, "shared conn");
 	cr_assert_neq(rxd_call_cid(a), rxd_call_cid(b), "on two channels");
-	cr_assert_eq(rxd_local_conn_count(l), 1);
+	cr_assert_eq(rxd_local_counts(l).conns, 1);
 	struct rxd_call *x = begin_call(l, true, 1000);
 	struct rxd_call *y = begin_call(l, true, 1000);
 	uint32_t cx = rxd_call_cid(x) & ~RXD_CID_CHANNEL_MASK, cy = rxd_call_cid(y) & ~RXD_CID_CHANNEL_MASK;
 	cr_assert_neq(cx, cy);
 	cr_assert_neq(cx, rxd_call_cid(a) & ~RXD_CID_CHANNEL_MASK);
-	cr_assert_eq(rxd_local_conn_count(l), 3);
+	cr_assert_eq(rxd_local_counts(l).conns, 3);
 	struct rxd_call *all[] = {a, b, x, y};
 	for (unsigned i = 0; i < 4; i++) {
 		rxd_call_abort(all[i], 1, 2000);

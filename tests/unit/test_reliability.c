@@ -401,7 +401,7 @@ Test(completion, reply_fully_soft_acked_ends_the_service_call_successfully)
 	feed_request(l, 0x400, 1, 1, t0);
 	cr_assert_eq(data_by_call[1], 1);
 	feed_ack(l, 0x400, 1, 2, RXD_ACK_DELAY, 1, ack1, 1, t0 + RXD_NS_PER_MS);
-	cr_assert_eq(rxd_local_call_count(l), 0, "the service call ended on the soft ACK of its whole reply");
+	cr_assert_eq(rxd_local_counts(l).calls, 0, "the service call ended on the soft ACK of its whole reply");
 	expire_until(l, t0 + 60 * RXD_NS_PER_SEC);
 	rxd_local_stats_add(l, &st);
 	cr_assert_eq(st.calls_succeeded, 1);

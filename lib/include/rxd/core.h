@@ -292,11 +292,13 @@ uint64_t rxd_local_next_expiry(const struct rxd_local *l);
 void rxd_local_expire(struct rxd_local *l, uint64_t now);
 /** Start graceful shutdown: refuse new calls (RX_INVALID_OPERATION). */
 void rxd_local_shutdown(struct rxd_local *l, uint64_t now);
-/** Number of live calls (not yet ended by the application or not yet complete). */
-unsigned rxd_local_call_count(const struct rxd_local *l);
-/** Number of live connections and peers. */
-unsigned rxd_local_conn_count(const struct rxd_local *l);
-unsigned rxd_local_peer_count(const struct rxd_local *l);
+/** Live objects of a shard. */
+struct rxd_local_counts {
+	unsigned calls; /* not yet ended by the application or not yet complete */
+	unsigned conns;
+	unsigned peers;
+};
+struct rxd_local_counts rxd_local_counts(const struct rxd_local *l);
 uint32_t rxd_local_epoch(const struct rxd_local *l);
 
 /** Offer a service.  Returns 0 or -EINVAL/-EADDRINUSE/-ENOMEM; *out set on success (may be NULL). */
