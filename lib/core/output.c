@@ -213,7 +213,7 @@ void rxd_reply_busy(struct rxd_local *l, struct rxd_peer *peer, const struct rxd
  * Never on the last packet of a service call's reply (OpenAFS would soft-ACK
  * it and never hard-ACK).
  */
-static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *t, bool retrans, uint32_t seq,
+static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *t, bool retrans,
 			     uint64_t now)
 {
 	const struct rxd_peer *p = c->peer;
@@ -245,7 +245,7 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 	struct rxd_hdr h;
 	uint32_t serial0, niov = 0, dlen = 0;
 	struct rxd_txslot *last = rxd_txq_slot(&c->tx, first + n - 1);
-	bool req_ack = want_request_ack(c, last, retrans, first + n - 1, now);
+	bool req_ack = want_request_ack(c, last, retrans, now);
 	int rc;
 
 	serial0 = rxd_conn_next_serial(conn);

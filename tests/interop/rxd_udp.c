@@ -76,6 +76,7 @@ static void to_sockaddr(const struct rxd_addr *a, struct sockaddr_storage *ss, s
 
 static int u_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags)
 {
+	(void)io;
 	struct sockaddr_storage ss;
 	struct iovec v[1 + 2 * RXD_MAX_JUMBO];
 	struct msghdr mh = {0};

@@ -55,6 +55,9 @@ static int t_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32
 	struct dgram *d = malloc(sizeof(*d));
 	struct rxd_hdr h;
 
+	(void)dst;
+	(void)flags;
+
 	d->to = 1 - from;
 	d->from = W.addr[from];
 	d->len = len;
@@ -191,6 +194,8 @@ static void app_complete(void *a, struct rxd_call *c)
 
 static int app_new_call(void *a, struct rxd_call *c)
 {
+	(void)a;
+	(void)c;
 	return 0;
 }
 

@@ -143,9 +143,12 @@ static struct rxd_local *mk_local(void)
 
 static void noop_data(void *a, struct rxd_call *c)
 {
+	(void)a;
+	(void)c;
 }
 static void end_on_complete(void *a, struct rxd_call *c)
 {
+	(void)a;
 	rxd_call_end(c, 0);
 }
 static const struct rxd_call_ops sink_ops = {NULL, noop_data, NULL, end_on_complete};
@@ -286,6 +289,8 @@ static void reply_data(void *a, struct rxd_call *c)
 {
 	uint8_t tmp[256];
 	bool eor = false;
+
+	(void)a;
 
 	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, app_now) > 0)
 		;

@@ -43,12 +43,14 @@ static void *m_malloc(void *user, size_t size)
 }
 static void *m_calloc(void *user, size_t n, size_t size)
 {
+	(void)user;
 	mem_live++;
 	mem_calls++;
 	return calloc(n, size);
 }
 static void m_free(void *user, void *p)
 {
+	(void)user;
 	mem_live--;
 	free(p);
 }
@@ -194,6 +196,7 @@ static char logged[256];
 static enum rxd_log_level logged_level;
 static void log_hook(void *user, enum rxd_log_level level, const char *msg)
 {
+	(void)user;
 	logged_level = level;
 	snprintf(logged, sizeof(logged), "%s", msg);
 }
