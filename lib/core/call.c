@@ -330,7 +330,8 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 	c->user_id = p->user_call_id;
 	c->ops = p->ops;
 	c->app = p->app;
-	c->tx_total_len = p->tx_total_len;
+	/* Zero-initialised params announce nothing: only a positive length is a contract. */
+	c->tx_total_len = p->tx_total_len > 0 ? p->tx_total_len : -1;
 	apply_timeouts(c, &p->timeouts);
 	c->expect_rx_at = now + c->expect_rx_ns;
 	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
@@ -387,6 +388,21 @@ static bool new_fill(struct rxd_call *c)
 	return true;
 }
 
+/*
+ * An announced phase length (RXRPC_TX_LENGTH, rxrpc_kernel_set_tx_length) is a
+ * contract: as net/rxrpc/sendmsg.c rxrpc_send_data, a send that would pass it,
+ * or end the phase short of it, is refused whole with -EMSGSIZE and the call
+ * stays as it was (the application may abort it).  tx_total_len counts down.
+ */
+static bool tx_length_allows(const struct rxd_call *c, size_t len, bool more)
+{
+	if (c->tx_total_len < 0)
+		return true;
+	if ((uint64_t)len > (uint64_t)c->tx_total_len)
+		return false;
+	return more || (uint64_t)len == (uint64_t)c->tx_total_len;
+}
+
 ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -398,6 +414,8 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 		return c->completion == RXD_CALL_SUCCEEDED ? -EPROTO : -ECONNABORTED;
 	if (!may_send(c) || c->tx_phase_done)
 		return -EPROTO;
+	if (!tx_length_allows(c, len, more))
+		return -EMSGSIZE;
 	rxd_local_enter(l, now);
 	if (!c->is_client && c->state == RXD_CS_SERVER_ACK_REQUEST) {
 		/* The reply's first DATA implicitly ACKs the request. */
@@ -417,6 +435,8 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 		c->tx_fill_len += n;
 		done += n;
 	}
+	if (c->tx_total_len >= 0)
+		c->tx_total_len -= (int64_t)done;
 	if (done < len) {
 		c->writable_wanted = true;
 	} else if (!more) {

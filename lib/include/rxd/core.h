@@ -222,7 +222,8 @@ struct rxd_call_params {
 	bool upgrade;              /* RXRPC_UPGRADE_SERVICE */
 	uint64_t user_call_id;
 	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
-	int64_t tx_total_len;      /* -1 unknown, else the total request length (RXRPC_TX_LENGTH) */
+	int64_t tx_total_len;      /* <= 0 unknown, else the total request length (RXRPC_TX_LENGTH):
+	                            * a send passing it or ending the request short of it is -EMSGSIZE */
 	const struct rxd_call_ops *ops;
 	void *app;
 };

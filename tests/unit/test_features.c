@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel AF_RXRPC features the core mirrors (issue 9, item 4): each test
+ * pins one rule over two engines joined by an in-memory FIFO wire with a
+ * virtual clock.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rxd/core.h>
+#include <rxd/wire.h>
+
+#include "test_io.h"
+
+#define FQ 1024
+
+struct fdgram {
+	int to;
+	uint32_t len;
+	struct rxd_buf *buf;
+};
+
+static struct {
+	struct rxd_local *eng[2];
+	struct rxd_addr addr[2];
+	struct test_io_pool pool;
+	struct test_io io[2];
+	struct fdgram q[FQ];
+	unsigned head, tail;
+	uint64_t now;
+	unsigned sent[16]; /* packets sent by type, both engines */
+	int new_calls;     /* server: calls offered to the service */
+	int completed[2];
+	struct rxd_call *srv_call;
+} F;
+
+static int f_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
+{
+	int from = (int)(intptr_t)arg;
+	cr_assert(F.tail - F.head < FQ);
+	F.sent[b->data[20] & 15]++; /* byte 20 of the wire header is the packet type */
+	F.q[F.tail++ % FQ] = (struct fdgram){1 - from, len, b};
+	return 0;
+}
+
+static void f_run(uint64_t limit)
+{
+	for (int steps = 0; steps < 1000000; steps++) {
+		if (F.head != F.tail) {
+			struct fdgram d = F.q[F.head++ % FQ];
+			F.now += 1000;
+			rxd_local_input(F.eng[d.to], &F.addr[1 - d.to], d.buf, d.buf->data, d.len, F.now);
+			continue;
+		}
+		uint64_t t = rxd_local_next_expiry(F.eng[0]), t1 = rxd_local_next_expiry(F.eng[1]);
+		if (t1 < t)
+			t = t1;
+		if (t == RXD_TIME_NEVER || t > limit)
+			return;
+		if (t > F.now)
+			F.now = t;
+		rxd_local_expire(F.eng[0], F.now);
+		rxd_local_expire(F.eng[1], F.now);
+	}
+	cr_assert_fail("the wire did not settle");
+}
+
+/* The server drains requests and leaves the call to the test (F.srv_call). */
+static void s_data(void *a, struct rxd_call *c)
+{
+	uint8_t tmp[256];
+	bool eor;
+	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, F.now) > 0)
+		;
+}
+static void s_complete(void *a, struct rxd_call *c)
+{
+	F.completed[1]++;
+}
+static int s_new_call(void *a, struct rxd_call *c)
+{
+	F.new_calls++;
+	F.srv_call = c;
+	return 0;
+}
+static void c_data(void *a, struct rxd_call *c)
+{
+}
+static void c_complete(void *a, struct rxd_call *c)
+{
+	F.completed[0]++;
+}
+static void no_writable(void *a, struct rxd_call *c)
+{
+}
+
+static const struct rxd_call_ops srv_ops = {s_new_call, s_data, no_writable, s_complete};
+static const struct rxd_call_ops cli_ops = {NULL, c_data, no_writable, c_complete};
+
+static void f_setup(void)
+{
+	struct rxd_local_params p = {0};
+	memset(&F, 0, sizeof(F));
+	for (int i = 0; i < 2; i++) {
+		rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &F.addr[i]);
+		p.addr = F.addr[i];
+		test_io_init(&F.io[i], &F.pool, f_tx, (void *)(intptr_t)i);
+		p.io = &test_io_ops;
+		p.io_ctx = &F.io[i];
+		p.seed = 7 + (uint64_t)i;
+		cr_assert_eq(rxd_local_create(&p, 0, &F.eng[i]), 0);
+	}
+	struct rxd_service_desc d = {.service_id = 52, .ops = &srv_ops};
+	cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+}
+
+static void f_teardown(void)
+{
+	rxd_local_destroy(F.eng[0]);
+	rxd_local_destroy(F.eng[1]);
+	while (F.head != F.tail)
+		test_io_buf_drop(&F.pool, F.q[F.head++ % FQ].buf);
+	cr_assert_eq(F.pool.st.live, 0, "%llu buffers leaked", (unsigned long long)F.pool.st.live);
+}
+
+static struct rxd_call *f_begin(uint16_t service, int64_t tx_len)
+{
+	struct rxd_call_params cp = {.peer = F.addr[1], .service_id = service, .ops = &cli_ops, .tx_total_len = tx_len};
+	struct rxd_call *c;
+	cr_assert_eq(rxd_call_begin(F.eng[0], &cp, F.now, &c), 0);
+	return c;
+}
+
+TestSuite(features, .init = f_setup, .fini = f_teardown);
+
+Test(features, tx_length_refuses_a_send_past_the_announced_length)
+{
+	struct rxd_call *c = f_begin(52, 10);
+	cr_assert_eq(rxd_call_send(c, "0123456789A", 11, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, RXD_SEND_MORE, F.now), 4);
+	cr_assert_eq(rxd_call_send(c, "0123456", 7, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE, "a refused send leaves the call as it was");
+	cr_assert_eq(rxd_call_send(c, "456789", 6, 0, F.now), 6);
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(F.new_calls, 1);
+	rxd_call_abort(c, RX_USER_ABORT, F.now);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
+}
+
+Test(features, tx_length_refuses_ending_the_phase_short)
+{
+	struct rxd_call *c = f_begin(52, 10);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, RXD_SEND_MORE, F.now), 4);
+	cr_assert_eq(rxd_call_send(c, "", 0, 0, F.now), -EMSGSIZE);
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(F.sent[RXD_PKT_DATA], 0, "the request phase never ended");
+	rxd_call_abort(c, RX_USER_ABORT, F.now);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+Test(features, tx_length_zero_announces_nothing)
+{
+	struct rxd_call *c = f_begin(52, 0);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, 0, F.now), 4);
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(F.new_calls, 1);
+	rxd_call_abort(c, RX_USER_ABORT, F.now);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
