@@ -83,9 +83,26 @@ void rxd_call_free_buffers(struct rxd_call *c)
 	c->rx_avail = 0;
 }
 
+/*
+ * An incoming call of a service without charged slots holds a backlog slot
+ * until the application takes it: reads from it, sends on it, or ends it.
+ * The kernel's calls come from the slots charged to the listen backlog
+ * (net/rxrpc/call_accept.c rxrpc_alloc_incoming_call); this is rxd's
+ * measure of calls not yet accepted by the application.
+ */
+void rxd_call_taken(struct rxd_call *c)
+{
+	if (c->in_backlog) {
+		c->in_backlog = false;
+		c->svc->backlog_len--;
+	}
+}
+
 void rxd_call_free_now(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
+
+	rxd_call_taken(c);
 
 	rxd_conn_disconnect_call(c, l->now);
 	rxd_call_free_buffers(c);
@@ -417,6 +434,7 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 	if (!tx_length_allows(c, len, more))
 		return -EMSGSIZE;
 	rxd_local_enter(l, now);
+	rxd_call_taken(c);
 	if (!c->is_client && c->state == RXD_CS_SERVER_ACK_REQUEST) {
 		/* The reply's first DATA implicitly ACKs the request. */
 		rxd_call_set_state(c, RXD_CS_SERVER_SEND_REPLY);
@@ -491,6 +509,8 @@ void rxd_call_consume(struct rxd_call *c, size_t len, uint64_t now)
 	uint32_t before = c->rx_consumed;
 
 	rxd_local_enter(l, now);
+	if (len)
+		rxd_call_taken(c);
 	if (len > c->rx_avail)
 		len = (size_t)c->rx_avail;
 	c->rx_avail -= len;
@@ -593,6 +613,7 @@ void rxd_call_end(struct rxd_call *c, uint64_t now)
 		return;
 	rxd_local_enter(l, now);
 	c->app_ended = true;
+	rxd_call_taken(c);
 	if (c->state != RXD_CS_COMPLETE)
 		rxd_call_local_abort(c, RX_USER_ABORT, -ECONNABORTED, now);
 	rxd_call_maybe_free(c);
@@ -700,6 +721,9 @@ struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *con
 	if (svc->d.needs_charge) {
 		svc->charge_head = (svc->charge_head + 1) % svc->charge_cap;
 		svc->nr_charged--;
+	} else {
+		c->in_backlog = true;
+		svc->backlog_len++;
 	}
 	c->user_id = user_id;
 	c->svc = svc;

@@ -223,6 +223,7 @@ struct rxd_call {
 	bool on_reap;
 	bool ack_queued;              /* on local->ack_list: its ACK goes out when the batch ends */
 	bool rejected;
+	bool in_backlog;              /* holds a slot of its service's backlog (not taken by the app yet) */
 	bool notified_complete;
 	bool exclusive;
 	bool upgrade;
@@ -404,6 +405,7 @@ void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now);
 struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now);
 void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abort_code, int err, uint64_t now);
 void rxd_call_local_abort(struct rxd_call *c, int32_t code, int err, uint64_t now);
+void rxd_call_taken(struct rxd_call *c);
 void rxd_call_set_state(struct rxd_call *c, enum rxd_call_state s);
 void rxd_call_update_timer(struct rxd_call *c);
 void rxd_call_maybe_free(struct rxd_call *c);

@@ -33,7 +33,9 @@ static struct {
 	unsigned sent[16]; /* packets sent by type, both engines */
 	int new_calls;     /* server: calls offered to the service */
 	int completed[2];
-	struct rxd_call *srv_call;
+	struct rxd_call *srv_call;   /* the latest call offered */
+	struct rxd_call *srv_calls[8];
+	bool srv_lazy;               /* the server neither reads nor answers */
 } F;
 
 static int f_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
@@ -72,6 +74,8 @@ static void s_data(void *a, struct rxd_call *c)
 {
 	uint8_t tmp[256];
 	bool eor;
+	if (F.srv_lazy)
+		return;
 	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, F.now) > 0)
 		;
 }
@@ -81,6 +85,8 @@ static void s_complete(void *a, struct rxd_call *c)
 }
 static int s_new_call(void *a, struct rxd_call *c)
 {
+	if (F.new_calls < 8)
+		F.srv_calls[F.new_calls] = c;
 	F.new_calls++;
 	F.srv_call = c;
 	return 0;
@@ -172,5 +178,48 @@ Test(features, tx_length_zero_announces_nothing)
 	cr_assert_eq(F.new_calls, 1);
 	rxd_call_abort(c, RX_USER_ABORT, F.now);
 	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+/* A call of a service with a backlog of 2 that its application has not taken (read, sent or ended). */
+static struct rxd_call *backlog_call(int *busy_before)
+{
+	struct rxd_call *c = f_begin(53, -1);
+	*busy_before = (int)F.sent[RXD_PKT_BUSY];
+	cr_assert_eq(rxd_call_send(c, "req", 3, 0, F.now), 3);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	return c;
+}
+
+Test(features, calls_beyond_an_untaken_backlog_get_busy)
+{
+	struct rxd_service_desc d = {.service_id = 53, .backlog = 2, .ops = &srv_ops};
+	struct rxd_call *c[4];
+	int busy;
+
+	cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+	F.srv_lazy = true;
+	c[0] = backlog_call(&busy);
+	c[1] = backlog_call(&busy);
+	cr_assert_eq(F.new_calls, 2);
+	cr_assert_eq(F.sent[RXD_PKT_BUSY], 0);
+	c[2] = backlog_call(&busy);
+	cr_assert_eq(F.new_calls, 2, "a third untaken call was offered to the service");
+	cr_assert_eq(F.sent[RXD_PKT_BUSY], (unsigned)busy + 1);
+	cr_assert_eq(rxd_call_completion(c[2]), RXD_CALL_REMOTELY_ABORTED);
+	cr_assert_eq(rxd_call_error(c[2]), -EBUSY);
+
+	/* Reading the first call takes it off the backlog: the next call is offered. */
+	uint8_t tmp[8];
+	bool eor;
+	cr_assert_eq(rxd_call_recv(F.srv_calls[0], tmp, sizeof(tmp), &eor, F.now), 3);
+	c[3] = backlog_call(&busy);
+	cr_assert_eq(F.new_calls, 3);
+	cr_assert_eq(rxd_call_completion(c[3]), RXD_CALL_ACTIVE);
+	for (int i = 0; i < 4; i++) {
+		rxd_call_end(c[i], F.now);
+		if (i < 3)
+			rxd_call_end(F.srv_calls[i], F.now);
+	}
 	f_run(F.now + RXD_NS_PER_SEC);
 }
