@@ -687,6 +687,11 @@ uint32_t rxd_call_cid(const struct rxd_call *c)
 {
 	return c->conn ? (c->conn->cid | c->channel) : 0;
 }
+uint32_t rxd_call_epoch(const struct rxd_call *c)
+{
+	/* A service conn keeps the epoch of the client's packets (conn.c). */
+	return c->conn ? c->conn->epoch : 0;
+}
 uint32_t rxd_call_number(const struct rxd_call *c)
 {
 	return c->call_number;

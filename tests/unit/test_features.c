@@ -223,3 +223,17 @@ Test(features, calls_beyond_an_untaken_backlog_get_busy)
 	}
 	f_run(F.now + RXD_NS_PER_SEC);
 }
+
+Test(features, a_service_call_shows_the_client_epoch)
+{
+	struct rxd_call *c = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	cr_assert_neq(rxd_local_epoch(F.eng[0]), rxd_local_epoch(F.eng[1]));
+	cr_assert_eq(rxd_call_epoch(F.srv_call), rxd_local_epoch(F.eng[0]));
+	cr_assert_eq(rxd_call_epoch(c), rxd_local_epoch(F.eng[0]));
+	rxd_call_end(c, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}

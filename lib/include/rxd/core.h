@@ -363,6 +363,12 @@ uint16_t rxd_call_service_id(const struct rxd_call *c);
 void rxd_call_peer(const struct rxd_call *c, struct rxd_addr *out);
 bool rxd_call_is_client(const struct rxd_call *c);
 uint32_t rxd_call_cid(const struct rxd_call *c);
+/**
+ * The epoch of the call's connection (rxrpc_kernel_get_epoch): on a service
+ * call the client's, which changes when the client restarts (AFS uses it to
+ * notice that); on a client call this endpoint's.  0 before it has a connection.
+ */
+uint32_t rxd_call_epoch(const struct rxd_call *c);
 /** The call's callNumber on its channel (0 before it has a channel). */
 uint32_t rxd_call_number(const struct rxd_call *c);
 /** Smoothed RTT of the call's peer in ns (0 if no sample). */
