@@ -301,7 +301,7 @@ void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now)
 	rxd_call_update_timer(c);
 }
 
-static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t);
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now);
 
 /* A new call starts from the peer's remembered ssthresh. */
 static void call_cc_init(struct rxd_call *c)
@@ -349,7 +349,7 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 	c->app = p->app;
 	/* Zero-initialised params announce nothing: only a positive length is a contract. */
 	c->tx_total_len = p->tx_total_len > 0 ? p->tx_total_len : -1;
-	apply_timeouts(c, &p->timeouts);
+	apply_timeouts(c, &p->timeouts, now);
 	c->expect_rx_at = now + c->expect_rx_ns;
 	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
 	call_cc_init(c);
@@ -621,10 +621,12 @@ void rxd_call_end(struct rxd_call *c, uint64_t now)
 }
 
 /* Zero fields leave a timeout as it is. */
-static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t)
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now)
 {
+	/* The hard limit counts from now, at begin as when changed later (net/rxrpc/sendmsg.c
+	 * RXRPC_SET_CALL_TIMEOUT, af_rxrpc.c rxrpc_kernel_set_max_life: expect_term_by = now + hard). */
 	if (t->hard_ms)
-		c->hard_at = c->created + (uint64_t)t->hard_ms * RXD_NS_PER_MS;
+		c->hard_at = now + (uint64_t)t->hard_ms * RXD_NS_PER_MS;
 	if (t->idle_request_ms)
 		c->idle_ns = (uint64_t)t->idle_request_ms * RXD_NS_PER_MS;
 	if (t->expect_rx_ms) {
@@ -637,9 +639,8 @@ void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t
 {
 	if (c->state == RXD_CS_COMPLETE)
 		return;
-	apply_timeouts(c, t);
+	apply_timeouts(c, t, now);
 	rxd_call_update_timer(c);
-	(void)now;
 }
 
 uint64_t rxd_call_user_id(const struct rxd_call *c)

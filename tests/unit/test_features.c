@@ -237,3 +237,24 @@ Test(features, a_service_call_shows_the_client_epoch)
 	rxd_call_end(F.srv_call, F.now);
 	f_run(F.now + RXD_NS_PER_SEC);
 }
+
+Test(features, a_hard_timeout_set_later_counts_from_now)
+{
+	uint64_t t0 = F.now;
+	struct rxd_call *c = f_begin(52, -1);
+	F.srv_lazy = true; /* the call stays open: the server never replies */
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1);
+	f_run(t0 + RXD_NS_PER_SEC);
+	F.now = t0 + RXD_NS_PER_SEC;
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
+	struct rxd_call_timeouts t = {.hard_ms = 1000};
+	rxd_call_set_timeouts(c, &t, F.now);
+	f_run(t0 + 1900 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE, "the hard limit counted from the call's start");
+	f_run(t0 + 2100 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(c), RX_CALL_TIMEOUT);
+	rxd_call_end(c, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}

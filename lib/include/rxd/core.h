@@ -348,8 +348,8 @@ void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now);
 void rxd_call_reject(struct rxd_call *c, uint64_t now);
 /** The application is done with the call (rxrpc_kernel_end_call); aborts RX_USER_ABORT if not complete. */
 void rxd_call_end(struct rxd_call *c, uint64_t now);
-/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT); zero fields stay unchanged.  The hard limit counts
- *  from the call's start, expect-rx from the last packet heard. */
+/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT, rxrpc_kernel_set_max_life); zero fields stay
+ *  unchanged.  The hard limit counts from now (as the kernel's), expect-rx from the last packet heard. */
 void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now);
 
 uint64_t rxd_call_user_id(const struct rxd_call *c);
