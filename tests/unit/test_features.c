@@ -105,21 +105,25 @@ static void no_writable(void *a, struct rxd_call *c)
 static const struct rxd_call_ops srv_ops = {s_new_call, s_data, no_writable, s_complete};
 static const struct rxd_call_ops cli_ops = {NULL, c_data, no_writable, c_complete};
 
+/* Engine i (1 = the server, offering service 52) with config cfg (NULL = defaults). */
+static void f_engine(int i, const struct rxd_config *cfg)
+{
+	struct rxd_local_params p = {.config = cfg, .io = &test_io_ops, .io_ctx = &F.io[i], .seed = 7 + (uint64_t)i};
+	rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &F.addr[i]);
+	p.addr = F.addr[i];
+	test_io_init(&F.io[i], &F.pool, f_tx, (void *)(intptr_t)i);
+	cr_assert_eq(rxd_local_create(&p, F.now, &F.eng[i]), 0);
+	if (i == 1) {
+		struct rxd_service_desc d = {.service_id = 52, .ops = &srv_ops};
+		cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+	}
+}
+
 static void f_setup(void)
 {
-	struct rxd_local_params p = {0};
 	memset(&F, 0, sizeof(F));
-	for (int i = 0; i < 2; i++) {
-		rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &F.addr[i]);
-		p.addr = F.addr[i];
-		test_io_init(&F.io[i], &F.pool, f_tx, (void *)(intptr_t)i);
-		p.io = &test_io_ops;
-		p.io_ctx = &F.io[i];
-		p.seed = 7 + (uint64_t)i;
-		cr_assert_eq(rxd_local_create(&p, 0, &F.eng[i]), 0);
-	}
-	struct rxd_service_desc d = {.service_id = 52, .ops = &srv_ops};
-	cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+	f_engine(0, NULL);
+	f_engine(1, NULL);
 }
 
 static void f_teardown(void)
@@ -254,6 +258,39 @@ Test(features, a_hard_timeout_set_later_counts_from_now)
 	f_run(t0 + 2100 * RXD_NS_PER_MS);
 	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
 	cr_assert_eq(rxd_call_abort_code(c), RX_CALL_TIMEOUT);
+	rxd_call_end(c, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+static uint64_t discarded(struct rxd_local *l, enum rxd_reason why)
+{
+	struct rxd_stats st;
+	memset(&st, 0, sizeof(st));
+	rxd_local_stats_add(l, &st);
+	return st.discards[why];
+}
+
+Test(features, datagrams_larger_than_rx_mtu_are_discarded)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.rx_mtu = 600;
+	rxd_local_destroy(F.eng[1]);
+	f_engine(1, &cfg);
+
+	static uint8_t big[900];
+	struct rxd_call *c = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(c, big, sizeof(big), 0, F.now), (ssize_t)sizeof(big));
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 0, "a 928-byte datagram passed a 600-byte rx_mtu");
+	cr_assert_gt(discarded(F.eng[1], RXD_R_OVER_RX_MTU), 0);
+	rxd_call_end(c, F.now);
+
+	c = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(c, big, 500, 0, F.now), 500);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1, "a 528-byte datagram is within rx_mtu");
 	rxd_call_end(c, F.now);
 	rxd_call_end(F.srv_call, F.now);
 	f_run(F.now + RXD_NS_PER_SEC);
