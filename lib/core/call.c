@@ -572,6 +572,40 @@ ssize_t rxd_call_recv(struct rxd_call *c, void *dst, size_t len, bool *eor, uint
 	return (ssize_t)copied;
 }
 
+/*
+ * rxrpc_kernel_recv_data's contract (net/rxrpc/recvmsg.c): the caller says
+ * how much it wants; a phase that ends before dst is full is -EBADMSG
+ * ("short_data"), dst full with the phase not ended and no more wanted is
+ * -EMSGSIZE ("excess_data").  The kernel's AFS aborts such a call with
+ * RXGEN_CC_UNMARSHAL / RXGEN_SS_UNMARSHAL (fs/afs/rxrpc.c afs_deliver_to_call);
+ * this does that itself so the peer is told at once.
+ */
+int rxd_call_recv_data(struct rxd_call *c, void *dst, size_t len, size_t *copied, bool want_more, uint64_t now)
+{
+	bool eor = false;
+	ssize_t n = rxd_call_recv(c, dst, len, &eor, now);
+	int err;
+
+	*copied = n > 0 ? (size_t)n : 0;
+	if (n < 0)
+		return rxd_call_error(c) ? rxd_call_error(c) : (int)n;
+	if (eor && (size_t)n == len)
+		return want_more ? 0 : 1;
+	if (eor) {
+		err = -EBADMSG;
+	} else if ((size_t)n == len && !want_more) {
+		err = -EMSGSIZE;
+	} else if (c->state == RXD_CS_COMPLETE && c->completion != RXD_CALL_SUCCEEDED) {
+		return rxd_call_error(c);
+	} else {
+		return (size_t)n == len ? 0 : -EAGAIN;
+	}
+	rxd_local_enter(c->local, now);
+	rxd_call_local_abort(c, c->is_client ? RXGEN_CC_UNMARSHAL : RXGEN_SS_UNMARSHAL, err, now);
+	rxd_local_leave(c->local, now);
+	return err;
+}
+
 /* ------------------------------------------------------------------ abort / end / accessors */
 
 void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now)

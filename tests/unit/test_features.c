@@ -295,3 +295,70 @@ Test(features, datagrams_larger_than_rx_mtu_are_discarded)
 	rxd_call_end(F.srv_call, F.now);
 	f_run(F.now + RXD_NS_PER_SEC);
 }
+
+/* A server call holding the 10-byte request "0123456789", not read yet. */
+static struct rxd_call *unread_request(struct rxd_call **cli)
+{
+	F.srv_lazy = true;
+	*cli = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(*cli, "0123456789", 10, 0, F.now), 10);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	return F.srv_call;
+}
+
+static void end_both(struct rxd_call *cli, struct rxd_call *srv)
+{
+	rxd_call_end(cli, F.now);
+	rxd_call_end(srv, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+Test(features, recv_data_reads_a_phase_that_ends_exactly)
+{
+	struct rxd_call *cli, *srv = unread_request(&cli);
+	char buf[16];
+	size_t n;
+
+	cr_assert_eq(rxd_call_recv_data(cli, buf, 4, &n, false, F.now), -EAGAIN, "no reply yet");
+	cr_assert_eq(n, 0);
+	cr_assert_eq(rxd_call_recv_data(srv, buf, 4, &n, true, F.now), 0);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(rxd_call_recv_data(srv, buf + 4, 6, &n, false, F.now), 1);
+	cr_assert_eq(n, 6);
+	cr_assert_arr_eq(buf, "0123456789", 10);
+	cr_assert_eq(rxd_call_completion(srv), RXD_CALL_ACTIVE);
+	end_both(cli, srv);
+}
+
+Test(features, recv_data_with_more_than_wanted_is_emsgsize_and_aborts_unmarshal)
+{
+	struct rxd_call *cli, *srv = unread_request(&cli);
+	char buf[16];
+	size_t n;
+
+	cr_assert_eq(rxd_call_recv_data(srv, buf, 4, &n, false, F.now), -EMSGSIZE);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(rxd_call_completion(srv), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(srv), RXGEN_SS_UNMARSHAL);
+	cr_assert_eq(rxd_call_error(srv), -EMSGSIZE);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(cli), RXD_CALL_REMOTELY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(cli), RXGEN_SS_UNMARSHAL);
+	end_both(cli, srv);
+}
+
+Test(features, recv_data_with_less_than_wanted_is_ebadmsg_and_aborts_unmarshal)
+{
+	struct rxd_call *cli, *srv = unread_request(&cli);
+	char buf[16];
+	size_t n;
+
+	cr_assert_eq(rxd_call_recv_data(srv, buf, sizeof(buf), &n, false, F.now), -EBADMSG);
+	cr_assert_eq(n, 10);
+	cr_assert_eq(rxd_call_abort_code(srv), RXGEN_SS_UNMARSHAL);
+	cr_assert_eq(rxd_call_error(srv), -EBADMSG);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_abort_code(cli), RXGEN_SS_UNMARSHAL);
+	end_both(cli, srv);
+}

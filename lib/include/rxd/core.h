@@ -339,6 +339,19 @@ unsigned rxd_call_peek(struct rxd_call *c, struct rxd_seg *segs, unsigned max, b
 void rxd_call_consume(struct rxd_call *c, size_t len, uint64_t now);
 /** Copying convenience: read up to len bytes; *eor when the phase ended and all was read. */
 ssize_t rxd_call_recv(struct rxd_call *c, void *dst, size_t len, bool *eor, uint64_t now);
+/**
+ * Read into a buffer the caller expects to fill (rxrpc_kernel_recv_data): up to len bytes, *copied
+ * set to what was read.  want_more: the phase goes on after this buffer.  Returns
+ *   1  dst is full and the peer's phase ended exactly there (want_more false);
+ *   0  dst is full and more is wanted (or, with want_more, the phase ended exactly: the next read says -EBADMSG);
+ *   -EAGAIN  dst is not full yet: call again with the rest after the data callback;
+ *   -EBADMSG the phase ended before dst was full;
+ *   -EMSGSIZE dst is full, no more was wanted, but the phase goes on;
+ *   the call's error once it failed.
+ * On -EBADMSG and -EMSGSIZE the call is aborted with RXGEN_CC_UNMARSHAL (client) or
+ * RXGEN_SS_UNMARSHAL (server), as the kernel's AFS does.  rxd_call_recv() stays the lenient read.
+ */
+int rxd_call_recv_data(struct rxd_call *c, void *dst, size_t len, size_t *copied, bool want_more, uint64_t now);
 /** Bytes received in order and not yet consumed. */
 size_t rxd_call_rx_avail(const struct rxd_call *c);
 
