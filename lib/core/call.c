@@ -311,9 +311,22 @@ static void call_cc_init(struct rxd_call *c)
 
 /* ------------------------------------------------------------------ client calls */
 
+/* Release a call rxd_call_begin() could not start; the application never saw it. */
+static int begin_failed(struct rxd_call *c, int err, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	c->state = RXD_CS_COMPLETE;
+	c->app_ended = true;
+	rxd_call_maybe_free(c);
+	rxd_local_leave(l, now);
+	return err;
+}
+
 int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_t now, struct rxd_call **out)
 {
 	struct rxd_call *c;
+	int err;
 
 	if (!p || !out || !p->ops || p->service_id == 0 ||
 	    (p->peer.family != RXD_AF_INET && p->peer.family != RXD_AF_INET6) || p->peer.port == 0)
@@ -329,13 +342,8 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 		return -EAGAIN;
 	}
 	c->peer = rxd_peer_lookup(l, &p->peer, true, now);
-	if (!c->peer) {
-		c->state = RXD_CS_COMPLETE;
-		c->app_ended = true;
-		rxd_call_maybe_free(c);
-		rxd_local_leave(l, now);
-		return -ENOMEM;
-	}
+	if (!c->peer)
+		return begin_failed(c, -ENOMEM, now);
 	c->is_client = true;
 	c->peer_addr = p->peer;
 	c->service_id = p->service_id;
@@ -353,8 +361,10 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 	c->expect_rx_at = now + c->expect_rx_ns;
 	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
 	call_cc_init(c);
+	err = rxd_conn_connect_call(l, c, now);
+	if (err < 0)
+		return begin_failed(c, err, now); /* as the kernel's begin_call: the app never gets the call */
 	STAT(l, calls_client);
-	rxd_conn_connect_call(l, c, now);
 	rxd_call_update_timer(c);
 	*out = c;
 	rxd_local_leave(l, now);

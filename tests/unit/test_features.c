@@ -362,3 +362,31 @@ Test(features, recv_data_with_less_than_wanted_is_ebadmsg_and_aborts_unmarshal)
 	cr_assert_eq(rxd_call_abort_code(cli), RXGEN_SS_UNMARSHAL);
 	end_both(cli, srv);
 }
+
+static int refuse_key(void **conn_sec, const void *key, uint8_t level, bool is_client)
+{
+	return -EKEYEXPIRED;
+}
+
+static const struct rxd_security_class bad_key_class = {.index = 5, .name = "refuses-keys", .init_conn = refuse_key};
+
+Test(features, a_call_whose_key_cannot_secure_a_conn_fails_at_begin)
+{
+	struct rxd_call_params cp = {.peer = F.addr[1], .service_id = 52, .ops = &cli_ops, .security_index = 5};
+	struct rxd_call *c = NULL, *ok;
+
+	cr_assert_eq(rxd_local_add_security(F.eng[0], &bad_key_class), 0);
+	ok = f_begin(52, -1); /* a plain conn to the same peer, which must survive the failure */
+	cr_assert_eq(rxd_call_begin(F.eng[0], &cp, F.now, &c), -EKEYEXPIRED);
+	cr_assert_null(c);
+	cr_assert_eq(rxd_call_send(ok, "x", 1, 0, F.now), 1);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	/* The failed conn was unlinked without losing the peer's other conns: a second call reuses ok's. */
+	struct rxd_call *again = f_begin(52, -1);
+	cr_assert_eq(rxd_call_cid(again) & ~3u, rxd_call_cid(ok) & ~3u);
+	rxd_call_end(again, F.now);
+	rxd_call_end(ok, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
