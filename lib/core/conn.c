@@ -261,12 +261,14 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 {
 	struct rxd_peer *peer = call->peer;
 	struct rxd_conn *c;
+	unsigned bundle = 0;
 	int ch = -1;
 
 	if (!call->exclusive) {
 		for (c = peer->client_conns; c; c = c->peer_next) {
 			if (!conn_matches(c, call))
 				continue;
+			bundle++;
 			ch = conn_free_channel(c);
 			if (ch >= 0)
 				break;
@@ -275,12 +277,13 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 		c = NULL;
 	}
 	if (!c || ch < 0) {
-		int err;
-		c = client_conn_new(l, peer, call, now, &err);
+		int err = -EAGAIN;
+		/* A full bundle: wait for one of its channels (net/rxrpc/conn_client.c bundle->waiting_calls). */
+		c = bundle < RXD_MAX_CONNS_PER_BUNDLE ? client_conn_new(l, peer, call, now, &err) : NULL;
 		if (!c && err != -EAGAIN)
 			return err; /* the call's key cannot secure a conn: the caller fails the call */
 		if (!c) {
-			/* Out of conns or cids: wait for a channel to free up. */
+			/* Out of conns or cids, or the bundle is full: wait for a channel to free up. */
 			rxd_call_set_state(call, RXD_CS_CLIENT_AWAIT_CONN);
 			call->wait_next = NULL;
 			if (l->await_conn_tail)
@@ -296,16 +299,25 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 	return 0;
 }
 
-/* Give waiting client calls a channel (called after conns or channels free up). */
+/*
+ * Give waiting client calls a channel (called after conns or channels free up).  One pass over
+ * the calls queued at entry: a call whose bundle is still full goes back to the tail without
+ * holding up calls to other peers or services behind it.
+ */
 void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now)
 {
-	while (l->await_conn_head) {
+	struct rxd_call *last = l->await_conn_tail;
+	bool done = !last;
+
+	while (!done && l->await_conn_head) {
 		struct rxd_call *call = l->await_conn_head;
+		int err;
+
+		done = call == last;
 		l->await_conn_head = call->wait_next;
 		if (!l->await_conn_head)
 			l->await_conn_tail = NULL;
 		call->wait_next = NULL;
-		int err;
 		if (call->state != RXD_CS_CLIENT_AWAIT_CONN)
 			continue;
 		err = rxd_conn_connect_call(l, call, now);
@@ -315,7 +327,7 @@ void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now)
 			continue;
 		}
 		if (call->state == RXD_CS_CLIENT_AWAIT_CONN)
-			return; /* still nothing free: it went back to the tail */
+			continue; /* still nothing free: it went back to the tail */
 		rxd_transmit(call, now);
 		rxd_call_update_timer(call);
 	}

@@ -32,6 +32,9 @@
 #define RXD_FINAL_ACK_DEFER_NS (2ull * RXD_NS_PER_MS)
 #define RXD_TLP_MIN_NS (2ull * RXD_NS_PER_MS)
 #define RXD_KEEPALIVE_DIV 6u
+/* Client conns one bundle (peer, service, security, key, upgrade) may have, as the kernel's
+ * struct rxrpc_bundle conns[4] (net/rxrpc/ar-internal.h); beyond them calls wait for a channel. */
+#define RXD_MAX_CONNS_PER_BUNDLE 4u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
 #define RXD_UDP_IP4_HDR 28u       /* IPv4 + UDP */
 #define RXD_UDP_IP6_HDR 48u       /* IPv6 + UDP */

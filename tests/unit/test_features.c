@@ -386,3 +386,51 @@ Test(features, a_call_whose_key_cannot_secure_a_conn_fails_at_begin)
 	rxd_call_end(F.srv_call, F.now);
 	f_run(F.now + RXD_NS_PER_SEC);
 }
+
+Test(features, client_conns_per_bundle_are_capped_at_four_as_the_kernel)
+{
+	struct rxd_call *c[17], *other;
+	uint32_t conns[17];
+	unsigned nconns = 0;
+
+	F.srv_lazy = true; /* every call stays open */
+	for (int i = 0; i < 17; i++) {
+		c[i] = f_begin(52, -1);
+		cr_assert_eq(rxd_call_send(c[i], "x", 1, 0, F.now), 1);
+	}
+	for (int i = 0; i < 16; i++) {
+		uint32_t id = rxd_call_cid(c[i]) >> 2;
+		unsigned k = 0;
+		cr_assert_neq(id, 0);
+		while (k < nconns && conns[k] != id)
+			k++;
+		if (k == nconns)
+			conns[nconns++] = id;
+	}
+	cr_assert_eq(nconns, 4, "16 calls on %u conns", nconns);
+	cr_assert_eq(rxd_call_state(c[16]), RXD_CS_CLIENT_AWAIT_CONN, "a fifth conn was opened");
+	cr_assert_eq(rxd_call_cid(c[16]), 0);
+
+	/* Another service is another bundle: not held up behind the waiting call. */
+	struct rxd_service_desc d = {.service_id = 54, .ops = &srv_ops};
+	cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+	other = f_begin(54, -1);
+	cr_assert_neq(rxd_call_cid(other), 0);
+	cr_assert_eq(rxd_call_send(other, "y", 1, 0, F.now), 1);
+
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 17);
+	/* A freed channel goes to the waiting call. */
+	uint32_t freed = rxd_call_cid(c[0]);
+	rxd_call_end(c[0], F.now);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_neq(rxd_call_state(c[16]), RXD_CS_CLIENT_AWAIT_CONN);
+	cr_assert_eq(rxd_call_cid(c[16]), freed, "the waiting call did not take the freed channel");
+	cr_assert_eq(F.new_calls, 18);
+	for (int i = 1; i < 17; i++)
+		rxd_call_end(c[i], F.now);
+	rxd_call_end(other, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	for (int i = 0; i < 8; i++)
+		rxd_call_end(F.srv_calls[i], F.now);
+}
