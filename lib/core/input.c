@@ -583,11 +583,6 @@ static void input_packet(struct rxd_local *l, const struct rxd_addr *from, struc
 	struct rxd_peer *peer;
 
 	l->stats.rx_bytes += len;
-	if (len > l->cfg.rx_mtu) {
-		/* Larger than the maxMTU we advertise: the peer broke our limit (see doc/api.md). */
-		discard(l, RXD_R_OVER_RX_MTU);
-		return;
-	}
 	v = rxd_pkt_parse(data, len, l->cfg.rx_jumbo_max, &pkt, &why, &code);
 	if (len >= RXD_WIRE_HDR_LEN)
 		l->stats.rx_packets[data[20] < RXD_PKT__MAX ? data[20] : RXD_PKT__MAX]++;

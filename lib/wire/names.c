@@ -43,7 +43,6 @@ static const char *const reason_names[RXD_R__MAX] = {
     [RXD_R_ADDR_FAMILY] = "ADDR_FAMILY",
     [RXD_R_SECURITY] = "SECURITY",
     [RXD_R_CONN_ABORTED] = "CONN_ABORTED",
-    [RXD_R_OVER_RX_MTU] = "OVER_RX_MTU",
 };
 
 static const char *const type_names[RXD_PKT__MAX] = {

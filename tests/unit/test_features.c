@@ -263,15 +263,12 @@ Test(features, a_hard_timeout_set_later_counts_from_now)
 	f_run(F.now + RXD_NS_PER_SEC);
 }
 
-static uint64_t discarded(struct rxd_local *l, enum rxd_reason why)
-{
-	struct rxd_stats st;
-	memset(&st, 0, sizeof(st));
-	rxd_local_stats_add(l, &st);
-	return st.discards[why];
-}
-
-Test(features, datagrams_larger_than_rx_mtu_are_discarded)
+/*
+ * As the kernel, rx_mtu is only advertised (ACK trailer maxMTU): a larger datagram is still taken.
+ * A peer sizes its first packets before it hears our limit and an OpenAFS peer retransmits a packet
+ * at the size it was built, so dropping them would stall the call for good.
+ */
+Test(features, datagrams_larger_than_rx_mtu_are_still_accepted)
 {
 	struct rxd_config cfg;
 	rxd_config_default(&cfg);
@@ -283,14 +280,7 @@ Test(features, datagrams_larger_than_rx_mtu_are_discarded)
 	struct rxd_call *c = f_begin(52, -1);
 	cr_assert_eq(rxd_call_send(c, big, sizeof(big), 0, F.now), (ssize_t)sizeof(big));
 	f_run(F.now + 100 * RXD_NS_PER_MS);
-	cr_assert_eq(F.new_calls, 0, "a 928-byte datagram passed a 600-byte rx_mtu");
-	cr_assert_gt(discarded(F.eng[1], RXD_R_OVER_RX_MTU), 0);
-	rxd_call_end(c, F.now);
-
-	c = f_begin(52, -1);
-	cr_assert_eq(rxd_call_send(c, big, 500, 0, F.now), 500);
-	f_run(F.now + 100 * RXD_NS_PER_MS);
-	cr_assert_eq(F.new_calls, 1, "a 528-byte datagram is within rx_mtu");
+	cr_assert_eq(F.new_calls, 1, "a 928-byte datagram over a 600-byte rx_mtu was dropped");
 	rxd_call_end(c, F.now);
 	rxd_call_end(F.srv_call, F.now);
 	f_run(F.now + RXD_NS_PER_SEC);

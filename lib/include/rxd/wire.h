@@ -157,7 +157,6 @@ enum rxd_reason {
 	RXD_R_ADDR_FAMILY,        /* address family mismatch: discard */
 	RXD_R_SECURITY,           /* security class verification failed */
 	RXD_R_CONN_ABORTED,       /* connection is aborted: discard */
-	RXD_R_OVER_RX_MTU,        /* datagram larger than our rx_mtu: discard */
 	RXD_R__MAX,
 };
 
