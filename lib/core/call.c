@@ -83,9 +83,26 @@ void rxd_call_free_buffers(struct rxd_call *c)
 	c->rx_avail = 0;
 }
 
+/*
+ * An incoming call of a service without charged slots holds a backlog slot
+ * until the application takes it: reads from it, sends on it, or ends it.
+ * The kernel's calls come from the slots charged to the listen backlog
+ * (net/rxrpc/call_accept.c rxrpc_alloc_incoming_call); this is rxd's
+ * measure of calls not yet accepted by the application.
+ */
+void rxd_call_taken(struct rxd_call *c)
+{
+	if (c->in_backlog) {
+		c->in_backlog = false;
+		c->svc->backlog_len--;
+	}
+}
+
 void rxd_call_free_now(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
+
+	rxd_call_taken(c);
 
 	rxd_conn_disconnect_call(c, l->now);
 	rxd_call_free_buffers(c);
@@ -287,7 +304,7 @@ void rxd_call_timer_fired(struct rxd_timer *t, uint64_t now)
 	rxd_call_update_timer(c);
 }
 
-static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t);
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now);
 
 /* A new call starts from the peer's remembered ssthresh. */
 static void call_cc_init(struct rxd_call *c)
@@ -297,9 +314,22 @@ static void call_cc_init(struct rxd_call *c)
 
 /* ------------------------------------------------------------------ client calls */
 
+/* Release a call rxd_call_begin() could not start; the application never saw it. */
+static int begin_failed(struct rxd_call *c, int err, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
+	c->state = RXD_CS_COMPLETE;
+	c->app_ended = true;
+	rxd_call_maybe_free(c);
+	rxd_local_leave(l, now);
+	return err;
+}
+
 int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_t now, struct rxd_call **out)
 {
 	struct rxd_call *c;
+	int err;
 
 	if (!p || !out || !p->ops || p->service_id == 0 ||
 	    (p->peer.family != RXD_AF_INET && p->peer.family != RXD_AF_INET6) || p->peer.port == 0)
@@ -315,13 +345,8 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 		return -EAGAIN;
 	}
 	c->peer = rxd_peer_lookup(l, &p->peer, true, now);
-	if (!c->peer) {
-		c->state = RXD_CS_COMPLETE;
-		c->app_ended = true;
-		rxd_call_maybe_free(c);
-		rxd_local_leave(l, now);
-		return -ENOMEM;
-	}
+	if (!c->peer)
+		return begin_failed(c, -ENOMEM, now);
 	c->is_client = true;
 	c->peer_addr = p->peer;
 	c->service_id = p->service_id;
@@ -333,13 +358,16 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 	c->user_id = p->user_call_id;
 	c->ops = p->ops;
 	c->app = p->app;
-	c->tx_total_len = p->tx_total_len;
-	apply_timeouts(c, &p->timeouts);
+	/* Zero-initialised params announce nothing: only a positive length is a contract. */
+	c->tx_total_len = p->tx_total_len > 0 ? p->tx_total_len : -1;
+	apply_timeouts(c, &p->timeouts, now);
 	c->expect_rx_at = now + c->expect_rx_ns;
 	c->ping_at = now + c->expect_rx_ns / RXD_KEEPALIVE_DIV;
 	call_cc_init(c);
+	err = rxd_conn_connect_call(l, c, now);
+	if (err < 0)
+		return begin_failed(c, err, now); /* as the kernel's begin_call: the app never gets the call */
 	STAT(l, calls_client);
-	rxd_conn_connect_call(l, c, now);
 	rxd_call_update_timer(c);
 	*out = c;
 	rxd_local_leave(l, now);
@@ -390,6 +418,21 @@ static bool new_fill(struct rxd_call *c)
 	return true;
 }
 
+/*
+ * An announced phase length (RXRPC_TX_LENGTH, rxrpc_kernel_set_tx_length) is a
+ * contract: as net/rxrpc/sendmsg.c rxrpc_send_data, a send that would pass it,
+ * or end the phase short of it, is refused whole with -EMSGSIZE and the call
+ * stays as it was (the application may abort it).  tx_total_len counts down.
+ */
+static bool tx_length_allows(const struct rxd_call *c, size_t len, bool more)
+{
+	if (c->tx_total_len < 0)
+		return true;
+	if ((uint64_t)len > (uint64_t)c->tx_total_len)
+		return false;
+	return more || (uint64_t)len == (uint64_t)c->tx_total_len;
+}
+
 ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -401,7 +444,10 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 		return c->completion == RXD_CALL_SUCCEEDED ? -EPROTO : -ECONNABORTED;
 	if (!may_send(c) || c->tx_phase_done)
 		return -EPROTO;
+	if (!tx_length_allows(c, len, more))
+		return -EMSGSIZE;
 	rxd_local_enter(l, now);
+	rxd_call_taken(c);
 	if (!c->is_client && c->state == RXD_CS_SERVER_ACK_REQUEST) {
 		/* The reply's first DATA implicitly ACKs the request. */
 		rxd_call_set_state(c, RXD_CS_SERVER_SEND_REPLY);
@@ -420,6 +466,8 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 		c->tx_fill_len += n;
 		done += n;
 	}
+	if (c->tx_total_len >= 0)
+		c->tx_total_len -= (int64_t)done;
 	if (done < len) {
 		c->writable_wanted = true;
 	} else if (!more) {
@@ -474,6 +522,8 @@ void rxd_call_consume(struct rxd_call *c, size_t len, uint64_t now)
 	uint32_t before = c->rx_consumed;
 
 	rxd_local_enter(l, now);
+	if (len)
+		rxd_call_taken(c);
 	if (len > c->rx_avail)
 		len = (size_t)c->rx_avail;
 	c->rx_avail -= len;
@@ -535,6 +585,40 @@ ssize_t rxd_call_recv(struct rxd_call *c, void *dst, size_t len, bool *eor, uint
 	return (ssize_t)copied;
 }
 
+/*
+ * rxrpc_kernel_recv_data's contract (net/rxrpc/recvmsg.c): the caller says
+ * how much it wants; a phase that ends before dst is full is -EBADMSG
+ * ("short_data"), dst full with the phase not ended and no more wanted is
+ * -EMSGSIZE ("excess_data").  The kernel's AFS aborts such a call with
+ * RXGEN_CC_UNMARSHAL / RXGEN_SS_UNMARSHAL (fs/afs/rxrpc.c afs_deliver_to_call);
+ * this does that itself so the peer is told at once.
+ */
+int rxd_call_recv_data(struct rxd_call *c, void *dst, size_t len, size_t *copied, bool want_more, uint64_t now)
+{
+	bool eor = false;
+	ssize_t n = rxd_call_recv(c, dst, len, &eor, now);
+	int err;
+
+	*copied = n > 0 ? (size_t)n : 0;
+	if (n < 0)
+		return rxd_call_error(c) ? rxd_call_error(c) : (int)n;
+	if (eor && (size_t)n == len)
+		return want_more ? 0 : 1;
+	if (eor) {
+		err = -EBADMSG;
+	} else if ((size_t)n == len && !want_more) {
+		err = -EMSGSIZE;
+	} else if (c->state == RXD_CS_COMPLETE && c->completion != RXD_CALL_SUCCEEDED) {
+		return rxd_call_error(c);
+	} else {
+		return (size_t)n == len ? 0 : -EAGAIN;
+	}
+	rxd_local_enter(c->local, now);
+	rxd_call_local_abort(c, c->is_client ? RXGEN_CC_UNMARSHAL : RXGEN_SS_UNMARSHAL, err, now);
+	rxd_local_leave(c->local, now);
+	return err;
+}
+
 /* ------------------------------------------------------------------ abort / end / accessors */
 
 void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now)
@@ -576,6 +660,7 @@ void rxd_call_end(struct rxd_call *c, uint64_t now)
 		return;
 	rxd_local_enter(l, now);
 	c->app_ended = true;
+	rxd_call_taken(c);
 	if (c->state != RXD_CS_COMPLETE)
 		rxd_call_local_abort(c, RX_USER_ABORT, -ECONNABORTED, now);
 	rxd_call_maybe_free(c);
@@ -583,10 +668,12 @@ void rxd_call_end(struct rxd_call *c, uint64_t now)
 }
 
 /* Zero fields leave a timeout as it is. */
-static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t)
+static void apply_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now)
 {
+	/* The hard limit counts from now, at begin as when changed later (net/rxrpc/sendmsg.c
+	 * RXRPC_SET_CALL_TIMEOUT, af_rxrpc.c rxrpc_kernel_set_max_life: expect_term_by = now + hard). */
 	if (t->hard_ms)
-		c->hard_at = c->created + (uint64_t)t->hard_ms * RXD_NS_PER_MS;
+		c->hard_at = now + (uint64_t)t->hard_ms * RXD_NS_PER_MS;
 	if (t->idle_request_ms)
 		c->idle_ns = (uint64_t)t->idle_request_ms * RXD_NS_PER_MS;
 	if (t->expect_rx_ms) {
@@ -599,9 +686,8 @@ void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t
 {
 	if (c->state == RXD_CS_COMPLETE)
 		return;
-	apply_timeouts(c, t);
+	apply_timeouts(c, t, now);
 	rxd_call_update_timer(c);
-	(void)now;
 }
 
 uint64_t rxd_call_user_id(const struct rxd_call *c)
@@ -649,6 +735,11 @@ uint32_t rxd_call_cid(const struct rxd_call *c)
 {
 	return c->conn ? (c->conn->cid | c->channel) : 0;
 }
+uint32_t rxd_call_epoch(const struct rxd_call *c)
+{
+	/* A service conn keeps the epoch of the client's packets (conn.c). */
+	return c->conn ? c->conn->epoch : 0;
+}
 uint32_t rxd_call_number(const struct rxd_call *c)
 {
 	return c->call_number;
@@ -683,6 +774,9 @@ struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *con
 	if (svc->d.needs_charge) {
 		svc->charge_head = (svc->charge_head + 1) % svc->charge_cap;
 		svc->nr_charged--;
+	} else {
+		c->in_backlog = true;
+		svc->backlog_len++;
 	}
 	c->user_id = user_id;
 	c->svc = svc;

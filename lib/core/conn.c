@@ -163,17 +163,19 @@ static int conn_init_security(struct rxd_conn *c, const void *key, uint8_t level
 		RXD_LOG(l, RXD_LOG_WARNING, "security class %s: %s conn %08x: init failed (%d)", c->sc->name,
 			c->is_client ? "client" : "service", c->cid, err);
 		c->sc = NULL;
-		return -EKEYREJECTED;
+		return err < 0 ? err : -EKEYREJECTED;
 	}
 	return 0;
 }
 
+/* *err: -EAGAIN when out of cids or conns (the call may wait), else the security class's error. */
 static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *peer, struct rxd_call *call,
-					uint64_t now)
+					uint64_t now, int *err)
 {
 	struct rxd_conn *c;
 	uint32_t cid;
 
+	*err = -EAGAIN;
 	cid = alloc_cid(l);
 	if (!cid)
 		return NULL;
@@ -192,16 +194,18 @@ static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *pe
 	c->exclusive = call->exclusive;
 	c->upgrade = call->upgrade;
 	c->probing_upgrade = call->upgrade;
-	if (conn_init_security(c, call->key, call->security_level) < 0) {
-		conn_free(c, now);
-		return NULL;
-	}
 	c->hash = conn_hash_client(cid);
 	conn_hash_add(l, c);
 	c->peer_next = peer->client_conns;
 	if (c->peer_next)
 		c->peer_next->peer_prev = c;
 	peer->client_conns = c;
+	/* Linked first: conn_free() unlinks a client conn from its peer's list. */
+	*err = conn_init_security(c, call->key, call->security_level);
+	if (*err < 0) {
+		conn_free(c, now);
+		return NULL;
+	}
 	conn_arm_timer(c, now);
 	STAT(l, conns_client);
 	return c;
@@ -257,12 +261,14 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 {
 	struct rxd_peer *peer = call->peer;
 	struct rxd_conn *c;
+	unsigned bundle = 0;
 	int ch = -1;
 
 	if (!call->exclusive) {
 		for (c = peer->client_conns; c; c = c->peer_next) {
 			if (!conn_matches(c, call))
 				continue;
+			bundle++;
 			ch = conn_free_channel(c);
 			if (ch >= 0)
 				break;
@@ -271,9 +277,13 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 		c = NULL;
 	}
 	if (!c || ch < 0) {
-		c = client_conn_new(l, peer, call, now);
+		int err = -EAGAIN;
+		/* A full bundle: wait for one of its channels (net/rxrpc/conn_client.c bundle->waiting_calls). */
+		c = bundle < RXD_MAX_CONNS_PER_BUNDLE ? client_conn_new(l, peer, call, now, &err) : NULL;
+		if (!c && err != -EAGAIN)
+			return err; /* the call's key cannot secure a conn: the caller fails the call */
 		if (!c) {
-			/* Out of conns or cids: wait for a channel to free up. */
+			/* Out of conns or cids, or the bundle is full: wait for a channel to free up. */
 			rxd_call_set_state(call, RXD_CS_CLIENT_AWAIT_CONN);
 			call->wait_next = NULL;
 			if (l->await_conn_tail)
@@ -289,20 +299,35 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 	return 0;
 }
 
-/* Give waiting client calls a channel (called after conns or channels free up). */
+/*
+ * Give waiting client calls a channel (called after conns or channels free up).  One pass over
+ * the calls queued at entry: a call whose bundle is still full goes back to the tail without
+ * holding up calls to other peers or services behind it.
+ */
 void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now)
 {
-	while (l->await_conn_head) {
+	struct rxd_call *last = l->await_conn_tail;
+	bool done = !last;
+
+	while (!done && l->await_conn_head) {
 		struct rxd_call *call = l->await_conn_head;
+		int err;
+
+		done = call == last;
 		l->await_conn_head = call->wait_next;
 		if (!l->await_conn_head)
 			l->await_conn_tail = NULL;
 		call->wait_next = NULL;
 		if (call->state != RXD_CS_CLIENT_AWAIT_CONN)
 			continue;
-		rxd_conn_connect_call(l, call, now);
+		err = rxd_conn_connect_call(l, call, now);
+		if (err < 0) {
+			/* net/rxrpc/conn_client.c: a call whose conn cannot be set up ends LOCAL_ERROR. */
+			rxd_call_complete(call, RXD_CALL_LOCAL_ERROR, 0, err, now);
+			continue;
+		}
 		if (call->state == RXD_CS_CLIENT_AWAIT_CONN)
-			return; /* still nothing free: it went back to the tail */
+			continue; /* still nothing free: it went back to the tail */
 		rxd_transmit(call, now);
 		rxd_call_update_timer(call);
 	}

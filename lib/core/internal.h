@@ -33,6 +33,9 @@
 #define RXD_PEER_ACK_DEFER_MAX_NS (20ull * RXD_NS_PER_MS) /* kernel: 2 jiffies at HZ=100 */
 #define RXD_TLP_MIN_NS (2ull * RXD_NS_PER_MS)
 #define RXD_KEEPALIVE_DIV 6u
+/* Client conns one bundle (peer, service, security, key, upgrade) may have, as the kernel's
+ * struct rxrpc_bundle conns[4] (net/rxrpc/ar-internal.h); beyond them calls wait for a channel. */
+#define RXD_MAX_CONNS_PER_BUNDLE 4u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
 #define RXD_PEER_BURST_BYTES (64u * 1024) /* DATA all calls to one peer may send per RTT: a default UDP buffer */
 #define RXD_PACE_PERIOD_NS RXD_NS_PER_MS    /* refill period before the first RTT sample */
@@ -231,6 +234,7 @@ struct rxd_call {
 	bool on_reap;
 	bool ack_queued;              /* on local->ack_list: its ACK goes out when the batch ends */
 	bool rejected;
+	bool in_backlog;              /* holds a slot of its service's backlog (not taken by the app yet) */
 	bool notified_complete;
 	bool exclusive;
 	bool upgrade;
@@ -415,6 +419,7 @@ void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now);
 struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now);
 void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abort_code, int err, uint64_t now);
 void rxd_call_local_abort(struct rxd_call *c, int32_t code, int err, uint64_t now);
+void rxd_call_taken(struct rxd_call *c);
 void rxd_call_set_state(struct rxd_call *c, enum rxd_call_state s);
 void rxd_call_update_timer(struct rxd_call *c);
 void rxd_call_maybe_free(struct rxd_call *c);

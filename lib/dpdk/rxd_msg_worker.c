@@ -276,6 +276,9 @@ static void pump_tx(struct rxd_msg_worker *mw, struct mcall *c)
 
 			if (r == -EAGAIN)
 				return; /* an empty end-of-phase send waits for writable() */
+			/* The announced tx_total_len was broken: end the call so the thread hears of it. */
+			if (r == -EMSGSIZE)
+				rxd_call_abort(c->call, RX_USER_ABORT, mw->w->now);
 			if (r < 0) {
 				/* the call is over; its completion tells the thread */
 				txq_drop(mw, c);

@@ -222,7 +222,8 @@ struct rxd_call_params {
 	bool upgrade;              /* RXRPC_UPGRADE_SERVICE */
 	uint64_t user_call_id;
 	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
-	int64_t tx_total_len;      /* -1 unknown, else the total request length (RXRPC_TX_LENGTH) */
+	int64_t tx_total_len;      /* <= 0 unknown, else the total request length (RXRPC_TX_LENGTH):
+	                            * a send passing it or ending the request short of it is -EMSGSIZE */
 	const struct rxd_call_ops *ops;
 	void *app;
 };
@@ -340,6 +341,19 @@ unsigned rxd_call_peek(struct rxd_call *c, struct rxd_seg *segs, unsigned max, b
 void rxd_call_consume(struct rxd_call *c, size_t len, uint64_t now);
 /** Copying convenience: read up to len bytes; *eor when the phase ended and all was read. */
 ssize_t rxd_call_recv(struct rxd_call *c, void *dst, size_t len, bool *eor, uint64_t now);
+/**
+ * Read into a buffer the caller expects to fill (rxrpc_kernel_recv_data): up to len bytes, *copied
+ * set to what was read.  want_more: the phase goes on after this buffer.  Returns
+ *   1  dst is full and the peer's phase ended exactly there (want_more false);
+ *   0  dst is full and more is wanted (or, with want_more, the phase ended exactly: the next read says -EBADMSG);
+ *   -EAGAIN  dst is not full yet: call again with the rest after the data callback;
+ *   -EBADMSG the phase ended before dst was full;
+ *   -EMSGSIZE dst is full, no more was wanted, but the phase goes on;
+ *   the call's error once it failed.
+ * On -EBADMSG and -EMSGSIZE the call is aborted with RXGEN_CC_UNMARSHAL (client) or
+ * RXGEN_SS_UNMARSHAL (server), as the kernel's AFS does.  rxd_call_recv() stays the lenient read.
+ */
+int rxd_call_recv_data(struct rxd_call *c, void *dst, size_t len, size_t *copied, bool want_more, uint64_t now);
 /** Bytes received in order and not yet consumed. */
 size_t rxd_call_rx_avail(const struct rxd_call *c);
 
@@ -349,8 +363,8 @@ void rxd_call_abort(struct rxd_call *c, int32_t code, uint64_t now);
 void rxd_call_reject(struct rxd_call *c, uint64_t now);
 /** The application is done with the call (rxrpc_kernel_end_call); aborts RX_USER_ABORT if not complete. */
 void rxd_call_end(struct rxd_call *c, uint64_t now);
-/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT); zero fields stay unchanged.  The hard limit counts
- *  from the call's start, expect-rx from the last packet heard. */
+/** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT, rxrpc_kernel_set_max_life); zero fields stay
+ *  unchanged.  The hard limit counts from now (as the kernel's), expect-rx from the last packet heard. */
 void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now);
 
 uint64_t rxd_call_user_id(const struct rxd_call *c);
@@ -364,6 +378,12 @@ uint16_t rxd_call_service_id(const struct rxd_call *c);
 void rxd_call_peer(const struct rxd_call *c, struct rxd_addr *out);
 bool rxd_call_is_client(const struct rxd_call *c);
 uint32_t rxd_call_cid(const struct rxd_call *c);
+/**
+ * The epoch of the call's connection (rxrpc_kernel_get_epoch): on a service
+ * call the client's, which changes when the client restarts (AFS uses it to
+ * notice that); on a client call this endpoint's.  0 before it has a connection.
+ */
+uint32_t rxd_call_epoch(const struct rxd_call *c);
 /** The call's callNumber on its channel (0 before it has a channel). */
 uint32_t rxd_call_number(const struct rxd_call *c);
 /** Smoothed RTT of the call's peer in ns (0 if no sample). */

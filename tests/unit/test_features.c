@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel AF_RXRPC features the core mirrors (issue 9, item 4): each test
+ * pins one rule over two engines joined by an in-memory FIFO wire with a
+ * virtual clock.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rxd/core.h>
+#include <rxd/wire.h>
+
+#include "test_io.h"
+
+#define FQ 1024
+
+struct fdgram {
+	int to;
+	uint32_t len;
+	struct rxd_buf *buf;
+};
+
+static struct {
+	struct rxd_local *eng[2];
+	struct rxd_addr addr[2];
+	struct test_io_pool pool;
+	struct test_io io[2];
+	struct fdgram q[FQ];
+	unsigned head, tail;
+	uint64_t now;
+	unsigned sent[16]; /* packets sent by type, both engines */
+	int new_calls;	   /* server: calls offered to the service */
+	int completed[2];
+	struct rxd_call *srv_call; /* the latest call offered */
+	struct rxd_call *srv_calls[8];
+	bool srv_lazy; /* the server neither reads nor answers */
+} F;
+
+static int f_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
+{
+	int from = (int)(intptr_t)arg;
+	cr_assert(F.tail - F.head < FQ);
+	F.sent[b->data[20] & 15]++; /* byte 20 of the wire header is the packet type */
+	F.q[F.tail++ % FQ] = (struct fdgram){1 - from, len, b};
+	return 0;
+}
+
+static void f_run(uint64_t limit)
+{
+	for (int steps = 0; steps < 1000000; steps++) {
+		if (F.head != F.tail) {
+			struct fdgram d = F.q[F.head++ % FQ];
+			F.now += 1000;
+			rxd_local_input(F.eng[d.to], &F.addr[1 - d.to], d.buf, d.buf->data, d.len, F.now);
+			continue;
+		}
+		uint64_t t = rxd_local_next_expiry(F.eng[0]), t1 = rxd_local_next_expiry(F.eng[1]);
+		if (t1 < t)
+			t = t1;
+		if (t == RXD_TIME_NEVER || t > limit)
+			return;
+		if (t > F.now)
+			F.now = t;
+		rxd_local_expire(F.eng[0], F.now);
+		rxd_local_expire(F.eng[1], F.now);
+	}
+	cr_assert_fail("the wire did not settle");
+}
+
+/* The server drains requests and leaves the call to the test (F.srv_call). */
+static void s_data(void *a, struct rxd_call *c)
+{
+	uint8_t tmp[256];
+	bool eor;
+	if (F.srv_lazy)
+		return;
+	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, F.now) > 0)
+		;
+}
+static void s_complete(void *a, struct rxd_call *c)
+{
+	F.completed[1]++;
+}
+static int s_new_call(void *a, struct rxd_call *c)
+{
+	if (F.new_calls < 8)
+		F.srv_calls[F.new_calls] = c;
+	F.new_calls++;
+	F.srv_call = c;
+	return 0;
+}
+static void c_data(void *a, struct rxd_call *c)
+{
+}
+static void c_complete(void *a, struct rxd_call *c)
+{
+	F.completed[0]++;
+}
+static void no_writable(void *a, struct rxd_call *c)
+{
+}
+
+static const struct rxd_call_ops srv_ops = {s_new_call, s_data, no_writable, s_complete};
+static const struct rxd_call_ops cli_ops = {NULL, c_data, no_writable, c_complete};
+
+/* Engine i (1 = the server, offering service 52) with config cfg (NULL = defaults). */
+static void f_engine(int i, const struct rxd_config *cfg)
+{
+	struct rxd_local_params p = {.config = cfg, .io = &test_io_ops, .io_ctx = &F.io[i], .seed = 7 + (uint64_t)i};
+	rxd_addr_parse(i ? "198.18.0.2:7000" : "198.18.0.1:7001", 0, &F.addr[i]);
+	p.addr = F.addr[i];
+	test_io_init(&F.io[i], &F.pool, f_tx, (void *)(intptr_t)i);
+	cr_assert_eq(rxd_local_create(&p, F.now, &F.eng[i]), 0);
+	if (i == 1) {
+		struct rxd_service_desc d = {.service_id = 52, .ops = &srv_ops};
+		cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+	}
+}
+
+static void f_setup(void)
+{
+	memset(&F, 0, sizeof(F));
+	f_engine(0, NULL);
+	f_engine(1, NULL);
+}
+
+static void f_teardown(void)
+{
+	rxd_local_destroy(F.eng[0]);
+	rxd_local_destroy(F.eng[1]);
+	while (F.head != F.tail)
+		test_io_buf_drop(&F.pool, F.q[F.head++ % FQ].buf);
+	cr_assert_eq(F.pool.st.live, 0, "%llu buffers leaked", (unsigned long long)F.pool.st.live);
+}
+
+static struct rxd_call *f_begin(uint16_t service, int64_t tx_len)
+{
+	struct rxd_call_params cp = {.peer = F.addr[1], .service_id = service, .ops = &cli_ops, .tx_total_len = tx_len};
+	struct rxd_call *c;
+	cr_assert_eq(rxd_call_begin(F.eng[0], &cp, F.now, &c), 0);
+	return c;
+}
+
+TestSuite(features, .init = f_setup, .fini = f_teardown);
+
+Test(features, tx_length_refuses_a_send_past_the_announced_length)
+{
+	struct rxd_call *c = f_begin(52, 10);
+	cr_assert_eq(rxd_call_send(c, "0123456789A", 11, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, RXD_SEND_MORE, F.now), 4);
+	cr_assert_eq(rxd_call_send(c, "0123456", 7, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE, "a refused send leaves the call as it was");
+	cr_assert_eq(rxd_call_send(c, "456789", 6, 0, F.now), 6);
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(F.new_calls, 1);
+	rxd_call_abort(c, RX_USER_ABORT, F.now);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
+}
+
+Test(features, tx_length_refuses_ending_the_phase_short)
+{
+	struct rxd_call *c = f_begin(52, 10);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, RXD_SEND_MORE, F.now), 4);
+	cr_assert_eq(rxd_call_send(c, "", 0, 0, F.now), -EMSGSIZE);
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(F.sent[RXD_PKT_DATA], 0, "the request phase never ended");
+	rxd_call_abort(c, RX_USER_ABORT, F.now);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+Test(features, tx_length_zero_announces_nothing)
+{
+	struct rxd_call *c = f_begin(52, 0);
+	cr_assert_eq(rxd_call_send(c, "0123", 4, 0, F.now), 4);
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(F.new_calls, 1);
+	rxd_call_abort(c, RX_USER_ABORT, F.now);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+/* A call of a service with a backlog of 2 that its application has not taken (read, sent or ended). */
+static struct rxd_call *backlog_call(int *busy_before)
+{
+	struct rxd_call *c = f_begin(53, -1);
+	*busy_before = (int)F.sent[RXD_PKT_BUSY];
+	cr_assert_eq(rxd_call_send(c, "req", 3, 0, F.now), 3);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	return c;
+}
+
+Test(features, calls_beyond_an_untaken_backlog_get_busy)
+{
+	struct rxd_service_desc d = {.service_id = 53, .backlog = 2, .ops = &srv_ops};
+	struct rxd_call *c[4];
+	int busy;
+
+	cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+	F.srv_lazy = true;
+	c[0] = backlog_call(&busy);
+	c[1] = backlog_call(&busy);
+	cr_assert_eq(F.new_calls, 2);
+	cr_assert_eq(F.sent[RXD_PKT_BUSY], 0);
+	c[2] = backlog_call(&busy);
+	cr_assert_eq(F.new_calls, 2, "a third untaken call was offered to the service");
+	cr_assert_eq(F.sent[RXD_PKT_BUSY], (unsigned)busy + 1);
+	cr_assert_eq(rxd_call_completion(c[2]), RXD_CALL_REMOTELY_ABORTED);
+	cr_assert_eq(rxd_call_error(c[2]), -EBUSY);
+
+	/* Reading the first call takes it off the backlog: the next call is offered. */
+	uint8_t tmp[8];
+	bool eor;
+	cr_assert_eq(rxd_call_recv(F.srv_calls[0], tmp, sizeof(tmp), &eor, F.now), 3);
+	c[3] = backlog_call(&busy);
+	cr_assert_eq(F.new_calls, 3);
+	cr_assert_eq(rxd_call_completion(c[3]), RXD_CALL_ACTIVE);
+	for (int i = 0; i < 4; i++) {
+		rxd_call_end(c[i], F.now);
+		if (i < 3)
+			rxd_call_end(F.srv_calls[i], F.now);
+	}
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+Test(features, a_service_call_shows_the_client_epoch)
+{
+	struct rxd_call *c = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	cr_assert_neq(rxd_local_epoch(F.eng[0]), rxd_local_epoch(F.eng[1]));
+	cr_assert_eq(rxd_call_epoch(F.srv_call), rxd_local_epoch(F.eng[0]));
+	cr_assert_eq(rxd_call_epoch(c), rxd_local_epoch(F.eng[0]));
+	rxd_call_end(c, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+Test(features, a_hard_timeout_set_later_counts_from_now)
+{
+	uint64_t t0 = F.now;
+	struct rxd_call *c = f_begin(52, -1);
+	F.srv_lazy = true; /* the call stays open: the server never replies */
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1);
+	f_run(t0 + RXD_NS_PER_SEC);
+	F.now = t0 + RXD_NS_PER_SEC;
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
+	struct rxd_call_timeouts t = {.hard_ms = 1000};
+	rxd_call_set_timeouts(c, &t, F.now);
+	f_run(t0 + 1900 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE, "the hard limit counted from the call's start");
+	f_run(t0 + 2100 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(c), RX_CALL_TIMEOUT);
+	rxd_call_end(c, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+/*
+ * As the kernel, rx_mtu is only advertised (ACK trailer maxMTU): a larger datagram is still taken.
+ * A peer sizes its first packets before it hears our limit and an OpenAFS peer retransmits a packet
+ * at the size it was built, so dropping them would stall the call for good.
+ */
+Test(features, datagrams_larger_than_rx_mtu_are_still_accepted)
+{
+	struct rxd_config cfg;
+	rxd_config_default(&cfg);
+	cfg.rx_mtu = 600;
+	rxd_local_destroy(F.eng[1]);
+	f_engine(1, &cfg);
+
+	static uint8_t big[900];
+	struct rxd_call *c = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(c, big, sizeof(big), 0, F.now), (ssize_t)sizeof(big));
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1, "a 928-byte datagram over a 600-byte rx_mtu was dropped");
+	rxd_call_end(c, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+/* A server call holding the 10-byte request "0123456789", not read yet. */
+static struct rxd_call *unread_request(struct rxd_call **cli)
+{
+	F.srv_lazy = true;
+	*cli = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(*cli, "0123456789", 10, 0, F.now), 10);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	return F.srv_call;
+}
+
+static void end_both(struct rxd_call *cli, struct rxd_call *srv)
+{
+	rxd_call_end(cli, F.now);
+	rxd_call_end(srv, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+Test(features, recv_data_reads_a_phase_that_ends_exactly)
+{
+	struct rxd_call *cli, *srv = unread_request(&cli);
+	char buf[16];
+	size_t n;
+
+	cr_assert_eq(rxd_call_recv_data(cli, buf, 4, &n, false, F.now), -EAGAIN, "no reply yet");
+	cr_assert_eq(n, 0);
+	cr_assert_eq(rxd_call_recv_data(srv, buf, 4, &n, true, F.now), 0);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(rxd_call_recv_data(srv, buf + 4, 6, &n, false, F.now), 1);
+	cr_assert_eq(n, 6);
+	cr_assert_arr_eq(buf, "0123456789", 10);
+	cr_assert_eq(rxd_call_completion(srv), RXD_CALL_ACTIVE);
+	end_both(cli, srv);
+}
+
+/* Read want bytes of the 10-byte request, wanting no more: err, and both sides see RXGEN_SS_UNMARSHAL. */
+static void expect_unmarshal_abort(size_t want, int err)
+{
+	struct rxd_call *cli, *srv = unread_request(&cli);
+	char buf[16];
+	size_t n;
+
+	cr_assert_eq(rxd_call_recv_data(srv, buf, want, &n, false, F.now), err);
+	cr_assert_eq(n, want < 10 ? want : 10);
+	cr_assert_eq(rxd_call_completion(srv), RXD_CALL_LOCALLY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(srv), RXGEN_SS_UNMARSHAL);
+	cr_assert_eq(rxd_call_error(srv), err);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(rxd_call_completion(cli), RXD_CALL_REMOTELY_ABORTED);
+	cr_assert_eq(rxd_call_abort_code(cli), RXGEN_SS_UNMARSHAL);
+	end_both(cli, srv);
+}
+
+Test(features, recv_data_with_more_than_wanted_is_emsgsize_and_aborts_unmarshal)
+{
+	expect_unmarshal_abort(4, -EMSGSIZE);
+}
+
+Test(features, recv_data_with_less_than_wanted_is_ebadmsg_and_aborts_unmarshal)
+{
+	expect_unmarshal_abort(16, -EBADMSG);
+}
+
+static int refuse_key(void **conn_sec, const void *key, uint8_t level, bool is_client)
+{
+	return -EKEYEXPIRED;
+}
+
+static const struct rxd_security_class bad_key_class = {.index = 5, .name = "refuses-keys", .init_conn = refuse_key};
+
+Test(features, a_call_whose_key_cannot_secure_a_conn_fails_at_begin)
+{
+	struct rxd_call_params cp = {.peer = F.addr[1], .service_id = 52, .ops = &cli_ops, .security_index = 5};
+	struct rxd_call *c = NULL, *ok;
+
+	cr_assert_eq(rxd_local_add_security(F.eng[0], &bad_key_class), 0);
+	ok = f_begin(52, -1); /* a plain conn to the same peer, which must survive the failure */
+	cr_assert_eq(rxd_call_begin(F.eng[0], &cp, F.now, &c), -EKEYEXPIRED);
+	cr_assert_null(c);
+	cr_assert_eq(rxd_call_send(ok, "x", 1, 0, F.now), 1);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	/* The failed conn was unlinked without losing the peer's other conns: a second call reuses ok's. */
+	struct rxd_call *again = f_begin(52, -1);
+	cr_assert_eq(rxd_call_cid(again) & ~3u, rxd_call_cid(ok) & ~3u);
+	rxd_call_end(again, F.now);
+	rxd_call_end(ok, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+Test(features, client_conns_per_bundle_are_capped_at_four_as_the_kernel)
+{
+	struct rxd_call *c[17], *other;
+	uint32_t conns[17];
+	unsigned nconns = 0;
+
+	F.srv_lazy = true; /* every call stays open */
+	for (int i = 0; i < 17; i++) {
+		c[i] = f_begin(52, -1);
+		cr_assert_eq(rxd_call_send(c[i], "x", 1, 0, F.now), 1);
+	}
+	for (int i = 0; i < 16; i++) {
+		uint32_t id = rxd_call_cid(c[i]) >> 2;
+		unsigned k = 0;
+		cr_assert_neq(id, 0);
+		while (k < nconns && conns[k] != id)
+			k++;
+		if (k == nconns)
+			conns[nconns++] = id;
+	}
+	cr_assert_eq(nconns, 4, "16 calls on %u conns", nconns);
+	cr_assert_eq(rxd_call_state(c[16]), RXD_CS_CLIENT_AWAIT_CONN, "a fifth conn was opened");
+	cr_assert_eq(rxd_call_cid(c[16]), 0);
+
+	/* Another service is another bundle: not held up behind the waiting call. */
+	struct rxd_service_desc d = {.service_id = 54, .ops = &srv_ops};
+	cr_assert_eq(rxd_service_register(F.eng[1], &d, NULL), 0);
+	other = f_begin(54, -1);
+	cr_assert_neq(rxd_call_cid(other), 0);
+	cr_assert_eq(rxd_call_send(other, "y", 1, 0, F.now), 1);
+
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 17);
+	/* A freed channel goes to the waiting call. */
+	uint32_t freed = rxd_call_cid(c[0]);
+	rxd_call_end(c[0], F.now);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_neq(rxd_call_state(c[16]), RXD_CS_CLIENT_AWAIT_CONN);
+	cr_assert_eq(rxd_call_cid(c[16]), freed, "the waiting call did not take the freed channel");
+	cr_assert_eq(F.new_calls, 18);
+	for (int i = 1; i < 17; i++)
+		rxd_call_end(c[i], F.now);
+	rxd_call_end(other, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	for (int i = 0; i < 8; i++)
+		rxd_call_end(F.srv_calls[i], F.now);
+}
