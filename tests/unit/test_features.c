@@ -41,6 +41,8 @@ static struct {
 static int f_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
 {
 	int from = (int)(intptr_t)arg;
+	(void)dst;
+	(void)flags;
 	cr_assert(F.tail - F.head < FQ);
 	F.sent[b->data[20] & 15]++; /* byte 20 of the wire header is the packet type */
 	F.q[F.tail++ % FQ] = (struct fdgram){1 - from, len, b};
@@ -74,6 +76,7 @@ static void s_data(void *a, struct rxd_call *c)
 {
 	uint8_t tmp[256];
 	bool eor;
+	(void)a;
 	if (F.srv_lazy)
 		return;
 	while (rxd_call_recv(c, tmp, sizeof(tmp), &eor, F.now) > 0)
@@ -81,10 +84,13 @@ static void s_data(void *a, struct rxd_call *c)
 }
 static void s_complete(void *a, struct rxd_call *c)
 {
+	(void)a;
+	(void)c;
 	F.completed[1]++;
 }
 static int s_new_call(void *a, struct rxd_call *c)
 {
+	(void)a;
 	if (F.new_calls < 8)
 		F.srv_calls[F.new_calls] = c;
 	F.new_calls++;
@@ -93,13 +99,19 @@ static int s_new_call(void *a, struct rxd_call *c)
 }
 static void c_data(void *a, struct rxd_call *c)
 {
+	(void)a;
+	(void)c;
 }
 static void c_complete(void *a, struct rxd_call *c)
 {
+	(void)a;
+	(void)c;
 	F.completed[0]++;
 }
 static void no_writable(void *a, struct rxd_call *c)
 {
+	(void)a;
+	(void)c;
 }
 
 static const struct rxd_call_ops srv_ops = {s_new_call, s_data, no_writable, s_complete};
@@ -351,6 +363,10 @@ Test(features, recv_data_with_less_than_wanted_is_ebadmsg_and_aborts_unmarshal)
 
 static int refuse_key(void **conn_sec, const void *key, uint8_t level, bool is_client)
 {
+	(void)conn_sec;
+	(void)key;
+	(void)level;
+	(void)is_client;
 	return -EKEYEXPIRED;
 }
 
