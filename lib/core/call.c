@@ -349,12 +349,12 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
 		return begin_failed(c, -ENOMEM, now);
 	c->is_client = true;
 	c->peer_addr = p->peer;
-	c->service_id = p->service_id;
-	c->security_index = p->security_index;
-	c->security_level = p->security_level;
-	c->key = p->key;
-	c->exclusive = p->exclusive;
-	c->upgrade = p->upgrade;
+	c->cp.service_id = p->service_id;
+	c->cp.security_index = p->security_index;
+	c->cp.security_level = p->security_level;
+	c->cp.key = p->key;
+	c->cp.exclusive = p->exclusive;
+	c->cp.upgrade = p->upgrade;
 	c->user_id = p->user_call_id;
 	c->ops = p->ops;
 	c->app = p->app;
@@ -414,7 +414,7 @@ static bool new_fill(struct rxd_call *c)
 	 * first goes out (send_datagram), keeping full packets at tx_pkt_size. */
 	c->tx_fill_len = 0;
 	if (c->conn && c->conn->sc && c->conn->sc->packet_overhead)
-		c->tx_fill_len = min_u32(c->conn->sc->packet_overhead(c->conn->sec, c->security_level), c->tx_pkt_size);
+		c->tx_fill_len = min_u32(c->conn->sc->packet_overhead(c->conn->sec, c->cp.security_level), c->tx_pkt_size);
 	return true;
 }
 
@@ -721,7 +721,7 @@ int rxd_call_error(const struct rxd_call *c)
 }
 uint16_t rxd_call_service_id(const struct rxd_call *c)
 {
-	return c->service_id;
+	return c->cp.service_id;
 }
 void rxd_call_peer(const struct rxd_call *c, struct rxd_addr *out)
 {
@@ -787,8 +787,8 @@ struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *con
 	c->peer_addr = conn->peer->addr;
 	c->channel = (uint8_t)(pkt->hdr.cid & RXD_CID_CHANNEL_MASK);
 	c->call_number = pkt->hdr.call_number;
-	c->service_id = conn->service_id;
-	c->security_index = conn->security_index;
+	c->cp.service_id = conn->service_id;
+	c->cp.security_index = conn->cp.security_index;
 	c->is_client = false;
 	c->state = RXD_CS_SERVER_PREALLOC;
 	chan->call = c;

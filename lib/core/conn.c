@@ -40,7 +40,7 @@ void rxd_conn_hdr(const struct rxd_conn *c, unsigned channel, uint32_t call_numb
 	h->serial = serial;
 	h->type = type;
 	h->flags = c->is_client ? RXD_F_CLIENT_INITIATED : 0;
-	h->security_index = c->security_index;
+	h->security_index = c->cp.security_index;
 	h->service_id = c->service_id;
 }
 
@@ -135,10 +135,11 @@ static uint32_t alloc_cid(struct rxd_local *l)
 
 static bool conn_matches(const struct rxd_conn *c, const struct rxd_call *call)
 {
-	return c->state == RXD_CONN_CLIENT && !c->dont_reuse && !c->exclusive &&
-	       c->orig_service_id == call->service_id && c->security_index == call->security_index &&
-	       c->security_level == call->security_level && c->key == call->key && c->upgrade == call->upgrade &&
-	       !(c->probing_upgrade && c->active);
+	const struct rxd_conn_params *a = &c->cp, *b = &call->cp;
+
+	return c->state == RXD_CONN_CLIENT && !c->dont_reuse && !a->exclusive && a->service_id == b->service_id &&
+	       a->security_index == b->security_index && a->security_level == b->security_level && a->key == b->key &&
+	       a->upgrade == b->upgrade && !(c->probing_upgrade && c->active);
 }
 
 static int conn_free_channel(const struct rxd_conn *c)
@@ -155,7 +156,7 @@ static int conn_init_security(struct rxd_conn *c, const void *key, uint8_t level
 	struct rxd_local *l = c->local;
 	int err;
 
-	c->sc = c->security_index ? l->security[c->security_index & 7] : NULL;
+	c->sc = c->cp.security_index ? l->security[c->cp.security_index & 7] : NULL;
 	if (!c->sc || !c->sc->init_conn)
 		return 0;
 	err = c->sc->init_conn(&c->sec, key, level, c->is_client);
@@ -186,14 +187,9 @@ static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *pe
 	c->state = RXD_CONN_CLIENT;
 	c->epoch = l->epoch;
 	c->cid = cid;
-	c->service_id = call->service_id;
-	c->orig_service_id = call->service_id;
-	c->security_index = call->security_index;
-	c->security_level = call->security_level;
-	c->key = call->key;
-	c->exclusive = call->exclusive;
-	c->upgrade = call->upgrade;
-	c->probing_upgrade = call->upgrade;
+	c->cp = call->cp;
+	c->service_id = call->cp.service_id;
+	c->probing_upgrade = call->cp.upgrade;
 	c->hash = conn_hash_client(cid);
 	conn_hash_add(l, c);
 	c->peer_next = peer->client_conns;
@@ -201,7 +197,7 @@ static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *pe
 		c->peer_next->peer_prev = c;
 	peer->client_conns = c;
 	/* Linked first: conn_free() unlinks a client conn from its peer's list. */
-	*err = conn_init_security(c, call->key, call->security_level);
+	*err = conn_init_security(c, call->cp.key, call->cp.security_level);
 	if (*err < 0) {
 		conn_free(c, now);
 		return NULL;
@@ -264,7 +260,7 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 	unsigned bundle = 0;
 	int ch = -1;
 
-	if (!call->exclusive) {
+	if (!call->cp.exclusive) {
 		for (c = peer->client_conns; c; c = c->peer_next) {
 			if (!conn_matches(c, call))
 				continue;
@@ -345,8 +341,8 @@ struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer
 	c->epoch = h->epoch;
 	c->cid = h->cid & ~RXD_CID_CHANNEL_MASK;
 	c->service_id = h->service_id;
-	c->orig_service_id = h->service_id;
-	c->security_index = h->security_index;
+	c->cp.service_id = h->service_id;
+	c->cp.security_index = h->security_index;
 	if (conn_init_security(c, NULL, 0) < 0) {
 		conn_free(c, now);
 		return NULL;

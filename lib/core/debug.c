@@ -110,7 +110,7 @@ static bool conn_record(const struct rxd_conn *conn, struct rxd_debug_conn *r)
 	r->serial = conn->tx_serial;
 	r->error = conn->abort_code;
 	r->type = conn->is_client ? RXD_DEBUG_CONN_CLIENT : RXD_DEBUG_CONN_SERVER;
-	r->security_index = conn->security_index;
+	r->security_index = conn->cp.security_index;
 	r->nat_mtu = conn->peer->max_data;
 	for (unsigned j = 0; j < RXD_MAXCALLS; j++) {
 		const struct rxd_call *c = conn->chan[j].call;

@@ -496,7 +496,7 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 	struct rxd_channel *chan = &conn->chan[ch];
 	struct rxd_call *call;
 
-	if (h->security_index != conn->security_index) {
+	if (h->security_index != conn->cp.security_index) {
 		reject(l, from, pkt, RXD_R_WRONG_SECURITY, RXKADINCONSISTENCY);
 		return;
 	}
@@ -694,8 +694,8 @@ static void input_packet(struct rxd_local *l, const struct rxd_addr *from, struc
 			conn->service_id = svc->d.service_id;
 			pkt.hdr.service_id = svc->d.service_id;
 		}
-	} else if (pkt.hdr.service_id != conn->service_id && conn->orig_service_id == pkt.hdr.service_id &&
-		   conn->service_id != conn->orig_service_id) {
+	} else if (pkt.hdr.service_id != conn->service_id && conn->cp.service_id == pkt.hdr.service_id &&
+		   conn->service_id != conn->cp.service_id) {
 		/* The client keeps using the pre-upgrade id until it sees our reply. */
 		pkt.hdr.service_id = conn->service_id;
 	}

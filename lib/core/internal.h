@@ -172,6 +172,20 @@ struct rxd_channel {
 	uint32_t fa_seq;            /* its last reply seq */
 };
 
+/*
+ * What a client call asks of its connection, as the kernel's struct
+ * rxrpc_conn_parameters: calls share a connection, and a bundle, only where
+ * all of these are equal.
+ */
+struct rxd_conn_params {
+	const void *key;
+	uint16_t service_id;
+	uint8_t security_index;
+	uint8_t security_level;
+	bool exclusive;
+	bool upgrade;
+};
+
 struct rxd_conn {
 	struct rxd_conn *hash_next;
 	struct rxd_conn *free_next;
@@ -181,18 +195,13 @@ struct rxd_conn {
 	struct rxd_peer *peer;
 	enum rxd_conn_state state;
 	bool is_client;
-	bool exclusive;
 	bool dont_reuse;
 	bool probing_upgrade;
-	bool upgrade;
 	uint32_t epoch;
 	uint32_t cid;                /* channel bits zero */
 	uint32_t hash;
-	uint16_t service_id;
-	uint16_t orig_service_id;
-	uint8_t security_index;
-	uint8_t security_level;
-	const void *key;
+	uint16_t service_id;         /* the current one: an upgrade changes it (cp.service_id is what was asked) */
+	struct rxd_conn_params cp;
 	void *sec;                   /* security-class state */
 	const struct rxd_security_class *sc;
 	uint32_t tx_serial;          /* last serial used */
@@ -236,16 +245,11 @@ struct rxd_call {
 	bool rejected;
 	bool in_backlog;              /* holds a slot of its service's backlog (not taken by the app yet) */
 	bool notified_complete;
-	bool exclusive;
-	bool upgrade;
 	enum rxd_call_state state;
 	enum rxd_completion completion;
 	int32_t abort_code;
 	int error;
-	uint16_t service_id;
-	uint8_t security_index;
-	uint8_t security_level;
-	const void *key;
+	struct rxd_conn_params cp;    /* service call: service_id and security_index of its conn */
 	struct rxd_addr peer_addr;
 
 	/* timers: one wheel entry; deadlines below */
