@@ -194,9 +194,10 @@ static void srv_data(void *app, struct rxd_call *call)
 	}
 	if (!eor)
 		return;
-	s->reply_len = s->rcvd >= 4 ? ((uint64_t)s->hdr[0] << 24 | (uint64_t)s->hdr[1] << 16 |
-				       (uint64_t)s->hdr[2] << 8 | s->hdr[3])
-				    : 0;
+	s->reply_len =
+	    s->rcvd >= 4
+		? ((uint64_t)s->hdr[0] << 24 | (uint64_t)s->hdr[1] << 16 | (uint64_t)s->hdr[2] << 8 | s->hdr[3])
+		: 0;
 	s->replying = true;
 	srv_send(s);
 }
@@ -217,9 +218,9 @@ static void srv_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops srv_call_ops = {
-	.data = srv_data,
-	.writable = srv_writable,
-	.complete = srv_complete,
+    .data = srv_data,
+    .writable = srv_writable,
+    .complete = srv_complete,
 };
 
 static int srv_new_call(void *app, struct rxd_call *call)
@@ -239,7 +240,7 @@ static int srv_new_call(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops srv_service_ops = {
-	.new_call = srv_new_call,
+    .new_call = srv_new_call,
 };
 
 /* ------------------------------------------------------------------ client */
@@ -255,11 +256,11 @@ struct run {
 	struct bench *b;
 	uint64_t req_len, reply_len;
 	unsigned conc;
-	uint64_t deadline;    /* stop starting calls after this (rate scenarios) */
-	uint64_t max_calls;   /* or after this many */
+	uint64_t deadline;  /* stop starting calls after this (rate scenarios) */
+	uint64_t max_calls; /* or after this many */
 	uint64_t started, finished, failed;
 	uint64_t bytes;
-	uint64_t *lat;        /* ns per finished call */
+	uint64_t *lat; /* ns per finished call */
 	uint64_t lat_cap;
 	struct cli_call slots[BENCH_MAX_CONC];
 	unsigned free_slots[BENCH_MAX_CONC];
@@ -335,8 +336,9 @@ static void cli_complete(void *app, struct rxd_call *call)
 	if (!c->ok) {
 		r->failed++;
 		if (r->failed <= 3)
-			fprintf(stderr, "rxd-core-bench: call ended %s code %d error %d after %" PRIu64 "/%" PRIu64
-					" reply bytes\n",
+			fprintf(stderr,
+				"rxd-core-bench: call ended %s code %d error %d after %" PRIu64 "/%" PRIu64
+				" reply bytes\n",
 				rxd_completion_name(rxd_call_completion(call)), rxd_call_abort_code(call),
 				rxd_call_error(call), c->rcvd, r->reply_len);
 	}
@@ -350,9 +352,9 @@ static void cli_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops cli_ops = {
-	.data = cli_data,
-	.writable = cli_writable,
-	.complete = cli_complete,
+    .data = cli_data,
+    .writable = cli_writable,
+    .complete = cli_complete,
 };
 
 static bool run_start_one(struct run *r)
@@ -554,21 +556,21 @@ static int run_scenario(const char *name, uint64_t req_len, uint64_t reply_len, 
 static void print_json(const struct result *r)
 {
 	struct rxd_result j = {
-		.impl = "rxd-core",
-		.scenario = r->scenario,
-		.req_bytes = r->req_len,
-		.reply_bytes = r->reply_len,
-		.concurrency = r->conc,
-		.calls = r->calls,
-		.calls_ok = r->calls - r->failed,
-		.calls_failed = r->failed,
-		.retransmissions = r->retrans,
-		.secs = r->secs,
-		.calls_per_s = r->calls_per_s,
-		.mb_per_s = r->mb_per_s,
-		.p50_us = r->p50_us,
-		.p99_us = r->p99_us,
-		.p999_us = r->p999_us,
+	    .impl = "rxd-core",
+	    .scenario = r->scenario,
+	    .req_bytes = r->req_len,
+	    .reply_bytes = r->reply_len,
+	    .concurrency = r->conc,
+	    .calls = r->calls,
+	    .calls_ok = r->calls - r->failed,
+	    .calls_failed = r->failed,
+	    .retransmissions = r->retrans,
+	    .secs = r->secs,
+	    .calls_per_s = r->calls_per_s,
+	    .mb_per_s = r->mb_per_s,
+	    .p50_us = r->p50_us,
+	    .p99_us = r->p99_us,
+	    .p999_us = r->p999_us,
 	};
 
 	printf("{");
@@ -645,7 +647,8 @@ int main(int argc, char **argv)
 	}
 
 	if (!json_only) {
-		printf("rxd-core-bench: lib/core alone, client and server engines on one core, in-memory loss-free wire\n");
+		printf("rxd-core-bench: lib/core alone, client and server engines on one core, in-memory loss-free "
+		       "wire\n");
 		printf("%-10s %8s %10s %5s %9s %11s %9s %12s %9s %9s %7s %13s %5s\n", "scenario", "req", "reply",
 		       "conc", "calls", "calls/s", "MB/s", "packets/s", "p50 us", "p99 us", "retrans", "rto/tlp/fast",
 		       "cpu");
@@ -653,10 +656,11 @@ int main(int argc, char **argv)
 			const struct result *r = &res[i];
 			char rtf[48];
 			snprintf(rtf, sizeof(rtf), "%" PRIu64 "/%" PRIu64 "/%" PRIu64, r->rto, r->tlp, r->fast);
-			printf("%-10s %8" PRIu64 " %10" PRIu64 " %5u %9" PRIu64 " %11.0f %9.1f %12.0f %9.2f %9.2f %7" PRIu64
-			       " %13s %5.2f%s\n",
+			printf("%-10s %8" PRIu64 " %10" PRIu64 " %5u %9" PRIu64
+			       " %11.0f %9.1f %12.0f %9.2f %9.2f %7" PRIu64 " %13s %5.2f%s\n",
 			       r->scenario, r->req_len, r->reply_len, r->conc, r->calls, r->calls_per_s, r->mb_per_s,
-			       r->packets_per_s, r->p50_us, r->p99_us, r->retrans, rtf, r->cpu, r->failed ? "  FAILED" : "");
+			       r->packets_per_s, r->p50_us, r->p99_us, r->retrans, rtf, r->cpu,
+			       r->failed ? "  FAILED" : "");
 		}
 	}
 	for (unsigned i = 0; i < nres; i++)

@@ -414,7 +414,8 @@ static bool new_fill(struct rxd_call *c)
 	 * first goes out (send_datagram), keeping full packets at tx_pkt_size. */
 	c->tx_fill_len = 0;
 	if (c->conn && c->conn->sc && c->conn->sc->packet_overhead)
-		c->tx_fill_len = min_u32(c->conn->sc->packet_overhead(c->conn->sec, c->cp.security_level), c->tx_pkt_size);
+		c->tx_fill_len =
+		    min_u32(c->conn->sc->packet_overhead(c->conn->sec, c->cp.security_level), c->tx_pkt_size);
 	return true;
 }
 

@@ -159,10 +159,20 @@ int rxd_parse_u64(const char *s, uint64_t max, uint64_t *out)
 			v = v * 10 + d;
 	}
 	switch (*s) {
-	case 'k': case 'K': shift = 10, s++; break;
-	case 'm': case 'M': shift = 20, s++; break;
-	case 'g': case 'G': shift = 30, s++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		shift = 10, s++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20, s++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30, s++;
+		break;
+	default:
+		break;
 	}
 	if (*s)
 		return -EINVAL;
@@ -203,8 +213,9 @@ int rxd_config_set(struct rxd_config *c, const char *name, const char *value, ch
 	uint64_t v = 0;
 	int rc = rxd_parse_u64(value, UINT32_MAX, &v);
 	if (rc == -EINVAL)
-		return fail(-EINVAL, err, errlen, "%s: '%s' is not a decimal number (k, m, g suffixes; range %u..%u %s)",
-			    p->name, value, p->min, p->max, p->unit);
+		return fail(-EINVAL, err, errlen,
+			    "%s: '%s' is not a decimal number (k, m, g suffixes; range %u..%u %s)", p->name, value,
+			    p->min, p->max, p->unit);
 	if (rc == -ERANGE || v < p->min || v > p->max)
 		return fail(-ERANGE, err, errlen, "%s: %s out of range %u..%u", p->name, value, p->min, p->max);
 	put(c, p->offset, (uint32_t)v);

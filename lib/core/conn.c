@@ -170,8 +170,8 @@ static int conn_init_security(struct rxd_conn *c, const void *key, uint8_t level
 }
 
 /* *err: -EAGAIN when out of cids or conns (the call may wait), else the security class's error. */
-static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *peer, struct rxd_call *call,
-					uint64_t now, int *err)
+static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *peer, struct rxd_call *call, uint64_t now,
+					int *err)
 {
 	struct rxd_conn *c;
 	uint32_t cid;
@@ -329,8 +329,7 @@ void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now)
 	}
 }
 
-struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h,
-				      uint64_t now)
+struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h, uint64_t now)
 {
 	struct rxd_conn *c = conn_alloc(l, peer, now);
 
@@ -370,7 +369,8 @@ void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now)
 			chan->last_type = RXD_PKT_ACK;
 		} else {
 			chan->last_type = RXD_PKT_ABORT;
-			chan->last_abort = call->completion == RXD_CALL_LOCALLY_ABORTED ? call->abort_code : RX_CALL_DEAD;
+			chan->last_abort =
+			    call->completion == RXD_CALL_LOCALLY_ABORTED ? call->abort_code : RX_CALL_DEAD;
 		}
 		c->active--;
 		if (c->active == 0)
@@ -402,8 +402,7 @@ void rxd_conn_retransmit_final(struct rxd_conn *c, const struct rxd_pkt *pkt, un
 		return;
 	}
 	/* An ACK only needs an answer if it asks for one (a PING or REQUEST_ACK). */
-	if (pkt->hdr.type == RXD_PKT_ACK && pkt->u.ack.reason != RXD_ACK_PING &&
-	    !(pkt->hdr.flags & RXD_F_REQUEST_ACK))
+	if (pkt->hdr.type == RXD_PKT_ACK && pkt->u.ack.reason != RXD_ACK_PING && !(pkt->hdr.flags & RXD_F_REQUEST_ACK))
 		return;
 	if (chan->last_type == RXD_PKT_ABORT) {
 		struct rxd_hdr h = pkt->hdr;
@@ -423,8 +422,8 @@ void rxd_conn_abort_all(struct rxd_conn *c, int32_t code, int err, bool remote, 
 	for (unsigned i = 0; i < RXD_MAXCALLS; i++) {
 		struct rxd_call *call = c->chan[i].call;
 		if (call && call->state != RXD_CS_COMPLETE)
-			rxd_call_complete(call, remote ? RXD_CALL_REMOTELY_ABORTED : RXD_CALL_LOCALLY_ABORTED, code, err,
-					  now);
+			rxd_call_complete(call, remote ? RXD_CALL_REMOTELY_ABORTED : RXD_CALL_LOCALLY_ABORTED, code,
+					  err, now);
 	}
 }
 

@@ -148,8 +148,8 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 			struct rxd_hdr h = pkt->hdr;
 			h.seq = seq;
 			h.serial = sp->serial;
-			int32_t ab = c->conn->sc->verify_packet(c->conn->sec, &h, (uint8_t *)(uintptr_t)sp->data, &len,
-								&ck);
+			int32_t ab =
+			    c->conn->sc->verify_packet(c->conn->sec, &h, (uint8_t *)(uintptr_t)sp->data, &len, &ck);
 			if (ab) {
 				rxd_call_local_abort(c, ab, -EPROTO, now);
 				discard(l, RXD_R_SECURITY);
@@ -448,7 +448,8 @@ static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from
 		return;
 	case RXD_PKT_CHALLENGE:
 		if (!conn->sc || !conn->sc->respond) {
-			/* rxnull is never challenged: the kernel's insecure class aborts the conn (net/rxrpc/insecure.c). */
+			/* rxnull is never challenged: the kernel's insecure class aborts the conn
+			 * (net/rxrpc/insecure.c). */
 			discard(l, RXD_R_SECURITY);
 			conn_fail(conn, RX_PROTOCOL_ERROR, -EPROTO, now);
 			return;
@@ -522,8 +523,8 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		input_conn_packet(conn, from, pkt, now);
 		return;
 	}
-	if (conn->is_client && h->call_number == chan->fa_call && h->call_number != chan->last_call && h->type == RXD_PKT_DATA &&
-	    (!chan->call || chan->call->call_number != h->call_number)) {
+	if (conn->is_client && h->call_number == chan->fa_call && h->call_number != chan->last_call &&
+	    h->type == RXD_PKT_DATA && (!chan->call || chan->call->call_number != h->call_number)) {
 		/* The server still retransmits an earlier call's reply: it lost our final ACK. */
 		rxd_send_final_ack(conn, ch, RXD_ACK_DUPLICATE, h->serial, now);
 		discard(l, RXD_R_FINISHED_CALL);
@@ -533,7 +534,8 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		discard(l, RXD_R_OLD_CALL);
 		return;
 	}
-	if (h->call_number == chan->last_call && chan->last_call && (!chan->call || chan->call->call_number != h->call_number)) {
+	if (h->call_number == chan->last_call && chan->last_call &&
+	    (!chan->call || chan->call->call_number != h->call_number)) {
 		/* An ABORT or BUSY ends nothing more: answering a second BUSY with the cached
 		 * ABORT would send one the call never sent (the kernel logs it as no-sv-call). */
 		if (chan->call || h->type == RXD_PKT_ABORT || h->type == RXD_PKT_BUSY ||

@@ -20,8 +20,8 @@
 #include "timer.h"
 #include "txq.h"
 
-#define RXD_RX_RING 256u          /* rx window ring (window <= 255) */
-#define RXD_RTT_PROBES 4u         /* outstanding RTT probes per peer */
+#define RXD_RX_RING 256u  /* rx window ring (window <= 255) */
+#define RXD_RTT_PROBES 4u /* outstanding RTT probes per peer */
 #define RXD_MIN_RTO_NS (200ull * RXD_NS_PER_MS)
 #define RXD_MAX_RTO_NS (120ull * RXD_NS_PER_SEC)
 #define RXD_RTO_EXTRA_NS (100ull * RXD_NS_PER_MS)
@@ -38,9 +38,9 @@
 #define RXD_MAX_CONNS_PER_BUNDLE 4u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
 #define RXD_PEER_BURST_BYTES (64u * 1024) /* DATA all calls to one peer may send per RTT: a default UDP buffer */
-#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS    /* refill period before the first RTT sample */
-#define RXD_UDP_IP4_HDR 28u       /* IPv4 + UDP */
-#define RXD_UDP_IP6_HDR 48u       /* IPv6 + UDP */
+#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS  /* refill period before the first RTT sample */
+#define RXD_UDP_IP4_HDR 28u		  /* IPv4 + UDP */
+#define RXD_UDP_IP6_HDR 48u		  /* IPv6 + UDP */
 
 static inline bool seq_after(uint32_t a, uint32_t b)
 {
@@ -74,12 +74,12 @@ static inline uint32_t max_u32(uint32_t a, uint32_t b)
 /* ------------------------------------------------------------------ rtt (rtt.c) */
 
 struct rxd_rtt {
-	uint64_t srtt_us8;   /* smoothed RTT << 3, microseconds */
-	uint64_t mdev_us4;   /* mean deviation << 2 */
+	uint64_t srtt_us8; /* smoothed RTT << 3, microseconds */
+	uint64_t mdev_us4; /* mean deviation << 2 */
 	uint64_t mdev_max_us4;
 	uint64_t rttvar_us4;
 	uint64_t min_rtt_ns;
-	uint64_t rto_ns;     /* current RTO (before backoff; the backoff is per call, rto.c) */
+	uint64_t rto_ns; /* current RTO (before backoff; the backoff is per call, rto.c) */
 	uint32_t nsamples;
 };
 void rxd_rtt_init(struct rxd_rtt *r, uint64_t initial_rto_ns);
@@ -92,8 +92,8 @@ uint64_t rxd_rtt_srtt_ns(const struct rxd_rtt *r);
 struct rxd_cc {
 	uint32_t cwnd;
 	uint32_t ssthresh;
-	uint32_t cwnd_acc;            /* congestion-avoidance accumulator */
-	uint32_t recovery_end;        /* seq that ends the current recovery episode */
+	uint32_t cwnd_acc;     /* congestion-avoidance accumulator */
+	uint32_t recovery_end; /* seq that ends the current recovery episode */
 	bool in_recovery;
 };
 void rxd_cc_init(struct rxd_cc *cc, uint32_t ssthresh, uint32_t cap);
@@ -117,8 +117,7 @@ struct rxd_rack {
 	uint64_t rtt_ns;
 };
 /** Packet seq was delivered; min_rtt_ns tells a retransmission's ACK from the original's (0 = unknown). */
-void rxd_rack_update(struct rxd_rack *r, uint32_t seq, const struct rxd_txslot *t, uint64_t min_rtt_ns,
-		     uint64_t now);
+void rxd_rack_update(struct rxd_rack *r, uint32_t seq, const struct rxd_txslot *t, uint64_t min_rtt_ns, uint64_t now);
 
 /* ------------------------------------------------------------------ objects */
 
@@ -128,17 +127,17 @@ struct rxd_peer {
 	struct rxd_local *local;
 	struct rxd_addr addr;
 	uint32_t hash;
-	uint32_t nconns;            /* conns referencing this peer */
+	uint32_t nconns; /* conns referencing this peer */
 	uint64_t last_used;
 	uint64_t last_tx;
-	struct rxd_timer timer;     /* expiry */
+	struct rxd_timer timer; /* expiry */
 	struct rxd_rtt rtt;
-	uint32_t max_data;          /* largest UDP payload we may send (path limit) */
-	uint32_t if_mtu_data;       /* advertised by the peer: ifMTU */
-	uint32_t peer_max_mtu;      /* advertised by the peer: maxMTU (0 = unknown) */
-	uint32_t peer_jumbo_max;    /* advertised jumbo_max (0 = none/PMTUD) */
-	uint8_t trailer_len;        /* 0 until the peer's first ACK */
-	uint32_t ssthresh;          /* persists between calls */
+	uint32_t max_data;	       /* largest UDP payload we may send (path limit) */
+	uint32_t if_mtu_data;	       /* advertised by the peer: ifMTU */
+	uint32_t peer_max_mtu;	       /* advertised by the peer: maxMTU (0 = unknown) */
+	uint32_t peer_jumbo_max;       /* advertised jumbo_max (0 = none/PMTUD) */
+	uint8_t trailer_len;	       /* 0 until the peer's first ACK */
+	uint32_t ssthresh;	       /* persists between calls */
 	struct rxd_conn *client_conns; /* list of client conns to this peer */
 	struct {
 		uint32_t serial;
@@ -149,8 +148,8 @@ struct rxd_peer {
 	uint32_t tx_data;
 	uint32_t tx_resends;
 	uint64_t tx_data_bytes;
-	int64_t pace_tokens;        /* DATA bytes that may go now (pacing, peer.c) */
-	uint64_t pace_last;         /* when the tokens were last topped up */
+	int64_t pace_tokens; /* DATA bytes that may go now (pacing, peer.c) */
+	uint64_t pace_last;  /* when the tokens were last topped up */
 };
 
 enum rxd_conn_state {
@@ -161,15 +160,15 @@ enum rxd_conn_state {
 };
 
 struct rxd_channel {
-	struct rxd_call *call;      /* live call, or NULL */
-	uint32_t call_number;           /* callNumber of the current/last call */
-	uint32_t last_call;         /* callNumber of the last finished call */
-	uint8_t last_type;          /* RXD_PKT_ACK or RXD_PKT_ABORT */
+	struct rxd_call *call; /* live call, or NULL */
+	uint32_t call_number;  /* callNumber of the current/last call */
+	uint32_t last_call;    /* callNumber of the last finished call */
+	uint8_t last_type;     /* RXD_PKT_ACK or RXD_PKT_ABORT */
 	int32_t last_abort;
-	uint64_t final_ack_at;      /* deferred final ACK (client), 0 = none */
+	uint64_t final_ack_at; /* deferred final ACK (client), 0 = none */
 	uint32_t final_ack_serial;
-	uint32_t fa_call;           /* client: last call that succeeded, for its final ACK */
-	uint32_t fa_seq;            /* its last reply seq */
+	uint32_t fa_call; /* client: last call that succeeded, for its final ACK */
+	uint32_t fa_seq;  /* its last reply seq */
 };
 
 /*
@@ -189,7 +188,7 @@ struct rxd_conn_params {
 struct rxd_conn {
 	struct rxd_conn *hash_next;
 	struct rxd_conn *free_next;
-	struct rxd_conn *peer_next;  /* client conns of the peer */
+	struct rxd_conn *peer_next; /* client conns of the peer */
 	struct rxd_conn *peer_prev;
 	struct rxd_local *local;
 	struct rxd_peer *peer;
@@ -198,19 +197,19 @@ struct rxd_conn {
 	bool dont_reuse;
 	bool probing_upgrade;
 	uint32_t epoch;
-	uint32_t cid;                /* channel bits zero */
+	uint32_t cid; /* channel bits zero */
 	uint32_t hash;
-	uint16_t service_id;         /* the current one: an upgrade changes it (cp.service_id is what was asked) */
+	uint16_t service_id; /* the current one: an upgrade changes it (cp.service_id is what was asked) */
 	struct rxd_conn_params cp;
-	void *sec;                   /* security-class state */
+	void *sec; /* security-class state */
 	const struct rxd_security_class *sc;
-	uint32_t tx_serial;          /* last serial used */
-	uint32_t hi_serial;          /* highest serial received */
+	uint32_t tx_serial; /* last serial used */
+	uint32_t hi_serial; /* highest serial received */
 	uint64_t hi_serial_at;
-	uint32_t active;             /* live calls on channels */
+	uint32_t active; /* live calls on channels */
 	uint64_t idle_since;
 	int32_t abort_code;
-	struct rxd_timer timer;      /* idle expiry and deferred final ACKs */
+	struct rxd_timer timer; /* idle expiry and deferred final ACKs */
 	struct rxd_channel chan[RXD_MAXCALLS];
 };
 
@@ -224,11 +223,11 @@ struct rxd_rxslot {
 
 struct rxd_call {
 	struct rxd_call *free_next;
-	struct rxd_call *wait_next;  /* AWAIT_CONN queue, or service backlog */
-	struct rxd_call *all_next;   /* list of all live calls (for teardown) */
+	struct rxd_call *wait_next; /* AWAIT_CONN queue, or service backlog */
+	struct rxd_call *all_next;  /* list of all live calls (for teardown) */
 	struct rxd_call *all_prev;
-	struct rxd_call *reap_next;   /* deferred free list */
-	struct rxd_call *ack_next;    /* local->ack_list */
+	struct rxd_call *reap_next; /* deferred free list */
+	struct rxd_call *ack_next;  /* local->ack_list */
 	struct rxd_local *local;
 	struct rxd_conn *conn;
 	struct rxd_peer *peer;
@@ -239,82 +238,82 @@ struct rxd_call {
 	uint32_t call_number;
 	uint8_t channel;
 	bool is_client;
-	bool app_ended;               /* rxd_call_end() called */
+	bool app_ended; /* rxd_call_end() called */
 	bool on_reap;
-	bool ack_queued;              /* on local->ack_list: its ACK goes out when the batch ends */
+	bool ack_queued; /* on local->ack_list: its ACK goes out when the batch ends */
 	bool rejected;
-	bool in_backlog;              /* holds a slot of its service's backlog (not taken by the app yet) */
+	bool in_backlog; /* holds a slot of its service's backlog (not taken by the app yet) */
 	bool notified_complete;
 	enum rxd_call_state state;
 	enum rxd_completion completion;
 	int32_t abort_code;
 	int error;
-	struct rxd_conn_params cp;    /* service call: service_id and security_index of its conn */
+	struct rxd_conn_params cp; /* service call: service_id and security_index of its conn */
 	struct rxd_addr peer_addr;
 
 	/* timers: one wheel entry; deadlines below */
 	struct rxd_timer timer;
-	uint64_t ack_at;              /* delayed ACK */
-	uint64_t resend_at;           /* RACK reorder / RTO */
-	uint64_t tlp_at;              /* tail loss probe */
-	uint64_t pace_at;             /* DATA held back by the peer's pacing */
-	uint64_t ping_at;             /* keepalive */
-	uint64_t expect_rx_at;        /* nothing heard from the peer */
-	uint64_t idle_at;             /* request gap (server) */
-	uint64_t hard_at;             /* lifetime */
+	uint64_t ack_at;       /* delayed ACK */
+	uint64_t resend_at;    /* RACK reorder / RTO */
+	uint64_t tlp_at;       /* tail loss probe */
+	uint64_t pace_at;      /* DATA held back by the peer's pacing */
+	uint64_t ping_at;      /* keepalive */
+	uint64_t expect_rx_at; /* nothing heard from the peer */
+	uint64_t idle_at;      /* request gap (server) */
+	uint64_t hard_at;      /* lifetime */
 	uint64_t expect_rx_ns;
 	uint64_t idle_ns;
-	uint64_t last_rx;             /* last packet from the peer on this call */
+	uint64_t last_rx; /* last packet from the peer on this call */
 	uint64_t last_tx;
 	uint64_t created;
 
 	/* ---- transmit side ---- */
-	struct rxd_txq tx;            /* the transmit queue (txq.c) */
-	uint32_t tx_prev_ack;         /* previousPacket of the latest accepted ACK */
-	bool tx_phase_done;           /* LAST queued */
-	struct rxd_buf *tx_fill;      /* partially filled packet not yet queued */
+	struct rxd_txq tx;	 /* the transmit queue (txq.c) */
+	uint32_t tx_prev_ack;	 /* previousPacket of the latest accepted ACK */
+	bool tx_phase_done;	 /* LAST queued */
+	struct rxd_buf *tx_fill; /* partially filled packet not yet queued */
 	uint8_t *tx_fill_data;
 	uint32_t tx_fill_len;
-	uint32_t tx_pkt_size;         /* payload per packet */
-	uint32_t tx_winsize;          /* peer rwind */
+	uint32_t tx_pkt_size; /* payload per packet */
+	uint32_t tx_winsize;  /* peer rwind */
 	struct rxd_cc cc;
 	struct rxd_rack rack;
-	uint32_t rto_rounds;          /* RTOs since data was last acknowledged */
-	uint8_t rto_backoff;          /* RTO doublings of this call (never shared between calls) */
+	uint32_t rto_rounds; /* RTOs since data was last acknowledged */
+	uint8_t rto_backoff; /* RTO doublings of this call (never shared between calls) */
 	bool resend_is_rto;
-	bool writable_wanted;         /* app saw a short send */
+	bool writable_wanted; /* app saw a short send */
 	int64_t tx_total_len;
 
 	/* ---- receive side ---- */
-	struct rxd_rxslot *rx;        /* RXD_RX_RING entries */
-	uint32_t rx_consumed;         /* all seq <= this consumed by the app: hard-ACK point */
-	uint32_t rx_top;              /* highest contiguous seq received */
-	uint32_t rx_highest;          /* highest seq received */
-	uint32_t rx_last;             /* seq carrying LAST_PACKET (0 = unknown) */
-	uint32_t rx_offset;           /* consumed bytes of the first unconsumed packet */
-	uint64_t rx_avail;            /* bytes in order, unconsumed */
-	uint32_t rx_unacked;          /* datagrams received since our last ACK */
-	uint32_t rx_acked_hard;       /* firstPacket - 1 of the last ACK we sent */
-	uint32_t ack_serial;          /* serial that prompts the pending ACK */
-	uint8_t ack_reason;           /* pending immediate ACK reason (0 none) */
+	struct rxd_rxslot *rx;	/* RXD_RX_RING entries */
+	uint32_t rx_consumed;	/* all seq <= this consumed by the app: hard-ACK point */
+	uint32_t rx_top;	/* highest contiguous seq received */
+	uint32_t rx_highest;	/* highest seq received */
+	uint32_t rx_last;	/* seq carrying LAST_PACKET (0 = unknown) */
+	uint32_t rx_offset;	/* consumed bytes of the first unconsumed packet */
+	uint64_t rx_avail;	/* bytes in order, unconsumed */
+	uint32_t rx_unacked;	/* datagrams received since our last ACK */
+	uint32_t rx_acked_hard; /* firstPacket - 1 of the last ACK we sent */
+	uint32_t ack_serial;	/* serial that prompts the pending ACK */
+	uint8_t ack_reason;	/* pending immediate ACK reason (0 none) */
 	uint8_t delayed_reason;
-	bool rx_phase_done;           /* LAST received and contiguous */
+	bool rx_phase_done; /* LAST received and contiguous */
 };
 
 struct rxd_service {
 	struct rxd_service *next;
 	struct rxd_local *local;
 	struct rxd_service_desc d;
-	uint32_t backlog_len;         /* calls waiting for acceptance/charge */
+	uint32_t backlog_len; /* calls waiting for acceptance/charge */
 	uint32_t nr_charged;
-	uint64_t *charged;            /* ring of user call ids */
+	uint64_t *charged; /* ring of user call ids */
 	uint32_t charge_head;
 	uint32_t charge_cap;
 };
 
 struct rxd_pool {
 	const struct rxd_mem *mem;
-	void *free;                   /* free list through the first pointer-sized field */
+	void *free; /* free list through the first pointer-sized field */
 	uint32_t used;
 	uint32_t max;
 	size_t size;
@@ -344,12 +343,12 @@ struct rxd_local {
 	struct rxd_pool call_pool, conn_pool, peer_pool;
 	uint32_t peer_hash_mask, conn_hash_mask;
 	struct rxd_peer **peer_hash;
-	struct rxd_conn **conn_hash;  /* client conns by cid, service by (peer, epoch, cid) */
-	struct rxd_call *calls;       /* all live calls */
-	struct rxd_call *reap;        /* ended and complete, to free at top level */
-	uint32_t busy;                /* nesting depth of entry points */
-	uint32_t batch;               /* rxd_local_batch_begin depth */
-	struct rxd_call *ack_list;    /* calls owing an ACK, sent when the batch ends */
+	struct rxd_conn **conn_hash; /* client conns by cid, service by (peer, epoch, cid) */
+	struct rxd_call *calls;	     /* all live calls */
+	struct rxd_call *reap;	     /* ended and complete, to free at top level */
+	uint32_t busy;		     /* nesting depth of entry points */
+	uint32_t batch;		     /* rxd_local_batch_begin depth */
+	struct rxd_call *ack_list;   /* calls owing an ACK, sent when the batch ends */
 	struct rxd_call *await_conn_head, *await_conn_tail;
 	struct rxd_service *services;
 	const struct rxd_security_class *security[8];
@@ -379,12 +378,12 @@ static inline void rxd_free(const struct rxd_local *l, void *p)
 		l->mem.free(l->mem.user, p);
 }
 void rxd_log_msg(const struct rxd_local *l, enum rxd_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Formats only when someone listens at that level. */
-#define RXD_LOG(l, level, ...)                                                                                \
-	do {                                                                                                  \
-		if ((l)->log && (level) <= (l)->log_level)                                                    \
-			rxd_log_msg((l), (level), __VA_ARGS__);                                               \
+#define RXD_LOG(l, level, ...)                                                                                         \
+	do {                                                                                                           \
+		if ((l)->log && (level) <= (l)->log_level)                                                             \
+			rxd_log_msg((l), (level), __VA_ARGS__);                                                        \
 	} while (0)
 struct rxd_service *rxd_find_service(struct rxd_local *l, uint16_t service_id);
 void *rxd_pool_get(struct rxd_pool *p);
@@ -406,7 +405,8 @@ uint32_t rxd_addr_hash(const struct rxd_addr *a);
 int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t now);
 struct rxd_conn *rxd_conn_find_client(struct rxd_local *l, uint32_t cid);
 struct rxd_conn *rxd_conn_find_service(struct rxd_local *l, struct rxd_peer *peer, uint32_t epoch, uint32_t cid);
-struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h, uint64_t now);
+struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h,
+				      uint64_t now);
 void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now);
 void rxd_conn_update_idle(struct rxd_conn *c, uint64_t now);
 uint32_t rxd_conn_next_serial(struct rxd_conn *c);
@@ -439,8 +439,7 @@ struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *con
 void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now);
 
 /* output.c */
-int rxd_send_raw(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_iov *iov, unsigned n,
-		 unsigned flags);
+int rxd_send_raw(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_iov *iov, unsigned n, unsigned flags);
 void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t now);
 void rxd_send_abort(struct rxd_call *c, int32_t code, uint64_t now);
 void rxd_send_conn_abort(struct rxd_conn *conn, int32_t code, uint64_t now);
@@ -459,7 +458,7 @@ void rxd_rack_reorder_timer(struct rxd_call *c, uint64_t now);
 void rxd_loss_on_stale_ack(struct rxd_call *c, uint32_t first, uint32_t nacks, const uint8_t *acks, uint64_t now);
 void rxd_tlp_arm(struct rxd_call *c, uint64_t rto, bool progress, uint64_t now);
 void rxd_tlp_timer(struct rxd_call *c, uint64_t now);
-void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now);   /* output.c */
+void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now); /* output.c */
 
 /* rto.c: the retransmission timer and its backoff */
 uint64_t rxd_rto(const struct rxd_rtt *r, uint32_t backoff); /* doubled backoff times, clamped */

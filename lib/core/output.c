@@ -7,8 +7,7 @@
 
 #include "internal.h"
 
-int rxd_send_raw(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_iov *iov, unsigned n,
-		 unsigned flags)
+int rxd_send_raw(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_iov *iov, unsigned n, unsigned flags)
 {
 	uint32_t bytes = 0;
 	int rc;
@@ -213,8 +212,7 @@ void rxd_reply_busy(struct rxd_local *l, struct rxd_peer *peer, const struct rxd
  * Never on the last packet of a service call's reply (OpenAFS would soft-ACK
  * it and never hard-ACK).
  */
-static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *t, bool retrans,
-			     uint64_t now)
+static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *t, bool retrans, uint64_t now)
 {
 	const struct rxd_peer *p = c->peer;
 

@@ -19,13 +19,13 @@ typedef void (*rxd_timer_fn)(struct rxd_timer *t, uint64_t now);
 struct rxd_timer {
 	struct rxd_timer *next;
 	struct rxd_timer **pprev; /* NULL when not pending */
-	uint64_t expires;         /* ns */
+	uint64_t expires;	  /* ns */
 	rxd_timer_fn fn;
 };
 
 struct rxd_wheel {
-	uint64_t now_tick;  /* last tick processed (ns >> TICK_SHIFT) */
-	uint32_t pending;   /* number of armed timers */
+	uint64_t now_tick; /* last tick processed (ns >> TICK_SHIFT) */
+	uint32_t pending;  /* number of armed timers */
 	struct rxd_timer *slots[RXD_WHEEL_LEVELS][RXD_WHEEL_SLOTS];
 	struct rxd_timer *overflow; /* beyond the top level's reach */
 	/* bit s of level l set <=> slots[l][s] non-empty: next()/run() skip empty slots */

@@ -20,7 +20,7 @@ struct rxd_pkt_info;
 #define RXD_NEIGH_PENDING 512u	     /* frames held per unresolved neighbour */
 #define RXD_NEIGH_PENDING_POOL 2048u /* frames held per table while resolving (a first window of every call) */
 #define RXD_NEIGH_NIL UINT32_MAX
-#define RXD_NEIGH_PROBES 3u /* requests before giving up */
+#define RXD_NEIGH_PROBES 3u			  /* requests before giving up */
 #define RXD_NEIGH_RETRY_NS (1000ull * 1000000ull) /* as Linux (retrans_time_ms 1000): 3 probes = 3 s */
 #define RXD_NEIGH_FAIL_HOLD_NS (3000ull * 1000000ull)
 

@@ -113,8 +113,7 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 			goto free;
 		}
 		if (!forwarded) {
-			owner =
-			    rxd_shard_of_rx(n, w->index, pi.payload, pi.payload_len);
+			owner = rxd_shard_of_rx(n, w->index, pi.payload, pi.payload_len);
 			if (owner != w->index) {
 				rxd_fwd_enqueue(w, owner, m);
 				return;

@@ -15,7 +15,7 @@ static uint32_t rxnull_overhead(const void *conn_sec, uint8_t level)
 }
 
 const struct rxd_security_class rxd_rxnull_class = {
-	.index = RXD_SECURITY_NONE,
-	.name = "rxnull",
-	.packet_overhead = rxnull_overhead,
+    .index = RXD_SECURITY_NONE,
+    .name = "rxnull",
+    .packet_overhead = rxnull_overhead,
 };

@@ -146,8 +146,8 @@ void test_io_buf_put(void *io, struct rxd_buf *b)
 }
 
 /* The gather list must describe a datagram the core may send: 0, or -errno after a violation. */
-static int test_io_check_iov(struct test_io_pool *p, const struct rxd_addr *dst, const struct rxd_iov *iov,
-			     unsigned n, uint64_t *total)
+static int test_io_check_iov(struct test_io_pool *p, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n,
+			     uint64_t *total)
 {
 	char msg[96];
 
@@ -213,10 +213,10 @@ int test_io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov
 }
 
 const struct rxd_io_ops test_io_ops = {
-	.buf_alloc = test_io_buf_alloc,
-	.buf_ref = test_io_buf_ref,
-	.buf_put = test_io_buf_put,
-	.send = test_io_send,
+    .buf_alloc = test_io_buf_alloc,
+    .buf_ref = test_io_buf_ref,
+    .buf_put = test_io_buf_put,
+    .send = test_io_send,
 };
 
 void test_io_init(struct test_io *io, struct test_io_pool *p, test_io_tx_fn tx, void *tx_arg)

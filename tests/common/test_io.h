@@ -43,7 +43,7 @@ struct test_io_stats {
 /* The buffers of one test, shared by its engines. */
 struct test_io_pool {
 	const uint32_t *limit; /* live buffers buf_alloc allows (*limit 0 or limit NULL: no limit) */
-	bool recycle;          /* keep freed 2 KiB and 64 KiB blocks for reuse: a benchmark measures the core, not malloc */
+	bool recycle; /* keep freed 2 KiB and 64 KiB blocks for reuse: a benchmark measures the core, not malloc */
 	/* where violations are reported (NULL: stderr) */
 	void (*on_violation)(void *arg, const char *what);
 	void *violation_arg;

@@ -59,25 +59,44 @@ static char zeros[PERF_IO_CHUNK];
 static const char *abort_name(afs_int32 code)
 {
 	switch (code) {
-	case 0: return "ok";
-	case RX_CALL_DEAD: return "RX_CALL_DEAD";
-	case RX_INVALID_OPERATION: return "RX_INVALID_OPERATION";
-	case RX_CALL_TIMEOUT: return "RX_CALL_TIMEOUT";
-	case RX_EOF: return "RX_EOF";
-	case RX_PROTOCOL_ERROR: return "RX_PROTOCOL_ERROR";
-	case RX_USER_ABORT: return "RX_USER_ABORT";
-	case RX_ADDRINUSE: return "RX_ADDRINUSE";
-	case -8: return "RX_DEBUGI_BADTYPE/RX_MSGSIZE";
-	case RX_RESTARTING: return "RX_RESTARTING";
-	case RXGEN_CC_MARSHAL: return "RXGEN_CC_MARSHAL";
-	case RXGEN_CC_UNMARSHAL: return "RXGEN_CC_UNMARSHAL";
-	case RXGEN_SS_MARSHAL: return "RXGEN_SS_MARSHAL";
-	case RXGEN_SS_UNMARSHAL: return "RXGEN_SS_UNMARSHAL";
-	case RXGEN_DECODE: return "RXGEN_DECODE";
-	case RXGEN_OPCODE: return "RXGEN_OPCODE";
-	case TEST_CLIENT_ABORT: return "TEST_CLIENT_ABORT";
-	case TEST_SERVER_ABORT: return "TEST_SERVER_ABORT";
-	default: return "?";
+	case 0:
+		return "ok";
+	case RX_CALL_DEAD:
+		return "RX_CALL_DEAD";
+	case RX_INVALID_OPERATION:
+		return "RX_INVALID_OPERATION";
+	case RX_CALL_TIMEOUT:
+		return "RX_CALL_TIMEOUT";
+	case RX_EOF:
+		return "RX_EOF";
+	case RX_PROTOCOL_ERROR:
+		return "RX_PROTOCOL_ERROR";
+	case RX_USER_ABORT:
+		return "RX_USER_ABORT";
+	case RX_ADDRINUSE:
+		return "RX_ADDRINUSE";
+	case -8:
+		return "RX_DEBUGI_BADTYPE/RX_MSGSIZE";
+	case RX_RESTARTING:
+		return "RX_RESTARTING";
+	case RXGEN_CC_MARSHAL:
+		return "RXGEN_CC_MARSHAL";
+	case RXGEN_CC_UNMARSHAL:
+		return "RXGEN_CC_UNMARSHAL";
+	case RXGEN_SS_MARSHAL:
+		return "RXGEN_SS_MARSHAL";
+	case RXGEN_SS_UNMARSHAL:
+		return "RXGEN_SS_UNMARSHAL";
+	case RXGEN_DECODE:
+		return "RXGEN_DECODE";
+	case RXGEN_OPCODE:
+		return "RXGEN_OPCODE";
+	case TEST_CLIENT_ABORT:
+		return "TEST_CLIENT_ABORT";
+	case TEST_SERVER_ABORT:
+		return "TEST_SERVER_ABORT";
+	default:
+		return "?";
 	}
 }
 
@@ -108,10 +127,23 @@ static bool parse_long(const char *s, long long *out)
 		return false;
 	/* Accept k/K, m/M, g/G binary suffixes for sizes. */
 	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		v <<= 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (*end != '\0')
 		return false;
@@ -124,8 +156,7 @@ static long long need_num(const char *opt, const char *arg, long long lo, long l
 	long long v;
 
 	if (!parse_long(arg, &v) || v < lo || v > hi) {
-		fprintf(stderr, "openafs_peer: bad value for %s: '%s' (range %lld..%lld)\n",
-			opt, arg, lo, hi);
+		fprintf(stderr, "openafs_peer: bad value for %s: '%s' (range %lld..%lld)\n", opt, arg, lo, hi);
 		exit(2);
 	}
 	return v;
@@ -192,7 +223,7 @@ static int rx_setup(const struct rx_tuning *tn, uint32_t host_nbo, int port)
 
 static bool resolve4(const char *name, uint32_t *addr_nbo)
 {
-	struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_DGRAM }, *res;
+	struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_DGRAM}, *res;
 
 	if (inet_pton(AF_INET, name, addr_nbo) == 1)
 		return true;
@@ -206,12 +237,12 @@ static bool resolve4(const char *name, uint32_t *addr_nbo)
 /* ------------------------------------------------------------------ server */
 
 static struct {
-	bool openafs_aborts;	/* mimic OpenAFS rxperf: every failure aborts -1 */
-	bool verify;		/* check request payload is zeros */
+	bool openafs_aborts; /* mimic OpenAFS rxperf: every failure aborts -1 */
+	bool verify;	     /* check request payload is zeros */
 	bool verbose;
-	long long abort_reply_after;	/* -1 = never */
+	long long abort_reply_after; /* -1 = never */
 	atomic_ullong calls, failures;
-} srv = { .verify = true, .abort_reply_after = -1 };
+} srv = {.verify = true, .abort_reply_after = -1};
 
 static afs_int32 srv_fail(afs_int32 code, const char *why)
 {
@@ -219,8 +250,7 @@ static afs_int32 srv_fail(afs_int32 code, const char *why)
 	if (srv.openafs_aborts)
 		code = -1;
 	if (srv.verbose)
-		fprintf(stderr, "openafs_peer server: abort %d (%s): %s\n", code,
-			abort_name(code), why);
+		fprintf(stderr, "openafs_peer server: abort %d (%s): %s\n", code, abort_name(code), why);
 	return code;
 }
 
@@ -234,8 +264,8 @@ static afs_int32 srv_io_fail(struct rx_call *call, afs_int32 code, const char *w
 
 	if (err != 0) {
 		if (srv.verbose)
-			fprintf(stderr, "openafs_peer server: call failed with %d (%s) during %s\n",
-				err, abort_name(err), why);
+			fprintf(stderr, "openafs_peer server: call failed with %d (%s) during %s\n", err,
+				abort_name(err), why);
 		return err;
 	}
 	return srv_fail(code, why);
@@ -344,7 +374,7 @@ static afs_int32 srv_execute(struct rx_call *call)
 
 	w = srv_write_payload(call, out_bytes);
 	if (w == 1) {
-		code = TEST_SERVER_ABORT;	/* test hook, not a failure */
+		code = TEST_SERVER_ABORT; /* test hook, not a failure */
 		goto out;
 	}
 	if (w < 0) {
@@ -361,27 +391,22 @@ out:
 
 static void server_usage(void)
 {
-	fprintf(stderr,
-		"usage: openafs_peer server [-p PORT] [-a BINDADDR] [-j] [-m MTU] [-W WINDOW]\n"
-		"         [-u UDPBUF_KIB] [-P MIN_PEER_TIMEOUT_MS] [-H] [--min-procs N]\n"
-		"         [--max-procs N] [--no-check-reach] [--no-verify] [--openafs-aborts]\n"
-		"         [--abort-reply-after BYTES] [-v]\n");
+	fprintf(stderr, "usage: openafs_peer server [-p PORT] [-a BINDADDR] [-j] [-m MTU] [-W WINDOW]\n"
+			"         [-u UDPBUF_KIB] [-P MIN_PEER_TIMEOUT_MS] [-H] [--min-procs N]\n"
+			"         [--max-procs N] [--no-check-reach] [--no-verify] [--openafs-aborts]\n"
+			"         [--abort-reply-after BYTES] [-v]\n");
 	exit(2);
 }
 
 static int run_server(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "min-procs", required_argument, NULL, 1 },
-		{ "max-procs", required_argument, NULL, 2 },
-		{ "no-check-reach", no_argument, NULL, 3 },
-		{ "no-verify", no_argument, NULL, 4 },
-		{ "openafs-aborts", no_argument, NULL, 5 },
-		{ "abort-reply-after", required_argument, NULL, 6 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"min-procs", required_argument, NULL, 1}, {"max-procs", required_argument, NULL, 2},
+	    {"no-check-reach", no_argument, NULL, 3},  {"no-verify", no_argument, NULL, 4},
+	    {"openafs-aborts", no_argument, NULL, 5},  {"abort-reply-after", required_argument, NULL, 6},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
-	struct rx_tuning tn = { .udpbuf_kib = 4096 };
+	struct rx_tuning tn = {.udpbuf_kib = 4096};
 	struct rx_securityClass *sec[1];
 	struct rx_service *svc;
 	uint32_t host = htonl(INADDR_ANY);
@@ -389,29 +414,56 @@ static int run_server(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "p:a:jm:W:u:P:Hvh", lopts, NULL)) != -1) {
 		switch (ch) {
-		case 'p': port = (int)need_num("-p", optarg, 1, 65535); break;
+		case 'p':
+			port = (int)need_num("-p", optarg, 1, 65535);
+			break;
 		case 'a':
 			if (!resolve4(optarg, &host)) {
 				fprintf(stderr, "openafs_peer: cannot resolve %s\n", optarg);
 				return 2;
 			}
 			break;
-		case 'j': tn.nojumbo = 1; break;
-		case 'm': tn.maxmtu = (int)need_num("-m", optarg, 500, 65535); break;
-		case 'W': tn.window = (int)need_num("-W", optarg, 1, 255); break;
-		case 'u': tn.udpbuf_kib = (int)need_num("-u", optarg, 0, 1 << 20); break;
-		case 'P': tn.min_peer_timeout_ms = (int)need_num("-P", optarg, 1, 60000); break;
-		case 'H': tn.hot_threads = 1; break;
-		case 'v': srv.verbose = true; break;
-		case 1: min_procs = (int)need_num("--min-procs", optarg, 1, 4096); break;
-		case 2: max_procs = (int)need_num("--max-procs", optarg, 1, 4096); break;
-		case 3: check_reach = 0; break;
-		case 4: srv.verify = false; break;
-		case 5: srv.openafs_aborts = true; break;
+		case 'j':
+			tn.nojumbo = 1;
+			break;
+		case 'm':
+			tn.maxmtu = (int)need_num("-m", optarg, 500, 65535);
+			break;
+		case 'W':
+			tn.window = (int)need_num("-W", optarg, 1, 255);
+			break;
+		case 'u':
+			tn.udpbuf_kib = (int)need_num("-u", optarg, 0, 1 << 20);
+			break;
+		case 'P':
+			tn.min_peer_timeout_ms = (int)need_num("-P", optarg, 1, 60000);
+			break;
+		case 'H':
+			tn.hot_threads = 1;
+			break;
+		case 'v':
+			srv.verbose = true;
+			break;
+		case 1:
+			min_procs = (int)need_num("--min-procs", optarg, 1, 4096);
+			break;
+		case 2:
+			max_procs = (int)need_num("--max-procs", optarg, 1, 4096);
+			break;
+		case 3:
+			check_reach = 0;
+			break;
+		case 4:
+			srv.verify = false;
+			break;
+		case 5:
+			srv.openafs_aborts = true;
+			break;
 		case 6:
 			srv.abort_reply_after = need_num("--abort-reply-after", optarg, 0, UINT32_MAX);
 			break;
-		default: server_usage();
+		default:
+			server_usage();
 		}
 	}
 	if (optind != argc)
@@ -432,10 +484,10 @@ static int run_server(int argc, char **argv)
 	/* OpenAFS rxperf pings a new client before serving it; keep that. */
 	rx_SetCheckReach(svc, check_reach);
 
-	fprintf(stderr, "openafs_peer server: listening on UDP %d service %d (jumbo %s, procs %d..%d)\n",
-		port, PERF_SERVICE, tn.nojumbo ? "off" : "on", min_procs, max_procs);
+	fprintf(stderr, "openafs_peer server: listening on UDP %d service %d (jumbo %s, procs %d..%d)\n", port,
+		PERF_SERVICE, tn.nojumbo ? "off" : "on", min_procs, max_procs);
 	fflush(stderr);
-	rx_StartServer(1);	/* donates this thread; does not return */
+	rx_StartServer(1); /* donates this thread; does not return */
 	return 1;
 }
 
@@ -447,19 +499,19 @@ struct client_cfg {
 	uint32_t addr;
 	int port;
 	int service;
-	int op;		/* raw op on the wire */
+	int op; /* raw op on the wire */
 	const char *cmd_name;
 	uint32_t version;
 	uint32_t send_bytes, recv_bytes;
 	uint32_t rsize_hint, wsize_hint;
-	long long calls;	/* total across threads; 0 = use duration */
+	long long calls; /* total across threads; 0 = use duration */
 	double duration;
 	int threads;
 	bool cookie;
 	bool verify;
 	bool json_only;
 	long long abort_after;	/* -1 = never */
-	long long expect_abort;	/* LLONG_MIN = none */
+	long long expect_abort; /* LLONG_MIN = none */
 	bool have_expect;
 	int max_msgs;
 };
@@ -509,16 +561,28 @@ static enum call_result run_call(struct thread_ctx *tc, afs_int32 *err, char *bu
 		*err = RX_CALL_DEAD;
 		return CALL_ERROR;
 	}
-	put32(req + len, cfg->version); len += 4;
-	put32(req + len, (uint32_t)cfg->op); len += 4;
-	put32(req + len, cfg->rsize_hint); len += 4;
-	put32(req + len, cfg->wsize_hint); len += 4;
+	put32(req + len, cfg->version);
+	len += 4;
+	put32(req + len, (uint32_t)cfg->op);
+	len += 4;
+	put32(req + len, cfg->rsize_hint);
+	len += 4;
+	put32(req + len, cfg->wsize_hint);
+	len += 4;
 	switch (cfg->op) {
-	case PERF_OP_SEND: put32(req + len, cfg->send_bytes); len += 4; break;
-	case PERF_OP_RECV: put32(req + len, cfg->recv_bytes); len += 4; break;
-	default:	/* RPC, and any raw op under test */
-		put32(req + len, cfg->send_bytes); len += 4;
-		put32(req + len, cfg->recv_bytes); len += 4;
+	case PERF_OP_SEND:
+		put32(req + len, cfg->send_bytes);
+		len += 4;
+		break;
+	case PERF_OP_RECV:
+		put32(req + len, cfg->recv_bytes);
+		len += 4;
+		break;
+	default: /* RPC, and any raw op under test */
+		put32(req + len, cfg->send_bytes);
+		len += 4;
+		put32(req + len, cfg->recv_bytes);
+		len += 4;
 		break;
 	}
 	if (cl_write(call, (char *)req, len) != 0)
@@ -592,8 +656,7 @@ static enum call_result run_call(struct thread_ctx *tc, afs_int32 *err, char *bu
 		*err = RX_USER_ABORT;
 		return CALL_ERROR;
 	}
-	tc->bytes += (cfg->op == PERF_OP_RECV ? 0 : cfg->send_bytes) +
-		     (cfg->op == PERF_OP_SEND ? 0 : cfg->recv_bytes);
+	tc->bytes += (cfg->op == PERF_OP_RECV ? 0 : cfg->send_bytes) + (cfg->op == PERF_OP_SEND ? 0 : cfg->recv_bytes);
 	return CALL_OK;
 
 local_abort:
@@ -609,7 +672,7 @@ rx_failed:
 			code = end;
 	}
 	if (code == 0)
-		code = RX_EOF;	/* short reply without an abort */
+		code = RX_EOF; /* short reply without an abort */
 	*err = code;
 classify:
 	if (cfg->have_expect && code == cfg->expect_abort)
@@ -699,41 +762,48 @@ static void on_alarm(int sig)
 
 static void client_usage(void)
 {
-	fprintf(stderr,
-		"usage: openafs_peer client [-a ADDR] [-p PORT] -c send|recv|rpc [-S BYTES]\n"
-		"         [-R BYTES] [-b BYTES] [-T CALLS | -d SECONDS] [-t THREADS] [-j] [-m MTU]\n"
-		"         [-W WINDOW] [-u UDPBUF_KIB] [-P MIN_PEER_TIMEOUT_MS] [-H] [-l LOCALPORT]\n"
-		"         [-r RHINT] [-w WHINT] [--cookie] [--json] [--no-verify]\n"
-		"         [--abort-after BYTES] [--expect-abort CODE] [--service N] [--op N]\n"
-		"         [--proto-version N] [--warmup N] [--timeout SECONDS] [--linger-ms MS]\n"
-		"  -T is the total number of calls over all threads; MB = 10^6 bytes.\n"
-		"  Exit 0 only if every call succeeded or ended with an expected abort.\n");
+	fprintf(stderr, "usage: openafs_peer client [-a ADDR] [-p PORT] -c send|recv|rpc [-S BYTES]\n"
+			"         [-R BYTES] [-b BYTES] [-T CALLS | -d SECONDS] [-t THREADS] [-j] [-m MTU]\n"
+			"         [-W WINDOW] [-u UDPBUF_KIB] [-P MIN_PEER_TIMEOUT_MS] [-H] [-l LOCALPORT]\n"
+			"         [-r RHINT] [-w WHINT] [--cookie] [--json] [--no-verify]\n"
+			"         [--abort-after BYTES] [--expect-abort CODE] [--service N] [--op N]\n"
+			"         [--proto-version N] [--warmup N] [--timeout SECONDS] [--linger-ms MS]\n"
+			"  -T is the total number of calls over all threads; MB = 10^6 bytes.\n"
+			"  Exit 0 only if every call succeeded or ended with an expected abort.\n");
 	exit(2);
 }
 
 static int run_client(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-		{ "cookie", no_argument, NULL, 1 },
-		{ "json", no_argument, NULL, 2 },
-		{ "no-verify", no_argument, NULL, 3 },
-		{ "abort-after", required_argument, NULL, 4 },
-		{ "expect-abort", required_argument, NULL, 5 },
-		{ "service", required_argument, NULL, 6 },
-		{ "op", required_argument, NULL, 7 },
-		{ "proto-version", required_argument, NULL, 8 },
-		{ "warmup", required_argument, NULL, 9 },
-		{ "timeout", required_argument, NULL, 10 },
-		{ "linger-ms", required_argument, NULL, 11 },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"cookie", no_argument, NULL, 1},
+	    {"json", no_argument, NULL, 2},
+	    {"no-verify", no_argument, NULL, 3},
+	    {"abort-after", required_argument, NULL, 4},
+	    {"expect-abort", required_argument, NULL, 5},
+	    {"service", required_argument, NULL, 6},
+	    {"op", required_argument, NULL, 7},
+	    {"proto-version", required_argument, NULL, 8},
+	    {"warmup", required_argument, NULL, 9},
+	    {"timeout", required_argument, NULL, 10},
+	    {"linger-ms", required_argument, NULL, 11},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct client_cfg cfg = {
-		.port = PERF_PORT, .service = PERF_SERVICE, .op = -1, .version = PERF_VERSION,
-		.rsize_hint = PERF_MAX_CHUNK, .wsize_hint = PERF_MAX_CHUNK, .calls = 1,
-		.threads = 1, .verify = true, .abort_after = -1, .max_msgs = 10,
+	    .port = PERF_PORT,
+	    .service = PERF_SERVICE,
+	    .op = -1,
+	    .version = PERF_VERSION,
+	    .rsize_hint = PERF_MAX_CHUNK,
+	    .wsize_hint = PERF_MAX_CHUNK,
+	    .calls = 1,
+	    .threads = 1,
+	    .verify = true,
+	    .abort_after = -1,
+	    .max_msgs = 10,
 	};
-	struct rx_tuning tn = { .udpbuf_kib = 4096 };
+	struct rx_tuning tn = {.udpbuf_kib = 4096};
 	struct rx_securityClass *sec;
 	struct rx_connection **conns;
 	struct thread_ctx *tcs;
@@ -747,8 +817,12 @@ static int run_client(int argc, char **argv)
 
 	while ((ch = getopt_long(argc, argv, "a:p:c:S:R:b:T:d:t:jm:W:u:P:Hl:r:w:h", lopts, NULL)) != -1) {
 		switch (ch) {
-		case 'a': addr = optarg; break;
-		case 'p': cfg.port = (int)need_num("-p", optarg, 1, 65535); break;
+		case 'a':
+			addr = optarg;
+			break;
+		case 'p':
+			cfg.port = (int)need_num("-p", optarg, 1, 65535);
+			break;
 		case 'c':
 			if (!strcmp(optarg, "send"))
 				cfg.op = PERF_OP_SEND;
@@ -762,38 +836,87 @@ static int run_client(int argc, char **argv)
 			}
 			cfg.cmd_name = optarg;
 			break;
-		case 'S': cfg.send_bytes = (uint32_t)need_num("-S", optarg, 0, INT32_MAX); break;
-		case 'R': cfg.recv_bytes = (uint32_t)need_num("-R", optarg, 0, INT32_MAX); break;
+		case 'S':
+			cfg.send_bytes = (uint32_t)need_num("-S", optarg, 0, INT32_MAX);
+			break;
+		case 'R':
+			cfg.recv_bytes = (uint32_t)need_num("-R", optarg, 0, INT32_MAX);
+			break;
 		case 'b':
 			cfg.send_bytes = cfg.recv_bytes = (uint32_t)need_num("-b", optarg, 0, INT32_MAX);
 			break;
-		case 'T': cfg.calls = need_num("-T", optarg, 0, LLONG_MAX); break;
-		case 'd': cfg.duration = (double)need_num("-d", optarg, 1, 86400); break;
-		case 't': cfg.threads = (int)need_num("-t", optarg, 1, 4096); break;
-		case 'j': tn.nojumbo = 1; break;
-		case 'm': tn.maxmtu = (int)need_num("-m", optarg, 500, 65535); break;
-		case 'W': tn.window = (int)need_num("-W", optarg, 1, 255); break;
-		case 'u': tn.udpbuf_kib = (int)need_num("-u", optarg, 0, 1 << 20); break;
-		case 'P': tn.min_peer_timeout_ms = (int)need_num("-P", optarg, 1, 60000); break;
-		case 'H': tn.hot_threads = 1; break;
-		case 'l': local_port = (int)need_num("-l", optarg, 0, 65535); break;
-		case 'r': cfg.rsize_hint = (uint32_t)need_num("-r", optarg, 0, UINT32_MAX); break;
-		case 'w': cfg.wsize_hint = (uint32_t)need_num("-w", optarg, 0, UINT32_MAX); break;
-		case 1: cfg.cookie = true; break;
-		case 2: cfg.json_only = true; break;
-		case 3: cfg.verify = false; break;
-		case 4: cfg.abort_after = need_num("--abort-after", optarg, 0, LLONG_MAX); break;
+		case 'T':
+			cfg.calls = need_num("-T", optarg, 0, LLONG_MAX);
+			break;
+		case 'd':
+			cfg.duration = (double)need_num("-d", optarg, 1, 86400);
+			break;
+		case 't':
+			cfg.threads = (int)need_num("-t", optarg, 1, 4096);
+			break;
+		case 'j':
+			tn.nojumbo = 1;
+			break;
+		case 'm':
+			tn.maxmtu = (int)need_num("-m", optarg, 500, 65535);
+			break;
+		case 'W':
+			tn.window = (int)need_num("-W", optarg, 1, 255);
+			break;
+		case 'u':
+			tn.udpbuf_kib = (int)need_num("-u", optarg, 0, 1 << 20);
+			break;
+		case 'P':
+			tn.min_peer_timeout_ms = (int)need_num("-P", optarg, 1, 60000);
+			break;
+		case 'H':
+			tn.hot_threads = 1;
+			break;
+		case 'l':
+			local_port = (int)need_num("-l", optarg, 0, 65535);
+			break;
+		case 'r':
+			cfg.rsize_hint = (uint32_t)need_num("-r", optarg, 0, UINT32_MAX);
+			break;
+		case 'w':
+			cfg.wsize_hint = (uint32_t)need_num("-w", optarg, 0, UINT32_MAX);
+			break;
+		case 1:
+			cfg.cookie = true;
+			break;
+		case 2:
+			cfg.json_only = true;
+			break;
+		case 3:
+			cfg.verify = false;
+			break;
+		case 4:
+			cfg.abort_after = need_num("--abort-after", optarg, 0, LLONG_MAX);
+			break;
 		case 5:
 			cfg.expect_abort = need_num("--expect-abort", optarg, INT32_MIN, INT32_MAX);
 			cfg.have_expect = true;
 			break;
-		case 6: cfg.service = (int)need_num("--service", optarg, 0, 65535); break;
-		case 7: raw_op = (int)need_num("--op", optarg, 0, UINT32_MAX); break;
-		case 8: cfg.version = (uint32_t)need_num("--proto-version", optarg, 0, UINT32_MAX); break;
-		case 9: warmup = need_num("--warmup", optarg, 0, 1000000); break;
-		case 10: timeout_s = need_num("--timeout", optarg, 1, 86400); break;
-		case 11: linger_ms = need_num("--linger-ms", optarg, 0, 60000); break;
-		default: client_usage();
+		case 6:
+			cfg.service = (int)need_num("--service", optarg, 0, 65535);
+			break;
+		case 7:
+			raw_op = (int)need_num("--op", optarg, 0, UINT32_MAX);
+			break;
+		case 8:
+			cfg.version = (uint32_t)need_num("--proto-version", optarg, 0, UINT32_MAX);
+			break;
+		case 9:
+			warmup = need_num("--warmup", optarg, 0, 1000000);
+			break;
+		case 10:
+			timeout_s = need_num("--timeout", optarg, 1, 86400);
+			break;
+		case 11:
+			linger_ms = need_num("--linger-ms", optarg, 0, 60000);
+			break;
+		default:
+			client_usage();
 		}
 	}
 	if (optind != argc)
@@ -830,8 +953,7 @@ static int run_client(int argc, char **argv)
 	if (!conns || !tcs)
 		return 1;
 	for (int i = 0; i < nconns; i++) {
-		conns[i] = rx_NewConnection(cfg.addr, htons((unsigned short)cfg.port),
-					    (u_short)cfg.service, sec, 0);
+		conns[i] = rx_NewConnection(cfg.addr, htons((unsigned short)cfg.port), (u_short)cfg.service, sec, 0);
 		if (!conns[i]) {
 			fprintf(stderr, "openafs_peer: rx_NewConnection failed\n");
 			return 1;
@@ -841,7 +963,7 @@ static int run_client(int argc, char **argv)
 	/* Warm-up calls (reachability ping, RTT estimate) are not measured. */
 	if (warmup > 0) {
 		struct client_cfg wcfg = cfg;
-		struct thread_ctx wtc = { .cfg = &wcfg };
+		struct thread_ctx wtc = {.cfg = &wcfg};
 
 		wcfg.calls = warmup;
 		for (int i = 0; i < nconns; i++) {
@@ -895,33 +1017,32 @@ static int run_client(int argc, char **argv)
 		double p999 = pct_us(all, nall, 0.999);
 
 		if (!cfg.json_only) {
-			printf("openafs-rx %s: send %u B, recv %u B, threads %d, conns %d, jumbo %s%s\n",
-			       cfg.cmd_name, cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes,
-			       cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes, cfg.threads, nconns,
-			       tn.nojumbo ? "off" : "on", cfg.cookie ? ", request cookie" : "");
-			printf("%10s %10s %12s %10s %10s %10s %10s %8s %8s\n", "calls", "secs",
-			       "calls/s", "MB/s", "p50_us", "p99_us", "p999_us", "aborts", "errors");
-			printf("%10zu %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8llu %8llu\n", nall,
-			       secs, cps, mbps, p50, p99, p999, aborts, errors);
+			printf("openafs-rx %s: send %u B, recv %u B, threads %d, conns %d, jumbo %s%s\n", cfg.cmd_name,
+			       cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes, cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes,
+			       cfg.threads, nconns, tn.nojumbo ? "off" : "on", cfg.cookie ? ", request cookie" : "");
+			printf("%10s %10s %12s %10s %10s %10s %10s %8s %8s\n", "calls", "secs", "calls/s", "MB/s",
+			       "p50_us", "p99_us", "p999_us", "aborts", "errors");
+			printf("%10zu %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8llu %8llu\n", nall, secs, cps, mbps,
+			       p50, p99, p999, aborts, errors);
 		}
 		struct rx_statistics *rs = rx_GetStatistics();
 		struct rxd_result r = {
-			.impl = "openafs-rx",
-			.retransmissions = rs ? (uint64_t)rs->dataPacketsReSent : 0,
-			.scenario = cfg.cmd_name,
-			.req_bytes = cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes,
-			.reply_bytes = cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes,
-			.concurrency = (uint64_t)cfg.threads,
-			.calls = nall,
-			.calls_ok = ok,
-			.calls_failed = errors,
-			.expected_aborts = aborts,
-			.secs = secs,
-			.calls_per_s = cps,
-			.mb_per_s = mbps,
-			.p50_us = p50,
-			.p99_us = p99,
-			.p999_us = p999,
+		    .impl = "openafs-rx",
+		    .retransmissions = rs ? (uint64_t)rs->dataPacketsReSent : 0,
+		    .scenario = cfg.cmd_name,
+		    .req_bytes = cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes,
+		    .reply_bytes = cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes,
+		    .concurrency = (uint64_t)cfg.threads,
+		    .calls = nall,
+		    .calls_ok = ok,
+		    .calls_failed = errors,
+		    .expected_aborts = aborts,
+		    .secs = secs,
+		    .calls_per_s = cps,
+		    .mb_per_s = mbps,
+		    .p50_us = p50,
+		    .p99_us = p99,
+		    .p999_us = p999,
 		};
 		if (rs)
 			rx_FreeStatistics(&rs);
@@ -937,7 +1058,7 @@ static int run_client(int argc, char **argv)
 	 * would otherwise see the last calls unacknowledged and the port gone.
 	 */
 	if (linger_ms > 0) {
-		struct timespec ts = { linger_ms / 1000, (linger_ms % 1000) * 1000000L };
+		struct timespec ts = {linger_ms / 1000, (linger_ms % 1000) * 1000000L};
 		nanosleep(&ts, NULL);
 	}
 	/*

@@ -107,9 +107,10 @@ static void on_signal(int sig)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: rxd-udp server [-a ADDR] [-p PORT] [-d SECONDS] [--set name=value]...\n"
-			"       rxd-udp client -a ADDR [-p PORT] -c rpc|send|recv -S BYTES -R BYTES [-T CALLS | -d SECONDS]\n"
-			"                      [-t CONCURRENCY] [--cookie] [--json]\n");
+	fprintf(stderr,
+		"usage: rxd-udp server [-a ADDR] [-p PORT] [-d SECONDS] [--set name=value]...\n"
+		"       rxd-udp client -a ADDR [-p PORT] -c rpc|send|recv -S BYTES -R BYTES [-T CALLS | -d SECONDS]\n"
+		"                      [-t CONCURRENCY] [--cookie] [--json]\n");
 	exit(2);
 }
 
@@ -210,10 +211,10 @@ int main(int argc, char **argv)
 {
 	enum { OPT_SET = 256, OPT_COOKIE, OPT_JSON };
 	static const struct option lopts[] = {
-		{"set", required_argument, NULL, OPT_SET},
-		{"cookie", no_argument, NULL, OPT_COOKIE},
-		{"json", no_argument, NULL, OPT_JSON},
-		{NULL, 0, NULL, 0},
+	    {"set", required_argument, NULL, OPT_SET},
+	    {"cookie", no_argument, NULL, OPT_COOKIE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {NULL, 0, NULL, 0},
 	};
 	struct rxd_config cfg;
 	struct rxd_local_params lp = {0};
@@ -416,12 +417,12 @@ int main(int argc, char **argv)
 	struct rxd_stats cs = {0};
 	rxd_local_stats_add(l, &cs);
 	struct rxd_result r = {
-		.impl = "rxd-udp",
-		.scenario = cmd,
-		.req_bytes = gp.send_bytes,
-		.reply_bytes = gp.recv_bytes,
-		.concurrency = gp.concurrency,
-		.retransmissions = cs.tx_data_retrans,
+	    .impl = "rxd-udp",
+	    .scenario = cmd,
+	    .req_bytes = gp.send_bytes,
+	    .reply_bytes = gp.recv_bytes,
+	    .concurrency = gp.concurrency,
+	    .retransmissions = cs.tx_data_retrans,
 	};
 	rxd_loadgen_result(st, &r);
 	printf("%-10s %10s %12s %10s %10s %10s %10s %8s\n", "impl", "calls", "calls/s", "MB/s", "p50 us", "p99 us",

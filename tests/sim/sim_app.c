@@ -258,8 +258,7 @@ static void ss_describe(const struct sim_scall *s, FILE *f)
 		s->req_done ? " eor" : "", s->sent, s->reply_len, s->reply_done ? " done" : "",
 		s->call ? rxd_call_state_name(rxd_call_state(s->call)) : "ended",
 		s->completed ? rxd_completion_name(s->comp) : "ACTIVE", s->code, s->err, s->completes,
-		s->ended ? " ended" : "", ss_cid(s),
-		s->call ? rxd_call_number(s->call) : s->callno);
+		s->ended ? " ended" : "", ss_cid(s), s->call ? rxd_call_number(s->call) : s->callno);
 }
 
 static void cc_describe(const struct sim_ccall *c, FILE *f)
@@ -267,7 +266,8 @@ static void cc_describe(const struct sim_ccall *c, FILE *f)
 	uint32_t cid = cc_cid(c);
 
 	fprintf(f,
-		"    call #%u tag %" PRIx64 " e%u->e%u service %u req %u reply %u action %s@%u code %d think %uus stall "
+		"    call #%u tag %" PRIx64
+		" e%u->e%u service %u req %u reply %u action %s@%u code %d think %uus stall "
 		"%uus chunks send %u recv %u %s%s%s\n",
 		c->idx, c->tag, c->p.client, c->p.server, c->p.service_id ? c->p.service_id : SIM_SERVICE_ID,
 		c->p.req_len, c->reply_len, sim_action_name(c->p.action), c->p.action_at, c->p.action_code,
@@ -661,8 +661,8 @@ static void cc_check(struct sim_ccall *c)
 	if (c->comp != RXD_CALL_SUCCEEDED) {
 		/* the application's own abort codes count as one class per side */
 		int32_t code = c->code >= SIM_CLIENT_CODE_BASE && c->code < SIM_SERVER_CODE_BASE + 1000
-				       ? (c->code < SIM_SERVER_CODE_BASE ? SIM_CLIENT_CODE_BASE : SIM_SERVER_CODE_BASE)
-				       : c->code;
+				   ? (c->code < SIM_SERVER_CODE_BASE ? SIM_CLIENT_CODE_BASE : SIM_SERVER_CODE_BASE)
+				   : c->code;
 		for (unsigned i = 0; i < 8; i++) {
 			if (r->outcomes[i].n == 0) {
 				r->outcomes[i].comp = (int)c->comp;
@@ -802,9 +802,9 @@ static void cc_on_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops sim_client_ops = {
-	.data = cc_on_data,
-	.writable = cc_on_writable,
-	.complete = cc_on_complete,
+    .data = cc_on_data,
+    .writable = cc_on_writable,
+    .complete = cc_on_complete,
 };
 
 static void cc_start_ev(void *arg, uint64_t now)
@@ -848,7 +848,8 @@ static void phase_start_ev(void *arg, uint64_t now);
 static void phase_complete(struct sim_app *a, unsigned phase)
 {
 	if (phase + 1 < a->nphases)
-		sim_net_schedule(a->net, now_of(a) + a->phases[phase + 1].gap_ns, phase_start_ev, &a->phases[phase + 1]);
+		sim_net_schedule(a->net, now_of(a) + a->phases[phase + 1].gap_ns, phase_start_ev,
+				 &a->phases[phase + 1]);
 	else
 		a->all_done = true;
 }
@@ -877,7 +878,8 @@ static void check_engines_empty(struct sim_app *a, const char *when)
 {
 	for (unsigned i = 0; i < sim_net_count(a->net); i++) {
 		struct rxd_local *l = sim_net_local(a->net, i);
-		unsigned calls = rxd_local_counts(l).calls, conns = rxd_local_counts(l).conns, peers = rxd_local_counts(l).peers;
+		unsigned calls = rxd_local_counts(l).calls, conns = rxd_local_counts(l).conns,
+			 peers = rxd_local_counts(l).peers;
 		if (calls || conns || peers) {
 			bool print = sim_should_print(a);
 			sim_app_fail(a, "%s: engine %u still has %u calls, %u conns, %u peers", when, i, calls, conns,
@@ -1283,9 +1285,9 @@ static void ss_on_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops sim_server_call_ops = {
-	.data = ss_on_data,
-	.writable = ss_on_writable,
-	.complete = ss_on_complete,
+    .data = ss_on_data,
+    .writable = ss_on_writable,
+    .complete = ss_on_complete,
 };
 
 static int srv_on_new_call(void *app, struct rxd_call *call)
@@ -1352,10 +1354,10 @@ static void srv_on_complete(void *app, struct rxd_call *call)
 }
 
 static const struct rxd_call_ops sim_service_ops = {
-	.new_call = srv_on_new_call,
-	.data = srv_on_data,
-	.writable = srv_on_writable,
-	.complete = srv_on_complete,
+    .new_call = srv_on_new_call,
+    .data = srv_on_data,
+    .writable = srv_on_writable,
+    .complete = srv_on_complete,
 };
 
 /* ------------------------------------------------------------------ building */
@@ -1566,8 +1568,8 @@ static void gen_call(struct sim_app *a, const struct sim_workload *w, struct sim
 	p.end_deferred = sim_rng_chance(r, w->p_defer_end);
 	p.gap_ns = sim_rng_chance(r, 0.5) ? 0 : sim_rng_below(r, w->max_gap_ns + 1);
 	if (req >= SIM_REQ_HDR_LEN && sim_rng_chance(r, w->p_think))
-		p.think_us = (uint32_t)(sim_rng_chance(r, 0.1) ? sim_rng_range(r, 1000000, 5000000)
-							  : sim_rng_below(r, 300000));
+		p.think_us =
+		    (uint32_t)(sim_rng_chance(r, 0.1) ? sim_rng_range(r, 1000000, 5000000) : sim_rng_below(r, 300000));
 	if (sim_rng_chance(r, w->p_stall)) {
 		/* a slow reader, but one that finishes: at most ~16 pauses per reply */
 		p.stall_us = (uint32_t)sim_rng_range(r, 1000, 500000);
@@ -1632,8 +1634,8 @@ void sim_app_generate(struct sim_app *a, const struct sim_workload *w, uint64_t 
 			for (unsigned si = 0; si < n; si++) {
 				if (si == ci || !(w->servers_mask & (1u << si)))
 					continue;
-				unsigned calls = (unsigned)sim_rng_range(&r, w->calls_per_pair / 2,
-									 w->calls_per_pair * 3 / 2);
+				unsigned calls =
+				    (unsigned)sim_rng_range(&r, w->calls_per_pair / 2, w->calls_per_pair * 3 / 2);
 				unsigned lanes = (unsigned)sim_rng_range(&r, 1, w->max_lanes ? w->max_lanes : 1);
 				unsigned first = a->nlanes;
 				bool this_huge = huge && ph == huge_phase && pair_no++ == huge_pair;
@@ -1706,8 +1708,8 @@ static void pair_check(struct sim_scall *s)
 	switch (c->p.action) {
 	case SIM_ACT_NONE:
 		if (s->comp != RXD_CALL_SUCCEEDED)
-			ss_fail(s, "server side ended %s code %d err %d, expected SUCCEEDED", rxd_completion_name(s->comp),
-				s->code, s->err);
+			ss_fail(s, "server side ended %s code %d err %d, expected SUCCEEDED",
+				rxd_completion_name(s->comp), s->code, s->err);
 		break;
 	case SIM_ACT_SERVER_ABORT_REQ:
 	case SIM_ACT_SERVER_ABORT_REPLY:
@@ -1723,14 +1725,15 @@ static void pair_check(struct sim_scall *s)
 			if (s->comp != RXD_CALL_SUCCEEDED)
 				ss_fail(s, "client completed before its abort, but the server ended %s code %d",
 					rxd_completion_name(s->comp), s->code);
-		} else if (s->comp == RXD_CALL_SUCCEEDED && s->reply_done &&
-			   c->p.action != SIM_ACT_CLIENT_ABORT_REQ) {
+		} else if (s->comp == RXD_CALL_SUCCEEDED && s->reply_done && c->p.action != SIM_ACT_CLIENT_ABORT_REQ) {
 			/* The whole reply was out and the next call on the channel (or an
 			 * ACK) ended it before the ABORT arrived: implicit end, legal. */
 		} else if (s->comp == RXD_CALL_LOCALLY_ABORTED && s->code == RX_CALL_DEAD) {
 			if (s->t_complete > c->t_complete + SIM_DEAD_GRACE_NS)
-				ss_fail(s, "client abort %d never reached the server, which gave up RX_CALL_DEAD %.3fs later",
-					want, secs(s->t_complete - c->t_complete));
+				ss_fail(
+				    s,
+				    "client abort %d never reached the server, which gave up RX_CALL_DEAD %.3fs later",
+				    want, secs(s->t_complete - c->t_complete));
 		} else if (s->comp != RXD_CALL_REMOTELY_ABORTED || s->code != want) {
 			ss_fail(s, "client abort %d (client %s at %.6f): server saw %s code %d err %d", want,
 				rxd_completion_name(c->comp), secs(c->t_complete), rxd_completion_name(s->comp),

@@ -32,7 +32,8 @@
 enum sim_action {
 	SIM_ACT_NONE = 0,
 	SIM_ACT_CLIENT_ABORT_REQ,   /* client aborts after sending action_at request bytes */
-	SIM_ACT_CLIENT_ABORT_REPLY, /* client aborts after reading action_at reply bytes (0: once the request is sent) */
+	SIM_ACT_CLIENT_ABORT_REPLY, /* client aborts after reading action_at reply bytes (0: once the request is sent)
+				     */
 	SIM_ACT_CLIENT_END_REPLY,   /* client ends the call (RX_USER_ABORT) after reading action_at reply bytes */
 	SIM_ACT_SERVER_ABORT_REQ,   /* server aborts after reading action_at (>= header) request bytes */
 	SIM_ACT_SERVER_ABORT_REPLY, /* server aborts after sending action_at reply bytes */
@@ -41,32 +42,32 @@ const char *sim_action_name(enum sim_action a);
 
 /* One client call. */
 struct sim_call_plan {
-	unsigned client, server;   /* engine indices */
-	uint16_t service_id;       /* 0 = SIM_SERVICE_ID */
+	unsigned client, server; /* engine indices */
+	uint16_t service_id;	 /* 0 = SIM_SERVICE_ID */
 	uint32_t req_len;
-	uint32_t reply_len;        /* ignored for short requests (derived from req_len) */
+	uint32_t reply_len; /* ignored for short requests (derived from req_len) */
 	enum sim_action action;
 	uint32_t action_at;
 	int32_t action_code;
-	uint32_t think_us;         /* server pause between reading the request and replying */
-	uint32_t stall_us;         /* client pause after every recv_chunk bytes of reply read */
-	uint32_t send_chunk;       /* bytes per rxd_call_send() (client; the server gets its own) */
-	uint32_t recv_chunk;       /* bytes per read */
-	bool peek;                 /* client reads with rxd_call_peek/consume instead of rxd_call_recv */
-	bool tx_len_known;         /* pass tx_total_len */
-	bool end_deferred;         /* end from a later event instead of the complete notification */
-	uint64_t gap_ns;           /* lane pause before this call starts */
+	uint32_t think_us;   /* server pause between reading the request and replying */
+	uint32_t stall_us;   /* client pause after every recv_chunk bytes of reply read */
+	uint32_t send_chunk; /* bytes per rxd_call_send() (client; the server gets its own) */
+	uint32_t recv_chunk; /* bytes per read */
+	bool peek;	     /* client reads with rxd_call_peek/consume instead of rxd_call_recv */
+	bool tx_len_known;   /* pass tx_total_len */
+	bool end_deferred;   /* end from a later event instead of the complete notification */
+	uint64_t gap_ns;     /* lane pause before this call starts */
 };
 
 /* What a random workload looks like. */
 struct sim_workload {
-	uint32_t clients_mask;     /* engines that issue calls */
-	uint32_t servers_mask;     /* engines that are called */
+	uint32_t clients_mask; /* engines that issue calls */
+	uint32_t servers_mask; /* engines that are called */
 	unsigned phases;
-	unsigned calls_per_pair;   /* per phase and (client, server) pair, on average */
-	unsigned max_lanes;        /* concurrent calls per pair: 1..max_lanes */
-	uint64_t byte_budget;      /* rough cap on payload bytes of ordinary calls */
-	double p_huge;             /* chance of one 16 MiB request or reply */
+	unsigned calls_per_pair; /* per phase and (client, server) pair, on average */
+	unsigned max_lanes;	 /* concurrent calls per pair: 1..max_lanes */
+	uint64_t byte_budget;	 /* rough cap on payload bytes of ordinary calls */
+	double p_huge;		 /* chance of one 16 MiB request or reply */
 	double p_unknown_service;
 	double p_client_abort;
 	double p_server_abort;
@@ -76,34 +77,34 @@ struct sim_workload {
 	double p_peek;
 	double p_tx_len;
 	double p_defer_end;
-	double p_long_idle;        /* chance a phase gap outlasts every expiry */
-	uint64_t max_gap_ns;       /* pause between calls of a lane (half of them 0) */
+	double p_long_idle;  /* chance a phase gap outlasts every expiry */
+	uint64_t max_gap_ns; /* pause between calls of a lane (half of them 0) */
 };
 void sim_workload_default(struct sim_workload *w, unsigned n_engines);
 
 struct sim_app_params {
 	struct sim_net *net;
-	const char *name;          /* scenario name for messages */
-	uint32_t servers_mask;     /* engines offering SIM_SERVICE_ID */
-	bool needs_charge;         /* service needs rxd_service_charge() slots */
-	unsigned charge_slots;     /* slots kept charged per server engine */
-	uint32_t backlog;          /* service backlog (0 = config default) */
-	unsigned reject_every;     /* server rejects (BUSY) every Nth new call; 0 = never */
-	bool relaxed;              /* any clear outcome is fine (busy, corruption) */
-	bool allow_data_mismatch;  /* corrupted payloads may reach the application */
+	const char *name;	     /* scenario name for messages */
+	uint32_t servers_mask;	     /* engines offering SIM_SERVICE_ID */
+	bool needs_charge;	     /* service needs rxd_service_charge() slots */
+	unsigned charge_slots;	     /* slots kept charged per server engine */
+	uint32_t backlog;	     /* service backlog (0 = config default) */
+	unsigned reject_every;	     /* server rejects (BUSY) every Nth new call; 0 = never */
+	bool relaxed;		     /* any clear outcome is fine (busy, corruption) */
+	bool allow_data_mismatch;    /* corrupted payloads may reach the application */
 	uint64_t call_time_limit_ns; /* a call must complete within this after it began (0 = 600 s) */
-	uint64_t long_idle_ns;     /* gap that outlasts every expiry (0 = from the config) */
-	unsigned max_print;        /* failures printed with full diagnostics (0 = 3) */
+	uint64_t long_idle_ns;	     /* gap that outlasts every expiry (0 = from the config) */
+	unsigned max_print;	     /* failures printed with full diagnostics (0 = 3) */
 };
 
 struct sim_app_result {
 	uint64_t calls, succeeded, client_aborted, server_aborted, unknown_service, other_outcome;
-	uint64_t bytes;            /* request bytes sent + reply bytes received by clients */
+	uint64_t bytes; /* request bytes sent + reply bytes received by clients */
 	uint64_t server_calls, rejected, data_mismatches, reaped_checks;
 	uint64_t failures;
 	uint64_t start_ns, end_ns; /* virtual time span of the run */
-	uint64_t work_end_ns;      /* when the last client call ended */
-	struct {                   /* client outcomes other than success, by (completion, code) */
+	uint64_t work_end_ns;	   /* when the last client call ended */
+	struct {		   /* client outcomes other than success, by (completion, code) */
 		int comp;
 		int32_t code;
 		uint64_t n;

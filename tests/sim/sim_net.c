@@ -32,7 +32,7 @@ struct sim_ev {
 	uint8_t kind;
 	uint8_t src, dst;
 	int err;
-	uint32_t len; /* PKT: datagram length; ICMP/MTU: mtu */
+	uint32_t len;	   /* PKT: datagram length; ICMP/MTU: mtu */
 	uint64_t wire_seq; /* PKT: its place in the order src put datagrams on the wire to dst */
 	struct rxd_buf *buf;
 	sim_event_fn fn;
@@ -55,7 +55,7 @@ struct sim_engine {
 	unsigned idx;
 	struct rxd_addr addr;
 	struct rxd_local *local;
-	struct test_io io; /* its io_ctx: buffers from the net's pool, send() gathers into sim_tx() */
+	struct test_io io;  /* its io_ctx: buffers from the net's pool, send() gathers into sim_tx() */
 	uint64_t link_free; /* egress link busy until */
 	uint64_t stuck_now;
 	unsigned stuck;
@@ -247,8 +247,9 @@ void sim_net_dump_trace(const struct sim_net *n, FILE *f, uint32_t match_cid, un
 			found++;
 		i--;
 	}
-	fprintf(f, "  packet trace (%u events%s; fates: S sent, R delivered, L lost, Q queue drop, M mtu drop, "
-		   "F fragmented, C corrupted, X checksum drop, D duplicate, N no route):\n",
+	fprintf(f,
+		"  packet trace (%u events%s; fates: S sent, R delivered, L lost, Q queue drop, M mtu drop, "
+		"F fragmented, C corrupted, X checksum drop, D duplicate, N no route):\n",
 		found, match_cid ? " of this connection" : "");
 	for (; i < end; i++) {
 		const struct sim_trace *t = &n->ring[i % SIM_TRACE_RING];
@@ -274,8 +275,8 @@ static void sim_schedule_icmp(struct sim_net *n, unsigned src, unsigned dst, int
 }
 
 /* Put one datagram on the wire from engine src to dst; takes over b's one reference. */
-static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct rxd_buf *b, uint32_t len,
-			 unsigned flags, bool may_dup)
+static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct rxd_buf *b, uint32_t len, unsigned flags,
+			 bool may_dup)
 {
 	const struct sim_link *L = &n->link;
 	struct sim_engine *e = &n->eng[src];
@@ -509,7 +510,8 @@ enum sim_run_result sim_net_run(struct sim_net *n, bool (*done)(void *arg), void
 				if (++e->stuck > SIM_LIVELOCK_STEPS) {
 					fprintf(stderr,
 						"sim[seed %" PRIu64 "]: engine %u: rxd_local_next_expiry() = %" PRIu64
-						" <= now %" PRIu64 " after %u rxd_local_expire() calls at the same time\n",
+						" <= now %" PRIu64
+						" after %u rxd_local_expire() calls at the same time\n",
 						n->seed, ei, te, n->now, e->stuck);
 					return SIM_RUN_LIVELOCK;
 				}
@@ -699,8 +701,8 @@ void sim_net_dump_engines(struct sim_net *n, FILE *f)
 		rxd_local_stats_add(l, &s);
 		rxd_addr_format(&n->eng[i].addr, addr, sizeof(addr));
 		fprintf(f, "  engine %u (%s epoch %08x): calls %u conns %u peers %u, next expiry %s%.6fs\n", i, addr,
-			rxd_local_epoch(l), rxd_local_counts(l).calls, rxd_local_counts(l).conns, rxd_local_counts(l).peers,
-			nx == RXD_TIME_NEVER ? "never " : "in ",
+			rxd_local_epoch(l), rxd_local_counts(l).calls, rxd_local_counts(l).conns,
+			rxd_local_counts(l).peers, nx == RXD_TIME_NEVER ? "never " : "in ",
 			nx == RXD_TIME_NEVER ? 0.0 : ((double)nx - (double)n->now) / 1e9);
 		fprintf(f, "    tx:");
 		for (unsigned t = 0; t <= RXD_PKT__MAX; t++)
@@ -710,10 +712,11 @@ void sim_net_dump_engines(struct sim_net *n, FILE *f)
 		for (unsigned t = 0; t <= RXD_PKT__MAX; t++)
 			if (s.rx_packets[t])
 				fprintf(f, " %s %" PRIu64, rxd_pkt_type_name(t), s.rx_packets[t]);
-		fprintf(f, "\n    data %" PRIu64 " retrans %" PRIu64 " rto %" PRIu64 " tlp %" PRIu64 " fast %" PRIu64
-			   " busy %" PRIu64 " tx_errors %" PRIu64 " alloc_fail %" PRIu64 "\n",
-			s.tx_data, s.tx_data_retrans, s.rto_fired, s.tlp_fired, s.fast_retrans, s.busy_sent, s.tx_errors,
-			s.buf_alloc_failures);
+		fprintf(f,
+			"\n    data %" PRIu64 " retrans %" PRIu64 " rto %" PRIu64 " tlp %" PRIu64 " fast %" PRIu64
+			" busy %" PRIu64 " tx_errors %" PRIu64 " alloc_fail %" PRIu64 "\n",
+			s.tx_data, s.tx_data_retrans, s.rto_fired, s.tlp_fired, s.fast_retrans, s.busy_sent,
+			s.tx_errors, s.buf_alloc_failures);
 		fprintf(f, "    discards:");
 		for (unsigned r = 1; r < RXD_R__MAX; r++)
 			if (s.discards[r])

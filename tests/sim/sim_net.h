@@ -30,19 +30,19 @@
 
 /* Properties of every path (the network is a symmetric full mesh). */
 struct sim_link {
-	uint64_t delay_ns;      /* one-way propagation delay */
-	uint64_t jitter_ns;     /* uniform extra delay in [0, jitter] */
-	double loss;            /* drop chance per datagram (per IP fragment when fragmented) */
-	double dup;             /* chance a datagram is delivered twice */
-	double reorder;         /* chance a datagram is held back by an extra delay */
-	uint64_t reorder_ns;    /* that extra delay, uniform in [0, reorder_ns] */
-	double corrupt;         /* chance one byte is flipped */
-	double csum_catch;      /* chance a corrupted datagram is dropped by the UDP checksum */
+	uint64_t delay_ns;	/* one-way propagation delay */
+	uint64_t jitter_ns;	/* uniform extra delay in [0, jitter] */
+	double loss;		/* drop chance per datagram (per IP fragment when fragmented) */
+	double dup;		/* chance a datagram is delivered twice */
+	double reorder;		/* chance a datagram is held back by an extra delay */
+	uint64_t reorder_ns;	/* that extra delay, uniform in [0, reorder_ns] */
+	double corrupt;		/* chance one byte is flipped */
+	double csum_catch;	/* chance a corrupted datagram is dropped by the UDP checksum */
 	uint64_t bandwidth_bps; /* sender egress rate in bit/s; 0 = infinite */
-	uint64_t queue_ns;      /* egress queue limit as a delay; beyond it datagrams tail-drop */
-	uint32_t mtu;           /* path MTU in IP bytes */
-	double transient;       /* chance a datagram is handed to the core with buf NULL (copy path) */
-	uint32_t buf_limit;     /* live buffers allowed; buf_alloc returns NULL beyond (0 = no limit) */
+	uint64_t queue_ns;	/* egress queue limit as a delay; beyond it datagrams tail-drop */
+	uint32_t mtu;		/* path MTU in IP bytes */
+	double transient;	/* chance a datagram is handed to the core with buf NULL (copy path) */
+	uint32_t buf_limit;	/* live buffers allowed; buf_alloc returns NULL beyond (0 = no limit) */
 };
 
 /* Sensible defaults: 1 ms one-way, no impairment, 1 Gbit/s, MTU 1500. */
@@ -51,10 +51,10 @@ void sim_link_default(struct sim_link *l);
 struct sim_net_params {
 	unsigned n_engines;
 	uint64_t seed;
-	uint64_t start_ns;              /* initial virtual time */
+	uint64_t start_ns; /* initial virtual time */
 	struct sim_link link;
 	const struct rxd_config *config; /* NULL = rxd_config_default() */
-	bool trace;                      /* print every packet event to stderr */
+	bool trace;			 /* print every packet event to stderr */
 };
 
 struct sim_net;
@@ -82,8 +82,8 @@ typedef void (*sim_event_fn)(void *arg, uint64_t now);
 void sim_net_schedule(struct sim_net *n, uint64_t at, sim_event_fn fn, void *arg);
 
 enum sim_run_result {
-	SIM_RUN_DONE,       /* done() returned true */
-	SIM_RUN_IDLE,       /* nothing queued and no engine timer armed */
+	SIM_RUN_DONE,	    /* done() returned true */
+	SIM_RUN_IDLE,	    /* nothing queued and no engine timer armed */
 	SIM_RUN_TIME_LIMIT, /* the next thing to do lies beyond until */
 	SIM_RUN_STEP_LIMIT, /* max_steps steps taken */
 	SIM_RUN_LIVELOCK,   /* an engine's next expiry stays <= now however often it is expired */

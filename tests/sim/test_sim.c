@@ -34,9 +34,9 @@ struct spec {
 	const char *name;
 	unsigned engines;
 	struct sim_link link;
-	bool randomise_link;      /* per-seed delay/jitter on top of link */
+	bool randomise_link; /* per-seed delay/jitter on top of link */
 	const struct rxd_config *config;
-	uint32_t servers_mask;    /* 0 = all */
+	uint32_t servers_mask; /* 0 = all */
 	bool needs_charge;
 	unsigned charge_slots;
 	unsigned reject_every;
@@ -44,7 +44,7 @@ struct spec {
 	bool allow_data_mismatch;
 	uint64_t call_time_limit_ns;
 	const struct sim_workload *work; /* generated workload, or */
-	build_fn build;                  /* hand-made plans */
+	build_fn build;			 /* hand-made plans */
 	void *ctx;
 };
 
@@ -66,8 +66,9 @@ static volatile uint64_t g_seed;
 static void crash_handler(int sig)
 {
 	char msg[160];
-	int len = snprintf(msg, sizeof(msg), "\n*** signal %d in scenario %s seed %" PRIu64
-				       " (rerun: RXD_SIM_SEEDS=1 RXD_SIM_SEED_FIRST=%" PRIu64 ")\n",
+	int len = snprintf(msg, sizeof(msg),
+			   "\n*** signal %d in scenario %s seed %" PRIu64
+			   " (rerun: RXD_SIM_SEEDS=1 RXD_SIM_SEED_FIRST=%" PRIu64 ")\n",
 			   sig, g_scenario, (uint64_t)g_seed, (uint64_t)g_seed);
 
 	if (len > 0)
@@ -251,19 +252,21 @@ static void print_summary(const char *name, const struct totals *t, double wall)
 	       ", fast %" PRIu64 ", BUSY %" PRIu64 ", rejected %" PRIu64 "\n",
 	       data, t->st.tx_data_retrans, data ? 100.0 * (double)t->st.tx_data_retrans / (double)data : 0.0,
 	       t->st.rto_fired, t->st.tlp_fired, t->st.fast_retrans, t->st.busy_sent, r->rejected);
-	printf("  net: datagrams %" PRIu64 ", lost %" PRIu64 ", dup %" PRIu64 ", corrupted %" PRIu64
-	       " (%" PRIu64 " delivered), queue drops %" PRIu64 ", mtu drops %" PRIu64 ", icmp %" PRIu64
-	       ", fragmented %" PRIu64 ", transient %" PRIu64 ", reordered %" PRIu64 ", mtu changes %" PRIu64 "\n",
+	printf("  net: datagrams %" PRIu64 ", lost %" PRIu64 ", dup %" PRIu64 ", corrupted %" PRIu64 " (%" PRIu64
+	       " delivered), queue drops %" PRIu64 ", mtu drops %" PRIu64 ", icmp %" PRIu64 ", fragmented %" PRIu64
+	       ", transient %" PRIu64 ", reordered %" PRIu64 ", mtu changes %" PRIu64 "\n",
 	       t->sent, t->lost, t->dup, t->corrupt, t->corrupt_delivered, t->queue_drops, t->mtu_drops, t->icmp,
 	       t->fragmented, t->transient, t->reordered, t->mtu_changes);
 	if (r->outcomes[0].n) {
-		printf("  client outcomes other than success (completion/code; 1000, 2000 = the app's client, server codes):");
+		printf("  client outcomes other than success (completion/code; 1000, 2000 = the app's client, server "
+		       "codes):");
 		for (unsigned i = 0; i < 8 && r->outcomes[i].n; i++)
 			printf(" %s/%d x%" PRIu64, rxd_completion_name((enum rxd_completion)r->outcomes[i].comp),
 			       r->outcomes[i].code, r->outcomes[i].n);
 		printf("\n");
 	}
-	printf("  virtual time %.1f s (workload %.1f s), steps %" PRIu64 " (rx batches %" PRIu64 "), wall %.2f s, failures %" PRIu64 "\n",
+	printf("  virtual time %.1f s (workload %.1f s), steps %" PRIu64 " (rx batches %" PRIu64
+	       "), wall %.2f s, failures %" PRIu64 "\n",
 	       (double)t->virt_ns / 1e9, (double)t->work_ns / 1e9, t->steps, t->batches, wall, t->failures);
 	fflush(stdout);
 }
@@ -324,8 +327,9 @@ Test(sim, bulk_16mib_no_loss_is_byte_identical, .timeout = 600)
 	cr_assert_eq(run_seeds(&s, 1, 1, &t), 0, "bulk transfer failed");
 	cr_assert_eq(t.app.succeeded, 2);
 	cr_assert_eq(t.app.bytes, 2ull * (16 * MIB + 100));
-	cr_assert_leq(t.st.tx_data_retrans * 100, t.st.tx_data, "retransmitted %" PRIu64 " of %" PRIu64
-			" DATA on a loss-free network", t.st.tx_data_retrans, t.st.tx_data);
+	cr_assert_leq(t.st.tx_data_retrans * 100, t.st.tx_data,
+		      "retransmitted %" PRIu64 " of %" PRIu64 " DATA on a loss-free network", t.st.tx_data_retrans,
+		      t.st.tx_data);
 	/* 32 MiB at 1 Gbit/s is ~0.3 s; allow slow start and ACK delays but not RTO stalls */
 	cr_assert_lt(t.work_ns, 30 * RXD_NS_PER_SEC, "the transfers took %.1fs of virtual time", t.work_ns / 1e9);
 	printf("  bulk: 2 x 16 MiB in %.3f s virtual (%.1f MB/s)\n", t.work_ns / 1e9,
@@ -804,8 +808,9 @@ Test(sim, many_seeds_lossy_reordering_duplicating, .timeout = 1800)
 	s.randomise_link = true;
 	sim_workload_default(&w, 3);
 	s.work = &w;
-	cr_assert_eq(run_seeds(&s, first, seeds, &t), 0, "failing seeds: see stderr (rerun one with "
-							 "RXD_SIM_SEEDS=1 RXD_SIM_SEED_FIRST=<seed> RXD_SIM_TRACE=1)");
+	cr_assert_eq(run_seeds(&s, first, seeds, &t), 0,
+		     "failing seeds: see stderr (rerun one with "
+		     "RXD_SIM_SEEDS=1 RXD_SIM_SEED_FIRST=<seed> RXD_SIM_TRACE=1)");
 	cr_assert_eq(t.seeds, seeds);
 	cr_assert_gt(t.reordered, 0);
 	cr_assert_gt(t.dup, 0);

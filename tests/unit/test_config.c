@@ -378,7 +378,7 @@ Test(config, numbers_are_decimal_with_binary_suffixes)
 	    {"18446744073709551615", UINT64_MAX, 0, UINT64_MAX},
 	    {"18446744073709551616", UINT64_MAX, -ERANGE, 0},
 	    {"99999999999999999999x", UINT64_MAX, -EINVAL, 0}, /* junk wins over overflow */
-	    {"17179869184g", UINT64_MAX, -ERANGE, 0},          /* 2^34 GiB overflows */
+	    {"17179869184g", UINT64_MAX, -ERANGE, 0},	       /* 2^34 GiB overflows */
 	    {"11", 10, -ERANGE, 0},
 	    {"1k", 1023, -ERANGE, 0},
 	    {"", 10, -EINVAL, 0},

@@ -69,7 +69,8 @@ static int t_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32
 	/* Serials are per connection and grow with every transmission. */
 	for (unsigned i = 0; h.serial && i < 16; i++) {
 		if (W.ser[from][i].conn == 0 || W.ser[from][i].conn == (h.cid | 3)) {
-			cr_assert(h.serial > W.ser[from][i].serial, "serial %u after %u", h.serial, W.ser[from][i].serial);
+			cr_assert(h.serial > W.ser[from][i].serial, "serial %u after %u", h.serial,
+				  W.ser[from][i].serial);
 			W.ser[from][i].conn = h.cid | 3;
 			W.ser[from][i].serial = h.serial;
 			break;
@@ -417,7 +418,9 @@ static void inject(int to, const uint8_t *p, size_t len)
 Test(core_calls, version_request_is_answered_with_the_version_string)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + 1] = {0};
-	struct rxd_hdr h = {.epoch = 999, .call_number = 101, .type = RXD_PKT_VERSION,
+	struct rxd_hdr h = {.epoch = 999,
+			    .call_number = 101,
+			    .type = RXD_PKT_VERSION,
 			    .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET};
 	rxd_hdr_encode(pkt, &h);
 	inject(1, pkt, sizeof(pkt));
@@ -572,8 +575,8 @@ static struct rxd_service_desc charge_desc;
 
 Test(core_calls, calls_beyond_the_charged_backlog_get_busy)
 {
-	charge_desc = (struct rxd_service_desc){.service_id = 60, .needs_charge = true, .backlog = 1,
-						.ops = &call_ops, .app = &SRV};
+	charge_desc = (struct rxd_service_desc){
+	    .service_id = 60, .needs_charge = true, .backlog = 1, .ops = &call_ops, .app = &SRV};
 	struct rxd_service *s = NULL;
 	cr_assert_eq(rxd_service_register(W.eng[1], &charge_desc, &s), 0);
 	cr_assert(s);

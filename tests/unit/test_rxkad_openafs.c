@@ -500,7 +500,8 @@ static void check_recorded(int level)
 
 				cr_assert_lt(pk.hdr.cid & 3, 2);
 
-				cr_assert_eq(sp->cksum, rxd_rxkad_hdr_cksum(&ck, pk.hdr.cid, pk.hdr.call_number, sp->seq));
+				cr_assert_eq(sp->cksum,
+					     rxd_rxkad_hdr_cksum(&ck, pk.hdr.cid, pk.hdr.call_number, sp->seq));
 				memcpy(body, sp->data, sp->len);
 				cr_assert_eq(rxd_rxkad_verify(&ck, &seen, &q, 1), 0, "seq %u: %s", sp->seq,
 					     rxd_rxkad_abort_name(q.abort));

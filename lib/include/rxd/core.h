@@ -34,11 +34,11 @@ extern "C" {
 
 /* A transport address: IPv4 or IPv6 plus UDP port. */
 struct rxd_addr {
-	uint8_t family;  /* RXD_AF_INET or RXD_AF_INET6 */
+	uint8_t family; /* RXD_AF_INET or RXD_AF_INET6 */
 	uint8_t pad;
-	uint16_t port;   /* host byte order */
+	uint16_t port; /* host byte order */
 	union {
-		uint8_t v4[4];   /* network byte order */
+		uint8_t v4[4]; /* network byte order */
 		uint8_t v6[16];
 	} ip;
 };
@@ -93,28 +93,28 @@ struct rxd_io_ops {
  * rxd_config_default() fills defaults; rxd_config_set() parses "name=value".
  */
 struct rxd_config {
-	uint32_t req_ack_delay_ms;       /* delay before honouring REQUEST_ACK (default 0 = at once) */
-	uint32_t soft_ack_delay_ms;      /* soft-ACK delay before an RTT sample exists (1000) */
-	uint32_t idle_ack_delay_ms;      /* hard-ACK after the reader drained the queue (500) */
-	uint32_t resend_timeout_ms;      /* initial RTO before any RTT sample (1000) */
-	uint32_t max_call_lifetime_s;    /* hard limit on a call (0 = none; default 0) */
-	uint32_t dead_call_expiry_s;     /* keep final ACK/ABORT cache for regeneration (60: > expect-rx) */
-	uint32_t connection_expiry_s;    /* idle service conn lifetime (600) */
-	uint32_t client_conn_expiry_s;   /* idle client conn lifetime (120) */
-	uint32_t transport_expiry_s;     /* idle peer lifetime (60) */
-	uint32_t rx_window_size;         /* receive window in packets (255, 1..255) */
-	uint32_t rx_mtu;                 /* largest datagram we accept, bytes (65160 .. 500) */
-	uint32_t rx_jumbo_max;           /* subpackets we accept per jumbogram (46, 1..46) */
-	uint32_t tx_jumbo_max;           /* subpackets we send per jumbogram (46; 1 = no jumbo) */
-	uint32_t tx_window_max;          /* cap on the tx window in packets (128) */
-	uint32_t if_mtu;                 /* interface MTU (1500) */
-	uint32_t expect_rx_timeout_ms;   /* call dies after this long without hearing the peer (20000) */
-	uint32_t idle_request_timeout_ms;/* server: gap allowed between request DATA (20000) */
-	uint32_t max_backlog;            /* unaccepted incoming calls per service before BUSY (32) */
-	uint32_t max_calls;              /* calls per shard (pool size) (65536) */
-	uint32_t max_conns;              /* connections per shard (16384) */
-	uint32_t max_peers;              /* peers per shard (4096) */
-	uint32_t tx_queue_max;           /* DATA packets a call may queue unsent+unacked (512) */
+	uint32_t req_ack_delay_ms;	  /* delay before honouring REQUEST_ACK (default 0 = at once) */
+	uint32_t soft_ack_delay_ms;	  /* soft-ACK delay before an RTT sample exists (1000) */
+	uint32_t idle_ack_delay_ms;	  /* hard-ACK after the reader drained the queue (500) */
+	uint32_t resend_timeout_ms;	  /* initial RTO before any RTT sample (1000) */
+	uint32_t max_call_lifetime_s;	  /* hard limit on a call (0 = none; default 0) */
+	uint32_t dead_call_expiry_s;	  /* keep final ACK/ABORT cache for regeneration (60: > expect-rx) */
+	uint32_t connection_expiry_s;	  /* idle service conn lifetime (600) */
+	uint32_t client_conn_expiry_s;	  /* idle client conn lifetime (120) */
+	uint32_t transport_expiry_s;	  /* idle peer lifetime (60) */
+	uint32_t rx_window_size;	  /* receive window in packets (255, 1..255) */
+	uint32_t rx_mtu;		  /* largest datagram we accept, bytes (65160 .. 500) */
+	uint32_t rx_jumbo_max;		  /* subpackets we accept per jumbogram (46, 1..46) */
+	uint32_t tx_jumbo_max;		  /* subpackets we send per jumbogram (46; 1 = no jumbo) */
+	uint32_t tx_window_max;		  /* cap on the tx window in packets (128) */
+	uint32_t if_mtu;		  /* interface MTU (1500) */
+	uint32_t expect_rx_timeout_ms;	  /* call dies after this long without hearing the peer (20000) */
+	uint32_t idle_request_timeout_ms; /* server: gap allowed between request DATA (20000) */
+	uint32_t max_backlog;		  /* unaccepted incoming calls per service before BUSY (32) */
+	uint32_t max_calls;		  /* calls per shard (pool size) (65536) */
+	uint32_t max_conns;		  /* connections per shard (16384) */
+	uint32_t max_peers;		  /* peers per shard (4096) */
+	uint32_t tx_queue_max;		  /* DATA packets a call may queue unsent+unacked (512) */
 };
 
 /** Fill c with the documented defaults. */
@@ -191,10 +191,10 @@ struct rxd_call_ops {
 /* A service offered by this local endpoint. */
 struct rxd_service_desc {
 	uint16_t service_id;
-	uint16_t upgrade_from;     /* accept an upgrade request from this id (0 = none) */
-	uint8_t min_security_level;/* RXRPC_MIN_SECURITY_LEVEL */
-	bool needs_charge;         /* calls need rxd_service_charge() slots (message API); else auto */
-	uint32_t backlog;          /* 0 = config max_backlog */
+	uint16_t upgrade_from;	    /* accept an upgrade request from this id (0 = none) */
+	uint8_t min_security_level; /* RXRPC_MIN_SECURITY_LEVEL */
+	bool needs_charge;	    /* calls need rxd_service_charge() slots (message API); else auto */
+	uint32_t backlog;	    /* 0 = config max_backlog */
 	const struct rxd_call_ops *ops;
 	void *app;
 };
@@ -206,24 +206,25 @@ struct rxd_service_desc {
  * request gap), spelled as in struct rxd_config.
  */
 struct rxd_call_timeouts {
-	uint32_t hard_ms;          /* longest life of the call (config max_call_lifetime; kernel "hard") */
-	uint32_t expect_rx_ms;     /* nothing heard from the peer for this long (config expect_rx_timeout; kernel "normal") */
-	uint32_t idle_request_ms;  /* server: gap between request DATA (config idle_request_timeout; kernel "idle") */
+	uint32_t hard_ms; /* longest life of the call (config max_call_lifetime; kernel "hard") */
+	uint32_t
+	    expect_rx_ms; /* nothing heard from the peer for this long (config expect_rx_timeout; kernel "normal") */
+	uint32_t idle_request_ms; /* server: gap between request DATA (config idle_request_timeout; kernel "idle") */
 };
 
 /* Parameters to begin a client call. */
 struct rxd_call_params {
 	struct rxd_addr peer;
 	uint16_t service_id;
-	uint8_t security_index;    /* 0 = rxnull */
+	uint8_t security_index; /* 0 = rxnull */
 	uint8_t security_level;
-	const void *key;           /* security-class key (NULL for rxnull) */
-	bool exclusive;            /* RXRPC_EXCLUSIVE_CONNECTION */
-	bool upgrade;              /* RXRPC_UPGRADE_SERVICE */
+	const void *key; /* security-class key (NULL for rxnull) */
+	bool exclusive;	 /* RXRPC_EXCLUSIVE_CONNECTION */
+	bool upgrade;	 /* RXRPC_UPGRADE_SERVICE */
 	uint64_t user_call_id;
 	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
-	int64_t tx_total_len;      /* <= 0 unknown, else the total request length (RXRPC_TX_LENGTH):
-	                            * a send passing it or ending the request short of it is -EMSGSIZE */
+	int64_t tx_total_len;		   /* <= 0 unknown, else the total request length (RXRPC_TX_LENGTH):
+					    * a send passing it or ending the request short of it is -EMSGSIZE */
 	const struct rxd_call_ops *ops;
 	void *app;
 };
@@ -253,22 +254,22 @@ enum rxd_log_level {
 };
 
 struct rxd_local_params {
-	struct rxd_addr addr;          /* our address and UDP port */
+	struct rxd_addr addr; /* our address and UDP port */
 	const struct rxd_config *config;
 	const struct rxd_io_ops *io;
 	void *io_ctx;
-	uint32_t epoch;                /* 0 = derive from seed (bit 31 set) */
-	uint64_t seed;                 /* randomness for epoch, cids, nonces */
+	uint32_t epoch; /* 0 = derive from seed (bit 31 set) */
+	uint64_t seed;	/* randomness for epoch, cids, nonces */
 	/* cid sharding: this shard allocates client cids c with
 	 * ((c >> 2) % shard_count) == shard_index, so replies route back here. */
 	uint16_t shard_index;
-	uint16_t shard_count;          /* 0 or 1 = unsharded */
-	const char *version_string;    /* VERSION reply; NULL = "rxd <version>" */
-	const struct rxd_mem *mem;     /* NULL = malloc/calloc/free */
+	uint16_t shard_count;	    /* 0 or 1 = unsharded */
+	const char *version_string; /* VERSION reply; NULL = "rxd <version>" */
+	const struct rxd_mem *mem;  /* NULL = malloc/calloc/free */
 	/* One line (no newline) per event at or below log_level; NULL = silent.  Called on the shard's thread. */
 	void (*log)(void *user, enum rxd_log_level level, const char *msg);
 	void *log_user;
-	enum rxd_log_level log_level;  /* 0 = RXD_LOG_NOTICE */
+	enum rxd_log_level log_level; /* 0 = RXD_LOG_NOTICE */
 };
 
 /** Create a shard.  Returns 0 or -errno; *out set on success. */
@@ -399,7 +400,7 @@ struct rxd_stats {
 	uint64_t tx_data, tx_data_retrans, tx_jumbo, tx_data_subpackets;
 	uint64_t rx_acks_by_reason[RXD_ACK__MAX];
 	uint64_t tx_acks_by_reason[RXD_ACK__MAX];
-	uint64_t discards[RXD_R__MAX];      /* why packets were dropped or rejected */
+	uint64_t discards[RXD_R__MAX]; /* why packets were dropped or rejected */
 	uint64_t tx_errors, buf_alloc_failures;
 	uint64_t calls_client, calls_server, calls_succeeded, calls_aborted_local, calls_aborted_remote, calls_error;
 	uint64_t conns_client, conns_service, peers;
@@ -425,10 +426,12 @@ struct rxd_security_class {
 	void (*free_conn)(void *conn_sec);
 	/* secure / verify one DATA subpacket in place (hdr gives seq/call/cid); returns 0 or an abort code */
 	int32_t (*secure_packet)(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint32_t cap);
-	int32_t (*verify_packet)(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint16_t *hdr_cksum);
+	int32_t (*verify_packet)(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len,
+				 uint16_t *hdr_cksum);
 	/* server: build a CHALLENGE body; client: answer it with a RESPONSE body; server: verify the RESPONSE */
 	size_t (*issue_challenge)(void *conn_sec, uint8_t *body, size_t cap);
-	size_t (*respond)(void *conn_sec, const uint8_t *challenge, size_t len, uint8_t *body, size_t cap, int32_t *abort);
+	size_t (*respond)(void *conn_sec, const uint8_t *challenge, size_t len, uint8_t *body, size_t cap,
+			  int32_t *abort);
 	int32_t (*verify_response)(void *conn_sec, const uint8_t *response, size_t len);
 };
 /** Register a security class on a shard (index 0 is always rxnull). */

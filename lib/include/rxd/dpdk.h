@@ -274,8 +274,8 @@ struct rxd_msg_call {
 	const void *key; /* must stay valid for the call's life */
 	bool exclusive, upgrade;
 	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
-	int64_t tx_total_len; /* -1 unknown */
-	int worker;	      /* -1 = round robin */
+	int64_t tx_total_len;		   /* -1 unknown */
+	int worker;			   /* -1 = round robin */
 };
 
 /* What rxd_msg_recv returns besides the data. */

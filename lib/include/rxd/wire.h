@@ -17,11 +17,11 @@ extern "C" {
 #endif
 
 #define RXD_WIRE_HDR_LEN 28u
-#define RXD_JUMBO_DATALEN 1412u  /* payload of a non-terminal jumbo subpacket */
-#define RXD_JUMBO_HDRLEN 4u      /* secondary header after each non-terminal subpacket */
+#define RXD_JUMBO_DATALEN 1412u /* payload of a non-terminal jumbo subpacket */
+#define RXD_JUMBO_HDRLEN 4u	/* secondary header after each non-terminal subpacket */
 #define RXD_JUMBO_SUBPKTLEN (RXD_JUMBO_DATALEN + RXD_JUMBO_HDRLEN)
-#define RXD_MAX_JUMBO 46u        /* subpackets per datagram (kernel RXRPC_MAX_NR_JUMBO) */
-#define RXD_ACK_BODY_LEN 18u     /* ACK body before the SACK table */
+#define RXD_MAX_JUMBO 46u    /* subpackets per datagram (kernel RXRPC_MAX_NR_JUMBO) */
+#define RXD_ACK_BODY_LEN 18u /* ACK body before the SACK table */
 #define RXD_ACK_MAX_SACK 255u
 #define RXD_ACK_PAD_LEN 3u
 #define RXD_ACK_TRAILER_LEN 16u
@@ -119,44 +119,44 @@ enum rxd_ack_reason {
 enum rxd_reason {
 	RXD_R_OK = 0,
 	/* wire validation (the input rules of Linux net/rxrpc/io_thread.c) */
-	RXD_R_SHORT_HDR,          /* shorter than 28 bytes: discard */
-	RXD_R_SHORT_ACK,          /* ACK body shorter than 18 bytes: discard */
-	RXD_R_SHORT_ACK_TABLE,    /* nAcks entries not all present: abort */
-	RXD_R_SHORT_ABORT,        /* ABORT without its 4-byte code: discard */
-	RXD_R_ZERO_CALL,          /* DATA/ACK/ACKALL/BUSY with callNumber 0: abort */
-	RXD_R_ZERO_SEQ,           /* DATA with seq 0: abort */
-	RXD_R_ZERO_SERVICE,       /* serviceId 0: abort */
-	RXD_R_WRONG_DIRECTION,    /* VERSION/CHALLENGE/RESPONSE/BUSY the wrong way: discard */
-	RXD_R_IGNORED_TYPE,       /* types 9-11: discard */
-	RXD_R_UNSUPPORTED_TYPE,   /* unknown type: abort */
-	RXD_R_BAD_JUMBO,          /* jumbo subpacket malformed / LAST on non-terminal: abort */
-	RXD_R_SHORT_CHALLENGE,    /* CHALLENGE body too short: discard */
-	RXD_R_SHORT_RESPONSE,     /* RESPONSE body too short: discard */
-	RXD_R_SHORT_DEBUG,        /* DEBUG request body too short: discard */
+	RXD_R_SHORT_HDR,	/* shorter than 28 bytes: discard */
+	RXD_R_SHORT_ACK,	/* ACK body shorter than 18 bytes: discard */
+	RXD_R_SHORT_ACK_TABLE,	/* nAcks entries not all present: abort */
+	RXD_R_SHORT_ABORT,	/* ABORT without its 4-byte code: discard */
+	RXD_R_ZERO_CALL,	/* DATA/ACK/ACKALL/BUSY with callNumber 0: abort */
+	RXD_R_ZERO_SEQ,		/* DATA with seq 0: abort */
+	RXD_R_ZERO_SERVICE,	/* serviceId 0: abort */
+	RXD_R_WRONG_DIRECTION,	/* VERSION/CHALLENGE/RESPONSE/BUSY the wrong way: discard */
+	RXD_R_IGNORED_TYPE,	/* types 9-11: discard */
+	RXD_R_UNSUPPORTED_TYPE, /* unknown type: abort */
+	RXD_R_BAD_JUMBO,	/* jumbo subpacket malformed / LAST on non-terminal: abort */
+	RXD_R_SHORT_CHALLENGE,	/* CHALLENGE body too short: discard */
+	RXD_R_SHORT_RESPONSE,	/* RESPONSE body too short: discard */
+	RXD_R_SHORT_DEBUG,	/* DEBUG request body too short: discard */
 	/* core routing and state */
-	RXD_R_NO_CLIENT_CONN,     /* packet to a client conn we do not have: abort */
-	RXD_R_NO_CLIENT_CALL,     /* packet to a client call we do not have: abort */
+	RXD_R_NO_CLIENT_CONN,	       /* packet to a client conn we do not have: abort */
+	RXD_R_NO_CLIENT_CALL,	       /* packet to a client call we do not have: abort */
 	RXD_R_UNEXPECTED_IMPLICIT_END, /* client saw a higher callNumber: abort */
-	RXD_R_OLD_CALL,           /* callNumber below the channel's last call: discard */
-	RXD_R_FINISHED_CALL,      /* packet for the channel's finished call: discard */
-	RXD_R_WRONG_SECURITY,     /* securityIndex differs from the conn's: abort RXKADINCONSISTENCY */
-	RXD_R_REUPGRADE,          /* serviceId changed without an upgrade probe: abort */
-	RXD_R_BAD_UPGRADE,        /* serviceId changed to an unexpected id: abort */
-	RXD_R_NO_SERVICE,         /* service not offered: abort RX_INVALID_OPERATION */
-	RXD_R_NO_SECURITY_CLASS,  /* security index not supported: abort RX_INVALID_OPERATION */
-	RXD_R_BUSY,               /* no call slot / backlog full: BUSY */
-	RXD_R_NOT_FIRST_PACKET,   /* new call from non-DATA or an unknown channel: discard */
-	RXD_R_ACK_OUT_OF_RANGE,   /* ACK window regressed / beyond tx: discard */
-	RXD_R_ACK_BAD_WINDOW,     /* ACK hard-acks beyond what was sent: abort */
-	RXD_R_DATA_BEYOND_LAST,   /* DATA after/with different LAST: abort */
-	RXD_R_DATA_BEYOND_WINDOW, /* DATA far beyond the rx window: discard (ACK EXCEEDS_WINDOW) */
-	RXD_R_DUPLICATE,          /* duplicate DATA: discard (ACK DUPLICATE) */
-	RXD_R_EARLY_REPLY,        /* reply before the request was fully sent: abort */
-	RXD_R_CALL_COMPLETE,      /* packet for a call already complete: discard */
-	RXD_R_NO_MEMORY,          /* pool exhausted: discard */
-	RXD_R_ADDR_FAMILY,        /* address family mismatch: discard */
-	RXD_R_SECURITY,           /* security class verification failed */
-	RXD_R_CONN_ABORTED,       /* connection is aborted: discard */
+	RXD_R_OLD_CALL,		       /* callNumber below the channel's last call: discard */
+	RXD_R_FINISHED_CALL,	       /* packet for the channel's finished call: discard */
+	RXD_R_WRONG_SECURITY,	       /* securityIndex differs from the conn's: abort RXKADINCONSISTENCY */
+	RXD_R_REUPGRADE,	       /* serviceId changed without an upgrade probe: abort */
+	RXD_R_BAD_UPGRADE,	       /* serviceId changed to an unexpected id: abort */
+	RXD_R_NO_SERVICE,	       /* service not offered: abort RX_INVALID_OPERATION */
+	RXD_R_NO_SECURITY_CLASS,       /* security index not supported: abort RX_INVALID_OPERATION */
+	RXD_R_BUSY,		       /* no call slot / backlog full: BUSY */
+	RXD_R_NOT_FIRST_PACKET,	       /* new call from non-DATA or an unknown channel: discard */
+	RXD_R_ACK_OUT_OF_RANGE,	       /* ACK window regressed / beyond tx: discard */
+	RXD_R_ACK_BAD_WINDOW,	       /* ACK hard-acks beyond what was sent: abort */
+	RXD_R_DATA_BEYOND_LAST,	       /* DATA after/with different LAST: abort */
+	RXD_R_DATA_BEYOND_WINDOW,      /* DATA far beyond the rx window: discard (ACK EXCEEDS_WINDOW) */
+	RXD_R_DUPLICATE,	       /* duplicate DATA: discard (ACK DUPLICATE) */
+	RXD_R_EARLY_REPLY,	       /* reply before the request was fully sent: abort */
+	RXD_R_CALL_COMPLETE,	       /* packet for a call already complete: discard */
+	RXD_R_NO_MEMORY,	       /* pool exhausted: discard */
+	RXD_R_ADDR_FAMILY,	       /* address family mismatch: discard */
+	RXD_R_SECURITY,		       /* security class verification failed */
+	RXD_R_CONN_ABORTED,	       /* connection is aborted: discard */
 	RXD_R__MAX,
 };
 
@@ -185,7 +185,7 @@ struct rxd_hdr {
 	uint8_t flags;
 	uint8_t user_status;
 	uint8_t security_index;
-	uint16_t cksum;  /* "spare": rxkad header checksum / rxgk key number */
+	uint16_t cksum; /* "spare": rxkad header checksum / rxgk key number */
 	uint16_t service_id;
 };
 
@@ -233,14 +233,14 @@ struct rxd_subpkt {
 struct rxd_ack_info {
 	uint16_t buffer_space;
 	uint16_t max_skew;
-	uint32_t first_packet;    /* every seq below is hard-ACKed */
+	uint32_t first_packet;	  /* every seq below is hard-ACKed */
 	uint32_t previous_packet; /* highest seq seen */
-	uint32_t serial;          /* serial that prompted the ACK */
+	uint32_t serial;	  /* serial that prompted the ACK */
 	uint8_t reason;
 	uint8_t nacks;
-	const uint8_t *acks;      /* nacks bytes, RXD_ACK_TYPE_ACK / _NACK */
-	uint8_t trailer_len;      /* 0, 8, 12 or 16 bytes present */
-	uint32_t max_mtu;         /* trailer fields; 0 when absent */
+	const uint8_t *acks; /* nacks bytes, RXD_ACK_TYPE_ACK / _NACK */
+	uint8_t trailer_len; /* 0, 8, 12 or 16 bytes present */
+	uint32_t max_mtu;    /* trailer fields; 0 when absent */
 	uint32_t if_mtu;
 	uint32_t rwind;
 	uint32_t jumbo_max;
@@ -351,12 +351,12 @@ size_t rxd_debug_stats_encode(uint8_t *p, size_t cap, const struct rxd_debug_sta
 enum rxd_rxstats_word {
 	RXD_RXS_PACKET_REQUESTS = 0,
 	RXD_RXS_BOGUS_PACKET_ON_READ = 5,
-	RXD_RXS_PACKETS_READ = 11,      /* 13 words: packet types 1..13 */
+	RXD_RXS_PACKETS_READ = 11, /* 13 words: packet types 1..13 */
 	RXD_RXS_DATA_PACKETS_READ = 24,
 	RXD_RXS_ACK_PACKETS_READ = 25,
 	RXD_RXS_DUP_PACKETS_READ = 26,
 	RXD_RXS_SPURIOUS_PACKETS_READ = 27,
-	RXD_RXS_PACKETS_SENT = 28,      /* 13 words: packet types 1..13 */
+	RXD_RXS_PACKETS_SENT = 28, /* 13 words: packet types 1..13 */
 	RXD_RXS_ACK_PACKETS_SENT = 41,
 	RXD_RXS_PING_PACKETS_SENT = 42,
 	RXD_RXS_ABORT_PACKETS_SENT = 43,
@@ -365,7 +365,7 @@ enum rxd_rxstats_word {
 	RXD_RXS_DATA_PACKETS_RESENT = 46,
 	RXD_RXS_DATA_PACKETS_PUSHED = 47,
 	RXD_RXS_IGNORE_ACKED_PACKET = 48,
-	RXD_RXS_TOTAL_RTT = 49,         /* struct clock: sec, usec */
+	RXD_RXS_TOTAL_RTT = 49, /* struct clock: sec, usec */
 	RXD_RXS_MIN_RTT = 51,
 	RXD_RXS_MAX_RTT = 53,
 	RXD_RXS_N_RTT_SAMPLES = 55,
@@ -440,7 +440,7 @@ struct rxd_debug_peer {
 	uint16_t if_mtu;
 	uint32_t idle_when;
 	uint16_t ref_count;
-	int32_t rtt;     /* smoothed RTT, microseconds << 3 (what OpenAFS 1.8 sends) */
+	int32_t rtt;	 /* smoothed RTT, microseconds << 3 (what OpenAFS 1.8 sends) */
 	int32_t rtt_dev; /* microseconds << 2 */
 	uint32_t n_sent;
 	uint32_t resends;
