@@ -72,6 +72,8 @@ void rxd_call_on_loss(struct rxd_call *c, bool rto)
 			return;
 		STAT(c->local, fast_retrans);
 	}
-	if (c->peer)
+	if (c->peer) {
 		c->peer->ssthresh = c->cc.ssthresh;
+		rxd_peer_pace_on_loss(c->peer);
+	}
 }

@@ -98,6 +98,7 @@ static void conn_free(struct rxd_conn *c, uint64_t now)
 {
 	struct rxd_local *l = c->local;
 
+	l->chan_freed = true;
 	conn_hash_del(l, c);
 	if (c->is_client) {
 		if (c->peer_prev)
@@ -296,14 +297,19 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 }
 
 /*
- * Give waiting client calls a channel (called after conns or channels free up).  One pass over
- * the calls queued at entry: a call whose bundle is still full goes back to the tail without
- * holding up calls to other peers or services behind it.
+ * Give waiting client calls a channel, once a channel or conn came free since the last try
+ * (a pass per API call would cost O(waiting) each time).  One pass over the calls queued at
+ * entry: a call whose bundle is still full goes back to the tail without holding up calls to
+ * other peers or services behind it.
  */
 void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now)
 {
 	struct rxd_call *last = l->await_conn_tail;
 	bool done = !last;
+
+	if (!l->chan_freed)
+		return;
+	l->chan_freed = false;
 
 	while (!done && l->await_conn_head) {
 		struct rxd_call *call = l->await_conn_head;
@@ -364,6 +370,7 @@ void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now)
 	chan = &c->chan[call->channel];
 	if (chan->call == call) {
 		chan->call = NULL;
+		c->local->chan_freed = true;
 		chan->last_call = call->call_number;
 		if (call->completion == RXD_CALL_SUCCEEDED) {
 			chan->last_type = RXD_PKT_ACK;

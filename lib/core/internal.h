@@ -37,10 +37,11 @@
  * struct rxrpc_bundle conns[4] (net/rxrpc/ar-internal.h); beyond them calls wait for a channel. */
 #define RXD_MAX_CONNS_PER_BUNDLE 4u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
-#define RXD_PEER_BURST_BYTES (64u * 1024) /* DATA all calls to one peer may send per RTT: a default UDP buffer */
-#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS  /* refill period before the first RTT sample */
-#define RXD_UDP_IP4_HDR 28u		  /* IPv4 + UDP */
-#define RXD_UDP_IP6_HDR 48u		  /* IPv6 + UDP */
+#define RXD_PEER_BURST_BYTES (64u * 1024)      /* the pacing bucket to start with and its floor: a default UDP buffer */
+#define RXD_PEER_BURST_MAX (64u * 1024 * 1024) /* the pacing bucket's ceiling */
+#define RXD_PACE_PERIOD_NS RXD_NS_PER_MS       /* refill period before the first RTT sample */
+#define RXD_UDP_IP4_HDR 28u		       /* IPv4 + UDP */
+#define RXD_UDP_IP6_HDR 48u		       /* IPv6 + UDP */
 
 static inline bool seq_after(uint32_t a, uint32_t b)
 {
@@ -148,8 +149,13 @@ struct rxd_peer {
 	uint32_t tx_data;
 	uint32_t tx_resends;
 	uint64_t tx_data_bytes;
-	int64_t pace_tokens; /* DATA bytes that may go now (pacing, peer.c) */
-	uint64_t pace_last;  /* when the tokens were last topped up */
+	int64_t pace_tokens;	 /* DATA bytes that may go now (pacing, peer.c) */
+	uint32_t pace_cap;	 /* the bucket: DATA bytes all calls may send per minimum RTT */
+	bool pace_blocked;	 /* a call waited for tokens this period: the cap was the limit */
+	bool pace_lost;		 /* a call to this peer saw loss this period */
+	bool pace_seen_loss;	 /* ever: growth turns from doubling to linear */
+	uint64_t pace_period_at; /* when this period ends (growth and cuts at most once a period) */
+	uint64_t pace_last;	 /* when the tokens were last topped up */
 };
 
 enum rxd_conn_state {
@@ -350,6 +356,7 @@ struct rxd_local {
 	uint32_t batch;		     /* rxd_local_batch_begin depth */
 	struct rxd_call *ack_list;   /* calls owing an ACK, sent when the batch ends */
 	struct rxd_call *await_conn_head, *await_conn_tail;
+	bool chan_freed; /* a client channel or conn was freed since waiting calls last tried */
 	struct rxd_service *services;
 	const struct rxd_security_class *security[8];
 	uint32_t ncalls, nconns, npeers;
@@ -398,6 +405,7 @@ uint32_t rxd_peer_max_jumbo(const struct rxd_peer *p, const struct rxd_config *c
 void rxd_peer_rtt_probe_sent(struct rxd_peer *p, uint32_t serial, uint64_t now);
 bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now);
 uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, bool must, uint64_t now);
+void rxd_peer_pace_on_loss(struct rxd_peer *p);
 void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err, uint32_t mtu, uint64_t now);
 uint32_t rxd_addr_hash(const struct rxd_addr *a);
 

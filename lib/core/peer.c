@@ -41,6 +41,7 @@ struct rxd_peer *rxd_peer_lookup(struct rxd_local *l, const struct rxd_addr *a, 
 	p->max_data = l->cfg.if_mtu - udp_ip_overhead(a);
 	p->ssthresh = RXD_SSTHRESH_INIT;
 	p->pace_tokens = RXD_PEER_BURST_BYTES;
+	p->pace_cap = RXD_PEER_BURST_BYTES;
 	p->pace_last = now;
 	rxd_timer_init(&p->timer, peer_timer_fired);
 	p->hash_next = *slot;
@@ -192,26 +193,46 @@ bool rxd_peer_rtt_probe_ack(struct rxd_peer *p, uint32_t serial, uint64_t now)
 
 /*
  * Pacing: the DATA of all calls to one peer shares a token bucket holding
- * max(RXD_PEER_BURST_BYTES, the sending call's window) and refilled at that
- * many bytes per minimum RTT.  A single call is limited by its own window
- * only; many calls together get no more than a default socket buffer's worth
- * per round trip: 100 calls to one client each sending a 4-packet initial
- * window overflowed its 64 KiB UDP buffer in one poll iteration, a burst no
- * kernel sender makes (doc/reliability.md).  Returns 0 if `bytes` may go now
- * (taking them), else when to try again: once half the bucket is back, so
- * that waiting calls do not wake per token.  `must` takes them even from an
- * empty bucket: a call with nothing in flight always sends one datagram, so
- * that calls arriving later cannot starve one that waits.
+ * max(the peer's cap, the sending call's window) and refilled at that many
+ * bytes per minimum RTT.  A single call is limited by its own window only.
+ * The cap is an aggregate congestion window for the peer (the shared state
+ * of RFC 3124's congestion manager): it starts at a default socket buffer's
+ * worth, 64 KiB, doubles each period in which calls waited for tokens and
+ * none saw loss (linear growth once the peer has shown loss), and halves, at
+ * most once a period, when a call to the peer detects loss.  100 calls to one
+ * OpenAFS client each sending a 4-packet initial window overflowed its 64 KiB
+ * UDP buffer in one poll iteration, a burst no kernel sender makes
+ * (doc/reliability.md); a peer that keeps up (another rxd over memif) opens
+ * the cap within a few round trips.  Returns 0 if `bytes` may go now (taking
+ * them), else when to try again: once half the bucket is back, so that
+ * waiting calls do not wake per token.  `must` takes them even from an empty
+ * bucket: a call with nothing in flight always sends one datagram, so that
+ * calls arriving later cannot starve one that waits.
  */
 uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, bool must, uint64_t now)
 {
 	uint64_t period = p->rtt.min_rtt_ns, add;
-	int64_t cap = (int64_t)max_u32(RXD_PEER_BURST_BYTES, wnd_bytes);
+	int64_t cap;
 
 	/* The minimum RTT, not the SRTT: queueing in the receiver's buffer inflates
 	 * the SRTT, and pacing by it starved calls for seconds. */
 	if (period == UINT64_MAX || !period)
 		period = RXD_PACE_PERIOD_NS;
+	/* A blocked call wakes on the timer wheel, one tick at the finest: over a path faster than a
+	 * tick the bucket must hold a tick's worth, else the wheel, not the RTT, sets the rate. */
+	if (now >= p->pace_period_at) {
+		if (p->pace_blocked && !p->pace_lost)
+			p->pace_cap = p->pace_seen_loss ? p->pace_cap + RXD_PEER_BURST_BYTES : p->pace_cap * 2;
+		if (p->pace_cap > RXD_PEER_BURST_MAX)
+			p->pace_cap = RXD_PEER_BURST_MAX;
+		p->pace_blocked = p->pace_lost = false;
+		p->pace_period_at = now + period;
+	}
+	cap = (int64_t)max_u32(p->pace_cap, wnd_bytes);
+	if (period < (1ull << RXD_WHEEL_TICK_SHIFT)) {
+		cap = (int64_t)((uint64_t)cap * (1ull << RXD_WHEEL_TICK_SHIFT) / period);
+		period = 1ull << RXD_WHEEL_TICK_SHIFT;
+	}
 	if (now >= p->pace_last + period) {
 		if (p->pace_tokens < cap)
 			p->pace_tokens = cap;
@@ -232,7 +253,20 @@ uint64_t rxd_peer_pace(struct rxd_peer *p, uint32_t bytes, uint32_t wnd_bytes, b
 		p->pace_tokens -= bytes;
 		return 0;
 	}
+	p->pace_blocked = true;
 	return now + 1 + (uint64_t)(cap / 2 - p->pace_tokens) * period / (uint64_t)cap;
+}
+
+/* A call to p detected loss: halve the pacing cap, at most once a period (many calls see one overflow). */
+void rxd_peer_pace_on_loss(struct rxd_peer *p)
+{
+	p->pace_seen_loss = true;
+	if (p->pace_lost)
+		return;
+	p->pace_lost = true;
+	p->pace_cap = p->pace_cap / 2 > RXD_PEER_BURST_BYTES ? p->pace_cap / 2 : RXD_PEER_BURST_BYTES;
+	if (p->pace_tokens > (int64_t)p->pace_cap)
+		p->pace_tokens = p->pace_cap;
 }
 
 /* ICMP errors: frag-needed lowers the path MTU; unreachables fail the peer's calls. */
