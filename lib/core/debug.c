@@ -10,6 +10,7 @@
  * (call states, modes, RTT units); the mapping is below and in
  * doc/operations.md.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -21,9 +22,8 @@
  * selects, spurious and dally-ignored packets, the RTT sums (RTT is kept per
  * peer: rxdebug -peers), free call structures, fatal errors.
  */
-static void fill_rxstats(const struct rxd_local *l, struct rxd_debug_rxstats *s)
+static void fill_rxstats(const struct rxd_stats *st, const struct rxd_local_counts *n, struct rxd_debug_rxstats *s)
 {
-	const struct rxd_stats *st = &l->stats;
 	uint32_t *w = s->w;
 
 	memset(s, 0, sizeof(*s));
@@ -46,8 +46,8 @@ static void fill_rxstats(const struct rxd_local *l, struct rxd_debug_rxstats *s)
 	w[RXD_RXS_N_RTT_SAMPLES] = (uint32_t)st->rtt_samples;
 	w[RXD_RXS_N_SERVER_CONNS] = (uint32_t)st->conns_service;
 	w[RXD_RXS_N_CLIENT_CONNS] = (uint32_t)st->conns_client;
-	w[RXD_RXS_N_PEER_STRUCTS] = l->npeers;
-	w[RXD_RXS_N_CALL_STRUCTS] = l->ncalls;
+	w[RXD_RXS_N_PEER_STRUCTS] = n->peers;
+	w[RXD_RXS_N_CALL_STRUCTS] = n->calls;
 	w[RXD_RXS_NET_SEND_FAILURES] = (uint32_t)st->tx_errors;
 	w[RXD_RXS_N_BUSIES] = (uint32_t)st->rx_packets[RXD_PKT_BUSY];
 }
@@ -132,14 +132,17 @@ static bool conn_record(const struct rxd_conn *conn, struct rxd_debug_conn *r)
 	return interesting;
 }
 
-/* The index-th connection (every one, or only interesting ones); false past the end. */
-static bool nth_conn(const struct rxd_local *l, int32_t index, bool all, struct rxd_debug_conn *r)
+/*
+ * The *index-th connection (every one, or only interesting ones); false past
+ * the end, with *index lowered by the number of records passed.
+ */
+static bool nth_conn(const struct rxd_local *l, int32_t *index, bool all, struct rxd_debug_conn *r)
 {
 	for (uint32_t i = 0; i <= l->conn_hash_mask; i++) {
 		for (const struct rxd_conn *c = l->conn_hash[i]; c; c = c->hash_next) {
 			if (c->state == RXD_CONN_UNUSED || !c->peer)
 				continue;
-			if ((conn_record(c, r) || all) && index-- <= 0)
+			if ((conn_record(c, r) || all) && (*index)-- <= 0)
 				return true;
 		}
 	}
@@ -147,11 +150,11 @@ static bool nth_conn(const struct rxd_local *l, int32_t index, bool all, struct 
 }
 
 /* rxdebug's peer record holds an IPv4 address only: IPv6 peers are not listed. */
-static bool nth_peer(const struct rxd_local *l, int32_t index, struct rxd_debug_peer *r)
+static bool nth_peer(const struct rxd_local *l, int32_t *index, struct rxd_debug_peer *r)
 {
 	for (uint32_t i = 0; i <= l->peer_hash_mask; i++) {
 		for (const struct rxd_peer *p = l->peer_hash[i]; p; p = p->hash_next) {
-			if (p->addr.family != RXD_AF_INET || index-- > 0)
+			if (p->addr.family != RXD_AF_INET || (*index)-- > 0)
 				continue;
 			memset(r, 0, sizeof(*r));
 			memcpy(r->host, p->addr.ip.v4, 4);
@@ -174,6 +177,39 @@ static bool nth_peer(const struct rxd_local *l, int32_t index, struct rxd_debug_
 	return false;
 }
 
+/* The counters GETSTATS and RXSTATS report: the whole process's when the shell sums its shards. */
+static void debug_counters(const struct rxd_local *l, struct rxd_stats *st, struct rxd_local_counts *n)
+{
+	if (l->debug_counters) {
+		memset(st, 0, sizeof(*st));
+		memset(n, 0, sizeof(*n));
+		l->debug_counters(l->debug_counters_user, st, n);
+		return;
+	}
+	*st = l->stats;
+	*n = rxd_local_counts(l);
+}
+
+int rxd_debug_records(const struct rxd_local *l, int32_t type)
+{
+	int32_t left = INT32_MAX;
+	struct rxd_debug_conn c;
+	struct rxd_debug_peer p;
+
+	switch (type) {
+	case RXD_DEBUG_GETCONN:
+	case RXD_DEBUG_GETALLCONN:
+		nth_conn(l, &left, type == RXD_DEBUG_GETALLCONN, &c);
+		break;
+	case RXD_DEBUG_GETPEER:
+		nth_peer(l, &left, &p);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return INT32_MAX - left;
+}
+
 void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_pkt *pkt)
 {
 	uint8_t buf[RXD_WIRE_HDR_LEN + 512];
@@ -189,22 +225,28 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 	switch (pkt->u.debug.type) {
 	case RXD_DEBUG_GETSTATS: {
 		struct rxd_debug_stats s = {0};
-		s.calls_executed = (int32_t)(l->stats.calls_server);
+		struct rxd_stats st;
+		struct rxd_local_counts n;
+		debug_counters(l, &st, &n);
+		s.calls_executed = (int32_t)st.calls_server;
 		s.version = RXD_DEBUG_VERSION;
-		s.n_packets = (int32_t)l->ncalls;
+		s.n_packets = (int32_t)n.calls;
 		p += rxd_debug_stats_encode(p, cap, &s);
 		break;
 	}
 	case RXD_DEBUG_RXSTATS: {
 		struct rxd_debug_rxstats s;
-		fill_rxstats(l, &s);
+		struct rxd_stats st;
+		struct rxd_local_counts n;
+		debug_counters(l, &st, &n);
+		fill_rxstats(&st, &n, &s);
 		p += rxd_debug_rxstats_encode(p, cap, &s);
 		break;
 	}
 	case RXD_DEBUG_GETCONN:
 	case RXD_DEBUG_GETALLCONN: {
 		struct rxd_debug_conn r;
-		if (!nth_conn(l, index, pkt->u.debug.type == RXD_DEBUG_GETALLCONN, &r)) {
+		if (!nth_conn(l, &index, pkt->u.debug.type == RXD_DEBUG_GETALLCONN, &r)) {
 			memset(&r, 0, sizeof(r));
 			r.cid = RXD_DEBUG_END;
 		}
@@ -213,7 +255,7 @@ void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struc
 	}
 	case RXD_DEBUG_GETPEER: {
 		struct rxd_debug_peer r;
-		if (!nth_peer(l, index, &r)) {
+		if (!nth_peer(l, &index, &r)) {
 			memset(&r, 0, sizeof(r));
 			memset(r.host, 0xff, 4);
 		}

@@ -335,6 +335,8 @@ struct rxd_local {
 	void (*log)(void *user, enum rxd_log_level level, const char *msg);
 	void *log_user;
 	enum rxd_log_level log_level;
+	void (*debug_counters)(void *user, struct rxd_stats *sum, struct rxd_local_counts *counts);
+	void *debug_counters_user;
 	struct rxd_addr addr;
 	uint32_t epoch;
 	uint64_t rng;

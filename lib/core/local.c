@@ -177,6 +177,8 @@ int rxd_local_create(const struct rxd_local_params *p, uint64_t now, struct rxd_
 	l->mem = *mem;
 	l->log = p->log;
 	l->log_user = p->log_user;
+	l->debug_counters = p->debug_counters;
+	l->debug_counters_user = p->debug_counters_user;
 	l->log_level = p->log_level ? p->log_level : RXD_LOG_NOTICE;
 	if (p->config)
 		l->cfg = *p->config;

@@ -35,3 +35,22 @@ void rxd_fwd_broadcast(struct rxd_worker *w, struct rte_mbuf *m)
 		if (i != w->index)
 			rxd_fwd_enqueue(w, i, m);
 }
+
+bool rxd_shard_debug_pass_on(struct rxd_worker *w, const struct rxd_local *l, struct rte_mbuf *m, uint8_t *payload,
+			     uint32_t len)
+{
+	unsigned next = w->index + 1;
+	int32_t index;
+	int count;
+
+	if (next >= w->shell->n_workers || len < RXD_WIRE_HDR_LEN + 8 || payload[20] != RXD_PKT_DEBUG)
+		return false;
+	count = rxd_debug_records(l, (int32_t)rxd_get_be32(payload + RXD_WIRE_HDR_LEN));
+	index = (int32_t)rxd_get_be32(payload + RXD_WIRE_HDR_LEN + 4);
+	if (count < 0 || index < count)
+		return false;
+	/* forwarded frames are not checksummed again: the rewrite is safe */
+	rxd_put_be32(payload + RXD_WIRE_HDR_LEN + 4, (uint32_t)(index - count));
+	rxd_fwd_enqueue(w, next, m);
+	return true;
+}

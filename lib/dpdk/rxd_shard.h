@@ -9,6 +9,7 @@
 #ifndef RXD_DPDK_SHARD_H
 #define RXD_DPDK_SHARD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_branch_prediction.h>
@@ -47,6 +48,16 @@ static inline unsigned rxd_shard_of_tx(unsigned n, uint32_t cid)
 {
 	return n <= 1 ? 0 : rxd_shard_of_cid(n, cid);
 }
+
+/**
+ * rxdebug's record walks (GETCONN, GETALLCONN, GETPEER) list the workers'
+ * shards one after another (rxd_debug_records() in core.h): while a
+ * request's index is at or past this shard's records, m goes on to the next
+ * worker with the index lowered by their count, and the last worker answers.
+ * payload/len: the frame's UDP payload.  Returns true when m was passed on.
+ */
+bool rxd_shard_debug_pass_on(struct rxd_worker *w, const struct rxd_local *l, struct rte_mbuf *m, uint8_t *payload,
+			     uint32_t len);
 
 /** Flush every non-empty per-destination buffer into its ring. */
 void rxd_fwd_flush(struct rxd_worker *w);

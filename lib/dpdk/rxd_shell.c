@@ -271,6 +271,8 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 			p.shard_index = (uint16_t)i;
 			p.shard_count = (uint16_t)s->n_workers;
 			p.mem = &mem;
+			p.debug_counters = rxd_shell_debug_counters;
+			p.debug_counters_user = w;
 			p.log = shard_log;
 			p.log_level = shard_log_level();
 			rc = rxd_local_create(&p, now, &wi->local);

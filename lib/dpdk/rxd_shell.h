@@ -116,6 +116,7 @@ struct rxd_worker {
 	atomic_uint live_calls;
 	atomic_uint snap_seq;
 	struct rxd_stats core_snap;
+	struct rxd_local_counts core_counts; /* under snap_seq too */
 	atomic_bool exited;
 } __rte_cache_aligned;
 
@@ -154,5 +155,10 @@ struct rxd_shell {
 
 /* Packet-level helpers shared by the modules. */
 bool rxd_iface_is_our_ip(const struct rxd_iface *ifc, unsigned family, const uint8_t *ip);
+
+/* Core counters (rxd_stats.c): add worker w's shards' live counters into sum and counts (its own thread only). */
+void rxd_worker_core_counters(const struct rxd_worker *w, struct rxd_stats *sum, struct rxd_local_counts *counts);
+/* struct rxd_local_params.debug_counters (user = the worker): its own live, the other workers' last snapshots. */
+void rxd_shell_debug_counters(void *user, struct rxd_stats *sum, struct rxd_local_counts *counts);
 
 #endif

@@ -28,26 +28,50 @@ uint64_t rxd_worker_stats_drops(const struct rxd_worker_stats *st)
 	       st->drop_tx_full + st->drop_nombuf + st->drop_msg + st->neigh_pending_drop;
 }
 
-static void core_snap(const struct rxd_worker *w, struct rxd_stats *out)
+void rxd_worker_core_counters(const struct rxd_worker *w, struct rxd_stats *sum, struct rxd_local_counts *counts)
+{
+	for (unsigned i = 0; i < w->n_ifaces; i++) {
+		const struct rxd_local *l = w->wif[i].local;
+		struct rxd_local_counts n;
+
+		if (!l)
+			continue;
+		rxd_local_stats_add(l, sum);
+		n = rxd_local_counts(l);
+		counts->calls += n.calls;
+		counts->conns += n.conns;
+		counts->peers += n.peers;
+	}
+}
+
+/* Add worker w's last published core counters (a seqcount snapshot) into out and counts. */
+static void core_snap(const struct rxd_worker *w, struct rxd_stats *out, struct rxd_local_counts *counts)
 {
 	struct rxd_stats tmp;
+	struct rxd_local_counts n;
 
 	memset(&tmp, 0, sizeof tmp);
+	memset(&n, 0, sizeof n);
 	for (int tries = 0; tries < 100; tries++) {
 		unsigned a = atomic_load_explicit(&((struct rxd_worker *)(uintptr_t)w)->snap_seq, memory_order_acquire);
 		if (a & 1)
 			continue;
 		memcpy(&tmp, &w->core_snap, sizeof tmp);
+		n = w->core_counts;
 		atomic_thread_fence(memory_order_acquire);
 		if (atomic_load_explicit(&((struct rxd_worker *)(uintptr_t)w)->snap_seq, memory_order_relaxed) == a)
 			break;
 	}
-	/* sum into out */
 	{
 		const uint64_t *src = (const uint64_t *)(const void *)&tmp;
 		uint64_t *dst = (uint64_t *)(void *)out;
 		for (size_t i = 0; i < sizeof tmp / sizeof(uint64_t); i++)
 			dst[i] += src[i];
+	}
+	if (counts) {
+		counts->calls += n.calls;
+		counts->conns += n.conns;
+		counts->peers += n.peers;
 	}
 }
 
@@ -55,7 +79,20 @@ void rxd_shell_core_stats(const struct rxd_shell *s, struct rxd_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (unsigned i = 0; i < s->n_workers; i++)
-		core_snap(s->workers[i], out);
+		core_snap(s->workers[i], out, NULL);
+}
+
+void rxd_shell_debug_counters(void *user, struct rxd_stats *sum, struct rxd_local_counts *counts)
+{
+	const struct rxd_worker *self = user;
+	const struct rxd_shell *s = self->shell;
+
+	for (unsigned i = 0; i < s->n_workers; i++) {
+		if (s->workers[i] == self)
+			rxd_worker_core_counters(self, sum, counts);
+		else
+			core_snap(s->workers[i], sum, counts);
+	}
 }
 
 void rxd_shell_describe(const struct rxd_shell *s, FILE *f)

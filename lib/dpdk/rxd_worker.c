@@ -119,6 +119,9 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 				return;
 			}
 		}
+		if (n > 1 && wi->local &&
+		    unlikely(rxd_shard_debug_pass_on(w, wi->local, m, (uint8_t *)(uintptr_t)pi.payload, pi.payload_len)))
+			return;
 		w->st.rx_udp++;
 		from.family = pi.family == 4 ? RXD_AF_INET : RXD_AF_INET6;
 		from.pad = 0;
@@ -182,21 +185,18 @@ free:
 
 static void publish(struct rxd_worker *w)
 {
-	unsigned calls = 0;
 	struct rxd_stats snap;
+	struct rxd_local_counts counts;
 
-	for (unsigned i = 0; i < w->n_ifaces; i++)
-		if (w->wif[i].local)
-			calls += rxd_local_counts(w->wif[i].local).calls;
-	atomic_store_explicit(&w->live_calls, calls, memory_order_relaxed);
 	memset(&snap, 0, sizeof snap);
-	for (unsigned i = 0; i < w->n_ifaces; i++)
-		if (w->wif[i].local)
-			rxd_local_stats_add(w->wif[i].local, &snap);
+	memset(&counts, 0, sizeof counts);
+	rxd_worker_core_counters(w, &snap, &counts);
+	atomic_store_explicit(&w->live_calls, counts.calls, memory_order_relaxed);
 	/* seqcount: odd while writing */
 	atomic_fetch_add_explicit(&w->snap_seq, 1, memory_order_release);
 	atomic_thread_fence(memory_order_release);
 	memcpy(&w->core_snap, &snap, sizeof snap);
+	w->core_counts = counts;
 	atomic_fetch_add_explicit(&w->snap_seq, 1, memory_order_release);
 }
 

@@ -73,9 +73,9 @@ ix_ns_up() {
 	echo "netns $IX_NS: kernel $IX_KERNEL_IP on $IX_KDEV, rxd $IX_RXD_IP via ${IX_VDEV%%,*} ($IX_LINK)"
 }
 
-# EAL arguments for one rxd process with one worker (tag makes the --file-prefix unique).
+# EAL arguments for one rxd process with IX_RXD_WORKERS workers (default 1; tag makes the --file-prefix unique).
 ix_eal() { # tag
-	echo "$(lcores 1) $(eal_common "$1") --vdev $IX_VDEV"
+	echo "$(lcores "${IX_RXD_WORKERS:-1}") $(eal_common "$1") --vdev $IX_VDEV"
 }
 
 # Wait until the kernel side of the link can reach rxd's address (ARP answered).
@@ -99,7 +99,8 @@ ix_rxd_server_start() {
 	# checked); --duration bounds its life instead.
 	# shellcheck disable=SC2046
 	if ! start_wait "$IX_SRV_OUT" listening 15 ip netns exec "$IX_NS" "$exe" $(ix_eal "s$tag") -- server \
-		--ip "$IX_RXD_IP/$IX_PREFIX_LEN" "${IX_RXD_EXTRA[@]}" --duration 900 "$@" ||
+		--ip "$IX_RXD_IP/$IX_PREFIX_LEN" "${IX_RXD_EXTRA[@]}" $(idle_sleep $((${IX_RXD_WORKERS:-1} + 1))) \
+		--duration 900 "$@" ||
 		! ix_wait_rxd_reachable "$LAST_PID"; then
 		echo "FATAL: rxd rxperf server ($tag) did not come up"
 		sed 's/^/  server: /' "$IX_SRV_OUT" | tail -n 20

@@ -96,6 +96,46 @@ run_check "server abort mid-reply, 8 concurrent" 0 0 16 60 -- "${OAFS[@]}" --tim
 run_check "short reply is not cut" 0 3 0 60 -- "${OAFS[@]}" --timeout 50 -c rpc -S 0 -R 1000 -T 3
 ix_rxd_server_stop "rxd abort server clean exit"
 
+# ---------------------------------------------------------------- rxdebug across two workers
+# Connections are sharded by cid over the workers; rxdebug must still see all
+# of them (the walk goes shard after shard) and the counters of every shard.
+if command -v rxdebug >/dev/null; then
+	IX_RXD_WORKERS=2 ix_rxd_server_start "$RXPERF" two
+	# 8 calls in flight on 2 OpenAFS conns (consecutive cids: one per worker), for 8 s
+	bg "$T_DIR/two.log" "${OAFS[@]}" --timeout 60 -c send -S 1M -t 8 -d 8
+	TWO=$LAST_PID
+	cids=""
+	for _ in $(seq 40); do
+		out=$(ix_ns timeout 30 rxdebug "$A" 7009 -allconnections 2>&1)
+		cids=$(printf '%s\n' "$out" | grep -Eo "Cuid [0-9a-f]+/[0-9a-f]+" | sed 's|.*/||' | sort -u)
+		[ "$(printf '%s\n' "$cids" | grep -c .)" -ge 2 ] && break
+		sleep 0.25
+	done
+	shards=$(for c in $cids; do echo $(((0x$c >> 2) % 2)); done | sort -u | tr -d '\n')
+	if [ "$shards" = 01 ]; then
+		result PASS "rxdebug -allconnections: both workers' conns" "cids $(echo $cids)"
+	else
+		result FAIL "rxdebug -allconnections: both workers' conns" "cids '$(echo $cids)' (shards '$shards')"
+	fi
+	out=$(ix_ns timeout 30 rxdebug "$A" 7009 -rxstats -noconns 2>&1)
+	nconn=$(printf '%s\n' "$out" | grep -Eo "[0-9]+ server connections" | grep -Eo '^[0-9]+')
+	if [ "${nconn:-0}" -ge 2 ]; then
+		result PASS "rxdebug -rxstats: every worker's conns" "$nconn server connections"
+	else
+		result FAIL "rxdebug -rxstats: every worker's conns" "${nconn:-missing} < 2"
+	fi
+	wait_pid "$TWO" 60
+	j=$(json_last "$T_DIR/two.log")
+	if [ -n "$j" ] && [ "$(json_field "$j" calls_failed)" = 0 ] && [ "$(json_field "$j" calls_ok)" -gt 0 ]; then
+		result PASS "two workers: calls in flight completed" "calls_ok=$(json_field "$j" calls_ok)"
+	else
+		result FAIL "two workers: calls in flight completed" "${j:-no JSON line}"
+	fi
+	ix_rxd_server_stop "rxd two-worker server clean exit"
+else
+	result SKIP "rxdebug across two workers" "rxdebug not installed (openafs-client)"
+fi
+
 # ---------------------------------------------------------------- OpenAFS-style abort codes
 ix_rxd_server_start "$RXPERF" oafs --openafs-aborts
 run_check "openafs codes: op 7 -> -1" 0 0 1 60 -- "${OAFS[@]}" --timeout 50 --op 7 -T 1 --expect-abort -1

@@ -479,6 +479,12 @@ Test(core_calls, rxdebug_lists_the_real_connections_peers_and_counters)
 	cr_assert_gt(dc.serial, 0);
 	cr_assert_eq(debug_ask(RXD_DEBUG_GETALLCONN, 1, &b), RXD_DEBUG_CONN_LEN);
 	cr_assert_eq(rxd_get_be32(b + 4), RXD_DEBUG_END);
+	/* what a shell with several shards needs to walk them one after another */
+	cr_assert_eq(rxd_debug_records(W.eng[1], RXD_DEBUG_GETALLCONN), 1);
+	cr_assert_eq(rxd_debug_records(W.eng[1], RXD_DEBUG_GETCONN), 0);
+	cr_assert_eq(rxd_debug_records(W.eng[1], RXD_DEBUG_GETPEER), 1);
+	cr_assert_eq(rxd_debug_records(W.eng[1], RXD_DEBUG_RXSTATS), -EINVAL);
+	cr_assert_eq(rxd_debug_records(W.eng[1], RXD_DEBUG_GETSTATS), -EINVAL);
 
 	cr_assert_eq(debug_ask(RXD_DEBUG_GETPEER, 0, &b), RXD_DEBUG_PEER_LEN);
 	cr_assert_eq(rxd_debug_peer_decode(b, RXD_DEBUG_PEER_LEN, &dp), 0);
@@ -512,6 +518,41 @@ Test(core_calls, rxdebug_lists_the_real_connections_peers_and_counters)
 	cr_assert_eq(dc.call_other[0] & RXD_DEBUG_OTHER_OUT, RXD_DEBUG_OTHER_OUT, "reply DATA not yet ACKed");
 	run(W.now + 10 * RXD_NS_PER_SEC);
 	rxd_call_end(c, W.now);
+}
+
+/* A shell's whole-process counters, as the DPDK shell sums its workers' shards. */
+static void three_shards(void *user, struct rxd_stats *sum, struct rxd_local_counts *counts)
+{
+	cr_assert_eq(user, &W);
+	cr_assert_eq(sum->calls_server, 0, "zeroed before");
+	sum->calls_server = 3000;
+	sum->conns_service = 30;
+	sum->tx_data_subpackets = 700;
+	counts->peers = 3;
+	counts->calls = 12;
+}
+
+Test(core_calls, rxdebug_counters_are_the_shells_when_it_gives_them)
+{
+	const uint8_t *b;
+	struct rxd_local_params p = {0};
+
+	rxd_local_destroy(W.eng[1]);
+	p.addr = W.addr[1];
+	p.io = &test_io_ops;
+	p.io_ctx = &W.io[1];
+	p.seed = 43;
+	p.debug_counters = three_shards;
+	p.debug_counters_user = &W;
+	cr_assert(rxd_local_create(&p, 0, &W.eng[1]) == 0);
+
+	cr_assert_eq(debug_ask(RXD_DEBUG_RXSTATS, 0, &b), RXD_DEBUG_RXSTATS_LEN);
+	cr_assert_eq(rxd_get_be32(b + 4 * RXD_RXS_N_SERVER_CONNS), 30);
+	cr_assert_eq(rxd_get_be32(b + 4 * RXD_RXS_N_PEER_STRUCTS), 3);
+	cr_assert_eq(rxd_get_be32(b + 4 * RXD_RXS_N_CALL_STRUCTS), 12);
+	cr_assert_eq(rxd_get_be32(b + 4 * RXD_RXS_DATA_PACKETS_SENT), 700);
+	cr_assert_eq(debug_ask(RXD_DEBUG_GETSTATS, 0, &b), RXD_DEBUG_STATS_LEN);
+	cr_assert_eq(rxd_get_be32(b + 8), 3000, "calls executed");
 }
 
 Test(core_calls, jumbograms_are_sent_when_the_path_mtu_allows)

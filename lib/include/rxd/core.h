@@ -253,6 +253,9 @@ enum rxd_log_level {
 	RXD_LOG_DEBUG = 5,  /* per packet decisions (BUSY, exhausted pools) */
 };
 
+struct rxd_stats;
+struct rxd_local_counts;
+
 struct rxd_local_params {
 	struct rxd_addr addr; /* our address and UDP port */
 	const struct rxd_config *config;
@@ -270,6 +273,11 @@ struct rxd_local_params {
 	void (*log)(void *user, enum rxd_log_level level, const char *msg);
 	void *log_user;
 	enum rxd_log_level log_level; /* 0 = RXD_LOG_NOTICE */
+	/* The counters rxdebug's GETSTATS and RXSTATS report, added into sum and
+	 * counts (both zeroed first): a shell running several shards gives the
+	 * whole process's.  Called on the shard's thread.  NULL = this shard's own. */
+	void (*debug_counters)(void *user, struct rxd_stats *sum, struct rxd_local_counts *counts);
+	void *debug_counters_user;
 };
 
 /** Create a shard.  Returns 0 or -errno; *out set on success. */
@@ -409,6 +417,17 @@ struct rxd_stats {
 };
 /** Copy the shard's counters (adds to *out so shards can be summed). */
 void rxd_local_stats_add(const struct rxd_local *l, struct rxd_stats *out);
+
+/**
+ * rxdebug over several shards.  GETCONN, GETALLCONN and GETPEER walk records
+ * by index (0, 1, 2, ... until the end marker); with several shards the
+ * records are listed shard after shard: a shell hands a request to the next
+ * shard, its index lowered by this shard's count, while the index is at or
+ * past rxd_debug_records(), and the last shard answers whatever is left (the
+ * end marker past its own records).  Returns this shard's record count for a
+ * DEBUG request type, or -EINVAL for a type one shard answers alone.
+ */
+int rxd_debug_records(const struct rxd_local *l, int32_t type);
 
 /* ------------------------------------------------------------------ security hooks */
 
