@@ -120,7 +120,8 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 			}
 		}
 		if (n > 1 && wi->local &&
-		    unlikely(rxd_shard_debug_pass_on(w, wi->local, m, (uint8_t *)(uintptr_t)pi.payload, pi.payload_len)))
+		    unlikely(
+			rxd_shard_debug_pass_on(w, wi->local, m, (uint8_t *)(uintptr_t)pi.payload, pi.payload_len)))
 			return;
 		w->st.rx_udp++;
 		from.family = pi.family == 4 ? RXD_AF_INET : RXD_AF_INET6;
