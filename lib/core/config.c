@@ -71,6 +71,8 @@ static const struct param params[] = {
 	{"max_peers", {NULL}, F(max_peers), 1, 1048576, 4096, "peers", NULL, "peers per shard (pool size)"},
 	{"tx_queue_max", {NULL}, F(tx_queue_max), 1, 65536, 512, "packets", NULL,
 	 "DATA packets a call may hold unsent or unacknowledged"},
+	{"bundle_conns", {NULL}, F(bundle_conns), 1, 256, 4, "connections", NULL,
+	 "client connections at once to one peer, service, security and key (4 calls each); more calls wait"},
 };
 /* clang-format on */
 

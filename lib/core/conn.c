@@ -276,7 +276,7 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 	if (!c || ch < 0) {
 		int err = -EAGAIN;
 		/* A full bundle: wait for one of its channels (net/rxrpc/conn_client.c bundle->waiting_calls). */
-		c = bundle < RXD_MAX_CONNS_PER_BUNDLE ? client_conn_new(l, peer, call, now, &err) : NULL;
+		c = bundle < l->cfg.bundle_conns ? client_conn_new(l, peer, call, now, &err) : NULL;
 		if (!c && err != -EAGAIN)
 			return err; /* the call's key cannot secure a conn: the caller fails the call */
 		if (!c) {

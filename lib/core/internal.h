@@ -33,9 +33,6 @@
 #define RXD_PEER_ACK_DEFER_MAX_NS (20ull * RXD_NS_PER_MS) /* kernel: 2 jiffies at HZ=100 */
 #define RXD_TLP_MIN_NS (2ull * RXD_NS_PER_MS)
 #define RXD_KEEPALIVE_DIV 6u
-/* Client conns one bundle (peer, service, security, key, upgrade) may have, as the kernel's
- * struct rxrpc_bundle conns[4] (net/rxrpc/ar-internal.h); beyond them calls wait for a channel. */
-#define RXD_MAX_CONNS_PER_BUNDLE 4u
 #define RXD_PEER_KEEPALIVE_NS (20ull * RXD_NS_PER_SEC)
 #define RXD_PEER_BURST_BYTES (64u * 1024)      /* the pacing bucket to start with and its floor: a default UDP buffer */
 #define RXD_PEER_BURST_MAX (64u * 1024 * 1024) /* the pacing bucket's ceiling */

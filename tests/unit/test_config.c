@@ -42,6 +42,7 @@ static const struct expect E[] = {
     {F(max_conns), 16384, 1, 4194304, {"max_conns"}},
     {F(max_peers), 4096, 1, 1048576, {"max_peers"}},
     {F(tx_queue_max), 512, 1, 65536, {"tx_queue_max"}},
+    {F(bundle_conns), 4, 1, 256, {"bundle_conns"}},
 };
 #undef F
 #define NE (sizeof(E) / sizeof(E[0]))
@@ -97,6 +98,7 @@ Test(config, defaults_are_the_documented_values)
 	cr_assert_eq(c.max_conns, 16384);
 	cr_assert_eq(c.max_peers, 4096);
 	cr_assert_eq(c.tx_queue_max, 512);
+	cr_assert_eq(c.bundle_conns, 4);
 	for (size_t i = 0; i < NE; i++)
 		cr_assert_eq(field(&c, E[i].off), E[i].def, "row %zu", i);
 }

@@ -440,3 +440,44 @@ Test(features, client_conns_per_bundle_are_capped_at_four_as_the_kernel)
 	for (int i = 0; i < 8; i++)
 		rxd_call_end(F.srv_calls[i], F.now);
 }
+
+Test(features, the_bundle_cap_is_the_configs_bundle_conns)
+{
+	struct rxd_config cfg;
+	struct rxd_call *c[9];
+	uint32_t conns[9];
+	unsigned nconns = 0;
+
+	rxd_config_default(&cfg);
+	cr_assert_eq(cfg.bundle_conns, 4, "the kernel's 4 by default");
+	cr_assert_eq(rxd_config_set(&cfg, "bundle_conns", "2", NULL, 0), 0);
+	rxd_local_destroy(F.eng[0]);
+	f_engine(0, &cfg);
+	F.srv_lazy = true;
+	for (int i = 0; i < 9; i++) {
+		c[i] = f_begin(52, -1);
+		cr_assert_eq(rxd_call_send(c[i], "x", 1, 0, F.now), 1);
+	}
+	for (int i = 0; i < 8; i++) {
+		uint32_t id = rxd_call_cid(c[i]) >> 2;
+		unsigned k = 0;
+		cr_assert_neq(id, 0);
+		while (k < nconns && conns[k] != id)
+			k++;
+		if (k == nconns)
+			conns[nconns++] = id;
+	}
+	cr_assert_eq(nconns, 2, "8 calls on %u conns", nconns);
+	cr_assert_eq(rxd_call_state(c[8]), RXD_CS_CLIENT_AWAIT_CONN, "a third conn was opened");
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 8);
+	rxd_call_end(c[0], F.now);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 9, "the waiting call took the freed channel");
+	for (int i = 1; i < 9; i++)
+		rxd_call_end(c[i], F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	for (int i = 0; i < 8; i++)
+		rxd_call_end(F.srv_calls[i], F.now);
+	rxd_call_end(F.srv_call, F.now);
+}

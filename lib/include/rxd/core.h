@@ -115,6 +115,7 @@ struct rxd_config {
 	uint32_t max_conns;		  /* connections per shard (16384) */
 	uint32_t max_peers;		  /* peers per shard (4096) */
 	uint32_t tx_queue_max;		  /* DATA packets a call may queue unsent+unacked (512) */
+	uint32_t bundle_conns;		  /* client conns at once per peer, service, security and key (4) */
 };
 
 /** Fill c with the documented defaults. */
