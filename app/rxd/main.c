@@ -306,7 +306,7 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	struct wctx *c = rxd_worker_app(w);
 
 	if (c->e.lg && now >= a->client_start_ns)
-		rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, a->client_iface), now);
+		rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, a->client_iface, 0), now);
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -411,9 +411,14 @@ static int setup(struct app *a, char *err, size_t errlen)
 			rxd_rxperf_server_desc(a->w[0]->e.rp, service, &d);
 		else
 			rxd_echo_server_desc(a->w[0]->e.es, service, &d);
-		rc = rxd_shell_register_service(s, 0, &d, server_of, a, err, errlen);
-		if (rc)
-			return rc;
+		uint16_t ports[RXD_SHELL_MAX_UDP_PORTS];
+		unsigned np = rxd_shell_iface_ports(s, 0, ports);
+		/* served on every UDP port the iface listens on (--port 7009,7010) */
+		for (unsigned k = 0; k < np; k++) {
+			rc = rxd_shell_register_service(s, 0, ports[k], &d, server_of, a, err, errlen);
+			if (rc)
+				return rc;
+		}
 	}
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;

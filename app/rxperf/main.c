@@ -378,8 +378,10 @@ static int check_opts(struct opts *o)
 	}
 	if (o->window && (set_core(o, "rx_window_size", o->window) || set_core(o, "tx_window_max", o->window)))
 		return -EINVAL;
-	if (o->role == R_SERVER && o->port)
-		o->so.udp_port = o->port;
+	if (o->role == R_SERVER && o->port) {
+		o->so.udp_ports[0] = o->port;
+		o->so.n_udp_ports = 1;
+	}
 	return 0;
 }
 
@@ -412,7 +414,7 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	(void)arg;
 	if (!c->e.lg)
 		return;
-	rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, 0), now);
+	rxd_loadgen_poll(c->e.lg, rxd_worker_local(w, 0, 0), now);
 	if (!c->have0 && rxd_loadgen_measuring(c->e.lg)) {
 		rxd_shell_worker_stats(rxd_worker_shell(w), rxd_worker_index(w), &c->s0);
 		c->t0 = now;
@@ -471,7 +473,7 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 	if (o->role == R_SERVER) {
 		struct rxd_service_desc d;
 		rxd_rxperf_server_desc(g_w[0]->e.rp, service, &d);
-		rc = rxd_shell_register_service(s, 0, &d, server_app, NULL, err, sizeof err);
+		rc = rxd_shell_register_service(s, 0, 0, &d, server_app, NULL, err, sizeof err);
 		if (rc)
 			BAD("%s", err);
 	}

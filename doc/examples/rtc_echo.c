@@ -205,7 +205,7 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	p.tx_total_len = (int64_t)c->size;
 	p.ops = &client_ops;
 	p.app = c;
-	if (rxd_call_begin(rxd_worker_local(w, 1), &p, now, &c->call) != 0) {
+	if (rxd_call_begin(rxd_worker_local(w, 1, 0), &p, now, &c->call) != 0) {
 		c->done++;
 		return;
 	}
@@ -251,7 +251,7 @@ int main(int argc, char **argv)
 	memset(&d, 0, sizeof d);
 	d.service_id = SERVICE;
 	d.ops = &echo_service_ops;
-	if (rxd_shell_register_service(a.s, 0, &d, srv_for_worker, &a, err, sizeof err)) {
+	if (rxd_shell_register_service(a.s, 0, 0, &d, srv_for_worker, &a, err, sizeof err)) {
 		fprintf(stderr, "rtc_echo: %s\n", err);
 		return 1;
 	}

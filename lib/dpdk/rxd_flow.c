@@ -4,7 +4,8 @@
  * owner of a client connection is a bit field of the cid:
  * ((cid >> 2) & (n - 1)) for client and service connections alike (see
  * rxd_shard.h), so one rule per queue matches it with a RAW item on the UDP
- * payload (cid at payload offset 4).  Every rule is
+ * payload (cid at payload offset 4), on the first UDP port (datagrams to the
+ * others are spread by RSS and forwarded in software).  Every rule is
  * validated first; a port that refuses any of them keeps RSS + software
  * forwarding, which always works.
  */
@@ -29,7 +30,7 @@ static struct rte_flow *cid_rule(struct rxd_iface *ifc, unsigned family, unsigne
 
 	memset(&udp_spec, 0, sizeof udp_spec);
 	memset(&udp_mask, 0, sizeof udp_mask);
-	udp_spec.hdr.dst_port = rte_cpu_to_be_16(ifc->udp_port);
+	udp_spec.hdr.dst_port = rte_cpu_to_be_16(ifc->udp_ports[0]);
 	udp_mask.hdr.dst_port = 0xffff;
 	rxd_wr32(cid_pat, (uint32_t)q << 2);
 	rxd_wr32(cid_msk, (uint32_t)(n - 1) << 2);

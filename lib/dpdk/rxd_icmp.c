@@ -24,6 +24,7 @@ static bool quoted_udp(const struct rxd_iface *ifc, unsigned family, const uint8
 {
 	uint32_t ihl;
 	const uint8_t *u;
+	unsigned k;
 
 	memset(&e->peer, 0, sizeof(e->peer));
 	if (family == 4) {
@@ -46,7 +47,10 @@ static bool quoted_udp(const struct rxd_iface *ifc, unsigned family, const uint8
 		memcpy(e->peer.ip.v6, q + 24, 16);
 	}
 	u = q + ihl;
-	if (rxd_rd16(u) != ifc->udp_port)
+	e->local_port = rxd_rd16(u);
+	for (k = 0; k < ifc->n_udp_ports && ifc->udp_ports[k] != e->local_port; k++)
+		;
+	if (k == ifc->n_udp_ports)
 		return false;
 	e->peer.port = rxd_rd16(u + 2);
 	qlen -= ihl + RXD_UDP_HLEN;

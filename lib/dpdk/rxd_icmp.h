@@ -24,6 +24,7 @@ enum rxd_icmp_kind {
 
 struct rxd_icmp_err {
 	struct rxd_addr peer; /* destination of the datagram that failed */
+	uint16_t local_port;  /* its source: which of our UDP ports (shards) sent it */
 	int err;	      /* -ENETUNREACH, -EHOSTUNREACH, -ECONNREFUSED or -EMSGSIZE */
 	uint32_t mtu;	      /* for -EMSGSIZE (0 when the router did not say) */
 	bool has_hdr;	      /* the quoted datagram still holds the RxRPC header */

@@ -15,8 +15,8 @@
 
 static struct rxd_buf *io_buf_alloc(void *io, size_t len, uint8_t **data)
 {
-	struct rxd_wiface *wi = io;
-	struct rxd_worker *w = wi->w;
+	struct rxd_wport *wp = io;
+	struct rxd_worker *w = wp->wi->w;
 	struct rte_mempool *mp = w->pool;
 	struct rte_mbuf *m;
 
@@ -104,7 +104,8 @@ int rxd_ip_output(struct rxd_wiface *wi, unsigned family, const uint8_t *src_ip,
 
 static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags)
 {
-	struct rxd_wiface *wi = io;
+	struct rxd_wport *wp = io;
+	struct rxd_wiface *wi = wp->wi;
 	struct rxd_worker *w = wi->w;
 	struct rxd_iface *ifc = wi->ifc;
 	unsigned family = dst->family == RXD_AF_INET ? 4u : 6u;
@@ -155,7 +156,7 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 		rxd_ip4_write(ip, (uint16_t)(RXD_IP4_HLEN + l4_len), wi->ip_id++, (flags & RXD_TX_DONTFRAG) != 0, 64,
 			      RXD_IPPROTO_UDP, ifc->ip4, dst->ip.v4, !ifc->tx_ip4_cksum);
 		u = ip + RXD_IP4_HLEN;
-		rxd_udp_write(u, ifc->udp_port, dst->port, (uint16_t)l4_len);
+		rxd_udp_write(u, wp->udp_port, dst->port, (uint16_t)l4_len);
 		m->l3_len = RXD_IP4_HLEN;
 		if (ifc->tx_ip4_cksum)
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
@@ -172,7 +173,7 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 		memcpy(f + 6, ifc->mac, 6);
 		rxd_ip6_write(ip, (uint16_t)l4_len, RXD_IPPROTO_UDP, 64, ifc->ip6, dst->ip.v6);
 		u = ip + RXD_IP6_HLEN;
-		rxd_udp_write(u, ifc->udp_port, dst->port, (uint16_t)l4_len);
+		rxd_udp_write(u, wp->udp_port, dst->port, (uint16_t)l4_len);
 		m->l3_len = RXD_IP6_HLEN;
 		if (ifc->tx_udp_cksum) {
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;

@@ -40,11 +40,12 @@ int rxd_msg_ep_create(struct rxd_shell *s, const struct rxd_msg_ep_params *p, st
 	int rc;
 
 	*out = NULL;
-	if (s->started || e == RXD_MAX_EPS || p->iface >= s->n_ifaces) {
+	if (s->started || e == RXD_MAX_EPS || p->iface >= s->n_ifaces ||
+	    !rxd_worker_local(s->workers[0], p->iface, p->udp_port)) {
 		snprintf(err, errlen, "%s",
 			 s->started	    ? "endpoints must be created before rxd_shell_start"
 			 : e == RXD_MAX_EPS ? "too many endpoints"
-					    : "no such iface");
+					    : "no such iface or UDP port");
 		return -EINVAL;
 	}
 	ep = rte_zmalloc("rxd_msg_ep", sizeof(*ep), RTE_CACHE_LINE_SIZE);

@@ -457,7 +457,7 @@ static void begin_call(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg
 	c->is_client = true;
 	c->rx_open = true;
 	rxd_idmap_insert(&we->ids, c->user_id, c->idx); /* absent (checked above), room for every context */
-	rc = rxd_call_begin(w->wif[we->ep->p.iface].local, &p, w->now, &c->call);
+	rc = rxd_call_begin(rxd_worker_local(w, we->ep->p.iface, we->ep->p.udp_port), &p, w->now, &c->call);
 	if (rc) {
 		c->call = NULL;
 		mcall_release(mw, c);
@@ -568,7 +568,7 @@ int rxd_msg_worker_attach(struct rxd_worker *w, struct rxd_msg_ep *ep, char *err
 		d.backlog = p->backlog;
 		d.ops = &svc_ops;
 		d.app = we;
-		rc = rxd_service_register(w->wif[p->iface].local, &d, &we->svc);
+		rc = rxd_service_register(rxd_worker_local(w, p->iface, p->udp_port), &d, &we->svc);
 		if (rc) {
 			snprintf(err, errlen, "cannot register service %u: %s", p->service_id, strerror(-rc));
 			return rc;

@@ -379,15 +379,16 @@ static void report_unreachable(struct rxd_wiface *wi, struct rxd_neigh_entry *e,
 		const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 		struct rxd_pkt_info pi;
 		struct rxd_addr peer;
+		struct rxd_wport *wp;
 
 		rxd_frame_parse(f, m->data_len, 0, &pi);
-		if (pi.kind != RXD_PK_UDP || !wi->local)
+		if (pi.kind != RXD_PK_UDP || !(wp = rxd_wiface_port(wi, pi.sport)))
 			continue;
 		memset(&peer, 0, sizeof(peer));
 		peer.family = pi.family == 4 ? RXD_AF_INET : RXD_AF_INET6;
 		memcpy(peer.ip.v6, pi.dst_ip, pi.family == 4 ? 4 : 16);
 		peer.port = pi.dport;
-		rxd_local_input_error(wi->local, &peer, -EHOSTUNREACH, 0, now);
+		rxd_local_input_error(wp->local, &peer, -EHOSTUNREACH, 0, now);
 	}
 }
 

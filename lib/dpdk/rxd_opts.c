@@ -18,7 +18,8 @@ void rxd_shell_opts_default(struct rxd_shell_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	rxd_config_default(&o->core);
-	o->udp_port = RXD_DEFAULT_UDP_PORT;
+	o->udp_ports[0] = RXD_DEFAULT_UDP_PORT;
+	o->n_udp_ports = 1;
 	o->nb_rxd = 1024;
 	o->nb_txd = 1024;
 	o->burst = 32;
@@ -55,7 +56,7 @@ static int parse_bool(const char *v, bool *out)
 	return -EINVAL;
 }
 
-enum kind { K_U16, K_U32, K_U64, K_BOOL, K_NBOOL, K_ADDR };
+enum kind { K_U16, K_U32, K_U64, K_BOOL, K_NBOOL, K_ADDR, K_PORTS };
 
 struct opt {
 	const char *name;
@@ -71,7 +72,7 @@ static const struct opt opts[] = {
     {"ip6", K_ADDR, 0, 0, 0, "ADDR/LEN[@IFACE]  IPv6 address of an iface"},
     {"gw", K_ADDR, 0, 0, 0, "ADDR[@IFACE]      IPv4 gateway"},
     {"gw6", K_ADDR, 0, 0, 0, "ADDR[@IFACE]      IPv6 gateway"},
-    {"port", K_U16, OFF(udp_port), 1, 65535, "N                 local UDP port (7009)"},
+    {"port", K_PORTS, 0, 1, 65535, "N[,N...]          local UDP ports, up to 4, each its own shard (7009)"},
     {"mtu", K_U16, OFF(mtu), 0, 65535, "N                 port MTU (0 = keep the port's)"},
     {"nb-mbufs", K_U32, OFF(nb_mbufs), 0, 1u << 26, "N                 mbufs per NUMA socket (0 = auto)"},
     {"rxd", K_U16, OFF(nb_rxd), 64, 32768, "N                 RX descriptors per queue (1024)"},
@@ -173,6 +174,43 @@ bad:
 	return -EINVAL;
 }
 
+/* "N[,N...]": the UDP ports every iface listens on, distinct, at most RXD_SHELL_MAX_UDP_PORTS. */
+static int set_ports(struct rxd_shell_opts *o, const char *value, char *err, size_t errlen)
+{
+	uint16_t ports[RXD_SHELL_MAX_UDP_PORTS];
+	unsigned n = 0;
+	char buf[64];
+	char *save = NULL;
+
+	if (!value || !*value || strlen(value) >= sizeof buf)
+		goto bad;
+	strcpy(buf, value);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		uint64_t x;
+		if (n == RXD_SHELL_MAX_UDP_PORTS) {
+			snprintf(err, errlen, "--port %s: at most %u ports", value, RXD_SHELL_MAX_UDP_PORTS);
+			return -ERANGE;
+		}
+		if (rxd_parse_u64(t, 65535, &x) || x == 0)
+			goto bad;
+		for (unsigned i = 0; i < n; i++)
+			if (ports[i] == x) {
+				snprintf(err, errlen, "--port %s: port %u given twice", value, ports[i]);
+				return -EINVAL;
+			}
+		ports[n++] = (uint16_t)x;
+	}
+	if (!n || value[strlen(value) - 1] == ',')
+		goto bad;
+	memcpy(o->udp_ports, ports, n * sizeof(ports[0]));
+	o->n_udp_ports = n;
+	return 0;
+bad:
+	snprintf(err, errlen, "--port %s: expected UDP ports 1..65535, comma-separated, e.g. 7000,7003",
+		 value ? value : "(none)");
+	return -EINVAL;
+}
+
 int rxd_shell_opts_set(struct rxd_shell_opts *o, const char *name, const char *value, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
@@ -187,6 +225,8 @@ int rxd_shell_opts_set(struct rxd_shell_opts *o, const char *name, const char *v
 		switch (d->kind) {
 		case K_ADDR:
 			return set_addr(o, d->name, value, err, errlen);
+		case K_PORTS:
+			return set_ports(o, value, err, errlen);
 		case K_BOOL:
 		case K_NBOOL:
 			if (parse_bool(value, &b)) {

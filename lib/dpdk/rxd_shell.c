@@ -87,7 +87,10 @@ static void apply_iface_opts(struct rxd_shell *s, struct rxd_iface *ifc, const s
 	memcpy(ifc->gw6, io->gw6, 16);
 	ifc->prefix4 = io->prefix4;
 	ifc->prefix6 = io->prefix6;
-	ifc->udp_port = io->udp_port ? io->udp_port : s->opts.udp_port;
+	ifc->n_udp_ports = s->opts.n_udp_ports;
+	memcpy(ifc->udp_ports, s->opts.udp_ports, sizeof(ifc->udp_ports));
+	if (io->udp_port)
+		ifc->udp_ports[0] = io->udp_port;
 }
 
 /* The core may not take datagrams beyond the port's MTU: we never reassemble fragments. */
@@ -123,7 +126,7 @@ void rxd_shell_iface_addr(const struct rxd_shell *s, unsigned iface, struct rxd_
 	const struct rxd_iface *ifc = &s->iface[iface];
 
 	memset(out, 0, sizeof(*out));
-	out->port = ifc->udp_port;
+	out->port = ifc->udp_ports[0];
 	if (ifc->has_ip4) {
 		out->family = RXD_AF_INET;
 		memcpy(out->ip.v4, ifc->ip4, 4);
@@ -131,6 +134,14 @@ void rxd_shell_iface_addr(const struct rxd_shell *s, unsigned iface, struct rxd_
 		out->family = RXD_AF_INET6;
 		memcpy(out->ip.v6, ifc->ip6, 16);
 	}
+}
+
+unsigned rxd_shell_iface_ports(const struct rxd_shell *s, unsigned iface, uint16_t ports[RXD_SHELL_MAX_UDP_PORTS])
+{
+	const struct rxd_iface *ifc = &s->iface[iface];
+
+	memcpy(ports, ifc->udp_ports, sizeof(ifc->udp_ports));
+	return ifc->n_udp_ports;
 }
 
 uint64_t rxd_shell_now(const struct rxd_shell *s)
@@ -256,29 +267,39 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 				snprintf(err, errlen, "out of memory for the neighbour cache");
 				return rc;
 			}
-			memset(&p, 0, sizeof p);
-			rxd_shell_iface_addr(s, k, &p.addr);
-			if (s->iface[k].has_ip6) {
-				/* an IPv6 shard also takes IPv4 peers (like a dual-stack socket); an IPv4 one does not
-				 */
-				p.addr.family = RXD_AF_INET6;
-				memcpy(p.addr.ip.v6, s->iface[k].ip6, 16);
-			}
-			p.config = &s->config;
-			p.io = &rxd_dpdk_io_ops;
-			p.io_ctx = wi;
-			p.seed = seed ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)k << 56);
-			p.shard_index = (uint16_t)i;
-			p.shard_count = (uint16_t)s->n_workers;
-			p.mem = &mem;
-			p.debug_counters = rxd_shell_debug_counters;
-			p.debug_counters_user = w;
-			p.log = shard_log;
-			p.log_level = shard_log_level();
-			rc = rxd_local_create(&p, now, &wi->local);
-			if (rc) {
-				snprintf(err, errlen, "cannot create shard %u on iface %u: %s", i, k, strerror(-rc));
-				return rc;
+			for (unsigned u = 0; u < s->iface[k].n_udp_ports; u++) {
+				struct rxd_wport *wp = &wi->port[u];
+
+				memset(&p, 0, sizeof p);
+				rxd_shell_iface_addr(s, k, &p.addr);
+				if (s->iface[k].has_ip6) {
+					/* an IPv6 shard also takes IPv4 peers (like a dual-stack socket); an IPv4 one
+					 * does not */
+					p.addr.family = RXD_AF_INET6;
+					memcpy(p.addr.ip.v6, s->iface[k].ip6, 16);
+				}
+				p.addr.port = s->iface[k].udp_ports[u];
+				p.config = &s->config;
+				p.io = &rxd_dpdk_io_ops;
+				p.io_ctx = wp;
+				p.seed = seed ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull) ^ ((uint64_t)k << 56) ^
+					 ((uint64_t)u << 48);
+				p.shard_index = (uint16_t)i;
+				p.shard_count = (uint16_t)s->n_workers;
+				p.mem = &mem;
+				p.debug_counters = rxd_shell_debug_counters;
+				p.debug_counters_user = w;
+				p.log = shard_log;
+				p.log_level = shard_log_level();
+				wp->wi = wi;
+				wp->udp_port = p.addr.port;
+				rc = rxd_local_create(&p, now, &wp->local);
+				if (rc) {
+					snprintf(err, errlen, "cannot create shard %u on iface %u port %u: %s", i, k,
+						 p.addr.port, strerror(-rc));
+					return rc;
+				}
+				w->locals[w->n_locals++] = wp->local;
 			}
 		}
 	}
@@ -377,7 +398,7 @@ fail:
 	return rc;
 }
 
-int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, const struct rxd_service_desc *d,
+int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, uint16_t udp_port, const struct rxd_service_desc *d,
 			       void *(*per_worker_app)(void *arg, unsigned worker), void *arg, char *err, size_t errlen)
 {
 	if (iface >= s->n_ifaces || s->started) {
@@ -385,12 +406,16 @@ int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, const struct
 			 iface);
 		return -EINVAL;
 	}
+	if (!rxd_worker_local(s->workers[0], iface, udp_port)) {
+		snprintf(err, errlen, "iface %u does not listen on UDP port %u (see --port)", iface, udp_port);
+		return -EINVAL;
+	}
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		struct rxd_service_desc dd = *d;
 		int rc;
 		if (per_worker_app)
 			dd.app = per_worker_app(arg, i);
-		rc = rxd_service_register(s->workers[i]->wif[iface].local, &dd, NULL);
+		rc = rxd_service_register(rxd_worker_local(s->workers[i], iface, udp_port), &dd, NULL);
 		if (rc) {
 			snprintf(err, errlen, "cannot register service %u on worker %u: %s", d->service_id, i,
 				 strerror(-rc));
@@ -518,12 +543,7 @@ void rxd_shell_destroy(struct rxd_shell *s)
 	}
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		struct rxd_worker *w = s->workers[i];
-		for (unsigned k = 0; k < RXD_SHELL_MAX_IFACES; k++) {
-			if (w->wif[k].local) { /* never started */
-				rxd_local_destroy(w->wif[k].local);
-				w->wif[k].local = NULL;
-			}
-		}
+		rxd_worker_destroy_locals(w); /* never started */
 		for (unsigned k = 0; k < w->n_ifaces; k++)
 			rxd_tx_discard(&w->wif[k]);
 	}
@@ -564,16 +584,32 @@ struct rxd_worker *rxd_shell_worker(struct rxd_shell *s)
 	return s->workers[s->lcore_to_worker[lcore]];
 }
 
-struct rxd_local *rxd_worker_local(struct rxd_worker *w, unsigned iface)
+struct rxd_local *rxd_worker_local(struct rxd_worker *w, unsigned iface, uint16_t udp_port)
 {
-	return iface < w->n_ifaces ? w->wif[iface].local : NULL;
+	struct rxd_wport *wp;
+
+	if (iface >= w->n_ifaces)
+		return NULL;
+	wp = udp_port ? rxd_wiface_port(&w->wif[iface], udp_port) : &w->wif[iface].port[0];
+	return wp ? wp->local : NULL;
+}
+
+void rxd_worker_destroy_locals(struct rxd_worker *w)
+{
+	for (unsigned k = 0; k < w->n_ifaces; k++)
+		for (unsigned u = 0; u < RXD_SHELL_MAX_UDP_PORTS; u++)
+			if (w->wif[k].port[u].local) {
+				rxd_local_destroy(w->wif[k].port[u].local);
+				w->wif[k].port[u].local = NULL;
+			}
+	w->n_locals = 0;
 }
 
 struct rxd_local *rxd_dpdk_local(struct rxd_shell *s)
 {
 	struct rxd_worker *w = rxd_shell_worker(s);
 
-	return w ? rxd_worker_local(w, 0) : NULL;
+	return w ? rxd_worker_local(w, 0, 0) : NULL;
 }
 
 unsigned rxd_worker_index(const struct rxd_worker *w)

@@ -51,7 +51,8 @@ struct rxd_iface {
 	uint16_t port_id;
 	uint16_t nb_queues;
 	uint16_t mtu;
-	uint16_t udp_port;
+	uint16_t udp_ports[RXD_SHELL_MAX_UDP_PORTS]; /* the first is steered by rte_flow rules */
+	unsigned n_udp_ports;
 	int socket;
 	bool has_ip4, has_gw4, has_ip6, has_gw6;
 	uint8_t mac[6];
@@ -73,11 +74,18 @@ struct rxd_txbuf {
 	struct rte_mbuf *backlog[RXD_TXBACKLOG];
 };
 
-/* A worker's view of one iface: its queue, its shard, its neighbour cache. */
+/* A worker's shard on one UDP port of one iface: the core's I/O context (io_ctx). */
+struct rxd_wport {
+	struct rxd_wiface *wi;
+	struct rxd_local *local;
+	uint16_t udp_port;
+};
+
+/* A worker's view of one iface: its queue, its shards (one per UDP port), its neighbour cache. */
 struct rxd_wiface {
 	struct rxd_worker *w;
 	struct rxd_iface *ifc;
-	struct rxd_local *local;
+	struct rxd_wport port[RXD_SHELL_MAX_UDP_PORTS]; /* ifc->n_udp_ports of them */
 	uint16_t queue;
 	uint16_t ip_id;
 	struct rxd_txbuf tx;
@@ -105,6 +113,9 @@ struct rxd_worker {
 	uint64_t next_housekeep;
 	bool draining, aborted;
 	struct rxd_wiface wif[RXD_SHELL_MAX_IFACES];
+	/* every shard of this worker (each wif's ports), for the loops that visit them all */
+	struct rxd_local *locals[RXD_SHELL_MAX_IFACES * RXD_SHELL_MAX_UDP_PORTS];
+	unsigned n_locals;
 	struct rte_ring *fwd_in[RXD_SHELL_MAX_WORKERS];	 /* from worker i to me */
 	struct rte_ring *fwd_out[RXD_SHELL_MAX_WORKERS]; /* from me to worker i */
 	uint64_t fwd_pending;				 /* bitmask of non-empty fwd_buf */
@@ -155,6 +166,18 @@ struct rxd_shell {
 
 /* Packet-level helpers shared by the modules. */
 bool rxd_iface_is_our_ip(const struct rxd_iface *ifc, unsigned family, const uint8_t *ip);
+
+/* Destroy every shard of w (its own lcore after the loop, or the control thread if it never ran). */
+void rxd_worker_destroy_locals(struct rxd_worker *w);
+
+/** The worker's shard on wi's UDP port udp_port, or NULL when the iface does not listen on it. */
+static inline struct rxd_wport *rxd_wiface_port(struct rxd_wiface *wi, uint16_t udp_port)
+{
+	for (unsigned k = 0; k < wi->ifc->n_udp_ports; k++)
+		if (wi->port[k].udp_port == udp_port)
+			return wi->port[k].local ? &wi->port[k] : NULL;
+	return NULL;
+}
 
 /* Core counters (rxd_stats.c): add worker w's shards' live counters into sum and counts (its own thread only). */
 void rxd_worker_core_counters(const struct rxd_worker *w, struct rxd_stats *sum, struct rxd_local_counts *counts);

@@ -30,12 +30,10 @@ uint64_t rxd_worker_stats_drops(const struct rxd_worker_stats *st)
 
 void rxd_worker_core_counters(const struct rxd_worker *w, struct rxd_stats *sum, struct rxd_local_counts *counts)
 {
-	for (unsigned i = 0; i < w->n_ifaces; i++) {
-		const struct rxd_local *l = w->wif[i].local;
+	for (unsigned i = 0; i < w->n_locals; i++) {
+		const struct rxd_local *l = w->locals[i];
 		struct rxd_local_counts n;
 
-		if (!l)
-			continue;
 		rxd_local_stats_add(l, sum);
 		n = rxd_local_counts(l);
 		counts->calls += n.calls;
@@ -100,17 +98,21 @@ void rxd_shell_describe(const struct rxd_shell *s, FILE *f)
 	for (unsigned i = 0; i < s->n_ifaces; i++) {
 		const struct rxd_iface *ifc = &s->iface[i];
 		char a4[INET_ADDRSTRLEN] = "-", a6[INET6_ADDRSTRLEN] = "-";
+		char ports[8 * RXD_SHELL_MAX_UDP_PORTS] = "";
 
+		for (unsigned k = 0; k < ifc->n_udp_ports; k++)
+			snprintf(ports + strlen(ports), sizeof ports - strlen(ports), "%s%u", k ? "," : "",
+				 ifc->udp_ports[k]);
 		if (ifc->has_ip4)
 			inet_ntop(AF_INET, ifc->ip4, a4, sizeof a4);
 		if (ifc->has_ip6)
 			inet_ntop(AF_INET6, ifc->ip6, a6, sizeof a6);
 		fprintf(f,
-			"iface %u: port %u %s mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u ip6 %s/%u udp %u mtu %u "
+			"iface %u: port %u %s mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u ip6 %s/%u udp %s mtu %u "
 			"queues %u tx-cksum %s%s rx-cksum %s rss %s flow-rules %u socket %d\n",
 			i, ifc->port_id, ifc->name, ifc->mac[0], ifc->mac[1], ifc->mac[2], ifc->mac[3], ifc->mac[4],
-			ifc->mac[5], a4, ifc->has_ip4 ? ifc->prefix4 : 0, a6, ifc->has_ip6 ? ifc->prefix6 : 0,
-			ifc->udp_port, ifc->mtu, ifc->nb_queues, ifc->tx_ip4_cksum ? "ip4 " : "",
+			ifc->mac[5], a4, ifc->has_ip4 ? ifc->prefix4 : 0, a6, ifc->has_ip6 ? ifc->prefix6 : 0, ports,
+			ifc->mtu, ifc->nb_queues, ifc->tx_ip4_cksum ? "ip4 " : "",
 			ifc->tx_udp_cksum ? "udp" : (ifc->tx_ip4_cksum ? "" : "sw"), ifc->rx_cksum ? "hw" : "sw",
 			ifc->rss ? "on" : "off", ifc->flow_rules, ifc->socket);
 	}

@@ -63,8 +63,10 @@ static unsigned verify_flags(const struct rxd_worker *w, const struct rte_mbuf *
 
 static void deliver_icmp_error(struct rxd_worker *w, struct rxd_wiface *wi, const struct rxd_icmp_err *e)
 {
-	if (wi->local)
-		rxd_local_input_error(wi->local, &e->peer, e->err, e->mtu, w->now);
+	struct rxd_wport *wp = rxd_wiface_port(wi, e->local_port);
+
+	if (wp)
+		rxd_local_input_error(wp->local, &e->peer, e->err, e->mtu, w->now);
 }
 
 /* ARP and ND: every worker keeps its own neighbour cache, so the receiver passes the frame on to all. */
@@ -108,7 +110,8 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 	switch (pi.kind) {
 	case RXD_PK_UDP: {
 		struct rxd_addr from;
-		if (unlikely(pi.dport != wi->ifc->udp_port || !rxd_iface_is_our_ip(wi->ifc, pi.family, pi.dst_ip))) {
+		struct rxd_wport *wp = rxd_wiface_port(wi, pi.dport);
+		if (unlikely(!wp || !rxd_iface_is_our_ip(wi->ifc, pi.family, pi.dst_ip))) {
 			w->st.drop_not_ours++;
 			goto free;
 		}
@@ -119,22 +122,19 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 				return;
 			}
 		}
-		if (n > 1 && wi->local &&
-		    unlikely(
-			rxd_shard_debug_pass_on(w, wi->local, m, (uint8_t *)(uintptr_t)pi.payload, pi.payload_len)))
+		if (n > 1 && unlikely(rxd_shard_debug_pass_on(w, wp->local, m, (uint8_t *)(uintptr_t)pi.payload,
+							      pi.payload_len)))
 			return;
 		w->st.rx_udp++;
 		from.family = pi.family == 4 ? RXD_AF_INET : RXD_AF_INET6;
 		from.pad = 0;
 		from.port = pi.sport;
 		memcpy(from.ip.v6, pi.src_ip, pi.family == 4 ? 4 : 16);
-		if (unlikely(!wi->local))
-			goto free;
 		/* the mbuf as the core and zero-copy readers see it: exactly the UDP payload */
 		rte_pktmbuf_adj(m, (uint16_t)(pi.payload - rte_pktmbuf_mtod(m, const uint8_t *)));
 		rte_pktmbuf_trim(m, (uint16_t)(m->data_len - pi.payload_len));
 		/* the core takes over our reference */
-		rxd_local_input(wi->local, &from, (struct rxd_buf *)(void *)m, pi.payload, pi.payload_len, w->now);
+		rxd_local_input(wp->local, &from, (struct rxd_buf *)(void *)m, pi.payload, pi.payload_len, w->now);
 		return;
 	}
 	case RXD_PK_ARP:
@@ -225,9 +225,8 @@ static void phase_step(struct rxd_worker *w, int phase)
 
 	if (phase >= RXD_PHASE_DRAIN && !w->draining) {
 		w->draining = true;
-		for (unsigned i = 0; i < w->n_ifaces; i++)
-			if (w->wif[i].local)
-				rxd_local_shutdown(w->wif[i].local, w->now);
+		for (unsigned i = 0; i < w->n_locals; i++)
+			rxd_local_shutdown(w->locals[i], w->now);
 		if (h->drain)
 			h->drain(h->arg, w, w->now);
 	}
@@ -250,9 +249,8 @@ static unsigned iterate(struct rxd_worker *w)
 
 	w->now = rxd_clock_ns(&s->clock);
 	/* one batch per iteration: a call's ACK covers all its DATA of the burst */
-	for (unsigned i = 0; i < w->n_ifaces; i++)
-		if (w->wif[i].local)
-			rxd_local_batch_begin(w->wif[i].local, w->now);
+	for (unsigned i = 0; i < w->n_locals; i++)
+		rxd_local_batch_begin(w->locals[i], w->now);
 	for (unsigned i = 0; i < w->n_ifaces; i++) {
 		struct rxd_wiface *wi = &w->wif[i];
 		uint16_t n = rte_eth_rx_burst(wi->ifc->port_id, wi->queue, pkts, (uint16_t)burst);
@@ -282,16 +280,15 @@ static unsigned iterate(struct rxd_worker *w)
 		w->st.fwd_in += n;
 		work += n;
 	}
-	for (unsigned i = 0; i < w->n_ifaces; i++)
-		if (w->wif[i].local)
-			rxd_local_batch_end(w->wif[i].local, w->now);
+	for (unsigned i = 0; i < w->n_locals; i++)
+		rxd_local_batch_end(w->locals[i], w->now);
 	if (w->msg)
 		rxd_msg_worker_poll(w);
 	if (h->poll)
 		h->poll(h->arg, w, w->now);
-	for (unsigned i = 0; i < w->n_ifaces; i++) {
-		struct rxd_local *l = w->wif[i].local;
-		if (l && rxd_local_next_expiry(l) <= w->now) {
+	for (unsigned i = 0; i < w->n_locals; i++) {
+		struct rxd_local *l = w->locals[i];
+		if (rxd_local_next_expiry(l) <= w->now) {
 			rxd_local_expire(l, w->now);
 			w->st.expire_runs++;
 			work++;
@@ -342,12 +339,7 @@ int rxd_worker_main(void *arg)
 		rxd_msg_worker_abort_all(w);
 	flush_all(w);
 	publish(w);
-	for (unsigned i = 0; i < w->n_ifaces; i++) {
-		if (w->wif[i].local) {
-			rxd_local_destroy(w->wif[i].local);
-			w->wif[i].local = NULL;
-		}
-	}
+	rxd_worker_destroy_locals(w);
 	flush_all(w);
 	atomic_store_explicit(&w->live_calls, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->exited, true, memory_order_release);

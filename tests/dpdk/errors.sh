@@ -28,6 +28,10 @@ expect "bad number" 2 "--calls" "$RXD" $E -- --mode client --calls many
 expect "number overflow" 2 "--nb-mbufs" "$RXD" $E -- --mode echo --nb-mbufs 99999999999999999999999
 expect "hex is not a number" 2 "--nb-mbufs" "$RXD" $E -- --mode echo --nb-mbufs 0x10
 expect "bad address" 2 "--ip" "$RXD" $E -- --mode echo --ip 300.1.2.3/24
+expect "port list: duplicate" 2 "--port 7000,7000: port 7000 given twice" "$RXD" $E -- --mode echo --port 7000,7000
+expect "port list: too many" 2 "at most 4 ports" "$RXD" $E -- --mode echo --port 1,2,3,4,5
+expect "port list: port 0" 2 "--port 7000,0" "$RXD" $E -- --mode echo --port 7000,0
+expect "port list: trailing comma" 2 "--port 7000," "$RXD" $E -- --mode echo --port 7000,
 expect "unknown option" 2 "unknown option --frobnicate" "$RXD" $E -- --mode echo --frobnicate 1
 expect "bad core parameter" 2 "rx_window_size\|rx-window-size" "$RXD" $E -- --mode echo --set rx_window_size=100000
 printf 'mode=echo\nip=198.18.9.1/24\nbogus_name=1\n' >"$T_DIR/bad.conf"

@@ -39,6 +39,12 @@ if check_client "$log" 20 "echo over IPv6 (ND + UDP/IPv6), $W worker(s)"; then
 	nd=$(json_field "$(json_last "$log")" rx_nd)
 	[ "${nd:-0}" -gt 0 ] || fail "IPv6 run did no neighbour discovery (rx_nd=$nd)"
 fi
+# several UDP ports, each its own shard per worker: the server serves on both
+# and the calls to each reach it (the shell demultiplexes by destination port)
+for port in 7009 7010; do
+	log=$(run "port$port" --port 7009,7010 --peer "198.18.0.1:$port" --calls 20 --concurrency 4 --size-req 3000)
+	check_client "$log" 20 "echo to UDP port $port of a shell listening on 7009 and 7010, $W worker(s)"
+done
 # the verification must be able to fail: an rxperf client against the echo server
 log=$(run negative --server-kind echo --proto rxperf --calls 3 --size-req 100 --size-resp 100)
 verr=$(json_field "$(json_last "$log")" verify_errors)

@@ -80,7 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	memset(&ifc, 0, sizeof(ifc));
-	ifc.udp_port = 7000;
+	ifc.udp_ports[0] = 7000;
+	ifc.udp_ports[1] = 7003;
+	ifc.n_udp_ports = 2;
 	ifc.mtu = 1500;
 	ifc.has_ip4 = data[0] & 1;
 	ifc.has_ip6 = (data[0] >> 1) & 1;
@@ -128,7 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_parse(&pi, f, len);
 		switch (pi.kind) {
 		case RXD_PK_UDP:
-			if (pi.dport == ifc.udp_port && rxd_iface_is_our_ip(&ifc, pi.family, pi.dst_ip))
+			if ((pi.dport == ifc.udp_ports[0] || pi.dport == ifc.udp_ports[1]) &&
+			    rxd_iface_is_our_ip(&ifc, pi.family, pi.dst_ip))
 				FZ_CHECK(rxd_shard_of_rx(nworkers, 0, pi.payload, pi.payload_len) < nworkers,
 					 "shard out of range");
 			break;

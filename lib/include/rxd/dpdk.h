@@ -41,6 +41,7 @@ struct rxd_worker;
 struct rxd_msg_ep;
 
 #define RXD_SHELL_MAX_IFACES 4u
+#define RXD_SHELL_MAX_UDP_PORTS 4u /* UDP ports every iface listens on, one shard each per worker */
 #define RXD_SHELL_MAX_WORKERS 64u
 #define RXD_DEFAULT_UDP_PORT 7009u
 
@@ -58,14 +59,17 @@ struct rxd_iface_opts {
 	uint8_t ip4[4], gw4[4];
 	uint8_t ip6[16], gw6[16];
 	uint8_t prefix4, prefix6;
-	uint16_t udp_port; /* 0 = rxd_shell_opts.udp_port */
+	uint16_t udp_port; /* 0 = rxd_shell_opts.udp_ports[0]: replaces the first port on this iface */
 };
 
 struct rxd_shell_opts {
 	struct rxd_config core; /* core parameters (rxd_config_set names) */
 	unsigned n_ifaces;	/* 0 = one iface per probed port */
 	struct rxd_iface_opts iface[RXD_SHELL_MAX_IFACES];
-	uint16_t udp_port;	  /* local UDP port (7009) */
+	/* local UDP ports (7009): every iface listens on each with a shard of its own per worker, as
+	 * one AF_RXRPC socket per port (an AFS fileserver: 7000 for RXAFS, 7003 for its VL service) */
+	uint16_t udp_ports[RXD_SHELL_MAX_UDP_PORTS];
+	unsigned n_udp_ports;
 	uint16_t mtu;		  /* 0 = the port's current MTU */
 	uint32_t nb_mbufs;	  /* per NUMA socket, 0 = sized from queues and workers */
 	uint16_t nb_rxd, nb_txd;  /* descriptors per queue (1024) */
@@ -122,17 +126,20 @@ int rxd_shell_precheck(int argc, char **argv, char *err, size_t errlen);
 int rxd_shell_create(const struct rxd_shell_opts *o, struct rxd_shell **out, char *err, size_t errlen);
 unsigned rxd_shell_nb_workers(const struct rxd_shell *s);
 unsigned rxd_shell_nb_ifaces(const struct rxd_shell *s);
-/** The iface's address (family 4 if it has IPv4, else 6) and UDP port. */
+/** The iface's address (family 4 if it has IPv4, else 6) and first UDP port. */
 void rxd_shell_iface_addr(const struct rxd_shell *s, unsigned iface, struct rxd_addr *out);
+/** The iface's UDP ports (n of them, the first being rxd_shell_iface_addr's). */
+unsigned rxd_shell_iface_ports(const struct rxd_shell *s, unsigned iface, uint16_t ports[RXD_SHELL_MAX_UDP_PORTS]);
 /** The shell's monotonic clock in ns (TSC based, same on every lcore). */
 uint64_t rxd_shell_now(const struct rxd_shell *s);
 
 /**
- * Offer a service on iface on every worker (before rxd_shell_start).
- * per_worker_app(arg, worker_index) returns the d->app pointer for that
- * worker's shard (NULL function: d->app everywhere).
+ * Offer a service on iface's UDP port udp_port (0 = its first) on every
+ * worker (before rxd_shell_start).  per_worker_app(arg, worker_index) returns
+ * the d->app pointer for that worker's shard (NULL function: d->app
+ * everywhere).  -EINVAL (with err) for an iface or port not configured.
  */
-int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, const struct rxd_service_desc *d,
+int rxd_shell_register_service(struct rxd_shell *s, unsigned iface, uint16_t udp_port, const struct rxd_service_desc *d,
 			       void *(*per_worker_app)(void *arg, unsigned worker), void *arg, char *err,
 			       size_t errlen);
 
@@ -176,9 +183,10 @@ void rxd_shell_destroy(struct rxd_shell *s);
 
 /** This lcore's worker, or NULL on a non-worker thread. */
 struct rxd_worker *rxd_shell_worker(struct rxd_shell *s);
-/** The worker's shard on iface (the struct rxd_local to begin client calls on). */
-struct rxd_local *rxd_worker_local(struct rxd_worker *w, unsigned iface);
-/** Shorthand: this lcore's shard on iface 0, or NULL off-lcore. */
+/** The worker's shard on iface's UDP port udp_port (0 = its first): the struct rxd_local to begin client calls
+ * on, whose calls leave from that port.  NULL if there is no such iface or port. */
+struct rxd_local *rxd_worker_local(struct rxd_worker *w, unsigned iface, uint16_t udp_port);
+/** Shorthand: this lcore's shard on iface 0's first port, or NULL off-lcore. */
 struct rxd_local *rxd_dpdk_local(struct rxd_shell *s);
 unsigned rxd_worker_index(const struct rxd_worker *w);
 unsigned rxd_worker_lcore(const struct rxd_worker *w);
@@ -253,6 +261,7 @@ const char *rxd_msg_type_name(enum rxd_msg_type t);
 
 struct rxd_msg_ep_params {
 	unsigned iface;
+	uint16_t udp_port;	    /* iface's UDP port its calls use (0 = its first) */
 	uint16_t service_id;	    /* 0 = client only */
 	uint16_t upgrade_from;	    /* RXRPC_UPGRADEABLE_SERVICE */
 	uint8_t min_security_level; /* RXRPC_MIN_SECURITY_LEVEL */
