@@ -630,10 +630,12 @@ class Gen:
             for dirn, decls in (("in", p.ins), ("out", p.outs)):
                 for k in ("enc", "dec"):
                     fns.append("%s_%s_%s_v" % (base, k, dirn) if decls else "NULL")
-            c.append("\t{%d, %s, \"%s%s\", %s, %s, %s}," % (
+            c.append("\t{%d, %s, \"%s%s\", %s, %s, %s, %s, %s}," % (
                 p.opcode, "true" if p.split else "false", pkg, p.name,
                 "sizeof(struct %s_in)" % base if p.ins else "0",
-                "sizeof(struct %s_out)" % base if p.outs else "0", ", ".join(fns)))
+                "sizeof(struct %s_out)" % base if p.outs else "0",
+                "RXD_%s%s_IN_ARENA" % (pkg, p.name) if p.ins else "0",
+                "RXD_%s%s_OUT_ARENA" % (pkg, p.name) if p.outs else "0", ", ".join(fns)))
         c.append("};\n")
 
 

@@ -256,6 +256,8 @@ struct rxd_xg_proc {
 	const char *name;
 	size_t in_size;
 	size_t out_size;
+	size_t in_arena; /* the most arena decoding the IN / OUT args takes */
+	size_t out_arena;
 	int (*enc_in)(struct rxd_xenc *e, const void *in);
 	int (*dec_in)(struct rxd_xdec *d, void *in);
 	int (*enc_out)(struct rxd_xenc *e, const void *out);
