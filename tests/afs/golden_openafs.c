@@ -9,13 +9,25 @@
  * against them.
  *
  *   golden_openafs DIR      (tests/afs/regen.sh runs it)
+ *   golden_openafs --stubs DIR
+ *
+ * With --stubs it writes rq_*.bin again, this time as OpenAFS's generated
+ * client stubs (RXAFS_FetchStatus, StartRXAFS_StoreData, VL_RegisterAddrs,
+ * ...) send them: it serves services 1 and 52 on a loopback rx port, keeps
+ * each request's bytes and aborts the call.  regen.sh --check compares those
+ * with the golden files, so the hand-composed requests are the stubs' own.
  */
 #include <afs/param.h>
 #include <afs/stds.h>
 #include <rx/xdr.h>
 #include <afs/afsint.h>
 #include <afs/vldbint.h>
+#include <rx/rx.h>
+#include <rx/rx_globals.h>
+#include <rx/rx_null.h>
 
+#include <arpa/inet.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -481,13 +493,175 @@ static const struct gcase cases[] = {
     C(rp_CB_TellMeAboutYourself),
 };
 
+/* ---- --stubs: the requests as OpenAFS's client stubs marshal them ---- */
+
+/* afscbint.h cannot be included beside afsint.h (both define the common types). */
+extern int RXAFSCB_CallBack(struct rx_connection *z_conn, AFSCBFids *Fids_Array, AFSCBs *CallBacks_Array);
+extern int RXAFSCB_InitCallBackState3(struct rx_connection *z_conn, afsUUID *serverUuid);
+extern int RXAFSCB_ProbeUuid(struct rx_connection *z_conn, afsUUID *clientUuid);
+
+static pthread_mutex_t cap_lock = PTHREAD_MUTEX_INITIALIZER;
+static char cap_buf[16384];
+static int cap_len = -1;
+
+#define CAPTURE_ABORT 12345
+
+/* Every request: keep its bytes, then abort it (the client's stub returns). */
+static afs_int32 capture(struct rx_call *call)
+{
+	char buf[sizeof(cap_buf)];
+	int n = 0, got;
+
+	while (n < (int)sizeof(buf) && (got = rx_Read(call, buf + n, (int)sizeof(buf) - n)) > 0)
+		n += got;
+	pthread_mutex_lock(&cap_lock);
+	memcpy(cap_buf, buf, (size_t)n);
+	cap_len = n;
+	pthread_mutex_unlock(&cap_lock);
+	return CAPTURE_ABORT;
+}
+
+static int save(const char *dir, const char *name, const char *b, int n)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.bin", dir, name);
+	f = fopen(path, "wb");
+	if (!f || fwrite(b, 1, (size_t)n, f) != (size_t)n || fclose(f) != 0) {
+		fprintf(stderr, "%s: cannot write\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* After a stub returned: its request must have been captured and aborted. */
+static int take(const char *dir, const char *name, int rc)
+{
+	int n;
+
+	pthread_mutex_lock(&cap_lock);
+	n = cap_len;
+	cap_len = -1;
+	pthread_mutex_unlock(&cap_lock);
+	if (rc != CAPTURE_ABORT || n < 0) {
+		fprintf(stderr, "%s: stub returned %d, captured %d bytes\n", name, rc, n);
+		return -1;
+	}
+	return save(dir, name, cap_buf, n);
+}
+
+/* A split stub: Start<proc> sends the IN args, End<proc> reads the (aborted)
+ * reply; rc is the call's abort code. */
+#define SPLIT(rc, conn, start_expr, end_expr)                                                                          \
+	do {                                                                                                           \
+		struct rx_call *c_ = rx_NewCall(conn);                                                                 \
+		rc = start_expr;                                                                                       \
+		if (!rc)                                                                                               \
+			rc = end_expr;                                                                                 \
+		rc = rx_EndCall(c_, rc);                                                                               \
+	} while (0)
+
+static int stubs(const char *dir)
+{
+	struct rx_securityClass *ssec[1], *csec;
+	struct rx_connection *fs, *vl, *cb;
+	AFSFid f1, f2;
+	AFSStoreStatus ss;
+	AFSFetchStatus st, st2;
+	AFSCallBack cbk;
+	AFSVolSync vs;
+	afsUUID u;
+	Capabilities capout = {0, NULL};
+	uvldbentry ue;
+	nvldbentry ne;
+	ListAddrByAttributes la;
+	bulkaddrs ba = {0, NULL};
+	afs_int32 uniq, nent;
+	int err = 0, rc;
+
+	if (rx_InitHost(htonl(INADDR_LOOPBACK), 0) != 0) {
+		fprintf(stderr, "rx_InitHost failed\n");
+		return 1;
+	}
+	ssec[0] = rxnull_NewServerSecurityObject();
+	if (!rx_NewService(0, 1, "capture-afs", ssec, 1, capture) ||
+	    !rx_NewService(0, 52, "capture-vl", ssec, 1, capture)) {
+		fprintf(stderr, "rx_NewService failed\n");
+		return 1;
+	}
+	rx_StartServer(0);
+	csec = rxnull_NewClientSecurityObject();
+	fs = rx_NewConnection(htonl(INADDR_LOOPBACK), rx_port, 1, csec, 0);
+	vl = rx_NewConnection(htonl(INADDR_LOOPBACK), rx_port, 52, csec, 0);
+	cb = rx_NewConnection(htonl(INADDR_LOOPBACK), rx_port, 1, csec, 0);
+	rx_SetConnDeadTime(fs, 10);
+	rx_SetConnDeadTime(vl, 10);
+	rx_SetConnDeadTime(cb, 10);
+
+	GV_AFSFid(&f1, 31);
+	err |= take(dir, "rq_FetchStatus", RXAFS_FetchStatus(fs, &f1, &st, &cbk, &vs));
+	GV_AFSFid(&f1, 30);
+	SPLIT(rc, fs, StartRXAFS_FetchData(c_, &f1, (afs_int32)gv(30, 10), (afs_int32)gv(30, 11)),
+	      EndRXAFS_FetchData(c_, &st, &cbk, &vs));
+	err |= take(dir, "rq_FetchData", rc);
+	SPLIT(rc, fs, StartRXAFS_FetchData64(c_, &f1, (afs_int64)gv64(30, 10), (afs_int64)gv64(30, 11)),
+	      EndRXAFS_FetchData64(c_, &st, &cbk, &vs));
+	err |= take(dir, "rq_FetchData64", rc);
+	GV_AFSFid(&f1, 32);
+	GV_AFSStoreStatus(&ss, 33);
+	SPLIT(rc, fs, StartRXAFS_StoreData(c_, &f1, &ss, gv(32, 10), gv(32, 11), gv(32, 12)),
+	      EndRXAFS_StoreData(c_, &st, &vs));
+	err |= take(dir, "rq_StoreData", rc);
+	SPLIT(rc, fs, StartRXAFS_StoreData64(c_, &f1, &ss, gv64(32, 10), gv64(32, 11), gv64(32, 12)),
+	      EndRXAFS_StoreData64(c_, &st, &vs));
+	err |= take(dir, "rq_StoreData64", rc);
+	GV_AFSFid(&f1, 34);
+	GV_AFSStoreStatus(&ss, 35);
+	err |= take(dir, "rq_CreateFile", RXAFS_CreateFile(fs, &f1, GV_NAME, &ss, &f2, &st, &st2, &cbk, &vs));
+	GV_AFSFid(&f1, 36);
+	GV_AFSFid(&f2, 37);
+	err |= take(dir, "rq_Rename", RXAFS_Rename(fs, &f1, GV_NAME, &f2, GV_NAME2, &st, &st2, &vs));
+	GV_AFSFid(&f1, 38);
+	GV_AFSStoreStatus(&ss, 39);
+	err |= take(dir, "rq_Symlink", RXAFS_Symlink(fs, &f1, GV_NAME, GV_LINK, &ss, &f2, &st, &st2, &vs));
+	err |= take(dir, "rq_GiveUpCallBacks", RXAFS_GiveUpCallBacks(fs, &fids, &cbs));
+	GV_AFSFid(&f1, 40);
+	err |= take(dir, "rq_SetLock", RXAFS_SetLock(fs, &f1, LockWrite, &vs));
+	GV_AFSFid(&f1, 41);
+	err |= take(dir, "rq_StoreACL", RXAFS_StoreACL(fs, &f1, &acl, &st, &vs));
+	err |= take(dir, "rq_GetCapabilities", RXAFS_GetCapabilities(fs, &capout));
+
+	err |= take(dir, "rq_VL_GetEntryByNameU", VL_GetEntryByNameU(vl, GV_VOLNAME, &ue));
+	memset(&la, 0, sizeof(la));
+	GV_ListAddrByAttributes(&la, 13);
+	err |= take(dir, "rq_VL_GetAddrsU", VL_GetAddrsU(vl, &la, &u, &uniq, &nent, &ba));
+	GV_afsUUID(&u, 42);
+	err |= take(dir, "rq_VL_RegisterAddrs", VL_RegisterAddrs(vl, &u, 0, &addrs));
+	memset(&ne, 0, sizeof(ne));
+	GV_nvldbentry(&ne, 43);
+	err |= take(dir, "rq_VL_CreateEntryN", VL_CreateEntryN(vl, &ne));
+
+	err |= take(dir, "rq_CB_CallBack", RXAFSCB_CallBack(cb, &fids, &cbs));
+	GV_afsUUID(&u, 44);
+	err |= take(dir, "rq_CB_InitCallBackState3", RXAFSCB_InitCallBackState3(cb, &u));
+	GV_afsUUID(&u, 45);
+	err |= take(dir, "rq_CB_ProbeUuid", RXAFSCB_ProbeUuid(cb, &u));
+	rx_Finalize();
+	return err ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	static char buf[16384];
 	char path[4096];
 
+	if (argc == 3 && strcmp(argv[1], "--stubs") == 0) {
+		fill_arrays();
+		return stubs(argv[2]);
+	}
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s DIR\n", argv[0]);
+		fprintf(stderr, "usage: %s [--stubs] DIR\n", argv[0]);
 		return 2;
 	}
 	fill_arrays();

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate tests/afs/golden/ with OpenAFS's XDR routines, or (--check)
-# verify that the checked-in files are what OpenAFS produces now.
+# verify that the checked-in files are what OpenAFS produces now, and that the
+# requests are byte for byte what OpenAFS's client stubs send over rx
+# (golden_openafs --stubs: a capture server on a loopback port).
 #   regen.sh [--check] GOLDEN_OPENAFS_EXE
 set -euo pipefail
 check=0
@@ -18,3 +20,12 @@ trap 'rm -rf "$dir"' EXIT
 "$exe" "$dir"
 diff -r "$dir" "$golden"
 echo "golden files match OpenAFS ($(ls "$dir" | wc -l) files)"
+mkdir "$dir/stubs"
+timeout 120 "$exe" --stubs "$dir/stubs"
+n=0
+for f in "$dir"/stubs/*.bin; do
+	cmp "$f" "$golden/$(basename "$f")"
+	n=$((n + 1))
+done
+[ $n -gt 0 ]
+echo "$n requests match OpenAFS's client stubs"
