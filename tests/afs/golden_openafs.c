@@ -47,15 +47,7 @@ static AFSOpaque acl = {sizeof(GV_ACL) - 1, GV_ACL};
 
 static void fill_arrays(void)
 {
-	for (unsigned i = 0; i < GV_NFIDS; i++) {
-		GV_AFSFid(&fids_v[i], GV_FIDS_SEED + i);
-		GV_AFSCallBack(&cbs_v[i], GV_CBS_SEED + i);
-	}
-	for (unsigned i = 0; i < GV_NSTATS; i++)
-		GV_AFSFetchStatus(&stats_v[i], GV_STATS_SEED + i);
-	GV_FILL_ARRAY(addrs_v, GV_NADDRS, GV_ADDRS_SEED, 0);
-	caps_v[0] = GV_CAP0;
-	caps_v[1] = gv(GV_ADDRS_SEED, 9);
+	GV_FILL_COUNTED(fids_v, cbs_v, stats_v, addrs_v, caps_v);
 }
 
 static int op(XDR *x, afs_int32 o)
@@ -94,35 +86,18 @@ TYPE_CASE(uvldbentry, 12)
 TYPE_CASE(ListAddrByAttributes, 13)
 TYPE_CASE(VLCallBack, 14)
 
-static int t_AFSCBFids(XDR *x)
-{
-	return xdr_AFSCBFids(x, &fids);
-}
-
-static int t_AFSCBs(XDR *x)
-{
-	return xdr_AFSCBs(x, &cbs);
-}
-
-static int t_AFSBulkStats(XDR *x)
-{
-	return xdr_AFSBulkStats(x, &stats);
-}
-
-static int t_Capabilities(XDR *x)
-{
-	return xdr_Capabilities(x, &caps);
-}
-
-static int t_AFSOpaque(XDR *x)
-{
-	return xdr_AFSOpaque(x, &acl);
-}
-
-static int t_bulkaddrs(XDR *x)
-{
-	return xdr_bulkaddrs(x, &addrs);
-}
+/* A counted type: encode the shared array. */
+#define COUNTED_CASE(T, var)                                                                                           \
+	static int t_##T(XDR *x)                                                                                       \
+	{                                                                                                              \
+		return xdr_##T(x, &var);                                                                               \
+	}
+COUNTED_CASE(AFSCBFids, fids)
+COUNTED_CASE(AFSCBs, cbs)
+COUNTED_CASE(AFSBulkStats, stats)
+COUNTED_CASE(Capabilities, caps)
+COUNTED_CASE(AFSOpaque, acl)
+COUNTED_CASE(bulkaddrs, addrs)
 
 /* Requests: opcode and IN args, as Start<proc>/the conn stubs send them. */
 static int rq_FetchData(XDR *x)

@@ -218,4 +218,18 @@ static inline uint64_t gv64(uint32_t seed, uint32_t i)
 #define GV_NCAPS 2
 #define GV_CAP0 0xfu
 
+/* Fill the counted arrays' elements (OpenAFS's or rxd's types alike). */
+#define GV_FILL_COUNTED(fids_v, cbs_v, stats_v, addrs_v, caps_v)                                                       \
+	do {                                                                                                           \
+		for (unsigned gv_k_ = 0; gv_k_ < GV_NFIDS; gv_k_++) {                                                  \
+			GV_AFSFid(&(fids_v)[gv_k_], GV_FIDS_SEED + gv_k_);                                             \
+			GV_AFSCallBack(&(cbs_v)[gv_k_], GV_CBS_SEED + gv_k_);                                          \
+		}                                                                                                      \
+		for (unsigned gv_k_ = 0; gv_k_ < GV_NSTATS; gv_k_++)                                                   \
+			GV_AFSFetchStatus(&(stats_v)[gv_k_], GV_STATS_SEED + gv_k_);                                   \
+		GV_FILL_ARRAY(addrs_v, GV_NADDRS, GV_ADDRS_SEED, 0);                                                   \
+		(caps_v)[0] = GV_CAP0;                                                                                 \
+		(caps_v)[1] = gv(GV_ADDRS_SEED, 9);                                                                    \
+	} while (0)
+
 #endif

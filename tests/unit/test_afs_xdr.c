@@ -60,15 +60,7 @@ static struct rxd_AFSOpaque acl = {sizeof(GV_ACL) - 1, (uint8_t *)GV_ACL};
 
 static void fill_arrays(void)
 {
-	for (unsigned i = 0; i < GV_NFIDS; i++) {
-		GV_AFSFid(&fids_v[i], GV_FIDS_SEED + i);
-		GV_AFSCallBack(&cbs_v[i], GV_CBS_SEED + i);
-	}
-	for (unsigned i = 0; i < GV_NSTATS; i++)
-		GV_AFSFetchStatus(&stats_v[i], GV_STATS_SEED + i);
-	GV_FILL_ARRAY(addrs_v, GV_NADDRS, GV_ADDRS_SEED, 0);
-	caps_v[0] = GV_CAP0;
-	caps_v[1] = gv(GV_ADDRS_SEED, 9);
+	GV_FILL_COUNTED(fids_v, cbs_v, stats_v, addrs_v, caps_v);
 }
 
 TestSuite(afs_xdr, .init = fill_arrays);
