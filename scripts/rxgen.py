@@ -561,9 +561,10 @@ class Gen:
         h.append("#define RXD_%sARENA_MAX sizeof(union rxd_%sarena_u) /* arena for any IN args */\n" % (pkg, pkg))
         h.append("/*\n * Server handlers of package %s: return 0 (the OUT args are sent) or an\n"
                  " * abort code.  A NULL handler aborts its opcode with RXD_RXGEN_OPCODE.\n"
-                 " * A split procedure's handler gets the call instead of OUT args: it\n"
-                 " * owns the call from then on (the stream follows call->req_used) and\n"
-                 " * sends the OUT args itself with rxd_<proc>_enc_out when done.\n */" % pkg)
+                 " * *in lives only during the handler (its strings and arrays point into\n"
+                 " * call->arena).  A split procedure's handler gets the call instead of OUT\n"
+                 " * args: it owns the call from then on (the stream follows call->req_used)\n"
+                 " * and sends the OUT args itself with rxd_<proc>_enc_out when done.\n */" % pkg)
         h.append("struct rxd_%shandlers {" % pkg)
         for p in procs:
             base = "rxd_%s%s" % (pkg, p.name)
