@@ -3,7 +3,7 @@
 # for a bounded time on the seed corpus from tests/data; fails on any crash,
 # leak, sanitizer report or invariant failure.
 #   FUZZ_SECONDS=N     seconds per target (default 60)
-#   FUZZ_TARGETS="..." targets to run (default: core shell; shell needs DPDK)
+#   FUZZ_TARGETS="..." targets to run (default: core shell afs; shell needs DPDK)
 #   FUZZ_BUILD=DIR     build directory (default build-fuzz); the corpus grows in
 #                      DIR/fuzz-corpus/<target> across runs, crashes land in
 #                      DIR/fuzz-artifacts/
@@ -13,13 +13,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${FUZZ_SECONDS:-60}
 dir=${FUZZ_BUILD:-build-fuzz}
-targets=${FUZZ_TARGETS:-core shell}
+targets=${FUZZ_TARGETS:-core shell afs}
 
 CC=clang scripts/build.sh "$dir" -Dfuzz=enabled -Db_sanitize=address,undefined -Db_lundef=false
 
 seeds=$(mktemp -d "${TMPDIR:-/tmp}/rxd-fuzz-seeds.XXXXXX")
 trap 'rm -rf "$seeds"' EXIT
 python3 tests/fuzz/gen_corpus.py tests/data/openafs_rxperf.pcap "$seeds"
+mkdir -p "$seeds/afs" && cp tests/afs/golden/*.bin "$seeds/afs/" # OpenAFS-encoded requests and replies
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
