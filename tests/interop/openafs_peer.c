@@ -283,6 +283,14 @@ enum {
 	OPT_WRONG_SESSION_KEY
 };
 
+/* The long options both roles take. */
+/* clang-format off */
+#define SEC_LONG_OPTIONS \
+	{"security", required_argument, NULL, OPT_SECURITY}, \
+	{"key", required_argument, NULL, OPT_KEY}, \
+	{"kvno", required_argument, NULL, OPT_KVNO}
+/* clang-format on */
+
 /* rxkad settings of either role.  level -1: rxnull (security index 0) only. */
 struct sec_cfg {
 	int level; /* client: the level it asks for; server: the minimum it accepts */
@@ -621,10 +629,8 @@ static int run_server(int argc, char **argv)
 	    {"no-verify", no_argument, NULL, 4},
 	    {"openafs-aborts", no_argument, NULL, 5},
 	    {"abort-reply-after", required_argument, NULL, 6},
-	    {"security", required_argument, NULL, OPT_SECURITY},
+	    SEC_LONG_OPTIONS,
 	    {"min-level", required_argument, NULL, OPT_SECURITY},
-	    {"key", required_argument, NULL, OPT_KEY},
-	    {"kvno", required_argument, NULL, OPT_KVNO},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -1025,9 +1031,7 @@ static int run_client(int argc, char **argv)
 	    {"warmup", required_argument, NULL, 9},
 	    {"timeout", required_argument, NULL, 10},
 	    {"linger-ms", required_argument, NULL, 11},
-	    {"security", required_argument, NULL, OPT_SECURITY},
-	    {"key", required_argument, NULL, OPT_KEY},
-	    {"kvno", required_argument, NULL, OPT_KVNO},
+	    SEC_LONG_OPTIONS,
 	    {"ticket-expired", no_argument, NULL, OPT_TICKET_EXPIRED},
 	    {"ticket-not-yet-valid", no_argument, NULL, OPT_TICKET_NOT_YET_VALID},
 	    {"wrong-key", no_argument, NULL, OPT_WRONG_KEY},

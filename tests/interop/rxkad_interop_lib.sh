@@ -110,16 +110,18 @@ rk_abort_codes() {
 		tr '\n' ' ' | sed 's/ $//'
 }
 
-# rk_check_aborts NAME CAP SERVER_FILTER "SERVER CODES" "CLIENT CODES" [tshark args...]:
+# rk_check_aborts NAME CAP "SERVER CODES" "CLIENT CODES" [tshark args...]:
 # the ABORTs on the wire are exactly the expected codes, each sent by the
-# side that detects it (SERVER_FILTER matches packets sent by the server).
+# side that detects it (the client sets the client-initiated flag in every
+# packet it sends; addresses and ports would not tell, rxd's client also uses
+# port 7009).
 rk_check_aborts() {
-	local name=$1 cap=$2 sf=$3 want_s want_c got_s got_c
-	want_s=$(printf '%s\n' $4 | sort -un | tr '\n' ' ' | sed 's/ $//')
-	want_c=$(printf '%s\n' $5 | sort -un | tr '\n' ' ' | sed 's/ $//')
-	shift 5
-	got_s=$(rk_abort_codes "$cap" "$sf" "$@")
-	got_c=$(rk_abort_codes "$cap" "!($sf)" "$@")
+	local name=$1 cap=$2 want_s want_c got_s got_c
+	want_s=$(printf '%s\n' $3 | sort -un | tr '\n' ' ' | sed 's/ $//')
+	want_c=$(printf '%s\n' $4 | sort -un | tr '\n' ' ' | sed 's/ $//')
+	shift 4
+	got_s=$(rk_abort_codes "$cap" "rx.flags.client_init == 0" "$@")
+	got_c=$(rk_abort_codes "$cap" "rx.flags.client_init == 1" "$@")
 	if [ "$got_s" = "$want_s" ] && [ "$got_c" = "$want_c" ]; then
 		result PASS "$name" "server sent [$got_s], client sent [$got_c]"
 	else
