@@ -21,6 +21,7 @@ RXKADNOAUTH=19270405
 RXKADBADTICKET=19270407
 RXKADUNKNOWNKEY=19270408
 RXKADEXPIRED=19270409
+# shellcheck disable=SC2034 # used by the scripts that source this file
 RXKADSEALEDINCON=19270410
 RK_FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1
 
@@ -117,7 +118,9 @@ rk_abort_codes() {
 # port 7009).
 rk_check_aborts() {
 	local name=$1 cap=$2 want_s want_c got_s got_c
+	# shellcheck disable=SC2086 # the code lists are split on purpose
 	want_s=$(printf '%s\n' $3 | sort -un | tr '\n' ' ' | sed 's/ $//')
+	# shellcheck disable=SC2086
 	want_c=$(printf '%s\n' $4 | sort -un | tr '\n' ' ' | sed 's/ $//')
 	shift 4
 	got_s=$(rk_abort_codes "$cap" "rx.flags.client_init == 0" "$@")

@@ -29,10 +29,12 @@ if ! printf '%s\n' "$help" | grep -q -- '--kvno' || ! printf '%s\n' "$help" | gr
 	echo "SKIP: rxd rxperf has no --security clear|auth|crypt with --key and --kvno (rxkad not in this build)"
 	exit 77
 fi
-[ -r "$RK_FAKETIME_LIB" ] || { echo "FATAL: libfaketime missing: run scripts/deps.sh"; exit 1; }
-command -v tshark >/dev/null && command -v dumpcap >/dev/null ||
-	{ echo "FATAL: tshark/dumpcap missing: run scripts/deps.sh"; exit 1; }
 ix_init rxkad
+[ -r "$RK_FAKETIME_LIB" ] || { echo "FATAL: libfaketime missing: run scripts/deps.sh"; exit 1; }
+if ! command -v tshark >/dev/null || ! command -v dumpcap >/dev/null; then
+	echo "FATAL: tshark/dumpcap missing: run scripts/deps.sh"
+	exit 1
+fi
 ix_ns_up
 
 # ------------------------------------------------ OpenAFS rxkad servers, rxd client
