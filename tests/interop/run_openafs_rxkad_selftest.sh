@@ -73,6 +73,7 @@ for lvl in clear auth crypt; do
 		rk_run "$lvl: captured rpc 64KiB/64KiB" 0 2 0 30 "$P_ANY" "$lvl" -- -c rpc -S 64K -R 64K -T 2
 		cap_stop
 		rk_check_sealed "$lvl: DATA on the wire" "$T_DIR/$lvl.pcapng" "$lvl" "${DECODE[@]}"
+		rk_check_handshake "$lvl: handshake on the wire" "$T_DIR/$lvl.pcapng" 0 "$RK_KVNO" "${DECODE[@]}"
 	fi
 done
 # the connection runs at the client's level when it is above the minimum
@@ -101,6 +102,7 @@ if [ "$CAP_ON" = 1 ]; then
 	rk_check_aborts "refusals on the wire" "$T_DIR/refusals.pcapng" \
 		"$RXKADNOAUTH $RXKADBADTICKET $RXKADUNKNOWNKEY $RXKADEXPIRED $RXKADSEALEDINCON" "$RXKADLEVELFAIL" \
 		"${DECODE[@]}"
+	rk_check_handshake "refusals: handshakes" "$T_DIR/refusals.pcapng" 2 - "${DECODE[@]}"
 fi
 
 for p in "${SRV_PIDS[@]}"; do

@@ -132,6 +132,24 @@ rk_check_aborts() {
 	fi
 }
 
+# rk_check_handshake NAME CAP MIN_LEVEL KVNO [tshark args...]: CAP holds at
+# least one CHALLENGE and one RESPONSE; every CHALLENGE is version 2 and
+# announces the server's minimum level; every RESPONSE is version 2 and names
+# KVNO (- : any).
+rk_check_handshake() {
+	local name=$1 cap=$2 lvl=$3 kvno=$4 ch resp bad
+	shift 4
+	ch=$(tshark -r "$cap" "$@" -Y 'rx.type == 6' -T fields -e rx.version -e rx.min_level 2>/dev/null)
+	resp=$(tshark -r "$cap" "$@" -Y 'rx.type == 7' -T fields -e rx.version -e rx.kvno 2>/dev/null)
+	bad=$(printf '%s\n' "$ch" | awk -v l="$lvl" 'NF && ($1 != 2 || $2 != l)' | grep -c .)
+	bad=$((bad + $(printf '%s\n' "$resp" | awk -v k="$kvno" 'NF && ($1 != 2 || (k != "-" && $2 != k))' | grep -c .)))
+	if [ -n "$ch" ] && [ -n "$resp" ] && [ "$bad" = 0 ]; then
+		result PASS "$name" "$(printf '%s\n' "$ch" | grep -c .) CHALLENGE v2 min level $lvl, $(printf '%s\n' "$resp" | grep -c .) RESPONSE v2 kvno $kvno"
+	else
+		result FAIL "$name" "CHALLENGE (version, min level): [$(printf '%s' "$ch" | tr '\n\t' '; ')], RESPONSE (version, kvno): [$(printf '%s' "$resp" | tr '\n\t' '; ')], want min level $lvl, kvno $kvno"
+	fi
+}
+
 # rk_check_sealed NAME CAP LEVEL [tshark args...]: every DATA packet is rxkad
 # (security index 2); at crypt no DATA packet of 200 bytes or more shows a run
 # of 32 zero bytes after the RX header (rxperf's payload is all zeros, so at

@@ -54,13 +54,15 @@ RK_CLIENT=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_
 # every_level TAG: the data checks at each level against port 7009, and one
 # captured exchange per level checked on the wire.
 every_level() {
-	local tag=$1 lvl
+	local tag=$1 lvl cap
 	for lvl in clear auth crypt; do
 		rk_data_checks "$tag $lvl:" 7009 "$lvl"
-		ix_capture_start "$T_DIR/$tag-$lvl.pcapng"
+		cap="$T_DIR/${tag/->/-to-}-$lvl.pcapng"
+		ix_capture_start "$cap"
 		rk_run "$tag $lvl: captured 64KiB/64KiB" 0 2 0 30 7009 "$lvl" -- -c rpc -S 64K -R 64K -T 2
 		ix_capture_stop
-		rk_check_sealed "$tag $lvl: DATA on the wire" "$T_DIR/$tag-$lvl.pcapng" "$lvl"
+		rk_check_sealed "$tag $lvl: DATA on the wire" "$cap" "$lvl"
+		rk_check_handshake "$tag $lvl: handshake on the wire" "$cap" 0 "$RK_KVNO"
 	done
 }
 
@@ -73,6 +75,8 @@ ix_capture_stop
 # rxd as client must itself refuse a CHALLENGE above its level, as OpenAFS's client does
 rk_check_aborts "rxd->openafs refusals on the wire" "$T_DIR/rxd-client-refused.pcapng" \
 	"$RXKADNOAUTH $RXKADBADTICKET $RXKADUNKNOWNKEY $RXKADEXPIRED" "$RXKADLEVELFAIL" \
+	-d udp.port==7010,rx -d udp.port==7011,rx -d udp.port==7012,rx
+rk_check_handshake "rxd->openafs refusals: handshakes" "$T_DIR/rxd-client-refused.pcapng" 2 - \
 	-d udp.port==7010,rx -d udp.port==7011,rx -d udp.port==7012,rx
 for p in "${IX_OSRV_PIDS[@]}"; do
 	if kill -0 "$p" 2>/dev/null; then
@@ -99,6 +103,7 @@ rk_run "openafs->rxd refused: wrong session key -> RXKADSEALEDINCON" 0 0 1 60 70
 ix_capture_stop
 rk_check_aborts "openafs->rxd refusals on the wire" "$T_DIR/rxd-server-refused.pcapng" \
 	"$RXKADNOAUTH $RXKADBADTICKET $RXKADUNKNOWNKEY $RXKADEXPIRED $RXKADSEALEDINCON" "$RXKADLEVELFAIL"
+rk_check_handshake "openafs->rxd refusals: handshakes" "$T_DIR/rxd-server-refused.pcapng" 2 -
 ix_rxd_server_stop "rxd rxkad server (min crypt) clean exit"
 
 finish "rxkad: rxd against OpenAFS"
