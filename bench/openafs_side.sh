@@ -7,9 +7,15 @@
 #   PEER      path to openafs_peer (default: $OPENAFS_PEER, then build/*/tests/interop/openafs_peer,
 #             else it is compiled into a temp dir with gcc)
 #   SECONDS   duration of each rate scenario (default 5)
-#   -q        quick (also RXD_QUICK=1): 2 s rate runs, 16 MiB bulk
+#   -q        quick (also RXD_QUICK=1): 2 s rate runs, 16 MiB bulk (crypt: 4 MiB)
 #   SCENARIO  any of: small_c1 small_c16 small_c64 bulk_send bulk_recv bulk_send_c16 bulk_recv_c16
+#             bulk_send_crypt bulk_recv_crypt bulk_send_c16_crypt bulk_recv_c16_crypt
 #             (default: all)
+#
+# The *_crypt scenarios run rxkad at level crypt (openafs_peer --security
+# crypt: OpenAFS's own fcrypt, a ticket from tkt_MakeTicket) with 16 MiB calls
+# (64 MiB at OpenAFS's crypt rate would take minutes); the server offers
+# rxnull and rxkad, so one server serves every scenario.
 #
 # Output: a human table per scenario (from openafs_peer) on stderr, and one JSON
 # line per scenario on stdout: openafs_peer's line with "scenario", "server_cpu",
@@ -51,8 +57,11 @@ openafs_side_run() {
 }
 
 openafs_side_main() {
-	local peer="" secs=5 scpu=1 ccpu=0 bulk=64M port opt rc=0 s
-	local all=(small_c1 small_c16 small_c64 bulk_send bulk_recv bulk_send_c16 bulk_recv_c16)
+	local peer="" secs=5 scpu=1 ccpu=0 bulk=64M cbulk=16M port opt rc=0 s
+	local all=(small_c1 small_c16 small_c64 bulk_send bulk_recv bulk_send_c16 bulk_recv_c16
+		bulk_send_crypt bulk_recv_crypt bulk_send_c16_crypt bulk_recv_c16_crypt)
+	# the service key and kvno of bench/side_by_side.py's rxd crypt rows
+	local key=4a6b1c3d5e7f0829 kvno=7 crypt
 	OPTIND=1
 	while getopts "p:d:s:c:qh" opt; do
 		case $opt in
@@ -65,7 +74,8 @@ openafs_side_main() {
 		esac
 	done
 	shift $((OPTIND - 1))
-	if quick; then secs=2; bulk=16M; fi
+	if quick; then secs=2; bulk=16M; cbulk=4M; fi
+	crypt=(--security crypt --key "$key" --kvno "$kvno")
 	[ $# -gt 0 ] && all=("$@")
 	[ -n "$peer" ] || peer=$(openafs_side_find_peer) || return 1
 	if [ "$(nproc)" -lt 2 ]; then
@@ -73,7 +83,8 @@ openafs_side_main() {
 		scpu=0; ccpu=0
 	fi
 	port=${OPENAFS_SIDE_PORT:-$(free_udp_port)}
-	start_wait "$T_DIR/server.log" listening 5 taskset -c "$scpu" "$peer" server -p "$port" || return 1
+	start_wait "$T_DIR/server.log" listening 5 taskset -c "$scpu" "$peer" server -p "$port" \
+		--security clear --key "$key" --kvno "$kvno" || return 1
 	echo "openafs_side: peer $peer, server UDP $port on CPU $scpu, client on CPU $ccpu" >&2
 
 	for s in "${all[@]}"; do
@@ -92,6 +103,14 @@ openafs_side_main() {
 			-c send -S "$bulk" -t 16 -T 16 --warmup 1 ;;
 		bulk_recv_c16) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 300 \
 			-c recv -R "$bulk" -t 16 -T 16 --warmup 1 ;;
+		bulk_send_crypt) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 300 \
+			-c send -S "$cbulk" -t 1 -T 3 --warmup 1 "${crypt[@]}" ;;
+		bulk_recv_crypt) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 300 \
+			-c recv -R "$cbulk" -t 1 -T 3 --warmup 1 "${crypt[@]}" ;;
+		bulk_send_c16_crypt) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 600 \
+			-c send -S "$cbulk" -t 16 -T 16 --warmup 1 "${crypt[@]}" ;;
+		bulk_recv_c16_crypt) openafs_side_run "$peer" "$port" "$ccpu" "$scpu" "$s" 600 \
+			-c recv -R "$cbulk" -t 16 -T 16 --warmup 1 "${crypt[@]}" ;;
 		*) echo "openafs_side: unknown scenario $s" >&2; rc=2; continue ;;
 		esac || rc=1
 	done

@@ -47,10 +47,10 @@ class Rxd:
         self.rxd = os.path.join(build, "app/rxd/rxd")
         self.workers = workers
 
-    def run(self, name, client_args, timeout=900):
+    def run(self, name, client_args, timeout=900, server_args=()):
         # 4 busy pollers on 2 CPUs (2 workers per process) yield after 5 us idle
         cmd = ["bash", os.path.join(ROOT, "scripts/lib/harness.sh"), "memif-pair", "-i", "5", name,
-               str(self.workers), "--mode", "server", "--"] + client_args
+               str(self.workers), "--mode", "server"] + list(server_args) + ["--"] + client_args
         try:
             p = subprocess.run(cmd, env=dict(os.environ, RXD=self.rxd), stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, timeout=timeout)
@@ -75,7 +75,8 @@ class RxdLoop:
         self.rxd = os.path.join(build, "app/rxd/rxd")
         self.workers = workers
 
-    def run(self, name, client_args, timeout=240):
+    def run(self, name, client_args, timeout=240, server_args=()):
+        # one process: the client's arguments (security included) configure its server too
         lc = "0@0,1@0" if self.workers == 1 else "0@0,1@0,2@1"
         tag = "rbl%d%s%d" % (os.getpid(), name[:6], self.workers)
         try:
@@ -108,6 +109,31 @@ def rxd_scenarios(secs, bulk):
         "bulk_send_c16": ["--calls", "16", "--concurrency", "16", "--size-req", str(bulk)],
         "bulk_recv_c16": ["--calls", "16", "--concurrency", "16", "--size-resp", str(bulk)],
     }
+
+
+# rxkad at level crypt: the key and kvno bench/openafs_side.sh gives openafs_peer.  Crypt calls are
+# a quarter of the bulk size: OpenAFS moves tens of MB/s at crypt.
+CRYPT_ARGS = ["--security", "crypt", "--key", "4a6b1c3d5e7f0829", "--kvno", "7"]
+
+
+def crypt_scenarios(bulk):
+    b = str(bulk // 4)
+    return {
+        "bulk_send_crypt": ["--calls", "3", "--concurrency", "1", "--size-req", b] + CRYPT_ARGS,
+        "bulk_recv_crypt": ["--calls", "3", "--concurrency", "1", "--size-resp", b] + CRYPT_ARGS,
+        "bulk_send_c16_crypt": ["--calls", "16", "--concurrency", "16", "--size-req", b] + CRYPT_ARGS,
+        "bulk_recv_c16_crypt": ["--calls", "16", "--concurrency", "16", "--size-resp", b] + CRYPT_ARGS,
+    }
+
+
+def all_scenarios(secs, bulk):
+    return dict(rxd_scenarios(secs, bulk), **crypt_scenarios(bulk))
+
+
+def rxd_has_rxkad(rxd):
+    """rxd's launcher takes --security crypt --key --kvno once rxkad is in (rxperf's test uses the same probe)."""
+    out = subprocess.run([rxd, "--", "--help"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
+    return "--kvno" in out and "--security" in out
 
 
 def rxd_row(res, workers, loop=False):
@@ -248,7 +274,7 @@ def main():
         with open(a.report) as f:
             saved = json.load(f)
         report(a, saved["conditions"], saved["results"], {int(k): v for k, v in saved["testpmd_memif_pps"].items()},
-               rxd_scenarios(saved["conditions"]["seconds"], saved["conditions"]["bulk_bytes"]), None,
+               all_scenarios(saved["conditions"]["seconds"], saved["conditions"]["bulk_bytes"]), None,
                source=a.report)
         return
     if os.geteuid() != 0:
@@ -257,8 +283,11 @@ def main():
     bulk = 16 * MIB if a.quick else 64 * MIB
     build = find_build(a.build)
     peer = os.path.join(build, "tests/interop/openafs_peer")
-    scen = rxd_scenarios(secs, bulk)
+    scen = all_scenarios(secs, bulk)
     results = {}
+    rxkad = rxd_has_rxkad(os.path.join(build, "app/rxd/rxd"))
+    if not rxkad:
+        log("rxd has no --security crypt --key --kvno (rxkad not in this build): the *_crypt rows are OpenAFS only")
 
     log("== OpenAFS rx (openafs_peer, loopback UDP, server CPU 1, client CPU 0)")
     for k, v in openafs_rows(peer, secs, a.quick).items():
@@ -269,8 +298,11 @@ def main():
         for w in (1, 2):
             r = cls(build, w)
             for name, args in scen.items():
+                crypt = name.endswith("_crypt")
+                if crypt and not rxkad:
+                    continue
                 log("== " + what % w + ": " + name)
-                res = r.run(name, args)
+                res = r.run(name, args, server_args=CRYPT_ARGS if crypt else ())
                 if res:
                     results.setdefault(name, {})["%s%d" % (key, w)] = rxd_row(res, w, loop=loop)
     log("== dpdk-testpmd memif txonly -> rxonly (raw limit)")
@@ -286,7 +318,8 @@ def main():
         "rxd": "net_memif between two processes (and net_ring inside one for loop rows), --no-huge, "
                "MTU 1500, rxnull, rxperf service 147, default settings",
         "openafs": "OpenAFS 1.8 userspace rx (openafs_peer), loopback UDP, 4 MiB socket buffers, jumbograms on",
-        "seconds": secs, "bulk_bytes": bulk,
+        "seconds": secs, "bulk_bytes": bulk, "crypt_bulk_bytes": bulk // 4,
+        "rxd_rxkad": rxkad,
     }
     # the repository keeps only the results doc/benchmarks.md is made from; --no-doc runs go to /tmp
     rdir = tempfile.gettempdir() if a.no_doc else os.path.join(ROOT, "bench/results")
@@ -300,7 +333,7 @@ def main():
 def report(a, cond, results, tpmd, scen, json_path, source=None):
     """Table, ratios, aims; JSON lines; the results file (json_path) and doc/benchmarks.md, which
     names the results file it was made from (json_path, or source when rebuilt by --report)."""
-    hdr = "%-14s %-10s %12s %12s %12s %10s %10s %14s %9s" % ("scenario", "impl", "calls/s", "MB/s",
+    hdr = "%-19s %-10s %12s %12s %12s %10s %10s %14s %9s" % ("scenario", "impl", "calls/s", "MB/s",
                                                           "vs OpenAFS", "p50 us", "p99 us", "pkts/s/core",
                                                           "fwd")
     lines = [hdr]
@@ -314,7 +347,7 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
             metric = "mb_per_s" if name.startswith("bulk") else "calls_per_s"
             ratio = (r[metric] / base[metric]) if base and base.get(metric) else None
             r["ratio_vs_openafs"] = ratio
-            lines.append("%-14s %-10s %12s %12s %12s %10s %10s %14s %9s" % (
+            lines.append("%-19s %-10s %12s %12s %12s %10s %10s %14s %9s" % (
                 name, {"openafs": "openafs", "rxd1": "rxd 1w", "rxd2": "rxd 2w", "loop1": "loop 1w",
                        "loop2": "loop 2w"}[key], fmt(r["calls_per_s"]),
                 fmt(r["mb_per_s"]), (fmt(ratio, "x") if key != "openafs" and ratio else "-"), fmt(r["p50_us"]),
@@ -401,6 +434,10 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
                 "net_ring pair), with one worker on one CPU or two workers on two CPUs: the scaling test "
                 "that fits this machine. Each worker does client and server work, so its rate per CPU is "
                 "about half of the memif server's.\n\n"
+                "`*_crypt`: bulk calls of a quarter of the bulk size under rxkad at level crypt (fcrypt over "
+                "every DATA packet), OpenAFS through its own rxkad (openafs_peer --security crypt), rxd "
+                "through its own once its launcher takes `--security crypt --key --kvno` (until then the "
+                "rows are OpenAFS only).\n\n"
                 "`fwd` is the share of received packets a worker forwarded to the owning lcore; "
                 "`pkts/s/core` counts packets received plus sent per worker lcore. Ratios compare with "
                 "OpenAFS in the same run (calls/s for small calls, MB/s for bulk). The testpmd lines are "

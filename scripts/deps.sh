@@ -3,7 +3,7 @@
 set -euo pipefail
 pkgs=(meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
       dpdk dpdk-dev libdpdk-dev libnuma-dev libcriterion-dev
-      libopenafs-dev openafs-client nettle-dev tshark iproute2 iputils-ping procps python3 python3-matplotlib
+      libopenafs-dev openafs-client nettle-dev tshark faketime iproute2 iputils-ping procps python3 python3-matplotlib
       qemu-system-x86 busybox-static make xz-utils)  # the last four: the kernel AF_RXRPC guest (tests/interop/kernel)
 missing=()
 for p in "${pkgs[@]}"; do

@@ -7,9 +7,15 @@
  * itself, the interop tests point it at rxd, and bench/ uses it for the
  * OpenAFS-vs-OpenAFS baseline.  Protocol: doc/rxperf.md (OpenAFS src/tools/rxperf/rxperf.c, Linux net/rxrpc/rxperf.c).
  *
- *   openafs_peer server -p PORT [-j] [-W win] ...
+ *   openafs_peer server -p PORT [-j] [-W win] [--security LEVEL --key HEX16 --kvno N] ...
  *   openafs_peer client -a ADDR -p PORT -c send|recv|rpc -S n -R n -T calls
- *                       -t threads [--cookie] [--json] ...
+ *                       -t threads [--cookie] [--json]
+ *                       [--security LEVEL --key HEX16 --kvno N] ...
+ *
+ * With --security the connections use rxkad (security index 2) through
+ * OpenAFS's own librxkad code in libafsrpc.a: the client makes a Kerberos 4
+ * ticket for a random session key with tkt_MakeTicket, sealed with the
+ * service key --key; the server finds that key by kvno.
  *
  * Written from the protocol description; no OpenAFS rxperf code is used.
  */
@@ -19,9 +25,11 @@
 #include <rx/rx.h>
 #include <rx/rx_null.h>
 #include <rx/rx_globals.h>
+#include <rx/rxkad.h>
 #include <afs/rxgen_consts.h>
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -35,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +104,32 @@ static const char *abort_name(afs_int32 code)
 		return "TEST_CLIENT_ABORT";
 	case TEST_SERVER_ABORT:
 		return "TEST_SERVER_ABORT";
+	case RXKADINCONSISTENCY:
+		return "RXKADINCONSISTENCY";
+	case RXKADPACKETSHORT:
+		return "RXKADPACKETSHORT";
+	case RXKADLEVELFAIL:
+		return "RXKADLEVELFAIL";
+	case RXKADTICKETLEN:
+		return "RXKADTICKETLEN";
+	case RXKADOUTOFSEQUENCE:
+		return "RXKADOUTOFSEQUENCE";
+	case RXKADNOAUTH:
+		return "RXKADNOAUTH";
+	case RXKADBADKEY:
+		return "RXKADBADKEY";
+	case RXKADBADTICKET:
+		return "RXKADBADTICKET";
+	case RXKADUNKNOWNKEY:
+		return "RXKADUNKNOWNKEY";
+	case RXKADEXPIRED:
+		return "RXKADEXPIRED";
+	case RXKADSEALEDINCON:
+		return "RXKADSEALEDINCON";
+	case RXKADDATALEN:
+		return "RXKADDATALEN";
+	case RXKADILLEGALLEVEL:
+		return "RXKADILLEGALLEVEL";
 	default:
 		return "?";
 	}
@@ -234,6 +269,172 @@ static bool resolve4(const char *name, uint32_t *addr_nbo)
 	return true;
 }
 
+/* ------------------------------------------------------------------ rxkad */
+
+#define SEC_INDEX_RXKAD 2
+/* getopt_long codes of the security options, shared by both roles (above any short option). */
+enum {
+	OPT_SECURITY = 0x100,
+	OPT_KEY,
+	OPT_KVNO,
+	OPT_TICKET_EXPIRED,
+	OPT_TICKET_NOT_YET_VALID,
+	OPT_WRONG_KEY,
+	OPT_WRONG_SESSION_KEY
+};
+
+/* The long options both roles take. */
+/* clang-format off */
+#define SEC_LONG_OPTIONS \
+	{"security", required_argument, NULL, OPT_SECURITY}, \
+	{"key", required_argument, NULL, OPT_KEY}, \
+	{"kvno", required_argument, NULL, OPT_KVNO}
+/* clang-format on */
+
+/* rxkad settings of either role.  level -1: rxnull (security index 0) only. */
+struct sec_cfg {
+	int level; /* client: the level it asks for; server: the minimum it accepts */
+	bool have_key;
+	struct ktc_encryptionKey key; /* the service key (DES) the ticket is sealed with */
+	int kvno;
+	/* client only: broken credentials, to test the server's checks */
+	bool ticket_expired, ticket_not_yet_valid, wrong_key, wrong_session_key;
+};
+
+static const char *const level_names[] = {"clear", "auth", "crypt"};
+
+static const char *sec_name(const struct sec_cfg *sc)
+{
+	return sc->level < 0 ? "none" : level_names[sc->level];
+}
+
+static bool parse_key(const char *hex, struct ktc_encryptionKey *k)
+{
+	if (strlen(hex) != 16)
+		return false;
+	for (int i = 0; i < 8; i++) {
+		unsigned v;
+
+		if (!isxdigit((unsigned char)hex[2 * i]) || !isxdigit((unsigned char)hex[2 * i + 1]) ||
+		    sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return false;
+		k->data[i] = (char)v;
+	}
+	return true;
+}
+
+/* Handles one security option; false if ch is not one. */
+static bool sec_option(int ch, const char *arg, struct sec_cfg *sc)
+{
+	switch (ch) {
+	case OPT_SECURITY:
+		sc->level = -2;
+		if (!strcmp(arg, "none"))
+			sc->level = -1;
+		for (int i = 0; i < 3; i++)
+			if (!strcmp(arg, level_names[i]))
+				sc->level = i;
+		if (sc->level == -2) {
+			fprintf(stderr, "openafs_peer: --security %s: expected none, clear, auth or crypt\n", arg);
+			exit(2);
+		}
+		return true;
+	case OPT_KEY:
+		if (!parse_key(arg, &sc->key)) {
+			fprintf(stderr, "openafs_peer: --key %s: expected 16 hex digits (an 8-byte DES key)\n", arg);
+			exit(2);
+		}
+		sc->have_key = true;
+		return true;
+	case OPT_KVNO:
+		sc->kvno = (int)need_num("--kvno", arg, 0, 255);
+		return true;
+	case OPT_TICKET_EXPIRED:
+		sc->ticket_expired = true;
+		return true;
+	case OPT_TICKET_NOT_YET_VALID:
+		sc->ticket_not_yet_valid = true;
+		return true;
+	case OPT_WRONG_KEY:
+		sc->wrong_key = true;
+		return true;
+	case OPT_WRONG_SESSION_KEY:
+		sc->wrong_session_key = true;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool sec_valid(const struct sec_cfg *sc)
+{
+	bool broken = sc->ticket_expired || sc->ticket_not_yet_valid || sc->wrong_key || sc->wrong_session_key;
+
+	if (sc->level >= 0 && !sc->have_key)
+		fprintf(stderr, "openafs_peer: --security %s needs --key HEX16\n", sec_name(sc));
+	else if (sc->level < 0 && (sc->have_key || broken))
+		fprintf(stderr, "openafs_peer: --key and the ticket options need --security clear|auth|crypt\n");
+	else
+		return true;
+	return false;
+}
+
+/* Odd parity in every byte, as a Kerberos KDC hands out DES keys. */
+static void des_fix_parity(struct ktc_encryptionKey *k)
+{
+	for (int i = 0; i < 8; i++) {
+		unsigned char b = (unsigned char)k->data[i] & 0xfe;
+
+		k->data[i] = (char)(b | !(__builtin_popcount(b) & 1));
+	}
+}
+
+/* Another valid DES key: two key bits flipped per byte keep the parity. */
+static void other_key(struct ktc_encryptionKey *k)
+{
+	for (int i = 0; i < 8; i++)
+		k->data[i] ^= 0x06;
+}
+
+/*
+ * The client's security object: rxnull, or rxkad at the asked level with a
+ * ticket for a fresh random session key, made by OpenAFS's tkt_MakeTicket
+ * and sealed with the service key (a KDC's job, done here with the shared key).
+ */
+static struct rx_securityClass *client_security(const struct sec_cfg *sc)
+{
+	struct ktc_encryptionKey session, seal = sc->key;
+	static char ticket[MAXKTCTICKETLEN];
+	afs_uint32 now = (afs_uint32)time(NULL), start = now - 60, end = now + 8 * 3600;
+	int len = 0, rc;
+
+	if (sc->level < 0)
+		return rxnull_NewClientSecurityObject();
+	if (getrandom(session.data, sizeof(session.data), 0) != (ssize_t)sizeof(session.data)) {
+		fprintf(stderr, "openafs_peer: getrandom failed: %s\n", strerror(errno));
+		return NULL;
+	}
+	des_fix_parity(&session);
+	/* Beyond the 15 minutes of clock skew rxkad allows (tkt_CheckTimes). */
+	if (sc->ticket_expired) {
+		start = now - 3 * 3600;
+		end = now - 2 * 3600;
+	} else if (sc->ticket_not_yet_valid) {
+		start = now + 2 * 3600;
+		end = now + 4 * 3600;
+	}
+	if (sc->wrong_key)
+		other_key(&seal);
+	rc = tkt_MakeTicket(ticket, &len, &seal, "rxperf", "", "RXD.TEST", start, end, &session, 0, "afs", "");
+	if (rc != 0) {
+		fprintf(stderr, "openafs_peer: tkt_MakeTicket failed: %d (%s)\n", rc, abort_name(rc));
+		return NULL;
+	}
+	if (sc->wrong_session_key)
+		other_key(&session);
+	return rxkad_NewClientSecurityObject((rxkad_level)sc->level, &session, sc->kvno, len, ticket);
+}
+
 /* ------------------------------------------------------------------ server */
 
 static struct {
@@ -241,8 +442,24 @@ static struct {
 	bool verify;	     /* check request payload is zeros */
 	bool verbose;
 	long long abort_reply_after; /* -1 = never */
+	struct sec_cfg sec;
 	atomic_ullong calls, failures;
-} srv = {.verify = true, .abort_reply_after = -1};
+} srv = {.verify = true, .abort_reply_after = -1, .sec = {.level = -1}};
+
+/* The server's service key by kvno; an unknown kvno is refused with RXKADUNKNOWNKEY. */
+static int server_get_key(void *rock, int kvno, struct ktc_encryptionKey *key)
+{
+	const struct sec_cfg *sc = rock;
+
+	if (kvno != sc->kvno) {
+		if (srv.verbose)
+			fprintf(stderr, "openafs_peer server: rxkad: no key for kvno %d (have %d): %d (%s)\n", kvno,
+				sc->kvno, (int)RXKADUNKNOWNKEY, abort_name(RXKADUNKNOWNKEY));
+		return RXKADUNKNOWNKEY;
+	}
+	*key = sc->key;
+	return 0;
+}
 
 static afs_int32 srv_fail(afs_int32 code, const char *why)
 {
@@ -394,20 +611,31 @@ static void server_usage(void)
 	fprintf(stderr, "usage: openafs_peer server [-p PORT] [-a BINDADDR] [-j] [-m MTU] [-W WINDOW]\n"
 			"         [-u UDPBUF_KIB] [-P MIN_PEER_TIMEOUT_MS] [-H] [--min-procs N]\n"
 			"         [--max-procs N] [--no-check-reach] [--no-verify] [--openafs-aborts]\n"
-			"         [--abort-reply-after BYTES] [-v]\n");
+			"         [--abort-reply-after BYTES] [-v]\n"
+			"         [--security clear|auth|crypt --key HEX16 [--kvno N]]\n"
+			"  --security L  also offer rxkad (security index 2; rxnull stays at 0), L the minimum\n"
+			"                level a client must use (--min-level L says the same)\n"
+			"  --key HEX16   the service key (8-byte DES) tickets are sealed with\n"
+			"  --kvno N      its key version (0); another kvno is refused with RXKADUNKNOWNKEY\n");
 	exit(2);
 }
 
 static int run_server(int argc, char **argv)
 {
 	static const struct option lopts[] = {
-	    {"min-procs", required_argument, NULL, 1}, {"max-procs", required_argument, NULL, 2},
-	    {"no-check-reach", no_argument, NULL, 3},  {"no-verify", no_argument, NULL, 4},
-	    {"openafs-aborts", no_argument, NULL, 5},  {"abort-reply-after", required_argument, NULL, 6},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"min-procs", required_argument, NULL, 1},
+	    {"max-procs", required_argument, NULL, 2},
+	    {"no-check-reach", no_argument, NULL, 3},
+	    {"no-verify", no_argument, NULL, 4},
+	    {"openafs-aborts", no_argument, NULL, 5},
+	    {"abort-reply-after", required_argument, NULL, 6},
+	    SEC_LONG_OPTIONS,
+	    {"min-level", required_argument, NULL, OPT_SECURITY},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct rx_tuning tn = {.udpbuf_kib = 4096};
-	struct rx_securityClass *sec[1];
+	struct rx_securityClass *sec[SEC_INDEX_RXKAD + 1] = {NULL};
 	struct rx_service *svc;
 	uint32_t host = htonl(INADDR_ANY);
 	int port = PERF_PORT, min_procs = 4, max_procs = 160, check_reach = 1, ch;
@@ -463,18 +691,24 @@ static int run_server(int argc, char **argv)
 			srv.abort_reply_after = need_num("--abort-reply-after", optarg, 0, UINT32_MAX);
 			break;
 		default:
-			server_usage();
+			if (!sec_option(ch, optarg, &srv.sec))
+				server_usage();
 		}
 	}
 	if (optind != argc)
 		server_usage();
 	if (max_procs < min_procs)
 		max_procs = min_procs;
+	if (!sec_valid(&srv.sec))
+		server_usage();
 
 	if (rx_setup(&tn, host, port) != 0)
 		return 1;
 	sec[0] = rxnull_NewServerSecurityObject();
-	svc = rx_NewService(0, PERF_SERVICE, "rxperf", sec, 1, srv_execute);
+	if (srv.sec.level >= 0)
+		sec[SEC_INDEX_RXKAD] =
+		    rxkad_NewServerSecurityObject((rxkad_level)srv.sec.level, &srv.sec, server_get_key, NULL);
+	svc = rx_NewService(0, PERF_SERVICE, "rxperf", sec, srv.sec.level >= 0 ? SEC_INDEX_RXKAD + 1 : 1, srv_execute);
 	if (!svc) {
 		fprintf(stderr, "openafs_peer: rx_NewService failed\n");
 		return 1;
@@ -484,8 +718,10 @@ static int run_server(int argc, char **argv)
 	/* OpenAFS rxperf pings a new client before serving it; keep that. */
 	rx_SetCheckReach(svc, check_reach);
 
-	fprintf(stderr, "openafs_peer server: listening on UDP %d service %d (jumbo %s, procs %d..%d)\n", port,
-		PERF_SERVICE, tn.nojumbo ? "off" : "on", min_procs, max_procs);
+	fprintf(stderr,
+		"openafs_peer server: listening on UDP %d service %d (jumbo %s, procs %d..%d, rxkad %s, kvno %d)\n",
+		port, PERF_SERVICE, tn.nojumbo ? "off" : "on", min_procs, max_procs,
+		srv.sec.level >= 0 ? sec_name(&srv.sec) : "off", srv.sec.kvno);
 	fflush(stderr);
 	rx_StartServer(1); /* donates this thread; does not return */
 	return 1;
@@ -514,6 +750,7 @@ struct client_cfg {
 	long long expect_abort; /* LLONG_MIN = none */
 	bool have_expect;
 	int max_msgs;
+	struct sec_cfg sec;
 };
 
 struct thread_ctx {
@@ -768,6 +1005,13 @@ static void client_usage(void)
 			"         [-r RHINT] [-w WHINT] [--cookie] [--json] [--no-verify]\n"
 			"         [--abort-after BYTES] [--expect-abort CODE] [--service N] [--op N]\n"
 			"         [--proto-version N] [--warmup N] [--timeout SECONDS] [--linger-ms MS]\n"
+			"         [--security none|clear|auth|crypt --key HEX16 [--kvno N] [--ticket-expired]\n"
+			"          [--ticket-not-yet-valid] [--wrong-key] [--wrong-session-key]]\n"
+			"  --security L  rxkad at level L (security index 2) with a ticket for a random session\n"
+			"                key sealed with the service key --key (16 hex digits), version --kvno (0)\n"
+			"  --ticket-expired / --ticket-not-yet-valid  ticket times 2 hours in the past / future\n"
+			"  --wrong-key   seal the ticket with a key other than --key\n"
+			"  --wrong-session-key  answer the challenge with a session key other than the ticket's\n"
 			"  -T is the total number of calls over all threads; MB = 10^6 bytes.\n"
 			"  Exit 0 only if every call succeeded or ended with an expected abort.\n");
 	exit(2);
@@ -787,6 +1031,11 @@ static int run_client(int argc, char **argv)
 	    {"warmup", required_argument, NULL, 9},
 	    {"timeout", required_argument, NULL, 10},
 	    {"linger-ms", required_argument, NULL, 11},
+	    SEC_LONG_OPTIONS,
+	    {"ticket-expired", no_argument, NULL, OPT_TICKET_EXPIRED},
+	    {"ticket-not-yet-valid", no_argument, NULL, OPT_TICKET_NOT_YET_VALID},
+	    {"wrong-key", no_argument, NULL, OPT_WRONG_KEY},
+	    {"wrong-session-key", no_argument, NULL, OPT_WRONG_SESSION_KEY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -802,6 +1051,7 @@ static int run_client(int argc, char **argv)
 	    .verify = true,
 	    .abort_after = -1,
 	    .max_msgs = 10,
+	    .sec = {.level = -1},
 	};
 	struct rx_tuning tn = {.udpbuf_kib = 4096};
 	struct rx_securityClass *sec;
@@ -916,7 +1166,8 @@ static int run_client(int argc, char **argv)
 			linger_ms = need_num("--linger-ms", optarg, 0, 60000);
 			break;
 		default:
-			client_usage();
+			if (!sec_option(ch, optarg, &cfg.sec))
+				client_usage();
 		}
 	}
 	if (optind != argc)
@@ -925,6 +1176,8 @@ static int run_client(int argc, char **argv)
 		fprintf(stderr, "openafs_peer: -c send|recv|rpc (or --op N) is required\n");
 		client_usage();
 	}
+	if (!sec_valid(&cfg.sec))
+		client_usage();
 	if (!cfg.cmd_name)
 		cfg.cmd_name = "raw";
 	if (raw_op >= 0)
@@ -944,7 +1197,9 @@ static int run_client(int argc, char **argv)
 
 	if (rx_setup(&tn, htonl(INADDR_ANY), local_port) != 0)
 		return 1;
-	sec = rxnull_NewClientSecurityObject();
+	sec = client_security(&cfg.sec);
+	if (!sec)
+		return 1;
 
 	/* OpenAFS serves at most RX_MAXCALLS (4) calls per connection. */
 	nconns = (cfg.threads + RX_MAXCALLS - 1) / RX_MAXCALLS;
@@ -953,7 +1208,8 @@ static int run_client(int argc, char **argv)
 	if (!conns || !tcs)
 		return 1;
 	for (int i = 0; i < nconns; i++) {
-		conns[i] = rx_NewConnection(cfg.addr, htons((unsigned short)cfg.port), (u_short)cfg.service, sec, 0);
+		conns[i] = rx_NewConnection(cfg.addr, htons((unsigned short)cfg.port), (u_short)cfg.service, sec,
+					    cfg.sec.level >= 0 ? SEC_INDEX_RXKAD : 0);
 		if (!conns[i]) {
 			fprintf(stderr, "openafs_peer: rx_NewConnection failed\n");
 			return 1;
@@ -1017,9 +1273,10 @@ static int run_client(int argc, char **argv)
 		double p999 = pct_us(all, nall, 0.999);
 
 		if (!cfg.json_only) {
-			printf("openafs-rx %s: send %u B, recv %u B, threads %d, conns %d, jumbo %s%s\n", cfg.cmd_name,
-			       cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes, cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes,
-			       cfg.threads, nconns, tn.nojumbo ? "off" : "on", cfg.cookie ? ", request cookie" : "");
+			printf("openafs-rx %s: send %u B, recv %u B, threads %d, conns %d, jumbo %s, security %s%s\n",
+			       cfg.cmd_name, cfg.op == PERF_OP_RECV ? 0 : cfg.send_bytes,
+			       cfg.op == PERF_OP_SEND ? 0 : cfg.recv_bytes, cfg.threads, nconns,
+			       tn.nojumbo ? "off" : "on", sec_name(&cfg.sec), cfg.cookie ? ", request cookie" : "");
 			printf("%10s %10s %12s %10s %10s %10s %10s %8s %8s\n", "calls", "secs", "calls/s", "MB/s",
 			       "p50_us", "p99_us", "p999_us", "aborts", "errors");
 			printf("%10zu %10.3f %12.1f %10.2f %10.1f %10.1f %10.1f %8llu %8llu\n", nall, secs, cps, mbps,
@@ -1048,7 +1305,8 @@ static int run_client(int argc, char **argv)
 			rx_FreeStatistics(&rs);
 		printf("{");
 		rxd_result_json(stdout, &r);
-		printf(",\"op\":%d,\"conns\":%d,\"jumbo\":%s}\n", cfg.op, nconns, tn.nojumbo ? "false" : "true");
+		printf(",\"op\":%d,\"conns\":%d,\"jumbo\":%s,\"security\":\"%s\"}\n", cfg.op, nconns,
+		       tn.nojumbo ? "false" : "true", sec_name(&cfg.sec));
 		fflush(stdout);
 	}
 	free(all);
