@@ -2,7 +2,8 @@
  * src/dir/dir.c (first fit over pages in order, alloMap for the first 128
  * pages, new pages appended) so that a directory built here is byte for byte
  * the one an OpenAFS fileserver builds from the same operations; a deleted
- * entry's bytes stay in place, only its bitmap bits are cleared, as there. */
+ * entry's slots are zeroed, as there since "dir: do not leak contents of
+ * deleted directory entries". */
 #include "afsdir.h"
 
 #include <errno.h>
@@ -291,14 +292,18 @@ int rxd_afsdir_remove(struct rxd_afsdir *d, const char *name)
 	uint32_t s;
 	size_t link;
 	uint8_t *e;
+	unsigned n;
 	int rc = find_item(d, name, &s, &link);
 
 	if (rc)
 		return rc;
 	e = slot_of(d->buf, s);
+	n = rxd_afsdir_name_slots(strlen((const char *)e + DE_NAME));
 	memcpy(d->buf + link, e + DE_NEXT, 2);
 	mark_dirty(d, (uint32_t)(link / RXD_AFSDIR_PAGE_SIZE));
-	free_slots(d, s, rxd_afsdir_name_slots(strlen((const char *)e + DE_NAME)));
+	/* Zero the entry: a reader of the blob must not see deleted names. */
+	memset(e, 0, (size_t)n * RXD_AFSDIR_SLOT_SIZE);
+	free_slots(d, s, n);
 	return 0;
 }
 

@@ -382,3 +382,19 @@ Test(afsdir, dirty_pages_tracked)
 	cr_assert_eq(rxd_afsdir_next_dirty(&d, 1), 1, "the bitmap of page 1");
 	rxd_afsdir_free(&d);
 }
+
+Test(afsdir, remove_zeroes_the_whole_entry)
+{
+	struct rxd_afsdir d;
+	char n255[256];
+
+	memset(n255, 'k', 255);
+	n255[255] = 0;
+	cr_assert_eq(rxd_afsdir_init(&d, 1, 1, 1, 1), 0);
+	cr_assert_eq(rxd_afsdir_add(&d, n255, 2, 2), 0);
+	cr_assert_eq(rxd_afsdir_remove(&d, n255), 0);
+	for (unsigned i = 15 * 32; i < 24 * 32; i++)
+		cr_assert_eq(d.buf[i], 0, "byte %u of the deleted name's 9 slots", i);
+	assert_valid(&d);
+	rxd_afsdir_free(&d);
+}
