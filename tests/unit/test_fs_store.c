@@ -569,6 +569,8 @@ Test(fs_store, sync_store_reopens_identically)
 	struct rxd_fs_fid f, d;
 	struct rxd_fs_status a, b;
 
+	memset(&a, 0, sizeof(a)); /* the struct's tail padding is compared too */
+	memset(&b, 0, sizeof(b));
 	rxd_fs_store_close(st);
 	cr_assert_eq(rxd_fs_store_open(root, RXD_FS_STORE_SYNC, &st), 0);
 	f = mkfile(&rootfid, "f");
