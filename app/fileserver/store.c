@@ -4,6 +4,7 @@
  * Update_TargetVnodeStatus, DeleteTarget, SAFSS_Rename, StoreData_RXStyle). */
 #include "store.h"
 #include "afsdir.h"
+#include "journal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +22,9 @@
 
 #define REC_SIZE 64u
 #define VOL_NAME_MAX 31u
-#define ACL_ALL 127u   /* rlidwka */
-#define NEW_MODE 0777u /* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
+#define ACL_ALL 127u	   /* rlidwka */
+#define NEW_MODE 0777u	   /* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
+#define J_INDEX UINT32_MAX /* journal target: the index; others are vnode numbers */
 
 /* One vnode index record, host order; its 64-byte little-endian form is
  * written by rec_write (layout in doc/fileserver.md). */
@@ -50,9 +52,10 @@ struct vol {
 	uint32_t created;
 	int32_t max_quota;
 	int index_fd;
-	int data_dfd;	/* the d/ directory holding one data file per vnode */
-	int bad;	/* an index record failed its checksum: RXD_FS_VSALVAGE */
-	struct vrec *v; /* indexed by vnode number */
+	int data_dfd;		 /* the d/ directory holding one data file per vnode */
+	struct rxd_fs_journal j; /* every index and directory write goes through it */
+	int bad;		 /* an index record failed its checksum: RXD_FS_VSALVAGE */
+	struct vrec *v;		 /* indexed by vnode number */
 	uint32_t nv;
 	uint32_t next_unique;
 	struct vol *next;
@@ -204,12 +207,13 @@ static int pread_all(int fd, void *buf, size_t n, off_t off, size_t *got)
 	return 0;
 }
 
+/* Stage a record for the change's commit. */
 static int rec_write(struct vol *vol, uint32_t vnode)
 {
 	uint8_t b[REC_SIZE];
 
 	rec_encode(&vol->v[vnode], b);
-	return pwrite_all(vol->index_fd, b, REC_SIZE, (off_t)vnode * REC_SIZE);
+	return rxd_fs_journal_add(&vol->j, J_INDEX, (uint64_t)vnode * REC_SIZE, b, REC_SIZE) ? ENOMEM : 0;
 }
 
 static void data_name(uint32_t vnode, char *buf, size_t size)
@@ -230,12 +234,36 @@ static int want_sync(const struct rxd_fs_store *st, const struct rxd_fs_setattr 
 	return (st->flags & RXD_FS_STORE_SYNC) || (sa && (sa->mask & RXD_FS_FSYNC));
 }
 
-/* The index, and the data directory when a data file came or went. */
-static int vol_sync(struct vol *vol, int dir_changed)
+static int journal_target(void *arg, uint32_t target, int *owned)
 {
-	if (fsync(vol->index_fd) < 0)
+	struct vol *vol = arg;
+	int fd;
+
+	*owned = target != J_INDEX;
+	if (target == J_INDEX)
+		return vol->index_fd;
+	fd = data_open(vol, target, O_WRONLY);
+	return fd < 0 ? -errno : fd;
+}
+
+/* End a change: commit what it staged (rc 0), or drop it.  A failure with
+ * writes staged or half applied leaves memory and disk apart: the volume
+ * goes offline (VSALVAGE) until a reopen replays the journal.  With sync,
+ * the d/ directory is fsync'ed too, for data files that came or went. */
+static int vol_commit(struct vol *vol, int rc, int sync)
+{
+	if (rc) {
+		if (!rxd_fs_journal_empty(&vol->j)) {
+			rxd_fs_journal_reset(&vol->j);
+			vol->bad = 1;
+		}
+		return rc;
+	}
+	if (rxd_fs_journal_commit(&vol->j, sync, journal_target, vol)) {
+		vol->bad = 1;
 		return EIO;
-	if (dir_changed && fsync(vol->data_dfd) < 0)
+	}
+	if (sync && fsync(vol->data_dfd) < 0)
 		return EIO;
 	return 0;
 }
@@ -259,6 +287,7 @@ static void vol_free(struct vol *v)
 		close(v->index_fd);
 	if (v->data_dfd >= 0)
 		close(v->data_dfd);
+	rxd_fs_journal_close(&v->j);
 	pthread_rwlock_destroy(&v->lock);
 	free(v->v);
 	free(v);
@@ -382,7 +411,7 @@ static int vol_load_index(struct vol *vol)
 		if (fd >= 0)
 			close(fd);
 	}
-	return 0;
+	return vol_commit(vol, 0, 1);
 }
 
 static int vol_open(struct rxd_fs_store *st, const char *dname, struct vol **out)
@@ -392,7 +421,7 @@ static int vol_open(struct rxd_fs_store *st, const char *dname, struct vol **out
 
 	if (!vol)
 		return ENOMEM;
-	vol->index_fd = vol->data_dfd = -1;
+	vol->index_fd = vol->data_dfd = vol->j.fd = -1;
 	pthread_rwlock_init(&vol->lock, NULL);
 	dfd = openat(st->root_fd, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -402,7 +431,10 @@ static int vol_open(struct rxd_fs_store *st, const char *dname, struct vol **out
 	rc = EIO;
 	vol->index_fd = openat(dfd, "index", O_RDWR | O_CLOEXEC);
 	vol->data_dfd = openat(dfd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (vol->index_fd < 0 || vol->data_dfd < 0)
+	if (vol->index_fd < 0 || vol->data_dfd < 0 || rxd_fs_journal_open(dfd, "journal", &vol->j))
+		goto fail;
+	/* A change the last process died in the middle of, finished. */
+	if (rxd_fs_journal_replay(&vol->j, journal_target, vol))
 		goto fail;
 	if ((rc = vol_load_index(vol)))
 		goto fail;
@@ -467,7 +499,8 @@ void rxd_fs_store_close(struct rxd_fs_store *st)
 		return;
 	for (v = st->vols; v; v = n) {
 		n = v->next;
-		vol_sync(v, 1);
+		fsync(v->index_fd);
+		fsync(v->data_dfd);
 		vol_free(v);
 	}
 	if (st->root_fd >= 0)
@@ -500,7 +533,7 @@ static int vol_build(struct rxd_fs_store *st, struct vol *vol, const char *tmp)
 	if (mkdirat(dfd, "d", 0700) < 0 || (vol->data_dfd = openat(dfd, "d", O_RDONLY | O_DIRECTORY)) < 0)
 		goto out;
 	vol->index_fd = openat(dfd, "index", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (vol->index_fd < 0 || vol_grow(vol, 2))
+	if (vol->index_fd < 0 || vol_grow(vol, 2) || rxd_fs_journal_open(dfd, "journal", &vol->j))
 		goto out;
 	if ((rc = header_write(dfd, vol)))
 		goto out;
@@ -524,7 +557,7 @@ static int vol_build(struct rxd_fs_store *st, struct vol *vol, const char *tmp)
 	rxd_afsdir_free(&d);
 	if (fd < 0 || rc)
 		goto out;
-	if ((rc = rec_write(vol, 1)) || (rc = vol_sync(vol, 1)))
+	if ((rc = vol_commit(vol, rec_write(vol, 1), 1)))
 		goto out;
 	rc = fsync(dfd) < 0 ? EIO : 0;
 out:
@@ -546,7 +579,7 @@ int rxd_fs_volume_create(struct rxd_fs_store *st, uint32_t id, const char *name,
 	vol = calloc(1, sizeof(*vol));
 	if (!vol)
 		return ENOMEM;
-	vol->index_fd = vol->data_dfd = -1;
+	vol->index_fd = vol->data_dfd = vol->j.fd = -1;
 	pthread_rwlock_init(&vol->lock, NULL);
 	vol->id = id;
 	snprintf(vol->name, sizeof(vol->name), "%s", name);
@@ -695,22 +728,18 @@ static int dir_load(struct vol *vol, uint32_t vnode, struct rxd_afsdir *d)
 	return rc;
 }
 
-/* Write back a directory's changed pages and account the change to the
+/* Stage a directory's changed pages and account the change to the
  * directory vnode as Update_ParentVnodeStatus does. */
-static int dir_save(struct vol *vol, uint32_t vnode, struct rxd_afsdir *d, uint32_t caller, int sync)
+static int dir_save(struct vol *vol, uint32_t vnode, struct rxd_afsdir *d, uint32_t caller)
 {
 	struct vrec *r = &vol->v[vnode];
-	int fd = data_open(vol, vnode, O_WRONLY), rc;
 	uint32_t now = now32();
 
-	if (fd < 0)
-		return EIO;
-	rc = dir_write_pages(fd, d);
-	if (rc == 0 && sync && fsync(fd) < 0)
-		rc = EIO;
-	close(fd);
-	if (rc)
-		return rc;
+	for (int pg = rxd_afsdir_next_dirty(d, 0); pg >= 0; pg = rxd_afsdir_next_dirty(d, (uint32_t)pg + 1))
+		if (rxd_fs_journal_add(&vol->j, vnode, (uint64_t)pg * RXD_AFSDIR_PAGE_SIZE,
+				       d->buf + (size_t)pg * RXD_AFSDIR_PAGE_SIZE, RXD_AFSDIR_PAGE_SIZE))
+			return ENOMEM;
+	rxd_afsdir_clear_dirty(d);
 	r->dv++;
 	r->length = rxd_afsdir_length(d);
 	r->author = caller;
@@ -797,20 +826,17 @@ static int create_vnode(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 	}
 	if (rc == 0 && sync && fsync(fd) < 0)
 		rc = EIO;
-	/* Child first, then the name: a crash between leaves an unnamed vnode,
-	 * never a name without its vnode. */
-	if (rc || (rc = rec_write(vol, vn))) {
+	if (rc) {
 		memset(r, 0, sizeof(*r));
 		r->unique = vu;
 		goto free_dir;
 	}
-	if ((rc = dir_save(vol, dirfid->vnode, &d, caller, sync)))
-		goto free_dir;
+	/* One journaled change: the child's record, the name, the parent. */
 	if (type == RXD_FS_DIR)
 		vol->v[dirfid->vnode].link_count++;
-	if ((rc = rec_write(vol, dirfid->vnode)) == 0 && sync)
-		rc = vol_sync(vol, 1);
-	if (rc == 0) {
+	if ((rc = rec_write(vol, vn)) == 0 && (rc = dir_save(vol, dirfid->vnode, &d, caller)) == 0)
+		rc = rec_write(vol, dirfid->vnode);
+	if ((rc = vol_commit(vol, rc, sync)) == 0) {
 		*out = (struct rxd_fs_fid){vol->id, vn, vu};
 		fill_status(vol, vn, out_st);
 		fill_status(vol, dirfid->vnode, dir_st);
@@ -879,23 +905,30 @@ int rxd_fs_lookup(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const c
 
 /* Drop one name of vnode vn: free it (and its data) at link count 0, as
  * DeleteTarget does; a directory always goes. */
-static int drop_link(struct vol *vol, uint32_t vn)
+static int drop_link(struct vol *vol, uint32_t vn, int *freed)
 {
 	struct vrec *r = &vol->v[vn];
-	char n[16];
+	uint32_t u = r->unique;
 
-	if (r->type != RXD_FS_DIR && r->link_count > 1) {
+	*freed = r->type == RXD_FS_DIR || r->link_count <= 1;
+	if (!*freed) {
 		r->link_count--;
 		r->smtime = now32();
-		return rec_write(vol, vn);
+	} else {
+		memset(r, 0, sizeof(*r));
+		r->unique = u;
 	}
-	uint32_t u = r->unique;
-	memset(r, 0, sizeof(*r));
-	r->unique = u;
-	data_name(vn, n, sizeof(n));
-	if (unlinkat(vol->data_dfd, n, 0) < 0 && errno != ENOENT)
-		return EIO;
 	return rec_write(vol, vn);
+}
+
+/* A freed vnode's data goes once the change is committed; dying before
+ * leaves a data file no record names, which the slot's next create reuses. */
+static void data_unlink(struct vol *vol, uint32_t vn)
+{
+	char n[16];
+
+	data_name(vn, n, sizeof(n));
+	unlinkat(vol->data_dfd, n, 0);
 }
 
 static int remove_entry(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid, const char *name, int want_dir,
@@ -904,7 +937,7 @@ static int remove_entry(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 	struct rxd_afsdir d, cd;
 	struct vol *vol;
 	uint32_t vn, vu;
-	int rc, sync = want_sync(st, NULL);
+	int rc, freed = 0, sync = want_sync(st, NULL);
 
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return EINVAL;
@@ -942,15 +975,16 @@ static int remove_entry(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 		if (rc)
 			goto out;
 	}
-	/* The name goes first: a crash after it leaves an unnamed vnode. */
-	if ((rc = -rxd_afsdir_remove(&d, name)) || (rc = dir_save(vol, dirfid->vnode, &d, caller, sync)))
+	if ((rc = -rxd_afsdir_remove(&d, name)))
 		goto out;
 	if (want_dir)
 		vol->v[dirfid->vnode].link_count--;
-	if ((rc = rec_write(vol, dirfid->vnode)) || (rc = drop_link(vol, vn)))
+	if ((rc = dir_save(vol, dirfid->vnode, &d, caller)) == 0 && (rc = rec_write(vol, dirfid->vnode)) == 0)
+		rc = drop_link(vol, vn, &freed);
+	if ((rc = vol_commit(vol, rc, sync)))
 		goto out;
-	if (sync)
-		rc = vol_sync(vol, 1);
+	if (freed)
+		data_unlink(vol, vn);
 	fill_status(vol, dirfid->vnode, dir_st);
 out:
 	rxd_afsdir_free(&d);
@@ -1011,15 +1045,16 @@ int rxd_fs_link(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const cha
 	}
 	if ((rc = dir_load(vol, dir->vnode, &d)))
 		goto unlock;
-	if ((rc = -rxd_afsdir_add(&d, name, existing->vnode, existing->unique)) == 0 &&
-	    (rc = dir_save(vol, dir->vnode, &d, caller, sync)) == 0 && (rc = rec_write(vol, dir->vnode)) == 0) {
+	if ((rc = -rxd_afsdir_add(&d, name, existing->vnode, existing->unique)) == 0) {
 		t->link_count++;
 		t->author = caller;
 		t->smtime = now32();
-		if ((rc = rec_write(vol, existing->vnode)) == 0 && sync)
-			rc = vol_sync(vol, 0);
-		fill_status(vol, existing->vnode, out_st);
-		fill_status(vol, dir->vnode, dir_st);
+		if ((rc = dir_save(vol, dir->vnode, &d, caller)) == 0 && (rc = rec_write(vol, dir->vnode)) == 0)
+			rc = rec_write(vol, existing->vnode);
+		if ((rc = vol_commit(vol, rc, sync)) == 0) {
+			fill_status(vol, existing->vnode, out_st);
+			fill_status(vol, dir->vnode, dir_st);
+		}
 	}
 	rxd_afsdir_free(&d);
 unlock:
@@ -1096,7 +1131,7 @@ static int rename_check(struct rename_op *op)
 }
 
 /* A moved directory's ".." names its new parent. */
-static int rename_fix_dotdot(struct rename_op *op, int sync)
+static int rename_fix_dotdot(struct rename_op *op)
 {
 	struct rxd_afsdir fd;
 	int rc;
@@ -1105,7 +1140,7 @@ static int rename_fix_dotdot(struct rename_op *op, int sync)
 		return rc;
 	rxd_afsdir_remove(&fd, "..");
 	if ((rc = -rxd_afsdir_add(&fd, "..", op->ndir, op->vol->v[op->ndir].unique)) == 0 &&
-	    (rc = dir_save(op->vol, op->fv, &fd, op->caller, sync)) == 0) {
+	    (rc = dir_save(op->vol, op->fv, &fd, op->caller)) == 0) {
 		op->vol->v[op->odir].link_count--;
 		op->vol->v[op->ndir].link_count++;
 	}
@@ -1113,7 +1148,9 @@ static int rename_fix_dotdot(struct rename_op *op, int sync)
 	return rc;
 }
 
-static int rename_apply(struct rename_op *op, int sync)
+/* Edit the directories in memory (where EFBIG can still refuse), then stage
+ * every write of the rename as one journaled change. */
+static int rename_apply(struct rename_op *op, int *freed)
 {
 	struct vol *vol = op->vol;
 	int same = op->odir == op->ndir, rc;
@@ -1124,32 +1161,26 @@ static int rename_apply(struct rename_op *op, int sync)
 		return rc;
 	if ((rc = -rxd_afsdir_remove(op->od, op->oname)))
 		return rc;
-	/* New name written before the old one goes: a crash between leaves
-	 * two names, never none.  A same-directory rename bumps its data
-	 * version once, as SAFSS_Rename's net effect. */
-	if ((rc = dir_save(vol, op->ndir, op->nd, op->caller, sync)))
+	/* A same-directory rename bumps its data version once, as
+	 * SAFSS_Rename's net effect. */
+	if ((rc = dir_save(vol, op->ndir, op->nd, op->caller)))
 		return rc;
-	if (!same && (rc = dir_save(vol, op->odir, op->od, op->caller, sync)))
+	if (!same && (rc = dir_save(vol, op->odir, op->od, op->caller)))
 		return rc;
 	if (vol->v[op->fv].parent != op->ndir) {
 		vol->v[op->fv].parent = op->ndir;
 		vol->v[op->fv].smtime = now32();
 	}
-	if (!same && vol->v[op->fv].type == RXD_FS_DIR && (rc = rename_fix_dotdot(op, sync)))
+	if (!same && vol->v[op->fv].type == RXD_FS_DIR && (rc = rename_fix_dotdot(op)))
 		return rc;
+	/* The replaced directory's ".." no longer counts.  (OpenAFS only
+	 * decrements the target's count and leaves its vnode behind.) */
+	if (op->tv && vol->v[op->tv].type == RXD_FS_DIR)
+		vol->v[op->ndir].link_count--;
 	if ((rc = rec_write(vol, op->fv)) || (rc = rec_write(vol, op->ndir)) ||
 	    (!same && (rc = rec_write(vol, op->odir))))
 		return rc;
-	if (op->tv && vol->v[op->tv].type == RXD_FS_DIR) {
-		/* The replaced directory's ".." no longer counts. (OpenAFS only
-		 * decrements the target's count and leaves its vnode behind.) */
-		vol->v[op->ndir].link_count--;
-		if ((rc = rec_write(vol, op->ndir)))
-			return rc;
-	}
-	if (op->tv && (rc = drop_link(vol, op->tv)))
-		return rc;
-	return sync ? vol_sync(vol, op->tv != 0) : 0;
+	return op->tv ? drop_link(vol, op->tv, freed) : 0;
 }
 
 int rxd_fs_rename(struct rxd_fs_store *st, const struct rxd_fs_fid *odir, const char *oname,
@@ -1158,7 +1189,7 @@ int rxd_fs_rename(struct rxd_fs_store *st, const struct rxd_fs_fid *odir, const 
 {
 	struct rename_op op = {.oname = oname, .nname = nname, .caller = caller};
 	struct vol *vol;
-	int rc, same = odir->vnode == ndir->vnode;
+	int rc, freed = 0, same = odir->vnode == ndir->vnode;
 
 	if (!name_ok(nname))
 		return EINVAL;
@@ -1190,7 +1221,9 @@ int rxd_fs_rename(struct rxd_fs_store *st, const struct rxd_fs_fid *odir, const 
 		goto unlock;
 	}
 	if ((rc = rename_check(&op)) == 0)
-		rc = rename_apply(&op, want_sync(st, NULL));
+		rc = vol_commit(vol, rename_apply(&op, &freed), want_sync(st, NULL));
+	if (rc == 0 && freed)
+		data_unlink(vol, op.tv);
 	if (!same)
 		rxd_afsdir_free(op.nd);
 	rxd_afsdir_free(op.od);
@@ -1218,9 +1251,8 @@ int rxd_fs_store_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, u
 		r->cmtime = sa->client_mtime;
 	apply_setattr(r, sa);
 	r->smtime = now32();
-	if ((rc = rec_write(vol, fid->vnode)) == 0 && want_sync(st, sa))
-		rc = vol_sync(vol, 0);
-	fill_status(vol, fid->vnode, out);
+	if ((rc = vol_commit(vol, rec_write(vol, fid->vnode), want_sync(st, sa))) == 0)
+		fill_status(vol, fid->vnode, out);
 	pthread_rwlock_unlock(&vol->lock);
 	return rc;
 }
@@ -1351,7 +1383,8 @@ int rxd_fs_store_end(struct rxd_fs_wr *wr, int err, struct rxd_fs_status *out)
 		rc = EIO;
 	r->length = len;
 	if (rc) {
-		rec_write(vol, wr->vnode); /* the bytes that did arrive, no new version */
+		/* The bytes that did arrive, no new version. */
+		vol_commit(vol, rec_write(vol, wr->vnode), 0);
 		goto out;
 	}
 	r->dv++;
@@ -1359,9 +1392,8 @@ int rxd_fs_store_end(struct rxd_fs_wr *wr, int err, struct rxd_fs_status *out)
 	r->cmtime = (wr->sa.mask & RXD_FS_SETMODTIME) ? wr->sa.client_mtime : now;
 	r->smtime = now;
 	apply_setattr(r, &wr->sa);
-	if ((rc = rec_write(vol, wr->vnode)) == 0 && sync)
-		rc = vol_sync(vol, 0);
-	fill_status(vol, wr->vnode, out);
+	if ((rc = vol_commit(vol, rec_write(vol, wr->vnode), sync)) == 0)
+		fill_status(vol, wr->vnode, out);
 out:
 	pthread_rwlock_unlock(&vol->lock);
 	close(wr->fd);

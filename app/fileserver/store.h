@@ -15,7 +15,8 @@
  * The store's volume table has its own mutex, taken only to find a volume.
  *
  * Durability: a call that returned 0 has written its changes to the
- * partition's files (they survive the process dying); with RXD_FS_FSYNC in
+ * partition's files (they survive the process dying; a change to the index
+ * and directories is journaled, so it happens whole); with RXD_FS_FSYNC in
  * the store status mask, or a store opened with RXD_FS_STORE_SYNC, the data
  * and the index are also fsync'ed before the call returns (they survive the
  * machine dying).  Layout and guarantees: doc/fileserver.md. */

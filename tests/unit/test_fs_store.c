@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "afsdir.h"
+#include "journal.h"
 #include "store.h"
 
 #define VID 536870912u
@@ -717,4 +718,115 @@ Test(fs_store, concurrent_writers_on_one_file)
 		for (unsigned j = 0; j < CHUNK; j += 128)
 			cr_assert_eq(buf[j], 'a' + k % 26, "chunk %u", k);
 	}
+}
+
+/* ---- the journal ---- */
+
+struct targets {
+	int fd[2];
+	int fail_second; /* the process "dies" before the second write */
+};
+
+static int target_fd(void *arg, uint32_t target, int *owned)
+{
+	struct targets *t = arg;
+
+	*owned = 0;
+	if (target == 1 && t->fail_second)
+		return -EIO;
+	return t->fd[target];
+}
+
+static void file_is(int fd, const char *want)
+{
+	char buf[32] = {0};
+
+	cr_assert_eq(pread(fd, buf, sizeof(buf) - 1, 0), (ssize_t)strlen(want));
+	cr_assert_str_eq(buf, want);
+}
+
+Test(fs_store, journal_replays_a_change_cut_short)
+{
+	struct rxd_fs_journal j, j2;
+	struct targets t = {.fail_second = 1};
+	int dfd = open(root, O_RDONLY | O_DIRECTORY);
+
+	t.fd[0] = openat(dfd, "t0", O_RDWR | O_CREAT, 0600);
+	t.fd[1] = openat(dfd, "t1", O_RDWR | O_CREAT, 0600);
+	cr_assert_eq(rxd_fs_journal_open(dfd, "j", &j), 0);
+	cr_assert_eq(rxd_fs_journal_add(&j, 0, 0, "first", 5), 0);
+	cr_assert_eq(rxd_fs_journal_add(&j, 1, 0, "second", 6), 0);
+	cr_assert_neq(rxd_fs_journal_commit(&j, 0, target_fd, &t), 0);
+	file_is(t.fd[0], "first");
+	file_is(t.fd[1], "");
+	rxd_fs_journal_close(&j);
+	t.fail_second = 0;
+	cr_assert_eq(rxd_fs_journal_open(dfd, "j", &j2), 0);
+	cr_assert_eq(rxd_fs_journal_replay(&j2, target_fd, &t), 0);
+	file_is(t.fd[1], "second");
+	/* Applied and invalidated: a second replay writes nothing. */
+	cr_assert_eq(pwrite(t.fd[1], "xxxxxx", 6, 0), 6);
+	cr_assert_eq(rxd_fs_journal_replay(&j2, target_fd, &t), 0);
+	file_is(t.fd[1], "xxxxxx");
+	rxd_fs_journal_close(&j2);
+	close(t.fd[0]);
+	close(t.fd[1]);
+	close(dfd);
+}
+
+Test(fs_store, journal_torn_by_a_power_cut_is_ignored)
+{
+	struct rxd_fs_journal j;
+	struct targets t = {.fail_second = 1};
+	int dfd = open(root, O_RDONLY | O_DIRECTORY), jfd;
+
+	t.fd[0] = openat(dfd, "t0", O_RDWR | O_CREAT, 0600);
+	t.fd[1] = openat(dfd, "t1", O_RDWR | O_CREAT, 0600);
+	cr_assert_eq(rxd_fs_journal_open(dfd, "j", &j), 0);
+	cr_assert_eq(rxd_fs_journal_add(&j, 1, 0, "second", 6), 0);
+	cr_assert_neq(rxd_fs_journal_commit(&j, 0, target_fd, &t), 0);
+	rxd_fs_journal_close(&j);
+	jfd = openat(dfd, "j", O_RDWR);
+	cr_assert_eq(pwrite(jfd, "?", 1, 33), 1, "a byte of the staged data lost");
+	close(jfd);
+	t.fail_second = 0;
+	cr_assert_eq(rxd_fs_journal_open(dfd, "j", &j), 0);
+	cr_assert_eq(rxd_fs_journal_replay(&j, target_fd, &t), 0);
+	file_is(t.fd[1], "");
+	rxd_fs_journal_close(&j);
+	close(t.fd[0]);
+	close(t.fd[1]);
+	close(dfd);
+}
+
+/* A create whose journal was written but whose index and directory writes
+ * never reached the files: the next open finishes it. */
+Test(fs_store, reopen_finishes_a_journaled_change)
+{
+	struct rxd_fs_fid f = mkfile(&rootfid, "made"), l;
+	struct rxd_fs_status s;
+	static const uint8_t zero[2048];
+	char path[160];
+	int fd;
+
+	rxd_fs_store_close(st);
+	snprintf(path, sizeof(path), "%s/V%010u/journal", root, VID);
+	fd = open(path, O_WRONLY);
+	cr_assert_eq(pwrite(fd, "RXDJ", 4, 0), 4, "the journal as it was before being marked applied");
+	close(fd);
+	snprintf(path, sizeof(path), "%s/V%010u/index", root, VID);
+	fd = open(path, O_WRONLY);
+	cr_assert_eq(pwrite(fd, zero, 64, (off_t)f.vnode * 64), 64, "the child's record not written");
+	cr_assert_eq(pwrite(fd, zero, 64, 64), 64, "nor the root's");
+	close(fd);
+	snprintf(path, sizeof(path), "%s/V%010u/d/00000001", root, VID);
+	fd = open(path, O_WRONLY);
+	cr_assert_eq(pwrite(fd, zero, 2048, 0), 2048, "nor the root directory's page");
+	close(fd);
+	cr_assert_eq(rxd_fs_store_open(root, 0, &st), 0);
+	cr_assert_eq(rxd_fs_lookup(st, &rootfid, "made", &l, &s), 0);
+	cr_assert(l.vnode == f.vnode && l.unique == f.unique);
+	cr_assert_eq(s.type, RXD_FS_FILE);
+	cr_assert_eq(rxd_fs_fetch_status(st, &rootfid, &s), 0);
+	cr_assert_eq(s.data_version, 2);
 }
