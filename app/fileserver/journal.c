@@ -1,5 +1,6 @@
 /* The write-ahead journal: format in doc/fileserver.md. */
 #include "journal.h"
+#include "ondisk.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,29 +13,10 @@
 #define J_HDR 16u	    /* magic, nops, length, checksum */
 #define J_OP 16u	    /* target, offset (64), length */
 
-static void put32(uint8_t *p, uint32_t v)
+int rxd_fs_pwrite_all(int fd, const void *buf, size_t n, off_t off)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
+	const uint8_t *p = buf;
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-/* FNV-1a: tells a whole journal from one torn by a power cut. */
-static uint32_t sum(const uint8_t *p, size_t n)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n, off_t off)
-{
 	while (n > 0) {
 		ssize_t w = pwrite(fd, p, n, off);
 
@@ -91,10 +73,10 @@ int rxd_fs_journal_add(struct rxd_fs_journal *j, uint32_t target, uint64_t off, 
 		j->cap = cap;
 	}
 	p = j->buf + j->len;
-	put32(p, target);
-	put32(p + 4, (uint32_t)off);
-	put32(p + 8, (uint32_t)(off >> 32));
-	put32(p + 12, len);
+	rxd_fs_put32(p, target);
+	rxd_fs_put32(p + 4, (uint32_t)off);
+	rxd_fs_put32(p + 8, (uint32_t)(off >> 32));
+	rxd_fs_put32(p + 12, len);
 	memcpy(p + J_OP, data, len);
 	j->len = need;
 	j->nops++;
@@ -112,12 +94,13 @@ static int apply(const uint8_t *b, size_t len, uint32_t nops, int sync, rxd_fs_j
 		uint32_t n;
 		int fd, owned = 0;
 
-		if (len - at < J_OP || len - at - J_OP < (n = get32(p + 12)))
+		if (len - at < J_OP || len - at - J_OP < (n = rxd_fs_get32(p + 12)))
 			return -EIO;
-		fd = target(arg, get32(p), &owned);
+		fd = target(arg, rxd_fs_get32(p), &owned);
 		if (fd < 0)
 			return fd;
-		rc = write_all(fd, p + J_OP, n, (off_t)((uint64_t)get32(p + 4) | (uint64_t)get32(p + 8) << 32));
+		rc = rxd_fs_pwrite_all(fd, p + J_OP, n,
+				       (off_t)((uint64_t)rxd_fs_get32(p + 4) | (uint64_t)rxd_fs_get32(p + 8) << 32));
 		if (rc == 0 && sync && fsync(fd) < 0)
 			rc = -EIO;
 		if (owned)
@@ -131,7 +114,7 @@ static int invalidate(struct rxd_fs_journal *j)
 {
 	static const uint8_t zero[4];
 
-	return write_all(j->fd, zero, sizeof(zero), 0);
+	return rxd_fs_pwrite_all(j->fd, zero, sizeof(zero), 0);
 }
 
 int rxd_fs_journal_commit(struct rxd_fs_journal *j, int sync, rxd_fs_journal_target_fn target, void *arg)
@@ -140,11 +123,11 @@ int rxd_fs_journal_commit(struct rxd_fs_journal *j, int sync, rxd_fs_journal_tar
 
 	if (j->nops == 0)
 		return 0;
-	put32(j->buf, J_MAGIC);
-	put32(j->buf + 4, j->nops);
-	put32(j->buf + 8, (uint32_t)j->len);
-	put32(j->buf + 12, sum(j->buf + J_HDR, j->len - J_HDR));
-	rc = write_all(j->fd, j->buf, j->len, 0);
+	rxd_fs_put32(j->buf, J_MAGIC);
+	rxd_fs_put32(j->buf + 4, j->nops);
+	rxd_fs_put32(j->buf + 8, (uint32_t)j->len);
+	rxd_fs_put32(j->buf + 12, rxd_fs_sum(j->buf + J_HDR, j->len - J_HDR));
+	rc = rxd_fs_pwrite_all(j->fd, j->buf, j->len, 0);
 	if (rc == 0 && sync && fdatasync(j->fd) < 0)
 		rc = -EIO;
 	if (rc == 0)
@@ -164,17 +147,17 @@ int rxd_fs_journal_replay(struct rxd_fs_journal *j, rxd_fs_journal_target_fn tar
 
 	if (fstat(j->fd, &sb) < 0)
 		return -errno;
-	if (sb.st_size < (off_t)J_HDR || pread(j->fd, hdr, J_HDR, 0) != (ssize_t)J_HDR || get32(hdr) != J_MAGIC)
+	if (sb.st_size < (off_t)J_HDR || pread(j->fd, hdr, J_HDR, 0) != (ssize_t)J_HDR || rxd_fs_get32(hdr) != J_MAGIC)
 		return 0;
-	len = get32(hdr + 8);
+	len = rxd_fs_get32(hdr + 8);
 	if (len < J_HDR || len > sb.st_size)
 		return 0;
 	b = malloc(len);
 	if (!b)
 		return -ENOMEM;
 	rc = pread(j->fd, b, len, 0) == (ssize_t)len ? 0 : -EIO;
-	if (rc == 0 && sum(b + J_HDR, len - J_HDR) == get32(hdr + 12))
-		rc = apply(b, len, get32(hdr + 4), 1, target, arg);
+	if (rc == 0 && rxd_fs_sum(b + J_HDR, len - J_HDR) == rxd_fs_get32(hdr + 12))
+		rc = apply(b, len, rxd_fs_get32(hdr + 4), 1, target, arg);
 	free(b);
 	if (rc == 0)
 		rc = invalidate(j);

@@ -11,6 +11,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct rxd_fs_journal {
 	int fd;
@@ -21,6 +22,9 @@ struct rxd_fs_journal {
 
 /* Maps a target number to an open fd; *owned says the journal closes it. */
 typedef int (*rxd_fs_journal_target_fn)(void *arg, uint32_t target, int *owned);
+
+/** pwrite all n bytes (retrying short writes and EINTR): 0 or -errno. */
+int rxd_fs_pwrite_all(int fd, const void *buf, size_t n, off_t off);
 
 /** Open (creating) the journal file name in directory dfd: 0 or -errno. */
 int rxd_fs_journal_open(int dfd, const char *name, struct rxd_fs_journal *j);

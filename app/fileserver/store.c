@@ -5,6 +5,7 @@
 #include "store.h"
 #include "afsdir.h"
 #include "journal.h"
+#include "ondisk.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -79,54 +80,22 @@ struct rxd_fs_wr {
 	uint64_t start; /* the request's Pos */
 };
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	put32(p, (uint32_t)v);
-	put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
-/* FNV-1a: detects a record torn by a power cut, not an attacker. */
-static uint32_t rec_sum(const uint8_t *p)
-{
-	uint32_t h = 2166136261u;
-
-	for (unsigned i = 0; i < REC_SIZE - 4; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h;
-}
-
 static void rec_encode(const struct vrec *r, uint8_t *p)
 {
 	memset(p, 0, REC_SIZE);
-	put32(p + 0, r->type);
-	put32(p + 4, r->mode);
-	put32(p + 8, r->owner);
-	put32(p + 12, r->group);
-	put32(p + 16, r->unique);
-	put32(p + 20, r->parent);
-	put32(p + 24, r->link_count);
-	put32(p + 28, r->author);
-	put64(p + 32, r->dv);
-	put64(p + 40, r->length);
-	put32(p + 48, r->cmtime);
-	put32(p + 52, r->smtime);
-	put32(p + 60, rec_sum(p));
+	rxd_fs_put32(p + 0, r->type);
+	rxd_fs_put32(p + 4, r->mode);
+	rxd_fs_put32(p + 8, r->owner);
+	rxd_fs_put32(p + 12, r->group);
+	rxd_fs_put32(p + 16, r->unique);
+	rxd_fs_put32(p + 20, r->parent);
+	rxd_fs_put32(p + 24, r->link_count);
+	rxd_fs_put32(p + 28, r->author);
+	rxd_fs_put64(p + 32, r->dv);
+	rxd_fs_put64(p + 40, r->length);
+	rxd_fs_put32(p + 48, r->cmtime);
+	rxd_fs_put32(p + 52, r->smtime);
+	rxd_fs_put32(p + 60, rxd_fs_sum(p, REC_SIZE - 4));
 }
 
 /* 0, or -1 for a record that is neither valid nor never written (zeros). */
@@ -137,20 +106,20 @@ static int rec_decode(const uint8_t *p, struct vrec *r)
 	memset(r, 0, sizeof(*r));
 	if (memcmp(p, zero, REC_SIZE) == 0)
 		return 0;
-	if (get32(p + 60) != rec_sum(p))
+	if (rxd_fs_get32(p + 60) != rxd_fs_sum(p, REC_SIZE - 4))
 		return -1;
-	r->type = get32(p + 0);
-	r->mode = get32(p + 4);
-	r->owner = get32(p + 8);
-	r->group = get32(p + 12);
-	r->unique = get32(p + 16);
-	r->parent = get32(p + 20);
-	r->link_count = get32(p + 24);
-	r->author = get32(p + 28);
-	r->dv = get64(p + 32);
-	r->length = get64(p + 40);
-	r->cmtime = get32(p + 48);
-	r->smtime = get32(p + 52);
+	r->type = rxd_fs_get32(p + 0);
+	r->mode = rxd_fs_get32(p + 4);
+	r->owner = rxd_fs_get32(p + 8);
+	r->group = rxd_fs_get32(p + 12);
+	r->unique = rxd_fs_get32(p + 16);
+	r->parent = rxd_fs_get32(p + 20);
+	r->link_count = rxd_fs_get32(p + 24);
+	r->author = rxd_fs_get32(p + 28);
+	r->dv = rxd_fs_get64(p + 32);
+	r->length = rxd_fs_get64(p + 40);
+	r->cmtime = rxd_fs_get32(p + 48);
+	r->smtime = rxd_fs_get32(p + 52);
 	return r->type > RXD_FS_SYMLINK ? -1 : 0;
 }
 
@@ -167,21 +136,9 @@ static int io_err(int e)
 
 static int pwrite_all(int fd, const void *buf, size_t n, off_t off)
 {
-	const uint8_t *p = buf;
+	int rc = rxd_fs_pwrite_all(fd, buf, n, off);
 
-	while (n > 0) {
-		ssize_t w = pwrite(fd, p, n, off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return io_err(errno);
-		}
-		p += w;
-		n -= (size_t)w;
-		off += w;
-	}
-	return 0;
+	return rc ? io_err(-rc) : 0;
 }
 
 static int pread_all(int fd, void *buf, size_t n, off_t off, size_t *got)
@@ -227,6 +184,16 @@ static int data_open(struct vol *vol, uint32_t vnode, int flags)
 
 	data_name(vnode, n, sizeof(n));
 	return openat(vol->data_dfd, n, flags | O_CLOEXEC, 0600);
+}
+
+/* A freed vnode's data goes once the change is committed; dying before
+ * leaves a data file no record names, which the slot's next create reuses. */
+static void data_unlink(struct vol *vol, uint32_t vn)
+{
+	char n[16];
+
+	data_name(vn, n, sizeof(n));
+	unlinkat(vol->data_dfd, n, 0);
 }
 
 static int want_sync(const struct rxd_fs_store *st, const struct rxd_fs_setattr *sa)
@@ -629,6 +596,12 @@ int rxd_fs_volume_lookup(struct rxd_fs_store *st, const char *name_or_id, uint32
 
 /* ---- vnodes ---- */
 
+/* The vnode a directory entry or fid names still exists as named. */
+static int live(const struct vol *vol, uint32_t vn, uint32_t vu)
+{
+	return vn != 0 && vn < vol->nv && vol->v[vn].type != RXD_FS_FREE && vol->v[vn].unique == vu;
+}
+
 /* Lock the fid's volume (exclusive when excl) and check the vnode, as
  * CheckVnode: EINVAL for a zero volume or vnode, VNOVOL, VNOVNODE for a free
  * slot or another uniquifier.  On success the lock is held. */
@@ -649,8 +622,7 @@ static int lock_fid(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, int e
 		pthread_rwlock_unlock(&vol->lock);
 		return RXD_FS_VSALVAGE;
 	}
-	if (fid->vnode >= vol->nv || vol->v[fid->vnode].type == RXD_FS_FREE ||
-	    vol->v[fid->vnode].unique != fid->unique) {
+	if (!live(vol, fid->vnode, fid->unique)) {
 		pthread_rwlock_unlock(&vol->lock);
 		return RXD_FS_VNOVNODE;
 	}
@@ -728,6 +700,24 @@ static int dir_load(struct vol *vol, uint32_t vnode, struct rxd_afsdir *d)
 	return rc;
 }
 
+/* lock_fid for a directory fid (ENOTDIR otherwise), with its blob loaded. */
+static int lock_dir(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, int excl, struct vol **out,
+		    struct rxd_afsdir *d)
+{
+	struct vol *vol;
+	int rc = lock_fid(st, fid, excl, &vol);
+
+	if (rc)
+		return rc;
+	rc = vol->v[fid->vnode].type != RXD_FS_DIR ? ENOTDIR : dir_load(vol, fid->vnode, d);
+	if (rc) {
+		pthread_rwlock_unlock(&vol->lock);
+		return rc;
+	}
+	*out = vol;
+	return 0;
+}
+
 /* Stage a directory's changed pages and account the change to the
  * directory vnode as Update_ParentVnodeStatus does. */
 static int dir_save(struct vol *vol, uint32_t vnode, struct rxd_afsdir *d, uint32_t caller)
@@ -783,14 +773,8 @@ static int create_vnode(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 
 	if (!name_ok(name))
 		return EINVAL;
-	if ((rc = lock_fid(st, dirfid, 1, &vol)))
+	if ((rc = lock_dir(st, dirfid, 1, &vol, &d)))
 		return rc;
-	if (vol->v[dirfid->vnode].type != RXD_FS_DIR) {
-		rc = ENOTDIR;
-		goto unlock;
-	}
-	if ((rc = dir_load(vol, dirfid->vnode, &d)))
-		goto unlock;
 	if ((rc = alloc_vnode(vol, type, &vn)))
 		goto free_dir;
 	vu = vol->next_unique++;
@@ -844,14 +828,9 @@ static int create_vnode(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 free_dir:
 	if (fd >= 0)
 		close(fd);
-	if (rc && fd >= 0 && vol->v[vn].type == RXD_FS_FREE) {
-		char n[16];
-
-		data_name(vn, n, sizeof(n));
-		unlinkat(vol->data_dfd, n, 0);
-	}
+	if (rc && fd >= 0 && vol->v[vn].type == RXD_FS_FREE)
+		data_unlink(vol, vn);
 	rxd_afsdir_free(&d);
-unlock:
 	pthread_rwlock_unlock(&vol->lock);
 	return rc;
 }
@@ -885,19 +864,15 @@ int rxd_fs_lookup(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const c
 	uint32_t vn, vu;
 	int rc;
 
-	if ((rc = lock_fid(st, dir, 0, &vol)))
+	if ((rc = lock_dir(st, dir, 0, &vol, &d)))
 		return rc;
-	if (vol->v[dir->vnode].type != RXD_FS_DIR) {
-		rc = ENOTDIR;
-	} else if ((rc = dir_load(vol, dir->vnode, &d)) == 0) {
-		rc = -rxd_afsdir_lookup(&d, name, &vn, &vu);
-		rxd_afsdir_free(&d);
-		if (rc == 0 && (vn >= vol->nv || vol->v[vn].type == RXD_FS_FREE || vol->v[vn].unique != vu))
-			rc = RXD_FS_VSALVAGE; /* a name whose vnode is gone */
-		if (rc == 0) {
-			*out = (struct rxd_fs_fid){vol->id, vn, vu};
-			fill_status(vol, vn, out_st);
-		}
+	rc = -rxd_afsdir_lookup(&d, name, &vn, &vu);
+	rxd_afsdir_free(&d);
+	if (rc == 0 && !live(vol, vn, vu))
+		rc = RXD_FS_VSALVAGE; /* a name whose vnode is gone */
+	if (rc == 0) {
+		*out = (struct rxd_fs_fid){vol->id, vn, vu};
+		fill_status(vol, vn, out_st);
 	}
 	pthread_rwlock_unlock(&vol->lock);
 	return rc;
@@ -921,16 +896,6 @@ static int drop_link(struct vol *vol, uint32_t vn, int *freed)
 	return rec_write(vol, vn);
 }
 
-/* A freed vnode's data goes once the change is committed; dying before
- * leaves a data file no record names, which the slot's next create reuses. */
-static void data_unlink(struct vol *vol, uint32_t vn)
-{
-	char n[16];
-
-	data_name(vn, n, sizeof(n));
-	unlinkat(vol->data_dfd, n, 0);
-}
-
 static int remove_entry(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid, const char *name, int want_dir,
 			uint32_t caller, struct rxd_fs_status *dir_st)
 {
@@ -941,21 +906,15 @@ static int remove_entry(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 
 	if (!strcmp(name, ".") || !strcmp(name, ".."))
 		return EINVAL;
-	if ((rc = lock_fid(st, dirfid, 1, &vol)))
+	if ((rc = lock_dir(st, dirfid, 1, &vol, &d)))
 		return rc;
-	if (vol->v[dirfid->vnode].type != RXD_FS_DIR) {
-		rc = ENOTDIR;
-		goto unlock;
-	}
-	if ((rc = dir_load(vol, dirfid->vnode, &d)))
-		goto unlock;
 	if ((rc = -rxd_afsdir_lookup(&d, name, &vn, &vu)))
 		goto out;
 	if (vn == dirfid->vnode) {
 		rc = EINVAL;
 		goto out;
 	}
-	if (vn >= vol->nv || vol->v[vn].type == RXD_FS_FREE || vol->v[vn].unique != vu) {
+	if (!live(vol, vn, vu)) {
 		rc = RXD_FS_VSALVAGE;
 		goto out;
 	}
@@ -988,7 +947,6 @@ static int remove_entry(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 	fill_status(vol, dirfid->vnode, dir_st);
 out:
 	rxd_afsdir_free(&d);
-unlock:
 	pthread_rwlock_unlock(&vol->lock);
 	return rc;
 }
@@ -1018,34 +976,21 @@ int rxd_fs_link(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const cha
 		return EXDEV;
 	if (!name_ok(name))
 		return EINVAL;
-	if ((rc = lock_fid(st, dir, 1, &vol)))
+	if ((rc = lock_dir(st, dir, 1, &vol, &d)))
 		return rc;
-	if (vol->v[dir->vnode].type != RXD_FS_DIR) {
-		rc = ENOTDIR;
-		goto unlock;
-	}
+	t = live(vol, existing->vnode, existing->unique) ? &vol->v[existing->vnode] : NULL;
 	/* OpenAFS refuses on the fids first: odd vnodes are directories. */
-	if (((dir->vnode & 1) && (existing->vnode & 1)) || dir->vnode == existing->vnode) {
+	if (((dir->vnode & 1) && (existing->vnode & 1)) || dir->vnode == existing->vnode)
 		rc = EISDIR;
-		goto unlock;
-	}
-	if (existing->vnode == 0 || existing->vnode >= vol->nv || vol->v[existing->vnode].type == RXD_FS_FREE ||
-	    vol->v[existing->vnode].unique != existing->unique) {
+	else if (!t)
 		rc = RXD_FS_VNOVNODE;
-		goto unlock;
-	}
-	t = &vol->v[existing->vnode];
-	if (t->type != RXD_FS_FILE) {
+	else if (t->type != RXD_FS_FILE)
 		rc = EISDIR;
-		goto unlock;
-	}
-	if (t->parent != dir->vnode) {
+	else if (t->parent != dir->vnode)
 		rc = EXDEV; /* hard links stay in one directory: one ACL */
-		goto unlock;
-	}
-	if ((rc = dir_load(vol, dir->vnode, &d)))
-		goto unlock;
-	if ((rc = -rxd_afsdir_add(&d, name, existing->vnode, existing->unique)) == 0) {
+	else
+		rc = -rxd_afsdir_add(&d, name, existing->vnode, existing->unique);
+	if (rc == 0) {
 		t->link_count++;
 		t->author = caller;
 		t->smtime = now32();
@@ -1057,7 +1002,6 @@ int rxd_fs_link(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const cha
 		}
 	}
 	rxd_afsdir_free(&d);
-unlock:
 	pthread_rwlock_unlock(&vol->lock);
 	return rc;
 }
@@ -1092,7 +1036,7 @@ static int rename_check(struct rename_op *op)
 
 	if ((rc = -rxd_afsdir_lookup(op->od, op->oname, &op->fv, &op->fu)))
 		return rc;
-	if (op->fv >= vol->nv || vol->v[op->fv].type == RXD_FS_FREE || vol->v[op->fv].unique != op->fu)
+	if (!live(vol, op->fv, op->fu))
 		return EIO;
 	f = &vol->v[op->fv];
 	if (f->type != RXD_FS_DIR && op->odir != op->ndir && f->link_count != 1)
@@ -1107,7 +1051,7 @@ static int rename_check(struct rename_op *op)
 
 		if (op->tv == op->odir || op->tv == op->ndir || op->tv == op->fv)
 			return EINVAL;
-		if (op->tv >= vol->nv || vol->v[op->tv].type == RXD_FS_FREE || vol->v[op->tv].unique != op->tu)
+		if (!live(vol, op->tv, op->tu))
 			return EIO;
 		t = &vol->v[op->tv];
 		if (t->type == RXD_FS_DIR) {
@@ -1200,8 +1144,7 @@ int rxd_fs_rename(struct rxd_fs_store *st, const struct rxd_fs_fid *odir, const 
 		return EINVAL;
 	if ((rc = lock_fid(st, odir, 1, &vol)))
 		return rc;
-	if (ndir->vnode >= vol->nv || vol->v[ndir->vnode].type == RXD_FS_FREE ||
-	    vol->v[ndir->vnode].unique != ndir->unique) {
+	if (!live(vol, ndir->vnode, ndir->unique)) {
 		pthread_rwlock_unlock(&vol->lock);
 		return RXD_FS_VNOVNODE;
 	}

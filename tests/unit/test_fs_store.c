@@ -737,6 +737,27 @@ static int target_fd(void *arg, uint32_t target, int *owned)
 	return t->fd[target];
 }
 
+/* Two target files in the partition directory, and the journal "j". */
+static int journal_setup(struct targets *t, struct rxd_fs_journal *j)
+{
+	int dfd = open(root, O_RDONLY | O_DIRECTORY);
+
+	cr_assert_geq(dfd, 0);
+	t->fd[0] = openat(dfd, "t0", O_RDWR | O_CREAT, 0600);
+	t->fd[1] = openat(dfd, "t1", O_RDWR | O_CREAT, 0600);
+	cr_assert(t->fd[0] >= 0 && t->fd[1] >= 0);
+	cr_assert_eq(rxd_fs_journal_open(dfd, "j", j), 0);
+	return dfd;
+}
+
+static void journal_teardown(struct targets *t, struct rxd_fs_journal *j, int dfd)
+{
+	rxd_fs_journal_close(j);
+	close(t->fd[0]);
+	close(t->fd[1]);
+	close(dfd);
+}
+
 static void file_is(int fd, const char *want)
 {
 	char buf[32] = {0};
@@ -749,11 +770,8 @@ Test(fs_store, journal_replays_a_change_cut_short)
 {
 	struct rxd_fs_journal j, j2;
 	struct targets t = {.fail_second = 1};
-	int dfd = open(root, O_RDONLY | O_DIRECTORY);
+	int dfd = journal_setup(&t, &j);
 
-	t.fd[0] = openat(dfd, "t0", O_RDWR | O_CREAT, 0600);
-	t.fd[1] = openat(dfd, "t1", O_RDWR | O_CREAT, 0600);
-	cr_assert_eq(rxd_fs_journal_open(dfd, "j", &j), 0);
 	cr_assert_eq(rxd_fs_journal_add(&j, 0, 0, "first", 5), 0);
 	cr_assert_eq(rxd_fs_journal_add(&j, 1, 0, "second", 6), 0);
 	cr_assert_neq(rxd_fs_journal_commit(&j, 0, target_fd, &t), 0);
@@ -768,21 +786,15 @@ Test(fs_store, journal_replays_a_change_cut_short)
 	cr_assert_eq(pwrite(t.fd[1], "xxxxxx", 6, 0), 6);
 	cr_assert_eq(rxd_fs_journal_replay(&j2, target_fd, &t), 0);
 	file_is(t.fd[1], "xxxxxx");
-	rxd_fs_journal_close(&j2);
-	close(t.fd[0]);
-	close(t.fd[1]);
-	close(dfd);
+	journal_teardown(&t, &j2, dfd);
 }
 
 Test(fs_store, journal_torn_by_a_power_cut_is_ignored)
 {
 	struct rxd_fs_journal j;
 	struct targets t = {.fail_second = 1};
-	int dfd = open(root, O_RDONLY | O_DIRECTORY), jfd;
+	int dfd = journal_setup(&t, &j), jfd;
 
-	t.fd[0] = openat(dfd, "t0", O_RDWR | O_CREAT, 0600);
-	t.fd[1] = openat(dfd, "t1", O_RDWR | O_CREAT, 0600);
-	cr_assert_eq(rxd_fs_journal_open(dfd, "j", &j), 0);
 	cr_assert_eq(rxd_fs_journal_add(&j, 1, 0, "second", 6), 0);
 	cr_assert_neq(rxd_fs_journal_commit(&j, 0, target_fd, &t), 0);
 	rxd_fs_journal_close(&j);
@@ -793,10 +805,7 @@ Test(fs_store, journal_torn_by_a_power_cut_is_ignored)
 	cr_assert_eq(rxd_fs_journal_open(dfd, "j", &j), 0);
 	cr_assert_eq(rxd_fs_journal_replay(&j, target_fd, &t), 0);
 	file_is(t.fd[1], "");
-	rxd_fs_journal_close(&j);
-	close(t.fd[0]);
-	close(t.fd[1]);
-	close(dfd);
+	journal_teardown(&t, &j, dfd);
 }
 
 /* A create whose journal was written but whose index and directory writes
