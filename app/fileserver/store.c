@@ -649,6 +649,7 @@ static void fill_status(const struct vol *vol, uint32_t vnode, struct rxd_fs_sta
 	s->client_mtime = r->cmtime;
 	s->server_mtime = r->smtime;
 	s->anon_access = vol->anon;
+	s->vol_created = vol->created;
 }
 
 int rxd_fs_fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out)

@@ -88,6 +88,7 @@ struct rxd_fs_status {
 	uint32_t client_mtime;
 	uint32_t server_mtime;
 	uint32_t anon_access; /* the volume's rights for system:anyuser */
+	uint32_t vol_created; /* the volume's creation time: AFSVolSync.spare1, as kafs reads it */
 };
 
 /* AFSStoreStatus as the handler decoded it. */

@@ -120,6 +120,7 @@ Test(fs_store, new_volume_has_root_dir_1_1)
 	cr_assert_eq(s.owner, USER);
 	cr_assert_eq(s.parent_vnode, 0);
 	cr_assert_eq(s.anon_access, RXD_FS_READ | RXD_FS_LOOKUP);
+	cr_assert_gt(s.vol_created, 1700000000u, "the volume's creation time, for AFSVolSync");
 	load_dir(&rootfid, &d);
 	cr_assert_eq(rxd_afsdir_lookup(&d, ".", &v, &u), 0);
 	cr_assert(v == 1 && u == 1);
@@ -838,4 +839,44 @@ Test(fs_store, reopen_finishes_a_journaled_change)
 	cr_assert_eq(s.type, RXD_FS_FILE);
 	cr_assert_eq(rxd_fs_fetch_status(st, &rootfid, &s), 0);
 	cr_assert_eq(s.data_version, 2);
+}
+
+static void *same_range_writer(void *arg)
+{
+	struct worker *w = arg;
+	char chunk[CHUNK];
+
+	memset(chunk, (int)('A' + w->id), sizeof(chunk));
+	for (unsigned k = 0; k < WRITES && w->rc == 0; k++)
+		w->rc = rxd_fs_store_data(st, &shared, w->id, NULL, (uint64_t)(k % 8) * CHUNK, chunk, CHUNK, 8 * CHUNK,
+					  NULL);
+	return NULL;
+}
+
+/* Stores racing on the same bytes: each one lands whole (last writer wins
+ * chunk by chunk), each is counted once, and the length never shrinks. */
+Test(fs_store, concurrent_writers_on_the_same_bytes)
+{
+	struct worker w[THREADS];
+	struct rxd_fs_status s;
+	char buf[CHUNK];
+
+	shared = mkfile(&rootfid, "same");
+	for (unsigned i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){.id = i};
+		cr_assert_eq(pthread_create(&w[i].t, NULL, same_range_writer, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++)
+		pthread_join(w[i].t, NULL);
+	for (unsigned i = 0; i < THREADS; i++)
+		cr_assert_eq(w[i].rc, 0);
+	cr_assert_eq(rxd_fs_fetch_status(st, &shared, &s), 0);
+	cr_assert_eq(s.data_version, WRITES * THREADS);
+	cr_assert_eq(s.length, 8 * CHUNK);
+	for (unsigned k = 0; k < 8; k++) {
+		cr_assert_eq(get(&shared, (uint64_t)k * CHUNK, buf, CHUNK), CHUNK);
+		cr_assert(buf[0] >= 'A' && buf[0] < 'A' + THREADS);
+		for (unsigned j = 1; j < CHUNK; j++)
+			cr_assert_eq(buf[j], buf[0], "chunk %u torn at %u", k, j);
+	}
 }
