@@ -69,6 +69,11 @@ struct rxd_fs_store {
 	struct vol *vols;
 };
 
+struct rxd_fs_rd {
+	int fd;
+	uint64_t length; /* as the status handed out with it said */
+};
+
 struct rxd_fs_wr {
 	struct rxd_fs_store *st;
 	struct vol *vol;
@@ -1201,30 +1206,71 @@ int rxd_fs_store_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, u
 	return rc;
 }
 
-int rxd_fs_read(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uint64_t off, void *buf, size_t n, size_t *got,
-		struct rxd_fs_status *status)
+int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_rd **out,
+		       struct rxd_fs_status *status)
 {
+	struct rxd_fs_rd *rd;
 	struct vol *vol;
-	uint64_t len;
-	int rc, fd;
+	int rc;
 
-	*got = 0;
 	if ((rc = lock_fid(st, fid, 0, &vol)))
 		return rc;
-	len = vol->v[fid->vnode].length;
-	fill_status(vol, fid->vnode, status);
-	if (off < len && n > 0) {
-		if (n > len - off)
-			n = (size_t)(len - off);
-		fd = data_open(vol, fid->vnode, O_RDONLY);
-		if (fd < 0) {
+	rd = malloc(sizeof(*rd));
+	if (!rd) {
+		rc = ENOMEM;
+	} else {
+		rd->length = vol->v[fid->vnode].length;
+		rd->fd = data_open(vol, fid->vnode, O_RDONLY);
+		if (rd->fd < 0) {
+			free(rd);
 			rc = EIO;
 		} else {
-			rc = pread_all(fd, buf, n, (off_t)off, got);
-			close(fd);
+			fill_status(vol, fid->vnode, status);
+			*out = rd;
 		}
 	}
 	pthread_rwlock_unlock(&vol->lock);
+	return rc;
+}
+
+int rxd_fs_fetch_read(struct rxd_fs_rd *rd, uint64_t off, void *buf, size_t n, size_t *got)
+{
+	int rc;
+
+	*got = 0;
+	if (off >= rd->length || n == 0)
+		return 0;
+	if (n > rd->length - off)
+		n = (size_t)(rd->length - off);
+	rc = pread_all(rd->fd, buf, n, (off_t)off, got);
+	if (rc == 0 && *got < n) {
+		/* Truncated since the status was taken: the bytes it promised
+		 * read as the hole they now are. */
+		memset((uint8_t *)buf + *got, 0, n - *got);
+		*got = n;
+	}
+	return rc;
+}
+
+void rxd_fs_fetch_end(struct rxd_fs_rd *rd)
+{
+	if (!rd)
+		return;
+	close(rd->fd);
+	free(rd);
+}
+
+int rxd_fs_read(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uint64_t off, void *buf, size_t n, size_t *got,
+		struct rxd_fs_status *status)
+{
+	struct rxd_fs_rd *rd;
+	int rc = rxd_fs_fetch_begin(st, fid, &rd, status);
+
+	*got = 0;
+	if (rc)
+		return rc;
+	rc = rxd_fs_fetch_read(rd, off, buf, n, got);
+	rxd_fs_fetch_end(rd);
 	return rc;
 }
 

@@ -11,7 +11,8 @@
  * shared, every change takes it exclusive for the whole change (index and
  * directory writes), so a change is atomic to other threads and index
  * records are never torn.  The bytes of a StoreData stream are written
- * between rxd_fs_store_begin and rxd_fs_store_end without the lock.
+ * between rxd_fs_store_begin and rxd_fs_store_end, and those of a FetchData
+ * read between rxd_fs_fetch_begin and rxd_fs_fetch_end, without the lock.
  * The store's volume table has its own mutex, taken only to find a volume.
  *
  * Durability: a call that returned 0 has written its changes to the
@@ -118,6 +119,7 @@ struct rxd_fs_volstatus {
 };
 
 struct rxd_fs_store;
+struct rxd_fs_rd;
 struct rxd_fs_wr;
 
 /** Open (or start) a partition directory and every volume in it. */
@@ -148,10 +150,17 @@ int rxd_fs_fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, s
 int rxd_fs_lookup(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const char *name, struct rxd_fs_fid *out,
 		  struct rxd_fs_status *out_st);
 
-/** FetchData: up to n bytes of a vnode's data (a file, a directory blob or a
- * symlink target) at off into buf; *got < n only at the end of the data.
- * Callers stream a file by calling it again at off + *got.  status (may be
- * NULL) gets the status the bytes belong to. */
+/** FetchData, streamed: begin takes the status (the length the reply
+ * announces) and opens the data (a file, a directory blob or a symlink
+ * target); read copies up to n bytes at off into buf, *got < n only at
+ * that length, without the volume lock (bytes truncated away since begin
+ * read as zeros, so the reply matches its announced length); end closes. */
+int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_rd **out,
+		       struct rxd_fs_status *status);
+int rxd_fs_fetch_read(struct rxd_fs_rd *rd, uint64_t off, void *buf, size_t n, size_t *got);
+void rxd_fs_fetch_end(struct rxd_fs_rd *rd);
+
+/** FetchData in one call (begin, read, end); status may be NULL. */
 int rxd_fs_read(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uint64_t off, void *buf, size_t n, size_t *got,
 		struct rxd_fs_status *status);
 

@@ -880,3 +880,33 @@ Test(fs_store, concurrent_writers_on_the_same_bytes)
 			cr_assert_eq(buf[j], buf[0], "chunk %u torn at %u", k, j);
 	}
 }
+
+Test(fs_store, fetch_streams_what_its_status_announced)
+{
+	struct rxd_fs_fid f = mkfile(&rootfid, "f");
+	struct rxd_fs_status s;
+	struct rxd_fs_rd *rd;
+	char buf[16];
+	size_t got;
+
+	put(&f, 0, "0123456789");
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd, &s), 0);
+	cr_assert_eq(s.length, 10);
+	cr_assert_eq(rxd_fs_fetch_read(rd, 0, buf, 4, &got), 0);
+	cr_assert_eq(got, 4);
+	cr_assert_eq(memcmp(buf, "0123", 4), 0);
+	/* Truncated under the stream: the announced 10 bytes still come. */
+	cr_assert_eq(rxd_fs_store_data(st, &f, USER, NULL, 0, "", 0, 6, NULL), 0);
+	memset(buf, 'x', sizeof(buf));
+	cr_assert_eq(rxd_fs_fetch_read(rd, 4, buf, sizeof(buf), &got), 0);
+	cr_assert_eq(got, 6);
+	cr_assert_eq(memcmp(buf, "45\0\0\0\0", 6), 0);
+	cr_assert_eq(rxd_fs_fetch_read(rd, 10, buf, sizeof(buf), &got), 0);
+	cr_assert_eq(got, 0);
+	rxd_fs_fetch_end(rd);
+	cr_assert_eq(rxd_fs_fetch_begin(st, &rootfid, &rd, &s), 0, "a directory streams its blob");
+	cr_assert_eq(rxd_fs_fetch_read(rd, 0, buf, 4, &got), 0);
+	cr_assert_eq(got, 4);
+	cr_assert_eq(buf[2] << 8 | (uint8_t)buf[3], 1234, "the page tag");
+	rxd_fs_fetch_end(rd);
+}
