@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Checks an rxkad-k5 ticket a real MIT KDC issued (run by kdc_rxkad_k5.sh):
+ *   kdc_ticket_check CCACHE KEYTAB CELL REALM OUTDIR
+ * takes the afs/CELL@REALM credential from the ccache as aklog would, loads
+ * the keytab into a keyring and opens the ticket both as aklog sends it by
+ * default (kvno 256, the whole DER Ticket) and as "aklog -524"-style
+ * enc-part only (kvno 213, aklog's skipwrap).  The client name, realm,
+ * times and the rxkad-kdf session key must agree with what the ccache says;
+ * a flipped byte must give BADTICKET and an empty ring UNKNOWNKEY.  The
+ * tickets are written to OUTDIR as fuzz seeds.  Exit 0 on success.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <krb5/krb5.h>
+
+#include "security/rxkad_keys.h"
+
+#define SERVICE 1u
+#define SECIDX 2u
+
+static int failed;
+
+#define CHECK(cond, ...)                                                                                               \
+	do {                                                                                                           \
+		if (!(cond)) {                                                                                         \
+			fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);                                           \
+			fprintf(stderr, __VA_ARGS__);                                                                  \
+			fputc('\n', stderr);                                                                           \
+			failed = 1;                                                                                    \
+		}                                                                                                      \
+	} while (0)
+
+/* One DER header at p (len bytes left): tag, content length, header size. 0 or -1. */
+static int der(const uint8_t *p, size_t len, uint8_t *tag, size_t *clen, size_t *hlen)
+{
+	size_t n, i, h;
+
+	if (len < 2)
+		return -1;
+	*tag = p[0];
+	if (p[1] < 0x80) {
+		n = p[1];
+		h = 2;
+	} else {
+		unsigned k = p[1] & 0x7f;
+
+		if (k == 0 || k > 3 || len < 2 + k)
+			return -1;
+		for (n = 0, i = 0; i < k; i++)
+			n = n << 8 | p[2 + i];
+		h = 2 + k;
+	}
+	if (n > len - h)
+		return -1;
+	*clen = n;
+	*hlen = h;
+	return 0;
+}
+
+/* aklog's skipwrap: the [3] enc-part element of a Ticket, as its own DER bytes. */
+static int encpart_of(const uint8_t *t, size_t len, const uint8_t **ep, size_t *eplen)
+{
+	uint8_t tag;
+	size_t cl, hl, pos;
+
+	if (der(t, len, &tag, &cl, &hl) || tag != 0x61)
+		return -1;
+	t += hl;
+	len = cl;
+	if (der(t, len, &tag, &cl, &hl) || tag != 0x30)
+		return -1;
+	t += hl;
+	len = cl;
+	for (pos = 0; pos < len;) {
+		if (der(t + pos, len - pos, &tag, &cl, &hl))
+			return -1;
+		if (tag == 0xa3) {
+			*ep = t + pos + hl;
+			*eplen = cl;
+			return 0;
+		}
+		pos += hl + cl;
+	}
+	return -1;
+}
+
+static void save(const char *dir, const char *name, const uint8_t *b, size_t n, uint32_t kvno)
+{
+	char path[4096];
+	FILE *f;
+	uint8_t k[2] = {(uint8_t)(kvno >> 8), (uint8_t)kvno};
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	/* fuzz_rxkad_k5 input: kvno selector (2 bytes), then the ticket */
+	fwrite(k, 1, 2, f);
+	fwrite(b, 1, n, f);
+	fclose(f);
+}
+
+static void open_and_compare(const struct rxd_rxkad_keyring *kr, uint32_t kvno, const uint8_t *tkt, size_t len,
+			     krb5_context ctx, const krb5_creds *cr, const char *what)
+{
+	struct rxd_rxkad_ticket t;
+	uint8_t want[8];
+	int32_t abort = 0;
+	int rc;
+	char cname[256] = "", cinst[256] = "";
+	uint32_t now = (uint32_t)cr->times.authtime + 5;
+
+	rc = rxd_rxkad_open_ticket(kr, SERVICE, SECIDX, kvno, tkt, len, now, &t, &abort);
+	CHECK(rc == 0, "%s: open: rc %d abort %s", what, rc, rxd_rxkad_abort_name(abort));
+	if (rc)
+		return;
+	snprintf(cname, sizeof(cname), "%.*s", (int)cr->client->data[0].length, cr->client->data[0].data);
+	if (cr->client->length > 1)
+		snprintf(cinst, sizeof(cinst), "%.*s", (int)cr->client->data[1].length, cr->client->data[1].data);
+	CHECK(strcmp(t.name, cname) == 0, "%s: name %s, ccache %s", what, t.name, cname);
+	CHECK(strcmp(t.instance, cinst) == 0, "%s: instance '%s', ccache '%s'", what, t.instance, cinst);
+	CHECK(strlen(t.cell) == cr->client->realm.length &&
+		  memcmp(t.cell, cr->client->realm.data, cr->client->realm.length) == 0,
+	      "%s: cell %s", what, t.cell);
+	CHECK(t.start == (uint32_t)(cr->times.starttime ? cr->times.starttime : cr->times.authtime),
+	      "%s: start %u", what, t.start);
+	CHECK(t.end == (uint32_t)cr->times.endtime, "%s: end %u vs %u", what, t.end, (uint32_t)cr->times.endtime);
+	CHECK(rxd_rxkad_derive_des_key(cr->keyblock.enctype, cr->keyblock.contents, cr->keyblock.length, want) == 0,
+	      "%s: kdf", what);
+	CHECK(memcmp(t.session_key, want, 8) == 0, "%s: session key differs from the ccache's (enctype %d)", what,
+	      cr->keyblock.enctype);
+	printf("ok %s: %s%s%s@%s session enctype %d -> DES %02x%02x%02x%02x%02x%02x%02x%02x, %u..%u\n", what, t.name,
+	       t.instance[0] ? "." : "", t.instance, t.cell, cr->keyblock.enctype, t.session_key[0], t.session_key[1],
+	       t.session_key[2], t.session_key[3], t.session_key[4], t.session_key[5], t.session_key[6],
+	       t.session_key[7], t.start, t.end);
+
+	/* expired a day later: EXPIRED, not accepted */
+	rc = rxd_rxkad_open_ticket(kr, SERVICE, SECIDX, kvno, tkt, len, t.end + 3600u, &t, &abort);
+	CHECK(rc == -EPROTO && abort == RXD_RXKAD_EXPIRED, "%s: expired: rc %d abort %d", what, rc, abort);
+	(void)ctx;
+}
+
+int main(int argc, char **argv)
+{
+	krb5_context ctx;
+	krb5_ccache cc;
+	krb5_creds mcred, cr;
+	krb5_principal server;
+	struct rxd_rxkad_keyring *kr, *empty;
+	char err[256] = "", sp[512];
+	const uint8_t *ep;
+	size_t eplen;
+	uint8_t *bad;
+	struct rxd_rxkad_ticket t;
+	int32_t abort;
+	int rc;
+
+	if (argc != 6) {
+		fprintf(stderr, "usage: %s CCACHE KEYTAB CELL REALM OUTDIR\n", argv[0]);
+		return 2;
+	}
+	if (krb5_init_context(&ctx) || krb5_cc_resolve(ctx, argv[1], &cc)) {
+		fprintf(stderr, "cannot open ccache %s\n", argv[1]);
+		return 1;
+	}
+	snprintf(sp, sizeof(sp), "afs/%s@%s", argv[3], argv[4]);
+	if (krb5_parse_name(ctx, sp, &server))
+		return 1;
+	memset(&mcred, 0, sizeof(mcred));
+	mcred.server = server;
+	if (krb5_cc_get_principal(ctx, cc, &mcred.client) || krb5_cc_retrieve_cred(ctx, cc, 0, &mcred, &cr)) {
+		fprintf(stderr, "no %s credential in %s\n", sp, argv[1]);
+		return 1;
+	}
+
+	kr = rxd_rxkad_keyring_new();
+	empty = rxd_rxkad_keyring_new();
+	if (!kr || !empty)
+		return 1;
+	rc = rxd_rxkad_load_keytab(kr, argv[2], argv[3], argv[4], SERVICE, SECIDX, err, sizeof(err));
+	CHECK(rc == 0, "load keytab: %d %s", rc, err);
+	printf("keytab %s: %zu keys\n", argv[2], rxd_rxkad_keyring_count(kr));
+
+	open_and_compare(kr, RXD_RXKAD_TKT_TYPE_KERBEROS_V5, (const uint8_t *)cr.ticket.data, cr.ticket.length, ctx,
+			 &cr, "kvno 256 (Ticket)");
+	save(argv[5], "kdc_ticket_256", (const uint8_t *)cr.ticket.data, cr.ticket.length, 256);
+	if (encpart_of((const uint8_t *)cr.ticket.data, cr.ticket.length, &ep, &eplen) == 0) {
+		open_and_compare(kr, RXD_RXKAD_TKT_TYPE_KERBEROS_V5_ENCPART_ONLY, ep, eplen, ctx, &cr,
+				 "kvno 213 (enc-part)");
+		save(argv[5], "kdc_ticket_213", ep, eplen, 213);
+	} else {
+		CHECK(0, "ticket has no [3] enc-part");
+	}
+
+	/* a flipped byte in the ciphertext (the last byte is inside it) fails the integrity check */
+	bad = malloc(cr.ticket.length);
+	memcpy(bad, cr.ticket.data, cr.ticket.length);
+	bad[cr.ticket.length - 1] ^= 0x01;
+	rc = rxd_rxkad_open_ticket(kr, SERVICE, SECIDX, 256, bad, cr.ticket.length, (uint32_t)cr.times.authtime, &t,
+				   &abort);
+	CHECK(rc == -EPROTO && abort == RXD_RXKAD_BADTICKET, "flipped byte: rc %d abort %d", rc, abort);
+	free(bad);
+	/* no key: UNKNOWNKEY; key for another service only: UNKNOWNKEY */
+	rc = rxd_rxkad_open_ticket(empty, SERVICE, SECIDX, 256, (const uint8_t *)cr.ticket.data, cr.ticket.length,
+				   (uint32_t)cr.times.authtime, &t, &abort);
+	CHECK(rc == -EPROTO && abort == RXD_RXKAD_UNKNOWNKEY, "empty ring: rc %d abort %d", rc, abort);
+	rc = rxd_rxkad_open_ticket(kr, SERVICE + 1, SECIDX, 256, (const uint8_t *)cr.ticket.data, cr.ticket.length,
+				   (uint32_t)cr.times.authtime, &t, &abort);
+	CHECK(rc == -EPROTO && abort == RXD_RXKAD_UNKNOWNKEY, "other service: rc %d abort %d", rc, abort);
+
+	rxd_rxkad_keyring_free(kr);
+	rxd_rxkad_keyring_free(empty);
+	krb5_free_cred_contents(ctx, &cr);
+	krb5_free_principal(ctx, mcred.client);
+	krb5_free_principal(ctx, server);
+	krb5_cc_close(ctx, cc);
+	krb5_free_context(ctx);
+	printf("%s\n", failed ? "FAILED" : "all checks passed");
+	return failed;
+}
