@@ -1,0 +1,146 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rxd's rxkad-kdf and rxkad-k5 ticket opener against OpenAFS's own code
+ * (Debian libopenafs-dev, /usr/lib/libafsrpc.a, src/rxkad/ticket5.c):
+ * tkt_DeriveDesKey over random keys of every enctype, and tickets made by
+ * tkt_MakeTicket5 (the kvno-213 enc-part form, under AES and 3DES service
+ * keys, encrypted by OpenAFS's bundled RFC 3961 code) opened by
+ * rxd_rxkad_open_ticket with libkrb5.
+ */
+#include <afs/param.h>
+#include <afs/stds.h>
+#include <rx/rx.h>
+#include <rx/rxkad.h>
+
+/* rxd's wire.h defines the same RXKAD codes with the same values. */
+#undef RXKADINCONSISTENCY
+#undef RXKADPACKETSHORT
+#undef RXKADLEVELFAIL
+#undef RXKADTICKETLEN
+#undef RXKADOUTOFSEQUENCE
+#undef RXKADNOAUTH
+#undef RXKADBADKEY
+#undef RXKADBADTICKET
+#undef RXKADUNKNOWNKEY
+#undef RXKADEXPIRED
+#undef RXKADSEALEDINCON
+#undef RXKADDATALEN
+#undef RXKADILLEGALLEVEL
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "security/rxkad_keys.h"
+
+/* Declared in rx/rxkad_prototypes.h, which needs more of OpenAFS's headers than we use. */
+extern int tkt_DeriveDesKey(int enctype, void *keydata, size_t keylen, struct ktc_encryptionKey *output);
+extern int tkt_MakeTicket5(char *ticket, int *ticketLen, int enctype, int *kvno, void *key, size_t keylen, char *name,
+			   char *inst, char *cell, afs_uint32 start, afs_uint32 end,
+			   struct ktc_encryptionKey *sessionKey, char *sname, char *sinst);
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+static uint8_t rnd8(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return (uint8_t)rng;
+}
+
+Test(rxkad_keys_openafs, kdf_agrees_with_tkt_DeriveDesKey)
+{
+	/* enctype, key length: DES, 3DES, AES-SHA1, AES-SHA2, RC4, Camellia, and refused ones */
+	static const struct {
+		int e;
+		size_t len;
+	} cases[] = {{1, 8}, {3, 8}, {16, 24}, {17, 16}, {18, 32}, {19, 16}, {20, 32}, {23, 16}, {25, 16}, {26, 32},
+		     {1, 7}, {16, 20}, {18, 6}, {4, 16}, {12, 16}, {0, 16}, {-128, 16}};
+	unsigned agreed = 0;
+
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		for (unsigned n = 0; n < 200; n++) {
+			uint8_t key[32], mine[8], k2[32];
+			struct ktc_encryptionKey theirs;
+			int rc_mine, rc_theirs;
+
+			for (size_t i = 0; i < cases[c].len; i++)
+				key[i] = rnd8();
+			memcpy(k2, key, sizeof(k2)); /* OpenAFS folds 3DES keys in place */
+			rc_mine = rxd_rxkad_derive_des_key(cases[c].e, key, cases[c].len, mine);
+			rc_theirs = tkt_DeriveDesKey(cases[c].e, k2, cases[c].len, &theirs);
+			cr_assert_eq(rc_mine == 0, rc_theirs == 0, "enctype %d len %zu: rxd %d, OpenAFS %d", cases[c].e,
+				     cases[c].len, rc_mine, rc_theirs);
+			if (rc_mine == 0) {
+				cr_assert_arr_eq(mine, theirs.data, 8, "enctype %d len %zu", cases[c].e, cases[c].len);
+				agreed++;
+			}
+		}
+	}
+	cr_assert_eq(agreed, 10 * 200);
+}
+
+static void make_and_open(int enctype, size_t keylen, const char *inst)
+{
+	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
+	struct rxd_rxkad_key k;
+	struct ktc_encryptionKey session;
+	struct rxd_rxkad_ticket t;
+	char tkt[2048];
+	int len = sizeof(tkt), kvno = 5, rc;
+	int32_t abort;
+	uint32_t start = 1700000000u, end = start + 36000u;
+
+	memset(&k, 0, sizeof(k));
+	k.service_id = 1;
+	k.security_index = 2;
+	k.kvno = 5;
+	k.enctype = enctype;
+	k.len = (uint32_t)keylen;
+	for (size_t i = 0; i < keylen; i++) {
+		k.key[i] = rnd8();
+		/* 3DES keys have odd parity (RFC 3961 random-to-key); libkrb5 refuses others */
+		if (enctype == 16 && !(__builtin_popcount(k.key[i]) & 1))
+			k.key[i] ^= 1;
+	}
+	for (int i = 0; i < 8; i++)
+		session.data[i] = (char)rnd8();
+	rc = tkt_MakeTicket5(tkt, &len, enctype, &kvno, k.key, keylen, "alice", (char *)inst, "EXAMPLE.ORG", start,
+			     end, &session, "afs", "example.org");
+	cr_assert_eq(rc, 0, "tkt_MakeTicket5 enctype %d: %d", enctype, rc);
+	cr_assert_eq(kvno, RXD_RXKAD_TKT_TYPE_KERBEROS_V5_ENCPART_ONLY);
+
+	/* before the key is there: UNKNOWNKEY */
+	rc = rxd_rxkad_open_ticket(kr, 1, 2, (uint32_t)kvno, (uint8_t *)tkt, (size_t)len, start + 10, &t, &abort);
+	cr_assert_eq(rc, -EPROTO);
+	cr_assert_eq(abort, RXD_RXKAD_UNKNOWNKEY);
+	cr_assert_eq(rxd_rxkad_keyring_add(kr, &k), 0);
+	rc = rxd_rxkad_open_ticket(kr, 1, 2, (uint32_t)kvno, (uint8_t *)tkt, (size_t)len, start + 10, &t, &abort);
+	cr_assert_eq(rc, 0, "enctype %d: abort %s", enctype, rxd_rxkad_abort_name(abort));
+	cr_assert_str_eq(t.name, "alice");
+	cr_assert_str_eq(t.instance, inst);
+	cr_assert_str_eq(t.cell, "EXAMPLE.ORG");
+	cr_assert_eq(t.start, start);
+	cr_assert_eq(t.end, end);
+	cr_assert_arr_eq(t.session_key, session.data, 8); /* a DES session key is used as it is */
+	/* a flipped ciphertext byte: BADTICKET */
+	tkt[len - 3] ^= 0x40;
+	rc = rxd_rxkad_open_ticket(kr, 1, 2, (uint32_t)kvno, (uint8_t *)tkt, (size_t)len, start + 10, &t, &abort);
+	cr_assert_eq(rc, -EPROTO);
+	cr_assert_eq(abort, RXD_RXKAD_BADTICKET);
+	rxd_rxkad_keyring_free(kr);
+}
+
+Test(rxkad_keys_openafs, tkt_MakeTicket5_aes256_ticket_opens)
+{
+	make_and_open(18, 32, "");
+}
+
+Test(rxkad_keys_openafs, tkt_MakeTicket5_aes128_ticket_with_instance_opens)
+{
+	make_and_open(17, 16, "admin");
+}
+
+Test(rxkad_keys_openafs, tkt_MakeTicket5_des3_ticket_opens)
+{
+	make_and_open(16, 24, "");
+}
