@@ -611,3 +611,33 @@ Test(keytab, loads_afs_cell_entries_else_afs_realm_entries)
 	rmdir(dir);
 	rxd_rxkad_keyring_free(kr);
 }
+
+/* ---- golden files written by OpenAFS's asetkey (tests/krb5/openafs_keyfiles.sh) ---- */
+
+Test(keyfile, openafs_asetkey_files_load_into_one_ring)
+{
+	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
+	struct rxd_rxkad_key got;
+	uint8_t want[32];
+	char err[256] = "";
+
+	cr_assert_eq(rxd_rxkad_load_keyfile(kr, RXD_TEST_DATA_DIR "/openafs_KeyFile", 1, 2, err, sizeof(err)), 0, "%s",
+		     err);
+	cr_assert_eq(rxd_rxkad_load_keyfile_ext(kr, RXD_TEST_DATA_DIR "/openafs_KeyFileExt", 1, 2, err, sizeof(err)),
+		     0, "%s", err);
+	cr_assert_eq(rxd_rxkad_keyring_count(kr), 4);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 1, 2, 7, 0, &got), 0);
+	hex("0123456789abcdef", want, 8);
+	cr_assert_arr_eq(got.key, want, 8);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 1, 2, 9, 0, &got), 0);
+	hex("fedcba9876543210", want, 8);
+	cr_assert_arr_eq(got.key, want, 8);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 1, 2, 11, 18, &got), 0);
+	cr_assert_eq(got.len, 32);
+	hex("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", want, 32);
+	cr_assert_arr_eq(got.key, want, 32);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 1, 2, 11, 17, &got), 0);
+	hex("00112233445566778899aabbccddeeff", want, 16);
+	cr_assert_arr_eq(got.key, want, 16);
+	rxd_rxkad_keyring_free(kr);
+}
