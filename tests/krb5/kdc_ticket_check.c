@@ -88,20 +88,44 @@ static int encpart_of(const uint8_t *t, size_t len, const uint8_t **ep, size_t *
 	return -1;
 }
 
-static void save(const char *dir, const char *name, const uint8_t *b, size_t n, uint32_t kvno)
+/* A fuzz_rxkad_k5 input: mode (0: Ticket, 1: enc-part, 2: EncTicketPart plaintext), now, bytes. */
+static void save(const char *dir, const char *name, uint8_t mode, uint32_t now, const void *b, size_t n)
 {
 	char path[4096];
+	uint8_t head[5] = {mode, (uint8_t)(now >> 24), (uint8_t)(now >> 16), (uint8_t)(now >> 8), (uint8_t)now};
 	FILE *f;
-	uint8_t k[2] = {(uint8_t)(kvno >> 8), (uint8_t)kvno};
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "wb");
 	if (!f)
 		return;
-	/* fuzz_rxkad_k5 input: kvno selector (2 bytes), then the ticket */
-	fwrite(k, 1, 2, f);
+	fwrite(head, 1, sizeof(head), f);
 	fwrite(b, 1, n, f);
 	fclose(f);
+}
+
+/* The ticket's EncTicketPart plaintext, decrypted with the keytab's key (a fuzz seed for mode 2). */
+static void save_plain(krb5_context ctx, const char *ktname, const krb5_creds *cr, const char *dir, uint32_t now)
+{
+	krb5_keytab kt;
+	krb5_keytab_entry e;
+	krb5_ticket *tk;
+	krb5_data plain;
+
+	if (krb5_decode_ticket(&cr->ticket, &tk))
+		return;
+	if (krb5_kt_resolve(ctx, ktname, &kt) == 0) {
+		if (krb5_kt_get_entry(ctx, kt, tk->server, tk->enc_part.kvno, tk->enc_part.enctype, &e) == 0) {
+			plain.length = tk->enc_part.ciphertext.length;
+			plain.data = malloc(plain.length);
+			if (plain.data && krb5_c_decrypt(ctx, &e.key, 2, NULL, &tk->enc_part, &plain) == 0)
+				save(dir, "kdc_enc_tkt_part", 2, now, plain.data, plain.length);
+			free(plain.data);
+			krb5_free_keytab_entry_contents(ctx, &e);
+		}
+		krb5_kt_close(ctx, kt);
+	}
+	krb5_free_ticket(ctx, tk);
 }
 
 static void open_and_compare(const struct rxd_rxkad_keyring *kr, uint32_t kvno, const uint8_t *tkt, size_t len,
@@ -157,6 +181,7 @@ int main(int argc, char **argv)
 	uint8_t *bad;
 	struct rxd_rxkad_ticket t;
 	int32_t abort;
+	uint32_t now;
 	int rc;
 
 	if (argc != 6) {
@@ -187,11 +212,13 @@ int main(int argc, char **argv)
 
 	open_and_compare(kr, RXD_RXKAD_TKT_TYPE_KERBEROS_V5, (const uint8_t *)cr.ticket.data, cr.ticket.length, ctx,
 			 &cr, "kvno 256 (Ticket)");
-	save(argv[5], "kdc_ticket_256", (const uint8_t *)cr.ticket.data, cr.ticket.length, 256);
+	now = (uint32_t)cr.times.authtime + 5;
+	save(argv[5], "kdc_ticket_256", 0, now, cr.ticket.data, cr.ticket.length);
+	save_plain(ctx, argv[2], &cr, argv[5], now);
 	if (encpart_of((const uint8_t *)cr.ticket.data, cr.ticket.length, &ep, &eplen) == 0) {
 		open_and_compare(kr, RXD_RXKAD_TKT_TYPE_KERBEROS_V5_ENCPART_ONLY, ep, eplen, ctx, &cr,
 				 "kvno 213 (enc-part)");
-		save(argv[5], "kdc_ticket_213", ep, eplen, 213);
+		save(argv[5], "kdc_ticket_213", 1, now, ep, eplen);
 	} else {
 		CHECK(0, "ticket has no [3] enc-part");
 	}

@@ -144,3 +144,47 @@ Test(rxkad_keys_openafs, tkt_MakeTicket5_des3_ticket_opens)
 {
 	make_and_open(16, 24, "");
 }
+
+extern int tkt_MakeTicket(char *ticket, int *ticketLen, struct ktc_encryptionKey *key, char *name, char *inst,
+			  char *cell, afs_uint32 start, afs_uint32 end, struct ktc_encryptionKey *sessionKey,
+			  afs_uint32 host, char *sname, char *sinst);
+
+/* The fuzz seeds tests/fuzz/seeds/rxkad_ticket/openafs_k4_ticket_* are OpenAFS's bytes, and open. */
+Test(rxkad_keys_openafs, fuzz_seed_k4_tickets_are_tkt_MakeTicket_output)
+{
+	static const struct {
+		const char *file, *name, *inst, *cell;
+	} seeds[] = {{"openafs_k4_ticket_alice", "alice", "", "EXAMPLE.ORG"},
+		     {"openafs_k4_ticket_bob_admin", "bob", "admin", "example.org"}};
+	struct ktc_encryptionKey k = {{0x4a, 0x6b, 0x1c, 0x3d, 0x5e, 0x7f, 0x08, 0x29}};
+	struct ktc_encryptionKey s = {{0x13, 0x57, 0x9b, 0xdf, 0x02, 0x46, 0x8a, 0xce}};
+
+	for (size_t i = 0; i < 2; i++) {
+		char path[512], tkt[400], seed[512];
+		int len = sizeof(tkt);
+		size_t n;
+		FILE *f;
+		struct rxd_rxkad_ticket t;
+		int32_t abort;
+
+		cr_assert_eq(tkt_MakeTicket(tkt, &len, &k, (char *)seeds[i].name, (char *)seeds[i].inst,
+					    (char *)seeds[i].cell, 1700000000u, 1700000000u + 36000u, &s, 0xc0a80001u,
+					    "afs", ""),
+			     0);
+		snprintf(path, sizeof(path), "%s/../fuzz/seeds/rxkad_ticket/%s", RXD_TEST_DATA_DIR, seeds[i].file);
+		f = fopen(path, "rb");
+		cr_assert_not_null(f, "%s", path);
+		n = fread(seed, 1, sizeof(seed), f);
+		fclose(f);
+		/* mode 0, kvno 1, now (4 bytes), then the ticket */
+		cr_assert_eq(n, 6 + (size_t)len, "%s", path);
+		/* tkt_MakeTicket leaves its zero padding uninitialised: the last block varies from run to run */
+		cr_assert_arr_eq(seed + 6, tkt, (size_t)len - 8, "%s differs from tkt_MakeTicket's output", path);
+		cr_assert_eq(rxd_rxkad_ticket_decode((uint8_t *)seed + 6, (size_t)len, (uint8_t *)k.data, &t, &abort),
+			     0);
+		cr_assert_str_eq(t.name, seeds[i].name);
+		cr_assert_str_eq(t.instance, seeds[i].inst);
+		cr_assert_eq(t.host, 0xc0a80001u);
+		cr_assert_eq(t.end, 1700000000u + 36000u);
+	}
+}
