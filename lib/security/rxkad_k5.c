@@ -57,10 +57,10 @@ static size_t der_head_len(size_t n)
  * and sname are placeholders that only name the in-memory keytab entry.
  */
 static const uint8_t wrap_fixed[] = {
-    0xa0, 0x03, 0x02, 0x01, 0x05,				       /* [0] INTEGER 5 */
-    0xa1, 0x03, 0x1b, 0x01, 'X',				       /* [1] GeneralString "X" */
+    0xa0, 0x03, 0x02, 0x01, 0x05,				      /* [0] INTEGER 5 */
+    0xa1, 0x03, 0x1b, 0x01, 'X',				      /* [1] GeneralString "X" */
     0xa2, 0x0e, 0x30, 0x0c, 0xa0, 0x03, 0x02, 0x01, 0x01, 0xa1, 0x05, /* [2] {name-type 1, */
-    0x30, 0x03, 0x1b, 0x01, 'X',				       /* name-string {"X"}} */
+    0x30, 0x03, 0x1b, 0x01, 'X',				      /* name-string {"X"}} */
 };
 
 static uint8_t *wrap_encpart(const uint8_t *enc, size_t len, size_t *out_len)
@@ -97,8 +97,8 @@ static int find_key(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uin
 		return -ENOENT;
 	if (!rxd_rxkad_keyring_lookup(kr, service_id, security_index, tk->enc_part.kvno, e, k))
 		return 0;
-	if (is_des_enctype(e) &&
-	    !rxd_rxkad_keyring_lookup(kr, service_id, security_index, tk->enc_part.kvno, RXD_RXKAD_ENCTYPE_RXKAD_DES, k))
+	if (is_des_enctype(e) && !rxd_rxkad_keyring_lookup(kr, service_id, security_index, tk->enc_part.kvno,
+							   RXD_RXKAD_ENCTYPE_RXKAD_DES, k))
 		return 0;
 	return -ENOENT;
 }
@@ -164,9 +164,8 @@ static int fail(int32_t *abort, int32_t code)
 	return -EPROTO;
 }
 
-static int k5_decode(krb5_context ctx, const struct rxd_rxkad_keyring *kr, uint16_t service_id,
-		     uint8_t security_index, uint32_t kvno, const uint8_t *tkt, size_t len, struct rxd_rxkad_ticket *t,
-		     int32_t *abort)
+static int k5_decode(krb5_context ctx, const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
+		     uint32_t kvno, const uint8_t *tkt, size_t len, struct rxd_rxkad_ticket *t, int32_t *abort)
 {
 	krb5_ticket *tk = NULL;
 	struct rxd_rxkad_key k;
@@ -209,8 +208,8 @@ static int k5_decode(krb5_context ctx, const struct rxd_rxkad_keyring *kr, uint1
 		rc = fail(abort, RXD_RXKAD_NOAUTH);
 		goto out;
 	}
-	t->start = (uint32_t)(tk->enc_part2->times.starttime ? tk->enc_part2->times.starttime
-							      : tk->enc_part2->times.authtime);
+	t->start =
+	    (uint32_t)(tk->enc_part2->times.starttime ? tk->enc_part2->times.starttime : tk->enc_part2->times.authtime);
 	t->end = (uint32_t)tk->enc_part2->times.endtime;
 	if (kvno == RXD_RXKAD_TKT_TYPE_KERBEROS_V5 && tk->server && tk->server->length >= 1 &&
 	    copy_str(t->sname, &tk->server->data[0]) == 0 && tk->server->length >= 2)
@@ -223,8 +222,8 @@ out:
 	return rc;
 }
 
-int rxd_rxkad_k5_decode(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
-			uint32_t kvno, const uint8_t *tkt, size_t len, struct rxd_rxkad_ticket *t, int32_t *abort)
+int rxd_rxkad_k5_decode(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index, uint32_t kvno,
+			const uint8_t *tkt, size_t len, struct rxd_rxkad_ticket *t, int32_t *abort)
 {
 	krb5_context ctx;
 	int rc;
@@ -257,9 +256,8 @@ static int kt_err(krb5_context ctx, krb5_error_code code, char *err, size_t errl
 }
 
 /* Collect the entries of principal p (up to RXD_RXKAD_KEYRING_MAX_KEYS). */
-static int kt_collect(krb5_context ctx, krb5_keytab kt, krb5_const_principal p, struct rxd_rxkad_key *keys,
-		      size_t *n, uint16_t service_id, uint8_t security_index, char *err, size_t errlen,
-		      const char *ktname)
+static int kt_collect(krb5_context ctx, krb5_keytab kt, krb5_const_principal p, struct rxd_rxkad_key *keys, size_t *n,
+		      uint16_t service_id, uint8_t security_index, char *err, size_t errlen, const char *ktname)
 {
 	krb5_kt_cursor cur;
 	krb5_keytab_entry e;

@@ -231,8 +231,8 @@ int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxk
 	return merge(kr, false, keys, n);
 }
 
-int rxd_rxkad_keyring_remove(struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
-			     uint32_t kvno, int32_t enctype)
+int rxd_rxkad_keyring_remove(struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index, uint32_t kvno,
+			     int32_t enctype)
 {
 	const struct snapshot *cur;
 	struct snapshot *s;
@@ -441,8 +441,8 @@ int rxd_rxkad_open_ticket(const struct rxd_rxkad_keyring *kr, uint16_t service_i
 		rc = rxd_rxkad_k5_decode(kr, service_id, security_index, kvno, tkt, len, t, abort);
 	} else {
 		/* 257..511 belong to the AFS/DFS translator, above that nothing: no key of that kvno */
-		if (kvno > 255 || rxd_rxkad_keyring_lookup(kr, service_id, security_index, kvno,
-							   RXD_RXKAD_ENCTYPE_RXKAD_DES, &k)) {
+		if (kvno > 255 ||
+		    rxd_rxkad_keyring_lookup(kr, service_id, security_index, kvno, RXD_RXKAD_ENCTYPE_RXKAD_DES, &k)) {
 			*abort = RXD_RXKAD_UNKNOWNKEY;
 			return -EPROTO;
 		}
@@ -598,8 +598,8 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
 	return 0;
 }
 
-typedef int (*parse_fn)(const uint8_t *, size_t, struct rxd_rxkad_key *, size_t, size_t *, uint16_t, uint8_t,
-			char *, size_t);
+typedef int (*parse_fn)(const uint8_t *, size_t, struct rxd_rxkad_key *, size_t, size_t *, uint16_t, uint8_t, char *,
+			size_t);
 
 /* Parse a whole file, then add its keys to the ring in one snapshot. */
 static int load_file(struct rxd_rxkad_keyring *kr, const char *path, parse_fn parse, uint16_t service_id,
@@ -642,8 +642,8 @@ out:
 	return rc;
 }
 
-int rxd_rxkad_load_keyfile(struct rxd_rxkad_keyring *kr, const char *path, uint16_t service_id,
-			   uint8_t security_index, char *err, size_t errlen)
+int rxd_rxkad_load_keyfile(struct rxd_rxkad_keyring *kr, const char *path, uint16_t service_id, uint8_t security_index,
+			   char *err, size_t errlen)
 {
 	return load_file(kr, path, rxd_rxkad_parse_keyfile, service_id, security_index, err, errlen);
 }

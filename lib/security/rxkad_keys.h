@@ -47,7 +47,7 @@
 
 /* service_id of a key that serves every service. */
 #define RXD_RXKAD_ANY_SERVICE 0u
-#define RXD_RXKAD_KEY_MAX 64u		/* bytes of key material */
+#define RXD_RXKAD_KEY_MAX 64u /* bytes of key material */
 #define RXD_RXKAD_KEYRING_MAX_KEYS 1024u
 #define RXD_RXKAD_KEYRING_MAX_READERS 128u
 
@@ -76,8 +76,8 @@ int rxd_rxkad_keyring_add(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_k
 /** Add n keys in one snapshot (all or none); same rules as _add. */
 int rxd_rxkad_keyring_add_all(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *keys, size_t n);
 /** Remove the key (enctype < 0: every enctype of that kvno).  0 or -ENOENT. */
-int rxd_rxkad_keyring_remove(struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
-			     uint32_t kvno, int32_t enctype);
+int rxd_rxkad_keyring_remove(struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index, uint32_t kvno,
+			     int32_t enctype);
 /** Replace the whole contents by n keys in one step (readers see old or new, never a mix). */
 int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *keys, size_t n);
 /** Number of keys in the current snapshot (a writer-side figure). */
@@ -132,8 +132,8 @@ int rxd_rxkad_open_ticket(const struct rxd_rxkad_keyring *kr, uint16_t service_i
  * kvno-213 EncryptedData with the ring's key and fill t (times not judged).
  * Same return convention as rxd_rxkad_open_ticket.
  */
-int rxd_rxkad_k5_decode(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
-			uint32_t kvno, const uint8_t *tkt, size_t len, struct rxd_rxkad_ticket *t, int32_t *abort);
+int rxd_rxkad_k5_decode(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index, uint32_t kvno,
+			const uint8_t *tkt, size_t len, struct rxd_rxkad_ticket *t, int32_t *abort);
 
 /**
  * rxkad-kdf (OpenAFS tkt_DeriveDesKey, draft-kaduk-afs3-rxkad-k5-kdf): a DES
@@ -157,8 +157,8 @@ int rxd_rxkad_des_is_weak(const uint8_t key[8]);
  * keys of (service_id, security_index).  The file must be exactly that long.
  * The ring gains all keys or none.
  */
-int rxd_rxkad_load_keyfile(struct rxd_rxkad_keyring *kr, const char *path, uint16_t service_id,
-			   uint8_t security_index, char *err, size_t errlen);
+int rxd_rxkad_load_keyfile(struct rxd_rxkad_keyring *kr, const char *path, uint16_t service_id, uint8_t security_index,
+			   char *err, size_t errlen);
 /** The same from bytes in memory (what the file loader and the fuzzer call). */
 int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_key *keys, size_t cap, size_t *n,
 			    uint16_t service_id, uint8_t security_index, char *err, size_t errlen);

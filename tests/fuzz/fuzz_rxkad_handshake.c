@@ -117,7 +117,8 @@ static void sealed_response(const uint8_t *d, size_t n)
 	FZ_CHECK(rc == 0, "a response sealed with the key does not open: %d", code);
 	FZ_CHECK(back.epoch == ri.epoch && back.cid == ri.cid && back.security_index == ri.security_index &&
 		     back.nonce_inc == ri.nonce_inc && back.level == ri.level && back.kvno == ri.kvno &&
-		     back.ticket_len == ri.ticket_len && !memcmp(back.call_numbers, ri.call_numbers, sizeof(ri.call_numbers)),
+		     back.ticket_len == ri.ticket_len &&
+		     !memcmp(back.call_numbers, ri.call_numbers, sizeof(ri.call_numbers)),
 		 "open(seal(x)) != x");
 	check_opened(&back, d + 40, 8);
 }

@@ -150,8 +150,8 @@ static void open_and_compare(const struct rxd_rxkad_keyring *kr, uint32_t kvno, 
 	CHECK(strlen(t.cell) == cr->client->realm.length &&
 		  memcmp(t.cell, cr->client->realm.data, cr->client->realm.length) == 0,
 	      "%s: cell %s", what, t.cell);
-	CHECK(t.start == (uint32_t)(cr->times.starttime ? cr->times.starttime : cr->times.authtime),
-	      "%s: start %u", what, t.start);
+	CHECK(t.start == (uint32_t)(cr->times.starttime ? cr->times.starttime : cr->times.authtime), "%s: start %u",
+	      what, t.start);
 	CHECK(t.end == (uint32_t)cr->times.endtime, "%s: end %u vs %u", what, t.end, (uint32_t)cr->times.endtime);
 	CHECK(rxd_rxkad_derive_des_key(cr->keyblock.enctype, cr->keyblock.contents, cr->keyblock.length, want) == 0,
 	      "%s: kdf", what);

@@ -49,7 +49,8 @@ int main(int argc, char **argv)
 		for (unsigned j = 0; j < k.len; j++)
 			snprintf(hex + 2 * j, 3, "%02x", k.key[j]);
 		if (strcmp(hex, argv[i] + off)) {
-			fprintf(stderr, "FAIL: kvno %u enctype %d: %s, expected %s\n", kvno, enctype, hex, argv[i] + off);
+			fprintf(stderr, "FAIL: kvno %u enctype %d: %s, expected %s\n", kvno, enctype, hex,
+				argv[i] + off);
 			bad = 1;
 		} else {
 			printf("ok kvno %u enctype %d\n", kvno, enctype);

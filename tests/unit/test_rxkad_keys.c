@@ -366,8 +366,9 @@ static size_t der_ticket(uint8_t *b, int32_t etype, uint8_t kvno, const uint8_t 
 	memcpy(p, cipher, clen);
 	p += clen;
 	n = (size_t)(p - enc);
-	static const uint8_t head[] = {0xa0, 3, 0x02, 1, 5, 0xa1, 3, 0x1b, 1, 'R', 0xa2, 0x11, 0x30, 0x0f, 0xa0, 3,
-				       0x02, 1, 1, 0xa1, 0x08, 0x30, 0x06, 0x1b, 1, 'a', 0x1b, 1, 'c'};
+	static const uint8_t head[] = {0xa0, 3,	   0x02, 1,    5,    0xa1, 3,	 0x1b, 1,  'R',
+				       0xa2, 0x11, 0x30, 0x0f, 0xa0, 3,	   0x02, 1,    1,  0xa1,
+				       0x08, 0x30, 0x06, 0x1b, 1,    'a',  0x1b, 1,    'c'};
 	size_t seq = sizeof(head) + 2 + n;
 	b[i++] = 0x61;
 	b[i++] = (uint8_t)(seq + 2);
@@ -474,10 +475,10 @@ Test(keyfile_ext, parses_typed_records_skips_rxgk_and_extra_meta)
 	char err[128];
 	size_t n, len = 4;
 
-	len += ext_rec(b + len, 16, 0, 3, 0, 8, 0x11);	  /* rxkad DES */
-	len += ext_rec(b + len, 20, 2, 4, 18, 32, 0x22);  /* rxkad_krb5 aes256, a 4-byte future meta field */
-	len += ext_rec(b + len, 16, 1, 5, 18, 32, 0x33);  /* rxgk: skipped */
-	len += ext_rec(b + len, 16, 2, 4, 17, 16, 0x44);  /* aes128 */
+	len += ext_rec(b + len, 16, 0, 3, 0, 8, 0x11);	 /* rxkad DES */
+	len += ext_rec(b + len, 20, 2, 4, 18, 32, 0x22); /* rxkad_krb5 aes256, a 4-byte future meta field */
+	len += ext_rec(b + len, 16, 1, 5, 18, 32, 0x33); /* rxgk: skipped */
+	len += ext_rec(b + len, 16, 2, 4, 17, 16, 0x44); /* aes128 */
 	be32(b, 4);
 	cr_assert_eq(rxd_rxkad_parse_keyfile_ext(b, len, keys, 8, &n, 0, 2, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(n, 3);
@@ -596,8 +597,7 @@ Test(keytab, loads_afs_cell_entries_else_afs_realm_entries)
 	cr_assert_eq(got.key[0], 0x28);
 	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 1, 2, 9, 18, &got), -ENOENT);
 	/* a cell without keys there: afs@REALM */
-	cr_assert_eq(rxd_rxkad_load_keytab(kr, name, "other.org", "EXAMPLE.ORG", 7, 2, err, sizeof(err)), 0, "%s",
-		     err);
+	cr_assert_eq(rxd_rxkad_load_keytab(kr, name, "other.org", "EXAMPLE.ORG", 7, 2, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 7, 2, 9, 18, &got), 0);
 	cr_assert_eq(got.key[0], 0x99);
 	/* nothing for this realm; a missing keytab; an unparsable name */
@@ -623,8 +623,8 @@ Test(keyfile, openafs_asetkey_files_load_into_one_ring)
 
 	cr_assert_eq(rxd_rxkad_load_keyfile(kr, RXD_TEST_DATA_DIR "/openafs_KeyFile", 1, 2, err, sizeof(err)), 0, "%s",
 		     err);
-	cr_assert_eq(rxd_rxkad_load_keyfile_ext(kr, RXD_TEST_DATA_DIR "/openafs_KeyFileExt", 1, 2, err, sizeof(err)),
-		     0, "%s", err);
+	cr_assert_eq(rxd_rxkad_load_keyfile_ext(kr, RXD_TEST_DATA_DIR "/openafs_KeyFileExt", 1, 2, err, sizeof(err)), 0,
+		     "%s", err);
 	cr_assert_eq(rxd_rxkad_keyring_count(kr), 4);
 	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 1, 2, 7, 0, &got), 0);
 	hex("0123456789abcdef", want, 8);

@@ -53,8 +53,8 @@ Test(rxkad_keys_openafs, kdf_agrees_with_tkt_DeriveDesKey)
 	static const struct {
 		int e;
 		size_t len;
-	} cases[] = {{1, 8}, {3, 8}, {16, 24}, {17, 16}, {18, 32}, {19, 16}, {20, 32}, {23, 16}, {25, 16}, {26, 32},
-		     {1, 7}, {16, 20}, {18, 6}, {4, 16}, {12, 16}, {0, 16}, {-128, 16}};
+	} cases[] = {{1, 8},   {3, 8}, {16, 24}, {17, 16}, {18, 32}, {19, 16}, {20, 32}, {23, 16},  {25, 16},
+		     {26, 32}, {1, 7}, {16, 20}, {18, 6},  {4, 16},  {12, 16}, {0, 16},	 {-128, 16}};
 	unsigned agreed = 0;
 
 	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
@@ -104,8 +104,8 @@ static void make_and_open(int enctype, size_t keylen, const char *inst)
 	}
 	for (int i = 0; i < 8; i++)
 		session.data[i] = (char)rnd8();
-	rc = tkt_MakeTicket5(tkt, &len, enctype, &kvno, k.key, keylen, "alice", (char *)inst, "EXAMPLE.ORG", start,
-			     end, &session, "afs", "example.org");
+	rc = tkt_MakeTicket5(tkt, &len, enctype, &kvno, k.key, keylen, "alice", (char *)inst, "EXAMPLE.ORG", start, end,
+			     &session, "afs", "example.org");
 	cr_assert_eq(rc, 0, "tkt_MakeTicket5 enctype %d: %d", enctype, rc);
 	cr_assert_eq(kvno, RXD_RXKAD_TKT_TYPE_KERBEROS_V5_ENCPART_ONLY);
 
