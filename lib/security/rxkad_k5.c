@@ -121,7 +121,12 @@ static krb5_error_code decrypt_ticket(krb5_context ctx, krb5_ticket *tk, const s
 	if (ret)
 		return ret;
 	memset(&ent, 0, sizeof(ent));
-	ent.principal = tk->server;
+	/* a copy: on success libkrb5 replaces (and frees) tk->server with the matching entry's name */
+	ret = krb5_copy_principal(ctx, tk->server, &ent.principal);
+	if (ret) {
+		krb5_kt_close(ctx, kt);
+		return ret;
+	}
 	ent.vno = tk->enc_part.kvno;
 	ent.key.magic = KV5M_KEYBLOCK;
 	ent.key.enctype = tk->enc_part.enctype; /* an rxkad DES key serves every DES enctype */
@@ -134,6 +139,7 @@ static krb5_error_code decrypt_ticket(krb5_context ctx, krb5_ticket *tk, const s
 		krb5_kt_remove_entry(ctx, kt, &ent);
 	}
 	krb5_kt_close(ctx, kt);
+	krb5_free_principal(ctx, ent.principal);
 	return ret;
 }
 
