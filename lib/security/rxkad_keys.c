@@ -540,7 +540,8 @@ int rxd_rxkad_parse_keyfile_ext(const uint8_t *b, size_t len, struct rxd_rxkad_k
 		}
 		if (type != 0 && type != 2)
 			return parse_fail(err, errlen, "KeyFileExt: unknown key type", pos - 4 - meta);
-		if (klen == 0 || klen > RXD_RXKAD_KEY_MAX || (int32_t)sub < 0 ||
+		/* a krb5 key's subtype is its enctype: 0 (and below) is none */
+		if (klen == 0 || klen > RXD_RXKAD_KEY_MAX || (type == 2 && (int32_t)sub <= 0) ||
 		    (type == 0 && (sub != 0 || klen != 8 || kvno > 255)))
 			return parse_fail(err, errlen, "KeyFileExt: bad key length, subtype or kvno", pos - 4 - meta);
 		if (*n >= cap || *n >= RXD_RXKAD_KEYRING_MAX_KEYS)

@@ -507,6 +507,9 @@ Test(keyfile_ext, parses_typed_records_skips_rxgk_and_extra_meta)
 	cr_assert_eq(rxd_rxkad_parse_keyfile_ext(b, len, keys, 8, &n, 0, 2, err, sizeof(err)), -EINVAL);
 	len = 4 + ext_rec(b + 4, 16, 2, 3, 0x80000000u, 16, 1);
 	cr_assert_eq(rxd_rxkad_parse_keyfile_ext(b, len, keys, 8, &n, 0, 2, err, sizeof(err)), -EINVAL);
+	/* an rxkad_krb5 key of enctype 0 (found by fuzz_rxkad_ticket: the ring refused it) */
+	len = 4 + ext_rec(b + 4, 16, 2, 3, 0, 16, 1);
+	cr_assert_eq(rxd_rxkad_parse_keyfile_ext(b, len, keys, 8, &n, 0, 2, err, sizeof(err)), -EINVAL);
 	/* a key length running past the end */
 	len = 4 + ext_rec(b + 4, 16, 2, 3, 18, 16, 1);
 	be32(b + 4 + 16, 0x7fffffffu);
