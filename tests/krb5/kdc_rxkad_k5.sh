@@ -26,7 +26,7 @@ PATH=$PATH:/usr/sbin
 
 realm=RXD$$.TEST
 cell=rxd$$.test
-port=$(free_udp_port)
+port=$(free_udp_port 1)
 d=$T_DIR/kdc
 mkdir -p "$d"
 cat >"$d/krb5.conf" <<EOF

@@ -36,30 +36,29 @@ static void hex(const char *s, uint8_t *out, size_t n)
 Test(rxkad_kdf, matches_python_hmac_md5_vectors)
 {
 	/* tests/unit/rxkad_kdf_vectors.py: HMAC-MD5(key, i || "rxkad\0" || be32(64)), odd parity */
-	uint8_t k32[32], k16[16], k24[24], out[8], want[8];
+	static const struct {
+		int32_t enctype;
+		const char *key, *des;
+	} v[] = {
+	    {RXD_RXKAD_ENCTYPE_AES256_CTS_HMAC_SHA1_96,
+	     "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", "b60db5e30b266b16"},
+	    {RXD_RXKAD_ENCTYPE_AES128_CTS_HMAC_SHA1_96, "00112233445566778899aabbccddeeff", "ae6db5310b8cd5e6"},
+	    /* any enctype >= 17 takes the same path; 7 bytes ("1234567") is the minimum */
+	    {26, "31323334353637", "862040076e40e3c7"},
+	    /* 3DES: parity bytes folded away (24 -> 21 bytes) before the HMAC */
+	    {RXD_RXKAD_ENCTYPE_DES3_CBC_SHA1, "0123456789abcdeffedcba987654321089abcdef01234567", "07c8862c403702d0"},
+	    {RXD_RXKAD_ENCTYPE_DES3_CBC_MD5, "0123456789abcdeffedcba987654321089abcdef01234567", "07c8862c403702d0"},
+	};
+	uint8_t key[32], out[8], want[8];
 
-	for (unsigned i = 0; i < 32; i++)
-		k32[i] = (uint8_t)i;
-	cr_assert_eq(rxd_rxkad_derive_des_key(RXD_RXKAD_ENCTYPE_AES256_CTS_HMAC_SHA1_96, k32, 32, out), 0);
-	hex("b60db5e30b266b16", want, 8);
-	cr_assert_arr_eq(out, want, 8);
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		size_t len = strlen(v[i].key) / 2;
 
-	hex("00112233445566778899aabbccddeeff", k16, 16);
-	cr_assert_eq(rxd_rxkad_derive_des_key(RXD_RXKAD_ENCTYPE_AES128_CTS_HMAC_SHA1_96, k16, 16, out), 0);
-	hex("ae6db5310b8cd5e6", want, 8);
-	cr_assert_arr_eq(out, want, 8);
-	/* any enctype number >= 17 takes the same path; 7 bytes is the minimum */
-	cr_assert_eq(rxd_rxkad_derive_des_key(26, (const uint8_t *)"1234567", 7, out), 0);
-	hex("862040076e40e3c7", want, 8);
-	cr_assert_arr_eq(out, want, 8);
-
-	/* 3DES: parity bytes folded away (24 -> 21 bytes) before the HMAC */
-	hex("0123456789abcdeffedcba987654321089abcdef01234567", k24, 24);
-	cr_assert_eq(rxd_rxkad_derive_des_key(RXD_RXKAD_ENCTYPE_DES3_CBC_SHA1, k24, 24, out), 0);
-	hex("07c8862c403702d0", want, 8);
-	cr_assert_arr_eq(out, want, 8);
-	cr_assert_eq(rxd_rxkad_derive_des_key(RXD_RXKAD_ENCTYPE_DES3_CBC_MD5, k24, 24, want), 0);
-	cr_assert_arr_eq(out, want, 8);
+		hex(v[i].key, key, len);
+		hex(v[i].des, want, 8);
+		cr_assert_eq(rxd_rxkad_derive_des_key(v[i].enctype, key, len, out), 0, "vector %zu", i);
+		cr_assert_arr_eq(out, want, 8, "vector %zu", i);
+	}
 }
 
 Test(rxkad_kdf, des_enctypes_pass_through_and_bad_input_is_refused)

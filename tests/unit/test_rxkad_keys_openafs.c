@@ -7,38 +7,29 @@
  * keys, encrypted by OpenAFS's bundled RFC 3961 code) opened by
  * rxd_rxkad_open_ticket with libkrb5.
  */
-#include <afs/param.h>
-#include <afs/stds.h>
-#include <rx/rx.h>
-#include <rx/rxkad.h>
-
-/* rxd's wire.h defines the same RXKAD codes with the same values. */
-#undef RXKADINCONSISTENCY
-#undef RXKADPACKETSHORT
-#undef RXKADLEVELFAIL
-#undef RXKADTICKETLEN
-#undef RXKADOUTOFSEQUENCE
-#undef RXKADNOAUTH
-#undef RXKADBADKEY
-#undef RXKADBADTICKET
-#undef RXKADUNKNOWNKEY
-#undef RXKADEXPIRED
-#undef RXKADSEALEDINCON
-#undef RXKADDATALEN
-#undef RXKADILLEGALLEVEL
-
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "security/rxkad_keys.h"
 
-/* Declared in rx/rxkad_prototypes.h, which needs more of OpenAFS's headers than we use. */
+/*
+ * OpenAFS's functions (src/rxkad/ticket5.c, ticket.c), declared here with
+ * the same layout as src/auth/ktc.h's key rather than through OpenAFS's
+ * headers, whose RXKAD* macros clash with rxd/wire.h's.
+ */
+struct ktc_encryptionKey {
+	char data[8];
+};
 extern int tkt_DeriveDesKey(int enctype, void *keydata, size_t keylen, struct ktc_encryptionKey *output);
 extern int tkt_MakeTicket5(char *ticket, int *ticketLen, int enctype, int *kvno, void *key, size_t keylen, char *name,
-			   char *inst, char *cell, afs_uint32 start, afs_uint32 end,
-			   struct ktc_encryptionKey *sessionKey, char *sname, char *sinst);
+			   char *inst, char *cell, uint32_t start, uint32_t end, struct ktc_encryptionKey *sessionKey,
+			   char *sname, char *sinst);
+extern int tkt_MakeTicket(char *ticket, int *ticketLen, struct ktc_encryptionKey *key, char *name, char *inst,
+			  char *cell, uint32_t start, uint32_t end, struct ktc_encryptionKey *sessionKey, uint32_t host,
+			  char *sname, char *sinst);
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 static uint8_t rnd8(void)
@@ -144,10 +135,6 @@ Test(rxkad_keys_openafs, tkt_MakeTicket5_des3_ticket_opens)
 {
 	make_and_open(16, 24, "");
 }
-
-extern int tkt_MakeTicket(char *ticket, int *ticketLen, struct ktc_encryptionKey *key, char *name, char *inst,
-			  char *cell, afs_uint32 start, afs_uint32 end, struct ktc_encryptionKey *sessionKey,
-			  afs_uint32 host, char *sname, char *sinst);
 
 /* The fuzz seeds tests/fuzz/seeds/rxkad_ticket/openafs_k4_ticket_* are OpenAFS's bytes, and open. */
 Test(rxkad_keys_openafs, fuzz_seed_k4_tickets_are_tkt_MakeTicket_output)
