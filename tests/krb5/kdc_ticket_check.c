@@ -8,7 +8,10 @@
  * enc-part only (kvno 213, aklog's skipwrap).  The client name, realm,
  * times and the rxkad-kdf session key must agree with what the ccache says;
  * a flipped byte must give BADTICKET and an empty ring UNKNOWNKEY.  The
- * tickets are written to OUTDIR as fuzz seeds.  Exit 0 on success.
+ * tickets are written to OUTDIR as fuzz seeds.  Built with OpenAFS
+ * (RXD_KDC_OPENAFS), OpenAFS's own tkt_DecodeTicket5 (src/rxkad/ticket5.c)
+ * opens the same tickets with the same keys and must find the same name,
+ * instance, cell, session key and times.  Exit 0 on success.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -128,6 +131,55 @@ static void save_plain(krb5_context ctx, const char *ktname, const krb5_creds *c
 	krb5_free_ticket(ctx, tk);
 }
 
+#ifdef RXD_KDC_OPENAFS
+/* OpenAFS's decoder, declared with src/auth/ktc.h's key layout (its headers clash with rxd/wire.h). */
+struct ktc_encryptionKey {
+	char data[8];
+};
+extern int tkt_DecodeTicket5(char *ticket, int32_t ticket_len, int (*get_key)(void *, int, struct ktc_encryptionKey *),
+			     int (*get_key2)(void *, int, int, void *, size_t *), char *get_key_rock, int serv_kvno,
+			     char *name, char *inst, char *cell, struct ktc_encryptionKey *session_key, int32_t *host,
+			     uint32_t *start, uint32_t *end, int32_t disableDotCheck);
+
+static int afs_get_des_key(void *rock, int kvno, struct ktc_encryptionKey *key)
+{
+	(void)rock, (void)kvno, (void)key;
+	return 1; /* the KDC issues no single-DES tickets */
+}
+
+/* OpenAFS's key callback, served from rxd's ring. */
+static int afs_get_key(void *rock, int kvno, int enctype, void *keydata, size_t *len)
+{
+	struct rxd_rxkad_key k;
+
+	if (rxd_rxkad_keyring_lookup(rock, SERVICE, SECIDX, (uint32_t)kvno, enctype, &k) || k.len > *len)
+		return 1;
+	memcpy(keydata, k.key, k.len);
+	*len = k.len;
+	return 0;
+}
+
+static void openafs_compare(const struct rxd_rxkad_keyring *kr, uint32_t kvno, const uint8_t *tkt, size_t len,
+			    const struct rxd_rxkad_ticket *mine, const char *what)
+{
+	char name[64] = "", inst[64] = "", cell[64] = "";
+	struct ktc_encryptionKey sk;
+	int32_t host;
+	uint32_t start = 0, end = 0;
+	int rc = tkt_DecodeTicket5((char *)(uintptr_t)tkt, (int32_t)len, afs_get_des_key, afs_get_key,
+				   (char *)(uintptr_t)kr, (int)kvno, name, inst, cell, &sk, &host, &start, &end, 0);
+
+	CHECK(rc == 0, "%s: OpenAFS tkt_DecodeTicket5: %d", what, rc);
+	if (rc)
+		return;
+	CHECK(!strcmp(name, mine->name) && !strcmp(inst, mine->instance) && !strcmp(cell, mine->cell),
+	      "%s: OpenAFS %s.%s@%s, rxd %s.%s@%s", what, name, inst, cell, mine->name, mine->instance, mine->cell);
+	CHECK(!memcmp(sk.data, mine->session_key, 8), "%s: OpenAFS derives another session key", what);
+	CHECK(start == mine->start && end == mine->end, "%s: OpenAFS times %u..%u", what, start, end);
+	printf("ok %s: OpenAFS tkt_DecodeTicket5 agrees\n", what);
+}
+#endif
+
 static void open_and_compare(const struct rxd_rxkad_keyring *kr, uint32_t kvno, const uint8_t *tkt, size_t len,
 			     krb5_context ctx, const krb5_creds *cr, const char *what)
 {
@@ -162,6 +214,9 @@ static void open_and_compare(const struct rxd_rxkad_keyring *kr, uint32_t kvno, 
 	       t.session_key[2], t.session_key[3], t.session_key[4], t.session_key[5], t.session_key[6],
 	       t.session_key[7], t.start, t.end);
 
+#ifdef RXD_KDC_OPENAFS
+	openafs_compare(kr, kvno, tkt, len, &t, what);
+#endif
 	/* expired a day later: EXPIRED, not accepted */
 	rc = rxd_rxkad_open_ticket(kr, SERVICE, SECIDX, kvno, tkt, len, t.end + 3600u, &t, &abort);
 	CHECK(rc == -EPROTO && abort == RXD_RXKAD_EXPIRED, "%s: expired: rc %d abort %d", what, rc, abort);
