@@ -20,7 +20,7 @@
  *
  * Output: one flat JSON line in the schema every rxd program prints
  * (doc/results-json.md, printed by rxd_result_json() from the header-only
- * app/common/rxd_result.h; nothing of rxd is linked), with impl "af_rxrpc",
+ * app/common/rxd_result.h; of rxd only the ticket encoder is linked), with impl "af_rxrpc",
  * then busy (BUSY answers, each call begun again up to 8 times) and codes
  * (completion code -> calls: 0 success, abort codes, -errno for
  * RXRPC_NET_ERROR/RXRPC_LOCAL_ERROR), as rxd's rxperf client prints them.
