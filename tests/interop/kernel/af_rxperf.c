@@ -792,18 +792,24 @@ static int client_security(int fd, const struct opts *o)
 	return 0;
 }
 
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20; /* lower case */
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
 static int parse_key(const char *s, uint8_t k[8])
 {
 	if (strlen(s) != 16)
 		return -EINVAL;
-	for (unsigned i = 0; i < 16; i++) {
-		int c = s[i], v = c >= '0' && c <= '9'			   ? c - '0'
-				  : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10
-									   : -1;
+	for (unsigned i = 0; i < 8; i++) {
+		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
 
-		if (v < 0)
+		if (hi < 0 || lo < 0)
 			return -EINVAL;
-		k[i / 2] = (uint8_t)(i % 2 ? k[i / 2] | v : v << 4);
+		k[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }
