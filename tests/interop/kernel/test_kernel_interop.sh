@@ -3,17 +3,22 @@
 # TCG): the kernel as client (af_rxperf in the guest) against rxd's rxperf
 # server, and rxd's rxperf client against the kernel's rxperf server module
 # and against af_rxperf's server; rxdebug -version against both; a tshark
-# decode of each direction.  See kernel_lib.sh for the topology.
+# decode of each direction; rxkad between the kernel's clients and servers in
+# the guest, and with rxd once its rxperf has rxkad (kernel_rxkad.sh).  See
+# kernel_lib.sh for the topology.
 #
 # usage: test_kernel_interop.sh RXPERF AF_RXPERF
 # exit:  0 all passed, 1 a failure, 77 skipped (not root, or qemu cannot run)
-# RXD_QUICK=1 skips the 64 MiB transfers; RXD_INTEROP_KEEP=DIR keeps logs.
+# RXD_QUICK=1 skips the 64 MiB transfers; RXD_INTEROP_KEEP=DIR keeps logs;
+# RXD_KERNEL_ONLY=rxkad runs only the rxkad checks.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/interop/rxd_interop_lib.sh
 . "$HERE/../rxd_interop_lib.sh"
 # shellcheck source=tests/interop/kernel/kernel_lib.sh
 . "$HERE/kernel_lib.sh"
+# shellcheck source=tests/interop/kernel/kernel_rxkad.sh
+. "$HERE/kernel_rxkad.sh"
 
 RXPERF=${1:?usage: $0 RXPERF AF_RXPERF}
 AF=${2:?usage: $0 RXPERF AF_RXPERF}
@@ -48,6 +53,11 @@ export -f kv_guest
 # GUEST cmd...: runs one command line in the guest (run_check runs it under timeout(1)).
 GUEST=(bash -c 'kv_guest 900 "$*"' kv_guest)
 RXD_ROUTES=(--gw "$IX_KERNEL_IP" --ip6 "$KV_RXD_IP6/64" --gw6 "$KV_KERNEL_IP6")
+# rxd's rxperf client: RXC -a ADDR -p PORT ...
+# shellcheck disable=SC2207
+EAL=($(ix_eal c))
+RXC=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX_PREFIX_LEN" "${RXD_ROUTES[@]}"
+	"${IX_RXD_EXTRA[@]}" --json)
 
 # kv_rxdebug NAME HOST WANT: `rxdebug HOST 7009 -version` must answer with WANT.
 kv_rxdebug() {
@@ -136,8 +146,17 @@ kv_shapes() {
 # leads to; the guest's clients therefore bind to the port of a socket that
 # stays open (7010 IPv6, 7012 IPv4) and share its local endpoint.
 #   7010: af_rxperf (IPv6 socket, IPv4 too); 7011: af_rxperf aborting its
-#   replies with 4321 after 20000 bytes; 7012: af_rxperf on an IPv4 socket.
-kv_guest_check "af_rxperf servers start" "af_rxperf server -p 7010 -d 1800 >/tmp/srv7010.log 2>&1 & af_rxperf server -p 7011 -d 1800 --abort-reply-after 20000 >/tmp/srv7011.log 2>&1 & af_rxperf server -4 -p 7012 -d 1800 >/tmp/srv7012.log 2>&1 & sleep 0.5; cat /tmp/srv701*.log"
+#   replies with 4321 after 20000 bytes; 7012: af_rxperf on an IPv4 socket;
+#   7013: af_rxperf with an rxkad service key "147:2" (minimum level crypt);
+#   7014: af_rxperf whose key is described "147:2:3" (kernel_rxkad.sh).
+kv_guest_check "af_rxperf servers start" "af_rxperf server -p 7010 -d 1800 >/tmp/srv7010.log 2>&1 & af_rxperf server -p 7011 -d 1800 --abort-reply-after 20000 >/tmp/srv7011.log 2>&1 & af_rxperf server -4 -p 7012 -d 1800 >/tmp/srv7012.log 2>&1 & af_rxperf server -p 7013 -d 1800 --key $KV_AF_KEY --security crypt >/tmp/srv7013.log 2>&1 & af_rxperf server -p 7014 -d 1800 --key $KV_AF_KEY --kvno 3 >/tmp/srv7014.log 2>&1 & sleep 0.5; cat /tmp/srv701*.log"
+kv_sync_guest_clock || result FAIL "guest clock" "cannot set the guest's clock"
+if [ "${RXD_KERNEL_ONLY:-}" = rxkad ]; then
+	kv_rxkad_kernel
+	kv_rxkad_rxd
+	echo "stage time: $(($(date +%s) - T_START)) s"
+	finish "Linux kernel AF_RXRPC rxkad (qemu guest)"
+fi
 
 # ------------------------------------------- the kernel's client -> rxd server
 ix_rxd_server_start "$RXPERF" kc "${RXD_ROUTES[@]}"
@@ -180,10 +199,6 @@ ix_rxd_server_stop "rxd abort server exits on SIGTERM"
 
 # ------------------------------------------- rxd client -> the kernel's servers
 # 7009: net/rxrpc/rxperf.c (wants the request cookie); 7010, 7011: af_rxperf.
-# shellcheck disable=SC2207
-EAL=($(ix_eal c))
-RXC=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX_PREFIX_LEN" "${RXD_ROUTES[@]}"
-	"${IX_RXD_EXTRA[@]}" --json)
 for srv in "rxperf.ko:7009" "af_rxperf:7010"; do
 	n=${srv%%:*}
 	P=(-p "${srv##*:}" --cookie)
@@ -220,6 +235,11 @@ if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	ix_capture_stop
 	ix_check_capture "tshark decode (rxd client, kernel servers)" "$CAP"
 fi
+# ------------------------------------------------------------------- rxkad
+t0=$(date +%s)
+kv_rxkad_kernel
+kv_rxkad_rxd
+echo "rxkad checks: $(($(date +%s) - t0)) s"
 kv_guest_check "af_rxperf servers alive" "kill -0 \$(pidof af_rxperf) && echo \$(pidof af_rxperf | wc -w) running"
 kv_guest 10 "dmesg | grep -i 'rxrpc\|rxperf' | tail -n 20" | sed 's/^/  guest dmesg: /'
 
