@@ -71,6 +71,10 @@ static const struct param params[] = {
 	{"max_peers", {NULL}, F(max_peers), 1, 1048576, 4096, "peers", NULL, "peers per shard (pool size)"},
 	{"tx_queue_max", {NULL}, F(tx_queue_max), 1, 65536, 512, "packets", NULL,
 	 "DATA packets a call may hold unsent or unacknowledged"},
+	{"pmtud", {NULL}, F(pmtud), 0, 1, 1, "bool", NULL,
+	 "path-MTU discovery with padded PING probes (0 = trust if_mtu, lowered only by ICMP)"},
+	{"pmtud_reprobe", {"pmtud_reprobe_s"}, F(pmtud_reprobe_s), 0, 86400, 600, "s", NULL,
+	 "once the search ends, probe for a larger path MTU again after this long (RFC 8899 PMTU_RAISE_TIMER; 0 = never)"},
 };
 /* clang-format on */
 
