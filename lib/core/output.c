@@ -333,10 +333,11 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 		iov[niov++] = (struct rxd_iov){t->data, t->len, t->buf};
 		rxd_txq_on_xmit(&c->tx, first + i, serial0 + i, now);
 	}
-	/* DF unless the datagram no longer fits the path (then IP may fragment, as the kernel does). */
+	/* DF only below max_data, as the kernel's rxrpc_send_data_packet(): a datagram of the size PMTUD has
+	 * not proved (a full packet to a new peer), or that no longer fits, may be fragmented rather than lost. */
 	for (uint32_t i = 0; i < niov; i++)
 		dlen += iov[i].len;
-	rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen <= c->peer->max_data ? RXD_TX_DONTFRAG : 0);
+	rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen < c->peer->max_data ? RXD_TX_DONTFRAG : 0);
 	if (rc == -EMSGSIZE && n > 1)
 		return rc;
 	l->stats.tx_data += 1;
