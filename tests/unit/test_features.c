@@ -46,17 +46,10 @@ static struct {
 	uint32_t data_max; /* largest DATA datagram the client sent */
 } F;
 
-/* A padded PING ACK: longer than its own ACK body and trailer. */
-static bool is_probe(const uint8_t *d, uint32_t len)
-{
-	return d[20] == RXD_PKT_ACK && len > RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN && d[44] == RXD_ACK_PING &&
-	       len > RXD_WIRE_HDR_LEN + rxd_ack_body_len(d[45]);
-}
-
 /* Watch the client's datagrams; drop DF ones the path cannot carry. */
 static bool f_path(int from, const struct rxd_buf *b, uint32_t len, unsigned flags)
 {
-	if (from == 0 && is_probe(b->data, len) && F.nprobes < 64) {
+	if (from == 0 && test_io_is_pmtud_probe(b->data, len) && F.nprobes < 64) {
 		F.probe_df_reqack[F.nprobes] = (flags & RXD_TX_DONTFRAG) && (b->data[21] & RXD_F_REQUEST_ACK);
 		F.probe_len[F.nprobes++] = len;
 	}
