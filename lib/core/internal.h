@@ -170,7 +170,7 @@ struct rxd_peer {
 	uint64_t last_tx;
 	struct rxd_timer timer; /* expiry */
 	struct rxd_rtt rtt;
-	uint32_t max_data;	       /* largest UDP payload we may send (path limit, pmtud.c) */
+	uint32_t max_data; /* largest UDP payload we may send (path limit, pmtud.c) */
 	struct rxd_pmtud pmtud;
 	uint32_t if_mtu_data;	       /* advertised by the peer: ifMTU */
 	uint32_t peer_max_mtu;	       /* advertised by the peer: maxMTU (0 = unknown) */

@@ -24,9 +24,9 @@
  */
 #include "internal.h"
 
-#define PMTUD_GOOD_MIN (RXD_WIRE_HDR_LEN + 500u)	      /* kernel pmtud_good: 500 bytes of data */
-#define PMTUD_BASE (RXD_WIRE_HDR_LEN + RXD_JUMBO_DATALEN)     /* one full packet */
-#define PMTUD_PROBE_TIMEOUT_NS (15ull * RXD_NS_PER_SEC)       /* RFC 8899 PROBE_TIMER */
+#define PMTUD_GOOD_MIN (RXD_WIRE_HDR_LEN + 500u)	  /* kernel pmtud_good: 500 bytes of data */
+#define PMTUD_BASE (RXD_WIRE_HDR_LEN + RXD_JUMBO_DATALEN) /* one full packet */
+#define PMTUD_PROBE_TIMEOUT_NS (15ull * RXD_NS_PER_SEC)	  /* RFC 8899 PROBE_TIMER */
 
 /* UDP payload of a jumbogram of n full subpackets. */
 static uint32_t jumbo_size(uint32_t n)

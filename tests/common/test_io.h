@@ -76,7 +76,8 @@ int test_io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov
 static inline bool test_io_is_pmtud_probe(const uint8_t *d, uint32_t len)
 {
 	return len > RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN && d[20] == RXD_PKT_ACK &&
-	       d[RXD_WIRE_HDR_LEN + 16] == RXD_ACK_PING && len > RXD_WIRE_HDR_LEN + rxd_ack_body_len(d[RXD_WIRE_HDR_LEN + 17]);
+	       d[RXD_WIRE_HDR_LEN + 16] == RXD_ACK_PING &&
+	       len > RXD_WIRE_HDR_LEN + rxd_ack_body_len(d[RXD_WIRE_HDR_LEN + 17]);
 }
 
 /** Set up an endpoint on pool p (the pool is zeroed by its owner, then its settings filled in). */

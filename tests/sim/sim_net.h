@@ -105,9 +105,9 @@ bool sim_net_wire_empty(const struct sim_net *n);
 struct sim_net_stats {
 	uint64_t delivered, delivered_bytes;
 	uint64_t lost, queue_drops, mtu_drops, fragmented, no_route;
-	uint64_t mtu_drops_data;  /* DATA datagrams among mtu_drops */
-	uint32_t largest_data;	  /* largest DATA datagram delivered (UDP payload bytes) */
-	uint32_t largest_probe;	  /* largest padded PING ACK (a PMTUD probe) delivered */
+	uint64_t mtu_drops_data; /* DATA datagrams among mtu_drops */
+	uint32_t largest_data;	 /* largest DATA datagram delivered (UDP payload bytes) */
+	uint32_t largest_probe;	 /* largest padded PING ACK (a PMTUD probe) delivered */
 	uint64_t duplicated, corrupted, csum_drops, corrupt_delivered, transient;
 	uint64_t icmp_sent;
 	uint64_t reordered;   /* datagrams delivered after one put on the wire later in the same direction */

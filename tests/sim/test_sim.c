@@ -221,7 +221,8 @@ static uint64_t run_seed(const struct spec *s, uint64_t seed, struct totals *tot
 		tot->mtu_drops_data += ns->mtu_drops_data;
 		if (!tot->seeds || ns->largest_data < tot->largest_data_min)
 			tot->largest_data_min = ns->largest_data;
-		tot->largest_data_max = ns->largest_data > tot->largest_data_max ? ns->largest_data : tot->largest_data_max;
+		tot->largest_data_max =
+		    ns->largest_data > tot->largest_data_max ? ns->largest_data : tot->largest_data_max;
 		if (!tot->seeds || ns->largest_probe < tot->largest_probe_min)
 			tot->largest_probe_min = ns->largest_probe;
 		if (ns->largest_probe > tot->largest_probe_max)

@@ -478,13 +478,14 @@ Test(features, client_conns_per_bundle_are_capped_at_four_as_the_kernel)
 
 /* ------------------------------------------------------------------ path-MTU discovery */
 
-/* Both engines on 9000-byte interfaces, searching again reprobe_s after a search ends (0 = default). */
-static void pmtud_engines(uint32_t reprobe_s)
+/* Both engines on 9000-byte interfaces, PMTUD on or off, searching again reprobe_s after a search ends. */
+static void pmtud_engines(uint32_t pmtud, uint32_t reprobe_s)
 {
 	struct rxd_config cfg;
 
 	rxd_config_default(&cfg);
 	cfg.if_mtu = 9000;
+	cfg.pmtud = pmtud;
 	if (reprobe_s)
 		cfg.pmtud_reprobe_s = reprobe_s;
 	rxd_local_destroy(F.eng[0]);
@@ -514,7 +515,7 @@ static void pmtud_calls(int calls)
 /* `calls` requests over a path of path_max bytes of UDP payload (0 = any size). */
 static void pmtud_transfer(uint32_t path_max, int calls)
 {
-	pmtud_engines(0);
+	pmtud_engines(1, 0);
 	F.path_max = path_max;
 	pmtud_calls(calls);
 }
@@ -617,7 +618,7 @@ Test(features, pmtud_icmp_for_a_probe_bounds_the_search_and_resends_no_data)
 /* RFC 8899 PMTU_RAISE_TIMER (pmtud_reprobe): a path that grew is found again once the timer runs out. */
 Test(features, pmtud_searches_again_after_the_reprobe_interval)
 {
-	pmtud_engines(30);
+	pmtud_engines(1, 30);
 	F.path_max = 4000 - 28;
 	pmtud_calls(3);
 	cr_assert_eq(F.data_max, 2856);
@@ -631,5 +632,15 @@ Test(features, pmtud_searches_again_after_the_reprobe_interval)
 	pmtud_calls(2);
 	cr_assert_gt(F.nprobes, settled);
 	cr_assert_eq(F.probe_len[F.nprobes - 1], 9000 - 28, "the new search reached the interface MTU");
+	cr_assert_eq(F.data_max, 8520);
+}
+
+/* pmtud 0: no probes, the interface MTU is trusted from the first ACK on (rxd before PMTUD). */
+Test(features, pmtud_off_trusts_the_interface_mtu)
+{
+	pmtud_engines(0, 0);
+	pmtud_calls(1);
+	cr_assert_eq(F.nprobes, 0);
+	cr_assert_eq(client_stats().pmtud_probes, 0);
 	cr_assert_eq(F.data_max, 8520);
 }

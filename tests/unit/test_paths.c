@@ -330,6 +330,38 @@ Test(routing, response_at_call_zero_on_an_rxnull_conn_aborts_the_conn)
 	destroy(l);
 }
 
+/* ------------------------------------------------------------------ path-MTU discovery */
+
+/* The trailer of the PING_RESPONSE the engine sends once the peer's ACKs say jumbo_max. */
+static uint32_t answered_jumbo_max(struct rxd_local *l, uint32_t jumbo_max, uint32_t serial, uint64_t now)
+{
+	struct rxd_ack_info a = ack_info(RXD_ACK_IDLE, 1, 0, 0);
+	a.jumbo_max = jumbo_max;
+	feed_ack_info(l, client_hdr(1, 0, serial, RXD_PKT_ACK), &a, now);
+	a.reason = RXD_ACK_PING;
+	unsigned before = nout;
+	feed_ack_info(l, client_hdr(1, 0, serial + 1, RXD_PKT_ACK), &a, now);
+	struct rxd_pkt p = sent(before);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_PING_RESPONSE);
+	cr_assert_eq(p.u.ack.trailer_len, 16);
+	return p.u.ack.jumbo_max;
+}
+
+/*
+ * net/rxrpc input.c rxrpc_input_ack_trailer: the kernel probes a peer and sizes jumbograms by the
+ * path only if the peer's trailer says jumbo_max 0; OpenAFS sends no jumbograms to a 0.  So the
+ * engine says 0 only to a peer that says 0 itself, and its jumbo limit to everyone else.
+ */
+Test(pmtud, trailer_says_jumbo_max_0_only_to_a_peer_that_says_it)
+{
+	struct rxd_local *l = mk_server(NULL);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	cr_assert_neq(answered_jumbo_max(l, 4, 2, 2000), 0, "an OpenAFS-like peer (jumbo_max 4) heard 0");
+	cr_assert_eq(answered_jumbo_max(l, 0, 4, 3000), 0, "a kernel-like peer (jumbo_max 0) did not hear 0");
+	cr_assert_neq(answered_jumbo_max(l, 1, 6, 4000), 0, "the peer stopped saying 0, we did not");
+	destroy(l);
+}
+
 /* ------------------------------------------------------------------ VERSION, PING */
 
 /* Kernel rxrpc_send_version_request: a VERSION request (flag byte 0) is answered with the version string. */
