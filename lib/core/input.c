@@ -524,9 +524,10 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		input_conn_packet(conn, from, pkt, now);
 		return;
 	}
-	/* A path-MTU probe's answer (or proof of its loss) may come on any call of the conn (kernel io_thread.c). */
+	/* A path-MTU probe's answer (or proof of its loss), as the kernel's io_thread.c: before the channel checks,
+	 * since the answer may come from a call the peer has just finished. */
 	if (h->type == RXD_PKT_ACK)
-		rxd_pmtud_input_ack(conn, pkt->u.ack.serial, now);
+		rxd_pmtud_input_ack(conn, h, pkt->u.ack.serial, now);
 	if (conn->is_client && h->call_number == chan->fa_call && h->call_number != chan->last_call &&
 	    h->type == RXD_PKT_DATA && (!chan->call || chan->call->call_number != h->call_number)) {
 		/* The server still retransmits an earlier call's reply: it lost our final ACK. */

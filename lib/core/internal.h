@@ -142,6 +142,8 @@ struct rxd_pmtud {
 	uint32_t trial;		     /* the size the next or outstanding probe tests */
 	uint32_t serial;	     /* the outstanding probe's serial on conn */
 	const struct rxd_conn *conn; /* the conn the outstanding probe went on (NULL = none) */
+	uint32_t call_number;	     /* and its call */
+	uint8_t channel;
 	uint64_t sent_at;
 	uint64_t raise_at; /* search done: look for a larger size again then */
 	bool pending;	   /* the next call with input to this peer sends a probe */
@@ -150,8 +152,8 @@ struct rxd_pmtud {
 void rxd_pmtud_init(struct rxd_peer *p);
 /** After input on c: send the peer's pending probe on c (padded PING ACK with DF). */
 void rxd_pmtud_maybe_probe(struct rxd_call *c, uint64_t now);
-/** An ACK on conn echoing acked_serial: the probe's verdict if it names the probe or a later packet. */
-void rxd_pmtud_input_ack(struct rxd_conn *conn, uint32_t acked_serial, uint64_t now);
+/** An ACK for a call on conn echoing acked_serial: the verdict if it names the probe or a later packet. */
+void rxd_pmtud_input_ack(struct rxd_conn *conn, const struct rxd_hdr *h, uint32_t acked_serial, uint64_t now);
 /** conn is going away: a probe outstanding on it will never be answered there. */
 void rxd_pmtud_conn_gone(const struct rxd_conn *conn);
 /** ICMP frag-needed / packet-too-big with the router's MTU (0 = unknown): true if max_data fell. */

@@ -11,16 +11,20 @@
  *   trailer is followed by zeros up to the trial size, sent with DF.  Any rx
  *   peer answers a PING with a PING_RESPONSE echoing its serial (OpenAFS
  *   rx.c too; its answer is not padded), so only that ACK's arrival proves the
- *   padded datagram passed.  An ACK on the same conn echoing a later serial
+ *   padded datagram passed.  An ACK on the probe's call echoing a later serial
  *   means the probe was lost: the trial is retried once, then counts as too big.
+ *   (The kernel takes any call of the conn as witness; but OpenAFS ignores a
+ *   PING on a call it has finished, so a later call's ACKs prove nothing.)
  * - Trials prefer the sizes of 2, 4, 3, 6, 5, 8, 7-subpacket jumbograms, then
  *   bisect.  max_data follows good upward; a bad trial at or below it lowers it.
  * - ICMP frag-needed / packet-too-big lowers max_data and bounds the search.
  *
  * Beyond the kernel: once the search ends, it starts again after
  * pmtud_reprobe seconds (RFC 8899's PMTU_RAISE_TIMER, 600 s), so a path
- * that was lowered by ICMP or a lost probe can rise again; and a probe left
- * unanswered for RFC 8899's PROBE_TIMER (15 s) without a verdict is sent again.
+ * that was lowered by ICMP or a lost probe can rise again; a probe whose call
+ * ended unanswered, or left without a verdict for RFC 8899's PROBE_TIMER
+ * (15 s), is sent again; and no probe goes on a service call whose reply is
+ * all sent (the client may hold it all and be done with the call).
  */
 #include "internal.h"
 
@@ -116,6 +120,14 @@ static void probe_verdict(struct rxd_peer *p, bool passed, uint64_t now)
 	m->pending = true;
 }
 
+/* The outstanding probe's call is still in progress here: its answer or a later ACK may come. */
+static bool probe_call_live(const struct rxd_pmtud *m)
+{
+	const struct rxd_call *c = m->conn->chan[m->channel].call;
+
+	return c && c->call_number == m->call_number && c->state != RXD_CS_COMPLETE;
+}
+
 /* Whether c should carry a probe now, starting a new search when the raise timer is due. */
 static bool want_probe(struct rxd_peer *p, uint64_t now)
 {
@@ -123,7 +135,7 @@ static bool want_probe(struct rxd_peer *p, uint64_t now)
 	uint32_t top = ceiling(p);
 
 	if (m->conn) {
-		if (now - m->sent_at < PMTUD_PROBE_TIMEOUT_NS)
+		if (probe_call_live(m) && now - m->sent_at < PMTUD_PROBE_TIMEOUT_NS)
 			return false;
 		m->conn = NULL; /* neither answered nor overtaken: ask again */
 		m->pending = true;
@@ -155,7 +167,8 @@ void rxd_pmtud_maybe_probe(struct rxd_call *c, uint64_t now)
 	int rc;
 
 	/* Only peers that have sent an ACK trailer: they speak ACKs and told us their maxMTU. */
-	if (!p || !c->conn || c->state == RXD_CS_COMPLETE || !c->local->cfg.pmtud || p->trailer_len < 8)
+	if (!p || !c->conn || c->state == RXD_CS_COMPLETE || c->state == RXD_CS_SERVER_AWAIT_ACK ||
+	    !c->local->cfg.pmtud || p->trailer_len < 8)
 		return;
 	m = &p->pmtud;
 	if (!want_probe(p, now))
@@ -172,16 +185,19 @@ void rxd_pmtud_maybe_probe(struct rxd_call *c, uint64_t now)
 	STAT(c->local, pmtud_probes);
 	m->pending = false;
 	m->conn = c->conn;
+	m->call_number = c->call_number;
+	m->channel = c->channel;
 	m->serial = serial;
 	m->sent_at = now;
 }
 
-void rxd_pmtud_input_ack(struct rxd_conn *conn, uint32_t acked_serial, uint64_t now)
+void rxd_pmtud_input_ack(struct rxd_conn *conn, const struct rxd_hdr *h, uint32_t acked_serial, uint64_t now)
 {
 	struct rxd_peer *p = conn->peer;
 	struct rxd_pmtud *m = &p->pmtud;
 
-	if (m->conn != conn || acked_serial == 0 || seq_before(acked_serial, m->serial))
+	if (m->conn != conn || h->call_number != m->call_number || (h->cid & RXD_CID_CHANNEL_MASK) != m->channel ||
+	    acked_serial == 0 || seq_before(acked_serial, m->serial))
 		return;
 	if (acked_serial == m->serial) {
 		probe_verdict(p, true, now);

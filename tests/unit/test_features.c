@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -571,11 +572,13 @@ Test(features, pmtud_keeps_the_path_mtu_below_a_path_that_drops_large_packets)
 	cr_assert_eq(F.path_drops_data, 0, "no DATA was sent above the proved size");
 	cr_assert_gt(st.pmtud_probes_lost, 0);
 	cr_assert_eq(largest_probe_within(3972), 3972, "the search ends at the path MTU");
-	/* Every probe above the path was lost and tried twice before it counted as too big. */
+	/* Every probe above the path was lost and tried twice (more if its call ended first, which is no
+	 * verdict) before it counted as too big. */
 	unsigned over = 0;
 	for (unsigned i = 0; i < F.nprobes; i++)
 		over += F.probe_len[i] > 3972;
-	cr_assert_eq(over, 2 * st.pmtud_probes_lost);
+	cr_assert_geq(over, 2 * st.pmtud_probes_lost, "%u probes over the path, %" PRIu64 " verdicts", over,
+		      st.pmtud_probes_lost);
 	cr_assert_eq(st.pmtud_probes_acked + over, F.nprobes);
 	cr_assert_eq(F.data_max, 2856, "two subpackets fit 3972 bytes, three do not");
 }
