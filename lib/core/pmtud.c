@@ -132,18 +132,20 @@ static bool probe_call_live(const struct rxd_pmtud *m)
 static bool want_probe(struct rxd_peer *p, uint64_t now)
 {
 	struct rxd_pmtud *m = &p->pmtud;
-	uint32_t top = ceiling(p);
+	uint32_t top;
 
+	/* Every input on a call asks: the common answers come first and cheaply. */
 	if (m->conn) {
 		if (probe_call_live(m) && now - m->sent_at < PMTUD_PROBE_TIMEOUT_NS)
 			return false;
 		m->conn = NULL; /* neither answered nor overtaken: ask again */
 		m->pending = true;
 	}
+	if (!m->pending && (!p->local->cfg.pmtud_reprobe_s || now < m->raise_at))
+		return false;
+	top = ceiling(p);
 	if (!m->pending) {
-		if (!p->local->cfg.pmtud_reprobe_s || now < m->raise_at)
-			return false;
-		m->bad = top + 1;
+		m->bad = top + 1; /* the raise timer ran out: look above what we proved again */
 		m->pending = true;
 	}
 	if (m->bad > top + 1)
