@@ -73,6 +73,10 @@ static const struct param params[] = {
 	 "DATA packets a call may hold unsent or unacknowledged"},
 	{"bundle_conns", {NULL}, F(bundle_conns), 1, 256, 4, "connections", NULL,
 	 "client connections at once to one peer, service, security and key (4 calls each); more calls wait"},
+	{"pmtud", {NULL}, F(pmtud), 0, 1, 1, "bool", NULL,
+	 "path-MTU discovery with padded PING probes (0 = trust if_mtu, lowered only by ICMP)"},
+	{"pmtud_reprobe", {"pmtud_reprobe_s"}, F(pmtud_reprobe_s), 0, 86400, 600, "s", NULL,
+	 "once the search ends, probe for a larger path MTU again after this long (RFC 8899 PMTU_RAISE_TIMER; 0 = never)"},
 };
 /* clang-format on */
 

@@ -111,6 +111,7 @@ static void conn_free(struct rxd_conn *c, uint64_t now)
 	if (c->sc && c->sc->free_conn)
 		c->sc->free_conn(c->sec);
 	rxd_timer_cancel(&l->wheel, &c->timer);
+	rxd_pmtud_conn_gone(c);
 	rxd_peer_put(c->peer, now);
 	l->nconns--;
 	rxd_pool_put(&l->conn_pool, c);

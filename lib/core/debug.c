@@ -138,6 +138,8 @@ static bool conn_record(const struct rxd_conn *conn, struct rxd_debug_conn *r)
  */
 static bool nth_conn(const struct rxd_local *l, int32_t *index, bool all, struct rxd_debug_conn *r)
 {
+	if (*index < 0) /* as 0; counting down from INT32_MIN would overflow (found by fuzz_core) */
+		*index = 0;
 	for (uint32_t i = 0; i <= l->conn_hash_mask; i++) {
 		for (const struct rxd_conn *c = l->conn_hash[i]; c; c = c->hash_next) {
 			if (c->state == RXD_CONN_UNUSED || !c->peer)
@@ -152,6 +154,8 @@ static bool nth_conn(const struct rxd_local *l, int32_t *index, bool all, struct
 /* rxdebug's peer record holds an IPv4 address only: IPv6 peers are not listed. */
 static bool nth_peer(const struct rxd_local *l, int32_t *index, struct rxd_debug_peer *r)
 {
+	if (*index < 0)
+		*index = 0;
 	for (uint32_t i = 0; i <= l->peer_hash_mask; i++) {
 		for (const struct rxd_peer *p = l->peer_hash[i]; p; p = p->hash_next) {
 			if (p->addr.family != RXD_AF_INET || (*index)-- > 0)

@@ -388,6 +388,7 @@ void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct
 	}
 	if (c->state == RXD_CS_COMPLETE)
 		return;
+	rxd_pmtud_maybe_probe(c, now); /* the kernel probes from a call that just received (call_event.c) */
 	if (c->ack_reason && l->batch) {
 		/* One ACK per call per burst: it goes out when the batch ends and covers it all. */
 		if (!c->ack_queued) {
@@ -523,6 +524,10 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 		input_conn_packet(conn, from, pkt, now);
 		return;
 	}
+	/* A path-MTU probe's answer (or proof of its loss), as the kernel's io_thread.c: before the channel checks,
+	 * since the answer may come from a call the peer has just finished. */
+	if (h->type == RXD_PKT_ACK)
+		rxd_pmtud_input_ack(conn, h, pkt->u.ack.serial, now);
 	if (conn->is_client && h->call_number == chan->fa_call && h->call_number != chan->last_call &&
 	    h->type == RXD_PKT_DATA && (!chan->call || chan->call->call_number != h->call_number)) {
 		/* The server still retransmits an earlier call's reply: it lost our final ACK. */

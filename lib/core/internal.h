@@ -68,6 +68,11 @@ static inline uint32_t max_u32(uint32_t a, uint32_t b)
 {
 	return a > b ? a : b;
 }
+/* IP + UDP header bytes in front of every datagram to a. */
+static inline uint32_t rxd_udp_ip_overhead(const struct rxd_addr *a)
+{
+	return a->family == RXD_AF_INET6 ? RXD_UDP_IP6_HDR : RXD_UDP_IP4_HDR;
+}
 
 /* ------------------------------------------------------------------ rtt (rtt.c) */
 
@@ -117,6 +122,40 @@ struct rxd_rack {
 /** Packet seq was delivered; min_rtt_ns tells a retransmission's ACK from the original's (0 = unknown). */
 void rxd_rack_update(struct rxd_rack *r, uint32_t seq, const struct rxd_txslot *t, uint64_t min_rtt_ns, uint64_t now);
 
+/* ------------------------------------------------------------------ path MTU discovery (pmtud.c) */
+
+struct rxd_peer;
+struct rxd_conn;
+struct rxd_call;
+
+/*
+ * The search for the largest datagram the path to a peer passes (RFC 8899
+ * DPLPMTUD, as net/rxrpc's pmtud_good/bad/trial/pending/lost).  Sizes are UDP
+ * payload bytes, RxRPC header included, the unit of peer->max_data.
+ */
+struct rxd_pmtud {
+	uint32_t good;		     /* largest size known to pass */
+	uint32_t bad;		     /* smallest size known not to pass */
+	uint32_t trial;		     /* the size the next or outstanding probe tests */
+	uint32_t serial;	     /* the outstanding probe's serial on conn */
+	const struct rxd_conn *conn; /* the conn the outstanding probe went on (NULL = none) */
+	uint32_t call_number;	     /* and its call */
+	uint8_t channel;
+	uint64_t sent_at;
+	uint64_t raise_at; /* search done: look for a larger size again then */
+	bool pending;	   /* the next call with input to this peer sends a probe */
+	bool lost;	   /* this trial was lost once: one retry before it counts as too big */
+};
+void rxd_pmtud_init(struct rxd_peer *p);
+/** After input on c: send the peer's pending probe on c (padded PING ACK with DF). */
+void rxd_pmtud_maybe_probe(struct rxd_call *c, uint64_t now);
+/** An ACK for a call on conn echoing acked_serial: the verdict if it names the probe or a later packet. */
+void rxd_pmtud_input_ack(struct rxd_conn *conn, const struct rxd_hdr *h, uint32_t acked_serial, uint64_t now);
+/** conn is going away: a probe outstanding on it will never be answered there. */
+void rxd_pmtud_conn_gone(const struct rxd_conn *conn);
+/** ICMP frag-needed / packet-too-big with the router's MTU (0 = unknown): true if max_data fell. */
+bool rxd_pmtud_too_big(struct rxd_peer *p, uint32_t mtu, uint64_t now);
+
 /* ------------------------------------------------------------------ objects */
 
 struct rxd_peer {
@@ -130,7 +169,8 @@ struct rxd_peer {
 	uint64_t last_tx;
 	struct rxd_timer timer; /* expiry */
 	struct rxd_rtt rtt;
-	uint32_t max_data;	       /* largest UDP payload we may send (path limit) */
+	uint32_t max_data; /* largest UDP payload we may send (path limit, pmtud.c) */
+	struct rxd_pmtud pmtud;
 	uint32_t if_mtu_data;	       /* advertised by the peer: ifMTU */
 	uint32_t peer_max_mtu;	       /* advertised by the peer: maxMTU (0 = unknown) */
 	uint32_t peer_jumbo_max;       /* advertised jumbo_max (0 = none/PMTUD) */
@@ -455,6 +495,8 @@ void rxd_reply_busy(struct rxd_local *l, struct rxd_peer *peer, const struct rxd
 void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason, uint32_t serial, uint64_t now);
 void rxd_transmit(struct rxd_call *c, uint64_t now);
 void rxd_send_ping(struct rxd_call *c, uint64_t now);
+/** A PING ACK zero-padded to size bytes of UDP payload, sent with DF; its serial in *serial.  0 or -errno. */
+int rxd_send_pmtud_probe(struct rxd_call *c, uint32_t size, uint32_t *serial, uint64_t now);
 void rxd_reply_version(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_hdr *h);
 void rxd_reply_debug(struct rxd_local *l, const struct rxd_addr *to, const struct rxd_pkt *pkt);
 

@@ -34,35 +34,57 @@ static void call_hdr(const struct rxd_call *c, struct rxd_hdr *h, uint8_t type, 
 
 /* ------------------------------------------------------------------ ACK */
 
+/*
+ * The trailer: maxMTU our rx_mtu, ifMTU the interface's, rwind, and jumbo_max.
+ * A peer that advertises jumbo_max 0 ("I do PMTUD": the kernel) probes us and
+ * sizes its jumbograms by the path only if we say 0 too (net/rxrpc input.c
+ * rxrpc_input_ack_trailer, ackr_adv_pmtud), and we can say it when rx_mtu
+ * caps a jumbogram within rx_jumbo_max.  OpenAFS sends no jumbograms to a 0
+ * (rx.c rxi_ReceiveAckPacket), so everyone else hears our jumbo limit.
+ */
 static void fill_trailer(const struct rxd_local *l, const struct rxd_peer *p, struct rxd_ack_info *a)
 {
 	const struct rxd_config *cfg = &l->cfg;
-	uint32_t ovh = p->addr.family == RXD_AF_INET6 ? RXD_UDP_IP6_HDR : RXD_UDP_IP4_HDR;
 	uint32_t jumbo = (cfg->rx_mtu + RXD_JUMBO_HDRLEN - RXD_WIRE_HDR_LEN) / RXD_JUMBO_SUBPKTLEN;
 
 	a->trailer_len = RXD_ACK_TRAILER_LEN;
 	a->max_mtu = cfg->rx_mtu;
-	a->if_mtu = cfg->if_mtu - ovh - RXD_WIRE_HDR_LEN;
+	a->if_mtu = cfg->if_mtu - rxd_udp_ip_overhead(&p->addr) - RXD_WIRE_HDR_LEN;
 	a->rwind = cfg->rx_window_size;
 	a->jumbo_max = min_u32(cfg->rx_jumbo_max, jumbo ? jumbo : 1);
+	if (cfg->pmtud && p->trailer_len >= 16 && p->peer_jumbo_max == 0 && jumbo <= cfg->rx_jumbo_max)
+		a->jumbo_max = 0;
 }
 
-static void send_ack_body(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h,
-			  const struct rxd_ack_info *a)
+/* Zeros that pad a PMTUD probe after its trailer, gathered in as many pieces as needed. */
+static const uint8_t pad_zeros[4096];
+#define PAD_IOVS ((65536u + sizeof(pad_zeros) - 1) / sizeof(pad_zeros))
+
+/* Send an ACK; pad_to > 0 pads it with zeros to that many bytes and sets DF (a PMTUD probe). */
+static int send_ack_body(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h,
+			 const struct rxd_ack_info *a, uint32_t pad_to)
 {
 	uint8_t buf[RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN + RXD_ACK_MAX_SACK + RXD_ACK_PAD_LEN + RXD_ACK_TRAILER_LEN];
-	size_t n;
-	struct rxd_iov iov;
+	struct rxd_iov iov[1 + PAD_IOVS];
+	uint32_t len, niov = 1;
+	int rc;
 
 	rxd_hdr_encode(buf, h);
-	n = rxd_ack_encode(buf + RXD_WIRE_HDR_LEN, sizeof(buf) - RXD_WIRE_HDR_LEN, a);
-	iov.base = buf;
-	iov.len = (uint32_t)(RXD_WIRE_HDR_LEN + n);
-	iov.buf = NULL;
-	if (rxd_send_raw(l, &peer->addr, &iov, 1, 0) == 0) {
+	len = (uint32_t)(RXD_WIRE_HDR_LEN + rxd_ack_encode(buf + RXD_WIRE_HDR_LEN, sizeof(buf) - RXD_WIRE_HDR_LEN, a));
+	iov[0] = (struct rxd_iov){buf, len, NULL};
+	if (pad_to && pad_to < len)
+		return -EMSGSIZE;
+	while (len < pad_to && niov < 1 + PAD_IOVS) {
+		uint32_t part = min_u32(pad_to - len, sizeof(pad_zeros));
+		iov[niov++] = (struct rxd_iov){pad_zeros, part, NULL};
+		len += part;
+	}
+	rc = rxd_send_raw(l, &peer->addr, iov, niov, pad_to ? RXD_TX_DONTFRAG : 0);
+	if (rc == 0) {
 		l->stats.tx_acks_by_reason[a->reason < RXD_ACK__MAX ? a->reason : 0]++;
 		peer->last_tx = l->now;
 	}
+	return rc;
 }
 
 /*
@@ -84,16 +106,19 @@ static void ack_init(struct rxd_conn *conn, unsigned channel, uint32_t call_numb
 	fill_trailer(conn->local, conn->peer, a);
 }
 
-void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t now)
+/* The call's ACK with its SACK table, padded to pad_to bytes if nonzero; its serial in *sent. */
+static int send_call_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint32_t pad_to, uint32_t *sent,
+			 uint64_t now)
 {
 	struct rxd_local *l = c->local;
 	struct rxd_hdr h;
 	struct rxd_ack_info a;
 	uint8_t acks[RXD_ACK_MAX_SACK];
 	uint32_t n = 0;
+	int rc;
 
 	if (!c->conn)
-		return;
+		return -ENOTCONN;
 	ack_init(c->conn, c->channel, c->call_number, c->rx_consumed, c->rx_highest, reason, serial, &h, &a);
 	if (reason == RXD_ACK_PING)
 		h.flags |= RXD_F_REQUEST_ACK;
@@ -109,7 +134,9 @@ void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t 
 		a.reason = RXD_ACK_IDLE;
 	a.nacks = (uint8_t)n;
 	a.acks = acks;
-	send_ack_body(l, c->peer, &h, &a);
+	rc = send_ack_body(l, c->peer, &h, &a, pad_to);
+	if (sent)
+		*sent = h.serial;
 	if (reason == RXD_ACK_PING)
 		rxd_peer_rtt_probe_sent(c->peer, h.serial, now);
 	c->rx_unacked = 0;
@@ -119,12 +146,24 @@ void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t 
 		c->ack_at = 0;
 		c->delayed_reason = 0;
 	}
+	return rc;
+}
+
+void rxd_send_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint64_t now)
+{
+	send_call_ack(c, reason, serial, 0, NULL, now);
 }
 
 void rxd_send_ping(struct rxd_call *c, uint64_t now)
 {
 	STAT(c->local, pings_sent);
 	rxd_send_ack(c, RXD_ACK_PING, 0, now);
+}
+
+/* The kernel's rxrpc_send_probe_for_pmtud(): a PING ACK, zeros after its trailer up to size bytes. */
+int rxd_send_pmtud_probe(struct rxd_call *c, uint32_t size, uint32_t *serial, uint64_t now)
+{
+	return send_call_ack(c, RXD_ACK_PING, 0, size, serial, now);
 }
 
 /* The final ACK of a finished call, built from the channel cache. */
@@ -136,7 +175,7 @@ void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason,
 	struct rxd_ack_info a;
 
 	ack_init(conn, channel, chan->fa_call, chan->fa_seq, chan->fa_seq, reason, serial, &h, &a);
-	send_ack_body(l, conn->peer, &h, &a);
+	send_ack_body(l, conn->peer, &h, &a, 0);
 	(void)now;
 }
 
@@ -294,10 +333,11 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 		iov[niov++] = (struct rxd_iov){t->data, t->len, t->buf};
 		rxd_txq_on_xmit(&c->tx, first + i, serial0 + i, now);
 	}
-	/* DF unless the datagram no longer fits the path (then IP may fragment, as the kernel does). */
+	/* DF only below max_data, as the kernel's rxrpc_send_data_packet(): a datagram of the size PMTUD has
+	 * not proved (a full packet to a new peer), or that no longer fits, may be fragmented rather than lost. */
 	for (uint32_t i = 0; i < niov; i++)
 		dlen += iov[i].len;
-	rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen <= c->peer->max_data ? RXD_TX_DONTFRAG : 0);
+	rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen < c->peer->max_data ? RXD_TX_DONTFRAG : 0);
 	if (rc == -EMSGSIZE && n > 1)
 		return rc;
 	l->stats.tx_data += 1;

@@ -8,11 +8,6 @@
 
 static void peer_timer_fired(struct rxd_timer *t, uint64_t now);
 
-static uint32_t udp_ip_overhead(const struct rxd_addr *a)
-{
-	return a->family == RXD_AF_INET6 ? RXD_UDP_IP6_HDR : RXD_UDP_IP4_HDR;
-}
-
 struct rxd_peer *rxd_peer_lookup(struct rxd_local *l, const struct rxd_addr *a, bool create, uint64_t now)
 {
 	uint32_t h = rxd_addr_hash(a);
@@ -37,8 +32,7 @@ struct rxd_peer *rxd_peer_lookup(struct rxd_local *l, const struct rxd_addr *a, 
 	p->last_used = now;
 	p->last_tx = now;
 	rxd_rtt_init(&p->rtt, (uint64_t)l->cfg.resend_timeout_ms * RXD_NS_PER_MS);
-	/* Largest UDP payload: the interface MTU minus IP and UDP headers. */
-	p->max_data = l->cfg.if_mtu - udp_ip_overhead(a);
+	rxd_pmtud_init(p); /* max_data */
 	p->ssthresh = RXD_SSTHRESH_INIT;
 	p->pace_tokens = RXD_PEER_BURST_BYTES;
 	p->pace_cap = RXD_PEER_BURST_BYTES;
@@ -137,7 +131,8 @@ void rxd_peer_free_all(struct rxd_local *l)
  * How many subpackets one datagram to this peer may carry: bounded by our
  * setting, by what the peer advertised (a 16-byte trailer with jumbo_max;
  * jumbo_max 0 means "I do PMTUD", so the size limits decide), by its maxMTU
- * and by the path MTU.  Before the peer's first ACK: no jumbograms.
+ * and by the path MTU (max_data: what PMTUD proved, pmtud.c, as the kernel's
+ * pmtud_jumbo).  Before the peer's first ACK: no jumbograms.
  */
 uint32_t rxd_peer_max_jumbo(const struct rxd_peer *p, const struct rxd_config *c)
 {
@@ -278,13 +273,11 @@ void rxd_peer_input_error(struct rxd_local *l, const struct rxd_addr *a, int err
 	if (!p)
 		return;
 	if (err == -EMSGSIZE) {
-		uint32_t ovh = udp_ip_overhead(a);
-		uint32_t md = mtu > ovh + 500 ? mtu - ovh : 500;
-		if (md < p->max_data) {
-			RXD_LOG(l, RXD_LOG_INFO, "peer %s: path MTU %u, UDP payload now %u bytes",
-				rxd_addr_format(a, addrbuf, sizeof(addrbuf)), mtu, md);
-			p->max_data = md;
-		}
+		/* Only a lower max_data can leave datagrams in flight too big (a dropped probe does not). */
+		if (!rxd_pmtud_too_big(p, mtu, now))
+			return;
+		RXD_LOG(l, RXD_LOG_INFO, "peer %s: path MTU %u, UDP payload now %u bytes",
+			rxd_addr_format(a, addrbuf, sizeof(addrbuf)), mtu, p->max_data);
 		/* Datagrams in flight that no longer fit are resent one packet per datagram. */
 		for (struct rxd_call *c = l->calls; c; c = c->all_next) {
 			if (c->peer != p || c->state == RXD_CS_COMPLETE)

@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include <rxd/core.h>
+#include <rxd/wire.h>
 
 #define TEST_IO_MAX_DGRAM 65507u /* largest UDP payload over IPv4 */
 
@@ -70,6 +71,14 @@ struct rxd_buf *test_io_buf_alloc(void *io, size_t len, uint8_t **data);
 void test_io_buf_ref(void *io, struct rxd_buf *b);
 void test_io_buf_put(void *io, struct rxd_buf *b);
 int test_io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags);
+
+/** A PMTUD probe: a PING ACK longer than its SACK table and trailer (zero padding follows). */
+static inline bool test_io_is_pmtud_probe(const uint8_t *d, uint32_t len)
+{
+	return len > RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN && d[20] == RXD_PKT_ACK &&
+	       d[RXD_WIRE_HDR_LEN + 16] == RXD_ACK_PING &&
+	       len > RXD_WIRE_HDR_LEN + rxd_ack_body_len(d[RXD_WIRE_HDR_LEN + 17]);
+}
 
 /** Set up an endpoint on pool p (the pool is zeroed by its owner, then its settings filled in). */
 void test_io_init(struct test_io *io, struct test_io_pool *p, test_io_tx_fn tx, void *tx_arg);

@@ -146,6 +146,9 @@ def core_seeds(frames):
     }.items():
         typed[name] = b"".join(rec(TO_CALL, a, hdr(2, 0, serial=7) + ack_body(first, prev, 1, reason, acks))
                                for a in range(4)) + tick(0x81)
+    # path-MTU probes from a peer that does PMTUD (jumbo_max 0): PING ACKs zero-padded after the trailer
+    typed["ack_pmtud_probe"] = b"".join(rec(TO_CALL, a, hdr(2, 2, serial=9) + ack_body(1, 0, 0, 6, jumbo=0)
+                                            + b"\0" * 1200) for a in range(4)) + tick(0x81)
     # jumbograms to the service: n subpackets of 1412 bytes + 4-byte secondary headers
     for n in (2, 4, 46, 47):
         body = b"".join(b"\x07" * 1412 + struct.pack(">BBH", 0x20 if i + 2 < n else 0x04, 0, 0) for i in range(n - 1))

@@ -155,6 +155,28 @@ ix_capture_stop() {
 
 # ix_check_capture NAME FILE: no malformed packets, no expert errors, and every
 # UDP/7009 frame decoded as RX.
+# PASS if rxd (UDP 7009) sent padded PING ACKs (PMTUD probes: longer than any
+# unpadded ACK of their nAcks) and the peer answered one with a PING_RESPONSE
+# naming its serial on the same connection.
+ix_check_pmtud_probes() {
+	local name=$1 cap=$2 probes answered
+	probes=$(tshark -r "$cap" -Y 'udp.srcport == 7009 && rx.type == 2 && rx.reason == 6' \
+		-T fields -e rx.cid -e rx.serial -e udp.length -e rx.num_acks 2>/dev/null |
+		awk -F'\t' '{ split($2, s, ","); if ($3 - 8 > 28 + 18 + $4 + 3 + 16) print $1 " " s[1] }' | sort -u)
+	if [ -z "$probes" ]; then
+		result FAIL "$name" "no padded PING ACK from rxd in the capture"
+		return
+	fi
+	answered=$(tshark -r "$cap" -Y 'udp.dstport == 7009 && rx.type == 2 && rx.reason == 7' \
+		-T fields -e rx.cid -e rx.serial 2>/dev/null |
+		awk -F'\t' '{ split($2, s, ","); print $1 " " s[2] }' | sort -u | comm -12 - <(printf '%s\n' "$probes") | wc -l)
+	if [ "$answered" -gt 0 ]; then
+		result PASS "$name" "$(printf '%s\n' "$probes" | wc -l) probes, $answered answered by PING_RESPONSE"
+	else
+		result FAIL "$name" "$(printf '%s\n' "$probes" | wc -l) probes, none answered"
+	fi
+}
+
 ix_check_capture() {
 	local name=$1 cap=$2 bad notrx total rxn
 	if [ ! -s "$cap" ]; then

@@ -83,6 +83,7 @@ if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	command -v rxdebug >/dev/null && ix_ns timeout 40 rxdebug "$A" 7009 -version >/dev/null 2>&1
 	ix_capture_stop
 	ix_check_capture "tshark decode (rxd server)" "$CAP"
+	ix_check_pmtud_probes "tshark: PMTUD probes answered (rxd server)" "$CAP"
 else
 	result SKIP "tshark decode" "dumpcap/tshark not installed"
 fi

@@ -297,8 +297,10 @@ static void sim_transmit(struct sim_net *n, unsigned src, unsigned dst, struct r
 	if (size_ip > L->mtu) {
 		if (flags & RXD_TX_DONTFRAG) {
 			n->st.mtu_drops++;
+			n->st.mtu_drops_data += b->data[20] == RXD_PKT_DATA;
 			sim_trace(n, 'M', src, dst, b->data, len);
-			sim_schedule_icmp(n, src, dst, -EMSGSIZE, L->mtu);
+			if (!L->no_icmp)
+				sim_schedule_icmp(n, src, dst, -EMSGSIZE, L->mtu);
 			test_io_buf_drop(&n->pool, b);
 			return;
 		}
@@ -388,6 +390,10 @@ static void sim_deliver(struct sim_net *n, struct sim_ev *ev)
 
 	n->st.delivered++;
 	n->st.delivered_bytes += ev->len;
+	if (b->data[20] == RXD_PKT_DATA && ev->len > n->st.largest_data)
+		n->st.largest_data = ev->len;
+	if (test_io_is_pmtud_probe(b->data, ev->len) && ev->len > n->st.largest_probe)
+		n->st.largest_probe = ev->len;
 	/* Overtaken by a datagram put on the wire after it: delivered out of order. */
 	if (ev->wire_seq < n->wire_top[ev->src][ev->dst])
 		n->st.reordered++;

@@ -9,7 +9,8 @@
  * send() copies the gather list into a packet that is delivered later, subject
  * to queueing, delay, jitter, loss, duplication, reordering, corruption and a
  * path MTU that can change mid-run (DF datagrams above it are dropped and the
- * sender gets an ICMP frag-needed through rxd_local_input_error()).
+ * sender gets an ICMP frag-needed through rxd_local_input_error(), unless the
+ * path is an ICMP black hole).
  *
  * The event loop always advances to the earliest of {next queued event, every
  * engine's rxd_local_next_expiry()}.
@@ -41,6 +42,7 @@ struct sim_link {
 	uint64_t bandwidth_bps; /* sender egress rate in bit/s; 0 = infinite */
 	uint64_t queue_ns;	/* egress queue limit as a delay; beyond it datagrams tail-drop */
 	uint32_t mtu;		/* path MTU in IP bytes */
+	bool no_icmp;		/* DF datagrams above it vanish without ICMP frag-needed (a PMTU black hole) */
 	double transient;	/* chance a datagram is handed to the core with buf NULL (copy path) */
 	uint32_t buf_limit;	/* live buffers allowed; buf_alloc returns NULL beyond (0 = no limit) */
 };
@@ -103,6 +105,9 @@ bool sim_net_wire_empty(const struct sim_net *n);
 struct sim_net_stats {
 	uint64_t delivered, delivered_bytes;
 	uint64_t lost, queue_drops, mtu_drops, fragmented, no_route;
+	uint64_t mtu_drops_data; /* DATA datagrams among mtu_drops */
+	uint32_t largest_data;	 /* largest DATA datagram delivered (UDP payload bytes) */
+	uint32_t largest_probe;	 /* largest padded PING ACK (a PMTUD probe) delivered */
 	uint64_t duplicated, corrupted, csum_drops, corrupt_delivered, transient;
 	uint64_t icmp_sent;
 	uint64_t reordered;   /* datagrams delivered after one put on the wire later in the same direction */

@@ -55,6 +55,9 @@ struct totals {
 	struct rxd_stats st;
 	uint64_t sent, lost, dup, corrupt, corrupt_delivered, mtu_drops, queue_drops, icmp, fragmented, transient;
 	uint64_t reordered, mtu_changes;
+	uint64_t mtu_drops_data;
+	uint32_t largest_data_min, largest_data_max;   /* over the runs */
+	uint32_t largest_probe_min, largest_probe_max; /* delivered PMTUD probes, over the runs */
 	uint64_t steps, batches;
 };
 
@@ -215,6 +218,15 @@ static uint64_t run_seed(const struct spec *s, uint64_t seed, struct totals *tot
 		tot->transient += ns->transient;
 		tot->reordered += ns->reordered;
 		tot->mtu_changes += ns->mtu_changes;
+		tot->mtu_drops_data += ns->mtu_drops_data;
+		if (!tot->seeds || ns->largest_data < tot->largest_data_min)
+			tot->largest_data_min = ns->largest_data;
+		tot->largest_data_max =
+		    ns->largest_data > tot->largest_data_max ? ns->largest_data : tot->largest_data_max;
+		if (!tot->seeds || ns->largest_probe < tot->largest_probe_min)
+			tot->largest_probe_min = ns->largest_probe;
+		if (ns->largest_probe > tot->largest_probe_max)
+			tot->largest_probe_max = ns->largest_probe;
 		tot->steps += ns->steps;
 		tot->batches += ns->batches;
 	}
@@ -503,6 +515,18 @@ static void build_mtu(struct sim_app *a, struct sim_net *n, uint64_t seed, const
 	sim_net_schedule(n, sim_net_now(n) + RXD_NS_PER_MS, mtu_watch_ev, &g_mtu_watch);
 }
 
+/* Two 8 MiB requests and an 8 MiB reply, one after the other on one conn. */
+static void build_pmtud(struct sim_app *a, struct sim_net *n, uint64_t seed, const struct spec *s)
+{
+	struct sim_call_plan p[3];
+
+	(void)n, (void)seed, (void)s;
+	sim_call_plan_default(&p[0], 0, 1, 8 * MIB, 100);
+	sim_call_plan_default(&p[1], 0, 1, 8 * MIB, 100);
+	sim_call_plan_default(&p[2], 0, 1, 100, 8 * MIB);
+	one_lane(a, p, 3);
+}
+
 static void mtu_scenario(const char *name, uint32_t start_mtu, uint32_t if_mtu, uint32_t new_mtu)
 {
 	static struct rxd_config cfg;
@@ -528,8 +552,8 @@ static void mtu_scenario(const char *name, uint32_t start_mtu, uint32_t if_mtu, 
 	cr_assert_eq(t.mtu_changes, 3, "the MTU changed in %" PRIu64 " of 3 runs", t.mtu_changes);
 	cr_assert_gt(t.mtu_drops + t.fragmented, 0, "the MTU change never affected a datagram");
 	printf("  %s: %" PRIu64 " datagrams dropped by the MTU, %" PRIu64 " ICMP frag-needed, %" PRIu64
-	       " fragmented, %" PRIu64 " PMTU probe pings\n",
-	       name, t.mtu_drops, t.icmp, t.fragmented, t.st.pings_sent);
+	       " fragmented, %" PRIu64 " PMTU probes\n",
+	       name, t.mtu_drops, t.icmp, t.fragmented, t.st.pmtud_probes);
 }
 
 Test(sim, path_mtu_drop_mid_call_recovers, .timeout = 900)
@@ -540,6 +564,45 @@ Test(sim, path_mtu_drop_mid_call_recovers, .timeout = 900)
 Test(sim, path_mtu_below_packet_size_mid_call_recovers, .timeout = 900)
 {
 	mtu_scenario("mtu_1500_to_1280", 1500, 1500, 1280);
+}
+
+/*
+ * Path-MTU discovery through a black hole: 9000-byte interfaces, a 4000-byte path that drops
+ * larger DF datagrams without ICMP, 1% loss.  Only padded PING probes find the size: each run
+ * must drop probes (and no DATA: DATA never exceeds what a probe proved), settle near 3972 bytes
+ * of UDP payload and send its DATA as 2-subpacket jumbograms (2856 bytes), never 3 (4272).
+ */
+Test(sim, path_mtu_discovery_through_an_icmp_black_hole, .timeout = 900)
+{
+	static struct rxd_config cfg;
+	struct spec s;
+	struct totals t;
+	char err[128];
+
+	rxd_config_default(&cfg);
+	cfg.if_mtu = 9000;
+	cr_assert_eq(rxd_config_validate(&cfg, err, sizeof(err)), 0, "config: %s", err);
+	base_spec(&s, "pmtud_black_hole_4000", 2);
+	s.link.mtu = 4000;
+	s.link.no_icmp = true;
+	s.link.loss = 0.01;
+	s.config = &cfg;
+	s.build = build_pmtud;
+	cr_assert_eq(run_seeds(&s, 1, 3, &t), 0);
+	cr_assert_eq(t.app.succeeded, 9);
+	cr_assert_eq(t.icmp, 0, "the path sent ICMP");
+	cr_assert_gt(t.mtu_drops, 0, "no probe met the path MTU");
+	cr_assert_eq(t.mtu_drops_data, 0, "%" PRIu64 " DATA datagrams exceeded the path", t.mtu_drops_data);
+	cr_assert_gt(t.st.pmtud_probes_lost, 0);
+	cr_assert_leq(t.largest_probe_max, 4000 - SIM_IP_UDP_HDR, "a probe above the path was delivered");
+	cr_assert_geq(t.largest_probe_min, 3900, "a run settled at %u bytes, far below the 3972-byte path",
+		      t.largest_probe_min);
+	cr_assert_eq(t.largest_data_max, 2856, "DATA of %u bytes", t.largest_data_max);
+	cr_assert_eq(t.largest_data_min, 2856, "a run sent no 2-subpacket jumbogram (largest DATA %u)",
+		     t.largest_data_min);
+	printf("  pmtud_black_hole_4000: %" PRIu64 " probes, %" PRIu64 " lost, %" PRIu64
+	       " dropped by the MTU, discovered %u..%u bytes\n",
+	       t.st.pmtud_probes, t.st.pmtud_probes_lost, t.mtu_drops, t.largest_probe_min, t.largest_probe_max);
 }
 
 /* ---- aborts ---- */

@@ -43,6 +43,8 @@ static const struct expect E[] = {
     {F(max_peers), 4096, 1, 1048576, {"max_peers"}},
     {F(tx_queue_max), 512, 1, 65536, {"tx_queue_max"}},
     {F(bundle_conns), 4, 1, 256, {"bundle_conns"}},
+    {F(pmtud), 1, 0, 1, {"pmtud"}},
+    {F(pmtud_reprobe_s), 600, 0, 86400, {"pmtud_reprobe", "pmtud_reprobe_s"}},
 };
 #undef F
 #define NE (sizeof(E) / sizeof(E[0]))

@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,15 +37,44 @@ static struct {
 	struct rxd_call *srv_call; /* the latest call offered */
 	struct rxd_call *srv_calls[8];
 	bool srv_lazy; /* the server neither reads nor answers */
+	/* path MTU: DF datagrams of more UDP payload than path_max (0 = no limit) vanish, no ICMP */
+	uint32_t path_max;
+	bool path_icmp; /* the router answers a drop with ICMP frag-needed */
+	unsigned path_drops, path_drops_data;
+	uint32_t probe_len[64]; /* the client's padded PING ACKs, in order */
+	bool probe_df_reqack[64];
+	unsigned nprobes;
+	uint32_t data_max; /* largest DATA datagram the client sent */
 } F;
+
+/* Watch the client's datagrams; drop DF ones the path cannot carry. */
+static bool f_path(int from, const struct rxd_buf *b, uint32_t len, unsigned flags)
+{
+	if (from == 0 && test_io_is_pmtud_probe(b->data, len) && F.nprobes < 64) {
+		F.probe_df_reqack[F.nprobes] = (flags & RXD_TX_DONTFRAG) && (b->data[21] & RXD_F_REQUEST_ACK);
+		F.probe_len[F.nprobes++] = len;
+	}
+	if (from == 0 && b->data[20] == RXD_PKT_DATA && len > F.data_max)
+		F.data_max = len;
+	if (!F.path_max || len <= F.path_max || !(flags & RXD_TX_DONTFRAG))
+		return true;
+	F.path_drops++;
+	F.path_drops_data += b->data[20] == RXD_PKT_DATA;
+	if (F.path_icmp) /* after the datagrams already on the wire; len is the router's MTU */
+		F.q[F.tail++ % FQ] = (struct fdgram){from, F.path_max + 28, NULL};
+	return false;
+}
 
 static int f_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
 {
 	int from = (int)(intptr_t)arg;
 	(void)dst;
-	(void)flags;
 	cr_assert(F.tail - F.head < FQ);
 	F.sent[b->data[20] & 15]++; /* byte 20 of the wire header is the packet type */
+	if (!f_path(from, b, len, flags)) {
+		test_io_buf_drop(&F.pool, b);
+		return 0;
+	}
 	F.q[F.tail++ % FQ] = (struct fdgram){1 - from, len, b};
 	return 0;
 }
@@ -55,7 +85,10 @@ static void f_run(uint64_t limit)
 		if (F.head != F.tail) {
 			struct fdgram d = F.q[F.head++ % FQ];
 			F.now += 1000;
-			rxd_local_input(F.eng[d.to], &F.addr[1 - d.to], d.buf, d.buf->data, d.len, F.now);
+			if (!d.buf)
+				rxd_local_input_error(F.eng[d.to], &F.addr[1 - d.to], -EMSGSIZE, d.len, F.now);
+			else
+				rxd_local_input(F.eng[d.to], &F.addr[1 - d.to], d.buf, d.buf->data, d.len, F.now);
 			continue;
 		}
 		uint64_t t = rxd_local_next_expiry(F.eng[0]), t1 = rxd_local_next_expiry(F.eng[1]);
@@ -142,8 +175,11 @@ static void f_teardown(void)
 {
 	rxd_local_destroy(F.eng[0]);
 	rxd_local_destroy(F.eng[1]);
-	while (F.head != F.tail)
-		test_io_buf_drop(&F.pool, F.q[F.head++ % FQ].buf);
+	while (F.head != F.tail) {
+		struct rxd_buf *b = F.q[F.head++ % FQ].buf;
+		if (b)
+			test_io_buf_drop(&F.pool, b);
+	}
 	cr_assert_eq(F.pool.st.live, 0, "%llu buffers leaked", (unsigned long long)F.pool.st.live);
 }
 
@@ -480,4 +516,175 @@ Test(features, the_bundle_cap_is_the_configs_bundle_conns)
 	for (int i = 0; i < 8; i++)
 		rxd_call_end(F.srv_calls[i], F.now);
 	rxd_call_end(F.srv_call, F.now);
+}
+
+/* ------------------------------------------------------------------ path-MTU discovery */
+
+/* Both engines on 9000-byte interfaces, PMTUD on or off, searching again reprobe_s after a search ends. */
+static void pmtud_engines(uint32_t pmtud, uint32_t reprobe_s)
+{
+	struct rxd_config cfg;
+
+	rxd_config_default(&cfg);
+	cfg.if_mtu = 9000;
+	cfg.pmtud = pmtud;
+	if (reprobe_s)
+		cfg.pmtud_reprobe_s = reprobe_s;
+	rxd_local_destroy(F.eng[0]);
+	rxd_local_destroy(F.eng[1]);
+	f_engine(0, &cfg);
+	f_engine(1, &cfg);
+}
+
+/* The client sends `calls` 512 KiB requests the server drains; F.data_max: the last one's largest DATA. */
+static void pmtud_calls(int calls)
+{
+	static uint8_t req[512 * 1024];
+
+	for (int i = 0; i < calls; i++) {
+		F.data_max = 0;
+		F.new_calls = 0;
+		struct rxd_call *c = f_begin(52, -1);
+		cr_assert_eq(rxd_call_send(c, req, sizeof(req), 0, F.now), (ssize_t)sizeof(req));
+		f_run(F.now + 10 * RXD_NS_PER_SEC);
+		cr_assert_eq(F.new_calls, 1);
+		rxd_call_end(c, F.now);
+		rxd_call_end(F.srv_call, F.now);
+		f_run(F.now + RXD_NS_PER_SEC);
+	}
+}
+
+/* `calls` requests over a path of path_max bytes of UDP payload (0 = any size). */
+static void pmtud_transfer(uint32_t path_max, int calls)
+{
+	pmtud_engines(1, 0);
+	F.path_max = path_max;
+	pmtud_calls(calls);
+}
+
+static struct rxd_stats client_stats(void)
+{
+	struct rxd_stats st = {0};
+	rxd_local_stats_add(F.eng[0], &st);
+	return st;
+}
+
+/* Probes are PING ACKs (REQUEST_ACK, DF) whose zero padding after the trailer makes them the trial size. */
+static void assert_probes_well_formed(void)
+{
+	cr_assert_gt(F.nprobes, 0);
+	for (unsigned i = 0; i < F.nprobes; i++)
+		cr_assert(F.probe_df_reqack[i], "probe %u (%u bytes) lacks DF or REQUEST_ACK", i, F.probe_len[i]);
+}
+
+/* The largest probe that fitted the path: what the search proved. */
+static uint32_t largest_probe_within(uint32_t limit)
+{
+	uint32_t m = 0;
+	for (unsigned i = 0; i < F.nprobes; i++)
+		if (F.probe_len[i] <= limit && F.probe_len[i] > m)
+			m = F.probe_len[i];
+	return m;
+}
+
+/* net/rxrpc peer_event.c: trials are the sizes of 2, 4, 3, 6, ... subpacket jumbograms, then bisection. */
+Test(features, pmtud_raises_the_path_mtu_to_the_interface_when_large_probes_pass)
+{
+	pmtud_transfer(0, 1);
+	struct rxd_stats st = client_stats();
+	assert_probes_well_formed();
+	cr_assert_eq(F.probe_len[0], 1440, "first the assumed size: one full packet");
+	cr_assert_eq(F.probe_len[1], 2856, "then a 2-subpacket jumbogram");
+	cr_assert_eq(F.probe_len[2], 5688, "then 4 subpackets");
+	cr_assert_eq(F.probe_len[3], 8520, "then 6 subpackets");
+	cr_assert_eq(F.probe_len[F.nprobes - 1], 9000 - 28, "bisection ends at the interface MTU");
+	cr_assert_eq(st.pmtud_probes_lost, 0);
+	cr_assert_eq(st.pmtud_probes_acked, F.nprobes, "every probe answered by its PING_RESPONSE");
+	cr_assert_eq(F.data_max, 8520, "DATA went in 6-subpacket jumbograms once 8972 bytes were proved");
+}
+
+/* A path that silently drops DF datagrams above 4000 bytes of IP: the search settles just below it. */
+Test(features, pmtud_keeps_the_path_mtu_below_a_path_that_drops_large_packets)
+{
+	pmtud_transfer(4000 - 28, 3);
+	struct rxd_stats st = client_stats();
+	assert_probes_well_formed();
+	cr_assert_gt(F.path_drops, 0, "the path dropped probes");
+	cr_assert_eq(F.path_drops_data, 0, "no DATA was sent above the proved size");
+	cr_assert_gt(st.pmtud_probes_lost, 0);
+	cr_assert_eq(largest_probe_within(3972), 3972, "the search ends at the path MTU");
+	/* Every probe above the path was lost and tried twice (more if its call ended first, which is no
+	 * verdict) before it counted as too big. */
+	unsigned over = 0;
+	for (unsigned i = 0; i < F.nprobes; i++)
+		over += F.probe_len[i] > 3972;
+	cr_assert_geq(over, 2 * st.pmtud_probes_lost, "%u probes over the path, %" PRIu64 " verdicts", over,
+		      st.pmtud_probes_lost);
+	cr_assert_eq(st.pmtud_probes_acked + over, F.nprobes);
+	cr_assert_eq(F.data_max, 2856, "two subpackets fit 3972 bytes, three do not");
+}
+
+/* Below one full packet: the assumed 1440 bytes fail twice and max_data falls, new packets shrink. */
+Test(features, pmtud_lowers_the_packet_size_on_a_path_below_one_full_packet)
+{
+	pmtud_transfer(1400 - 28, 3);
+	struct rxd_stats st = client_stats();
+	assert_probes_well_formed();
+	cr_assert_eq(F.probe_len[0], 1440);
+	cr_assert_eq(F.probe_len[1], 1440, "a lost trial is retried once");
+	cr_assert_gt(st.pmtud_probes_lost, 0);
+	cr_assert_eq(largest_probe_within(1372), 1372, "the search ends at the path MTU");
+	cr_assert_eq(F.data_max, 1372, "the last call's packets were built to fit the 1400-byte path");
+}
+
+/*
+ * ICMP frag-needed for a dropped probe bounds the search at once (net/rxrpc peer_event.c
+ * rxrpc_adjust_mtu) and, since nothing that was sent became too big, resends no DATA (it
+ * used to mark every packet in flight lost on any frag-needed).
+ */
+Test(features, pmtud_icmp_for_a_probe_bounds_the_search_and_resends_no_data)
+{
+	F.path_icmp = true;
+	pmtud_transfer(4000 - 28, 2);
+	struct rxd_stats st = client_stats();
+	assert_probes_well_formed();
+	cr_assert_gt(F.path_drops, 0);
+	cr_assert_eq(F.path_drops_data, 0);
+	cr_assert_eq(largest_probe_within(3972), 3972, "the search ends at the path MTU");
+	unsigned over = 0;
+	for (unsigned i = 0; i < F.nprobes; i++)
+		over += F.probe_len[i] > 3972;
+	cr_assert_eq(over, 1, "after the router's MTU no probe exceeds it (%u did)", over);
+	cr_assert_eq(st.tx_data_retrans, 0, "a frag-needed for a probe resent DATA");
+	cr_assert_eq(F.data_max, 2856);
+}
+
+/* RFC 8899 PMTU_RAISE_TIMER (pmtud_reprobe): a path that grew is found again once the timer runs out. */
+Test(features, pmtud_searches_again_after_the_reprobe_interval)
+{
+	pmtud_engines(1, 30);
+	F.path_max = 4000 - 28;
+	pmtud_calls(3);
+	cr_assert_eq(F.data_max, 2856);
+	unsigned settled = F.nprobes;
+	F.path_max = 0; /* the path now carries anything */
+	pmtud_calls(1);
+	cr_assert_eq(F.nprobes, settled, "no probe before the interval ran out");
+	cr_assert_eq(F.data_max, 2856);
+	f_run(F.now + 31 * RXD_NS_PER_SEC);
+	F.now += 31 * RXD_NS_PER_SEC;
+	pmtud_calls(2);
+	cr_assert_gt(F.nprobes, settled);
+	cr_assert_eq(F.probe_len[F.nprobes - 1], 9000 - 28, "the new search reached the interface MTU");
+	cr_assert_eq(F.data_max, 8520);
+}
+
+/* pmtud 0: no probes, the interface MTU is trusted from the first ACK on (rxd before PMTUD). */
+Test(features, pmtud_off_trusts_the_interface_mtu)
+{
+	pmtud_engines(0, 0);
+	pmtud_calls(1);
+	cr_assert_eq(F.nprobes, 0);
+	cr_assert_eq(client_stats().pmtud_probes, 0);
+	cr_assert_eq(F.data_max, 8520);
 }

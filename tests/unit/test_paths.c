@@ -330,6 +330,96 @@ Test(routing, response_at_call_zero_on_an_rxnull_conn_aborts_the_conn)
 	destroy(l);
 }
 
+/* ------------------------------------------------------------------ path-MTU discovery */
+
+/* The trailer of the PING_RESPONSE the engine sends once the peer's ACKs say jumbo_max. */
+static uint32_t answered_jumbo_max(struct rxd_local *l, uint32_t jumbo_max, uint32_t serial, uint64_t now)
+{
+	struct rxd_ack_info a = ack_info(RXD_ACK_IDLE, 1, 0, 0);
+	a.jumbo_max = jumbo_max;
+	feed_ack_info(l, client_hdr(1, 0, serial, RXD_PKT_ACK), &a, now);
+	a.reason = RXD_ACK_PING;
+	unsigned before = nout;
+	feed_ack_info(l, client_hdr(1, 0, serial + 1, RXD_PKT_ACK), &a, now);
+	struct rxd_pkt p = sent(before);
+	cr_assert_eq(p.u.ack.reason, RXD_ACK_PING_RESPONSE);
+	cr_assert_eq(p.u.ack.trailer_len, 16);
+	return p.u.ack.jumbo_max;
+}
+
+/*
+ * net/rxrpc input.c rxrpc_input_ack_trailer: the kernel probes a peer and sizes jumbograms by the
+ * path only if the peer's trailer says jumbo_max 0; OpenAFS sends no jumbograms to a 0.  So the
+ * engine says 0 only to a peer that says 0 itself, and its jumbo limit to everyone else.
+ */
+Test(pmtud, trailer_says_jumbo_max_0_only_to_a_peer_that_says_it)
+{
+	struct rxd_local *l = mk_server(NULL);
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
+	cr_assert_neq(answered_jumbo_max(l, 4, 2, 2000), 0, "an OpenAFS-like peer (jumbo_max 4) heard 0");
+	cr_assert_eq(answered_jumbo_max(l, 0, 4, 3000), 0, "a kernel-like peer (jumbo_max 0) did not hear 0");
+	cr_assert_neq(answered_jumbo_max(l, 1, 6, 4000), 0, "the peer stopped saying 0, we did not");
+	destroy(l);
+}
+
+/* The serial and length of the last PMTUD probe sent since datagram from (0 = none). */
+static uint32_t last_probe(unsigned from, uint32_t *len)
+{
+	uint32_t serial = 0;
+	for (unsigned i = from; i < nout; i++)
+		if (test_io_is_pmtud_probe(out[i].b, out[i].len)) {
+			serial = sent(i).hdr.serial;
+			*len = out[i].len;
+		}
+	return serial;
+}
+
+/*
+ * OpenAFS ignores a PING on a call it has finished, so ACKs of another call on the conn prove
+ * nothing about a probe (the kernel's io_thread.c takes any call's), and a probe whose call ended
+ * unanswered is sent again at the same size, on a live call, with no verdict.
+ */
+Test(pmtud, a_probe_whose_call_ended_unanswered_is_resent_without_a_verdict)
+{
+	struct rxd_local *l = mk_server(NULL);
+	struct rxd_hdr h2 = client_hdr(2, 1, 3, RXD_PKT_DATA);
+	struct rxd_stats st = {0};
+	uint32_t len = 0, len2 = 0;
+
+	h2.cid = 0x401; /* call 2 on channel 1: call 1 stays */
+	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), RXD_F_LAST_PACKET, 1000);
+	feed_ack(l, client_hdr(1, 0, 2, RXD_PKT_ACK), RXD_ACK_IDLE, 1, 0, 2000);
+	uint32_t probe = last_probe(0, &len);
+	cr_assert_neq(probe, 0, "the peer's first trailer made a probe go out");
+	cr_assert_eq(len, 1440);
+	unsigned mark = nout;
+	feed_data(l, h2, RXD_F_LAST_PACKET, 3000);
+	cr_assert_eq(last_probe(mark, &len2), 0, "a second probe while the first is outstanding");
+	struct rxd_ack_info a = ack_info(RXD_ACK_REQUESTED, 1, 0, probe + 10);
+	h2 = client_hdr(2, 0, 4, RXD_PKT_ACK);
+	h2.cid = 0x401;
+	mark = nout;
+	feed_ack_info(l, h2, &a, 4000);
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.pmtud_probes_lost, 0, "call 2's ACK of a later serial counted against call 1's probe");
+	cr_assert_eq(last_probe(mark, &len2), 0, "call 2's ACK of a later serial made call 1's probe lost");
+	feed_abort(l, client_hdr(1, 0, 5, RXD_PKT_ABORT), 1, 5000);
+	mark = nout;
+	h2 = client_hdr(2, 0, 6, RXD_PKT_ACK);
+	h2.cid = 0x401;
+	a.serial = 0;
+	feed_ack_info(l, h2, &a, 6000);
+	uint32_t again = last_probe(mark, &len2);
+	cr_assert_neq(again, 0, "the unanswered probe was not sent again once its call ended");
+	cr_assert_eq(len2, 1440, "the same trial");
+	cr_assert_eq(sent(nout - 1).hdr.call_number, 2);
+	memset(&st, 0, sizeof(st));
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.pmtud_probes_lost + st.pmtud_probes_acked, 0, "no verdict");
+	cr_assert_eq(st.pmtud_probes, 2);
+	destroy(l);
+}
+
 /* ------------------------------------------------------------------ VERSION, PING */
 
 /* Kernel rxrpc_send_version_request: a VERSION request (flag byte 0) is answered with the version string. */
@@ -355,7 +445,10 @@ Test(ping, ping_ack_is_answered_with_a_ping_response_naming_its_serial)
 	feed_data(l, client_hdr(1, 1, 1, RXD_PKT_DATA), 0, 1000);
 	unsigned before = nout;
 	feed_ack(l, client_hdr(1, 0, 7, RXD_PKT_ACK), RXD_ACK_PING, 1, 0, 2000);
-	cr_assert_eq(nout, before + 1);
+	struct rxd_stats st = {0};
+	rxd_local_stats_add(l, &st);
+	/* The first trailer from the peer also lets the engine send its first path-MTU probe after it. */
+	cr_assert_eq(nout, before + 1 + st.pmtud_probes);
 	struct rxd_pkt p = sent(before);
 	cr_assert_eq(p.hdr.type, RXD_PKT_ACK);
 	cr_assert_eq(p.u.ack.reason, RXD_ACK_PING_RESPONSE);

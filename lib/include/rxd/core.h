@@ -116,6 +116,8 @@ struct rxd_config {
 	uint32_t max_peers;		  /* peers per shard (4096) */
 	uint32_t tx_queue_max;		  /* DATA packets a call may queue unsent+unacked (512) */
 	uint32_t bundle_conns;		  /* client conns at once per peer, service, security and key (4) */
+	uint32_t pmtud;			  /* path-MTU discovery with padded PING probes (1; 0 = off) */
+	uint32_t pmtud_reprobe_s;	  /* search again for a larger path MTU after (600; 0 = never) */
 };
 
 /** Fill c with the documented defaults. */
@@ -415,6 +417,7 @@ struct rxd_stats {
 	uint64_t conns_client, conns_service, peers;
 	uint64_t busy_sent, rto_fired, tlp_fired, fast_retrans, rtt_samples;
 	uint64_t pings_sent, version_replies, debug_replies;
+	uint64_t pmtud_probes, pmtud_probes_acked, pmtud_probes_lost; /* path-MTU probes and their verdicts */
 };
 /** Copy the shard's counters (adds to *out so shards can be summed). */
 void rxd_local_stats_add(const struct rxd_local *l, struct rxd_stats *out);
