@@ -7,10 +7,9 @@
 #include <rxd/core.h>
 #include <rxd/security.h>
 
-static uint32_t rxnull_overhead(const void *conn_sec, uint8_t level)
+static uint32_t rxnull_overhead(const void *conn_sec)
 {
 	(void)conn_sec;
-	(void)level;
 	return 0;
 }
 
