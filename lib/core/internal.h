@@ -221,13 +221,13 @@ struct rxd_conn {
 	struct rxd_conn_params cp;
 	void *sec; /* security-class state */
 	const struct rxd_security_class *sc;
-	bool secured;		/* service: the class accepted a RESPONSE, or needs none (SERVICE_CONN_SECURED) */
-	uint8_t challenges;	/* CHALLENGEs sent this round (conn_security.c) */
-	uint64_t challenge_at;	/* next CHALLENGE resend (0 = none) */
-	uint8_t nheld;		/* DATA held until secured */
-	struct rxd_held *held;	/* RXD_CONN_HELD_MAX, allocated when the first is held */
-	uint32_t tx_serial; /* last serial used */
-	uint32_t hi_serial; /* highest serial received */
+	bool secured;	       /* service: the class accepted a RESPONSE, or needs none (SERVICE_CONN_SECURED) */
+	uint8_t challenges;    /* CHALLENGEs sent this round (conn_security.c) */
+	uint64_t challenge_at; /* next CHALLENGE resend (0 = none) */
+	uint8_t nheld;	       /* DATA held until secured */
+	struct rxd_held *held; /* RXD_CONN_HELD_MAX, allocated when the first is held */
+	uint32_t tx_serial;    /* last serial used */
+	uint32_t hi_serial;    /* highest serial received */
 	uint64_t hi_serial_at;
 	uint32_t active; /* live calls on channels */
 	uint64_t idle_since;

@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rxd/security.h>
+
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -276,6 +278,12 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 			rc = rxd_local_create(&p, now, &wi->local);
 			if (rc) {
 				snprintf(err, errlen, "cannot create shard %u on iface %u: %s", i, k, strerror(-rc));
+				return rc;
+			}
+			/* rxkad on every shard: a service takes it through its desc's security_conf. */
+			rc = rxd_local_add_security(wi->local, &rxd_rxkad_class);
+			if (rc) {
+				snprintf(err, errlen, "cannot add rxkad to shard %u: %s", i, strerror(-rc));
 				return rc;
 			}
 		}

@@ -202,7 +202,8 @@ int rxd_rxkad_ticket_check_times(uint32_t start, uint32_t end, uint32_t now, int
  * seconds).  0, or -EPROTO with *abort = RXKADUNKNOWNKEY / BADTICKET /
  * EXPIRED / NOAUTH / TICKETLEN.
  */
-typedef int (*rxd_rxkad_open_ticket_fn)(void *arg, uint32_t kvno, const uint8_t *tkt, size_t len, uint32_t now, struct rxd_rxkad_ticket *t, int32_t *abort);
+typedef int (*rxd_rxkad_open_ticket_fn)(void *arg, uint32_t kvno, const uint8_t *tkt, size_t len, uint32_t now,
+					struct rxd_rxkad_ticket *t, int32_t *abort);
 
 /** Kerberos 4 lifetime byte <-> end time (OpenAFS life_to_time / time_to_life). 0 = unrepresentable. */
 uint32_t rxd_rxkad_life_to_time(uint32_t start, uint8_t life);

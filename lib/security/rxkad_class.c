@@ -71,8 +71,8 @@ static int rxkad_init_conn(void **conn_sec, const struct rxd_sec_conn_info *ci, 
 			free(k);
 			return -EINVAL;
 		}
-		err = rxd_rxkad_conn_key_init(&k->ck, k->key->session_key, ci->epoch, ci->cid, ci->security_index,
-					      level);
+		err =
+		    rxd_rxkad_conn_key_init(&k->ck, k->key->session_key, ci->epoch, ci->cid, ci->security_index, level);
 		if (err) {
 			free(k);
 			return err;

@@ -29,6 +29,9 @@ expect "number overflow" 2 "--nb-mbufs" "$RXD" $E -- --mode echo --nb-mbufs 9999
 expect "hex is not a number" 2 "--nb-mbufs" "$RXD" $E -- --mode echo --nb-mbufs 0x10
 expect "bad address" 2 "--ip" "$RXD" $E -- --mode echo --ip 300.1.2.3/24
 expect "unknown option" 2 "unknown option --frobnicate" "$RXD" $E -- --mode echo --frobnicate 1
+expect "bad security level" 2 "--security" "$RXD" $E -- --mode client --security secret
+expect "bad rxkad key" 2 "--key zz: expected 16 hex digits" "$RXD" $E -- --mode server --key zz
+expect "bad kvno" 2 "--kvno" "$RXD" $E -- --mode server --kvno -1
 expect "bad core parameter" 2 "rx_window_size\|rx-window-size" "$RXD" $E -- --mode echo --set rx_window_size=100000
 printf 'mode=echo\nip=198.18.9.1/24\nbogus_name=1\n' >"$T_DIR/bad.conf"
 expect "bad config file line" 2 "bad.conf:3" "$RXD" $E -- --config "$T_DIR/bad.conf"

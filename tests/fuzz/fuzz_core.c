@@ -224,8 +224,7 @@ static uint32_t sec_overhead(const void *conn_sec)
 	return 4u;
 }
 
-static int sec_init(void **conn_sec, const struct rxd_sec_conn_info *ci, const void *key, uint8_t level,
-		    bool is_client)
+static int sec_init(void **conn_sec, const struct rxd_sec_conn_info *ci, const void *key, uint8_t level, bool is_client)
 {
 	(void)ci;
 	(void)key;
@@ -251,7 +250,9 @@ static unsigned sec_verify(void *conn_sec, struct rxd_sec_pkt *p, unsigned n)
 	unsigned bad = 0;
 	(void)conn_sec;
 	for (unsigned i = 0; i < n; i++) {
-		p[i].abort = p[i].len < 4 ? RXKADPACKETSHORT : rxd_get_be32(p[i].body) != p[i].seq ? RXKADSEALEDINCON : 0;
+		p[i].abort = p[i].len < 4			   ? RXKADPACKETSHORT
+			     : rxd_get_be32(p[i].body) != p[i].seq ? RXKADSEALEDINCON
+								   : 0;
 		p[i].data_off = 4;
 		p[i].data_len = p[i].abort ? 0 : p[i].len - 4;
 		bad += p[i].abort != 0;

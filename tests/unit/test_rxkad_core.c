@@ -51,7 +51,7 @@ static struct {
 	unsigned new_calls;
 	struct kcall cli[MAXCALLS];
 	unsigned ncli;
-	struct rxd_rxkad_des_key skey;	/* the server's key */
+	struct rxd_rxkad_des_key skey; /* the server's key */
 	struct rxd_rxkad_server srv;
 	uint32_t srv_time;
 	uint8_t min_level;
@@ -194,10 +194,8 @@ static void k_engine(int i)
 	cr_assert_eq(rxd_local_create(&p, K.now, &K.eng[i]), 0);
 	cr_assert_eq(rxd_local_add_security(K.eng[i], &rxd_rxkad_class), 0);
 	if (i == 1) {
-		struct rxd_service_desc d = {.service_id = KSVC,
-					     .ops = &srv_ops,
-					     .min_security_level = K.min_level,
-					     .security_conf = &K.srv};
+		struct rxd_service_desc d = {
+		    .service_id = KSVC, .ops = &srv_ops, .min_security_level = K.min_level, .security_conf = &K.srv};
 		cr_assert_eq(rxd_service_register(K.eng[1], &d, NULL), 0);
 	}
 }
@@ -212,14 +210,13 @@ static void k_setup_full(uint8_t min_level, const uint8_t key[8], uint32_t kvno,
 	K.now = RXD_NS_PER_SEC;
 	memcpy(K.skey.key, "\x01\x23\x45\x67\x89\xab\xcd\xef", 8);
 	K.skey.kvno = 3;
-	K.srv = (struct rxd_rxkad_server){.open_ticket = rxd_rxkad_open_ticket_des, .arg = &K.skey,
-					  .unix_time = srv_clock};
+	K.srv =
+	    (struct rxd_rxkad_server){.open_ticket = rxd_rxkad_open_ticket_des, .arg = &K.skey, .unix_time = srv_clock};
 	K.srv_time = T0;
 	K.min_level = min_level;
 	memcpy(ck.key, key, 8);
 	ck.kvno = kvno;
-	cr_assert_eq(rxd_rxkad_make_key(&K.ckey, K.tkt, sizeof(K.tkt), &ck, "tester", start, 0x1122334455667788ull),
-		     0);
+	cr_assert_eq(rxd_rxkad_make_key(&K.ckey, K.tkt, sizeof(K.tkt), &ck, "tester", start, 0x1122334455667788ull), 0);
 	k_engine(0);
 	k_engine(1);
 }

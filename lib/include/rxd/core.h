@@ -191,11 +191,12 @@ struct rxd_call_ops {
 /* A service offered by this local endpoint. */
 struct rxd_service_desc {
 	uint16_t service_id;
-	uint16_t upgrade_from;	    /* accept an upgrade request from this id (0 = none) */
-	uint8_t min_security_level; /* RXRPC_MIN_SECURITY_LEVEL: secured conns below it fail; above 0 rxnull calls too */
-	const void *security_conf;  /* server side of the security classes (rxkad: struct rxd_rxkad_server) */
-	bool needs_charge;	    /* calls need rxd_service_charge() slots (message API); else auto */
-	uint32_t backlog;	    /* 0 = config max_backlog */
+	uint16_t upgrade_from; /* accept an upgrade request from this id (0 = none) */
+	uint8_t
+	    min_security_level;	   /* RXRPC_MIN_SECURITY_LEVEL: secured conns below it fail; above 0 rxnull calls too */
+	const void *security_conf; /* server side of the security classes (rxkad: struct rxd_rxkad_server) */
+	bool needs_charge;	   /* calls need rxd_service_charge() slots (message API); else auto */
+	uint32_t backlog;	   /* 0 = config max_backlog */
 	const struct rxd_call_ops *ops;
 	void *app;
 };
