@@ -34,6 +34,17 @@ for level in clear auth crypt; do
 	scenario "echo_$level" "--mode echo --security $level" 20 --proto echo --service 7 --calls 20 --concurrency 4 \
 		--size-req 100000 --security "$level"
 done
+# a client whose ticket is sealed with another key: every call ends RXKADBADTICKET (19270407)
+memif_pair badkey "$W" --mode server --security crypt --key 0102030405060708 -- --calls 4 --concurrency 2 \
+	--size-req 100 --security crypt
+j=$(json_last "$T_DIR/badkey.log")
+if [ "$(json_field "$j" calls_ok)" = 0 ] && [ "$(json_field "$j" calls_failed)" = 4 ] &&
+	grep -q 'abort code 19270407' "$T_DIR/badkey.log"; then
+	echo "ok: memif badkey: 4 calls aborted RXKADBADTICKET"
+else
+	fail "memif badkey: want 4 calls aborted with 19270407"
+	tail -3 "$T_DIR/badkey.log"
+fi
 for spec in "0 0" "100 1000000" "1000000 100" "67108864 67108864"; do
 	set -- $spec
 	scenario "rxperf$1_$2" "--mode server" 3 --calls 3 --size-req "$1" --size-resp "$2"

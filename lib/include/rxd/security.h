@@ -72,6 +72,9 @@ int rxd_rxkad_open_ticket_des(void *arg, uint32_t kvno, const uint8_t *tkt, size
 int rxd_rxkad_make_key(struct rxd_rxkad_key *k, uint8_t *tkt, size_t cap, const struct rxd_rxkad_des_key *server_key,
 		       const char *name, uint32_t now, uint64_t random);
 
+/** "RXKADSEALEDINCON" etc. for the RXKAD abort codes 19270400..19270412 (as in lib/security/rxkad.h). */
+const char *rxd_rxkad_abort_name(int32_t code);
+
 /** "clear" / "auth" / "crypt" -> 0 / 1 / 2; -EINVAL otherwise. */
 int rxd_rxkad_level_parse(const char *s);
 
