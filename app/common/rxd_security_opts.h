@@ -3,7 +3,7 @@
  * The launchers' security options (app/rxd and app/rxperf): --security
  * none|clear|auth|crypt, --key HEX|kernel and --kvno N, turned into an rxkad
  * server (one DES service key) or a client key with a ticket made for
- * ourselves from that service key, as OpenAFS's rxperf does.  The default key
+ * ourselves from that service key, as OpenAFS's -localauth does.  The default key
  * is the Linux kernel rxperf's built-in server key (net/rxrpc/rxperf.c, the
  * "rxrpc_s" key 147:2), so rxd interoperates with it out of the box.
  */
