@@ -609,14 +609,23 @@ static bool corrupt_first_data_cksum(int from, uint8_t *b, uint32_t *len)
 	return false;
 }
 
-Test(rxkad_core, a_corrupted_data_checksum_aborts_the_call_sealedincon)
+/* One call at level through a filter that damages the client's DATA; its abort code. */
+static int32_t damaged_call(bool (*filter)(int, uint8_t *, uint32_t *), uint8_t level)
 {
 	k_setup(0);
-	K.filter = corrupt_first_data_cksum;
-	struct kcall *k = k_call(RXD_RXKAD_CLEAR, 300);
+	K.filter = filter;
+	struct kcall *k = k_call(level, 300);
 	k_run(K.now + 30 * RXD_NS_PER_SEC);
-	expect_abort(k, RXKADSEALEDINCON);
+	cr_assert(k->done);
+	cr_assert_neq(rxd_call_completion(k->call), RXD_CALL_SUCCEEDED);
+	int32_t code = rxd_call_abort_code(k->call);
 	k_teardown();
+	return code;
+}
+
+Test(rxkad_core, a_corrupted_data_checksum_aborts_the_call_sealedincon)
+{
+	cr_assert_eq(damaged_call(corrupt_first_data_cksum, RXD_RXKAD_CLEAR), RXKADSEALEDINCON);
 }
 
 /* The first block holds the sealed length word; a flip elsewhere only garbles data (rxkad has no MAC). */
@@ -629,15 +638,10 @@ static bool flip_sealed_byte(int from, uint8_t *b, uint32_t *len)
 
 Test(rxkad_core, corrupted_crypt_data_aborts_the_call)
 {
-	k_setup(0);
-	K.filter = flip_sealed_byte;
-	struct kcall *k = k_call(RXD_RXKAD_CRYPT, 300);
-	k_run(K.now + 30 * RXD_NS_PER_SEC);
+	int32_t code = damaged_call(flip_sealed_byte, RXD_RXKAD_CRYPT);
+
 	/* The decrypted length word's check half no longer matches (or its length overruns). */
-	cr_assert(k->done);
-	cr_assert(rxd_call_abort_code(k->call) == RXKADSEALEDINCON || rxd_call_abort_code(k->call) == RXKADDATALEN,
-		  "abort %d", rxd_call_abort_code(k->call));
-	k_teardown();
+	cr_assert(code == RXKADSEALEDINCON || code == RXKADDATALEN, "abort %d", code);
 }
 
 Test(rxkad_core, rxnull_calls_to_a_service_with_a_minimum_level_are_refused)
@@ -663,5 +667,39 @@ Test(rxkad_core, calls_share_a_conn_only_with_the_same_key_and_level)
 	expect_echo(a, 10, 1);
 	expect_echo(b, 10, 2);
 	expect_echo(c, 10, 3);
+	k_teardown();
+}
+
+/* A security index of 8 or more names no class: before, 10 & 7 found rxkad at 2 and the call was challenged. */
+static int32_t seen_abort;
+static bool note_abort(int from, uint8_t *b, uint32_t *len)
+{
+	if (from == 1 && b[20] == RXD_PKT_ABORT && *len >= RXD_WIRE_HDR_LEN + 4)
+		seen_abort = (int32_t)rxd_get_be32(b + RXD_WIRE_HDR_LEN);
+	return false;
+}
+
+Test(rxkad_core, a_security_index_above_seven_is_refused)
+{
+	uint8_t pkt[RXD_WIRE_HDR_LEN + 4] = {0};
+	struct rxd_hdr h = {.epoch = 0x80001234u,
+			    .cid = 0x40u,
+			    .call_number = 1,
+			    .seq = 1,
+			    .serial = 1,
+			    .type = RXD_PKT_DATA,
+			    .flags = RXD_F_CLIENT_INITIATED | RXD_F_LAST_PACKET,
+			    .security_index = 10,
+			    .service_id = KSVC};
+
+	k_setup(0);
+	K.filter = note_abort;
+	seen_abort = 0;
+	rxd_hdr_encode(pkt, &h);
+	rxd_local_input(K.eng[1], &K.addr[0], NULL, pkt, sizeof(pkt), K.now);
+	k_run(K.now + RXD_NS_PER_SEC);
+	cr_assert_eq(seen_abort, RX_INVALID_OPERATION);
+	cr_assert_eq(K.sent[RXD_PKT_CHALLENGE], 0);
+	cr_assert_eq(K.new_calls, 0);
 	k_teardown();
 }
