@@ -305,6 +305,9 @@ int rxd_rxkad_open_ticket_des(void *arg, uint32_t kvno, const uint8_t *tkt, size
 
 /* 10.7 hours: lifetime byte 0x80, the first of OpenAFS's long lifetimes (lifetimes.h). */
 #define RXKAD_OWN_TICKET_LIFE (38400u)
+/* Issued this long before now: Linux rxkad_decrypt_ticket refuses an issue time after its own
+ * clock with no skew allowed (RXKADNOAUTH), and a qemu guest's clock ran a second behind. */
+#define RXKAD_OWN_TICKET_BACKDATE (300u)
 
 int rxd_rxkad_make_key(struct rxd_rxkad_key *k, uint8_t *tkt, size_t cap, const struct rxd_rxkad_des_key *server_key,
 		       const char *name, uint32_t now, uint64_t random)
@@ -321,8 +324,8 @@ int rxd_rxkad_make_key(struct rxd_rxkad_key *k, uint8_t *tkt, size_t cap, const 
 	strcpy(t.sname, "afs");
 	for (unsigned i = 0; i < RXD_RXKAD_KEYLEN; i++)
 		t.session_key[i] = (uint8_t)(random >> (8 * i));
-	t.start = now;
-	t.end = now + RXKAD_OWN_TICKET_LIFE;
+	t.start = now - RXKAD_OWN_TICKET_BACKDATE;
+	t.end = t.start + RXKAD_OWN_TICKET_LIFE;
 	if (rxd_rxkad_ticket_encode(tkt, cap, &len, server_key->key, &t) < 0)
 		return -EINVAL;
 	memcpy(k->session_key, t.session_key, RXD_RXKAD_KEYLEN);

@@ -703,3 +703,25 @@ Test(rxkad_core, a_security_index_above_seven_is_refused)
 	cr_assert_eq(K.new_calls, 0);
 	k_teardown();
 }
+
+/* Linux accepts no ticket issued after its own clock (rxkad_decrypt_ticket): a self-made ticket is backdated. */
+Test(rxkad_core, a_self_made_ticket_is_already_valid_on_a_clock_somewhat_behind)
+{
+	struct rxd_rxkad_des_key sk = {.key = {1, 2, 3, 4, 5, 6, 7, 8}, .kvno = 5};
+	struct rxd_rxkad_ticket t;
+	struct rxd_rxkad_key k;
+	uint8_t tkt[128];
+	int32_t ab = 0;
+
+	cr_assert_eq(rxd_rxkad_make_key(&k, tkt, sizeof(tkt), &sk, "someone", T0, 42), 0);
+	cr_assert_eq(k.kvno, 5);
+	cr_assert_eq(rxd_rxkad_ticket_decode(k.ticket, k.ticket_len, sk.key, &t, &ab), 0, "abort %d", ab);
+	cr_assert_leq(t.start, T0 - 60);
+	cr_assert_geq(t.end, T0 + 8 * 3600);
+	cr_assert_eq(memcmp(t.session_key, k.session_key, 8), 0);
+	cr_assert_str_eq(t.name, "someone");
+	cr_assert_str_eq(t.sname, "afs");
+	cr_assert_eq(rxd_rxkad_open_ticket_des(&sk, 5, k.ticket, k.ticket_len, T0 - 30, &t, &ab), 0);
+	cr_assert_eq(rxd_rxkad_open_ticket_des(&sk, 4, k.ticket, k.ticket_len, T0, &t, &ab), -EPROTO);
+	cr_assert_eq(ab, RXKADUNKNOWNKEY);
+}

@@ -67,7 +67,7 @@ int rxd_rxkad_open_ticket_des(void *arg, uint32_t kvno, const uint8_t *tkt, size
  * Make a client key for oneself from a service's DES key, as OpenAFS's
  * -localauth does (auth/authcon.c afsconf_ClientAuth): a random session key
  * (from random), a Kerberos 4 ticket for name (no cell) to service "afs"
- * valid from now for about 10 hours, sealed
+ * valid from 5 minutes before now for about 10 hours, sealed
  * with server_key, written to tkt (cap bytes, 128 is enough).  0 or -EINVAL.
  */
 int rxd_rxkad_make_key(struct rxd_rxkad_key *k, uint8_t *tkt, size_t cap, const struct rxd_rxkad_des_key *server_key,

@@ -194,6 +194,14 @@ for srv in "rxperf.ko:7009" "af_rxperf:7010"; do
 	run_check "rxd -> $n: no jumbograms (-j)" 0 2 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2 -j
 done
 R=("${RXC[@]}" -a "$KV_GUEST_IP")
+# rxkad: rxperf.ko registers the rxrpc_s key 147:2 that rxd's rxperf uses by default (--key kernel)
+for lvl in clear auth crypt; do
+	run_check "rxd -> rxperf.ko: rxkad $lvl rpc 1413/64KiB" 0 4 0 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 \
+		-c rpc -S 1413 -R 65536 -t 2 -T 4 --security "$lvl"
+done
+run_check "rxd -> rxperf.ko: rxkad crypt send 1MiB" 0 1 0 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 -c send -S 1M -T 1 --security crypt
+run_check "rxd -> rxperf.ko: rxkad with a wrong key" 0 0 1 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 -c rpc -T 1 \
+	--security crypt --key 0102030405060708 --expect-abort 19270407
 run_check "rxd -> af_rxperf (IPv4 socket): rpc 1413/1413" 0 10 0 60 -- "${R[@]}" -p 7012 --timeout 50 -c rpc -S 1413 -R 1413 -T 10
 run_check "rxd -> kernel: unknown service" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --service 99 -T 1 --expect-abort "${KV_UNKNOWN_SERVICE_ABORT:--2}"
 run_check "rxd -> rxperf.ko: no request cookie" 0 0 1 60 -- "${R[@]}" -p 7009 --timeout 50 -c rpc -S 100 -R 100 -T 1 --expect-abort -453
