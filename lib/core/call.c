@@ -396,6 +396,7 @@ static void queue_fill(struct rxd_call *c, bool last)
 static bool new_fill(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
+	const struct rxd_security_class *sc;
 
 	/* One slot stays free for the fill packet; the queue holds at most tx_queue_max packets. */
 	if (rxd_txq_queued(&c->tx) >= l->cfg.tx_queue_max)
@@ -411,13 +412,16 @@ static bool new_fill(struct rxd_call *c)
 		return false;
 	}
 	/* A security class reserves its per-packet header at the front and says how much user data
-	 * fits (rxkad crypt: whole blocks); it fills the header when the packet first goes out. */
+	 * fits (rxkad crypt: whole blocks); it fills the header when the packet first goes out.  A
+	 * client call waiting for a channel has no conn yet: its class and level decide. */
 	c->tx_fill_len = 0;
 	c->tx_fill_cap = c->tx_pkt_size;
-	if (c->conn && c->conn->sc) {
-		const struct rxd_security_class *sc = c->conn->sc;
-		uint32_t hdr = sc->packet_overhead ? min_u32(sc->packet_overhead(c->conn->sec), c->tx_pkt_size) : 0;
-		uint32_t room = sc->max_data ? sc->max_data(c->conn->sec, c->tx_pkt_size) : c->tx_pkt_size - hdr;
+	sc = c->conn ? c->conn->sc : c->cp.security_index ? l->security[c->cp.security_index & 7] : NULL;
+	if (sc) {
+		const void *sec = c->conn ? c->conn->sec : NULL;
+		uint8_t level = c->cp.security_level;
+		uint32_t hdr = sc->packet_overhead ? min_u32(sc->packet_overhead(sec, level), c->tx_pkt_size) : 0;
+		uint32_t room = sc->max_data ? sc->max_data(sec, level, c->tx_pkt_size) : c->tx_pkt_size - hdr;
 		c->tx_fill_len = hdr;
 		c->tx_fill_cap = hdr + min_u32(room, c->tx_pkt_size - hdr);
 	}

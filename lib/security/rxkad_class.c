@@ -34,18 +34,23 @@ struct rxkad_conn {
 /* The batch the building blocks get at a time (they interleave level-2 packets over it). */
 #define RXKAD_BATCH 16u
 
-static uint32_t rxkad_overhead(const void *conn_sec)
+/* The conn's level once keyed (a service conn learns it from the RESPONSE), else the call's. */
+static uint8_t packet_level(const void *conn_sec, uint8_t level)
 {
 	const struct rxkad_conn *k = conn_sec;
 
-	return k && k->keyed ? rxd_rxkad_header_len(k->ck.level) : 0;
+	return k && k->keyed ? k->ck.level : level;
+}
+
+static uint32_t rxkad_overhead(const void *conn_sec, uint8_t level)
+{
+	return rxd_rxkad_header_len(packet_level(conn_sec, level));
 }
 
 /* User data per body of body_cap bytes: level 2 encrypts whole blocks, so the kernel's 1400 in 1412. */
-static uint32_t rxkad_max_data(const void *conn_sec, uint32_t body_cap)
+static uint32_t rxkad_max_data(const void *conn_sec, uint8_t call_level, uint32_t body_cap)
 {
-	const struct rxkad_conn *k = conn_sec;
-	uint8_t level = k && k->keyed ? k->ck.level : RXD_RXKAD_CLEAR;
+	uint8_t level = packet_level(conn_sec, call_level);
 	uint32_t hl = rxd_rxkad_header_len(level);
 
 	if (level == RXD_RXKAD_CRYPT)

@@ -7,9 +7,10 @@
 #include <rxd/core.h>
 #include <rxd/security.h>
 
-static uint32_t rxnull_overhead(const void *conn_sec)
+static uint32_t rxnull_overhead(const void *conn_sec, uint8_t level)
 {
 	(void)conn_sec;
+	(void)level;
 	return 0;
 }
 

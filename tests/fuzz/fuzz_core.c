@@ -218,9 +218,10 @@ static const struct rxd_call_ops fz_ops = {app_new_call, app_data, app_writable,
  */
 #define FZ_SEC_INDEX 2u
 
-static uint32_t sec_overhead(const void *conn_sec)
+static uint32_t sec_overhead(const void *conn_sec, uint8_t level)
 {
 	(void)conn_sec;
+	(void)level;
 	return 4u;
 }
 

@@ -22,7 +22,7 @@
 #define KQ 4096
 #define KSVC 147
 #define T0 1900000000u /* the servers' unix time */
-#define MAXCALLS 8
+#define MAXCALLS 24
 
 struct kdgram {
 	int to;
@@ -724,4 +724,20 @@ Test(rxkad_core, a_self_made_ticket_is_already_valid_on_a_clock_somewhat_behind)
 	cr_assert_eq(rxd_rxkad_open_ticket_des(&sk, 5, k.ticket, k.ticket_len, T0 - 30, &t, &ab), 0);
 	cr_assert_eq(rxd_rxkad_open_ticket_des(&sk, 4, k.ticket, k.ticket_len, T0, &t, &ab), -EPROTO);
 	cr_assert_eq(ab, RXKADUNKNOWNKEY);
+}
+
+/* More calls than a bundle's 16 channels: the ones that wait for a channel queue their data before
+ * they have a conn, and it must still get its security header. */
+Test(rxkad_core, calls_waiting_for_a_channel_are_secured_too)
+{
+	struct kcall *k[20];
+	unsigned n = 20;
+
+	k_setup(0);
+	for (unsigned i = 0; i < n; i++)
+		k[i] = k_call(RXD_RXKAD_CRYPT, 3000 + i);
+	k_run(K.now + 60 * RXD_NS_PER_SEC);
+	for (unsigned i = 0; i < n; i++)
+		expect_echo(k[i], 3000 + i, i + 1);
+	k_teardown();
 }

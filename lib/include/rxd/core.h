@@ -448,10 +448,14 @@ struct rxd_sec_pkt {
 struct rxd_security_class {
 	uint8_t index;
 	const char *name;
-	/** Bytes of security header in front of the user data of every DATA packet of the conn. */
-	uint32_t (*packet_overhead)(const void *conn_sec);
+	/**
+	 * Bytes of security header in front of the user data of every DATA packet.
+	 * conn_sec is NULL for a client call still waiting for a conn: then level
+	 * (the call's) decides; a service conn's state knows its negotiated level.
+	 */
+	uint32_t (*packet_overhead)(const void *conn_sec, uint8_t level);
 	/** User data that fits a DATA body of body_cap bytes (header and padding off); NULL = body_cap - overhead. */
-	uint32_t (*max_data)(const void *conn_sec, uint32_t body_cap);
+	uint32_t (*max_data)(const void *conn_sec, uint8_t level, uint32_t body_cap);
 	/**
 	 * Set up a conn's state.  Client: key and level are the call's; server:
 	 * key is the service's security_conf and level its min_security_level.
