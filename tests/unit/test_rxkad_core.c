@@ -246,8 +246,8 @@ static uint8_t pattern(size_t i, unsigned salt)
 	return (uint8_t)(i * 131u + (i >> 8) + salt);
 }
 
-/* Begin a call at level carrying n bytes of request. */
-static struct kcall *k_call(uint8_t level, size_t n)
+/* Begin a call at level with the request req[0..n), letting the wire run when the queue is full. */
+static struct kcall *k_call_with(uint8_t level, const uint8_t *req, size_t n)
 {
 	struct kcall *k = &K.cli[K.ncli++];
 	struct rxd_call_params p = {.peer = K.addr[1],
@@ -257,12 +257,9 @@ static struct kcall *k_call(uint8_t level, size_t n)
 				    .key = &K.ckey,
 				    .ops = &cli_ops,
 				    .app = k};
-	uint8_t *req = malloc(n + 1);
 	size_t off = 0;
-	for (size_t i = 0; i < n; i++)
-		req[i] = pattern(i, K.ncli);
+
 	cr_assert_eq(rxd_call_begin(K.eng[0], &p, K.now, &k->call), 0);
-	/* Send all of it, letting the wire run when the queue is full. */
 	for (int rounds = 0; rounds < 10000; rounds++) {
 		ssize_t r = rxd_call_send(k->call, req + off, n - off, 0, K.now);
 		cr_assert(r >= 0, "send: %zd", r);
@@ -272,6 +269,18 @@ static struct kcall *k_call(uint8_t level, size_t n)
 		k_run(K.now + 10 * RXD_NS_PER_MS);
 	}
 	cr_assert_eq(off, n);
+	return k;
+}
+
+/* A call carrying n bytes of the pattern salted with its number. */
+static struct kcall *k_call(uint8_t level, size_t n)
+{
+	uint8_t *req = malloc(n + 1);
+	struct kcall *k;
+
+	for (size_t i = 0; i < n; i++)
+		req[i] = pattern(i, K.ncli + 1);
+	k = k_call_with(level, req, n);
 	free(req);
 	return k;
 }
@@ -349,16 +358,8 @@ static bool look_for_secret(int from, uint8_t *b, uint32_t *len)
 
 static void secret_call(uint8_t level)
 {
-	struct kcall *k = &K.cli[K.ncli++];
-	struct rxd_call_params p = {.peer = K.addr[1],
-				    .service_id = KSVC,
-				    .security_index = RXD_RXKAD_INDEX,
-				    .security_level = level,
-				    .key = &K.ckey,
-				    .ops = &cli_ops,
-				    .app = k};
-	cr_assert_eq(rxd_call_begin(K.eng[0], &p, K.now, &k->call), 0);
-	cr_assert_eq(rxd_call_send(k->call, secret, sizeof(secret) - 1, 0, K.now), (ssize_t)sizeof(secret) - 1);
+	struct kcall *k = k_call_with(level, secret, sizeof(secret) - 1);
+
 	k_run(K.now + 10 * RXD_NS_PER_SEC);
 	cr_assert(k->done);
 	cr_assert_eq(k->got_len, sizeof(secret) - 1);
