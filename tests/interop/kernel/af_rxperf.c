@@ -43,7 +43,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/keyctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -94,6 +96,8 @@ struct opts {
 	int64_t abort_after, abort_reply_after;
 	int32_t expect_abort;
 	bool have_expect;
+	const char *rxkad; /* client: "KVNO:EXPIRY:SESSIONHEX:TICKETHEX" (rxkad_ticket prints it) */
+	int level;	   /* client: RXRPC_SECURITY_PLAIN/AUTH/ENCRYPT with rxkad */
 };
 
 struct stats {
@@ -686,11 +690,65 @@ static int run_server(int fd, const struct opts *o)
 
 /* ------------------------------------------------------------------ options */
 
+static int unhex(const char *s, uint8_t *out, size_t max, size_t *n)
+{
+	size_t len = strlen(s);
+
+	if (len % 2 || len / 2 > max)
+		return -1;
+	for (size_t i = 0; i < len / 2; i++) {
+		unsigned b;
+		if (sscanf(s + 2 * i, "%2x", &b) != 1)
+			return -1;
+		out[i] = (uint8_t)b;
+	}
+	*n = len / 2;
+	return 0;
+}
+
+/*
+ * Give the socket an rxkad client key (Documentation/networking/rxrpc.rst: an
+ * "rxrpc" key whose payload is a version word 1, then struct rxrpc_key_data_v1
+ * in host order) and the level its calls use (RXRPC_MIN_SECURITY_LEVEL).
+ */
+static int add_rxkad_key(int fd, const char *spec, int level)
+{
+	uint8_t payload[4 + 20 + 1024], session[16];
+	unsigned long kvno, expiry;
+	char sess_hex[64], tkt_hex[2100];
+	size_t n, tlen;
+	uint32_t kver = 1, u32;
+	uint16_t u16;
+	unsigned lvl = (unsigned)level;
+
+	if (sscanf(spec, "%lu:%lu:%63[0-9a-fA-F]:%2099[0-9a-fA-F]", &kvno, &expiry, sess_hex, tkt_hex) != 4 ||
+	    unhex(sess_hex, session, sizeof session, &n) || n != 8 ||
+	    unhex(tkt_hex, payload + 24, sizeof payload - 24, &tlen))
+		return -EINVAL;
+	memcpy(payload, &kver, 4);
+	u16 = 2; /* security index */
+	memcpy(payload + 4, &u16, 2);
+	u16 = (uint16_t)tlen;
+	memcpy(payload + 6, &u16, 2);
+	u32 = (uint32_t)expiry;
+	memcpy(payload + 8, &u32, 4);
+	u32 = (uint32_t)kvno;
+	memcpy(payload + 12, &u32, 4);
+	memcpy(payload + 16, session, 8);
+	if (syscall(SYS_add_key, "rxrpc", "af_rxperf", payload, 24 + tlen, KEY_SPEC_PROCESS_KEYRING) < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_RXRPC, RXRPC_SECURITY_KEY, "af_rxperf", strlen("af_rxperf")) < 0 ||
+	    setsockopt(fd, SOL_RXRPC, RXRPC_MIN_SECURITY_LEVEL, &lvl, sizeof lvl) < 0)
+		return -errno;
+	return 0;
+}
+
 static int usage(void)
 {
 	fprintf(stderr, "usage: af_rxperf client -a ADDR [-p PORT] [-c send|recv|rpc] [-S B] [-R B] [-T N] [-t N]\n"
 			"                 [--cookie] [--abort-after B] [--expect-abort C] [--op N] [--service N]\n"
 			"                 [--proto-version N] [--local-port N] [--timeout S] [--json] [-v]\n"
+			"                 [--rxkad KVNO:EXPIRY:SESSIONHEX:TICKETHEX --security clear|auth|crypt]\n"
 			"       af_rxperf server [-p PORT] [-4] [--backlog N] [--abort-reply-after B] [-d S] [-v]\n");
 	return 2;
 }
@@ -818,7 +876,16 @@ int main(int argc, char **argv)
 			o.version = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--timeout"))
 			o.timeout = (unsigned)strtoul(v, NULL, 0);
-		else if (!strcmp(a, "--local-port"))
+		else if (!strcmp(a, "--rxkad") && v)
+			o.rxkad = v;
+		else if (!strcmp(a, "--security") && v) {
+			o.level = !strcmp(v, "clear")	? RXRPC_SECURITY_PLAIN
+				  : !strcmp(v, "auth")	? RXRPC_SECURITY_AUTH
+				  : !strcmp(v, "crypt") ? RXRPC_SECURITY_ENCRYPT
+							: -1;
+			if (o.level < 0)
+				return usage();
+		} else if (!strcmp(a, "--local-port"))
 			o.local_port = (unsigned)strtoul(v, NULL, 0);
 		else if (!strcmp(a, "--backlog"))
 			o.backlog = (unsigned)strtoul(v, NULL, 0);
@@ -843,6 +910,10 @@ int main(int argc, char **argv)
 	}
 	if (o.server)
 		return run_server(fd, &o);
+	if (o.rxkad && (rc = add_rxkad_key(fd, o.rxkad, o.level)) < 0) {
+		fprintf(stderr, "af_rxperf: --rxkad: %s\n", strerror(-rc));
+		return 1;
+	}
 	if (o.local_port && client_bind(fd, &o) < 0) {
 		fprintf(stderr, "af_rxperf: bind to local port %u: %s\n", o.local_port, strerror(errno));
 		return 1;

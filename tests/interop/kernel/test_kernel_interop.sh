@@ -5,7 +5,7 @@
 # and against af_rxperf's server; rxdebug -version against both; a tshark
 # decode of each direction.  See kernel_lib.sh for the topology.
 #
-# usage: test_kernel_interop.sh RXPERF AF_RXPERF
+# usage: test_kernel_interop.sh RXPERF AF_RXPERF [RXKAD_TICKET]
 # exit:  0 all passed, 1 a failure, 77 skipped (not root, or qemu cannot run)
 # RXD_QUICK=1 skips the 64 MiB transfers; RXD_INTEROP_KEEP=DIR keeps logs.
 set -uo pipefail
@@ -17,6 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 RXPERF=${1:?usage: $0 RXPERF AF_RXPERF}
 AF=${2:?usage: $0 RXPERF AF_RXPERF}
+TICKET=${3:-} # rxkad_ticket: client keys for af_rxperf --rxkad
 T_START=$(date +%s)
 [ -x "$RXPERF" ] || skip "rxperf not built ($RXPERF)"
 [ -x "$AF" ] || skip "af_rxperf not built ($AF)"
@@ -152,6 +153,21 @@ kv_shapes "kernel client" AFC AFC6
 # 147), so only a fresh connection carries service 99.
 run_check "kernel client: unknown service -> INVALID_OP" 0 0 1 60 -- "${GUEST[@]}" af_rxperf client --json --local-port 7011 \
 	-a "$KV_RXD_IP6" --timeout 50 --service 99 -T 1 --expect-abort -2
+# rxkad, the kernel as client: an "rxrpc" key holding a ticket sealed with the key rxd's rxperf
+# server uses by default (the kernel rxperf's, --key kernel); a ticket sealed with another key
+# is RXKADBADTICKET.
+if [ -n "$TICKET" ] && [ -x "$TICKET" ]; then
+	for lvl in clear auth crypt; do
+		run_check "kernel client: rxkad $lvl rpc 1413/64KiB" 0 4 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1413 \
+			-R 65536 -t 2 -T 4 --rxkad "$("$TICKET" a7838acbc783ec94 0)" --security "$lvl"
+	done
+	run_check "kernel client: rxkad crypt send 1MiB" 0 1 0 60 -- "${AFC[@]}" --timeout 50 -c send -S 1M -T 1 \
+		--rxkad "$("$TICKET" a7838acbc783ec94 0)" --security crypt
+	run_check "kernel client: rxkad with a wrong key -> RXKADBADTICKET" 0 0 1 60 -- "${AFC[@]}" --timeout 50 -c rpc -T 1 \
+		--rxkad "$("$TICKET" 0102030405060708 0)" --security crypt --expect-abort 19270407
+else
+	result SKIP "kernel client: rxkad" "rxkad_ticket not built"
+fi
 kv_rxdebug "rxdebug -version (rxd)" "$IX_RXD_IP" rxd
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	CAP="$T_DIR/kernel-client.pcapng"
