@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rxd/security.h>
 #include <rxd/wire.h>
 
 #include "rxd_app.h"
@@ -371,5 +372,7 @@ const char *rxd_rxperf_abort_name(int32_t code)
 	for (size_t i = 0; i < sizeof abort_names / sizeof abort_names[0]; i++)
 		if (abort_names[i].code == code)
 			return abort_names[i].name;
+	if (code >= RXKADINCONSISTENCY && code <= RXKADILLEGALLEVEL)
+		return rxd_rxkad_abort_name(code);
 	return "?";
 }

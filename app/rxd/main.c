@@ -18,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_random.h>
 
 #include <rxd/core.h>
 #include <rxd/dpdk.h>
@@ -30,6 +32,7 @@
 #include "rxd_histo.h"
 #include "rxd_launch.h"
 #include "rxd_result.h"
+#include "rxd_security_opts.h"
 
 enum mode { M_SERVER, M_CLIENT, M_ECHO, M_LOOP };
 
@@ -48,6 +51,9 @@ struct app {
 	int server_kind; /* loop mode: RXD_LG_ECHO or RXD_LG_RXPERF */
 	uint64_t echo_mem;
 	bool rxperf_cookie;
+	struct rxd_security_opts sec;
+	uint8_t lg_security_index, lg_security_level; /* the client's, from sec */
+	const void *lg_key;
 	bool ring_pair_set;
 	struct rxd_shell_opts so;
 	struct rxd_shell *shell;
@@ -81,6 +87,9 @@ static void usage(FILE *f)
 		"  --stats-period N  print port and lcore statistics every N seconds (0 = off)\n"
 		"  --echo-mem MB     echo: request storage per worker (96)\n"
 		"  --rxperf-cookie   client: append the cookie to rxperf requests\n"
+		"  --security L      none (rxnull, default) | clear | auth | crypt (rxkad); server: the minimum\n"
+		"  --key HEX|kernel  rxkad service key, 16 hex digits (default kernel: " RXD_KERNEL_RXPERF_KEY ")\n"
+		"  --kvno N          the key's version number (0)\n"
 		"  --start-delay S   client: wait S seconds before the first call (peer setup)\n"
 		"  --hold S          after the workers stopped, keep the ports open until their links go\n"
 		"                    down or S seconds pass (memif: let the peer stop polling first)\n"
@@ -222,6 +231,9 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	}
 	if (!strcmp(name, "ring-pair") || !strcmp(name, "ring_pair"))
 		a->ring_pair_set = true;
+	rc = rxd_security_opts_set(&a->sec, name, value, err, errlen);
+	if (rc <= 0)
+		return rc;
 	rc = rxd_shell_opts_set(&a->so, name, value, err, errlen);
 	return rc;
 #undef NUM
@@ -345,6 +357,11 @@ static int setup(struct app *a, char *err, size_t errlen)
 
 	if (max_calls > 65536)
 		max_calls = 65536;
+	if (client && rxd_security_opts_client(&a->sec, (uint32_t)time(NULL), rte_rand(), &a->lg_security_index,
+					       &a->lg_security_level, &a->lg_key)) {
+		snprintf(err, errlen, "--key: cannot seal a ticket with this key");
+		return -EINVAL;
+	}
 	if (client) {
 		if (a->mode == M_LOOP && !a->peer_str) {
 			rxd_shell_iface_addr(s, 0, &a->peer);
@@ -396,6 +413,9 @@ static int setup(struct app *a, char *err, size_t errlen)
 			p.cookie = a->rxperf_cookie;
 			p.busy_retries = 0; /* a BUSY answer is a failed call here: the launcher measures the server */
 			p.seed = 0x5eed0000u + i;
+			p.security_index = a->lg_security_index;
+			p.security_level = a->lg_security_level;
+			p.key = a->lg_key;
 			if (a->calls && !p.calls && !p.duration_ns)
 				continue; /* nothing for this worker */
 			c->e.lg = rxd_loadgen_create(&p, worker_clock, c);
@@ -411,6 +431,7 @@ static int setup(struct app *a, char *err, size_t errlen)
 			rxd_rxperf_server_desc(a->w[0]->e.rp, service, &d);
 		else
 			rxd_echo_server_desc(a->w[0]->e.es, service, &d);
+		rxd_security_opts_service(&a->sec, &d);
 		uint16_t ports[RXD_SHELL_MAX_UDP_PORTS];
 		unsigned np = rxd_shell_iface_ports(s, 0, ports);
 		/* served on every UDP port the iface listens on (--port 7009,7010) */
@@ -513,6 +534,7 @@ int main(int argc, char **argv)
 	a.concurrency = 1;
 	a.echo_mem = 96ull << 20;
 	rxd_shell_opts_default(&a.so);
+	rxd_security_opts_default(&a.sec);
 
 	/* our options first: a bad argument is one line, before EAL prints anything */
 	if (eal_argc < argc && parse_args(&a, argc - eal_argc - 1, argv + eal_argc + 1))

@@ -6,7 +6,7 @@
  *   rxperf <EAL args> -- server [-p PORT] --ip ADDR/LEN [-j] [-m MTU] [-W WIN] ...
  *   rxperf <EAL args> -- client -c send|recv|rpc [-S BYTES] [-R BYTES] [-T CALLS]
  *          [-t CONCURRENCY] [-p PORT] [-j] [-m MTU] [-W WIN] -a PEER --ip ADDR/LEN
- *          [--security none|auth|crypt] [--key FILE|HEX] [--cookie] [--json]
+ *          [--security none|clear|auth|crypt] [--key HEX|kernel] [--kvno N] [--cookie] [--json]
  *          [--duration S] ...
  *
  * The client keeps t calls in flight, spread over the worker lcores (each
@@ -22,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_random.h>
 #include <rte_version.h>
 
 #include <rxd/core.h>
@@ -35,6 +37,7 @@
 #include "rxd_histo.h"
 #include "rxd_launch.h"
 #include "rxd_result.h"
+#include "rxd_security_opts.h"
 
 #define EXIT_USAGE 2
 #define EXIT_TIMEOUT 3
@@ -62,8 +65,7 @@ struct opts {
 	/* both */
 	bool nojumbo;
 	uint32_t mtu, window;
-	const char *security;
-	const char *key;
+	struct rxd_security_opts sec;
 	struct rxd_shell_opts so;
 };
 
@@ -90,8 +92,10 @@ static void usage(FILE *f)
 		   "  -m MTU             largest datagram, IP header included\n"
 		   "  -W WINDOW          receive window and transmit window cap, packets (1..255)\n"
 		   "  --service N        service id (147)\n"
-		   "  --security L       none (default) | auth | crypt (rxkad: not available yet)\n"
-		   "  --key FILE|HEX     rxkad session/server key (with --security auth|crypt)\n"
+		   "  --security L       none (rxnull, default) | clear | auth | crypt (rxkad); server: the minimum\n"
+		   "  --key HEX|kernel   rxkad service key, 16 hex digits (default: kernel, the Linux rxperf key\n"
+		   "                     " RXD_KERNEL_RXPERF_KEY "); the client seals a ticket for itself with it\n"
+		   "  --kvno N           the key's version number (0)\n"
 		   "  -u N, -H, -N       accepted for OpenAFS compatibility, ignored\n"
 		   "server:\n"
 		   "  --duration S       exit after S seconds (default: until SIGINT/SIGTERM)\n"
@@ -283,10 +287,11 @@ static int parse_args(struct opts *o, int argc, char **argv)
 				o->lg.rsize_hint = (uint32_t)u;
 			else
 				o->lg.wsize_hint = (uint32_t)u;
-		} else if (!strcmp(a, "--security") || !strcmp(a, "-x")) {
-			o->security = v;
-		} else if (!strcmp(a, "--key")) {
-			o->key = v;
+		} else if (!strcmp(a, "--security") || !strcmp(a, "-x") || !strcmp(a, "--key") ||
+			   !strcmp(a, "--kvno")) {
+			char err[160];
+			if (rxd_security_opts_set(&o->sec, a[1] == 'x' ? "security" : a + 2, v, err, sizeof err))
+				BAD("%s", err);
 		} else if (!strcmp(a, "--cookie")) {
 			o->lg.cookie = true;
 		} else if (!strcmp(a, "--json")) {
@@ -346,13 +351,6 @@ static int parse_args(struct opts *o, int argc, char **argv)
 /* Check what can be checked before EAL prints anything. */
 static int check_opts(struct opts *o)
 {
-	if (o->security && strcmp(o->security, "none") && strcmp(o->security, "clear") && strcmp(o->security, "0")) {
-		if (strcmp(o->security, "auth") && strcmp(o->security, "crypt") && strncmp(o->security, "rxkad", 5))
-			BAD("--security %s: expected none, auth or crypt", o->security);
-		BAD("--security %s: rxkad is not available yet in rxd (only --security none works)", o->security);
-	}
-	if (o->key)
-		BAD("--key is only used with --security auth|crypt, and rxkad is not available yet");
 	if (o->role == R_CLIENT) {
 		if (o->op < 0 && o->raw_op < 0)
 			BAD("client: -c send|recv|rpc (or --op N) is required");
@@ -473,6 +471,7 @@ static int setup(struct opts *o, struct rxd_shell *s, struct rxd_addr *peer)
 	if (o->role == R_SERVER) {
 		struct rxd_service_desc d;
 		rxd_rxperf_server_desc(g_w[0]->e.rp, service, &d);
+		rxd_security_opts_service(&o->sec, &d);
 		rc = rxd_shell_register_service(s, 0, 0, &d, server_app, NULL, err, sizeof err);
 		if (rc)
 			BAD("%s", err);
@@ -574,13 +573,13 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 	}
 	printf("{");
 	rxd_result_json(stdout, &r);
-	printf(",\"op\":%" PRId64 ",\"lcores\":%u,\"jumbo\":%s,\"security\":\"none\",\"remote_aborts\":%" PRIu64
+	printf(",\"op\":%" PRId64 ",\"lcores\":%u,\"jumbo\":%s,\"security\":\"%s\",\"remote_aborts\":%" PRIu64
 	       ",\"local_aborts\":%" PRIu64 ",\"net_errors\":%" PRIu64 ",\"busy\":%" PRIu64 ",\"core_aborts\":%" PRIu64
 	       ",\"tx_data\":%" PRIu64 ",\"pkts\":%" PRIu64 ",\"pkts_per_s\":%.0f,\"pkts_per_s_per_core\":%.0f"
 	       ",\"busy_pct\":%.1f,\"drops\":%" PRIu64 ",\"timed_out\":%s,\"codes\":{%s}}\n",
-	       o->op, nact, o->nojumbo ? "false" : "true", t->remote_aborts, t->local_aborts, t->net_errors, t->busy,
-	       cs.calls_aborted_local + cs.calls_aborted_remote, cs.tx_data, pkts, pps, pps_core, cpu, drops,
-	       timed_out ? "true" : "false", codes_str);
+	       o->op, nact, o->nojumbo ? "false" : "true", rxd_security_opts_name(&o->sec), t->remote_aborts,
+	       t->local_aborts, t->net_errors, t->busy, cs.calls_aborted_local + cs.calls_aborted_remote, cs.tx_data,
+	       pkts, pps, pps_core, cpu, drops, timed_out ? "true" : "false", codes_str);
 	fflush(stdout);
 	code = timed_out									      ? EXIT_TIMEOUT
 	       : (t->errors || (o->calls && t->ok + t->aborts != o->calls) || t->ok + t->aborts == 0) ? 1
@@ -637,6 +636,7 @@ int main(int argc, char **argv)
 	o.concurrency = 1;
 	o.port = 0;
 	rxd_shell_opts_default(&o.so);
+	rxd_security_opts_default(&o.sec);
 
 	if (eal_argc == argc) {
 		fprintf(stderr, "rxperf: usage: rxperf <EAL args> -- server|client [options]   (-- --help)\n");
@@ -651,6 +651,11 @@ int main(int argc, char **argv)
 		}
 		if (o.timeout_s <= 0)
 			o.timeout_s = 600;
+		if (rxd_security_opts_client(&o.sec, (uint32_t)time(NULL), rte_rand(), &o.lg.security_index,
+					     &o.lg.security_level, &o.lg.key)) {
+			fprintf(stderr, "rxperf: --key: cannot seal a ticket with this key\n");
+			return EXIT_USAGE;
+		}
 	}
 	if (o.so.n_ifaces == 0) {
 		fprintf(stderr, "rxperf: --ip ADDR/LEN (or --ip6) is required: the address rxd answers on\n");

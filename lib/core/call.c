@@ -396,6 +396,7 @@ static void queue_fill(struct rxd_call *c, bool last)
 static bool new_fill(struct rxd_call *c)
 {
 	struct rxd_local *l = c->local;
+	const struct rxd_security_class *sc;
 
 	/* One slot stays free for the fill packet; the queue holds at most tx_queue_max packets. */
 	if (rxd_txq_queued(&c->tx) >= l->cfg.tx_queue_max)
@@ -410,12 +411,20 @@ static bool new_fill(struct rxd_call *c)
 		STAT(l, buf_alloc_failures);
 		return false;
 	}
-	/* A security class reserves its per-packet header at the front; it fills it when the packet
-	 * first goes out (send_datagram), keeping full packets at tx_pkt_size. */
+	/* A security class reserves its per-packet header at the front and says how much user data
+	 * fits (rxkad crypt: whole blocks); it fills the header when the packet first goes out.  A
+	 * client call waiting for a channel has no conn yet: its class and level decide. */
 	c->tx_fill_len = 0;
-	if (c->conn && c->conn->sc && c->conn->sc->packet_overhead)
-		c->tx_fill_len =
-		    min_u32(c->conn->sc->packet_overhead(c->conn->sec, c->cp.security_level), c->tx_pkt_size);
+	c->tx_fill_cap = c->tx_pkt_size;
+	sc = c->conn ? c->conn->sc : c->cp.security_index ? l->security[c->cp.security_index & 7] : NULL;
+	if (sc) {
+		const void *sec = c->conn ? c->conn->sec : NULL;
+		uint8_t level = c->cp.security_level;
+		uint32_t hdr = sc->packet_overhead ? min_u32(sc->packet_overhead(sec, level), c->tx_pkt_size) : 0;
+		uint32_t room = sc->max_data ? sc->max_data(sec, level, c->tx_pkt_size) : c->tx_pkt_size - hdr;
+		c->tx_fill_len = hdr;
+		c->tx_fill_cap = hdr + min_u32(room, c->tx_pkt_size - hdr);
+	}
 	return true;
 }
 
@@ -457,11 +466,11 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 	}
 	while (done < len) {
 		uint32_t room, n;
-		if (c->tx_fill && c->tx_fill_len == c->tx_pkt_size)
+		if (c->tx_fill && c->tx_fill_len == c->tx_fill_cap)
 			queue_fill(c, false);
 		if (!c->tx_fill && !new_fill(c))
 			break;
-		room = c->tx_pkt_size - c->tx_fill_len;
+		room = c->tx_fill_cap - c->tx_fill_len;
 		n = (uint32_t)(len - done < room ? len - done : room);
 		memcpy(c->tx_fill_data + c->tx_fill_len, p + done, n);
 		c->tx_fill_len += n;

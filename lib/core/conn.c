@@ -108,8 +108,7 @@ static void conn_free(struct rxd_conn *c, uint64_t now)
 		if (c->peer_next)
 			c->peer_next->peer_prev = c->peer_prev;
 	}
-	if (c->sc && c->sc->free_conn)
-		c->sc->free_conn(c->sec);
+	rxd_conn_free_security(c);
 	rxd_timer_cancel(&l->wheel, &c->timer);
 	rxd_pmtud_conn_gone(c);
 	rxd_peer_put(c->peer, now);
@@ -152,25 +151,6 @@ static int conn_free_channel(const struct rxd_conn *c)
 	return -1;
 }
 
-/* The conn's security class state (client: from the call's key).  On failure the conn has none. */
-static int conn_init_security(struct rxd_conn *c, const void *key, uint8_t level)
-{
-	struct rxd_local *l = c->local;
-	int err;
-
-	c->sc = c->cp.security_index ? l->security[c->cp.security_index & 7] : NULL;
-	if (!c->sc || !c->sc->init_conn)
-		return 0;
-	err = c->sc->init_conn(&c->sec, key, level, c->is_client);
-	if (err) {
-		RXD_LOG(l, RXD_LOG_WARNING, "security class %s: %s conn %08x: init failed (%d)", c->sc->name,
-			c->is_client ? "client" : "service", c->cid, err);
-		c->sc = NULL;
-		return err < 0 ? err : -EKEYREJECTED;
-	}
-	return 0;
-}
-
 /* *err: -EAGAIN when out of cids or conns (the call may wait), else the security class's error. */
 static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *peer, struct rxd_call *call, uint64_t now,
 					int *err)
@@ -199,7 +179,7 @@ static struct rxd_conn *client_conn_new(struct rxd_local *l, struct rxd_peer *pe
 		c->peer_next->peer_prev = c;
 	peer->client_conns = c;
 	/* Linked first: conn_free() unlinks a client conn from its peer's list. */
-	*err = conn_init_security(c, call->cp.key, call->cp.security_level);
+	*err = rxd_conn_init_security(c, call->cp.key, call->cp.security_level);
 	if (*err < 0) {
 		conn_free(c, now);
 		return NULL;
@@ -217,6 +197,8 @@ static void conn_arm_timer(struct rxd_conn *c, uint64_t now)
 	for (unsigned i = 0; i < RXD_MAXCALLS; i++)
 		if (c->chan[i].final_ack_at)
 			at = min_u64(at, c->chan[i].final_ack_at);
+	if (c->challenge_at)
+		at = min_u64(at, c->challenge_at);
 	if (c->active == 0) {
 		uint64_t exp;
 		if (c->is_client)
@@ -336,7 +318,8 @@ void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now)
 	}
 }
 
-struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h, uint64_t now)
+struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h,
+				      const struct rxd_service *svc, uint64_t now)
 {
 	struct rxd_conn *c = conn_alloc(l, peer, now);
 
@@ -349,7 +332,7 @@ struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer
 	c->service_id = h->service_id;
 	c->cp.service_id = h->service_id;
 	c->cp.security_index = h->security_index;
-	if (conn_init_security(c, NULL, 0) < 0) {
+	if (rxd_conn_init_security(c, svc->d.security_conf, svc->d.min_security_level) < 0) {
 		conn_free(c, now);
 		return NULL;
 	}
@@ -426,6 +409,7 @@ void rxd_conn_abort_all(struct rxd_conn *c, int32_t code, int err, bool remote, 
 {
 	c->state = RXD_CONN_ABORTED;
 	c->abort_code = code;
+	rxd_conn_drop_held(c);
 	c->dont_reuse = true;
 	for (unsigned i = 0; i < RXD_MAXCALLS; i++) {
 		struct rxd_call *call = c->chan[i].call;
@@ -448,6 +432,7 @@ static void conn_timer_fired(struct rxd_timer *t, uint64_t now)
 			rxd_send_final_ack(c, i, RXD_ACK_IDLE, chan->final_ack_serial, now);
 		}
 	}
+	rxd_conn_challenge_timer(c, now);
 	if (c->active == 0) {
 		if (c->is_client)
 			exp = (uint64_t)(l->nconns > 900 ? 2 : l->cfg.client_conn_expiry_s) * RXD_NS_PER_SEC;

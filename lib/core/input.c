@@ -68,6 +68,39 @@ static void end_rx_phase(struct rxd_call *c, uint32_t serial, uint64_t now)
 	}
 }
 
+/*
+ * The security class checks every subpacket of the datagram in one batch, in
+ * place (the buffer is this datagram's alone; a duplicate's copy is never the
+ * one stored), and says where the user data is: the security header and
+ * padding are not the application's.  A bad packet aborts the call.
+ */
+static bool verify_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_sec_pkt *sec, uint64_t now)
+{
+	const struct rxd_conn *conn = c->conn;
+	unsigned n = pkt->u.data.nsub;
+
+	for (unsigned i = 0; i < n; i++) {
+		const struct rxd_subpkt *sp = &pkt->u.data.sub[i];
+		sec[i] = (struct rxd_sec_pkt){.cid = pkt->hdr.cid,
+					      .call_number = pkt->hdr.call_number,
+					      .seq = sp->seq,
+					      .cksum = sp->cksum,
+					      .body = (uint8_t *)(uintptr_t)sp->data,
+					      .len = sp->len,
+					      .data_len = sp->len};
+	}
+	if (!conn || !conn->sc || !conn->sc->verify || !conn->sc->verify(conn->sec, sec, n))
+		return true;
+	for (unsigned i = 0; i < n; i++) {
+		if (sec[i].abort) {
+			rxd_call_local_abort(c, sec[i].abort, -EPROTO, now);
+			discard(c->local, RXD_R_SECURITY);
+			return false;
+		}
+	}
+	return true;
+}
+
 static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -75,6 +108,7 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 	uint32_t old_top = c->rx_top;
 	bool filled_hole = false;
 	unsigned last_i = pkt->u.data.nsub - 1;
+	struct rxd_sec_pkt sec[RXD_MAX_JUMBO];
 
 	switch (c->state) {
 	case RXD_CS_SERVER_PREALLOC:
@@ -113,6 +147,8 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 		return true;
 	}
 
+	if (!verify_data(c, pkt, sec, now))
+		return false;
 	for (unsigned i = 0; i < pkt->u.data.nsub; i++) {
 		const struct rxd_subpkt *sp = &pkt->u.data.sub[i];
 		uint32_t seq = sp->seq;
@@ -141,24 +177,9 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 			discard(l, RXD_R_DUPLICATE);
 			continue;
 		}
-		if (c->conn && c->conn->sc && c->conn->sc->verify_packet) {
-			/* Security classes verify in place; rxd never shares rx buffers between calls. */
-			uint32_t len = sp->len;
-			uint16_t ck = sp->cksum;
-			struct rxd_hdr h = pkt->hdr;
-			h.seq = seq;
-			h.serial = sp->serial;
-			int32_t ab =
-			    c->conn->sc->verify_packet(c->conn->sec, &h, (uint8_t *)(uintptr_t)sp->data, &len, &ck);
-			if (ab) {
-				rxd_call_local_abort(c, ab, -EPROTO, now);
-				discard(l, RXD_R_SECURITY);
-				return false;
-			}
-		}
 		r->present = true;
-		r->data = sp->data;
-		r->len = sp->len;
+		r->data = sp->data + sec[i].data_off;
+		r->len = sec[i].data_len;
 		r->last = last;
 		r->buf = buf;
 		if (buf)
@@ -431,13 +452,6 @@ static void reject(struct rxd_local *l, const struct rxd_addr *from, const struc
 		rxd_reply_abort(l, from, &pkt->hdr, code);
 }
 
-/* A connection-level failure: every call on conn ends with code and the peer is told once. */
-static void conn_fail(struct rxd_conn *conn, int32_t code, int err, uint64_t now)
-{
-	rxd_conn_abort_all(conn, code, err, false, now);
-	rxd_send_conn_abort(conn, code, now);
-}
-
 static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from, const struct rxd_pkt *pkt,
 			      uint64_t now)
 {
@@ -448,41 +462,10 @@ static void input_conn_packet(struct rxd_conn *conn, const struct rxd_addr *from
 		rxd_conn_abort_all(conn, pkt->u.abort_code, -ECONNABORTED, true, now);
 		return;
 	case RXD_PKT_CHALLENGE:
-		if (!conn->sc || !conn->sc->respond) {
-			/* rxnull is never challenged: the kernel's insecure class aborts the conn
-			 * (net/rxrpc/insecure.c). */
-			discard(l, RXD_R_SECURITY);
-			conn_fail(conn, RX_PROTOCOL_ERROR, -EPROTO, now);
-			return;
-		}
-		{
-			uint8_t body[1500];
-			int32_t ab = 0;
-			size_t n = conn->sc->respond(conn->sec, pkt->body, pkt->body_len, body, sizeof(body), &ab);
-			if (ab) {
-				conn_fail(conn, ab, -EKEYREJECTED, now);
-				return;
-			}
-			struct rxd_hdr h;
-			uint8_t hb[RXD_WIRE_HDR_LEN];
-			rxd_conn_hdr(conn, 0, 0, RXD_PKT_RESPONSE, rxd_conn_next_serial(conn), &h);
-			rxd_hdr_encode(hb, &h);
-			struct rxd_iov iov[2] = {{hb, sizeof(hb), NULL}, {body, (uint32_t)n, NULL}};
-			rxd_send_raw(l, from, iov, 2, 0);
-		}
+		rxd_conn_input_challenge(conn, from, pkt, now);
 		return;
 	case RXD_PKT_RESPONSE:
-		if (!conn->sc || !conn->sc->verify_response) {
-			/* Nothing was challenged: as the kernel's insecure class, abort the conn. */
-			discard(l, RXD_R_SECURITY);
-			conn_fail(conn, RX_PROTOCOL_ERROR, -EPROTO, now);
-			return;
-		}
-		{
-			int32_t ab = conn->sc->verify_response(conn->sec, pkt->body, pkt->body_len);
-			if (ab)
-				conn_fail(conn, ab, -EKEYREJECTED, now);
-		}
+		rxd_conn_input_response(conn, pkt, now);
 		return;
 	default:
 		discard(l, RXD_R_NOT_FIRST_PACKET);
@@ -522,6 +505,14 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 	}
 	if (h->call_number == 0) {
 		input_conn_packet(conn, from, pkt, now);
+		return;
+	}
+	if (!conn->secured) {
+		/* Until the client proves its key, its calls wait (net/rxrpc SERVER_SECURING). */
+		if (h->type == RXD_PKT_DATA)
+			rxd_conn_hold(conn, buf, pkt->body - RXD_WIRE_HDR_LEN, pkt->body_len + RXD_WIRE_HDR_LEN, now);
+		else
+			discard(l, RXD_R_SECURITY);
 		return;
 	}
 	/* A path-MTU probe's answer (or proof of its loss), as the kernel's io_thread.c: before the channel checks,
@@ -603,7 +594,7 @@ static void input_on_conn(struct rxd_local *l, struct rxd_conn *conn, const stru
 }
 
 static void input_packet(struct rxd_local *l, const struct rxd_addr *from, struct rxd_buf *buf, const uint8_t *data,
-			 size_t len, uint64_t now)
+			 size_t len, bool replay, uint64_t now)
 {
 	struct rxd_pkt pkt;
 	enum rxd_reason why = RXD_R_OK;
@@ -612,10 +603,12 @@ static void input_packet(struct rxd_local *l, const struct rxd_addr *from, struc
 	struct rxd_conn *conn;
 	struct rxd_peer *peer;
 
-	l->stats.rx_bytes += len;
 	v = rxd_pkt_parse(data, len, l->cfg.rx_jumbo_max, &pkt, &why, &code);
-	if (len >= RXD_WIRE_HDR_LEN)
-		l->stats.rx_packets[data[20] < RXD_PKT__MAX ? data[20] : RXD_PKT__MAX]++;
+	if (!replay) {
+		l->stats.rx_bytes += len;
+		if (len >= RXD_WIRE_HDR_LEN)
+			l->stats.rx_packets[data[20] < RXD_PKT__MAX ? data[20] : RXD_PKT__MAX]++;
+	}
 	if (v == RXD_V_DISCARD) {
 		discard(l, why);
 		return;
@@ -628,7 +621,7 @@ static void input_packet(struct rxd_local *l, const struct rxd_addr *from, struc
 		discard(l, RXD_R_ADDR_FAMILY);
 		return;
 	}
-	if (pkt.hdr.type == RXD_PKT_DATA) {
+	if (pkt.hdr.type == RXD_PKT_DATA && !replay) {
 		l->stats.rx_data_subpackets += pkt.u.data.nsub;
 		if (pkt.u.data.nsub > 1)
 			l->stats.rx_jumbo++;
@@ -676,17 +669,19 @@ static void input_packet(struct rxd_local *l, const struct rxd_addr *from, struc
 			reject(l, from, &pkt, RXD_R_NO_SERVICE, RX_INVALID_OPERATION);
 			return;
 		}
-		if (pkt.hdr.security_index != 0 && !l->security[pkt.hdr.security_index & 7]) {
+		if (pkt.hdr.security_index != 0 &&
+		    (pkt.hdr.security_index >= 8 || !l->security[pkt.hdr.security_index] || !svc->d.security_conf)) {
 			reject(l, from, &pkt, RXD_R_NO_SECURITY_CLASS, RX_INVALID_OPERATION);
 			return;
 		}
-		if (pkt.hdr.security_index < svc->d.min_security_level) {
-			reject(l, from, &pkt, RXD_R_NO_SECURITY_CLASS, RX_INVALID_OPERATION);
+		if (pkt.hdr.security_index == 0 && svc->d.min_security_level > 0) {
+			/* rxnull has no level: a service asking for auth or crypt refuses it. */
+			reject(l, from, &pkt, RXD_R_NO_SECURITY_CLASS, RXKADLEVELFAIL);
 			return;
 		}
 		if (!peer)
 			peer = rxd_peer_lookup(l, from, true, now);
-		conn = peer ? rxd_conn_new_service(l, peer, &pkt.hdr, now) : NULL;
+		conn = peer ? rxd_conn_new_service(l, peer, &pkt.hdr, svc, now) : NULL;
 		if (!conn) {
 			discard(l, RXD_R_BUSY);
 			STAT(l, busy_sent);
@@ -726,11 +721,17 @@ void rxd_local_input(struct rxd_local *l, const struct rxd_addr *from, struct rx
 		memcpy(copy, data, len);
 		data = copy;
 	}
-	input_packet(l, from, buf, data, len, now);
+	input_packet(l, from, buf, data, len, false, now);
 	/* The core took one reference with the packet; DATA slots took their own. */
 	if (buf)
 		l->io->buf_put(l->io_ctx, buf);
 	rxd_local_leave(l, now);
+}
+
+void rxd_input_replay(struct rxd_local *l, const struct rxd_addr *from, struct rxd_buf *buf, const uint8_t *data,
+		      size_t len, uint64_t now)
+{
+	input_packet(l, from, buf, data, len, true, now);
 }
 
 void rxd_local_input_error(struct rxd_local *l, const struct rxd_addr *peer, int err, uint32_t mtu, uint64_t now)

@@ -228,6 +228,18 @@ struct rxd_conn_params {
 	bool upgrade;
 };
 
+/* Up to this many DATA datagrams wait on an unsecured service conn; more are dropped (the client resends). */
+#define RXD_CONN_HELD_MAX 16u
+/* CHALLENGE sends per round before the conn waits for the client's next DATA to try again. */
+#define RXD_CHALLENGE_TRIES 6u
+
+/* A received datagram kept whole while its conn is being secured. */
+struct rxd_held {
+	struct rxd_buf *buf;
+	const uint8_t *data;
+	uint32_t len;
+};
+
 struct rxd_conn {
 	struct rxd_conn *hash_next;
 	struct rxd_conn *free_next;
@@ -246,8 +258,13 @@ struct rxd_conn {
 	struct rxd_conn_params cp;
 	void *sec; /* security-class state */
 	const struct rxd_security_class *sc;
-	uint32_t tx_serial; /* last serial used */
-	uint32_t hi_serial; /* highest serial received */
+	bool secured;	       /* service: the class accepted a RESPONSE, or needs none (SERVICE_CONN_SECURED) */
+	uint8_t challenges;    /* CHALLENGEs sent this round (conn_security.c) */
+	uint64_t challenge_at; /* next CHALLENGE resend (0 = none) */
+	uint8_t nheld;	       /* DATA held until secured */
+	struct rxd_held *held; /* RXD_CONN_HELD_MAX, allocated when the first is held */
+	uint32_t tx_serial;    /* last serial used */
+	uint32_t hi_serial;    /* highest serial received */
 	uint64_t hi_serial_at;
 	uint32_t active; /* live calls on channels */
 	uint64_t idle_since;
@@ -318,6 +335,7 @@ struct rxd_call {
 	uint8_t *tx_fill_data;
 	uint32_t tx_fill_len;
 	uint32_t tx_pkt_size; /* payload per packet */
+	uint32_t tx_fill_cap; /* bytes of the fill packet usable: security header + user data */
 	uint32_t tx_winsize;  /* peer rwind */
 	struct rxd_cc cc;
 	struct rxd_rack rack;
@@ -453,7 +471,7 @@ int rxd_conn_connect_call(struct rxd_local *l, struct rxd_call *call, uint64_t n
 struct rxd_conn *rxd_conn_find_client(struct rxd_local *l, uint32_t cid);
 struct rxd_conn *rxd_conn_find_service(struct rxd_local *l, struct rxd_peer *peer, uint32_t epoch, uint32_t cid);
 struct rxd_conn *rxd_conn_new_service(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h,
-				      uint64_t now);
+				      const struct rxd_service *svc, uint64_t now);
 void rxd_conn_disconnect_call(struct rxd_call *call, uint64_t now);
 void rxd_conn_update_idle(struct rxd_conn *c, uint64_t now);
 uint32_t rxd_conn_next_serial(struct rxd_conn *c);
@@ -465,6 +483,19 @@ void rxd_conn_schedule_final_ack(struct rxd_conn *c, unsigned channel, uint64_t 
 void rxd_conn_hdr(const struct rxd_conn *c, unsigned channel, uint32_t call_number, uint8_t type, uint32_t serial,
 		  struct rxd_hdr *h);
 void rxd_conn_connect_waiting(struct rxd_local *l, uint64_t now);
+
+/* conn_security.c: the security handshake (Linux conn_event.c / rxkad.c, OpenAFS rx.c rxi_ChallengeEvent) */
+/** Set up the conn's security class state: client from the call's key, service from svc.  0 or -errno. */
+int rxd_conn_init_security(struct rxd_conn *c, const void *key, uint8_t level);
+void rxd_conn_free_security(struct rxd_conn *c);
+/** Service: keep a DATA datagram of an unsecured conn (challenging the client if not yet). */
+void rxd_conn_hold(struct rxd_conn *c, struct rxd_buf *buf, const uint8_t *data, size_t len, uint64_t now);
+void rxd_conn_drop_held(struct rxd_conn *c);
+void rxd_conn_challenge_timer(struct rxd_conn *c, uint64_t now);
+void rxd_conn_input_challenge(struct rxd_conn *c, const struct rxd_addr *from, const struct rxd_pkt *pkt, uint64_t now);
+void rxd_conn_input_response(struct rxd_conn *c, const struct rxd_pkt *pkt, uint64_t now);
+/** A connection-level failure: every call on conn ends with code and the peer is told once. */
+void rxd_conn_fail(struct rxd_conn *conn, int32_t code, int err, uint64_t now);
 
 /* call.c */
 struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now);
@@ -483,6 +514,9 @@ struct rxd_call *rxd_call_new_incoming(struct rxd_local *l, struct rxd_conn *con
 				       uint64_t now);
 
 /* input.c */
+/** Route a datagram held while its conn was secured, as if it had just arrived. */
+void rxd_input_replay(struct rxd_local *l, const struct rxd_addr *from, struct rxd_buf *buf, const uint8_t *data,
+		      size_t len, uint64_t now);
 void rxd_input_call_packet(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now);
 
 /* output.c */

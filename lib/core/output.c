@@ -271,6 +271,45 @@ static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *
 	return false;
 }
 
+/*
+ * Secure the packets of [first, first + n) never sent before, in one batch.
+ * Once, at the first transmission: the security header depends on (callNumber,
+ * seq), not on the serial, so retransmissions reuse it.
+ */
+static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t now)
+{
+	struct rxd_conn *conn = c->conn;
+	struct rxd_sec_pkt p[RXD_MAX_JUMBO];
+	uint32_t seqs[RXD_MAX_JUMBO];
+	unsigned m = 0;
+	int32_t ab;
+
+	if (!conn->sc || !conn->sc->secure)
+		return 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct rxd_txslot *t = rxd_txq_slot(&c->tx, first + i);
+		if (t->nxmit)
+			continue;
+		seqs[m] = first + i;
+		p[m++] = (struct rxd_sec_pkt){.cid = conn->cid | c->channel,
+					      .call_number = c->call_number,
+					      .seq = first + i,
+					      .body = t->data,
+					      .len = t->len,
+					      .cap = c->tx_pkt_size};
+	}
+	if (!m)
+		return 0;
+	ab = conn->sc->secure(conn->sec, p, m);
+	if (ab) {
+		rxd_call_local_abort(c, ab, -EKEYREJECTED, now);
+		return -EKEYREJECTED;
+	}
+	for (unsigned i = 0; i < m; i++)
+		rxd_txq_set_secured(&c->tx, seqs[i], p[i].len, p[i].cksum);
+	return 0;
+}
+
 /* Send seqs [first, first + n) as one datagram (n > 1 = jumbogram). */
 static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool retrans, uint64_t now)
 {
@@ -295,6 +334,8 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 		for (uint32_t i = 1; i < n; i++)
 			rxd_conn_next_serial(conn);
 	}
+	if (secure_new(c, first, n, now) < 0)
+		return -EKEYREJECTED;
 	call_hdr(c, &h, RXD_PKT_DATA, serial0);
 	h.seq = first;
 	if (conn->is_client)
@@ -310,25 +351,12 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 			f |= RXD_F_REQUEST_ACK;
 		if (i == 0) {
 			h.flags |= f;
+			h.cksum = t->cksum;
 			rxd_hdr_encode(hb, &h);
 			iov[niov++] = (struct rxd_iov){hb, sizeof(hb), NULL};
 		} else {
-			rxd_jumbo_hdr_encode(jh[i - 1], f, 0);
+			rxd_jumbo_hdr_encode(jh[i - 1], f, t->cksum);
 			iov[niov++] = (struct rxd_iov){jh[i - 1], RXD_JUMBO_HDRLEN, NULL};
-		}
-		if (t->nxmit == 0 && conn->sc && conn->sc->secure_packet) {
-			/* Secure once, at the first transmission: the class's header depends on
-			 * (callNumber, seq), not on the serial, so retransmissions reuse it. */
-			struct rxd_hdr sh = h;
-			sh.seq = first + i;
-			sh.serial = serial0 + i;
-			uint32_t len = t->len;
-			int32_t ab = conn->sc->secure_packet(conn->sec, &sh, t->data, &len, c->tx_pkt_size);
-			if (ab) {
-				rxd_call_local_abort(c, ab, -EKEYREJECTED, now);
-				return -EKEYREJECTED;
-			}
-			rxd_txq_set_len(&c->tx, first + i, len);
 		}
 		iov[niov++] = (struct rxd_iov){t->data, t->len, t->buf};
 		rxd_txq_on_xmit(&c->tx, first + i, serial0 + i, now);

@@ -23,6 +23,7 @@ struct rxd_txslot {
 	uint32_t len;
 	uint32_t serial;  /* serial of the latest transmission */
 	uint64_t xmit_ns; /* time of the latest transmission */
+	uint16_t cksum;	  /* the security class's header checksum (0 = none) */
 	uint8_t flags;	  /* LAST_PACKET */
 	uint8_t nxmit;	  /* transmissions so far */
 	bool sacked;	  /* soft-ACKed by the latest ACK */
@@ -106,10 +107,13 @@ static inline void rxd_txq_on_xmit(struct rxd_txq *q, uint32_t seq, uint32_t ser
 	if (t->nxmit < 255)
 		t->nxmit++;
 }
-/** A security class changed the packet's length when securing it. */
-static inline void rxd_txq_set_len(struct rxd_txq *q, uint32_t seq, uint32_t len)
+/** The security class secured the packet: its wire length and header checksum. */
+static inline void rxd_txq_set_secured(struct rxd_txq *q, uint32_t seq, uint32_t len, uint16_t cksum)
 {
-	rxd_txq_slot(q, seq)->len = len;
+	struct rxd_txslot *t = rxd_txq_slot(q, seq);
+
+	t->len = len;
+	t->cksum = cksum;
 }
 /** A lost packet went out again: back in flight. */
 static inline void rxd_txq_resent(struct rxd_txq *q, uint32_t seq)

@@ -564,6 +564,7 @@ int rxd_msg_worker_attach(struct rxd_worker *w, struct rxd_msg_ep *ep, char *err
 		d.service_id = p->service_id;
 		d.upgrade_from = p->upgrade_from;
 		d.min_security_level = p->min_security_level;
+		d.security_conf = p->security_conf;
 		d.needs_charge = p->needs_charge;
 		d.backlog = p->backlog;
 		d.ops = &svc_ops;

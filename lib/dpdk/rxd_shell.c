@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <rxd/security.h>
+
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -300,6 +302,12 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 					return rc;
 				}
 				w->locals[w->n_locals++] = wp->local;
+				/* rxkad on every shard: a service takes it through its desc's security_conf. */
+				rc = rxd_local_add_security(wp->local, &rxd_rxkad_class);
+				if (rc) {
+					snprintf(err, errlen, "cannot add rxkad to shard %u: %s", i, strerror(-rc));
+					return rc;
+				}
 			}
 		}
 	}

@@ -196,6 +196,15 @@ int rxd_rxkad_ticket_encode(uint8_t *out, size_t cap, size_t *len, const uint8_t
 /** Is the ticket usable at now?  0, or -EPROTO with NOAUTH (not yet valid), EXPIRED or BADTICKET. */
 int rxd_rxkad_ticket_check_times(uint32_t start, uint32_t end, uint32_t now, int32_t *abort);
 
+/**
+ * The server's ticket opener (struct rxd_rxkad_server.open_ticket): decrypt
+ * the ticket sealed with server key kvno and judge its times at now (unix
+ * seconds).  0, or -EPROTO with *abort = RXKADUNKNOWNKEY / BADTICKET /
+ * EXPIRED / NOAUTH / TICKETLEN.
+ */
+typedef int (*rxd_rxkad_open_ticket_fn)(void *arg, uint32_t kvno, const uint8_t *tkt, size_t len, uint32_t now,
+					struct rxd_rxkad_ticket *t, int32_t *abort);
+
 /** Kerberos 4 lifetime byte <-> end time (OpenAFS life_to_time / time_to_life). 0 = unrepresentable. */
 uint32_t rxd_rxkad_life_to_time(uint32_t start, uint8_t life);
 uint8_t rxd_rxkad_time_to_life(uint32_t start, uint32_t end);

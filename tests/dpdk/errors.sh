@@ -33,6 +33,9 @@ expect "port list: too many" 2 "at most 4 ports" "$RXD" $E -- --mode echo --port
 expect "port list: port 0" 2 "--port 7000,0" "$RXD" $E -- --mode echo --port 7000,0
 expect "port list: trailing comma" 2 "--port 7000," "$RXD" $E -- --mode echo --port 7000,
 expect "unknown option" 2 "unknown option --frobnicate" "$RXD" $E -- --mode echo --frobnicate 1
+expect "bad security level" 2 "--security" "$RXD" $E -- --mode client --security secret
+expect "bad rxkad key" 2 "--key zz: expected 16 hex digits" "$RXD" $E -- --mode server --key zz
+expect "bad kvno" 2 "--kvno" "$RXD" $E -- --mode server --kvno -1
 expect "bad core parameter" 2 "rx_window_size\|rx-window-size" "$RXD" $E -- --mode echo --set rx_window_size=100000
 printf 'mode=echo\nip=198.18.9.1/24\nbogus_name=1\n' >"$T_DIR/bad.conf"
 expect "bad config file line" 2 "bad.conf:3" "$RXD" $E -- --config "$T_DIR/bad.conf"

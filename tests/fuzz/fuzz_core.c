@@ -221,11 +221,13 @@ static const struct rxd_call_ops fz_ops = {app_new_call, app_data, app_writable,
 static uint32_t sec_overhead(const void *conn_sec, uint8_t level)
 {
 	(void)conn_sec;
-	return level ? 4u : 0u;
+	(void)level;
+	return 4u;
 }
 
-static int sec_init(void **conn_sec, const void *key, uint8_t level, bool is_client)
+static int sec_init(void **conn_sec, const struct rxd_sec_conn_info *ci, const void *key, uint8_t level, bool is_client)
 {
+	(void)ci;
 	(void)key;
 	(void)level;
 	(void)is_client;
@@ -233,31 +235,47 @@ static int sec_init(void **conn_sec, const void *key, uint8_t level, bool is_cli
 	return *conn_sec ? 0 : -ENOMEM;
 }
 
-static int32_t sec_secure(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint32_t cap)
+static int32_t sec_secure(void *conn_sec, struct rxd_sec_pkt *p, unsigned n)
 {
 	(void)conn_sec;
-	(void)cap;
-	if (*len < 4)
-		return RXKADDATALEN;
-	rxd_put_be32(data, h->seq);
+	for (unsigned i = 0; i < n; i++) {
+		if (p[i].len < 4)
+			return RXKADDATALEN;
+		rxd_put_be32(p[i].body, p[i].seq);
+	}
 	return 0;
 }
 
-static int32_t sec_verify(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint16_t *cksum)
+static unsigned sec_verify(void *conn_sec, struct rxd_sec_pkt *p, unsigned n)
 {
+	unsigned bad = 0;
 	(void)conn_sec;
-	(void)cksum;
-	if (*len < 4)
-		return RXKADPACKETSHORT;
-	if (rxd_get_be32(data) != h->seq)
-		return RXKADSEALEDINCON;
-	return 0;
+	for (unsigned i = 0; i < n; i++) {
+		p[i].abort = p[i].len < 4			   ? RXKADPACKETSHORT
+			     : rxd_get_be32(p[i].body) != p[i].seq ? RXKADSEALEDINCON
+								   : 0;
+		p[i].data_off = 4;
+		p[i].data_len = p[i].abort ? 0 : p[i].len - 4;
+		bad += p[i].abort != 0;
+	}
+	return bad;
 }
 
-static size_t sec_respond(void *conn_sec, const uint8_t *challenge, size_t len, uint8_t *body, size_t cap,
-			  int32_t *abort_code)
+static size_t sec_challenge(void *conn_sec, const struct rxd_sec_conn_info *ci, uint8_t *body, size_t cap)
 {
 	(void)conn_sec;
+	(void)ci;
+	if (cap < 8)
+		return 0;
+	memset(body, 1, 8);
+	return 8;
+}
+
+static size_t sec_respond(void *conn_sec, const struct rxd_sec_conn_info *ci, const uint8_t *challenge, size_t len,
+			  uint8_t *body, size_t cap, int32_t *abort_code)
+{
+	(void)conn_sec;
+	(void)ci;
 	if (len < 8 || cap < 8) {
 		*abort_code = RXKADPACKETSHORT;
 		return 0;
@@ -266,9 +284,11 @@ static size_t sec_respond(void *conn_sec, const uint8_t *challenge, size_t len, 
 	return 8;
 }
 
-static int32_t sec_verify_response(void *conn_sec, const uint8_t *response, size_t len)
+static int32_t sec_verify_response(void *conn_sec, const struct rxd_sec_conn_info *ci, const uint8_t *response,
+				   size_t len)
 {
 	(void)conn_sec;
+	(void)ci;
 	return len && response[0] ? 0 : RXKADBADTICKET;
 }
 
@@ -278,8 +298,9 @@ static const struct rxd_security_class fz_sec = {
     .packet_overhead = sec_overhead,
     .init_conn = sec_init,
     .free_conn = free,
-    .secure_packet = sec_secure,
-    .verify_packet = sec_verify,
+    .secure = sec_secure,
+    .verify = sec_verify,
+    .issue_challenge = sec_challenge,
     .respond = sec_respond,
     .verify_response = sec_verify_response,
 };
@@ -312,7 +333,7 @@ static int setup(void)
 {
 	struct rxd_local_params p = {0};
 	struct rxd_config cfg;
-	struct rxd_service_desc d = {.service_id = 147, .ops = &fz_ops};
+	struct rxd_service_desc d = {.service_id = 147, .ops = &fz_ops, .security_conf = &fz_sec};
 
 	memset(&F, 0, sizeof(F));
 	F.now = 1000 * RXD_NS_PER_SEC;

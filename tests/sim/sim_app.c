@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rxd/security.h>
+
 #include "sim_rng.h"
 
 #define SIM_MAGIC 0x52584453u /* "RXDS" */
@@ -99,6 +101,11 @@ struct sim_server {
 struct sim_app {
 	struct sim_app_params p;
 	struct sim_net *net;
+	/* rxkad: one service key, a client key with a ticket sealed with it */
+	struct rxd_rxkad_des_key rxkad_skey;
+	struct rxd_rxkad_server rxkad_srv;
+	struct rxd_rxkad_key rxkad_key;
+	uint8_t rxkad_tkt[128];
 	uint32_t seed32;
 	struct sim_phase *phases;
 	unsigned nphases, phases_cap;
@@ -807,6 +814,8 @@ static const struct rxd_call_ops sim_client_ops = {
     .complete = cc_on_complete,
 };
 
+static int rxkad_setup(struct sim_app *a);
+
 static void cc_start_ev(void *arg, uint64_t now)
 {
 	struct sim_ccall *c = arg;
@@ -821,6 +830,11 @@ static void cc_start_ev(void *arg, uint64_t now)
 	cp.tx_total_len = c->p.tx_len_known ? (int64_t)c->p.req_len : -1;
 	cp.ops = &sim_client_ops;
 	cp.app = c;
+	if (a->p.rxkad) {
+		cp.security_index = RXD_RXKAD_INDEX;
+		cp.security_level = a->p.rxkad_level;
+		cp.key = &a->rxkad_key;
+	}
 	c->started = true;
 	c->t_begin = now;
 	a->res.calls++;
@@ -1378,6 +1392,10 @@ struct sim_app *sim_app_create(const struct sim_app_params *p)
 		return NULL;
 	}
 	a->res.start_ns = sim_net_now(p->net);
+	if (p->rxkad && rxkad_setup(a)) {
+		sim_app_destroy(a);
+		return NULL;
+	}
 	for (unsigned i = 0; i < sim_net_count(p->net); i++) {
 		struct sim_server *sv = &a->srv[i];
 		struct rxd_service_desc d;
@@ -1393,6 +1411,10 @@ struct sim_app *sim_app_create(const struct sim_app_params *p)
 		d.backlog = p->backlog;
 		d.ops = &sim_service_ops;
 		d.app = sv;
+		if (p->rxkad) {
+			d.security_conf = &a->rxkad_srv;
+			d.min_security_level = p->rxkad_level;
+		}
 		err = rxd_service_register(sim_net_local(p->net, i), &d, &sv->svc);
 		if (err) {
 			fprintf(stderr, "sim_app: rxd_service_register(e%u) failed: %d\n", i, err);
@@ -1406,6 +1428,31 @@ struct sim_app *sim_app_create(const struct sim_app_params *p)
 		}
 	}
 	return a;
+}
+
+/* Tickets are judged at a fixed unix time: the simulation stays deterministic. */
+#define SIM_UNIX_TIME 1900000000u
+
+static uint32_t sim_unix_time(void *arg)
+{
+	(void)arg;
+	return SIM_UNIX_TIME;
+}
+
+static int rxkad_setup(struct sim_app *a)
+{
+	static const uint8_t key[RXD_RXKAD_KEYLEN] = {0x5e, 0xc7, 0x37, 0x4b, 0x19, 0x2a, 0xd5, 0x6e};
+
+	memcpy(a->rxkad_skey.key, key, sizeof(key));
+	a->rxkad_skey.kvno = 1;
+	a->rxkad_srv.open_ticket = rxd_rxkad_open_ticket_des;
+	a->rxkad_srv.arg = &a->rxkad_skey;
+	a->rxkad_srv.unix_time = sim_unix_time;
+	for (unsigned i = 0; i < sim_net_count(a->net); i++)
+		if (rxd_local_add_security(sim_net_local(a->net, i), &rxd_rxkad_class))
+			return -1;
+	return rxd_rxkad_make_key(&a->rxkad_key, a->rxkad_tkt, sizeof(a->rxkad_tkt), &a->rxkad_skey, "sim",
+				  SIM_UNIX_TIME, a->seed32 * 0x9e3779b97f4a7c15ull + 1);
 }
 
 void sim_app_destroy(struct sim_app *a)

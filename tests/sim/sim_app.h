@@ -95,6 +95,8 @@ struct sim_app_params {
 	uint64_t call_time_limit_ns; /* a call must complete within this after it began (0 = 600 s) */
 	uint64_t long_idle_ns;	     /* gap that outlasts every expiry (0 = from the config) */
 	unsigned max_print;	     /* failures printed with full diagnostics (0 = 3) */
+	bool rxkad;		     /* every call and service under rxkad at rxkad_level */
+	uint8_t rxkad_level;
 };
 
 struct sim_app_result {

@@ -43,6 +43,8 @@ struct spec {
 	bool relaxed;
 	bool allow_data_mismatch;
 	uint64_t call_time_limit_ns;
+	bool rxkad; /* every call under rxkad at rxkad_level */
+	uint8_t rxkad_level;
 	const struct sim_workload *work; /* generated workload, or */
 	build_fn build;			 /* hand-made plans */
 	void *ctx;
@@ -187,6 +189,8 @@ static uint64_t run_seed(const struct spec *s, uint64_t seed, struct totals *tot
 	ap.relaxed = s->relaxed;
 	ap.allow_data_mismatch = s->allow_data_mismatch;
 	ap.call_time_limit_ns = s->call_time_limit_ns;
+	ap.rxkad = s->rxkad;
+	ap.rxkad_level = s->rxkad_level;
 	ap.max_print = (unsigned)env_u64("RXD_SIM_MAX_PRINT", 3);
 	a = sim_app_create(&ap);
 	cr_assert_not_null(a, "sim_app_create failed");
@@ -404,6 +408,26 @@ Test(sim, loss_5pct_mixed_calls_complete, .timeout = 900)
 	cr_assert_eq(run_seeds(&s, 1, 20, &t), 0);
 	cr_assert_gt(t.lost, 0);
 	cr_assert_gt(t.st.tx_data_retrans, 0);
+}
+
+/* rxkad crypt over a lossy, reordering link: lost CHALLENGEs and RESPONSEs are resent, held calls run. */
+Test(sim, rxkad_crypt_with_loss_calls_complete, .timeout = 900)
+{
+	struct spec s;
+	struct totals t;
+	struct sim_workload w = small_work(3);
+
+	base_spec(&s, "rxkad_crypt_loss", 3);
+	s.link.loss = 0.05;
+	s.link.reorder = 0.05;
+	s.randomise_link = true;
+	s.rxkad = true;
+	s.rxkad_level = 2;
+	s.work = &w;
+	cr_assert_eq(run_seeds(&s, 1, 10, &t), 0);
+	cr_assert_gt(t.lost, 0);
+	cr_assert_gt(t.st.rx_packets[RXD_PKT_CHALLENGE], 0, "no CHALLENGE: the calls were not secured");
+	cr_assert_gt(t.st.rx_packets[RXD_PKT_RESPONSE], 0);
 }
 
 Test(sim, heavy_reordering_calls_complete, .timeout = 900)

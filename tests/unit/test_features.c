@@ -397,9 +397,11 @@ Test(features, recv_data_with_less_than_wanted_is_ebadmsg_and_aborts_unmarshal)
 	expect_unmarshal_abort(16, -EBADMSG);
 }
 
-static int refuse_key(void **conn_sec, const void *key, uint8_t level, bool is_client)
+static int refuse_key(void **conn_sec, const struct rxd_sec_conn_info *ci, const void *key, uint8_t level,
+		      bool is_client)
 {
 	(void)conn_sec;
+	(void)ci;
 	(void)key;
 	(void)level;
 	(void)is_client;

@@ -194,10 +194,12 @@ struct rxd_call_ops {
 /* A service offered by this local endpoint. */
 struct rxd_service_desc {
 	uint16_t service_id;
-	uint16_t upgrade_from;	    /* accept an upgrade request from this id (0 = none) */
-	uint8_t min_security_level; /* RXRPC_MIN_SECURITY_LEVEL */
-	bool needs_charge;	    /* calls need rxd_service_charge() slots (message API); else auto */
-	uint32_t backlog;	    /* 0 = config max_backlog */
+	uint16_t upgrade_from; /* accept an upgrade request from this id (0 = none) */
+	uint8_t
+	    min_security_level;	   /* RXRPC_MIN_SECURITY_LEVEL: secured conns below it fail; above 0 rxnull calls too */
+	const void *security_conf; /* server side of the security classes (rxkad: struct rxd_rxkad_server) */
+	bool needs_charge;	   /* calls need rxd_service_charge() slots (message API); else auto */
+	uint32_t backlog;	   /* 0 = config max_backlog */
 	const struct rxd_call_ops *ops;
 	void *app;
 };
@@ -435,27 +437,68 @@ int rxd_debug_records(const struct rxd_local *l, int32_t type);
 
 /* ------------------------------------------------------------------ security hooks */
 
+/* What a security class may know of its connection (rxkad's preSeq and RESPONSE cover these). */
+struct rxd_sec_conn_info {
+	uint32_t epoch;
+	uint32_t cid; /* channel bits zero */
+	uint8_t security_index;
+	uint32_t call_numbers[RXD_MAXCALLS]; /* current callNumber per channel */
+	uint64_t random;		     /* fresh randomness from the shard (nonces) */
+};
+
 /*
- * A security class (rxnull built in; rxkad/rxgk register later).  Every hook
- * runs on the owning shard.  Hooks not needed by a class may be NULL.
+ * One DATA (sub)packet secured or verified in place.  The hooks take arrays
+ * of these, so a class can interleave the cipher over a batch (or hand the
+ * batch to another lcore later).
+ */
+struct rxd_sec_pkt {
+	uint32_t cid; /* with the channel */
+	uint32_t call_number, seq;
+	uint16_t cksum;		     /* secure: out, the header checksum; verify: in, from the header */
+	uint8_t *body;		     /* after the wire or jumbo header */
+	uint32_t len;		     /* secure: in, security header + data, out, the wire length; verify: in */
+	uint32_t cap;		     /* secure: bytes writable at body */
+	uint32_t data_off, data_len; /* verify: out, where the user data is */
+	int32_t abort;		     /* verify: out, the abort code of a rejected packet */
+};
+
+/*
+ * A security class (rxnull built in; rxkad in <rxd/security.h>).  Every hook
+ * runs on the owning shard.  Hooks not needed by a class may be NULL.  A
+ * service conn of a class with issue_challenge starts unsecured: its DATA is
+ * held until verify_response accepts the client's RESPONSE.
  */
 struct rxd_security_class {
 	uint8_t index;
 	const char *name;
-	/* bytes of per-packet security header/trailer: payload per full packet shrinks by these */
+	/**
+	 * Bytes of security header in front of the user data of every DATA packet.
+	 * conn_sec is NULL for a client call still waiting for a conn: then level
+	 * (the call's) decides; a service conn's state knows its negotiated level.
+	 */
 	uint32_t (*packet_overhead)(const void *conn_sec, uint8_t level);
-	/* client: set up the conn's security from the call's key; server: allocate state */
-	int (*init_conn)(void **conn_sec, const void *key, uint8_t level, bool is_client);
+	/** User data that fits a DATA body of body_cap bytes (header and padding off); NULL = body_cap - overhead. */
+	uint32_t (*max_data)(const void *conn_sec, uint8_t level, uint32_t body_cap);
+	/**
+	 * Set up a conn's state.  Client: key and level are the call's; server:
+	 * key is the service's security_conf and level its min_security_level.
+	 * 0 or a negative errno.
+	 */
+	int (*init_conn)(void **conn_sec, const struct rxd_sec_conn_info *ci, const void *key, uint8_t level,
+			 bool is_client);
 	void (*free_conn)(void *conn_sec);
-	/* secure / verify one DATA subpacket in place (hdr gives seq/call/cid); returns 0 or an abort code */
-	int32_t (*secure_packet)(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len, uint32_t cap);
-	int32_t (*verify_packet)(void *conn_sec, const struct rxd_hdr *h, uint8_t *data, uint32_t *len,
-				 uint16_t *hdr_cksum);
-	/* server: build a CHALLENGE body; client: answer it with a RESPONSE body; server: verify the RESPONSE */
-	size_t (*issue_challenge)(void *conn_sec, uint8_t *body, size_t cap);
-	size_t (*respond)(void *conn_sec, const uint8_t *challenge, size_t len, uint8_t *body, size_t cap,
-			  int32_t *abort);
-	int32_t (*verify_response)(void *conn_sec, const uint8_t *response, size_t len);
+	/** Secure n packets of one conn in place.  0 or an abort code. */
+	int32_t (*secure)(void *conn_sec, struct rxd_sec_pkt *p, unsigned n);
+	/** Verify n packets of one conn in place; returns how many were rejected (each with p[i].abort set). */
+	unsigned (*verify)(void *conn_sec, struct rxd_sec_pkt *p, unsigned n);
+	/** Server: build the CHALLENGE body (a resend carries the same nonce).  Its length, 0 on error. */
+	size_t (*issue_challenge)(void *conn_sec, const struct rxd_sec_conn_info *ci, uint8_t *body, size_t cap);
+	/** Client: answer a CHALLENGE with a RESPONSE body; its length, or 0 with *abort set. */
+	size_t (*respond)(void *conn_sec, const struct rxd_sec_conn_info *ci, const uint8_t *challenge, size_t len,
+			  uint8_t *body, size_t cap, int32_t *abort);
+	/** Server: judge a RESPONSE.  0 (the conn is secured) or an abort code. */
+	int32_t (*verify_response)(void *conn_sec, const struct rxd_sec_conn_info *ci, const uint8_t *response,
+				   size_t len);
 };
 /** Register a security class on a shard (index 0 is always rxnull). */
 int rxd_local_add_security(struct rxd_local *l, const struct rxd_security_class *sc);

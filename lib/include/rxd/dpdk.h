@@ -265,6 +265,7 @@ struct rxd_msg_ep_params {
 	uint16_t service_id;	    /* 0 = client only */
 	uint16_t upgrade_from;	    /* RXRPC_UPGRADEABLE_SERVICE */
 	uint8_t min_security_level; /* RXRPC_MIN_SECURITY_LEVEL */
+	const void *security_conf;  /* rxd_service_desc.security_conf (rxkad: struct rxd_rxkad_server) */
 	bool needs_charge;	    /* true: charge slots (NEW_CALL carries the charged ID); false: NEW_CALL + ACCEPT */
 	uint32_t backlog;	    /* 0 = config */
 	uint32_t ring_size;	    /* messages per direction per worker (1024) */

@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "rxd_security_opts.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int parse_key(const char *s, uint8_t key[RXD_RXKAD_KEYLEN])
+{
+	if (s && !strcmp(s, "kernel"))
+		s = RXD_KERNEL_RXPERF_KEY;
+	if (!s || strlen(s) != 2 * RXD_RXKAD_KEYLEN)
+		return -EINVAL;
+	for (unsigned i = 0; i < RXD_RXKAD_KEYLEN; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+void rxd_security_opts_default(struct rxd_security_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->level = -1;
+	parse_key(RXD_KERNEL_RXPERF_KEY, o->skey.key);
+	o->srv.open_ticket = rxd_rxkad_open_ticket_des;
+	o->srv.arg = &o->skey;
+}
+
+int rxd_security_opts_set(struct rxd_security_opts *o, const char *name, const char *value, char *err, size_t errlen)
+{
+	uint64_t x;
+
+	if (!strcmp(name, "security")) {
+		int l = value && !strcmp(value, "none") ? -1 : rxd_rxkad_level_parse(value);
+		if (l < -1) {
+			snprintf(err, errlen, "--security %s: expected none, clear, auth or crypt", value ? value : "");
+			return -EINVAL;
+		}
+		o->level = l;
+		return 0;
+	}
+	if (!strcmp(name, "key")) {
+		if (parse_key(value, o->skey.key)) {
+			snprintf(err, errlen, "--key %s: expected 16 hex digits (an 8-byte DES key) or kernel",
+				 value ? value : "");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(name, "kvno")) {
+		if (rxd_parse_u64(value, UINT32_MAX, &x)) {
+			snprintf(err, errlen, "--kvno %s: expected a key version number 0..4294967295",
+				 value ? value : "");
+			return -EINVAL;
+		}
+		o->skey.kvno = (uint32_t)x;
+		return 0;
+	}
+	return 1;
+}
+
+int rxd_security_opts_client(struct rxd_security_opts *o, uint32_t now, uint64_t random, uint8_t *index, uint8_t *level,
+			     const void **key)
+{
+	*index = 0;
+	*level = 0;
+	*key = NULL;
+	if (o->level < 0)
+		return 0;
+	if (rxd_rxkad_make_key(&o->ckey, o->tkt, sizeof(o->tkt), &o->skey, "rxperf", now, random))
+		return -EINVAL;
+	*index = RXD_RXKAD_INDEX;
+	*level = (uint8_t)o->level;
+	*key = &o->ckey;
+	return 0;
+}
+
+void rxd_security_opts_service(struct rxd_security_opts *o, struct rxd_service_desc *d)
+{
+	/* rxkad is always offered (the key is the default one without --key); --security sets the minimum. */
+	d->security_conf = &o->srv;
+	d->min_security_level = o->level < 0 ? 0 : (uint8_t)o->level;
+}
+
+const char *rxd_security_opts_name(const struct rxd_security_opts *o)
+{
+	static const char *const names[] = {"clear", "auth", "crypt"};
+
+	return o->level < 0 || o->level > 2 ? "none" : names[o->level];
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The launchers' security options (app/rxd and app/rxperf): --security
+ * none|clear|auth|crypt, --key HEX|kernel and --kvno N, turned into an rxkad
+ * server (one DES service key) or a client key with a ticket made for
+ * ourselves from that service key, as OpenAFS's -localauth does.  The default key
+ * is the Linux kernel rxperf's built-in server key (net/rxrpc/rxperf.c, the
+ * "rxrpc_s" key 147:2), so rxd interoperates with it out of the box.
+ */
+#ifndef RXD_SECURITY_OPTS_H
+#define RXD_SECURITY_OPTS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rxd/core.h>
+#include <rxd/security.h>
+
+/* The Linux kernel rxperf server's rxkad key, as --key kernel (the default). */
+#define RXD_KERNEL_RXPERF_KEY "a7838acbc783ec94"
+
+struct rxd_security_opts {
+	int level; /* -1: rxnull (--security none, the default); else the rxkad level */
+	struct rxd_rxkad_des_key skey;
+	struct rxd_rxkad_server srv;
+	struct rxd_rxkad_key ckey; /* client: made by rxd_security_opts_client() */
+	uint8_t tkt[128];
+};
+
+void rxd_security_opts_default(struct rxd_security_opts *o);
+/**
+ * Handle option name ("security", "key", "kvno") with value.  Returns 0, 1
+ * when name is not a security option, or -EINVAL with a one-line err naming
+ * the option ("--key zz: expected 16 hex digits (an 8-byte DES key) or kernel").
+ */
+int rxd_security_opts_set(struct rxd_security_opts *o, const char *name, const char *value, char *err, size_t errlen);
+/** Client: make the key (a ticket valid from now) and fill the call's security fields.  0 or -EINVAL. */
+int rxd_security_opts_client(struct rxd_security_opts *o, uint32_t now, uint64_t random, uint8_t *index, uint8_t *level,
+			     const void **key);
+/** Server: let d accept rxkad at the chosen minimum level (rxnull too with --security none). */
+void rxd_security_opts_service(struct rxd_security_opts *o, struct rxd_service_desc *d);
+/** "none", "clear", "auth" or "crypt". */
+const char *rxd_security_opts_name(const struct rxd_security_opts *o);
+
+#endif
