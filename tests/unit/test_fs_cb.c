@@ -8,6 +8,8 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -705,4 +707,87 @@ Test(fs_cb, probe_reaches_the_client)
 	cr_assert_eq(rxd_fs_cb_probe(F.cb[0], &nobody, F.now), -ENOENT);
 	run_for_ms(500);
 	cr_assert_eq(count_op(&F.cm[1], OP_PROBE), 1);
+}
+
+/* ------------------------------------------------------------------ two threads */
+
+#define MT_FIDS 1000u
+#define MT_ROUNDS 200u
+
+struct mt_shard {
+	struct test_io_pool pool;
+	struct test_io io;
+	struct rxd_local *eng;
+	struct rxd_fs_cb *cb;
+	struct rxd_fs_cb_stats st;
+	_Atomic int *done;
+};
+
+static void mt_open(struct mt_shard *s, struct rxd_fs_cb_group *g, unsigned shard, const char *addr)
+{
+	struct rxd_local_params p = {.io = &test_io_ops, .io_ctx = &s->io, .seed = 99 + shard};
+	rxd_addr_parse(addr, 0, &p.addr);
+	test_io_init(&s->io, &s->pool, NULL, NULL);
+	cr_assert_eq(rxd_local_create(&p, 0, &s->eng), 0);
+	struct rxd_fs_cb_params cp = {.local = s->eng, .group = g, .shard = shard, .no_identify = true};
+	cr_assert_eq(rxd_fs_cb_create(&cp, 0, &s->cb), 0);
+}
+
+static void mt_close(struct mt_shard *s)
+{
+	rxd_fs_cb_destroy(s->cb, 0);
+	rxd_local_destroy(s->eng);
+	test_io_fini(&s->io);
+	cr_assert_eq(test_io_pool_fini(&s->pool), 0);
+}
+
+/* Shard 0's thread: every fid changes MT_ROUNDS times. */
+static void *mt_producer(void *arg)
+{
+	struct mt_shard *s = arg;
+	for (uint32_t r = 0; r < MT_ROUNDS; r++)
+		for (uint32_t v = 0; v < MT_FIDS; v++) {
+			struct rxd_AFSFid f = {7, v, 1}; /* the same fids every round */
+			rxd_fs_cb_changed(s->cb, &f, NULL, 1);
+		}
+	rxd_fs_cb_stats(s->cb, &s->st);
+	atomic_store(s->done, 1);
+	return NULL;
+}
+
+Test(fs_cb, notices_cross_threads_whole_and_in_order)
+{
+	struct rxd_fs_cb_group_params gp = {.shards = 2, .ring_size = MT_FIDS * MT_ROUNDS};
+	struct rxd_fs_cb_group *g;
+	struct mt_shard a = {0}, b = {0};
+	_Atomic int done = 0;
+	pthread_t t;
+
+	cr_assert_eq(rxd_fs_cb_group_create(&gp, &g), 0);
+	mt_open(&a, g, 0, "198.18.0.10:7000");
+	mt_open(&b, g, 1, "198.18.0.11:7000");
+	a.done = &done;
+	struct rxd_addr host;
+	rxd_addr_parse("198.18.0.1:7001", 0, &host);
+	struct rxd_AFSCallBack out;
+	for (uint32_t v = 0; v < MT_FIDS; v++)
+		cr_assert_eq(rxd_fs_cb_promise(b.cb, &host, &(struct rxd_AFSFid){7, v, 1}, 1, &out), 0);
+	cr_assert_eq(pthread_create(&t, NULL, mt_producer, &a), 0);
+	/* Shard 1's thread (this one) drains while shard 0 produces. */
+	for (long i = 0; i < 100000000; i++) {
+		int fin = atomic_load(&done);
+		rxd_fs_cb_poll(b.cb, 1);
+		rxd_fs_cb_stats(b.cb, &b.st);
+		if (fin && b.st.notices_in == (uint64_t)MT_FIDS * MT_ROUNDS)
+			break;
+	}
+	pthread_join(t, NULL);
+	cr_assert_eq(a.st.notices_lost, 0);
+	cr_assert_eq(a.st.notices_out, (uint64_t)MT_FIDS * MT_ROUNDS);
+	cr_assert_eq(b.st.notices_in, (uint64_t)MT_FIDS * MT_ROUNDS);
+	cr_assert_eq(b.st.broken, MT_FIDS, "each promise broken once, by the first round");
+	cr_assert_eq(b.st.promises, 0);
+	mt_close(&a);
+	mt_close(&b);
+	rxd_fs_cb_group_destroy(g);
 }
