@@ -22,6 +22,7 @@
 #define CB_HARD_MS 120000u	 /* OpenAFS AFS_HARDDEADTIME */
 #define SERVER_BIAS_S (3u * 60u) /* OpenAFS ServerBias: the server keeps a promise 3 min past the client */
 #define MIN_TIMEOUT_S (7u * 60u) /* OpenAFS MinTimeOut */
+#define BULK_BIAS 22u		 /* OpenAFS AddCallBack1_r, CB_BULK: TimeOut(22 + holders) */
 #define SWEEP_PER_POLL 64u	 /* promise slots checked for expiry per poll */
 #define NOTICES_PER_POLL 64u	 /* notices taken per ring per poll */
 #define REPLY_BUF (RXD_RXAFSCB_REPLY_MAX + 16u)
@@ -597,6 +598,7 @@ static void host_restarted(struct rxd_fs_cb *cb, uint32_t h, uint32_t epoch)
 	x->reset_done = x->reset_gen;
 	x->identify_due = !cb->no_identify;
 	x->has_uuid = false;
+	x->told = false;
 	x->fails = 0;
 	x->retry_at = 0;
 	if (x->state == RXD_FS_CB_HOST_DOWN)
@@ -635,8 +637,9 @@ void rxd_fs_cb_contact(struct rxd_fs_cb *cb, const struct rxd_addr *host, uint32
 	}
 }
 
-int rxd_fs_cb_promise(struct rxd_fs_cb *cb, const struct rxd_addr *host, const struct rxd_AFSFid *fid, uint64_t now,
-		      struct rxd_AFSCallBack *out)
+/* bias: holders counted on top of the real ones (OpenAFS CB_BULK: 22, so bulk promises are short). */
+static int promise(struct rxd_fs_cb *cb, const struct rxd_addr *host, const struct rxd_AFSFid *fid, uint64_t now,
+		   struct rxd_AFSCallBack *out, uint32_t bias)
 {
 	uint32_t h = host_find(cb, host), holders = 0, mine = NIL, p, b, t;
 	uint64_t expires;
@@ -660,6 +663,7 @@ int rxd_fs_cb_promise(struct rxd_fs_cb *cb, const struct rxd_addr *host, const s
 		if (cb->prom[p].host == h)
 			mine = p;
 	}
+	holders += bias;
 	t = holders >= 8 * (sizeof(timeouts_s) / sizeof(timeouts_s[0])) ? MIN_TIMEOUT_S : timeouts_s[holders >> 3];
 	expires = now + (uint64_t)(t + SERVER_BIAS_S) * RXD_NS_PER_SEC;
 	*out = (struct rxd_AFSCallBack){RXD_CALLBACK_VERSION, t, RXD_CB_SHARED};
@@ -702,6 +706,18 @@ int rxd_fs_cb_promise(struct rxd_fs_cb *cb, const struct rxd_addr *host, const s
 	age_append(cb, p);
 	cb->st.promised++;
 	return 0;
+}
+
+int rxd_fs_cb_promise(struct rxd_fs_cb *cb, const struct rxd_addr *host, const struct rxd_AFSFid *fid, uint64_t now,
+		      struct rxd_AFSCallBack *out)
+{
+	return promise(cb, host, fid, now, out, 0);
+}
+
+int rxd_fs_cb_promise_bulk(struct rxd_fs_cb *cb, const struct rxd_addr *host, const struct rxd_AFSFid *fid,
+			   uint64_t now, struct rxd_AFSCallBack *out)
+{
+	return promise(cb, host, fid, now, out, BULK_BIAS);
 }
 
 void rxd_fs_cb_break(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now)

@@ -125,6 +125,14 @@ int rxd_fs_cb_promise(struct rxd_fs_cb *cb, const struct rxd_addr *host, const s
 		      struct rxd_AFSCallBack *out);
 
 /**
+ * The same for each fid of a BulkStatus / InlineBulkStatus reply: bulk
+ * promises are short (OpenAFS CB_BULK: 30 min for fewer than 2 holders, as
+ * if 22 more held it), since most of them are never used.
+ */
+int rxd_fs_cb_promise_bulk(struct rxd_fs_cb *cb, const struct rxd_addr *host, const struct rxd_AFSFid *fid,
+			   uint64_t now, struct rxd_AFSCallBack *out);
+
+/**
  * fid changed: break every promise on it (except host `except`'s, when not
  * NULL: the caller that changed it gets a fresh promise in its reply) on this
  * shard, and post the change to every other shard.

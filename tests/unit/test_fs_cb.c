@@ -545,7 +545,7 @@ Test(fs_cb, promises_expire_after_their_time_and_shrink_with_many_holders)
 	cr_assert_eq(F.cm[1].callbacks, 0, "an expired promise is not broken");
 }
 
-Test(fs_cb, renewing_a_promise_keeps_one_entry)
+Test(fs_cb, renewing_a_promise_keeps_one_entry_and_bulk_promises_are_short)
 {
 	fs_shard(0, "198.18.0.10:7000", NULL, 0);
 	engine(1, "198.18.0.1:7001", false);
@@ -553,6 +553,14 @@ Test(fs_cb, renewing_a_promise_keeps_one_entry)
 		serve(0, 1, fid(2));
 	cr_assert_eq(stats(0).promises, 1);
 	cr_assert_eq(stats(0).renewed, 9);
+	struct rxd_AFSCallBack out;
+	struct rxd_AFSFid f = fid(4);
+	cr_assert_eq(rxd_fs_cb_promise_bulk(F.cb[0], &F.addr[1], &f, F.now, &out), 0);
+	cr_assert_eq(out.ExpirationTime, 30 * 60, "OpenAFS CB_BULK: TimeOut(22 + holders)");
+	cr_assert_eq(out.CallBackType, RXD_CB_SHARED);
+	/* A later ordinary fetch lengthens it; a bulk one never shortens a long one. */
+	cr_assert_eq(serve(0, 1, f).ExpirationTime, 4 * 3600);
+	cr_assert_eq(stats(0).promises, 2);
 }
 
 Test(fs_cb, full_promise_table_breaks_the_oldest_promise)
