@@ -313,6 +313,12 @@ static struct rxd_AFSCallBack serve(int s, int c, struct rxd_AFSFid f)
 	return out;
 }
 
+/* fid f changed on shard s (except: the client that changed it, or NULL). */
+static void change(int s, struct rxd_AFSFid f, const struct rxd_addr *except)
+{
+	rxd_fs_cb_changed(F.cb[s], &f, except, F.now);
+}
+
 static int count_fid(const struct cm *m, struct rxd_AFSFid f)
 {
 	int n = 0;
@@ -376,7 +382,7 @@ Test(fs_cb, change_breaks_every_holder_but_the_changer)
 	serve(0, 2, fid(2));
 	serve(0, 2, fid(4));
 	run_for_ms(500);
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, &F.addr[1], F.now);
+	change(0, fid(2), &F.addr[1]);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].callbacks, 0, "the client that changed the file keeps its (fresh) promise");
 	cr_assert_eq(F.cm[2].callbacks, 1);
@@ -385,7 +391,7 @@ Test(fs_cb, change_breaks_every_holder_but_the_changer)
 	cr_assert_eq(info(0, 1).promises, 1);
 	cr_assert_eq(info(0, 2).promises, 1, "fid 4 is still promised");
 	/* Without an exception the changer is broken too (OpenAFS BreakCallBack flag = 1). */
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, NULL, F.now);
+	change(0, fid(2), NULL);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].callbacks, 1);
 	cr_assert_eq(stats(0).promises, 1);
@@ -399,7 +405,7 @@ Test(fs_cb, breaks_are_batched_fifty_fids_a_call_one_call_at_a_time)
 		serve(0, 1, fid(2 + 2 * v));
 	run_for_ms(500);
 	for (uint32_t v = 0; v < 120; v++)
-		rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(0).Volume, 2 + 2 * v, 1002 + 2 * v}, NULL, F.now);
+		change(0, fid(2 + 2 * v), NULL);
 	cr_assert_eq(info(0, 1).breaks, 120);
 	rxd_fs_cb_poll(F.cb[0], F.now);
 	cr_assert(info(0, 1).call_active);
@@ -425,7 +431,7 @@ Test(fs_cb, unresponsive_client_is_down_loses_its_promises_and_is_reset_on_retur
 	run_for_ms(500);
 	cr_assert_eq(count_op(&F.cm[1], OP_ICBS3), 1);
 	F.cm[1].deaf = true;
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, NULL, F.now);
+	change(0, fid(2), NULL);
 	run_for_ms(2500);
 	cr_assert_eq(info(0, 1).state, RXD_FS_CB_HOST_UP, "still retrying with backoff");
 	cr_assert_geq(stats(0).call_failures, 1);
@@ -445,7 +451,7 @@ Test(fs_cb, unresponsive_client_is_down_loses_its_promises_and_is_reset_on_retur
 	F.cm[1].deaf = false;
 	int before = F.cm[1].nops;
 	serve(0, 1, fid(6));
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(6).Volume, 6, 1006}, NULL, F.now);
+	change(0, fid(6), NULL);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].nops, before + 2);
 	cr_assert_eq(F.cm[1].ops[before], OP_ICBS3);
@@ -471,7 +477,7 @@ Test(fs_cb, new_connection_epoch_means_restart_and_drops_promises)
 	cr_assert_eq(info(0, 1).promises, 0);
 	cr_assert_eq(info(0, 1).epoch, rxd_local_epoch(F.eng[1]));
 	cr_assert_eq(stats(0).restarts, 1);
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, NULL, F.now);
+	change(0, fid(2), NULL);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].callbacks, 0, "nothing to break for a process that caches nothing");
 	cr_assert_eq(count_op(&F.cm[1], OP_ICBS3), 0, "and nothing to reset");
@@ -495,13 +501,13 @@ Test(fs_cb, given_up_callbacks_are_not_broken)
 	rxd_fs_cb_give_up(F.cb[0], &F.addr[1], give, 1);
 	cr_assert_eq(info(0, 1).promises, 2);
 	rxd_fs_cb_changed(F.cb[0], &give[0], NULL, F.now);
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(4).Volume, 4, 1004}, NULL, F.now);
+	change(0, fid(4), NULL);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].nfids, 1);
 	cr_assert_eq(count_fid(&F.cm[1], fid(4)), 1);
 	rxd_fs_cb_give_up_all(F.cb[0], &F.addr[1]);
 	cr_assert_eq(info(0, 1).promises, 0);
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(6).Volume, 6, 1006}, NULL, F.now);
+	change(0, fid(6), NULL);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].nfids, 1);
 	cr_assert_eq(stats(0).given_up, 2, "fid 2, then fid 6 (fid 4 was broken)");
@@ -520,13 +526,14 @@ Test(fs_cb, promises_expire_after_their_time_and_shrink_with_many_holders)
 	for (int c = 1; c < NENG; c++)
 		cr_assert_eq(serve(0, c, fid(2)).ExpirationTime, 4 * 3600);
 	struct rxd_AFSCallBack out;
+	struct rxd_AFSFid f2 = fid(2);
 	struct rxd_addr extra;
 	rxd_addr_parse("198.18.1.1:7001", 0, &extra);
-	cr_assert_eq(rxd_fs_cb_promise(F.cb[0], &extra, &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, F.now, &out), 0);
+	cr_assert_eq(rxd_fs_cb_promise(F.cb[0], &extra, &f2, F.now, &out), 0);
 	cr_assert_eq(out.ExpirationTime, 4 * 3600, "7 holders before it");
 	struct rxd_addr ninth;
 	rxd_addr_parse("198.18.1.2:7001", 0, &ninth);
-	cr_assert_eq(rxd_fs_cb_promise(F.cb[0], &ninth, &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, F.now, &out), 0);
+	cr_assert_eq(rxd_fs_cb_promise(F.cb[0], &ninth, &f2, F.now, &out), 0);
 	cr_assert_eq(out.ExpirationTime, 3600, "8 holders before it");
 	serve(0, 1, fid(4));
 	run_for_ms(500);
@@ -540,7 +547,7 @@ Test(fs_cb, promises_expire_after_their_time_and_shrink_with_many_holders)
 		rxd_fs_cb_poll(F.cb[0], F.now);
 	cr_assert_eq(stats(0).promises, 0);
 	cr_assert_eq(stats(0).expired, 10);
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(4).Volume, 4, 1004}, NULL, F.now);
+	change(0, fid(4), NULL);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].callbacks, 0, "an expired promise is not broken");
 }
@@ -588,7 +595,7 @@ Test(fs_cb, full_break_queue_resets_the_host_instead)
 	run_for_ms(500);
 	int before = count_op(&F.cm[1], OP_ICBS3);
 	for (uint32_t v = 0; v < 20; v++)
-		rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(0).Volume, 2 + 2 * v, 1002 + 2 * v}, NULL, F.now);
+		change(0, fid(2 + 2 * v), NULL);
 	cr_assert_eq(info(0, 1).promises, 0);
 	cr_assert_leq(stats(0).breaks_queued, 8);
 	run_for_ms(500);
@@ -613,9 +620,9 @@ Test(fs_cb, host_table_is_bounded_and_owed_hosts_are_reset_before_being_forgotte
 	run_for_ms(500);
 	/* Every slot holds a promise: the fifth host gets none now; the least recent is reset. */
 	struct rxd_AFSCallBack out;
+	struct rxd_AFSFid f2 = fid(2);
 	rxd_fs_cb_contact(F.cb[0], &F.addr[5], rxd_local_epoch(F.eng[5]), F.now);
-	cr_assert_eq(rxd_fs_cb_promise(F.cb[0], &F.addr[5], &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, F.now, &out),
-		     -ENOSPC);
+	cr_assert_eq(rxd_fs_cb_promise(F.cb[0], &F.addr[5], &f2, F.now, &out), -ENOSPC);
 	cr_assert_eq(out.ExpirationTime, 0);
 	cr_assert_eq(out.CallBackType, RXD_CB_DROPPED);
 	cr_assert_eq(info(0, 1).promises, 0);
@@ -649,7 +656,7 @@ Test(fs_cb, a_change_on_one_shard_breaks_promises_held_on_another)
 	serve(1, 2, fid(2));
 	serve(1, 3, fid(2));
 	run_for_ms(500);
-	rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(2).Volume, 2, 1002}, &F.addr[3], F.now);
+	change(0, fid(2), &F.addr[3]);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[2].callbacks, 1);
 	cr_assert(rxd_addr_equal(&F.cm[2].last_from, &F.addr[1]), "broken by the shard that holds the promise");
@@ -678,7 +685,7 @@ Test(fs_cb, a_lost_notice_resets_the_other_shards_clients)
 	run_for_ms(500);
 	int before = count_op(&F.cm[2], OP_ICBS3);
 	for (uint32_t v = 0; v < 5; v++)
-		rxd_fs_cb_changed(F.cb[0], &(struct rxd_AFSFid){fid(0).Volume, 2 + 2 * v, 1002 + 2 * v}, NULL, F.now);
+		change(0, fid(2 + 2 * v), NULL);
 	cr_assert_eq(stats(0).notices_out, 2);
 	cr_assert_eq(stats(0).notices_lost, 3);
 	run_for_ms(500);
