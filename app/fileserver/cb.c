@@ -601,8 +601,7 @@ static void host_restarted(struct rxd_fs_cb *cb, uint32_t h, uint32_t epoch)
 	x->told = false;
 	x->fails = 0;
 	x->retry_at = 0;
-	if (x->state == RXD_FS_CB_HOST_DOWN)
-		x->state = RXD_FS_CB_HOST_UP;
+	x->state = RXD_FS_CB_HOST_UP; /* owes no reset, whatever it owed before */
 	cb->st.restarts++;
 	work_add(cb, h);
 }
@@ -955,7 +954,6 @@ static void start_call(struct rxd_fs_cb *cb, uint32_t h, uint64_t now)
 		work_del(cb, h);
 		return;
 	}
-	x->retry_at = now;
 	if (rxd_call_begin(cb->local, &cp, now, &call) != 0) {
 		call_failed(cb, h, now);
 		return;

@@ -477,6 +477,8 @@ Test(fs_cb, new_connection_epoch_means_restart_and_drops_promises)
 	cr_assert_eq(info(0, 1).promises, 0);
 	cr_assert_eq(info(0, 1).epoch, rxd_local_epoch(F.eng[1]));
 	cr_assert_eq(stats(0).restarts, 1);
+	cr_assert_eq(info(0, 1).state, RXD_FS_CB_HOST_UP);
+	cr_assert_not(info(0, 1).reset_due);
 	change(0, fid(2), NULL);
 	run_for_ms(500);
 	cr_assert_eq(F.cm[1].callbacks, 0, "nothing to break for a process that caches nothing");
@@ -805,4 +807,18 @@ Test(fs_cb, notices_cross_threads_whole_and_in_order)
 	mt_close(&a);
 	mt_close(&b);
 	rxd_fs_cb_group_destroy(g);
+}
+
+Test(fs_cb, a_host_restarting_before_its_reset_is_up_without_one)
+{
+	fs_shard(0, "198.18.0.10:7000", NULL, 0);
+	engine(1, "198.18.0.1:7001", false);
+	rxd_fs_cb_contact(F.cb[0], &F.addr[1], 0x80000001u, F.now);
+	cr_assert(info(0, 1).reset_due);
+	rxd_fs_cb_contact(F.cb[0], &F.addr[1], rxd_local_epoch(F.eng[1]), F.now);
+	run_for_ms(500);
+	cr_assert_eq(F.cm[1].nops, 1);
+	cr_assert_eq(F.cm[1].ops[0], OP_TMAY);
+	cr_assert_eq(info(0, 1).state, RXD_FS_CB_HOST_UP);
+	cr_assert_not(info(0, 1).reset_due);
 }
