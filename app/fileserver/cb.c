@@ -85,7 +85,8 @@ struct rxd_fs_cb {
 	struct cb_brk *brk;
 	uint32_t bfree, nbrk;
 	uint32_t work_head;
-	uint64_t now; /* the latest time an entry point was given: completions carry none */
+	uint64_t now;  /* the latest time an entry point was given: completions carry none */
+	bool draining; /* no more RXAFSCB calls */
 	struct rxd_fs_cb_stats st;
 };
 
@@ -1041,6 +1042,8 @@ void rxd_fs_cb_poll(struct rxd_fs_cb *cb, uint64_t now)
 	cb->now = now;
 	drain_rings(cb, now);
 	sweep(cb, now);
+	if (cb->draining)
+		return;
 	for (uint32_t h = cb->work_head, next; h != NIL; h = next) {
 		struct cb_host *x = &cb->host[h];
 		next = x->wnext;
@@ -1048,6 +1051,15 @@ void rxd_fs_cb_poll(struct rxd_fs_cb *cb, uint64_t now)
 			continue;
 		start_call(cb, h, now);
 	}
+}
+
+void rxd_fs_cb_drain(struct rxd_fs_cb *cb, uint64_t now)
+{
+	cb->now = now;
+	cb->draining = true;
+	for (uint32_t h = 0; h < cb->max_hosts; h++)
+		if (cb->host[h].state && cb->host[h].call)
+			rxd_call_abort(cb->host[h].call, RX_USER_ABORT, now);
 }
 
 /* ------------------------------------------------------------------ introspection */

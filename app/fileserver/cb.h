@@ -156,6 +156,14 @@ void rxd_fs_cb_give_up_all(struct rxd_fs_cb *cb, const struct rxd_addr *host);
  */
 void rxd_fs_cb_poll(struct rxd_fs_cb *cb, uint64_t now);
 
+/**
+ * The shell is draining (its drain hook): abort the outstanding RXAFSCB
+ * calls and begin no more, so the shard can go idle.  Promises and breaks
+ * stay until destroy: a restarted fileserver resets every client at its
+ * first call anyway.
+ */
+void rxd_fs_cb_drain(struct rxd_fs_cb *cb, uint64_t now);
+
 /** Probe host (RXAFSCB Probe) now, ahead of its queued work; -ENOENT for an unknown host. */
 int rxd_fs_cb_probe(struct rxd_fs_cb *cb, const struct rxd_addr *host, uint64_t now);
 

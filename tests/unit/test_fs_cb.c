@@ -822,3 +822,23 @@ Test(fs_cb, a_host_restarting_before_its_reset_is_up_without_one)
 	cr_assert_eq(info(0, 1).state, RXD_FS_CB_HOST_UP);
 	cr_assert_not(info(0, 1).reset_due);
 }
+
+Test(fs_cb, drain_aborts_outstanding_calls_and_begins_none)
+{
+	fs_shard(0, "198.18.0.10:7000", NULL, 0);
+	engine(1, "198.18.0.1:7001", false);
+	serve(0, 1, fid(2));
+	run_for_ms(500);
+	F.cm[1].deaf = true;
+	change(0, fid(2), NULL);
+	rxd_fs_cb_poll(F.cb[0], F.now);
+	cr_assert(info(0, 1).call_active);
+	rxd_fs_cb_drain(F.cb[0], F.now);
+	cr_assert_not(info(0, 1).call_active);
+	serve(0, 1, fid(4));
+	change(0, fid(4), NULL);
+	uint64_t calls = stats(0).calls_callback;
+	run_for_ms(10000);
+	cr_assert_eq(stats(0).calls_callback, calls);
+	cr_assert_eq(rxd_local_counts(F.eng[0]).calls, 0, "the shard can go idle");
+}
