@@ -209,7 +209,7 @@ void rxd_fs_cb_group_destroy(struct rxd_fs_cb_group *g)
 	free(g);
 }
 
-/* Send a notice to every other shard; one that does not fit marks the target's loss. */
+/* Send a notice to every other shard; a change that does not fit marks the target's loss. */
 static void post_all(struct rxd_fs_cb *cb, const struct rxd_fs_cb_notice *n)
 {
 	struct rxd_fs_cb_group *g = cb->group;
@@ -221,10 +221,12 @@ static void post_all(struct rxd_fs_cb *cb, const struct rxd_fs_cb_notice *n)
 			continue;
 		if (g->ops.enqueue(g->ring[cb->shard * g->n + to], n) == 0) {
 			cb->st.notices_out++;
-		} else {
-			atomic_store_explicit(&g->lost[to], 1, memory_order_release);
-			cb->st.notices_lost++;
+			continue;
 		}
+		cb->st.notices_lost++;
+		/* A lost epoch only leaves stale promises to expire; a lost change must not be missed. */
+		if (n->kind == RXD_FS_CB_N_CHANGED)
+			atomic_store_explicit(&g->lost[to], 1, memory_order_release);
 	}
 }
 

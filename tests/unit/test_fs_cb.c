@@ -696,6 +696,28 @@ Test(fs_cb, a_lost_notice_resets_the_other_shards_clients)
 	cr_assert_eq(info(1, 2).promises, 0);
 }
 
+Test(fs_cb, a_lost_epoch_notice_resets_nobody)
+{
+	struct rxd_fs_cb_group_params gp = {.shards = 2, .ring_size = 2};
+	cr_assert_eq(rxd_fs_cb_group_create(&gp, &F.group), 0);
+	fs_shard(0, "198.18.0.10:7000", NULL, 0);
+	fs_shard(1, "198.18.0.11:7000", NULL, 1);
+	engine(2, "198.18.0.1:7001", false);
+	serve(1, 2, fid(100));
+	run_for_ms(500);
+	for (int i = 0; i < 5; i++) {
+		struct rxd_addr a;
+		char s[32];
+		snprintf(s, sizeof(s), "198.18.3.%d:7001", 1 + i);
+		rxd_addr_parse(s, 0, &a);
+		rxd_fs_cb_contact(F.cb[0], &a, 0x80000001u, F.now);
+	}
+	cr_assert_eq(stats(0).notices_lost, 3);
+	run_for_ms(500);
+	cr_assert_eq(stats(1).lost_resets, 0);
+	cr_assert_eq(info(1, 2).promises, 1);
+}
+
 Test(fs_cb, old_clients_without_tmay_or_icbs3_get_initcallbackstate)
 {
 	fs_shard(0, "198.18.0.10:7000", NULL, 0);
