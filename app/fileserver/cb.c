@@ -18,13 +18,14 @@
 #include <string.h>
 
 #define NIL UINT32_MAX
-#define CB_SERVICE 1u		 /* RXAFSCB: rx service 1 on the client */
-#define CB_HARD_MS 120000u	 /* OpenAFS AFS_HARDDEADTIME */
-#define SERVER_BIAS_S (3u * 60u) /* OpenAFS ServerBias: the server keeps a promise 3 min past the client */
-#define MIN_TIMEOUT_S (7u * 60u) /* OpenAFS MinTimeOut */
-#define BULK_BIAS 22u		 /* OpenAFS AddCallBack1_r, CB_BULK: TimeOut(22 + holders) */
-#define SWEEP_PER_POLL 64u	 /* promise slots checked for expiry per poll */
-#define NOTICES_PER_POLL 64u	 /* notices taken per ring per poll */
+#define CB_SERVICE 1u			    /* RXAFSCB: rx service 1 on the client */
+#define CB_HARD_MS 120000u		    /* OpenAFS AFS_HARDDEADTIME */
+#define SERVER_BIAS_S (3u * 60u)	    /* OpenAFS ServerBias: the server keeps a promise 3 min past the client */
+#define MIN_TIMEOUT_S (7u * 60u)	    /* OpenAFS MinTimeOut */
+#define BULK_BIAS 22u			    /* OpenAFS AddCallBack1_r, CB_BULK: TimeOut(22 + holders) */
+#define SWEEP_PER_POLL 64u		    /* promise slots checked for expiry per poll */
+#define NOTICES_PER_POLL 64u		    /* notices taken per ring per poll */
+#define ROOM_RESCAN_NS (10 * RXD_NS_PER_MS) /* a full host table is rescanned at most this often */
 #define REPLY_BUF (RXD_RXAFSCB_REPLY_MAX + 16u)
 
 /* OpenAFS TimeOuts[]: seconds a promise lasts by the fid's holders / 8. */
@@ -85,8 +86,9 @@ struct rxd_fs_cb {
 	struct cb_brk *brk;
 	uint32_t bfree, nbrk;
 	uint32_t work_head;
-	uint64_t now;  /* the latest time an entry point was given: completions carry none */
-	bool draining; /* no more RXAFSCB calls */
+	uint64_t now;	       /* the latest time an entry point was given: completions carry none */
+	bool draining;	       /* no more RXAFSCB calls */
+	uint64_t room_fail_at; /* the last host_make_room that found nothing to free at once */
 	struct rxd_fs_cb_stats st;
 };
 
@@ -411,6 +413,10 @@ static bool host_make_room(struct rxd_fs_cb *cb)
 	uint32_t quiet = NIL, busy = NIL;
 	bool evicting = false;
 
+	/* An overloaded table is scanned at most every 10 ms, not on every call of every host left out. */
+	if (cb->room_fail_at && cb->now - cb->room_fail_at < ROOM_RESCAN_NS)
+		return false;
+
 	for (uint32_t i = 0; i < cb->max_hosts; i++) {
 		struct cb_host *x = &cb->host[i];
 		evicting |= x->state && x->evicting;
@@ -424,8 +430,10 @@ static bool host_make_room(struct rxd_fs_cb *cb)
 	if (quiet != NIL) {
 		host_free(cb, quiet);
 		cb->st.evicted_hosts++;
+		cb->room_fail_at = 0;
 		return true;
 	}
+	cb->room_fail_at = cb->now ? cb->now : 1;
 	/* One at a time: a burst of new hosts must not reset every client. */
 	if (busy != NIL && !evicting) {
 		cb->host[busy].evicting = true;
