@@ -232,6 +232,13 @@ static void fs_shard(int i, const char *addr, const struct rxd_fs_cb_params *tmp
 	cr_assert_eq(rxd_fs_cb_create(&p, F.now, &F.cb[i]), 0);
 }
 
+/* The usual rig: fileserver shard 0 and client 1. */
+static void one_client(void)
+{
+	fs_shard(0, "198.18.0.10:7000", NULL, 0);
+	engine(1, "198.18.0.1:7001", false);
+}
+
 static void kill_engine(int i)
 {
 	if (F.cb[i])
@@ -351,8 +358,7 @@ TestSuite(fs_cb, .init = setup, .fini = teardown);
 
 Test(fs_cb, promise_is_openafs_shared_callback_and_new_host_is_identified_and_reset_first)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	struct rxd_AFSCallBack cbk = serve(0, 1, fid(2));
 	cr_assert_eq(cbk.CallBackVersion, 1);
 	cr_assert_eq(cbk.ExpirationTime, 4 * 3600, "4 h for a fid with fewer than 8 holders");
@@ -375,8 +381,7 @@ Test(fs_cb, promise_is_openafs_shared_callback_and_new_host_is_identified_and_re
 
 Test(fs_cb, change_breaks_every_holder_but_the_changer)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	engine(2, "198.18.0.2:7001", false);
 	serve(0, 1, fid(2));
 	serve(0, 2, fid(2));
@@ -399,8 +404,7 @@ Test(fs_cb, change_breaks_every_holder_but_the_changer)
 
 Test(fs_cb, breaks_are_batched_fifty_fids_a_call_one_call_at_a_time)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	for (uint32_t v = 0; v < 120; v++)
 		serve(0, 1, fid(2 + 2 * v));
 	run_for_ms(500);
@@ -424,8 +428,7 @@ Test(fs_cb, breaks_are_batched_fifty_fids_a_call_one_call_at_a_time)
 
 Test(fs_cb, unresponsive_client_is_down_loses_its_promises_and_is_reset_on_return)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	serve(0, 1, fid(2));
 	serve(0, 1, fid(4));
 	run_for_ms(500);
@@ -463,8 +466,7 @@ Test(fs_cb, unresponsive_client_is_down_loses_its_promises_and_is_reset_on_retur
 
 Test(fs_cb, new_connection_epoch_means_restart_and_drops_promises)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	serve(0, 1, fid(2));
 	serve(0, 1, fid(4));
 	run_for_ms(500);
@@ -493,8 +495,7 @@ Test(fs_cb, new_connection_epoch_means_restart_and_drops_promises)
 
 Test(fs_cb, given_up_callbacks_are_not_broken)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	serve(0, 1, fid(2));
 	serve(0, 1, fid(4));
 	serve(0, 1, fid(6));
@@ -556,8 +557,7 @@ Test(fs_cb, promises_expire_after_their_time_and_shrink_with_many_holders)
 
 Test(fs_cb, renewing_a_promise_keeps_one_entry_and_bulk_promises_are_short)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	for (int i = 0; i < 10; i++)
 		serve(0, 1, fid(2));
 	cr_assert_eq(stats(0).promises, 1);
@@ -720,8 +720,7 @@ Test(fs_cb, a_lost_epoch_notice_resets_nobody)
 
 Test(fs_cb, old_clients_without_tmay_or_icbs3_get_initcallbackstate)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	F.cm[1].old = true;
 	serve(0, 1, fid(2));
 	run_for_ms(500);
@@ -736,8 +735,7 @@ Test(fs_cb, old_clients_without_tmay_or_icbs3_get_initcallbackstate)
 
 Test(fs_cb, probe_reaches_the_client)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	serve(0, 1, fid(2));
 	run_for_ms(500);
 	cr_assert_eq(rxd_fs_cb_probe(F.cb[0], &F.addr[1], F.now), 0);
@@ -833,8 +831,7 @@ Test(fs_cb, notices_cross_threads_whole_and_in_order)
 
 Test(fs_cb, a_host_restarting_before_its_reset_is_up_without_one)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	rxd_fs_cb_contact(F.cb[0], &F.addr[1], 0x80000001u, F.now);
 	cr_assert(info(0, 1).reset_due);
 	rxd_fs_cb_contact(F.cb[0], &F.addr[1], rxd_local_epoch(F.eng[1]), F.now);
@@ -847,8 +844,7 @@ Test(fs_cb, a_host_restarting_before_its_reset_is_up_without_one)
 
 Test(fs_cb, drain_aborts_outstanding_calls_and_begins_none)
 {
-	fs_shard(0, "198.18.0.10:7000", NULL, 0);
-	engine(1, "198.18.0.1:7001", false);
+	one_client();
 	serve(0, 1, fid(2));
 	run_for_ms(500);
 	F.cm[1].deaf = true;
