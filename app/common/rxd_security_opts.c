@@ -70,7 +70,45 @@ int rxd_security_opts_set(struct rxd_security_opts *o, const char *name, const c
 		o->skey.kvno = (uint32_t)x;
 		return 0;
 	}
+	if (!strcmp(name, "cell")) {
+		if (!value || !*value) {
+			snprintf(err, errlen, "--cell: expected a cell name");
+			return -EINVAL;
+		}
+		o->cell = value;
+		return 0;
+	}
+	if (!strcmp(name, "keyfile") || !strcmp(name, "keyfile-ext") || !strcmp(name, "keytab")) {
+		char why[200] = "";
+		int rc;
+		if (!value || !*value) {
+			snprintf(err, errlen, "--%s: expected a file name", name);
+			return -EINVAL;
+		}
+		if (!o->ring && !(o->ring = rxd_rxkad_keyring_new())) {
+			snprintf(err, errlen, "--%s %s: out of memory", name, value);
+			return -ENOMEM;
+		}
+		/* keys from files serve every service, as an OpenAFS server's KeyFile does */
+		if (!strcmp(name, "keyfile"))
+			rc = rxd_rxkad_load_keyfile(o->ring, value, 0, RXD_RXKAD_INDEX, why, sizeof why);
+		else if (!strcmp(name, "keyfile-ext"))
+			rc = rxd_rxkad_load_keyfile_ext(o->ring, value, 0, RXD_RXKAD_INDEX, why, sizeof why);
+		else
+			rc = rxd_rxkad_load_keytab(o->ring, value, o->cell, NULL, 0, RXD_RXKAD_INDEX, why, sizeof why);
+		if (rc) {
+			snprintf(err, errlen, "--%s %s: %s", name, value, why[0] ? why : strerror(-rc));
+			return -EINVAL;
+		}
+		return 0;
+	}
 	return 1;
+}
+
+void rxd_security_opts_free(struct rxd_security_opts *o)
+{
+	rxd_rxkad_keyring_free(o->ring);
+	o->ring = NULL;
 }
 
 int rxd_security_opts_client(struct rxd_security_opts *o, uint32_t now, uint64_t random, uint8_t *index, uint8_t *level,
@@ -92,6 +130,14 @@ int rxd_security_opts_client(struct rxd_security_opts *o, uint32_t now, uint64_t
 void rxd_security_opts_service(struct rxd_security_opts *o, struct rxd_service_desc *d)
 {
 	/* rxkad is always offered (the key is the default one without --key); --security sets the minimum. */
+	if (o->ring) {
+		/* the ring never changes while serving here, so the lcores need not register as readers */
+		o->scope.ring = o->ring;
+		o->scope.service_id = d->service_id;
+		o->scope.security_index = RXD_RXKAD_INDEX;
+		o->srv.open_ticket = rxd_rxkad_keyring_open_ticket;
+		o->srv.arg = &o->scope;
+	}
 	d->security_conf = &o->srv;
 	d->min_security_level = o->level < 0 ? 0 : (uint8_t)o->level;
 }

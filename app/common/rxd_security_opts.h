@@ -3,7 +3,11 @@
  * The launchers' security options (app/rxd and app/rxperf): --security
  * none|clear|auth|crypt, --key HEX|kernel and --kvno N, turned into an rxkad
  * server (one DES service key) or a client key with a ticket made for
- * ourselves from that service key, as OpenAFS's -localauth does.  The default key
+ * ourselves from that service key, as OpenAFS's -localauth does.  A server
+ * takes its keys from files instead with --keyfile (OpenAFS KeyFile),
+ * --keyfile-ext (KeyFileExt) and --keytab (krb5, afs/CELL@REALM with --cell
+ * or afs@REALM), each repeatable; then it opens Kerberos 4 and rxkad-k5
+ * tickets of every kvno the files hold.  The default key
  * is the Linux kernel rxperf's built-in server key (net/rxrpc/rxperf.c, the
  * "rxrpc_s" key 147:2), so rxd interoperates with it out of the box.
  */
@@ -26,11 +30,15 @@ struct rxd_security_opts {
 	struct rxd_rxkad_server srv;
 	struct rxd_rxkad_key ckey; /* client: made by rxd_security_opts_client() */
 	uint8_t tkt[128];
+	struct rxd_rxkad_keyring *ring; /* server: keys from --keyfile/--keyfile-ext/--keytab, or NULL */
+	struct rxd_rxkad_key_scope scope;
+	const char *cell;		/* --cell: the keytab principal afs/CELL@REALM */
 };
 
 void rxd_security_opts_default(struct rxd_security_opts *o);
 /**
- * Handle option name ("security", "key", "kvno") with value.  Returns 0, 1
+ * Handle option name ("security", "key", "kvno", "keyfile", "keyfile-ext",
+ * "keytab", "cell") with value; the files are loaded at once.  Returns 0, 1
  * when name is not a security option, or -EINVAL with a one-line err naming
  * the option ("--key zz: expected 16 hex digits (an 8-byte DES key) or kernel").
  */
@@ -40,6 +48,8 @@ int rxd_security_opts_client(struct rxd_security_opts *o, uint32_t now, uint64_t
 			     const void **key);
 /** Server: let d accept rxkad at the chosen minimum level (rxnull too with --security none). */
 void rxd_security_opts_service(struct rxd_security_opts *o, struct rxd_service_desc *d);
+/** Free what the options loaded (the keyring). */
+void rxd_security_opts_free(struct rxd_security_opts *o);
 /** "none", "clear", "auth" or "crypt". */
 const char *rxd_security_opts_name(const struct rxd_security_opts *o);
 

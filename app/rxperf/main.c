@@ -96,6 +96,10 @@ static void usage(FILE *f)
 		   "  --key HEX|kernel   rxkad service key, 16 hex digits (default: kernel, the Linux rxperf key\n"
 		   "                     " RXD_KERNEL_RXPERF_KEY "); the client seals a ticket for itself with it\n"
 		   "  --kvno N           the key's version number (0)\n"
+		   "  --keyfile PATH     server: rxkad keys from an OpenAFS KeyFile (repeatable; instead of --key)\n"
+		   "  --keyfile-ext PATH server: keys from an OpenAFS KeyFileExt (rxkad and rxkad-k5 keys)\n"
+		   "  --keytab PATH      server: rxkad-k5 keys from a krb5 keytab: afs/CELL@REALM (--cell first) or afs@REALM\n"
+		   "  --cell NAME        the cell of the keytab's afs/CELL principal\n"
 		   "  -u N, -H, -N       accepted for OpenAFS compatibility, ignored\n"
 		   "server:\n"
 		   "  --duration S       exit after S seconds (default: until SIGINT/SIGTERM)\n"
@@ -288,7 +292,8 @@ static int parse_args(struct opts *o, int argc, char **argv)
 			else
 				o->lg.wsize_hint = (uint32_t)u;
 		} else if (!strcmp(a, "--security") || !strcmp(a, "-x") || !strcmp(a, "--key") ||
-			   !strcmp(a, "--kvno")) {
+			   !strcmp(a, "--kvno") || !strcmp(a, "--keyfile") || !strcmp(a, "--keyfile-ext") ||
+			   !strcmp(a, "--keytab") || !strcmp(a, "--cell")) {
 			char err[160];
 			if (rxd_security_opts_set(&o->sec, a[1] == 'x' ? "security" : a + 2, v, err, sizeof err))
 				BAD("%s", err);

@@ -89,7 +89,7 @@ static bool is_des_enctype(int32_t e)
 
 /* The ring's key for the ticket's kvno and enctype; a DES enctype may use the rxkad DES key. */
 static int find_key(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
-		    const krb5_ticket *tk, struct rxd_rxkad_key *k)
+		    const krb5_ticket *tk, struct rxd_rxkad_service_key *k)
 {
 	int32_t e = tk->enc_part.enctype;
 
@@ -108,7 +108,7 @@ static int find_key(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uin
  * API only: a private MEMORY keytab holding that one key for the ticket's
  * server principal and krb5_server_decrypt_ticket_keytab().
  */
-static krb5_error_code decrypt_ticket(krb5_context ctx, krb5_ticket *tk, const struct rxd_rxkad_key *k)
+static krb5_error_code decrypt_ticket(krb5_context ctx, krb5_ticket *tk, const struct rxd_rxkad_service_key *k)
 {
 	static _Atomic unsigned long seq;
 	char name[96];
@@ -174,7 +174,7 @@ static int k5_decode(krb5_context ctx, const struct rxd_rxkad_keyring *kr, uint1
 		     uint32_t kvno, const uint8_t *tkt, size_t len, struct rxd_rxkad_ticket *t, int32_t *abort)
 {
 	krb5_ticket *tk = NULL;
-	struct rxd_rxkad_key k;
+	struct rxd_rxkad_service_key k;
 	uint8_t *wrapped = NULL;
 	krb5_data d;
 	size_t wlen = len;
@@ -262,7 +262,7 @@ static int kt_err(krb5_context ctx, krb5_error_code code, char *err, size_t errl
 }
 
 /* Collect the entries of principal p (up to RXD_RXKAD_KEYRING_MAX_KEYS). */
-static int kt_collect(krb5_context ctx, krb5_keytab kt, krb5_const_principal p, struct rxd_rxkad_key *keys, size_t *n,
+static int kt_collect(krb5_context ctx, krb5_keytab kt, krb5_const_principal p, struct rxd_rxkad_service_key *keys, size_t *n,
 		      uint16_t service_id, uint8_t security_index, char *err, size_t errlen, const char *ktname)
 {
 	krb5_kt_cursor cur;
@@ -276,7 +276,7 @@ static int kt_collect(krb5_context ctx, krb5_keytab kt, krb5_const_principal p, 
 	while ((ret = krb5_kt_next_entry(ctx, kt, &e, &cur)) == 0) {
 		if (krb5_principal_compare(ctx, e.principal, p) && e.key.length > 0 &&
 		    e.key.length <= RXD_RXKAD_KEY_MAX && e.key.enctype > 0) {
-			struct rxd_rxkad_key *k = &keys[*n];
+			struct rxd_rxkad_service_key *k = &keys[*n];
 
 			if (*n >= RXD_RXKAD_KEYRING_MAX_KEYS) {
 				krb5_free_keytab_entry_contents(ctx, &e);
@@ -306,7 +306,7 @@ int rxd_rxkad_load_keytab(struct rxd_rxkad_keyring *kr, const char *keytab, cons
 	krb5_context ctx = NULL;
 	krb5_keytab kt = NULL;
 	krb5_principal p = NULL;
-	struct rxd_rxkad_key *keys = NULL;
+	struct rxd_rxkad_service_key *keys = NULL;
 	char *def_realm = NULL, pname[RXD_RXKAD_NAME_MAX * 2 + 8];
 	krb5_error_code ret;
 	size_t n = 0;

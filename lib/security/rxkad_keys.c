@@ -25,7 +25,7 @@
 
 struct snapshot {
 	size_t n;
-	struct rxd_rxkad_key keys[]; /* unordered: rings hold a handful of keys */
+	struct rxd_rxkad_service_key keys[]; /* unordered: rings hold a handful of keys */
 };
 
 struct retired {
@@ -157,14 +157,14 @@ static int publish_locked(struct rxd_rxkad_keyring *kr, struct snapshot *s)
 	return 0;
 }
 
-static bool key_same(const struct rxd_rxkad_key *a, uint16_t service_id, uint8_t security_index, uint32_t kvno,
+static bool key_same(const struct rxd_rxkad_service_key *a, uint16_t service_id, uint8_t security_index, uint32_t kvno,
 		     int32_t enctype)
 {
 	return a->service_id == service_id && a->security_index == security_index && a->kvno == kvno &&
 	       (enctype < 0 || a->enctype == enctype);
 }
 
-static int key_valid(const struct rxd_rxkad_key *k)
+static int key_valid(const struct rxd_rxkad_service_key *k)
 {
 	if (k->enctype < 0 || k->len == 0 || k->len > RXD_RXKAD_KEY_MAX)
 		return -EINVAL;
@@ -174,7 +174,7 @@ static int key_valid(const struct rxd_rxkad_key *k)
 }
 
 /* Under the lock: publish base's keys (or none) with keys[0..n) added, a later one replacing an equal one. */
-static int merge_locked(struct rxd_rxkad_keyring *kr, bool keep_current, const struct rxd_rxkad_key *keys, size_t n)
+static int merge_locked(struct rxd_rxkad_keyring *kr, bool keep_current, const struct rxd_rxkad_service_key *keys, size_t n)
 {
 	const struct snapshot *cur = atomic_load(&kr->cur);
 	size_t base = keep_current ? cur->n : 0, m = base, i, j;
@@ -206,7 +206,7 @@ static int merge_locked(struct rxd_rxkad_keyring *kr, bool keep_current, const s
 	return publish_locked(kr, s);
 }
 
-static int merge(struct rxd_rxkad_keyring *kr, bool keep_current, const struct rxd_rxkad_key *keys, size_t n)
+static int merge(struct rxd_rxkad_keyring *kr, bool keep_current, const struct rxd_rxkad_service_key *keys, size_t n)
 {
 	int rc;
 
@@ -216,17 +216,17 @@ static int merge(struct rxd_rxkad_keyring *kr, bool keep_current, const struct r
 	return rc;
 }
 
-int rxd_rxkad_keyring_add(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *k)
+int rxd_rxkad_keyring_add(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_service_key *k)
 {
 	return merge(kr, true, k, 1);
 }
 
-int rxd_rxkad_keyring_add_all(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *keys, size_t n)
+int rxd_rxkad_keyring_add_all(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_service_key *keys, size_t n)
 {
 	return merge(kr, true, keys, n);
 }
 
-int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *keys, size_t n)
+int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_service_key *keys, size_t n)
 {
 	return merge(kr, false, keys, n);
 }
@@ -270,15 +270,15 @@ size_t rxd_rxkad_keyring_count(struct rxd_rxkad_keyring *kr)
 }
 
 int rxd_rxkad_keyring_lookup(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
-			     uint32_t kvno, int32_t enctype, struct rxd_rxkad_key *out)
+			     uint32_t kvno, int32_t enctype, struct rxd_rxkad_service_key *out)
 {
 	/* the cast drops const only for the atomic load, which does not write */
 	const struct snapshot *s = atomic_load(&((struct rxd_rxkad_keyring *)kr)->cur);
-	const struct rxd_rxkad_key *any = NULL;
+	const struct rxd_rxkad_service_key *any = NULL;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
-		const struct rxd_rxkad_key *k = &s->keys[i];
+		const struct rxd_rxkad_service_key *k = &s->keys[i];
 
 		if (k->security_index != security_index || k->kvno != kvno || k->enctype != enctype)
 			continue;
@@ -431,7 +431,7 @@ int rxd_rxkad_open_ticket(const struct rxd_rxkad_keyring *kr, uint16_t service_i
 			  uint32_t kvno, const uint8_t *tkt, size_t len, uint32_t now, struct rxd_rxkad_ticket *t,
 			  int32_t *abort)
 {
-	struct rxd_rxkad_key k;
+	struct rxd_rxkad_service_key k;
 	int rc;
 
 	if (!kr || (!tkt && len) || !t || !abort)
@@ -474,7 +474,7 @@ static int parse_fail(char *err, size_t errlen, const char *what, size_t off)
 	return -EINVAL;
 }
 
-int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_key *keys, size_t cap, size_t *n,
+int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_service_key *keys, size_t cap, size_t *n,
 			    uint16_t service_id, uint8_t security_index, char *err, size_t errlen)
 {
 	uint32_t count, i;
@@ -490,7 +490,7 @@ int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_key *
 				  len < 4 + (size_t)count * 12 ? len : 4 + (size_t)count * 12);
 	for (i = 0; i < count; i++) {
 		const uint8_t *e = b + 4 + (size_t)i * 12;
-		struct rxd_rxkad_key *k = &keys[i];
+		struct rxd_rxkad_service_key *k = &keys[i];
 
 		memset(k, 0, sizeof(*k));
 		k->kvno = rxd_get_be32(e);
@@ -506,7 +506,7 @@ int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_key *
 	return 0;
 }
 
-int rxd_rxkad_parse_keyfile_ext(const uint8_t *b, size_t len, struct rxd_rxkad_key *keys, size_t cap, size_t *n,
+int rxd_rxkad_parse_keyfile_ext(const uint8_t *b, size_t len, struct rxd_rxkad_service_key *keys, size_t cap, size_t *n,
 				uint16_t service_id, uint8_t security_index, char *err, size_t errlen)
 {
 	uint32_t count, i;
@@ -518,7 +518,7 @@ int rxd_rxkad_parse_keyfile_ext(const uint8_t *b, size_t len, struct rxd_rxkad_k
 	count = rxd_get_be32(b);
 	for (i = 0; i < count; i++) {
 		uint32_t meta, type, kvno, sub, klen;
-		struct rxd_rxkad_key *k;
+		struct rxd_rxkad_service_key *k;
 
 		if (len - pos < 16)
 			return parse_fail(err, errlen, "KeyFileExt: truncated record", pos);
@@ -599,14 +599,14 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
 	return 0;
 }
 
-typedef int (*parse_fn)(const uint8_t *, size_t, struct rxd_rxkad_key *, size_t, size_t *, uint16_t, uint8_t, char *,
+typedef int (*parse_fn)(const uint8_t *, size_t, struct rxd_rxkad_service_key *, size_t, size_t *, uint16_t, uint8_t, char *,
 			size_t);
 
 /* Parse a whole file, then add its keys to the ring in one snapshot. */
 static int load_file(struct rxd_rxkad_keyring *kr, const char *path, parse_fn parse, uint16_t service_id,
 		     uint8_t security_index, char *err, size_t errlen)
 {
-	struct rxd_rxkad_key *keys = NULL;
+	struct rxd_rxkad_service_key *keys = NULL;
 	uint8_t *buf = NULL;
 	size_t len = 0, n = 0;
 	int rc;

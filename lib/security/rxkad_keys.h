@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rxd/security.h>
+
 #include "security/rxkad.h"
 
 /* Ticket "kvno" values that mean rxkad-k5 (OpenAFS src/auth/ktc.h / rxkad.h). */
@@ -51,7 +53,7 @@
 #define RXD_RXKAD_KEYRING_MAX_KEYS 1024u
 #define RXD_RXKAD_KEYRING_MAX_READERS 128u
 
-struct rxd_rxkad_key {
+struct rxd_rxkad_service_key {
 	uint16_t service_id; /* RXD_RXKAD_ANY_SERVICE or one rx service */
 	uint8_t security_index;
 	uint32_t kvno;
@@ -60,26 +62,23 @@ struct rxd_rxkad_key {
 	uint8_t key[RXD_RXKAD_KEY_MAX];
 };
 
-struct rxd_rxkad_keyring;
+/* struct rxd_rxkad_keyring and its public functions (new/free, readers, the
+ * opener, the loaders) are declared in <rxd/security.h>. */
 
-/** New empty ring, or NULL (ENOMEM). */
-struct rxd_rxkad_keyring *rxd_rxkad_keyring_new(void);
-/** Free the ring and every snapshot; no reader may be using it. NULL is ignored. */
-void rxd_rxkad_keyring_free(struct rxd_rxkad_keyring *kr);
 
 /**
  * Add a key, or replace the one with the same (service, index, kvno, enctype).
  * An rxkad DES key must be 8 bytes.  0, -EINVAL (bad length or enctype < 0),
  * -ENOSPC (RXD_RXKAD_KEYRING_MAX_KEYS) or -ENOMEM.
  */
-int rxd_rxkad_keyring_add(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *k);
+int rxd_rxkad_keyring_add(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_service_key *k);
 /** Add n keys in one snapshot (all or none); same rules as _add. */
-int rxd_rxkad_keyring_add_all(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *keys, size_t n);
+int rxd_rxkad_keyring_add_all(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_service_key *keys, size_t n);
 /** Remove the key (enctype < 0: every enctype of that kvno).  0 or -ENOENT. */
 int rxd_rxkad_keyring_remove(struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index, uint32_t kvno,
 			     int32_t enctype);
 /** Replace the whole contents by n keys in one step (readers see old or new, never a mix). */
-int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_key *keys, size_t n);
+int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_service_key *keys, size_t n);
 /** Number of keys in the current snapshot (a writer-side figure). */
 size_t rxd_rxkad_keyring_count(struct rxd_rxkad_keyring *kr);
 
@@ -88,39 +87,9 @@ size_t rxd_rxkad_keyring_count(struct rxd_rxkad_keyring *kr);
  * service wins over an RXD_RXKAD_ANY_SERVICE key.  0 or -ENOENT.
  */
 int rxd_rxkad_keyring_lookup(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
-			     uint32_t kvno, int32_t enctype, struct rxd_rxkad_key *out);
+			     uint32_t kvno, int32_t enctype, struct rxd_rxkad_service_key *out);
 
-/** Register a reader thread: *id for _quiescent/_offline. 0 or -ENOSPC. */
-int rxd_rxkad_keyring_reader_register(struct rxd_rxkad_keyring *kr, unsigned *id);
-/** Reader: "I hold nothing from the ring now" (cheap: one load, one store). */
-void rxd_rxkad_keyring_quiescent(struct rxd_rxkad_keyring *kr, unsigned id);
-/** Reader going idle or away: it no longer holds back reclamation (online again at its next _quiescent). */
-void rxd_rxkad_keyring_reader_offline(struct rxd_rxkad_keyring *kr, unsigned id);
-/** Free retired snapshots no reader can still hold; returns how many remain retired. */
-unsigned rxd_rxkad_keyring_reclaim(struct rxd_rxkad_keyring *kr);
 
-/*
- * The ticket opener the rxkad security class calls with a RESPONSE's kvno
- * and ticket.  Its `void *keyring` is a struct rxd_rxkad_key_scope: the ring
- * plus the service and security index the conn belongs to.
- */
-struct rxd_rxkad_key_scope {
-	struct rxd_rxkad_keyring *ring;
-	uint16_t service_id;
-	uint8_t security_index;
-};
-
-/**
- * Open a ticket: kvno 0..255 (but 213) a Kerberos 4 ticket under the rxkad
- * DES key of that kvno; 256 a DER krb5 Ticket and 213 its EncryptedData only
- * (rxkad-k5), decrypted by libkrb5 with the ring's key for the ticket's own
- * kvno and enctype, its session key reduced to DES by the rxkad-kdf.  Times
- * are checked with rxd_rxkad_ticket_check_times(at now).  0, or -EPROTO with
- * *abort UNKNOWNKEY (no such key, unusable enctype), TICKETLEN, BADTICKET,
- * NOAUTH (not yet valid, or flagged invalid) or EXPIRED; -EINVAL for NULL args.
- */
-int rxd_rxkad_keyring_open_ticket(void *keyring, uint32_t kvno, const uint8_t *tkt, size_t len, uint32_t now,
-				  struct rxd_rxkad_ticket *t, int32_t *abort);
 
 /** Same, with the ring and scope given separately. */
 int rxd_rxkad_open_ticket(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
@@ -151,36 +120,12 @@ int rxd_rxkad_des_is_weak(const uint8_t key[8]);
 
 /* ---- loaders: 0, or -EINVAL / -ENOENT / -EIO with a one-line reason in err (errlen bytes) ---- */
 
-/**
- * OpenAFS KeyFile (src/auth/keys.c _parseOriginalKeyFile): big-endian count,
- * then count x {kvno, 8-byte DES key}; keys become RXD_RXKAD_ENCTYPE_RXKAD_DES
- * keys of (service_id, security_index).  The file must be exactly that long.
- * The ring gains all keys or none.
- */
-int rxd_rxkad_load_keyfile(struct rxd_rxkad_keyring *kr, const char *path, uint16_t service_id, uint8_t security_index,
-			   char *err, size_t errlen);
 /** The same from bytes in memory (what the file loader and the fuzzer call). */
-int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_key *keys, size_t cap, size_t *n,
+int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_service_key *keys, size_t cap, size_t *n,
 			    uint16_t service_id, uint8_t security_index, char *err, size_t errlen);
 
-/**
- * OpenAFS KeyFileExt (src/auth/keys.c _parseExtendedKeyFile): count, then
- * records {meta length >= 16, type, kvno, subtype, extra meta, key length,
- * key}.  Type 0 (rxkad, subtype 0, 8 bytes) becomes a DES key, type 2
- * (rxkad_krb5) a key of enctype = subtype; type 1 (rxgk) is skipped.
- */
-int rxd_rxkad_load_keyfile_ext(struct rxd_rxkad_keyring *kr, const char *path, uint16_t service_id,
-			       uint8_t security_index, char *err, size_t errlen);
-int rxd_rxkad_parse_keyfile_ext(const uint8_t *b, size_t len, struct rxd_rxkad_key *keys, size_t cap, size_t *n,
+int rxd_rxkad_parse_keyfile_ext(const uint8_t *b, size_t len, struct rxd_rxkad_service_key *keys, size_t cap, size_t *n,
 				uint16_t service_id, uint8_t security_index, char *err, size_t errlen);
 
-/**
- * A krb5 keytab (any name libkrb5 resolves, e.g. FILE:/path): every entry of
- * afs/CELL@REALM (cell non-NULL) or else afs@REALM becomes a key of its
- * kvno and enctype.  NULL realm: the default realm of the krb5 config.
- * -ENOENT when no entry matches.
- */
-int rxd_rxkad_load_keytab(struct rxd_rxkad_keyring *kr, const char *keytab, const char *cell, const char *realm,
-			  uint16_t service_id, uint8_t security_index, char *err, size_t errlen);
 
 #endif

@@ -29,7 +29,7 @@ static struct rxd_rxkad_keyring *ring(void)
 	static struct rxd_rxkad_keyring *kr;
 
 	if (!kr) {
-		struct rxd_rxkad_key k = {.service_id = 1, .security_index = 2, .kvno = 1, .len = 8};
+		struct rxd_rxkad_service_key k = {.service_id = 1, .security_index = 2, .kvno = 1, .len = 8};
 
 		kr = rxd_rxkad_keyring_new();
 		FZ_CHECK(kr, "keyring");
@@ -131,7 +131,7 @@ static void round_trip(const uint8_t *d, size_t n)
 
 static void keyfile(const uint8_t *d, size_t n, int ext)
 {
-	static struct rxd_rxkad_key keys[RXD_RXKAD_KEYRING_MAX_KEYS];
+	static struct rxd_rxkad_service_key keys[RXD_RXKAD_KEYRING_MAX_KEYS];
 	char err[128] = "";
 	size_t nk = 99999;
 	int rc = ext ? rxd_rxkad_parse_keyfile_ext(d, n, keys, RXD_RXKAD_KEYRING_MAX_KEYS, &nk, 1, 2, err, sizeof(err))

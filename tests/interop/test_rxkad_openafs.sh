@@ -106,4 +106,17 @@ rk_check_aborts "openafs->rxd refusals on the wire" "$T_DIR/rxd-server-refused.p
 rk_check_handshake "openafs->rxd refusals: handshakes" "$T_DIR/rxd-server-refused.pcapng" 2 -
 ix_rxd_server_stop "rxd rxkad server (min crypt) clean exit"
 
+# ------------------------------------------------ rxd server keys from an OpenAFS KeyFile
+# tests/data/openafs_KeyFile, written by OpenAFS's asetkey: kvno 7 = 0123456789abcdef,
+# kvno 9 = fedcba9876543210 (tests/data/README.md).
+KF=$HERE/../data/openafs_KeyFile
+ix_rxd_server_start "$RXPERF" keyfile --security crypt --keyfile "$KF"
+RK_KEY=fedcba9876543210 RK_KVNO=9 rk_run "openafs->rxd KeyFile: kvno 9" 0 4 0 60 7009 crypt -- -c rpc -S 1413 -R 1413 -T 4
+RK_KEY=0123456789abcdef RK_KVNO=7 rk_run "openafs->rxd KeyFile: kvno 7" 0 4 0 60 7009 crypt -- -c rpc -S 1413 -R 1413 -T 4
+RK_KEY=0123456789abcdef RK_KVNO=8 rk_run "openafs->rxd KeyFile: kvno 8 -> RXKADUNKNOWNKEY" 0 0 1 60 7009 crypt -- \
+	-c rpc -S 100 -R 100 -T 1 --expect-abort "$RXKADUNKNOWNKEY"
+RK_KEY=fedcba9876543210 RK_KVNO=7 rk_run "openafs->rxd KeyFile: kvno 7, kvno 9's key -> RXKADBADTICKET" 0 0 1 60 7009 crypt -- \
+	-c rpc -S 100 -R 100 -T 1 --expect-abort "$RXKADBADTICKET"
+ix_rxd_server_stop "rxd KeyFile server clean exit"
+
 finish "rxkad: rxd against OpenAFS"

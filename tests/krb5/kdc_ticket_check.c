@@ -150,7 +150,7 @@ static int afs_get_des_key(void *rock, int kvno, struct ktc_encryptionKey *key)
 /* OpenAFS's key callback, served from rxd's ring. */
 static int afs_get_key(void *rock, int kvno, int enctype, void *keydata, size_t *len)
 {
-	struct rxd_rxkad_key k;
+	struct rxd_rxkad_service_key k;
 
 	if (rxd_rxkad_keyring_lookup(rock, SERVICE, SECIDX, (uint32_t)kvno, enctype, &k) || k.len > *len)
 		return 1;

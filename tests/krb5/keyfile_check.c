@@ -32,7 +32,7 @@ int main(int argc, char **argv)
 		bad = 1;
 	}
 	for (int i = 3; i < argc; i++) {
-		struct rxd_rxkad_key k;
+		struct rxd_rxkad_service_key k;
 		unsigned kvno;
 		int enctype, off = 0;
 		char hex[2 * RXD_RXKAD_KEY_MAX + 1] = "";

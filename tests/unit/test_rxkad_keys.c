@@ -104,9 +104,9 @@ Test(rxkad_kdf, weak_and_semi_weak_keys_are_recognised_with_any_parity)
 
 /* ---- keyring ---- */
 
-static struct rxd_rxkad_key mk(uint16_t svc, uint32_t kvno, int32_t enctype, uint8_t fill, uint32_t len)
+static struct rxd_rxkad_service_key mk(uint16_t svc, uint32_t kvno, int32_t enctype, uint8_t fill, uint32_t len)
 {
-	struct rxd_rxkad_key k;
+	struct rxd_rxkad_service_key k;
 
 	memset(&k, 0, sizeof(k));
 	k.service_id = svc;
@@ -121,7 +121,7 @@ static struct rxd_rxkad_key mk(uint16_t svc, uint32_t kvno, int32_t enctype, uin
 Test(keyring, add_lookup_replace_remove)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key k = mk(1, 5, 0, 0xa1, 8), got;
+	struct rxd_rxkad_service_key k = mk(1, 5, 0, 0xa1, 8), got;
 
 	cr_assert_not_null(kr);
 	cr_assert_eq(rxd_rxkad_keyring_lookup(kr, 1, 2, 5, 0, &got), -ENOENT);
@@ -157,7 +157,7 @@ Test(keyring, add_lookup_replace_remove)
 Test(keyring, exact_service_wins_over_any_service)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key a = mk(RXD_RXKAD_ANY_SERVICE, 3, 0, 0x11, 8), s = mk(52, 3, 0, 0x22, 8), got;
+	struct rxd_rxkad_service_key a = mk(RXD_RXKAD_ANY_SERVICE, 3, 0, 0x11, 8), s = mk(52, 3, 0, 0x22, 8), got;
 
 	cr_assert_eq(rxd_rxkad_keyring_add(kr, &s), 0);
 	cr_assert_eq(rxd_rxkad_keyring_add(kr, &a), 0);
@@ -171,8 +171,8 @@ Test(keyring, exact_service_wins_over_any_service)
 Test(keyring, invalid_keys_and_limits_are_refused)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key k = mk(1, 1, 0, 1, 7);
-	struct rxd_rxkad_key many[3];
+	struct rxd_rxkad_service_key k = mk(1, 1, 0, 1, 7);
+	struct rxd_rxkad_service_key many[3];
 
 	cr_assert_eq(rxd_rxkad_keyring_add(kr, &k), -EINVAL); /* DES key of 7 bytes */
 	k = mk(1, 1, -5, 1, 16);
@@ -203,7 +203,7 @@ Test(keyring, invalid_keys_and_limits_are_refused)
 Test(keyring, retired_snapshots_wait_for_every_online_reader)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key k = mk(1, 1, 0, 1, 8);
+	struct rxd_rxkad_service_key k = mk(1, 1, 0, 1, 8);
 	unsigned r1, r2;
 
 	/* no readers: freed at once */
@@ -242,7 +242,7 @@ struct race {
 static void *reader(void *arg)
 {
 	struct race *r = arg;
-	struct rxd_rxkad_key got;
+	struct rxd_rxkad_service_key got;
 	unsigned id;
 
 	if (rxd_rxkad_keyring_reader_register(r->kr, &id))
@@ -274,7 +274,7 @@ Test(keyring, lookups_race_updates_safely)
 		usleep(10000);
 	for (unsigned i = 0; i < 20000; i++) {
 		uint32_t kvno = i % 8, len = 16 + 16 * (i % 2);
-		struct rxd_rxkad_key k = mk(1, kvno, 18, (uint8_t)(kvno * 16 + len), len);
+		struct rxd_rxkad_service_key k = mk(1, kvno, 18, (uint8_t)(kvno * 16 + len), len);
 
 		if (i % 3 == 2)
 			rxd_rxkad_keyring_remove(r.kr, 1, 2, kvno, 18);
@@ -313,7 +313,7 @@ static size_t k4_ticket(uint8_t *out, const uint8_t key[8], uint32_t start, uint
 Test(open_ticket, kerberos4_ticket_opens_with_the_key_of_its_kvno)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key k = mk(1, 7, 0, 0, 8);
+	struct rxd_rxkad_service_key k = mk(1, 7, 0, 0, 8);
 	struct rxd_rxkad_key_scope sc = {kr, 1, 2};
 	struct rxd_rxkad_ticket t;
 	uint8_t tkt[256];
@@ -384,7 +384,7 @@ static size_t der_ticket(uint8_t *b, int32_t etype, uint8_t kvno, const uint8_t 
 Test(open_ticket, k5_ticket_codes_for_garbage_unknown_key_and_bad_ciphertext)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key k = mk(1, 4, 18, 0x33, 32);
+	struct rxd_rxkad_service_key k = mk(1, 4, 18, 0x33, 32);
 	struct rxd_rxkad_ticket t;
 	uint8_t cipher[64], tkt[256];
 	int32_t abort;
@@ -422,7 +422,7 @@ static void be32(uint8_t *p, uint32_t v)
 Test(keyfile, parses_count_kvno_and_keys_and_refuses_malformed_files)
 {
 	uint8_t b[4 + 3 * 12];
-	struct rxd_rxkad_key keys[8];
+	struct rxd_rxkad_service_key keys[8];
 	char err[128];
 	size_t n;
 
@@ -470,7 +470,7 @@ static size_t ext_rec(uint8_t *p, uint32_t meta, uint32_t type, uint32_t kvno, u
 Test(keyfile_ext, parses_typed_records_skips_rxgk_and_extra_meta)
 {
 	uint8_t b[512];
-	struct rxd_rxkad_key keys[8];
+	struct rxd_rxkad_service_key keys[8];
 	char err[128];
 	size_t n, len = 4;
 
@@ -520,7 +520,7 @@ Test(keyfile, file_loaders_report_missing_and_bad_files_and_load_good_ones)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
 	char dir[] = "/tmp/rxd-keyfile.XXXXXX", path[64], err[256] = "";
-	struct rxd_rxkad_key got;
+	struct rxd_rxkad_service_key got;
 	uint8_t b[16];
 	FILE *f;
 
@@ -573,7 +573,7 @@ Test(keytab, loads_afs_cell_entries_else_afs_realm_entries)
 {
 	char dir[] = "/tmp/rxd-keytab.XXXXXX", name[96], path[80], err[256] = "";
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key got;
+	struct rxd_rxkad_service_key got;
 	krb5_context ctx;
 	krb5_keytab kt;
 
@@ -619,7 +619,7 @@ Test(keytab, loads_afs_cell_entries_else_afs_realm_entries)
 Test(keyfile, openafs_asetkey_files_load_into_one_ring)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key got;
+	struct rxd_rxkad_service_key got;
 	uint8_t want[32];
 	char err[256] = "";
 

@@ -73,7 +73,7 @@ Test(rxkad_keys_openafs, kdf_agrees_with_tkt_DeriveDesKey)
 static void make_and_open(int enctype, size_t keylen, const char *inst)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
-	struct rxd_rxkad_key k;
+	struct rxd_rxkad_service_key k;
 	struct ktc_encryptionKey session;
 	struct rxd_rxkad_ticket t;
 	char tkt[2048];
