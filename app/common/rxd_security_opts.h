@@ -32,7 +32,7 @@ struct rxd_security_opts {
 	uint8_t tkt[128];
 	struct rxd_rxkad_keyring *ring; /* server: keys from --keyfile/--keyfile-ext/--keytab, or NULL */
 	struct rxd_rxkad_key_scope scope;
-	const char *cell;		/* --cell: the keytab principal afs/CELL@REALM */
+	const char *cell; /* --cell: the keytab principal afs/CELL@REALM */
 };
 
 void rxd_security_opts_default(struct rxd_security_opts *o);

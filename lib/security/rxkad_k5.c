@@ -262,8 +262,9 @@ static int kt_err(krb5_context ctx, krb5_error_code code, char *err, size_t errl
 }
 
 /* Collect the entries of principal p (up to RXD_RXKAD_KEYRING_MAX_KEYS). */
-static int kt_collect(krb5_context ctx, krb5_keytab kt, krb5_const_principal p, struct rxd_rxkad_service_key *keys, size_t *n,
-		      uint16_t service_id, uint8_t security_index, char *err, size_t errlen, const char *ktname)
+static int kt_collect(krb5_context ctx, krb5_keytab kt, krb5_const_principal p, struct rxd_rxkad_service_key *keys,
+		      size_t *n, uint16_t service_id, uint8_t security_index, char *err, size_t errlen,
+		      const char *ktname)
 {
 	krb5_kt_cursor cur;
 	krb5_keytab_entry e;

@@ -174,7 +174,8 @@ static int key_valid(const struct rxd_rxkad_service_key *k)
 }
 
 /* Under the lock: publish base's keys (or none) with keys[0..n) added, a later one replacing an equal one. */
-static int merge_locked(struct rxd_rxkad_keyring *kr, bool keep_current, const struct rxd_rxkad_service_key *keys, size_t n)
+static int merge_locked(struct rxd_rxkad_keyring *kr, bool keep_current, const struct rxd_rxkad_service_key *keys,
+			size_t n)
 {
 	const struct snapshot *cur = atomic_load(&kr->cur);
 	size_t base = keep_current ? cur->n : 0, m = base, i, j;
@@ -599,8 +600,8 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
 	return 0;
 }
 
-typedef int (*parse_fn)(const uint8_t *, size_t, struct rxd_rxkad_service_key *, size_t, size_t *, uint16_t, uint8_t, char *,
-			size_t);
+typedef int (*parse_fn)(const uint8_t *, size_t, struct rxd_rxkad_service_key *, size_t, size_t *, uint16_t, uint8_t,
+			char *, size_t);
 
 /* Parse a whole file, then add its keys to the ring in one snapshot. */
 static int load_file(struct rxd_rxkad_keyring *kr, const char *path, parse_fn parse, uint16_t service_id,

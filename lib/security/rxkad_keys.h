@@ -65,7 +65,6 @@ struct rxd_rxkad_service_key {
 /* struct rxd_rxkad_keyring and its public functions (new/free, readers, the
  * opener, the loaders) are declared in <rxd/security.h>. */
 
-
 /**
  * Add a key, or replace the one with the same (service, index, kvno, enctype).
  * An rxkad DES key must be 8 bytes.  0, -EINVAL (bad length or enctype < 0),
@@ -88,8 +87,6 @@ size_t rxd_rxkad_keyring_count(struct rxd_rxkad_keyring *kr);
  */
 int rxd_rxkad_keyring_lookup(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
 			     uint32_t kvno, int32_t enctype, struct rxd_rxkad_service_key *out);
-
-
 
 /** Same, with the ring and scope given separately. */
 int rxd_rxkad_open_ticket(const struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index,
@@ -126,6 +123,5 @@ int rxd_rxkad_parse_keyfile(const uint8_t *b, size_t len, struct rxd_rxkad_servi
 
 int rxd_rxkad_parse_keyfile_ext(const uint8_t *b, size_t len, struct rxd_rxkad_service_key *keys, size_t cap, size_t *n,
 				uint16_t service_id, uint8_t security_index, char *err, size_t errlen);
-
 
 #endif

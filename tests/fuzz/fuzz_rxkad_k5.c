@@ -30,7 +30,8 @@ static struct rxd_rxkad_keyring *ring(void)
 	static struct rxd_rxkad_keyring *kr;
 
 	if (!kr) {
-		struct rxd_rxkad_service_key k = {.service_id = 1, .security_index = 2, .kvno = 3, .enctype = 18, .len = 32};
+		struct rxd_rxkad_service_key k = {
+		    .service_id = 1, .security_index = 2, .kvno = 3, .enctype = 18, .len = 32};
 
 		kr = rxd_rxkad_keyring_new();
 		FZ_CHECK(kr, "keyring");

@@ -153,7 +153,6 @@ int rxd_rxkad_load_keyfile_ext(struct rxd_rxkad_keyring *kr, const char *path, u
 int rxd_rxkad_load_keytab(struct rxd_rxkad_keyring *kr, const char *keytab, const char *cell, const char *realm,
 			  uint16_t service_id, uint8_t security_index, char *err, size_t errlen);
 
-
 /** "RXKADSEALEDINCON" etc. for the RXKAD abort codes 19270400..19270412 (as in lib/security/rxkad.h). */
 const char *rxd_rxkad_abort_name(int32_t code);
 
