@@ -80,6 +80,8 @@ struct fcall {
 	/* StoreData */
 	uint64_t written;
 	bool writing;
+	/* a stream's file is open (the lcore's view: op.rd/op.wr belong to the I/O thread holding a job) */
+	bool rd_open, wr_open;
 	_Alignas(8) uint8_t arena[RXD_RXAFS_ARENA_MAX];
 };
 
@@ -171,12 +173,14 @@ static void maybe_finish(struct fcall *fc, uint64_t now)
 
 	if (!fc->complete || fc->inflight)
 		return;
-	if (fc->op.rd) {
+	if (fc->rd_open) {
+		fc->rd_open = false;
 		if (post(fc, &fc->opj, J_FETCH_END) == 0)
 			return;
 		rxd_fs_op_fetch_end(&fc->op); /* unreachable (see post); a close does not wait on the disk */
 	}
-	if (fc->op.wr) {
+	if (fc->wr_open) {
+		fc->wr_open = false;
 		fc->store_err = STORE_FAILED;
 		if (post(fc, &fc->opj, J_STORE_END) == 0)
 			return;
@@ -244,8 +248,11 @@ static int fill_reads(struct fcall *fc)
 		fc->nchunks++;
 		fc->reads++;
 	}
-	if (fc->next_read == end && fc->reads == 0 && fc->op.rd && post(fc, &fc->opj, J_FETCH_END))
-		return EIO;
+	if (fc->next_read == end && fc->reads == 0 && fc->rd_open) {
+		fc->rd_open = false;
+		if (post(fc, &fc->opj, J_FETCH_END))
+			return EIO;
+	}
 	return 0;
 }
 
@@ -301,6 +308,7 @@ static void pump_send(struct fcall *fc, uint64_t now)
 
 static void store_end(struct fcall *fc, int err, int32_t then_abort, uint64_t now)
 {
+	fc->wr_open = false;
 	fc->store_err = err;
 	fc->pending_abort = then_abort;
 	fc->st = C_OP;
@@ -487,6 +495,10 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 	if (f->kind == J_READ) {
 		((struct chunk *)f)->done = true;
 		fc->reads--;
+	}
+	if (f->kind == J_OP && f->rc == 0) {
+		fc->rd_open = fc->op.stream == RXD_FS_STREAM_FETCH;
+		fc->wr_open = fc->op.stream == RXD_FS_STREAM_STORE;
 	}
 	if (fc->complete) {
 		maybe_finish(fc, now);

@@ -253,9 +253,13 @@ static int32_t fetch_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, i
 	fill_sync(&out.Sync, &v);
 	rxd_xenc_init(&e, op->tail, sizeof(op->tail));
 	/* FetchData's OUT args are FetchData64's, byte for byte */
-	rc = rxd_RXAFS_FetchData64_enc_out(&e, &out);
+	if (rxd_RXAFS_FetchData64_enc_out(&e, &out)) {
+		rxd_fs_op_fetch_end(op);
+		op->stream = RXD_FS_STREAM_NONE;
+		return RXD_RXGEN_SS_MARSHAL;
+	}
 	op->tail_len = (size_t)(e.p - op->tail);
-	return rc ? RXD_RXGEN_SS_MARSHAL : 0;
+	return 0;
 }
 
 static int32_t h_fetch_data(void *ctx, const struct rxd_RXAFS_FetchData_in *in, struct rxd_xg_call *call)

@@ -776,7 +776,7 @@ int main(int argc, char **argv)
 	struct rx_securityClass *sc;
 	struct in_addr ia;
 
-	while ((opt = getopt(argc, argv, "a:p:V:")) != -1) {
+	while ((opt = getopt(argc, argv, "+a:p:V:")) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
