@@ -335,63 +335,59 @@ static int dir_check(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, uint32_
 	return check(op->srv, &f, need, &v);
 }
 
+/* CreateFile, MakeDir, Symlink: a new vnode of type named in dir (insert right); the reply's fid, both
+ * statuses and the volsync. */
+static int create_vnode(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, const char *name, uint32_t type,
+			const char *target, const struct rxd_AFSStoreStatus *ss, struct rxd_AFSFid *ofid,
+			struct rxd_AFSFetchStatus *ofst, struct rxd_AFSFetchStatus *odst, struct rxd_AFSVolSync *sync)
+{
+	struct rxd_fs_store *st = op->srv->st;
+	struct rxd_fs_fid d = fid_of(dir), nf;
+	struct rxd_fs_setattr sa = setattr_of(ss);
+	struct rxd_fs_status fst, dst;
+	int rc = dir_check(op, dir, RXD_FS_INSERT);
+
+	if (!rc && type == RXD_FS_SYMLINK)
+		rc = rxd_fs_symlink(st, &d, name, target, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+	else if (!rc && type == RXD_FS_DIR)
+		rc = rxd_fs_make_dir(st, &d, name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+	else if (!rc)
+		rc = rxd_fs_create_file(st, &d, name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+	if (rc)
+		return rc;
+	*ofid = (struct rxd_AFSFid){nf.volume, nf.vnode, nf.unique};
+	fill_status(op->srv, ofst, &fst, &nf);
+	fill_status(op->srv, odst, &dst, &d);
+	fill_sync(sync, &dst);
+	return 0;
+}
+
 static int32_t h_create_file(void *ctx, const struct rxd_RXAFS_CreateFile_in *in, struct rxd_RXAFS_CreateFile_out *out)
 {
 	struct rxd_fs_op *op = ctx;
-	struct rxd_fs_fid d = fid_of(&in->DirFid), nf;
-	struct rxd_fs_setattr sa = setattr_of(&in->InStatus);
-	struct rxd_fs_status fst, dst;
-	int rc = dir_check(op, &in->DirFid, RXD_FS_INSERT);
+	int rc = create_vnode(op, &in->DirFid, in->Name, RXD_FS_FILE, NULL, &in->InStatus, &out->OutFid,
+			      &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
 
 	if (!rc)
-		rc = rxd_fs_create_file(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
-	if (rc)
-		return rc;
-	out->OutFid = (struct rxd_AFSFid){nf.volume, nf.vnode, nf.unique};
-	fill_status(op->srv, &out->OutFidStatus, &fst, &nf);
-	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
-	fill_callback(op->srv, &out->CallBack);
-	fill_sync(&out->Sync, &dst);
-	return 0;
+		fill_callback(op->srv, &out->CallBack);
+	return rc;
 }
 
 static int32_t h_make_dir(void *ctx, const struct rxd_RXAFS_MakeDir_in *in, struct rxd_RXAFS_MakeDir_out *out)
 {
 	struct rxd_fs_op *op = ctx;
-	struct rxd_fs_fid d = fid_of(&in->DirFid), nf;
-	struct rxd_fs_setattr sa = setattr_of(&in->InStatus);
-	struct rxd_fs_status fst, dst;
-	int rc = dir_check(op, &in->DirFid, RXD_FS_INSERT);
+	int rc = create_vnode(op, &in->DirFid, in->Name, RXD_FS_DIR, NULL, &in->InStatus, &out->OutFid,
+			      &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
 
 	if (!rc)
-		rc = rxd_fs_make_dir(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
-	if (rc)
-		return rc;
-	out->OutFid = (struct rxd_AFSFid){nf.volume, nf.vnode, nf.unique};
-	fill_status(op->srv, &out->OutFidStatus, &fst, &nf);
-	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
-	fill_callback(op->srv, &out->CallBack);
-	fill_sync(&out->Sync, &dst);
-	return 0;
+		fill_callback(op->srv, &out->CallBack);
+	return rc;
 }
 
 static int32_t h_symlink(void *ctx, const struct rxd_RXAFS_Symlink_in *in, struct rxd_RXAFS_Symlink_out *out)
 {
-	struct rxd_fs_op *op = ctx;
-	struct rxd_fs_fid d = fid_of(&in->DirFid), nf;
-	struct rxd_fs_setattr sa = setattr_of(&in->InStatus);
-	struct rxd_fs_status fst, dst;
-	int rc = dir_check(op, &in->DirFid, RXD_FS_INSERT);
-
-	if (!rc)
-		rc = rxd_fs_symlink(op->srv->st, &d, in->Name, in->LinkContents, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
-	if (rc)
-		return rc;
-	out->OutFid = (struct rxd_AFSFid){nf.volume, nf.vnode, nf.unique};
-	fill_status(op->srv, &out->OutFidStatus, &fst, &nf);
-	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
-	fill_sync(&out->Sync, &dst);
-	return 0;
+	return create_vnode(ctx, &in->DirFid, in->Name, RXD_FS_SYMLINK, in->LinkContents, &in->InStatus, &out->OutFid,
+			    &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
 }
 
 static int32_t h_link(void *ctx, const struct rxd_RXAFS_Link_in *in, struct rxd_RXAFS_Link_out *out)

@@ -138,54 +138,6 @@ static bool is_flag(const char *name)
 	return !strcmp(name, "sync") || rxd_shell_opts_is_flag(name);
 }
 
-static int parse_args(struct app *a, int argc, char **argv)
-{
-	char err[256];
-
-	for (int i = 0; i < argc; i++) {
-		char name[64];
-		const char *arg = argv[i], *value = NULL, *eq;
-		int rc;
-
-		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(stderr, PROG ": unexpected argument '%s' (options start with --)\n", arg);
-			return -EINVAL;
-		}
-		arg += 2;
-		eq = strchr(arg, '=');
-		if (eq && (size_t)(eq - arg) < sizeof name) {
-			memcpy(name, arg, (size_t)(eq - arg));
-			name[eq - arg] = 0;
-			value = eq + 1;
-		} else {
-			snprintf(name, sizeof name, "%s", arg);
-		}
-		if (!strcmp(name, "help")) {
-			usage(stdout);
-			exit(0);
-		}
-		if (!value && !is_flag(name)) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, PROG ": --%s needs a value\n", name);
-				return -EINVAL;
-			}
-			value = argv[++i];
-		}
-		err[0] = 0;
-		if (!strcmp(name, "config") || !strcmp(name, "set"))
-			rc = rxd_launch_config(name, value, app_set, a, err, sizeof err);
-		else
-			rc = app_set(a, name, value, err, sizeof err);
-		if (rc) {
-			if (rc == -ENOENT && !err[0])
-				snprintf(err, sizeof err, "--%s: unknown option (" PROG " <EAL args> -- --help)", name);
-			fprintf(stderr, PROG ": %s\n", err[0] ? err : "bad argument");
-			return rc;
-		}
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ lcore hooks */
 
 /* The shell's clock: the same TSC time base as every worker's loop. */
@@ -348,8 +300,15 @@ int main(int argc, char **argv)
 	rxd_shell_opts_default(&a.so);
 	rxd_shell_opts_set(&a.so, "port", "7000,7003", err, sizeof err);
 
-	if (eal_argc < argc && parse_args(&a, argc - eal_argc - 1, argv + eal_argc + 1))
-		return 2;
+	if (eal_argc < argc) {
+		int rc = rxd_launch_args(PROG, argc - eal_argc - 1, argv + eal_argc + 1, app_set, is_flag, &a);
+		if (rc == 1) {
+			usage(stdout);
+			return 0;
+		}
+		if (rc)
+			return 2;
+	}
 	if (!a.vice) {
 		fprintf(stderr, PROG ": --vice DIR is required (" PROG " <EAL args> -- --help)\n");
 		return 2;
