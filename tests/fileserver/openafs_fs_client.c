@@ -450,6 +450,59 @@ static void t_concurrent(AFSFid *root)
 	check(ok, "concurrent: every region holds its writer's last version", "code %d", code);
 }
 
+/* Calls that end early, with file-I/O jobs of theirs still out on the server. */
+static void t_aborts(AFSFid *root)
+{
+	static unsigned char buf[1 << 20];
+	AFSStoreStatus none = {0, 0, 0, 0, 0, 0};
+	AFSFetchStatus st;
+	AFSCallBack cb;
+	AFSVolSync vs;
+	AFSFid f;
+	struct rx_call *c;
+	afs_uint32 w[2];
+	int code = create(root, "aborted", &f, &st);
+
+	/* the client aborts a StoreData64 after 1 MiB of the 8 MiB it announced */
+	c = rx_NewCall(conn);
+	if (!code)
+		code = StartRXAFS_StoreData64(c, &f, &none, 0, 8 << 20, 8 << 20);
+	for (size_t i = 0; i < sizeof buf; i++)
+		buf[i] = pat(i, 5);
+	if (!code && rx_Write(c, (char *)buf, sizeof buf) != sizeof buf)
+		code = -1;
+	int end = rx_EndCall(c, 1); /* abort code 1 */
+	code = code ? code : RXAFS_FetchStatus(conn, &f, &st, &cb, &vs);
+	check(end == 1 && code == 0 && st.Length <= (1u << 20),
+	      "client abort mid-StoreData64: the file keeps what came", "end %d code %d length %u", end, code,
+	      st.Length);
+
+	/* the client aborts a FetchData64 of 1 MiB after 64 KiB */
+	if (lookup(root, "f1m", &f) == 0) {
+		c = rx_NewCall(conn);
+		code = StartRXAFS_FetchData64(c, &f, 0, 1 << 20);
+		if (!code && (rx_Read(c, (char *)w, 8) != 8 || rx_Read(c, (char *)buf, 65536) != 65536))
+			code = -1;
+		end = rx_EndCall(c, 1);
+		check(code == 0 && end == 1, "client abort mid-FetchData64", "code %d end %d", code, end);
+	}
+
+	/* a StoreData64 request that ends short of its announced length */
+	if (lookup(root, "aborted", &f) == 0) {
+		c = rx_NewCall(conn);
+		code = StartRXAFS_StoreData64(c, &f, &none, 0, 1000, 1000);
+		if (!code && rx_Write(c, (char *)buf, 10) != 10)
+			code = -1;
+		if (!code)
+			code = EndRXAFS_StoreData64(c, &st, &vs);
+		code = rx_EndCall(c, code);
+		check(code == RXGEN_SS_UNMARSHAL, "StoreData64 short of its length -> RXGEN_SS_UNMARSHAL (-453)",
+		      "code %d", code);
+	}
+	code = RXAFS_FetchStatus(conn, root, &st, &cb, &vs);
+	check(code == 0, "the server answers after the aborted calls", "code %d", code);
+}
+
 static int suite(int big)
 {
 	AFSFid root = fid3(ROOT_VNODE, 1), f, d1, x;
@@ -690,6 +743,7 @@ static int suite(int big)
 		check(code == 0 && c2 == 0, "GiveUpCallBacks, GiveUpAllCallBacks", "codes %d %d", code, c2);
 	}
 
+	t_aborts(&root);
 	t_concurrent(&root);
 	printf("%d passed, %d failed\n", passes, failures);
 	return failures ? 1 : 0;
