@@ -83,7 +83,7 @@ fi
 # ---------------------------------------------------------------- durability across a restart
 client_run durable-put put durable 3000000 77
 fs_stop "fileserver clean exit (after the suite)"
-IX_RXD_WORKERS=2 fs_start restart --anonymous write --io-threads 3
+IX_RXD_WORKERS=2 fs_start restart --anonymous write --io-threads 3 --sync
 client_run durable-get get durable 3000000 77
 client_run second-get get f1m 1048576 3
 
@@ -103,7 +103,7 @@ if [ "$ok" = 1 ]; then
 else
 	result FAIL "4 client processes storing at once" "$(cat "$T_DIR"/proc*.log | grep FAIL | head -n 3 | tr '\n' ' ')"
 fi
-fs_stop "fileserver clean exit (two workers)"
+fs_stop "fileserver clean exit (two workers, --sync)"
 
 # ---------------------------------------------------------------- --anonymous read / none
 fs_start ro --anonymous read
