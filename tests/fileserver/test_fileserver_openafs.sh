@@ -39,15 +39,18 @@ fs_start() {
 	FS_PID=$LAST_PID
 }
 
-# fs_stop NAME: SIGTERM, exit 0 within 15 s.
+# fs_stop NAME: SIGTERM, exit 0 within 15 s, no packet dropped by the shell.
 fs_stop() {
 	local rc
 	stop_pid "$FS_PID" 15
 	rc=$?
-	if [ "$rc" = 0 ]; then
-		result PASS "$1" "exit 0 after SIGTERM"
+	local j drops
+	j=$(sed -n 's/^rxd-fileserver: stats //p' "$FS_OUT" | tail -n 1)
+	drops=$(json_field "$j" drops)
+	if [ "$rc" = 0 ] && [ "$drops" = 0 ]; then
+		result PASS "$1" "exit 0 after SIGTERM, no shell drops"
 	else
-		result FAIL "$1" "exit code $rc"
+		result FAIL "$1" "exit code $rc, drops '${drops:-no stats line}'"
 		tail -n 10 "$FS_OUT" | sed 's/^/  server: /'
 	fi
 }
