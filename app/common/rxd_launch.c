@@ -43,6 +43,63 @@ int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn,
 	return fn(arg, name, eq + 1, err, errlen);
 }
 
+static bool is_bool_word(const char *v)
+{
+	static const char *const words[] = {"0", "1", "yes", "no", "true", "false", "on", "off"};
+
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+		if (!strcmp(v, words[i]))
+			return true;
+	return false;
+}
+
+int rxd_launch_args(const char *prog, int argc, char **argv, rxd_launch_set_fn set, bool (*is_flag)(const char *name),
+		    void *arg)
+{
+	char err[256];
+
+	for (int i = 0; i < argc; i++) {
+		char name[64];
+		const char *a = argv[i], *value = NULL, *eq;
+		int rc;
+
+		if (strncmp(a, "--", 2) != 0) {
+			fprintf(stderr, "%s: unexpected argument '%s' (options start with --)\n", prog, a);
+			return -EINVAL;
+		}
+		a += 2;
+		eq = strchr(a, '=');
+		if (eq && (size_t)(eq - a) < sizeof name) {
+			memcpy(name, a, (size_t)(eq - a));
+			name[eq - a] = 0;
+			value = eq + 1;
+		} else {
+			snprintf(name, sizeof name, "%s", a);
+		}
+		if (!strcmp(name, "help"))
+			return 1;
+		if (!value && is_flag(name) && i + 1 < argc && is_bool_word(argv[i + 1])) {
+			value = argv[++i]; /* "--flow 1" as well as "--flow" and "--flow=1" */
+		} else if (!value && !is_flag(name)) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "%s: --%s needs a value\n", prog, name);
+				return -EINVAL;
+			}
+			value = argv[++i];
+		}
+		err[0] = 0;
+		if (!strcmp(name, "config") || !strcmp(name, "set"))
+			rc = rxd_launch_config(name, value, set, arg, err, sizeof err);
+		else
+			rc = set(arg, name, value, err, sizeof err);
+		if (rc) {
+			fprintf(stderr, "%s: %s\n", prog, err[0] ? err : "bad argument");
+			return rc;
+		}
+	}
+	return 0;
+}
+
 int rxd_launch_eal(const char *prog, int eal_argc, char **argv)
 {
 	char err[256];

@@ -23,6 +23,15 @@ int rxd_launch_split(int argc, char **argv);
  * fn); flag is "config" or "set".  0 or a negative errno with a one-line err.
  */
 int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn, void *arg, char *err, size_t errlen);
+/**
+ * Parse the application's arguments (those after "--"): "--name value",
+ * "--name=value", flags ("--flag", "--flag 1", "--flag=0" where is_flag(name)),
+ * "--config FILE" and "--set name=value", each through set.  Returns 0, 1 for
+ * "--help" (the caller prints its usage and exits 0), or a negative errno after
+ * one "PROG: ..." line.
+ */
+int rxd_launch_args(const char *prog, int argc, char **argv, rxd_launch_set_fn set, bool (*is_flag)(const char *name),
+		    void *arg);
 /** Check and initialise the EAL; 0, or -1 after one "PROG: ..." line. */
 int rxd_launch_eal(const char *prog, int eal_argc, char **argv);
 /** Create the shell; 0, or -1 after one line (the EAL is cleaned up). */

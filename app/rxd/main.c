@@ -104,16 +104,6 @@ static void usage(FILE *f)
 	rxd_shell_opts_usage(f);
 }
 
-static bool is_bool_word(const char *v)
-{
-	static const char *const words[] = {"0", "1", "yes", "no", "true", "false", "on", "off"};
-
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (!strcmp(v, words[i]))
-			return true;
-	return false;
-}
-
 static bool is_app_flag(const char *name)
 {
 	return !strcmp(name, "rxperf-cookie") || !strcmp(name, "help");
@@ -244,54 +234,9 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 #undef NUM
 }
 
-static int parse_args(struct app *a, int argc, char **argv)
+static bool is_flag(const char *name)
 {
-	char err[256];
-
-	for (int i = 0; i < argc; i++) {
-		char name[64];
-		const char *arg = argv[i], *value = NULL, *eq;
-		int rc;
-
-		if (strncmp(arg, "--", 2) != 0) {
-			fprintf(stderr, "rxd: unexpected argument '%s' (options start with --)\n", arg);
-			return -EINVAL;
-		}
-		arg += 2;
-		eq = strchr(arg, '=');
-		if (eq && (size_t)(eq - arg) < sizeof name) {
-			memcpy(name, arg, (size_t)(eq - arg));
-			name[eq - arg] = 0;
-			value = eq + 1;
-		} else {
-			snprintf(name, sizeof name, "%s", arg);
-		}
-		if (!strcmp(name, "help")) {
-			usage(stdout);
-			exit(0);
-		}
-		if (!value && (is_app_flag(name) || rxd_shell_opts_is_flag(name)) && i + 1 < argc &&
-		    is_bool_word(argv[i + 1])) {
-			value = argv[++i]; /* "--flow 1" as well as "--flow" and "--flow=1" */
-		} else if (!value && !is_app_flag(name) && !rxd_shell_opts_is_flag(name)) {
-			if (i + 1 >= argc) {
-				fprintf(stderr, "rxd: --%s needs a value\n", name);
-				return -EINVAL;
-			}
-			value = argv[++i];
-		}
-		err[0] = 0;
-		if (!strcmp(name, "config") || !strcmp(name, "set")) {
-			rc = rxd_launch_config(name, value, app_set, a, err, sizeof err);
-		} else {
-			rc = app_set(a, name, value, err, sizeof err);
-		}
-		if (rc) {
-			fprintf(stderr, "rxd: %s\n", err[0] ? err : "bad argument");
-			return rc;
-		}
-	}
-	return 0;
+	return is_app_flag(name) || rxd_shell_opts_is_flag(name);
 }
 
 /* ------------------------------------------------------------------ per-worker glue */
@@ -542,8 +487,15 @@ int main(int argc, char **argv)
 	rxd_security_opts_default(&a.sec);
 
 	/* our options first: a bad argument is one line, before EAL prints anything */
-	if (eal_argc < argc && parse_args(&a, argc - eal_argc - 1, argv + eal_argc + 1))
-		return 2;
+	if (eal_argc < argc) {
+		int rc = rxd_launch_args("rxd", argc - eal_argc - 1, argv + eal_argc + 1, app_set, is_flag, &a);
+		if (rc == 1) {
+			usage(stdout);
+			return 0;
+		}
+		if (rc)
+			return 2;
+	}
 	if (!a.mode_set) {
 		fprintf(stderr, "rxd: --mode server|client|echo|loop is required (rxd <EAL args> -- --help)\n");
 		return 2;

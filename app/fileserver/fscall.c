@@ -1,0 +1,664 @@
+/* SPDX-License-Identifier: MIT */
+/* The RXAFS service on a worker lcore (see fscall.h). */
+#include "fscall.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include <rxd/dpdk.h>
+
+#include "rxd_slots.h"
+
+#define PEEK_SEGS 16u
+#define WRITE_SEGS 64u
+#define STORE_FAILED EIO /* what store_end records for a StoreData that did not finish */
+
+enum cstate {
+	C_HDR,	 /* gathering the request's opcode and IN arguments */
+	C_OP,	 /* the operation (or a StoreData's end) is on an I/O thread */
+	C_FETCH, /* FetchData: length word and chunks going out */
+	C_STORE, /* StoreData: received bytes going to an I/O thread */
+	C_REPLY, /* the reply (or FetchData's tail) going out */
+	C_SENT,	 /* waiting for the client's final ACK */
+};
+
+enum jkind { J_OP, J_READ, J_WRITE, J_STORE_END, J_FETCH_END };
+
+struct fcall;
+
+struct fjob {
+	struct rxd_fs_job j; /* first: the pool hands this pointer back */
+	enum jkind kind;
+	struct fcall *fc;
+	int32_t rc;
+};
+
+struct chunk {
+	struct fjob job; /* first */
+	struct chunk *next;
+	uint64_t off;
+	uint32_t n, sent;
+	bool done;
+	uint8_t data[RXD_FS_CHUNK];
+};
+
+struct wjob {
+	struct fjob job; /* first */
+	unsigned nseg;
+	size_t bytes;
+	struct rxd_seg segs[WRITE_SEGS];
+};
+
+struct fcall {
+	struct rxd_slot slot; /* first: the call and the free list */
+	struct rxd_fs_worker *w;
+	enum cstate st;
+	bool complete;	   /* the core completed the call: only cleanup remains */
+	unsigned inflight; /* jobs of this call on the I/O threads */
+	int32_t pending_abort;
+	int store_err;
+	/* request */
+	size_t req_len, need;
+	uint8_t req[RXD_RXAFS_REQ_MAX];
+	/* reply */
+	const uint8_t *out;
+	size_t out_len, out_sent;
+	uint8_t reply[RXD_RXAFS_REPLY_MAX];
+	struct fjob opj; /* the operation, then the stream's end */
+	struct wjob wj;
+	struct rxd_fs_op op;
+	/* FetchData */
+	uint8_t lenword[8];
+	unsigned lw_len, lw_sent;
+	uint64_t next_read, sent;
+	unsigned nchunks, reads;
+	struct chunk *head, *tail;
+	/* StoreData */
+	uint64_t written;
+	bool writing;
+	/* a stream's file is open (the lcore's view: op.rd/op.wr belong to the I/O thread holding a job) */
+	bool rd_open, wr_open;
+	_Alignas(8) uint8_t arena[RXD_RXAFS_ARENA_MAX];
+};
+
+struct rxd_fs_worker {
+	struct rxd_slots calls;
+	struct rxd_fs_srv *srv;
+	struct rxd_fs_iopool *pool;
+	unsigned index;
+	unsigned jobs;
+	struct chunk *free_chunks;
+	rxd_app_clock_fn clock;
+	void *clock_arg;
+};
+
+/* ------------------------------------------------------------------ I/O thread side */
+
+static void run_job(struct rxd_fs_job *j)
+{
+	struct fjob *f = (struct fjob *)j;
+	struct fcall *fc = f->fc;
+
+	switch (f->kind) {
+	case J_OP:
+		f->rc = rxd_fs_op_run(&fc->op);
+		break;
+	case J_READ: {
+		struct chunk *c = (struct chunk *)f;
+		f->rc = rxd_fs_op_fetch_read(&fc->op, c->off, c->data, c->n);
+		break;
+	}
+	case J_WRITE: {
+		struct wjob *wj = (struct wjob *)f;
+		f->rc = 0;
+		for (unsigned i = 0; i < wj->nseg && !f->rc; i++)
+			f->rc = rxd_fs_store_write(fc->op.wr, wj->segs[i].data, wj->segs[i].len);
+		break;
+	}
+	case J_STORE_END:
+		f->rc = rxd_fs_op_store_end(&fc->op, fc->store_err);
+		break;
+	case J_FETCH_END:
+		rxd_fs_op_fetch_end(&fc->op);
+		f->rc = 0;
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ lcore side */
+
+static uint64_t now_of(const struct rxd_fs_worker *w)
+{
+	return w->clock(w->clock_arg);
+}
+
+static int post(struct fcall *fc, struct fjob *f, enum jkind k)
+{
+	f->kind = k;
+	f->fc = fc;
+	f->rc = 0;
+	f->j.run = run_job;
+	if (rxd_fs_iopool_post(fc->w->pool, fc->w->index, &f->j))
+		return -ENOBUFS; /* the rings hold every job max_calls calls can have out: not reached */
+	fc->inflight++;
+	fc->w->jobs++;
+	return 0;
+}
+
+static void chunk_put(struct rxd_fs_worker *w, struct chunk *c)
+{
+	c->next = w->free_chunks;
+	w->free_chunks = c;
+}
+
+static struct chunk *chunk_get(struct rxd_fs_worker *w)
+{
+	struct chunk *c = w->free_chunks;
+
+	if (c)
+		w->free_chunks = c->next;
+	else
+		c = malloc(sizeof(*c)); /* kept for reuse: at most max_calls * RXD_FS_READ_AHEAD */
+	return c;
+}
+
+/* The call is complete: once no job of it is out, close what it opened and free it. */
+static void maybe_finish(struct fcall *fc, uint64_t now)
+{
+	struct rxd_fs_worker *w = fc->w;
+
+	if (!fc->complete || fc->inflight)
+		return;
+	if (fc->rd_open) {
+		fc->rd_open = false;
+		if (post(fc, &fc->opj, J_FETCH_END) == 0)
+			return;
+		rxd_fs_op_fetch_end(&fc->op); /* unreachable (see post); a close does not wait on the disk */
+	}
+	if (fc->wr_open) {
+		fc->wr_open = false;
+		fc->store_err = STORE_FAILED;
+		if (post(fc, &fc->opj, J_STORE_END) == 0)
+			return;
+		rxd_fs_op_store_end(&fc->op, fc->store_err);
+	}
+	while (fc->head) {
+		struct chunk *c = fc->head;
+		fc->head = c->next;
+		chunk_put(w, c);
+	}
+	rxd_slots_put(&w->calls, &fc->slot, now);
+}
+
+/* Abort the call: the last thing a caller does with fc (completion may free it). */
+static void fail(struct fcall *fc, int32_t code, uint64_t now)
+{
+	rxd_call_abort(fc->slot.call, code, now);
+}
+
+static void send_out(struct fcall *fc, uint64_t now)
+{
+	bool ended;
+	ssize_t r = rxd_app_send(fc->slot.call, fc->out + fc->out_sent, fc->out_len - fc->out_sent, false, &ended, now);
+
+	if (r < 0)
+		return; /* the call failed: its completion follows */
+	fc->out_sent += (size_t)r;
+	if (ended)
+		fc->st = C_SENT;
+}
+
+static void reply(struct fcall *fc, const uint8_t *p, size_t len, uint64_t now)
+{
+	fc->st = C_REPLY;
+	fc->out = p;
+	fc->out_len = len;
+	fc->out_sent = 0;
+	send_out(fc, now);
+}
+
+/* Keep up to RXD_FS_READ_AHEAD chunks read or being read; close the file after the last read. */
+static int fill_reads(struct fcall *fc)
+{
+	uint64_t end = fc->op.pos + fc->op.len;
+
+	while (fc->nchunks < RXD_FS_READ_AHEAD && fc->next_read < end) {
+		struct chunk *c = chunk_get(fc->w);
+		if (!c)
+			return ENOMEM;
+		c->next = NULL;
+		c->off = fc->next_read;
+		c->n = (uint32_t)(end - c->off < RXD_FS_CHUNK ? end - c->off : RXD_FS_CHUNK);
+		c->sent = 0;
+		c->done = false;
+		if (post(fc, &c->job, J_READ)) {
+			chunk_put(fc->w, c);
+			return EIO;
+		}
+		fc->next_read += c->n;
+		if (fc->tail)
+			fc->tail->next = c;
+		else
+			fc->head = c;
+		fc->tail = c;
+		fc->nchunks++;
+		fc->reads++;
+	}
+	if (fc->next_read == end && fc->reads == 0 && fc->rd_open) {
+		fc->rd_open = false;
+		if (post(fc, &fc->opj, J_FETCH_END))
+			return EIO;
+	}
+	return 0;
+}
+
+/* FetchData: the length word, the chunks in order as the window takes them, then the OUT args. */
+static void send_fetch(struct fcall *fc, uint64_t now)
+{
+	struct rxd_call *call = fc->slot.call;
+	bool ended;
+	ssize_t r;
+	int rc;
+
+	while (fc->lw_sent < fc->lw_len) {
+		r = rxd_app_send(call, fc->lenword + fc->lw_sent, fc->lw_len - fc->lw_sent, true, &ended, now);
+		if (r <= 0)
+			return; /* writable() resumes; an error completes the call */
+		fc->lw_sent += (unsigned)r;
+	}
+	while (fc->head && fc->head->done) {
+		struct chunk *c = fc->head;
+		if (c->job.rc) {
+			fail(fc, c->job.rc, now);
+			return;
+		}
+		r = rxd_app_send(call, c->data + c->sent, c->n - c->sent, true, &ended, now);
+		if (r < 0)
+			return;
+		c->sent += (uint32_t)r;
+		fc->sent += (uint64_t)r;
+		if (c->sent < c->n)
+			return; /* window full: writable() resumes */
+		fc->head = c->next;
+		if (!fc->head)
+			fc->tail = NULL;
+		fc->nchunks--;
+		chunk_put(fc->w, c);
+		rc = fill_reads(fc);
+		if (rc) {
+			fail(fc, rc, now);
+			return;
+		}
+	}
+	if (fc->sent == fc->op.len)
+		reply(fc, fc->op.tail, fc->op.tail_len, now);
+}
+
+static void pump_send(struct fcall *fc, uint64_t now)
+{
+	if (fc->st == C_FETCH)
+		send_fetch(fc, now);
+	else if (fc->st == C_REPLY)
+		send_out(fc, now);
+}
+
+static void store_end(struct fcall *fc, int err, int32_t then_abort, uint64_t now)
+{
+	fc->wr_open = false;
+	fc->store_err = err;
+	fc->pending_abort = then_abort;
+	fc->st = C_OP;
+	if (post(fc, &fc->opj, J_STORE_END))
+		fail(fc, EIO, now);
+}
+
+/* StoreData: hand what has arrived (up to the announced length) to an I/O thread, zero-copy. */
+static void pump_store(struct fcall *fc, uint64_t now)
+{
+	struct rxd_call *call = fc->slot.call;
+	struct wjob *wj = &fc->wj;
+	uint64_t left = fc->op.len - fc->written;
+	bool eor = false;
+	unsigned n;
+
+	if (fc->st != C_STORE || fc->writing)
+		return;
+	n = rxd_call_peek(call, wj->segs, WRITE_SEGS, &eor);
+	if (left == 0) {
+		/* bytes past the announced length are not the file's: drop them, as OpenAFS leaves them unread */
+		while (n) {
+			size_t extra = 0;
+			for (unsigned i = 0; i < n; i++)
+				extra += wj->segs[i].len;
+			rxd_call_consume(call, extra, now);
+			n = rxd_call_peek(call, wj->segs, WRITE_SEGS, &eor);
+		}
+		if (eor)
+			store_end(fc, 0, 0, now);
+		return;
+	}
+	wj->nseg = 0;
+	wj->bytes = 0;
+	for (unsigned i = 0; i < n && wj->bytes < left; i++) {
+		struct rxd_seg *s = &wj->segs[wj->nseg++];
+		if (s->len > left - wj->bytes)
+			s->len = (uint32_t)(left - wj->bytes);
+		wj->bytes += s->len;
+		/* the core may free the call's buffers if it completes while the write is out */
+		if (s->buf)
+			rte_mbuf_refcnt_update(rxd_buf_mbuf(s->buf), 1);
+	}
+	if (wj->bytes) {
+		fc->writing = true;
+		if (post(fc, &wj->job, J_WRITE)) {
+			fc->writing = false;
+			store_end(fc, STORE_FAILED, EIO, now);
+		}
+		return;
+	}
+	if (eor) /* the request ended short of the announced length */
+		store_end(fc, STORE_FAILED, RXD_RXGEN_SS_UNMARSHAL, now);
+}
+
+static uint32_t get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Bytes of opcode + IN arguments a split procedure's stream follows; 0 for the others. */
+static size_t split_need(uint32_t opcode)
+{
+	switch (opcode) {
+	case RXD_OP_RXAFS_FetchData:
+		return 4 + RXD_RXAFS_FetchData_IN_MAX;
+	case RXD_OP_RXAFS_FetchData64:
+		return 4 + RXD_RXAFS_FetchData64_IN_MAX;
+	case RXD_OP_RXAFS_StoreData:
+		return 4 + RXD_RXAFS_StoreData_IN_MAX;
+	case RXD_OP_RXAFS_StoreData64:
+		return 4 + RXD_RXAFS_StoreData64_IN_MAX;
+	default:
+		return 0;
+	}
+}
+
+static void op_done(struct fcall *fc, int32_t rc, uint64_t now)
+{
+	if (rc) {
+		fail(fc, rc, now);
+		return;
+	}
+	switch (fc->op.stream) {
+	case RXD_FS_STREAM_FETCH:
+		fc->st = C_FETCH;
+		if (fc->op.wide) {
+			for (unsigned i = 0; i < 8; i++)
+				fc->lenword[i] = (uint8_t)(fc->op.len >> (56 - 8 * i));
+			fc->lw_len = 8;
+		} else {
+			for (unsigned i = 0; i < 4; i++)
+				fc->lenword[i] = (uint8_t)(fc->op.len >> (24 - 8 * i));
+			fc->lw_len = 4;
+		}
+		fc->next_read = fc->op.pos;
+		rc = fill_reads(fc);
+		if (rc) {
+			fail(fc, rc, now);
+			return;
+		}
+		send_fetch(fc, now);
+		break;
+	case RXD_FS_STREAM_STORE:
+		fc->st = C_STORE;
+		pump_store(fc, now);
+		break;
+	default:
+		reply(fc, fc->reply, fc->op.xg.reply_len, now);
+		break;
+	}
+}
+
+static void dispatch(struct fcall *fc, uint64_t now)
+{
+	uint32_t opcode = fc->req_len >= 4 ? get_be32(fc->req) : 0;
+
+	fc->op.xg.req_len = fc->req_len;
+	if (fc->req_len >= 4 && rxd_fs_op_on_io_thread(opcode)) {
+		fc->st = C_OP;
+		if (post(fc, &fc->opj, J_OP))
+			fail(fc, EIO, now);
+		return;
+	}
+	op_done(fc, rxd_fs_op_run_lcore(&fc->op), now); /* a short request: dispatch says RXGEN_SS_UNMARSHAL */
+}
+
+/* Gather the opcode and IN arguments: a whole request, or a split procedure's fixed head. */
+static void gather(struct fcall *fc, uint64_t now)
+{
+	struct rxd_call *call = fc->slot.call;
+	struct rxd_seg segs[PEEK_SEGS];
+	bool eor = false, head_done = false;
+	unsigned n;
+
+	do {
+		size_t used = 0;
+		n = rxd_call_peek(call, segs, PEEK_SEGS, &eor);
+		for (unsigned i = 0; i < n && !head_done; i++) {
+			uint32_t o = 0;
+			while (o < segs[i].len) {
+				if (fc->req_len < fc->need) {
+					size_t take = fc->need - fc->req_len;
+					if (take > segs[i].len - o)
+						take = segs[i].len - o;
+					memcpy(fc->req + fc->req_len, segs[i].data + o, take);
+					fc->req_len += take;
+					o += (uint32_t)take;
+					if (fc->req_len == 4) {
+						size_t sn = split_need(get_be32(fc->req));
+						fc->need = sn ? sn : sizeof(fc->req);
+					}
+				} else if (split_need(get_be32(fc->req))) {
+					head_done = true; /* the stream starts here */
+					break;
+				} else {
+					o = segs[i].len; /* past any procedure's IN args: ignored, as rxgen stubs do */
+				}
+			}
+			used += o;
+		}
+		if (used)
+			rxd_call_consume(call, used, now);
+	} while (n == PEEK_SEGS && !head_done);
+	if (fc->req_len >= 4 && split_need(get_be32(fc->req)) && fc->req_len == fc->need)
+		head_done = true;
+	if (head_done || (eor && rxd_call_rx_avail(call) == 0))
+		dispatch(fc, now);
+}
+
+static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
+{
+	struct fcall *fc = f->fc;
+
+	fc->inflight--;
+	w->jobs--;
+	if (f->kind == J_WRITE) {
+		struct wjob *wj = (struct wjob *)f;
+		for (unsigned i = 0; i < wj->nseg; i++)
+			if (wj->segs[i].buf)
+				rte_pktmbuf_free_seg(rxd_buf_mbuf(wj->segs[i].buf));
+		fc->writing = false;
+	}
+	if (f->kind == J_READ) {
+		((struct chunk *)f)->done = true;
+		fc->reads--;
+	}
+	if (f->kind == J_OP && f->rc == 0) {
+		fc->rd_open = fc->op.stream == RXD_FS_STREAM_FETCH;
+		fc->wr_open = fc->op.stream == RXD_FS_STREAM_STORE;
+	}
+	if (fc->complete) {
+		maybe_finish(fc, now);
+		return;
+	}
+	switch (f->kind) {
+	case J_OP:
+		op_done(fc, f->rc, now);
+		break;
+	case J_READ: {
+		int rc = fill_reads(fc);
+		if (rc) {
+			fail(fc, rc, now);
+			return;
+		}
+		send_fetch(fc, now);
+		break;
+	}
+	case J_WRITE: {
+		struct wjob *wj = (struct wjob *)f;
+		if (f->rc) {
+			store_end(fc, f->rc, f->rc, now);
+			return;
+		}
+		rxd_call_consume(fc->slot.call, wj->bytes, now);
+		fc->written += wj->bytes;
+		pump_store(fc, now);
+		break;
+	}
+	case J_STORE_END:
+		if (fc->pending_abort || f->rc) {
+			fail(fc, fc->pending_abort ? fc->pending_abort : f->rc, now);
+			return;
+		}
+		reply(fc, fc->reply, fc->op.xg.reply_len, now);
+		break;
+	case J_FETCH_END:
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ call ops */
+
+static void on_data(void *app, struct rxd_call *call)
+{
+	struct fcall *fc = app;
+	uint64_t now = now_of(fc->w);
+
+	(void)call;
+	if (fc->st == C_HDR)
+		gather(fc, now);
+	else if (fc->st == C_STORE)
+		pump_store(fc, now);
+}
+
+static void on_writable(void *app, struct rxd_call *call)
+{
+	struct fcall *fc = app;
+
+	(void)call;
+	pump_send(fc, now_of(fc->w));
+}
+
+static void on_complete(void *app, struct rxd_call *call)
+{
+	struct fcall *fc = app;
+
+	(void)call;
+	fc->complete = true;
+	maybe_finish(fc, now_of(fc->w));
+}
+
+static const struct rxd_call_ops fcall_ops = {
+    .data = on_data,
+    .writable = on_writable,
+    .complete = on_complete,
+};
+
+static int on_new_call(void *app, struct rxd_call *call)
+{
+	struct rxd_fs_worker *w = app;
+	struct fcall *fc = (struct fcall *)rxd_slots_accept(&w->calls, call, &fcall_ops, now_of(w));
+
+	if (!fc)
+		return -1;
+	fc->w = w;
+	fc->st = C_HDR;
+	fc->need = 4;
+	fc->op.srv = w->srv;
+	fc->op.xg = (struct rxd_xg_call){
+	    .req = fc->req,
+	    .reply = fc->reply,
+	    .reply_cap = sizeof(fc->reply),
+	    .arena = fc->arena,
+	    .arena_cap = sizeof(fc->arena),
+	};
+	return 0;
+}
+
+static const struct rxd_call_ops service_ops = {
+    .new_call = on_new_call,
+};
+
+/* ------------------------------------------------------------------ worker */
+
+int rxd_fs_worker_create(const struct rxd_fs_worker_params *p, struct rxd_fs_worker **out)
+{
+	struct rxd_fs_worker *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->srv = p->srv;
+	w->pool = p->pool;
+	w->index = p->index;
+	w->clock = p->clock;
+	w->clock_arg = p->clock_arg;
+	if (rxd_slots_init(&w->calls, p->max_calls, sizeof(struct fcall))) {
+		free(w);
+		return -ENOMEM;
+	}
+	*out = w;
+	return 0;
+}
+
+void rxd_fs_worker_destroy(struct rxd_fs_worker *w)
+{
+	if (!w)
+		return;
+	while (w->free_chunks) {
+		struct chunk *c = w->free_chunks;
+		w->free_chunks = c->next;
+		free(c);
+	}
+	rxd_slots_fini(&w->calls);
+	free(w);
+}
+
+void rxd_fs_worker_desc(struct rxd_fs_worker *w, struct rxd_service_desc *d)
+{
+	rxd_app_service_desc(d, RXD_FS_SERVICE, &service_ops, w);
+}
+
+void rxd_fs_worker_poll(struct rxd_fs_worker *w, uint64_t now)
+{
+	struct rxd_fs_job *jobs[32];
+	unsigned n;
+
+	if (!w->jobs)
+		return;
+	n = rxd_fs_iopool_poll(w->pool, w->index, jobs, 32);
+	for (unsigned i = 0; i < n; i++)
+		job_done(w, (struct fjob *)jobs[i], now);
+}
+
+void rxd_fs_worker_abort_all(struct rxd_fs_worker *w, int32_t code, uint64_t now)
+{
+	rxd_slots_abort_all(&w->calls, code, now);
+}
+
+unsigned rxd_fs_worker_jobs(const struct rxd_fs_worker *w)
+{
+	return w->jobs;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The RXAFS service on a worker lcore (run to completion): gathers each
+ * call's request, answers GetTime/GetCapabilities/give-ups on the lcore,
+ * posts everything that touches the store to the file-I/O threads
+ * (iopool.h) and, from the poll hook, sends what comes back.  FetchData
+ * streams the file in chunks read ahead a bounded number at a time and sent
+ * as the call's transmit window opens; StoreData hands the received buffers,
+ * in order and still referenced, to an I/O thread and consumes them only
+ * once written, so the receive window is the back-pressure.
+ */
+#ifndef RXD_FS_CALL_H
+#define RXD_FS_CALL_H
+
+#include <stdint.h>
+
+#include <rxd/core.h>
+
+#include "fsops.h"
+#include "iopool.h"
+#include "rxd_app.h"
+
+#define RXD_FS_SERVICE 1u
+#define RXD_FS_CHUNK (64u * 1024u) /* bytes of one FetchData read */
+#define RXD_FS_READ_AHEAD 2u	   /* chunks read ahead per FetchData call */
+#define RXD_FS_JOBS_PER_CALL (RXD_FS_READ_AHEAD + 2u)
+
+struct rxd_fs_worker;
+
+struct rxd_fs_worker_params {
+	struct rxd_fs_srv *srv;
+	struct rxd_fs_iopool *pool;
+	unsigned index;	    /* the worker's completion ring */
+	uint32_t max_calls; /* concurrent calls; more are answered BUSY */
+	rxd_app_clock_fn clock;
+	void *clock_arg;
+};
+
+int rxd_fs_worker_create(const struct rxd_fs_worker_params *p, struct rxd_fs_worker **out);
+void rxd_fs_worker_destroy(struct rxd_fs_worker *w);
+/** The RXAFS service descriptor (service 1) for this worker's shard. */
+void rxd_fs_worker_desc(struct rxd_fs_worker *w, struct rxd_service_desc *d);
+/** Take the I/O threads' completions and move their calls on (the lcore's poll hook). */
+void rxd_fs_worker_poll(struct rxd_fs_worker *w, uint64_t now);
+/** Abort every call (shutdown). */
+void rxd_fs_worker_abort_all(struct rxd_fs_worker *w, int32_t code, uint64_t now);
+/** Jobs posted and not yet back. */
+unsigned rxd_fs_worker_jobs(const struct rxd_fs_worker *w);
+
+#endif

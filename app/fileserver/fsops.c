@@ -1,0 +1,743 @@
+/* SPDX-License-Identifier: MIT */
+/* RXAFS operations over the store (see fsops.h). */
+#include "fsops.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#define RIGHTS_READ (RXD_FS_READ | RXD_FS_LOOKUP)
+#define RIGHTS_WRITE (RIGHTS_READ | RXD_FS_INSERT | RXD_FS_DELETE | RXD_FS_WRITE | RXD_FS_LOCK)
+#define CB_SECONDS 7200u   /* callback promise lifetime given to clients */
+#define LOCK_SECONDS 1800u /* an advisory lock not extended for this long is gone */
+#define STATUS_RIGHTS (RXD_FS_LOOKUP | RXD_FS_READ)
+
+uint32_t rxd_fs_anon_rights(enum rxd_fs_anon a)
+{
+	return a == RXD_FS_ANON_WRITE ? RIGHTS_WRITE : a == RXD_FS_ANON_READ ? RIGHTS_READ : 0;
+}
+
+int rxd_fs_srv_init(struct rxd_fs_srv *s, struct rxd_fs_store *st, enum rxd_fs_anon anon)
+{
+	memset(s, 0, sizeof(*s));
+	s->st = st;
+	s->anon_rights = rxd_fs_anon_rights(anon);
+	s->cb_seconds = CB_SECONDS;
+	return -pthread_mutex_init(&s->lock_mu, NULL);
+}
+
+void rxd_fs_srv_fini(struct rxd_fs_srv *s)
+{
+	pthread_mutex_destroy(&s->lock_mu);
+	free(s->locks);
+	s->locks = NULL;
+}
+
+static uint64_t now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static struct rxd_fs_fid fid_of(const struct rxd_AFSFid *f)
+{
+	return (struct rxd_fs_fid){.volume = f->Volume, .vnode = f->Vnode, .unique = f->Unique};
+}
+
+/* The anonymous caller's rights on a vnode: the policy, as far as the volume's ACL grants system:anyuser. */
+static uint32_t rights_of(const struct rxd_fs_srv *s, const struct rxd_fs_status *v)
+{
+	return s->anon_rights & v->anon_access;
+}
+
+/* ------------------------------------------------------------------ locks */
+
+static bool fid_eq(const struct rxd_fs_fid *a, const struct rxd_fs_fid *b)
+{
+	return a->volume == b->volume && a->vnode == b->vnode && a->unique == b->unique;
+}
+
+/* The live entry for fid (expired ones are dropped on the way), or NULL.  Under lock_mu. */
+static struct rxd_fs_lock *lock_find(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid, uint64_t now)
+{
+	for (uint32_t i = 0; i < s->n_locks;) {
+		struct rxd_fs_lock *l = &s->locks[i];
+		if (l->expires <= now || l->count == 0) {
+			*l = s->locks[--s->n_locks];
+			continue;
+		}
+		if (fid_eq(&l->fid, fid))
+			return l;
+		i++;
+	}
+	return NULL;
+}
+
+static int32_t lock_count(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid)
+{
+	struct rxd_fs_lock *l;
+	int32_t n;
+
+	pthread_mutex_lock(&s->lock_mu);
+	l = lock_find(s, fid, now_s());
+	n = l ? l->count : 0;
+	pthread_mutex_unlock(&s->lock_mu);
+	return n;
+}
+
+/* OpenAFS's HandleLocking: readers share, a writer excludes, a conflict is EWOULDBLOCK (the client retries). */
+static int lock_op(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid, int op, int32_t type)
+{
+	uint64_t now = now_s();
+	struct rxd_fs_lock *l;
+	int rc = 0;
+
+	pthread_mutex_lock(&s->lock_mu);
+	l = lock_find(s, fid, now);
+	switch (op) {
+	case RXD_OP_RXAFS_SetLock:
+		if (l && (type == RXD_LockWrite || l->count < 0)) {
+			rc = EWOULDBLOCK;
+			break;
+		}
+		if (!l) {
+			if (s->n_locks == s->cap_locks) {
+				uint32_t cap = s->cap_locks ? s->cap_locks * 2 : 64;
+				struct rxd_fs_lock *n = realloc(s->locks, cap * sizeof(*n));
+				if (!n) {
+					rc = ENOMEM;
+					break;
+				}
+				s->locks = n;
+				s->cap_locks = cap;
+			}
+			l = &s->locks[s->n_locks++];
+			l->fid = *fid;
+			l->count = 0;
+		}
+		l->count = type == RXD_LockWrite ? -1 : l->count + 1;
+		l->expires = now + LOCK_SECONDS;
+		break;
+	case RXD_OP_RXAFS_ExtendLock:
+		if (!l)
+			rc = EINVAL;
+		else
+			l->expires = now + LOCK_SECONDS;
+		break;
+	default: /* ReleaseLock */
+		if (!l)
+			rc = EINVAL;
+		else if (l->count > 0)
+			l->count--;
+		else
+			l->count = 0;
+		break;
+	}
+	pthread_mutex_unlock(&s->lock_mu);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ status */
+
+static void fill_status(struct rxd_fs_srv *s, struct rxd_AFSFetchStatus *o, const struct rxd_fs_status *v,
+			const struct rxd_fs_fid *fid)
+{
+	uint32_t r = rights_of(s, v);
+
+	memset(o, 0, sizeof(*o));
+	o->InterfaceVersion = 1;
+	o->FileType = v->type;
+	o->LinkCount = v->link_count;
+	o->Length = (uint32_t)v->length;
+	o->Length_hi = (uint32_t)(v->length >> 32);
+	o->DataVersion = (uint32_t)v->data_version;
+	o->dataVersionHigh = (uint32_t)(v->data_version >> 32);
+	o->Author = v->author;
+	o->Owner = v->owner;
+	o->Group = v->group;
+	o->CallerAccess = r; /* the caller is anonymous: its rights are system:anyuser's */
+	o->AnonymousAccess = r;
+	o->UnixModeBits = v->mode;
+	o->ParentVnode = v->parent_vnode;
+	o->ParentUnique = v->parent_unique;
+	o->ClientModTime = v->client_mtime;
+	o->ServerModTime = v->server_mtime;
+	o->lockCount = fid ? (uint32_t)lock_count(s, fid) : 0;
+}
+
+static void fill_sync(struct rxd_AFSVolSync *o, const struct rxd_fs_status *v)
+{
+	memset(o, 0, sizeof(*o));
+	o->spare1 = v->vol_created;
+}
+
+/* A callback promise as OpenAFS's SetCallBackStruct gives it: shared, a lifetime in seconds from now.
+ * fs-cb: record the promise here (app/fileserver/cb.h) so a change breaks it. */
+static void fill_callback(const struct rxd_fs_srv *s, struct rxd_AFSCallBack *cb)
+{
+	cb->CallBackVersion = RXD_CALLBACK_VERSION;
+	cb->ExpirationTime = s->cb_seconds;
+	cb->CallBackType = RXD_CB_SHARED;
+}
+
+static struct rxd_fs_setattr setattr_of(const struct rxd_AFSStoreStatus *in)
+{
+	return (struct rxd_fs_setattr){.mask = in->Mask,
+				       .client_mtime = in->ClientModTime,
+				       .owner = in->Owner,
+				       .group = in->Group,
+				       .mode = in->UnixModeBits};
+}
+
+/* Status of fid and the check that the caller holds one of need; 0 or the error to abort with. */
+static int check(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid, uint32_t need, struct rxd_fs_status *v)
+{
+	int rc = rxd_fs_fetch_status(s->st, fid, v);
+
+	if (rc)
+		return rc;
+	return rights_of(s, v) & need ? 0 : EACCES;
+}
+
+/* ------------------------------------------------------------------ handlers (I/O threads) */
+
+static int32_t h_fetch_status(void *ctx, const struct rxd_RXAFS_FetchStatus_in *in,
+			      struct rxd_RXAFS_FetchStatus_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid f = fid_of(&in->Fid);
+	struct rxd_fs_status v;
+	int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+
+	if (rc)
+		return rc;
+	fill_status(op->srv, &out->OutStatus, &v, &f);
+	fill_callback(op->srv, &out->CallBack);
+	fill_sync(&out->Sync, &v);
+	return 0;
+}
+
+/* FetchData and FetchData64: open the stream; the bytes sent are those of [pos, min(pos + len, length)). */
+static int32_t fetch_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, int64_t pos, int64_t len, bool wide)
+{
+	struct rxd_fs_fid f = fid_of(fid);
+	struct rxd_RXAFS_FetchData64_out out;
+	struct rxd_fs_status v;
+	struct rxd_xenc e;
+	int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+
+	if (rc)
+		return rc;
+	/* a file's bytes need read; a directory's (its listing) and a symlink's need lookup */
+	if (v.type == RXD_FS_FILE && !(rights_of(op->srv, &v) & RXD_FS_READ))
+		return EACCES;
+	rc = rxd_fs_fetch_begin(op->srv->st, &f, &op->rd, &v);
+	if (rc)
+		return rc;
+	if (pos < 0 || len < 0 || (uint64_t)pos >= v.length)
+		len = 0;
+	else if ((uint64_t)len > v.length - (uint64_t)pos)
+		len = (int64_t)(v.length - (uint64_t)pos);
+	if (!wide && len > INT32_MAX) /* FetchData's length word is signed 32-bit */
+		len = INT32_MAX;
+	op->stream = RXD_FS_STREAM_FETCH;
+	op->wide = wide;
+	op->pos = (uint64_t)(pos < 0 ? 0 : pos);
+	op->len = (uint64_t)len;
+	fill_status(op->srv, &out.OutStatus, &v, &f);
+	fill_callback(op->srv, &out.CallBack);
+	fill_sync(&out.Sync, &v);
+	rxd_xenc_init(&e, op->tail, sizeof(op->tail));
+	/* FetchData's OUT args are FetchData64's, byte for byte */
+	if (rxd_RXAFS_FetchData64_enc_out(&e, &out)) {
+		rxd_fs_op_fetch_end(op);
+		op->stream = RXD_FS_STREAM_NONE;
+		return RXD_RXGEN_SS_MARSHAL;
+	}
+	op->tail_len = (size_t)(e.p - op->tail);
+	return 0;
+}
+
+static int32_t h_fetch_data(void *ctx, const struct rxd_RXAFS_FetchData_in *in, struct rxd_xg_call *call)
+{
+	(void)call;
+	return fetch_begin(ctx, &in->Fid, in->Pos, in->Length, false);
+}
+
+static int32_t h_fetch_data64(void *ctx, const struct rxd_RXAFS_FetchData64_in *in, struct rxd_xg_call *call)
+{
+	(void)call;
+	return fetch_begin(ctx, &in->Fid, in->Pos, in->Length, true);
+}
+
+static int32_t store_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, const struct rxd_AFSStoreStatus *ss,
+			   uint64_t pos, uint64_t len, uint64_t flen, bool wide)
+{
+	struct rxd_fs_fid f = fid_of(fid);
+	struct rxd_fs_setattr sa = setattr_of(ss);
+	struct rxd_fs_status v;
+	int rc = check(op->srv, &f, RXD_FS_WRITE, &v);
+
+	if (rc)
+		return rc;
+	rc = rxd_fs_store_begin(op->srv->st, &f, RXD_FS_ANON_ID, &sa, pos, len, flen, &op->wr);
+	if (rc)
+		return rc;
+	op->stream = RXD_FS_STREAM_STORE;
+	op->wide = wide;
+	op->pos = pos;
+	op->len = len;
+	op->rd = NULL;
+	op->fid = f;
+	return 0;
+}
+
+static int32_t h_store_data(void *ctx, const struct rxd_RXAFS_StoreData_in *in, struct rxd_xg_call *call)
+{
+	(void)call;
+	return store_begin(ctx, &in->Fid, &in->InStatus, in->Pos, in->Length, in->FileLength, false);
+}
+
+static int32_t h_store_data64(void *ctx, const struct rxd_RXAFS_StoreData64_in *in, struct rxd_xg_call *call)
+{
+	(void)call;
+	return store_begin(ctx, &in->Fid, &in->InStatus, in->Pos, in->Length, in->FileLength, true);
+}
+
+static int32_t h_store_status(void *ctx, const struct rxd_RXAFS_StoreStatus_in *in,
+			      struct rxd_RXAFS_StoreStatus_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid f = fid_of(&in->Fid);
+	struct rxd_fs_setattr sa = setattr_of(&in->InStatus);
+	struct rxd_fs_status v;
+	int rc = check(op->srv, &f, RXD_FS_WRITE, &v);
+
+	if (!rc)
+		rc = rxd_fs_store_status(op->srv->st, &f, RXD_FS_ANON_ID, &sa, &v);
+	if (rc)
+		return rc;
+	fill_status(op->srv, &out->OutStatus, &v, &f);
+	fill_sync(&out->Sync, &v);
+	return 0;
+}
+
+/* The directory's status and the caller's need on it (INSERT, DELETE). */
+static int dir_check(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, uint32_t need)
+{
+	struct rxd_fs_fid f = fid_of(dir);
+	struct rxd_fs_status v;
+
+	return check(op->srv, &f, need, &v);
+}
+
+/* CreateFile, MakeDir, Symlink: a new vnode of type named in dir (insert right); the reply's fid, both
+ * statuses and the volsync. */
+static int create_vnode(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, const char *name, uint32_t type,
+			const char *target, const struct rxd_AFSStoreStatus *ss, struct rxd_AFSFid *ofid,
+			struct rxd_AFSFetchStatus *ofst, struct rxd_AFSFetchStatus *odst, struct rxd_AFSVolSync *sync)
+{
+	struct rxd_fs_store *st = op->srv->st;
+	struct rxd_fs_fid d = fid_of(dir), nf;
+	struct rxd_fs_setattr sa = setattr_of(ss);
+	struct rxd_fs_status fst, dst;
+	int rc = dir_check(op, dir, RXD_FS_INSERT);
+
+	if (!rc && type == RXD_FS_SYMLINK)
+		rc = rxd_fs_symlink(st, &d, name, target, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+	else if (!rc && type == RXD_FS_DIR)
+		rc = rxd_fs_make_dir(st, &d, name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+	else if (!rc)
+		rc = rxd_fs_create_file(st, &d, name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+	if (rc)
+		return rc;
+	*ofid = (struct rxd_AFSFid){nf.volume, nf.vnode, nf.unique};
+	fill_status(op->srv, ofst, &fst, &nf);
+	fill_status(op->srv, odst, &dst, &d);
+	fill_sync(sync, &dst);
+	return 0;
+}
+
+static int32_t h_create_file(void *ctx, const struct rxd_RXAFS_CreateFile_in *in, struct rxd_RXAFS_CreateFile_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	int rc = create_vnode(op, &in->DirFid, in->Name, RXD_FS_FILE, NULL, &in->InStatus, &out->OutFid,
+			      &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
+
+	if (!rc)
+		fill_callback(op->srv, &out->CallBack);
+	return rc;
+}
+
+static int32_t h_make_dir(void *ctx, const struct rxd_RXAFS_MakeDir_in *in, struct rxd_RXAFS_MakeDir_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	int rc = create_vnode(op, &in->DirFid, in->Name, RXD_FS_DIR, NULL, &in->InStatus, &out->OutFid,
+			      &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
+
+	if (!rc)
+		fill_callback(op->srv, &out->CallBack);
+	return rc;
+}
+
+static int32_t h_symlink(void *ctx, const struct rxd_RXAFS_Symlink_in *in, struct rxd_RXAFS_Symlink_out *out)
+{
+	return create_vnode(ctx, &in->DirFid, in->Name, RXD_FS_SYMLINK, in->LinkContents, &in->InStatus, &out->OutFid,
+			    &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
+}
+
+static int32_t h_link(void *ctx, const struct rxd_RXAFS_Link_in *in, struct rxd_RXAFS_Link_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid d = fid_of(&in->DirFid), ex = fid_of(&in->ExistingFid);
+	struct rxd_fs_status fst, dst;
+	int rc = dir_check(op, &in->DirFid, RXD_FS_INSERT);
+
+	if (!rc)
+		rc = rxd_fs_link(op->srv->st, &d, in->Name, &ex, RXD_FS_ANON_ID, &fst, &dst);
+	if (rc)
+		return rc;
+	fill_status(op->srv, &out->OutFidStatus, &fst, &ex);
+	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
+	fill_sync(&out->Sync, &dst);
+	return 0;
+}
+
+static int32_t h_remove_file(void *ctx, const struct rxd_RXAFS_RemoveFile_in *in, struct rxd_RXAFS_RemoveFile_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid d = fid_of(&in->DirFid);
+	struct rxd_fs_status dst;
+	int rc = dir_check(op, &in->DirFid, RXD_FS_DELETE);
+
+	if (!rc)
+		rc = rxd_fs_remove_file(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &dst);
+	if (rc)
+		return rc;
+	fill_status(op->srv, &out->OutStatus, &dst, &d);
+	fill_sync(&out->Sync, &dst);
+	return 0;
+}
+
+static int32_t h_remove_dir(void *ctx, const struct rxd_RXAFS_RemoveDir_in *in, struct rxd_RXAFS_RemoveDir_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid d = fid_of(&in->DirFid);
+	struct rxd_fs_status dst;
+	int rc = dir_check(op, &in->DirFid, RXD_FS_DELETE);
+
+	if (!rc)
+		rc = rxd_fs_remove_dir(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &dst);
+	if (rc)
+		return rc;
+	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
+	fill_sync(&out->Sync, &dst);
+	return 0;
+}
+
+static int32_t h_rename(void *ctx, const struct rxd_RXAFS_Rename_in *in, struct rxd_RXAFS_Rename_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid od = fid_of(&in->OldDirFid), nd = fid_of(&in->NewDirFid);
+	struct rxd_fs_status ost, nst;
+	int rc = dir_check(op, &in->OldDirFid, RXD_FS_DELETE);
+
+	if (!rc)
+		rc = dir_check(op, &in->NewDirFid, RXD_FS_INSERT);
+	if (!rc)
+		rc = rxd_fs_rename(op->srv->st, &od, in->OldName, &nd, in->NewName, RXD_FS_ANON_ID, &ost, &nst);
+	if (rc)
+		return rc;
+	fill_status(op->srv, &out->OutOldDirStatus, &ost, &od);
+	fill_status(op->srv, &out->OutNewDirStatus, &nst, &nd);
+	fill_sync(&out->Sync, &nst);
+	return 0;
+}
+
+static int32_t h_fetch_acl(void *ctx, const struct rxd_RXAFS_FetchACL_in *in, struct rxd_RXAFS_FetchACL_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid f = fid_of(&in->Fid);
+	struct rxd_fs_status v;
+	int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+
+	if (!rc)
+		rc = rxd_fs_fetch_acl(op->srv->st, &f, op->acl, sizeof(op->acl));
+	if (rc)
+		return rc;
+	/* OpenAFS sends the text with its NUL */
+	out->AccessList.len = (uint32_t)strnlen(op->acl, sizeof(op->acl) - 1) + 1;
+	out->AccessList.val = (uint8_t *)op->acl;
+	fill_status(op->srv, &out->OutStatus, &v, &f);
+	fill_sync(&out->Sync, &v);
+	return 0;
+}
+
+/* InlineBulkStatus answers every fid, a failed one with only its errorCode set; BulkStatus fails whole. */
+static int32_t bulk(struct rxd_fs_op *op, const struct rxd_AFSCBFids *fids, struct rxd_AFSBulkStats *sa,
+		    struct rxd_AFSCBs *cba, struct rxd_AFSVolSync *sync, bool inl)
+{
+	bool synced = false;
+
+	memset(sync, 0, sizeof(*sync));
+	for (uint32_t i = 0; i < fids->len; i++) {
+		struct rxd_fs_fid f = fid_of(&fids->val[i]);
+		struct rxd_fs_status v;
+		int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+
+		if (rc && !inl)
+			return rc;
+		if (rc) {
+			memset(&op->bulk_st[i], 0, sizeof(op->bulk_st[i]));
+			op->bulk_st[i].errorCode = (uint32_t)rc;
+			memset(&op->bulk_cb[i], 0, sizeof(op->bulk_cb[i]));
+			continue;
+		}
+		fill_status(op->srv, &op->bulk_st[i], &v, &f);
+		fill_callback(op->srv, &op->bulk_cb[i]);
+		if (!synced) {
+			fill_sync(sync, &v);
+			synced = true;
+		}
+	}
+	sa->len = cba->len = fids->len;
+	sa->val = op->bulk_st;
+	cba->val = op->bulk_cb;
+	return 0;
+}
+
+static int32_t h_inline_bulk(void *ctx, const struct rxd_RXAFS_InlineBulkStatus_in *in,
+			     struct rxd_RXAFS_InlineBulkStatus_out *out)
+{
+	return bulk(ctx, &in->FidsArray, &out->StatArray, &out->CBArray, &out->Sync, true);
+}
+
+static int32_t h_bulk(void *ctx, const struct rxd_RXAFS_BulkStatus_in *in, struct rxd_RXAFS_BulkStatus_out *out)
+{
+	return bulk(ctx, &in->FidsArray, &out->StatArray, &out->CBArray, &out->Sync, false);
+}
+
+static int32_t h_get_volume_status(void *ctx, const struct rxd_RXAFS_GetVolumeStatus_in *in,
+				   struct rxd_RXAFS_GetVolumeStatus_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid root = {(uint32_t)in->Volumeid, RXD_FS_ROOT_VNODE, 1};
+	struct rxd_fs_volstatus vs;
+	struct rxd_fs_status v;
+	int rc = check(op->srv, &root, STATUS_RIGHTS, &v);
+
+	if (!rc)
+		rc = rxd_fs_volume_status(op->srv->st, (uint32_t)in->Volumeid, &vs);
+	if (rc)
+		return rc;
+	out->Volumestatus = (struct rxd_AFSFetchVolumeStatus){
+	    .Vid = (int32_t)vs.vid,
+	    .ParentId = (int32_t)vs.parent_id,
+	    .Online = (char)vs.online,
+	    .InService = (char)vs.in_service,
+	    .Blessed = (char)vs.blessed,
+	    .NeedsSalvage = (char)vs.need_salvage,
+	    .Type = (int32_t)vs.type,
+	    .MinQuota = vs.min_quota,
+	    .MaxQuota = vs.max_quota,
+	    .BlocksInUse = vs.blocks_in_use,
+	    .PartBlocksAvail = vs.part_blocks_avail,
+	    .PartMaxBlocks = vs.part_max_blocks,
+	};
+	memcpy(op->acl, vs.name, sizeof(vs.name));
+	op->acl[sizeof(vs.name) - 1] = 0;
+	out->Name = op->acl;
+	out->OfflineMsg = "";
+	out->Motd = "";
+	return 0;
+}
+
+static int32_t lock_handler(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, int opc, int32_t type,
+			    struct rxd_AFSVolSync *sync)
+{
+	struct rxd_fs_fid f = fid_of(fid);
+	struct rxd_fs_status v;
+	uint32_t need = RXD_FS_LOCK;
+	int rc;
+
+	if (opc == RXD_OP_RXAFS_SetLock && type != RXD_LockRead && type != RXD_LockWrite)
+		return EINVAL;
+	if (opc == RXD_OP_RXAFS_SetLock && type == RXD_LockWrite)
+		need = RXD_FS_WRITE; /* OpenAFS: a write lock needs write (or lock and insert) */
+	rc = check(op->srv, &f, need, &v);
+	if (!rc && (rights_of(op->srv, &v) & RXD_FS_LOCK) == 0)
+		rc = EACCES;
+	if (!rc)
+		rc = lock_op(op->srv, &f, opc, type);
+	if (rc)
+		return rc;
+	fill_sync(sync, &v);
+	return 0;
+}
+
+static int32_t h_set_lock(void *ctx, const struct rxd_RXAFS_SetLock_in *in, struct rxd_RXAFS_SetLock_out *out)
+{
+	return lock_handler(ctx, &in->Fid, RXD_OP_RXAFS_SetLock, in->Type, &out->Sync);
+}
+
+static int32_t h_extend_lock(void *ctx, const struct rxd_RXAFS_ExtendLock_in *in, struct rxd_RXAFS_ExtendLock_out *out)
+{
+	return lock_handler(ctx, &in->Fid, RXD_OP_RXAFS_ExtendLock, 0, &out->Sync);
+}
+
+static int32_t h_release_lock(void *ctx, const struct rxd_RXAFS_ReleaseLock_in *in,
+			      struct rxd_RXAFS_ReleaseLock_out *out)
+{
+	return lock_handler(ctx, &in->Fid, RXD_OP_RXAFS_ReleaseLock, 0, &out->Sync);
+}
+
+static const struct rxd_RXAFS_handlers io_handlers = {
+    .FetchData = h_fetch_data,
+    .FetchACL = h_fetch_acl,
+    .FetchStatus = h_fetch_status,
+    .StoreData = h_store_data,
+    .StoreStatus = h_store_status,
+    .RemoveFile = h_remove_file,
+    .CreateFile = h_create_file,
+    .Rename = h_rename,
+    .Symlink = h_symlink,
+    .Link = h_link,
+    .MakeDir = h_make_dir,
+    .RemoveDir = h_remove_dir,
+    .GetVolumeStatus = h_get_volume_status,
+    .BulkStatus = h_bulk,
+    .SetLock = h_set_lock,
+    .ExtendLock = h_extend_lock,
+    .ReleaseLock = h_release_lock,
+    .InlineBulkStatus = h_inline_bulk,
+    .FetchData64 = h_fetch_data64,
+    .StoreData64 = h_store_data64,
+};
+
+bool rxd_fs_op_on_io_thread(uint32_t opcode)
+{
+	switch (opcode) {
+	case RXD_OP_RXAFS_FetchData:
+	case RXD_OP_RXAFS_FetchACL:
+	case RXD_OP_RXAFS_FetchStatus:
+	case RXD_OP_RXAFS_StoreData:
+	case RXD_OP_RXAFS_StoreStatus:
+	case RXD_OP_RXAFS_RemoveFile:
+	case RXD_OP_RXAFS_CreateFile:
+	case RXD_OP_RXAFS_Rename:
+	case RXD_OP_RXAFS_Symlink:
+	case RXD_OP_RXAFS_Link:
+	case RXD_OP_RXAFS_MakeDir:
+	case RXD_OP_RXAFS_RemoveDir:
+	case RXD_OP_RXAFS_GetVolumeStatus:
+	case RXD_OP_RXAFS_BulkStatus:
+	case RXD_OP_RXAFS_SetLock:
+	case RXD_OP_RXAFS_ExtendLock:
+	case RXD_OP_RXAFS_ReleaseLock:
+	case RXD_OP_RXAFS_InlineBulkStatus:
+	case RXD_OP_RXAFS_FetchData64:
+	case RXD_OP_RXAFS_StoreData64:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int32_t rxd_fs_op_run(struct rxd_fs_op *op)
+{
+	op->stream = RXD_FS_STREAM_NONE;
+	return rxd_RXAFS_dispatch(&io_handlers, op, &op->xg);
+}
+
+/* ------------------------------------------------------------------ handlers (lcore) */
+
+static int32_t h_get_time(void *ctx, struct rxd_RXAFS_GetTime_out *out)
+{
+	struct timeval tv;
+
+	(void)ctx;
+	gettimeofday(&tv, NULL);
+	out->Seconds = (uint32_t)tv.tv_sec;
+	out->USeconds = (uint32_t)tv.tv_usec;
+	return 0;
+}
+
+static int32_t h_get_capabilities(void *ctx, struct rxd_RXAFS_GetCapabilities_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+
+	/* no ERRORTRANS: errors go out as the server's errno values, not translated */
+	op->caps[0] = RXD_VICED_CAPABILITY_64BITFILES;
+	out->capabilities.len = 1;
+	out->capabilities.val = op->caps;
+	return 0;
+}
+
+/* fs-cb: drop the promises named (app/fileserver/cb.h) */
+static int32_t h_give_up(void *ctx, const struct rxd_RXAFS_GiveUpCallBacks_in *in)
+{
+	(void)ctx;
+	(void)in;
+	return 0;
+}
+
+/* fs-cb: drop every promise held by the caller's client */
+static int32_t h_give_up_all(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static const struct rxd_RXAFS_handlers lcore_handlers = {
+    .GetTime = h_get_time,
+    .GetCapabilities = h_get_capabilities,
+    .GiveUpCallBacks = h_give_up,
+    .GiveUpAllCallBacks = h_give_up_all,
+};
+
+int32_t rxd_fs_op_run_lcore(struct rxd_fs_op *op)
+{
+	op->stream = RXD_FS_STREAM_NONE;
+	return rxd_RXAFS_dispatch(&lcore_handlers, op, &op->xg);
+}
+
+/* ------------------------------------------------------------------ streams */
+
+int rxd_fs_op_fetch_read(struct rxd_fs_op *op, uint64_t off, void *buf, size_t n)
+{
+	size_t got;
+
+	/* the store reads bytes truncated away since begin as zeros: the announced length holds */
+	return rxd_fs_fetch_read(op->rd, off, buf, n, &got);
+}
+
+void rxd_fs_op_fetch_end(struct rxd_fs_op *op)
+{
+	rxd_fs_fetch_end(op->rd);
+	op->rd = NULL;
+}
+
+int32_t rxd_fs_op_store_end(struct rxd_fs_op *op, int err)
+{
+	struct rxd_RXAFS_StoreData64_out out;
+	struct rxd_fs_status v;
+	struct rxd_xenc e;
+	int rc;
+
+	rc = rxd_fs_store_end(op->wr, err, &v);
+	op->wr = NULL;
+	if (rc)
+		return rc;
+	fill_status(op->srv, &out.OutStatus, &v, &op->fid);
+	fill_sync(&out.Sync, &v);
+	rxd_xenc_init(&e, op->xg.reply, op->xg.reply_cap);
+	/* StoreData's OUT args are StoreData64's, byte for byte */
+	if (rxd_RXAFS_StoreData64_enc_out(&e, &out))
+		return RXD_RXGEN_SS_MARSHAL;
+	op->xg.reply_len = (size_t)(e.p - op->xg.reply);
+	return 0;
+}

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The RXAFS operations over the volume store, with OpenAFS's semantics
+ * (src/viced/afsfileprocs.c): access checks for the anonymous caller under
+ * the server's policy, AFSFetchStatus/AFSCallBack/AFSVolSync filling, the
+ * lock table of SetLock/ExtendLock/ReleaseLock, and the first and last steps
+ * of the streamed FetchData/StoreData.  Everything here may block on the
+ * disk: it runs on the file-I/O threads (iopool.h), except
+ * rxd_fs_op_run_lcore, which answers the operations that touch no store
+ * (GetTime, GetCapabilities, the callback give-ups, unknown opcodes).
+ */
+#ifndef RXD_FS_OPS_H
+#define RXD_FS_OPS_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "afs_rpc.h"
+#include "store.h"
+
+/* --anonymous: what a caller without a token (rxnull) may do. */
+enum rxd_fs_anon {
+	RXD_FS_ANON_NONE,  /* nothing: every operation on the store is EACCES */
+	RXD_FS_ANON_READ,  /* "rl": lookups, status, reads */
+	RXD_FS_ANON_WRITE, /* "rlidwk": everything but administer */
+};
+
+/** The ACL rights the policy grants system:anyuser. */
+uint32_t rxd_fs_anon_rights(enum rxd_fs_anon a);
+
+/* SetLock/ExtendLock/ReleaseLock's table (locks are advisory and in memory, as OpenAFS keeps them in the vnode). */
+struct rxd_fs_lock {
+	struct rxd_fs_fid fid;
+	int32_t count; /* > 0 readers, -1 a writer (OpenAFS's lockCount) */
+	uint64_t expires;
+};
+
+/* What every operation shares. */
+struct rxd_fs_srv {
+	struct rxd_fs_store *st;
+	uint32_t anon_rights; /* rxd_fs_anon_rights(policy) */
+	uint32_t cb_seconds;  /* callback promise lifetime */
+	pthread_mutex_t lock_mu;
+	struct rxd_fs_lock *locks;
+	uint32_t n_locks, cap_locks;
+};
+
+int rxd_fs_srv_init(struct rxd_fs_srv *s, struct rxd_fs_store *st, enum rxd_fs_anon anon);
+void rxd_fs_srv_fini(struct rxd_fs_srv *s);
+
+enum rxd_fs_stream {
+	RXD_FS_STREAM_NONE,
+	RXD_FS_STREAM_FETCH, /* rd open: send len bytes from pos, then tail */
+	RXD_FS_STREAM_STORE, /* wr open: write len bytes, then rxd_fs_op_store_end */
+};
+
+/* One request, as an I/O thread runs it: the caller fills srv and xg (request, reply room, arena). */
+struct rxd_fs_op {
+	struct rxd_fs_srv *srv;
+	struct rxd_xg_call xg;
+	/* set by the split procedures */
+	enum rxd_fs_stream stream;
+	bool wide; /* FetchData64/StoreData64: 8-byte length word */
+	uint64_t pos, len;
+	struct rxd_fs_fid fid; /* the stream's file */
+	struct rxd_fs_rd *rd;
+	struct rxd_fs_wr *wr;
+	uint8_t tail[RXD_RXAFS_FetchData64_OUT_MAX]; /* FetchData's OUT args, sent after the bytes */
+	size_t tail_len;
+	/* BulkStatus/InlineBulkStatus reply arrays (dispatch encodes them after the handler returned) */
+	struct rxd_AFSFetchStatus bulk_st[RXD_AFSCBMAX];
+	struct rxd_AFSCallBack bulk_cb[RXD_AFSCBMAX];
+	char acl[RXD_AFSOPAQUEMAX];
+	uint32_t caps[1];
+};
+
+/** True for the opcodes rxd_fs_op_run must answer (they touch the store). */
+bool rxd_fs_op_on_io_thread(uint32_t opcode);
+/** Dispatch op->xg with the store handlers: 0 (reply in xg, or a stream opened) or an abort code. */
+int32_t rxd_fs_op_run(struct rxd_fs_op *op);
+/** Dispatch op->xg with the lcore handlers (no store): 0 or an abort code (RXGEN_OPCODE for the rest). */
+int32_t rxd_fs_op_run_lcore(struct rxd_fs_op *op);
+/** Next bytes of a FetchData stream, within [pos, pos + len). */
+int rxd_fs_op_fetch_read(struct rxd_fs_op *op, uint64_t off, void *buf, size_t n);
+/** Close a FetchData stream. */
+void rxd_fs_op_fetch_end(struct rxd_fs_op *op);
+/** Finish a StoreData stream: err 0 encodes the reply into op->xg.reply; returns 0 or the abort code. */
+int32_t rxd_fs_op_store_end(struct rxd_fs_op *op, int err);
+
+#endif

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rxd-fileserver: an AFS fileserver on the DPDK shell.
+ *
+ *   rxd-fileserver <EAL args> -- --vice DIR [--create-volume NAME[:ID]]
+ *       [--anonymous none|read|write] [--io-threads N] [--max-calls N] [--sync]
+ *       [shell options: --ip A/L, --port 7000,7003, ...]
+ *
+ * Serves RXAFS (service 1) on the first UDP port (7000) from the volume
+ * store under --vice; the worker lcores never touch the disk (fscall.h,
+ * iopool.h).  SIGINT/SIGTERM drain, abort the rest, exit 0.  doc/fileserver.md.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <rxd/core.h>
+#include <rxd/dpdk.h>
+#include <rxd/wire.h>
+
+#include "fscall.h"
+#include "fsops.h"
+#include "iopool.h"
+#include "rxd_launch.h"
+#include "store.h"
+
+#define PROG "rxd-fileserver"
+#define ROOT_VOLUME "root.cell"
+#define ROOT_VOLUME_ID 536870912u
+#define STOP_WAIT_MS 10000u /* bound on waiting for the I/O threads' last jobs at shutdown */
+
+struct app {
+	const char *vice;
+	char volume[32];
+	uint32_t volume_id;
+	enum rxd_fs_anon anon;
+	unsigned io_threads;
+	uint32_t max_calls;
+	bool sync;
+	struct rxd_shell_opts so;
+	struct rxd_shell *shell;
+	struct rxd_fs_store *store;
+	struct rxd_fs_srv srv;
+	bool srv_ready;
+	struct rxd_fs_iopool *pool;
+	struct rxd_fs_worker *w[RXD_SHELL_MAX_WORKERS];
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: " PROG " <EAL args> -- --vice DIR [options]\n"
+		   "  --vice DIR              the partition directory (created if absent)\n"
+		   "  --create-volume N[:ID]  the RW volume to serve, created if absent (" ROOT_VOLUME ":536870912)\n"
+		   "  --anonymous P           none|read|write: what callers without a token may do (read)\n"
+		   "  --io-threads N          file-I/O threads (2)\n"
+		   "  --max-calls N           concurrent calls per worker (256)\n"
+		   "  --sync                  fsync every change before answering\n"
+		   "shell options (--port defaults to 7000,7003):\n");
+	rxd_shell_opts_usage(f);
+}
+
+static int num(const char *name, const char *value, uint64_t min, uint64_t max, uint64_t *out, char *err, size_t errlen)
+{
+	if (!value || rxd_parse_u64(value, max, out) || *out < min) {
+		snprintf(err, errlen, "--%s %s: expected a number %" PRIu64 "..%" PRIu64, name,
+			 value ? value : "(none)", min, max);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int app_set(void *arg, const char *name, const char *value, char *err, size_t errlen)
+{
+	struct app *a = arg;
+	uint64_t x;
+
+	if (!strcmp(name, "vice")) {
+		if (!value || !*value) {
+			snprintf(err, errlen, "--vice needs a directory");
+			return -EINVAL;
+		}
+		a->vice = value;
+		return 0;
+	}
+	if (!strcmp(name, "create-volume")) {
+		const char *colon = value ? strchr(value, ':') : NULL;
+		size_t n = colon ? (size_t)(colon - value) : value ? strlen(value) : 0;
+		if (n == 0 || n >= sizeof(a->volume) ||
+		    (colon && num(name, colon + 1, 1, UINT32_MAX, &x, err, errlen))) {
+			snprintf(err, errlen, "--create-volume %s: expected NAME[:ID], a name of 1..31 bytes, ID 1..%u",
+				 value ? value : "(none)", UINT32_MAX);
+			return -EINVAL;
+		}
+		memcpy(a->volume, value, n);
+		a->volume[n] = 0;
+		if (colon)
+			a->volume_id = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(name, "anonymous")) {
+		if (value && !strcmp(value, "none"))
+			a->anon = RXD_FS_ANON_NONE;
+		else if (value && !strcmp(value, "read"))
+			a->anon = RXD_FS_ANON_READ;
+		else if (value && !strcmp(value, "write"))
+			a->anon = RXD_FS_ANON_WRITE;
+		else {
+			snprintf(err, errlen, "--anonymous %s: expected none, read or write", value ? value : "(none)");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (!strcmp(name, "io-threads")) {
+		if (num(name, value, 1, 64, &x, err, errlen))
+			return -EINVAL;
+		a->io_threads = (unsigned)x;
+		return 0;
+	}
+	if (!strcmp(name, "max-calls")) {
+		if (num(name, value, 1, 65536, &x, err, errlen))
+			return -EINVAL;
+		a->max_calls = (uint32_t)x;
+		return 0;
+	}
+	if (!strcmp(name, "sync")) {
+		a->sync = !value || strcmp(value, "0") != 0;
+		return 0;
+	}
+	return rxd_shell_opts_set(&a->so, name, value, err, errlen);
+}
+
+static bool is_flag(const char *name)
+{
+	return !strcmp(name, "sync") || rxd_shell_opts_is_flag(name);
+}
+
+/* ------------------------------------------------------------------ lcore hooks */
+
+/* The shell's clock: the same TSC time base as every worker's loop. */
+static uint64_t shell_clock(void *arg)
+{
+	return rxd_shell_now(arg);
+}
+
+static void *server_of(void *arg, unsigned worker)
+{
+	return ((struct app *)arg)->w[worker];
+}
+
+static void hook_start(void *arg, struct rxd_worker *w)
+{
+	struct app *a = arg;
+
+	rxd_worker_set_app(w, a->w[rxd_worker_index(w)]);
+}
+
+static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
+{
+	(void)arg;
+	rxd_fs_worker_poll(rxd_worker_app(w), now);
+}
+
+static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
+{
+	(void)arg;
+	rxd_fs_worker_abort_all(rxd_worker_app(w), RX_RESTARTING, now);
+}
+
+/* Before the shards go: the jobs still out come back (and close their files) first. */
+static void hook_stop(void *arg, struct rxd_worker *w)
+{
+	struct app *a = arg;
+	struct rxd_fs_worker *fw = rxd_worker_app(w);
+
+	rxd_fs_worker_abort_all(fw, RX_RESTARTING, rxd_shell_now(a->shell));
+	for (unsigned ms = 0; rxd_fs_worker_jobs(fw) && ms < STOP_WAIT_MS; ms++) {
+		rxd_fs_worker_poll(fw, rxd_shell_now(a->shell));
+		rxd_launch_sleep_ms(1);
+	}
+	if (rxd_fs_worker_jobs(fw))
+		fprintf(stderr, PROG ": worker %u: %u file-I/O job(s) still out after %u ms\n", rxd_worker_index(w),
+			rxd_fs_worker_jobs(fw), STOP_WAIT_MS);
+}
+
+/* ------------------------------------------------------------------ setup */
+
+static int open_store(struct app *a, char *err, size_t errlen)
+{
+	uint32_t id;
+	int rc;
+
+	if (mkdir(a->vice, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "--vice %s: cannot create the directory: %s", a->vice, strerror(errno));
+		return -EINVAL;
+	}
+	rc = rxd_fs_store_open(a->vice, a->sync ? RXD_FS_STORE_SYNC : 0, &a->store);
+
+	if (rc) {
+		snprintf(err, errlen, "--vice %s: cannot open the store: %s", a->vice, strerror(rc < 0 ? -rc : rc));
+		return -EINVAL;
+	}
+	if (rxd_fs_volume_lookup(a->store, a->volume, &id) == 0) {
+		if (id != a->volume_id) {
+			snprintf(err, errlen, "--create-volume %s:%u: the store has %s as volume %u", a->volume,
+				 a->volume_id, a->volume, id);
+			return -EINVAL;
+		}
+	} else {
+		rc = rxd_fs_volume_create(a->store, a->volume_id, a->volume, RXD_FS_ANON_ID,
+					  rxd_fs_anon_rights(a->anon));
+		if (rc) {
+			snprintf(err, errlen, "--create-volume %s:%u: %s", a->volume, a->volume_id,
+				 rc == RXD_FS_VVOLEXISTS ? "the id is taken by another volume"
+							 : strerror(rc < 0 ? -rc : rc));
+			return -EINVAL;
+		}
+	}
+	rc = rxd_fs_srv_init(&a->srv, a->store, a->anon);
+	if (rc) {
+		snprintf(err, errlen, "cannot initialise the server: %s", strerror(-rc));
+		return rc;
+	}
+	a->srv_ready = true;
+	return 0;
+}
+
+static int setup(struct app *a, char *err, size_t errlen)
+{
+	struct rxd_shell *s = a->shell;
+	unsigned n = rxd_shell_nb_workers(s);
+	uint16_t ports[RXD_SHELL_MAX_UDP_PORTS];
+	struct rxd_lcore_hooks h;
+	struct rxd_service_desc d;
+	int rc;
+
+	rc = rxd_fs_iopool_create(a->io_threads, n, a->max_calls * RXD_FS_JOBS_PER_CALL, &a->pool);
+	if (rc) {
+		snprintf(err, errlen, "cannot start %u file-I/O threads: %s", a->io_threads, strerror(-rc));
+		return rc;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct rxd_fs_worker_params p = {
+		    .srv = &a->srv,
+		    .pool = a->pool,
+		    .index = i,
+		    .max_calls = a->max_calls,
+		    .clock = shell_clock,
+		    .clock_arg = s,
+		};
+		rc = rxd_fs_worker_create(&p, &a->w[i]);
+		if (rc) {
+			snprintf(err, errlen, "out of memory for %u calls per worker (try a smaller --max-calls)",
+				 a->max_calls);
+			return rc;
+		}
+	}
+	rxd_shell_iface_ports(s, 0, ports);
+	rxd_fs_worker_desc(a->w[0], &d);
+	rc = rxd_shell_register_service(s, 0, ports[0], &d, server_of, a, err, errlen);
+	if (rc)
+		return rc;
+	/* fs-vl: the VL service (52) goes on the second port (7003) here, answering each whole
+	 * request with rxd_fs_vl_handle() from app/fileserver/vl.h. */
+	memset(&h, 0, sizeof h);
+	h.start = hook_start;
+	h.poll = hook_poll;
+	h.abort_all = hook_abort_all;
+	h.stop = hook_stop;
+	h.arg = a;
+	return rxd_shell_set_hooks(s, &h);
+}
+
+static void teardown(struct app *a)
+{
+	rxd_fs_iopool_destroy(a->pool); /* stops the I/O threads before their jobs' calls are freed */
+	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++)
+		rxd_fs_worker_destroy(a->w[i]);
+	if (a->srv_ready)
+		rxd_fs_srv_fini(&a->srv);
+	if (a->store)
+		rxd_fs_store_close(a->store);
+}
+
+int main(int argc, char **argv)
+{
+	struct app a;
+	char err[256];
+	int eal_argc = rxd_launch_split(argc, argv);
+
+	memset(&a, 0, sizeof a);
+	snprintf(a.volume, sizeof a.volume, "%s", ROOT_VOLUME);
+	a.volume_id = ROOT_VOLUME_ID;
+	a.anon = RXD_FS_ANON_READ;
+	a.io_threads = 2;
+	a.max_calls = 256;
+	rxd_shell_opts_default(&a.so);
+	rxd_shell_opts_set(&a.so, "port", "7000,7003", err, sizeof err);
+
+	if (eal_argc < argc) {
+		int rc = rxd_launch_args(PROG, argc - eal_argc - 1, argv + eal_argc + 1, app_set, is_flag, &a);
+		if (rc == 1) {
+			usage(stdout);
+			return 0;
+		}
+		if (rc)
+			return 2;
+	}
+	if (!a.vice) {
+		fprintf(stderr, PROG ": --vice DIR is required (" PROG " <EAL args> -- --help)\n");
+		return 2;
+	}
+	if (open_store(&a, err, sizeof err)) {
+		fprintf(stderr, PROG ": %s\n", err);
+		teardown(&a);
+		return 1;
+	}
+	if (rxd_launch_eal(PROG, eal_argc, argv) || rxd_launch_shell(PROG, &a.so, &a.shell)) {
+		teardown(&a);
+		return 1;
+	}
+	if (setup(&a, err, sizeof err)) {
+		fprintf(stderr, PROG ": %s\n", err);
+		rxd_launch_end(a.shell);
+		teardown(&a);
+		return 1;
+	}
+	{
+		struct rxd_addr la;
+		char ab[64];
+		rxd_shell_iface_addr(a.shell, 0, &la);
+		printf(PROG ": listening on %s, service %u, volume %s (%u), anonymous %s, %u worker(s), %u file-I/O "
+			    "thread(s)%s\n",
+		       rxd_addr_format(&la, ab, sizeof ab), RXD_FS_SERVICE, a.volume, a.volume_id,
+		       a.anon == RXD_FS_ANON_NONE   ? "none"
+		       : a.anon == RXD_FS_ANON_READ ? "read"
+						    : "write",
+		       rxd_shell_nb_workers(a.shell), a.io_threads, a.sync ? ", sync" : "");
+		rxd_shell_describe(a.shell, stdout);
+		fflush(stdout);
+	}
+	if (rxd_launch_start(PROG, a.shell)) { /* it tore the shell down */
+		teardown(&a);
+		return 1;
+	}
+	while (!rxd_launch_signals())
+		rxd_launch_sleep_ms(10);
+	{
+		unsigned left = rxd_launch_stop(a.shell);
+		if (left)
+			printf(PROG ": %u call(s) still live after the %u ms drain: aborted\n", left, a.so.drain_ms);
+	}
+	printf(PROG ": stats ");
+	rxd_shell_print_stats_json(a.shell, stdout);
+	printf("\n");
+	fflush(stdout);
+	rxd_launch_end(a.shell);
+	teardown(&a);
+	return 0;
+}

@@ -1,0 +1,140 @@
+#!/bin/bash
+# rxd-fileserver (DPDK, in a private netns behind a TAP) driven by an
+# independent RXAFS client: tests/fileserver/openafs_fs_client, OpenAFS's own
+# rx and rxgen client stubs.  See tests/interop/rxd_interop_lib.sh for the
+# topology.  Checks every operation (openafs_fs_client suite), durability
+# across a restart, the --anonymous policies, and a clean SIGTERM exit.
+#
+# usage: test_fileserver_openafs.sh RXD_FILESERVER OPENAFS_FS_CLIENT
+# exit:  0 all passed, 1 a failure, 77 skipped (not root / tool missing)
+set -uo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=tests/interop/rxd_interop_lib.sh
+. "$HERE/../interop/rxd_interop_lib.sh"
+
+FS=${1:?usage: $0 RXD_FILESERVER OPENAFS_FS_CLIENT}
+CLIENT=${2:?usage: $0 RXD_FILESERVER OPENAFS_FS_CLIENT}
+[ -x "$FS" ] || skip "rxd-fileserver not built ($FS)"
+[ -x "$CLIENT" ] || skip "openafs_fs_client not built (OpenAFS libraries absent: $CLIENT)"
+ix_init fs
+
+VICE="$T_DIR/vicepa"
+ix_ns_up
+CL=(ip netns exec "$IX_NS" timeout 600 taskset -c "$IX_PEER_CPU" "$CLIENT" -a "$IX_RXD_IP")
+FS_PID=""
+
+# fs_start TAG [args...]: start rxd-fileserver on the store, wait until it answers ARP.
+fs_start() {
+	local tag=$1
+	shift
+	FS_OUT="$T_DIR/fs-$tag.log"
+	# shellcheck disable=SC2046
+	if ! start_wait "$FS_OUT" listening 20 ip netns exec "$IX_NS" "$FS" $(ix_eal "f$tag") -- --vice "$VICE" \
+		--ip "$IX_RXD_IP/$IX_PREFIX_LEN" "${IX_RXD_EXTRA[@]}" $(idle_sleep $((${IX_RXD_WORKERS:-1} + 3))) "$@" ||
+		! ix_wait_rxd_reachable "$LAST_PID"; then
+		echo "FATAL: rxd-fileserver ($tag) did not come up"
+		tail -n 20 "$FS_OUT" | sed 's/^/  server: /'
+		exit 1
+	fi
+	FS_PID=$LAST_PID
+}
+
+# fs_stop NAME: SIGTERM, exit 0 within 15 s, no packet dropped by the shell.
+fs_stop() {
+	local rc
+	stop_pid "$FS_PID" 15
+	rc=$?
+	local j drops
+	j=$(sed -n 's/^rxd-fileserver: stats //p' "$FS_OUT" | tail -n 1)
+	drops=$(json_field "$j" drops)
+	if [ "$rc" = 0 ] && [ "$drops" = 0 ]; then
+		result PASS "$1" "exit 0 after SIGTERM, no shell drops"
+	else
+		result FAIL "$1" "exit code $rc, drops '${drops:-no stats line}'"
+		tail -n 10 "$FS_OUT" | sed 's/^/  server: /'
+	fi
+}
+
+# client_run NAME args...: the client's PASS/FAIL lines become results.
+client_run() {
+	local name=$1 log rc
+	shift
+	log="$T_DIR/client-$name.log"
+	"${CL[@]}" "$@" >"$log" 2>&1
+	rc=$?
+	while read -r word rest; do
+		case $word in
+		PASS) result PASS "$name: $rest" "" ;;
+		FAIL) result FAIL "$name: ${rest%% -- *}" "${rest#* -- }" ;;
+		SKIP) result SKIP "$name: $rest" "" ;;
+		esac
+	done <"$log"
+	if [ "$rc" != 0 ] && ! grep -q '^FAIL' "$log"; then
+		result FAIL "$name" "client exit $rc: $(tail -n 3 "$log" | tr '\n' ' ')"
+	fi
+}
+
+# ---------------------------------------------------------------- every operation
+fs_start main --anonymous write --io-threads 2
+echo "rxd-fileserver up: $(grep listening "$FS_OUT")"
+if quick; then
+	client_run suite suite
+else
+	client_run suite suite --big
+fi
+
+# ---------------------------------------------------------------- durability across a restart
+client_run durable-put put durable 3000000 77
+fs_stop "fileserver clean exit (after the suite)"
+IX_RXD_WORKERS=2 fs_start restart --anonymous write --io-threads 3 --sync
+client_run durable-get get durable 3000000 77
+client_run second-get get f1m 1048576 3
+
+# ---------------------------------------------------------------- several client processes at once
+pids=()
+for i in 1 2 3 4; do
+	"${CL[@]}" put "proc$i" $((i * 300000)) $((100 + i)) >"$T_DIR/proc$i.log" 2>&1 &
+	pids+=($!)
+done
+ok=1
+for p in "${pids[@]}"; do wait "$p" || ok=0; done
+for i in 1 2 3 4; do
+	"${CL[@]}" get "proc$i" $((i * 300000)) $((100 + i)) >>"$T_DIR/proc$i.log" 2>&1 || ok=0
+done
+if [ "$ok" = 1 ]; then
+	result PASS "4 client processes storing at once" "each read back whole"
+else
+	result FAIL "4 client processes storing at once" "$(cat "$T_DIR"/proc*.log | grep FAIL | head -n 3 | tr '\n' ' ')"
+fi
+fs_stop "fileserver clean exit (two workers, --sync)"
+
+# ---------------------------------------------------------------- --anonymous read / none
+fs_start ro --anonymous read
+client_run anonymous-read access read
+fs_stop "fileserver clean exit (anonymous read)"
+fs_start none --anonymous none
+client_run anonymous-none access none
+fs_stop "fileserver clean exit (anonymous none)"
+
+# ---------------------------------------------------------------- operator errors: one line naming the option
+for args in "--anonymous maybe|--anonymous" "--io-threads 0|--io-threads" "--create-volume |--create-volume" \
+	"--bogus 1|--bogus"; do
+	a=${args%%|*}
+	want=${args#*|}
+	# shellcheck disable=SC2086
+	out=$(timeout 20 "$FS" --no-pci -- --vice "$VICE" $a 2>&1)
+	rc=$?
+	if [ "$rc" = 2 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s' "$out" | grep -q -- "$want"; then
+		result PASS "bad option: $a" "$out"
+	else
+		result FAIL "bad option: $a" "rc $rc: $out"
+	fi
+done
+out=$(timeout 20 "$FS" --no-pci -- 2>&1)
+if [ $? = 2 ] && printf '%s' "$out" | grep -q -- "--vice"; then
+	result PASS "missing --vice" "$out"
+else
+	result FAIL "missing --vice" "$out"
+fi
+
+finish "rxd-fileserver vs OpenAFS RXAFS client"
