@@ -21,16 +21,21 @@
 #   cell_bg LOG CMD...        the same in the background; pid in LAST_PID
 #   cell_start_db             vlserver and ptserver, waited for (udebug, vos)
 #   cell_start_openafs_fs     dafileserver, davolserver, salvageserver
+#   cell_start_rxd EXE ARGS   rxd-fileserver on the TAP (CELL_LINK=tap)
 #   cell_mkfiles VOL NAME...  empty files in a volume's root directory (afs_mkfile)
 #   cell_afsio_check TAG SIZE write SIZE bytes with afsio, read them back, compare md5
 #   cell_stop SIG PID...      stop servers by pid, bounded
 #
-# Environment: RXD_CELL_KEEP=DIR keeps the temp dir (logs, config) in DIR.
+# Environment: RXD_CELL_KEEP=DIR keeps the temp dir (logs, config) in DIR;
+# CELL_LINK=tap and CELL_VL_IP (set by the script before sourcing) choose the
+# link and the VL address clients are given.
 
 # shellcheck source=scripts/lib/harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/harness.sh"
 
 CELL_DB_IP=198.18.7.1
+CELL_VL_IP=${CELL_VL_IP:-$CELL_DB_IP} # the cell's VL server in CellServDB (rxd's own for the built-in VL)
+CELL_LINK=${CELL_LINK:-veth} # tap: a TAP whose far end is rxd (DPDK net_tap), for rxd-fileserver
 CELL_CLIENT_IP=$CELL_DB_IP # afsio runs beside the servers: its packets come from their address
 CELL_RXD_IP=198.18.7.2
 CELL_SRV=/usr/lib/openafs # where Debian puts the servers
@@ -64,6 +69,7 @@ cell_init() { # name afs_mkfile
 # The step that enters the cell: a private mount namespace holding the
 # root's mounts, then the chroot.  Each step execs the next, so a background
 # pid is the program's own.
+# shellcheck disable=SC2016 # expanded by the inner sh
 CELL_ENTER='r=$1; c=$2; shift 2
 	mount --bind /usr "$r/usr" && mount --rbind /dev "$r/dev" && mount --bind /proc "$r/proc" &&
 	mount --bind /etc "$r/etc" && mount --bind "$c" "$r/etc/openafs" || exit 125
@@ -91,7 +97,7 @@ cell_write_config() {
 	for d in "$CELL_CONF" "$CELL_CONF/server"; do
 		mkdir -p "$d"
 		echo "$CELL_NAME" >"$d/ThisCell"
-		printf '>%s #rxd test cell\n%s #db1\n' "$CELL_NAME" "$CELL_DB_IP" >"$d/CellServDB"
+		printf '>%s #rxd test cell\n%s #db1\n' "$CELL_NAME" "$CELL_VL_IP" >"$d/CellServDB"
 	done
 	echo admin >"$CELL_CONF/server/UserList"
 	# Every server accepts unauthenticated administrators (vos/pts -noauth):
@@ -104,9 +110,14 @@ cell_write_config() {
 cell_up() {
 	local d
 	netns_add "$CELL_NS"
-	# a veth pair (no dummy module everywhere); the far end just stays up
-	ip netns exec "$CELL_NS" ip link add rxdcell0 type veth peer name rxdcell1 || skip "cannot create a veth pair"
-	ip netns exec "$CELL_NS" ip link set rxdcell1 up
+	if [ "$CELL_LINK" = tap ]; then
+		# rxd attaches to the far end with --vdev net_tap0,iface=rxdcell0
+		ip netns exec "$CELL_NS" ip tuntap add dev rxdcell0 mode tap multi_queue || skip "cannot create a TAP"
+	else
+		# a veth pair (no dummy module everywhere); the far end just stays up
+		ip netns exec "$CELL_NS" ip link add rxdcell0 type veth peer name rxdcell1 || skip "cannot create a veth pair"
+		ip netns exec "$CELL_NS" ip link set rxdcell1 up
+	fi
 	ip netns exec "$CELL_NS" ip addr add "$CELL_DB_IP/24" dev rxdcell0
 	ip netns exec "$CELL_NS" ip link set rxdcell0 up
 	mkdir -p "$CELL_ROOT"
@@ -176,12 +187,34 @@ cell_open_acls() {
 		{ echo "FATAL: pts"; cat "$T_DIR/pts.log"; exit 1; }
 }
 
+# vos create gives a volume 5000 KB of quota by default: these get none.
 cell_create_volumes() { # server
 	local v
 	for v in root.afs root.cell; do
-		cell_run 60 vos create "$1" a "$v" -noauth >"$T_DIR/vos-create-$v.log" 2>&1 ||
+		cell_run 60 vos create "$1" a "$v" -maxquota 0 -noauth >"$T_DIR/vos-create-$v.log" 2>&1 ||
 			{ echo "FATAL: vos create $v"; cat "$T_DIR/vos-create-$v.log"; exit 1; }
 	done
+}
+
+# cell_start_rxd EXE [args...]: rxd-fileserver at $CELL_RXD_IP over the TAP
+# (CELL_LINK=tap), its partition $T_DIR/vice, root.afs served (afsio's
+# paths start there), anonymous callers may write; waits for "listening"
+# and for the address to answer.  Sets CELL_RXD_PID.
+cell_start_rxd() {
+	local exe=$1
+	shift
+	# shellcheck disable=SC2046
+	start_wait "$T_DIR/rxd-fileserver.log" listening 30 ip netns exec "$CELL_NS" "$exe" $(lcores 1) \
+		$(eal_common cell) --vdev net_tap0,iface=rxdcell0 -- --vice "$T_DIR/vice" \
+		--create-volume root.afs:536870912 --anonymous write --ip "$CELL_RXD_IP/24" --port 7000,7003 "$@" ||
+		{ echo "FATAL: rxd-fileserver did not start"; exit 1; }
+	CELL_RXD_PID=$LAST_PID
+	for _ in $(seq 100); do
+		ip netns exec "$CELL_NS" ping -c 1 -W 1 -q "$CELL_RXD_IP" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "FATAL: rxd-fileserver at $CELL_RXD_IP does not answer"
+	exit 1
 }
 
 # The md5 afsio printed (its exit code is 0 even on failure: the md5 line is the verdict).
@@ -214,11 +247,11 @@ cell_afsio_check() {
 	wmd5=$(cell_afsio_md5 "$T_DIR/afsio-w-$tag.log")
 	[ "$size" = 0 ] && [ -z "$wmd5" ] && wmd5=$want # nothing to write: afsio prints no sum
 	if [ "$size" -gt "$chunk" ]; then
-		tail -c +$((chunk + 1)) "$src" | cell_run 300 afsio append -file "$path" -md5 -clear \
+		# the write's sum covers the first 64 MiB; append prints none (it has
+		# no -md5): the read's sum and cmp decide for the whole file
+		[ "$wmd5" = "$(head -c "$chunk" "$src" | md5sum | cut -c1-32)" ] && wmd5=$want
+		tail -c +$((chunk + 1)) "$src" | cell_run 300 afsio append -file "$path" -clear \
 			>"$T_DIR/afsio-a-$tag.log" 2>&1
-		# append's sum covers the appended part only: check it, then the read decides
-		[ "$(cell_afsio_md5 "$T_DIR/afsio-a-$tag.log")" = "$(tail -c +$((chunk + 1)) "$src" | md5sum | cut -c1-32)" ] &&
-			wmd5=$want
 	fi
 	cell_run 300 afsio read -file "$path" -md5 -clear >"$T_DIR/afsio-r-$tag.bin" 2>"$T_DIR/afsio-r-$tag.log"
 	rmd5=$(cell_afsio_md5 "$T_DIR/afsio-r-$tag.log")
