@@ -154,81 +154,84 @@ static void fill_u(const struct rxd_fs_vl *vl, const struct rxd_fs_volname *v, s
 
 /* ---- handlers ---- */
 
+/* The volume a by-id request names: 0, VL_BADVOLTYPE or VL_NOENT. */
+static int32_t find_id(const struct rxd_fs_vl *vl, uint32_t id, int32_t voltype, const struct rxd_fs_volname **v)
+{
+	if (check_voltype(voltype))
+		return RXD_VL_BADVOLTYPE;
+	*v = by_id(vl, id, voltype);
+	return *v ? 0 : RXD_VL_NOENT;
+}
+
+static int32_t find_name(const struct rxd_fs_vl *vl, const char *name, const struct rxd_fs_volname **v)
+{
+	*v = by_name(vl, name);
+	return *v ? 0 : RXD_VL_NOENT;
+}
+
 static int32_t get_entry_by_id(void *ctx, const struct rxd_VL_GetEntryByID_in *in, struct rxd_VL_GetEntryByID_out *out)
 {
 	const struct rxd_fs_volname *v;
-	int32_t rc = check_voltype(in->voltype);
+	int32_t rc = find_id(ctx, in->Volid, in->voltype, &v);
 
-	if (rc)
-		return rc;
-	v = by_id(ctx, in->Volid, in->voltype);
-	if (!v)
-		return RXD_VL_NOENT;
-	fill_o(ctx, v, &out->entry);
-	return 0;
+	if (!rc)
+		fill_o(ctx, v, &out->entry);
+	return rc;
 }
 
 static int32_t get_entry_by_name_o(void *ctx, const struct rxd_VL_GetEntryByNameO_in *in,
 				   struct rxd_VL_GetEntryByNameO_out *out)
 {
-	const struct rxd_fs_volname *v = by_name(ctx, in->volumename);
+	const struct rxd_fs_volname *v;
+	int32_t rc = find_name(ctx, in->volumename, &v);
 
-	if (!v)
-		return RXD_VL_NOENT;
-	fill_o(ctx, v, &out->entry);
-	return 0;
+	if (!rc)
+		fill_o(ctx, v, &out->entry);
+	return rc;
 }
 
 static int32_t get_entry_by_id_n(void *ctx, const struct rxd_VL_GetEntryByIDN_in *in,
 				 struct rxd_VL_GetEntryByIDN_out *out)
 {
 	const struct rxd_fs_volname *v;
-	int32_t rc = check_voltype(in->voltype);
+	int32_t rc = find_id(ctx, in->Volid, in->voltype, &v);
 
-	if (rc)
-		return rc;
-	v = by_id(ctx, in->Volid, in->voltype);
-	if (!v)
-		return RXD_VL_NOENT;
-	fill_n(ctx, v, &out->entry);
-	return 0;
+	if (!rc)
+		fill_n(ctx, v, &out->entry);
+	return rc;
 }
 
 static int32_t get_entry_by_name_n(void *ctx, const struct rxd_VL_GetEntryByNameN_in *in,
 				   struct rxd_VL_GetEntryByNameN_out *out)
 {
-	const struct rxd_fs_volname *v = by_name(ctx, in->volumename);
+	const struct rxd_fs_volname *v;
+	int32_t rc = find_name(ctx, in->volumename, &v);
 
-	if (!v)
-		return RXD_VL_NOENT;
-	fill_n(ctx, v, &out->entry);
-	return 0;
+	if (!rc)
+		fill_n(ctx, v, &out->entry);
+	return rc;
 }
 
 static int32_t get_entry_by_id_u(void *ctx, const struct rxd_VL_GetEntryByIDU_in *in,
 				 struct rxd_VL_GetEntryByIDU_out *out)
 {
 	const struct rxd_fs_volname *v;
-	int32_t rc = check_voltype(in->voltype);
+	int32_t rc = find_id(ctx, in->Volid, in->voltype, &v);
 
-	if (rc)
-		return rc;
-	v = by_id(ctx, in->Volid, in->voltype);
-	if (!v)
-		return RXD_VL_NOENT;
-	fill_u(ctx, v, &out->entry);
-	return 0;
+	if (!rc)
+		fill_u(ctx, v, &out->entry);
+	return rc;
 }
 
 static int32_t get_entry_by_name_u(void *ctx, const struct rxd_VL_GetEntryByNameU_in *in,
 				   struct rxd_VL_GetEntryByNameU_out *out)
 {
-	const struct rxd_fs_volname *v = by_name(ctx, in->volumename);
+	const struct rxd_fs_volname *v;
+	int32_t rc = find_name(ctx, in->volumename, &v);
 
-	if (!v)
-		return RXD_VL_NOENT;
-	fill_u(ctx, v, &out->entry);
-	return 0;
+	if (!rc)
+		fill_u(ctx, v, &out->entry);
+	return rc;
 }
 
 static int32_t probe_server(void *ctx)
