@@ -46,7 +46,7 @@ CELL_CONF=""
 CELL_AFS_DIR=/afs # where afsio writes: the root of root.afs (/afs/<cell> would need a mount point)
 
 cell_init() { # name afs_mkfile
-	keep_dir RXD_CELL_KEEP
+	[ -n "$T_KEEP" ] || keep_dir RXD_CELL_KEEP # once per script, even with two cells
 	[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
 	local p
 	for p in vlserver ptserver dafileserver davolserver salvageserver; do

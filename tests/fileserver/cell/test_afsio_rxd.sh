@@ -47,7 +47,7 @@ if [ "$mode" != builtin ]; then
 	CELL_ROOT=$T_DIR/root2 CELL_CONF=$T_DIR/openafs2
 	cell_up
 	cell_start_db
-	"$rxd_fs" --help 2>&1 | grep -q -- --vlserver || skip "rxd-fileserver has no --vlserver option yet"
+	grep -aq -- --vlserver "$rxd_fs" || skip "rxd-fileserver has no --vlserver option yet"
 	cell_start_rxd "$rxd_fs" --vlserver "$CELL_DB_IP" --cell "$CELL_NAME"
 	if cell_wait 60 sh -c "vos listaddrs -noauth | grep -q '$CELL_RXD_IP'" &&
 		cell_wait 60 sh -c "vos listvldb -server $CELL_RXD_IP -noauth | grep -q root.afs"; then
