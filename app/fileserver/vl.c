@@ -4,6 +4,7 @@
 #include "vl.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@ struct rxd_fs_vl {
 	char cell[RXD_VL_MAXNAMELEN];
 	unsigned nvols;
 	struct rxd_fs_volname *vols;
+	uint64_t (*clock)(void *arg);
+	void *clock_arg;
 };
 
 int rxd_fs_vl_create(const struct rxd_fs_vl_params *p, struct rxd_fs_vl **out)
@@ -37,6 +40,8 @@ int rxd_fs_vl_create(const struct rxd_fs_vl_params *p, struct rxd_fs_vl **out)
 	vl->n_addrs = p->n_addrs;
 	vl->uniquifier = p->uniquifier ? p->uniquifier : 1;
 	vl->partition = p->partition;
+	vl->clock = p->clock;
+	vl->clock_arg = p->clock_arg;
 	snprintf(vl->cell, sizeof(vl->cell), "%s", p->cell ? p->cell : "");
 	/* The list may grow between the count and the copy: take what fits. */
 	n = rxd_fs_volume_list(p->store, NULL, 0);
@@ -335,6 +340,61 @@ int32_t rxd_fs_vl_handle(struct rxd_fs_vl *vl, const uint8_t *req, size_t len, u
 
 	*reply_len = rc ? 0 : c.reply_len;
 	return rc;
+}
+
+/* ---- the rx service ---- */
+
+static void vl_call_data(void *app, struct rxd_call *c)
+{
+	struct rxd_fs_vl *vl = app;
+	uint8_t req[RXD_VL_REQ_MAX], rep[RXD_VL_REPLY_MAX];
+	uint64_t now = vl->clock ? vl->clock(vl->clock_arg) : 0;
+	enum rxd_call_state cs = rxd_call_state(c);
+	struct rxd_seg seg[1];
+	bool eor = false;
+	ssize_t n;
+	size_t rlen;
+	int32_t rc;
+
+	if (cs != RXD_CS_SERVER_RECV_REQUEST && cs != RXD_CS_SERVER_ACK_REQUEST)
+		return;
+	/* Wait for the whole request; every VL request fits the receive window. */
+	rxd_call_peek(c, seg, 1, &eor);
+	if (!eor) {
+		if (rxd_call_rx_avail(c) > sizeof(req))
+			rxd_call_abort(c, RXD_RXGEN_SS_UNMARSHAL, now);
+		return;
+	}
+	n = rxd_call_recv(c, req, sizeof(req), &eor, now);
+	if (n < 0 || !eor) {
+		rxd_call_abort(c, RXD_RXGEN_SS_UNMARSHAL, now);
+		return;
+	}
+	rc = rxd_fs_vl_handle(vl, req, (size_t)n, rep, sizeof(rep), &rlen);
+	if (rc)
+		rxd_call_abort(c, rc, now);
+	else if (rxd_call_send(c, rep, rlen, 0, now) != (ssize_t)rlen)
+		rxd_call_abort(c, RXD_RXGEN_SS_MARSHAL, now);
+}
+
+static void vl_call_complete(void *app, struct rxd_call *c)
+{
+	struct rxd_fs_vl *vl = app;
+
+	rxd_call_end(c, vl->clock ? vl->clock(vl->clock_arg) : 0);
+}
+
+static const struct rxd_call_ops vl_call_ops = {
+    .data = vl_call_data,
+    .complete = vl_call_complete,
+};
+
+void rxd_fs_vl_service_desc(struct rxd_fs_vl *vl, struct rxd_service_desc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->service_id = 52;
+	d->ops = &vl_call_ops;
+	d->app = vl;
 }
 
 /* ---- for registration ---- */

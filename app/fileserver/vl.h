@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rxd/core.h>
+
 #include "afs_rpc.h"
 
 struct rxd_fs_store;
@@ -39,6 +41,9 @@ struct rxd_fs_vl_params {
 	unsigned n_addrs;	    /* 1..RXD_FS_VL_MAXADDRS */
 	int32_t uniquifier;	    /* the address entry's version (serverUnique, GetAddrsU); 0 = 1 */
 	int32_t partition;	    /* the volumes' partition: 0 = /vicepa */
+	/* the shards' clock, which the service's calls need (rxd_fs_vl_service_desc) */
+	uint64_t (*clock)(void *arg);
+	void *clock_arg;
 };
 
 struct rxd_fs_vl;
@@ -53,6 +58,12 @@ void rxd_fs_vl_free(struct rxd_fs_vl *vl);
  * client does not need here, RXD_VL_NOENT for an unknown volume...). */
 int32_t rxd_fs_vl_handle(struct rxd_fs_vl *vl, const uint8_t *req, size_t len, uint8_t *reply, size_t cap,
 			 size_t *reply_len);
+
+/** The VL service (52) as an rxd service: each call's whole request (at
+ * most RXD_VL_REQ_MAX bytes) is answered with rxd_fs_vl_handle, or aborted
+ * (RXGEN_SS_UNMARSHAL if it is longer).  d->app is vl; register it on
+ * every shard's UDP 7003 (rxd_shell_register_service). */
+void rxd_fs_vl_service_desc(struct rxd_fs_vl *vl, struct rxd_service_desc *d);
 
 /* What registration (vlreg.c) needs to know of the table. */
 unsigned rxd_fs_vl_volume_count(const struct rxd_fs_vl *vl);

@@ -462,13 +462,17 @@ static void note(void *user, const char *line)
 		snprintf(W.log[W.nlog++], sizeof(W.log[0]), "%s", line);
 }
 
-static void wire_setup(void)
+static uint64_t w_clock(void *arg)
+{
+	(void)arg;
+	return W.now;
+}
+
+/* The two cores; the server's service 52 is d (the fake vlserver, or vl.c's own). */
+static void wire_up(const struct rxd_service_desc *d)
 {
 	struct rxd_local_params p = {0};
-	struct rxd_service_desc d = {.service_id = 52, .ops = &srv_ops};
 
-	setup();
-	memset(&W, 0, sizeof(W));
 	for (int i = 0; i < 2; i++) {
 		rxd_addr_parse(i ? "198.18.0.9:7003" : "198.18.0.2:7000", 0, &W.addr[i]);
 		p.addr = W.addr[i];
@@ -478,7 +482,32 @@ static void wire_setup(void)
 		p.seed = 7 + (uint64_t)i;
 		cr_assert_eq(rxd_local_create(&p, 0, &W.eng[i]), 0);
 	}
-	cr_assert_eq(rxd_service_register(W.eng[1], &d, NULL), 0);
+	cr_assert_eq(rxd_service_register(W.eng[1], d, NULL), 0);
+}
+
+static void wire_setup(void)
+{
+	struct rxd_service_desc d = {.service_id = 52, .ops = &srv_ops};
+
+	setup();
+	memset(&W, 0, sizeof(W));
+	wire_up(&d);
+}
+
+/* vl.c's own service on the server core, with the wire's clock. */
+static void wire_setup_vl(void)
+{
+	struct rxd_fs_vl_params p = {
+	    .cell = "test.example", .uuid = uuid, .addrs = addrs, .n_addrs = 2, .uniquifier = 7, .clock = w_clock};
+	struct rxd_service_desc d;
+
+	setup();
+	rxd_fs_vl_free(vl);
+	p.store = st;
+	cr_assert_eq(rxd_fs_vl_create(&p, &vl), 0);
+	memset(&W, 0, sizeof(W));
+	rxd_fs_vl_service_desc(vl, &d);
+	wire_up(&d);
 }
 
 static void wire_teardown(void)
@@ -610,4 +639,95 @@ Test(fs_vlreg, gives_up_after_max_tries_with_one_line)
 	    "%s", W.log[W.nlog - 1]);
 	cr_assert_eq(W.vldb.creates, 0);
 	rxd_fs_vlreg_free(r, W.now);
+}
+
+/* ---- the VL service over rx ---- */
+
+struct cli {
+	bool done;
+	uint8_t reply[RXD_VL_REPLY_MAX];
+	size_t len;
+};
+
+static void cli_complete(void *app, struct rxd_call *c)
+{
+	(void)c;
+	((struct cli *)app)->done = true;
+}
+
+static const struct rxd_call_ops cli_ops = {.complete = cli_complete};
+
+/* One call to the server core: the request's bytes in, the abort code (0: the reply is in cl) out. */
+static int32_t call_vl(const uint8_t *req, size_t len, struct cli *cl)
+{
+	struct rxd_call_params cp = {.peer = W.addr[1], .service_id = 52, .ops = &cli_ops, .app = cl};
+	struct rxd_call *c;
+	bool eor = false;
+	ssize_t n;
+	int32_t code = 0;
+
+	memset(cl, 0, sizeof(*cl));
+	cr_assert_eq(rxd_call_begin(W.eng[0], &cp, W.now, &c), 0);
+	cr_assert_eq(rxd_call_send(c, req, len, 0, W.now), (ssize_t)len);
+	for (unsigned steps = 0; !cl->done && steps < 100000; steps++) {
+		if (W.head != W.tail) {
+			struct dgram *d = W.q[W.head++ % MAXQ];
+			W.now += 1000;
+			rxd_local_input(W.eng[d->to], &d->from, d->buf, d->buf->data, d->len, W.now);
+			free(d);
+			continue;
+		}
+		uint64_t t = rxd_local_next_expiry(W.eng[0]), t1 = rxd_local_next_expiry(W.eng[1]);
+		if (t1 < t)
+			t = t1;
+		cr_assert_neq(t, RXD_TIME_NEVER, "the call hangs");
+		W.now = t > W.now ? t : W.now + 1;
+		rxd_local_expire(W.eng[0], W.now);
+		rxd_local_expire(W.eng[1], W.now);
+	}
+	cr_assert(cl->done);
+	if (rxd_call_completion(c) == RXD_CALL_SUCCEEDED) {
+		n = rxd_call_recv(c, cl->reply, sizeof(cl->reply), &eor, W.now);
+		cr_assert(n >= 0 && eor);
+		cl->len = (size_t)n;
+	} else {
+		cr_assert_eq(rxd_call_completion(c), RXD_CALL_REMOTELY_ABORTED);
+		code = rxd_call_abort_code(c);
+	}
+	rxd_call_end(c, W.now);
+	return code;
+}
+
+TestSuite(fs_vl_service, .init = wire_setup_vl, .fini = wire_teardown);
+
+Test(fs_vl_service, answers_get_entry_by_name_u_and_aborts_a_missing_volume_over_rx)
+{
+	uint8_t req[RXD_VL_REQ_MAX];
+	struct rxd_xenc enc;
+	struct rxd_xdec d;
+	struct rxd_VL_GetEntryByNameU_in in = {.volumename = "root.afs"};
+	struct rxd_VL_GetEntryByNameU_out out;
+	struct cli cl;
+
+	rxd_xenc_init(&enc, req, sizeof(req));
+	rxd_VL_GetEntryByNameU_enc_req(&enc, &in);
+	cr_assert_eq(call_vl(req, (size_t)(enc.p - req), &cl), 0);
+	rxd_xdec_init(&d, cl.reply, cl.len, NULL, 0);
+	cr_assert_eq(rxd_VL_GetEntryByNameU_dec_out(&d, &out), 0);
+	check_u(&out.entry, "root.afs", VID_AFS);
+
+	in.volumename = "missing";
+	rxd_xenc_init(&enc, req, sizeof(req));
+	rxd_VL_GetEntryByNameU_enc_req(&enc, &in);
+	cr_assert_eq(call_vl(req, (size_t)(enc.p - req), &cl), RXD_VL_NOENT);
+}
+
+Test(fs_vl_service, aborts_a_request_longer_than_any_vl_request)
+{
+	static uint8_t big[RXD_VL_REQ_MAX + 2000];
+	struct cli cl;
+
+	big[2] = 0x02;
+	big[3] = 0x0f; /* opcode 527 (GetEntryByNameU), then far too many bytes */
+	cr_assert_eq(call_vl(big, sizeof(big), &cl), RXD_RXGEN_SS_UNMARSHAL);
 }
