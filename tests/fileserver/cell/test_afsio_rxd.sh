@@ -54,7 +54,7 @@ if [ "$mode" != builtin ]; then
 		result PASS "registered" "vos listaddrs and listvldb show $CELL_RXD_IP"
 	else
 		result FAIL "registered" "vos does not show rxd-fileserver; its log:"
-		grep -E '^vl:' "$T_DIR/rxd-fileserver.log" | tail -n 5
+		grep -E '^vl:' "$CELL_RXD_LOG" | tail -n 5
 	fi
 	cell_run 10 vos listvldb -noauth | sed 's/^/  /'
 	afsio_checks
