@@ -6,7 +6,8 @@ pkgs=(meson ninja-build pkg-config gcc clang clang-format libclang-rt-14-dev
       libopenafs-dev openafs-client nettle-dev tshark faketime iproute2 iputils-ping procps python3 python3-matplotlib
       qemu-system-x86 busybox-static make xz-utils   # these four: the kernel AF_RXRPC guest (tests/interop/kernel)
       libkrb5-dev krb5-kdc krb5-admin-server krb5-user  # rxkad-k5 (libkrb5) and the MIT KDC test (tests/krb5)
-      openafs-dbserver util-linux)  # asetkey writes the KeyFile/KeyFileExt golden files (tests/krb5), unshare
+      openafs-dbserver util-linux  # asetkey writes the KeyFile/KeyFileExt golden files (tests/krb5), unshare
+      openafs-fileserver)  # the private cell of tests/fileserver/cell (dafileserver, davolserver, salvageserver)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -599,6 +599,20 @@ int rxd_fs_volume_lookup(struct rxd_fs_store *st, const char *name_or_id, uint32
 	return v ? 0 : RXD_FS_VNOVOL;
 }
 
+size_t rxd_fs_volume_list(struct rxd_fs_store *st, struct rxd_fs_volname *out, size_t max)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&st->lock);
+	for (struct vol *v = st->vols; v; v = v->next, n++)
+		if (n < max) {
+			out[n].id = v->id;
+			snprintf(out[n].name, sizeof(out[n].name), "%s", v->name);
+		}
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
 /* ---- vnodes ---- */
 
 /* The vnode a directory entry or fid names still exists as named. */

@@ -137,6 +137,17 @@ int rxd_fs_volume_create(struct rxd_fs_store *st, uint32_t id, const char *name,
 /** The id of a volume by name or by its decimal id, RXD_FS_VNOVOL if absent. */
 int rxd_fs_volume_lookup(struct rxd_fs_store *st, const char *name_or_id, uint32_t *id);
 
+/* One volume of rxd_fs_volume_list. */
+struct rxd_fs_volname {
+	uint32_t id;
+	char name[32];
+};
+
+/** The store's volumes (at most max of them into out, in no set order);
+ * returns how many there are, which may be more than max.  For the volume
+ * location service and the VLDB registration (vl.c). */
+size_t rxd_fs_volume_list(struct rxd_fs_store *st, struct rxd_fs_volname *out, size_t max);
+
 /** GetVolumeStatus: the volume's figures, and the partition's from statvfs. */
 int rxd_fs_volume_status(struct rxd_fs_store *st, uint32_t vid, struct rxd_fs_volstatus *vs);
 

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * afs_mkfile VOLUME NAME...: create empty files (mode 0644) in the root
+ * directory of a volume (RW) of the default cell through OpenAFS's libafscp, the library afsio is built on
+ * (anonymous, rxnull, the cell of /etc/openafs/ThisCell), and print each
+ * new fid.
+ *
+ * The cell tests need it because Debian's afsio 1.8.9 cannot create a file
+ * by path (its BreakUpPath writes "*dirName[len]" where it means
+ * "(*dirName)[len]", so the directory name is never cut and the write
+ * fails or crashes; later OpenAFS fixed it), and without a cache manager
+ * nothing else can; afsio then writes the existing file (-force, append).
+ */
+#include <afs/param.h>
+#include <afs/stds.h>
+#include <afs/afscp.h>
+#include <afs/voldefs.h>
+
+#include <stdio.h>
+
+int main(int argc, char **argv)
+{
+	struct afscp_venusfid *dir;
+	struct afscp_cell *cell;
+	struct afscp_volume *vol;
+	int rc = 0;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: afs_mkfile VOLUME NAME...\n");
+		return 2;
+	}
+	/* in afsio's order: init, then anonymous and rxnull */
+	if (afscp_Init(NULL) != 0) {
+		fprintf(stderr, "afs_mkfile: afscp_Init failed\n");
+		return 1;
+	}
+	afscp_AnonymousAuth(1);
+	afscp_Insecure();
+	cell = afscp_DefaultCell();
+	vol = cell ? afscp_VolumeByName(cell, argv[1], RWVOL) : NULL;
+	dir = vol ? afscp_MakeFid(cell, vol->id, 1, 1) : NULL;
+	if (!dir) {
+		fprintf(stderr, "afs_mkfile: volume %s: not found (afscp_errno %d)\n", argv[1], afscp_errno);
+		afscp_Finalize();
+		return 1;
+	}
+	for (int i = 2; i < argc; i++) {
+		AFSStoreStatus in = {.Mask = AFS_SETMODE, .UnixModeBits = 0644};
+		struct afscp_venusfid *f = NULL;
+
+		if (afscp_CreateFile(dir, argv[i], &in, &f) != 0) {
+			fprintf(stderr, "afs_mkfile: CreateFile %s in %s: afscp_errno %d\n", argv[i], argv[1],
+				afscp_errno);
+			rc = 1;
+			continue;
+		}
+		printf("%s %u.%u.%u\n", argv[i], f->fid.Volume, f->fid.Vnode, f->fid.Unique);
+		afscp_FreeFid(f);
+	}
+	afscp_FreeFid(dir);
+	afscp_Finalize();
+	return rc;
+}

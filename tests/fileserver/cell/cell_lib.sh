@@ -1,0 +1,286 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# A private OpenAFS cell for the fileserver tests (sourced, not run), on top
+# of scripts/lib/harness.sh (processes by pid, namespaces, cleanup).
+#
+# Everything runs in one network namespace of our own holding one link
+# (a veth) with 198.18.7.1/24: the database servers, OpenAFS's fileserver
+# and the clients (rxd-fileserver, when tested, is 198.18.7.2 on a TAP);
+# nothing is routed out.  OpenAFS's
+# programs have their paths compiled in (/etc/openafs, /var/lib/openafs,
+# /var/log/openafs, /vicepa), so each one runs chrooted into a root of our
+# own, $T_DIR/root, built in a private mount namespace (unshare -m):
+# /usr and /dev bound from the host, /etc bound from the host with the
+# cell's configuration directory bound over /etc/openafs, and /var and
+# /vicepa plain directories of the temp dir.  The host's files are never
+# touched and the mounts vanish with the processes.
+#
+#   cell_init NAME            checks (exits 77 when OpenAFS is absent), names
+#   cell_up                   namespace, root, configuration, KeyFile
+#   cell_run SECS CMD...      run CMD in the cell (namespace + chroot), bounded
+#   cell_bg LOG CMD...        the same in the background; pid in LAST_PID
+#   cell_start_db             vlserver and ptserver, waited for (udebug, vos)
+#   cell_start_openafs_fs     dafileserver, davolserver, salvageserver
+#   cell_start_rxd EXE ARGS   rxd-fileserver on the TAP (CELL_LINK=tap)
+#   cell_mkfiles VOL NAME...  empty files in a volume's root directory (afs_mkfile)
+#   cell_afsio_check TAG SIZE write SIZE bytes with afsio, read them back, compare md5
+#   cell_stop SIG PID...      stop servers by pid, bounded
+#
+# Environment: RXD_CELL_KEEP=DIR keeps the temp dir (logs, config) in DIR;
+# CELL_LINK=tap and CELL_VL_IP (set by the script before sourcing) choose the
+# link and the VL address clients are given.
+
+# shellcheck source=scripts/lib/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/harness.sh"
+
+CELL_DB_IP=198.18.7.1
+CELL_VL_IP=${CELL_VL_IP:-$CELL_DB_IP} # the cell's VL server in CellServDB (rxd's own for the built-in VL)
+CELL_LINK=${CELL_LINK:-veth} # tap: a TAP whose far end is rxd (DPDK net_tap), for rxd-fileserver
+CELL_CLIENT_IP=$CELL_DB_IP # afsio runs beside the servers: its packets come from their address
+CELL_RXD_IP=198.18.7.2
+CELL_SRV=/usr/lib/openafs # where Debian puts the servers
+CELL_NS=""
+CELL_NAME=""
+CELL_ROOT=""
+CELL_CONF=""
+CELL_AFS_DIR=/afs # where afsio writes: the root of root.afs (/afs/<cell> would need a mount point)
+
+cell_init() { # name afs_mkfile
+	[ -n "$T_KEEP" ] || keep_dir RXD_CELL_KEEP # once per script, even with two cells
+	[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
+	local p
+	for p in vlserver ptserver dafileserver davolserver salvageserver; do
+		[ -x "$CELL_SRV/$p" ] || skip "$CELL_SRV/$p missing (apt-get install --no-install-recommends openafs-dbserver openafs-fileserver)"
+	done
+	[ -x /usr/sbin/asetkey ] || skip "/usr/sbin/asetkey missing (apt-get install --no-install-recommends openafs-dbserver)"
+	for p in afsio vos pts udebug rxdebug; do
+		command -v "$p" >/dev/null || skip "$p missing (apt-get install --no-install-recommends openafs-client)"
+	done
+	command -v unshare >/dev/null || skip "unshare (util-linux) missing"
+	[ -d /etc/openafs ] || skip "/etc/openafs missing (openafs-client not installed)"
+	CELL_MKFILE=$2
+	[ -x "$CELL_MKFILE" ] || skip "afs_mkfile not built (needs libopenafs-dev)"
+	CELL_NS="rxdcell-$1-$$"
+	CELL_NAME="cell$$.rxd.test"
+	CELL_ROOT=$T_DIR/root
+	CELL_CONF=$T_DIR/openafs
+}
+
+# The step that enters the cell: a private mount namespace holding the
+# root's mounts, then the chroot.  Each step execs the next, so a background
+# pid is the program's own.
+# shellcheck disable=SC2016 # expanded by the inner sh
+CELL_ENTER='r=$1; c=$2; shift 2
+	mount --bind /usr "$r/usr" && mount --rbind /dev "$r/dev" && mount --bind /proc "$r/proc" &&
+	mount --bind /etc "$r/etc" && mount --bind "$c" "$r/etc/openafs" || exit 125
+	exec chroot "$r" "$@"'
+
+# cell_run SECONDS CMD...: run CMD in the cell, bounded.
+cell_run() {
+	local secs=$1
+	shift
+	timeout "$secs" ip netns exec "$CELL_NS" unshare -m --propagation private sh -c "$CELL_ENTER" sh \
+		"$CELL_ROOT" "$CELL_CONF" "$@"
+}
+
+# cell_bg LOG CMD...: a server in the cell, in the background (pid in LAST_PID).
+cell_bg() {
+	local log=$1
+	shift
+	bg "$log" ip netns exec "$CELL_NS" unshare -m --propagation private sh -c "$CELL_ENTER" sh \
+		"$CELL_ROOT" "$CELL_CONF" "$@"
+}
+
+# The cell's CellServDB, ThisCell and server configuration.
+cell_write_config() {
+	local d
+	for d in "$CELL_CONF" "$CELL_CONF/server"; do
+		mkdir -p "$d"
+		echo "$CELL_NAME" >"$d/ThisCell"
+		printf '>%s #rxd test cell\n%s #db1\n' "$CELL_NAME" "$CELL_VL_IP" >"$d/CellServDB"
+	done
+	echo admin >"$CELL_CONF/server/UserList"
+	# Every server accepts unauthenticated administrators (vos/pts -noauth):
+	# the cell lives and dies inside one test namespace.
+	touch "$CELL_CONF/server/NoAuth"
+	# afsio's own settings file is optional; the cache manager's is not read
+	echo "/afs:/var/cache/openafs:1000" >"$CELL_CONF/cacheinfo"
+}
+
+cell_up() {
+	local d
+	netns_add "$CELL_NS"
+	if [ "$CELL_LINK" = tap ]; then
+		# rxd attaches to the far end with --vdev net_tap0,iface=rxdcell0
+		ip netns exec "$CELL_NS" ip tuntap add dev rxdcell0 mode tap multi_queue || skip "cannot create a TAP"
+	else
+		# a veth pair (no dummy module everywhere); the far end just stays up
+		ip netns exec "$CELL_NS" ip link add rxdcell0 type veth peer name rxdcell1 || skip "cannot create a veth pair"
+		ip netns exec "$CELL_NS" ip link set rxdcell1 up
+	fi
+	ip netns exec "$CELL_NS" ip addr add "$CELL_DB_IP/24" dev rxdcell0
+	ip netns exec "$CELL_NS" ip link set rxdcell0 up
+	mkdir -p "$CELL_ROOT"
+	for d in usr dev proc etc tmp var/lib/openafs/db var/lib/openafs/local var/log/openafs var/cache/openafs vicepa; do
+		mkdir -p "$CELL_ROOT/$d"
+	done
+	chmod 1777 "$CELL_ROOT/tmp"
+	chmod 700 "$CELL_ROOT/var/lib/openafs/db" "$CELL_ROOT/var/lib/openafs/local"
+	for d in bin sbin lib lib64; do ln -s "usr/$d" "$CELL_ROOT/$d"; done
+	# A partition that is not a mount point of its own is used only with AlwaysAttach.
+	touch "$CELL_ROOT/vicepa/AlwaysAttach"
+	cell_write_config
+	# The cell key (rxkad; unused with NoAuth but the servers want a KeyFile).
+	cell_run 30 /usr/sbin/asetkey add 1 0123456789abcdef >"$T_DIR/asetkey.log" 2>&1 ||
+		{ echo "FATAL: asetkey failed"; cat "$T_DIR/asetkey.log"; exit 1; }
+	echo "cell $CELL_NAME in netns $CELL_NS: servers $CELL_DB_IP, client $CELL_CLIENT_IP, root $CELL_ROOT"
+}
+
+# cell_wait SECONDS CMD...: run CMD in the cell until it succeeds (bounded).
+cell_wait() {
+	local secs=$1 i
+	shift
+	for ((i = 0; i < secs * 2; i++)); do
+		cell_run 10 "$@" >"$T_DIR/wait.log" 2>&1 && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+cell_start_db() {
+	cell_bg "$T_DIR/vlserver.out" "$CELL_SRV"/vlserver -noauth
+	CELL_VL_PID=$LAST_PID
+	cell_bg "$T_DIR/ptserver.out" "$CELL_SRV"/ptserver
+	CELL_PT_PID=$LAST_PID
+	# A one-server ubik quorum elects itself; then the database answers.
+	cell_wait 60 sh -c "udebug $CELL_DB_IP 7003 | grep -q 'I am sync site'" ||
+		{ echo "FATAL: vlserver never became sync site"; tail -n 20 "$CELL_ROOT/var/log/openafs/VLLog"; exit 1; }
+	cell_wait 60 sh -c "udebug $CELL_DB_IP 7002 | grep -q 'I am sync site'" ||
+		{ echo "FATAL: ptserver never became sync site"; tail -n 20 "$CELL_ROOT/var/log/openafs/PtLog"; exit 1; }
+	cell_wait 30 vos listvldb -noauth ||
+		{ echo "FATAL: vos listvldb"; cat "$T_DIR/wait.log"; exit 1; }
+	echo "vlserver (pid $CELL_VL_PID) and ptserver (pid $CELL_PT_PID) answer"
+}
+
+# OpenAFS's demand-attach fileserver on /vicepa, its volserver and salvager.
+cell_start_openafs_fs() {
+	cell_bg "$T_DIR/salvageserver.out" "$CELL_SRV"/salvageserver
+	CELL_SALV_PID=$LAST_PID
+	cell_bg "$T_DIR/dafileserver.out" "$CELL_SRV"/dafileserver -novbc
+	CELL_FS_PID=$LAST_PID
+	cell_bg "$T_DIR/davolserver.out" "$CELL_SRV"/davolserver
+	CELL_VOL_PID=$LAST_PID
+	cell_wait 60 sh -c "vos listaddrs -noauth | grep -q '$CELL_DB_IP'" ||
+		{ echo "FATAL: the fileserver did not register"; tail -n 20 "$CELL_ROOT/var/log/openafs/FileLog"; exit 1; }
+	cell_wait 60 vos partinfo "$CELL_DB_IP" -noauth ||
+		{ echo "FATAL: volserver"; cat "$T_DIR/wait.log"; tail -n 20 "$CELL_ROOT/var/log/openafs/VolserLog"; exit 1; }
+	echo "dafileserver (pid $CELL_FS_PID), davolserver (pid $CELL_VOL_PID) answer; vos listaddrs:"
+	cell_run 10 vos listaddrs -noauth | sed 's/^/  /'
+}
+
+# Give the client's host address every right on every ACL: an IP-address
+# user in system:administrators (the fileserver adds the host's CPS to an
+# anonymous caller's), since without a cache manager nothing can run fs setacl.
+cell_open_acls() {
+	cell_run 20 pts createuser "$CELL_CLIENT_IP" -noauth >"$T_DIR/pts.log" 2>&1 &&
+		cell_run 20 pts adduser "$CELL_CLIENT_IP" system:administrators -noauth >>"$T_DIR/pts.log" 2>&1 ||
+		{ echo "FATAL: pts"; cat "$T_DIR/pts.log"; exit 1; }
+}
+
+# vos create gives a volume 5000 KB of quota by default: these get none.
+cell_create_volumes() { # server
+	local v
+	for v in root.afs root.cell; do
+		cell_run 60 vos create "$1" a "$v" -maxquota 0 -noauth >"$T_DIR/vos-create-$v.log" 2>&1 ||
+			{ echo "FATAL: vos create $v"; cat "$T_DIR/vos-create-$v.log"; exit 1; }
+	done
+}
+
+# cell_start_rxd EXE [args...]: rxd-fileserver at $CELL_RXD_IP over the TAP
+# (CELL_LINK=tap), its partition $T_DIR/vice-<netns>, root.afs served (afsio's
+# paths start there), anonymous callers may write; waits for "listening"
+# and for the address to answer.  Sets CELL_RXD_PID.
+cell_start_rxd() {
+	local exe=$1
+	shift
+	# shellcheck disable=SC2046
+	CELL_RXD_LOG=$T_DIR/rxd-fileserver-$CELL_NS.log
+	start_wait "$CELL_RXD_LOG" listening 30 ip netns exec "$CELL_NS" "$exe" $(lcores 1) \
+		$(eal_common cell) --vdev net_tap0,iface=rxdcell0 -- --vice "$T_DIR/vice-$CELL_NS" \
+		--create-volume root.afs:536870912 --anonymous write --ip "$CELL_RXD_IP/24" --port 7000,7003 "$@" ||
+		{ echo "FATAL: rxd-fileserver did not start"; exit 1; }
+	CELL_RXD_PID=$LAST_PID
+	for _ in $(seq 100); do
+		ip netns exec "$CELL_NS" ping -c 1 -W 1 -q "$CELL_RXD_IP" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "FATAL: rxd-fileserver at $CELL_RXD_IP does not answer"
+	exit 1
+}
+
+# The md5 afsio printed (its exit code is 0 even on failure: the md5 line is the verdict).
+cell_afsio_md5() { # log
+	grep -Eo '\b[0-9a-f]{32}\b' "$1" | tail -n 1
+}
+
+# cell_mkfiles VOLUME NAME...: empty files in a volume's root directory (afs_mkfile,
+# libafscp's CreateFile): Debian's afsio 1.8.9 cannot create a file by path
+# (afs_mkfile.c says why), it only writes existing ones.
+cell_mkfiles() {
+	cp "$CELL_MKFILE" "$CELL_ROOT/tmp/afs_mkfile" &&
+		cell_run 60 /tmp/afs_mkfile "$@" >"$T_DIR/mkfile.log" 2>&1 ||
+		{ echo "FATAL: afs_mkfile"; cat "$T_DIR/mkfile.log"; exit 1; }
+}
+
+# cell_afsio_check TAG SIZE: write SIZE bytes of random data to the existing
+# file /afs/TAG with afsio, read them back, compare both md5 sums with
+# md5sum's and the bytes with cmp.  afsio stores a single write over 64 MiB
+# at wrong offsets, so a larger file is written as 64 MiB, then appended.
+cell_afsio_check() {
+	local tag=$1 size=$2 src=$T_DIR/src-$1 want wmd5 rmd5 first
+	local path=$CELL_AFS_DIR/$tag chunk=$((64 << 20))
+	head -c "$size" /dev/urandom >"$src"
+	want=$(md5sum <"$src" | cut -c1-32)
+	first=$size
+	[ "$size" -gt "$chunk" ] && first=$chunk
+	head -c "$first" "$src" | cell_run 300 afsio write -file "$path" -md5 -clear -force \
+		>"$T_DIR/afsio-w-$tag.log" 2>&1
+	wmd5=$(cell_afsio_md5 "$T_DIR/afsio-w-$tag.log")
+	[ "$size" = 0 ] && [ -z "$wmd5" ] && wmd5=$want # nothing to write: afsio prints no sum
+	if [ "$size" -gt "$chunk" ]; then
+		# the write's sum covers the first 64 MiB; append prints none (it has
+		# no -md5): the read's sum and cmp decide for the whole file
+		[ "$wmd5" = "$(head -c "$chunk" "$src" | md5sum | cut -c1-32)" ] && wmd5=$want
+		tail -c +$((chunk + 1)) "$src" | cell_run 300 afsio append -file "$path" -clear \
+			>"$T_DIR/afsio-a-$tag.log" 2>&1
+	fi
+	cell_run 300 afsio read -file "$path" -md5 -clear >"$T_DIR/afsio-r-$tag.bin" 2>"$T_DIR/afsio-r-$tag.log"
+	rmd5=$(cell_afsio_md5 "$T_DIR/afsio-r-$tag.log")
+	if [ "$wmd5" = "$want" ] && [ "$rmd5" = "$want" ] && cmp -s "$src" "$T_DIR/afsio-r-$tag.bin"; then
+		result PASS "afsio $tag ($size B)" "md5 $want"
+	else
+		result FAIL "afsio $tag ($size B)" "want $want, write said '${wmd5}', read said '${rmd5}'"
+		sed 's/^/  write: /' "$T_DIR/afsio-w-$tag.log" | tail -n 5
+		sed 's/^/  read: /' "$T_DIR/afsio-r-$tag.log" | tail -n 5
+	fi
+	rm -f "$src" "$T_DIR/afsio-r-$tag.bin"
+}
+
+# cell_stop SIGNAL PID...: stop servers we started, by pid, in the order
+# given; each must exit within 30 s.  OpenAFS's fileserver and volserver shut
+# down cleanly on SIGQUIT (viced.c ShutDown), the ubik servers on SIGTERM.
+cell_stop() {
+	local sig=$1 p rc
+	shift
+	for p in "$@"; do
+		[ -n "$p" ] || continue
+		kill -"$sig" "$p" 2>/dev/null
+		wait_pid "$p" 30
+		rc=$?
+		if [ "$rc" = 124 ]; then
+			kill -KILL "$p" 2>/dev/null
+			fail "pid $p did not exit within 30 s of SIG$sig"
+		fi
+	done
+	return 0
+}
