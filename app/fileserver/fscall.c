@@ -11,6 +11,7 @@
 
 #include <rxd/dpdk.h>
 
+#include "cb.h"
 #include "rxd_slots.h"
 
 #define PEEK_SEGS 16u
@@ -56,6 +57,7 @@ struct wjob {
 struct fcall {
 	struct rxd_slot slot; /* first: the call and the free list */
 	struct rxd_fs_worker *w;
+	struct rxd_addr peer; /* the client: its callback promises and breaks (cb.h) */
 	enum cstate st;
 	bool complete;	   /* the core completed the call: only cleanup remains */
 	unsigned inflight; /* jobs of this call on the I/O threads */
@@ -91,6 +93,7 @@ struct rxd_fs_worker {
 	struct rxd_fs_iopool *pool;
 	unsigned index;
 	unsigned jobs;
+	struct rxd_fs_cb *cb; /* NULL: nothing is promised (nothing could be broken) */
 	struct chunk *free_chunks;
 	rxd_app_clock_fn clock;
 	void *clock_arg;
@@ -386,12 +389,50 @@ static size_t split_need(uint32_t opcode)
 	}
 }
 
+/*
+ * An operation succeeded: do on the lcore what it asks of the callback
+ * module, before its reply leaves.  Promises are recorded here and the
+ * reply's AFSCallBacks overwritten with what was recorded, so the client is
+ * told exactly what the server keeps; changes break the other holders.
+ */
+static void apply_callbacks(struct fcall *fc, uint64_t now)
+{
+	static const struct rxd_AFSCallBack none = {RXD_CALLBACK_VERSION, 0, RXD_CB_DROPPED};
+	struct rxd_fs_cb *cb = fc->w->cb;
+	struct rxd_fs_op *op = &fc->op;
+
+	if (!cb) {
+		for (uint32_t i = 0; i < op->n_promise; i++)
+			if (op->promise_ok[i])
+				rxd_fs_op_set_callback(op, i, &none);
+		return;
+	}
+	for (uint32_t i = 0; i < op->n_changed; i++)
+		rxd_fs_cb_changed(cb, &op->changed[i].fid, op->changed[i].named ? &fc->peer : NULL, now);
+	for (uint32_t i = 0; i < op->n_promise; i++) {
+		struct rxd_AFSCallBack c;
+		if (!op->promise_ok[i])
+			continue;
+		/* -ENOSPC still fills c: a promise of nothing, which the client must be told */
+		if (op->promise_bulk)
+			rxd_fs_cb_promise_bulk(cb, &fc->peer, &op->promise[i], now, &c);
+		else
+			rxd_fs_cb_promise(cb, &fc->peer, &op->promise[i], now, &c);
+		rxd_fs_op_set_callback(op, i, &c);
+	}
+	if (op->give_up == RXD_FS_GIVE_UP_FIDS)
+		rxd_fs_cb_give_up(cb, &fc->peer, op->give_up_fids->val, op->give_up_fids->len);
+	else if (op->give_up == RXD_FS_GIVE_UP_ALL)
+		rxd_fs_cb_give_up_all(cb, &fc->peer);
+}
+
 static void op_done(struct fcall *fc, int32_t rc, uint64_t now)
 {
 	if (rc) {
 		fail(fc, rc, now);
 		return;
 	}
+	apply_callbacks(fc, now);
 	switch (fc->op.stream) {
 	case RXD_FS_STREAM_FETCH:
 		fc->st = C_FETCH;
@@ -533,6 +574,7 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 			fail(fc, fc->pending_abort ? fc->pending_abort : f->rc, now);
 			return;
 		}
+		apply_callbacks(fc, now);
 		reply(fc, fc->reply, fc->op.xg.reply_len, now);
 		break;
 	case J_FETCH_END:
@@ -585,6 +627,9 @@ static int on_new_call(void *app, struct rxd_call *call)
 	if (!fc)
 		return -1;
 	fc->w = w;
+	rxd_call_peer(call, &fc->peer);
+	if (w->cb)
+		rxd_fs_cb_contact(w->cb, &fc->peer, rxd_call_epoch(call), now_of(w));
 	fc->st = C_HDR;
 	fc->need = 4;
 	fc->op.srv = w->srv;
@@ -656,6 +701,11 @@ void rxd_fs_worker_poll(struct rxd_fs_worker *w, uint64_t now)
 void rxd_fs_worker_abort_all(struct rxd_fs_worker *w, int32_t code, uint64_t now)
 {
 	rxd_slots_abort_all(&w->calls, code, now);
+}
+
+void rxd_fs_worker_set_cb(struct rxd_fs_worker *w, struct rxd_fs_cb *cb)
+{
+	w->cb = cb;
 }
 
 unsigned rxd_fs_worker_jobs(const struct rxd_fs_worker *w)
