@@ -83,11 +83,28 @@ else
 	client_run suite suite --big
 fi
 
+# ---------------------------------------------------------------- callbacks: two clients
+# the server's UUID is made at its first start and kept in the partition (doc/fileserver.md)
+UUID=$(head -n 1 "$VICE/rxd-fileserver.uuid" 2>/dev/null)
+if [[ $UUID =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]]; then
+	result PASS "server UUID kept in the partition" "$UUID"
+else
+	result FAIL "server UUID kept in the partition" "'$UUID'"
+fi
+client_run callbacks callbacks "$UUID" one
+
 # ---------------------------------------------------------------- durability across a restart
 client_run durable-put put durable 3000000 77
 fs_stop "fileserver clean exit (after the suite)"
 IX_RXD_WORKERS=2 fs_start restart --anonymous write --io-threads 3 --sync
 client_run durable-get get durable 3000000 77
+if [ "$(head -n 1 "$VICE/rxd-fileserver.uuid")" = "$UUID" ]; then
+	result PASS "server UUID the same after a restart" "$UUID"
+else
+	result FAIL "server UUID the same after a restart" "$(head -n 1 "$VICE/rxd-fileserver.uuid") != $UUID"
+fi
+# two workers: A and B may be on different lcores (breaks cross over the callback rings)
+client_run callbacks-2w callbacks "$UUID" two
 client_run second-get get f1m 1048576 3
 
 # ---------------------------------------------------------------- several client processes at once
