@@ -2,10 +2,12 @@
 /* The fileserver's persistent UUID (see fsuuid.h). */
 #include "fsuuid.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -52,17 +54,6 @@ void rxd_fs_uuid_format(const struct rxd_afsUUID *u, char *buf)
 	}
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int rxd_fs_uuid_parse(const char *s, struct rxd_afsUUID *out)
 {
 	uint8_t b[16];
@@ -70,17 +61,14 @@ int rxd_fs_uuid_parse(const char *s, struct rxd_afsUUID *out)
 
 	for (size_t i = 0; i < LINE_LEN; i++) {
 		bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-		int hi, lo;
 		if (dash) {
 			if (s[i] != '-')
 				return -EINVAL;
 			continue;
 		}
-		hi = hexval(s[i]);
-		lo = hi < 0 ? -1 : hexval(s[i + 1]);
-		if (lo < 0)
+		if (!isxdigit((unsigned char)s[i]) || !isxdigit((unsigned char)s[i + 1]))
 			return -EINVAL;
-		b[n++] = (uint8_t)(hi << 4 | lo);
+		b[n++] = (uint8_t)strtoul((char[]){s[i], s[i + 1], 0}, NULL, 16);
 		i++;
 	}
 	if (s[LINE_LEN] != 0 && s[LINE_LEN] != '\n')

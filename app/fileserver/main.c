@@ -50,8 +50,8 @@ struct app {
 	bool srv_ready;
 	struct rxd_fs_iopool *pool;
 	struct rxd_fs_worker *w[RXD_SHELL_MAX_WORKERS];
-	uint16_t afs_port;		 /* RXAFS's UDP port: callbacks go out on its engine */
-	struct rxd_afsUUID uuid;	 /* <vice>/rxd-fileserver.uuid (fsuuid.h); the VL service reports it too */
+	uint16_t afs_port;		  /* RXAFS's UDP port: callbacks go out on its engine */
+	struct rxd_afsUUID uuid;	  /* <vice>/rxd-fileserver.uuid (fsuuid.h); the VL service reports it too */
 	struct rxd_fs_cb_group *cb_group; /* callbacks' cross-lcore rings */
 	struct rxd_fs_cb *cb[RXD_SHELL_MAX_WORKERS];
 };

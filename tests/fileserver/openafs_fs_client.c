@@ -960,8 +960,8 @@ static int callbacks(struct in_addr ia, int port, const char *uuid, const char *
 	check(seen.first_op == 1 && seen.tmay >= 1, "A: TellMeAboutYourself before anything else",
 	      "first op %d, %d TMAY", seen.first_op, seen.tmay);
 	check(seen.icbs3 >= 1 && seen.icbs3_time_low == tl,
-	      "A: InitCallBackState3 carries the server's UUID (rxd-fileserver.uuid)", "%d ICBS3, time_low %08x, want %08x",
-	      seen.icbs3, seen.icbs3_time_low, tl);
+	      "A: InitCallBackState3 carries the server's UUID (rxd-fileserver.uuid)",
+	      "%d ICBS3, time_low %08x, want %08x", seen.icbs3, seen.icbs3_time_low, tl);
 
 	/* A fetches again (a new promise), gives it up: B's next store sends A nothing for cbf */
 	code = RXAFS_FetchStatus(conn, &f, &st, &cb, &vs);

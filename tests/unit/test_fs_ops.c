@@ -507,9 +507,8 @@ Test(fs_ops, changes_name_the_fids_whose_promises_break)
 	{
 		struct rxd_RXAFS_MakeDir_out mv;
 		DECODE(MakeDir, &mv);
-		cr_assert_eq(RUN(Rename, 0, .OldDirFid = rootfid, .OldName = "mv", .NewDirFid = md.OutFid,
-				 .NewName = "mv"),
-			     0);
+		cr_assert_eq(
+		    RUN(Rename, 0, .OldDirFid = rootfid, .OldName = "mv", .NewDirFid = md.OutFid, .NewName = "mv"), 0);
 		assert_changed(3, (struct rxd_AFSFid[]){rootfid, md.OutFid, mv.OutFid}, (bool[]){true, true, false});
 		cr_assert_eq(RUN(RemoveDir, 0, .DirFid = md.OutFid, .Name = "mv"), 0);
 		assert_changed(2, (struct rxd_AFSFid[]){md.OutFid, mv.OutFid}, (bool[]){true, false});

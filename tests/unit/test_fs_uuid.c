@@ -79,8 +79,8 @@ Test(fs_uuid, the_line_is_the_fields_in_text_order)
 Test(fs_uuid, a_file_that_is_not_a_uuid_is_refused_not_replaced)
 {
 	struct rxd_afsUUID u;
-	const char *bad[] = {"", "0123", "01234567-89ab-4def-8123-456789abcdeg\n", "01234567x89ab-4def-8123-456789abcdef\n",
-			     "01234567-89ab-4def-8123-456789abcdef0\n"};
+	const char *bad[] = {"", "0123", "01234567-89ab-4def-8123-456789abcdeg\n",
+			     "01234567x89ab-4def-8123-456789abcdef\n", "01234567-89ab-4def-8123-456789abcdef0\n"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		write_file(bad[i]);
