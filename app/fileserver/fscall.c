@@ -390,39 +390,45 @@ static size_t split_need(uint32_t opcode)
 }
 
 /*
- * An operation succeeded: do on the lcore what it asks of the callback
- * module, before its reply leaves.  Promises are recorded here and the
- * reply's AFSCallBacks overwritten with what was recorded, so the client is
- * told exactly what the server keeps; changes break the other holders.
+ * A change committed (whether or not its call is still there to answer):
+ * break the promises on what it touched, on the lcore.  The caller keeps
+ * its own on the fids it named (it gets a fresh one in its reply).
  */
-static void apply_callbacks(struct fcall *fc, uint64_t now)
+static void break_changed(struct fcall *fc, uint64_t now)
+{
+	struct rxd_fs_op *op = &fc->op;
+
+	if (fc->w->cb)
+		for (uint32_t i = 0; i < op->n_changed; i++)
+			rxd_fs_cb_changed(fc->w->cb, &op->changed[i].fid, op->changed[i].named ? &fc->peer : NULL, now);
+	op->n_changed = 0; /* once: a StoreData's J_OP and J_STORE_END share the op */
+}
+
+/*
+ * An operation's reply is about to leave: record its promises and
+ * overwrite the reply's AFSCallBacks with what was recorded, so the client
+ * is told exactly what the server keeps; apply the give-ups.
+ */
+static void promise_reply(struct fcall *fc, uint64_t now)
 {
 	static const struct rxd_AFSCallBack none = {RXD_CALLBACK_VERSION, 0, RXD_CB_DROPPED};
 	struct rxd_fs_cb *cb = fc->w->cb;
 	struct rxd_fs_op *op = &fc->op;
 
-	if (!cb) {
-		for (uint32_t i = 0; i < op->n_promise; i++)
-			if (op->promise_ok[i])
-				rxd_fs_op_set_callback(op, i, &none);
-		return;
-	}
-	for (uint32_t i = 0; i < op->n_changed; i++)
-		rxd_fs_cb_changed(cb, &op->changed[i].fid, op->changed[i].named ? &fc->peer : NULL, now);
 	for (uint32_t i = 0; i < op->n_promise; i++) {
-		struct rxd_AFSCallBack c;
+		struct rxd_AFSCallBack c = none; /* no shard: promise nothing, nothing could break it */
 		if (!op->promise_ok[i])
 			continue;
 		/* -ENOSPC still fills c: a promise of nothing, which the client must be told */
-		if (op->promise_bulk)
+		if (cb && op->promise_bulk)
 			rxd_fs_cb_promise_bulk(cb, &fc->peer, &op->promise[i], now, &c);
-		else
+		else if (cb)
 			rxd_fs_cb_promise(cb, &fc->peer, &op->promise[i], now, &c);
 		rxd_fs_op_set_callback(op, i, &c);
 	}
-	if (op->give_up == RXD_FS_GIVE_UP_FIDS)
+	if (cb && op->give_up == RXD_FS_GIVE_UP_FIDS)
 		rxd_fs_cb_give_up(cb, &fc->peer, op->give_up_fids->val, op->give_up_fids->len);
-	else if (op->give_up == RXD_FS_GIVE_UP_ALL)
+	else if (cb && op->give_up == RXD_FS_GIVE_UP_ALL)
 		rxd_fs_cb_give_up_all(cb, &fc->peer);
 }
 
@@ -432,7 +438,7 @@ static void op_done(struct fcall *fc, int32_t rc, uint64_t now)
 		fail(fc, rc, now);
 		return;
 	}
-	apply_callbacks(fc, now);
+	promise_reply(fc, now);
 	switch (fc->op.stream) {
 	case RXD_FS_STREAM_FETCH:
 		fc->st = C_FETCH;
@@ -541,6 +547,8 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 		fc->rd_open = fc->op.stream == RXD_FS_STREAM_FETCH;
 		fc->wr_open = fc->op.stream == RXD_FS_STREAM_STORE;
 	}
+	if ((f->kind == J_OP && f->rc == 0) || f->kind == J_STORE_END)
+		break_changed(fc, now); /* store_end lists the file even when the store failed */
 	if (fc->complete) {
 		maybe_finish(fc, now);
 		return;
@@ -574,7 +582,6 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 			fail(fc, fc->pending_abort ? fc->pending_abort : f->rc, now);
 			return;
 		}
-		apply_callbacks(fc, now);
 		reply(fc, fc->reply, fc->op.xg.reply_len, now);
 		break;
 	case J_FETCH_END:

@@ -818,16 +818,17 @@ int32_t rxd_fs_op_store_end(struct rxd_fs_op *op, int err)
 	struct rxd_xenc e;
 	int rc;
 
+	struct rxd_AFSFid f = afs_fid(&op->fid);
+
+	/* begin may have truncated and the bytes written are in place: the file changed however the call
+	 * ends; a caller whose store failed midway keeps no promise either */
 	op->n_promise = 0;
 	op->n_changed = 0;
+	mark_changed(op, &f, err == 0);
 	rc = rxd_fs_store_end(op->wr, err, &v);
 	op->wr = NULL;
 	if (rc)
 		return rc;
-	{
-		struct rxd_AFSFid f = afs_fid(&op->fid);
-		mark_changed(op, &f, true);
-	}
 	fill_status(op->srv, &out.OutStatus, &v, &op->fid);
 	fill_sync(&out.Sync, &v);
 	rxd_xenc_init(&e, op->xg.reply, op->xg.reply_cap);

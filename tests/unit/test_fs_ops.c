@@ -486,6 +486,11 @@ Test(fs_ops, changes_name_the_fids_whose_promises_break)
 	cr_assert_eq(rxd_fs_store_write(op.wr, "hi", 2), 0);
 	cr_assert_eq(rxd_fs_op_store_end(&op, 0), 0);
 	assert_changed(1, &f, (bool[]){true});
+	/* a store that failed midway changed the file too (truncated, bytes in place): everyone's promise breaks */
+	cr_assert_eq(RUN(StoreData64, 0, .Fid = f, .InStatus = {0}, .Pos = 0, .Length = 4, .FileLength = 4), 0);
+	cr_assert_eq(rxd_fs_store_write(op.wr, "ab", 2), 0);
+	cr_assert_eq(rxd_fs_op_store_end(&op, EIO), EIO);
+	assert_changed(1, &f, (bool[]){false});
 
 	cr_assert_eq(RUN(MakeDir, 0, .DirFid = rootfid, .Name = "cd", .InStatus = ss), 0);
 	DECODE(MakeDir, &md);
