@@ -147,6 +147,17 @@ for args in "--anonymous maybe|--anonymous" "--io-threads 0|--io-threads" "--cre
 		result FAIL "bad option: $a" "rc $rc: $out"
 	fi
 done
+# a partition whose UUID file is not a UUID: refused (exit 1, one line), never replaced
+mkdir -p "$T_DIR/badvice"
+echo "not-a-uuid" >"$T_DIR/badvice/rxd-fileserver.uuid"
+out=$(timeout 20 "$FS" --no-pci -- --vice "$T_DIR/badvice" 2>&1)
+rc=$?
+if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s' "$out" | grep -q "rxd-fileserver.uuid" &&
+	[ "$(cat "$T_DIR/badvice/rxd-fileserver.uuid")" = "not-a-uuid" ]; then
+	result PASS "a bad rxd-fileserver.uuid is refused" "$out"
+else
+	result FAIL "a bad rxd-fileserver.uuid is refused" "rc $rc: $out"
+fi
 out=$(timeout 20 "$FS" --no-pci -- 2>&1)
 if [ $? = 2 ] && printf '%s' "$out" | grep -q -- "--vice"; then
 	result PASS "missing --vice" "$out"
