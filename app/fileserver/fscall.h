@@ -7,7 +7,10 @@
  * streams the file in chunks read ahead a bounded number at a time and sent
  * as the call's transmit window opens; StoreData hands the received buffers,
  * in order and still referenced, to an I/O thread and consumes them only
- * once written, so the receive window is the back-pressure.
+ * once written, so the receive window is the back-pressure.  Callbacks
+ * (cb.h) are done here too: every call contacts the shard, and what a job
+ * recorded (fids to promise, fids changed, give-ups) is applied on the
+ * lcore before the reply leaves.
  */
 #ifndef RXD_FS_CALL_H
 #define RXD_FS_CALL_H
