@@ -11,6 +11,7 @@
 
 #include <rxd/dpdk.h>
 
+#include "cb.h"
 #include "rxd_slots.h"
 
 #define PEEK_SEGS 16u
@@ -56,6 +57,7 @@ struct wjob {
 struct fcall {
 	struct rxd_slot slot; /* first: the call and the free list */
 	struct rxd_fs_worker *w;
+	struct rxd_addr peer; /* the client: its callback promises and breaks (cb.h) */
 	enum cstate st;
 	bool complete;	   /* the core completed the call: only cleanup remains */
 	unsigned inflight; /* jobs of this call on the I/O threads */
@@ -91,6 +93,7 @@ struct rxd_fs_worker {
 	struct rxd_fs_iopool *pool;
 	unsigned index;
 	unsigned jobs;
+	struct rxd_fs_cb *cb; /* NULL: nothing is promised (nothing could be broken) */
 	struct chunk *free_chunks;
 	rxd_app_clock_fn clock;
 	void *clock_arg;
@@ -386,12 +389,56 @@ static size_t split_need(uint32_t opcode)
 	}
 }
 
+/*
+ * A change committed (whether or not its call is still there to answer):
+ * break the promises on what it touched, on the lcore.  The caller keeps
+ * its own on the fids it named (it gets a fresh one in its reply).
+ */
+static void break_changed(struct fcall *fc, uint64_t now)
+{
+	struct rxd_fs_op *op = &fc->op;
+
+	if (fc->w->cb)
+		for (uint32_t i = 0; i < op->n_changed; i++)
+			rxd_fs_cb_changed(fc->w->cb, &op->changed[i].fid, op->changed[i].named ? &fc->peer : NULL, now);
+	op->n_changed = 0; /* once: a StoreData's J_OP and J_STORE_END share the op */
+}
+
+/*
+ * An operation's reply is about to leave: record its promises and
+ * overwrite the reply's AFSCallBacks with what was recorded, so the client
+ * is told exactly what the server keeps; apply the give-ups.
+ */
+static void promise_reply(struct fcall *fc, uint64_t now)
+{
+	static const struct rxd_AFSCallBack none = {RXD_CALLBACK_VERSION, 0, RXD_CB_DROPPED};
+	struct rxd_fs_cb *cb = fc->w->cb;
+	struct rxd_fs_op *op = &fc->op;
+
+	for (uint32_t i = 0; i < op->n_promise; i++) {
+		struct rxd_AFSCallBack c = none; /* no shard: promise nothing, nothing could break it */
+		if (!op->promise_ok[i])
+			continue;
+		/* -ENOSPC still fills c: a promise of nothing, which the client must be told */
+		if (cb && op->promise_bulk)
+			rxd_fs_cb_promise_bulk(cb, &fc->peer, &op->promise[i], now, &c);
+		else if (cb)
+			rxd_fs_cb_promise(cb, &fc->peer, &op->promise[i], now, &c);
+		rxd_fs_op_set_callback(op, i, &c);
+	}
+	if (cb && op->give_up == RXD_FS_GIVE_UP_FIDS)
+		rxd_fs_cb_give_up(cb, &fc->peer, op->give_up_fids->val, op->give_up_fids->len);
+	else if (cb && op->give_up == RXD_FS_GIVE_UP_ALL)
+		rxd_fs_cb_give_up_all(cb, &fc->peer);
+}
+
 static void op_done(struct fcall *fc, int32_t rc, uint64_t now)
 {
 	if (rc) {
 		fail(fc, rc, now);
 		return;
 	}
+	promise_reply(fc, now);
 	switch (fc->op.stream) {
 	case RXD_FS_STREAM_FETCH:
 		fc->st = C_FETCH;
@@ -500,6 +547,8 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 		fc->rd_open = fc->op.stream == RXD_FS_STREAM_FETCH;
 		fc->wr_open = fc->op.stream == RXD_FS_STREAM_STORE;
 	}
+	if ((f->kind == J_OP && f->rc == 0) || f->kind == J_STORE_END)
+		break_changed(fc, now); /* store_end lists the file even when the store failed */
 	if (fc->complete) {
 		maybe_finish(fc, now);
 		return;
@@ -585,6 +634,9 @@ static int on_new_call(void *app, struct rxd_call *call)
 	if (!fc)
 		return -1;
 	fc->w = w;
+	rxd_call_peer(call, &fc->peer);
+	if (w->cb)
+		rxd_fs_cb_contact(w->cb, &fc->peer, rxd_call_epoch(call), now_of(w));
 	fc->st = C_HDR;
 	fc->need = 4;
 	fc->op.srv = w->srv;
@@ -656,6 +708,11 @@ void rxd_fs_worker_poll(struct rxd_fs_worker *w, uint64_t now)
 void rxd_fs_worker_abort_all(struct rxd_fs_worker *w, int32_t code, uint64_t now)
 {
 	rxd_slots_abort_all(&w->calls, code, now);
+}
+
+void rxd_fs_worker_set_cb(struct rxd_fs_worker *w, struct rxd_fs_cb *cb)
+{
+	w->cb = cb;
 }
 
 unsigned rxd_fs_worker_jobs(const struct rxd_fs_worker *w)

@@ -7,7 +7,10 @@
  * streams the file in chunks read ahead a bounded number at a time and sent
  * as the call's transmit window opens; StoreData hands the received buffers,
  * in order and still referenced, to an I/O thread and consumes them only
- * once written, so the receive window is the back-pressure.
+ * once written, so the receive window is the back-pressure.  Callbacks
+ * (cb.h) are done here too: every call contacts the shard, and what a job
+ * recorded (fids to promise, fids changed, give-ups) is applied on the
+ * lcore before the reply leaves.
  */
 #ifndef RXD_FS_CALL_H
 #define RXD_FS_CALL_H
@@ -44,6 +47,13 @@ void rxd_fs_worker_desc(struct rxd_fs_worker *w, struct rxd_service_desc *d);
 void rxd_fs_worker_poll(struct rxd_fs_worker *w, uint64_t now);
 /** Abort every call (shutdown). */
 void rxd_fs_worker_abort_all(struct rxd_fs_worker *w, int32_t code, uint64_t now);
+struct rxd_fs_cb;
+/**
+ * The shard's callback state (cb.h), once created on the lcore: every call
+ * contacts it, promises and breaks go through it.  Without one (NULL, the
+ * default) replies promise nothing (ExpirationTime 0, CB_DROPPED).
+ */
+void rxd_fs_worker_set_cb(struct rxd_fs_worker *w, struct rxd_fs_cb *cb);
 /** Jobs posted and not yet back. */
 unsigned rxd_fs_worker_jobs(const struct rxd_fs_worker *w);
 

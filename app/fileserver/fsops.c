@@ -175,13 +175,48 @@ static void fill_sync(struct rxd_AFSVolSync *o, const struct rxd_fs_status *v)
 	o->spare1 = v->vol_created;
 }
 
-/* A callback promise as OpenAFS's SetCallBackStruct gives it: shared, a lifetime in seconds from now.
- * fs-cb: record the promise here (app/fileserver/cb.h) so a change breaks it. */
+/* A callback promise as OpenAFS's SetCallBackStruct gives it: shared, a lifetime in seconds from now.  In
+ * rxd-fileserver the lcore replaces it with what the callback module recorded (want_promise). */
 static void fill_callback(const struct rxd_fs_srv *s, struct rxd_AFSCallBack *cb)
 {
 	cb->CallBackVersion = RXD_CALLBACK_VERSION;
 	cb->ExpirationTime = s->cb_seconds;
 	cb->CallBackType = RXD_CB_SHARED;
+}
+
+static struct rxd_AFSFid afs_fid(const struct rxd_fs_fid *f)
+{
+	return (struct rxd_AFSFid){.Volume = f->volume, .Vnode = f->vnode, .Unique = f->unique};
+}
+
+/* The reply's next AFSCallBack is for fid (ok: promise it; a failed bulk entry is not promised). */
+static void want_promise(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, bool ok)
+{
+	op->promise[op->n_promise] = *fid;
+	op->promise_ok[op->n_promise] = ok;
+	op->n_promise++;
+}
+
+/* A committed change touched fid: its promises break (but the caller's, if it named the fid). */
+static void mark_changed(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, bool named)
+{
+	if (op->n_changed < RXD_FS_OP_MAX_CHANGED)
+		op->changed[op->n_changed++] = (struct rxd_fs_op_changed){.fid = *fid, .named = named};
+}
+
+/* The fid of name in dir, looked up before a change unlinks it (its promises break after); false if absent. */
+static bool lookup_fid(struct rxd_fs_op *op, const struct rxd_fs_fid *dir, const char *name, struct rxd_AFSFid *out,
+		       bool *is_dir)
+{
+	struct rxd_fs_fid f;
+	struct rxd_fs_status v;
+
+	if (rxd_fs_lookup(op->srv->st, dir, name, &f, &v))
+		return false;
+	*out = afs_fid(&f);
+	if (is_dir)
+		*is_dir = v.type == RXD_FS_DIR;
+	return true;
 }
 
 static struct rxd_fs_setattr setattr_of(const struct rxd_AFSStoreStatus *in)
@@ -218,6 +253,7 @@ static int32_t h_fetch_status(void *ctx, const struct rxd_RXAFS_FetchStatus_in *
 	fill_status(op->srv, &out->OutStatus, &v, &f);
 	fill_callback(op->srv, &out->CallBack);
 	fill_sync(&out->Sync, &v);
+	want_promise(op, &in->Fid, true);
 	return 0;
 }
 
@@ -259,6 +295,7 @@ static int32_t fetch_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, i
 		return RXD_RXGEN_SS_MARSHAL;
 	}
 	op->tail_len = (size_t)(e.p - op->tail);
+	want_promise(op, fid, true);
 	return 0;
 }
 
@@ -323,6 +360,7 @@ static int32_t h_store_status(void *ctx, const struct rxd_RXAFS_StoreStatus_in *
 		return rc;
 	fill_status(op->srv, &out->OutStatus, &v, &f);
 	fill_sync(&out->Sync, &v);
+	mark_changed(op, &in->Fid, true);
 	return 0;
 }
 
@@ -359,6 +397,7 @@ static int create_vnode(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, cons
 	fill_status(op->srv, ofst, &fst, &nf);
 	fill_status(op->srv, odst, &dst, &d);
 	fill_sync(sync, &dst);
+	mark_changed(op, dir, true);
 	return 0;
 }
 
@@ -368,8 +407,10 @@ static int32_t h_create_file(void *ctx, const struct rxd_RXAFS_CreateFile_in *in
 	int rc = create_vnode(op, &in->DirFid, in->Name, RXD_FS_FILE, NULL, &in->InStatus, &out->OutFid,
 			      &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
 
-	if (!rc)
+	if (!rc) {
 		fill_callback(op->srv, &out->CallBack);
+		want_promise(op, &out->OutFid, true);
+	}
 	return rc;
 }
 
@@ -379,8 +420,10 @@ static int32_t h_make_dir(void *ctx, const struct rxd_RXAFS_MakeDir_in *in, stru
 	int rc = create_vnode(op, &in->DirFid, in->Name, RXD_FS_DIR, NULL, &in->InStatus, &out->OutFid,
 			      &out->OutFidStatus, &out->OutDirStatus, &out->Sync);
 
-	if (!rc)
+	if (!rc) {
 		fill_callback(op->srv, &out->CallBack);
+		want_promise(op, &out->OutFid, true);
+	}
 	return rc;
 }
 
@@ -404,6 +447,8 @@ static int32_t h_link(void *ctx, const struct rxd_RXAFS_Link_in *in, struct rxd_
 	fill_status(op->srv, &out->OutFidStatus, &fst, &ex);
 	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
 	fill_sync(&out->Sync, &dst);
+	mark_changed(op, &in->DirFid, true);
+	mark_changed(op, &in->ExistingFid, true); /* its link count changed */
 	return 0;
 }
 
@@ -412,14 +457,21 @@ static int32_t h_remove_file(void *ctx, const struct rxd_RXAFS_RemoveFile_in *in
 	struct rxd_fs_op *op = ctx;
 	struct rxd_fs_fid d = fid_of(&in->DirFid);
 	struct rxd_fs_status dst;
+	struct rxd_AFSFid gone = {0};
+	bool had = false;
 	int rc = dir_check(op, &in->DirFid, RXD_FS_DELETE);
 
-	if (!rc)
+	if (!rc) {
+		had = lookup_fid(op, &d, in->Name, &gone, NULL);
 		rc = rxd_fs_remove_file(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &dst);
+	}
 	if (rc)
 		return rc;
 	fill_status(op->srv, &out->OutStatus, &dst, &d);
 	fill_sync(&out->Sync, &dst);
+	mark_changed(op, &in->DirFid, true);
+	if (had) /* its link count dropped, or it is gone */
+		mark_changed(op, &gone, false);
 	return 0;
 }
 
@@ -428,14 +480,21 @@ static int32_t h_remove_dir(void *ctx, const struct rxd_RXAFS_RemoveDir_in *in, 
 	struct rxd_fs_op *op = ctx;
 	struct rxd_fs_fid d = fid_of(&in->DirFid);
 	struct rxd_fs_status dst;
+	struct rxd_AFSFid gone = {0};
+	bool had = false;
 	int rc = dir_check(op, &in->DirFid, RXD_FS_DELETE);
 
-	if (!rc)
+	if (!rc) {
+		had = lookup_fid(op, &d, in->Name, &gone, NULL);
 		rc = rxd_fs_remove_dir(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &dst);
+	}
 	if (rc)
 		return rc;
 	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
 	fill_sync(&out->Sync, &dst);
+	mark_changed(op, &in->DirFid, true);
+	if (had)
+		mark_changed(op, &gone, false);
 	return 0;
 }
 
@@ -444,17 +503,30 @@ static int32_t h_rename(void *ctx, const struct rxd_RXAFS_Rename_in *in, struct 
 	struct rxd_fs_op *op = ctx;
 	struct rxd_fs_fid od = fid_of(&in->OldDirFid), nd = fid_of(&in->NewDirFid);
 	struct rxd_fs_status ost, nst;
+	struct rxd_AFSFid moved = {0}, target = {0};
+	bool moved_dir = false, had_moved = false, had_target = false;
 	int rc = dir_check(op, &in->OldDirFid, RXD_FS_DELETE);
 
 	if (!rc)
 		rc = dir_check(op, &in->NewDirFid, RXD_FS_INSERT);
-	if (!rc)
+	if (!rc) {
+		had_moved = lookup_fid(op, &od, in->OldName, &moved, &moved_dir);
+		had_target = lookup_fid(op, &nd, in->NewName, &target, NULL);
 		rc = rxd_fs_rename(op->srv->st, &od, in->OldName, &nd, in->NewName, RXD_FS_ANON_ID, &ost, &nst);
+	}
 	if (rc)
 		return rc;
 	fill_status(op->srv, &out->OutOldDirStatus, &ost, &od);
 	fill_status(op->srv, &out->OutNewDirStatus, &nst, &nd);
 	fill_sync(&out->Sync, &nst);
+	mark_changed(op, &in->OldDirFid, true);
+	if (!fid_eq(&od, &nd))
+		mark_changed(op, &in->NewDirFid, true);
+	/* a moved directory's .. changed; a replaced target lost a link or is gone */
+	if (had_moved && moved_dir && !fid_eq(&od, &nd))
+		mark_changed(op, &moved, false);
+	if (had_target && !(had_moved && moved.Vnode == target.Vnode && moved.Unique == target.Unique))
+		mark_changed(op, &target, false);
 	return 0;
 }
 
@@ -483,14 +555,18 @@ static int32_t bulk(struct rxd_fs_op *op, const struct rxd_AFSCBFids *fids, stru
 {
 	bool synced = false;
 
+	op->promise_bulk = true;
 	memset(sync, 0, sizeof(*sync));
 	for (uint32_t i = 0; i < fids->len; i++) {
 		struct rxd_fs_fid f = fid_of(&fids->val[i]);
 		struct rxd_fs_status v;
 		int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
 
-		if (rc && !inl)
+		if (rc && !inl) {
+			op->n_promise = 0; /* no reply to carry them */
 			return rc;
+		}
+		want_promise(op, &fids->val[i], rc == 0);
 		if (rc) {
 			memset(&op->bulk_st[i], 0, sizeof(op->bulk_st[i]));
 			op->bulk_st[i].errorCode = (uint32_t)rc;
@@ -647,9 +723,20 @@ bool rxd_fs_op_on_io_thread(uint32_t opcode)
 	}
 }
 
-int32_t rxd_fs_op_run(struct rxd_fs_op *op)
+/* Before every dispatch: the op asks nothing of the callback module yet. */
+static void op_reset(struct rxd_fs_op *op)
 {
 	op->stream = RXD_FS_STREAM_NONE;
+	op->n_promise = 0;
+	op->promise_bulk = false;
+	op->n_changed = 0;
+	op->give_up = RXD_FS_GIVE_UP_NONE;
+	op->give_up_fids = NULL;
+}
+
+int32_t rxd_fs_op_run(struct rxd_fs_op *op)
+{
+	op_reset(op);
 	return rxd_RXAFS_dispatch(&io_handlers, op, &op->xg);
 }
 
@@ -677,18 +764,21 @@ static int32_t h_get_capabilities(void *ctx, struct rxd_RXAFS_GetCapabilities_ou
 	return 0;
 }
 
-/* fs-cb: drop the promises named (app/fileserver/cb.h) */
+/* The lcore drops the promises named (cb.h) after dispatch; the fids live in the call's arena till then. */
 static int32_t h_give_up(void *ctx, const struct rxd_RXAFS_GiveUpCallBacks_in *in)
 {
-	(void)ctx;
-	(void)in;
+	struct rxd_fs_op *op = ctx;
+
+	op->give_up = RXD_FS_GIVE_UP_FIDS;
+	op->give_up_fids = &in->Fids_Array;
 	return 0;
 }
 
-/* fs-cb: drop every promise held by the caller's client */
 static int32_t h_give_up_all(void *ctx)
 {
-	(void)ctx;
+	struct rxd_fs_op *op = ctx;
+
+	op->give_up = RXD_FS_GIVE_UP_ALL;
 	return 0;
 }
 
@@ -701,7 +791,7 @@ static const struct rxd_RXAFS_handlers lcore_handlers = {
 
 int32_t rxd_fs_op_run_lcore(struct rxd_fs_op *op)
 {
-	op->stream = RXD_FS_STREAM_NONE;
+	op_reset(op);
 	return rxd_RXAFS_dispatch(&lcore_handlers, op, &op->xg);
 }
 
@@ -728,6 +818,13 @@ int32_t rxd_fs_op_store_end(struct rxd_fs_op *op, int err)
 	struct rxd_xenc e;
 	int rc;
 
+	struct rxd_AFSFid f = afs_fid(&op->fid);
+
+	/* begin may have truncated and the bytes written are in place: the file changed however the call
+	 * ends; a caller whose store failed midway keeps no promise either */
+	op->n_promise = 0;
+	op->n_changed = 0;
+	mark_changed(op, &f, err == 0);
 	rc = rxd_fs_store_end(op->wr, err, &v);
 	op->wr = NULL;
 	if (rc)
@@ -740,4 +837,18 @@ int32_t rxd_fs_op_store_end(struct rxd_fs_op *op, int err)
 		return RXD_RXGEN_SS_MARSHAL;
 	op->xg.reply_len = (size_t)(e.p - op->xg.reply);
 	return 0;
+}
+
+int rxd_fs_op_set_callback(struct rxd_fs_op *op, uint32_t i, const struct rxd_AFSCallBack *cb)
+{
+	const uint8_t *start = op->stream == RXD_FS_STREAM_FETCH ? op->tail : op->xg.reply;
+	size_t len = op->stream == RXD_FS_STREAM_FETCH ? op->tail_len : op->xg.reply_len;
+	size_t back = RXD_AFSVolSync_WIRE_MAX + (size_t)(op->n_promise - i) * RXD_AFSCallBack_WIRE_MAX;
+	struct rxd_xenc e;
+
+	if (i >= op->n_promise || back > len)
+		return -EINVAL;
+	/* the callbacks are fixed-size and the reply's last items before its one AFSVolSync */
+	rxd_xenc_init(&e, (uint8_t *)start + len - back, RXD_AFSCallBack_WIRE_MAX);
+	return rxd_enc_AFSCallBack(&e, cb) ? -EINVAL : 0;
 }

@@ -55,6 +55,20 @@ enum rxd_fs_stream {
 	RXD_FS_STREAM_STORE, /* wr open: write len bytes, then rxd_fs_op_store_end */
 };
 
+/*
+ * What an operation asks of the callback module (cb.h), which lives on the
+ * lcore: the I/O thread records it in the op, the lcore applies it when the
+ * job comes back, before the reply goes out (fscall.c).
+ */
+#define RXD_FS_OP_MAX_CHANGED 4u /* Rename: both directories, the moved directory, the replaced target */
+
+struct rxd_fs_op_changed {
+	struct rxd_AFSFid fid;
+	bool named; /* the caller named it (it keeps its promise), else everyone's promise breaks */
+};
+
+enum rxd_fs_give_up { RXD_FS_GIVE_UP_NONE, RXD_FS_GIVE_UP_FIDS, RXD_FS_GIVE_UP_ALL };
+
 /* One request, as an I/O thread runs it: the caller fills srv and xg (request, reply room, arena). */
 struct rxd_fs_op {
 	struct rxd_fs_srv *srv;
@@ -73,6 +87,16 @@ struct rxd_fs_op {
 	struct rxd_AFSCallBack bulk_cb[RXD_AFSCBMAX];
 	char acl[RXD_AFSOPAQUEMAX];
 	uint32_t caps[1];
+	/* callbacks (reset by every run): fids whose AFSCallBack the lcore decides, in reply order; a bulk
+	 * reply's failed fid has promise_ok 0 and keeps its zeroed AFSCallBack */
+	uint32_t n_promise;
+	bool promise_bulk;
+	struct rxd_AFSFid promise[RXD_AFSCBMAX];
+	uint8_t promise_ok[RXD_AFSCBMAX];
+	uint32_t n_changed; /* fids a committed change touched: their promises break */
+	struct rxd_fs_op_changed changed[RXD_FS_OP_MAX_CHANGED];
+	enum rxd_fs_give_up give_up; /* GiveUpCallBacks (give_up_fids) / GiveUpAllCallBacks */
+	const struct rxd_AFSCBFids *give_up_fids;
 };
 
 /** True for the opcodes rxd_fs_op_run must answer (they touch the store). */
@@ -85,6 +109,14 @@ int32_t rxd_fs_op_run_lcore(struct rxd_fs_op *op);
 int rxd_fs_op_fetch_read(struct rxd_fs_op *op, uint64_t off, void *buf, size_t n);
 /** Close a FetchData stream. */
 void rxd_fs_op_fetch_end(struct rxd_fs_op *op);
+/**
+ * Overwrite the i-th AFSCallBack of the encoded reply (op->n_promise of them:
+ * FetchData's tail, or op->xg.reply after dispatch) with cb: the lcore's
+ * promise.  Every reply carrying callbacks ends with them (one, or the bulk
+ * CBArray's items) followed by one AFSVolSync, so their place is fixed from
+ * the end.  0, or -EINVAL if i is out of range.
+ */
+int rxd_fs_op_set_callback(struct rxd_fs_op *op, uint32_t i, const struct rxd_AFSCallBack *cb);
 /** Finish a StoreData stream: err 0 encodes the reply into op->xg.reply; returns 0 or the abort code. */
 int32_t rxd_fs_op_store_end(struct rxd_fs_op *op, int err);
 

@@ -22,8 +22,10 @@
 #include <rxd/dpdk.h>
 #include <rxd/wire.h>
 
+#include "cb.h"
 #include "fscall.h"
 #include "fsops.h"
+#include "fsuuid.h"
 #include "iopool.h"
 #include "rxd_launch.h"
 #include "store.h"
@@ -48,6 +50,10 @@ struct app {
 	bool srv_ready;
 	struct rxd_fs_iopool *pool;
 	struct rxd_fs_worker *w[RXD_SHELL_MAX_WORKERS];
+	uint16_t afs_port;		  /* RXAFS's UDP port: callbacks go out on its engine */
+	struct rxd_afsUUID uuid;	  /* <vice>/rxd-fileserver.uuid (fsuuid.h); the VL service reports it too */
+	struct rxd_fs_cb_group *cb_group; /* callbacks' cross-lcore rings */
+	struct rxd_fs_cb *cb[RXD_SHELL_MAX_WORKERS];
 };
 
 static void usage(FILE *f)
@@ -151,17 +157,45 @@ static void *server_of(void *arg, unsigned worker)
 	return ((struct app *)arg)->w[worker];
 }
 
+/* One callback shard per worker, on the RXAFS port's engine: RXAFSCB calls leave from the fileserver's port. */
 static void hook_start(void *arg, struct rxd_worker *w)
 {
 	struct app *a = arg;
+	unsigned i = rxd_worker_index(w);
+	struct rxd_fs_cb_params p = {
+	    .local = rxd_worker_local(w, 0, a->afs_port),
+	    .group = a->cb_group,
+	    .shard = i,
+	    .server_uuid = a->uuid,
+	};
+	int rc = rxd_fs_cb_create(&p, rxd_worker_now(w), &a->cb[i]);
 
-	rxd_worker_set_app(w, a->w[rxd_worker_index(w)]);
+	if (rc) /* the worker still serves, promising nothing (fscall.c): clients revalidate on every use */
+		fprintf(stderr, PROG ": worker %u: no callback state (%s): callbacks are not tracked\n", i,
+			strerror(-rc));
+	else
+		rxd_fs_worker_set_cb(a->w[i], a->cb[i]);
+	rxd_worker_set_app(w, a->w[i]);
 }
 
 static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 {
-	(void)arg;
+	struct app *a = arg;
+	unsigned i = rxd_worker_index(w);
+
 	rxd_fs_worker_poll(rxd_worker_app(w), now);
+	if (a->cb[i])
+		rxd_fs_cb_poll(a->cb[i], now);
+}
+
+/* Outstanding RXAFSCB calls are aborted and no more begin, so the shard can go idle. */
+static void hook_drain(void *arg, struct rxd_worker *w, uint64_t now)
+{
+	struct app *a = arg;
+	unsigned i = rxd_worker_index(w);
+
+	if (a->cb[i])
+		rxd_fs_cb_drain(a->cb[i], now);
 }
 
 static void hook_abort_all(void *arg, struct rxd_worker *w, uint64_t now)
@@ -184,6 +218,11 @@ static void hook_stop(void *arg, struct rxd_worker *w)
 	if (rxd_fs_worker_jobs(fw))
 		fprintf(stderr, PROG ": worker %u: %u file-I/O job(s) still out after %u ms\n", rxd_worker_index(w),
 			rxd_fs_worker_jobs(fw), STOP_WAIT_MS);
+	if (a->cb[rxd_worker_index(w)]) {
+		rxd_fs_worker_set_cb(fw, NULL);
+		rxd_fs_cb_destroy(a->cb[rxd_worker_index(w)], rxd_shell_now(a->shell));
+		a->cb[rxd_worker_index(w)] = NULL;
+	}
 }
 
 /* ------------------------------------------------------------------ setup */
@@ -225,6 +264,12 @@ static int open_store(struct app *a, char *err, size_t errlen)
 		return rc;
 	}
 	a->srv_ready = true;
+	rc = rxd_fs_uuid_load(a->vice, &a->uuid);
+	if (rc) {
+		snprintf(err, errlen, "--vice %s: cannot read or make " RXD_FS_UUID_FILE ": %s", a->vice,
+			 rc == -EINVAL ? "not a UUID" : strerror(-rc));
+		return rc;
+	}
 	return 0;
 }
 
@@ -237,6 +282,11 @@ static int setup(struct app *a, char *err, size_t errlen)
 	struct rxd_service_desc d;
 	int rc;
 
+	rc = rxd_fs_cb_group_create(&(struct rxd_fs_cb_group_params){.shards = n}, &a->cb_group);
+	if (rc) {
+		snprintf(err, errlen, "cannot create the callback rings: %s", strerror(-rc));
+		return rc;
+	}
 	rc = rxd_fs_iopool_create(a->io_threads, n, a->max_calls * RXD_FS_JOBS_PER_CALL, &a->pool);
 	if (rc) {
 		snprintf(err, errlen, "cannot start %u file-I/O threads: %s", a->io_threads, strerror(-rc));
@@ -259,6 +309,7 @@ static int setup(struct app *a, char *err, size_t errlen)
 		}
 	}
 	rxd_shell_iface_ports(s, 0, ports);
+	a->afs_port = ports[0];
 	rxd_fs_worker_desc(a->w[0], &d);
 	rc = rxd_shell_register_service(s, 0, ports[0], &d, server_of, a, err, errlen);
 	if (rc)
@@ -268,6 +319,7 @@ static int setup(struct app *a, char *err, size_t errlen)
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;
 	h.poll = hook_poll;
+	h.drain = hook_drain;
 	h.abort_all = hook_abort_all;
 	h.stop = hook_stop;
 	h.arg = a;
@@ -279,6 +331,7 @@ static void teardown(struct app *a)
 	rxd_fs_iopool_destroy(a->pool); /* stops the I/O threads before their jobs' calls are freed */
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++)
 		rxd_fs_worker_destroy(a->w[i]);
+	rxd_fs_cb_group_destroy(a->cb_group); /* after every shard's rxd_fs_cb_destroy (stop hook) */
 	if (a->srv_ready)
 		rxd_fs_srv_fini(&a->srv);
 	if (a->store)

@@ -11,6 +11,10 @@
  *       write / read back and verify a file in the root (the durability check)
  *   openafs_fs_client ... access none|read
  *       the --anonymous policy: which operations are refused with EACCES
+ *   openafs_fs_client ... callbacks UUID TAG
+ *       two clients (this process, A, serving RXAFSCB with OpenAFS's stubs as
+ *       tests/unit/fs_cb_openafs_cm.c does; a forked B): B's changes break
+ *       A's promises; UUID is the server's (its rxd-fileserver.uuid line)
  *
  * Prints one "PASS name" / "FAIL name -- why" line per check; exit 0 when all
  * passed, 1 otherwise, 2 for usage or setup errors.
@@ -36,6 +40,10 @@
 #define ROOT_VNODE 1
 #define VNOVNODE 102
 #include <afs/rxgen_consts.h>
+#include <sys/wait.h>
+
+#include "fs_cb_openafs_cm.h"
+
 #define DIR_PAGE 2048
 #define DIR_SLOT 32
 #define DIR_SLOTS_PER_PAGE 64
@@ -817,10 +825,189 @@ static int access_check(const char *policy)
 	return failures ? 1 : 0;
 }
 
+/* ------------------------------------------------------------------ callbacks: two clients */
+
+#define CB_WAIT_MS 10000 /* bound on a break's arrival (the server sends it at its next poll) */
+
+static char cbf[40], cbd[40], cbr[40]; /* names of this run's file and directories (TAG-cbf, ...) */
+
+/* Client B (a forked process: its own rx, its own host to the server): runs A's orders from the pipe. */
+static int cb_client_b(struct in_addr ia, int port, int rd, int wr)
+{
+	AFSFid root = fid3(ROOT_VNODE, 1), f, d, sub;
+	AFSStoreStatus ss = {AFS_SETMODE, 0, 0, 0, 0755, 0};
+	AFSFetchStatus st, st2;
+	AFSCallBack cb;
+	AFSVolSync vs;
+	unsigned seed = 500;
+	char cmd;
+
+	if (rx_Init(0) != 0)
+		return 2;
+	conn = rx_NewConnection(ia.s_addr, htons((unsigned short)port), 1, rxnull_NewClientSecurityObject(), 0);
+	while (read(rd, &cmd, 1) == 1 && cmd != 'q') {
+		int code = EINVAL;
+		unsigned char r;
+		if (cmd == 's') { /* store cbf */
+			code = lookup(&root, cbf, &f);
+			if (!code)
+				code = store64(&f, 0, 1000, 0, seed++, &st, NULL);
+		} else if (cmd == 'r') { /* CreateFile cbr in the root */
+			code = create(&root, cbr, &f, &st);
+		} else if (cmd == 'm') { /* MakeDir cbd/sub */
+			code = lookup(&root, cbd, &d);
+			if (!code)
+				code = RXAFS_MakeDir(conn, &d, "sub", &ss, &sub, &st, &st2, &cb, &vs);
+		}
+		r = code ? 1 : 0;
+		if (write(wr, &r, 1) != 1)
+			break;
+	}
+	rx_DestroyConnection(conn);
+	rx_Finalize();
+	return 0;
+}
+
+/* Tell B to do cmd; its result code (0 ok). */
+static int cb_order(int wr, int rd, char cmd)
+{
+	unsigned char r = 1;
+
+	if (write(wr, &cmd, 1) != 1 || read(rd, &r, 1) != 1)
+		return -1;
+	return r;
+}
+
+/* Breaks of f seen by A so far. */
+static int cb_breaks_of(const AFSFid *f)
+{
+	static struct cm_seen s;
+	int n = 0;
+
+	cm_seen(&s);
+	for (int i = 0; i < s.nfids; i++)
+		n += s.fids[i][0] == f->Volume && s.fids[i][1] == f->Vnode && s.fids[i][2] == f->Unique;
+	return n;
+}
+
+/* Wait (bounded) until A has seen more than `had` breaks of f; the count. */
+static int cb_wait_break(const AFSFid *f, int had)
+{
+	int n = cb_breaks_of(f);
+
+	for (int ms = 0; n <= had && ms < CB_WAIT_MS; ms += 10) {
+		usleep(10000);
+		n = cb_breaks_of(f);
+	}
+	return n;
+}
+
+static int callbacks(struct in_addr ia, int port, const char *uuid, const char *tag)
+{
+	int to_b[2], from_b[2], status = 0, code;
+	unsigned tl = 0;
+	pid_t pid;
+	AFSFid root = fid3(ROOT_VNODE, 1), f, d;
+	AFSStoreStatus ss = {AFS_SETMODE, 0, 0, 0, 0755, 0};
+	AFSFetchStatus st, st2;
+	AFSCallBack cb;
+	AFSVolSync vs;
+	AFSCBFids fids;
+	AFSCBs cbs;
+	AFSCallBack cv[1] = {{1, 0, 2}};
+	static struct cm_seen seen;
+
+	if (sscanf(uuid, "%8x", &tl) != 1 || pipe(to_b) || pipe(from_b))
+		return 2;
+	snprintf(cbf, sizeof(cbf), "%.30s-cbf", tag);
+	snprintf(cbd, sizeof(cbd), "%.30s-cbd", tag);
+	snprintf(cbr, sizeof(cbr), "%.30s-cbr", tag);
+	pid = fork(); /* before rx_Init: each process its own rx, port and host */
+	if (pid < 0)
+		return 2;
+	if (pid == 0) {
+		close(to_b[1]);
+		close(from_b[0]);
+		_exit(cb_client_b(ia, port, to_b[0], from_b[1]));
+	}
+	close(to_b[0]);
+	close(from_b[1]);
+	if (rx_Init(0) != 0 || cm_serve(0xa0a0a0a0u)) {
+		fprintf(stderr, "rx_Init / RXAFSCB service failed\n");
+		return 2;
+	}
+	rx_SetRxDeadTime(30);
+	conn = rx_NewConnection(ia.s_addr, htons((unsigned short)port), 1, rxnull_NewClientSecurityObject(), 0);
+
+	/* A: a file and a directory, each promised */
+	code = create(&root, cbf, &f, &st);
+	code = code ? code : RXAFS_FetchStatus(conn, &f, &st, &cb, &vs);
+	check(code == 0 && cb.CallBackVersion == 1 && cb.CallBackType == 2 && cb.ExpirationTime == 4 * 3600,
+	      "A: FetchStatus promises the file for 4 h (OpenAFS's TimeOuts, 1 holder)", "code %d cb %u/%u/%u", code,
+	      cb.CallBackVersion, cb.ExpirationTime, cb.CallBackType);
+	code = RXAFS_MakeDir(conn, &root, cbd, &ss, &d, &st, &st2, &cb, &vs);
+	check(code == 0 && cb.ExpirationTime == 4 * 3600 && cb.CallBackType == 2, "A: MakeDir cbd, promised",
+	      "code %d cb %u/%u/%u", code, cb.CallBackVersion, cb.ExpirationTime, cb.CallBackType);
+	code = RXAFS_FetchStatus(conn, &d, &st, &cb, &vs);
+	check(code == 0 && cb.ExpirationTime > 0, "A: FetchStatus cbd, promised", "code %d", code);
+
+	/* B stores cbf: A hears of it */
+	code = cb_order(to_b[1], from_b[0], 's');
+	check(code == 0, "B: StoreData64 cbf", "code %d", code);
+	check(cb_wait_break(&f, 0) == 1, "A: B's store breaks A's promise on cbf (CallBack names it)",
+	      "%d breaks of cbf within %d ms", cb_breaks_of(&f), CB_WAIT_MS);
+	cm_seen(&seen);
+	check(seen.first_op == 1 && seen.tmay >= 1, "A: TellMeAboutYourself before anything else",
+	      "first op %d, %d TMAY", seen.first_op, seen.tmay);
+	check(seen.icbs3 >= 1 && seen.icbs3_time_low == tl,
+	      "A: InitCallBackState3 carries the server's UUID (rxd-fileserver.uuid)",
+	      "%d ICBS3, time_low %08x, want %08x", seen.icbs3, seen.icbs3_time_low, tl);
+
+	/* A fetches again (a new promise), gives it up: B's next store sends A nothing for cbf */
+	code = RXAFS_FetchStatus(conn, &f, &st, &cb, &vs);
+	cv[0] = cb;
+	fids.AFSCBFids_len = 1;
+	fids.AFSCBFids_val = &f;
+	cbs.AFSCBs_len = 1;
+	cbs.AFSCBs_val = cv;
+	code = code ? code : RXAFS_GiveUpCallBacks(conn, &fids, &cbs);
+	check(code == 0 && cb.ExpirationTime > 0, "A: FetchStatus cbf again, then GiveUpCallBacks", "code %d", code);
+	code = cb_order(to_b[1], from_b[0], 's');
+	check(code == 0, "B: StoreData64 cbf again", "code %d", code);
+	/* B's MakeDir in cbd breaks A's promise on cbd; breaks to a host go in order, so once that one is
+	 * here a break of cbf would be too */
+	code = cb_order(to_b[1], from_b[0], 'm');
+	check(code == 0, "B: MakeDir cbd/sub", "code %d", code);
+	check(cb_wait_break(&d, 0) == 1, "A: B's MakeDir breaks A's promise on the parent directory",
+	      "%d breaks of cbd within %d ms", cb_breaks_of(&d), CB_WAIT_MS);
+	check(cb_breaks_of(&f) == 1, "A: a promise given up gets no break", "%d breaks of cbf", cb_breaks_of(&f));
+
+	/* A's own change spares A's promise; B's CreateFile in the root then breaks A's promise on the root,
+	 * which arrives after any break of cbd the server queued for A */
+	code = RXAFS_FetchStatus(conn, &d, &st, &cb, &vs);
+	code = code ? code : RXAFS_FetchStatus(conn, &root, &st, &cb, &vs);
+	code = code ? code : RXAFS_MakeDir(conn, &d, "mine", &ss, &f, &st, &st2, &cb, &vs);
+	check(code == 0, "A: MakeDir cbd/mine", "code %d", code);
+	code = cb_order(to_b[1], from_b[0], 'r');
+	check(code == 0 && cb_wait_break(&root, 0) == 1, "A: B's CreateFile breaks A's promise on the root",
+	      "code %d, %d breaks of the root", code, cb_breaks_of(&root));
+	check(cb_breaks_of(&d) == 1, "A: its own MakeDir does not break its promise on cbd", "%d breaks of cbd",
+	      cb_breaks_of(&d));
+
+	cb_order(to_b[1], from_b[0], 'q');
+	close(to_b[1]);
+	close(from_b[0]);
+	waitpid(pid, &status, 0);
+	check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "B exits cleanly", "status %d", status);
+	rx_DestroyConnection(conn);
+	rx_Finalize();
+	return failures ? 1 : 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: openafs_fs_client -a ADDR [-p PORT] [-V VOLID] suite [--big] | put NAME SIZE SEED |"
-			" get NAME SIZE SEED | access none|read\n");
+			" get NAME SIZE SEED | access none|read | callbacks UUID TAG\n");
 }
 
 int main(int argc, char **argv)
@@ -850,6 +1037,8 @@ int main(int argc, char **argv)
 		usage();
 		return 2;
 	}
+	if (!strcmp(argv[optind], "callbacks") && optind + 2 < argc)
+		return callbacks(ia, port, argv[optind + 1], argv[optind + 2]);
 	if (rx_Init(0) != 0) {
 		fprintf(stderr, "rx_Init failed\n");
 		return 2;

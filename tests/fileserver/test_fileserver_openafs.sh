@@ -83,11 +83,28 @@ else
 	client_run suite suite --big
 fi
 
+# ---------------------------------------------------------------- callbacks: two clients
+# the server's UUID is made at its first start and kept in the partition (doc/fileserver.md)
+UUID=$(head -n 1 "$VICE/rxd-fileserver.uuid" 2>/dev/null)
+if [[ $UUID =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]]; then
+	result PASS "server UUID kept in the partition" "$UUID"
+else
+	result FAIL "server UUID kept in the partition" "'$UUID'"
+fi
+client_run callbacks callbacks "$UUID" one
+
 # ---------------------------------------------------------------- durability across a restart
 client_run durable-put put durable 3000000 77
 fs_stop "fileserver clean exit (after the suite)"
 IX_RXD_WORKERS=2 fs_start restart --anonymous write --io-threads 3 --sync
 client_run durable-get get durable 3000000 77
+if [ "$(head -n 1 "$VICE/rxd-fileserver.uuid")" = "$UUID" ]; then
+	result PASS "server UUID the same after a restart" "$UUID"
+else
+	result FAIL "server UUID the same after a restart" "$(head -n 1 "$VICE/rxd-fileserver.uuid") != $UUID"
+fi
+# two workers: A and B may be on different lcores (breaks cross over the callback rings)
+client_run callbacks-2w callbacks "$UUID" two
 client_run second-get get f1m 1048576 3
 
 # ---------------------------------------------------------------- several client processes at once
@@ -130,6 +147,17 @@ for args in "--anonymous maybe|--anonymous" "--io-threads 0|--io-threads" "--cre
 		result FAIL "bad option: $a" "rc $rc: $out"
 	fi
 done
+# a partition whose UUID file is not a UUID: refused (exit 1, one line), never replaced
+mkdir -p "$T_DIR/badvice"
+echo "not-a-uuid" >"$T_DIR/badvice/rxd-fileserver.uuid"
+out=$(timeout 20 "$FS" --no-pci -- --vice "$T_DIR/badvice" 2>&1)
+rc=$?
+if [ "$rc" = 1 ] && [ "$(printf '%s\n' "$out" | wc -l)" = 1 ] && printf '%s' "$out" | grep -q "rxd-fileserver.uuid" &&
+	[ "$(cat "$T_DIR/badvice/rxd-fileserver.uuid")" = "not-a-uuid" ]; then
+	result PASS "a bad rxd-fileserver.uuid is refused" "$out"
+else
+	result FAIL "a bad rxd-fileserver.uuid is refused" "rc $rc: $out"
+fi
 out=$(timeout 20 "$FS" --no-pci -- 2>&1)
 if [ $? = 2 ] && printf '%s' "$out" | grep -q -- "--vice"; then
 	result PASS "missing --vice" "$out"

@@ -158,17 +158,22 @@ afs_int32 SRXAFSCB_GetCellByNum(struct rx_call *c, afs_int32 i, char **n, server
 	return RXGEN_OPCODE;
 }
 
-uint16_t cm_start(uint32_t uuid_time_low)
+int cm_serve(uint32_t uuid_time_low)
 {
 	static struct rx_securityClass *sec[1];
 
 	my_uuid = uuid_time_low;
-	if (rx_InitHost(htonl(INADDR_LOOPBACK), 0) != 0)
-		return 0;
 	sec[0] = rxnull_NewServerSecurityObject();
 	if (!rx_NewService(0, 1, "afscb", sec, 1, RXAFSCB_ExecuteRequest))
-		return 0;
+		return -1;
 	rx_StartServer(0);
+	return 0;
+}
+
+uint16_t cm_start(uint32_t uuid_time_low)
+{
+	if (rx_InitHost(htonl(INADDR_LOOPBACK), 0) != 0 || cm_serve(uuid_time_low))
+		return 0;
 	return ntohs(rx_port);
 }
 

@@ -4,6 +4,7 @@
  * rx (libafsrpc.a) serving RXAFSCB with OpenAFS's own server stubs
  * (RXAFSCB_ExecuteRequest, libafsint.a) on 127.0.0.1, recording what the
  * fileserver told it.  Its own file so that no OpenAFS header meets rxd's.
+ * tests/fileserver/openafs_fs_client serves it beside its RXAFS calls.
  */
 #ifndef FS_CB_OPENAFS_CM_H
 #define FS_CB_OPENAFS_CM_H
@@ -21,6 +22,8 @@ struct cm_seen {
 
 /** Start rx on 127.0.0.1 with the callback service; returns the UDP port (host order), 0 on failure. */
 uint16_t cm_start(uint32_t uuid_time_low);
+/** Serve the callback service on the rx already initialised (its port is where its calls come from): 0 or -1. */
+int cm_serve(uint32_t uuid_time_low);
 /** A copy of what arrived so far. */
 void cm_seen(struct cm_seen *out);
 

@@ -347,3 +347,192 @@ Test(fs_ops_anon, the_volume_acl_bounds_the_policy, .init = setup_acl_read, .fin
 	cr_assert_eq(RUN(CreateFile, 0, .DirFid = rootfid, .Name = "n", .InStatus = ss), EACCES,
 		     "system:anyuser has rl on the volume: --anonymous write does not widen it");
 }
+
+/* ------------------------------------------------------------------ callbacks: what the lcore is asked to do */
+
+static bool afid_eq(const struct rxd_AFSFid *a, const struct rxd_AFSFid *b)
+{
+	return a->Volume == b->Volume && a->Vnode == b->Vnode && a->Unique == b->Unique;
+}
+
+/* A distinctive callback for entry i, which no fsops default equals. */
+static struct rxd_AFSCallBack mark_cb(uint32_t i)
+{
+	return (struct rxd_AFSCallBack){RXD_CALLBACK_VERSION, 1000 + i, i % 2 ? RXD_CB_DROPPED : RXD_CB_EXCLUSIVE};
+}
+
+static void patch_all(void)
+{
+	for (uint32_t i = 0; i < op.n_promise; i++) {
+		struct rxd_AFSCallBack c = mark_cb(i);
+		cr_assert_eq(rxd_fs_op_set_callback(&op, i, &c), 0);
+	}
+	cr_assert_eq(rxd_fs_op_set_callback(&op, op.n_promise, &(struct rxd_AFSCallBack){0}), -EINVAL);
+}
+
+static void assert_cb(const struct rxd_AFSCallBack *got, uint32_t i)
+{
+	struct rxd_AFSCallBack want = mark_cb(i);
+
+	cr_assert_eq(got->CallBackVersion, want.CallBackVersion, "entry %u", i);
+	cr_assert_eq(got->ExpirationTime, want.ExpirationTime, "entry %u", i);
+	cr_assert_eq(got->CallBackType, want.CallBackType, "entry %u", i);
+}
+
+/* The lcore overwrites the encoded AFSCallBacks (fsops.h rxd_fs_op_set_callback): decoding the patched reply with
+ * the generated decoder finds them in their fields and every other field as dispatch encoded it. */
+Test(fs_ops, promised_callbacks_are_patched_where_the_generated_encoder_put_them)
+{
+	struct rxd_AFSStoreStatus ss = {.Mask = RXD_AFS_SETMODE, .UnixModeBits = 0644};
+	struct rxd_AFSFid f = mkfile("p", 10);
+	struct rxd_AFSFid fv[3] = {f, {VID, 998, 1}, rootfid};
+	struct rxd_RXAFS_FetchStatus_out fs, fs0;
+	struct rxd_RXAFS_CreateFile_out cf;
+	struct rxd_RXAFS_MakeDir_out md;
+	struct rxd_RXAFS_InlineBulkStatus_out ib;
+	struct rxd_RXAFS_BulkStatus_out bs;
+	struct rxd_RXAFS_FetchData64_out fd;
+	struct rxd_xdec d;
+
+	cr_assert_eq(RUN(FetchStatus, 0, .Fid = f), 0);
+	cr_assert_eq(op.n_promise, 1);
+	cr_assert(afid_eq(&op.promise[0], &f) && op.promise_ok[0] && !op.promise_bulk);
+	DECODE(FetchStatus, &fs0);
+	patch_all();
+	DECODE(FetchStatus, &fs);
+	assert_cb(&fs.CallBack, 0);
+	cr_assert_eq(memcmp(&fs.OutStatus, &fs0.OutStatus, sizeof(fs.OutStatus)), 0);
+	cr_assert_eq(memcmp(&fs.Sync, &fs0.Sync, sizeof(fs.Sync)), 0);
+
+	cr_assert_eq(RUN(CreateFile, 0, .DirFid = rootfid, .Name = "pc", .InStatus = ss), 0);
+	cr_assert_eq(op.n_promise, 1);
+	patch_all();
+	DECODE(CreateFile, &cf);
+	cr_assert(afid_eq(&op.promise[0], &cf.OutFid), "the new fid is promised");
+	assert_cb(&cf.CallBack, 0);
+	cr_assert_eq(cf.OutFidStatus.FileType, RXD_AFS_FILETYPE_FILE);
+	cr_assert_neq(cf.Sync.spare1, 0);
+
+	cr_assert_eq(RUN(MakeDir, 0, .DirFid = rootfid, .Name = "pd", .InStatus = ss), 0);
+	patch_all();
+	DECODE(MakeDir, &md);
+	cr_assert(afid_eq(&op.promise[0], &md.OutFid));
+	assert_cb(&md.CallBack, 0);
+	cr_assert_eq(md.OutFidStatus.FileType, RXD_AFS_FILETYPE_DIRECTORY);
+
+	cr_assert_eq(RUN(Symlink, 0, .DirFid = rootfid, .Name = "ps", .LinkContents = "p", .InStatus = ss), 0);
+	cr_assert_eq(op.n_promise, 0, "Symlink's reply carries no callback");
+
+	cr_assert_eq(RUN(InlineBulkStatus, 0, .FidsArray = {3, fv}), 0);
+	cr_assert_eq(op.n_promise, 3);
+	cr_assert(op.promise_bulk);
+	cr_assert(op.promise_ok[0] && !op.promise_ok[1] && op.promise_ok[2], "a failed fid is not promised");
+	cr_assert(afid_eq(&op.promise[2], &rootfid));
+	patch_all();
+	DECODE(InlineBulkStatus, &ib);
+	cr_assert_eq(ib.CBArray.len, 3);
+	for (uint32_t i = 0; i < 3; i++)
+		assert_cb(&ib.CBArray.val[i], i);
+	cr_assert_eq(ib.StatArray.val[0].Length, 10);
+	cr_assert_eq(ib.StatArray.val[1].errorCode, RXD_FS_VNOVNODE);
+	cr_assert_neq(ib.Sync.spare1, 0);
+
+	fv[1] = f;
+	cr_assert_eq(RUN(BulkStatus, 0, .FidsArray = {2, fv}), 0);
+	patch_all();
+	DECODE(BulkStatus, &bs);
+	assert_cb(&bs.CBArray.val[0], 0);
+	assert_cb(&bs.CBArray.val[1], 1);
+	cr_assert_eq(bs.StatArray.val[1].Length, 10);
+
+	/* FetchData64: the callback is in the OUT args sent after the bytes (op.tail) */
+	cr_assert_eq(RUN(FetchData64, 0, .Fid = f, .Pos = 0, .Length = 10), 0);
+	cr_assert_eq(op.n_promise, 1);
+	patch_all();
+	rxd_xdec_init(&d, op.tail, op.tail_len, out_arena, sizeof(out_arena));
+	cr_assert_eq(rxd_RXAFS_FetchData64_dec_out(&d, &fd), 0);
+	assert_cb(&fd.CallBack, 0);
+	cr_assert_eq(fd.OutStatus.Length, 10);
+	cr_assert_neq(fd.Sync.spare1, 0);
+	rxd_fs_op_fetch_end(&op);
+}
+
+static void assert_changed(uint32_t n, const struct rxd_AFSFid *fids, const bool *named)
+{
+	cr_assert_eq(op.n_changed, n);
+	for (uint32_t i = 0; i < n; i++) {
+		cr_assert(afid_eq(&op.changed[i].fid, &fids[i]), "change %u: %u.%u.%u", i, op.changed[i].fid.Volume,
+			  op.changed[i].fid.Vnode, op.changed[i].fid.Unique);
+		cr_assert_eq(op.changed[i].named, named[i], "change %u", i);
+	}
+}
+
+/* Every committed change names the fids whose promises break; a fid the caller did not name breaks for
+ * everyone (named false), as OpenAFS's BreakCallBack(host, fid, 1). */
+Test(fs_ops, changes_name_the_fids_whose_promises_break)
+{
+	struct rxd_AFSStoreStatus ss = {.Mask = RXD_AFS_SETMODE, .UnixModeBits = 0755};
+	struct rxd_AFSFid f = mkfile("c", 0), g = mkfile("g", 0), t = mkfile("t", 0);
+	struct rxd_RXAFS_MakeDir_out md;
+
+	cr_assert_eq(RUN(FetchStatus, 0, .Fid = f), 0);
+	cr_assert_eq(op.n_changed, 0, "a read changes nothing");
+
+	cr_assert_eq(RUN(StoreStatus, 0, .Fid = f, .InStatus = ss), 0);
+	assert_changed(1, &f, (bool[]){true});
+
+	cr_assert_eq(RUN(StoreData64, 0, .Fid = f, .InStatus = {0}, .Pos = 0, .Length = 2, .FileLength = 2), 0);
+	cr_assert_eq(op.n_changed, 0, "nothing changed before the end");
+	cr_assert_eq(rxd_fs_store_write(op.wr, "hi", 2), 0);
+	cr_assert_eq(rxd_fs_op_store_end(&op, 0), 0);
+	assert_changed(1, &f, (bool[]){true});
+	/* a store that failed midway changed the file too (truncated, bytes in place): everyone's promise breaks */
+	cr_assert_eq(RUN(StoreData64, 0, .Fid = f, .InStatus = {0}, .Pos = 0, .Length = 4, .FileLength = 4), 0);
+	cr_assert_eq(rxd_fs_store_write(op.wr, "ab", 2), 0);
+	cr_assert_eq(rxd_fs_op_store_end(&op, EIO), EIO);
+	assert_changed(1, &f, (bool[]){false});
+
+	cr_assert_eq(RUN(MakeDir, 0, .DirFid = rootfid, .Name = "cd", .InStatus = ss), 0);
+	DECODE(MakeDir, &md);
+	assert_changed(1, &rootfid, (bool[]){true});
+
+	cr_assert_eq(RUN(Link, 0, .DirFid = rootfid, .Name = "c2", .ExistingFid = f), 0);
+	assert_changed(2, (struct rxd_AFSFid[]){rootfid, f}, (bool[]){true, true});
+
+	cr_assert_eq(RUN(RemoveFile, 0, .DirFid = rootfid, .Name = "c2"), 0);
+	assert_changed(2, (struct rxd_AFSFid[]){rootfid, f}, (bool[]){true, false});
+
+	/* a file renamed over another in the same directory: the directory, and the replaced target */
+	cr_assert_eq(RUN(Rename, 0, .OldDirFid = rootfid, .OldName = "g", .NewDirFid = rootfid, .NewName = "t"), 0);
+	assert_changed(2, (struct rxd_AFSFid[]){rootfid, t}, (bool[]){true, false});
+	(void)g;
+
+	/* a directory moved to another directory: both directories, and the moved one (its .. changed) */
+	cr_assert_eq(RUN(MakeDir, 0, .DirFid = rootfid, .Name = "mv", .InStatus = ss), 0);
+	{
+		struct rxd_RXAFS_MakeDir_out mv;
+		DECODE(MakeDir, &mv);
+		cr_assert_eq(
+		    RUN(Rename, 0, .OldDirFid = rootfid, .OldName = "mv", .NewDirFid = md.OutFid, .NewName = "mv"), 0);
+		assert_changed(3, (struct rxd_AFSFid[]){rootfid, md.OutFid, mv.OutFid}, (bool[]){true, true, false});
+		cr_assert_eq(RUN(RemoveDir, 0, .DirFid = md.OutFid, .Name = "mv"), 0);
+		assert_changed(2, (struct rxd_AFSFid[]){md.OutFid, mv.OutFid}, (bool[]){true, false});
+	}
+
+	cr_assert_eq(RUN(RemoveFile, 0, .DirFid = rootfid, .Name = "nope"), ENOENT);
+}
+
+Test(fs_ops, give_ups_are_left_for_the_lcore)
+{
+	struct rxd_AFSFid fv[2] = {rootfid, {VID, 2, 7}};
+	struct rxd_AFSCallBack cv[2] = {{1, 0, 2}, {1, 0, 2}};
+
+	cr_assert_eq(RUN(GiveUpCallBacks, 1, .Fids_Array = {2, fv}, .CallBacks_Array = {2, cv}), 0);
+	cr_assert_eq(op.give_up, RXD_FS_GIVE_UP_FIDS);
+	cr_assert_eq(op.give_up_fids->len, 2);
+	cr_assert(afid_eq(&op.give_up_fids->val[1], &fv[1]));
+	cr_assert_eq(RUN0(GiveUpAllCallBacks, 1), 0);
+	cr_assert_eq(op.give_up, RXD_FS_GIVE_UP_ALL);
+	cr_assert_eq(RUN0(GetTime, 1), 0);
+	cr_assert_eq(op.give_up, RXD_FS_GIVE_UP_NONE);
+}
