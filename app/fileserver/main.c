@@ -29,6 +29,8 @@
 #include "iopool.h"
 #include "rxd_launch.h"
 #include "store.h"
+#include "vl.h"
+#include "vlreg.h"
 
 #define PROG "rxd-fileserver"
 #define ROOT_VOLUME "root.cell"
@@ -54,6 +56,11 @@ struct app {
 	struct rxd_afsUUID uuid;	  /* <vice>/rxd-fileserver.uuid (fsuuid.h); the VL service reports it too */
 	struct rxd_fs_cb_group *cb_group; /* callbacks' cross-lcore rings */
 	struct rxd_fs_cb *cb[RXD_SHELL_MAX_WORKERS];
+	struct rxd_fs_vl *vl;	  /* the built-in VL service (UDP 7003) */
+	const char *vlserver;	  /* --vlserver: register with this cell's vlserver */
+	const char *cell;	  /* --cell */
+	struct rxd_fs_vlreg *reg; /* the registration, driven by worker 0 */
+	struct rxd_addr vl_srv;	  /* the vlserver it registers with */
 };
 
 static void usage(FILE *f)
@@ -65,6 +72,8 @@ static void usage(FILE *f)
 		   "  --io-threads N          file-I/O threads (2)\n"
 		   "  --max-calls N           concurrent calls per worker (256)\n"
 		   "  --sync                  fsync every change before answering\n"
+		   "  --vlserver IP           register this server and its volumes with the cell's vlserver\n"
+		   "  --cell NAME             the cell's name (for the log)\n"
 		   "shell options (--port defaults to 7000,7003):\n");
 	rxd_shell_opts_usage(f);
 }
@@ -84,6 +93,14 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	struct app *a = arg;
 	uint64_t x;
 
+	if (!strcmp(name, "vlserver")) {
+		a->vlserver = value;
+		return 0;
+	}
+	if (!strcmp(name, "cell")) {
+		a->cell = value;
+		return 0;
+	}
 	if (!strcmp(name, "vice")) {
 		if (!value || !*value) {
 			snprintf(err, errlen, "--vice needs a directory");
@@ -178,6 +195,31 @@ static void hook_start(void *arg, struct rxd_worker *w)
 	rxd_worker_set_app(w, a->w[i]);
 }
 
+static void reg_log(void *user, const char *line)
+{
+	(void)user;
+	printf("%s\n", line);
+	fflush(stdout);
+}
+
+/* Worker 0 registers with the vlserver (doc/fileserver.md), from RXAFS's port. */
+static void registration_poll(struct app *a, struct rxd_worker *w, uint64_t now)
+{
+	if (!a->reg) {
+		struct rxd_fs_vlreg_params rp = {.vl = a->vl, .servers = &a->vl_srv, .n_servers = 1, .log = reg_log};
+
+		rp.local = rxd_worker_local(w, 0, a->afs_port);
+		if (rxd_addr_parse(a->vlserver, 7003, &a->vl_srv) || rxd_fs_vlreg_start(&rp, &a->reg)) {
+			fprintf(stderr, PROG ": --vlserver %s: cannot register\n", a->vlserver);
+			a->vlserver = NULL;
+		}
+	} else if (rxd_fs_vlreg_poll(a->reg, now, NULL)) {
+		rxd_fs_vlreg_free(a->reg, now);
+		a->reg = NULL;
+		a->vlserver = NULL;
+	}
+}
+
 static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 {
 	struct app *a = arg;
@@ -186,6 +228,8 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	rxd_fs_worker_poll(rxd_worker_app(w), now);
 	if (a->cb[i])
 		rxd_fs_cb_poll(a->cb[i], now);
+	if (a->vlserver && i == 0)
+		registration_poll(a, w, now);
 }
 
 /* Outstanding RXAFSCB calls are aborted and no more begin, so the shard can go idle. */
@@ -210,6 +254,10 @@ static void hook_stop(void *arg, struct rxd_worker *w)
 	struct app *a = arg;
 	struct rxd_fs_worker *fw = rxd_worker_app(w);
 
+	if (a->reg && rxd_worker_index(w) == 0) { /* still registering: its call goes with the shard */
+		rxd_fs_vlreg_free(a->reg, rxd_shell_now(a->shell));
+		a->reg = NULL;
+	}
 	rxd_fs_worker_abort_all(fw, RX_RESTARTING, rxd_shell_now(a->shell));
 	for (unsigned ms = 0; rxd_fs_worker_jobs(fw) && ms < STOP_WAIT_MS; ms++) {
 		rxd_fs_worker_poll(fw, rxd_shell_now(a->shell));
@@ -273,6 +321,33 @@ static int open_store(struct app *a, char *err, size_t errlen)
 	return 0;
 }
 
+/* The built-in VL service on the second port: this server's volumes, its
+ * address and its UUID (<vice>/rxd-fileserver.uuid, stable across restarts). */
+static int vl_setup(struct app *a, uint16_t port, char *err, size_t errlen)
+{
+	struct rxd_addr me;
+	uint32_t ip;
+	struct rxd_fs_vl_params vp = {.store = a->store,
+				      .cell = a->cell ? a->cell : "",
+				      .n_addrs = 1,
+				      .clock = shell_clock,
+				      .clock_arg = a->shell};
+	struct rxd_service_desc d;
+	int rc;
+
+	rxd_shell_iface_addr(a->shell, 0, &me);
+	ip = (uint32_t)me.ip.v4[0] << 24 | (uint32_t)me.ip.v4[1] << 16 | (uint32_t)me.ip.v4[2] << 8 | me.ip.v4[3];
+	vp.addrs = &ip;
+	vp.uuid = a->uuid; /* the one InitCallBackState3 carries (fsuuid.h) */
+	rc = rxd_fs_vl_create(&vp, &a->vl);
+	if (rc) {
+		snprintf(err, errlen, "cannot build the VL table: %s", strerror(-rc));
+		return rc;
+	}
+	rxd_fs_vl_service_desc(a->vl, &d);
+	return rxd_shell_register_service(a->shell, 0, port, &d, NULL, NULL, err, errlen);
+}
+
 static int setup(struct app *a, char *err, size_t errlen)
 {
 	struct rxd_shell *s = a->shell;
@@ -314,8 +389,9 @@ static int setup(struct app *a, char *err, size_t errlen)
 	rc = rxd_shell_register_service(s, 0, ports[0], &d, server_of, a, err, errlen);
 	if (rc)
 		return rc;
-	/* fs-vl: the VL service (52) goes on the second port (7003) here, answering each whole
-	 * request with rxd_fs_vl_handle() from app/fileserver/vl.h. */
+	rc = vl_setup(a, ports[1], err, errlen);
+	if (rc)
+		return rc;
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;
 	h.poll = hook_poll;
@@ -334,6 +410,7 @@ static void teardown(struct app *a)
 	rxd_fs_cb_group_destroy(a->cb_group); /* after every shard's rxd_fs_cb_destroy (stop hook) */
 	if (a->srv_ready)
 		rxd_fs_srv_fini(&a->srv);
+	rxd_fs_vl_free(a->vl);
 	if (a->store)
 		rxd_fs_store_close(a->store);
 }
