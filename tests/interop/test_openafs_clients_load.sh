@@ -11,7 +11,9 @@
 #
 # usage: test_openafs_clients_load.sh RXPERF OPENAFS_PEER
 # env:   RXD_LOAD_RUNS (20), RXD_LOAD_PROCS (4), RXD_LOAD_THREADS (32 per process),
-#        RXD_LOAD_CALLS (calls per process and run, 96)
+#        RXD_LOAD_CALLS (calls per process and run, 96),
+#        RXD_LOAD_PCAP=1 (with RXD_INTEROP_KEEP: capture each run, keep the
+#        captures of runs that lost a call as load-RUN.pcapng)
 # exit:  0 all passed, 1 a failure, 77 skipped (not root / tool missing)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +45,7 @@ want_ok=$((PROCS * CALLS))
 rcv0=$(rcvbuf_errors)
 t_all=$(date +%s)
 for run in $(seq "$RUNS"); do
+	[ -n "${RXD_LOAD_PCAP:-}" ] && [ -n "$T_KEEP" ] && ix_capture_start "$T_DIR/load-$run.pcapng"
 	pids=()
 	for p in $(seq "$PROCS"); do
 		# -u 0: OpenAFS's default socket buffer; --timeout bounds a stalled call (RX_CALL_DEAD is ~12 s);
@@ -67,6 +70,10 @@ for run in $(seq "$RUNS"); do
 		esac
 	done
 	total_ok=$((total_ok + ok))
+	if [ -n "${RXD_LOAD_PCAP:-}" ] && [ -n "$T_KEEP" ]; then
+		ix_capture_stop
+		[ -z "$bad" ] && [ "$ok" = "$want_ok" ] && rm -f "$T_DIR/load-$run.pcapng"
+	fi
 	if [ -n "$bad" ] || [ "$ok" != "$want_ok" ]; then
 		stalled_runs=$((stalled_runs + 1))
 		echo "run $run: $ok of $want_ok calls completed;$bad"
