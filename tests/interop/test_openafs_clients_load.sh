@@ -83,19 +83,11 @@ done
 secs=$(($(date +%s) - t_all))
 rcv=$(( $(rcvbuf_errors) - rcv0 ))
 
-# Known open bug (doc/reliability.md, "Still open"): about 1 call in 3,000-8,000 still ends
-# RX_CALL_DEAD/RX_CALL_TIMEOUT at the OpenAFS client under this load.  Before the fixes 10 of
-# 10 runs stalled and the server counted 580-660 calls failed, so a bound of
-# RXD_LOAD_MAX_FAILED (default 8 calls of 7,680, 0.1 %) still catches that class; 0 is strict.
-max_failed=${RXD_LOAD_MAX_FAILED:-8}
 lost=$((RUNS * want_ok - total_ok))
 if [ "$stalled_runs" = 0 ]; then
 	result PASS "$RUNS runs, every call completed" "$total_ok calls in ${secs}s; client RcvbufErrors +$rcv"
-elif [ "$lost" -le "$max_failed" ]; then
-	result PASS "$RUNS runs, at most $max_failed calls failed" \
-		"KNOWN BUG: $lost calls in $stalled_runs runs did not complete (of $((RUNS * want_ok))); RcvbufErrors +$rcv"
 else
-	result FAIL "$RUNS runs, at most $max_failed calls failed" "$lost calls in $stalled_runs runs did not complete; RcvbufErrors +$rcv"
+	result FAIL "$RUNS runs, every call completed" "$lost calls in $stalled_runs runs did not complete; RcvbufErrors +$rcv"
 fi
 # The load must really overflow the clients' buffers, or this test proves nothing about loss.
 if [ "$rcv" -gt 0 ]; then
@@ -110,8 +102,6 @@ calls=$(printf '%s' "$line" | sed -n 's/^rxperf server: \([0-9]*\) calls.*/\1/p'
 failed=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
 if [ "${failed:-x}" = 0 ] && [ "${calls:-0}" -ge "$total_ok" ]; then
 	result PASS "server failed no call" "$line"
-elif [ -n "$failed" ] && [ "$failed" -le "$lost" ] && [ "$lost" -le "$max_failed" ]; then
-	result PASS "server failed only the calls the clients lost" "KNOWN BUG: $line"
 else
 	result FAIL "server failed no call" "${line:-no server summary}"
 fi
