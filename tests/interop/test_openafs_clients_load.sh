@@ -12,8 +12,9 @@
 # usage: test_openafs_clients_load.sh RXPERF OPENAFS_PEER
 # env:   RXD_LOAD_RUNS (20), RXD_LOAD_PROCS (4), RXD_LOAD_THREADS (32 per process),
 #        RXD_LOAD_CALLS (calls per process and run, 96),
-#        RXD_LOAD_PCAP=1 (with RXD_INTEROP_KEEP: capture each run, keep the
-#        captures of runs that lost a call as load-RUN.pcapng)
+#        RXD_LOAD_PCAP=1 (a debugging aid, with RXD_INTEROP_KEEP: capture each
+#        run and keep load-RUN.pcapng if it lost a call or holds an ABORT or an
+#        ICMP error; load-stop.pcapng covers the server's shutdown)
 # exit:  0 all passed, 1 a failure, 77 skipped (not root / tool missing)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -72,7 +73,10 @@ for run in $(seq "$RUNS"); do
 	total_ok=$((total_ok + ok))
 	if [ -n "${RXD_LOAD_PCAP:-}" ] && [ -n "$T_KEEP" ]; then
 		ix_capture_stop
-		[ -z "$bad" ] && [ "$ok" = "$want_ok" ] && rm -f "$T_DIR/load-$run.pcapng"
+		# keep it if a call was lost, or rxd aborted one or heard of an ICMP error
+		[ -z "$bad" ] && [ "$ok" = "$want_ok" ] &&
+			[ -z "$(tshark -r "$T_DIR/load-$run.pcapng" -Y 'rx.type == 4 || icmp' -c 1 2>/dev/null)" ] &&
+			rm -f "$T_DIR/load-$run.pcapng"
 	fi
 	if [ -n "$bad" ] || [ "$ok" != "$want_ok" ]; then
 		stalled_runs=$((stalled_runs + 1))
@@ -96,7 +100,9 @@ else
 	result FAIL "client socket buffers overflowed" "RcvbufErrors did not rise: the load did not cause loss"
 fi
 
+[ -n "${RXD_LOAD_PCAP:-}" ] && [ -n "$T_KEEP" ] && ix_capture_start "$T_DIR/load-stop.pcapng"
 ix_rxd_server_stop "rxd server clean exit"
+[ -n "${RXD_LOAD_PCAP:-}" ] && [ -n "$T_KEEP" ] && ix_capture_stop
 line=$(grep -m1 '^rxperf server:.*calls' "$IX_SRV_OUT")
 calls=$(printf '%s' "$line" | sed -n 's/^rxperf server: \([0-9]*\) calls.*/\1/p')
 failed=$(printf '%s' "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
