@@ -75,7 +75,7 @@ for run in $(seq "$RUNS"); do
 		ix_capture_stop
 		# keep it if a call was lost, or rxd aborted one or heard of an ICMP error
 		[ -z "$bad" ] && [ "$ok" = "$want_ok" ] &&
-			[ -z "$(tshark -r "$T_DIR/load-$run.pcapng" -Y 'rx.type == 4 || icmp' -c 1 2>/dev/null)" ] &&
+			[ -z "$(tshark -r "$T_DIR/load-$run.pcapng" -Y 'rx.type == 4 || icmp' 2>/dev/null | head -n 1)" ] &&
 			rm -f "$T_DIR/load-$run.pcapng"
 	fi
 	if [ -n "$bad" ] || [ "$ok" != "$want_ok" ]; then
