@@ -106,6 +106,25 @@ static void ack_init(struct rxd_conn *conn, unsigned channel, uint32_t call_numb
 	fill_trailer(conn->local, conn->peer, a);
 }
 
+/*
+ * A server's PING sent once its reply's LAST packet is queued carries no
+ * receive state: firstPacket 1, previousPacket 0, no table.  An OpenAFS
+ * client answers a PING, drops the call lock to send the answer, and only then
+ * applies the PING's ACK fields to the channel's call structure
+ * (rxi_ReceivePacket, OpenAFS src/rx/rx.c).  Meanwhile its reader can end the
+ * call and start the next one on that same structure: our firstPacket 4 (a
+ * 3-packet request received) then acknowledged the new call's 3 request
+ * packets before they were sent, and the client waited for a reply while
+ * ignoring our ACKs as going backwards.  firstPacket 1 acknowledges nothing on
+ * any call; to the call it is meant for it is stale (the request is complete),
+ * and a stale PING is still answered (OpenAFS answers before it looks at the
+ * ACK; the kernel's rxrpc_input_ack() answers a discarded one).
+ */
+static bool ping_without_state(const struct rxd_call *c, uint8_t reason)
+{
+	return reason == RXD_ACK_PING && !c->is_client && c->tx_phase_done;
+}
+
 /* The call's ACK with its SACK table, padded to pad_to bytes if nonzero; its serial in *sent. */
 static int send_call_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint32_t pad_to, uint32_t *sent,
 			 uint64_t now)
@@ -115,14 +134,16 @@ static int send_call_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, ui
 	struct rxd_ack_info a;
 	uint8_t acks[RXD_ACK_MAX_SACK];
 	uint32_t n = 0;
+	bool stateless = ping_without_state(c, reason);
 	int rc;
 
 	if (!c->conn)
 		return -ENOTCONN;
-	ack_init(c->conn, c->channel, c->call_number, c->rx_consumed, c->rx_highest, reason, serial, &h, &a);
+	ack_init(c->conn, c->channel, c->call_number, stateless ? 0 : c->rx_consumed, stateless ? 0 : c->rx_highest,
+		 reason, serial, &h, &a);
 	if (reason == RXD_ACK_PING)
 		h.flags |= RXD_F_REQUEST_ACK;
-	if (seq_after(c->rx_highest, c->rx_consumed)) {
+	if (!stateless && seq_after(c->rx_highest, c->rx_consumed)) {
 		n = min_u32(c->rx_highest - c->rx_consumed, RXD_ACK_MAX_SACK);
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t seq = c->rx_consumed + 1 + i;
@@ -139,8 +160,10 @@ static int send_call_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, ui
 		*sent = h.serial;
 	if (reason == RXD_ACK_PING)
 		rxd_peer_rtt_probe_sent(c->peer, h.serial, now);
-	c->rx_unacked = 0;
-	c->rx_acked_hard = c->rx_consumed;
+	if (!stateless) {
+		c->rx_unacked = 0;
+		c->rx_acked_hard = c->rx_consumed;
+	}
 	c->last_tx = now;
 	if (reason != RXD_ACK_PING && reason != RXD_ACK_PING_RESPONSE) {
 		c->ack_at = 0;

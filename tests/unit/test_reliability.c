@@ -438,6 +438,26 @@ Test(loss, ping_without_progress_after_an_rto_retransmits_the_missing_packet)
 }
 
 /*
+ * Call 1 on cid 0x400, then SRTT 1 ms, then call 2 on the same channel (ending
+ * call 1): call 2's one-packet reply goes out with the SRTT known, so its tail
+ * is probed by the TLP.
+ */
+static void second_call_with_srtt_1ms(struct rxd_local *l, uint64_t t0)
+{
+	struct rxd_addr from;
+	struct rxd_peer *peer;
+
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	feed_request(l, 0x400, 1, 1, t0);
+	peer = rxd_peer_lookup(l, &from, false, t0);
+	cr_assert_not_null(peer);
+	for (int i = 0; i < 3; i++)
+		rxd_rtt_sample(&peer->rtt, 1 * MS);
+	feed_request(l, 0x400, 2, 2, t0);
+	cr_assert_eq(data_by_call[2], 1, "call 2's reply went out once");
+}
+
+/*
  * A kernel client at HZ=100 defers the final ACK of a reply by up to 2
  * jiffies (20 ms).  With SRTT 1 ms the tail loss probe must wait for that,
  * and then PING rather than send the LAST packet again (it was re-sent
@@ -447,18 +467,9 @@ Test(tlp, last_packet_waits_for_a_deferred_final_ack_then_pings)
 {
 	struct rxd_local *l = mk_counting_local();
 	const uint64_t t0 = RXD_NS_PER_SEC;
-	struct rxd_addr from;
 	struct rxd_stats st = {0};
-	struct rxd_peer *peer;
 
-	rxd_addr_parse("198.18.0.1:7001", 0, &from);
-	feed_request(l, 0x400, 1, 1, t0);
-	peer = rxd_peer_lookup(l, &from, false, t0);
-	cr_assert_not_null(peer);
-	for (int i = 0; i < 3; i++)
-		rxd_rtt_sample(&peer->rtt, 1 * MS);
-	feed_request(l, 0x400, 2, 2, t0); /* the next call on the channel: its reply goes out with SRTT known */
-	cr_assert_eq(data_by_call[2], 1);
+	second_call_with_srtt_1ms(l, t0);
 	expire_until(l, t0 + 21 * MS);
 	cr_assert_eq(data_by_call[2], 1, "the LAST packet was re-sent within the final-ACK allowance");
 	expire_until(l, t0 + 40 * MS);
@@ -466,6 +477,53 @@ Test(tlp, last_packet_waits_for_a_deferred_final_ack_then_pings)
 	cr_assert_eq(data_by_call[2], 1, "the probe re-sent the LAST packet instead of pinging");
 	cr_assert_eq(st.tlp_fired, 1);
 	cr_assert_geq(st.pings_sent, 1, "the probe is a PING");
+	rxd_local_destroy(l);
+}
+
+/* The ACK fields of the engine's PINGs, as the wire carries them (count_tx besides). */
+static struct rxd_ack_info ping_seen[8];
+static unsigned n_pings;
+
+static int ping_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
+{
+	struct rxd_pkt p;
+	enum rxd_reason why;
+	int32_t code;
+
+	if (rxd_pkt_parse(b->data, len, 0, &p, &why, &code) == RXD_V_ACCEPT && p.hdr.type == RXD_PKT_ACK &&
+	    p.u.ack.reason == RXD_ACK_PING && n_pings < 8) {
+		cr_assert(p.hdr.flags & RXD_F_REQUEST_ACK, "a PING asks for its answer");
+		ping_seen[n_pings] = p.u.ack;
+		ping_seen[n_pings++].acks = NULL;
+	}
+	return count_tx(arg, dst, b, len, flags);
+}
+
+/*
+ * An OpenAFS client applies a PING's ACK fields after it has answered it,
+ * with the call lock dropped in between, to whatever call then occupies the
+ * channel: a PING for a finished reply saying firstPacket 2 (one request
+ * packet received) acknowledged the request packets of the client's next call
+ * on the channel before they were sent, and that call stalled until the
+ * server's idle timeout.  Once the reply's LAST packet is out, a PING says
+ * firstPacket 1, previousPacket 0 and carries no table.
+ */
+Test(tlp, a_ping_after_the_reply_acknowledges_nothing)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+
+	tio.tx = ping_tx;
+	n_pings = 0;
+	second_call_with_srtt_1ms(l, t0);
+	expire_until(l, t0 + 40 * MS);
+	cr_assert_geq(n_pings, 1, "the unacknowledged LAST packet is probed with a PING");
+	for (unsigned i = 0; i < n_pings; i++) {
+		cr_assert_eq(ping_seen[i].first_packet, 1, "PING %u says firstPacket %u", i, ping_seen[i].first_packet);
+		cr_assert_eq(ping_seen[i].previous_packet, 0);
+		cr_assert_eq(ping_seen[i].nacks, 0);
+		cr_assert_eq(ping_seen[i].trailer_len, 16, "the trailer is the usual one");
+	}
 	rxd_local_destroy(l);
 }
 
