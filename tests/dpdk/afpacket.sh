@@ -31,7 +31,9 @@ server() { # name mode args...
 	bg "$T_DIR/$name.log" ip netns exec "$NS" timeout 300 "$RXD" $(lcores "$W" 0) $(eal_common "$name") $EAL_DEV -- \
 		--mode "$mode" $APP_ARGS $(idle_sleep $BUSY) "$@"
 	SPID=$LAST_PID
-	sleep 1.5
+	# up when it says so (a loaded machine can take seconds for the EAL), then ARP settles
+	wait_log "$SPID" "$T_DIR/$name.log" "listening on" 60 || fail "$name: server did not come up"
+	sleep 0.5
 }
 
 client() { # name args...
@@ -71,7 +73,9 @@ bg "$T_DIR/drain_c.log" ip netns exec "$NS" timeout 120 "$RXD" $(lcores "$W" 1) 
 	--mode client $APP_ARGS --peer 198.18.3.1:7009 --start-delay 0.5 $(idle_sleep $BUSY) --calls 0 --duration 15 --concurrency 2 \
 	--size-req 1G --size-resp 1G
 cpid=$LAST_PID
-sleep 3
+# calls in flight: the client is up (its EAL may be slow to start), then past its start delay
+wait_log "$cpid" "$T_DIR/drain_c.log" "listening on" 60 || fail "drain client did not come up"
+sleep 2
 t0=$(date +%s%N)
 stop_server rxperf_srv
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
