@@ -452,50 +452,40 @@ static int32_t h_link(void *ctx, const struct rxd_RXAFS_Link_in *in, struct rxd_
 	return 0;
 }
 
-static int32_t h_remove_file(void *ctx, const struct rxd_RXAFS_RemoveFile_in *in, struct rxd_RXAFS_RemoveFile_out *out)
+/* RemoveFile and RemoveDir: rm unlinks name from the directory, whose status goes in *dir_out. */
+static int32_t remove_entry(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, const char *name,
+			    int (*rm)(struct rxd_fs_store *, const struct rxd_fs_fid *, const char *, uint32_t,
+				      struct rxd_fs_status *),
+			    struct rxd_AFSFetchStatus *dir_out, struct rxd_AFSVolSync *sync)
 {
-	struct rxd_fs_op *op = ctx;
-	struct rxd_fs_fid d = fid_of(&in->DirFid);
+	struct rxd_fs_fid d = fid_of(dir);
 	struct rxd_fs_status dst;
 	struct rxd_AFSFid gone = {0};
 	bool had = false;
-	int rc = dir_check(op, &in->DirFid, RXD_FS_DELETE);
+	int rc = dir_check(op, dir, RXD_FS_DELETE);
 
 	if (!rc) {
-		had = lookup_fid(op, &d, in->Name, &gone, NULL);
-		rc = rxd_fs_remove_file(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &dst);
+		had = lookup_fid(op, &d, name, &gone, NULL);
+		rc = rm(op->srv->st, &d, name, RXD_FS_ANON_ID, &dst);
 	}
 	if (rc)
 		return rc;
-	fill_status(op->srv, &out->OutStatus, &dst, &d);
-	fill_sync(&out->Sync, &dst);
-	mark_changed(op, &in->DirFid, true);
+	fill_status(op->srv, dir_out, &dst, &d);
+	fill_sync(sync, &dst);
+	mark_changed(op, dir, true);
 	if (had) /* its link count dropped, or it is gone */
 		mark_changed(op, &gone, false);
 	return 0;
 }
 
+static int32_t h_remove_file(void *ctx, const struct rxd_RXAFS_RemoveFile_in *in, struct rxd_RXAFS_RemoveFile_out *out)
+{
+	return remove_entry(ctx, &in->DirFid, in->Name, rxd_fs_remove_file, &out->OutStatus, &out->Sync);
+}
+
 static int32_t h_remove_dir(void *ctx, const struct rxd_RXAFS_RemoveDir_in *in, struct rxd_RXAFS_RemoveDir_out *out)
 {
-	struct rxd_fs_op *op = ctx;
-	struct rxd_fs_fid d = fid_of(&in->DirFid);
-	struct rxd_fs_status dst;
-	struct rxd_AFSFid gone = {0};
-	bool had = false;
-	int rc = dir_check(op, &in->DirFid, RXD_FS_DELETE);
-
-	if (!rc) {
-		had = lookup_fid(op, &d, in->Name, &gone, NULL);
-		rc = rxd_fs_remove_dir(op->srv->st, &d, in->Name, RXD_FS_ANON_ID, &dst);
-	}
-	if (rc)
-		return rc;
-	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
-	fill_sync(&out->Sync, &dst);
-	mark_changed(op, &in->DirFid, true);
-	if (had)
-		mark_changed(op, &gone, false);
-	return 0;
+	return remove_entry(ctx, &in->DirFid, in->Name, rxd_fs_remove_dir, &out->OutDirStatus, &out->Sync);
 }
 
 static int32_t h_rename(void *ctx, const struct rxd_RXAFS_Rename_in *in, struct rxd_RXAFS_Rename_out *out)

@@ -431,18 +431,13 @@ Test(features, a_call_whose_key_cannot_secure_a_conn_fails_at_begin)
 	f_run(F.now + RXD_NS_PER_SEC);
 }
 
-Test(features, client_conns_per_bundle_are_capped_at_four_as_the_kernel)
+/* How many conns the first n calls are on (each call must have one). */
+static unsigned distinct_conns(struct rxd_call *const *c, int n)
 {
-	struct rxd_call *c[17], *other;
-	uint32_t conns[17];
+	uint32_t conns[32];
 	unsigned nconns = 0;
 
-	F.srv_lazy = true; /* every call stays open */
-	for (int i = 0; i < 17; i++) {
-		c[i] = f_begin(52, -1);
-		cr_assert_eq(rxd_call_send(c[i], "x", 1, 0, F.now), 1);
-	}
-	for (int i = 0; i < 16; i++) {
+	for (int i = 0; i < n; i++) {
 		uint32_t id = rxd_call_cid(c[i]) >> 2;
 		unsigned k = 0;
 		cr_assert_neq(id, 0);
@@ -451,6 +446,20 @@ Test(features, client_conns_per_bundle_are_capped_at_four_as_the_kernel)
 		if (k == nconns)
 			conns[nconns++] = id;
 	}
+	return nconns;
+}
+
+Test(features, client_conns_per_bundle_are_capped_at_four_as_the_kernel)
+{
+	struct rxd_call *c[17], *other;
+	unsigned nconns;
+
+	F.srv_lazy = true; /* every call stays open */
+	for (int i = 0; i < 17; i++) {
+		c[i] = f_begin(52, -1);
+		cr_assert_eq(rxd_call_send(c[i], "x", 1, 0, F.now), 1);
+	}
+	nconns = distinct_conns(c, 16);
 	cr_assert_eq(nconns, 4, "16 calls on %u conns", nconns);
 	cr_assert_eq(rxd_call_state(c[16]), RXD_CS_CLIENT_AWAIT_CONN, "a fifth conn was opened");
 	cr_assert_eq(rxd_call_cid(c[16]), 0);
@@ -483,8 +492,7 @@ Test(features, the_bundle_cap_is_the_configs_bundle_conns)
 {
 	struct rxd_config cfg;
 	struct rxd_call *c[9];
-	uint32_t conns[9];
-	unsigned nconns = 0;
+	unsigned nconns;
 
 	rxd_config_default(&cfg);
 	cr_assert_eq(cfg.bundle_conns, 4, "the kernel's 4 by default");
@@ -496,15 +504,7 @@ Test(features, the_bundle_cap_is_the_configs_bundle_conns)
 		c[i] = f_begin(52, -1);
 		cr_assert_eq(rxd_call_send(c[i], "x", 1, 0, F.now), 1);
 	}
-	for (int i = 0; i < 8; i++) {
-		uint32_t id = rxd_call_cid(c[i]) >> 2;
-		unsigned k = 0;
-		cr_assert_neq(id, 0);
-		while (k < nconns && conns[k] != id)
-			k++;
-		if (k == nconns)
-			conns[nconns++] = id;
-	}
+	nconns = distinct_conns(c, 8);
 	cr_assert_eq(nconns, 2, "8 calls on %u conns", nconns);
 	cr_assert_eq(rxd_call_state(c[8]), RXD_CS_CLIENT_AWAIT_CONN, "a third conn was opened");
 	f_run(F.now + 100 * RXD_NS_PER_MS);
