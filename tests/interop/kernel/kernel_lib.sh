@@ -28,6 +28,7 @@ KV_GW_IP6=fd00:7d:1::1
 KV_RXD_IP6=fd00:7d:0::2
 KV_KERNEL_IP6=fd00:7d:0::1
 KV_QEMU_PID=""
+KV_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 KV_W=""
 KV_R=""
 
@@ -132,6 +133,8 @@ while IFS= read -r line <&3; do
 	sh -c "\${line#* }" </dev/null >/tmp/out 2>&1
 	rc=\$?
 	cat /tmp/out >&3
+	# the marker must start a line: output without a final newline gets one
+	[ -n "\$(tail -c 1 /tmp/out)" ] && echo >&3
 	echo "@@rxd-done \$id \$rc" >&3
 done
 echo "rxd-guest: command port closed"
@@ -187,6 +190,28 @@ kv_boot() {
 	return 0
 }
 
+# kv_setup AF_RXPERF: the kernel (kernel_fetch.sh), the initramfs with
+# KV_MODULES, the namespace with rxd's TAP routed for IPv4 and IPv6, and the
+# guest booted.  Sets KV_ROOT; returns 1 (after saying why) on failure.
+kv_setup() {
+	local t0
+	t0=$(date +%s)
+	KV_ROOT=$("$KV_LIB_DIR/kernel_fetch.sh" | sed -n 's/^KV_ROOT=//p')
+	[ -n "$KV_ROOT" ] || { echo "FATAL: kernel_fetch.sh failed"; return 1; }
+	echo "kernel: $(basename "$KV_ROOT") (cache $(dirname "$KV_ROOT"), $(($(date +%s) - t0)) s)"
+	kv_build_initramfs "$KV_ROOT" "$1" "$T_DIR/initramfs.cpio" || { echo "FATAL: initramfs"; return 1; }
+	ix_ns_up
+	# rxd_interop_lib turns IPv6 off in its namespace; these tests route it.
+	ix_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
+	ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.disable_ipv6=0"
+	# Every rxd process sets the TAP down when it exits, and the kernel drops a
+	# link's IPv6 addresses when it goes down unless told to keep them.
+	ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.keep_addr_on_down=1" "net.ipv6.conf.$IX_KDEV.accept_dad=0"
+	ix_ns ip -6 addr add "$KV_KERNEL_IP6/64" dev "$IX_KDEV" nodad
+	kv_boot "$KV_ROOT" "$T_DIR/initramfs.cpio" || return 1
+	echo "guest up in ${KV_BOOT_S} s ($(grep -am1 'rxd-guest: kernel' "$T_DIR/console.log"))"
+}
+
 # kv_guest TIMEOUT CMD: run CMD (one shell line) in the guest; prints its
 # output, returns its exit status (124 when TIMEOUT seconds passed).
 kv_guest() {
@@ -205,6 +230,16 @@ kv_guest() {
 		esac
 	done
 	return 124
+}
+
+# kv_guest_check NAME CMD [TIMEOUT]: a guest command must exit 0 (within TIMEOUT s, 60).
+kv_guest_check() {
+	local out
+	if out=$(kv_guest "${3:-60}" "$2" 2>&1); then
+		result PASS "$1" "$(printf '%s' "$out" | tail -n1)"
+	else
+		result FAIL "$1" "$(printf '%s' "$out" | tail -n3 | tr '\n' ' ')"
+	fi
 }
 
 # kv_cleanup: called from the test's EXIT trap before the harness's cleanup (which deletes T_DIR).

@@ -31,22 +31,7 @@ ix_init kern
 trap 'kv_cleanup; cleanup' EXIT
 
 # ------------------------------------------------------------- kernel + guest
-t0=$(date +%s)
-KV_ROOT=$("$HERE/kernel_fetch.sh" | sed -n 's/^KV_ROOT=//p')
-[ -n "$KV_ROOT" ] || { echo "FATAL: kernel_fetch.sh failed"; exit 1; }
-echo "kernel: $(basename "$KV_ROOT") (cache $(dirname "$KV_ROOT"), $(($(date +%s) - t0)) s)"
-kv_build_initramfs "$KV_ROOT" "$AF" "$T_DIR/initramfs.cpio" || { echo "FATAL: initramfs"; exit 1; }
-
-ix_ns_up
-# rxd_interop_lib turns IPv6 off in its namespace; this test routes it.
-ix_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
-ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.disable_ipv6=0"
-# Every rxd process sets the TAP down when it exits, and the kernel drops a
-# link's IPv6 addresses when it goes down unless told to keep them.
-ix_ns sysctl -qw "net.ipv6.conf.$IX_KDEV.keep_addr_on_down=1" "net.ipv6.conf.$IX_KDEV.accept_dad=0"
-ix_ns ip -6 addr add "$KV_KERNEL_IP6/64" dev "$IX_KDEV" nodad
-kv_boot "$KV_ROOT" "$T_DIR/initramfs.cpio" || exit 1
-echo "guest up in ${KV_BOOT_S} s ($(grep -am1 'rxd-guest: kernel' "$T_DIR/console.log"))"
+kv_setup "$AF" || exit 1
 
 export KV_W KV_R KV_QEMU_PID
 export -f kv_guest
@@ -71,16 +56,6 @@ kv_rxdebug() {
 		result PASS "$1" "$(printf '%s' "$out" | grep 'AFS version')"
 	else
 		result FAIL "$1" "no 'AFS version: $3' in: $(printf '%s' "$out" | tr '\n' ' ')"
-	fi
-}
-
-# kv_guest_check NAME CMD: a guest command must exit 0.
-kv_guest_check() {
-	local out
-	if out=$(kv_guest 60 "$2" 2>&1); then
-		result PASS "$1" "$(printf '%s' "$out" | tail -n1)"
-	else
-		result FAIL "$1" "$(printf '%s' "$out" | tail -n3 | tr '\n' ' ')"
 	fi
 }
 
