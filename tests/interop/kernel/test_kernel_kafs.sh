@@ -131,12 +131,26 @@ kg "chmod (StoreStatus)" "chmod 600 $MNT/top && stat -c %a $MNT/top | grep -qx 6
 kg "rmdir of a non-empty directory fails" "mkdir $MNT/d2/x && ! rmdir $MNT/d2 2>/dev/null && echo refused"
 kg "rmdir" "rmdir $MNT/d2/x $MNT/d2 && test ! -e $MNT/d2 && echo ok"
 kg "rm one link" "rm $MNT/top2 && stat -c %h $MNT/top | grep -qx 1 && echo ok"
+kg "rename over an existing file" "echo old >$MNT/d1/victim && echo new >$MNT/d1/src && mv $MNT/d1/src $MNT/d1/victim && cat $MNT/d1/victim"
+kg "a 255-byte name" "n=\$(printf 'n%.0s' \$(seq 255)) && echo long >$MNT/d1/\$n && ls $MNT/d1 | grep -c '^n\\{255\\}\$'"
+kg "300 entries (directory pages)" "i=0; while [ \$i -lt 300 ]; do : >$MNT/d1/entry-with-a-longer-name-\$i || exit 1; i=\$((i + 1)); done; test \$(ls $MNT/d1 | grep -c '^entry-') = 300 && echo 300"
+kg "overwrite in the middle (StoreData64 at an offset)" "head -c 20000 /dev/urandom >/tmp/m && cp /tmp/m $MNT/mid && printf XYZ | dd of=/tmp/m bs=1 seek=12345 conv=notrunc 2>/dev/null && printf XYZ | dd of=$MNT/mid bs=1 seek=12345 conv=notrunc 2>/dev/null && sync && md5sum </tmp/m"
+kg "truncate down and up" "truncate -s 5000 $MNT/mid && truncate -s 5000 /tmp/m && truncate -s 9000 $MNT/mid && truncate -s 9000 /tmp/m && sync && stat -c %s $MNT/mid"
+kg "touch -d (StoreStatus mtime)" "touch -d '2020-01-02 03:04:05' $MNT/top && stat -c %Y $MNT/top"
+kg "statfs (GetVolumeStatus)" "stat -f -c '%b %a' $MNT && df $MNT | tail -n 1"
 remount "the namespace as the fileserver keeps it"
-same "listing after remount" "d1 sl top " "$(gv "ls $MNT | sort | tr '\n' ' '")"
+same "listing after remount" "d1 mid sl top " "$(gv "ls $MNT | sort | tr '\n' ' '")"
 same "types, modes, links after remount" "d1 directory 755 2|sl symbolic link 777 1|top regular file 600 1|" \
 	"$(gv "cd $MNT && for f in d1 sl top; do stat -c '%n %F %a %h' \$f; done | tr '\n' '|'")"
 same "symlink target after remount" "top" "$(gv "readlink $MNT/sl")"
 same "content after remount" "hello" "$(gv "cat $MNT/top")"
+want=$(gv "md5sum </tmp/m | cut -d' ' -f1")
+same "overwritten and truncated file after remount" "$want" "$(gv "md5sum <$MNT/mid | cut -d' ' -f1")"
+same "the fileserver's copy of it" "$want" "$(host_md5 "$MNT/mid")"
+same "mtime after remount" 1577934245 "$(gv "TZ=UTC0 stat -c %Y $MNT/top")"
+same "300 entries and the long name after remount" "302 long" "$(gv "ls $MNT/d1 | wc -l | tr -d ' '") $(gv "cat $MNT/d1/n*")"
+same "replaced file after remount" new "$(gv "cat $MNT/d1/victim")"
+kg "remove 300 entries" "rm $MNT/d1/entry-* && test \$(ls $MNT/d1 | wc -l) = 2 && ls $MNT/d1 | cut -c 1-10"
 
 # ------------------------------------------------------------ another client changes a file
 if [ -n "$CLIENT" ] && [ -x "$CLIENT" ]; then
@@ -178,10 +192,22 @@ if [ -n "$CAP" ]; then
 		-e ip.src -e ipv6.src -e udp.dstport -e _ws.col.Info 2>/dev/null |
 		sed -E 's/^([^\t]*)\t([^\t]*)\t([0-9]+)\t.*(VLDB|File Server|Callback)? ?Request: ([^()]*\([0-9]+\)).*/\1\2 -> :\3 \5/' |
 		sort | uniq -c | sed 's/^/    /'
+	# The break above came over RXAFSCB: CallBack calls to kafs's port 7001, none aborted.
+	ncb=$(tshark -r "$CAP" -Y 'rx.type == 1 && rx.seq == 1 && rx.flags.client_init == 1 && udp.dstport == 7001 && afs.cb.opcode == 204' 2>/dev/null | wc -l)
+	nab=$(tshark -r "$CAP" -Y 'rx.type == 4 && udp.srcport == 7001' 2>/dev/null | wc -l)
+	if [ "$ncb" -gt 0 ] && [ "$nab" = 0 ]; then
+		result PASS "kafs: CallBack calls answered by kafs" "$ncb calls"
+	else
+		result FAIL "kafs: CallBack calls answered by kafs" "$ncb CallBack calls, $nab aborts from 7001"
+	fi
 	echo "  aborts seen: $(tshark -r "$CAP" -Y 'rx.type == 4' -T fields -e udp.srcport -e rx.abort_code 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 fi
 stop_pid "$FS_PID" 15
 rc=$?
-[ "$rc" = 0 ] && result PASS "fileserver exits 0 on SIGTERM" "" || result FAIL "fileserver exits 0 on SIGTERM" "exit $rc"
+if [ "$rc" = 0 ]; then
+	result PASS "fileserver exits 0 on SIGTERM" ""
+else
+	result FAIL "fileserver exits 0 on SIGTERM" "exit $rc"
+fi
 echo "stage time: $(($(date +%s) - T_START)) s"
 finish "Linux kafs (qemu guest) vs rxd-fileserver"
