@@ -190,6 +190,17 @@ kv_boot() {
 	return 0
 }
 
+# kv_init TAG AF_RXPERF: skips (77) without af_rxperf, root or a usable qemu;
+# then the harness's log directory and namespace name, and the cleanup trap.
+kv_init() {
+	local why
+	[ -x "$2" ] || skip "af_rxperf not built ($2)"
+	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
+	why=$(kv_qemu_usable) || skip "kernel $1: $why"
+	ix_init "$1"
+	trap 'kv_cleanup; cleanup' EXIT
+}
+
 # kv_setup AF_RXPERF: the kernel (kernel_fetch.sh), the initramfs with
 # KV_MODULES, the namespace with rxd's TAP routed for IPv4 and IPv6, and the
 # guest booted.  Sets KV_ROOT; returns 1 (after saying why) on failure.

@@ -24,11 +24,7 @@ RXPERF=${1:?usage: $0 RXPERF AF_RXPERF}
 AF=${2:?usage: $0 RXPERF AF_RXPERF}
 T_START=$(date +%s)
 [ -x "$RXPERF" ] || skip "rxperf not built ($RXPERF)"
-[ -x "$AF" ] || skip "af_rxperf not built ($AF)"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-why=$(kv_qemu_usable) || skip "kernel interop: $why"
-ix_init kern
-trap 'kv_cleanup; cleanup' EXIT
+kv_init kern "$AF"
 
 # ------------------------------------------------------------- kernel + guest
 kv_setup "$AF" || exit 1

@@ -24,11 +24,7 @@ AF=${2:?usage: $0 RXD_FILESERVER AF_RXPERF [OPENAFS_FS_CLIENT]}
 CLIENT=${3:-}
 T_START=$(date +%s)
 [ -x "$FS" ] || skip "rxd-fileserver not built ($FS)"
-[ -x "$AF" ] || skip "af_rxperf not built ($AF)"
-[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
-why=$(kv_qemu_usable) || skip "kernel kafs: $why"
-ix_init kafs
-trap 'kv_cleanup; cleanup' EXIT
+kv_init kafs "$AF"
 
 CELL=rxd.test
 VOLID=536870912
