@@ -445,10 +445,19 @@ static bool phase_has_more(const struct rxd_afsload *g, uint64_t now)
 	return now < g->deadline;
 }
 
+static void mark(struct rxd_afsload *g, bool end, uint64_t now)
+{
+	if (g->p.mark)
+		g->p.mark(g->p.mark_arg, g->ph, end, now);
+}
+
 /* Enter the next phase that runs; false when none is left. */
 static bool next_phase(struct rxd_afsload *g, uint64_t now)
 {
 	enum rxd_afsload_phase p = g->started ? g->ph + 1 : RXD_AL_CREATE;
+
+	if (g->started)
+		mark(g, true, now);
 
 	while (p < RXD_AL__PHASES && !g->p.run[p])
 		p++;
@@ -456,6 +465,7 @@ static bool next_phase(struct rxd_afsload *g, uint64_t now)
 		return false;
 	g->ph = p;
 	g->started = true;
+	mark(g, false, now);
 	g->next_item = 0;
 	g->deadline = 0;
 	switch (p) {

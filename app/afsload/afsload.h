@@ -58,6 +58,10 @@ struct rxd_afsload_params {
 	uint32_t check_seed; /* pattern the fetched bytes are checked against (= seed; a test hook) */
 	struct rxd_afsUUID uuid;
 	uint32_t my_ip; /* our IPv4 address (host order), for TellMeAboutYourself */
+	/* Called on the lcore when a phase begins (end false) and when its last
+	 * call completed (end true): the launcher samples the server's CPU time. */
+	void (*mark)(void *arg, enum rxd_afsload_phase ph, bool end, uint64_t now);
+	void *mark_arg;
 };
 
 struct rxd_afsload_phase_stats {

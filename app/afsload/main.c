@@ -15,6 +15,7 @@
  * latency percentiles.  Exit: 0 every call succeeded and every byte
  * matched, 1 otherwise, 2 usage, 3 timeout.  One worker lcore.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -27,6 +28,7 @@
 
 #include <rxd/core.h>
 #include <rxd/dpdk.h>
+#include <rxd/wire.h>
 
 #include "afsload.h"
 #include "rxd_launch.h"
@@ -38,6 +40,17 @@
 #define CM_PORT "7001" /* the cache manager's port: the fileserver calls back where the calls came from */
 #define CALLS_PER_CONN 4u
 
+/* A process's CPU time in clock ticks: all threads, and those that are DPDK lcores. */
+struct cpu {
+	uint64_t total, lcore;
+};
+
+struct mark {
+	uint64_t t0, t1;
+	struct cpu c0, c1;
+	bool have0, have1;
+};
+
 struct app {
 	struct rxd_afsload_params p;
 	const char *server;
@@ -46,6 +59,8 @@ struct app {
 	struct rxd_shell_opts so;
 	struct rxd_shell *shell;
 	struct rxd_afsload *g;
+	long server_pid; /* --server-pid: 0 = none */
+	struct mark marks[RXD_AL__PHASES];
 };
 
 static void usage(FILE *f)
@@ -62,8 +77,9 @@ static void usage(FILE *f)
 		   "  --mix LIST           phases besides create and remove: store,fetch,status (all)\n"
 		   "  --keep               do not remove the files at the end\n"
 		   "  --prefix NAME        file names NAME.<i> (afsload-<pid>)\n"
-		   "  --seed N             pattern seed (1)\n"
-		   "  --check-seed N       test hook: check fetched bytes against seed N's pattern (--seed)\n"
+		   "  --pattern N          seed of the files' byte pattern (1)\n"
+		   "  --check-pattern N    test hook: check fetched bytes against pattern N (--pattern)\n"
+		   "  --server-pid PID     report the CPU time this local process (the server) used per phase\n"
 		   "  --json               only the JSON lines\n"
 		   "  --timeout S          give up after S seconds (exit 3; 600)\n"
 		   "exit: 0 every call succeeded and every byte matched, 1 otherwise, 2 usage, 3 timeout\n"
@@ -163,15 +179,19 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 			return -EINVAL;
 		}
 		snprintf(a->p.prefix, sizeof a->p.prefix, "%s", value);
-	} else if (!strcmp(name, "seed")) {
+	} else if (!strcmp(name, "pattern")) {
 		if ((rc = num(name, value, 0, UINT32_MAX, &u, err, errlen)))
 			return rc;
 		a->p.seed = (uint32_t)u;
-	} else if (!strcmp(name, "check-seed")) {
+	} else if (!strcmp(name, "check-pattern")) {
 		if ((rc = num(name, value, 0, UINT32_MAX, &u, err, errlen)))
 			return rc;
 		a->p.check_seed = (uint32_t)u;
 		a->have_check_seed = true;
+	} else if (!strcmp(name, "server-pid")) {
+		if ((rc = num(name, value, 1, 1u << 30, &u, err, errlen)))
+			return rc;
+		a->server_pid = (long)u;
 	} else if (!strcmp(name, "json")) {
 		a->json = true;
 	} else if (!strcmp(name, "timeout")) {
@@ -185,6 +205,72 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 static bool is_flag(const char *name)
 {
 	return !strcmp(name, "keep") || !strcmp(name, "json") || rxd_shell_opts_is_flag(name);
+}
+
+/* ------------------------------------------------------------------ the server's CPU time */
+
+/* utime + stime of one /proc/PID/task/TID/stat; *lcore when its name is a DPDK lcore's. */
+static int task_cpu(long pid, const char *tid, uint64_t *ticks, bool *lcore)
+{
+	char path[96], buf[1024], *p;
+	unsigned long long ut = 0, st = 0;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/task/%s/stat", pid, tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	n = fread(buf, 1, sizeof buf - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	p = strchr(buf, '(');
+	/* DPDK names its lcore threads lcore-worker-N (22.11) or dpdk-worker-N */
+	*lcore = p && (!strncmp(p + 1, "lcore-worker", 12) || !strncmp(p + 1, "dpdk-worker", 11));
+	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
+	/* after the name: state (field 3) ... utime (14), stime (15) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+		return -EINVAL;
+	*ticks = ut + st;
+	return 0;
+}
+
+static int proc_cpu(long pid, struct cpu *c)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof path, "/proc/%ld/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	memset(c, 0, sizeof(*c));
+	while ((e = readdir(d))) {
+		uint64_t t;
+		bool lc;
+		if (e->d_name[0] == '.' || task_cpu(pid, e->d_name, &t, &lc))
+			continue; /* a thread that just exited */
+		c->total += t;
+		if (lc)
+			c->lcore += t;
+	}
+	closedir(d);
+	return 0;
+}
+
+static void on_mark(void *arg, enum rxd_afsload_phase ph, bool end, uint64_t now)
+{
+	struct app *a = arg;
+	struct mark *m = &a->marks[ph];
+
+	if (!end) {
+		m->have0 = proc_cpu(a->server_pid, &m->c0) == 0;
+		m->t0 = now;
+	} else {
+		m->have1 = proc_cpu(a->server_pid, &m->c1) == 0;
+		m->t1 = now;
+	}
 }
 
 /* ------------------------------------------------------------------ hooks */
@@ -234,6 +320,16 @@ static int setup(struct app *a, char *err, size_t errlen)
 	rxd_shell_iface_addr(a->shell, 0, &me);
 	a->p.my_ip =
 	    (uint32_t)me.ip.v4[0] << 24 | (uint32_t)me.ip.v4[1] << 16 | (uint32_t)me.ip.v4[2] << 8 | me.ip.v4[3];
+	if (a->server_pid) {
+		struct cpu c;
+		if (proc_cpu(a->server_pid, &c)) {
+			snprintf(err, errlen, "--server-pid %ld: cannot read /proc/%ld/task", a->server_pid,
+				 a->server_pid);
+			return -ESRCH;
+		}
+		a->p.mark = on_mark;
+		a->p.mark_arg = a;
+	}
 	rc = rxd_afsload_create(&a->p, shell_clock, a->shell, &a->g);
 	if (rc) {
 		snprintf(err, errlen, "cannot create the engine: %s", strerror(-rc));
@@ -252,6 +348,21 @@ static int setup(struct app *a, char *err, size_t errlen)
 }
 
 /* ------------------------------------------------------------------ report */
+
+/* The server's CPU time over the phase (from its first begin to its last completion). */
+static void server_cpu_json(const struct app *a, unsigned ph)
+{
+	const struct mark *m = &a->marks[ph];
+	double hz = (double)sysconf(_SC_CLK_TCK), secs, cpu;
+
+	if (!a->server_pid || !m->have0 || !m->have1 || m->t1 <= m->t0)
+		return;
+	secs = (double)(m->t1 - m->t0) / 1e9;
+	cpu = (double)(m->c1.total - m->c0.total) / hz;
+	printf(",\"server_pid\":%ld,\"phase_secs\":%.6f,\"server_cpu_s\":%.2f,\"server_lcore_cpu_s\":%.2f,"
+	       "\"server_cores\":%.3f",
+	       a->server_pid, secs, cpu, (double)(m->c1.lcore - m->c0.lcore) / hz, cpu / secs);
+}
 
 static int report(struct app *a, bool timed_out)
 {
@@ -297,8 +408,9 @@ static int report(struct app *a, bool timed_out)
 			       ps->errors);
 		printf("{");
 		rxd_result_json(stdout, &r);
-		printf(",\"files\":%u,\"file_bytes\":%" PRIu64 ",\"server\":\"%s\"}\n", a->p.files, a->p.size,
-		       a->server);
+		printf(",\"files\":%u,\"file_bytes\":%" PRIu64 ",\"server_addr\":\"%s\"", a->p.files, a->p.size, a->server);
+		server_cpu_json(a, i);
+		printf("}\n");
 	}
 	if (!a->json)
 		printf(PROG ": %" PRIu64 " calls ok, %" PRIu64 " failed, %" PRIu64 " verify errors, %" PRIu64
@@ -306,6 +418,10 @@ static int report(struct app *a, bool timed_out)
 		       ok, errors, st->verify_errors, st->cm_calls, cs.tx_data_retrans);
 	if (st->first_error[0])
 		fprintf(stderr, PROG ": first error: %s\n", st->first_error);
+	for (unsigned r = 0; r < RXD_R__MAX; r++) /* why packets were dropped: the first clue when calls hang */
+		if (cs.discards[r])
+			fprintf(stderr, PROG ": discarded %" PRIu64 " packet(s): %s\n", cs.discards[r],
+				rxd_reason_name((enum rxd_reason)r));
 	if (timed_out)
 		fprintf(stderr, PROG ": timed out after %.0f s\n", a->timeout_s);
 	fflush(stdout);

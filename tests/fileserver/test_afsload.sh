@@ -75,7 +75,7 @@ if load full 0 --files 6 --size $SIZE --concurrency 8 --passes 2 --status-calls 
 	fi
 fi
 
-if load badcheck 1 --files 2 --size 100000 --concurrency 2 --mix store,fetch --check-seed 7; then
+if load badcheck 1 --files 2 --size 100000 --concurrency 2 --mix store,fetch --check-pattern 7; then
 	if grep -q 'first error: fetch of file .*differ' "$T_DIR/badcheck.log" && ! phase_is badcheck fetch verify_errors 0; then
 		result PASS "verification" "bytes checked against another pattern fail the run"
 	else
