@@ -3,7 +3,7 @@
 # One server's half of the fileserver side-by-side benchmark
 # (bench/fileserver_side_by_side.py runs it once per server and compares):
 #
-#   fileserver_side.sh openafs|rxd AFSLOAD RXD_FILESERVER AFS_MKFILE
+#   fileserver_side.sh openafs|rxd|memif AFSLOAD RXD_FILESERVER AFS_MKFILE
 #
 # sets up the private cell of tests/fileserver/cell/cell_lib.sh (one network
 # namespace, a veth pair rxdcell0 <-> rxdcell1, the kernel's 198.18.7.1 on
@@ -14,6 +14,8 @@
 #            (cell_open_acls: anonymous callers get the host's rights);
 #   rxd      rxd-fileserver at 198.18.7.2 on net_af_packet on rxdcell1, its
 #            built-in VL service, anonymous writes allowed;
+# or (memif, rxd's best case, labelled so) no cell: rxd-fileserver and
+# rxd-afsload joined by net_memif, afsio not run;
 # then runs, against that server:
 #   - rxd-afsload at 198.18.7.3 on net_af_packet on the veth end facing the
 #     server (rxdcell1 for OpenAFS, rxdcell0 for rxd): the load generator's
@@ -35,7 +37,7 @@
 # Output: one JSON line per measurement on stdout, each with "server"
 # (openafs | rxd-afpacket) and "tool" (afsload | afsio); logs on stderr.
 # Everything is torn down by pid and namespace on exit (harness.sh cleanup).
-MODE=${1:?usage: $0 openafs|rxd AFSLOAD RXD_FILESERVER AFS_MKFILE}
+MODE=${1:?usage: $0 openafs|rxd|memif AFSLOAD RXD_FILESERVER AFS_MKFILE}
 AFSLOAD=${2:?}
 RXD_FS=${3:?}
 MKFILE=${4:?}
@@ -58,7 +60,14 @@ emit() { # json
 	printf '%s\n' "$1" >&3
 }
 
-if [ "$MODE" = openafs ]; then
+if [ "$MODE" = memif ]; then
+	# rxd's best case, no kernel on the path: rxd-fileserver and rxd-afsload
+	# joined by net_memif (shared memory); a fresh server per run (memif_server)
+	SERVER_NAME=rxd-memif
+	SERVER_IP=198.18.12.1
+	LOAD_IP=198.18.12.2
+	VOLUME_ID=536870912
+elif [ "$MODE" = openafs ]; then
 	SERVER_NAME=openafs
 	cell_init fsbo "$MKFILE"
 	cell_up
@@ -88,15 +97,55 @@ else
 	echo "rxd-fileserver pid $SERVER_PID on CPU $SERVER_CPU (lcore and file-I/O threads)"
 fi
 [ -n "$VOLUME_ID" ] || { echo "FATAL: no volume id"; exit 1; }
+[ "$MODE" = memif ] && [ -n "${FSB_AFSIO:-}" ] && { echo "memif: afsio needs the kernel's UDP, not run"; FSB_AFSIO=""; }
 
-# afsload NAME args...: one rxd-afsload run; its JSON lines tagged
+# load_cmd NAME LOG args...: rxd-afsload at LOAD_IP against the server
+load_cmd() {
+	local name=$1 log=$2 dev
+	shift 2
+	if [ "$MODE" = memif ]; then
+		dev="net_memif0,role=client,socket=$T_DIR/$name.sock,socket-abstract=no"
+		set -- --hold 30 "$@"
+	else
+		dev="net_af_packet0,iface=$LOAD_IFACE"
+		set -- --no-rx-cksum "$@"
+	fi
+	# shellcheck disable=SC2046
+	${CELL_NS:+ip netns exec "$CELL_NS"} timeout 900 "$AFSLOAD" --lcores "0@$LOAD_CPU,1@$LOAD_CPU" \
+		$(eal_common "l$name") --vdev "$dev" -- --ip "$LOAD_IP/24" --server "$SERVER_IP" \
+		--volume-id "$VOLUME_ID" --server-pid "$SERVER_PID" --idle-sleep 5 --timeout 840 "$@" >"$log" 2>&1
+}
+
+# memif_run NAME LOG args...: a fresh rxd-fileserver on a memif socket, the
+# load against it; the server stops first (the load holds its port, --hold)
+memif_run() {
+	local name=$1 log=$2 lpid rc
+	shift 2
+	# shellcheck disable=SC2046
+	start_wait "$T_DIR/fs-$name.log" listening 60 "$RXD_FS" --lcores "0@$SERVER_CPU,1@$SERVER_CPU" \
+		$(eal_common "s$name") --vdev "net_memif0,role=server,socket=$T_DIR/$name.sock,socket-abstract=no" -- \
+		--vice "$T_DIR/vice-$name" --anonymous write --ip "$SERVER_IP/24" --idle-sleep 20 ||
+		{ fail "rxd-fileserver ($name) did not start"; return 1; }
+	SERVER_PID=$LAST_PID
+	load_cmd "$name" "$log" "$@" &
+	lpid=$!
+	wait_log "$lpid" "$log" 'calls ok,' 900
+	stop_pid "$SERVER_PID" 20 || fail "rxd-fileserver ($name) did not exit 0 on SIGTERM"
+	wait_pid "$lpid" 60
+	rc=$?
+	[ "$rc" = 124 ] && stop_pid "$lpid" 5
+	return "$rc"
+}
+
+# run_afsload NAME args...: one rxd-afsload run; its JSON lines tagged
 run_afsload() {
 	local name=$1 log=$T_DIR/afsload-$1.log rc
 	shift
-	# shellcheck disable=SC2046
-	ip netns exec "$CELL_NS" timeout 900 "$AFSLOAD" --lcores "0@$LOAD_CPU,1@$LOAD_CPU" $(eal_common "l$name") \
-		--vdev "net_af_packet0,iface=$LOAD_IFACE" -- --ip "$LOAD_IP/24" --server "$SERVER_IP" \
-		--volume-id "$VOLUME_ID" --server-pid "$SERVER_PID" --idle-sleep 5 --no-rx-cksum --timeout 840 "$@" >"$log" 2>&1
+	if [ "$MODE" = memif ]; then
+		memif_run "$name" "$log" "$@"
+	else
+		load_cmd "$name" "$log" "$@"
+	fi
 	rc=$?
 	grep -v '^{' "$log" | grep -v '^EAL\|^TELEMETRY' | sed "s/^/  [$name] /"
 	[ "$rc" = 0 ] || fail "rxd-afsload $name: exit $rc"
@@ -166,7 +215,7 @@ done <<<"${FSB_AFSIO:-}"
 if [ "$MODE" = openafs ]; then
 	cell_stop QUIT "$CELL_FS_PID" "$CELL_VOL_PID"
 	cell_stop TERM "$CELL_SALV_PID" "$CELL_PT_PID" "$CELL_VL_PID"
-else
+elif [ "$MODE" = rxd ]; then
 	stop_pid "$CELL_RXD_PID" 20 || fail "rxd-fileserver did not exit 0 on SIGTERM"
 fi
 finish

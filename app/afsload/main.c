@@ -54,7 +54,7 @@ struct mark {
 struct app {
 	struct rxd_afsload_params p;
 	const char *server;
-	double status_secs, timeout_s;
+	double status_secs, timeout_s, hold_s;
 	bool json, have_check_seed;
 	struct rxd_shell_opts so;
 	struct rxd_shell *shell;
@@ -82,6 +82,8 @@ static void usage(FILE *f)
 		   "  --server-pid PID     report the CPU time this local process (the server) used per phase\n"
 		   "  --json               only the JSON lines\n"
 		   "  --timeout S          give up after S seconds (exit 3; 600)\n"
+		   "  --hold S             after the report, keep the port open while its link is up (memif: the\n"
+		   "                       server stops first), at most S seconds\n"
 		   "exit: 0 every call succeeded and every byte matched, 1 otherwise, 2 usage, 3 timeout\n"
 		   "shell options (--port defaults to " CM_PORT "):\n");
 	rxd_shell_opts_usage(f);
@@ -194,6 +196,8 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 		a->server_pid = (long)u;
 	} else if (!strcmp(name, "json")) {
 		a->json = true;
+	} else if (!strcmp(name, "hold")) {
+		return secs(name, value, &a->hold_s, err, errlen);
 	} else if (!strcmp(name, "timeout")) {
 		return secs(name, value, &a->timeout_s, err, errlen);
 	} else {
@@ -225,8 +229,9 @@ static int task_cpu(long pid, const char *tid, uint64_t *ticks, bool *lcore)
 	fclose(f);
 	buf[n] = 0;
 	p = strchr(buf, '(');
-	/* DPDK names its lcore threads lcore-worker-N (22.11) or dpdk-worker-N */
-	*lcore = p && (!strncmp(p + 1, "lcore-worker", 12) || !strncmp(p + 1, "dpdk-worker", 11));
+	/* DPDK names its worker lcore threads rte-worker-N (22.11), lcore-worker-N or dpdk-worker-N (others) */
+	*lcore = p && (!strncmp(p + 1, "rte-worker", 10) || !strncmp(p + 1, "lcore-worker", 12) ||
+		       !strncmp(p + 1, "dpdk-worker", 11));
 	p = strrchr(buf, ')'); /* the name may hold spaces and parentheses */
 	/* after the name: state (field 3) ... utime (14), stime (15) */
 	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
@@ -408,7 +413,8 @@ static int report(struct app *a, bool timed_out)
 			       ps->errors);
 		printf("{");
 		rxd_result_json(stdout, &r);
-		printf(",\"files\":%u,\"file_bytes\":%" PRIu64 ",\"server_addr\":\"%s\"", a->p.files, a->p.size, a->server);
+		printf(",\"files\":%u,\"file_bytes\":%" PRIu64 ",\"server_addr\":\"%s\"", a->p.files, a->p.size,
+		       a->server);
 		server_cpu_json(a, i);
 		printf("}\n");
 	}
@@ -528,6 +534,8 @@ int main(int argc, char **argv)
 	}
 	rxd_launch_stop(a.shell);
 	code = report(&a, timed_out || !rxd_afsload_done(a.g));
+	if (a.hold_s > 0)
+		rxd_launch_hold(a.shell, a.hold_s);
 	rxd_launch_end(a.shell);
 	rxd_afsload_destroy(a.g);
 	return code;

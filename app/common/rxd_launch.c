@@ -154,6 +154,15 @@ void rxd_launch_sleep_ms(unsigned ms)
 	nanosleep(&ts, NULL);
 }
 
+void rxd_launch_hold(struct rxd_shell *s, double secs)
+{
+	uint64_t until = rxd_shell_now(s) + (uint64_t)(secs * 1e9);
+	unsigned sig0 = rxd_launch_signals();
+
+	while (rxd_shell_now(s) < until && rxd_launch_signals() == sig0 && rxd_shell_links_up(s))
+		rxd_launch_sleep_ms(20);
+}
+
 unsigned rxd_launch_stop(struct rxd_shell *s)
 {
 	unsigned left = rxd_shell_shutdown(s);

@@ -41,6 +41,14 @@ int rxd_launch_start(const char *prog, struct rxd_shell *s);
 /** SIGINT/SIGTERM received so far. */
 unsigned rxd_launch_signals(void);
 void rxd_launch_sleep_ms(unsigned ms);
+/**
+ * After rxd_launch_stop(), keep the ports open while their links are up, at
+ * most secs seconds or until a signal: DPDK 22.11's memif unmaps the shared
+ * rings when the peer disconnects without waiting for a worker inside
+ * rx_burst, so the side that finishes first closes only after the peer
+ * stopped polling.
+ */
+void rxd_launch_hold(struct rxd_shell *s, double secs);
 /** Drain (bounded by the shell's drain_ms), abort the rest and wait for the workers; calls aborted. */
 unsigned rxd_launch_stop(struct rxd_shell *s);
 /** Destroy the shell and clean up the EAL (also after a failed setup). */
