@@ -48,6 +48,8 @@ CELL_LINK=veth
 exec 3>&1 1>&2 # JSON to the caller's stdout (fd 3), everything else to stderr
 
 LOAD_IP=198.18.7.3
+# af_packet rings of 8192 frames (the PMD's default 512 overflow under a window of concurrent bulk calls)
+AFP_RING=blocksz=4096,framesz=2048,framecnt=8192
 SERVER_CPU=1
 LOAD_CPU=0
 
@@ -72,7 +74,9 @@ elif [ "$MODE" = openafs ]; then
 	cell_init fsbo "$MKFILE"
 	cell_up
 	cell_start_db
-	cell_start_openafs_fs
+	# OpenAFS's large-server profile and the biggest UDP buffer net.core.rmem_max allows (the
+	# default 64 KiB drops most of a window of concurrent stores); FSB_OPENAFS_ARGS overrides
+	CELL_FS_ARGS=${FSB_OPENAFS_ARGS:--L -udpsize $(sysctl -n net.core.rmem_max)} cell_start_openafs_fs
 	SERVER_PID=$CELL_FS_PID
 	SERVER_IP=$CELL_DB_IP
 	LOAD_IFACE=rxdcell1
@@ -88,7 +92,7 @@ else
 	cell_init fsbr "$MKFILE"
 	cell_up
 	ip netns exec "$CELL_NS" sysctl -qw net.ipv6.conf.rxdcell1.disable_ipv6=1
-	CELL_RXD_LCORES="--lcores 0@$SERVER_CPU,1@$SERVER_CPU" CELL_RXD_VDEV=net_af_packet0,iface=rxdcell1 \
+	CELL_RXD_LCORES="--lcores 0@$SERVER_CPU,1@$SERVER_CPU" CELL_RXD_VDEV=net_af_packet0,iface=rxdcell1,$AFP_RING \
 		cell_start_rxd "$RXD_FS" --idle-sleep 20 --no-rx-cksum
 	SERVER_PID=$CELL_RXD_PID
 	SERVER_IP=$CELL_RXD_IP
@@ -107,7 +111,7 @@ load_cmd() {
 		dev="net_memif0,role=client,socket=$T_DIR/$name.sock,socket-abstract=no"
 		set -- --hold 30 "$@"
 	else
-		dev="net_af_packet0,iface=$LOAD_IFACE"
+		dev="net_af_packet0,iface=$LOAD_IFACE,$AFP_RING"
 		set -- --no-rx-cksum "$@"
 	fi
 	# shellcheck disable=SC2046

@@ -22,6 +22,13 @@
 
 #define AFS_SETMODE 8u /* AFSStoreStatus.Mask bit (OpenAFS afsint.xg) */
 
+/* VBUSY (OpenAFS afs/afsint.h): the volume or vnode is busy, try again later.  A
+ * cache manager waits and retries (afs_Analyze); so does the load, a bounded
+ * number of times, and reports how often. */
+#define VBUSY 110
+#define BUSY_RETRY_NS 20000000ull
+#define BUSY_TRIES 200u
+
 /* FetchData64 replies start with the length, 8 bytes, high word first. */
 #define LEN64 8u
 
@@ -43,6 +50,10 @@ struct slot {
 	uint32_t tail_len;
 	bool bad;  /* the reply failed a check: the call was aborted */
 	bool live; /* begun and not yet complete */
+	/* VBUSY: the same item again at retry_at */
+	bool retry;
+	unsigned tries;
+	uint64_t item, retry_at;
 };
 
 struct rxd_afsload {
@@ -51,6 +62,7 @@ struct rxd_afsload {
 	void *clock_arg;
 	struct slot *slots;
 	unsigned active;
+	unsigned waiting;	 /* slots waiting to retry after VBUSY */
 	struct rxd_AFSFid *fids; /* per file, from CreateFile */
 	uint8_t *base;		 /* BASE + PIECE pattern bytes of seed */
 	uint8_t *check;		 /* those of check_seed (base when the same) */
@@ -282,7 +294,13 @@ static void on_complete(void *app, struct rxd_call *call)
 	uint64_t now = now_of(g);
 	enum rxd_completion how = rxd_call_completion(call);
 
-	if (s->bad) {
+	if (how == RXD_CALL_REMOTELY_ABORTED && rxd_call_abort_code(call) == VBUSY && s->tries < BUSY_TRIES &&
+	    !g->stopping) {
+		g->st.vbusy++;
+		s->retry = true;
+		s->retry_at = now + BUSY_RETRY_NS;
+		g->waiting++;
+	} else if (s->bad) {
 		ps->errors++;
 	} else if (how != RXD_CALL_SUCCEEDED) {
 		ps->errors++;
@@ -401,13 +419,19 @@ static void begin(struct rxd_afsload *g, struct slot *s, struct rxd_local *l, ui
 	struct rxd_afsload_phase_stats *ps = &g->st.ph[g->ph];
 	struct rxd_call_params cp;
 	struct rxd_call *call = NULL;
+	unsigned tries = s->retry ? s->tries + 1 : 0;
+	uint64_t start = s->retry ? s->start : now; /* the latency counts the waits */
 	int rc;
 
+	if (s->retry)
+		g->waiting--;
 	memset(s, 0, sizeof(*s));
 	s->g = g;
 	s->ph = g->ph;
+	s->item = item;
+	s->tries = tries;
 	s->file = (uint32_t)(item % g->p.files);
-	s->start = now;
+	s->start = start;
 	if (!ps->t_first)
 		ps->t_first = now;
 	rc = encode(g, s);
@@ -492,15 +516,23 @@ void rxd_afsload_poll(struct rxd_afsload *g, struct rxd_local *l, uint64_t now)
 			atomic_store_explicit(&g->done, true, memory_order_release);
 		return;
 	}
-	if (!g->started || (!g->active && !phase_has_more(g, now))) {
+	if (!g->started || (!g->active && !g->waiting && !phase_has_more(g, now))) {
 		if (!next_phase(g, now)) {
 			atomic_store_explicit(&g->done, true, memory_order_release);
 			return;
 		}
 	}
-	for (unsigned i = 0; i < g->p.concurrency && !g->failed && phase_has_more(g, now); i++)
-		if (!g->slots[i].live)
-			begin(g, &g->slots[i], l, g->next_item++, now);
+	for (unsigned i = 0; i < g->p.concurrency && !g->failed; i++) {
+		struct slot *s = &g->slots[i];
+		if (s->live)
+			continue;
+		if (s->retry) {
+			if (now >= s->retry_at)
+				begin(g, s, l, s->item, now);
+		} else if (phase_has_more(g, now)) {
+			begin(g, s, l, g->next_item++, now);
+		}
+	}
 }
 
 void rxd_afsload_stop(struct rxd_afsload *g)

@@ -14,7 +14,8 @@
  * (rxd_RXAFS_*_enc_req / _dec_out).  Any failure (an abort, a network error,
  * a reply that does not decode, a wrong byte, a wrong length) is counted,
  * its first occurrence described, and ends the run after the calls in
- * flight: nothing is retried or ignored.  The engine also answers the
+ * flight: nothing is ignored.  The one retry is a cache manager's: a call
+ * answered VBUSY is begun again after 20 ms (up to 200 times), counted.  The engine also answers the
  * fileserver's RXAFSCB calls (service 1 on the same port), as a cache
  * manager must: OpenAFS's fileserver identifies a new client with
  * TellMeAboutYourself/WhoAreYou and probes it before serving it.
@@ -75,6 +76,7 @@ struct rxd_afsload_stats {
 	struct rxd_afsload_phase_stats ph[RXD_AL__PHASES];
 	uint64_t verify_errors; /* fetched bytes or lengths that differ from what was stored */
 	uint64_t cm_calls;	/* RXAFSCB calls the fileserver made to us */
+	uint64_t vbusy;		/* calls answered VBUSY and begun again */
 	char first_error[224];
 };
 

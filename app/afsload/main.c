@@ -413,15 +413,15 @@ static int report(struct app *a, bool timed_out)
 			       ps->errors);
 		printf("{");
 		rxd_result_json(stdout, &r);
-		printf(",\"files\":%u,\"file_bytes\":%" PRIu64 ",\"server_addr\":\"%s\"", a->p.files, a->p.size,
-		       a->server);
+		printf(",\"files\":%u,\"file_bytes\":%" PRIu64 ",\"server_addr\":\"%s\",\"vbusy_retries\":%" PRIu64,
+		       a->p.files, a->p.size, a->server, st->vbusy);
 		server_cpu_json(a, i);
 		printf("}\n");
 	}
 	if (!a->json)
 		printf(PROG ": %" PRIu64 " calls ok, %" PRIu64 " failed, %" PRIu64 " verify errors, %" PRIu64
-			    " RXAFSCB calls answered, %" PRIu64 " retransmissions\n",
-		       ok, errors, st->verify_errors, st->cm_calls, cs.tx_data_retrans);
+			    " RXAFSCB calls answered, %" PRIu64 " retransmissions, %" PRIu64 " VBUSY retries\n",
+		       ok, errors, st->verify_errors, st->cm_calls, cs.tx_data_retrans, st->vbusy);
 	if (st->first_error[0])
 		fprintf(stderr, PROG ": first error: %s\n", st->first_error);
 	for (unsigned r = 0; r < RXD_R__MAX; r++) /* why packets were dropped: the first clue when calls hang */

@@ -166,7 +166,8 @@ cell_start_db() {
 cell_start_openafs_fs() {
 	cell_bg "$T_DIR/salvageserver.out" "$CELL_SRV"/salvageserver
 	CELL_SALV_PID=$LAST_PID
-	cell_bg "$T_DIR/dafileserver.out" "$CELL_SRV"/dafileserver -novbc
+	# shellcheck disable=SC2086 # CELL_FS_ARGS: options the bench adds (tuning), split
+	cell_bg "$T_DIR/dafileserver.out" "$CELL_SRV"/dafileserver -novbc ${CELL_FS_ARGS:-}
 	CELL_FS_PID=$LAST_PID
 	cell_bg "$T_DIR/davolserver.out" "$CELL_SRV"/davolserver
 	CELL_VOL_PID=$LAST_PID
