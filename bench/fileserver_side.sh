@@ -64,7 +64,8 @@ emit() { # json
 
 if [ "$MODE" = memif ]; then
 	# rxd's best case, no kernel on the path: rxd-fileserver and rxd-afsload
-	# joined by net_memif (shared memory); a fresh server per run (memif_server)
+	# joined by net_memif (shared memory, nothing can corrupt a frame: no
+	# software receive checksum either side); a fresh server per run (memif_run)
 	SERVER_NAME=rxd-memif
 	SERVER_IP=198.18.12.1
 	LOAD_IP=198.18.12.2
@@ -109,7 +110,7 @@ load_cmd() {
 	shift 2
 	if [ "$MODE" = memif ]; then
 		dev="net_memif0,role=client,socket=$T_DIR/$name.sock,socket-abstract=no"
-		set -- --hold 30 "$@"
+		set -- --hold 30 --no-rx-cksum "$@"
 	else
 		dev="net_af_packet0,iface=$LOAD_IFACE,$AFP_RING"
 		set -- --no-rx-cksum "$@"
@@ -128,7 +129,7 @@ memif_run() {
 	# shellcheck disable=SC2046
 	start_wait "$T_DIR/fs-$name.log" listening 60 "$RXD_FS" --lcores "0@$SERVER_CPU,1@$SERVER_CPU" \
 		$(eal_common "s$name") --vdev "net_memif0,role=server,socket=$T_DIR/$name.sock,socket-abstract=no" -- \
-		--vice "$T_DIR/vice-$name" --anonymous write --ip "$SERVER_IP/24" --idle-sleep 20 ||
+		--vice "$T_DIR/vice-$name" --anonymous write --ip "$SERVER_IP/24" --idle-sleep 20 --no-rx-cksum ||
 		{ fail "rxd-fileserver ($name) did not start"; return 1; }
 	SERVER_PID=$LAST_PID
 	load_cmd "$name" "$log" "$@" &

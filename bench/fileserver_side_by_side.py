@@ -123,6 +123,8 @@ def collect(rows):
         if r.get("tool") == "afsload":
             if r["scenario"] not in ("store", "fetch", "status"):
                 continue
+            if r["run"].startswith("status") and r["scenario"] == "store":
+                continue  # 4 KiB files stored to be statted: setup, too short to time
             key = ("afsload", r["run"], r["scenario"])
         else:
             key = ("afsio", "%dx%dMiB" % (r["clients"], r["file_bytes"] // MIB), r["scenario"])
@@ -132,9 +134,9 @@ def collect(rows):
 
 def report(a, cond, rows, json_path, source=None):
     table = collect(rows)
-    hdr = "%-7s %-11s %-7s %-34s %10s %8s %10s %10s %8s %9s %9s" % (
+    hdr = "%-7s %-11s %-7s %-34s %10s %6s %10s %10s %8s %7s %7s %7s" % (
         "tool", "run", "phase", "server", "rate", "cores", "/busycore", "/dedcore", "p99 ms", "x wall",
-        "x /core")
+        "x busy", "x ded")
     lines = [hdr]
     ratios = {}
     for key in sorted(table, key=lambda k: (k[0] != "afsload", k[1], ["store", "fetch", "status", "write",
@@ -151,25 +153,29 @@ def report(a, cond, rows, json_path, source=None):
             busy, ded = per_core(r, metric)
             cores = r.get("server_cores")
             xw = r[metric] / base[metric] if base and base.get(metric) and srv != "openafs" else None
-            # per core: rxd's dedicated-core figure (poll mode: the lcore is a whole core) against
-            # OpenAFS's busy-core figure, the conservative comparison
-            xc = ded / bpc if bpc and ded and srv != "openafs" else None
+            # per core against OpenAFS's busy-core figure: rxd's busy-core figure, and its
+            # dedicated-core one (poll mode: the lcore a whole core), the conservative comparison
+            xb = busy / bpc if bpc and busy and srv != "openafs" else None
+            xd = ded / bpc if bpc and ded and srv != "openafs" else None
             if srv != "openafs":
-                ratios["%s/%s/%s/%s" % (tool, run, phase, srv)] = {"wall": xw, "per_core": xc}
-            lines.append("%-7s %-11s %-7s %-34s %10s %8s %10s %10s %8s %9s %9s" % (
+                ratios["%s/%s/%s/%s" % (tool, run, phase, srv)] = {"wall": xw, "per_busy_core": xb,
+                                                                   "per_dedicated_core": xd}
+            lines.append("%-7s %-11s %-7s %-34s %10s %6s %10s %10s %8s %7s %7s %7s" % (
                 tool, run, phase, NAMES[srv], fmt(r[metric], unit), fmt(cores), fmt(busy), fmt(ded),
-                fmt(r["p99_us"] / 1e3) if "p99_us" in r else "-", fmt(xw, "x"), fmt(xc, "x")))
+                fmt(r["p99_us"] / 1e3) if "p99_us" in r else "-", fmt(xw, "x"), fmt(xb, "x"), fmt(xd, "x")))
     aims = []
     for srv in ("rxd-afpacket", "rxd-memif"):
         for what, key in (("store MB/s", "afsload/bulk/store"), ("fetch MB/s", "afsload/bulk/fetch"),
                           ("FetchStatus calls/s", "afsload/status/status")):
             rr = ratios.get("%s/%s" % (key, srv))
             if rr:
-                aims.append(("%s, %s: per server core >= 10x OpenAFS" % (NAMES[srv], what), rr["per_core"]))
-                aims.append(("%s, %s: wall clock >= 10x OpenAFS" % (NAMES[srv], what), rr["wall"]))
-    lines.append("aims:")
+                aims.append(("%s, %s: per busy server core >= 10x" % (NAMES[srv], what), rr["per_busy_core"]))
+                aims.append(("%s, %s: per dedicated server core >= 10x" % (NAMES[srv], what),
+                             rr["per_dedicated_core"]))
+                aims.append(("%s, %s: wall clock >= 10x" % (NAMES[srv], what), rr["wall"]))
+    lines.append("aims (against OpenAFS's dafileserver in the same run):")
     for what, v in aims:
-        lines.append("  %-72s %8s  %s" % (what, fmt(v, "x"), "met" if v and v >= 10 else "MISSED"))
+        lines.append("  %-82s %7s  %s" % (what, fmt(v, "x"), "met" if v and v >= 10 else "MISSED"))
     text = "\n".join(lines)
     print(text)
     for r in rows:
@@ -208,8 +214,10 @@ def write_doc(a, cond, table, raw):
             "work and the polling between bursts; deployed in pure poll mode that lcore is a whole core "
             "whether busy or not, so `/dedcore` counts the lcore as one full core plus the CPU of the "
             "other threads (file I/O). For OpenAFS `/dedcore` = `/busycore`. `x wall` is the rate against "
-            "OpenAFS's, `x /core` rxd's `/dedcore` against OpenAFS's `/busycore` (the conservative "
-            "comparison). Kernel work done in softirq on the sender's CPU (veth delivery into the "
+            "OpenAFS's; `x busy` and `x ded` are rxd's `/busycore` and `/dedcore` against OpenAFS's "
+            "`/busycore` (`x ded` is the conservative one, and undersells rxd whenever the load does "
+            "not keep its lcore busy, as here). Kernel work done in softirq on the sender's CPU (veth "
+            "delivery into the "
             "receiver's socket or packet ring) is charged to whoever sent: for OpenAFS's receive path that "
             "is the load generator's CPU, not the server's, which flatters OpenAFS's per-core figures.",
             "",
