@@ -630,37 +630,15 @@ static void cm_data(void *app, struct rxd_call *c)
 	uint8_t req[RXD_RXAFSCB_REQ_MAX], rep[RXD_RXAFSCB_REPLY_MAX];
 	_Alignas(8) uint8_t arena[RXD_RXAFSCB_ARENA_MAX];
 	uint64_t now = now_of(g);
-	struct rxd_seg seg[1];
-	bool eor = false;
-	ssize_t n;
-	int32_t rc;
+	ssize_t n = rxd_app_whole_request(c, req, sizeof(req), RXD_RXGEN_SS_UNMARSHAL, now);
+	struct rxd_xg_call x = {
+	    .req = req, .reply = rep, .reply_cap = sizeof(rep), .arena = arena, .arena_cap = sizeof(arena)};
 
-	if (rxd_call_state(c) != RXD_CS_SERVER_RECV_REQUEST && rxd_call_state(c) != RXD_CS_SERVER_ACK_REQUEST)
+	if (n <= 0)
 		return;
-	/* Wait for the whole request: every RXAFSCB request fits the receive window. */
-	rxd_call_peek(c, seg, 1, &eor);
-	if (!eor) {
-		if (rxd_call_rx_avail(c) > sizeof(req))
-			rxd_call_abort(c, RXD_RXGEN_SS_UNMARSHAL, now);
-		return;
-	}
-	n = rxd_call_recv(c, req, sizeof(req), &eor, now);
-	if (n < 0 || !eor) {
-		rxd_call_abort(c, RXD_RXGEN_SS_UNMARSHAL, now);
-		return;
-	}
 	g->st.cm_calls++;
-	struct rxd_xg_call x = {.req = req,
-				.req_len = (size_t)n,
-				.reply = rep,
-				.reply_cap = sizeof(rep),
-				.arena = arena,
-				.arena_cap = sizeof(arena)};
-	rc = rxd_RXAFSCB_dispatch(&cm_handlers, g, &x);
-	if (rc)
-		rxd_call_abort(c, rc, now);
-	else if (rxd_call_send(c, rep, x.reply_len, 0, now) != (ssize_t)x.reply_len)
-		rxd_call_abort(c, RXD_RXGEN_SS_MARSHAL, now);
+	x.req_len = (size_t)n;
+	rxd_app_reply(c, rxd_RXAFSCB_dispatch(&cm_handlers, g, &x), rep, x.reply_len, RXD_RXGEN_SS_MARSHAL, now);
 }
 
 static void cm_complete(void *app, struct rxd_call *c)

@@ -20,13 +20,8 @@ NS=rxdt${T_ID}al
 A=rxfa$((T_ID % 100000))
 B=rxfb$((T_ID % 100000))
 VOL=536870912
-netns_add "$NS"
+netns_veth "$NS" "$A" "$B"
 nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link add "$A" type veth peer name "$B" || skip "no veth support"
-for i in "$A" "$B"; do
-	nsx sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
-	nsx ip link set "$i" up
-done
 
 RXD_VETH=$A RXD_IP=198.18.11.1/24 load_profile afpacket-veth
 # shellcheck disable=SC2046,SC2086
