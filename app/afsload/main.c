@@ -476,14 +476,10 @@ int main(int argc, char **argv)
 	uint64_t t_end;
 
 	defaults(&a);
-	if (eal_argc < argc) {
-		int rc = rxd_launch_args(PROG, argc - eal_argc - 1, argv + eal_argc + 1, app_set, is_flag, &a);
-		if (rc == 1) {
-			usage(stdout);
-			return 0;
-		}
-		if (rc)
-			return 2;
+	{
+		int rc = rxd_launch_options(PROG, argc, argv, eal_argc, app_set, is_flag, &a, usage);
+		if (rc >= 0)
+			return rc;
 	}
 	if (!a.server || rxd_addr_parse(a.server, FS_PORT, &a.p.server)) {
 		fprintf(stderr, PROG ": --server IP[:PORT] is required (" PROG " <EAL args> -- --help)\n");

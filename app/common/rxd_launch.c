@@ -53,6 +53,21 @@ static bool is_bool_word(const char *v)
 	return false;
 }
 
+int rxd_launch_options(const char *prog, int argc, char **argv, int eal_argc, rxd_launch_set_fn set,
+		       bool (*is_flag)(const char *name), void *arg, void (*usage)(FILE *f))
+{
+	int rc;
+
+	if (eal_argc >= argc)
+		return -1;
+	rc = rxd_launch_args(prog, argc - eal_argc - 1, argv + eal_argc + 1, set, is_flag, arg);
+	if (rc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	return rc ? 2 : -1;
+}
+
 int rxd_launch_args(const char *prog, int argc, char **argv, rxd_launch_set_fn set, bool (*is_flag)(const char *name),
 		    void *arg)
 {

@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <rxd/dpdk.h>
 
@@ -32,6 +33,13 @@ int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn,
  */
 int rxd_launch_args(const char *prog, int argc, char **argv, rxd_launch_set_fn set, bool (*is_flag)(const char *name),
 		    void *arg);
+/**
+ * The launcher's first step: the arguments after "--" (argv[eal_argc]) through
+ * rxd_launch_args.  Returns -1 when the program goes on, else its exit code:
+ * 0 after printing usage for "--help", 2 after a bad option's line.
+ */
+int rxd_launch_options(const char *prog, int argc, char **argv, int eal_argc, rxd_launch_set_fn set,
+		       bool (*is_flag)(const char *name), void *arg, void (*usage)(FILE *f));
 /** Check and initialise the EAL; 0, or -1 after one "PROG: ..." line. */
 int rxd_launch_eal(const char *prog, int eal_argc, char **argv);
 /** Create the shell; 0, or -1 after one line (the EAL is cleaned up). */

@@ -487,14 +487,10 @@ int main(int argc, char **argv)
 	rxd_security_opts_default(&a.sec);
 
 	/* our options first: a bad argument is one line, before EAL prints anything */
-	if (eal_argc < argc) {
-		int rc = rxd_launch_args("rxd", argc - eal_argc - 1, argv + eal_argc + 1, app_set, is_flag, &a);
-		if (rc == 1) {
-			usage(stdout);
-			return 0;
-		}
-		if (rc)
-			return 2;
+	{
+		int rc = rxd_launch_options("rxd", argc, argv, eal_argc, app_set, is_flag, &a, usage);
+		if (rc >= 0)
+			return rc;
 	}
 	if (!a.mode_set) {
 		fprintf(stderr, "rxd: --mode server|client|echo|loop is required (rxd <EAL args> -- --help)\n");
