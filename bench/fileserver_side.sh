@@ -69,7 +69,7 @@ if [ "$MODE" = memif ]; then
 	SERVER_NAME=rxd-memif
 	SERVER_IP=198.18.12.1
 	LOAD_IP=198.18.12.2
-	VOLUME_ID=536870912
+	VOLUME=root.cell # rxd-fileserver's default volume, in its built-in VL service
 elif [ "$MODE" = openafs ]; then
 	SERVER_NAME=openafs
 	cell_init fsbo "$MKFILE"
@@ -85,8 +85,8 @@ elif [ "$MODE" = openafs ]; then
 	cell_create_volumes "$CELL_DB_IP"
 	cell_open_acls
 	CELL_CLIENT_IP=$LOAD_IP cell_open_acls
-	VOLUME_ID=$(cell_run 30 vos examine root.afs -noauth | awk '/^root.afs/ { print $2; exit }')
-	echo "dafileserver pid $SERVER_PID on CPU $SERVER_CPU, root.afs is volume $VOLUME_ID"
+	VOLUME=root.afs # rxd-afsload finds it in the vlserver (VL GetEntryByNameU)
+	echo "dafileserver pid $SERVER_PID on CPU $SERVER_CPU"
 else
 	SERVER_NAME=rxd-afpacket
 	CELL_VL_IP=$CELL_RXD_IP
@@ -98,10 +98,9 @@ else
 	SERVER_PID=$CELL_RXD_PID
 	SERVER_IP=$CELL_RXD_IP
 	LOAD_IFACE=rxdcell0
-	VOLUME_ID=536870912 # cell_start_rxd's --create-volume root.afs:536870912
+	VOLUME=root.afs # cell_start_rxd's --create-volume, in rxd-fileserver's built-in VL service
 	echo "rxd-fileserver pid $SERVER_PID on CPU $SERVER_CPU (lcore and file-I/O threads)"
 fi
-[ -n "$VOLUME_ID" ] || { echo "FATAL: no volume id"; exit 1; }
 [ "$MODE" = memif ] && [ -n "${FSB_AFSIO:-}" ] && { echo "memif: afsio needs the kernel's UDP, not run"; FSB_AFSIO=""; }
 
 # load_cmd NAME LOG args...: rxd-afsload at LOAD_IP against the server
@@ -118,7 +117,7 @@ load_cmd() {
 	# shellcheck disable=SC2046
 	${CELL_NS:+ip netns exec "$CELL_NS"} timeout 900 "$AFSLOAD" --lcores "0@$LOAD_CPU,1@$LOAD_CPU" \
 		$(eal_common "l$name") --vdev "$dev" -- --ip "$LOAD_IP/24" --server "$SERVER_IP" \
-		--volume-id "$VOLUME_ID" --server-pid "$SERVER_PID" --idle-sleep 5 --timeout 840 "$@" >"$log" 2>&1
+		--vl "$SERVER_IP" --volume "$VOLUME" --server-pid "$SERVER_PID" --idle-sleep 5 --timeout 840 "$@" >"$log" 2>&1
 }
 
 # memif_run NAME LOG args...: a fresh rxd-fileserver on a memif socket, the

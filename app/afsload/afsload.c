@@ -12,6 +12,7 @@
 /* RXAFS is rx service 1 at the fileserver, RXAFSCB service 1 at the client. */
 #define FS_SERVICE 1u
 #define CM_SERVICE 1u
+#define VL_SERVICE 52u
 
 /* The pattern every file's bytes are cut from: file i's byte at offset o is
  * base[(o + shift(i)) % BASE].  BASE is odd so that neither a wrong file nor a
@@ -72,6 +73,11 @@ struct rxd_afsload {
 	bool started; /* the current phase has begun */
 	bool stopping, failed;
 	atomic_bool done;
+	/* the volume's lookup (params.lookup): wanted, in flight, its reply */
+	bool vl_wanted;
+	bool vl_busy;
+	uint8_t vl_reply[RXD_VL_GetEntryByNameU_OUT_MAX];
+	size_t vl_len;
 	struct rxd_afsload_stats st;
 };
 
@@ -460,6 +466,92 @@ static void begin(struct rxd_afsload *g, struct slot *s, struct rxd_local *l, ui
 	pump(s, now);
 }
 
+/* ------------------------------------------------------------------ the volume's lookup */
+
+static void vl_fail(struct rxd_afsload *g, const char *what, int code)
+{
+	g->failed = true;
+	if (!g->st.first_error[0])
+		snprintf(g->st.first_error, sizeof g->st.first_error, "VL lookup of %s: %s %d", g->p.volume, what,
+			 code);
+}
+
+static void vl_data(void *app, struct rxd_call *call)
+{
+	struct rxd_afsload *g = app;
+	bool eor = false;
+	ssize_t n;
+
+	do {
+		n = rxd_call_recv(call, g->vl_reply + g->vl_len, sizeof g->vl_reply - g->vl_len, &eor, now_of(g));
+		if (n > 0)
+			g->vl_len += (size_t)n;
+	} while (n > 0 && g->vl_len < sizeof g->vl_reply);
+	if (!eor && g->vl_len == sizeof g->vl_reply)
+		rxd_call_abort(call, RXD_RXGEN_CC_UNMARSHAL, now_of(g)); /* longer than any entry */
+}
+
+static void vl_complete(void *app, struct rxd_call *call)
+{
+	struct rxd_afsload *g = app;
+	enum rxd_completion how = rxd_call_completion(call);
+	struct rxd_VL_GetEntryByNameU_out o;
+	struct rxd_xdec d;
+
+	rxd_xdec_init(&d, g->vl_reply, g->vl_len, NULL, 0);
+	if (how != RXD_CALL_SUCCEEDED)
+		vl_fail(g, rxd_completion_name(how),
+			how == RXD_CALL_REMOTELY_ABORTED || how == RXD_CALL_LOCALLY_ABORTED ? rxd_call_abort_code(call)
+											    : rxd_call_error(call));
+	else if (rxd_VL_GetEntryByNameU_dec_out(&d, &o))
+		vl_fail(g, "reply does not decode, bytes", (int)g->vl_len);
+	else if (!o.entry.volumeId[0])
+		vl_fail(g, "no RW volume, flags", o.entry.flags);
+	else
+		g->p.dir = (struct rxd_AFSFid){o.entry.volumeId[0], 1, 1};
+	g->st.volume = g->p.dir.Volume;
+	rxd_call_end(call, now_of(g));
+	g->vl_busy = false;
+	g->active--;
+}
+
+static const struct rxd_call_ops vl_ops = {
+    .data = vl_data,
+    .complete = vl_complete,
+};
+
+static void vl_begin(struct rxd_afsload *g, struct rxd_local *l, uint64_t now)
+{
+	struct rxd_VL_GetEntryByNameU_in in = {.volumename = g->p.volume};
+	uint8_t req[4 + RXD_VL_GetEntryByNameU_IN_MAX];
+	struct rxd_call_params cp;
+	struct rxd_call *call = NULL;
+	struct rxd_xenc e;
+	int rc;
+
+	g->vl_wanted = false;
+	rxd_xenc_init(&e, req, sizeof req);
+	rc = rxd_VL_GetEntryByNameU_enc_req(&e, &in);
+	memset(&cp, 0, sizeof cp);
+	cp.peer = g->p.vl;
+	cp.service_id = VL_SERVICE;
+	cp.tx_total_len = e.p - req;
+	cp.ops = &vl_ops;
+	cp.app = g;
+	g->active++;
+	g->vl_busy = true; /* cleared by its completion, which may come inside rxd_call_begin */
+	if (!rc)
+		rc = rxd_call_begin(l, &cp, now, &call);
+	if (rc) {
+		g->active--;
+		g->vl_busy = false;
+		vl_fail(g, "cannot begin the call: error", rc);
+		return;
+	}
+	if (g->vl_busy && rxd_call_send(call, req, (size_t)(e.p - req), 0, now) != e.p - req)
+		rxd_call_abort(call, RX_USER_ABORT, now);
+}
+
 /* ------------------------------------------------------------------ phases */
 
 static bool phase_has_more(const struct rxd_afsload *g, uint64_t now)
@@ -516,6 +608,12 @@ void rxd_afsload_poll(struct rxd_afsload *g, struct rxd_local *l, uint64_t now)
 			atomic_store_explicit(&g->done, true, memory_order_release);
 		return;
 	}
+	if (g->vl_wanted) {
+		vl_begin(g, l, now);
+		return;
+	}
+	if (g->vl_busy)
+		return; /* the files' directory is not known yet */
 	if (!g->started || (!g->active && !g->waiting && !phase_has_more(g, now))) {
 		if (!next_phase(g, now)) {
 			atomic_store_explicit(&g->done, true, memory_order_release);
@@ -669,6 +767,8 @@ int rxd_afsload_create(const struct rxd_afsload_params *p, rxd_app_clock_fn cloc
 	if (!g)
 		return -ENOMEM;
 	g->p = *p;
+	g->vl_wanted = p->lookup;
+	g->st.volume = p->dir.Volume;
 	g->clock = clock;
 	g->clock_arg = clock_arg;
 	g->slots = calloc(p->concurrency, sizeof(*g->slots));

@@ -4,6 +4,7 @@
  * generator"): on one worker lcore it keeps `concurrency` RXAFS calls in
  * flight against a fileserver, phase after phase:
  *
+ *   (VL GetEntryByNameU of the volume, when given by name)
  *   create  CreateFile of N files in the volume's root directory
  *   store   StoreData64 of each file, S bytes of its own pattern
  *   fetch   FetchData64 of each file (passes times), every byte checked
@@ -47,12 +48,15 @@ const char *rxd_afsload_phase_name(enum rxd_afsload_phase p);
 struct rxd_afsload_params {
 	struct rxd_addr server; /* the fileserver (UDP 7000) */
 	struct rxd_AFSFid dir;	/* the directory the files live in (a volume root: vid.1.1) */
-	uint32_t files;		/* N */
-	uint64_t size;		/* bytes per file */
-	unsigned concurrency;	/* calls in flight */
-	unsigned passes;	/* fetch passes over the files */
-	uint64_t status_calls;	/* status phase: this many calls, or ... */
-	uint64_t status_ns;	/* ... for this long (status_calls == 0) */
+	bool lookup;		/* first ask the VL server vl for volume's RW id: dir becomes its root */
+	struct rxd_addr vl;
+	char volume[66];
+	uint32_t files;	       /* N */
+	uint64_t size;	       /* bytes per file */
+	unsigned concurrency;  /* calls in flight */
+	unsigned passes;       /* fetch passes over the files */
+	uint64_t status_calls; /* status phase: this many calls, or ... */
+	uint64_t status_ns;    /* ... for this long (status_calls == 0) */
 	bool run[RXD_AL__PHASES];
 	char prefix[64];     /* file names: PREFIX.<index> */
 	uint32_t seed;	     /* pattern seed of the stored bytes */
@@ -77,6 +81,7 @@ struct rxd_afsload_stats {
 	uint64_t verify_errors; /* fetched bytes or lengths that differ from what was stored */
 	uint64_t cm_calls;	/* RXAFSCB calls the fileserver made to us */
 	uint64_t vbusy;		/* calls answered VBUSY and begun again */
+	uint32_t volume;	/* the volume the files live in (looked up by name, or given) */
 	char first_error[224];
 };
 

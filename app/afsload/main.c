@@ -37,6 +37,7 @@
 #define PROG "rxd-afsload"
 #define EXIT_TIMEOUT 3
 #define FS_PORT 7000
+#define VL_PORT 7003
 #define CM_PORT "7001" /* the cache manager's port: the fileserver calls back where the calls came from */
 #define CALLS_PER_CONN 4u
 
@@ -53,7 +54,7 @@ struct mark {
 
 struct app {
 	struct rxd_afsload_params p;
-	const char *server;
+	const char *server, *vl;
 	double status_secs, timeout_s, hold_s;
 	bool json, have_check_seed;
 	struct rxd_shell_opts so;
@@ -68,6 +69,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: " PROG " <EAL args> -- --ip ADDR/LEN --server IP[:PORT] --volume-id N [options]\n"
 		   "  --server IP[:PORT]   the fileserver (port 7000)\n"
 		   "  --volume-id N        the RW volume whose root directory holds the files (its fid N.1.1)\n"
+		   "  --volume NAME        ... or that volume by name, from the VL server --vl IP[:PORT] (7003)\n"
 		   "  --files N            files to create, store, fetch (16)\n"
 		   "  --size BYTES         bytes per file, k/m/g suffixes (1m)\n"
 		   "  --concurrency C      calls in flight (16)\n"
@@ -147,6 +149,16 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 
 	if (!strcmp(name, "server")) {
 		a->server = value;
+	} else if (!strcmp(name, "vl")) {
+		a->vl = value;
+	} else if (!strcmp(name, "volume")) {
+		if (!value || !*value || strlen(value) >= sizeof a->p.volume) {
+			snprintf(err, errlen, "--volume %s: expected a name of 1..%zu bytes", value ? value : "(none)",
+				 sizeof a->p.volume - 1);
+			return -EINVAL;
+		}
+		snprintf(a->p.volume, sizeof a->p.volume, "%s", value);
+		a->p.lookup = true;
 	} else if (!strcmp(name, "volume-id")) {
 		if ((rc = num(name, value, 1, UINT32_MAX, &u, err, errlen)))
 			return rc;
@@ -378,7 +390,7 @@ static int report(struct app *a, bool timed_out)
 	rxd_shell_core_stats(a->shell, &cs);
 	if (!a->json) {
 		printf(PROG ": %u files of %" PRIu64 " B, concurrency %u, volume %u, server %s\n", a->p.files,
-		       a->p.size, a->p.concurrency, a->p.dir.Volume, a->server);
+		       a->p.size, a->p.concurrency, st->volume, a->server);
 		printf("%-8s %10s %10s %12s %10s %10s %10s %10s %8s\n", "phase", "calls", "secs", "calls/s", "MB/s",
 		       "p50_us", "p99_us", "p999_us", "errors");
 	}
@@ -485,8 +497,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": --server IP[:PORT] is required (" PROG " <EAL args> -- --help)\n");
 		return 2;
 	}
-	if (!a.p.dir.Volume) {
-		fprintf(stderr, PROG ": --volume-id N is required\n");
+	if (!a.p.dir.Volume == !a.p.lookup || (a.p.lookup && (!a.vl || rxd_addr_parse(a.vl, VL_PORT, &a.p.vl)))) {
+		fprintf(stderr, PROG ": --volume-id N, or --volume NAME with --vl IP[:PORT], is required\n");
 		return 2;
 	}
 	if (a.so.n_ifaces == 0) {

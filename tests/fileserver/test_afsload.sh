@@ -3,13 +3,15 @@
 # rxd-afsload (app/afsload) against rxd-fileserver: both on net_af_packet at
 # the two ends of a veth pair in a private namespace, as
 # bench/fileserver_side_by_side.py runs them.  Functional only (no timing):
-#   - a full run (create, store, fetch twice, status, remove) of files whose
+#   - a full run (the volume looked up by name in rxd-fileserver's VL
+#     service, create, store, fetch twice, status, remove) of files whose
 #     size is not a multiple of any packet or piece size: exit 0, every call
 #     of every phase ok, no verify error;
 #   - fetched bytes checked against another pattern (--check-seed): the run
 #     must fail with verify errors (the check can fail);
 #   - files kept, then created again under the same names: CreateFile is
-#     refused (EEXIST) and the run must fail (an error is never counted away).
+#     refused (EEXIST) and the run must fail (an error is never counted away);
+#   - an unknown volume name: the VL lookup fails and so does the run.
 #   test_afsload.sh RXD_FILESERVER RXD_AFSLOAD
 FS=${1:?usage: $0 RXD_FILESERVER RXD_AFSLOAD}
 LOAD=${2:?usage: $0 RXD_FILESERVER RXD_AFSLOAD}
@@ -37,7 +39,7 @@ load() {
 	RXD_VETH=$B RXD_IP=198.18.11.2/24 load_profile afpacket-veth
 	# shellcheck disable=SC2046,SC2086
 	nsx timeout 300 "$LOAD" $(lcores 1 1) $(eal_common "$name") $EAL_DEV -- $APP_ARGS --server 198.18.11.1 \
-		--volume-id $VOL --idle-sleep 20 --timeout 240 "$@" >"$T_DIR/$name.log" 2>&1
+		--idle-sleep 20 --timeout 240 "$@" >"$T_DIR/$name.log" 2>&1
 	rc=$?
 	if [ "$rc" != "$want" ]; then
 		result FAIL "$name" "exit $rc, wanted $want"
@@ -55,7 +57,8 @@ phase_is() {
 }
 
 SIZE=$((1048576 + 4099))
-if load full 0 --files 6 --size $SIZE --concurrency 8 --passes 2 --status-calls 3000; then
+# the volume by name, from rxd-fileserver's built-in VL service; the others by id
+if load full 0 --vl 198.18.11.1 --volume root.cell --files 6 --size $SIZE --concurrency 8 --passes 2 --status-calls 3000; then
 	bad=""
 	for p in create store remove; do
 		phase_is full $p calls_ok 6 && phase_is full $p calls_failed 0 || bad="$bad $p"
@@ -70,7 +73,7 @@ if load full 0 --files 6 --size $SIZE --concurrency 8 --passes 2 --status-calls 
 	fi
 fi
 
-if load badcheck 1 --files 2 --size 100000 --concurrency 2 --mix store,fetch --check-pattern 7; then
+if load badcheck 1 --volume-id $VOL --files 2 --size 100000 --concurrency 2 --mix store,fetch --check-pattern 7; then
 	if grep -q 'first error: fetch of file .*differ' "$T_DIR/badcheck.log" && ! phase_is badcheck fetch verify_errors 0; then
 		result PASS "verification" "bytes checked against another pattern fail the run"
 	else
@@ -79,13 +82,22 @@ if load badcheck 1 --files 2 --size 100000 --concurrency 2 --mix store,fetch --c
 	fi
 fi
 
-if load keep 0 --files 3 --size 1000 --concurrency 3 --mix store --keep --prefix twice &&
-	load again 1 --files 3 --size 1000 --concurrency 3 --mix store --prefix twice; then
+if load keep 0 --volume-id $VOL --files 3 --size 1000 --concurrency 3 --mix store --keep --prefix twice &&
+	load again 1 --volume-id $VOL --files 3 --size 1000 --concurrency 3 --mix store --prefix twice; then
 	if grep -q 'first error: create of file .*abort code 17' "$T_DIR/again.log"; then
 		result PASS "errors" "CreateFile of existing names (EEXIST) fails the run"
 	else
 		result FAIL "errors" "expected the EEXIST abort reported"
 		tail -n 5 "$T_DIR/again.log" | sed 's/^/  /'
+	fi
+fi
+
+if load novol 1 --vl 198.18.11.1 --volume no.such.volume --files 1 --size 1; then
+	if grep -q 'first error: VL lookup of no.such.volume: REMOTELY_ABORTED 363524' "$T_DIR/novol.log"; then
+		result PASS "VL lookup" "an unknown volume (VL_NOENT) fails the run"
+	else
+		result FAIL "VL lookup" "expected VL_NOENT (363524) reported"
+		tail -n 5 "$T_DIR/novol.log" | sed 's/^/  /'
 	fi
 fi
 
