@@ -3,12 +3,13 @@
  * rxd-afsload: an AFS fileserver load generator on the rxd DPDK shell
  * (engine: afsload.c; doc/fileserver.md "Load generator").
  *
- *   rxd-afsload <EAL args> -- --ip ADDR/LEN --server IP[:PORT] --volume-id N
- *        [--files N] [--size BYTES] [--concurrency C] [--passes P]
+ *   rxd-afsload <EAL args> -- --ip ADDR/LEN --server IP[:PORT]
+ *        --volume-id N | --vl IP[:PORT] --volume NAME  [--files N] [--size BYTES] [--concurrency C] [--passes P]
  *        [--status-secs S | --status-calls M] [--mix store,fetch,status]
  *        [--keep] [--prefix NAME] [--json] [--timeout S]
  *
- * It creates N files in the volume's root directory, stores S bytes into
+ * It finds the volume (VL GetEntryByNameU when named), creates N files in
+ * the volume's root directory, stores S bytes into
  * each (StoreData64), fetches them back (FetchData64, every byte checked),
  * runs FetchStatus calls, removes the files, and prints per phase a table
  * row and one JSON line (doc/results-json.md) with calls/s, MB/s and the
@@ -66,7 +67,8 @@ struct app {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: " PROG " <EAL args> -- --ip ADDR/LEN --server IP[:PORT] --volume-id N [options]\n"
+	fprintf(f, "usage: " PROG " <EAL args> -- --ip ADDR/LEN --server IP[:PORT] --volume-id N|--vl IP --volume NAME "
+		   "[options]\n"
 		   "  --server IP[:PORT]   the fileserver (port 7000)\n"
 		   "  --volume-id N        the RW volume whose root directory holds the files (its fid N.1.1)\n"
 		   "  --volume NAME        ... or that volume by name, from the VL server --vl IP[:PORT] (7003)\n"
