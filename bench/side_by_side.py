@@ -417,7 +417,11 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
         fig.savefig(png, dpi=100)
     except Exception as e:  # the plot is a convenience; the table is the record
         log("side_by_side: no plot: %s" % e)
-    with open(os.path.join(ROOT, "doc/benchmarks.md"), "w") as f:
+    # the fileserver section belongs to bench/fileserver_side_by_side.py: kept as it is
+    doc = os.path.join(ROOT, "doc/benchmarks.md")
+    kept = re.search(r"\n<!-- fileserver side by side: begin -->.*?<!-- fileserver side by side: end -->\n",
+                     open(doc).read() if os.path.exists(doc) else "", re.S)
+    with open(doc, "w") as f:
         f.write("# Benchmarks\n\nProduced by `bench/side_by_side.py%s` (run as root). Conditions:\n\n" %
                 (" --quick" if a.quick else ""))
         for k, v in cond.items():
@@ -447,6 +451,8 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
                 "The measurements: [%s](../%s) (`bench/side_by_side.sh --report %s` rebuilds this page "
                 "from them; commit that file with the page).\n\n" % (raw, raw, raw))
         f.write("Where the time goes, and what profiling changed: [performance.md](performance.md).\n")
+        if kept:
+            f.write(kept.group(0))
     log("side_by_side: wrote doc/benchmarks.md, %s" % png)
 
 

@@ -53,6 +53,21 @@ static bool is_bool_word(const char *v)
 	return false;
 }
 
+int rxd_launch_options(const char *prog, int argc, char **argv, int eal_argc, rxd_launch_set_fn set,
+		       bool (*is_flag)(const char *name), void *arg, void (*usage)(FILE *f))
+{
+	int rc;
+
+	if (eal_argc >= argc)
+		return -1;
+	rc = rxd_launch_args(prog, argc - eal_argc - 1, argv + eal_argc + 1, set, is_flag, arg);
+	if (rc == 1) {
+		usage(stdout);
+		return 0;
+	}
+	return rc ? 2 : -1;
+}
+
 int rxd_launch_args(const char *prog, int argc, char **argv, rxd_launch_set_fn set, bool (*is_flag)(const char *name),
 		    void *arg)
 {
@@ -152,6 +167,15 @@ void rxd_launch_sleep_ms(unsigned ms)
 	struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
+}
+
+void rxd_launch_hold(struct rxd_shell *s, double secs)
+{
+	uint64_t until = rxd_shell_now(s) + (uint64_t)(secs * 1e9);
+	unsigned sig0 = rxd_launch_signals();
+
+	while (rxd_shell_now(s) < until && rxd_launch_signals() == sig0 && rxd_shell_links_up(s))
+		rxd_launch_sleep_ms(20);
 }
 
 unsigned rxd_launch_stop(struct rxd_shell *s)

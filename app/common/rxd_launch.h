@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <rxd/dpdk.h>
 
@@ -32,6 +33,13 @@ int rxd_launch_config(const char *flag, const char *value, rxd_launch_set_fn fn,
  */
 int rxd_launch_args(const char *prog, int argc, char **argv, rxd_launch_set_fn set, bool (*is_flag)(const char *name),
 		    void *arg);
+/**
+ * The launcher's first step: the arguments after "--" (argv[eal_argc]) through
+ * rxd_launch_args.  Returns -1 when the program goes on, else its exit code:
+ * 0 after printing usage for "--help", 2 after a bad option's line.
+ */
+int rxd_launch_options(const char *prog, int argc, char **argv, int eal_argc, rxd_launch_set_fn set,
+		       bool (*is_flag)(const char *name), void *arg, void (*usage)(FILE *f));
 /** Check and initialise the EAL; 0, or -1 after one "PROG: ..." line. */
 int rxd_launch_eal(const char *prog, int eal_argc, char **argv);
 /** Create the shell; 0, or -1 after one line (the EAL is cleaned up). */
@@ -41,6 +49,14 @@ int rxd_launch_start(const char *prog, struct rxd_shell *s);
 /** SIGINT/SIGTERM received so far. */
 unsigned rxd_launch_signals(void);
 void rxd_launch_sleep_ms(unsigned ms);
+/**
+ * After rxd_launch_stop(), keep the ports open while their links are up, at
+ * most secs seconds or until a signal: DPDK 22.11's memif unmaps the shared
+ * rings when the peer disconnects without waiting for a worker inside
+ * rx_burst, so the side that finishes first closes only after the peer
+ * stopped polling.
+ */
+void rxd_launch_hold(struct rxd_shell *s, double secs);
 /** Drain (bounded by the shell's drain_ms), abort the rest and wait for the workers; calls aborted. */
 unsigned rxd_launch_stop(struct rxd_shell *s);
 /** Destroy the shell and clean up the EAL (also after a failed setup). */

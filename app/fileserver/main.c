@@ -430,14 +430,10 @@ int main(int argc, char **argv)
 	rxd_shell_opts_default(&a.so);
 	rxd_shell_opts_set(&a.so, "port", "7000,7003", err, sizeof err);
 
-	if (eal_argc < argc) {
-		int rc = rxd_launch_args(PROG, argc - eal_argc - 1, argv + eal_argc + 1, app_set, is_flag, &a);
-		if (rc == 1) {
-			usage(stdout);
-			return 0;
-		}
-		if (rc)
-			return 2;
+	{
+		int rc = rxd_launch_options(PROG, argc, argv, eal_argc, app_set, is_flag, &a, usage);
+		if (rc >= 0)
+			return rc;
 	}
 	if (!a.vice) {
 		fprintf(stderr, PROG ": --vice DIR is required (" PROG " <EAL args> -- --help)\n");

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rxd_app.h"
 #include "store.h"
 
 struct rxd_fs_vl {
@@ -349,32 +350,14 @@ static void vl_call_data(void *app, struct rxd_call *c)
 	struct rxd_fs_vl *vl = app;
 	uint8_t req[RXD_VL_REQ_MAX], rep[RXD_VL_REPLY_MAX];
 	uint64_t now = vl->clock ? vl->clock(vl->clock_arg) : 0;
-	enum rxd_call_state cs = rxd_call_state(c);
-	struct rxd_seg seg[1];
-	bool eor = false;
-	ssize_t n;
+	ssize_t n = rxd_app_whole_request(c, req, sizeof(req), RXD_RXGEN_SS_UNMARSHAL, now);
 	size_t rlen;
 	int32_t rc;
 
-	if (cs != RXD_CS_SERVER_RECV_REQUEST && cs != RXD_CS_SERVER_ACK_REQUEST)
+	if (n <= 0)
 		return;
-	/* Wait for the whole request; every VL request fits the receive window. */
-	rxd_call_peek(c, seg, 1, &eor);
-	if (!eor) {
-		if (rxd_call_rx_avail(c) > sizeof(req))
-			rxd_call_abort(c, RXD_RXGEN_SS_UNMARSHAL, now);
-		return;
-	}
-	n = rxd_call_recv(c, req, sizeof(req), &eor, now);
-	if (n < 0 || !eor) {
-		rxd_call_abort(c, RXD_RXGEN_SS_UNMARSHAL, now);
-		return;
-	}
 	rc = rxd_fs_vl_handle(vl, req, (size_t)n, rep, sizeof(rep), &rlen);
-	if (rc)
-		rxd_call_abort(c, rc, now);
-	else if (rxd_call_send(c, rep, rlen, 0, now) != (ssize_t)rlen)
-		rxd_call_abort(c, RXD_RXGEN_SS_MARSHAL, now);
+	rxd_app_reply(c, rc, rep, rlen, RXD_RXGEN_SS_MARSHAL, now);
 }
 
 static void vl_call_complete(void *app, struct rxd_call *c)

@@ -487,14 +487,10 @@ int main(int argc, char **argv)
 	rxd_security_opts_default(&a.sec);
 
 	/* our options first: a bad argument is one line, before EAL prints anything */
-	if (eal_argc < argc) {
-		int rc = rxd_launch_args("rxd", argc - eal_argc - 1, argv + eal_argc + 1, app_set, is_flag, &a);
-		if (rc == 1) {
-			usage(stdout);
-			return 0;
-		}
-		if (rc)
-			return 2;
+	{
+		int rc = rxd_launch_options("rxd", argc, argv, eal_argc, app_set, is_flag, &a, usage);
+		if (rc >= 0)
+			return rc;
 	}
 	if (!a.mode_set) {
 		fprintf(stderr, "rxd: --mode server|client|echo|loop is required (rxd <EAL args> -- --help)\n");
@@ -560,14 +556,8 @@ int main(int argc, char **argv)
 		rxd_shell_print_stats_json(a.shell, stdout);
 		printf("\n");
 	}
-	if (a.hold_s > 0) {
-		/* DPDK 22.11 memif unmaps the shared rings when the peer disconnects, without
-		 * waiting for a worker inside rx_burst: close only after the peer stopped polling. */
-		uint64_t until = rxd_shell_now(a.shell) + (uint64_t)(a.hold_s * 1e9);
-		unsigned sig0 = rxd_launch_signals();
-		while (rxd_shell_now(a.shell) < until && rxd_launch_signals() == sig0 && rxd_shell_links_up(a.shell))
-			rxd_launch_sleep_ms(20);
-	}
+	if (a.hold_s > 0)
+		rxd_launch_hold(a.shell, a.hold_s);
 	rxd_launch_end(a.shell);
 	for (unsigned i = 0; i < RXD_SHELL_MAX_WORKERS; i++) {
 		if (!a.w[i])

@@ -164,6 +164,18 @@ netns_add() {
 	ip netns exec "$1" ip link set lo up
 }
 
+# netns_veth NS A B: a namespace holding a veth pair A <-> B, both up, no IPv6
+# (its chatter, RS and MLD, stays off the wire the PMDs read)
+netns_veth() {
+	local i
+	netns_add "$1"
+	ip netns exec "$1" ip link add "$2" type veth peer name "$3" || skip "no veth support"
+	for i in "$2" "$3"; do
+		ip netns exec "$1" sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
+		ip netns exec "$1" ip link set "$i" up
+	done
+}
+
 cleanup() {
 	local p ns
 	for p in "${T_PIDS[@]}"; do

@@ -15,13 +15,8 @@ NS=rxdt${T_ID}af
 A=rxda$((T_ID % 100000))
 B=rxdb$((T_ID % 100000))
 BUSY=$((2 * W))
-netns_add "$NS"
+netns_veth "$NS" "$A" "$B"
 nsx() { ip netns exec "$NS" "$@"; }
-nsx ip link add "$A" type veth peer name "$B" || skip "no veth support"
-for i in "$A" "$B"; do
-	nsx sysctl -qw "net.ipv6.conf.$i.disable_ipv6=1"
-	nsx ip link set "$i" up
-done
 # the kernel shares B with the client process, on its own address
 nsx ip addr add 198.18.3.3/24 dev "$B"
 

@@ -166,7 +166,8 @@ cell_start_db() {
 cell_start_openafs_fs() {
 	cell_bg "$T_DIR/salvageserver.out" "$CELL_SRV"/salvageserver
 	CELL_SALV_PID=$LAST_PID
-	cell_bg "$T_DIR/dafileserver.out" "$CELL_SRV"/dafileserver -novbc
+	# shellcheck disable=SC2086 # CELL_FS_ARGS: options the bench adds (tuning), split
+	cell_bg "$T_DIR/dafileserver.out" "$CELL_SRV"/dafileserver -novbc ${CELL_FS_ARGS:-}
 	CELL_FS_PID=$LAST_PID
 	cell_bg "$T_DIR/davolserver.out" "$CELL_SRV"/davolserver
 	CELL_VOL_PID=$LAST_PID
@@ -197,7 +198,8 @@ cell_create_volumes() { # server
 }
 
 # cell_start_rxd EXE [args...]: rxd-fileserver at $CELL_RXD_IP over the TAP
-# (CELL_LINK=tap), its partition $T_DIR/vice-<netns>, root.afs served (afsio's
+# (CELL_LINK=tap; or CELL_RXD_VDEV, e.g. net_af_packet on the veth's far end
+# rxdcell1, and CELL_RXD_LCORES as the bench sets them), its partition $T_DIR/vice-<netns>, root.afs served (afsio's
 # paths start there), anonymous callers may write; waits for "listening"
 # and for the address to answer.  Sets CELL_RXD_PID.
 cell_start_rxd() {
@@ -205,8 +207,8 @@ cell_start_rxd() {
 	shift
 	# shellcheck disable=SC2046
 	CELL_RXD_LOG=$T_DIR/rxd-fileserver-$CELL_NS.log
-	start_wait "$CELL_RXD_LOG" listening 30 ip netns exec "$CELL_NS" "$exe" $(lcores 1) \
-		$(eal_common cell) --vdev net_tap0,iface=rxdcell0 -- --vice "$T_DIR/vice-$CELL_NS" \
+	start_wait "$CELL_RXD_LOG" listening 30 ip netns exec "$CELL_NS" "$exe" ${CELL_RXD_LCORES:-$(lcores 1)} \
+		$(eal_common cell) --vdev "${CELL_RXD_VDEV:-net_tap0,iface=rxdcell0}" -- --vice "$T_DIR/vice-$CELL_NS" \
 		--create-volume root.afs:536870912 --anonymous write --ip "$CELL_RXD_IP/24" --port 7000,7003 "$@" ||
 		{ echo "FATAL: rxd-fileserver did not start"; exit 1; }
 	CELL_RXD_PID=$LAST_PID
