@@ -17,13 +17,15 @@ cell_start_db
 cell_start_openafs_fs
 cell_create_volumes "$CELL_DB_IP"
 cell_open_acls
-cell_mkfiles root.afs empty one mib big
+cell_mkfiles root.afs empty one mib big conc
 cell_run 10 vos listvldb -noauth | sed 's/^/  /'
 
 cell_afsio_check empty 0
 cell_afsio_check one 1
 cell_afsio_check mib $((1 << 20))
 quick || cell_afsio_check big $((65 << 20))
+# the same load as afsio_rxd's: on OpenAFS every read is one whole version
+cell_afsio_concurrent conc $((4 << 20)) 3 3 4
 
 cell_stop QUIT "$CELL_FS_PID" "$CELL_VOL_PID"
 cell_stop TERM "$CELL_SALV_PID" "$CELL_PT_PID" "$CELL_VL_PID"
