@@ -31,7 +31,8 @@
 #
 # Environment: RXD_CELL_KEEP=DIR keeps the temp dir (logs, config) in DIR;
 # CELL_LINK=tap and CELL_VL_IP (set by the script before sourcing) choose the
-# link and the VL address clients are given.
+# link and the VL address clients are given; CELL_CLIENT_ONLY=1 needs only
+# OpenAFS's client tools (no server is started: scripts/fs-demo.sh).
 
 # shellcheck source=scripts/lib/harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/harness.sh"
@@ -40,6 +41,7 @@ CELL_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CELL_DB_IP=198.18.7.1
 CELL_VL_IP=${CELL_VL_IP:-$CELL_DB_IP} # the cell's VL server in CellServDB (rxd's own for the built-in VL)
 CELL_LINK=${CELL_LINK:-veth} # tap: a TAP whose far end is rxd (DPDK net_tap), for rxd-fileserver
+CELL_CLIENT_ONLY=${CELL_CLIENT_ONLY:-} # 1: no OpenAFS server is run (rxd-fileserver and its built-in VL only)
 CELL_CLIENT_IP=$CELL_DB_IP # afsio runs beside the servers: its packets come from their address
 CELL_RXD_IP=198.18.7.2
 CELL_RXD_PLEN=24 # rxd-fileserver's prefix length (16 when CELL_RXD_IP is outside 198.18.7.0/24)
@@ -60,10 +62,12 @@ cell_init() { # name afs_mkfile
 	[ -n "$T_KEEP" ] || keep_dir RXD_CELL_KEEP # once per script, even with two cells
 	[ "$(id -u)" = 0 ] || skip "needs root (network and mount namespaces)"
 	local p
-	for p in vlserver ptserver dafileserver davolserver salvageserver; do
-		[ -x "$CELL_SRV/$p" ] || skip "$CELL_SRV/$p missing (apt-get install --no-install-recommends openafs-dbserver openafs-fileserver)"
-	done
-	[ -x /usr/sbin/asetkey ] || skip "/usr/sbin/asetkey missing (apt-get install --no-install-recommends openafs-dbserver)"
+	if [ -z "$CELL_CLIENT_ONLY" ]; then
+		for p in vlserver ptserver dafileserver davolserver salvageserver; do
+			[ -x "$CELL_SRV/$p" ] || skip "$CELL_SRV/$p missing (apt-get install --no-install-recommends openafs-dbserver openafs-fileserver)"
+		done
+		[ -x /usr/sbin/asetkey ] || skip "/usr/sbin/asetkey missing (apt-get install --no-install-recommends openafs-dbserver)"
+	fi
 	for p in afsio vos pts udebug rxdebug; do
 		command -v "$p" >/dev/null || skip "$p missing (apt-get install --no-install-recommends openafs-client)"
 	done
@@ -144,7 +148,7 @@ cell_up() {
 	touch "$CELL_ROOT/vicepa/AlwaysAttach"
 	cell_write_config
 	# The cell key (rxkad; unused with NoAuth but the servers want a KeyFile).
-	cell_run 30 /usr/sbin/asetkey add 1 0123456789abcdef >"$T_DIR/asetkey.log" 2>&1 ||
+	[ -n "$CELL_CLIENT_ONLY" ] || cell_run 30 /usr/sbin/asetkey add 1 0123456789abcdef >"$T_DIR/asetkey.log" 2>&1 ||
 		{ echo "FATAL: asetkey failed"; cat "$T_DIR/asetkey.log"; exit 1; }
 	echo "cell $CELL_NAME in netns $CELL_NS: servers $CELL_DB_IP, client $CELL_CLIENT_IP, root $CELL_ROOT"
 }
