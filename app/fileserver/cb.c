@@ -87,12 +87,12 @@ struct rxd_fs_cb {
 	struct cb_brk *brk;
 	uint32_t bfree, nbrk;
 	uint32_t work_head;
-	uint64_t now;	       /* the latest time an entry point was given: completions carry none */
-	bool draining;	       /* no more RXAFSCB calls */
-	uint64_t room_fail_at; /* the last host_make_room that found nothing to free at once */
-	uint64_t break_seq;		      /* breaks applied on this shard so far */
-	uint64_t all_broken_at;		      /* break_seq of the last lost notice: any fid */
-	uint64_t recent[RECENT_SLOTS];	      /* break_seq of the last break of a fid hashing here */
+	uint64_t now;		       /* the latest time an entry point was given: completions carry none */
+	bool draining;		       /* no more RXAFSCB calls */
+	uint64_t room_fail_at;	       /* the last host_make_room that found nothing to free at once */
+	uint64_t break_seq;	       /* breaks applied on this shard so far */
+	uint64_t all_broken_at;	       /* break_seq of the last lost notice: any fid */
+	uint64_t recent[RECENT_SLOTS]; /* break_seq of the last break of a fid hashing here */
 	struct rxd_fs_cb_stats st;
 };
 

@@ -4,7 +4,9 @@
  * root directory of a volume (RW) of the default cell and report when the
  * fileserver breaks it, through OpenAFS's libafscp (afsio's library), whose
  * RXAFSCB service (afscp_callback.c) marks a callback invalid when the server
- * sends CallBack naming its fid, or InitCallBackState(3).
+ * sends CallBack naming its fid, or InitCallBackState(3).  libafscp 1.8
+ * recognises the server of such a call only when its address reads the same
+ * byte-swapped (cell_lib.sh, CELL_RXD_IP_CB).
  *
  * Prints, one line each as it happens:
  *   reset         the server's InitCallBackState3 for this new client came
@@ -17,10 +19,7 @@
  *   not broken    it was not
  * Exit 0 when broken, 1 when not, 2 for usage or setup errors.
  */
-#include <afs/param.h>
-#include <afs/stds.h>
-#include <afs/afscp.h>
-#include <afs/voldefs.h>
+#include "afs_root.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,8 +52,6 @@ int main(int argc, char **argv)
 	struct afscp_venusfid *root = NULL, *f = NULL;
 	struct AFSFetchStatus st;
 	struct afscp_callback *cb = NULL;
-	struct afscp_volume *vol;
-	struct afscp_cell *cell;
 	int secs, rc = 2;
 
 	if (argc != 4 || (secs = atoi(argv[3])) <= 0) {
@@ -62,17 +59,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	if (afscp_Init(NULL) != 0) {
-		fprintf(stderr, "afs_cbwatch: afscp_Init failed\n");
-		return 2;
-	}
-	afscp_AnonymousAuth(1);
-	afscp_Insecure();
-	cell = afscp_DefaultCell();
-	vol = cell ? afscp_VolumeByName(cell, argv[1], RWVOL) : NULL;
-	root = vol ? afscp_MakeFid(cell, vol->id, 1, 1) : NULL;
+	root = afs_volume_root("afs_cbwatch", argv[1]);
+	if (!root)
+		goto out;
 	/* The first call makes this process a new host: the server resets it, which drops the root's callback. */
-	if (!root || afscp_GetStatus(root, &st) != 0) {
+	if (afscp_GetStatus(root, &st) != 0) {
 		fprintf(stderr, "afs_cbwatch: volume %s: no root status (afscp_errno %d)\n", argv[1], afscp_errno);
 		goto out;
 	}

@@ -375,20 +375,25 @@ cell_afsio_write() {
 	return $rc
 }
 
+# cell_cbwatch_broken NAME: afs_cbwatch must exit saying its callback was broken.
+cell_cbwatch_broken() {
+	local rc
+	wait_pid "$CELL_CBW_PID" 90
+	rc=$?
+	if [ "$rc" = 0 ] && grep -q '^broken' "$CELL_CBW_LOG"; then
+		result PASS "$1" "libafscp client: $(tr '\n' ' ' <"$CELL_CBW_LOG")"
+	else
+		result FAIL "$1" "exit $rc: $(tr '\n' ' ' <"$CELL_CBW_LOG")"
+	fi
+}
+
 # cell_cb_break TAG: one client (afs_cbwatch) holds a callback on /afs/TAG;
 # afsio, another client, writes the file: the first one's callback must be
 # broken (the server's RXAFSCB CallBack naming the fid).
 cell_cb_break() {
-	local tag=$1 rc
-	cell_cbwatch_start "$tag"
-	cell_afsio_write "$tag" 4096 || fail "afsio write $tag (md5)"
-	wait_pid "$CELL_CBW_PID" 90
-	rc=$?
-	if [ "$rc" = 0 ] && grep -q '^broken' "$CELL_CBW_LOG"; then
-		result PASS "callback broken when another client writes" "libafscp client: $(tr '\n' ' ' <"$CELL_CBW_LOG")"
-	else
-		result FAIL "callback broken when another client writes" "exit $rc: $(tr '\n' ' ' <"$CELL_CBW_LOG")"
-	fi
+	cell_cbwatch_start "$1"
+	cell_afsio_write "$1" 4096 || fail "afsio write $1 (md5)"
+	cell_cbwatch_broken "callback broken when another client writes"
 }
 
 # cell_cb_dead TAG: the callback holder stops (SIGSTOP: its callback service
@@ -413,13 +418,7 @@ cell_cb_dead() {
 	else
 		result FAIL "store while a callback holder hangs" "write md5 ok: $([ "$rc" = 0 ] && echo yes || echo no), holder state '$state'"
 	fi
-	wait_pid "$CELL_CBW_PID" 90
-	rc=$?
-	if [ "$rc" = 0 ] && grep -q '^broken' "$CELL_CBW_LOG"; then
-		result PASS "the hung holder gets its break later" "$(tr '\n' ' ' <"$CELL_CBW_LOG")"
-	else
-		result FAIL "the hung holder gets its break later" "exit $rc: $(tr '\n' ' ' <"$CELL_CBW_LOG")"
-	fi
+	cell_cbwatch_broken "the hung holder gets its break later"
 }
 
 # cell_stop SIGNAL PID...: stop servers we started, by pid, in the order
