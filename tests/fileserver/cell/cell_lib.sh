@@ -25,6 +25,7 @@
 #   cell_mkfiles VOL NAME...  empty files in a volume's root directory (afs_mkfile)
 #   cell_afsio_check TAG SIZE write SIZE bytes with afsio, read them back, compare md5
 #   cell_afsio_concurrent TAG SIZE W R N  W afsio writers and R readers on one file
+#   cell_dirops TAG           create, list, rename, remove in /afs/TAG (afs_dirops)
 #   cell_cb_break TAG         a callback (afs_cbwatch) broken when afsio writes
 #   cell_cb_dead TAG          a store completes while the callback holder hangs
 #   cell_stop SIG PID...      stop servers by pid, bounded
@@ -41,6 +42,7 @@ CELL_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CELL_DB_IP=198.18.7.1
 CELL_VL_IP=${CELL_VL_IP:-$CELL_DB_IP} # the cell's VL server in CellServDB (rxd's own for the built-in VL)
 CELL_LINK=${CELL_LINK:-veth} # tap: a TAP whose far end is rxd (DPDK net_tap), for rxd-fileserver
+CELL_DIROPS=${CELL_DIROPS:-}         # afs_dirops, for cell_dirops
 CELL_CLIENT_ONLY=${CELL_CLIENT_ONLY:-} # 1: no OpenAFS server is run (rxd-fileserver and its built-in VL only)
 CELL_CLIENT_IP=$CELL_DB_IP # afsio runs beside the servers: its packets come from their address
 CELL_RXD_IP=198.18.7.2
@@ -278,7 +280,9 @@ cell_afsio_check() {
 		done
 	fi
 	t1=$(date +%s.%N)
-	rmd5=$( (cell_run 300 afsio read -file "$path" -md5 -clear 2>"$T_DIR/afsio-r-$tag.log") | md5sum | cut -c1-32)
+	# one afsio process reads it all: 300 s and 1 s per MiB (under load afsio reads at a few MB/s)
+	rmd5=$( (cell_run $((300 + (size >> 20))) afsio read -file "$path" -md5 -clear 2>"$T_DIR/afsio-r-$tag.log") |
+		md5sum | cut -c1-32)
 	t2=$(date +%s.%N)
 	bmd5=$rmd5
 	rmd5=$(cell_afsio_md5 "$T_DIR/afsio-r-$tag.log")
@@ -351,6 +355,23 @@ cell_afsio_concurrent() {
 	echo "  $mixed of $((nr * rounds + 1)) whole-file reads mixed versions" \
 		"($(grep ' mixed ' "$T_DIR/conc-$tag-versions.log" | sed 's|.*/||' | head -n 2 | tr '\n' ' '))"
 	rm -f "$T_DIR/conc-$tag-"v* "$T_DIR/conc-$tag-"read-* "$T_DIR/conc-$tag-left"
+}
+
+# cell_dirops TAG: afs_dirops (libafscp) makes the directory /afs/TAG, creates,
+# lists, renames and removes in it and checks the errors; each of its checks
+# is one result line here.
+cell_dirops() {
+	local line
+	[ -x "$CELL_DIROPS" ] || { result SKIP "directory operations (afs_dirops)" "not built"; return; }
+	cp "$CELL_DIROPS" "$CELL_ROOT/tmp/afs_dirops" || { echo "FATAL: afs_dirops"; exit 1; }
+	cell_run 120 /tmp/afs_dirops root.afs "$1" >"$T_DIR/dirops-$1.log" 2>&1
+	grep -q '^PASS' "$T_DIR/dirops-$1.log" || { result FAIL "directory operations (afs_dirops)" "$(tail -n 3 "$T_DIR/dirops-$1.log" | tr '\n' ' ')"; return; }
+	while read -r line; do
+		case $line in
+		PASS\ *) result PASS "dir: ${line#PASS }" "libafscp" ;;
+		FAIL\ *) result FAIL "dir: ${line#FAIL }" "" ;;
+		esac
+	done <"$T_DIR/dirops-$1.log"
 }
 
 # cell_cbwatch_start TAG: afs_cbwatch (libafscp's RXAFSCB service) holds a
