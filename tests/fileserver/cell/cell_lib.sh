@@ -26,6 +26,7 @@
 #   cell_afsio_check TAG SIZE write SIZE bytes with afsio, read them back, compare md5
 #   cell_afsio_concurrent TAG SIZE W R N  W afsio writers and R readers on one file
 #   cell_dirops TAG           create, list, rename, remove in /afs/TAG (afs_dirops)
+#   cell_afsio_restart TAG EXE  afsio write, rxd-fileserver restarted, afsio read
 #   cell_cb_break TAG         a callback (afs_cbwatch) broken when afsio writes
 #   cell_cb_dead TAG          a store completes while the callback holder hangs
 #   cell_stop SIG PID...      stop servers by pid, bounded
@@ -137,8 +138,7 @@ cell_up() {
 	fi
 	ip netns exec "$CELL_NS" ip addr add "$CELL_DB_IP/24" dev rxdcell0
 	ip netns exec "$CELL_NS" ip link set rxdcell0 up
-	# rxd-fileserver may sit outside the /24 (CELL_RXD_IP_CB): on the same link
-	[ "$CELL_LINK" = tap ] && ip netns exec "$CELL_NS" ip route add "$CELL_RXD_IP/32" dev rxdcell0 2>/dev/null
+	# rxd-fileserver may sit outside the /24 (CELL_RXD_IP_CB): on the same link (cell_start_rxd)
 	mkdir -p "$CELL_ROOT"
 	for d in usr dev proc etc tmp var/lib/openafs/db var/lib/openafs/local var/log/openafs var/cache/openafs vicepa; do
 		mkdir -p "$CELL_ROOT/$d"
@@ -230,6 +230,8 @@ cell_start_rxd() {
 		{ echo "FATAL: rxd-fileserver did not start"; exit 1; }
 	CELL_RXD_PID=$LAST_PID
 	for _ in $(seq 100); do
+		# the TAP went down with the last rxd-fileserver, and a host route with it (CELL_RXD_IP_CB)
+		[ "$CELL_LINK" = tap ] && ip netns exec "$CELL_NS" ip route replace "$CELL_RXD_IP/32" dev rxdcell0 2>/dev/null
 		ip netns exec "$CELL_NS" ping -c 1 -W 1 -q "$CELL_RXD_IP" >/dev/null 2>&1 && return 0
 		sleep 0.1
 	done
@@ -372,6 +374,27 @@ cell_dirops() {
 		FAIL\ *) result FAIL "dir: ${line#FAIL }" "" ;;
 		esac
 	done <"$T_DIR/dirops-$1.log"
+}
+
+# cell_afsio_restart TAG EXE [args]: afsio writes 1 MiB to /afs/TAG,
+# rxd-fileserver is stopped (SIGTERM, exit 0) and started again on the same
+# partition, and afsio reads the file back: both md5 sums must be the source's.
+cell_afsio_restart() {
+	local tag=$1 src=$T_DIR/restart-$1 want rmd5 bmd5
+	shift
+	head -c $((1 << 20)) /dev/urandom >"$src"
+	want=$(md5sum <"$src" | cut -c1-32)
+	cell_run 120 afsio write -file "$CELL_AFS_DIR/$tag" -md5 -clear -force <"$src" >"$T_DIR/afsio-w-$tag.log" 2>&1
+	stop_pid "$CELL_RXD_PID" 20 || fail "rxd-fileserver did not exit 0 on SIGTERM before the restart"
+	cell_start_rxd "$@"
+	bmd5=$( (cell_run 120 afsio read -file "$CELL_AFS_DIR/$tag" -md5 -clear 2>"$T_DIR/afsio-r-$tag.log") | md5sum | cut -c1-32)
+	rmd5=$(cell_afsio_md5 "$T_DIR/afsio-r-$tag.log")
+	if [ "$(cell_afsio_md5 "$T_DIR/afsio-w-$tag.log")" = "$want" ] && [ "$rmd5" = "$want" ] && [ "$bmd5" = "$want" ]; then
+		result PASS "afsio write, server restart, afsio read" "md5 $want"
+	else
+		result FAIL "afsio write, server restart, afsio read" "want $want, read said '$rmd5', bytes read '$bmd5'"
+	fi
+	rm -f "$src"
 }
 
 # cell_cbwatch_start TAG: afs_cbwatch (libafscp's RXAFSCB service) holds a

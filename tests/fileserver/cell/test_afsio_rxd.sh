@@ -12,6 +12,7 @@
 # unless RXD_AFSIO_GIB=0) with matching md5.
 # Through the built-in VL also: three afsio writers and three readers on one
 # file, directory create/list/rename/remove through libafscp (afs_dirops),
+# a file written, the server restarted, the file read,
 # a callback held by afs_cbwatch
 # (libafscp) broken when afsio writes, and a store that completes while the
 # callback holder hangs (SIGSTOP), the break reaching the holder afterwards.
@@ -49,9 +50,10 @@ if [ "$mode" != vldb ]; then
 	cell_up
 	cell_start_rxd "$rxd_fs"
 	afsio_checks gib
-	cell_mkfiles root.afs conc cbw cbd
+	cell_mkfiles root.afs conc cbw cbd restart
 	cell_afsio_concurrent conc $((4 << 20)) 3 3 4
 	cell_dirops dirops
+	cell_afsio_restart restart "$rxd_fs"
 	cell_cb_break cbw
 	cell_cb_dead cbd
 	stop_pid "$CELL_RXD_PID" 15 || fail "rxd-fileserver did not exit 0 on SIGTERM"
