@@ -2,9 +2,11 @@
 # The main job on its embedded default: installs dependencies, builds, then
 # runs an rxd server and an rxd client as two processes joined by net_memif
 # (no NIC, no hugepages: --no-huge, memif's shared memory is a memfd) and
-# prints calls/s, MB/s and latency percentiles; then the core-only benchmark.
+# prints calls/s, MB/s and latency percentiles; then the core-only benchmark;
+# then rxd-fileserver on a TAP in a private network namespace (--no-huge),
+# with OpenAFS's afsio writing and reading a file through it (scripts/fs-demo.sh).
 #   RXD_DEMO_SECONDS=N   length of each small-call run (default 3)
-#   RXD_QUICK=1          1 s small-call runs, a 16 MiB bulk call
+#   RXD_QUICK=1          1 s small-call runs, a 16 MiB bulk call, a 16 MiB file
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -39,3 +41,7 @@ run_pair bulk_$((BULK >> 20))MiB --mode server -- --calls 3 --size-req 0 --size-
 echo
 echo "== rxd-core-bench: the protocol core alone, client and server engines on one core =="
 build/bench/rxd-core-bench -d 1
+
+echo
+echo "== rxd-fileserver: an AFS fileserver on net_tap in a private network namespace, --no-huge; OpenAFS's afsio writes and reads a file =="
+scripts/fs-demo.sh build || { rc=$?; [ "$rc" = 77 ] || exit "$rc"; }

@@ -27,6 +27,7 @@
 #define NOTICES_PER_POLL 64u		    /* notices taken per ring per poll */
 #define ROOM_RESCAN_NS (10 * RXD_NS_PER_MS) /* a full host table is rescanned at most this often */
 #define REPLY_BUF (RXD_RXAFSCB_REPLY_MAX + 16u)
+#define RECENT_SLOTS 1024u /* recent breaks by fid hash (rxd_fs_cb_broken_since), a power of two */
 
 /* OpenAFS TimeOuts[]: seconds a promise lasts by the fid's holders / 8. */
 static const uint32_t timeouts_s[] = {4 * 3600, 3600, 30 * 60, 15 * 60, 15 * 60, 10 * 60, 10 * 60, 10 * 60};
@@ -86,9 +87,12 @@ struct rxd_fs_cb {
 	struct cb_brk *brk;
 	uint32_t bfree, nbrk;
 	uint32_t work_head;
-	uint64_t now;	       /* the latest time an entry point was given: completions carry none */
-	bool draining;	       /* no more RXAFSCB calls */
-	uint64_t room_fail_at; /* the last host_make_room that found nothing to free at once */
+	uint64_t now;		       /* the latest time an entry point was given: completions carry none */
+	bool draining;		       /* no more RXAFSCB calls */
+	uint64_t room_fail_at;	       /* the last host_make_room that found nothing to free at once */
+	uint64_t break_seq;	       /* breaks applied on this shard so far */
+	uint64_t all_broken_at;	       /* break_seq of the last lost notice: any fid */
+	uint64_t recent[RECENT_SLOTS]; /* break_seq of the last break of a fid hashing here */
 	struct rxd_fs_cb_stats st;
 };
 
@@ -239,11 +243,16 @@ static bool fid_eq(const struct rxd_AFSFid *a, const struct rxd_AFSFid *b)
 	return a->Volume == b->Volume && a->Vnode == b->Vnode && a->Unique == b->Unique;
 }
 
-static uint32_t fid_hash(const struct rxd_fs_cb *cb, const struct rxd_AFSFid *f)
+static uint32_t fid_mix(const struct rxd_AFSFid *f)
 {
 	uint64_t h = (uint64_t)f->Volume * 0x9e3779b97f4a7c15ull;
 	h ^= ((uint64_t)f->Vnode << 32 | f->Unique) * 0xc2b2ae3d27d4eb4full;
-	return (uint32_t)(h >> 32) & cb->fmask;
+	return (uint32_t)(h >> 32);
+}
+
+static uint32_t fid_hash(const struct rxd_fs_cb *cb, const struct rxd_AFSFid *f)
+{
+	return fid_mix(f) & cb->fmask;
 }
 
 static uint32_t addr_hash(const struct rxd_fs_cb *cb, const struct rxd_addr *a)
@@ -730,11 +739,28 @@ int rxd_fs_cb_promise_bulk(struct rxd_fs_cb *cb, const struct rxd_addr *host, co
 	return promise(cb, host, fid, now, out, BULK_BIAS);
 }
 
+static uint32_t recent_slot(const struct rxd_AFSFid *f)
+{
+	return fid_mix(f) & (RECENT_SLOTS - 1);
+}
+
+uint64_t rxd_fs_cb_mark(const struct rxd_fs_cb *cb)
+{
+	return cb->break_seq;
+}
+
+bool rxd_fs_cb_broken_since(const struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, uint64_t mark)
+{
+	return cb->all_broken_at > mark || cb->recent[recent_slot(fid)] > mark;
+}
+
 void rxd_fs_cb_break(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now)
 {
 	uint32_t b = fid_hash(cb, fid);
 
 	cb->now = now;
+	/* Recorded even with no promise to break: a status being read now must not be promised (cb.h). */
+	cb->recent[recent_slot(fid)] = ++cb->break_seq;
 	/* Rescan from the bucket after each break: a break may reset a host and free its other promises. */
 	for (;;) {
 		uint32_t p, h = NIL;
@@ -1029,6 +1055,7 @@ static void drain_rings(struct rxd_fs_cb *cb, uint64_t now)
 	if (atomic_load_explicit(&g->lost[cb->shard], memory_order_relaxed) &&
 	    atomic_exchange_explicit(&g->lost[cb->shard], 0, memory_order_acquire)) {
 		cb->st.lost_resets++;
+		cb->all_broken_at = ++cb->break_seq;
 		for (uint32_t h = 0; h < cb->max_hosts; h++)
 			if (cb->host[h].state && cb->host[h].nprom)
 				host_reset(cb, h);

@@ -138,6 +138,23 @@ int rxd_fs_cb_promise_bulk(struct rxd_fs_cb *cb, const struct rxd_addr *host, co
  * shard, and post the change to every other shard.
  */
 void rxd_fs_cb_changed(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now);
+/**
+ * The shard's break sequence so far, for rxd_fs_cb_broken_since(): the
+ * worker takes it when it hands a job that will read a status to an I/O
+ * thread.
+ */
+uint64_t rxd_fs_cb_mark(const struct rxd_fs_cb *cb);
+/**
+ * Whether fid may have been broken on this shard (a change here, a change
+ * notice from another shard, or a lost notice) since mark.  A status read
+ * after mark may then predate the change whose break already went, and must
+ * not be promised: the promise would outlive the change unbroken.  A break
+ * before mark came after its change committed, which a read after mark
+ * sees.  Conservative: fids share the slots of a small table, so another
+ * fid's break may say true (a promise of nothing, never a stale one).
+ */
+bool rxd_fs_cb_broken_since(const struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, uint64_t mark);
+
 /** Break fid's promises on this shard only (rxd_fs_cb_changed is what handlers call). */
 void rxd_fs_cb_break(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now);
 

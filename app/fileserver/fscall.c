@@ -58,6 +58,7 @@ struct fcall {
 	struct rxd_slot slot; /* first: the call and the free list */
 	struct rxd_fs_worker *w;
 	struct rxd_addr peer; /* the client: its callback promises and breaks (cb.h) */
+	uint64_t cb_mark;     /* rxd_fs_cb_mark() when the operation went to an I/O thread */
 	enum cstate st;
 	bool complete;	   /* the core completed the call: only cleanup remains */
 	unsigned inflight; /* jobs of this call on the I/O threads */
@@ -419,6 +420,11 @@ static void promise_reply(struct fcall *fc, uint64_t now)
 		struct rxd_AFSCallBack c = none; /* no shard: promise nothing, nothing could break it */
 		if (!op->promise_ok[i])
 			continue;
+		/* The status in the reply may predate a change whose break already went: promise nothing. */
+		if (cb && rxd_fs_cb_broken_since(cb, &op->promise[i], fc->cb_mark)) {
+			rxd_fs_op_set_callback(op, i, &c);
+			continue;
+		}
 		/* -ENOSPC still fills c: a promise of nothing, which the client must be told */
 		if (cb && op->promise_bulk)
 			rxd_fs_cb_promise_bulk(cb, &fc->peer, &op->promise[i], now, &c);
@@ -476,6 +482,7 @@ static void dispatch(struct fcall *fc, uint64_t now)
 	fc->op.xg.req_len = fc->req_len;
 	if (fc->req_len >= 4 && rxd_fs_op_on_io_thread(opcode)) {
 		fc->st = C_OP;
+		fc->cb_mark = fc->w->cb ? rxd_fs_cb_mark(fc->w->cb) : 0;
 		if (post(fc, &fc->opj, J_OP))
 			fail(fc, EIO, now);
 		return;

@@ -696,6 +696,35 @@ Test(fs_cb, a_lost_notice_resets_the_other_shards_clients)
 	cr_assert_eq(info(1, 2).promises, 0);
 }
 
+/* A status read by an I/O thread is promised only if no break of its fid came since the job left (cb.h). */
+Test(fs_cb, a_status_read_across_a_break_is_not_promised)
+{
+	struct rxd_fs_cb_group_params gp = {.shards = 2, .ring_size = 2};
+	struct rxd_AFSFid f2 = fid(2), f4 = fid(4), f6 = fid(6);
+	cr_assert_eq(rxd_fs_cb_group_create(&gp, &F.group), 0);
+	fs_shard(0, "198.18.0.10:7000", NULL, 0);
+	fs_shard(1, "198.18.0.11:7000", NULL, 1);
+	uint64_t m0 = rxd_fs_cb_mark(F.cb[0]), m1 = rxd_fs_cb_mark(F.cb[1]);
+	cr_assert(!rxd_fs_cb_broken_since(F.cb[0], &f2, m0));
+	change(0, f2, NULL);
+	cr_assert(rxd_fs_cb_broken_since(F.cb[0], &f2, m0), "a change with no holder still counts");
+	cr_assert(!rxd_fs_cb_broken_since(F.cb[0], &f4, m0), "another fid (another slot) is not");
+	cr_assert(!rxd_fs_cb_broken_since(F.cb[0], &f2, rxd_fs_cb_mark(F.cb[0])), "a read after the break sees it");
+	/* the other shard: from when its notice is taken */
+	cr_assert(!rxd_fs_cb_broken_since(F.cb[1], &f2, m1), "not before shard 1 took the notice");
+	rxd_fs_cb_poll(F.cb[1], F.now);
+	cr_assert(rxd_fs_cb_broken_since(F.cb[1], &f2, m1));
+	cr_assert(!rxd_fs_cb_broken_since(F.cb[1], &f4, m1));
+	/* a lost notice could have named any fid */
+	m1 = rxd_fs_cb_mark(F.cb[1]);
+	for (uint32_t v = 0; v < 3; v++)
+		change(0, fid(100 + 2 * v), NULL);
+	cr_assert_eq(stats(0).notices_lost, 1);
+	rxd_fs_cb_poll(F.cb[1], F.now);
+	cr_assert(rxd_fs_cb_broken_since(F.cb[1], &f6, m1), "after a lost notice every fid is suspect");
+	cr_assert(!rxd_fs_cb_broken_since(F.cb[1], &f6, rxd_fs_cb_mark(F.cb[1])));
+}
+
 Test(fs_cb, a_lost_epoch_notice_resets_nobody)
 {
 	struct rxd_fs_cb_group_params gp = {.shards = 2, .ring_size = 2};

@@ -11,36 +11,19 @@
  * fails or crashes; later OpenAFS fixed it), and without a cache manager
  * nothing else can; afsio then writes the existing file (-force, append).
  */
-#include <afs/param.h>
-#include <afs/stds.h>
-#include <afs/afscp.h>
-#include <afs/voldefs.h>
-
-#include <stdio.h>
+#include "afs_root.h"
 
 int main(int argc, char **argv)
 {
 	struct afscp_venusfid *dir;
-	struct afscp_cell *cell;
-	struct afscp_volume *vol;
 	int rc = 0;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: afs_mkfile VOLUME NAME...\n");
 		return 2;
 	}
-	/* in afsio's order: init, then anonymous and rxnull */
-	if (afscp_Init(NULL) != 0) {
-		fprintf(stderr, "afs_mkfile: afscp_Init failed\n");
-		return 1;
-	}
-	afscp_AnonymousAuth(1);
-	afscp_Insecure();
-	cell = afscp_DefaultCell();
-	vol = cell ? afscp_VolumeByName(cell, argv[1], RWVOL) : NULL;
-	dir = vol ? afscp_MakeFid(cell, vol->id, 1, 1) : NULL;
+	dir = afs_volume_root("afs_mkfile", argv[1]);
 	if (!dir) {
-		fprintf(stderr, "afs_mkfile: volume %s: not found (afscp_errno %d)\n", argv[1], afscp_errno);
 		afscp_Finalize();
 		return 1;
 	}
