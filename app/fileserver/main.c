@@ -4,6 +4,8 @@
  *
  *   rxd-fileserver <EAL args> -- --vice DIR [--create-volume NAME[:ID]]
  *       [--anonymous none|read|write] [--io-threads N] [--max-calls N] [--sync]
+ *       [--keyfile F | --keyfile-ext F | --keytab F | --key HEX [--kvno N]]
+ *       [--min-level clear|auth|crypt] [--users FILE] [--realm R]
  *       [shell options: --ip A/L, --port 7000,7003, ...]
  *
  * Serves RXAFS (service 1) on the first UDP port (7000) from the volume
@@ -28,7 +30,9 @@
 #include "fsuuid.h"
 #include "iopool.h"
 #include "rxd_launch.h"
+#include "rxd_security_opts.h"
 #include "store.h"
+#include "users.h"
 #include "vl.h"
 #include "vlreg.h"
 
@@ -61,6 +65,13 @@ struct app {
 	const char *cell;	  /* --cell */
 	struct rxd_fs_vlreg *reg; /* the registration, driven by worker 0 */
 	struct rxd_addr vl_srv;	  /* the vlserver it registers with */
+	/* authenticated access (doc/fileserver.md "Authenticated access") */
+	struct rxd_security_opts sec; /* the server keys (--keyfile, --keyfile-ext, --keytab, --key/--kvno) */
+	bool rxkad;		      /* a key was given: rxkad (index 2) is served beside rxnull */
+	uint8_t min_level;	      /* --min-level: rxkad calls below it are refused */
+	const char *users_path;	      /* --users */
+	struct rxd_fs_users *users;
+	const char *realm; /* --realm: the local Kerberos realm (default: the cell's name) */
 };
 
 static void usage(FILE *f)
@@ -73,7 +84,14 @@ static void usage(FILE *f)
 		   "  --max-calls N           concurrent calls per worker (256)\n"
 		   "  --sync                  fsync every change before answering\n"
 		   "  --vlserver IP           register this server and its volumes with the cell's vlserver\n"
-		   "  --cell NAME             the cell's name (for the log)\n"
+		   "  --cell NAME             the cell's name (and its keytab principal afs/NAME; before --keytab)\n"
+		   "  --keyfile PATH          serve rxkad with the keys of an OpenAFS KeyFile (repeatable)\n"
+		   "  --keyfile-ext PATH      ... of an OpenAFS KeyFileExt (rxkad and rxkad-k5 keys)\n"
+		   "  --keytab PATH           ... of a krb5 keytab: afs/CELL@REALM (--cell first) or afs@REALM\n"
+		   "  --key HEX --kvno N      ... one DES key (16 hex digits) of key version N\n"
+		   "  --min-level L           clear|auth|crypt: the least rxkad level accepted (clear)\n"
+		   "  --users FILE            authenticated users' ids and groups: lines NAME ID [GROUP...]\n"
+		   "  --realm R               tickets of realm R name local users (default: the cell's name)\n"
 		   "shell options (--port defaults to 7000,7003):\n");
 	rxd_shell_opts_usage(f);
 }
@@ -99,6 +117,28 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	}
 	if (!strcmp(name, "cell")) {
 		a->cell = value;
+		return rxd_security_opts_set(&a->sec, name, value, err, errlen); /* the keytab's afs/CELL */
+	}
+	if (!strcmp(name, "keyfile") || !strcmp(name, "keyfile-ext") || !strcmp(name, "keytab") ||
+	    !strcmp(name, "key") || !strcmp(name, "kvno")) {
+		a->rxkad = a->rxkad || strcmp(name, "kvno") != 0;
+		return rxd_security_opts_set(&a->sec, name, value, err, errlen);
+	}
+	if (!strcmp(name, "min-level")) {
+		int l = rxd_rxkad_level_parse(value);
+		if (l < 0) {
+			snprintf(err, errlen, "--min-level %s: expected clear, auth or crypt", value ? value : "(none)");
+			return -EINVAL;
+		}
+		a->min_level = (uint8_t)l;
+		return 0;
+	}
+	if (!strcmp(name, "users") || !strcmp(name, "realm")) {
+		if (!value || !*value) {
+			snprintf(err, errlen, "--%s needs a value", name);
+			return -EINVAL;
+		}
+		*(!strcmp(name, "users") ? &a->users_path : &a->realm) = value;
 		return 0;
 	}
 	if (!strcmp(name, "vice")) {
@@ -312,6 +352,10 @@ static int open_store(struct app *a, char *err, size_t errlen)
 		return rc;
 	}
 	a->srv_ready = true;
+	if (a->users_path && (rc = rxd_fs_users_load(a->users_path, &a->users, err, errlen)))
+		return rc;
+	a->srv.users = a->users;
+	a->srv.local_realm = a->realm ? a->realm : a->cell;
 	rc = rxd_fs_uuid_load(a->vice, &a->uuid);
 	if (rc) {
 		snprintf(err, errlen, "--vice %s: cannot read or make " RXD_FS_UUID_FILE ": %s", a->vice,
@@ -373,6 +417,7 @@ static int setup(struct app *a, char *err, size_t errlen)
 		    .pool = a->pool,
 		    .index = i,
 		    .max_calls = a->max_calls,
+		    .min_level = a->min_level,
 		    .clock = shell_clock,
 		    .clock_arg = s,
 		};
@@ -386,6 +431,8 @@ static int setup(struct app *a, char *err, size_t errlen)
 	rxd_shell_iface_ports(s, 0, ports);
 	a->afs_port = ports[0];
 	rxd_fs_worker_desc(a->w[0], &d);
+	if (a->rxkad) /* rxnull stays (min_security_level 0): anonymous callers are the --anonymous policy's */
+		rxd_security_opts_service(&a->sec, &d);
 	rc = rxd_shell_register_service(s, 0, ports[0], &d, server_of, a, err, errlen);
 	if (rc)
 		return rc;
@@ -411,6 +458,8 @@ static void teardown(struct app *a)
 	if (a->srv_ready)
 		rxd_fs_srv_fini(&a->srv);
 	rxd_fs_vl_free(a->vl);
+	rxd_fs_users_free(a->users);
+	rxd_security_opts_free(&a->sec);
 	if (a->store)
 		rxd_fs_store_close(a->store);
 }
@@ -427,6 +476,7 @@ int main(int argc, char **argv)
 	a.anon = RXD_FS_ANON_READ;
 	a.io_threads = 2;
 	a.max_calls = 256;
+	rxd_security_opts_default(&a.sec);
 	rxd_shell_opts_default(&a.so);
 	rxd_shell_opts_set(&a.so, "port", "7000,7003", err, sizeof err);
 
@@ -462,12 +512,13 @@ int main(int argc, char **argv)
 		struct rxd_addr la;
 		char ab[64];
 		rxd_shell_iface_addr(a.shell, 0, &la);
-		printf(PROG ": listening on %s, service %u, volume %s (%u), anonymous %s, %u worker(s), %u file-I/O "
-			    "thread(s)%s\n",
+		printf(PROG ": listening on %s, service %u, volume %s (%u), anonymous %s, rxkad %s, %u worker(s), %u "
+			    "file-I/O thread(s)%s\n",
 		       rxd_addr_format(&la, ab, sizeof ab), RXD_FS_SERVICE, a.volume, a.volume_id,
 		       a.anon == RXD_FS_ANON_NONE   ? "none"
 		       : a.anon == RXD_FS_ANON_READ ? "read"
 						    : "write",
+		       !a.rxkad ? "off" : a.min_level == 2 ? "crypt" : a.min_level == 1 ? "auth" : "clear",
 		       rxd_shell_nb_workers(a.shell), a.io_threads, a.sync ? ", sync" : "");
 		rxd_shell_describe(a.shell, stdout);
 		fflush(stdout);
