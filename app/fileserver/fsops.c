@@ -57,17 +57,45 @@ void rxd_fs_caller_resolve(const struct rxd_fs_srv *s, const struct rxd_fs_ident
 	int32_t id;
 
 	memset(out, 0, sizeof(*out));
-	out->id = RXD_FS_ANON_USER_ID;
 	/* anonymous (and, as a PR service answering a name it does not know, an unknown user): system:anyuser */
 	if (!ident->authenticated ||
-	    rxd_fs_principal_name(ident->name, ident->instance, ident->cell, s->local_realm, name, sizeof(name)) ||
-	    rxd_fs_users_name_to_id(s->users, name, &id) || id <= 0 || id == RXD_FS_ANON_USER_ID) {
-		out->cps[out->ncps++] = RXD_FS_ANYUSER_ID;
-		return;
+	    rxd_fs_principal_name(ident->name, ident->instance, ident->cell, s->local_realm, name, sizeof(name)))
+		goto anonymous;
+	if (s->pr) {
+		/* a ptserver that cannot be asked leaves the caller anonymous for this call, not cached */
+		if (rxd_fs_pr_cps(s->pr, name, &id, out->cps, &out->ncps, RXD_FS_CPS_MAX) || id <= 0)
+			goto anonymous;
+	} else if (rxd_fs_users_name_to_id(s->users, name, &id) || id <= 0 || id == RXD_FS_ANON_USER_ID) {
+		goto anonymous;
+	} else {
+		out->ncps = rxd_fs_users_cps(s->users, id, out->cps, RXD_FS_CPS_MAX);
 	}
 	out->id = id;
 	out->authenticated = true;
-	out->ncps = rxd_fs_users_cps(s->users, id, out->cps, RXD_FS_CPS_MAX);
+	return;
+anonymous:
+	memset(out, 0, sizeof(*out));
+	out->id = RXD_FS_ANON_USER_ID;
+	out->cps[out->ncps++] = RXD_FS_ANYUSER_ID;
+}
+
+/* ACL names (rxd_fs_name_to_id_fn, arg the srv): the system groups, ids as numbers, then the ptserver or the table. */
+static int srv_name_to_id(const void *arg, const char *name, int32_t *id)
+{
+	const struct rxd_fs_srv *s = arg;
+
+	if (!s->pr || rxd_fs_users_name_to_id(NULL, name, id) == 0)
+		return rxd_fs_users_name_to_id(s->users, name, id);
+	return rxd_fs_pr_name_to_id(s->pr, name, id);
+}
+
+static int srv_id_to_name(const void *arg, int32_t id, char *name, size_t size)
+{
+	const struct rxd_fs_srv *s = arg;
+
+	if (!s->pr || rxd_fs_users_id_to_name(NULL, id, name, size) == 0)
+		return rxd_fs_users_id_to_name(s->users, id, name, size);
+	return rxd_fs_pr_id_to_name(s->pr, id, name, size);
 }
 
 static bool in_cps(const struct rxd_fs_caller *c, int32_t id)
@@ -655,7 +683,7 @@ static int32_t h_fetch_acl(void *ctx, const struct rxd_RXAFS_FetchACL_in *in, st
 
 	/* the ACL of a file is its directory's (RXFetch_AccessList); too long for the opaque: E2BIG */
 	if (!rc)
-		rc = rxd_fs_acl_format(&v.acl, rxd_fs_users_id_to_name, op->srv->users, op->acl, sizeof(op->acl));
+		rc = rxd_fs_acl_format(&v.acl, srv_id_to_name, op->srv, op->acl, sizeof(op->acl));
 	if (rc)
 		return rc;
 	/* OpenAFS sends the text with its NUL */
@@ -678,8 +706,8 @@ static int32_t h_store_acl(void *ctx, const struct rxd_RXAFS_StoreACL_in *in, st
 	if (!rc && v.type != RXD_FS_DIR)
 		rc = ENOTDIR;
 	if (!rc)
-		rc = rxd_fs_acl_parse((const char *)in->AccessList.val, in->AccessList.len, rxd_fs_users_name_to_id,
-				      op->srv->users, &acl);
+		rc = rxd_fs_acl_parse((const char *)in->AccessList.val, in->AccessList.len, srv_name_to_id, op->srv,
+				      &acl);
 	if (!rc)
 		rc = rxd_fs_store_acl(op->srv->st, &f, &acl, &v);
 	if (rc)

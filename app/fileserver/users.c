@@ -12,7 +12,7 @@
 
 #include "acl.h"
 
-#define LINE_MAX_GROUPS (RXD_FS_CPS_MAX - 3u) /* room for the user and the two system groups */
+#define LINE_MAX_GROUPS 64u /* groups on one line: within RXD_FS_CPS_MAX with the user and the system groups */
 
 struct user {
 	char name[RXD_FS_ACL_NAME_MAX + 1];

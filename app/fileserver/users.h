@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define RXD_FS_CPS_MAX 32u /* ids of one caller's CPS: itself, its groups, anyuser, authuser */
+#define RXD_FS_CPS_MAX 256u /* ids of one caller's CPS: itself, its groups, anyuser, authuser */
 
 struct rxd_fs_users;
 
