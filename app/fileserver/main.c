@@ -5,7 +5,7 @@
  *   rxd-fileserver <EAL args> -- --vice DIR [--create-volume NAME[:ID]]
  *       [--anonymous none|read|write] [--io-threads N] [--max-calls N] [--sync]
  *       [--keyfile F | --keyfile-ext F | --keytab F | --key HEX [--kvno N]]
- *       [--min-level clear|auth|crypt] [--users FILE] [--realm R]
+ *       [--min-level clear|auth|crypt] [--users FILE | --ptserver IP...] [--realm R]
  *       [shell options: --ip A/L, --port 7000,7003, ...]
  *
  * Serves RXAFS (service 1) on the first UDP port (7000) from the volume
@@ -29,6 +29,8 @@
 #include "fsops.h"
 #include "fsuuid.h"
 #include "iopool.h"
+#include "prclient.h"
+#include "prmsg.h"
 #include "rxd_launch.h"
 #include "rxd_security_opts.h"
 #include "store.h"
@@ -72,6 +74,10 @@ struct app {
 	const char *users_path;	      /* --users */
 	struct rxd_fs_users *users;
 	const char *realm; /* --realm: the local Kerberos realm (default: the cell's name) */
+	struct rxd_addr pt[RXD_FS_PRMSG_MAX_SERVERS]; /* --ptserver */
+	unsigned n_pt;
+	struct rxd_fs_prmsg *prmsg;
+	struct rxd_fs_pr *pr;
 };
 
 static void usage(FILE *f)
@@ -92,6 +98,7 @@ static void usage(FILE *f)
 		   "  --min-level L           clear|auth|crypt: the least rxkad level accepted (clear)\n"
 		   "  --users FILE            authenticated users' ids and groups: lines NAME ID [GROUP...]\n"
 		   "  --realm R               tickets of realm R name local users (default: the cell's name)\n"
+		   "  --ptserver IP           ask this ptserver (repeatable) for ids and groups instead of --users\n"
 		   "shell options (--port defaults to 7000,7003):\n");
 	rxd_shell_opts_usage(f);
 }
@@ -131,6 +138,15 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 			return -EINVAL;
 		}
 		a->min_level = (uint8_t)l;
+		return 0;
+	}
+	if (!strcmp(name, "ptserver")) {
+		if (!value || a->n_pt == RXD_FS_PRMSG_MAX_SERVERS || rxd_addr_parse(value, RXD_FS_PR_PORT, &a->pt[a->n_pt])) {
+			snprintf(err, errlen, "--ptserver %s: expected an IP address (at most %u ptservers)",
+				 value ? value : "(none)", RXD_FS_PRMSG_MAX_SERVERS);
+			return -EINVAL;
+		}
+		a->n_pt++;
 		return 0;
 	}
 	if (!strcmp(name, "users") || !strcmp(name, "realm")) {
@@ -392,6 +408,29 @@ static int vl_setup(struct app *a, uint16_t port, char *err, size_t errlen)
 	return rxd_shell_register_service(a->shell, 0, port, &d, NULL, NULL, err, errlen);
 }
 
+/* --ptserver: the I/O threads ask it for callers' ids and groups (prclient.h), from RXAFS's port. */
+static int pr_setup(struct app *a, uint16_t port, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!a->n_pt)
+		return 0;
+	err[0] = 0;
+	/* the newest DES key of the KeyFile (or --key) seals the -localauth ticket of the PR calls */
+	struct rxd_rxkad_des_key key = a->sec.skey;
+	bool have_key = a->sec.ring ? rxd_rxkad_keyring_newest_des(a->sec.ring, &key) == 0 : a->rxkad;
+	rc = rxd_fs_prmsg_create(a->shell, port, a->pt, a->n_pt, have_key ? &key : NULL, &a->prmsg, err, errlen);
+	if (!rc)
+		rc = rxd_fs_pr_create(rxd_fs_prmsg_rpc, a->prmsg, NULL, &a->pr);
+	if (rc) {
+		if (!err[0])
+			snprintf(err, errlen, "--ptserver: %s", strerror(-rc));
+		return rc;
+	}
+	a->srv.pr = a->pr;
+	return 0;
+}
+
 static int setup(struct app *a, char *err, size_t errlen)
 {
 	struct rxd_shell *s = a->shell;
@@ -439,6 +478,9 @@ static int setup(struct app *a, char *err, size_t errlen)
 	rc = vl_setup(a, ports[1], err, errlen);
 	if (rc)
 		return rc;
+	rc = pr_setup(a, ports[0], err, errlen);
+	if (rc)
+		return rc;
 	memset(&h, 0, sizeof h);
 	h.start = hook_start;
 	h.poll = hook_poll;
@@ -459,6 +501,8 @@ static void teardown(struct app *a)
 		rxd_fs_srv_fini(&a->srv);
 	rxd_fs_vl_free(a->vl);
 	rxd_fs_users_free(a->users);
+	rxd_fs_pr_free(a->pr);
+	rxd_fs_prmsg_free(a->prmsg);
 	rxd_security_opts_free(&a->sec);
 	if (a->store)
 		rxd_fs_store_close(a->store);

@@ -296,6 +296,24 @@ int rxd_rxkad_keyring_lookup(const struct rxd_rxkad_keyring *kr, uint16_t servic
 	return 0;
 }
 
+int rxd_rxkad_keyring_newest_des(const struct rxd_rxkad_keyring *kr, struct rxd_rxkad_des_key *out)
+{
+	const struct snapshot *s = atomic_load(&((struct rxd_rxkad_keyring *)kr)->cur);
+	const struct rxd_rxkad_service_key *best = NULL;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rxd_rxkad_service_key *k = &s->keys[i];
+		if (k->security_index == RXD_RXKAD_INDEX && k->enctype == RXD_RXKAD_ENCTYPE_RXKAD_DES &&
+		    k->service_id == RXD_RXKAD_ANY_SERVICE && (!best || k->kvno > best->kvno))
+			best = k;
+	}
+	if (!best)
+		return -ENOENT;
+	memcpy(out->key, best->key, sizeof(out->key));
+	out->kvno = best->kvno;
+	return 0;
+}
+
 int rxd_rxkad_keyring_reader_register(struct rxd_rxkad_keyring *kr, unsigned *id)
 {
 	unsigned i;

@@ -136,11 +136,20 @@ static void cmd_getacl(const char *text)
 	AFSOpaque acl = {0, NULL}; /* the stub allocates */
 	AFSFetchStatus st;
 	AFSVolSync vs;
-	char why[AFSOPAQUEMAX + 64];
+	char why[2 * AFSOPAQUEMAX + 64];
 	int code = RXAFS_FetchACL(conn, &f, &acl, &st, &vs);
+	size_t w = (size_t)snprintf(why, sizeof(why), "code %d, %u bytes: '", code, acl.AFSOpaque_len);
 
-	snprintf(why, sizeof(why), "code %d, %u bytes: '%.*s'", code, acl.AFSOpaque_len, (int)acl.AFSOpaque_len,
-		 acl.AFSOpaque_val ? acl.AFSOpaque_val : "");
+	/* one line: newlines and tabs as \n and \t */
+	for (afs_uint32 i = 0; code == 0 && i < acl.AFSOpaque_len && acl.AFSOpaque_val[i] && w + 3 < sizeof(why); i++) {
+		char ch = acl.AFSOpaque_val[i];
+		if (ch == '\n' || ch == '\t') {
+			why[w++] = '\\';
+			ch = ch == '\n' ? 'n' : 't';
+		}
+		why[w++] = ch;
+	}
+	snprintf(why + w, sizeof(why) - w, "'");
 	result(code == 0 && acl.AFSOpaque_len == strlen(text) + 1 && !memcmp(acl.AFSOpaque_val, text, strlen(text) + 1),
 	       "FetchACL returns what StoreACL stored", why);
 	free(acl.AFSOpaque_val);

@@ -169,6 +169,13 @@ struct rxd_rxkad_identity {
  */
 int rxd_rxkad_conn_identity(const void *conn_sec, struct rxd_rxkad_identity *out);
 
+/**
+ * The ring's rxkad DES key (KeyFile, KeyFileExt type 0) of the highest kvno
+ * that serves every service: what a server seals its own -localauth tickets
+ * with (rxd_rxkad_make_key) to call the cell's other servers.  0 or -ENOENT.
+ */
+int rxd_rxkad_keyring_newest_des(const struct rxd_rxkad_keyring *kr, struct rxd_rxkad_des_key *out);
+
 /** "RXKADSEALEDINCON" etc. for the RXKAD abort codes 19270400..19270412 (as in lib/security/rxkad.h). */
 const char *rxd_rxkad_abort_name(int32_t code);
 
