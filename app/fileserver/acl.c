@@ -10,7 +10,7 @@
 
 #include "ondisk.h"
 
-#define ACL_ALL 127u	   /* rlidwka */
+#define ACL_ALL 127u	    /* rlidwka */
 #define ACL_DISK_VERSION 1u /* first word of a stored record; 0 there is "none stored" */
 
 void rxd_fs_acl_default(struct rxd_fs_acl *a, uint32_t anyuser)
@@ -89,8 +89,7 @@ static int ace_cmp(const void *x, const void *y)
 }
 
 /* One "name<white>rights\n" line at *p (before end): the entry, and *p past the line. */
-static int parse_entry(const char **p, const char *end, rxd_fs_name_to_id_fn fn, const void *arg,
-		       struct rxd_fs_ace *e)
+static int parse_entry(const char **p, const char *end, rxd_fs_name_to_id_fn fn, const void *arg, struct rxd_fs_ace *e)
 {
 	char name[RXD_FS_ACL_NAME_MAX + 1];
 	const char *s = *p, *nl = memchr(s, '\n', (size_t)(end - s));

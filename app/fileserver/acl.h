@@ -20,8 +20,8 @@
 #define RXD_FS_ADMINS_ID (-204)
 #define RXD_FS_ANON_USER_ID 32766
 
-#define RXD_FS_ACL_MAX 20u   /* entries, positive and negative together: what OpenAFS's 192-byte vnode ACL holds */
-#define RXD_FS_ACL_DISK 192u /* bytes of one stored ACL record (OpenAFS VAclDiskSize) */
+#define RXD_FS_ACL_MAX 20u	/* entries, positive and negative together: what OpenAFS's 192-byte vnode ACL holds */
+#define RXD_FS_ACL_DISK 192u	/* bytes of one stored ACL record (OpenAFS VAclDiskSize) */
 #define RXD_FS_ACL_NAME_MAX 63u /* PR_MAXNAMELEN - 1 */
 
 struct rxd_fs_ace {

@@ -12,7 +12,7 @@
 #define RIGHTS_WRITE (RIGHTS_READ | RXD_FS_INSERT | RXD_FS_DELETE | RXD_FS_WRITE | RXD_FS_LOCK)
 #define CB_SECONDS 7200u   /* callback promise lifetime given to clients */
 #define LOCK_SECONDS 1800u /* an advisory lock not extended for this long is gone */
-#define OWNER_READ 0500u /* OpenAFS OWNERREAD | OWNEREXEC */
+#define OWNER_READ 0500u   /* OpenAFS OWNERREAD | OWNEREXEC */
 #define OWNER_WRITE 0200u
 
 uint32_t rxd_fs_anon_rights(enum rxd_fs_anon a)
@@ -187,7 +187,7 @@ static int store_allowed(const struct rxd_fs_op *op, const struct rxd_fs_status 
 		return EACCES; /* setuid and setgid bits are the administrators' */
 	if (k == STORE_DATA)
 		return !(r & RXD_FS_WRITE) || (v->type != RXD_FS_DIR && !(v->mode & OWNER_WRITE) && !admin) ? EACCES
-														  : 0;
+													    : 0;
 	if (v->type == RXD_FS_DIR)
 		return r & (RXD_FS_DELETE | RXD_FS_INSERT) ? 0 : EACCES;
 	return r & RXD_FS_WRITE ? 0 : EACCES;
@@ -656,7 +656,8 @@ static int32_t h_rename(void *ctx, const struct rxd_RXAFS_Rename_in *in, struct 
 	if (!rc) {
 		had_moved = lookup_fid(op, &od, in->OldName, &moved, &moved_dir);
 		had_target = lookup_fid(op, &nd, in->NewName, &target, NULL);
-		rc = rxd_fs_rename(op->srv->st, &od, in->OldName, &nd, in->NewName, (uint32_t)op->caller.id, &ost, &nst);
+		rc =
+		    rxd_fs_rename(op->srv->st, &od, in->OldName, &nd, in->NewName, (uint32_t)op->caller.id, &ost, &nst);
 	}
 	if (rc)
 		return rc;

@@ -57,11 +57,11 @@ struct rxd_fs_caller {
 /* What every operation shares. */
 struct rxd_fs_srv {
 	struct rxd_fs_store *st;
-	uint32_t anon_rights; /* rxd_fs_anon_rights(policy): caps what unauthenticated callers get */
+	uint32_t anon_rights;		  /* rxd_fs_anon_rights(policy): caps what unauthenticated callers get */
 	const struct rxd_fs_users *users; /* --users: names and ids (NULL: the system groups only) */
 	struct rxd_fs_pr *pr;		  /* --ptserver: asked instead of users when set */
 	const char *local_realm;	  /* tickets of this realm name users without "@realm" (NULL: none) */
-	uint32_t cb_seconds;  /* callback promise lifetime */
+	uint32_t cb_seconds;		  /* callback promise lifetime */
 	pthread_mutex_t lock_mu;
 	struct rxd_fs_lock *locks;
 	uint32_t n_locks, cap_locks;
@@ -122,7 +122,8 @@ struct rxd_fs_op {
 	const struct rxd_AFSCBFids *give_up_fids;
 };
 
-/** Resolve ident into the caller's id and CPS from the ptserver or the user table (an I/O thread's job: it may block). */
+/** Resolve ident into the caller's id and CPS from the ptserver or the user table (an I/O thread's job: it may block).
+ */
 void rxd_fs_caller_resolve(const struct rxd_fs_srv *s, const struct rxd_fs_ident *ident, struct rxd_fs_caller *out);
 
 /** True for the opcodes rxd_fs_op_run must answer (they touch the store). */

@@ -73,7 +73,7 @@ struct app {
 	uint8_t min_level;	      /* --min-level: rxkad calls below it are refused */
 	const char *users_path;	      /* --users */
 	struct rxd_fs_users *users;
-	const char *realm; /* --realm: the local Kerberos realm (default: the cell's name) */
+	const char *realm;			      /* --realm: the local Kerberos realm (default: the cell's name) */
 	struct rxd_addr pt[RXD_FS_PRMSG_MAX_SERVERS]; /* --ptserver */
 	unsigned n_pt;
 	struct rxd_fs_prmsg *prmsg;
@@ -134,14 +134,16 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	if (!strcmp(name, "min-level")) {
 		int l = rxd_rxkad_level_parse(value);
 		if (l < 0) {
-			snprintf(err, errlen, "--min-level %s: expected clear, auth or crypt", value ? value : "(none)");
+			snprintf(err, errlen, "--min-level %s: expected clear, auth or crypt",
+				 value ? value : "(none)");
 			return -EINVAL;
 		}
 		a->min_level = (uint8_t)l;
 		return 0;
 	}
 	if (!strcmp(name, "ptserver")) {
-		if (!value || a->n_pt == RXD_FS_PRMSG_MAX_SERVERS || rxd_addr_parse(value, RXD_FS_PR_PORT, &a->pt[a->n_pt])) {
+		if (!value || a->n_pt == RXD_FS_PRMSG_MAX_SERVERS ||
+		    rxd_addr_parse(value, RXD_FS_PR_PORT, &a->pt[a->n_pt])) {
 			snprintf(err, errlen, "--ptserver %s: expected an IP address (at most %u ptservers)",
 				 value ? value : "(none)", RXD_FS_PRMSG_MAX_SERVERS);
 			return -EINVAL;
@@ -562,7 +564,10 @@ int main(int argc, char **argv)
 		       a.anon == RXD_FS_ANON_NONE   ? "none"
 		       : a.anon == RXD_FS_ANON_READ ? "read"
 						    : "write",
-		       !a.rxkad ? "off" : a.min_level == 2 ? "crypt" : a.min_level == 1 ? "auth" : "clear",
+		       !a.rxkad		  ? "off"
+		       : a.min_level == 2 ? "crypt"
+		       : a.min_level == 1 ? "auth"
+					  : "clear",
 		       rxd_shell_nb_workers(a.shell), a.io_threads, a.sync ? ", sync" : "");
 		rxd_shell_describe(a.shell, stdout);
 		fflush(stdout);

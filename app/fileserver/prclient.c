@@ -173,8 +173,8 @@ static int wire_id_to_name(struct rxd_fs_pr *pr, int32_t id, char *name, size_t 
 
 	if (rc == 0 && out.nlist.len != 1)
 		rc = EIO;
-	if (rc == 0 && (size_t)snprintf(name, size, "%.*s", (int)sizeof(out.nlist.val[0].name),
-					out.nlist.val[0].name) >= size)
+	if (rc == 0 &&
+	    (size_t)snprintf(name, size, "%.*s", (int)sizeof(out.nlist.val[0].name), out.nlist.val[0].name) >= size)
 		rc = ENAMETOOLONG;
 	return rc;
 }

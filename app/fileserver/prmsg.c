@@ -122,8 +122,8 @@ static int one_server(struct rxd_fs_prmsg *m, const struct rxd_addr *srv, const 
 		      uint8_t *reply, size_t cap, size_t *got, int32_t *abort)
 {
 	uint64_t id = ++m->next_id;
-	struct rxd_msg_call c = {.peer = *srv, .service_id = RXD_FS_PR_SERVICE, .tx_total_len = (int64_t)len,
-				 .worker = -1};
+	struct rxd_msg_call c = {
+	    .peer = *srv, .service_id = RXD_FS_PR_SERVICE, .tx_total_len = (int64_t)len, .worker = -1};
 	int rc = secure(m, &c);
 
 	if (rc)
@@ -141,8 +141,7 @@ static int one_server(struct rxd_fs_prmsg *m, const struct rxd_addr *srv, const 
 	return rc;
 }
 
-int rxd_fs_prmsg_rpc(void *arg, const uint8_t *req, size_t len, uint8_t *reply, size_t cap, size_t *got,
-		     int32_t *abort)
+int rxd_fs_prmsg_rpc(void *arg, const uint8_t *req, size_t len, uint8_t *reply, size_t cap, size_t *got, int32_t *abort)
 {
 	struct rxd_fs_prmsg *m = arg;
 	int rc = -EINVAL;

@@ -24,8 +24,8 @@
 
 #define REC_SIZE 64u
 #define VOL_NAME_MAX 31u
-#define NEW_MODE 0777u	   /* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
-#define J_INDEX UINT32_MAX /* journal target: the index; others are vnode numbers */
+#define NEW_MODE 0777u		/* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
+#define J_INDEX UINT32_MAX	/* journal target: the index; others are vnode numbers */
 #define J_ACL (UINT32_MAX - 1u) /* journal target: the directories' ACLs (acl.h records, by vnode) */
 
 /* One vnode index record, host order; its 64-byte little-endian form is
@@ -54,7 +54,7 @@ struct vol {
 	uint32_t created;
 	int32_t max_quota;
 	int index_fd;
-	int acl_fd;		 /* "acl": one RXD_FS_ACL_DISK record per directory vnode (absent or zero: the default) */
+	int acl_fd; /* "acl": one RXD_FS_ACL_DISK record per directory vnode (absent or zero: the default) */
 	struct rxd_fs_acl *acl;	 /* indexed by vnode, valid where acl_set */
 	uint8_t *acl_set;	 /* the directory has its own stored ACL */
 	int data_dfd;		 /* the d/ directory holding one data file per vnode */

@@ -90,10 +90,10 @@ struct rxd_fs_status {
 	uint32_t parent_unique;
 	uint32_t client_mtime;
 	uint32_t server_mtime;
-	uint32_t anon_access; /* the rights of system:anyuser on the vnode */
+	uint32_t anon_access;  /* the rights of system:anyuser on the vnode */
 	struct rxd_fs_acl acl; /* the ACL that governs the vnode: a directory's own, else its directory's */
-	uint32_t vol_created; /* the volume's creation time: AFSVolSync.spare1, as kafs reads it */
-	uint32_t vol_owner;   /* the volume's owner (OpenAFS V_owner: implicit lookup and administer) */
+	uint32_t vol_created;  /* the volume's creation time: AFSVolSync.spare1, as kafs reads it */
+	uint32_t vol_owner;    /* the volume's owner (OpenAFS V_owner: implicit lookup and administer) */
 };
 
 /* AFSStoreStatus as the handler decoded it. */

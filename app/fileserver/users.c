@@ -124,8 +124,8 @@ uint32_t rxd_fs_users_cps(const struct rxd_fs_users *u, int32_t id, int32_t *cps
 	return n;
 }
 
-int rxd_fs_principal_name(const char *name, const char *instance, const char *realm, const char *local_realm,
-			  char *out, size_t size)
+int rxd_fs_principal_name(const char *name, const char *instance, const char *realm, const char *local_realm, char *out,
+			  size_t size)
 {
 	size_t n;
 	int w;
@@ -192,7 +192,8 @@ static int resolve_groups(struct rxd_fs_users *u, char *why, size_t whylen)
 	for (uint32_t i = 0; i < u->n; i++) {
 		struct user *e = &u->by_name[i];
 		char *save = NULL;
-		for (char *g = e->groups ? strtok_r(e->groups, " \t", &save) : NULL; g; g = strtok_r(NULL, " \t", &save)) {
+		for (char *g = e->groups ? strtok_r(e->groups, " \t", &save) : NULL; g;
+		     g = strtok_r(NULL, " \t", &save)) {
 			int32_t gid;
 			if (rxd_fs_users_name_to_id(u, g, &gid) || gid >= 0) {
 				snprintf(why, whylen, "%s: %s is not a group (a name with a negative id)", e->name, g);

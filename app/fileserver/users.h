@@ -47,7 +47,7 @@ uint32_t rxd_fs_users_cps(const struct rxd_fs_users *u, int32_t id, int32_t *cps
  * local one (local_realm, compared without case; "" or NULL: any realm is
  * local only when empty).  0, or ENAMETOOLONG.
  */
-int rxd_fs_principal_name(const char *name, const char *instance, const char *realm, const char *local_realm,
-			  char *out, size_t size);
+int rxd_fs_principal_name(const char *name, const char *instance, const char *realm, const char *local_realm, char *out,
+			  size_t size);
 
 #endif

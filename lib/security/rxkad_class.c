@@ -287,7 +287,8 @@ const struct rxd_security_class rxd_rxkad_class = {
     .verify_response = rxkad_verify_response,
 };
 
-_Static_assert(sizeof(((struct rxd_rxkad_identity *)0)->name) == RXD_RXKAD_NAME_MAX + 1, "identity names hold a ticket's");
+_Static_assert(sizeof(((struct rxd_rxkad_identity *)0)->name) == RXD_RXKAD_NAME_MAX + 1,
+	       "identity names hold a ticket's");
 
 int rxd_rxkad_conn_identity(const void *conn_sec, struct rxd_rxkad_identity *out)
 {

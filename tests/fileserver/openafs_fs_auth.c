@@ -87,8 +87,8 @@ static struct rx_securityClass *token(const char *name, const char *realm, const
 		start = now - 4 * 3600;
 		end = now - 2 * 3600;
 	}
-	rc = tkt_MakeTicket(ticket, &len, (struct ktc_encryptionKey *)seal, (char *)name, "", (char *)realm, start,
-			    end, &session, 0, "afs", "");
+	rc = tkt_MakeTicket(ticket, &len, (struct ktc_encryptionKey *)seal, (char *)name, "", (char *)realm, start, end,
+			    &session, 0, "afs", "");
 	if (rc) {
 		fprintf(stderr, "openafs_fs_auth: tkt_MakeTicket: %d\n", rc);
 		return NULL;
@@ -245,7 +245,9 @@ int main(int argc, char **argv)
 			kvno = atoi(optarg);
 			break;
 		case 'l':
-			level = !strcmp(optarg, "crypt") ? rxkad_crypt : !strcmp(optarg, "auth") ? rxkad_auth : rxkad_clear;
+			level = !strcmp(optarg, "crypt")  ? rxkad_crypt
+				: !strcmp(optarg, "auth") ? rxkad_auth
+							  : rxkad_clear;
 			break;
 		case 'r':
 			realm = optarg;
@@ -269,7 +271,9 @@ int main(int argc, char **argv)
 	rx_SetRxDeadTime(30);
 	if (user)
 		snprintf(who, sizeof(who), "%s%s%s (rxkad %s)", user, *realm ? "@" : "", realm,
-			 level == rxkad_crypt ? "crypt" : level == rxkad_auth ? "auth" : "clear");
+			 level == rxkad_crypt  ? "crypt"
+			 : level == rxkad_auth ? "auth"
+					       : "clear");
 	sc = user ? token(user, realm, &key, kvno, level, expired) : rxnull_NewClientSecurityObject();
 	if (!sc)
 		return 2;

@@ -71,11 +71,16 @@ Test(fs_acl, parse_refuses_what_acl_internalize_refuses)
 
 	load("alice 1001\n", 0, NULL);
 	static const char *const bad[] = {
-	    "",				   "1\n",
-	    "1\n0\n",			   "1\n0\nalice\n",
-	    "1\n0\nnobody\t1\n",	   "1\n0\nanonymous\t1\n", /* maps to the anonymous id */
-	    "-1\n0\n",			   "x\n0\n",
-	    "1\n0\nalice\t1x\n",	   "0\n1\n",
+	    "",
+	    "1\n",
+	    "1\n0\n",
+	    "1\n0\nalice\n",
+	    "1\n0\nnobody\t1\n",
+	    "1\n0\nanonymous\t1\n", /* maps to the anonymous id */
+	    "-1\n0\n",
+	    "x\n0\n",
+	    "1\n0\nalice\t1x\n",
+	    "0\n1\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		cr_assert_eq(rxd_fs_acl_parse(bad[i], strlen(bad[i]) + 1, rxd_fs_users_name_to_id, users, &a), EINVAL,

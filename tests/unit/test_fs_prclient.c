@@ -76,8 +76,8 @@ static const struct rxd_PR_handlers ptserver = {
 
 static int rpc(void *arg, const uint8_t *req, size_t len, uint8_t *reply, size_t cap, size_t *got, int32_t *abort)
 {
-	struct rxd_xg_call c = {.req = req, .req_len = len, .reply = reply, .reply_cap = cap, .arena = arena,
-				.arena_cap = sizeof(arena)};
+	struct rxd_xg_call c = {
+	    .req = req, .req_len = len, .reply = reply, .reply_cap = cap, .arena = arena, .arena_cap = sizeof(arena)};
 	int32_t code;
 
 	(void)arg;
