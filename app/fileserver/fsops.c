@@ -499,6 +499,18 @@ static int32_t h_store_data64(void *ctx, const struct rxd_RXAFS_StoreData64_in *
 	return store_begin(ctx, &in->Fid, &in->InStatus, in->Pos, in->Length, in->FileLength, true);
 }
 
+/* The reply of a change to fid's status (StoreStatus, StoreACL): its status after, the volsync, the breaks. */
+static int32_t changed_reply(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, const struct rxd_fs_status *v,
+			     struct rxd_AFSFetchStatus *st, struct rxd_AFSVolSync *sync)
+{
+	struct rxd_fs_fid f = fid_of(fid);
+
+	fill_status(op, st, v, &f);
+	fill_sync(sync, v);
+	mark_changed(op, fid, true);
+	return 0;
+}
+
 static int32_t h_store_status(void *ctx, const struct rxd_RXAFS_StoreStatus_in *in,
 			      struct rxd_RXAFS_StoreStatus_out *out)
 {
@@ -510,12 +522,7 @@ static int32_t h_store_status(void *ctx, const struct rxd_RXAFS_StoreStatus_in *
 
 	if (!rc)
 		rc = rxd_fs_store_status(op->srv->st, &f, (uint32_t)op->caller.id, &sa, &v);
-	if (rc)
-		return rc;
-	fill_status(op, &out->OutStatus, &v, &f);
-	fill_sync(&out->Sync, &v);
-	mark_changed(op, &in->Fid, true);
-	return 0;
+	return rc ? rc : changed_reply(op, &in->Fid, &v, &out->OutStatus, &out->Sync);
 }
 
 /* The directory's status and the caller's need on it (INSERT, DELETE). */
@@ -711,13 +718,8 @@ static int32_t h_store_acl(void *ctx, const struct rxd_RXAFS_StoreACL_in *in, st
 				      &acl);
 	if (!rc)
 		rc = rxd_fs_store_acl(op->srv->st, &f, &acl, &v);
-	if (rc)
-		return rc;
-	fill_status(op, &out->OutStatus, &v, &f);
-	fill_sync(&out->Sync, &v);
-	/* cached rights of everyone else on the directory (and its files) are stale */
-	mark_changed(op, &in->Fid, true);
-	return 0;
+	/* cached rights of everyone else on the directory (and its files) are stale: a change */
+	return rc ? rc : changed_reply(op, &in->Fid, &v, &out->OutStatus, &out->Sync);
 }
 
 /* InlineBulkStatus answers every fid, a failed one with only its errorCode set; BulkStatus fails whole. */

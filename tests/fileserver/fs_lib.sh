@@ -1,10 +1,22 @@
 #!/bin/bash
 # rxd-fileserver in the interop namespace (tests/interop/rxd_interop_lib.sh),
-# for the fileserver test scripts: needs FS (the binary), VICE (the partition)
-# and, for client_run, CL (the client command line as an array).
+# for the fileserver test scripts: needs FS (the binary) and CLIENT (the
+# OpenAFS client the script drives); fs_setup sets VICE (the partition) and
+# CL (the client's command line).
 # shellcheck disable=SC2034 # FS_OUT and FS_PID are the callers'
 
 FS_PID=""
+
+# fs_setup TAG SECS: skip unless FS and CLIENT are built; then the namespace,
+# VICE, and CL (CLIENT in the namespace, bounded by SECS, against rxd).
+fs_setup() {
+	[ -x "$FS" ] || skip "rxd-fileserver not built ($FS)"
+	[ -x "$CLIENT" ] || skip "$(basename "$CLIENT") not built (OpenAFS libraries absent: $CLIENT)"
+	ix_init "$1"
+	VICE="$T_DIR/vicepa"
+	ix_ns_up
+	CL=(ip netns exec "$IX_NS" timeout "$2" taskset -c "$IX_PEER_CPU" "$CLIENT" -a "$IX_RXD_IP")
+}
 
 # fs_start TAG [args...]: start rxd-fileserver on the store, wait until it answers ARP.
 fs_start() {

@@ -15,17 +15,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/interop/rxd_interop_lib.sh
 . "$HERE/../interop/rxd_interop_lib.sh"
 
-FS=${1:?usage: $0 RXD_FILESERVER OPENAFS_FS_AUTH}
-CLIENT=${2:?usage: $0 RXD_FILESERVER OPENAFS_FS_AUTH}
-[ -x "$FS" ] || skip "rxd-fileserver not built ($FS)"
-[ -x "$CLIENT" ] || skip "openafs_fs_auth not built (OpenAFS libraries absent: $CLIENT)"
-ix_init fsauth
-
-VICE="$T_DIR/vicepa"
-ix_ns_up
-CL=(ip netns exec "$IX_NS" timeout 120 taskset -c "$IX_PEER_CPU" "$CLIENT" -a "$IX_RXD_IP")
 # shellcheck source=tests/fileserver/fs_lib.sh
 . "$HERE/fs_lib.sh"
+FS=${1:?usage: $0 RXD_FILESERVER OPENAFS_FS_AUTH}
+CLIENT=${2:?usage: $0 RXD_FILESERVER OPENAFS_FS_AUTH}
+fs_setup fsauth 120
 
 # rxkad abort codes (OpenAFS src/rxkad/rxkad_errs.et)
 RXKADLEVELFAIL=19270402

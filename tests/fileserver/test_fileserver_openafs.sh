@@ -12,17 +12,11 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/interop/rxd_interop_lib.sh
 . "$HERE/../interop/rxd_interop_lib.sh"
 
-FS=${1:?usage: $0 RXD_FILESERVER OPENAFS_FS_CLIENT}
-CLIENT=${2:?usage: $0 RXD_FILESERVER OPENAFS_FS_CLIENT}
-[ -x "$FS" ] || skip "rxd-fileserver not built ($FS)"
-[ -x "$CLIENT" ] || skip "openafs_fs_client not built (OpenAFS libraries absent: $CLIENT)"
-ix_init fs
-
-VICE="$T_DIR/vicepa"
-ix_ns_up
-CL=(ip netns exec "$IX_NS" timeout 600 taskset -c "$IX_PEER_CPU" "$CLIENT" -a "$IX_RXD_IP")
 # shellcheck source=tests/fileserver/fs_lib.sh
 . "$HERE/fs_lib.sh"
+FS=${1:?usage: $0 RXD_FILESERVER OPENAFS_FS_CLIENT}
+CLIENT=${2:?usage: $0 RXD_FILESERVER OPENAFS_FS_CLIENT}
+fs_setup fs 600
 
 # ---------------------------------------------------------------- every operation
 fs_start main --anonymous write --io-threads 2
