@@ -42,7 +42,8 @@ pts_run adduser alice staff
 keyfile=$CELL_CONF/server/KeyFile
 [ -s "$keyfile" ] || { echo "FATAL: asetkey left no $keyfile"; ls -l "$CELL_CONF/server"; exit 1; }
 
-cell_start_rxd "$rxd_fs" --anonymous none --keyfile "$keyfile" --ptserver "$CELL_DB_IP" --cell "$CELL_NAME"
+cell_start_rxd "$rxd_fs" --anonymous none --keyfile "$keyfile" --ptserver "$CELL_DB_IP" --cell "$CELL_NAME" \
+	--vlserver "$CELL_DB_IP"
 as() { # USER CMD...: openafs_fs_auth with USER's token, its PASS/FAIL lines as results
 	local user=$1 log=$T_DIR/client-$1-$2.log
 	shift
@@ -62,6 +63,20 @@ as alice create a1 0 1001
 as bob status 0
 as bob create b1 "$EACCES"
 as carol status "$EACCES" # the ptserver does not know carol: anonymous, and --anonymous none
+
+# libafscp, afsio's library, as alice (-localauth: afscp_LocalAuthAs) and anonymously.  afsio
+# itself cannot authenticate here: Debian's libafscp 1.8.9 takes only DES Kerberos 5
+# credentials (non-DES ones came with OpenAFS's "libafscp: Support non-DES user credential
+# keys"), which no KDC of Debian 12 issues.
+cell_wait 60 sh -c "vos listvldb -server $CELL_RXD_IP -noauth | grep -q root.afs" ||
+	fail "rxd-fileserver did not register root.afs with the vlserver"
+cell_mkfiles -as alice root.afs lib1
+result PASS "libafscp as alice creates (afs_mkfile -as alice)" "$(tr '\n' ' ' <"$T_DIR/mkfile.log")"
+if cell_run 60 /tmp/afs_mkfile root.afs lib2 >"$T_DIR/mkfile-anon.log" 2>&1; then
+	result FAIL "libafscp anonymous is refused" "$(tr '\n' ' ' <"$T_DIR/mkfile-anon.log")"
+else
+	result PASS "libafscp anonymous is refused" "$(tr '\n' ' ' <"$T_DIR/mkfile-anon.log")"
+fi
 stop_pid "$CELL_RXD_PID" 15 || fail "rxd-fileserver did not exit 0 on SIGTERM"
 grep -E 'listening' "$CELL_RXD_LOG" | sed 's/^/  /'
 cell_stop TERM "$CELL_PT_PID" "$CELL_VL_PID"
