@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The RXAFS operations over the volume store, with OpenAFS's semantics
- * (src/viced/afsfileprocs.c): access checks for the anonymous caller under
- * the server's policy, AFSFetchStatus/AFSCallBack/AFSVolSync filling, the
+ * (src/viced/afsfileprocs.c): the caller's id and CPS (users.h, or the
+ * ptserver through prclient.h), access checks against the directories' ACLs
+ * (acl.h; anonymous callers further capped by the --anonymous policy),
+ * StoreACL/FetchACL, AFSFetchStatus/AFSCallBack/AFSVolSync filling, the
  * lock table of SetLock/ExtendLock/ReleaseLock, and the first and last steps
  * of the streamed FetchData/StoreData.  Everything here may block on the
  * disk: it runs on the file-I/O threads (iopool.h), except
