@@ -672,7 +672,7 @@ Test(fs_ops_auth, store_acl_then_fetch_acl_round_trip)
 	for (int i = 0; i < 21; i++)
 		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%d\t1\n", 2000 + i);
 	cr_assert_eq(store_acl(many), EINVAL, "ACL_MAXENTRIES is 20");
-	cr_assert_eq(RUN(StoreACL, 0, .Fid = out.OutFid, .AccessList = {.len = 6, .val = (uint8_t *)"0\n0\n"}),
+	cr_assert_eq(RUN(StoreACL, 0, .Fid = out.OutFid, .AccessList = {.len = 5, .val = (uint8_t *)"0\n0\n"}),
 		     ENOTDIR);
 }
 
