@@ -10,13 +10,15 @@
  *
  * Serves RXAFS (service 1) on the first UDP port (7000) from the volume
  * store under --vice; the worker lcores never touch the disk (fscall.h,
- * iopool.h).  SIGINT/SIGTERM drain, abort the rest, exit 0.  doc/fileserver.md.
+ * iopool.h).  SIGINT/SIGTERM drain, abort the rest, exit 0; SIGHUP reads the
+ * key files again.  doc/fileserver.md.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -78,7 +80,17 @@ struct app {
 	unsigned n_pt;
 	struct rxd_fs_prmsg *prmsg;
 	struct rxd_fs_pr *pr;
+	unsigned ring_reader[RXD_SHELL_MAX_WORKERS]; /* each lcore's QSBR id in the keyring (SIGHUP reloads) */
+	bool ring_reader_ok[RXD_SHELL_MAX_WORKERS];
 };
+
+static volatile sig_atomic_t g_hup; /* SIGHUPs received */
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	g_hup++;
+}
 
 static void usage(FILE *f)
 {
@@ -250,6 +262,9 @@ static void hook_start(void *arg, struct rxd_worker *w)
 			strerror(-rc));
 	else
 		rxd_fs_worker_set_cb(a->w[i], a->cb[i]);
+	/* the lcore opens tickets with the ring's keys: a reader, so a reload frees no key it holds */
+	if (a->sec.ring)
+		a->ring_reader_ok[i] = rxd_rxkad_keyring_reader_register(a->sec.ring, &a->ring_reader[i]) == 0;
 	rxd_worker_set_app(w, a->w[i]);
 }
 
@@ -284,6 +299,8 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	unsigned i = rxd_worker_index(w);
 
 	rxd_fs_worker_poll(rxd_worker_app(w), now);
+	if (a->ring_reader_ok[i])
+		rxd_rxkad_keyring_quiescent(a->sec.ring, a->ring_reader[i]);
 	if (a->cb[i])
 		rxd_fs_cb_poll(a->cb[i], now);
 	if (a->vlserver && i == 0)
@@ -324,6 +341,8 @@ static void hook_stop(void *arg, struct rxd_worker *w)
 	if (rxd_fs_worker_jobs(fw))
 		fprintf(stderr, PROG ": worker %u: %u file-I/O job(s) still out after %u ms\n", rxd_worker_index(w),
 			rxd_fs_worker_jobs(fw), STOP_WAIT_MS);
+	if (a->ring_reader_ok[rxd_worker_index(w)])
+		rxd_rxkad_keyring_reader_offline(a->sec.ring, a->ring_reader[rxd_worker_index(w)]);
 	if (a->cb[rxd_worker_index(w)]) {
 		rxd_fs_worker_set_cb(fw, NULL);
 		rxd_fs_cb_destroy(a->cb[rxd_worker_index(w)], rxd_shell_now(a->shell));
@@ -510,6 +529,28 @@ static void teardown(struct app *a)
 		rxd_fs_store_close(a->store);
 }
 
+/* SIGHUP: the key files again (new kvnos in, withdrawn ones out), unless an lcore could not be a reader. */
+static void reload_keys(struct app *a)
+{
+	char err[256];
+	unsigned n = rxd_shell_nb_workers(a->shell);
+
+	if (!a->sec.n_files) {
+		fprintf(stderr, PROG ": SIGHUP: no --keyfile, --keyfile-ext or --keytab to read again\n");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!a->ring_reader_ok[i]) {
+			fprintf(stderr, PROG ": SIGHUP: worker %u reads the keys unregistered: not reloading\n", i);
+			return;
+		}
+	if (rxd_security_opts_reload(&a->sec, err, sizeof err))
+		fprintf(stderr, PROG ": SIGHUP: keys kept: %s\n", err);
+	else
+		printf(PROG ": SIGHUP: keys reloaded from %u file(s)\n", a->sec.n_files);
+	fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct app a;
@@ -576,8 +617,16 @@ int main(int argc, char **argv)
 		teardown(&a);
 		return 1;
 	}
-	while (!rxd_launch_signals())
+	signal(SIGHUP, on_hup);
+	for (sig_atomic_t hups = 0; !rxd_launch_signals();) {
+		if (hups != g_hup) {
+			hups = g_hup;
+			reload_keys(&a);
+		}
+		if (a.sec.ring)
+			rxd_rxkad_keyring_reclaim(a.sec.ring); /* snapshots every lcore has passed */
 		rxd_launch_sleep_ms(10);
+	}
 	{
 		unsigned left = rxd_launch_stop(a.shell);
 		if (left)

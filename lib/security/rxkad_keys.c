@@ -232,6 +232,14 @@ int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxk
 	return merge(kr, false, keys, n);
 }
 
+int rxd_rxkad_keyring_take(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_keyring *from)
+{
+	/* from has no readers of its own (a ring just loaded): its snapshot is stable while we copy it */
+	const struct snapshot *s = atomic_load(&((struct rxd_rxkad_keyring *)from)->cur);
+
+	return merge(kr, false, s->keys, s->n);
+}
+
 int rxd_rxkad_keyring_remove(struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index, uint32_t kvno,
 			     int32_t enctype)
 {

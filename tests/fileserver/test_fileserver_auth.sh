@@ -72,7 +72,19 @@ client_run kept-acl "${ROOTY[@]}" -l crypt getacl "$ACL"
 client_run anonymous-read status "$EACCES" # --anonymous read, but system:anyuser is off the root's ACL
 client_run level-clear "${ALICE[@]}" -l clear status "$RXKADLEVELFAIL"
 client_run level-crypt "${ALICE[@]}" -l crypt create a3 0 1001
-fs_stop "fileserver clean exit (--min-level crypt)"
+
+# ---------------------------------------------------------------- a new key while serving (SIGHUP)
+# The KeyFile now holds only kvno 4 (another key): after SIGHUP tickets of kvno 4 open, kvno 3 no more.
+printf '\x00\x00\x00\x01\x00\x00\x00\x04\xfe\xdc\xba\x98\x76\x54\x32\x10' >"$KF"
+kill -HUP "$FS_PID"
+if wait_log "$FS_PID" "$FS_OUT" "keys reloaded" 10; then
+	result PASS "SIGHUP reads the KeyFile again" "$(grep 'keys reloaded' "$FS_OUT")"
+else
+	result FAIL "SIGHUP reads the KeyFile again" "$(tail -n 3 "$FS_OUT" | tr '\n' ' ')"
+fi
+client_run new-kvno -u alice -k fedcba9876543210 -K 4 -l crypt status 0
+client_run old-kvno "${ALICE[@]}" -l crypt status "$RXKADUNKNOWNKEY"
+fs_stop "fileserver clean exit (--min-level crypt, keys reloaded)"
 
 # ---------------------------------------------------------------- operator errors: one line naming the option
 for args in "--min-level maybe|--min-level" "--users $T_DIR/nope|$T_DIR/nope" "--keyfile $T_DIR/nope|--keyfile"; do

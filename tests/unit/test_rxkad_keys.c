@@ -190,6 +190,25 @@ Test(keyring, newest_des_key_for_localauth)
 	rxd_rxkad_keyring_free(kr);
 }
 
+/* A reload: the served ring takes a freshly loaded ring's keys whole, old kvnos gone. */
+Test(keyring, take_replaces_every_key)
+{
+	struct rxd_rxkad_keyring *live = rxd_rxkad_keyring_new(), *fresh = rxd_rxkad_keyring_new();
+	struct rxd_rxkad_service_key k3 = mk(RXD_RXKAD_ANY_SERVICE, 3, 0, 0x33, 8),
+				     k4 = mk(RXD_RXKAD_ANY_SERVICE, 4, 0, 0x44, 8), got;
+
+	cr_assert_eq(rxd_rxkad_keyring_add(live, &k3), 0);
+	cr_assert_eq(rxd_rxkad_keyring_add(fresh, &k4), 0);
+	cr_assert_eq(rxd_rxkad_keyring_take(live, fresh), 0);
+	cr_assert_eq(rxd_rxkad_keyring_count(live), 1);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(live, 1, 2, 3, 0, &got), -ENOENT);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(live, 1, 2, 4, 0, &got), 0);
+	cr_assert_eq(got.key[0], 0x44);
+	cr_assert_eq(rxd_rxkad_keyring_count(fresh), 1, "the source is left as it was");
+	rxd_rxkad_keyring_free(fresh);
+	rxd_rxkad_keyring_free(live);
+}
+
 Test(keyring, invalid_keys_and_limits_are_refused)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();

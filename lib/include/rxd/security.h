@@ -170,6 +170,13 @@ struct rxd_rxkad_identity {
 int rxd_rxkad_conn_identity(const void *conn_sec, struct rxd_rxkad_identity *out);
 
 /**
+ * Replace every key of kr by from's in one step (kr's readers see the old
+ * keys or the new, never a mix): a server's key files re-read into a fresh
+ * ring while serving.  from must not change meanwhile.  0 or -ENOMEM.
+ */
+int rxd_rxkad_keyring_take(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_keyring *from);
+
+/**
  * The ring's rxkad DES key (KeyFile, KeyFileExt type 0) of the highest kvno
  * that serves every service: what a server seals its own -localauth tickets
  * with (rxd_rxkad_make_key) to call the cell's other servers.  0 or -ENOENT.
