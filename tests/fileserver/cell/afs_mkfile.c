@@ -37,16 +37,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: afs_mkfile [-as USER] VOLUME NAME...\n");
 		return 2;
 	}
+	/* before the cell is set up: its security object is made as USER (else anonymous, the fallback) */
+	if (as && afscp_LocalAuthAs(as) != 0) {
+		fprintf(stderr, "afs_mkfile: afscp_LocalAuthAs %s failed\n", as);
+		return 2;
+	}
 	/* in afsio's order: init, then anonymous and rxnull */
 	if (afscp_Init(NULL) != 0) {
 		fprintf(stderr, "afs_mkfile: afscp_Init failed\n");
 		return 1;
 	}
-	if (as && afscp_LocalAuthAs(as) != 0) {
-		fprintf(stderr, "afs_mkfile: afscp_LocalAuthAs %s failed\n", as);
-		return 1;
-	}
-	afscp_AnonymousAuth(!as);
+	afscp_AnonymousAuth(1);
 	afscp_Insecure();
 	cell = afscp_DefaultCell();
 	vol = cell ? afscp_VolumeByName(cell, argv[1], RWVOL) : NULL;
