@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rxd_security_opts.h"
@@ -38,6 +39,49 @@ void rxd_security_opts_default(struct rxd_security_opts *o)
 	parse_key(RXD_KERNEL_RXPERF_KEY, o->skey.key);
 	o->srv.open_ticket = rxd_rxkad_open_ticket_des;
 	o->srv.arg = &o->skey;
+}
+
+/* One --keyfile, --keyfile-ext or --keytab (opt) into ring. */
+static int load_file(struct rxd_rxkad_keyring *ring, const char *opt, const char *path, const char *cell, char *err,
+		     size_t errlen)
+{
+	char why[200] = "";
+	int rc;
+
+	/* keys from files serve every service, as an OpenAFS server's KeyFile does */
+	if (!strcmp(opt, "keyfile"))
+		rc = rxd_rxkad_load_keyfile(ring, path, 0, RXD_RXKAD_INDEX, why, sizeof why);
+	else if (!strcmp(opt, "keyfile-ext"))
+		rc = rxd_rxkad_load_keyfile_ext(ring, path, 0, RXD_RXKAD_INDEX, why, sizeof why);
+	else
+		rc = rxd_rxkad_load_keytab(ring, path, cell, NULL, 0, RXD_RXKAD_INDEX, why, sizeof why);
+	if (rc) {
+		snprintf(err, errlen, "--%s %s: %s", opt, path, why[0] ? why : strerror(-rc));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int rxd_security_opts_reload(struct rxd_security_opts *o, char *err, size_t errlen)
+{
+	struct rxd_rxkad_keyring *fresh;
+	int rc = 0;
+
+	if (!o->ring || !o->n_files) {
+		snprintf(err, errlen, "no key files to read again");
+		return -ENOENT;
+	}
+	fresh = rxd_rxkad_keyring_new();
+	if (!fresh) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned i = 0; i < o->n_files && !rc; i++)
+		rc = load_file(fresh, o->files[i].opt, o->files[i].path, o->files[i].cell, err, errlen);
+	if (!rc && (rc = rxd_rxkad_keyring_take(o->ring, fresh)))
+		snprintf(err, errlen, "out of memory");
+	rxd_rxkad_keyring_free(fresh);
+	return rc;
 }
 
 int rxd_security_opts_set(struct rxd_security_opts *o, const char *name, const char *value, char *err, size_t errlen)
@@ -79,27 +123,38 @@ int rxd_security_opts_set(struct rxd_security_opts *o, const char *name, const c
 		return 0;
 	}
 	if (!strcmp(name, "keyfile") || !strcmp(name, "keyfile-ext") || !strcmp(name, "keytab")) {
-		char why[200] = "";
 		int rc;
+
 		if (!value || !*value) {
 			snprintf(err, errlen, "--%s: expected a file name", name);
+			return -EINVAL;
+		}
+		if (o->n_files == RXD_SECURITY_OPTS_MAX_FILES) {
+			snprintf(err, errlen, "--%s %s: at most %u key files", name, value,
+				 RXD_SECURITY_OPTS_MAX_FILES);
 			return -EINVAL;
 		}
 		if (!o->ring && !(o->ring = rxd_rxkad_keyring_new())) {
 			snprintf(err, errlen, "--%s %s: out of memory", name, value);
 			return -ENOMEM;
 		}
-		/* keys from files serve every service, as an OpenAFS server's KeyFile does */
-		if (!strcmp(name, "keyfile"))
-			rc = rxd_rxkad_load_keyfile(o->ring, value, 0, RXD_RXKAD_INDEX, why, sizeof why);
-		else if (!strcmp(name, "keyfile-ext"))
-			rc = rxd_rxkad_load_keyfile_ext(o->ring, value, 0, RXD_RXKAD_INDEX, why, sizeof why);
-		else
-			rc = rxd_rxkad_load_keytab(o->ring, value, o->cell, NULL, 0, RXD_RXKAD_INDEX, why, sizeof why);
-		if (rc) {
-			snprintf(err, errlen, "--%s %s: %s", name, value, why[0] ? why : strerror(-rc));
-			return -EINVAL;
+		rc = load_file(o->ring, name, value, o->cell, err, errlen);
+		if (rc)
+			return rc;
+		/* name may be the parser's scratch: keep the literal */
+		o->files[o->n_files].opt = !strcmp(name, "keyfile")	  ? "keyfile"
+					   : !strcmp(name, "keyfile-ext") ? "keyfile-ext"
+									  : "keytab";
+		/* copies: a --config file's values do not outlive its parsing */
+		o->files[o->n_files].path = strdup(value);
+		o->files[o->n_files].cell = o->cell ? strdup(o->cell) : NULL;
+		if (!o->files[o->n_files].path || (o->cell && !o->files[o->n_files].cell)) {
+			free(o->files[o->n_files].path);
+			free(o->files[o->n_files].cell);
+			snprintf(err, errlen, "--%s %s: out of memory", name, value);
+			return -ENOMEM;
 		}
+		o->n_files++;
 		return 0;
 	}
 	return 1;
@@ -107,6 +162,11 @@ int rxd_security_opts_set(struct rxd_security_opts *o, const char *name, const c
 
 void rxd_security_opts_free(struct rxd_security_opts *o)
 {
+	for (unsigned i = 0; i < o->n_files; i++) {
+		free(o->files[i].path);
+		free(o->files[i].cell);
+	}
+	o->n_files = 0;
 	rxd_rxkad_keyring_free(o->ring);
 	o->ring = NULL;
 }
@@ -131,7 +191,7 @@ void rxd_security_opts_service(struct rxd_security_opts *o, struct rxd_service_d
 {
 	/* rxkad is always offered (the key is the default one without --key); --security sets the minimum. */
 	if (o->ring) {
-		/* the ring never changes while serving here, so the lcores need not register as readers */
+		/* the lcores look keys up: an app that reloads (rxd_security_opts_reload) registers them as readers */
 		o->scope.ring = o->ring;
 		o->scope.service_id = d->service_id;
 		o->scope.security_index = RXD_RXKAD_INDEX;

@@ -21,6 +21,8 @@
 #include <rxd/core.h>
 #include <rxd/security.h>
 
+#define RXD_SECURITY_OPTS_MAX_FILES 16u /* --keyfile/--keyfile-ext/--keytab options kept for a reload */
+
 /* The Linux kernel rxperf server's rxkad key, as --key kernel (the default). */
 #define RXD_KERNEL_RXPERF_KEY "a7838acbc783ec94"
 
@@ -33,6 +35,11 @@ struct rxd_security_opts {
 	struct rxd_rxkad_keyring *ring; /* server: keys from --keyfile/--keyfile-ext/--keytab, or NULL */
 	struct rxd_rxkad_key_scope scope;
 	const char *cell; /* --cell: the keytab principal afs/CELL@REALM */
+	struct {
+		const char *opt;   /* "keyfile", "keyfile-ext" or "keytab" */
+		char *path, *cell; /* copies of the option's file and of --cell then */
+	} files[RXD_SECURITY_OPTS_MAX_FILES];
+	unsigned n_files;
 };
 
 void rxd_security_opts_default(struct rxd_security_opts *o);
@@ -48,6 +55,14 @@ int rxd_security_opts_client(struct rxd_security_opts *o, uint32_t now, uint64_t
 			     const void **key);
 /** Server: let d accept rxkad at the chosen minimum level (rxnull too with --security none). */
 void rxd_security_opts_service(struct rxd_security_opts *o, struct rxd_service_desc *d);
+/**
+ * Read every key file given again into a fresh ring and make its keys the
+ * ring's in one step (rxd_rxkad_keyring_take): keys added, replaced or
+ * withdrawn while serving.  A file that no longer loads leaves the keys as
+ * they were.  0, or -EINVAL / -ENOMEM with a one-line err; -ENOENT without
+ * key files.  The ring's lookups must be QSBR readers (<rxd/security.h>).
+ */
+int rxd_security_opts_reload(struct rxd_security_opts *o, char *err, size_t errlen);
 /** Free what the options loaded (the keyring). */
 void rxd_security_opts_free(struct rxd_security_opts *o);
 /** "none", "clear", "auth" or "crypt". */

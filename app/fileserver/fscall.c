@@ -6,10 +6,13 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_mbuf.h>
 
 #include <rxd/dpdk.h>
+#include <rxd/security.h>
+#include <rxd/wire.h>
 
 #include "cb.h"
 #include "rxd_slots.h"
@@ -95,6 +98,7 @@ struct rxd_fs_worker {
 	unsigned index;
 	unsigned jobs;
 	struct rxd_fs_cb *cb; /* NULL: nothing is promised (nothing could be broken) */
+	uint8_t min_level;    /* rxkad calls below this level are refused */
 	struct chunk *free_chunks;
 	rxd_app_clock_fn clock;
 	void *clock_arg;
@@ -633,20 +637,55 @@ static const struct rxd_call_ops fcall_ops = {
     .complete = on_complete,
 };
 
+/*
+ * Who calls: an rxkad conn's verified ticket (the I/O thread maps it to an
+ * AFS id), or nobody on rxnull.  0, or the abort code refusing the call: a
+ * level below --min-level, or a ticket that expired since the conn was
+ * secured (OpenAFS's rxkad refuses its packets with RXKADEXPIRED).
+ */
+static int32_t caller_ident(const struct rxd_fs_worker *w, struct rxd_call *call, struct rxd_fs_ident *id)
+{
+	struct rxd_rxkad_identity ri;
+	const void *sec;
+
+	memset(id, 0, sizeof(*id));
+	if (rxd_call_security(call, &sec) != RXD_RXKAD_INDEX)
+		return 0;
+	if (rxd_rxkad_conn_identity(sec, &ri))
+		return RXKADNOAUTH; /* not reached: the core hands over a service call only once secured */
+	if (ri.level < w->min_level)
+		return RXKADLEVELFAIL;
+	if (ri.expires <= (uint32_t)time(NULL))
+		return RXKADEXPIRED;
+	id->authenticated = true;
+	memcpy(id->name, ri.name, sizeof(id->name));
+	memcpy(id->instance, ri.instance, sizeof(id->instance));
+	memcpy(id->cell, ri.cell, sizeof(id->cell));
+	return 0;
+}
+
 static int on_new_call(void *app, struct rxd_call *call)
 {
 	struct rxd_fs_worker *w = app;
-	struct fcall *fc = (struct fcall *)rxd_slots_accept(&w->calls, call, &fcall_ops, now_of(w));
+	struct rxd_fs_ident ident;
+	int32_t refuse = caller_ident(w, call, &ident);
+	struct fcall *fc;
 
+	if (refuse) {
+		rxd_call_abort(call, refuse, now_of(w));
+		return -1;
+	}
+	fc = (struct fcall *)rxd_slots_accept(&w->calls, call, &fcall_ops, now_of(w));
 	if (!fc)
 		return -1;
+	fc->op.ident = ident;
 	fc->w = w;
 	rxd_call_peer(call, &fc->peer);
 	if (w->cb)
 		rxd_fs_cb_contact(w->cb, &fc->peer, rxd_call_epoch(call), now_of(w));
 	fc->st = C_HDR;
 	fc->need = 4;
-	fc->op.srv = w->srv;
+	fc->op.srv = w->srv; /* fc->op.ident: set above */
 	fc->op.xg = (struct rxd_xg_call){
 	    .req = fc->req,
 	    .reply = fc->reply,
@@ -674,6 +713,7 @@ int rxd_fs_worker_create(const struct rxd_fs_worker_params *p, struct rxd_fs_wor
 	w->index = p->index;
 	w->clock = p->clock;
 	w->clock_arg = p->clock_arg;
+	w->min_level = p->min_level;
 	if (rxd_slots_init(&w->calls, p->max_calls, sizeof(struct fcall))) {
 		free(w);
 		return -ENOMEM;

@@ -35,6 +35,7 @@ struct rxd_fs_worker_params {
 	struct rxd_fs_iopool *pool;
 	unsigned index;	    /* the worker's completion ring */
 	uint32_t max_calls; /* concurrent calls; more are answered BUSY */
+	uint8_t min_level;  /* rxkad calls below this level (clear 0, auth 1, crypt 2) are aborted RXKADLEVELFAIL */
 	rxd_app_clock_fn clock;
 	void *clock_arg;
 };

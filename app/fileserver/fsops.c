@@ -12,7 +12,8 @@
 #define RIGHTS_WRITE (RIGHTS_READ | RXD_FS_INSERT | RXD_FS_DELETE | RXD_FS_WRITE | RXD_FS_LOCK)
 #define CB_SECONDS 7200u   /* callback promise lifetime given to clients */
 #define LOCK_SECONDS 1800u /* an advisory lock not extended for this long is gone */
-#define STATUS_RIGHTS (RXD_FS_LOOKUP | RXD_FS_READ)
+#define OWNER_READ 0500u   /* OpenAFS OWNERREAD | OWNEREXEC */
+#define OWNER_WRITE 0200u
 
 uint32_t rxd_fs_anon_rights(enum rxd_fs_anon a)
 {
@@ -48,10 +49,148 @@ static struct rxd_fs_fid fid_of(const struct rxd_AFSFid *f)
 	return (struct rxd_fs_fid){.volume = f->Volume, .vnode = f->Vnode, .unique = f->Unique};
 }
 
-/* The anonymous caller's rights on a vnode: the policy, as far as the volume's ACL grants system:anyuser. */
-static uint32_t rights_of(const struct rxd_fs_srv *s, const struct rxd_fs_status *v)
+/* ------------------------------------------------------------------ the caller and its rights */
+
+void rxd_fs_caller_resolve(const struct rxd_fs_srv *s, const struct rxd_fs_ident *ident, struct rxd_fs_caller *out)
 {
-	return s->anon_rights & v->anon_access;
+	char name[3 * sizeof(ident->name)];
+	int32_t id;
+
+	memset(out, 0, sizeof(*out));
+	/* anonymous (and, as a PR service answering a name it does not know, an unknown user): system:anyuser */
+	if (!ident->authenticated ||
+	    rxd_fs_principal_name(ident->name, ident->instance, ident->cell, s->local_realm, name, sizeof(name)))
+		goto anonymous;
+	if (s->pr) {
+		/* a ptserver that cannot be asked leaves the caller anonymous for this call, not cached */
+		if (rxd_fs_pr_cps(s->pr, name, &id, out->cps, &out->ncps, RXD_FS_CPS_MAX) || id <= 0)
+			goto anonymous;
+	} else if (rxd_fs_users_name_to_id(s->users, name, &id) || id <= 0 || id == RXD_FS_ANON_USER_ID) {
+		goto anonymous;
+	} else {
+		out->ncps = rxd_fs_users_cps(s->users, id, out->cps, RXD_FS_CPS_MAX);
+	}
+	out->id = id;
+	out->authenticated = true;
+	return;
+anonymous:
+	memset(out, 0, sizeof(*out));
+	out->id = RXD_FS_ANON_USER_ID;
+	out->cps[out->ncps++] = RXD_FS_ANYUSER_ID;
+}
+
+/* ACL names (rxd_fs_name_to_id_fn, arg the srv): the system groups, ids as numbers, then the ptserver or the table. */
+static int srv_name_to_id(const void *arg, const char *name, int32_t *id)
+{
+	const struct rxd_fs_srv *s = arg;
+
+	if (!s->pr || rxd_fs_users_name_to_id(NULL, name, id) == 0)
+		return rxd_fs_users_name_to_id(s->users, name, id);
+	return rxd_fs_pr_name_to_id(s->pr, name, id);
+}
+
+static int srv_id_to_name(const void *arg, int32_t id, char *name, size_t size)
+{
+	const struct rxd_fs_srv *s = arg;
+
+	if (!s->pr || rxd_fs_users_id_to_name(NULL, id, name, size) == 0)
+		return rxd_fs_users_id_to_name(s->users, id, name, size);
+	return rxd_fs_pr_id_to_name(s->pr, id, name, size);
+}
+
+static bool in_cps(const struct rxd_fs_caller *c, int32_t id)
+{
+	for (uint32_t i = 0; i < c->ncps; i++)
+		if (c->cps[i] == id)
+			return true;
+	return false;
+}
+
+/* Not a "vanilla user" (OpenAFS VanillaUser): a member of system:administrators. */
+static bool is_admin(const struct rxd_fs_op *op)
+{
+	return in_cps(&op->caller, RXD_FS_ADMINS_ID);
+}
+
+static bool owns(const struct rxd_fs_op *op, const struct rxd_fs_status *v)
+{
+	return (uint32_t)op->caller.id == v->owner;
+}
+
+/* OpenAFS VolumeOwner: the volume's owner has implicit lookup and administer (never the anonymous id). */
+static bool vol_owner(const struct rxd_fs_op *op, const struct rxd_fs_status *v)
+{
+	return op->caller.authenticated && (uint32_t)op->caller.id == v->vol_owner;
+}
+
+/*
+ * The caller's rights on a vnode (GetRights and GetVolumePackage): what the
+ * governing ACL gives its CPS (capped by the --anonymous policy when it is
+ * anonymous), lookup for administrators (OpenAFS's default implicit rights),
+ * and on a file administer exactly when the caller owns it.
+ */
+static uint32_t rights_of(const struct rxd_fs_op *op, const struct rxd_fs_status *v)
+{
+	const struct rxd_fs_caller *c = &op->caller;
+	uint32_t r = rxd_fs_acl_rights(&v->acl, c->cps, c->ncps);
+
+	if (!c->authenticated)
+		r &= op->srv->anon_rights;
+	if (is_admin(op))
+		r |= RXD_FS_LOOKUP;
+	if (v->type != RXD_FS_DIR)
+		r = owns(op, v) ? r | RXD_FS_ADMINISTER : r & ~RXD_FS_ADMINISTER;
+	return r;
+}
+
+/* Check_PermissionRights for a fetch (status, or data when data): 0 or EACCES. */
+static int fetch_allowed(const struct rxd_fs_op *op, const struct rxd_fs_status *v, bool data)
+{
+	uint32_t r = rights_of(op, v);
+
+	if (!data && is_admin(op))
+		return 0;
+	if (v->type != RXD_FS_FILE) {
+		if (!(r & RXD_FS_LOOKUP) && !vol_owner(op, v))
+			return EACCES;
+	} else if (!(r & RXD_FS_READ) &&
+		   !(owns(op, v) && (r & RXD_FS_INSERT) && op->caller.id != RXD_FS_ANON_USER_ID)) {
+		return EACCES; /* read, or the owner with insert (a file it just made) */
+	}
+	/* the owner reads its own file whatever the mode; others need an owner read or exec bit */
+	if (data && v->type == RXD_FS_FILE && !owns(op, v) && !is_admin(op) && !(v->mode & OWNER_READ))
+		return EACCES;
+	return 0;
+}
+
+enum store_kind { STORE_DATA, STORE_STATUS, STORE_ACL };
+
+/* Check_PermissionRights for a store: 0, EACCES, or EPERM for a chown/chgrp by a non-administrator. */
+static int store_allowed(const struct rxd_fs_op *op, const struct rxd_fs_status *v, enum store_kind k,
+			 const struct rxd_fs_setattr *sa)
+{
+	uint32_t r = rights_of(op, v);
+	bool admin = is_admin(op);
+	bool chown = sa && (((sa->mask & RXD_FS_SETOWNER) && sa->owner != v->owner) ||
+			    ((sa->mask & RXD_FS_SETGROUP) && sa->group != v->group));
+
+	/* the creator's first stores after a create, before the mode bits it set apply */
+	if ((r & RXD_FS_INSERT) && owns(op, v) && k != STORE_ACL && v->type == RXD_FS_FILE)
+		return chown && !admin ? EPERM : 0;
+	if (k != STORE_DATA && admin)
+		return 0;
+	if (k == STORE_ACL)
+		return (r & RXD_FS_ADMINISTER) || vol_owner(op, v) ? 0 : EACCES;
+	if (chown && !admin)
+		return EPERM;
+	if (sa && (sa->mask & RXD_FS_SETMODE) && (sa->mode & 06000) && !admin)
+		return EACCES; /* setuid and setgid bits are the administrators' */
+	if (k == STORE_DATA)
+		return !(r & RXD_FS_WRITE) || (v->type != RXD_FS_DIR && !(v->mode & OWNER_WRITE) && !admin) ? EACCES
+													    : 0;
+	if (v->type == RXD_FS_DIR)
+		return r & (RXD_FS_DELETE | RXD_FS_INSERT) ? 0 : EACCES;
+	return r & RXD_FS_WRITE ? 0 : EACCES;
 }
 
 /* ------------------------------------------------------------------ locks */
@@ -143,10 +282,10 @@ static int lock_op(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid, int op, i
 
 /* ------------------------------------------------------------------ status */
 
-static void fill_status(struct rxd_fs_srv *s, struct rxd_AFSFetchStatus *o, const struct rxd_fs_status *v,
+static void fill_status(struct rxd_fs_op *op, struct rxd_AFSFetchStatus *o, const struct rxd_fs_status *v,
 			const struct rxd_fs_fid *fid)
 {
-	uint32_t r = rights_of(s, v);
+	struct rxd_fs_srv *s = op->srv;
 
 	memset(o, 0, sizeof(*o));
 	o->InterfaceVersion = 1;
@@ -159,8 +298,8 @@ static void fill_status(struct rxd_fs_srv *s, struct rxd_AFSFetchStatus *o, cons
 	o->Author = v->author;
 	o->Owner = v->owner;
 	o->Group = v->group;
-	o->CallerAccess = r; /* the caller is anonymous: its rights are system:anyuser's */
-	o->AnonymousAccess = r;
+	o->CallerAccess = rights_of(op, v);
+	o->AnonymousAccess = v->anon_access & s->anon_rights; /* what a caller without a token gets */
 	o->UnixModeBits = v->mode;
 	o->ParentVnode = v->parent_vnode;
 	o->ParentUnique = v->parent_unique;
@@ -228,14 +367,31 @@ static struct rxd_fs_setattr setattr_of(const struct rxd_AFSStoreStatus *in)
 				       .mode = in->UnixModeBits};
 }
 
-/* Status of fid and the check that the caller holds one of need; 0 or the error to abort with. */
-static int check(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid, uint32_t need, struct rxd_fs_status *v)
+/* Status of fid and the check that the caller holds one of need (CheckWriteMode); 0 or the error to abort with. */
+static int check(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, uint32_t need, struct rxd_fs_status *v)
 {
-	int rc = rxd_fs_fetch_status(s->st, fid, v);
+	int rc = rxd_fs_fetch_status(op->srv->st, fid, v);
 
 	if (rc)
 		return rc;
-	return rights_of(s, v) & need ? 0 : EACCES;
+	return rights_of(op, v) & need ? 0 : EACCES;
+}
+
+/* Status of fid and the fetch check (data: FetchData's); 0 or the error to abort with. */
+static int check_fetch(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, bool data, struct rxd_fs_status *v)
+{
+	int rc = rxd_fs_fetch_status(op->srv->st, fid, v);
+
+	return rc ? rc : fetch_allowed(op, v, data);
+}
+
+/* Status of fid and the store check of kind k; 0 or the error to abort with. */
+static int check_store(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, enum store_kind k,
+		       const struct rxd_fs_setattr *sa, struct rxd_fs_status *v)
+{
+	int rc = rxd_fs_fetch_status(op->srv->st, fid, v);
+
+	return rc ? rc : store_allowed(op, v, k, sa);
 }
 
 /* ------------------------------------------------------------------ handlers (I/O threads) */
@@ -246,11 +402,11 @@ static int32_t h_fetch_status(void *ctx, const struct rxd_RXAFS_FetchStatus_in *
 	struct rxd_fs_op *op = ctx;
 	struct rxd_fs_fid f = fid_of(&in->Fid);
 	struct rxd_fs_status v;
-	int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+	int rc = check_fetch(op, &f, false, &v);
 
 	if (rc)
 		return rc;
-	fill_status(op->srv, &out->OutStatus, &v, &f);
+	fill_status(op, &out->OutStatus, &v, &f);
 	fill_callback(op->srv, &out->CallBack);
 	fill_sync(&out->Sync, &v);
 	want_promise(op, &in->Fid, true);
@@ -264,13 +420,11 @@ static int32_t fetch_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, i
 	struct rxd_RXAFS_FetchData64_out out;
 	struct rxd_fs_status v;
 	struct rxd_xenc e;
-	int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+	/* a file's bytes need read; a directory's (its listing) and a symlink's need lookup */
+	int rc = check_fetch(op, &f, true, &v);
 
 	if (rc)
 		return rc;
-	/* a file's bytes need read; a directory's (its listing) and a symlink's need lookup */
-	if (v.type == RXD_FS_FILE && !(rights_of(op->srv, &v) & RXD_FS_READ))
-		return EACCES;
 	rc = rxd_fs_fetch_begin(op->srv->st, &f, &op->rd, &v);
 	if (rc)
 		return rc;
@@ -284,7 +438,7 @@ static int32_t fetch_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, i
 	op->wide = wide;
 	op->pos = (uint64_t)(pos < 0 ? 0 : pos);
 	op->len = (uint64_t)len;
-	fill_status(op->srv, &out.OutStatus, &v, &f);
+	fill_status(op, &out.OutStatus, &v, &f);
 	fill_callback(op->srv, &out.CallBack);
 	fill_sync(&out.Sync, &v);
 	rxd_xenc_init(&e, op->tail, sizeof(op->tail));
@@ -317,11 +471,11 @@ static int32_t store_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, c
 	struct rxd_fs_fid f = fid_of(fid);
 	struct rxd_fs_setattr sa = setattr_of(ss);
 	struct rxd_fs_status v;
-	int rc = check(op->srv, &f, RXD_FS_WRITE, &v);
+	int rc = check_store(op, &f, STORE_DATA, &sa, &v);
 
 	if (rc)
 		return rc;
-	rc = rxd_fs_store_begin(op->srv->st, &f, RXD_FS_ANON_ID, &sa, pos, len, flen, &op->wr);
+	rc = rxd_fs_store_begin(op->srv->st, &f, (uint32_t)op->caller.id, &sa, pos, len, flen, &op->wr);
 	if (rc)
 		return rc;
 	op->stream = RXD_FS_STREAM_STORE;
@@ -345,6 +499,18 @@ static int32_t h_store_data64(void *ctx, const struct rxd_RXAFS_StoreData64_in *
 	return store_begin(ctx, &in->Fid, &in->InStatus, in->Pos, in->Length, in->FileLength, true);
 }
 
+/* The reply of a change to fid's status (StoreStatus, StoreACL): its status after, the volsync, the breaks. */
+static int32_t changed_reply(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, const struct rxd_fs_status *v,
+			     struct rxd_AFSFetchStatus *st, struct rxd_AFSVolSync *sync)
+{
+	struct rxd_fs_fid f = fid_of(fid);
+
+	fill_status(op, st, v, &f);
+	fill_sync(sync, v);
+	mark_changed(op, fid, true);
+	return 0;
+}
+
 static int32_t h_store_status(void *ctx, const struct rxd_RXAFS_StoreStatus_in *in,
 			      struct rxd_RXAFS_StoreStatus_out *out)
 {
@@ -352,16 +518,11 @@ static int32_t h_store_status(void *ctx, const struct rxd_RXAFS_StoreStatus_in *
 	struct rxd_fs_fid f = fid_of(&in->Fid);
 	struct rxd_fs_setattr sa = setattr_of(&in->InStatus);
 	struct rxd_fs_status v;
-	int rc = check(op->srv, &f, RXD_FS_WRITE, &v);
+	int rc = check_store(op, &f, STORE_STATUS, &sa, &v);
 
 	if (!rc)
-		rc = rxd_fs_store_status(op->srv->st, &f, RXD_FS_ANON_ID, &sa, &v);
-	if (rc)
-		return rc;
-	fill_status(op->srv, &out->OutStatus, &v, &f);
-	fill_sync(&out->Sync, &v);
-	mark_changed(op, &in->Fid, true);
-	return 0;
+		rc = rxd_fs_store_status(op->srv->st, &f, (uint32_t)op->caller.id, &sa, &v);
+	return rc ? rc : changed_reply(op, &in->Fid, &v, &out->OutStatus, &out->Sync);
 }
 
 /* The directory's status and the caller's need on it (INSERT, DELETE). */
@@ -370,7 +531,7 @@ static int dir_check(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, uint32_
 	struct rxd_fs_fid f = fid_of(dir);
 	struct rxd_fs_status v;
 
-	return check(op->srv, &f, need, &v);
+	return check(op, &f, need, &v);
 }
 
 /* CreateFile, MakeDir, Symlink: a new vnode of type named in dir (insert right); the reply's fid, both
@@ -386,16 +547,16 @@ static int create_vnode(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, cons
 	int rc = dir_check(op, dir, RXD_FS_INSERT);
 
 	if (!rc && type == RXD_FS_SYMLINK)
-		rc = rxd_fs_symlink(st, &d, name, target, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+		rc = rxd_fs_symlink(st, &d, name, target, (uint32_t)op->caller.id, &sa, &nf, &fst, &dst);
 	else if (!rc && type == RXD_FS_DIR)
-		rc = rxd_fs_make_dir(st, &d, name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+		rc = rxd_fs_make_dir(st, &d, name, (uint32_t)op->caller.id, &sa, &nf, &fst, &dst);
 	else if (!rc)
-		rc = rxd_fs_create_file(st, &d, name, RXD_FS_ANON_ID, &sa, &nf, &fst, &dst);
+		rc = rxd_fs_create_file(st, &d, name, (uint32_t)op->caller.id, &sa, &nf, &fst, &dst);
 	if (rc)
 		return rc;
 	*ofid = (struct rxd_AFSFid){nf.volume, nf.vnode, nf.unique};
-	fill_status(op->srv, ofst, &fst, &nf);
-	fill_status(op->srv, odst, &dst, &d);
+	fill_status(op, ofst, &fst, &nf);
+	fill_status(op, odst, &dst, &d);
 	fill_sync(sync, &dst);
 	mark_changed(op, dir, true);
 	return 0;
@@ -441,11 +602,11 @@ static int32_t h_link(void *ctx, const struct rxd_RXAFS_Link_in *in, struct rxd_
 	int rc = dir_check(op, &in->DirFid, RXD_FS_INSERT);
 
 	if (!rc)
-		rc = rxd_fs_link(op->srv->st, &d, in->Name, &ex, RXD_FS_ANON_ID, &fst, &dst);
+		rc = rxd_fs_link(op->srv->st, &d, in->Name, &ex, (uint32_t)op->caller.id, &fst, &dst);
 	if (rc)
 		return rc;
-	fill_status(op->srv, &out->OutFidStatus, &fst, &ex);
-	fill_status(op->srv, &out->OutDirStatus, &dst, &d);
+	fill_status(op, &out->OutFidStatus, &fst, &ex);
+	fill_status(op, &out->OutDirStatus, &dst, &d);
 	fill_sync(&out->Sync, &dst);
 	mark_changed(op, &in->DirFid, true);
 	mark_changed(op, &in->ExistingFid, true); /* its link count changed */
@@ -466,11 +627,11 @@ static int32_t remove_entry(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, 
 
 	if (!rc) {
 		had = lookup_fid(op, &d, name, &gone, NULL);
-		rc = rm(op->srv->st, &d, name, RXD_FS_ANON_ID, &dst);
+		rc = rm(op->srv->st, &d, name, (uint32_t)op->caller.id, &dst);
 	}
 	if (rc)
 		return rc;
-	fill_status(op->srv, dir_out, &dst, &d);
+	fill_status(op, dir_out, &dst, &d);
 	fill_sync(sync, &dst);
 	mark_changed(op, dir, true);
 	if (had) /* its link count dropped, or it is gone */
@@ -502,12 +663,13 @@ static int32_t h_rename(void *ctx, const struct rxd_RXAFS_Rename_in *in, struct 
 	if (!rc) {
 		had_moved = lookup_fid(op, &od, in->OldName, &moved, &moved_dir);
 		had_target = lookup_fid(op, &nd, in->NewName, &target, NULL);
-		rc = rxd_fs_rename(op->srv->st, &od, in->OldName, &nd, in->NewName, RXD_FS_ANON_ID, &ost, &nst);
+		rc =
+		    rxd_fs_rename(op->srv->st, &od, in->OldName, &nd, in->NewName, (uint32_t)op->caller.id, &ost, &nst);
 	}
 	if (rc)
 		return rc;
-	fill_status(op->srv, &out->OutOldDirStatus, &ost, &od);
-	fill_status(op->srv, &out->OutNewDirStatus, &nst, &nd);
+	fill_status(op, &out->OutOldDirStatus, &ost, &od);
+	fill_status(op, &out->OutNewDirStatus, &nst, &nd);
 	fill_sync(&out->Sync, &nst);
 	mark_changed(op, &in->OldDirFid, true);
 	if (!fid_eq(&od, &nd))
@@ -525,18 +687,39 @@ static int32_t h_fetch_acl(void *ctx, const struct rxd_RXAFS_FetchACL_in *in, st
 	struct rxd_fs_op *op = ctx;
 	struct rxd_fs_fid f = fid_of(&in->Fid);
 	struct rxd_fs_status v;
-	int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+	int rc = check_fetch(op, &f, false, &v);
 
+	/* the ACL of a file is its directory's (RXFetch_AccessList); too long for the opaque: E2BIG */
 	if (!rc)
-		rc = rxd_fs_fetch_acl(op->srv->st, &f, op->acl, sizeof(op->acl));
+		rc = rxd_fs_acl_format(&v.acl, srv_id_to_name, op->srv, op->acl, sizeof(op->acl));
 	if (rc)
 		return rc;
 	/* OpenAFS sends the text with its NUL */
 	out->AccessList.len = (uint32_t)strnlen(op->acl, sizeof(op->acl) - 1) + 1;
 	out->AccessList.val = (uint8_t *)op->acl;
-	fill_status(op->srv, &out->OutStatus, &v, &f);
+	fill_status(op, &out->OutStatus, &v, &f);
 	fill_sync(&out->Sync, &v);
 	return 0;
+}
+
+/* StoreACL: the directory's new ACL (administer, or the volume's owner, or an administrator; SAFSS_StoreACL). */
+static int32_t h_store_acl(void *ctx, const struct rxd_RXAFS_StoreACL_in *in, struct rxd_RXAFS_StoreACL_out *out)
+{
+	struct rxd_fs_op *op = ctx;
+	struct rxd_fs_fid f = fid_of(&in->Fid);
+	struct rxd_fs_status v;
+	struct rxd_fs_acl acl;
+	int rc = check_store(op, &f, STORE_ACL, NULL, &v);
+
+	if (!rc && v.type != RXD_FS_DIR)
+		rc = ENOTDIR;
+	if (!rc)
+		rc = rxd_fs_acl_parse((const char *)in->AccessList.val, in->AccessList.len, srv_name_to_id, op->srv,
+				      &acl);
+	if (!rc)
+		rc = rxd_fs_store_acl(op->srv->st, &f, &acl, &v);
+	/* cached rights of everyone else on the directory (and its files) are stale: a change */
+	return rc ? rc : changed_reply(op, &in->Fid, &v, &out->OutStatus, &out->Sync);
 }
 
 /* InlineBulkStatus answers every fid, a failed one with only its errorCode set; BulkStatus fails whole. */
@@ -550,7 +733,7 @@ static int32_t bulk(struct rxd_fs_op *op, const struct rxd_AFSCBFids *fids, stru
 	for (uint32_t i = 0; i < fids->len; i++) {
 		struct rxd_fs_fid f = fid_of(&fids->val[i]);
 		struct rxd_fs_status v;
-		int rc = check(op->srv, &f, STATUS_RIGHTS, &v);
+		int rc = check_fetch(op, &f, false, &v);
 
 		if (rc && !inl) {
 			op->n_promise = 0; /* no reply to carry them */
@@ -563,7 +746,7 @@ static int32_t bulk(struct rxd_fs_op *op, const struct rxd_AFSCBFids *fids, stru
 			memset(&op->bulk_cb[i], 0, sizeof(op->bulk_cb[i]));
 			continue;
 		}
-		fill_status(op->srv, &op->bulk_st[i], &v, &f);
+		fill_status(op, &op->bulk_st[i], &v, &f);
 		fill_callback(op->srv, &op->bulk_cb[i]);
 		if (!synced) {
 			fill_sync(sync, &v);
@@ -594,7 +777,7 @@ static int32_t h_get_volume_status(void *ctx, const struct rxd_RXAFS_GetVolumeSt
 	struct rxd_fs_fid root = {(uint32_t)in->Volumeid, RXD_FS_ROOT_VNODE, 1};
 	struct rxd_fs_volstatus vs;
 	struct rxd_fs_status v;
-	int rc = check(op->srv, &root, STATUS_RIGHTS, &v);
+	int rc = check_fetch(op, &root, false, &v);
 
 	if (!rc)
 		rc = rxd_fs_volume_status(op->srv->st, (uint32_t)in->Volumeid, &vs);
@@ -634,8 +817,8 @@ static int32_t lock_handler(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, 
 		return EINVAL;
 	if (opc == RXD_OP_RXAFS_SetLock && type == RXD_LockWrite)
 		need = RXD_FS_WRITE; /* OpenAFS: a write lock needs write (or lock and insert) */
-	rc = check(op->srv, &f, need, &v);
-	if (!rc && (rights_of(op->srv, &v) & RXD_FS_LOCK) == 0)
+	rc = check(op, &f, need, &v);
+	if (!rc && (rights_of(op, &v) & RXD_FS_LOCK) == 0)
 		rc = EACCES;
 	if (!rc)
 		rc = lock_op(op->srv, &f, opc, type);
@@ -666,6 +849,7 @@ static const struct rxd_RXAFS_handlers io_handlers = {
     .FetchACL = h_fetch_acl,
     .FetchStatus = h_fetch_status,
     .StoreData = h_store_data,
+    .StoreACL = h_store_acl,
     .StoreStatus = h_store_status,
     .RemoveFile = h_remove_file,
     .CreateFile = h_create_file,
@@ -691,6 +875,7 @@ bool rxd_fs_op_on_io_thread(uint32_t opcode)
 	case RXD_OP_RXAFS_FetchACL:
 	case RXD_OP_RXAFS_FetchStatus:
 	case RXD_OP_RXAFS_StoreData:
+	case RXD_OP_RXAFS_StoreACL:
 	case RXD_OP_RXAFS_StoreStatus:
 	case RXD_OP_RXAFS_RemoveFile:
 	case RXD_OP_RXAFS_CreateFile:
@@ -727,6 +912,7 @@ static void op_reset(struct rxd_fs_op *op)
 int32_t rxd_fs_op_run(struct rxd_fs_op *op)
 {
 	op_reset(op);
+	rxd_fs_caller_resolve(op->srv, &op->ident, &op->caller);
 	return rxd_RXAFS_dispatch(&io_handlers, op, &op->xg);
 }
 
@@ -819,7 +1005,7 @@ int32_t rxd_fs_op_store_end(struct rxd_fs_op *op, int err)
 	op->wr = NULL;
 	if (rc)
 		return rc;
-	fill_status(op->srv, &out.OutStatus, &v, &op->fid);
+	fill_status(op, &out.OutStatus, &v, &op->fid);
 	fill_sync(&out.Sync, &v);
 	rxd_xenc_init(&e, op->xg.reply, op->xg.reply_cap);
 	/* StoreData's OUT args are StoreData64's, byte for byte */

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The RXAFS operations over the volume store, with OpenAFS's semantics
- * (src/viced/afsfileprocs.c): access checks for the anonymous caller under
- * the server's policy, AFSFetchStatus/AFSCallBack/AFSVolSync filling, the
+ * (src/viced/afsfileprocs.c): the caller's id and CPS (users.h, or the
+ * ptserver through prclient.h), access checks against the directories' ACLs
+ * (acl.h; anonymous callers further capped by the --anonymous policy),
+ * StoreACL/FetchACL, AFSFetchStatus/AFSCallBack/AFSVolSync filling, the
  * lock table of SetLock/ExtendLock/ReleaseLock, and the first and last steps
  * of the streamed FetchData/StoreData.  Everything here may block on the
  * disk: it runs on the file-I/O threads (iopool.h), except
@@ -17,7 +19,9 @@
 #include <stdint.h>
 
 #include "afs_rpc.h"
+#include "prclient.h"
 #include "store.h"
+#include "users.h"
 
 /* --anonymous: what a caller without a token (rxnull) may do. */
 enum rxd_fs_anon {
@@ -36,11 +40,30 @@ struct rxd_fs_lock {
 	uint64_t expires;
 };
 
+/* What the lcore saw of the caller (fscall.c): an rxkad conn's verified ticket, or nothing. */
+struct rxd_fs_ident {
+	bool authenticated;
+	char name[64];
+	char instance[64];
+	char cell[64]; /* the ticket's realm */
+};
+
+/* The caller as the operations judge it: its AFS id and CPS (OpenAFS struct client ViceId, CPS). */
+struct rxd_fs_caller {
+	int32_t id;	    /* RXD_FS_ANON_USER_ID for an anonymous or unknown caller */
+	bool authenticated; /* a known user: the --anonymous policy does not cap its rights */
+	uint32_t ncps;
+	int32_t cps[RXD_FS_CPS_MAX];
+};
+
 /* What every operation shares. */
 struct rxd_fs_srv {
 	struct rxd_fs_store *st;
-	uint32_t anon_rights; /* rxd_fs_anon_rights(policy) */
-	uint32_t cb_seconds;  /* callback promise lifetime */
+	uint32_t anon_rights;		  /* rxd_fs_anon_rights(policy): caps what unauthenticated callers get */
+	const struct rxd_fs_users *users; /* --users: names and ids (NULL: the system groups only) */
+	struct rxd_fs_pr *pr;		  /* --ptserver: asked instead of users when set */
+	const char *local_realm;	  /* tickets of this realm name users without "@realm" (NULL: none) */
+	uint32_t cb_seconds;		  /* callback promise lifetime */
 	pthread_mutex_t lock_mu;
 	struct rxd_fs_lock *locks;
 	uint32_t n_locks, cap_locks;
@@ -73,6 +96,8 @@ enum rxd_fs_give_up { RXD_FS_GIVE_UP_NONE, RXD_FS_GIVE_UP_FIDS, RXD_FS_GIVE_UP_A
 struct rxd_fs_op {
 	struct rxd_fs_srv *srv;
 	struct rxd_xg_call xg;
+	struct rxd_fs_ident ident;   /* the lcore fills it before the first run */
+	struct rxd_fs_caller caller; /* resolved from ident by every rxd_fs_op_run */
 	/* set by the split procedures */
 	enum rxd_fs_stream stream;
 	bool wide; /* FetchData64/StoreData64: 8-byte length word */
@@ -98,6 +123,10 @@ struct rxd_fs_op {
 	enum rxd_fs_give_up give_up; /* GiveUpCallBacks (give_up_fids) / GiveUpAllCallBacks */
 	const struct rxd_AFSCBFids *give_up_fids;
 };
+
+/** Resolve ident into the caller's id and CPS from the ptserver or the user table (an I/O thread's job: it may block).
+ */
+void rxd_fs_caller_resolve(const struct rxd_fs_srv *s, const struct rxd_fs_ident *ident, struct rxd_fs_caller *out);
 
 /** True for the opcodes rxd_fs_op_run must answer (they touch the store). */
 bool rxd_fs_op_on_io_thread(uint32_t opcode);

@@ -4,17 +4,21 @@
  *
  *   rxd-fileserver <EAL args> -- --vice DIR [--create-volume NAME[:ID]]
  *       [--anonymous none|read|write] [--io-threads N] [--max-calls N] [--sync]
+ *       [--keyfile F | --keyfile-ext F | --keytab F | --key HEX [--kvno N]]
+ *       [--min-level clear|auth|crypt] [--users FILE | --ptserver IP...] [--realm R]
  *       [shell options: --ip A/L, --port 7000,7003, ...]
  *
  * Serves RXAFS (service 1) on the first UDP port (7000) from the volume
  * store under --vice; the worker lcores never touch the disk (fscall.h,
- * iopool.h).  SIGINT/SIGTERM drain, abort the rest, exit 0.  doc/fileserver.md.
+ * iopool.h).  SIGINT/SIGTERM drain, abort the rest, exit 0; SIGHUP reads the
+ * key files again.  doc/fileserver.md.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -27,8 +31,12 @@
 #include "fsops.h"
 #include "fsuuid.h"
 #include "iopool.h"
+#include "prclient.h"
+#include "prmsg.h"
 #include "rxd_launch.h"
+#include "rxd_security_opts.h"
 #include "store.h"
+#include "users.h"
 #include "vl.h"
 #include "vlreg.h"
 
@@ -61,7 +69,28 @@ struct app {
 	const char *cell;	  /* --cell */
 	struct rxd_fs_vlreg *reg; /* the registration, driven by worker 0 */
 	struct rxd_addr vl_srv;	  /* the vlserver it registers with */
+	/* authenticated access (doc/fileserver.md "Authenticated access") */
+	struct rxd_security_opts sec; /* the server keys (--keyfile, --keyfile-ext, --keytab, --key/--kvno) */
+	bool rxkad;		      /* a key was given: rxkad (index 2) is served beside rxnull */
+	uint8_t min_level;	      /* --min-level: rxkad calls below it are refused */
+	const char *users_path;	      /* --users */
+	struct rxd_fs_users *users;
+	const char *realm;			      /* --realm: the local Kerberos realm (default: the cell's name) */
+	struct rxd_addr pt[RXD_FS_PRMSG_MAX_SERVERS]; /* --ptserver */
+	unsigned n_pt;
+	struct rxd_fs_prmsg *prmsg;
+	struct rxd_fs_pr *pr;
+	unsigned ring_reader[RXD_SHELL_MAX_WORKERS]; /* each lcore's QSBR id in the keyring (SIGHUP reloads) */
+	bool ring_reader_ok[RXD_SHELL_MAX_WORKERS];
 };
+
+static volatile sig_atomic_t g_hup; /* SIGHUPs received */
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	g_hup++;
+}
 
 static void usage(FILE *f)
 {
@@ -73,7 +102,15 @@ static void usage(FILE *f)
 		   "  --max-calls N           concurrent calls per worker (256)\n"
 		   "  --sync                  fsync every change before answering\n"
 		   "  --vlserver IP           register this server and its volumes with the cell's vlserver\n"
-		   "  --cell NAME             the cell's name (for the log)\n"
+		   "  --cell NAME             the cell's name (and its keytab principal afs/NAME; before --keytab)\n"
+		   "  --keyfile PATH          serve rxkad with the keys of an OpenAFS KeyFile (repeatable)\n"
+		   "  --keyfile-ext PATH      ... of an OpenAFS KeyFileExt (rxkad and rxkad-k5 keys)\n"
+		   "  --keytab PATH           ... of a krb5 keytab: afs/CELL@REALM (--cell first) or afs@REALM\n"
+		   "  --key HEX --kvno N      ... one DES key (16 hex digits) of key version N\n"
+		   "  --min-level L           clear|auth|crypt: the least rxkad level accepted (clear)\n"
+		   "  --users FILE            authenticated users' ids and groups: lines NAME ID [GROUP...]\n"
+		   "  --realm R               tickets of realm R name local users (default: the cell's name)\n"
+		   "  --ptserver IP           ask this ptserver (repeatable) for ids and groups instead of --users\n"
 		   "shell options (--port defaults to 7000,7003):\n");
 	rxd_shell_opts_usage(f);
 }
@@ -99,6 +136,39 @@ static int app_set(void *arg, const char *name, const char *value, char *err, si
 	}
 	if (!strcmp(name, "cell")) {
 		a->cell = value;
+		return rxd_security_opts_set(&a->sec, name, value, err, errlen); /* the keytab's afs/CELL */
+	}
+	if (!strcmp(name, "keyfile") || !strcmp(name, "keyfile-ext") || !strcmp(name, "keytab") ||
+	    !strcmp(name, "key") || !strcmp(name, "kvno")) {
+		a->rxkad = a->rxkad || strcmp(name, "kvno") != 0;
+		return rxd_security_opts_set(&a->sec, name, value, err, errlen);
+	}
+	if (!strcmp(name, "min-level")) {
+		int l = rxd_rxkad_level_parse(value);
+		if (l < 0) {
+			snprintf(err, errlen, "--min-level %s: expected clear, auth or crypt",
+				 value ? value : "(none)");
+			return -EINVAL;
+		}
+		a->min_level = (uint8_t)l;
+		return 0;
+	}
+	if (!strcmp(name, "ptserver")) {
+		if (!value || a->n_pt == RXD_FS_PRMSG_MAX_SERVERS ||
+		    rxd_addr_parse(value, RXD_FS_PR_PORT, &a->pt[a->n_pt])) {
+			snprintf(err, errlen, "--ptserver %s: expected an IP address (at most %u ptservers)",
+				 value ? value : "(none)", RXD_FS_PRMSG_MAX_SERVERS);
+			return -EINVAL;
+		}
+		a->n_pt++;
+		return 0;
+	}
+	if (!strcmp(name, "users") || !strcmp(name, "realm")) {
+		if (!value || !*value) {
+			snprintf(err, errlen, "--%s needs a value", name);
+			return -EINVAL;
+		}
+		*(!strcmp(name, "users") ? &a->users_path : &a->realm) = value;
 		return 0;
 	}
 	if (!strcmp(name, "vice")) {
@@ -192,6 +262,9 @@ static void hook_start(void *arg, struct rxd_worker *w)
 			strerror(-rc));
 	else
 		rxd_fs_worker_set_cb(a->w[i], a->cb[i]);
+	/* the lcore opens tickets with the ring's keys: a reader, so a reload frees no key it holds */
+	if (a->sec.ring)
+		a->ring_reader_ok[i] = rxd_rxkad_keyring_reader_register(a->sec.ring, &a->ring_reader[i]) == 0;
 	rxd_worker_set_app(w, a->w[i]);
 }
 
@@ -226,6 +299,8 @@ static void hook_poll(void *arg, struct rxd_worker *w, uint64_t now)
 	unsigned i = rxd_worker_index(w);
 
 	rxd_fs_worker_poll(rxd_worker_app(w), now);
+	if (a->ring_reader_ok[i])
+		rxd_rxkad_keyring_quiescent(a->sec.ring, a->ring_reader[i]);
 	if (a->cb[i])
 		rxd_fs_cb_poll(a->cb[i], now);
 	if (a->vlserver && i == 0)
@@ -266,6 +341,8 @@ static void hook_stop(void *arg, struct rxd_worker *w)
 	if (rxd_fs_worker_jobs(fw))
 		fprintf(stderr, PROG ": worker %u: %u file-I/O job(s) still out after %u ms\n", rxd_worker_index(w),
 			rxd_fs_worker_jobs(fw), STOP_WAIT_MS);
+	if (a->ring_reader_ok[rxd_worker_index(w)])
+		rxd_rxkad_keyring_reader_offline(a->sec.ring, a->ring_reader[rxd_worker_index(w)]);
 	if (a->cb[rxd_worker_index(w)]) {
 		rxd_fs_worker_set_cb(fw, NULL);
 		rxd_fs_cb_destroy(a->cb[rxd_worker_index(w)], rxd_shell_now(a->shell));
@@ -312,6 +389,10 @@ static int open_store(struct app *a, char *err, size_t errlen)
 		return rc;
 	}
 	a->srv_ready = true;
+	if (a->users_path && (rc = rxd_fs_users_load(a->users_path, &a->users, err, errlen)))
+		return rc;
+	a->srv.users = a->users;
+	a->srv.local_realm = a->realm ? a->realm : a->cell;
 	rc = rxd_fs_uuid_load(a->vice, &a->uuid);
 	if (rc) {
 		snprintf(err, errlen, "--vice %s: cannot read or make " RXD_FS_UUID_FILE ": %s", a->vice,
@@ -348,6 +429,29 @@ static int vl_setup(struct app *a, uint16_t port, char *err, size_t errlen)
 	return rxd_shell_register_service(a->shell, 0, port, &d, NULL, NULL, err, errlen);
 }
 
+/* --ptserver: the I/O threads ask it for callers' ids and groups (prclient.h), from RXAFS's port. */
+static int pr_setup(struct app *a, uint16_t port, char *err, size_t errlen)
+{
+	int rc;
+
+	if (!a->n_pt)
+		return 0;
+	err[0] = 0;
+	/* the newest DES key of the KeyFile (or --key) seals the -localauth ticket of the PR calls */
+	struct rxd_rxkad_des_key key = a->sec.skey;
+	bool have_key = a->sec.ring ? rxd_rxkad_keyring_newest_des(a->sec.ring, &key) == 0 : a->rxkad;
+	rc = rxd_fs_prmsg_create(a->shell, port, a->pt, a->n_pt, have_key ? &key : NULL, &a->prmsg, err, errlen);
+	if (!rc)
+		rc = rxd_fs_pr_create(rxd_fs_prmsg_rpc, a->prmsg, NULL, &a->pr);
+	if (rc) {
+		if (!err[0])
+			snprintf(err, errlen, "--ptserver: %s", strerror(-rc));
+		return rc;
+	}
+	a->srv.pr = a->pr;
+	return 0;
+}
+
 static int setup(struct app *a, char *err, size_t errlen)
 {
 	struct rxd_shell *s = a->shell;
@@ -373,6 +477,7 @@ static int setup(struct app *a, char *err, size_t errlen)
 		    .pool = a->pool,
 		    .index = i,
 		    .max_calls = a->max_calls,
+		    .min_level = a->min_level,
 		    .clock = shell_clock,
 		    .clock_arg = s,
 		};
@@ -386,10 +491,15 @@ static int setup(struct app *a, char *err, size_t errlen)
 	rxd_shell_iface_ports(s, 0, ports);
 	a->afs_port = ports[0];
 	rxd_fs_worker_desc(a->w[0], &d);
+	if (a->rxkad) /* rxnull stays (min_security_level 0): anonymous callers are the --anonymous policy's */
+		rxd_security_opts_service(&a->sec, &d);
 	rc = rxd_shell_register_service(s, 0, ports[0], &d, server_of, a, err, errlen);
 	if (rc)
 		return rc;
 	rc = vl_setup(a, ports[1], err, errlen);
+	if (rc)
+		return rc;
+	rc = pr_setup(a, ports[0], err, errlen);
 	if (rc)
 		return rc;
 	memset(&h, 0, sizeof h);
@@ -411,8 +521,34 @@ static void teardown(struct app *a)
 	if (a->srv_ready)
 		rxd_fs_srv_fini(&a->srv);
 	rxd_fs_vl_free(a->vl);
+	rxd_fs_users_free(a->users);
+	rxd_fs_pr_free(a->pr);
+	rxd_fs_prmsg_free(a->prmsg);
+	rxd_security_opts_free(&a->sec);
 	if (a->store)
 		rxd_fs_store_close(a->store);
+}
+
+/* SIGHUP: the key files again (new kvnos in, withdrawn ones out), unless an lcore could not be a reader. */
+static void reload_keys(struct app *a)
+{
+	char err[256];
+	unsigned n = rxd_shell_nb_workers(a->shell);
+
+	if (!a->sec.n_files) {
+		fprintf(stderr, PROG ": SIGHUP: no --keyfile, --keyfile-ext or --keytab to read again\n");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!a->ring_reader_ok[i]) {
+			fprintf(stderr, PROG ": SIGHUP: worker %u reads the keys unregistered: not reloading\n", i);
+			return;
+		}
+	if (rxd_security_opts_reload(&a->sec, err, sizeof err))
+		fprintf(stderr, PROG ": SIGHUP: keys kept: %s\n", err);
+	else
+		printf(PROG ": SIGHUP: keys reloaded from %u file(s)\n", a->sec.n_files);
+	fflush(stdout);
 }
 
 int main(int argc, char **argv)
@@ -427,6 +563,7 @@ int main(int argc, char **argv)
 	a.anon = RXD_FS_ANON_READ;
 	a.io_threads = 2;
 	a.max_calls = 256;
+	rxd_security_opts_default(&a.sec);
 	rxd_shell_opts_default(&a.so);
 	rxd_shell_opts_set(&a.so, "port", "7000,7003", err, sizeof err);
 
@@ -458,12 +595,16 @@ int main(int argc, char **argv)
 		struct rxd_addr la;
 		char ab[64];
 		rxd_shell_iface_addr(a.shell, 0, &la);
-		printf(PROG ": listening on %s, service %u, volume %s (%u), anonymous %s, %u worker(s), %u file-I/O "
-			    "thread(s)%s\n",
+		printf(PROG ": listening on %s, service %u, volume %s (%u), anonymous %s, rxkad %s, %u worker(s), %u "
+			    "file-I/O thread(s)%s\n",
 		       rxd_addr_format(&la, ab, sizeof ab), RXD_FS_SERVICE, a.volume, a.volume_id,
 		       a.anon == RXD_FS_ANON_NONE   ? "none"
 		       : a.anon == RXD_FS_ANON_READ ? "read"
 						    : "write",
+		       !a.rxkad		  ? "off"
+		       : a.min_level == 2 ? "crypt"
+		       : a.min_level == 1 ? "auth"
+					  : "clear",
 		       rxd_shell_nb_workers(a.shell), a.io_threads, a.sync ? ", sync" : "");
 		rxd_shell_describe(a.shell, stdout);
 		fflush(stdout);
@@ -472,8 +613,16 @@ int main(int argc, char **argv)
 		teardown(&a);
 		return 1;
 	}
-	while (!rxd_launch_signals())
+	signal(SIGHUP, on_hup);
+	for (sig_atomic_t hups = 0; !rxd_launch_signals();) {
+		if (hups != g_hup) {
+			hups = g_hup;
+			reload_keys(&a);
+		}
+		if (a.sec.ring)
+			rxd_rxkad_keyring_reclaim(a.sec.ring); /* snapshots every lcore has passed */
 		rxd_launch_sleep_ms(10);
+	}
 	{
 		unsigned left = rxd_launch_stop(a.shell);
 		if (left)

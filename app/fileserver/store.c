@@ -3,6 +3,7 @@
  * src/viced/afsfileprocs.c (Update_ParentVnodeStatus,
  * Update_TargetVnodeStatus, DeleteTarget, SAFSS_Rename, StoreData_RXStyle). */
 #include "store.h"
+#include "acl.h"
 #include "afsdir.h"
 #include "journal.h"
 #include "ondisk.h"
@@ -23,9 +24,9 @@
 
 #define REC_SIZE 64u
 #define VOL_NAME_MAX 31u
-#define ACL_ALL 127u	   /* rlidwka */
-#define NEW_MODE 0777u	   /* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
-#define J_INDEX UINT32_MAX /* journal target: the index; others are vnode numbers */
+#define NEW_MODE 0777u		/* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
+#define J_INDEX UINT32_MAX	/* journal target: the index; others are vnode numbers */
+#define J_ACL (UINT32_MAX - 1u) /* journal target: the directories' ACLs (acl.h records, by vnode) */
 
 /* One vnode index record, host order; its 64-byte little-endian form is
  * written by rec_write (layout in doc/fileserver.md). */
@@ -53,6 +54,9 @@ struct vol {
 	uint32_t created;
 	int32_t max_quota;
 	int index_fd;
+	int acl_fd; /* "acl": one RXD_FS_ACL_DISK record per directory vnode (absent or zero: the default) */
+	struct rxd_fs_acl *acl;	 /* indexed by vnode, valid where acl_set */
+	uint8_t *acl_set;	 /* the directory has its own stored ACL */
 	int data_dfd;		 /* the d/ directory holding one data file per vnode */
 	struct rxd_fs_journal j; /* every index and directory write goes through it */
 	int bad;		 /* an index record failed its checksum: RXD_FS_VSALVAGE */
@@ -214,6 +218,10 @@ static int journal_target(void *arg, uint32_t target, int *owned)
 	*owned = target != J_INDEX;
 	if (target == J_INDEX)
 		return vol->index_fd;
+	if (target == J_ACL) {
+		*owned = 0;
+		return vol->acl_fd;
+	}
 	fd = data_open(vol, target, O_WRONLY);
 	return fd < 0 ? -errno : fd;
 }
@@ -259,7 +267,11 @@ static void vol_free(struct vol *v)
 		close(v->index_fd);
 	if (v->data_dfd >= 0)
 		close(v->data_dfd);
+	if (v->acl_fd >= 0)
+		close(v->acl_fd);
 	rxd_fs_journal_close(&v->j);
+	free(v->acl);
+	free(v->acl_set);
 	pthread_rwlock_destroy(&v->lock);
 	free(v->v);
 	free(v);
@@ -268,6 +280,8 @@ static void vol_free(struct vol *v)
 static int vol_grow(struct vol *vol, uint32_t n)
 {
 	struct vrec *nv;
+	struct rxd_fs_acl *na;
+	uint8_t *ns;
 	uint32_t cap = vol->nv ? vol->nv : 16;
 
 	if (n <= vol->nv)
@@ -277,8 +291,17 @@ static int vol_grow(struct vol *vol, uint32_t n)
 	nv = realloc(vol->v, (size_t)cap * sizeof(*nv));
 	if (!nv)
 		return ENOMEM;
-	memset(nv + vol->nv, 0, (size_t)(cap - vol->nv) * sizeof(*nv));
 	vol->v = nv;
+	na = realloc(vol->acl, (size_t)cap * sizeof(*na));
+	if (!na)
+		return ENOMEM;
+	vol->acl = na;
+	ns = realloc(vol->acl_set, cap);
+	if (!ns)
+		return ENOMEM;
+	vol->acl_set = ns;
+	memset(nv + vol->nv, 0, (size_t)(cap - vol->nv) * sizeof(*nv));
+	memset(ns + vol->nv, 0, cap - vol->nv);
 	vol->nv = cap;
 	return 0;
 }
@@ -339,6 +362,54 @@ static int header_read(int dfd, struct vol *v)
 	return v->id ? 0 : EIO;
 }
 
+/* The directories' stored ACLs; a file shorter than the index (a volume
+ * made before ACLs were kept, or directories that never had one) leaves
+ * the rest at the volume's default.  EIO for an unreadable or torn record. */
+static int vol_load_acls(struct vol *vol, uint32_t n)
+{
+	uint8_t b[RXD_FS_ACL_DISK];
+
+	for (uint32_t i = 0; i < n; i++) {
+		size_t got;
+		int rc;
+		if (vol->v[i].type != RXD_FS_DIR)
+			continue;
+		if (pread_all(vol->acl_fd, b, sizeof(b), (off_t)i * RXD_FS_ACL_DISK, &got))
+			return EIO;
+		if (got < sizeof(b))
+			memset(b + got, 0, sizeof(b) - got);
+		rc = rxd_fs_acl_decode(b, &vol->acl[i]);
+		if (rc < 0)
+			return EIO;
+		vol->acl_set[i] = rc == 0;
+	}
+	return 0;
+}
+
+/* Stage a directory's ACL for the change's commit, and keep it in memory. */
+static int acl_write(struct vol *vol, uint32_t vnode, const struct rxd_fs_acl *a)
+{
+	uint8_t b[RXD_FS_ACL_DISK];
+
+	rxd_fs_acl_encode(a, b);
+	if (rxd_fs_journal_add(&vol->j, J_ACL, (uint64_t)vnode * RXD_FS_ACL_DISK, b, RXD_FS_ACL_DISK))
+		return ENOMEM;
+	vol->acl[vnode] = *a;
+	vol->acl_set[vnode] = 1;
+	return 0;
+}
+
+/* The ACL that governs vnode: a directory's own, a file's or symlink's parent's. */
+static void acl_of(const struct vol *vol, uint32_t vnode, struct rxd_fs_acl *out)
+{
+	uint32_t d = vol->v[vnode].type == RXD_FS_DIR ? vnode : vol->v[vnode].parent;
+
+	if (d < vol->nv && vol->acl_set[d])
+		*out = vol->acl[d];
+	else
+		rxd_fs_acl_default(out, vol->anon);
+}
+
 /* Read the index; a data file whose size differs from its record (a change
  * the process died in the middle of) gives the record its length, as the
  * OpenAFS salvager does. */
@@ -383,6 +454,8 @@ static int vol_load_index(struct vol *vol)
 		if (fd >= 0)
 			close(fd);
 	}
+	if (vol_load_acls(vol, n))
+		vol->bad = 1;
 	return vol_commit(vol, 0, 1);
 }
 
@@ -393,7 +466,7 @@ static int vol_open(struct rxd_fs_store *st, const char *dname, struct vol **out
 
 	if (!vol)
 		return ENOMEM;
-	vol->index_fd = vol->data_dfd = vol->j.fd = -1;
+	vol->index_fd = vol->acl_fd = vol->data_dfd = vol->j.fd = -1;
 	pthread_rwlock_init(&vol->lock, NULL);
 	dfd = openat(st->root_fd, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
@@ -402,8 +475,10 @@ static int vol_open(struct rxd_fs_store *st, const char *dname, struct vol **out
 		goto fail;
 	rc = EIO;
 	vol->index_fd = openat(dfd, "index", O_RDWR | O_CLOEXEC);
+	/* a volume from before ACLs were stored gets an empty file: every directory has the default */
+	vol->acl_fd = openat(dfd, "acl", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	vol->data_dfd = openat(dfd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (vol->index_fd < 0 || vol->data_dfd < 0 || rxd_fs_journal_open(dfd, "journal", &vol->j))
+	if (vol->index_fd < 0 || vol->acl_fd < 0 || vol->data_dfd < 0 || rxd_fs_journal_open(dfd, "journal", &vol->j))
 		goto fail;
 	/* A change the last process died in the middle of, finished. */
 	if (rxd_fs_journal_replay(&vol->j, journal_target, vol))
@@ -505,7 +580,8 @@ static int vol_build(struct rxd_fs_store *st, struct vol *vol, const char *tmp)
 	if (mkdirat(dfd, "d", 0700) < 0 || (vol->data_dfd = openat(dfd, "d", O_RDONLY | O_DIRECTORY)) < 0)
 		goto out;
 	vol->index_fd = openat(dfd, "index", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (vol->index_fd < 0 || vol_grow(vol, 2) || rxd_fs_journal_open(dfd, "journal", &vol->j))
+	vol->acl_fd = openat(dfd, "acl", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (vol->index_fd < 0 || vol->acl_fd < 0 || vol_grow(vol, 2) || rxd_fs_journal_open(dfd, "journal", &vol->j))
 		goto out;
 	if ((rc = header_write(dfd, vol)))
 		goto out;
@@ -551,12 +627,12 @@ int rxd_fs_volume_create(struct rxd_fs_store *st, uint32_t id, const char *name,
 	vol = calloc(1, sizeof(*vol));
 	if (!vol)
 		return ENOMEM;
-	vol->index_fd = vol->data_dfd = vol->j.fd = -1;
+	vol->index_fd = vol->acl_fd = vol->data_dfd = vol->j.fd = -1;
 	pthread_rwlock_init(&vol->lock, NULL);
 	vol->id = id;
 	snprintf(vol->name, sizeof(vol->name), "%s", name);
 	vol->owner = owner;
-	vol->anon = anon_rights & ACL_ALL;
+	vol->anon = anon_rights & 127u; /* rlidwka */
 	vol->created = now32();
 	snprintf(dname, sizeof(dname), "V%010" PRIu32, id);
 	snprintf(tmp, sizeof(tmp), "%s.new", dname);
@@ -667,8 +743,10 @@ static void fill_status(const struct vol *vol, uint32_t vnode, struct rxd_fs_sta
 	s->parent_unique = r->parent && r->parent < vol->nv ? vol->v[r->parent].unique : 0;
 	s->client_mtime = r->cmtime;
 	s->server_mtime = r->smtime;
-	s->anon_access = vol->anon;
+	acl_of(vol, vnode, &s->acl);
+	s->anon_access = rxd_fs_acl_rights(&s->acl, &(int32_t){RXD_FS_ANYUSER_ID}, 1);
 	s->vol_created = vol->created;
+	s->vol_owner = vol->owner;
 }
 
 int rxd_fs_fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out)
@@ -840,6 +918,11 @@ static int create_vnode(struct rxd_fs_store *st, const struct rxd_fs_fid *dirfid
 		vol->v[dirfid->vnode].link_count++;
 	if ((rc = rec_write(vol, vn)) == 0 && (rc = dir_save(vol, dirfid->vnode, &d, caller)) == 0)
 		rc = rec_write(vol, dirfid->vnode);
+	if (rc == 0 && type == RXD_FS_DIR) { /* a new directory starts with its parent's ACL, as in OpenAFS */
+		struct rxd_fs_acl a;
+		acl_of(vol, dirfid->vnode, &a);
+		rc = acl_write(vol, vn, &a);
+	}
 	if ((rc = vol_commit(vol, rc, sync)) == 0) {
 		*out = (struct rxd_fs_fid){vol->id, vn, vu};
 		fill_status(vol, vn, out_st);
@@ -1459,20 +1542,22 @@ int rxd_fs_volume_status(struct rxd_fs_store *st, uint32_t vid, struct rxd_fs_vo
 	return 0;
 }
 
-int rxd_fs_fetch_acl(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, char *buf, size_t size)
+int rxd_fs_store_acl(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, const struct rxd_fs_acl *acl,
+		     struct rxd_fs_status *out)
 {
 	struct vol *vol;
-	int rc = lock_fid(st, fid, 0, &vol), n;
+	int rc = lock_fid(st, fid, 1, &vol), sync = want_sync(st, NULL);
 
 	if (rc)
 		return rc;
-	/* The volume root's ACL in acl_Externalize's form; entries in id order
-	 * (system:administrators -204 before system:anyuser -101). */
-	if (vol->anon)
-		n = snprintf(buf, size, "2\n0\nsystem:administrators\t%u\nsystem:anyuser\t%" PRIu32 "\n", ACL_ALL,
-			     vol->anon);
-	else
-		n = snprintf(buf, size, "1\n0\nsystem:administrators\t%u\n", ACL_ALL);
+	if (vol->v[fid->vnode].type != RXD_FS_DIR)
+		rc = ENOTDIR;
+	else if ((rc = acl_write(vol, fid->vnode, acl)) == 0)
+		vol->v[fid->vnode].smtime = now32(); /* OpenAFS's StoreACL stamps the directory's server time */
+	if (rc == 0)
+		rc = rec_write(vol, fid->vnode);
+	if ((rc = vol_commit(vol, rc, sync)) == 0)
+		fill_status(vol, fid->vnode, out);
 	pthread_rwlock_unlock(&vol->lock);
-	return n < 0 || (size_t)n >= size ? E2BIG : 0;
+	return rc;
 }

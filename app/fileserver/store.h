@@ -28,6 +28,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "acl.h"
+
 /* Volume errors (OpenAFS src/util/errors.h) and the rename loop error
  * (src/viced/afsfileprocs.c FSERR_ELOOP). */
 #define RXD_FS_VSALVAGE 101
@@ -88,8 +90,10 @@ struct rxd_fs_status {
 	uint32_t parent_unique;
 	uint32_t client_mtime;
 	uint32_t server_mtime;
-	uint32_t anon_access; /* the volume's rights for system:anyuser */
-	uint32_t vol_created; /* the volume's creation time: AFSVolSync.spare1, as kafs reads it */
+	uint32_t anon_access;  /* the rights of system:anyuser on the vnode */
+	struct rxd_fs_acl acl; /* the ACL that governs the vnode: a directory's own, else its directory's */
+	uint32_t vol_created;  /* the volume's creation time: AFSVolSync.spare1, as kafs reads it */
+	uint32_t vol_owner;    /* the volume's owner (OpenAFS V_owner: implicit lookup and administer) */
 };
 
 /* AFSStoreStatus as the handler decoded it. */
@@ -151,8 +155,11 @@ size_t rxd_fs_volume_list(struct rxd_fs_store *st, struct rxd_fs_volname *out, s
 /** GetVolumeStatus: the volume's figures, and the partition's from statvfs. */
 int rxd_fs_volume_status(struct rxd_fs_store *st, uint32_t vid, struct rxd_fs_volstatus *vs);
 
-/** FetchACL: the root ACL in OpenAFS's external form "npos\nnneg\nname rights\n...". */
-int rxd_fs_fetch_acl(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, char *buf, size_t size);
+/** StoreACL: a directory's new ACL (ENOTDIR for another vnode), kept with the change's journal; every
+ * directory made in it later starts with a copy.  out (may be NULL) gets the directory's status after.
+ * FetchACL needs no call of its own: every status carries the governing ACL. */
+int rxd_fs_store_acl(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, const struct rxd_fs_acl *acl,
+		     struct rxd_fs_status *out);
 
 /** FetchStatus. */
 int rxd_fs_fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out);

@@ -750,6 +750,14 @@ uint32_t rxd_call_epoch(const struct rxd_call *c)
 	/* A service conn keeps the epoch of the client's packets (conn.c). */
 	return c->conn ? c->conn->epoch : 0;
 }
+uint8_t rxd_call_security(const struct rxd_call *c, const void **conn_sec)
+{
+	const struct rxd_conn *k = c->conn;
+
+	/* a client conn is keyed from the start; a service conn only once its RESPONSE was accepted */
+	*conn_sec = k && k->sc && k->sec && (k->is_client || k->secured) ? k->sec : NULL;
+	return k && k->sc ? k->sc->index : 0;
+}
 uint32_t rxd_call_number(const struct rxd_call *c)
 {
 	return c->call_number;

@@ -287,6 +287,23 @@ const struct rxd_security_class rxd_rxkad_class = {
     .verify_response = rxkad_verify_response,
 };
 
+_Static_assert(sizeof(((struct rxd_rxkad_identity *)0)->name) == RXD_RXKAD_NAME_MAX + 1,
+	       "identity names hold a ticket's");
+
+int rxd_rxkad_conn_identity(const void *conn_sec, struct rxd_rxkad_identity *out)
+{
+	const struct rxkad_conn *k = conn_sec;
+
+	if (!k || !out || k->is_client || !k->keyed)
+		return -ENOENT;
+	memcpy(out->name, k->ticket.name, sizeof(out->name));
+	memcpy(out->instance, k->ticket.instance, sizeof(out->instance));
+	memcpy(out->cell, k->ticket.cell, sizeof(out->cell));
+	out->expires = k->ticket.end;
+	out->level = k->ck.level;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ keys for applications */
 
 /* The public struct spells the opener out (rxd/security.h cannot see rxkad.h): keep them one type. */

@@ -232,6 +232,14 @@ int rxd_rxkad_keyring_replace(struct rxd_rxkad_keyring *kr, const struct rxd_rxk
 	return merge(kr, false, keys, n);
 }
 
+int rxd_rxkad_keyring_take(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_keyring *from)
+{
+	/* from has no readers of its own (a ring just loaded): its snapshot is stable while we copy it */
+	const struct snapshot *s = atomic_load(&((struct rxd_rxkad_keyring *)from)->cur);
+
+	return merge(kr, false, s->keys, s->n);
+}
+
 int rxd_rxkad_keyring_remove(struct rxd_rxkad_keyring *kr, uint16_t service_id, uint8_t security_index, uint32_t kvno,
 			     int32_t enctype)
 {
@@ -293,6 +301,24 @@ int rxd_rxkad_keyring_lookup(const struct rxd_rxkad_keyring *kr, uint16_t servic
 	if (!any)
 		return -ENOENT;
 	*out = *any;
+	return 0;
+}
+
+int rxd_rxkad_keyring_newest_des(const struct rxd_rxkad_keyring *kr, struct rxd_rxkad_des_key *out)
+{
+	const struct snapshot *s = atomic_load(&((struct rxd_rxkad_keyring *)kr)->cur);
+	const struct rxd_rxkad_service_key *best = NULL;
+
+	for (size_t i = 0; i < s->n; i++) {
+		const struct rxd_rxkad_service_key *k = &s->keys[i];
+		if (k->security_index == RXD_RXKAD_INDEX && k->enctype == RXD_RXKAD_ENCTYPE_RXKAD_DES &&
+		    k->service_id == RXD_RXKAD_ANY_SERVICE && (!best || k->kvno > best->kvno))
+			best = k;
+	}
+	if (!best)
+		return -ENOENT;
+	memcpy(out->key, best->key, sizeof(out->key));
+	out->kvno = best->kvno;
 	return 0;
 }
 

@@ -531,7 +531,9 @@ static int suite(int big)
 	check(code == 0 && labs((long)sec - (long)time(NULL)) < 60 && usec < 1000000, "GetTime", "code %d sec %u", code,
 	      sec);
 	check(raw_opcode(7) == RXGEN_OPCODE, "unknown opcode 7 -> RXGEN_OPCODE (-455)", "got %d", raw_opcode(7));
-	check(raw_opcode(134) == RXGEN_OPCODE, "StoreACL (not served) -> -455", "got %d", raw_opcode(134));
+	check(raw_opcode(150) == RXGEN_OPCODE, "SetVolumeStatus (not served) -> -455", "got %d", raw_opcode(150));
+	check(raw_opcode(134) == RXGEN_SS_UNMARSHAL, "StoreACL without its arguments -> -453", "got %d",
+	      raw_opcode(134));
 
 	/* ---- status of the root */
 	code = RXAFS_FetchStatus(conn, &root, &st, &cb, &vs);

@@ -23,6 +23,7 @@ static struct rxd_fs_op op;
 static uint8_t req[RXD_RXAFS_REQ_MAX], reply[RXD_RXAFS_REPLY_MAX];
 static _Alignas(8) uint8_t arena[RXD_RXAFS_ARENA_MAX], out_arena[8192];
 static const struct rxd_AFSFid rootfid = {VID, 1, 1};
+static struct rxd_fs_ident who; /* the caller every run_req runs as: anonymous unless a test sets it */
 
 static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -49,6 +50,8 @@ static void setup_write(void)
 
 static void teardown(void)
 {
+	memset(&who, 0, sizeof(who));
+	rxd_fs_users_free((struct rxd_fs_users *)srv.users);
 	rxd_fs_srv_fini(&srv);
 	rxd_fs_store_close(st);
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
@@ -59,6 +62,7 @@ static int32_t run_req(size_t len, bool lcore)
 {
 	memset(&op, 0, sizeof(op));
 	op.srv = &srv;
+	op.ident = who;
 	op.xg = (struct rxd_xg_call){.req = req,
 				     .req_len = len,
 				     .reply = reply,
@@ -262,7 +266,7 @@ Test(fs_ops, the_lcore_answers_time_capabilities_and_unknown_opcodes)
 	cr_assert_eq(RUN0(GetTime, 1), 0);
 	cr_assert_eq(RUN0(GiveUpAllCallBacks, 1), 0);
 	cr_assert_not(rxd_fs_op_on_io_thread(RXD_OP_RXAFS_GetTime));
-	cr_assert_eq(RUN(StoreACL, 1, .Fid = rootfid), RXD_RXGEN_OPCODE, "not served");
+	cr_assert_eq(RUN(StoreACL, 1, .Fid = rootfid), RXD_RXGEN_OPCODE, "the I/O threads' (it changes the store)");
 	cr_assert_eq(RUN(FetchStatus, 1, .Fid = rootfid), RXD_RXGEN_OPCODE,
 		     "the store's operations are not the lcore's");
 	/* every served store operation goes to the I/O threads, and only those */
@@ -270,7 +274,7 @@ Test(fs_ops, the_lcore_answers_time_capabilities_and_unknown_opcodes)
 		uint32_t opc = rxd_RXAFS_procs[i].opcode;
 		bool lcore = opc == RXD_OP_RXAFS_GetTime || opc == RXD_OP_RXAFS_GetCapabilities ||
 			     opc == RXD_OP_RXAFS_GiveUpCallBacks || opc == RXD_OP_RXAFS_GiveUpAllCallBacks ||
-			     opc == RXD_OP_RXAFS_StoreACL || opc == RXD_OP_RXAFS_SetVolumeStatus;
+			     opc == RXD_OP_RXAFS_SetVolumeStatus;
 		cr_assert_eq(rxd_fs_op_on_io_thread(opc), !lcore, "%s", rxd_RXAFS_procs[i].name);
 	}
 }
@@ -535,4 +539,175 @@ Test(fs_ops, give_ups_are_left_for_the_lcore)
 	cr_assert_eq(op.give_up, RXD_FS_GIVE_UP_ALL);
 	cr_assert_eq(RUN0(GetTime, 1), 0);
 	cr_assert_eq(op.give_up, RXD_FS_GIVE_UP_NONE);
+}
+
+/* ------------------------------------------------------------------ authenticated callers and ACLs */
+
+#define ALICE 1001
+#define BOB 1002
+#define ROOTY 1003
+
+/* Served with --anonymous none and a user table: alice, bob, and rooty in system:administrators. */
+static void setup_users(void)
+{
+	char path[96], err[200];
+	FILE *f;
+
+	open_as(RXD_FS_ANON_READ, RXD_FS_ANON_NONE);
+	snprintf(path, sizeof(path), "%s/users", root);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "# name id groups\nalice 1001 staff\nbob 1002\nrooty 1003 system:administrators\nstaff -210\n"
+		   "carol@other.cell 1004\n");
+	fclose(f);
+	cr_assert_eq(rxd_fs_users_load(path, (struct rxd_fs_users **)&srv.users, err, sizeof(err)), 0, "%s", err);
+	srv.local_realm = "EXAMPLE.ORG";
+}
+
+static void as_user(const char *name, const char *realm)
+{
+	memset(&who, 0, sizeof(who));
+	who.authenticated = true;
+	snprintf(who.name, sizeof(who.name), "%s", name);
+	snprintf(who.cell, sizeof(who.cell), "%s", realm);
+}
+
+static int32_t store_acl(const char *text)
+{
+	struct rxd_AFSOpaque o = {.len = (uint32_t)strlen(text) + 1, .val = (uint8_t *)text};
+
+	return RUN(StoreACL, 0, .Fid = rootfid, .AccessList = o);
+}
+
+static struct rxd_AFSFid create_as_caller(const char *name, struct rxd_RXAFS_CreateFile_out *out)
+{
+	struct rxd_AFSStoreStatus ss = {.Mask = RXD_AFS_SETMODE, .UnixModeBits = 0444};
+
+	cr_assert_eq(RUN(CreateFile, 0, .DirFid = rootfid, .Name = (char *)name, .InStatus = ss), 0, "create %s", name);
+	DECODE(CreateFile, out);
+	return out->OutFid;
+}
+
+TestSuite(fs_ops_auth, .init = setup_users, .fini = teardown);
+
+/* The ticket's name maps to the AFS id: a local realm's without "@realm", another's with it; unknown names and
+ * unauthenticated callers are anonymous (system:anyuser only). */
+Test(fs_ops_auth, caller_resolves_to_id_and_cps)
+{
+	struct rxd_fs_caller c;
+
+	as_user("alice", "example.org");
+	rxd_fs_caller_resolve(&srv, &who, &c);
+	cr_assert_eq(c.id, ALICE);
+	cr_assert(c.authenticated);
+	cr_assert_eq(c.ncps, 4, "alice, staff, anyuser, authuser");
+	cr_assert_eq(c.cps[1], -210);
+	as_user("carol", "OTHER.CELL");
+	rxd_fs_caller_resolve(&srv, &who, &c);
+	cr_assert_eq(c.id, 1004);
+	as_user("alice", "OTHER.CELL");
+	rxd_fs_caller_resolve(&srv, &who, &c);
+	cr_assert_eq(c.id, RXD_FS_ANON_USER_ID, "alice@other.cell is not alice");
+	cr_assert_not(c.authenticated);
+	cr_assert_eq(c.ncps, 1);
+	cr_assert_eq(c.cps[0], RXD_FS_ANYUSER_ID);
+	memset(&who, 0, sizeof(who));
+	rxd_fs_caller_resolve(&srv, &who, &c);
+	cr_assert_eq(c.id, RXD_FS_ANON_USER_ID);
+}
+
+/* Anonymous is refused where an authenticated user the ACL names may create; the new file is the caller's, its
+ * status says so and gives the owner administer; the owner may write it although its mode is 0444. */
+Test(fs_ops_auth, authenticated_create_owns_the_file)
+{
+	struct rxd_AFSStoreStatus ss = {0};
+	struct rxd_RXAFS_CreateFile_out out;
+	struct rxd_RXAFS_StoreData64_out sd;
+
+	cr_assert_eq(RUN(CreateFile, 0, .DirFid = rootfid, .Name = "n", .InStatus = ss), EACCES);
+	as_user("rooty", "");
+	cr_assert_eq(store_acl("2\n0\nsystem:administrators\t127\nalice\t15\n"), 0, "an administrator stores the ACL");
+	as_user("alice", "");
+	create_as_caller("mine", &out);
+	cr_assert_eq(out.OutFidStatus.Owner, ALICE);
+	cr_assert_eq(out.OutFidStatus.Author, ALICE);
+	cr_assert_eq(out.OutFidStatus.CallerAccess, 15u | RXD_FS_ADMINISTER);
+	cr_assert_eq(out.OutFidStatus.AnonymousAccess, 0);
+	cr_assert_eq(out.OutDirStatus.CallerAccess, 15u);
+	cr_assert_eq(RUN(StoreData64, 0, .Fid = out.OutFid, .Pos = 0, .Length = 0, .FileLength = 0, .InStatus = ss), 0);
+	cr_assert_eq(rxd_fs_op_store_end(&op, 0), 0);
+	{
+		struct rxd_xdec d;
+		rxd_xdec_init(&d, reply, op.xg.reply_len, out_arena, sizeof(out_arena));
+		cr_assert_eq(rxd_RXAFS_StoreData64_dec_out(&d, &sd), 0);
+	}
+	cr_assert_eq(sd.OutStatus.Owner, ALICE);
+	as_user("bob", "");
+	cr_assert_eq(RUN(FetchStatus, 0, .Fid = out.OutFid), EACCES, "bob is not on the ACL");
+	cr_assert_eq(RUN(CreateFile, 0, .DirFid = rootfid, .Name = "b", .InStatus = ss), EACCES, "no insert right");
+}
+
+/* StoreACL then FetchACL: names in, the same names out (acl_Externalize), sorted by id; FetchACL of a file is its
+ * directory's; bad text, unknown names and more than 20 entries are EINVAL. */
+Test(fs_ops_auth, store_acl_then_fetch_acl_round_trip)
+{
+	struct rxd_RXAFS_FetchACL_out fa;
+	struct rxd_RXAFS_CreateFile_out out;
+	char many[2048] = "21\n0\n";
+
+	as_user("rooty", "");
+	cr_assert_eq(store_acl("3\n1\nsystem:anyuser\t9\nalice\t127\nsystem:administrators\t127\nbob\t4\n"), 0);
+	cr_assert_eq(RUN(FetchACL, 0, .Fid = rootfid), 0);
+	DECODE(FetchACL, &fa);
+	cr_assert_str_eq((const char *)fa.AccessList.val,
+			 "3\n1\nsystem:administrators\t127\nsystem:anyuser\t9\nalice\t127\nbob\t4\n");
+	cr_assert_eq(fa.AccessList.len, strlen((const char *)fa.AccessList.val) + 1, "sent with its NUL");
+	create_as_caller("f", &out);
+	cr_assert_eq(RUN(FetchACL, 0, .Fid = out.OutFid), 0);
+	DECODE(FetchACL, &fa);
+	cr_assert(strstr((const char *)fa.AccessList.val, "alice\t127\n"));
+	cr_assert_eq(store_acl("1\n0\nnobody\t1\n"), EINVAL);
+	cr_assert_eq(store_acl("1\n0\nalice\n"), EINVAL);
+	cr_assert_eq(store_acl("x"), EINVAL);
+	for (int i = 0; i < 21; i++)
+		snprintf(many + strlen(many), sizeof(many) - strlen(many), "%d\t1\n", 2000 + i);
+	cr_assert_eq(store_acl(many), EINVAL, "ACL_MAXENTRIES is 20");
+	cr_assert_eq(RUN(StoreACL, 0, .Fid = out.OutFid, .AccessList = {.len = 5, .val = (uint8_t *)"0\n0\n"}),
+		     ENOTDIR);
+}
+
+/* Administer: without it (and not the volume's owner, not an administrator) StoreACL is EACCES; a negative entry
+ * takes rights away from a group member. */
+Test(fs_ops_auth, store_acl_needs_administer_and_negative_rights_subtract)
+{
+	struct rxd_RXAFS_FetchStatus_out st_out;
+	struct rxd_AFSStoreStatus ss = {0};
+
+	as_user("rooty", "");
+	cr_assert_eq(store_acl("2\n1\nstaff\t31\nbob\t127\nalice\t4\n"), 0);
+	as_user("alice", "");
+	cr_assert_eq(store_acl("0\n0\n"), EACCES);
+	cr_assert_eq(RUN(FetchStatus, 0, .Fid = rootfid), 0);
+	DECODE(FetchStatus, &st_out);
+	cr_assert_eq(st_out.OutStatus.CallerAccess, 31u & ~RXD_FS_INSERT, "staff's rlidw less the negative i");
+	cr_assert_eq(RUN(CreateFile, 0, .DirFid = rootfid, .Name = "x", .InStatus = ss), EACCES);
+	as_user("bob", "");
+	cr_assert_eq(store_acl("1\n0\nbob\t127\n"), 0, "bob holds administer");
+	memset(&who, 0, sizeof(who));
+	cr_assert_eq(RUN(FetchStatus, 0, .Fid = rootfid), EACCES, "anonymous: system:anyuser is not on the ACL");
+}
+
+/* A non-administrator may not give a file away: EPERM, as OpenAFS answers a chown. */
+Test(fs_ops_auth, chown_by_a_user_is_eperm)
+{
+	struct rxd_AFSStoreStatus chown = {.Mask = RXD_AFS_SETOWNER, .Owner = BOB};
+	struct rxd_RXAFS_CreateFile_out out;
+
+	as_user("rooty", "");
+	cr_assert_eq(store_acl("1\n0\nalice\t127\n"), 0);
+	as_user("alice", "");
+	create_as_caller("g", &out);
+	cr_assert_eq(RUN(StoreStatus, 0, .Fid = out.OutFid, .InStatus = chown), EPERM);
+	as_user("rooty", "");
+	cr_assert_eq(RUN(StoreStatus, 0, .Fid = out.OutFid, .InStatus = chown), 0);
 }

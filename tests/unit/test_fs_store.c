@@ -478,7 +478,8 @@ Test(fs_store, volume_status_and_acl)
 {
 	struct rxd_fs_fid f = mkfile(&rootfid, "f");
 	struct rxd_fs_volstatus vs, vs2;
-	char acl[256], big[10240];
+	struct rxd_fs_status s;
+	char big[10240];
 
 	cr_assert_eq(rxd_fs_volume_status(st, VID, &vs), 0);
 	cr_assert_eq(vs.vid, VID);
@@ -491,13 +492,78 @@ Test(fs_store, volume_status_and_acl)
 	cr_assert_eq(rxd_fs_volume_status(st, VID, &vs2), 0);
 	cr_assert_eq(vs2.blocks_in_use, vs.blocks_in_use + 10);
 	cr_assert_eq(rxd_fs_volume_status(st, VID + 1, &vs2), RXD_FS_VNOVOL);
-	cr_assert_eq(rxd_fs_fetch_acl(st, &f, acl, sizeof(acl)), 0);
-	cr_assert_str_eq(acl, "2\n0\nsystem:administrators\t127\nsystem:anyuser\t9\n");
-	cr_assert_eq(rxd_fs_fetch_acl(st, &f, acl, 10), E2BIG);
+	cr_assert_eq(rxd_fs_fetch_status(st, &f, &s), 0);
+	/* a file is governed by its directory's ACL: the volume's default here */
+	cr_assert_eq(s.acl.npos, 2);
+	cr_assert_eq(s.acl.nneg, 0);
+	cr_assert_eq(s.acl.e[0].id, RXD_FS_ADMINS_ID);
+	cr_assert_eq(s.acl.e[0].rights, 127);
+	cr_assert_eq(s.acl.e[1].id, RXD_FS_ANYUSER_ID);
+	cr_assert_eq(s.acl.e[1].rights, 9);
+	cr_assert_eq(s.vol_owner, USER);
 	cr_assert_eq(rxd_fs_volume_create(st, VID + 1, "private", USER, 0), 0);
 	f = (struct rxd_fs_fid){VID + 1, 1, 1};
-	cr_assert_eq(rxd_fs_fetch_acl(st, &f, acl, sizeof(acl)), 0);
-	cr_assert_str_eq(acl, "1\n0\nsystem:administrators\t127\n");
+	cr_assert_eq(rxd_fs_fetch_status(st, &f, &s), 0);
+	cr_assert_eq(s.acl.npos, 1);
+	cr_assert_eq(s.anon_access, 0);
+}
+
+static struct rxd_fs_acl acl2(int32_t id, uint32_t rights, int32_t neg_id, uint32_t neg_rights)
+{
+	struct rxd_fs_acl a = {.npos = 1, .nneg = 1};
+
+	a.e[0] = (struct rxd_fs_ace){id, rights};
+	a.e[1] = (struct rxd_fs_ace){neg_id, neg_rights};
+	return a;
+}
+
+/* StoreACL is kept per directory across a reopen; a new directory starts
+ * with a copy of its parent's, later changes to the parent do not reach it. */
+Test(fs_store, acl_per_directory_survives_reopen_and_is_inherited)
+{
+	struct rxd_fs_acl a = acl2(1001, RXD_FS_READ | RXD_FS_LOOKUP | RXD_FS_INSERT, RXD_FS_ANYUSER_ID, RXD_FS_READ);
+	struct rxd_fs_fid d = mkdir_(&rootfid, "d"), f = mkfile(&d, "f"), sub;
+	struct rxd_fs_status s;
+
+	cr_assert_eq(rxd_fs_store_acl(st, &d, &a, &s), 0);
+	cr_assert_eq(s.acl.npos, 1);
+	cr_assert_eq(rxd_fs_store_acl(st, &f, &a, NULL), ENOTDIR);
+	sub = mkdir_(&d, "sub");
+	cr_assert_eq(rxd_fs_store_acl(st, &d, &(struct rxd_fs_acl){0}, NULL), 0);
+	reopen();
+	cr_assert_eq(rxd_fs_fetch_status(st, &f, &s), 0);
+	cr_assert_eq(s.acl.npos + s.acl.nneg, 0, "the file follows its directory's new, empty ACL");
+	cr_assert_eq(rxd_fs_fetch_status(st, &sub, &s), 0);
+	cr_assert_eq(s.acl.npos, 1);
+	cr_assert_eq(s.acl.nneg, 1);
+	cr_assert_eq(s.acl.e[0].id, 1001);
+	cr_assert_eq(s.acl.e[1].id, RXD_FS_ANYUSER_ID);
+	cr_assert_eq(s.anon_access, 0, "the negative entry takes read away from system:anyuser");
+	cr_assert_eq(rxd_fs_fetch_status(st, &rootfid, &s), 0);
+	cr_assert_eq(s.acl.npos, 2, "the root keeps the default");
+}
+
+/* A volume made before ACLs were stored (no "acl" file) opens with every
+ * directory at the volume's default, and takes a StoreACL from then on. */
+Test(fs_store, volume_without_acl_file_opens_with_defaults)
+{
+	struct rxd_fs_fid d = mkdir_(&rootfid, "old");
+	struct rxd_fs_acl a = acl2(7, 127, 8, 1);
+	struct rxd_fs_status s;
+	char path[128];
+
+	rxd_fs_store_close(st);
+	snprintf(path, sizeof(path), "%s/V%010u/acl", root, VID);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(rxd_fs_store_open(root, 0, &st), 0);
+	cr_assert_eq(rxd_fs_fetch_status(st, &d, &s), 0);
+	cr_assert_eq(s.acl.npos, 2);
+	cr_assert_eq(s.anon_access, RXD_FS_READ | RXD_FS_LOOKUP);
+	cr_assert_eq(rxd_fs_store_acl(st, &d, &a, NULL), 0);
+	reopen();
+	cr_assert_eq(rxd_fs_fetch_status(st, &d, &s), 0);
+	cr_assert_eq(s.acl.e[0].id, 7);
+	cr_assert_eq(s.acl.e[1].id, 8);
 }
 
 /* Everything acknowledged is on disk: a second store opened on the same

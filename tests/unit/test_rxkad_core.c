@@ -49,6 +49,9 @@ static struct {
 	/* the filter: returns true to drop; may change the bytes */
 	bool (*filter)(int from, uint8_t *b, uint32_t *len);
 	unsigned new_calls;
+	uint8_t who_index;	       /* the last new call's security index (rxd_call_security) */
+	int who_rc;		       /* and rxd_rxkad_conn_identity's answer */
+	struct rxd_rxkad_identity who; /* its client, from the ticket */
 	struct kcall cli[MAXCALLS];
 	unsigned ncli;
 	struct rxd_rxkad_des_key skey; /* the server's key */
@@ -107,9 +110,12 @@ static void k_run(uint64_t limit)
 /* The server echoes each request back once it has all of it. */
 static int s_new_call(void *a, struct rxd_call *c)
 {
+	const void *sec;
+
 	(void)a;
-	(void)c;
 	K.new_calls++;
+	K.who_index = rxd_call_security(c, &sec);
+	K.who_rc = rxd_rxkad_conn_identity(sec, &K.who);
 	return 0;
 }
 static void s_data(void *a, struct rxd_call *c)
@@ -328,6 +334,13 @@ static void level_round_trip(uint8_t level)
 	cr_assert_eq(K.sent[RXD_PKT_CHALLENGE], 1);
 	cr_assert_eq(K.sent[RXD_PKT_RESPONSE], 1);
 	cr_assert_eq(K.new_calls, 5);
+	/* the server learns who called from the verified ticket, and at which level */
+	cr_assert_eq(K.who_index, RXD_RXKAD_INDEX);
+	cr_assert_eq(K.who_rc, 0);
+	cr_assert_str_eq(K.who.name, "tester");
+	cr_assert_str_eq(K.who.instance, "");
+	cr_assert_eq(K.who.level, level);
+	cr_assert_gt(K.who.expires, 0);
 	k_teardown();
 }
 

@@ -168,6 +168,47 @@ Test(keyring, exact_service_wins_over_any_service)
 	rxd_rxkad_keyring_free(kr);
 }
 
+/* A server's own -localauth key: the highest kvno of the DES keys for every service; aes keys and
+ * keys of one service do not count. */
+Test(keyring, newest_des_key_for_localauth)
+{
+	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();
+	struct rxd_rxkad_service_key k3 = mk(RXD_RXKAD_ANY_SERVICE, 3, 0, 0x33, 8),
+				     k7 = mk(RXD_RXKAD_ANY_SERVICE, 7, 0, 0x77, 8),
+				     aes = mk(RXD_RXKAD_ANY_SERVICE, 9, 18, 0x99, 32), one = mk(52, 8, 0, 0x88, 8);
+	struct rxd_rxkad_des_key out;
+
+	cr_assert_eq(rxd_rxkad_keyring_newest_des(kr, &out), -ENOENT);
+	cr_assert_eq(rxd_rxkad_keyring_add(kr, &aes), 0);
+	cr_assert_eq(rxd_rxkad_keyring_add(kr, &one), 0);
+	cr_assert_eq(rxd_rxkad_keyring_newest_des(kr, &out), -ENOENT);
+	cr_assert_eq(rxd_rxkad_keyring_add(kr, &k7), 0);
+	cr_assert_eq(rxd_rxkad_keyring_add(kr, &k3), 0);
+	cr_assert_eq(rxd_rxkad_keyring_newest_des(kr, &out), 0);
+	cr_assert_eq(out.kvno, 7);
+	cr_assert_eq(out.key[0], 0x77);
+	rxd_rxkad_keyring_free(kr);
+}
+
+/* A reload: the served ring takes a freshly loaded ring's keys whole, old kvnos gone. */
+Test(keyring, take_replaces_every_key)
+{
+	struct rxd_rxkad_keyring *live = rxd_rxkad_keyring_new(), *fresh = rxd_rxkad_keyring_new();
+	struct rxd_rxkad_service_key k3 = mk(RXD_RXKAD_ANY_SERVICE, 3, 0, 0x33, 8),
+				     k4 = mk(RXD_RXKAD_ANY_SERVICE, 4, 0, 0x44, 8), got;
+
+	cr_assert_eq(rxd_rxkad_keyring_add(live, &k3), 0);
+	cr_assert_eq(rxd_rxkad_keyring_add(fresh, &k4), 0);
+	cr_assert_eq(rxd_rxkad_keyring_take(live, fresh), 0);
+	cr_assert_eq(rxd_rxkad_keyring_count(live), 1);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(live, 1, 2, 3, 0, &got), -ENOENT);
+	cr_assert_eq(rxd_rxkad_keyring_lookup(live, 1, 2, 4, 0, &got), 0);
+	cr_assert_eq(got.key[0], 0x44);
+	cr_assert_eq(rxd_rxkad_keyring_count(fresh), 1, "the source is left as it was");
+	rxd_rxkad_keyring_free(fresh);
+	rxd_rxkad_keyring_free(live);
+}
+
 Test(keyring, invalid_keys_and_limits_are_refused)
 {
 	struct rxd_rxkad_keyring *kr = rxd_rxkad_keyring_new();

@@ -398,6 +398,13 @@ uint32_t rxd_call_cid(const struct rxd_call *c);
  * notice that); on a client call this endpoint's.  0 before it has a connection.
  */
 uint32_t rxd_call_epoch(const struct rxd_call *c);
+/**
+ * The call's security class index (0 rxnull, 2 rxkad) and, once its
+ * connection is secured, that class's per-connection state in *conn_sec
+ * (NULL otherwise), for the class's own accessors such as
+ * rxd_rxkad_conn_identity(): a server learns who called from it.
+ */
+uint8_t rxd_call_security(const struct rxd_call *c, const void **conn_sec);
 /** The call's callNumber on its channel (0 before it has a channel). */
 uint32_t rxd_call_number(const struct rxd_call *c);
 /** Smoothed RTT of the call's peer in ns (0 if no sample). */

@@ -153,6 +153,36 @@ int rxd_rxkad_load_keyfile_ext(struct rxd_rxkad_keyring *kr, const char *path, u
 int rxd_rxkad_load_keytab(struct rxd_rxkad_keyring *kr, const char *keytab, const char *cell, const char *realm,
 			  uint16_t service_id, uint8_t security_index, char *err, size_t errlen);
 
+/* Who is calling on a secured rxkad service conn: the verified ticket's client. */
+struct rxd_rxkad_identity {
+	char name[64]; /* OpenAFS MAXKTCNAMELEN */
+	char instance[64];
+	char cell[64];	  /* the ticket's realm ("" for a Kerberos 4 ticket of the local cell) */
+	uint32_t expires; /* the ticket's end, seconds since 1970 */
+	uint8_t level;	  /* the level the client chose: clear, auth or crypt */
+};
+
+/**
+ * The identity of a service conn's client (conn_sec from rxd_call_security()
+ * with index RXD_RXKAD_INDEX).  0, or -ENOENT when the conn is a client's or
+ * not yet secured.
+ */
+int rxd_rxkad_conn_identity(const void *conn_sec, struct rxd_rxkad_identity *out);
+
+/**
+ * Replace every key of kr by from's in one step (kr's readers see the old
+ * keys or the new, never a mix): a server's key files re-read into a fresh
+ * ring while serving.  from must not change meanwhile.  0 or -ENOMEM.
+ */
+int rxd_rxkad_keyring_take(struct rxd_rxkad_keyring *kr, const struct rxd_rxkad_keyring *from);
+
+/**
+ * The ring's rxkad DES key (KeyFile, KeyFileExt type 0) of the highest kvno
+ * that serves every service: what a server seals its own -localauth tickets
+ * with (rxd_rxkad_make_key) to call the cell's other servers.  0 or -ENOENT.
+ */
+int rxd_rxkad_keyring_newest_des(const struct rxd_rxkad_keyring *kr, struct rxd_rxkad_des_key *out);
+
 /** "RXKADSEALEDINCON" etc. for the RXKAD abort codes 19270400..19270412 (as in lib/security/rxkad.h). */
 const char *rxd_rxkad_abort_name(int32_t code);
 

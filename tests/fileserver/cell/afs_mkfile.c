@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * afs_mkfile VOLUME NAME...: create empty files (mode 0644) in the root
+ * afs_mkfile [-as USER] VOLUME NAME...: create empty files (mode 0644) in the root
  * directory of a volume (RW) of the default cell through OpenAFS's libafscp, the library afsio is built on
  * (anonymous, rxnull, the cell of /etc/openafs/ThisCell), and print each
- * new fid.
+ * new fid.  -as USER: authenticated as USER instead, with a ticket libafscp
+ * makes from the server KeyFile (afscp_LocalAuthAs, the -localauth way).
  *
  * The cell tests need it because Debian's afsio 1.8.9 cannot create a file
  * by path (its BreakUpPath writes "*dirName[len]" where it means
@@ -13,13 +14,26 @@
  */
 #include "afs_root.h"
 
+#include <string.h>
+
 int main(int argc, char **argv)
 {
 	struct afscp_venusfid *dir;
+	const char *as = NULL;
 	int rc = 0;
 
+	if (argc > 2 && !strcmp(argv[1], "-as")) {
+		as = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: afs_mkfile VOLUME NAME...\n");
+		fprintf(stderr, "usage: afs_mkfile [-as USER] VOLUME NAME...\n");
+		return 2;
+	}
+	/* before the cell is set up: its security object is made as USER (else anonymous, the fallback) */
+	if (as && afscp_LocalAuthAs(as) != 0) {
+		fprintf(stderr, "afs_mkfile: afscp_LocalAuthAs %s failed\n", as);
 		return 2;
 	}
 	dir = afs_volume_root("afs_mkfile", argv[1]);
