@@ -295,9 +295,10 @@ static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *
 }
 
 /*
- * Secure the packets of [first, first + n) never sent before, in one batch.
- * Once, at the first transmission: the security header depends on (callNumber,
- * seq), not on the serial, so retransmissions reuse it.
+ * Secure the packets of [first, first + n) not yet secured, in one batch
+ * (inline: no crypto engine, or it had no job to spare).  Once: the security
+ * header depends on (callNumber, seq), not on the serial, so retransmissions
+ * reuse it.
  */
 static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t now)
 {
@@ -311,7 +312,7 @@ static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t n
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct rxd_txslot *t = rxd_txq_slot(&c->tx, first + i);
-		if (t->nxmit)
+		if (t->sec == RXD_TXSEC_DONE)
 			continue;
 		seqs[m] = first + i;
 		p[m++] = (struct rxd_sec_pkt){.cid = conn->cid | c->channel,
@@ -445,6 +446,9 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	if (!c->conn || c->state == RXD_CS_COMPLETE || c->state == RXD_CS_CLIENT_AWAIT_CONN ||
 	    c->state == RXD_CS_SERVER_ACK_REQUEST)
 		return;
+	/* With a crypto engine, what is queued is secured ahead of the window; the new data below goes out
+	 * in sequence up to the first packet still being secured, and the engine's reply resumes it. */
+	rxd_crypto_secure_queued(c);
 	cwnd = rxd_cc_window(&c->cc);
 	for (uint32_t s = q->nr_lost ? rxd_txq_next_lost(q, q->hard_ack + 1) : 0; s; s = rxd_txq_next_lost(q, s + 1)) {
 		if (q->in_flight >= cwnd || paced(c, rxd_txq_slot(q, s)->len, now))
@@ -460,13 +464,13 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 		uint32_t win_left = q->hard_ack + c->tx_winsize - q->sent_top;
 		uint32_t n = 1, max;
 		const struct rxd_txslot *t;
-		if ((int32_t)win_left <= 0)
+		if ((int32_t)win_left <= 0 || !rxd_txq_sendable(q, first))
 			break;
 		max = min_u32(jumbo, min_u32(win_left, cwnd - q->in_flight));
 		max = min_u32(max, q->top - q->sent_top);
 		/* Only packets filled to exactly 1412 bytes can be non-terminal subpackets. */
 		while (n < max && (t = rxd_txq_slot(q, first + n - 1))->len == RXD_JUMBO_DATALEN &&
-		       !(t->flags & RXD_F_LAST_PACKET))
+		       !(t->flags & RXD_F_LAST_PACKET) && rxd_txq_sendable(q, first + n))
 			n++;
 		if (paced(c, n * RXD_JUMBO_DATALEN, now))
 			break;
@@ -514,7 +518,8 @@ void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 	uint32_t s;
 
 	STAT(c->local, tlp_fired);
-	if (seq_before(q->sent_top, q->top) && seq_before(q->sent_top, q->hard_ack + c->tx_winsize)) {
+	if (seq_before(q->sent_top, q->top) && seq_before(q->sent_top, q->hard_ack + c->tx_winsize) &&
+	    rxd_txq_sendable(q, q->sent_top + 1)) {
 		if (send_datagram(c, q->sent_top + 1, 1, false, now) == 0) {
 			rxd_txq_sent_new(q, 1);
 			tx_phase_check(c);
