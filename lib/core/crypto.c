@@ -119,8 +119,7 @@ uint32_t rxd_local_crypto_in_flight(const struct rxd_local *l)
 
 /* ------------------------------------------------------------------ making jobs */
 
-/* Offload the conn's packets?  Only a class that says its hooks run anywhere, to an engine. */
-static bool offloaded(const struct rxd_conn *conn)
+bool rxd_crypto_offloaded(const struct rxd_conn *conn)
 {
 	return conn->local->crypto.ops && conn->sc && conn->sc->mt_safe;
 }
@@ -150,6 +149,7 @@ static struct crypto_job *job_new(struct rxd_call *c, enum crypto_op op)
 	j->n = 0;
 	j->result = 0;
 	j->next = NULL;
+	l->stats.crypto_jobs++;
 	if (l->crypto.backlog_tail)
 		l->crypto.backlog_tail->next = j;
 	else
@@ -165,7 +165,7 @@ bool rxd_crypto_secure_queued(struct rxd_call *c)
 	struct crypto_job *j = NULL;
 	uint32_t seq;
 
-	if (!c->conn->sc || !c->conn->sc->secure || !offloaded(c->conn))
+	if (!c->conn->sc || !c->conn->sc->secure || !rxd_crypto_offloaded(c->conn))
 		return false;
 	seq = seq_after(c->tx_sec_top, q->sent_top) ? c->tx_sec_top : q->sent_top;
 	for (seq++; !seq_after(seq, q->top); seq++) {
@@ -195,12 +195,15 @@ struct crypto_job *rxd_crypto_rx_begin(struct rxd_call *c, unsigned n)
 {
 	struct crypto_job *t = c->local->crypto.backlog_tail;
 
-	if (!c->conn || !c->conn->sc || !c->conn->sc->verify || !offloaded(c->conn))
+	if (!c->conn || !c->conn->sc || !c->conn->sc->verify || !rxd_crypto_offloaded(c->conn))
 		return NULL;
 	/* Datagrams of one call in one burst share a job: the engine gets bigger batches. */
 	if (t && t->op == CJ_VERIFY && t->call == c && t->call_gen == c->gen && t->n + n <= RXD_MAX_JUMBO)
 		return t;
-	return job_new(c, CJ_VERIFY);
+	t = job_new(c, CJ_VERIFY);
+	if (!t)
+		c->local->stats.crypto_inline += n;
+	return t;
 }
 
 void rxd_crypto_rx_add(struct rxd_call *c, struct crypto_job *j, struct rxd_buf *buf, uint8_t *body, uint32_t len,

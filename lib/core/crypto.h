@@ -43,6 +43,8 @@ void rxd_crypto_offer(struct rxd_local *l);
 /** The conn lets go of its security state (it is freed now, or by the conn's last job). */
 void rxd_crypto_release_conn(struct rxd_conn *conn);
 
+/** Does conn's class work go to the engine (one configured, and the class's hooks run anywhere)? */
+bool rxd_crypto_offloaded(const struct rxd_conn *conn);
 /** Hand c's queued, unsecured transmit packets to the engine; false when they are secured inline. */
 bool rxd_crypto_secure_queued(struct rxd_call *c);
 

@@ -324,6 +324,8 @@ static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t n
 	}
 	if (!m)
 		return 0;
+	if (rxd_crypto_offloaded(conn))
+		c->local->stats.crypto_inline += m; /* the engine had no job to spare */
 	ab = conn->sc->secure(conn->sec, p, m);
 	if (ab) {
 		rxd_call_local_abort(c, ab, -EKEYREJECTED, now);

@@ -10,6 +10,7 @@
 
 #include <stdatomic.h>
 #include <stdio.h>
+#include <time.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -92,12 +93,17 @@ int rxd_crypto_lcore_main(void *arg)
 {
 	struct rxd_shell *s = arg;
 	struct rxd_crypto_job *jobs[CRYPTO_BURST];
+	struct timespec idle = {0, (long)s->opts.idle_sleep_us * 1000L};
 
 	while (!atomic_load_explicit(&s->crypto_stop, memory_order_acquire)) {
 		unsigned n = rte_ring_mc_dequeue_burst(s->crypto_req, (void **)jobs, CRYPTO_BURST, NULL);
 
 		if (!n) {
-			rte_pause();
+			/* as the workers: share the CPUs when lcores outnumber them (--idle-sleep) */
+			if (idle.tv_nsec)
+				nanosleep(&idle, NULL);
+			else
+				rte_pause();
 			continue;
 		}
 		rxd_crypto_run(jobs, n);

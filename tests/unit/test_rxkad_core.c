@@ -868,6 +868,8 @@ Test(crypto_offload, crypt_calls_echo_every_size_with_jobs_finishing_in_reverse_
 	cr_assert_geq(K.most_at_once, 4, "jobs never finished out of order");
 	cr_assert_gt(first_sends, 100);
 	cr_assert_eq(out_of_order, 0, "%u DATA packets left out of sequence", out_of_order);
+	cr_assert_eq(stats_of(0).crypto_jobs + stats_of(1).crypto_jobs, K.taken);
+	cr_assert_eq(stats_of(0).crypto_inline + stats_of(1).crypto_inline, 0, "the shard did crypto work itself");
 	k_teardown();
 }
 

@@ -425,6 +425,8 @@ struct rxd_stats {
 	uint64_t busy_sent, rto_fired, tlp_fired, fast_retrans, rtt_samples;
 	uint64_t pings_sent, version_replies, debug_replies;
 	uint64_t pmtud_probes, pmtud_probes_acked, pmtud_probes_lost; /* path-MTU probes and their verdicts */
+	/* crypto engine: jobs handed to it, and DATA packets secured or verified inline while it was configured */
+	uint64_t crypto_jobs, crypto_inline;
 };
 /** Copy the shard's counters (adds to *out so shards can be summed). */
 void rxd_local_stats_add(const struct rxd_local *l, struct rxd_stats *out);
