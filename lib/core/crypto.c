@@ -46,9 +46,7 @@ int rxd_crypto_init(struct rxd_local *l, const struct rxd_crypto_ops *ops, void 
 	struct rxd_crypto *cr = &l->crypto;
 
 	memset(cr, 0, sizeof(*cr));
-	if (!ops)
-		return 0;
-	if (!ops->submit)
+	if (ops && !ops->submit)
 		return -EINVAL;
 	cr->jobs = rxd_calloc(l, 1, sizeof(*cr->jobs));
 	cr->holds = rxd_calloc(l, 1, sizeof(*cr->holds));
@@ -86,7 +84,7 @@ void rxd_crypto_fini(struct rxd_local *l)
 {
 	struct rxd_crypto *cr = &l->crypto;
 
-	if (!cr->ops)
+	if (!cr->jobs)
 		return;
 	while (cr->backlog) {
 		struct crypto_job *j = cr->backlog;
@@ -149,7 +147,8 @@ static struct crypto_job *job_new(struct rxd_call *c, enum crypto_op op)
 	j->n = 0;
 	j->result = 0;
 	j->next = NULL;
-	l->stats.crypto_jobs++;
+	if (l->crypto.ops)
+		l->stats.crypto_jobs++;
 	if (l->crypto.backlog_tail)
 		l->crypto.backlog_tail->next = j;
 	else
@@ -195,7 +194,10 @@ struct crypto_job *rxd_crypto_rx_begin(struct rxd_call *c, unsigned n)
 {
 	struct crypto_job *t = c->local->crypto.backlog_tail;
 
-	if (!c->conn || !c->conn->sc || !c->conn->sc->verify || !rxd_crypto_offloaded(c->conn))
+	if (!c->conn || !c->conn->sc || !c->conn->sc->verify)
+		return NULL;
+	/* Without an engine, a receive batch's packets are verified together when it ends. */
+	if (!rxd_crypto_offloaded(c->conn) && (c->local->crypto.ops || !c->local->batch))
 		return NULL;
 	/* Datagrams of one call in one burst share a job: the engine gets bigger batches. */
 	if (t && t->op == CJ_VERIFY && t->call == c && t->call_gen == c->gen && t->n + n <= RXD_MAX_JUMBO)
@@ -245,11 +247,34 @@ void rxd_crypto_rx_end(struct rxd_call *c, struct crypto_job *j)
 
 /* ------------------------------------------------------------------ the engine's side */
 
+/* No engine: the shard runs the jobs itself, several packets per pass of the class's multi-buffer cipher. */
+static void run_inline(struct rxd_local *l)
+{
+	struct rxd_crypto *cr = &l->crypto;
+	struct rxd_crypto_job *v[32];
+
+	while (cr->backlog) {
+		unsigned n = 0;
+
+		for (; cr->backlog && n < 32; cr->backlog = cr->backlog->next)
+			v[n++] = &cr->backlog->pub;
+		if (!cr->backlog)
+			cr->backlog_tail = NULL;
+		cr->in_flight += n;
+		rxd_crypto_run(v, n);
+		rxd_local_crypto_done(l, v, n, l->now);
+	}
+}
+
 void rxd_crypto_offer(struct rxd_local *l)
 {
 	struct rxd_crypto *cr = &l->crypto;
 	struct rxd_crypto_job *v[32];
 
+	if (!cr->ops) {
+		run_inline(l);
+		return;
+	}
 	while (cr->backlog) {
 		unsigned n = 0, took;
 		struct crypto_job *j = cr->backlog;

@@ -30,7 +30,7 @@ struct rxd_sec_hold {
 struct rxd_crypto {
 	const struct rxd_crypto_ops *ops; /* NULL = inline */
 	void *ctx;
-	struct rxd_pool *jobs, *holds;		   /* allocated when ops is set */
+	struct rxd_pool *jobs, *holds;		   /* jobs also run inline, when a receive batch ends */
 	struct crypto_job *backlog, *backlog_tail; /* made, not yet taken by the engine */
 	uint32_t in_flight;			   /* taken by the engine, not given back */
 };

@@ -135,6 +135,9 @@ void rxd_local_batch_begin(struct rxd_local *l, uint64_t now)
 /* The queued ACKs go out in rxd_local_leave(), when the outermost entry point ends. */
 void rxd_local_batch_end(struct rxd_local *l, uint64_t now)
 {
+	/* Inline, the batch's packets are verified now, so their delivery's ACKs go out with the batch's. */
+	if (l->batch == 1 && l->crypto.backlog && !l->crypto.ops)
+		rxd_crypto_offer(l);
 	l->batch--;
 	rxd_local_leave(l, now);
 }

@@ -448,10 +448,17 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	if (!c->conn || c->state == RXD_CS_COMPLETE || c->state == RXD_CS_CLIENT_AWAIT_CONN ||
 	    c->state == RXD_CS_SERVER_ACK_REQUEST)
 		return;
-	/* With a crypto engine, what is queued is secured ahead of the window; the new data below goes out
-	 * in sequence up to the first packet still being secured, and the engine's reply resumes it. */
-	rxd_crypto_secure_queued(c);
 	cwnd = rxd_cc_window(&c->cc);
+	/* With a crypto engine, what is queued is secured ahead of the window; the new data below goes out
+	 * in sequence up to the first packet still being secured, and the engine's reply resumes it.
+	 * Inline, what the window lets out now is secured in one batch: the class interleaves the
+	 * packets' ciphers (multi-buffer) instead of running one packet at a time. */
+	if (!rxd_crypto_secure_queued(c) && q->in_flight < cwnd) {
+		uint32_t n = min_u32(q->top - q->sent_top, min_u32(cwnd - q->in_flight, RXD_MAX_JUMBO));
+		int32_t room = (int32_t)(q->hard_ack + c->tx_winsize - q->sent_top);
+		if (room > 0 && n && secure_new(c, q->sent_top + 1, min_u32(n, (uint32_t)room), now) < 0)
+			return;
+	}
 	for (uint32_t s = q->nr_lost ? rxd_txq_next_lost(q, q->hard_ack + 1) : 0; s; s = rxd_txq_next_lost(q, s + 1)) {
 		if (q->in_flight >= cwnd || paced(c, rxd_txq_slot(q, s)->len, now))
 			break;
