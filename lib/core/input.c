@@ -219,6 +219,8 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 		    (last && seq_before(seq, c->rx_highest))) {
 			rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
 			discard(l, RXD_R_DATA_BEYOND_LAST);
+			if (job)
+				rxd_crypto_rx_end(c, job); /* its packets come back to a completed call: dropped */
 			return false;
 		}
 		r = &c->rx[seq & (RXD_RX_RING - 1)];
