@@ -193,8 +193,9 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 		return true;
 	}
 
-	/* With a crypto engine the subpackets are stored (and soft-ACKed) now and verified off the shard,
-	 * as the kernel verifies in recvmsg after ACKing; they reach the application once verified. */
+	/* With a crypto engine (or inline, inside a receive batch) the subpackets are stored and soft-ACKed
+	 * now and verified by a job, as the kernel verifies in recvmsg after ACKing; the application gets
+	 * them once verified (doc/crypto-offload.md). */
 	if (buf)
 		job = rxd_crypto_rx_begin(c, pkt->u.data.nsub);
 	if (!job && !verify_data(c, pkt, sec, now))
