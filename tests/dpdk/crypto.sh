@@ -27,6 +27,7 @@ check_crypto() { # json crypto_lcores what
 load_profile ring-pair
 for n in 0 1 2; do
 	for spec in "rxperf 1413 1048576" "echo 100000 100000"; do
+		# shellcheck disable=SC2086 # three words
 		set -- $spec
 		name="ring_${1}_c$n"
 		log="$T_DIR/$name.log"

@@ -83,7 +83,7 @@ rk_crypto_lcore_check() {
 RK_CLIENT_INLINE=("${RK_CLIENT[@]}")
 # shellcheck disable=SC2207
 EAL=($(IX_RXD_WORKERS=2 ix_eal clc))
-# shellcheck disable=SC2046
+# shellcheck disable=SC2207 # idle_sleep prints nothing or two words
 RK_CLIENT=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX_PREFIX_LEN"
 	-a "$IX_KERNEL_IP" "${IX_RXD_EXTRA[@]}" --json --crypto-lcores 1 $(idle_sleep 3))
 rk_run "rxd->openafs crypt, 1 crypto lcore: rpc 1MiB/1MiB" 0 2 0 60 7009 crypt -- -c rpc -S 1M -R 1M -T 2
