@@ -458,6 +458,14 @@ int rxd_shell_set_hooks(struct rxd_shell *s, const struct rxd_lcore_hooks *h)
 	return 0;
 }
 
+/* The crypto lcores stop once no worker can hand them a job any more (every worker returned). */
+static void stop_crypto_lcores(struct rxd_shell *s)
+{
+	atomic_store_explicit(&s->crypto_stop, true, memory_order_release);
+	for (unsigned i = 0; i < s->n_crypto; i++)
+		rte_eal_wait_lcore(s->crypto_lcore[i]); /* returns at once for one never launched */
+}
+
 int rxd_shell_start(struct rxd_shell *s)
 {
 	if (s->started)
@@ -467,7 +475,7 @@ int rxd_shell_start(struct rxd_shell *s)
 	for (unsigned i = 0; i < s->n_crypto; i++) {
 		int rc = rte_eal_remote_launch(rxd_crypto_lcore_main, s, s->crypto_lcore[i]);
 		if (rc) {
-			atomic_store(&s->crypto_stop, true);
+			stop_crypto_lcores(s);
 			return rc;
 		}
 	}
@@ -475,6 +483,10 @@ int rxd_shell_start(struct rxd_shell *s)
 		int rc = rte_eal_remote_launch(rxd_worker_main, s->workers[i], s->workers[i]->lcore);
 		if (rc) {
 			atomic_store(&s->phase, RXD_PHASE_STOP);
+			/* the workers launched so far have no shard job left when they return */
+			for (unsigned k = 0; k < i; k++)
+				rte_eal_wait_lcore(s->workers[k]->lcore);
+			stop_crypto_lcores(s);
 			return rc;
 		}
 	}
@@ -563,9 +575,7 @@ int rxd_shell_wait(struct rxd_shell *s)
 			rc = r;
 	}
 	/* The workers have every job back (rxd_crypto_worker_drain): the crypto lcores may go. */
-	atomic_store_explicit(&s->crypto_stop, true, memory_order_release);
-	for (unsigned i = 0; i < s->n_crypto; i++)
-		rte_eal_wait_lcore(s->crypto_lcore[i]);
+	stop_crypto_lcores(s);
 	s->started = false;
 	return rc;
 }
