@@ -412,22 +412,34 @@ Test(sim, loss_5pct_mixed_calls_complete, .timeout = 900)
 	cr_assert_gt(t.st.tx_data_retrans, 0);
 }
 
-/* rxkad crypt over a lossy, reordering link: lost CHALLENGEs and RESPONSEs are resent, held calls run. */
-Test(sim, rxkad_crypt_with_loss_calls_complete, .timeout = 900)
+/*
+ * rxkad crypt over a lossy, reordering link (crypto_delay_ns > 0: with crypto
+ * engines); returns the totals of seeds 1..count, every call byte-exact.
+ */
+static struct totals rxkad_crypt_loss(const char *name, uint64_t crypto_delay_ns, uint64_t count)
 {
 	struct spec s;
 	struct totals t;
 	struct sim_workload w = small_work(3);
 
-	base_spec(&s, "rxkad_crypt_loss", 3);
+	base_spec(&s, name, 3);
 	s.link.loss = 0.05;
 	s.link.reorder = 0.05;
 	s.randomise_link = true;
 	s.rxkad = true;
 	s.rxkad_level = 2;
+	s.crypto_delay_ns = crypto_delay_ns;
 	s.work = &w;
-	cr_assert_eq(run_seeds(&s, 1, 10, &t), 0);
+	cr_assert_eq(run_seeds(&s, 1, count, &t), 0);
 	cr_assert_gt(t.lost, 0);
+	return t;
+}
+
+/* Lost CHALLENGEs and RESPONSEs are resent, held calls run. */
+Test(sim, rxkad_crypt_with_loss_calls_complete, .timeout = 900)
+{
+	struct totals t = rxkad_crypt_loss("rxkad_crypt_loss", 0, 10);
+
 	cr_assert_gt(t.st.rx_packets[RXD_PKT_CHALLENGE], 0, "no CHALLENGE: the calls were not secured");
 	cr_assert_gt(t.st.rx_packets[RXD_PKT_RESPONSE], 0);
 }
@@ -435,20 +447,8 @@ Test(sim, rxkad_crypt_with_loss_calls_complete, .timeout = 900)
 /* The same with crypto engines that finish jobs out of order, after up to 2 ms, 16 at a time. */
 Test(sim, rxkad_crypt_with_a_crypto_engine_and_loss_calls_complete, .timeout = 900)
 {
-	struct spec s;
-	struct totals t;
-	struct sim_workload w = small_work(3);
+	struct totals t = rxkad_crypt_loss("rxkad_crypt_crypto_engine_loss", 2 * RXD_NS_PER_MS, 20);
 
-	base_spec(&s, "rxkad_crypt_crypto_engine_loss", 3);
-	s.link.loss = 0.05;
-	s.link.reorder = 0.05;
-	s.randomise_link = true;
-	s.rxkad = true;
-	s.rxkad_level = 2;
-	s.crypto_delay_ns = 2 * RXD_NS_PER_MS;
-	s.work = &w;
-	cr_assert_eq(run_seeds(&s, 1, 20, &t), 0);
-	cr_assert_gt(t.lost, 0);
 	cr_assert_gt(t.st.crypto_jobs, 0, "no job went to the crypto engines");
 	cr_assert_eq(t.st.crypto_inline, 0);
 }
