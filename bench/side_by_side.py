@@ -6,7 +6,7 @@ same machine, one run.  Prints a table with ratios and one JSON line per
 measurement, writes bench/results/side_by_side-<date>.json, a PNG plot and
 doc/benchmarks.md (with --no-doc: the results file only, in /tmp).  Never a pass/fail test.
 
-usage: bench/side_by_side.py [--quick] [--seconds N] [--build DIR] [--no-doc]
+usage: bench/side_by_side.py [--quick] [--seconds N] [--build DIR] [--no-doc] [--only REGEX]
 """
 import argparse
 import datetime
@@ -126,6 +126,11 @@ def crypt_scenarios(bulk):
     }
 
 
+# The crypt rows again with this many crypto lcores per process besides its worker (--crypto-lcores,
+# doc/crypto-offload.md): how crypt-level throughput grows with crypto lcores.
+CRYPTO_LCORES = (1, 2)
+
+
 def all_scenarios(secs, bulk):
     return dict(rxd_scenarios(secs, bulk), **crypt_scenarios(bulk))
 
@@ -136,12 +141,12 @@ def rxd_has_rxkad(rxd):
     return "--kvno" in out and "--security" in out
 
 
-def rxd_row(res, workers, loop=False):
+def rxd_row(res, workers, loop=False, crypto=0):
     sh = res.get("shell", {})
     el = res.get("secs") or 1e-9
     pkts = sh.get("rx_pkts", 0) + sh.get("tx_pkts", 0)
     return {
-        "impl": ("rxd-loop-%dw" if loop else "rxd-memif-%dw") % workers,
+        "impl": ("rxd-loop-%dw" if loop else "rxd-memif-%dw") % workers + ("-%dc" % crypto if crypto else ""),
         "calls_per_s": res.get("calls_per_s", 0.0),
         "mb_per_s": res.get("mb_per_s", 0.0),
         "p50_us": res.get("p50_us", 0.0),
@@ -267,6 +272,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--build", default=None)
     ap.add_argument("--no-doc", action="store_true", help="do not rewrite doc/benchmarks.md")
+    ap.add_argument("--only", metavar="REGEX", help="only the scenarios whose name matches (e.g. crypt); "
+                    "no testpmd run, and doc/benchmarks.md is left alone")
     ap.add_argument("--report", metavar="JSON", help="no runs: rebuild the table and doc/benchmarks.md from a "
                     "bench/results/side_by_side-*.json of an earlier run")
     a = ap.parse_args()
@@ -284,6 +291,9 @@ def main():
     build = find_build(a.build)
     peer = os.path.join(build, "tests/interop/openafs_peer")
     scen = all_scenarios(secs, bulk)
+    if a.only:
+        scen = {k: v for k, v in scen.items() if re.search(a.only, k)}
+        a.no_doc = True
     results = {}
     rxkad = rxd_has_rxkad(os.path.join(build, "app/rxd/rxd"))
     if not rxkad:
@@ -291,7 +301,8 @@ def main():
 
     log("== OpenAFS rx (openafs_peer, loopback UDP, server CPU 1, client CPU 0)")
     for k, v in openafs_rows(peer, secs, a.quick).items():
-        results.setdefault(k, {})["openafs"] = v
+        if k in scen:
+            results.setdefault(k, {})["openafs"] = v
     setups = ((Rxd, "rxd", False, "rxd, %d worker lcore(s) per process, net_memif"),
               (RxdLoop, "loop", True, "rxd loop (client + server in one process, net_ring), %d worker lcore(s)"))
     for cls, key, loop, what in setups:
@@ -305,8 +316,21 @@ def main():
                 res = r.run(name, args, server_args=CRYPT_ARGS if crypt else ())
                 if res:
                     results.setdefault(name, {})["%s%d" % (key, w)] = rxd_row(res, w, loop=loop)
-    log("== dpdk-testpmd memif txonly -> rxonly (raw limit)")
-    tpmd = testpmd_limit(secs)
+    for c in CRYPTO_LCORES if rxkad else ():
+        # one worker and c crypto lcores per process: memif_pair maps 1 + c worker lcores
+        r = Rxd(build, 1 + c)
+        more = ["--crypto-lcores", str(c)]
+        for name, args in scen.items():
+            if not name.endswith("_crypt"):
+                continue
+            log("== rxd, 1 worker + %d crypto lcore(s) per process, net_memif: %s" % (c, name))
+            res = r.run(name, args + more, server_args=CRYPT_ARGS + more)
+            if res:
+                results.setdefault(name, {})["rxd1c%d" % c] = rxd_row(res, 1, crypto=c)
+    tpmd = {}
+    if not a.only:
+        log("== dpdk-testpmd memif txonly -> rxonly (raw limit)")
+        tpmd = testpmd_limit(secs)
 
     cond = {
         "date": datetime.datetime.utcnow().strftime("%Y-%m-%d %H:%M UTC"),
@@ -320,6 +344,7 @@ def main():
         "openafs": "OpenAFS 1.8 userspace rx (openafs_peer), loopback UDP, 4 MiB socket buffers, jumbograms on",
         "seconds": secs, "bulk_bytes": bulk, "crypt_bulk_bytes": bulk // 4,
         "rxd_rxkad": rxkad,
+        "crypto_lcores": list(CRYPTO_LCORES),
     }
     # the repository keeps only the results doc/benchmarks.md is made from; --no-doc runs go to /tmp
     rdir = tempfile.gettempdir() if a.no_doc else os.path.join(ROOT, "bench/results")
@@ -337,10 +362,12 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
                                                           "vs OpenAFS", "p50 us", "p99 us", "pkts/s/core",
                                                           "fwd")
     lines = [hdr]
+    labels = {"openafs": "openafs", "rxd1": "rxd 1w", "rxd2": "rxd 2w", "loop1": "loop 1w", "loop2": "loop 2w"}
+    labels.update({"rxd1c%d" % c: "rxd 1w+%dc" % c for c in CRYPTO_LCORES})
     for name in scen:
         row = results.get(name, {})
         base = row.get("openafs")
-        for key in ("openafs", "rxd1", "rxd2", "loop1", "loop2"):
+        for key in labels:
             r = row.get(key)
             if not r:
                 continue
@@ -348,11 +375,23 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
             ratio = (r[metric] / base[metric]) if base and base.get(metric) else None
             r["ratio_vs_openafs"] = ratio
             lines.append("%-19s %-10s %12s %12s %12s %10s %10s %14s %9s" % (
-                name, {"openafs": "openafs", "rxd1": "rxd 1w", "rxd2": "rxd 2w", "loop1": "loop 1w",
-                       "loop2": "loop 2w"}[key], fmt(r["calls_per_s"]),
+                name, labels[key], fmt(r["calls_per_s"]),
                 fmt(r["mb_per_s"]), (fmt(ratio, "x") if key != "openafs" and ratio else "-"), fmt(r["p50_us"]),
                 fmt(r["p99_us"]), fmt(r["pkts_per_s_per_core"]),
                 ("%.0f%%" % (100 * r["fwd_share"]) if "fwd_share" in r else "-")))
+    for name in scen:
+        row = results.get(name, {})
+        zero = (row.get("rxd1") or {}).get("mb_per_s")
+        if not name.endswith("_crypt") or not zero:
+            continue
+        parts = []
+        for c in CRYPTO_LCORES:
+            r = row.get("rxd1c%d" % c)
+            if r:
+                r["ratio_vs_0_crypto_lcores"] = r["mb_per_s"] / zero
+                parts.append("%d: %s MB/s (%.2fx)" % (c, fmt(r["mb_per_s"]), r["ratio_vs_0_crypto_lcores"]))
+        if parts:
+            lines.append("crypt scaling %-19s crypto lcores 0: %s MB/s, %s" % (name, fmt(zero), ", ".join(parts)))
     for size, pps in sorted(tpmd.items()):
         lines.append("testpmd memif txonly->rxonly %4d B: %s pps" % (size, fmt(float(pps))))
     r1 = {n: results.get(n, {}).get("rxd1") or {} for n in scen}
@@ -402,7 +441,9 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
                                          (axes[1], bulkn, "mb_per_s", "bulk calls: MB/s")):
             keys = (("openafs", "OpenAFS rx (UDP)"), ("rxd1", "rxd 1 worker/process (memif)"),
                     ("rxd2", "rxd 2 workers/process (memif, CPUs oversubscribed)"),
-                    ("loop1", "rxd loop, 1 worker (1 CPU)"), ("loop2", "rxd loop, 2 workers (2 CPUs)"))
+                    ("loop1", "rxd loop, 1 worker (1 CPU)"), ("loop2", "rxd loop, 2 workers (2 CPUs)")) + tuple(
+                        ("rxd1c%d" % c, "rxd 1 worker + %d crypto lcore(s)/process (memif)" % c)
+                        for c in CRYPTO_LCORES)
             width = 0.8 / len(keys)
             for i, (key, label) in enumerate(keys):
                 vals = [results.get(n, {}).get(key, {}).get(metric, 0) for n in names]
@@ -442,6 +483,11 @@ def report(a, cond, results, tpmd, scen, json_path, source=None):
                 "every DATA packet), OpenAFS through its own rxkad (openafs_peer --security crypt), rxd "
                 "through its own once its launcher takes `--security crypt --key --kvno` (until then the "
                 "rows are OpenAFS only).\n\n"
+                "`rxd 1w+Nc` (crypt rows only): one worker and N crypto lcores per process "
+                "(`--crypto-lcores N`, [crypto-offload.md](crypto-offload.md)); the `crypt scaling` lines give "
+                "each as a ratio to 0 crypto lcores (`rxd 1w`). On a 2-CPU machine the two processes' "
+                "workers, crypto lcores and main lcores share two CPUs (`--idle-sleep 5`), so these rows "
+                "show that crypto lcores take the cipher off the worker, not how far they scale.\n\n"
                 "`fwd` is the share of received packets a worker forwarded to the owning lcore; "
                 "`pkts/s/core` counts packets received plus sent per worker lcore. Ratios compare with "
                 "OpenAFS in the same run (calls/s for small calls, MB/s for bulk). The testpmd lines are "

@@ -581,11 +581,13 @@ static int client_report(struct opts *o, struct rxd_shell *s, bool timed_out)
 	rxd_result_json(stdout, &r);
 	printf(",\"op\":%" PRId64 ",\"lcores\":%u,\"jumbo\":%s,\"security\":\"%s\",\"remote_aborts\":%" PRIu64
 	       ",\"local_aborts\":%" PRIu64 ",\"net_errors\":%" PRIu64 ",\"busy\":%" PRIu64 ",\"core_aborts\":%" PRIu64
-	       ",\"tx_data\":%" PRIu64 ",\"pkts\":%" PRIu64 ",\"pkts_per_s\":%.0f,\"pkts_per_s_per_core\":%.0f"
+	       ",\"tx_data\":%" PRIu64 ",\"core_crypto_jobs\":%" PRIu64 ",\"core_crypto_inline\":%" PRIu64
+	       ",\"pkts\":%" PRIu64 ",\"pkts_per_s\":%.0f,\"pkts_per_s_per_core\":%.0f"
 	       ",\"busy_pct\":%.1f,\"drops\":%" PRIu64 ",\"timed_out\":%s,\"codes\":{%s}}\n",
 	       o->op, nact, o->nojumbo ? "false" : "true", rxd_security_opts_name(&o->sec), t->remote_aborts,
 	       t->local_aborts, t->net_errors, t->busy, cs.calls_aborted_local + cs.calls_aborted_remote, cs.tx_data,
-	       pkts, pps, pps_core, cpu, drops, timed_out ? "true" : "false", codes_str);
+	       cs.crypto_jobs, cs.crypto_inline, pkts, pps, pps_core, cpu, drops, timed_out ? "true" : "false",
+	       codes_str);
 	fflush(stdout);
 	code = timed_out									      ? EXIT_TIMEOUT
 	       : (t->errors || (o->calls && t->ok + t->aborts != o->calls) || t->ok + t->aborts == 0) ? 1

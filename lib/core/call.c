@@ -34,6 +34,7 @@ struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now)
 	c->tx = tx;
 	c->rx = rx;
 	c->local = l;
+	c->gen = ++l->call_gen ? l->call_gen : ++l->call_gen;
 	c->completion = RXD_CALL_ACTIVE;
 	c->created = now;
 	c->last_rx = now;
@@ -114,6 +115,7 @@ void rxd_call_free_now(struct rxd_call *c)
 	if (c->all_next)
 		c->all_next->all_prev = c->all_prev;
 	l->ncalls--;
+	c->gen = 0;
 	rxd_pool_put(&l->call_pool, c);
 }
 

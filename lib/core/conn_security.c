@@ -61,7 +61,9 @@ void rxd_conn_free_security(struct rxd_conn *c)
 	rxd_conn_drop_held(c);
 	rxd_free(c->local, c->held);
 	c->held = NULL;
-	if (c->sc && c->sc->free_conn)
+	if (c->sec_hold)
+		rxd_crypto_release_conn(c); /* jobs in flight may still use it */
+	else if (c->sc && c->sc->free_conn)
 		c->sc->free_conn(c->sec);
 	c->sec = NULL;
 }

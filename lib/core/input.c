@@ -101,14 +101,60 @@ static bool verify_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rx
 	return true;
 }
 
+/*
+ * Deliver what is now in order and verified: the application hears of it,
+ * and the LAST packet ends the phase.  False when the call completed.
+ */
+static bool rx_deliver(struct rxd_call *c, uint32_t serial, uint64_t now)
+{
+	uint32_t old_top = c->rx_top;
+
+	while (!c->rx_last || c->rx_top != c->rx_last) {
+		const struct rxd_rxslot *r = &c->rx[(c->rx_top + 1) & (RXD_RX_RING - 1)];
+		if (!r->present || !r->verified || !seq_after(c->rx_top + 1, c->rx_consumed))
+			break;
+		c->rx_top++;
+		c->rx_avail += r->len;
+	}
+	if (c->rx_top == old_top)
+		return true;
+	if (c->rx_last && c->rx_top == c->rx_last)
+		end_rx_phase(c, serial, now);
+	/* A completed call was told about its data by rxd_call_complete(). */
+	if (c->state == RXD_CS_COMPLETE)
+		return false;
+	rxd_call_notify_data(c);
+	return c->state != RXD_CS_COMPLETE;
+}
+
+void rxd_input_verified(struct rxd_call *c, const struct rxd_sec_pkt *p, struct rxd_buf *const *bufs, unsigned n,
+			uint32_t serial, uint64_t now)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct rxd_rxslot *r = &c->rx[p[i].seq & (RXD_RX_RING - 1)];
+		/* The slot still holds this packet (not consumed or freed and filled again meanwhile). */
+		if (!r->present || r->verified || r->buf != bufs[i] || r->data != p[i].body)
+			continue;
+		if (p[i].abort) {
+			rxd_call_local_abort(c, p[i].abort, -EPROTO, now);
+			discard(c->local, RXD_R_SECURITY);
+			return;
+		}
+		r->data += p[i].data_off;
+		r->len = p[i].data_len;
+		r->verified = true;
+	}
+	rx_deliver(c, serial, now);
+}
+
 static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd_buf *buf, uint64_t now)
 {
 	struct rxd_local *l = c->local;
 	const struct rxd_config *cfg = &l->cfg;
-	uint32_t old_top = c->rx_top;
 	bool filled_hole = false;
 	unsigned last_i = pkt->u.data.nsub - 1;
 	struct rxd_sec_pkt sec[RXD_MAX_JUMBO];
+	struct crypto_job *job = NULL;
 
 	switch (c->state) {
 	case RXD_CS_SERVER_PREALLOC:
@@ -147,7 +193,12 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 		return true;
 	}
 
-	if (!verify_data(c, pkt, sec, now))
+	/* With a crypto engine (or inline, inside a receive batch) the subpackets are stored and soft-ACKed
+	 * now and verified by a job, as the kernel verifies in recvmsg after ACKing; the application gets
+	 * them once verified (doc/crypto-offload.md). */
+	if (buf)
+		job = rxd_crypto_rx_begin(c, pkt->u.data.nsub);
+	if (!job && !verify_data(c, pkt, sec, now))
 		return false;
 	for (unsigned i = 0; i < pkt->u.data.nsub; i++) {
 		const struct rxd_subpkt *sp = &pkt->u.data.sub[i];
@@ -169,6 +220,8 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 		    (last && seq_before(seq, c->rx_highest))) {
 			rxd_call_local_abort(c, RX_PROTOCOL_ERROR, -EPROTO, now);
 			discard(l, RXD_R_DATA_BEYOND_LAST);
+			if (job)
+				rxd_crypto_rx_end(c, job); /* its packets come back to a completed call: dropped */
 			return false;
 		}
 		r = &c->rx[seq & (RXD_RX_RING - 1)];
@@ -178,27 +231,29 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 			continue;
 		}
 		r->present = true;
-		r->data = sp->data + sec[i].data_off;
-		r->len = sec[i].data_len;
+		r->verified = !job;
+		r->data = sp->data + (job ? 0 : sec[i].data_off);
+		r->len = job ? sp->len : sec[i].data_len;
 		r->last = last;
 		r->buf = buf;
 		if (buf)
 			l->io->buf_ref(l->io_ctx, buf);
+		if (job)
+			rxd_crypto_rx_add(c, job, buf, (uint8_t *)(uintptr_t)sp->data, sp->len, seq, sp->cksum,
+					  sp->serial);
 		if (last)
 			c->rx_last = seq;
 		if (seq_after(seq, c->rx_highest))
 			c->rx_highest = seq;
-		if (seq == c->rx_top + 1) {
+		if (seq_before(c->rx_recv_top, c->rx_consumed))
+			c->rx_recv_top = c->rx_consumed;
+		if (seq == c->rx_recv_top + 1) {
 			if (seq_after(c->rx_highest, seq))
 				filled_hole = true;
-			while (c->rx[(c->rx_top + 1) & (RXD_RX_RING - 1)].present &&
-			       seq_after(c->rx_top + 1, c->rx_consumed)) {
-				c->rx_top++;
-				c->rx_avail += c->rx[c->rx_top & (RXD_RX_RING - 1)].len;
-				if (c->rx_top == c->rx_last)
-					break;
-			}
-		} else if (seq_after(seq, c->rx_top + 1)) {
+			while ((!c->rx_last || c->rx_recv_top != c->rx_last) &&
+			       c->rx[(c->rx_recv_top + 1) & (RXD_RX_RING - 1)].present)
+				c->rx_recv_top++;
+		} else if (seq_after(seq, c->rx_recv_top + 1)) {
 			propose_ack(c, RXD_ACK_OUT_OF_SEQUENCE, sp->serial);
 		}
 	}
@@ -210,17 +265,10 @@ static bool input_data(struct rxd_call *c, const struct rxd_pkt *pkt, struct rxd
 	if (!c->is_client && c->state == RXD_CS_SERVER_RECV_REQUEST)
 		c->idle_at = now + c->idle_ns;
 
-	if (c->rx_top != old_top) {
-		bool phase_end = c->rx_last && c->rx_top == c->rx_last;
-		if (phase_end)
-			end_rx_phase(c, pkt->u.data.sub[last_i].serial, now);
-		/* A completed call was told about its data by rxd_call_complete(). */
-		if (c->state == RXD_CS_COMPLETE)
-			return true;
-		rxd_call_notify_data(c);
-		if (c->state == RXD_CS_COMPLETE)
-			return true;
-	}
+	if (job)
+		rxd_crypto_rx_end(c, job);
+	if (!rx_deliver(c, pkt->u.data.sub[last_i].serial, now))
+		return true;
 	/* Soft-ACK every second datagram, else after a delay. */
 	if (!c->ack_reason && !c->rx_phase_done) {
 		if (c->rx_unacked >= 2) {

@@ -19,6 +19,7 @@
 
 #include "timer.h"
 #include "txq.h"
+#include "crypto.h"
 
 #define RXD_RX_RING 256u  /* rx window ring (window <= 255) */
 #define RXD_RTT_PROBES 4u /* outstanding RTT probes per peer */
@@ -256,7 +257,8 @@ struct rxd_conn {
 	uint32_t hash;
 	uint16_t service_id; /* the current one: an upgrade changes it (cp.service_id is what was asked) */
 	struct rxd_conn_params cp;
-	void *sec; /* security-class state */
+	void *sec;		       /* security-class state */
+	struct rxd_sec_hold *sec_hold; /* sec shared with crypto jobs in flight (crypto.c), or NULL */
 	const struct rxd_security_class *sc;
 	bool secured;	       /* service: the class accepted a RESPONSE, or needs none (SERVICE_CONN_SECURED) */
 	uint8_t challenges;    /* CHALLENGEs sent this round (conn_security.c) */
@@ -279,6 +281,7 @@ struct rxd_rxslot {
 	uint32_t len;
 	bool present;
 	bool last;
+	bool verified; /* the security class accepted it (a crypto engine may still hold it) */
 };
 
 struct rxd_call {
@@ -289,6 +292,7 @@ struct rxd_call {
 	struct rxd_call *reap_next; /* deferred free list */
 	struct rxd_call *ack_next;  /* local->ack_list */
 	struct rxd_local *local;
+	uint32_t gen; /* this incarnation of the pooled object (0 = free): crypto jobs find their call by it */
 	struct rxd_conn *conn;
 	struct rxd_peer *peer;
 	struct rxd_service *svc;
@@ -344,11 +348,13 @@ struct rxd_call {
 	bool resend_is_rto;
 	bool writable_wanted; /* app saw a short send */
 	int64_t tx_total_len;
+	uint32_t tx_sec_top; /* packets up to here were handed to the crypto engine (crypto.c) */
 
 	/* ---- receive side ---- */
 	struct rxd_rxslot *rx;	/* RXD_RX_RING entries */
 	uint32_t rx_consumed;	/* all seq <= this consumed by the app: hard-ACK point */
-	uint32_t rx_top;	/* highest contiguous seq received */
+	uint32_t rx_top;	/* highest contiguous seq received and verified: delivered to the app */
+	uint32_t rx_recv_top;	/* highest contiguous seq received (verified or not): ACK decisions */
 	uint32_t rx_highest;	/* highest seq received */
 	uint32_t rx_last;	/* seq carrying LAST_PACKET (0 = unknown) */
 	uint32_t rx_offset;	/* consumed bytes of the first unconsumed packet */
@@ -397,6 +403,7 @@ struct rxd_local {
 	uint64_t rng;
 	uint16_t shard_index, shard_count;
 	uint32_t next_cid_id;
+	uint32_t call_gen; /* the last rxd_call.gen given */
 	bool shutting_down;
 	bool destroying;
 	char version[RXD_VERSION_REPLY_LEN];
@@ -418,6 +425,7 @@ struct rxd_local {
 	const struct rxd_security_class *security[8];
 	uint32_t ncalls, nconns, npeers;
 	struct rxd_stats stats;
+	struct rxd_crypto crypto; /* the crypto engine's jobs (crypto.c) */
 };
 
 /* ------------------------------------------------------------------ internal API */
@@ -450,6 +458,8 @@ void rxd_log_msg(const struct rxd_local *l, enum rxd_log_level level, const char
 			rxd_log_msg((l), (level), __VA_ARGS__);                                                        \
 	} while (0)
 struct rxd_service *rxd_find_service(struct rxd_local *l, uint16_t service_id);
+void rxd_pool_init(struct rxd_pool *p, const struct rxd_mem *mem, size_t size, uint32_t max);
+void rxd_pool_destroy(struct rxd_pool *p);
 void *rxd_pool_get(struct rxd_pool *p);
 void rxd_pool_put(struct rxd_pool *p, void *obj);
 
@@ -528,6 +538,10 @@ void rxd_reply_abort(struct rxd_local *l, const struct rxd_addr *to, const struc
 void rxd_reply_busy(struct rxd_local *l, struct rxd_peer *peer, const struct rxd_hdr *h, uint32_t serial);
 void rxd_send_final_ack(struct rxd_conn *conn, unsigned channel, uint8_t reason, uint32_t serial, uint64_t now);
 void rxd_transmit(struct rxd_call *c, uint64_t now);
+/* input.c */
+/** A crypto engine verified c's packets p[0..n) (bufs[i] each): abort on a bad one, else deliver in order. */
+void rxd_input_verified(struct rxd_call *c, const struct rxd_sec_pkt *p, struct rxd_buf *const *bufs, unsigned n,
+			uint32_t serial, uint64_t now);
 void rxd_send_ping(struct rxd_call *c, uint64_t now);
 /** A PING ACK zero-padded to size bytes of UDP payload, sent with DF; its serial in *serial.  0 or -errno. */
 int rxd_send_pmtud_probe(struct rxd_call *c, uint32_t size, uint32_t *serial, uint64_t now);

@@ -10,7 +10,7 @@
 
 #define POOL_CHUNK 64u
 
-static void pool_init(struct rxd_pool *p, const struct rxd_mem *mem, size_t size, uint32_t max)
+void rxd_pool_init(struct rxd_pool *p, const struct rxd_mem *mem, size_t size, uint32_t max)
 {
 	memset(p, 0, sizeof(*p));
 	p->mem = mem;
@@ -65,7 +65,7 @@ void rxd_pool_put(struct rxd_pool *p, void *obj)
 	p->used--;
 }
 
-static void pool_destroy(struct rxd_pool *p)
+void rxd_pool_destroy(struct rxd_pool *p)
 {
 	for (uint32_t i = 0; i < p->nchunks; i++)
 		p->mem->free(p->mem->user, p->chunks[i]);
@@ -121,6 +121,8 @@ void rxd_local_leave(struct rxd_local *l, uint64_t now)
 		if (l->await_conn_head)
 			rxd_conn_connect_waiting(l, now);
 		rxd_call_reap_all(l);
+		if (l->crypto.backlog)
+			rxd_crypto_offer(l);
 	}
 }
 
@@ -133,6 +135,9 @@ void rxd_local_batch_begin(struct rxd_local *l, uint64_t now)
 /* The queued ACKs go out in rxd_local_leave(), when the outermost entry point ends. */
 void rxd_local_batch_end(struct rxd_local *l, uint64_t now)
 {
+	/* Inline, the batch's packets are verified now, so their delivery's ACKs go out with the batch's. */
+	if (l->batch == 1 && l->crypto.backlog && !l->crypto.ops)
+		rxd_crypto_offer(l);
 	l->batch--;
 	rxd_local_leave(l, now);
 }
@@ -201,14 +206,14 @@ int rxd_local_create(const struct rxd_local_params *p, uint64_t now, struct rxd_
 	snprintf(l->version, sizeof(l->version), "%s", p->version_string ? p->version_string : "rxd " RXD_VERSION);
 	l->now = now;
 
-	pool_init(&l->call_pool, &l->mem, sizeof(struct rxd_call), l->cfg.max_calls);
-	pool_init(&l->conn_pool, &l->mem, sizeof(struct rxd_conn), l->cfg.max_conns);
-	pool_init(&l->peer_pool, &l->mem, sizeof(struct rxd_peer), l->cfg.max_peers);
+	rxd_pool_init(&l->call_pool, &l->mem, sizeof(struct rxd_call), l->cfg.max_calls);
+	rxd_pool_init(&l->conn_pool, &l->mem, sizeof(struct rxd_conn), l->cfg.max_conns);
+	rxd_pool_init(&l->peer_pool, &l->mem, sizeof(struct rxd_peer), l->cfg.max_peers);
 	l->peer_hash_mask = pow2_at_least(l->cfg.max_peers) - 1;
 	l->conn_hash_mask = pow2_at_least(l->cfg.max_conns * 2) - 1;
 	l->peer_hash = rxd_calloc(l, l->peer_hash_mask + 1, sizeof(*l->peer_hash));
 	l->conn_hash = rxd_calloc(l, l->conn_hash_mask + 1, sizeof(*l->conn_hash));
-	if (!l->peer_hash || !l->conn_hash) {
+	if (!l->peer_hash || !l->conn_hash || rxd_crypto_init(l, p->crypto, p->crypto_ctx) < 0) {
 		RXD_LOG(l, RXD_LOG_ERR, "rxd_local_create: out of memory for the hash tables");
 		rxd_free(l, l->peer_hash);
 		rxd_free(l, l->conn_hash);
@@ -237,6 +242,7 @@ void rxd_local_destroy(struct rxd_local *l)
 	l->busy = 0;
 	rxd_call_reap_all(l);
 	rxd_conn_free_all(l);
+	rxd_crypto_fini(l);
 	rxd_peer_free_all(l);
 	for (struct rxd_service *s = l->services, *n; s; s = n) {
 		n = s->next;
@@ -248,9 +254,9 @@ void rxd_local_destroy(struct rxd_local *l)
 		rxd_txq_free(l, &c->tx);
 		rxd_free(l, c->rx);
 	}
-	pool_destroy(&l->call_pool);
-	pool_destroy(&l->conn_pool);
-	pool_destroy(&l->peer_pool);
+	rxd_pool_destroy(&l->call_pool);
+	rxd_pool_destroy(&l->conn_pool);
+	rxd_pool_destroy(&l->peer_pool);
 	rxd_free(l, l->peer_hash);
 	rxd_free(l, l->conn_hash);
 	rxd_free(l, l);

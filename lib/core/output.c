@@ -295,9 +295,10 @@ static bool want_request_ack(const struct rxd_call *c, const struct rxd_txslot *
 }
 
 /*
- * Secure the packets of [first, first + n) never sent before, in one batch.
- * Once, at the first transmission: the security header depends on (callNumber,
- * seq), not on the serial, so retransmissions reuse it.
+ * Secure the packets of [first, first + n) not yet secured, in one batch
+ * (inline: no crypto engine, or it had no job to spare).  Once: the security
+ * header depends on (callNumber, seq), not on the serial, so retransmissions
+ * reuse it.
  */
 static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t now)
 {
@@ -311,7 +312,7 @@ static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t n
 		return 0;
 	for (uint32_t i = 0; i < n; i++) {
 		struct rxd_txslot *t = rxd_txq_slot(&c->tx, first + i);
-		if (t->nxmit)
+		if (t->sec == RXD_TXSEC_DONE)
 			continue;
 		seqs[m] = first + i;
 		p[m++] = (struct rxd_sec_pkt){.cid = conn->cid | c->channel,
@@ -323,6 +324,8 @@ static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t n
 	}
 	if (!m)
 		return 0;
+	if (rxd_crypto_offloaded(conn))
+		c->local->stats.crypto_inline += m; /* the engine had no job to spare */
 	ab = conn->sc->secure(conn->sec, p, m);
 	if (ab) {
 		rxd_call_local_abort(c, ab, -EKEYREJECTED, now);
@@ -446,6 +449,16 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 	    c->state == RXD_CS_SERVER_ACK_REQUEST)
 		return;
 	cwnd = rxd_cc_window(&c->cc);
+	/* With a crypto engine, what is queued is secured ahead of the window; the new data below goes out
+	 * in sequence up to the first packet still being secured, and the engine's reply resumes it.
+	 * Inline, what the window lets out now is secured in one batch: the class interleaves the
+	 * packets' ciphers (multi-buffer) instead of running one packet at a time. */
+	if (!rxd_crypto_secure_queued(c) && q->in_flight < cwnd) {
+		uint32_t n = min_u32(q->top - q->sent_top, min_u32(cwnd - q->in_flight, RXD_MAX_JUMBO));
+		int32_t room = (int32_t)(q->hard_ack + c->tx_winsize - q->sent_top);
+		if (room > 0 && n && secure_new(c, q->sent_top + 1, min_u32(n, (uint32_t)room), now) < 0)
+			return;
+	}
 	for (uint32_t s = q->nr_lost ? rxd_txq_next_lost(q, q->hard_ack + 1) : 0; s; s = rxd_txq_next_lost(q, s + 1)) {
 		if (q->in_flight >= cwnd || paced(c, rxd_txq_slot(q, s)->len, now))
 			break;
@@ -460,13 +473,13 @@ void rxd_transmit(struct rxd_call *c, uint64_t now)
 		uint32_t win_left = q->hard_ack + c->tx_winsize - q->sent_top;
 		uint32_t n = 1, max;
 		const struct rxd_txslot *t;
-		if ((int32_t)win_left <= 0)
+		if ((int32_t)win_left <= 0 || !rxd_txq_sendable(q, first))
 			break;
 		max = min_u32(jumbo, min_u32(win_left, cwnd - q->in_flight));
 		max = min_u32(max, q->top - q->sent_top);
 		/* Only packets filled to exactly 1412 bytes can be non-terminal subpackets. */
 		while (n < max && (t = rxd_txq_slot(q, first + n - 1))->len == RXD_JUMBO_DATALEN &&
-		       !(t->flags & RXD_F_LAST_PACKET))
+		       !(t->flags & RXD_F_LAST_PACKET) && rxd_txq_sendable(q, first + n))
 			n++;
 		if (paced(c, n * RXD_JUMBO_DATALEN, now))
 			break;
@@ -514,7 +527,8 @@ void rxd_send_tlp_probe(struct rxd_call *c, uint64_t now)
 	uint32_t s;
 
 	STAT(c->local, tlp_fired);
-	if (seq_before(q->sent_top, q->top) && seq_before(q->sent_top, q->hard_ack + c->tx_winsize)) {
+	if (seq_before(q->sent_top, q->top) && seq_before(q->sent_top, q->hard_ack + c->tx_winsize) &&
+	    rxd_txq_sendable(q, q->sent_top + 1)) {
 		if (send_datagram(c, q->sent_top + 1, 1, false, now) == 0) {
 			rxd_txq_sent_new(q, 1);
 			tx_phase_check(c);

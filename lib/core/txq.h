@@ -16,6 +16,9 @@
 struct rxd_local;
 struct rxd_rack;
 
+/* Where a packet is in being secured (a crypto engine may hold it). */
+enum rxd_txsec { RXD_TXSEC_PLAIN, RXD_TXSEC_BUSY, RXD_TXSEC_DONE };
+
 /* One queued transmit packet. */
 struct rxd_txslot {
 	struct rxd_buf *buf;
@@ -26,6 +29,7 @@ struct rxd_txslot {
 	uint16_t cksum;	  /* the security class's header checksum (0 = none) */
 	uint8_t flags;	  /* LAST_PACKET */
 	uint8_t nxmit;	  /* transmissions so far */
+	uint8_t sec;	  /* enum rxd_txsec */
 	bool sacked;	  /* soft-ACKed by the latest ACK */
 	bool lost;	  /* marked for retransmission */
 };
@@ -114,6 +118,17 @@ static inline void rxd_txq_set_secured(struct rxd_txq *q, uint32_t seq, uint32_t
 
 	t->len = len;
 	t->cksum = cksum;
+	t->sec = RXD_TXSEC_DONE;
+}
+/** A crypto engine is securing the packet: it may not go out before it comes back. */
+static inline void rxd_txq_set_securing(struct rxd_txq *q, uint32_t seq)
+{
+	rxd_txq_slot(q, seq)->sec = RXD_TXSEC_BUSY;
+}
+/** May seq go out now (secured, or to be secured inline)? */
+static inline bool rxd_txq_sendable(const struct rxd_txq *q, uint32_t seq)
+{
+	return rxd_txq_slot(q, seq)->sec != RXD_TXSEC_BUSY;
 }
 /** A lost packet went out again: back in flight. */
 static inline void rxd_txq_resent(struct rxd_txq *q, uint32_t seq)

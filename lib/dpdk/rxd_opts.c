@@ -92,6 +92,8 @@ static const struct opt opts[] = {
     {"tx-offload", K_BOOL, OFF(tx_offload), 0, 1, "[0|1]             TX checksum offload when offered (1)"},
     {"no-tx-offload", K_NBOOL, OFF(tx_offload), 0, 1, "                  checksums in software"},
     {"promisc", K_BOOL, OFF(promisc), 0, 1, "[0|1]             promiscuous mode (0)"},
+    {"crypto-lcores", K_U16, OFF(crypto_lcores), 0, RXD_SHELL_MAX_WORKERS - 1,
+     "N                 the last N worker lcores secure and verify DATA (0 = inline)"},
     {"ring-pair", K_BOOL, OFF(ring_pair), 0, 1, "[0|1]             two cross-connected net_ring ports in-process"},
 };
 

@@ -151,17 +151,29 @@ uint64_t rxd_shell_now(const struct rxd_shell *s)
 	return rxd_clock_ns(&s->clock);
 }
 
+/* Worker lcores drive shards, but the last crypto_lcores of them, which secure and verify DATA. */
 static int create_workers(struct rxd_shell *s, char *err, size_t errlen)
 {
-	unsigned lcore;
+	unsigned lcore, n_lcores = rte_lcore_count() - 1;
 
 	for (unsigned i = 0; i < RTE_MAX_LCORE; i++)
 		s->lcore_to_worker[i] = -1;
+	if (s->opts.crypto_lcores && s->opts.crypto_lcores >= n_lcores) {
+		snprintf(
+		    err, errlen,
+		    "too few lcores for --crypto-lcores %u: need the main lcore, a worker and %u more (e.g. -l 0-%u)",
+		    s->opts.crypto_lcores, s->opts.crypto_lcores, s->opts.crypto_lcores + 1);
+		return -E2BIG;
+	}
 	RTE_LCORE_FOREACH_WORKER(lcore)
 	{
 		struct rxd_worker *w;
 		int sock = rxd_lcore_socket(lcore);
 
+		if (s->n_workers + s->n_crypto >= n_lcores - s->opts.crypto_lcores) {
+			s->crypto_lcore[s->n_crypto++] = lcore;
+			continue;
+		}
 		if (s->n_workers == RXD_SHELL_MAX_WORKERS)
 			break;
 		w = rte_zmalloc_socket("rxd_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, sock);
@@ -293,6 +305,8 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 				p.debug_counters_user = w;
 				p.log = shard_log;
 				p.log_level = shard_log_level();
+				p.crypto = rxd_crypto_engine_ops(s);
+				p.crypto_ctx = &w->crypto_port[w->n_locals];
 				wp->wi = wi;
 				wp->udp_port = p.addr.port;
 				rc = rxd_local_create(&p, now, &wp->local);
@@ -301,6 +315,7 @@ static int create_shards(struct rxd_shell *s, char *err, size_t errlen)
 						 p.addr.port, strerror(-rc));
 					return rc;
 				}
+				w->crypto_port[w->n_locals] = (struct rxd_crypto_port){w, wp->local};
 				w->locals[w->n_locals++] = wp->local;
 				/* rxkad on every shard: a service takes it through its desc's security_conf. */
 				rc = rxd_local_add_security(wp->local, &rxd_rxkad_class);
@@ -340,6 +355,8 @@ int rxd_shell_create(const struct rxd_shell_opts *o, struct rxd_shell **out, cha
 	if (rc)
 		goto fail;
 	rc = create_workers(s, err, errlen);
+	if (!rc)
+		rc = rxd_crypto_engine_create(s, err, errlen);
 	if (rc)
 		goto fail;
 	if (o->ring_pair) {
@@ -441,15 +458,35 @@ int rxd_shell_set_hooks(struct rxd_shell *s, const struct rxd_lcore_hooks *h)
 	return 0;
 }
 
+/* The crypto lcores stop once no worker can hand them a job any more (every worker returned). */
+static void stop_crypto_lcores(struct rxd_shell *s)
+{
+	atomic_store_explicit(&s->crypto_stop, true, memory_order_release);
+	for (unsigned i = 0; i < s->n_crypto; i++)
+		rte_eal_wait_lcore(s->crypto_lcore[i]); /* returns at once for one never launched */
+}
+
 int rxd_shell_start(struct rxd_shell *s)
 {
 	if (s->started)
 		return -EALREADY;
 	atomic_store_explicit(&s->phase, RXD_PHASE_RUN, memory_order_release);
+	atomic_store_explicit(&s->crypto_stop, false, memory_order_release);
+	for (unsigned i = 0; i < s->n_crypto; i++) {
+		int rc = rte_eal_remote_launch(rxd_crypto_lcore_main, s, s->crypto_lcore[i]);
+		if (rc) {
+			stop_crypto_lcores(s);
+			return rc;
+		}
+	}
 	for (unsigned i = 0; i < s->n_workers; i++) {
 		int rc = rte_eal_remote_launch(rxd_worker_main, s->workers[i], s->workers[i]->lcore);
 		if (rc) {
 			atomic_store(&s->phase, RXD_PHASE_STOP);
+			/* the workers launched so far have no shard job left when they return */
+			for (unsigned k = 0; k < i; k++)
+				rte_eal_wait_lcore(s->workers[k]->lcore);
+			stop_crypto_lcores(s);
 			return rc;
 		}
 	}
@@ -537,6 +574,8 @@ int rxd_shell_wait(struct rxd_shell *s)
 		if (r && !rc)
 			rc = r;
 	}
+	/* The workers have every job back (rxd_crypto_worker_drain): the crypto lcores may go. */
+	stop_crypto_lcores(s);
 	s->started = false;
 	return rc;
 }
@@ -573,6 +612,7 @@ void rxd_shell_destroy(struct rxd_shell *s)
 		rxd_msg_worker_fini(w);
 	}
 	rxd_msg_eps_free(s);
+	rxd_crypto_engine_free(s);
 	for (unsigned i = 0; i < s->n_ifaces; i++)
 		rxd_port_close(s, &s->iface[i]);
 	rxd_pools_free(s);

@@ -21,6 +21,7 @@
 #include <rxd/dpdk.h>
 
 #include "rxd_clock.h"
+#include "rxd_crypto.h"
 #include "rxd_neigh.h"
 
 #define RXD_BURST_MAX 64u
@@ -121,6 +122,8 @@ struct rxd_worker {
 	uint64_t fwd_pending;				 /* bitmask of non-empty fwd_buf */
 	struct rxd_fwdbuf fwd_buf[RXD_SHELL_MAX_WORKERS];
 	struct rxd_msg_worker *msg;
+	struct rte_ring *crypto_done; /* jobs back from the crypto lcores (rxd_crypto.c) */
+	struct rxd_crypto_port crypto_port[RXD_SHELL_MAX_IFACES * RXD_SHELL_MAX_UDP_PORTS]; /* per shard */
 	void *app;
 	struct rxd_worker_stats st;
 	/* published for the control thread */
@@ -144,6 +147,10 @@ struct rxd_shell {
 	unsigned n_workers;
 	struct rxd_worker *workers[RXD_SHELL_MAX_WORKERS];
 	int16_t lcore_to_worker[RTE_MAX_LCORE];
+	unsigned n_crypto; /* crypto lcores (rxd_crypto.c) */
+	unsigned crypto_lcore[RXD_SHELL_MAX_WORKERS];
+	struct rte_ring *crypto_req;
+	atomic_bool crypto_stop;
 	struct rte_mempool *pools[RTE_MAX_NUMA_NODES];
 	struct rte_mempool *big_pools[RTE_MAX_NUMA_NODES];
 	struct rte_ring *ring_pair[2 * RXD_SHELL_MAX_WORKERS];

@@ -187,9 +187,10 @@ void rxd_shell_print_stats_json(struct rxd_shell *s, FILE *f)
 		",\"drop_nombuf\":%" PRIu64 ",\"drop_msg\":%" PRIu64 ",\"neigh_pending_drop\":%" PRIu64
 		",\"send_errors\":%" PRIu64 ",\"tx_deferred\":%" PRIu64 ",\"rx_arp\":%" PRIu64 ",\"rx_nd\":%" PRIu64
 		",\"echo_tx\":%" PRIu64 ",\"core_tx_data\":%" PRIu64 ",\"core_retrans\":%" PRIu64
-		",\"core_buf_alloc_failures\":%" PRIu64 "}",
+		",\"core_buf_alloc_failures\":%" PRIu64 ",\"core_crypto_jobs\":%" PRIu64
+		",\"core_crypto_inline\":%" PRIu64 "}",
 		s->n_workers, sum.rx_pkts, sum.tx_pkts, sum.fwd_out, sum.fwd_in, rxd_worker_stats_drops(&sum),
 		sum.drop_parse, sum.drop_cksum, sum.drop_frag, sum.drop_fwd_full, sum.drop_tx_full, sum.drop_nombuf,
 		sum.drop_msg, sum.neigh_pending_drop, sum.send_errors, sum.tx_deferred, sum.rx_arp, sum.rx_nd,
-		sum.echo_tx, cs.tx_data, cs.tx_data_retrans, cs.buf_alloc_failures);
+		sum.echo_tx, cs.tx_data, cs.tx_data_retrans, cs.buf_alloc_failures, cs.crypto_jobs, cs.crypto_inline);
 }

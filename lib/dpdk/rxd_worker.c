@@ -14,6 +14,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "rxd_crypto.h"
 #include "rxd_icmp.h"
 #include "rxd_io.h"
 #include "rxd_msg_worker.h"
@@ -280,6 +281,9 @@ static unsigned iterate(struct rxd_worker *w)
 		w->st.fwd_in += n;
 		work += n;
 	}
+	/* jobs back from the crypto lcores, inside the batch: their calls' ACKs and DATA go with the burst's */
+	if (w->crypto_done)
+		work += rxd_crypto_worker_poll(w);
 	for (unsigned i = 0; i < w->n_locals; i++)
 		rxd_local_batch_end(w->locals[i], w->now);
 	if (w->msg)
@@ -337,6 +341,7 @@ int rxd_worker_main(void *arg)
 		h->stop(h->arg, w);
 	if (w->msg)
 		rxd_msg_worker_abort_all(w);
+	rxd_crypto_worker_drain(w);
 	flush_all(w);
 	publish(w);
 	rxd_worker_destroy_locals(w);

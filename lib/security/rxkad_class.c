@@ -8,6 +8,7 @@
  * rxkad_verify_response), the core holding its calls until then.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,9 +21,9 @@ _Static_assert(RXD_RXKAD_KEYLEN == RXD_FCRYPT_KEYLEN, "rxkad keys are fcrypt key
 
 struct rxkad_conn {
 	bool is_client;
-	bool keyed;	 /* ck holds the session key: DATA can be secured and verified */
-	bool cksum_seen; /* OpenAFS cksumSeen: the peer sends header checksums */
-	bool challenged; /* server: nonce is set */
+	bool keyed;		/* ck holds the session key: DATA can be secured and verified */
+	atomic_bool cksum_seen; /* OpenAFS cksumSeen: the peer sends header checksums (crypto lcores set it) */
+	bool challenged;	/* server: nonce is set */
 	uint8_t min_level;
 	uint32_t nonce;
 	struct rxd_rxkad_conn_key ck; /* ck.level: the client's, or the one the RESPONSE chose */
@@ -159,7 +160,11 @@ static unsigned rxkad_verify(void *conn_sec, struct rxd_sec_pkt *p, unsigned n)
 		for (unsigned i = 0; i < m; i++)
 			to_rxkad(&q[i], &p[done + i]);
 		if (k->keyed) {
-			bad += rxd_rxkad_verify(&k->ck, &k->cksum_seen, q, m);
+			/* Only ever set, so lanes racing to set it agree; the store is atomic. */
+			bool seen = atomic_load_explicit(&k->cksum_seen, memory_order_relaxed);
+			bad += rxd_rxkad_verify(&k->ck, &seen, q, m);
+			if (seen)
+				atomic_store_explicit(&k->cksum_seen, true, memory_order_relaxed);
 		} else {
 			for (unsigned i = 0; i < m; i++)
 				q[i].abort = RXD_RXKAD_NOAUTH;
@@ -285,6 +290,8 @@ const struct rxd_security_class rxd_rxkad_class = {
     .issue_challenge = rxkad_issue_challenge,
     .respond = rxkad_respond,
     .verify_response = rxkad_verify_response,
+    /* Once keyed, secure reads the key only and verify sets cksum_seen atomically. */
+    .mt_safe = true,
 };
 
 _Static_assert(sizeof(((struct rxd_rxkad_identity *)0)->name) == RXD_RXKAD_NAME_MAX + 1,

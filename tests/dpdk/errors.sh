@@ -41,6 +41,8 @@ printf 'mode=echo\nip=198.18.9.1/24\nbogus_name=1\n' >"$T_DIR/bad.conf"
 expect "bad config file line" 2 "bad.conf:3" "$RXD" $E -- --config "$T_DIR/bad.conf"
 expect "no usable port" 1 "no usable port" "$RXD" $(lcores 1) $E -- --mode echo --ip 198.18.9.1/24
 expect "too few lcores" 1 "too few lcores" "$RXD" -l 0 $E --vdev net_null0 -- --mode echo --ip 198.18.9.1/24
+expect "too few lcores for crypto lcores" 1 "too few lcores for --crypto-lcores 1" "$RXD" $(lcores 1) $E \
+	--vdev net_null0 -- --mode echo --ip 198.18.9.1/24 --crypto-lcores 1
 expect "no address" 1 "no address" "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode echo
 expect "client without peer" 1 "--peer" "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode client --ip 198.18.9.1/24
 free=$(cat /sys/kernel/mm/hugepages/hugepages-*/free_hugepages 2>/dev/null | awk '{s += $1} END {print s + 0}')

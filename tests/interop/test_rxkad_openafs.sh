@@ -4,7 +4,8 @@
 # clear, auth and crypt, sizes up to 64 MiB, concurrent calls, and every
 # refusal with the abort code OpenAFS gives (run_openafs_rxkad_selftest.sh
 # finds them OpenAFS against OpenAFS).  Captures check on the wire who sent
-# which ABORT and that crypt DATA is sealed.  Topology: rxd_interop_lib.sh
+# which ABORT and that crypt DATA is sealed; crypt calls both ways with a crypto
+# lcore (doc/crypto-offload.md).  Topology: rxd_interop_lib.sh
 # (a private namespace, rxd on net_tap).
 #
 # usage: test_rxkad_openafs.sh RXPERF OPENAFS_PEER
@@ -67,6 +68,29 @@ every_level() {
 }
 
 every_level "rxd->openafs"
+# rk_crypto_lcore_check NAME JSON: the run's DATA went through the crypto lcore, none inline (doc/crypto-offload.md)
+rk_crypto_lcore_check() {
+	local jobs inl
+	jobs=$(json_field "$2" core_crypto_jobs)
+	inl=$(json_field "$2" core_crypto_inline)
+	if [ "${jobs:-0}" -gt 0 ] && [ "${inl:-x}" = 0 ]; then
+		result PASS "$1" "$jobs crypto jobs, none inline"
+	else
+		result FAIL "$1" "core_crypto_jobs=$jobs core_crypto_inline=$inl"
+	fi
+}
+# rxd's client with one worker and one crypto lcore, at crypt
+RK_CLIENT_INLINE=("${RK_CLIENT[@]}")
+# shellcheck disable=SC2207
+EAL=($(IX_RXD_WORKERS=2 ix_eal clc))
+# shellcheck disable=SC2207 # idle_sleep prints nothing or two words
+RK_CLIENT=(ip netns exec "$IX_NS" "$RXPERF" "${EAL[@]}" -- client --ip "$IX_RXD_IP/$IX_PREFIX_LEN"
+	-a "$IX_KERNEL_IP" "${IX_RXD_EXTRA[@]}" --json --crypto-lcores 1 $(idle_sleep 3))
+rk_run "rxd->openafs crypt, 1 crypto lcore: rpc 1MiB/1MiB" 0 2 0 60 7009 crypt -- -c rpc -S 1M -R 1M -T 2
+rk_crypto_lcore_check "rxd->openafs crypt, 1 crypto lcore: on the crypto lcore" "$RUN_JSON"
+rk_run "rxd->openafs crypt, 1 crypto lcore: 16 concurrent 64KiB/64KiB" 0 32 0 120 7009 crypt -- \
+	-c rpc -S 64K -R 64K -t 16 -T 32
+RK_CLIENT=("${RK_CLIENT_INLINE[@]}")
 ix_capture_start "$T_DIR/rxd-client-refused.pcapng"
 RK_EXPIRED=(-p 7011)
 RK_NOTYET=(-p 7012)
@@ -105,6 +129,14 @@ rk_check_aborts "openafs->rxd refusals on the wire" "$T_DIR/rxd-server-refused.p
 	"$RXKADNOAUTH $RXKADBADTICKET $RXKADUNKNOWNKEY $RXKADEXPIRED $RXKADSEALEDINCON" "$RXKADLEVELFAIL"
 rk_check_handshake "openafs->rxd refusals: handshakes" "$T_DIR/rxd-server-refused.pcapng" 2 -
 ix_rxd_server_stop "rxd rxkad server (min crypt) clean exit"
+
+# rxd's server with one worker and one crypto lcore, at crypt, OpenAFS client
+IX_RXD_WORKERS=2 ix_rxd_server_start "$RXPERF" kcryptlc --security crypt "${K[@]}" --crypto-lcores 1
+rk_run "openafs->rxd crypt, 1 crypto lcore: rpc 1MiB/1MiB" 0 2 0 60 7009 crypt -- -c rpc -S 1M -R 1M -T 2
+rk_run "openafs->rxd crypt, 1 crypto lcore: 16 concurrent 64KiB/64KiB" 0 32 0 120 7009 crypt -- \
+	-c rpc -S 64K -R 64K -t 16 -T 32
+ix_rxd_server_stop "rxd rxkad server with a crypto lcore clean exit"
+rk_crypto_lcore_check "openafs->rxd crypt, 1 crypto lcore: on the crypto lcore" "$(grep '^{' "$IX_SRV_OUT" | tail -n 1)"
 
 # ------------------------------------------------ rxd server keys from an OpenAFS KeyFile
 # tests/data/openafs_KeyFile, written by OpenAFS's asetkey: kvno 7 = 0123456789abcdef,

@@ -59,6 +59,7 @@ struct sim_engine {
 	uint64_t link_free; /* egress link busy until */
 	uint64_t stuck_now;
 	unsigned stuck;
+	unsigned crypto_held; /* jobs its crypto engine holds */
 };
 
 struct sim_net {
@@ -68,6 +69,8 @@ struct sim_net {
 	uint64_t seq;
 	bool trace;
 	struct sim_rng rng;
+	struct sim_rng crypto_rng; /* the crypto engines' delays (the link's randomness stays as without) */
+	uint64_t crypto_delay_ns;
 	struct sim_link link;
 	struct rxd_config config;
 	struct test_io_pool pool; /* buffers; in_flight marks those held by queued packets */
@@ -531,6 +534,38 @@ enum sim_run_result sim_net_run(struct sim_net *n, bool (*done)(void *arg), void
 	}
 }
 
+/* ------------------------------------------------------------------ crypto engines */
+
+#define SIM_CRYPTO_CAP 16u
+
+static void sim_crypto_finish(void *arg, uint64_t now)
+{
+	struct rxd_crypto_job *j = arg;
+	struct sim_engine *e = j->engine;
+
+	e->crypto_held--;
+	rxd_crypto_run(&j, 1);
+	rxd_local_crypto_done(e->local, &j, 1, now);
+}
+
+/* Takes jobs while it holds fewer than SIM_CRYPTO_CAP: beyond, the shard keeps them (back-pressure). */
+static unsigned sim_crypto_submit(void *ctx, struct rxd_crypto_job *const *jobs, unsigned n)
+{
+	struct sim_engine *e = ctx;
+	struct sim_net *net = e->net;
+	unsigned took = 0;
+
+	for (; took < n && e->crypto_held < SIM_CRYPTO_CAP; took++) {
+		jobs[took]->engine = e;
+		e->crypto_held++;
+		sim_net_schedule(net, net->now + 1 + sim_rng_below(&net->crypto_rng, net->crypto_delay_ns),
+				 sim_crypto_finish, jobs[took]);
+	}
+	return took;
+}
+
+static const struct rxd_crypto_ops sim_crypto_ops = {sim_crypto_submit};
+
 /* ------------------------------------------------------------------ lifecycle */
 
 int sim_net_create(const struct sim_net_params *p, struct sim_net **out)
@@ -553,6 +588,8 @@ int sim_net_create(const struct sim_net_params *p, struct sim_net **out)
 	n->trace = p->trace;
 	n->link = p->link;
 	sim_rng_seed(&n->rng, sim_mix64(p->seed) ^ 0x6e6574ull);
+	sim_rng_seed(&n->crypto_rng, sim_mix64(p->seed) ^ 0x637279ull);
+	n->crypto_delay_ns = p->crypto_delay_ns;
 	if (p->config)
 		n->config = *p->config;
 	else
@@ -582,6 +619,10 @@ int sim_net_create(const struct sim_net_params *p, struct sim_net **out)
 		lp.io = &test_io_ops;
 		lp.io_ctx = &e->io;
 		lp.seed = sim_mix64(p->seed * 131 + i + 1);
+		if (n->crypto_delay_ns) {
+			lp.crypto = &sim_crypto_ops;
+			lp.crypto_ctx = e;
+		}
 		rc = rxd_local_create(&lp, n->now, &e->local);
 		if (rc < 0) {
 			fprintf(stderr, "sim: rxd_local_create(engine %u) = %d\n", i, rc);
@@ -598,6 +639,16 @@ uint64_t sim_net_destroy(struct sim_net *n)
 {
 	uint64_t leaked;
 
+	/* Jobs the crypto engines hold go back first (a shard is destroyed with none in flight);
+	 * what that sends is dropped with the rest of the queue. */
+	while (n->heap_len) {
+		struct sim_ev ev;
+		sim_pop(n, &ev);
+		if (ev.kind == SIM_EV_APP && ev.fn == sim_crypto_finish)
+			sim_crypto_finish(ev.arg, n->now);
+		else if (ev.buf)
+			test_io_buf_drop(&n->pool, ev.buf);
+	}
 	for (unsigned i = 0; i < n->n; i++)
 		if (n->eng[i].local)
 			rxd_local_destroy(n->eng[i].local);

@@ -57,6 +57,9 @@ struct sim_net_params {
 	struct sim_link link;
 	const struct rxd_config *config; /* NULL = rxd_config_default() */
 	bool trace;			 /* print every packet event to stderr */
+	/* > 0: each engine gets a crypto engine (doc/crypto-offload.md) that holds at most 16 jobs and
+	 * finishes each after a random delay up to this, so jobs finish out of order; 0 = inline */
+	uint64_t crypto_delay_ns;
 };
 
 struct sim_net;

@@ -45,6 +45,7 @@ struct spec {
 	uint64_t call_time_limit_ns;
 	bool rxkad; /* every call under rxkad at rxkad_level */
 	uint8_t rxkad_level;
+	uint64_t crypto_delay_ns;	 /* a crypto engine per engine (sim_net_params) */
 	const struct sim_workload *work; /* generated workload, or */
 	build_fn build;			 /* hand-made plans */
 	void *ctx;
@@ -170,6 +171,7 @@ static uint64_t run_seed(const struct spec *s, uint64_t seed, struct totals *tot
 	np.link = s->link;
 	np.config = s->config;
 	np.trace = env_u64("RXD_SIM_TRACE", 0) != 0;
+	np.crypto_delay_ns = s->crypto_delay_ns;
 	if (s->randomise_link) {
 		struct sim_rng r;
 		sim_rng_seed(&r, sim_mix64(seed) ^ 0x6c696e6bull);
@@ -410,24 +412,45 @@ Test(sim, loss_5pct_mixed_calls_complete, .timeout = 900)
 	cr_assert_gt(t.st.tx_data_retrans, 0);
 }
 
-/* rxkad crypt over a lossy, reordering link: lost CHALLENGEs and RESPONSEs are resent, held calls run. */
-Test(sim, rxkad_crypt_with_loss_calls_complete, .timeout = 900)
+/*
+ * rxkad crypt over a lossy, reordering link (crypto_delay_ns > 0: with crypto
+ * engines); returns the totals of seeds 1..count, every call byte-exact.
+ */
+static struct totals rxkad_crypt_loss(const char *name, uint64_t crypto_delay_ns, uint64_t count)
 {
 	struct spec s;
 	struct totals t;
 	struct sim_workload w = small_work(3);
 
-	base_spec(&s, "rxkad_crypt_loss", 3);
+	base_spec(&s, name, 3);
 	s.link.loss = 0.05;
 	s.link.reorder = 0.05;
 	s.randomise_link = true;
 	s.rxkad = true;
 	s.rxkad_level = 2;
+	s.crypto_delay_ns = crypto_delay_ns;
 	s.work = &w;
-	cr_assert_eq(run_seeds(&s, 1, 10, &t), 0);
+	cr_assert_eq(run_seeds(&s, 1, count, &t), 0);
 	cr_assert_gt(t.lost, 0);
+	return t;
+}
+
+/* Lost CHALLENGEs and RESPONSEs are resent, held calls run. */
+Test(sim, rxkad_crypt_with_loss_calls_complete, .timeout = 900)
+{
+	struct totals t = rxkad_crypt_loss("rxkad_crypt_loss", 0, 10);
+
 	cr_assert_gt(t.st.rx_packets[RXD_PKT_CHALLENGE], 0, "no CHALLENGE: the calls were not secured");
 	cr_assert_gt(t.st.rx_packets[RXD_PKT_RESPONSE], 0);
+}
+
+/* The same with crypto engines that finish jobs out of order, after up to 2 ms, 16 at a time. */
+Test(sim, rxkad_crypt_with_a_crypto_engine_and_loss_calls_complete, .timeout = 900)
+{
+	struct totals t = rxkad_crypt_loss("rxkad_crypt_crypto_engine_loss", 2 * RXD_NS_PER_MS, 20);
+
+	cr_assert_gt(t.st.crypto_jobs, 0, "no job went to the crypto engines");
+	cr_assert_eq(t.st.crypto_inline, 0);
 }
 
 Test(sim, heavy_reordering_calls_complete, .timeout = 900)

@@ -23,6 +23,7 @@
 #define KSVC 147
 #define T0 1900000000u /* the servers' unix time */
 #define MAXCALLS 24
+#define KJOBS 4096
 
 struct kdgram {
 	int to;
@@ -64,7 +65,55 @@ static struct {
 	bool big_mtu;	       /* a 9000-byte interface MTU, so jumbograms fit */
 	uint8_t challenge[64]; /* the latest CHALLENGE body seen */
 	uint32_t challenge_len;
+	/* A crypto engine per side (crypto_offload tests): jobs wait here until k_run completes them. */
+	bool offload;
+	enum { KJ_FIFO, KJ_REVERSE, KJ_SHUFFLE } order;
+	unsigned eng_cap; /* jobs an engine holds at once (0 = KJOBS) */
+	bool paused;	  /* k_run leaves the jobs alone */
+	struct rxd_crypto_job *jobs[2][KJOBS];
+	unsigned njobs[2];
+	unsigned taken, refused; /* by every submit: jobs taken, jobs refused (engine full) */
+	unsigned most_at_once;	 /* jobs an engine finished together */
+	unsigned batch;		 /* datagrams per receive batch (0 = none) */
+	uint64_t shuffle;
 } K;
+
+static unsigned k_submit(void *ctx, struct rxd_crypto_job *const *jobs, unsigned n)
+{
+	int e = (int)(intptr_t)ctx;
+	unsigned cap = K.eng_cap ? K.eng_cap : KJOBS, took = 0;
+
+	while (took < n && K.njobs[e] < cap)
+		K.jobs[e][K.njobs[e]++] = jobs[took++];
+	K.taken += took;
+	K.refused += n - took;
+	return took;
+}
+static const struct rxd_crypto_ops k_crypto = {k_submit};
+
+/* Run and give back every job engine e holds, in K.order: the shard sees them finish out of order. */
+static void k_engine_run(int e)
+{
+	struct rxd_crypto_job *v[KJOBS];
+	unsigned n = K.njobs[e];
+
+	K.njobs[e] = 0;
+	if (n > K.most_at_once)
+		K.most_at_once = n;
+	for (unsigned i = 0; i < n; i++)
+		v[i] = K.jobs[e][K.order == KJ_REVERSE ? n - 1 - i : i];
+	for (unsigned i = n; K.order == KJ_SHUFFLE && i > 1; i--) {
+		struct rxd_crypto_job *t;
+		unsigned k;
+		K.shuffle = K.shuffle * 6364136223846793005ull + 1442695040888963407ull;
+		k = (unsigned)((K.shuffle >> 33) % i);
+		t = v[i - 1];
+		v[i - 1] = v[k];
+		v[k] = t;
+	}
+	rxd_crypto_run(v, n);
+	rxd_local_crypto_done(K.eng[e], v, n, K.now);
+}
 
 static int k_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32_t len, unsigned flags)
 {
@@ -88,10 +137,27 @@ static int k_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32
 static void k_run(uint64_t limit)
 {
 	for (int steps = 0; steps < 2000000; steps++) {
+		/* The engines finish what piled up while the wire drains, or when a burst is waiting. */
+		if (!K.paused && (K.njobs[0] || K.njobs[1]) && (K.head == K.tail || K.njobs[0] + K.njobs[1] >= 8)) {
+			K.now += 1000;
+			for (int e = 0; e < 2; e++)
+				if (K.njobs[e])
+					k_engine_run(e);
+			continue;
+		}
 		if (K.head != K.tail) {
 			struct kdgram d = K.q[K.head++ % KQ];
 			K.now += 1000;
+			/* K.batch: up to that many datagrams to one side in one receive batch, as the shells do */
+			if (K.batch)
+				rxd_local_batch_begin(K.eng[d.to], K.now);
 			rxd_local_input(K.eng[d.to], &K.addr[1 - d.to], d.buf, d.buf->data, d.len, K.now);
+			for (unsigned b = 1; b < K.batch && K.head != K.tail && K.q[K.head % KQ].to == d.to; b++) {
+				struct kdgram e = K.q[K.head++ % KQ];
+				rxd_local_input(K.eng[e.to], &K.addr[1 - e.to], e.buf, e.buf->data, e.len, K.now);
+			}
+			if (K.batch)
+				rxd_local_batch_end(K.eng[d.to], K.now);
 			continue;
 		}
 		uint64_t t = rxd_local_next_expiry(K.eng[0]), t1 = rxd_local_next_expiry(K.eng[1]);
@@ -185,6 +251,10 @@ static void k_log(void *user, enum rxd_log_level level, const char *msg)
 static void k_engine(int i)
 {
 	struct rxd_local_params p = {.io = &test_io_ops, .io_ctx = &K.io[i], .seed = 11 + (uint64_t)i + K.now};
+	if (K.offload) {
+		p.crypto = &k_crypto;
+		p.crypto_ctx = (void *)(intptr_t)i;
+	}
 	if (getenv("K_DEBUG")) {
 		p.log = k_log;
 		p.log_user = (void *)(intptr_t)i;
@@ -208,11 +278,15 @@ static void k_engine(int i)
 
 /* Server key kvno 3; the client's ticket sealed with `key` as kvno `kvno`, valid from `start`. */
 static bool next_big_mtu;
+static bool next_offload;
+static unsigned next_batch;
 static void k_setup_full(uint8_t min_level, const uint8_t key[8], uint32_t kvno, uint32_t start)
 {
 	struct rxd_rxkad_des_key ck;
 	memset(&K, 0, sizeof(K));
 	K.big_mtu = next_big_mtu;
+	K.offload = next_offload;
+	K.batch = next_batch;
 	K.now = RXD_NS_PER_SEC;
 	memcpy(K.skey.key, "\x01\x23\x45\x67\x89\xab\xcd\xef", 8);
 	K.skey.kvno = 3;
@@ -239,7 +313,10 @@ static void k_teardown(void)
 			rxd_call_end(K.cli[i].call, K.now);
 		free(K.cli[i].got);
 	}
+	K.paused = false;
 	k_run(K.now + 5 * RXD_NS_PER_SEC);
+	cr_assert_eq(K.njobs[0] + K.njobs[1], 0);
+	cr_assert_eq(rxd_local_crypto_in_flight(K.eng[0]) + rxd_local_crypto_in_flight(K.eng[1]), 0);
 	rxd_local_destroy(K.eng[0]);
 	rxd_local_destroy(K.eng[1]);
 	while (K.head != K.tail)
@@ -754,4 +831,168 @@ Test(rxkad_core, calls_waiting_for_a_channel_are_secured_too)
 	for (unsigned i = 0; i < n; i++)
 		expect_echo(k[i], 3000 + i, i + 1);
 	k_teardown();
+}
+
+/* ------------------------------------------------------------------ crypto offload (doc/crypto-offload.md) */
+
+/* First transmissions of each call's DATA, by direction: each must be the next seq (crypt: no jumbograms). */
+struct seen_call {
+	uint32_t cid, call, top;
+};
+static struct seen_call seen_calls[2][64];
+static unsigned seen_n[2], out_of_order, first_sends;
+static uint32_t be32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+static bool check_tx_order(int from, uint8_t *b, uint32_t *len)
+{
+	uint32_t cid = be32(b + 4), call = be32(b + 8), seq = be32(b + 12);
+	unsigned i;
+
+	(void)len;
+	if (b[20] != RXD_PKT_DATA)
+		return false;
+	for (i = 0; i < seen_n[from]; i++)
+		if (seen_calls[from][i].cid == cid && seen_calls[from][i].call == call)
+			break;
+	if (i == seen_n[from]) {
+		cr_assert_lt(i, 64);
+		seen_calls[from][seen_n[from]++] = (struct seen_call){cid, call, 0};
+	}
+	if (seq > seen_calls[from][i].top) {
+		first_sends++;
+		if (seq != seen_calls[from][i].top + 1)
+			out_of_order++;
+		seen_calls[from][i].top = seq;
+	}
+	return false;
+}
+
+static void offload_setup(int order)
+{
+	next_offload = true;
+	k_setup(0);
+	next_offload = false;
+	K.order = order;
+	K.shuffle = 42;
+	memset(seen_n, 0, sizeof(seen_n));
+	out_of_order = first_sends = 0;
+}
+
+Test(crypto_offload, crypt_calls_echo_every_size_with_jobs_finishing_in_reverse_and_leave_in_order)
+{
+	offload_setup(KJ_REVERSE);
+	K.filter = check_tx_order;
+	for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		struct kcall *k = k_call(RXD_RXKAD_CRYPT, sizes[i]);
+		k_run(K.now + 30 * RXD_NS_PER_SEC);
+		expect_echo(k, sizes[i], K.ncli);
+	}
+	cr_assert_gt(K.taken, 10, "the engine took %u jobs", K.taken);
+	cr_assert_geq(K.most_at_once, 4, "jobs never finished out of order");
+	cr_assert_gt(first_sends, 100);
+	cr_assert_eq(out_of_order, 0, "%u DATA packets left out of sequence", out_of_order);
+	cr_assert_eq(stats_of(0).crypto_jobs + stats_of(1).crypto_jobs, K.taken);
+	cr_assert_eq(stats_of(0).crypto_inline + stats_of(1).crypto_inline, 0, "the shard did crypto work itself");
+	k_teardown();
+}
+
+Test(crypto_offload, concurrent_auth_calls_with_jumbograms_and_shuffled_jobs_echo)
+{
+	struct kcall *k[6];
+
+	next_big_mtu = true;
+	offload_setup(KJ_SHUFFLE);
+	next_big_mtu = false;
+	for (unsigned i = 0; i < 6; i++)
+		k[i] = k_call(i & 1 ? RXD_RXKAD_AUTH : RXD_RXKAD_CRYPT, 50000 + 1000 * i);
+	k_run(K.now + 60 * RXD_NS_PER_SEC);
+	for (unsigned i = 0; i < 6; i++)
+		expect_echo(k[i], 50000 + 1000 * i, i + 1);
+	cr_assert_gt(stats_of(1).rx_jumbo, 0, "no jumbogram at auth");
+	cr_assert_geq(K.most_at_once, 8);
+	k_teardown();
+}
+
+Test(crypto_offload, a_full_engine_pushes_back_and_nothing_is_lost)
+{
+	struct kcall *k[3];
+
+	offload_setup(KJ_FIFO);
+	K.eng_cap = 1;
+	for (unsigned i = 0; i < 3; i++)
+		k[i] = k_call(RXD_RXKAD_CRYPT, 65536);
+	k_run(K.now + 60 * RXD_NS_PER_SEC);
+	for (unsigned i = 0; i < 3; i++)
+		expect_echo(k[i], 65536, i + 1);
+	cr_assert_gt(K.refused, 0, "the engine never refused a job");
+	cr_assert_eq(stats_of(0).tx_data_retrans + stats_of(1).tx_data_retrans, 0, "back-pressure lost packets");
+	cr_assert_eq(stats_of(0).discards[RXD_R_SECURITY] + stats_of(1).discards[RXD_R_SECURITY], 0);
+	k_teardown();
+}
+
+/* The call ends and its conn is freed while the engine still holds its jobs: they come back to
+ * nothing, the security state lives until then (AddressSanitizer checks the reads), no buffer leaks. */
+Test(crypto_offload, a_conn_freed_with_jobs_in_flight_lets_them_finish)
+{
+	struct kcall *k;
+
+	offload_setup(KJ_FIFO);
+	K.paused = true;
+	k = k_call(RXD_RXKAD_CRYPT, 5000);
+	cr_assert_gt(K.njobs[0], 0, "the request was not handed to the engine");
+	cr_assert_eq(K.sent[RXD_PKT_DATA], 0, "DATA left before it was secured");
+	rxd_call_abort(k->call, 1234, K.now);
+	rxd_call_end(k->call, K.now);
+	k->call = NULL;
+	k_run(K.now + 300 * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_local_counts(K.eng[0]).conns, 0, "the conn was not freed");
+	cr_assert_eq(rxd_local_crypto_in_flight(K.eng[0]), K.njobs[0]);
+	K.paused = false;
+	k_run(K.now + RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_local_crypto_in_flight(K.eng[0]), 0);
+	cr_assert_eq(K.sent[RXD_PKT_DATA], 0, "a finished job of a dead call sent DATA");
+	k_teardown();
+}
+
+Test(crypto_offload, corrupted_crypt_data_aborts_the_call_once_verified)
+{
+	int32_t code;
+
+	next_offload = true;
+	code = damaged_call(flip_sealed_byte, RXD_RXKAD_CRYPT);
+	next_offload = false;
+	cr_assert(code == RXKADSEALEDINCON || code == RXKADDATALEN, "abort %d", code);
+}
+
+/* No engine: a receive batch's packets are stored, then verified together when the batch ends. */
+Test(crypto_offload, inline_crypt_in_receive_batches_verifies_when_the_batch_ends)
+{
+	struct kcall *k[4];
+
+	next_batch = 16;
+	k_setup(0);
+	next_batch = 0;
+	K.filter = check_tx_order;
+	memset(seen_n, 0, sizeof(seen_n));
+	out_of_order = first_sends = 0;
+	for (unsigned i = 0; i < 4; i++)
+		k[i] = k_call(RXD_RXKAD_CRYPT, 100000 + 1000 * i);
+	k_run(K.now + 60 * RXD_NS_PER_SEC);
+	for (unsigned i = 0; i < 4; i++)
+		expect_echo(k[i], 100000 + 1000 * i, i + 1);
+	cr_assert_eq(out_of_order, 0);
+	cr_assert_eq(stats_of(0).crypto_jobs + stats_of(1).crypto_jobs, 0, "no engine, yet jobs counted");
+	k_teardown();
+}
+
+Test(crypto_offload, corrupted_crypt_data_in_a_receive_batch_aborts_the_call)
+{
+	int32_t code;
+
+	next_batch = 16;
+	code = damaged_call(flip_sealed_byte, RXD_RXKAD_CRYPT);
+	next_batch = 0;
+	cr_assert(code == RXKADSEALEDINCON || code == RXKADDATALEN, "abort %d", code);
 }

@@ -145,6 +145,7 @@ struct rxd_local;
 struct rxd_call;
 struct rxd_service;
 struct rxd_security_class;
+struct rxd_crypto_ops;
 
 /* Call completion (kernel rxrpc_call_completion). */
 enum rxd_completion {
@@ -283,6 +284,10 @@ struct rxd_local_params {
 	 * whole process's.  Called on the shard's thread.  NULL = this shard's own. */
 	void (*debug_counters)(void *user, struct rxd_stats *sum, struct rxd_local_counts *counts);
 	void *debug_counters_user;
+	/* The security class's per-packet work (securing and verifying DATA) runs on this engine, off
+	 * the shard's thread (doc/crypto-offload.md); NULL = inline. */
+	const struct rxd_crypto_ops *crypto;
+	void *crypto_ctx;
 };
 
 /** Create a shard.  Returns 0 or -errno; *out set on success. */
@@ -427,6 +432,8 @@ struct rxd_stats {
 	uint64_t busy_sent, rto_fired, tlp_fired, fast_retrans, rtt_samples;
 	uint64_t pings_sent, version_replies, debug_replies;
 	uint64_t pmtud_probes, pmtud_probes_acked, pmtud_probes_lost; /* path-MTU probes and their verdicts */
+	/* crypto engine: jobs handed to it, and DATA packets secured or verified inline while it was configured */
+	uint64_t crypto_jobs, crypto_inline;
 };
 /** Copy the shard's counters (adds to *out so shards can be summed). */
 void rxd_local_stats_add(const struct rxd_local *l, struct rxd_stats *out);
@@ -506,9 +513,46 @@ struct rxd_security_class {
 	/** Server: judge a RESPONSE.  0 (the conn is secured) or an abort code. */
 	int32_t (*verify_response)(void *conn_sec, const struct rxd_sec_conn_info *ci, const uint8_t *response,
 				   size_t len);
+	/**
+	 * secure and verify may run on any thread, several at once for one conn,
+	 * once the conn is keyed (they then read conn state only, or update it
+	 * atomically), so a crypto engine may take them off the shard.
+	 */
+	bool mt_safe;
 };
 /** Register a security class on a shard (index 0 is always rxnull). */
 int rxd_local_add_security(struct rxd_local *l, const struct rxd_security_class *sc);
+
+/* ------------------------------------------------------------------ crypto offload */
+
+/*
+ * A crypto engine runs the security class's secure and verify hooks for a
+ * shard on other threads (doc/crypto-offload.md).  The shard hands it jobs
+ * (a few DATA packets of one call each) and resumes them when they come back:
+ * transmit packets leave in sequence order, received ones reach the
+ * application in order, whatever order jobs finish in.  A job touches only
+ * its packets' bytes and the conn's security state, which stays alive until
+ * every job of the conn is back.
+ */
+struct rxd_crypto_job {
+	void *engine; /* the engine's own use (e.g. the queue the job goes back on); the core never reads it */
+};
+
+struct rxd_crypto_ops {
+	/**
+	 * Take jobs for work off the shard's thread, in order; returns how many
+	 * were taken.  The rest stay with the shard and are offered again when
+	 * it next returns from an entry point (back-pressure, never loss).
+	 */
+	unsigned (*submit)(void *ctx, struct rxd_crypto_job *const *jobs, unsigned n);
+};
+
+/** Engine side, any thread: do n jobs (consecutive jobs of one conn share the class's multi-buffer passes). */
+void rxd_crypto_run(struct rxd_crypto_job *const *jobs, unsigned n);
+/** Shard's thread: jobs the engine ran, in any order; the calls resume (send, deliver, or abort). */
+void rxd_local_crypto_done(struct rxd_local *l, struct rxd_crypto_job *const *jobs, unsigned n, uint64_t now);
+/** Jobs the engine has taken and not given back; the shell waits for 0 before rxd_local_destroy(). */
+uint32_t rxd_local_crypto_in_flight(const struct rxd_local *l);
 
 #ifdef __cplusplus
 }

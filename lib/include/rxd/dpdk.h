@@ -86,6 +86,7 @@ struct rxd_shell_opts {
 	bool promisc;		  /* promiscuous mode (false) */
 	bool ring_pair;		  /* create two cross-connected net_ring ports in-process */
 	uint64_t seed;		  /* 0 = random */
+	uint16_t crypto_lcores;	  /* the last N worker lcores secure and verify DATA (0 = inline on the workers) */
 };
 
 /** Fill o with defaults (and rxd_config_default for o->core). */
