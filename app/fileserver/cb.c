@@ -230,8 +230,9 @@ static void post_all(struct rxd_fs_cb *cb, const struct rxd_fs_cb_notice *n)
 			continue;
 		}
 		cb->st.notices_lost++;
-		/* A lost epoch only leaves stale promises to expire; a lost change must not be missed. */
-		if (n->kind == RXD_FS_CB_N_CHANGED)
+		/* A lost epoch only leaves stale promises to expire; a lost change or deletion must not be
+		 * missed (the shard resets its hosts: a promise on a deleted fid must not be renewed). */
+		if (n->kind == RXD_FS_CB_N_CHANGED || n->kind == RXD_FS_CB_N_DELETED)
 			atomic_store_explicit(&g->lost[to], 1, memory_order_release);
 	}
 }
@@ -754,7 +755,9 @@ bool rxd_fs_cb_broken_since(const struct rxd_fs_cb *cb, const struct rxd_AFSFid 
 	return cb->all_broken_at > mark || cb->recent[recent_slot(fid)] > mark;
 }
 
-void rxd_fs_cb_break(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now)
+/* Free fid's promises on this shard (but except's), queueing a break for each holder when brk. */
+static void drop_fid(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, bool brk,
+		     uint64_t now)
 {
 	uint32_t b = fid_hash(cb, fid);
 
@@ -775,9 +778,23 @@ void rxd_fs_cb_break(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const s
 		if (p == NIL)
 			return;
 		prom_free(cb, p);
-		queue_break(cb, h, fid);
-		cb->st.broken++;
+		if (brk) {
+			queue_break(cb, h, fid);
+			cb->st.broken++;
+		} else {
+			cb->st.deleted++;
+		}
 	}
+}
+
+void rxd_fs_cb_break(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now)
+{
+	drop_fid(cb, fid, except, true, now);
+}
+
+void rxd_fs_cb_drop(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, uint64_t now)
+{
+	drop_fid(cb, fid, NULL, false, now);
 }
 
 void rxd_fs_cb_changed(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now)
@@ -789,6 +806,14 @@ void rxd_fs_cb_changed(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const
 		n.has_host = 1;
 		n.host = *except;
 	}
+	post_all(cb, &n);
+}
+
+void rxd_fs_cb_deleted(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, uint64_t now)
+{
+	struct rxd_fs_cb_notice n = {.kind = RXD_FS_CB_N_DELETED, .fid = *fid};
+
+	rxd_fs_cb_drop(cb, fid, now);
 	post_all(cb, &n);
 }
 
@@ -1030,6 +1055,8 @@ static void take_notice(struct rxd_fs_cb *cb, const struct rxd_fs_cb_notice *n, 
 	cb->st.notices_in++;
 	if (n->kind == RXD_FS_CB_N_CHANGED) {
 		rxd_fs_cb_break(cb, &n->fid, n->has_host ? &n->host : NULL, now);
+	} else if (n->kind == RXD_FS_CB_N_DELETED) {
+		rxd_fs_cb_drop(cb, &n->fid, now);
 	} else if (n->kind == RXD_FS_CB_N_EPOCH) {
 		uint32_t h = host_find(cb, &n->host);
 		if (h != NIL && cb->host[h].epoch && cb->host[h].epoch != n->epoch)

@@ -39,6 +39,7 @@
 enum rxd_fs_cb_notice_kind {
 	RXD_FS_CB_N_CHANGED = 1, /* fid changed: break its promises except host's (if has_host) */
 	RXD_FS_CB_N_EPOCH = 2,	 /* host calls with connection epoch `epoch`: a known host with another restarted */
+	RXD_FS_CB_N_DELETED = 3, /* fid is gone: drop its promises without a break */
 };
 
 /* One message between shards (fixed size, multiple of 4 bytes: fits an rte_ring elem). */
@@ -155,8 +156,19 @@ uint64_t rxd_fs_cb_mark(const struct rxd_fs_cb *cb);
  */
 bool rxd_fs_cb_broken_since(const struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, uint64_t mark);
 
+/**
+ * fid is gone (its last link was removed): drop every promise on it, sending
+ * no break, on this shard and on every other, as OpenAFS's
+ * DeleteFileCallBacks: the clients learn it from the directory's break (and
+ * VNOVNODE), and the one that removed it from its reply.  Like a break, it
+ * counts for rxd_fs_cb_broken_since.
+ */
+void rxd_fs_cb_deleted(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, uint64_t now);
+
 /** Break fid's promises on this shard only (rxd_fs_cb_changed is what handlers call). */
 void rxd_fs_cb_break(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, const struct rxd_addr *except, uint64_t now);
+/** Drop fid's promises on this shard only, without a break (rxd_fs_cb_deleted is what handlers call). */
+void rxd_fs_cb_drop(struct rxd_fs_cb *cb, const struct rxd_AFSFid *fid, uint64_t now);
 
 /** RXAFS GiveUpCallBacks: host drops its promises on these fids (no break is sent). */
 void rxd_fs_cb_give_up(struct rxd_fs_cb *cb, const struct rxd_addr *host, const struct rxd_AFSFid *fids, unsigned n);
@@ -207,7 +219,7 @@ struct rxd_fs_cb_host_info rxd_fs_cb_host_info(const struct rxd_fs_cb *cb, const
 
 struct rxd_fs_cb_stats {
 	uint64_t hosts, promises, breaks_queued; /* live */
-	uint64_t promised, renewed, broken, expired, given_up, evicted_promises, evicted_hosts;
+	uint64_t promised, renewed, broken, deleted, expired, given_up, evicted_promises, evicted_hosts;
 	uint64_t calls_callback, calls_icbs3, calls_icbs, calls_tmay, calls_probe;
 	uint64_t fids_sent, call_failures, hosts_down, restarts, resets;
 	uint64_t notices_in, notices_out, notices_lost, lost_resets, no_space;

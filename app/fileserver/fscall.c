@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 #include <time.h>
 
 #include <rte_mbuf.h>
@@ -19,11 +20,14 @@
 
 #define PEEK_SEGS 16u
 #define WRITE_SEGS 64u
-#define STORE_FAILED EIO /* what store_end records for a StoreData that did not finish */
+#define STORE_FAILED EIO	/* what store_end records for a StoreData that did not finish */
+#define WAIT_MIN_NS 100000ull	/* a stream waiting for its file's stream lock: first retry */
+#define WAIT_MAX_NS 10000000ull /* ... doubling up to this (well inside the store's 1 s writer hold) */
 
 enum cstate {
 	C_HDR,	 /* gathering the request's opcode and IN arguments */
 	C_OP,	 /* the operation (or a StoreData's end) is on an I/O thread */
+	C_WAIT,	 /* FetchData/StoreData waiting for its file's stream lock: the operation runs again later */
 	C_FETCH, /* FetchData: length word and chunks going out */
 	C_STORE, /* StoreData: received bytes going to an I/O thread */
 	C_REPLY, /* the reply (or FetchData's tail) going out */
@@ -88,6 +92,9 @@ struct fcall {
 	bool writing;
 	/* a stream's file is open (the lcore's view: op.rd/op.wr belong to the I/O thread holding a job) */
 	bool rd_open, wr_open;
+	/* C_WAIT: on the worker's waiting list till retry_at */
+	LIST_ENTRY(fcall) wait_link;
+	uint64_t retry_at, wait_ns;
 	_Alignas(8) uint8_t arena[RXD_RXAFS_ARENA_MAX];
 };
 
@@ -100,6 +107,7 @@ struct rxd_fs_worker {
 	struct rxd_fs_cb *cb; /* NULL: nothing is promised (nothing could be broken) */
 	uint8_t min_level;    /* rxkad calls below this level are refused */
 	struct chunk *free_chunks;
+	LIST_HEAD(, fcall) waiting; /* calls in C_WAIT, in no order */
 	rxd_app_clock_fn clock;
 	void *clock_arg;
 };
@@ -174,6 +182,16 @@ static struct chunk *chunk_get(struct rxd_fs_worker *w)
 	return c;
 }
 
+static void wait_add(struct fcall *fc, uint64_t now)
+{
+	struct rxd_fs_worker *w = fc->w;
+
+	fc->st = C_WAIT;
+	fc->wait_ns = fc->wait_ns ? (fc->wait_ns * 2 > WAIT_MAX_NS ? WAIT_MAX_NS : fc->wait_ns * 2) : WAIT_MIN_NS;
+	fc->retry_at = now + fc->wait_ns;
+	LIST_INSERT_HEAD(&w->waiting, fc, wait_link);
+}
+
 /* The call is complete: once no job of it is out, close what it opened and free it. */
 static void maybe_finish(struct fcall *fc, uint64_t now)
 {
@@ -181,6 +199,10 @@ static void maybe_finish(struct fcall *fc, uint64_t now)
 
 	if (!fc->complete || fc->inflight)
 		return;
+	if (fc->st == C_WAIT) { /* died waiting: it holds no lock (the store's hold on new fetches lapses) */
+		LIST_REMOVE(fc, wait_link);
+		fc->st = C_OP;
+	}
 	if (fc->rd_open) {
 		fc->rd_open = false;
 		if (post(fc, &fc->opj, J_FETCH_END) == 0)
@@ -403,9 +425,12 @@ static void break_changed(struct fcall *fc, uint64_t now)
 {
 	struct rxd_fs_op *op = &fc->op;
 
-	if (fc->w->cb)
-		for (uint32_t i = 0; i < op->n_changed; i++)
+	for (uint32_t i = 0; fc->w->cb && i < op->n_changed; i++) {
+		if (op->changed[i].gone) /* dropped without a break, as OpenAFS's DeleteFileCallBacks */
+			rxd_fs_cb_deleted(fc->w->cb, &op->changed[i].fid, now);
+		else
 			rxd_fs_cb_changed(fc->w->cb, &op->changed[i].fid, op->changed[i].named ? &fc->peer : NULL, now);
+	}
 	op->n_changed = 0; /* once: a StoreData's J_OP and J_STORE_END share the op */
 }
 
@@ -448,6 +473,10 @@ static void op_done(struct fcall *fc, int32_t rc, uint64_t now)
 		fail(fc, rc, now);
 		return;
 	}
+	if (fc->op.stream == RXD_FS_STREAM_WAIT) {
+		wait_add(fc, now);
+		return;
+	}
 	promise_reply(fc, now);
 	switch (fc->op.stream) {
 	case RXD_FS_STREAM_FETCH:
@@ -479,16 +508,22 @@ static void op_done(struct fcall *fc, int32_t rc, uint64_t now)
 	}
 }
 
+/* The operation goes to an I/O thread (again, after a C_WAIT). */
+static void post_op(struct fcall *fc, uint64_t now)
+{
+	fc->st = C_OP;
+	fc->cb_mark = fc->w->cb ? rxd_fs_cb_mark(fc->w->cb) : 0;
+	if (post(fc, &fc->opj, J_OP))
+		fail(fc, EIO, now);
+}
+
 static void dispatch(struct fcall *fc, uint64_t now)
 {
 	uint32_t opcode = fc->req_len >= 4 ? get_be32(fc->req) : 0;
 
 	fc->op.xg.req_len = fc->req_len;
 	if (fc->req_len >= 4 && rxd_fs_op_on_io_thread(opcode)) {
-		fc->st = C_OP;
-		fc->cb_mark = fc->w->cb ? rxd_fs_cb_mark(fc->w->cb) : 0;
-		if (post(fc, &fc->opj, J_OP))
-			fail(fc, EIO, now);
+		post_op(fc, now);
 		return;
 	}
 	op_done(fc, rxd_fs_op_run_lcore(&fc->op), now); /* a short request: dispatch says RXGEN_SS_UNMARSHAL */
@@ -685,6 +720,7 @@ static int on_new_call(void *app, struct rxd_call *call)
 		rxd_fs_cb_contact(w->cb, &fc->peer, rxd_call_epoch(call), now_of(w));
 	fc->st = C_HDR;
 	fc->need = 4;
+	fc->wait_ns = 0;     /* no C_WAIT backoff yet */
 	fc->op.srv = w->srv; /* fc->op.ident: set above */
 	fc->op.xg = (struct rxd_xg_call){
 	    .req = fc->req,
@@ -708,6 +744,7 @@ int rxd_fs_worker_create(const struct rxd_fs_worker_params *p, struct rxd_fs_wor
 
 	if (!w)
 		return -ENOMEM;
+	LIST_INIT(&w->waiting);
 	w->srv = p->srv;
 	w->pool = p->pool;
 	w->index = p->index;
@@ -745,6 +782,13 @@ void rxd_fs_worker_poll(struct rxd_fs_worker *w, uint64_t now)
 	struct rxd_fs_job *jobs[32];
 	unsigned n;
 
+	for (struct fcall *fc = LIST_FIRST(&w->waiting), *next; fc; fc = next) {
+		next = LIST_NEXT(fc, wait_link);
+		if (fc->retry_at <= now) {
+			LIST_REMOVE(fc, wait_link);
+			post_op(fc, now);
+		}
+	}
 	if (!w->jobs)
 		return;
 	n = rxd_fs_iopool_poll(w->pool, w->index, jobs, 32);

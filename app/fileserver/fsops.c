@@ -343,6 +343,24 @@ static void mark_changed(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, boo
 		op->changed[op->n_changed++] = (struct rxd_fs_op_changed){.fid = *fid, .named = named};
 }
 
+/*
+ * A change unlinked fid from a directory: if that was its last link, its
+ * promises are dropped without a break, as OpenAFS's DeleteFileCallBacks
+ * (SAFSS_RemoveFile, SAFSS_RemoveDir, SAFSS_Rename's replaced target); else
+ * its link count changed and they break.  Gone = the fid no longer names a
+ * vnode (a reused slot has another uniquifier).
+ */
+static void mark_unlinked(struct rxd_fs_op *op, const struct rxd_AFSFid *fid)
+{
+	struct rxd_fs_fid f = fid_of(fid);
+	struct rxd_fs_status v;
+
+	if (op->n_changed == RXD_FS_OP_MAX_CHANGED)
+		return;
+	mark_changed(op, fid, false);
+	op->changed[op->n_changed - 1].gone = rxd_fs_fetch_status(op->srv->st, &f, &v) == RXD_FS_VNOVNODE;
+}
+
 /* The fid of name in dir, looked up before a change unlinks it (its promises break after); false if absent. */
 static bool lookup_fid(struct rxd_fs_op *op, const struct rxd_fs_fid *dir, const char *name, struct rxd_AFSFid *out,
 		       bool *is_dir)
@@ -426,6 +444,10 @@ static int32_t fetch_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, i
 	if (rc)
 		return rc;
 	rc = rxd_fs_fetch_begin(op->srv->st, &f, &op->rd, &v);
+	if (rc == RXD_FS_WAIT) {
+		op->stream = RXD_FS_STREAM_WAIT;
+		return 0;
+	}
 	if (rc)
 		return rc;
 	if (pos < 0 || len < 0 || (uint64_t)pos >= v.length)
@@ -476,6 +498,10 @@ static int32_t store_begin(struct rxd_fs_op *op, const struct rxd_AFSFid *fid, c
 	if (rc)
 		return rc;
 	rc = rxd_fs_store_begin(op->srv->st, &f, (uint32_t)op->caller.id, &sa, pos, len, flen, &op->wr);
+	if (rc == RXD_FS_WAIT) {
+		op->stream = RXD_FS_STREAM_WAIT;
+		return 0;
+	}
 	if (rc)
 		return rc;
 	op->stream = RXD_FS_STREAM_STORE;
@@ -635,7 +661,7 @@ static int32_t remove_entry(struct rxd_fs_op *op, const struct rxd_AFSFid *dir, 
 	fill_sync(sync, &dst);
 	mark_changed(op, dir, true);
 	if (had) /* its link count dropped, or it is gone */
-		mark_changed(op, &gone, false);
+		mark_unlinked(op, &gone);
 	return 0;
 }
 
@@ -678,7 +704,7 @@ static int32_t h_rename(void *ctx, const struct rxd_RXAFS_Rename_in *in, struct 
 	if (had_moved && moved_dir && !fid_eq(&od, &nd))
 		mark_changed(op, &moved, false);
 	if (had_target && !(had_moved && moved.Vnode == target.Vnode && moved.Unique == target.Unique))
-		mark_changed(op, &target, false);
+		mark_unlinked(op, &target);
 	return 0;
 }
 

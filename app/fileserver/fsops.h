@@ -76,6 +76,7 @@ enum rxd_fs_stream {
 	RXD_FS_STREAM_NONE,
 	RXD_FS_STREAM_FETCH, /* rd open: send len bytes from pos, then tail */
 	RXD_FS_STREAM_STORE, /* wr open: write len bytes, then rxd_fs_op_store_end */
+	RXD_FS_STREAM_WAIT,  /* the file's stream lock is taken (RXD_FS_WAIT): run the op again later */
 };
 
 /*
@@ -88,6 +89,7 @@ enum rxd_fs_stream {
 struct rxd_fs_op_changed {
 	struct rxd_AFSFid fid;
 	bool named; /* the caller named it (it keeps its promise), else everyone's promise breaks */
+	bool gone;  /* the vnode is gone (its last link removed): promises are dropped without a break */
 };
 
 enum rxd_fs_give_up { RXD_FS_GIVE_UP_NONE, RXD_FS_GIVE_UP_FIDS, RXD_FS_GIVE_UP_ALL };
@@ -118,7 +120,7 @@ struct rxd_fs_op {
 	bool promise_bulk;
 	struct rxd_AFSFid promise[RXD_AFSCBMAX];
 	uint8_t promise_ok[RXD_AFSCBMAX];
-	uint32_t n_changed; /* fids a committed change touched: their promises break */
+	uint32_t n_changed; /* fids a committed change touched: their promises break (or drop, when gone) */
 	struct rxd_fs_op_changed changed[RXD_FS_OP_MAX_CHANGED];
 	enum rxd_fs_give_up give_up; /* GiveUpCallBacks (give_up_fids) / GiveUpAllCallBacks */
 	const struct rxd_AFSCBFids *give_up_fids;

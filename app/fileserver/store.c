@@ -24,9 +24,14 @@
 
 #define REC_SIZE 64u
 #define VOL_NAME_MAX 31u
-#define NEW_MODE 0777u		/* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
-#define J_INDEX UINT32_MAX	/* journal target: the index; others are vnode numbers */
-#define J_ACL (UINT32_MAX - 1u) /* journal target: the directories' ACLs (acl.h records, by vnode) */
+#define NEW_MODE 0777u		     /* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
+#define J_INDEX UINT32_MAX	     /* journal target: the index; others are vnode numbers */
+#define J_ACL (UINT32_MAX - 1u)	     /* journal target: the directories' ACLs (acl.h records, by vnode) */
+#define STREAM_HOLD_NS 1000000000ull /* a refused stream's claim on the next turn lasts this long (renewed on retry)   \
+				      */
+#define READERS_TURN_NS 20000000ull  /* readers' turn after a store: longer than fscall.c's longest retry wait */
+#define WAIT_SLEEP_US 200u	     /* rxd_fs_read/rxd_fs_store_data: between two tries of a waiting begin */
+#define WAIT_MAX_NS 10000000000ull   /* ... for at most 10 s */
 
 /* One vnode index record, host order; its 64-byte little-endian form is
  * written by rec_write (layout in doc/fileserver.md). */
@@ -63,7 +68,22 @@ struct vol {
 	struct vrec *v;		 /* indexed by vnode number */
 	uint32_t nv;
 	uint32_t next_unique;
+	/* The files with a FetchData or StoreData stream open: OpenAFS holds the vnode's lock for the whole
+	 * call (read for a fetch, write for a store), rxd counts them here, beside the volume lock. */
+	pthread_mutex_t stream_mu;
+	struct stream_lock *streams;
+	uint32_t n_streams, cap_streams;
 	struct vol *next;
+};
+
+/* One file's open streams: readers share it, a writer excludes all.  Times are CLOCK_MONOTONIC ns. */
+struct stream_lock {
+	uint32_t vnode, unique;
+	uint32_t readers;
+	int writer;
+	uint64_t readers_turn_until; /* a writer ended with readers waiting: till then new readers go first */
+	uint64_t want_write_until;   /* a store was refused: new fetches wait till then */
+	uint64_t want_read_until;    /* a fetch was refused: the next writer's end gives readers the turn */
 };
 
 struct rxd_fs_store {
@@ -76,6 +96,8 @@ struct rxd_fs_store {
 struct rxd_fs_rd {
 	int fd;
 	uint64_t length; /* as the status handed out with it said */
+	struct vol *vol; /* a file's stream holds a reader's share of its stream lock; NULL otherwise */
+	uint32_t vnode, unique;
 };
 
 struct rxd_fs_wr {
@@ -273,6 +295,8 @@ static void vol_free(struct vol *v)
 	free(v->acl);
 	free(v->acl_set);
 	pthread_rwlock_destroy(&v->lock);
+	pthread_mutex_destroy(&v->stream_mu);
+	free(v->streams);
 	free(v->v);
 	free(v);
 }
@@ -468,6 +492,7 @@ static int vol_open(struct rxd_fs_store *st, const char *dname, struct vol **out
 		return ENOMEM;
 	vol->index_fd = vol->acl_fd = vol->data_dfd = vol->j.fd = -1;
 	pthread_rwlock_init(&vol->lock, NULL);
+	pthread_mutex_init(&vol->stream_mu, NULL);
 	dfd = openat(st->root_fd, dname, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0)
 		goto fail;
@@ -629,6 +654,7 @@ int rxd_fs_volume_create(struct rxd_fs_store *st, uint32_t id, const char *name,
 		return ENOMEM;
 	vol->index_fd = vol->acl_fd = vol->data_dfd = vol->j.fd = -1;
 	pthread_rwlock_init(&vol->lock, NULL);
+	pthread_mutex_init(&vol->stream_mu, NULL);
 	vol->id = id;
 	snprintf(vol->name, sizeof(vol->name), "%s", name);
 	vol->owner = owner;
@@ -1303,20 +1329,144 @@ int rxd_fs_store_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, u
 	return rc;
 }
 
+/* ------------------------------------------------------------------ stream locks */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The file's entry (added idle when absent, NULL without memory).  Under stream_mu. */
+static struct stream_lock *stream_find(struct vol *vol, uint32_t vnode, uint32_t unique, int add)
+{
+	struct stream_lock *sl;
+
+	for (uint32_t i = 0; i < vol->n_streams; i++)
+		if (vol->streams[i].vnode == vnode && vol->streams[i].unique == unique)
+			return &vol->streams[i];
+	if (!add)
+		return NULL;
+	if (vol->n_streams == vol->cap_streams) {
+		uint32_t cap = vol->cap_streams ? vol->cap_streams * 2 : 16;
+		struct stream_lock *n = realloc(vol->streams, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		vol->streams = n;
+		vol->cap_streams = cap;
+	}
+	sl = &vol->streams[vol->n_streams++];
+	*sl = (struct stream_lock){.vnode = vnode, .unique = unique};
+	return sl;
+}
+
+/* Forget an entry nothing holds or waits for.  Under stream_mu. */
+static void stream_tidy(struct vol *vol, struct stream_lock *sl, uint64_t now)
+{
+	if (sl->readers == 0 && !sl->writer && sl->want_write_until <= now && sl->want_read_until <= now &&
+	    sl->readers_turn_until <= now)
+		*sl = vol->streams[--vol->n_streams];
+}
+
+/*
+ * Take the file's stream lock without waiting: 0, RXD_FS_WAIT (a conflicting
+ * stream is open; nothing taken, try again later) or ENOMEM.  Turns
+ * alternate, so neither side starves the other: a refused writer holds new
+ * readers back, and a writer ending while readers were refused gives
+ * readers a turn of READERS_TURN_NS before the next writer.  A claim lasts
+ * STREAM_HOLD_NS, renewed by each retry, so a call that died while waiting
+ * stops holding the others back by itself.
+ */
+static int stream_take(struct vol *vol, uint32_t vnode, uint32_t unique, int write)
+{
+	uint64_t now = mono_ns();
+	struct stream_lock *sl;
+	int rc = 0;
+
+	pthread_mutex_lock(&vol->stream_mu);
+	sl = stream_find(vol, vnode, unique, 1);
+	if (!sl) {
+		rc = ENOMEM;
+	} else if (write && (sl->readers || sl->writer || sl->readers_turn_until > now)) {
+		sl->want_write_until = now + STREAM_HOLD_NS;
+		rc = RXD_FS_WAIT;
+	} else if (!write && (sl->writer || (sl->readers_turn_until <= now && sl->want_write_until > now))) {
+		sl->want_read_until = now + STREAM_HOLD_NS;
+		rc = RXD_FS_WAIT;
+	} else if (write) {
+		sl->writer = 1;
+		sl->want_write_until = 0; /* a store still waiting renews it on its next try */
+	} else {
+		sl->readers++;
+	}
+	pthread_mutex_unlock(&vol->stream_mu);
+	return rc;
+}
+
+static void stream_release(struct vol *vol, uint32_t vnode, uint32_t unique, int write)
+{
+	struct stream_lock *sl;
+
+	pthread_mutex_lock(&vol->stream_mu);
+	sl = stream_find(vol, vnode, unique, 0);
+	if (sl) {
+		uint64_t now = mono_ns();
+		if (write) {
+			sl->writer = 0;
+			if (sl->want_read_until > now) {
+				sl->readers_turn_until = now + READERS_TURN_NS;
+				sl->want_read_until = 0;
+			}
+		} else if (sl->readers) {
+			sl->readers--;
+		}
+		stream_tidy(vol, sl, now);
+	}
+	pthread_mutex_unlock(&vol->stream_mu);
+}
+
+/* rxd_fs_read and rxd_fs_store_data, which have no caller to come back: a begin that must wait is tried
+ * again while this says so (*deadline: 0 the first time). */
+static int wait_a_little(int rc, uint64_t *deadline)
+{
+	struct timespec ts = {0, WAIT_SLEEP_US * 1000l};
+
+	if (rc != RXD_FS_WAIT)
+		return 0;
+	if (!*deadline)
+		*deadline = mono_ns() + WAIT_MAX_NS;
+	else if (mono_ns() > *deadline)
+		return 0;
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
 int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_rd **out,
 		       struct rxd_fs_status *status)
 {
 	struct rxd_fs_rd *rd;
 	struct vol *vol;
-	int rc;
+	int rc, file;
 
 	if ((rc = lock_fid(st, fid, 0, &vol)))
 		return rc;
+	/* a file's bytes change only by StoreData: its stream lock makes the fetch see one version; a
+	 * directory or a symlink changes under the volume lock only */
+	file = vol->v[fid->vnode].type == RXD_FS_FILE;
+	if (file && (rc = stream_take(vol, fid->vnode, fid->unique, 0))) {
+		pthread_rwlock_unlock(&vol->lock);
+		return rc;
+	}
 	rd = malloc(sizeof(*rd));
 	if (!rd) {
 		rc = ENOMEM;
 	} else {
-		rd->length = vol->v[fid->vnode].length;
+		*rd = (struct rxd_fs_rd){.length = vol->v[fid->vnode].length,
+					 .vol = file ? vol : NULL,
+					 .vnode = fid->vnode,
+					 .unique = fid->unique};
 		rd->fd = data_open(vol, fid->vnode, O_RDONLY);
 		if (rd->fd < 0) {
 			free(rd);
@@ -1326,6 +1476,8 @@ int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, st
 			*out = rd;
 		}
 	}
+	if (rc && file)
+		stream_release(vol, fid->vnode, fid->unique, 0);
 	pthread_rwlock_unlock(&vol->lock);
 	return rc;
 }
@@ -1354,6 +1506,8 @@ void rxd_fs_fetch_end(struct rxd_fs_rd *rd)
 	if (!rd)
 		return;
 	close(rd->fd);
+	if (rd->vol)
+		stream_release(rd->vol, rd->vnode, rd->unique, 0);
 	free(rd);
 }
 
@@ -1361,9 +1515,14 @@ int rxd_fs_read(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uint64_t 
 		struct rxd_fs_status *status)
 {
 	struct rxd_fs_rd *rd;
+	uint64_t deadline = 0;
 	int rc = rxd_fs_fetch_begin(st, fid, &rd, status);
 
+	while (wait_a_little(rc, &deadline))
+		rc = rxd_fs_fetch_begin(st, fid, &rd, status);
 	*got = 0;
+	if (rc == RXD_FS_WAIT)
+		return EAGAIN;
 	if (rc)
 		return rc;
 	rc = rxd_fs_fetch_read(rd, off, buf, n, got);
@@ -1389,8 +1548,11 @@ int rxd_fs_store_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, ui
 		rc = EISDIR;
 		goto unlock;
 	}
+	if ((rc = stream_take(vol, fid->vnode, fid->unique, 1)))
+		goto unlock;
 	wr = calloc(1, sizeof(*wr));
 	if (!wr) {
+		stream_release(vol, fid->vnode, fid->unique, 1);
 		rc = ENOMEM;
 		goto unlock;
 	}
@@ -1418,6 +1580,7 @@ int rxd_fs_store_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, ui
 		if (wr->fd >= 0)
 			close(wr->fd);
 		free(wr);
+		stream_release(vol, fid->vnode, fid->unique, 1);
 		goto unlock;
 	}
 	*out = wr;
@@ -1482,6 +1645,8 @@ int rxd_fs_store_end(struct rxd_fs_wr *wr, int err, struct rxd_fs_status *out)
 	if ((rc = vol_commit(vol, rec_write(vol, wr->vnode), sync)) == 0)
 		fill_status(vol, wr->vnode, out);
 out:
+	/* released before the volume lock: a fetch taking the stream lock next sees the new record */
+	stream_release(vol, wr->vnode, wr->unique, 1);
 	pthread_rwlock_unlock(&vol->lock);
 	close(wr->fd);
 	free(wr);
@@ -1493,8 +1658,13 @@ int rxd_fs_store_data(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uin
 		      uint64_t file_length, struct rxd_fs_status *out)
 {
 	struct rxd_fs_wr *wr;
+	uint64_t deadline = 0;
 	int rc = rxd_fs_store_begin(st, fid, caller, sa, pos, length, file_length, &wr);
 
+	while (wait_a_little(rc, &deadline))
+		rc = rxd_fs_store_begin(st, fid, caller, sa, pos, length, file_length, &wr);
+	if (rc == RXD_FS_WAIT)
+		return EAGAIN;
 	if (rc)
 		return rc;
 	if (length > SIZE_MAX)

@@ -12,7 +12,11 @@
  * directory writes), so a change is atomic to other threads and index
  * records are never torn.  The bytes of a StoreData stream are written
  * between rxd_fs_store_begin and rxd_fs_store_end, and those of a FetchData
- * read between rxd_fs_fetch_begin and rxd_fs_fetch_end, without the lock.
+ * read between rxd_fs_fetch_begin and rxd_fs_fetch_end, without the volume
+ * lock but under the file's stream lock, as OpenAFS holds the vnode lock for
+ * the whole call: fetches of a file share it, a store excludes fetches and
+ * other stores.  It never blocks: a begin that conflicts returns RXD_FS_WAIT
+ * and the caller tries again later.
  * The store's volume table has its own mutex, taken only to find a volume.
  *
  * Durability: a call that returned 0 has written its changes to the
@@ -24,6 +28,7 @@
 #ifndef RXD_FS_STORE_H
 #define RXD_FS_STORE_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -39,6 +44,10 @@
 #define RXD_FS_VDISKFULL 108
 #define RXD_FS_VOVERQUOTA 109
 #define RXD_FS_ELOOP 90
+
+/* rxd_fs_fetch_begin / rxd_fs_store_begin on a file whose other streams
+ * conflict (never sent on the wire): nothing was taken, try again later. */
+#define RXD_FS_WAIT (-EAGAIN)
 
 /* AFSFetchStatus.FileType */
 enum rxd_fs_type {
@@ -170,7 +179,9 @@ int rxd_fs_lookup(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const c
 
 /** FetchData, streamed: begin takes the status (the length the reply
  * announces) and opens the data (a file, a directory blob or a symlink
- * target); read copies up to n bytes at off into buf, *got < n only at
+ * target), taking a file's stream lock shared (RXD_FS_WAIT while a store
+ * holds it or waits for it), so the bytes read till end are those of the
+ * data version in *status; read copies up to n bytes at off into buf, *got < n only at
  * that length, without the volume lock (bytes truncated away since begin
  * read as zeros, so the reply matches its announced length); end closes. */
 int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_rd **out,
@@ -178,24 +189,29 @@ int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, st
 int rxd_fs_fetch_read(struct rxd_fs_rd *rd, uint64_t off, void *buf, size_t n, size_t *got);
 void rxd_fs_fetch_end(struct rxd_fs_rd *rd);
 
-/** FetchData in one call (begin, read, end); status may be NULL. */
+/** FetchData in one call (begin, read, end; a begin that must wait is
+ * retried for up to 10 s, then EAGAIN); status may be NULL. */
 int rxd_fs_read(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uint64_t off, void *buf, size_t n, size_t *got,
 		struct rxd_fs_status *status);
 
 /** StoreData, streamed: begin checks the target (a file, else EISDIR),
- * truncates to file_length if that is below the current length, and opens
- * the data; write stores the next bytes from pos on; end sets the length to
+ * takes its stream lock exclusive (RXD_FS_WAIT while a fetch or a store
+ * holds it; the refusal holds new fetches back for a second, renewed by
+ * every retry, so fetches cannot starve the store), truncates to
+ * file_length if that is below the current length, and opens the data;
+ * write stores the next bytes from pos on; end sets the length to
  * max(truncated length, pos + bytes written), bumps the data version, applies
  * the store status (and fsyncs data and index with RXD_FS_FSYNC) and frees
- * the handle.  A non-zero err to end (the call failed midway) records the
- * length the data file has and returns err. */
+ * the handle, releasing the lock.  A non-zero err to end (the call failed
+ * midway) records the length the data file has and returns err. */
 int rxd_fs_store_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uint32_t caller,
 		       const struct rxd_fs_setattr *sa, uint64_t pos, uint64_t length, uint64_t file_length,
 		       struct rxd_fs_wr **out);
 int rxd_fs_store_write(struct rxd_fs_wr *wr, const void *buf, size_t n);
 int rxd_fs_store_end(struct rxd_fs_wr *wr, int err, struct rxd_fs_status *out);
 
-/** StoreData in one call (begin, write, end). */
+/** StoreData in one call (begin, write, end; a begin that must wait is
+ * retried as rxd_fs_read's). */
 int rxd_fs_store_data(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, uint32_t caller,
 		      const struct rxd_fs_setattr *sa, uint64_t pos, const void *buf, uint64_t length,
 		      uint64_t file_length, struct rxd_fs_status *out);

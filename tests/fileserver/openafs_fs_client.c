@@ -370,7 +370,8 @@ struct conc {
 #define CONC_REGION (128 * 1024)
 #define CONC_WRITERS 3
 
-/* Writers store whole regions (seed = region * 1000 + iteration + 1); readers check the bytes. */
+/* Version v of region r has seed r * 1000 + v + 1: the setup stores version 0, a writer's iteration it
+ * version it + 1.  Readers check the bytes. */
 static void *conc_main(void *arg)
 {
 	struct conc *c = arg;
@@ -381,7 +382,7 @@ static void *conc_main(void *arg)
 			AFSFetchStatus st;
 			/* the file length stays the whole file's: a shorter one would truncate the others */
 			int code = store64(&c->f, (uint64_t)c->idx * CONC_REGION, CONC_REGION,
-					   (uint64_t)CONC_REGION * CONC_WRITERS, (unsigned)(c->idx * 1000 + it + 1),
+					   (uint64_t)CONC_REGION * CONC_WRITERS, (unsigned)(c->idx * 1000 + it + 2),
 					   &st, NULL);
 			if (code) {
 				c->errors++;
@@ -400,18 +401,28 @@ static void *conc_main(void *arg)
 			snprintf(c->why, sizeof c->why, "reader code %d got %" PRIu64, code, got);
 			continue;
 		}
-		/* every byte is one a writer wrote there: a read racing a store may mix two versions of a
-		 * region (the store reads without the volume lock, doc/fileserver.md), never other bytes */
-		for (size_t k = 0; k < sizeof buf; k += 97) {
-			int r = (int)(k / CONC_REGION), found = 0;
-			for (int v = 0; v < c->iters && !found; v++)
-				found = buf[k] == pat(k, (unsigned)(r * 1000 + v + 1));
-			if (!found) {
-				c->errors++;
-				snprintf(c->why, sizeof c->why, "reader saw byte %zu of region %d from no writer", k,
-					 r);
-				break;
+		/* One FetchData sees one data version, as OpenAFS's fileserver holds the vnode lock for the
+		 * whole call: each region is whole bytes of one of its writer's stores, and the DataVersion
+		 * returned counts exactly the stores those bytes are (3 setup stores, then one per version). */
+		uint64_t stores = 0;
+		for (int r = 0; r < CONC_WRITERS && !c->errors; r++) {
+			size_t base = (size_t)r * CONC_REGION;
+			int v = 0, whole = 0;
+			for (; v <= c->iters && !whole; v += !whole) {
+				whole = 1;
+				for (size_t k = 0; k < CONC_REGION && whole; k += 97)
+					whole = buf[base + k] == pat(base + k, (unsigned)(r * 1000 + v + 1));
 			}
+			if (!whole) {
+				c->errors++;
+				snprintf(c->why, sizeof c->why, "one fetch saw region %d of more than one version", r);
+			}
+			stores += (uint64_t)v;
+		}
+		if (!c->errors && ((uint64_t)st.dataVersionHigh << 32 | st.DataVersion) != CONC_WRITERS + stores) {
+			c->errors++;
+			snprintf(c->why, sizeof c->why, "DataVersion %u, the bytes are of %" PRIu64 " stores",
+				 st.DataVersion, CONC_WRITERS + stores);
 		}
 	}
 	return NULL;
@@ -442,8 +453,8 @@ static void t_concurrent(AFSFid *root)
 		if (w[i].errors)
 			why = w[i].why;
 	}
-	check(errs == 0, "concurrent readers and writers (3 writers, 3 readers, 8 rounds)", "%d errors, e.g. %s", errs,
-	      why);
+	check(errs == 0, "concurrent readers and writers (3 writers, 3 readers, 8 rounds): each fetch one version",
+	      "%d errors, e.g. %s", errs, why);
 	/* the last version of every region is what is left */
 	int ok = 1;
 	for (int r = 0; r < CONC_WRITERS && ok; r++) {
@@ -451,7 +462,7 @@ static void t_concurrent(AFSFid *root)
 		int64_t bad;
 		AFSCallBack cb;
 		AFSVolSync vs;
-		code = fetch64(&f, (uint64_t)r * CONC_REGION, CONC_REGION, r * 1000 + 8, &got, &sum, &bad, NULL, 0, &st,
+		code = fetch64(&f, (uint64_t)r * CONC_REGION, CONC_REGION, r * 1000 + 9, &got, &sum, &bad, NULL, 0, &st,
 			       &cb, &vs);
 		ok = code == 0 && got == CONC_REGION && bad < 0;
 	}
@@ -856,10 +867,13 @@ static int cb_client_b(struct in_addr ia, int port, int rd, int wr)
 				code = store64(&f, 0, 1000, 0, seed++, &st, NULL);
 		} else if (cmd == 'r') { /* CreateFile cbr in the root */
 			code = create(&root, cbr, &f, &st);
-		} else if (cmd == 'm') { /* MakeDir cbd/sub */
+		} else if (cmd == 'm' || cmd == 'n') { /* MakeDir cbd/sub, cbd/sub2 */
 			code = lookup(&root, cbd, &d);
 			if (!code)
-				code = RXAFS_MakeDir(conn, &d, "sub", &ss, &sub, &st, &st2, &cb, &vs);
+				code = RXAFS_MakeDir(conn, &d, cmd == 'm' ? "sub" : "sub2", &ss, &sub, &st, &st2, &cb,
+						     &vs);
+		} else if (cmd == 'x') { /* RemoveFile cbf */
+			code = RXAFS_RemoveFile(conn, &root, cbf, &st, &vs);
 		}
 		r = code ? 1 : 0;
 		if (write(wr, &r, 1) != 1)
@@ -995,6 +1009,32 @@ static int callbacks(struct in_addr ia, int port, const char *uuid, const char *
 	      "code %d, %d breaks of the root", code, cb_breaks_of(&root));
 	check(cb_breaks_of(&d) == 1, "A: its own MakeDir does not break its promise on cbd", "%d breaks of cbd",
 	      cb_breaks_of(&d));
+
+	/* B removes cbf, its last link: A's promise on the root breaks, the one on cbf is dropped without a
+	 * break (OpenAFS SAFSS_RemoveFile: DeleteFileCallBacks).  B's MakeDir in cbd then breaks A's promise
+	 * on cbd; breaks to a host go in order, so once that one is here a break of cbf would be too. */
+	{
+		AFSFid cf;
+		int cf_had, root_had, d_had;
+		code = lookup(&root, cbf, &cf);
+		code = code ? code : RXAFS_FetchStatus(conn, &cf, &st, &cb, &vs);
+		check(code == 0 && cb.ExpirationTime > 0, "A: FetchStatus cbf, promised", "code %d", code);
+		code = RXAFS_FetchStatus(conn, &root, &st, &cb, &vs);
+		check(code == 0 && cb.ExpirationTime > 0, "A: FetchStatus the root, promised", "code %d", code);
+		cf_had = cb_breaks_of(&cf);
+		root_had = cb_breaks_of(&root);
+		d_had = cb_breaks_of(&d);
+		code = cb_order(to_b[1], from_b[0], 'x');
+		check(code == 0 && cb_wait_break(&root, root_had) == root_had + 1,
+		      "A: B's RemoveFile cbf breaks A's promise on the root", "code %d, %d breaks of the root", code,
+		      cb_breaks_of(&root) - root_had);
+		code = cb_order(to_b[1], from_b[0], 'n');
+		check(code == 0 && cb_wait_break(&d, d_had) == d_had + 1, "A: B's MakeDir cbd/sub2 breaks cbd",
+		      "code %d, %d breaks of cbd", code, cb_breaks_of(&d) - d_had);
+		check(cb_breaks_of(&cf) == cf_had,
+		      "A: the removed file's promise is dropped without a break (OpenAFS DeleteFileCallBacks)",
+		      "%d breaks of cbf", cb_breaks_of(&cf) - cf_had);
+	}
 
 	cb_order(to_b[1], from_b[0], 'q');
 	close(to_b[1]);

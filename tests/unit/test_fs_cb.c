@@ -647,14 +647,20 @@ Test(fs_cb, host_table_is_bounded_and_owed_hosts_are_reset_before_being_forgotte
 	cr_assert_leq(stats(0).promises, 4);
 }
 
-Test(fs_cb, a_change_on_one_shard_breaks_promises_held_on_another)
+/* Two fileserver shards (engines 0, 1: rings of ring_size notices, 0 the default) and two clients (2, 3). */
+static void two_shards_two_clients(unsigned ring_size)
 {
-	struct rxd_fs_cb_group_params gp = {.shards = 2};
+	struct rxd_fs_cb_group_params gp = {.shards = 2, .ring_size = ring_size};
 	cr_assert_eq(rxd_fs_cb_group_create(&gp, &F.group), 0);
 	fs_shard(0, "198.18.0.10:7000", NULL, 0);
 	fs_shard(1, "198.18.0.11:7000", NULL, 1);
 	engine(2, "198.18.0.1:7001", false);
 	engine(3, "198.18.0.2:7001", false);
+}
+
+Test(fs_cb, a_change_on_one_shard_breaks_promises_held_on_another)
+{
+	two_shards_two_clients(0);
 	serve(1, 2, fid(2));
 	serve(1, 3, fid(2));
 	run_for_ms(500);
@@ -674,6 +680,44 @@ Test(fs_cb, a_change_on_one_shard_breaks_promises_held_on_another)
 	rxd_fs_cb_poll(F.cb[1], F.now);
 	cr_assert_eq(info(1, 2).promises, 0);
 	cr_assert_eq(info(1, 2).epoch, rxd_local_epoch(F.eng[2]));
+}
+
+/* OpenAFS's SAFSS_RemoveFile: a file whose last link is gone loses its promises silently
+ * (DeleteFileCallBacks), on every shard, the remover's included; a lost deletion notice is a lost change. */
+Test(fs_cb, a_deleted_fid_drops_its_promises_on_every_shard_without_a_break)
+{
+	struct rxd_AFSFid f2 = fid(2);
+	uint64_t m1;
+
+	two_shards_two_clients(2);
+	serve(0, 2, fid(2));
+	serve(0, 3, fid(2));
+	serve(1, 3, fid(2));
+	serve(1, 3, fid(4));
+	run_for_ms(500);
+	m1 = rxd_fs_cb_mark(F.cb[1]);
+	rxd_fs_cb_deleted(F.cb[0], &f2, F.now);
+	run_for_ms(500);
+	cr_assert_eq(F.cm[2].callbacks, 0, "no break for a deleted file");
+	cr_assert_eq(F.cm[3].callbacks, 0, "on either shard");
+	cr_assert_eq(info(0, 2).promises, 0);
+	cr_assert_eq(info(0, 3).promises, 0);
+	cr_assert_eq(info(1, 3).promises, 1, "fid 4 is still promised");
+	cr_assert_eq(stats(0).deleted, 2);
+	cr_assert_eq(stats(1).deleted, 1);
+	cr_assert_eq(stats(0).broken + stats(1).broken, 0);
+	cr_assert(rxd_fs_cb_broken_since(F.cb[1], &f2, m1), "a status read across the deletion is not promised");
+	/* a deletion notice that does not fit is lost like a change: the other shard resets its clients */
+	int before = count_op(&F.cm[3], OP_ICBS3);
+	for (uint32_t v = 0; v < 3; v++) {
+		struct rxd_AFSFid g = fid(100 + 2 * v);
+		rxd_fs_cb_deleted(F.cb[0], &g, F.now);
+	}
+	cr_assert_eq(stats(0).notices_lost, 1);
+	run_for_ms(500);
+	cr_assert_eq(stats(1).lost_resets, 1);
+	cr_assert_eq(count_op(&F.cm[3], OP_ICBS3), before + 1);
+	cr_assert_eq(info(1, 3).promises, 0);
 }
 
 Test(fs_cb, a_lost_notice_resets_the_other_shards_clients)

@@ -186,6 +186,43 @@ Test(fs_ops, store_data64_reply_carries_the_new_length_and_version)
 	cr_assert_eq(out.OutStatus.FileType, RXD_AFS_FILETYPE_FILE);
 }
 
+/* OpenAFS holds the vnode lock for a whole FetchData (read) or StoreData (write): here a conflicting
+ * stream's begin leaves the op to be run again (RXD_FS_STREAM_WAIT), holding nothing. */
+Test(fs_ops, a_store_waits_for_an_open_fetch_and_a_fetch_for_an_open_store)
+{
+	struct rxd_AFSFid f = mkfile("w", 100);
+	struct rxd_fs_op fetch;
+	uint8_t b[100];
+
+	cr_assert_eq(RUN(FetchData64, 0, .Fid = f, .Pos = 0, .Length = 100), 0);
+	cr_assert_eq(op.stream, RXD_FS_STREAM_FETCH);
+	fetch = op;
+	cr_assert_eq(RUN(StoreData64, 0, .Fid = f, .InStatus = {0}, .Pos = 0, .Length = 3, .FileLength = 3), 0);
+	cr_assert_eq(op.stream, RXD_FS_STREAM_WAIT, "the fetch holds the file");
+	cr_assert_null(op.wr);
+	cr_assert_eq(op.n_changed, 0);
+	cr_assert_eq(rxd_fs_op_fetch_read(&fetch, 0, b, 100), 0);
+	cr_assert_eq(b[99], (uint8_t)(99 * 7), "the fetch's bytes are its version's");
+	rxd_fs_op_fetch_end(&fetch);
+
+	cr_assert_eq(RUN(StoreData64, 0, .Fid = f, .InStatus = {0}, .Pos = 0, .Length = 3, .FileLength = 3), 0);
+	cr_assert_eq(op.stream, RXD_FS_STREAM_STORE, "run again: the file is free");
+	{
+		struct rxd_fs_op store = op;
+		cr_assert_eq(RUN(FetchData64, 0, .Fid = f, .Pos = 0, .Length = 100), 0);
+		cr_assert_eq(op.stream, RXD_FS_STREAM_WAIT, "the store holds the file");
+		cr_assert_eq(op.n_promise, 0, "nothing promised for a reply not sent");
+		cr_assert_eq(rxd_fs_store_write(store.wr, "new", 3), 0);
+		cr_assert_eq(rxd_fs_op_store_end(&store, 0), 0);
+	}
+	cr_assert_eq(RUN(FetchData64, 0, .Fid = f, .Pos = 0, .Length = 100), 0);
+	cr_assert_eq(op.stream, RXD_FS_STREAM_FETCH);
+	cr_assert_eq(op.len, 3);
+	cr_assert_eq(rxd_fs_op_fetch_read(&op, 0, b, 3), 0);
+	cr_assert_eq(memcmp(b, "new", 3), 0);
+	rxd_fs_op_fetch_end(&op);
+}
+
 Test(fs_ops, a_directory_is_not_stored_into)
 {
 	struct rxd_AFSStoreStatus ss = {0};
@@ -471,6 +508,13 @@ static void assert_changed(uint32_t n, const struct rxd_AFSFid *fids, const bool
 	}
 }
 
+/* Which of the changed fids are gone (their promises are dropped without a break). */
+static void assert_gone(const bool *gone)
+{
+	for (uint32_t i = 0; i < op.n_changed; i++)
+		cr_assert_eq(op.changed[i].gone, gone[i], "change %u gone", i);
+}
+
 /* Every committed change names the fids whose promises break; a fid the caller did not name breaks for
  * everyone (named false), as OpenAFS's BreakCallBack(host, fid, 1). */
 Test(fs_ops, changes_name_the_fids_whose_promises_break)
@@ -505,10 +549,12 @@ Test(fs_ops, changes_name_the_fids_whose_promises_break)
 
 	cr_assert_eq(RUN(RemoveFile, 0, .DirFid = rootfid, .Name = "c2"), 0);
 	assert_changed(2, (struct rxd_AFSFid[]){rootfid, f}, (bool[]){true, false});
+	assert_gone((bool[]){false, false}); /* "c" still links it: its promises break */
 
 	/* a file renamed over another in the same directory: the directory, and the replaced target */
 	cr_assert_eq(RUN(Rename, 0, .OldDirFid = rootfid, .OldName = "g", .NewDirFid = rootfid, .NewName = "t"), 0);
 	assert_changed(2, (struct rxd_AFSFid[]){rootfid, t}, (bool[]){true, false});
+	assert_gone((bool[]){false, true}); /* OpenAFS: DeleteFileCallBacks on the replaced target */
 	(void)g;
 
 	/* a directory moved to another directory: both directories, and the moved one (its .. changed) */
@@ -521,7 +567,11 @@ Test(fs_ops, changes_name_the_fids_whose_promises_break)
 		assert_changed(3, (struct rxd_AFSFid[]){rootfid, md.OutFid, mv.OutFid}, (bool[]){true, true, false});
 		cr_assert_eq(RUN(RemoveDir, 0, .DirFid = md.OutFid, .Name = "mv"), 0);
 		assert_changed(2, (struct rxd_AFSFid[]){md.OutFid, mv.OutFid}, (bool[]){true, false});
+		assert_gone((bool[]){false, true});
 	}
+	cr_assert_eq(RUN(RemoveFile, 0, .DirFid = rootfid, .Name = "c"), 0);
+	assert_changed(2, (struct rxd_AFSFid[]){rootfid, f}, (bool[]){true, false});
+	assert_gone((bool[]){false, true}); /* its last link: dropped, no break (SAFSS_RemoveFile) */
 
 	cr_assert_eq(RUN(RemoveFile, 0, .DirFid = rootfid, .Name = "nope"), ENOENT);
 }

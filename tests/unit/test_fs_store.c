@@ -5,11 +5,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "afsdir.h"
@@ -695,6 +699,7 @@ struct worker {
 	unsigned id;
 	struct rxd_fs_fid f;
 	int rc;
+	uint64_t mixed, fetches; /* each_fetch_sees_one_version_under_concurrent_stores */
 };
 
 static void *own_file_writer(void *arg)
@@ -947,11 +952,14 @@ Test(fs_store, concurrent_writers_on_the_same_bytes)
 	}
 }
 
-Test(fs_store, fetch_streams_what_its_status_announced)
+/* OpenAFS holds the vnode lock for a whole FetchData (read) or StoreData (write): a fetch sees one
+ * version.  Here a conflicting begin returns RXD_FS_WAIT (taking nothing) instead of blocking. */
+Test(fs_store, a_store_waits_for_open_fetches_and_fetches_for_a_store)
 {
-	struct rxd_fs_fid f = mkfile(&rootfid, "f");
-	struct rxd_fs_status s;
-	struct rxd_fs_rd *rd;
+	struct rxd_fs_fid f = mkfile(&rootfid, "f"), g = mkfile(&rootfid, "g");
+	struct rxd_fs_status s, s2;
+	struct rxd_fs_rd *rd, *rd2;
+	struct rxd_fs_wr *wr, *wr2;
 	char buf[16];
 	size_t got;
 
@@ -959,20 +967,160 @@ Test(fs_store, fetch_streams_what_its_status_announced)
 	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd, &s), 0);
 	cr_assert_eq(s.length, 10);
 	cr_assert_eq(rxd_fs_fetch_read(rd, 0, buf, 4, &got), 0);
-	cr_assert_eq(got, 4);
 	cr_assert_eq(memcmp(buf, "0123", 4), 0);
-	/* Truncated under the stream: the announced 10 bytes still come. */
-	cr_assert_eq(rxd_fs_store_data(st, &f, USER, NULL, 0, "", 0, 6, NULL), 0);
-	memset(buf, 'x', sizeof(buf));
-	cr_assert_eq(rxd_fs_fetch_read(rd, 4, buf, sizeof(buf), &got), 0);
+	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 3, 3, &wr), RXD_FS_WAIT, "a fetch holds the file");
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd2, &s2), RXD_FS_WAIT, "a waiting store holds new fetches back");
+	cr_assert_eq(rxd_fs_fetch_begin(st, &g, &rd2, &s2), 0, "another file is free");
+	rxd_fs_fetch_end(rd2);
+	cr_assert_eq(rxd_fs_fetch_read(rd, 4, buf, 6, &got), 0);
 	cr_assert_eq(got, 6);
-	cr_assert_eq(memcmp(buf, "45\0\0\0\0", 6), 0);
-	cr_assert_eq(rxd_fs_fetch_read(rd, 10, buf, sizeof(buf), &got), 0);
-	cr_assert_eq(got, 0);
+	cr_assert_eq(memcmp(buf, "456789", 6), 0, "the fetch reads its own version to the end");
 	rxd_fs_fetch_end(rd);
+
+	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 3, 3, &wr), 0, "tried again: the file is free");
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd, &s2), RXD_FS_WAIT, "the store holds the file");
+	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 1, 1, &wr2), RXD_FS_WAIT, "and excludes stores");
+	cr_assert_eq(rxd_fs_store_write(wr, "abc", 3), 0);
+	cr_assert_eq(rxd_fs_store_end(wr, 0, &s2), 0);
+	cr_assert_eq(s2.data_version, s.data_version + 1);
+	/* a fetch was refused while the store ran: readers have a turn before the refused store */
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd, &s), 0, "the readers' turn");
+	cr_assert_eq(s.data_version, s2.data_version);
+	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 4, 4, &wr2), RXD_FS_WAIT);
+	rxd_fs_fetch_end(rd);
+	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 4, 4, &wr2), RXD_FS_WAIT, "still their turn (20 ms)");
+	nanosleep(&(struct timespec){0, 30000000}, NULL);
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd, &s), RXD_FS_WAIT, "the turn is over: the refused store is next");
+	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 4, 4, &wr2), 0);
+	/* a store that fails midway releases the file too */
+	cr_assert_eq(rxd_fs_store_write(wr2, "X", 1), 0);
+	cr_assert_eq(rxd_fs_store_end(wr2, EIO, NULL), EIO);
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd, &s2), 0);
+	cr_assert_eq(s2.length, 3);
+	cr_assert_eq(rxd_fs_fetch_read(rd, 0, buf, 3, &got), 0);
+	cr_assert_eq(memcmp(buf, "Xbc", 3), 0);
+	rxd_fs_fetch_end(rd);
+
 	cr_assert_eq(rxd_fs_fetch_begin(st, &rootfid, &rd, &s), 0, "a directory streams its blob");
+	cr_assert_eq(rxd_fs_store_begin(st, &g, USER, NULL, 0, 1, 1, &wr), 0, "a directory's fetch holds no file");
+	cr_assert_eq(rxd_fs_store_end(wr, EIO, NULL), EIO);
 	cr_assert_eq(rxd_fs_fetch_read(rd, 0, buf, 4, &got), 0);
 	cr_assert_eq(got, 4);
 	cr_assert_eq(buf[2] << 8 | (uint8_t)buf[3], 1234, "the page tag");
 	rxd_fs_fetch_end(rd);
+}
+
+/* A store whose call died while it waited never retries: its hold on new fetches lapses by itself. */
+Test(fs_store, a_refused_store_that_never_returns_stops_holding_fetches)
+{
+	struct rxd_fs_fid f = mkfile(&rootfid, "f");
+	struct rxd_fs_status s;
+	struct rxd_fs_rd *rd, *rd2;
+	struct rxd_fs_wr *wr;
+	struct timespec hold = {1, 100000000};
+
+	put(&f, 0, "x");
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd, &s), 0);
+	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 1, 1, &wr), RXD_FS_WAIT);
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd2, &s), RXD_FS_WAIT);
+	nanosleep(&hold, NULL);
+	cr_assert_eq(rxd_fs_fetch_begin(st, &f, &rd2, &s), 0, "the hold lapsed (1 s)");
+	rxd_fs_fetch_end(rd2);
+	rxd_fs_fetch_end(rd);
+}
+
+#define MIX_CHUNK 4096u
+#define MIX_CHUNKS 16u
+#define MIX_ROUNDS 200u
+
+static atomic_bool mix_stop;
+
+/* Stores whole versions chunk by chunk, as fscall.c hands a StoreData's bytes to the I/O threads: every
+ * byte of version v is (uint8_t)v. */
+static void *mix_writer(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t chunk[MIX_CHUNK];
+
+	for (unsigned r = 0; r < MIX_ROUNDS && w->rc == 0; r++) {
+		struct rxd_fs_status s;
+		struct rxd_fs_wr *wr;
+		int rc;
+
+		for (unsigned t = 0; (rc = rxd_fs_store_begin(st, &shared, USER, NULL, 0, MIX_CHUNK * MIX_CHUNKS,
+							      MIX_CHUNK * MIX_CHUNKS, &wr)) == RXD_FS_WAIT &&
+				     t < 100000;
+		     t++)
+			sched_yield();
+		if ((w->rc = rc))
+			break;
+		/* the version this store makes: the lock keeps every other store out till its end */
+		if ((w->rc = rxd_fs_fetch_status(st, &shared, &s))) {
+			rxd_fs_store_end(wr, w->rc, NULL);
+			break;
+		}
+		memset(chunk, (uint8_t)(s.data_version + 1), sizeof(chunk));
+		for (unsigned c = 0; c < MIX_CHUNKS && w->rc == 0; c++) {
+			w->rc = rxd_fs_store_write(wr, chunk, sizeof(chunk));
+			sched_yield();
+		}
+		w->rc = rxd_fs_store_end(wr, w->rc, &s);
+	}
+	atomic_store(&mix_stop, true);
+	return NULL;
+}
+
+/* Fetches the file chunk by chunk (fscall.c's reads); counts the fetches that mixed versions. */
+static void *mix_reader(void *arg)
+{
+	struct worker *w = arg;
+	uint8_t buf[MIX_CHUNK];
+
+	for (unsigned n = 0; !atomic_load(&mix_stop) && n < 100000 && w->rc == 0; n++) {
+		struct rxd_fs_status s;
+		struct rxd_fs_rd *rd;
+		size_t got;
+		int rc = rxd_fs_fetch_begin(st, &shared, &rd, &s);
+
+		if (rc == RXD_FS_WAIT) {
+			sched_yield();
+			continue;
+		}
+		if ((w->rc = rc))
+			break;
+		for (uint64_t off = 0; off < s.length && w->rc == 0; off += MIX_CHUNK) {
+			w->rc = rxd_fs_fetch_read(rd, off, buf, MIX_CHUNK, &got);
+			for (size_t i = 0; i < got; i++)
+				if (buf[i] != (uint8_t)s.data_version) {
+					w->mixed++;
+					break;
+				}
+			sched_yield();
+		}
+		rxd_fs_fetch_end(rd);
+		w->fetches++;
+	}
+	return NULL;
+}
+
+Test(fs_store, each_fetch_sees_one_version_under_concurrent_stores)
+{
+	struct worker w[THREADS];
+	uint64_t mixed = 0, fetches = 0;
+
+	shared = mkfile(&rootfid, "mix");
+	atomic_store(&mix_stop, false);
+	for (unsigned i = 0; i < THREADS; i++) {
+		w[i] = (struct worker){.id = i};
+		cr_assert_eq(pthread_create(&w[i].t, NULL, i == 0 ? mix_writer : mix_reader, &w[i]), 0);
+	}
+	for (unsigned i = 0; i < THREADS; i++)
+		pthread_join(w[i].t, NULL);
+	for (unsigned i = 0; i < THREADS; i++) {
+		cr_assert_eq(w[i].rc, 0, "thread %u", i);
+		mixed += w[i].mixed;
+		fetches += w[i].fetches;
+	}
+	cr_assert_gt(fetches, 0);
+	cr_assert_eq(mixed, 0, "%" PRIu64 " of %" PRIu64 " fetches mixed versions", mixed, fetches);
 }
