@@ -24,14 +24,16 @@
 
 #define REC_SIZE 64u
 #define VOL_NAME_MAX 31u
-#define NEW_MODE 0777u		     /* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
-#define J_INDEX UINT32_MAX	     /* journal target: the index; others are vnode numbers */
-#define J_ACL (UINT32_MAX - 1u)	     /* journal target: the directories' ACLs (acl.h records, by vnode) */
-#define STREAM_HOLD_NS 1000000000ull /* a refused stream's claim on the next turn lasts this long (renewed on retry)   \
-				      */
-#define READERS_TURN_NS 20000000ull  /* readers' turn after a store: longer than fscall.c's longest retry wait */
-#define WAIT_SLEEP_US 200u	     /* rxd_fs_read/rxd_fs_store_data: between two tries of a waiting begin */
-#define WAIT_MAX_NS 10000000000ull   /* ... for at most 10 s */
+#define NEW_MODE 0777u		/* Update_TargetVnodeStatus: mode of a new vnode before SETMODE */
+#define J_INDEX UINT32_MAX	/* journal target: the index; others are vnode numbers */
+#define J_ACL (UINT32_MAX - 1u) /* journal target: the directories' ACLs (acl.h records, by vnode) */
+
+/* Stream locks: a refused stream's claim on the next turn lasts STREAM_HOLD_NS (renewed by each retry);
+ * readers get READERS_TURN_NS after a store (longer than fscall.c's longest retry wait). */
+#define STREAM_HOLD_NS 1000000000ull
+#define READERS_TURN_NS 20000000ull
+#define WAIT_SLEEP_US 200u	   /* rxd_fs_read/rxd_fs_store_data: between two tries of a waiting begin */
+#define WAIT_MAX_NS 10000000000ull /* ... for at most 10 s */
 
 /* One vnode index record, host order; its 64-byte little-endian form is
  * written by rec_write (layout in doc/fileserver.md). */
