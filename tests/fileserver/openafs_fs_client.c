@@ -469,6 +469,97 @@ static void t_concurrent(AFSFid *root)
 	check(ok, "concurrent: every region holds its writer's last version", "code %d", code);
 }
 
+#define LOCK_FILE (4 << 20)
+#define LOCK_READ 65536
+
+struct lock_store {
+	AFSFid f;
+	int code;
+	AFSFetchStatus st;
+};
+
+static void *lock_store_main(void *arg)
+{
+	struct lock_store *s = arg;
+
+	s->code = store64(&s->f, 3 << 20, LOCK_READ, LOCK_FILE, 23, &s->st, NULL);
+	return NULL;
+}
+
+/* FetchData64 of the whole LOCK_FILE on c, the rest after the first LOCK_READ bytes: *bad = first byte not of
+ * seed; 0 or the call's code. */
+static int lock_fetch_rest(struct rx_call *c, unsigned seed, int64_t *bad, AFSFetchStatus *st)
+{
+	static unsigned char buf[LOCK_READ];
+	AFSCallBack cb;
+	AFSVolSync vs;
+	int code = 0;
+
+	for (uint64_t n = LOCK_READ; !code && n < LOCK_FILE; n += LOCK_READ) {
+		if (rx_Read(c, (char *)buf, LOCK_READ) != LOCK_READ)
+			code = -1;
+		for (uint64_t i = 0; !code && i < LOCK_READ && *bad < 0; i++)
+			if (buf[i] != pat(n + i, seed))
+				*bad = (int64_t)(n + i);
+	}
+	return code ? code : EndRXAFS_FetchData64(c, st, &cb, &vs);
+}
+
+/* Open FetchData64 of LOCK_FILE bytes on a new call, its length word and first LOCK_READ bytes read. */
+static struct rx_call *lock_fetch_open(AFSFid *f, int *code)
+{
+	static unsigned char buf[LOCK_READ];
+	struct rx_call *c = rx_NewCall(conn);
+	afs_uint32 w[2];
+
+	*code = StartRXAFS_FetchData64(c, f, 0, LOCK_FILE);
+	if (!*code && (rx_Read(c, (char *)w, 8) != 8 || rx_Read(c, (char *)buf, LOCK_READ) != LOCK_READ))
+		*code = -1;
+	return c;
+}
+
+/* OpenAFS's fileserver holds the vnode lock for a whole FetchData or StoreData: a store that comes while a
+ * fetch streams goes after it, and calls that die holding the file or waiting for it let the others go. */
+static void t_lock(AFSFid *root)
+{
+	AFSStoreStatus none = {0, 0, 0, 0, 0, 0};
+	struct lock_store s = {.code = -1};
+	AFSFetchStatus st0, st;
+	struct rx_call *c, *c2;
+	pthread_t t;
+	int64_t bad = -1;
+	int code = create(root, "locked", &s.f, &st0), code2, end, end2, started = 0;
+
+	code = code ? code : store64(&s.f, 0, LOCK_FILE, 0, 21, &st0, NULL);
+	c = lock_fetch_open(&s.f, &code);
+	if (!code)
+		started = pthread_create(&t, NULL, lock_store_main, &s) == 0;
+	usleep(300000); /* the store reaches the server and waits (later, it simply comes after the fetch) */
+	code = code ? code : lock_fetch_rest(c, 21, &bad, &st);
+	code = rx_EndCall(c, code);
+	if (started)
+		pthread_join(t, NULL);
+	check(code == 0 && bad < 0 && st.DataVersion == st0.DataVersion,
+	      "a FetchData64 streaming while a StoreData64 comes: its own version's bytes and DataVersion",
+	      "code %d first bad byte %" PRId64 " dv %u, before %u", code, bad, st.DataVersion, st0.DataVersion);
+	check(s.code == 0 && s.st.DataVersion == st0.DataVersion + 1, "the StoreData64 goes after it", "code %d dv %u",
+	      s.code, s.st.DataVersion);
+
+	/* a store waiting for an open fetch dies, then the fetch dies midway */
+	c = lock_fetch_open(&s.f, &code);
+	c2 = rx_NewCall(conn);
+	code2 = StartRXAFS_StoreData64(c2, &s.f, &none, 0, 10, LOCK_FILE);
+	if (!code2 && rx_Write(c2, "0123456789", 10) != 10)
+		code2 = -1;
+	usleep(300000);
+	end2 = rx_EndCall(c2, 1);
+	end = rx_EndCall(c, 1);
+	code = code ? code : store64(&s.f, 0, 10, LOCK_FILE, 24, &st, NULL);
+	check(code == 0 && code2 == 0 && end == 1 && end2 == 1 && st.DataVersion == s.st.DataVersion + 1,
+	      "a fetch aborted midway and a store aborted waiting for it leave the file free",
+	      "code %d/%d end %d/%d dv %u after %u", code, code2, end, end2, st.DataVersion, s.st.DataVersion);
+}
+
 /* Calls that end early, with file-I/O jobs of theirs still out on the server. */
 static void t_aborts(AFSFid *root)
 {
@@ -765,6 +856,7 @@ static int suite(int big)
 	}
 
 	t_aborts(&root);
+	t_lock(&root);
 	t_concurrent(&root);
 	printf("%d passed, %d failed\n", passes, failures);
 	return failures ? 1 : 0;
