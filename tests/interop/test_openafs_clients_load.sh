@@ -32,6 +32,8 @@ CALLS=${RXD_LOAD_CALLS:-96}
 ix_init load
 
 ix_ns_up
+# the core's debug lines: one per call that ends other than in success (and path-MTU probes)
+IX_RXD_EAL_EXTRA="--log-level=rxd.core:debug"
 ix_rxd_server_start "$RXPERF" load
 echo "rxd rxperf server up; $RUNS runs of $PROCS processes x $THREADS concurrent calls (4 KiB / 64 KiB)"
 
@@ -46,7 +48,7 @@ want_ok=$((PROCS * CALLS))
 rcv0=$(rcvbuf_errors)
 t_all=$(date +%s)
 for run in $(seq "$RUNS"); do
-	[ -n "${RXD_LOAD_PCAP:-}" ] && [ -n "$T_KEEP" ] && ix_capture_start "$T_DIR/load-$run.pcapng"
+	[ -n "${RXD_LOAD_PCAP:-}" ] && [ -n "$T_KEEP" ] && ix_capture_start "$T_DIR/load-$run.pcapng" "udp or icmp"
 	pids=()
 	for p in $(seq "$PROCS"); do
 		# -u 0: OpenAFS's default socket buffer; --timeout bounds a stalled call (RX_CALL_DEAD is ~12 s);
@@ -116,4 +118,7 @@ elif [ "${failed:-x}" = 1 ] && [ "${calls:-0}" -ge "$total_ok" ] && [ "$lost" = 
 else
 	result FAIL "server failed no call" "${line:-no server summary}"
 fi
+# every service call the core ended other than in success, as rxd_call_complete() logs it
+grep 'rxd.core: service call .* ended' "$IX_SRV_OUT" | head -n 10 | sed 's/^/  server: /'
+
 finish "OpenAFS clients under load"
