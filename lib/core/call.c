@@ -5,6 +5,8 @@
  */
 #include "internal.h"
 
+#include <inttypes.h>
+
 /* ------------------------------------------------------------------ allocation */
 
 struct rxd_call *rxd_call_alloc(struct rxd_local *l, uint64_t now)
@@ -158,12 +160,34 @@ void rxd_call_notify_data(struct rxd_call *c)
 	c->ops->data(c->app, c);
 }
 
+/*
+ * One line per call that ends other than in success, with what it had sent
+ * and received and the state it was in: enough to find it on the wire
+ * (epoch, cid, call number) and to tell which rule ended it.
+ */
+static void log_failure(const struct rxd_call *c, enum rxd_completion how, int32_t abort_code, int err, uint64_t now)
+{
+	const struct rxd_conn *conn = c->conn;
+
+	RXD_LOG(c->local, RXD_LOG_DEBUG,
+		"%s call %08x:%08x:%u service %u ended %s (abort %d, error %d) in %s after %" PRIu64
+		" ms: tx top %u sent %u hard-ACKed %u%s, rx top %u of %u consumed %u%s, last rx %" PRIu64 " ms ago",
+		c->is_client ? "client" : "service", conn ? conn->epoch : 0, conn ? (conn->cid | c->channel) : 0,
+		c->call_number, c->cp.service_id, rxd_completion_name(how), abort_code, err,
+		rxd_call_state_name(c->state), (uint64_t)((now - c->created) / RXD_NS_PER_MS), c->tx.top,
+		c->tx.sent_top, c->tx.hard_ack, c->tx_phase_done ? " (phase done)" : "", c->rx_top, c->rx_last,
+		c->rx_consumed, c->rx_phase_done ? " (phase done)" : "",
+		(uint64_t)((now - c->last_rx) / RXD_NS_PER_MS));
+}
+
 void rxd_call_complete(struct rxd_call *c, enum rxd_completion how, int32_t abort_code, int err, uint64_t now)
 {
 	struct rxd_local *l = c->local;
 
 	if (c->state == RXD_CS_COMPLETE)
 		return;
+	if (how != RXD_CALL_SUCCEEDED)
+		log_failure(c, how, abort_code, err, now);
 	c->state = RXD_CS_COMPLETE;
 	c->completion = how;
 	c->abort_code = abort_code;

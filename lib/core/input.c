@@ -332,6 +332,24 @@ static bool reply_held_by_peer(const struct rxd_call *c)
 	return c->tx_phase_done && rxd_txq_all_delivered(&c->tx);
 }
 
+/*
+ * An ACK older than the latest one taken, as net/rxrpc/input.c
+ * rxrpc_is_ack_valid() judges: firstPacket went back, or stayed while
+ * previousPacket went back beyond the window.  previousPacket going back
+ * within the window is no sign of age: OpenAFS puts there the last packet it
+ * received (rxi_ReceiveDataPacket's call->rprev), which goes back whenever a
+ * retransmission fills a hole, and that ACK is the one saying the hole is
+ * filled.  Beyond the window it is a serial number (old OpenAFS libafs),
+ * which does order ACKs.
+ */
+static bool ack_is_stale(const struct rxd_call *c, uint32_t first, uint32_t prev)
+{
+	if (seq_before(first, c->tx.hard_ack + 1))
+		return true;
+	return first == c->tx.hard_ack + 1 && seq_before(prev, c->tx_prev_ack) &&
+	       seq_after(prev, c->tx.hard_ack + c->tx_winsize);
+}
+
 static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t now)
 {
 	struct rxd_local *l = c->local;
@@ -352,10 +370,7 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 
 	if (!sending_phase(c))
 		return true;
-	/* Ignore stale ACKs: firstPacket going backwards, or the same with an older previousPacket. */
-	if (seq_before(first, c->tx.hard_ack + 1) ||
-	    (first == c->tx.hard_ack + 1 && seq_before(a->previous_packet, c->tx_prev_ack) &&
-	     !seq_after(c->tx_prev_ack, c->tx.top + RXD_RX_RING))) {
+	if (ack_is_stale(c, first, a->previous_packet)) {
 		discard(l, RXD_R_ACK_OUT_OF_RANGE);
 		return true;
 	}

@@ -74,8 +74,8 @@ ix_ns_up() {
 }
 
 # EAL arguments for one rxd process with IX_RXD_WORKERS workers (default 1; tag makes the --file-prefix unique).
-ix_eal() { # tag
-	echo "$(lcores "${IX_RXD_WORKERS:-1}") $(eal_common "$1") --vdev $IX_VDEV"
+ix_eal() { # tag; IX_RXD_EAL_EXTRA: more EAL arguments (e.g. --log-level=rxd.core:debug)
+	echo "$(lcores "${IX_RXD_WORKERS:-1}") $(eal_common "$1") --vdev $IX_VDEV ${IX_RXD_EAL_EXTRA:-}"
 }
 
 # Wait until the kernel side of the link can reach rxd's address (ARP answered).
@@ -137,12 +137,14 @@ ix_openafs_server_start() {
 	IX_OSRV_PIDS+=("$IX_OSRV_PID")
 }
 
-# Capture on the kernel side of the link.  ix_capture_start FILE; ix_capture_stop.
+# Capture on the kernel side of the link.  ix_capture_start FILE [FILTER]; ix_capture_stop.
+# FILTER is a capture filter, "udp" unless given ("udp or icmp" also keeps the
+# kernel's port-unreachable errors).
 ix_capture_start() {
 	IX_CAP_FILE=$1
 	# dumpcap bounds itself (-a duration); no timeout(1) wrapper, so SIGTERM
 	# reaches it (a background job ignores SIGINT).
-	bg "$T_DIR/dumpcap.log" ip netns exec "$IX_NS" dumpcap -q -a duration:300 -i any -f "udp" -P -w "$IX_CAP_FILE"
+	bg "$T_DIR/dumpcap.log" ip netns exec "$IX_NS" dumpcap -q -a duration:300 -i any -f "${2:-udp}" -P -w "$IX_CAP_FILE"
 	IX_CAP_PID=$LAST_PID
 	wait_log "$IX_CAP_PID" "$T_DIR/dumpcap.log" "Capturing on" 5
 	sleep 0.3

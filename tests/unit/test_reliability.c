@@ -359,9 +359,9 @@ Test(rto, backoff_is_per_call_so_calls_to_one_peer_keep_retransmitting)
 	rxd_local_destroy(l);
 }
 
-/* An ACK from the client of (cid, call): firstPacket, then one table byte per entry of acks. */
-static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint8_t reason, uint32_t first,
-		     const uint8_t *acks, uint8_t n, uint64_t now)
+/* An ACK from the client of (cid, call): firstPacket, previousPacket, then one table byte per entry of acks. */
+static void feed_ack_prev(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint8_t reason,
+			  uint32_t first, uint32_t prev, const uint8_t *acks, uint8_t n, uint64_t now)
 {
 	uint8_t pkt[RXD_WIRE_HDR_LEN + RXD_ACK_BODY_LEN + 256 + RXD_ACK_PAD_LEN + RXD_ACK_TRAILER_LEN];
 	struct rxd_hdr h = {.epoch = 0x80000001u,
@@ -372,7 +372,7 @@ static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t 
 			    .flags = RXD_F_CLIENT_INITIATED,
 			    .service_id = 9};
 	struct rxd_ack_info a = {.first_packet = first,
-				 .previous_packet = first + n - 1,
+				 .previous_packet = prev,
 				 .reason = reason,
 				 .nacks = n,
 				 .acks = acks,
@@ -389,6 +389,72 @@ static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t 
 	len = rxd_ack_encode(pkt + RXD_WIRE_HDR_LEN, sizeof(pkt) - RXD_WIRE_HDR_LEN, &a);
 	cr_assert_gt(len, 0);
 	rxd_local_input(l, &from, NULL, pkt, RXD_WIRE_HDR_LEN + len, now);
+}
+
+/* The same, previousPacket the highest packet the table names (rxd's and the kernel's). */
+static void feed_ack(struct rxd_local *l, uint32_t cid, uint32_t call, uint32_t serial, uint8_t reason, uint32_t first,
+		     const uint8_t *acks, uint8_t n, uint64_t now)
+{
+	feed_ack_prev(l, cid, call, serial, reason, first, first + n - 1, acks, n, now);
+}
+
+/*
+ * An OpenAFS client's previousPacket is the last packet it received
+ * (rxi_ReceiveDataPacket sets call->rprev to every arriving seq), so it
+ * goes back when a retransmission fills a hole.  The ACK saying the hole is
+ * filled, and with it the whole reply held, has the same firstPacket and a
+ * lower previousPacket than the one before: rxd discarded it as stale.  The
+ * client, done and dallying, sends nothing more, so the call waited for an
+ * RTO; under load the client had exited by then, the retransmission met a
+ * closed port and the ICMP error failed a call the client had completed.
+ * The kernel discards such an ACK only when previousPacket lies beyond the
+ * window, a serial number (net/rxrpc/input.c rxrpc_is_ack_valid).
+ */
+Test(completion, ack_with_previous_packet_going_back_still_counts)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+	const uint8_t hole[3] = {RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_NACK, RXD_ACK_TYPE_ACK};
+	const uint8_t all[3] = {RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_ACK};
+	struct rxd_addr client;
+	struct rxd_stats st = {0};
+
+	reply_size = 2 * RXD_JUMBO_DATALEN + 100; /* three packets */
+	feed_request(l, 0x400, 1, 1, t0);
+	cr_assert_eq(data_by_call[1], 3);
+	/* packet 2 lost: the client ACKs 1 and 3 (previousPacket 3) */
+	feed_ack_prev(l, 0x400, 1, 2, RXD_ACK_OUT_OF_SEQUENCE, 1, 3, hole, 3, t0 + MS);
+	cr_assert_eq(rxd_local_counts(l).calls, 1);
+	/* packet 2 again fills the hole: the client holds all three (previousPacket 2, the last it received) */
+	feed_ack_prev(l, 0x400, 1, 3, RXD_ACK_DELAY, 1, 2, all, 3, t0 + 2 * MS);
+	cr_assert_eq(rxd_local_counts(l).calls, 0, "the ACK with an older previousPacket ended the call");
+	/* the client is gone: a port unreachable fails nothing */
+	rxd_addr_parse("198.18.0.1:7001", 0, &client);
+	rxd_local_input_error(l, &client, -ECONNREFUSED, 0, t0 + 2 * RXD_NS_PER_SEC);
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.calls_succeeded, 1);
+	cr_assert_eq(st.calls_error, 0);
+	rxd_local_destroy(l);
+}
+
+/*
+ * A previousPacket that went back beyond the window is a serial number (old
+ * OpenAFS libafs put one there): that ACK is older than the one before, and
+ * its SACK table is stale.
+ */
+Test(completion, ack_with_a_serial_in_previous_packet_going_back_is_stale)
+{
+	struct rxd_local *l = mk_counting_local();
+	const uint64_t t0 = RXD_NS_PER_SEC;
+	const uint8_t hole[3] = {RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_NACK, RXD_ACK_TYPE_ACK};
+	const uint8_t all[3] = {RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_ACK, RXD_ACK_TYPE_ACK};
+
+	reply_size = 2 * RXD_JUMBO_DATALEN + 100;
+	feed_request(l, 0x400, 1, 1, t0);
+	feed_ack_prev(l, 0x400, 1, 3, RXD_ACK_OUT_OF_SEQUENCE, 1, 5000, hole, 3, t0 + MS);
+	feed_ack_prev(l, 0x400, 1, 2, RXD_ACK_DELAY, 1, 4000, all, 3, t0 + 2 * MS);
+	cr_assert_eq(rxd_local_counts(l).calls, 1, "the older ACK was discarded");
+	rxd_local_destroy(l);
 }
 
 /*

@@ -256,7 +256,7 @@ enum rxd_log_level {
 	RXD_LOG_WARNING = 2,
 	RXD_LOG_NOTICE = 3, /* default threshold */
 	RXD_LOG_INFO = 4,   /* per call: local aborts, network errors */
-	RXD_LOG_DEBUG = 5,  /* per packet decisions (BUSY, exhausted pools) */
+	RXD_LOG_DEBUG = 5,  /* per packet decisions (BUSY, exhausted pools), every failed call's state */
 };
 
 struct rxd_stats;
