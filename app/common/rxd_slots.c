@@ -18,12 +18,20 @@ int rxd_slots_init(struct rxd_slots *p, uint32_t n, size_t size)
 	if (!p->base)
 		return -ENOMEM;
 	p->size = size;
+	p->reset = size;
 	p->n = n;
 	for (uint32_t i = n; i-- > 0;) {
 		at(p, i)->next_free = p->free;
 		p->free = at(p, i);
 	}
 	return 0;
+}
+
+void rxd_slots_set_reset(struct rxd_slots *p, size_t bytes)
+{
+	if (bytes < sizeof(struct rxd_slot))
+		bytes = sizeof(struct rxd_slot);
+	p->reset = bytes < p->size ? bytes : p->size;
 }
 
 void rxd_slots_fini(struct rxd_slots *p)
@@ -43,7 +51,7 @@ struct rxd_slot *rxd_slots_accept(struct rxd_slots *p, struct rxd_call *call, co
 		return NULL;
 	}
 	p->free = s->next_free;
-	memset(s, 0, p->size);
+	memset(s, 0, p->reset);
 	s->call = call;
 	p->accepted++;
 	rxd_call_set_ops(call, ops, s);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
@@ -61,6 +62,12 @@ struct wjob {
 	struct rxd_seg segs[WRITE_SEGS];
 };
 
+/*
+ * Accepting a call zeroes only the fields before req (rxd_slots_set_reset):
+ * the buffers from req on (tens of KiB) are written before they are read,
+ * and on_new_call initialises op.  New state that must start clean goes
+ * above req.
+ */
 struct fcall {
 	struct rxd_slot slot; /* first: the call and the free list */
 	struct rxd_fs_worker *w;
@@ -73,14 +80,9 @@ struct fcall {
 	int store_err;
 	/* request */
 	size_t req_len, need;
-	uint8_t req[RXD_RXAFS_REQ_MAX];
 	/* reply */
 	const uint8_t *out;
 	size_t out_len, out_sent;
-	uint8_t reply[RXD_RXAFS_REPLY_MAX];
-	struct fjob opj; /* the operation, then the stream's end */
-	struct wjob wj;
-	struct rxd_fs_op op;
 	/* FetchData */
 	uint8_t lenword[8];
 	unsigned lw_len, lw_sent;
@@ -95,6 +97,12 @@ struct fcall {
 	/* C_WAIT: on the worker's waiting list till retry_at */
 	LIST_ENTRY(fcall) wait_link;
 	uint64_t retry_at, wait_ns;
+	/* not zeroed on accept (see above) */
+	uint8_t req[RXD_RXAFS_REQ_MAX];
+	uint8_t reply[RXD_RXAFS_REPLY_MAX];
+	struct fjob opj; /* the operation, then the stream's end (post() fills it) */
+	struct wjob wj;	 /* pump_store() fills it */
+	struct rxd_fs_op op;
 	_Alignas(8) uint8_t arena[RXD_RXAFS_ARENA_MAX];
 };
 
@@ -713,22 +721,22 @@ static int on_new_call(void *app, struct rxd_call *call)
 	fc = (struct fcall *)rxd_slots_accept(&w->calls, call, &fcall_ops, now_of(w));
 	if (!fc)
 		return -1;
-	fc->op.ident = ident;
 	fc->w = w;
 	rxd_call_peer(call, &fc->peer);
 	if (w->cb)
 		rxd_fs_cb_contact(w->cb, &fc->peer, rxd_call_epoch(call), now_of(w));
 	fc->st = C_HDR;
 	fc->need = 4;
-	fc->wait_ns = 0;     /* no C_WAIT backoff yet */
-	fc->op.srv = w->srv; /* fc->op.ident: set above */
-	fc->op.xg = (struct rxd_xg_call){
-	    .req = fc->req,
-	    .reply = fc->reply,
-	    .reply_cap = sizeof(fc->reply),
-	    .arena = fc->arena,
-	    .arena_cap = sizeof(fc->arena),
-	};
+	fc->wait_ns = 0; /* no C_WAIT backoff yet */
+	rxd_fs_op_init(&fc->op, w->srv,
+		       &(struct rxd_xg_call){
+			   .req = fc->req,
+			   .reply = fc->reply,
+			   .reply_cap = sizeof(fc->reply),
+			   .arena = fc->arena,
+			   .arena_cap = sizeof(fc->arena),
+		       });
+	fc->op.ident = ident; /* after rxd_fs_op_init, which clears it */
 	return 0;
 }
 
@@ -755,6 +763,7 @@ int rxd_fs_worker_create(const struct rxd_fs_worker_params *p, struct rxd_fs_wor
 		free(w);
 		return -ENOMEM;
 	}
+	rxd_slots_set_reset(&w->calls, offsetof(struct fcall, req));
 	*out = w;
 	return 0;
 }

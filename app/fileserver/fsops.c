@@ -3,6 +3,7 @@
 #include "fsops.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -933,6 +934,15 @@ static void op_reset(struct rxd_fs_op *op)
 	op->n_changed = 0;
 	op->give_up = RXD_FS_GIVE_UP_NONE;
 	op->give_up_fids = NULL;
+}
+
+void rxd_fs_op_init(struct rxd_fs_op *op, struct rxd_fs_srv *srv, const struct rxd_xg_call *xg)
+{
+	memset(op, 0, offsetof(struct rxd_fs_op, tail));
+	op->srv = srv;
+	op->xg = *xg;
+	op->tail_len = 0;
+	op_reset(op);
 }
 
 int32_t rxd_fs_op_run(struct rxd_fs_op *op)

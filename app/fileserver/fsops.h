@@ -107,6 +107,8 @@ struct rxd_fs_op {
 	struct rxd_fs_fid fid; /* the stream's file */
 	struct rxd_fs_rd *rd;
 	struct rxd_fs_wr *wr;
+	/* from here on not cleared per call (rxd_fs_op_init): buffers written before they are read and
+	 * the callback fields every run resets; a new field that must start clean goes above */
 	uint8_t tail[RXD_RXAFS_FetchData64_OUT_MAX]; /* FetchData's OUT args, sent after the bytes */
 	size_t tail_len;
 	/* BulkStatus/InlineBulkStatus reply arrays (dispatch encodes them after the handler returned) */
@@ -130,6 +132,11 @@ struct rxd_fs_op {
  */
 void rxd_fs_caller_resolve(const struct rxd_fs_srv *s, const struct rxd_fs_ident *ident, struct rxd_fs_caller *out);
 
+/**
+ * Ready op for a new call (srv, xg's buffers): clears what must start clean
+ * without touching the tens of KiB of reply buffers (each call pays for it).
+ */
+void rxd_fs_op_init(struct rxd_fs_op *op, struct rxd_fs_srv *srv, const struct rxd_xg_call *xg);
 /** True for the opcodes rxd_fs_op_run must answer (they touch the store). */
 bool rxd_fs_op_on_io_thread(uint32_t opcode);
 /** Dispatch op->xg with the store handlers: 0 (reply in xg, or a stream opened) or an abort code. */
