@@ -528,9 +528,16 @@ static void post_op(struct fcall *fc, uint64_t now)
 static void dispatch(struct fcall *fc, uint64_t now)
 {
 	uint32_t opcode = fc->req_len >= 4 ? get_be32(fc->req) : 0;
+	int32_t rc;
 
 	fc->op.xg.req_len = fc->req_len;
 	if (fc->req_len >= 4 && rxd_fs_op_on_io_thread(opcode)) {
+		/* what needs no waiting (FetchStatus) is answered here: no round trip to an I/O thread */
+		fc->cb_mark = fc->w->cb ? rxd_fs_cb_mark(fc->w->cb) : 0;
+		if (rxd_fs_op_try_lcore(&fc->op, &rc)) {
+			op_done(fc, rc, now);
+			return;
+		}
 		post_op(fc, now);
 		return;
 	}

@@ -386,10 +386,29 @@ static struct rxd_fs_setattr setattr_of(const struct rxd_AFSStoreStatus *in)
 				       .mode = in->UnixModeBits};
 }
 
+/*
+ * The fid's status: on an I/O thread, or on a worker lcore (op->nonblock)
+ * without waiting, where a lock another thread holds sets op->would_block
+ * (EAGAIN: the op goes to an I/O thread instead).
+ */
+static int status_of(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, struct rxd_fs_status *v)
+{
+	int rc;
+
+	if (!op->nonblock)
+		return rxd_fs_fetch_status(op->srv->st, fid, v);
+	rc = rxd_fs_fetch_status_nb(op->srv->st, fid, v);
+	if (rc == -EWOULDBLOCK) {
+		op->would_block = true;
+		return EAGAIN;
+	}
+	return rc;
+}
+
 /* Status of fid and the check that the caller holds one of need (CheckWriteMode); 0 or the error to abort with. */
 static int check(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, uint32_t need, struct rxd_fs_status *v)
 {
-	int rc = rxd_fs_fetch_status(op->srv->st, fid, v);
+	int rc = status_of(op, fid, v);
 
 	if (rc)
 		return rc;
@@ -399,7 +418,7 @@ static int check(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, uint32_t ne
 /* Status of fid and the fetch check (data: FetchData's); 0 or the error to abort with. */
 static int check_fetch(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, bool data, struct rxd_fs_status *v)
 {
-	int rc = rxd_fs_fetch_status(op->srv->st, fid, v);
+	int rc = status_of(op, fid, v);
 
 	return rc ? rc : fetch_allowed(op, v, data);
 }
@@ -408,7 +427,7 @@ static int check_fetch(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, bool 
 static int check_store(struct rxd_fs_op *op, const struct rxd_fs_fid *fid, enum store_kind k,
 		       const struct rxd_fs_setattr *sa, struct rxd_fs_status *v)
 {
-	int rc = rxd_fs_fetch_status(op->srv->st, fid, v);
+	int rc = status_of(op, fid, v);
 
 	return rc ? rc : store_allowed(op, v, k, sa);
 }
@@ -928,6 +947,8 @@ bool rxd_fs_op_on_io_thread(uint32_t opcode)
 /* Before every dispatch: the op asks nothing of the callback module yet. */
 static void op_reset(struct rxd_fs_op *op)
 {
+	op->nonblock = false;
+	op->would_block = false;
 	op->stream = RXD_FS_STREAM_NONE;
 	op->n_promise = 0;
 	op->promise_bulk = false;
@@ -950,6 +971,33 @@ int32_t rxd_fs_op_run(struct rxd_fs_op *op)
 	op_reset(op);
 	rxd_fs_caller_resolve(op->srv, &op->ident, &op->caller);
 	return rxd_RXAFS_dispatch(&io_handlers, op, &op->xg);
+}
+
+/* What a worker lcore may try before posting: handlers whose store access is status_of(). */
+static const struct rxd_RXAFS_handlers try_lcore_handlers = {
+    .FetchStatus = h_fetch_status,
+};
+
+bool rxd_fs_op_try_lcore(struct rxd_fs_op *op, int32_t *rc)
+{
+	struct rxd_xdec d;
+	uint32_t opcode;
+
+	rxd_xdec_init(&d, op->xg.req, op->xg.req_len, NULL, 0);
+	if (rxd_xdec_u32(&d, &opcode) < 0 || opcode != RXD_OP_RXAFS_FetchStatus)
+		return false;
+	/* the caller's CPS: a ptserver must be asked (it may block): not here; the user table is in memory */
+	if (op->ident.authenticated && op->srv->pr)
+		return false;
+	op_reset(op);
+	rxd_fs_caller_resolve(op->srv, &op->ident, &op->caller);
+	op->nonblock = true;
+	*rc = rxd_RXAFS_dispatch(&try_lcore_handlers, op, &op->xg);
+	if (op->would_block) {
+		op_reset(op);
+		return false;
+	}
+	return true;
 }
 
 /* ------------------------------------------------------------------ handlers (lcore) */

@@ -107,6 +107,8 @@ struct rxd_fs_op {
 	struct rxd_fs_fid fid; /* the stream's file */
 	struct rxd_fs_rd *rd;
 	struct rxd_fs_wr *wr;
+	bool nonblock;	  /* rxd_fs_op_try_lcore: the handler must not wait on a lock or the disk */
+	bool would_block; /* ... and would have: the op goes to an I/O thread */
 	/* from here on not cleared per call (rxd_fs_op_init): buffers written before they are read and
 	 * the callback fields every run resets; a new field that must start clean goes above */
 	uint8_t tail[RXD_RXAFS_FetchData64_OUT_MAX]; /* FetchData's OUT args, sent after the bytes */
@@ -141,6 +143,14 @@ void rxd_fs_op_init(struct rxd_fs_op *op, struct rxd_fs_srv *srv, const struct r
 bool rxd_fs_op_on_io_thread(uint32_t opcode);
 /** Dispatch op->xg with the store handlers: 0 (reply in xg, or a stream opened) or an abort code. */
 int32_t rxd_fs_op_run(struct rxd_fs_op *op);
+/**
+ * On the lcore, before posting op to an I/O thread: answer it here if that
+ * needs no waiting (FetchStatus, from the store's in-memory vnode table
+ * when no change holds its lock, for a caller whose CPS needs no ptserver).
+ * True with *rc as rxd_fs_op_run's when answered; false when op must go to
+ * an I/O thread (op is then untouched but for what rxd_fs_op_run resets).
+ */
+bool rxd_fs_op_try_lcore(struct rxd_fs_op *op, int32_t *rc);
 /** Dispatch op->xg with the lcore handlers (no store): 0 or an abort code (RXGEN_OPCODE for the rest). */
 int32_t rxd_fs_op_run_lcore(struct rxd_fs_op *op);
 /** Next bytes of a FetchData stream, within [pos, pos + len). */

@@ -274,13 +274,22 @@ static int vol_commit(struct vol *vol, int rc, int sync)
 
 /* ---- volumes ---- */
 
+/* st->lock held */
+static struct vol *vol_search(struct rxd_fs_store *st, uint32_t id)
+{
+	struct vol *v;
+
+	for (v = st->vols; v && v->id != id; v = v->next)
+		;
+	return v;
+}
+
 static struct vol *vol_find(struct rxd_fs_store *st, uint32_t id)
 {
 	struct vol *v;
 
 	pthread_mutex_lock(&st->lock);
-	for (v = st->vols; v && v->id != id; v = v->next)
-		;
+	v = vol_search(st, id);
 	pthread_mutex_unlock(&st->lock);
 	return v;
 }
@@ -725,22 +734,37 @@ static int live(const struct vol *vol, uint32_t vn, uint32_t vu)
 	return vn != 0 && vn < vol->nv && vol->v[vn].type != RXD_FS_FREE && vol->v[vn].unique == vu;
 }
 
-/* Lock the fid's volume (exclusive when excl) and check the vnode, as
- * CheckVnode: EINVAL for a zero volume or vnode, VNOVOL, VNOVNODE for a free
- * slot or another uniquifier.  On success the lock is held. */
-static int lock_fid(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, int excl, struct vol **out)
+enum lock_mode {
+	LOCK_SHARED,
+	LOCK_EXCL,
+	LOCK_TRY_SHARED, /* never wait (a worker lcore): -EWOULDBLOCK where another mode would */
+};
+
+/* Lock the fid's volume in mode m and check the vnode, as CheckVnode:
+ * EINVAL for a zero volume or vnode, VNOVOL, VNOVNODE for a free slot or
+ * another uniquifier.  On success the lock is held. */
+static int lock_vnode(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, enum lock_mode m, struct vol **out)
 {
 	struct vol *vol;
 
 	if (fid->volume == 0 || fid->vnode == 0)
 		return EINVAL;
-	vol = vol_find(st, fid->volume);
+	if (m == LOCK_TRY_SHARED) {
+		if (pthread_mutex_trylock(&st->lock))
+			return -EWOULDBLOCK;
+		vol = vol_search(st, fid->volume);
+		pthread_mutex_unlock(&st->lock);
+	} else {
+		vol = vol_find(st, fid->volume);
+	}
 	if (!vol)
 		return RXD_FS_VNOVOL;
-	if (excl)
+	if (m == LOCK_EXCL)
 		pthread_rwlock_wrlock(&vol->lock);
-	else
+	else if (m == LOCK_SHARED)
 		pthread_rwlock_rdlock(&vol->lock);
+	else if (pthread_rwlock_tryrdlock(&vol->lock))
+		return -EWOULDBLOCK;
 	if (vol->bad) {
 		pthread_rwlock_unlock(&vol->lock);
 		return RXD_FS_VSALVAGE;
@@ -751,6 +775,11 @@ static int lock_fid(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, int e
 	}
 	*out = vol;
 	return 0;
+}
+
+static int lock_fid(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, int excl, struct vol **out)
+{
+	return lock_vnode(st, fid, excl ? LOCK_EXCL : LOCK_SHARED, out);
 }
 
 static void fill_status(const struct vol *vol, uint32_t vnode, struct rxd_fs_status *s)
@@ -777,16 +806,27 @@ static void fill_status(const struct vol *vol, uint32_t vnode, struct rxd_fs_sta
 	s->vol_owner = vol->owner;
 }
 
-int rxd_fs_fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out)
+static int fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, enum lock_mode m,
+			struct rxd_fs_status *out)
 {
 	struct vol *vol;
-	int rc = lock_fid(st, fid, 0, &vol);
+	int rc = lock_vnode(st, fid, m, &vol);
 
 	if (rc)
 		return rc;
 	fill_status(vol, fid->vnode, out);
 	pthread_rwlock_unlock(&vol->lock);
 	return 0;
+}
+
+int rxd_fs_fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out)
+{
+	return fetch_status(st, fid, LOCK_SHARED, out);
+}
+
+int rxd_fs_fetch_status_nb(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out)
+{
+	return fetch_status(st, fid, LOCK_TRY_SHARED, out);
 }
 
 /* A new vnode: directories take odd numbers, the rest even, as OpenAFS's

@@ -172,6 +172,12 @@ int rxd_fs_store_acl(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, cons
 
 /** FetchStatus. */
 int rxd_fs_fetch_status(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out);
+/**
+ * FetchStatus without waiting, for a worker lcore: the status is in memory,
+ * only the locks could make it wait; -EWOULDBLOCK when one is taken (a
+ * change is being made: ask rxd_fs_fetch_status on an I/O thread).
+ */
+int rxd_fs_fetch_status_nb(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_status *out);
 
 /** Lookup: a name in a directory; out_st (may be NULL) gets the child's status. */
 int rxd_fs_lookup(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const char *name, struct rxd_fs_fid *out,

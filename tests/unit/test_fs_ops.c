@@ -58,7 +58,7 @@ static void teardown(void)
 }
 
 /* Run the request in req[0..len) on the I/O-thread path (lcore: the lcore path). */
-static int32_t run_req(size_t len, bool lcore)
+static void op_setup(size_t len)
 {
 	memset(&op, 0, sizeof(op));
 	op.srv = &srv;
@@ -69,6 +69,11 @@ static int32_t run_req(size_t len, bool lcore)
 				     .reply_cap = sizeof(reply),
 				     .arena = arena,
 				     .arena_cap = sizeof(arena)};
+}
+
+static int32_t run_req(size_t len, bool lcore)
+{
+	op_setup(len);
 	return lcore ? rxd_fs_op_run_lcore(&op) : rxd_fs_op_run(&op);
 }
 
@@ -142,6 +147,40 @@ Test(fs_ops, fetch_status_fills_the_status_callback_and_volsync)
 	cr_assert_eq(out.CallBack.CallBackVersion, RXD_CALLBACK_VERSION);
 	cr_assert_eq(out.CallBack.CallBackType, RXD_CB_SHARED);
 	cr_assert_gt(out.CallBack.ExpirationTime, 0);
+}
+
+/* The worker lcore's try (fscall.c dispatch): FetchStatus answered as an I/O thread answers it, the rest left. */
+Test(fs_ops, the_lcore_tries_fetch_status_and_answers_it_as_the_io_threads_do)
+{
+	struct rxd_AFSFid fids[] = {rootfid, mkfile("f", 100), {VID, 1, 77} /* wrong uniquifier */};
+	uint8_t want[RXD_RXAFS_REPLY_MAX];
+	struct rxd_xenc e;
+	int32_t want_rc, rc = -1;
+	size_t want_len, len;
+
+	for (size_t i = 0; i < sizeof(fids) / sizeof(fids[0]); i++) {
+		want_rc = RUN(FetchStatus, 0, .Fid = fids[i]);
+		want_len = op.xg.reply_len;
+		memcpy(want, reply, want_len);
+		len = op.xg.req_len;
+		op_setup(len);
+		cr_assert(rxd_fs_op_try_lcore(&op, &rc));
+		cr_assert_eq(rc, want_rc);
+		cr_assert_eq(op.xg.reply_len, want_len);
+		cr_assert_eq(memcmp(reply, want, want_len), 0);
+		cr_assert_eq(op.n_promise, want_rc ? 0u : 1u, "the lcore still promises the callback");
+	}
+	cr_assert_eq(want_rc, RXD_FS_VNOVNODE);
+	/* everything else goes to an I/O thread, untouched */
+	rxd_xenc_init(&e, req, sizeof(req));
+	cr_assert_eq(rxd_RXAFS_FetchData64_enc_req(&e, &(struct rxd_RXAFS_FetchData64_in){.Fid = fids[1], .Length = 1}),
+		     0);
+	op_setup((size_t)(e.p - req));
+	cr_assert_not(rxd_fs_op_try_lcore(&op, &rc));
+	cr_assert_eq(op.stream, RXD_FS_STREAM_NONE);
+	cr_assert_eq(op.xg.reply_len, 0);
+	op_setup(2); /* short of an opcode */
+	cr_assert_not(rxd_fs_op_try_lcore(&op, &rc));
 }
 
 Test(fs_ops, fetch_data64_clips_the_range_to_the_file)
