@@ -532,7 +532,7 @@ static void dispatch(struct fcall *fc, uint64_t now)
 
 	fc->op.xg.req_len = fc->req_len;
 	if (fc->req_len >= 4 && rxd_fs_op_on_io_thread(opcode)) {
-		/* what needs no waiting (FetchStatus) is answered here: no round trip to an I/O thread */
+		/* what needs no waiting (the status reads) is answered here: no round trip to an I/O thread */
 		fc->cb_mark = fc->w->cb ? rxd_fs_cb_mark(fc->w->cb) : 0;
 		if (rxd_fs_op_try_lcore(&fc->op, &rc)) {
 			op_done(fc, rc, now);

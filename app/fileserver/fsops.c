@@ -781,6 +781,8 @@ static int32_t bulk(struct rxd_fs_op *op, const struct rxd_AFSCBFids *fids, stru
 		struct rxd_fs_status v;
 		int rc = check_fetch(op, &f, false, &v);
 
+		if (op->would_block)
+			return rc;
 		if (rc && !inl) {
 			op->n_promise = 0; /* no reply to carry them */
 			return rc;
@@ -976,6 +978,8 @@ int32_t rxd_fs_op_run(struct rxd_fs_op *op)
 /* What a worker lcore may try before posting: handlers whose store access is status_of(). */
 static const struct rxd_RXAFS_handlers try_lcore_handlers = {
     .FetchStatus = h_fetch_status,
+    .BulkStatus = h_bulk,
+    .InlineBulkStatus = h_inline_bulk,
 };
 
 bool rxd_fs_op_try_lcore(struct rxd_fs_op *op, int32_t *rc)
@@ -984,7 +988,9 @@ bool rxd_fs_op_try_lcore(struct rxd_fs_op *op, int32_t *rc)
 	uint32_t opcode;
 
 	rxd_xdec_init(&d, op->xg.req, op->xg.req_len, NULL, 0);
-	if (rxd_xdec_u32(&d, &opcode) < 0 || opcode != RXD_OP_RXAFS_FetchStatus)
+	if (rxd_xdec_u32(&d, &opcode) < 0 ||
+	    (opcode != RXD_OP_RXAFS_FetchStatus && opcode != RXD_OP_RXAFS_BulkStatus &&
+	     opcode != RXD_OP_RXAFS_InlineBulkStatus))
 		return false;
 	/* the caller's CPS: a ptserver must be asked (it may block): not here; the user table is in memory */
 	if (op->ident.authenticated && op->srv->pr)

@@ -145,10 +145,11 @@ bool rxd_fs_op_on_io_thread(uint32_t opcode);
 int32_t rxd_fs_op_run(struct rxd_fs_op *op);
 /**
  * On the lcore, before posting op to an I/O thread: answer it here if that
- * needs no waiting (FetchStatus, from the store's in-memory vnode table
- * when no change holds its lock, for a caller whose CPS needs no ptserver).
- * True with *rc as rxd_fs_op_run's when answered; false when op must go to
- * an I/O thread (op is then untouched but for what rxd_fs_op_run resets).
+ * needs no waiting (FetchStatus, BulkStatus and InlineBulkStatus, from the
+ * store's in-memory vnode table when no change holds its lock, for a caller
+ * whose CPS needs no ptserver).  True with *rc as rxd_fs_op_run's when
+ * answered; false when op must go to an I/O thread (op is then untouched
+ * but for what rxd_fs_op_run resets).
  */
 bool rxd_fs_op_try_lcore(struct rxd_fs_op *op, int32_t *rc);
 /** Dispatch op->xg with the lcore handlers (no store): 0 or an abort code (RXGEN_OPCODE for the rest). */

@@ -149,28 +149,41 @@ Test(fs_ops, fetch_status_fills_the_status_callback_and_volsync)
 	cr_assert_gt(out.CallBack.ExpirationTime, 0);
 }
 
-/* The worker lcore's try (fscall.c dispatch): FetchStatus answered as an I/O thread answers it, the rest left. */
-Test(fs_ops, the_lcore_tries_fetch_status_and_answers_it_as_the_io_threads_do)
+/* The request just run on the I/O-thread path (it returned want_rc), tried on the lcore: the same answer. */
+static void lcore_answers_alike(int32_t want_rc)
+{
+	static uint8_t want[RXD_RXAFS_REPLY_MAX];
+	size_t want_len = op.xg.reply_len;
+	uint32_t want_promises = op.n_promise;
+	bool want_bulk = op.promise_bulk;
+	int32_t rc = -1;
+
+	memcpy(want, reply, want_len);
+	op_setup(op.xg.req_len);
+	cr_assert(rxd_fs_op_try_lcore(&op, &rc));
+	cr_assert_eq(rc, want_rc);
+	cr_assert_eq(op.xg.reply_len, want_len);
+	cr_assert_eq(memcmp(reply, want, want_len), 0);
+	cr_assert_eq(op.n_promise, want_promises, "the lcore still promises the callbacks");
+	cr_assert_eq(op.promise_bulk, want_bulk);
+}
+
+/* The worker lcore's try (fscall.c dispatch): the status reads answered as an I/O thread answers them, the rest
+ * left to the I/O threads. */
+Test(fs_ops, the_lcore_tries_status_reads_and_answers_them_as_the_io_threads_do)
 {
 	struct rxd_AFSFid fids[] = {rootfid, mkfile("f", 100), {VID, 1, 77} /* wrong uniquifier */};
-	uint8_t want[RXD_RXAFS_REPLY_MAX];
+	struct rxd_AFSCBFids two = {2, fids}, three = {3, fids};
 	struct rxd_xenc e;
-	int32_t want_rc, rc = -1;
-	size_t want_len, len;
+	int32_t rc = -1;
 
-	for (size_t i = 0; i < sizeof(fids) / sizeof(fids[0]); i++) {
-		want_rc = RUN(FetchStatus, 0, .Fid = fids[i]);
-		want_len = op.xg.reply_len;
-		memcpy(want, reply, want_len);
-		len = op.xg.req_len;
-		op_setup(len);
-		cr_assert(rxd_fs_op_try_lcore(&op, &rc));
-		cr_assert_eq(rc, want_rc);
-		cr_assert_eq(op.xg.reply_len, want_len);
-		cr_assert_eq(memcmp(reply, want, want_len), 0);
-		cr_assert_eq(op.n_promise, want_rc ? 0u : 1u, "the lcore still promises the callback");
-	}
-	cr_assert_eq(want_rc, RXD_FS_VNOVNODE);
+	for (size_t i = 0; i < sizeof(fids) / sizeof(fids[0]); i++)
+		lcore_answers_alike(RUN(FetchStatus, 0, .Fid = fids[i]));
+	cr_assert_eq(RUN(FetchStatus, 0, .Fid = fids[2]), RXD_FS_VNOVNODE);
+	lcore_answers_alike(RUN(InlineBulkStatus, 0, .FidsArray = three));
+	lcore_answers_alike(RUN(BulkStatus, 0, .FidsArray = two));
+	lcore_answers_alike(RUN(BulkStatus, 0, .FidsArray = three));
+	cr_assert_eq(RUN(BulkStatus, 0, .FidsArray = three), RXD_FS_VNOVNODE);
 	/* everything else goes to an I/O thread, untouched */
 	rxd_xenc_init(&e, req, sizeof(req));
 	cr_assert_eq(rxd_RXAFS_FetchData64_enc_req(&e, &(struct rxd_RXAFS_FetchData64_in){.Fid = fids[1], .Length = 1}),
