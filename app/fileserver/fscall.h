@@ -2,7 +2,9 @@
 /*
  * The RXAFS service on a worker lcore (run to completion): gathers each
  * call's request, answers GetTime/GetCapabilities/give-ups on the lcore,
- * posts everything that touches the store to the file-I/O threads
+ * and the status reads too unless the store would make it wait
+ * (rxd_fs_op_try_lcore), posts everything else that touches the store to
+ * the file-I/O threads
  * (iopool.h) and, from the poll hook, sends what comes back.  FetchData
  * streams the file in chunks read ahead a bounded number at a time and sent
  * as the call's transmit window opens; StoreData hands the received buffers,

@@ -9,7 +9,9 @@
  * of the streamed FetchData/StoreData.  Everything here may block on the
  * disk: it runs on the file-I/O threads (iopool.h), except
  * rxd_fs_op_run_lcore, which answers the operations that touch no store
- * (GetTime, GetCapabilities, the callback give-ups, unknown opcodes).
+ * (GetTime, GetCapabilities, the callback give-ups, unknown opcodes), and
+ * rxd_fs_op_try_lcore, which answers the status reads where that needs no
+ * waiting.
  */
 #ifndef RXD_FS_OPS_H
 #define RXD_FS_OPS_H
