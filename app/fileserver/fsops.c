@@ -217,16 +217,20 @@ static struct rxd_fs_lock *lock_find(struct rxd_fs_srv *s, const struct rxd_fs_f
 	return NULL;
 }
 
-static int32_t lock_count(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid)
+/* The fid's lockCount in *n: 0, or -EWOULDBLOCK (*n 0) where try and lock_mu is taken (a worker lcore). */
+static int lock_count(struct rxd_fs_srv *s, const struct rxd_fs_fid *fid, bool try, int32_t *n)
 {
 	struct rxd_fs_lock *l;
-	int32_t n;
 
-	pthread_mutex_lock(&s->lock_mu);
+	*n = 0;
+	if (!try)
+		pthread_mutex_lock(&s->lock_mu);
+	else if (pthread_mutex_trylock(&s->lock_mu))
+		return -EWOULDBLOCK;
 	l = lock_find(s, fid, now_s());
-	n = l ? l->count : 0;
+	*n = l ? l->count : 0;
 	pthread_mutex_unlock(&s->lock_mu);
-	return n;
+	return 0;
 }
 
 /* OpenAFS's HandleLocking: readers share, a writer excludes, a conflict is EWOULDBLOCK (the client retries). */
@@ -306,7 +310,13 @@ static void fill_status(struct rxd_fs_op *op, struct rxd_AFSFetchStatus *o, cons
 	o->ParentUnique = v->parent_unique;
 	o->ClientModTime = v->client_mtime;
 	o->ServerModTime = v->server_mtime;
-	o->lockCount = fid ? (uint32_t)lock_count(s, fid) : 0;
+	if (fid) {
+		int32_t n;
+		/* on a worker lcore the lock table's mutex is not waited for: the op goes to an I/O thread */
+		if (lock_count(s, fid, op->nonblock, &n) == -EWOULDBLOCK)
+			op->would_block = true;
+		o->lockCount = (uint32_t)n;
+	}
 }
 
 static void fill_sync(struct rxd_AFSVolSync *o, const struct rxd_fs_status *v)

@@ -184,6 +184,17 @@ Test(fs_ops, the_lcore_tries_status_reads_and_answers_them_as_the_io_threads_do)
 	lcore_answers_alike(RUN(BulkStatus, 0, .FidsArray = two));
 	lcore_answers_alike(RUN(BulkStatus, 0, .FidsArray = three));
 	cr_assert_eq(RUN(BulkStatus, 0, .FidsArray = three), RXD_FS_VNOVNODE);
+	/* a lock the lcore would wait for (here the lock table's, as a SetLock on an I/O thread holds it): the
+	 * call goes to an I/O thread, nothing of it answered */
+	cr_assert_eq(RUN(InlineBulkStatus, 0, .FidsArray = three), 0);
+	cr_assert_eq(pthread_mutex_lock(&srv.lock_mu), 0);
+	op_setup(op.xg.req_len);
+	cr_assert_not(rxd_fs_op_try_lcore(&op, &rc));
+	cr_assert_eq(op.n_promise, 0);
+	cr_assert_eq(op.promise_bulk, false);
+	cr_assert_eq(pthread_mutex_unlock(&srv.lock_mu), 0);
+	cr_assert(rxd_fs_op_try_lcore(&op, &rc));
+	cr_assert_eq(rc, 0);
 	/* everything else goes to an I/O thread, untouched */
 	rxd_xenc_init(&e, req, sizeof(req));
 	cr_assert_eq(rxd_RXAFS_FetchData64_enc_req(&e, &(struct rxd_RXAFS_FetchData64_in){.Fid = fids[1], .Length = 1}),
