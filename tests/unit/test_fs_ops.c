@@ -762,6 +762,30 @@ Test(fs_ops_auth, authenticated_create_owns_the_file)
 
 /* StoreACL then FetchACL: names in, the same names out (acl_Externalize), sorted by id; FetchACL of a file is its
  * directory's; bad text, unknown names and more than 20 entries are EINVAL. */
+/* The lcore judges callers as the I/O threads do (CallerAccess from the ACL and the user table); a caller whose CPS
+ * only a ptserver can tell (it may block) is left to an I/O thread. */
+Test(fs_ops_auth, the_lcore_answers_status_for_the_callers_the_io_threads_would)
+{
+	struct rxd_AFSCBFids one = {1, (struct rxd_AFSFid *)&rootfid};
+	int32_t rc = -1;
+
+	as_user("rooty", "");
+	cr_assert_eq(store_acl("2\n0\nalice\t127\nbob\t1\n"), 0);
+	as_user("alice", "");
+	lcore_answers_alike(RUN(FetchStatus, 0, .Fid = rootfid));
+	as_user("bob", "");
+	lcore_answers_alike(RUN(InlineBulkStatus, 0, .FidsArray = one));
+	memset(&who, 0, sizeof(who)); /* anonymous, under --anonymous none: refused alike */
+	lcore_answers_alike(RUN(FetchStatus, 0, .Fid = rootfid));
+	cr_assert_eq(RUN(FetchStatus, 0, .Fid = rootfid), EACCES);
+	srv.pr = (struct rxd_fs_pr *)&srv; /* --ptserver: never called here */
+	lcore_answers_alike(RUN(FetchStatus, 0, .Fid = rootfid)); /* anonymous needs no ptserver */
+	as_user("alice", "");
+	op_setup(op.xg.req_len);
+	cr_assert_not(rxd_fs_op_try_lcore(&op, &rc));
+	srv.pr = NULL;
+}
+
 Test(fs_ops_auth, store_acl_then_fetch_acl_round_trip)
 {
 	struct rxd_RXAFS_FetchACL_out fa;
