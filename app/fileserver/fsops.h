@@ -101,7 +101,6 @@ struct rxd_fs_op {
 	struct rxd_fs_srv *srv;
 	struct rxd_xg_call xg;
 	struct rxd_fs_ident ident;   /* the lcore fills it before the first run */
-	struct rxd_fs_caller caller; /* resolved from ident by every rxd_fs_op_run */
 	/* set by the split procedures */
 	enum rxd_fs_stream stream;
 	bool wide; /* FetchData64/StoreData64: 8-byte length word */
@@ -111,10 +110,12 @@ struct rxd_fs_op {
 	struct rxd_fs_wr *wr;
 	bool nonblock;	  /* rxd_fs_op_try_lcore: the handler must not wait on a lock or the disk */
 	bool would_block; /* ... and would have: the op goes to an I/O thread */
-	/* from here on not cleared per call (rxd_fs_op_init): buffers written before they are read and
-	 * the callback fields every run resets; a new field that must start clean goes above */
+	/* from here on not cleared per call (rxd_fs_op_init): buffers written before they are read, the
+	 * caller every run resolves and the callback fields every run resets; a new field that must start
+	 * clean goes above */
 	uint8_t tail[RXD_RXAFS_FetchData64_OUT_MAX]; /* FetchData's OUT args, sent after the bytes */
 	size_t tail_len;
+	struct rxd_fs_caller caller; /* resolved from ident by every rxd_fs_op_run (and rxd_fs_op_try_lcore) */
 	/* BulkStatus/InlineBulkStatus reply arrays (dispatch encodes them after the handler returned) */
 	struct rxd_AFSFetchStatus bulk_st[RXD_AFSCBMAX];
 	struct rxd_AFSCallBack bulk_cb[RXD_AFSCBMAX];
