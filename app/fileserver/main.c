@@ -66,11 +66,11 @@ struct app {
 	struct rxd_afsUUID uuid;	  /* <vice>/rxd-fileserver.uuid (fsuuid.h); the VL service reports it too */
 	struct rxd_fs_cb_group *cb_group; /* callbacks' cross-lcore rings */
 	struct rxd_fs_cb *cb[RXD_SHELL_MAX_WORKERS];
-	struct rxd_fs_vl *vl;	  /* the built-in VL service (UDP 7003) */
-	const char *vlserver;	  /* --vlserver: register with this cell's vlserver */
-	const char *cell;	  /* --cell */
-	struct rxd_fs_vlreg *reg; /* the registration, driven by worker 0 */
-	struct rxd_addr vl_srv;	  /* the vlserver it registers with */
+	struct rxd_fs_vl *vl;		 /* the built-in VL service (UDP 7003) */
+	const char *vlserver;		 /* --vlserver: register with this cell's vlserver */
+	const char *cell;		 /* --cell */
+	struct rxd_fs_vlreg *reg;	 /* the registration, driven by worker 0 */
+	struct rxd_addr vl_srv;		 /* the vlserver it registers with */
 	struct rxd_fs_localauth vl_auth; /* the registration's -localauth token (with a cell key) */
 	/* authenticated access (doc/fileserver.md "Authenticated access") */
 	struct rxd_security_opts sec; /* the server keys (--keyfile, --keyfile-ext, --keytab, --key/--kvno) */
@@ -301,7 +301,8 @@ static void registration_poll(struct app *a, struct rxd_worker *w, uint64_t now)
 		} else {
 			rxd_fs_localauth_init(&a->vl_auth, &key);
 			if (rxd_fs_localauth_key(&a->vl_auth, (uint32_t)time(NULL), &token)) {
-				fprintf(stderr, PROG ": --vlserver %s: cannot make the -localauth ticket\n", a->vlserver);
+				fprintf(stderr, PROG ": --vlserver %s: cannot make the -localauth ticket\n",
+					a->vlserver);
 				a->vlserver = NULL;
 				return;
 			}

@@ -325,7 +325,8 @@ static void code_str(const struct rxd_fs_vlreg *r, int32_t code, char *buf, size
 			     ? ": it cannot open the -localauth ticket (not its KeyFile's key?)"
 			     : "");
 	else if (code == UBIK_NOQUORUM || code == UBIK_NOTSYNC)
-		snprintf(buf, n, "%s", code == UBIK_NOQUORUM ? "UNOQUORUM, no ubik quorum" : "UNOTSYNC, not the sync site");
+		snprintf(buf, n, "%s",
+			 code == UBIK_NOQUORUM ? "UNOQUORUM, no ubik quorum" : "UNOTSYNC, not the sync site");
 	else
 		snprintf(buf, n, "abort code");
 }
