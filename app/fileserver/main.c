@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,6 +38,7 @@
 #include "rxd_security_opts.h"
 #include "store.h"
 #include "users.h"
+#include "localauth.h"
 #include "vl.h"
 #include "vlreg.h"
 
@@ -64,11 +66,12 @@ struct app {
 	struct rxd_afsUUID uuid;	  /* <vice>/rxd-fileserver.uuid (fsuuid.h); the VL service reports it too */
 	struct rxd_fs_cb_group *cb_group; /* callbacks' cross-lcore rings */
 	struct rxd_fs_cb *cb[RXD_SHELL_MAX_WORKERS];
-	struct rxd_fs_vl *vl;	  /* the built-in VL service (UDP 7003) */
-	const char *vlserver;	  /* --vlserver: register with this cell's vlserver */
-	const char *cell;	  /* --cell */
-	struct rxd_fs_vlreg *reg; /* the registration, driven by worker 0 */
-	struct rxd_addr vl_srv;	  /* the vlserver it registers with */
+	struct rxd_fs_vl *vl;		 /* the built-in VL service (UDP 7003) */
+	const char *vlserver;		 /* --vlserver: register with this cell's vlserver */
+	const char *cell;		 /* --cell */
+	struct rxd_fs_vlreg *reg;	 /* the registration, driven by worker 0 */
+	struct rxd_addr vl_srv;		 /* the vlserver it registers with */
+	struct rxd_fs_localauth vl_auth; /* the registration's -localauth token (with a cell key) */
 	/* authenticated access (doc/fileserver.md "Authenticated access") */
 	struct rxd_security_opts sec; /* the server keys (--keyfile, --keyfile-ext, --keytab, --key/--kvno) */
 	bool rxkad;		      /* a key was given: rxkad (index 2) is served beside rxnull */
@@ -268,6 +271,13 @@ static void hook_start(void *arg, struct rxd_worker *w)
 	rxd_worker_set_app(w, a->w[i]);
 }
 
+/* The newest DES key of the KeyFile (or --key): it seals the -localauth tickets of the PR and VL calls. */
+static bool cell_key(const struct app *a, struct rxd_rxkad_des_key *key)
+{
+	*key = a->sec.skey;
+	return a->sec.ring ? rxd_rxkad_keyring_newest_des(a->sec.ring, key) == 0 : a->rxkad;
+}
+
 static void reg_log(void *user, const char *line)
 {
 	(void)user;
@@ -280,8 +290,31 @@ static void registration_poll(struct app *a, struct rxd_worker *w, uint64_t now)
 {
 	if (!a->reg) {
 		struct rxd_fs_vlreg_params rp = {.vl = a->vl, .servers = &a->vl_srv, .n_servers = 1, .log = reg_log};
+		struct rxd_rxkad_des_key key;
+		const struct rxd_rxkad_key *token;
 
 		rp.local = rxd_worker_local(w, 0, a->afs_port);
+		/* a vlserver without -noauth takes VLDB changes only from an administrator: -localauth */
+		if (!cell_key(a, &key)) {
+			reg_log(NULL, "vl: no DES cell key (--keyfile, --keyfile-ext, --keytab, --key): registering "
+				      "unauthenticated (rxnull), which only a -noauth vlserver accepts");
+		} else {
+			rxd_fs_localauth_init(&a->vl_auth, &key);
+			if (rxd_fs_localauth_key(&a->vl_auth, (uint32_t)time(NULL), &token)) {
+				fprintf(stderr, PROG ": --vlserver %s: cannot make the -localauth ticket\n",
+					a->vlserver);
+				a->vlserver = NULL;
+				return;
+			}
+			/* one ticket for the whole registration: it lives 10 hours, the registration seconds */
+			rp.security_index = RXD_RXKAD_INDEX;
+			rp.security_level = RXD_FS_LOCALAUTH_LEVEL;
+			rp.key = token;
+			char line[96];
+			snprintf(line, sizeof(line), "vl: registering as afs (-localauth: rxkad clear, key version %u)",
+				 key.kvno);
+			reg_log(NULL, line);
+		}
 		if (rxd_addr_parse(a->vlserver, 7003, &a->vl_srv) || rxd_fs_vlreg_start(&rp, &a->reg)) {
 			fprintf(stderr, PROG ": --vlserver %s: cannot register\n", a->vlserver);
 			a->vlserver = NULL;
@@ -437,9 +470,8 @@ static int pr_setup(struct app *a, uint16_t port, char *err, size_t errlen)
 	if (!a->n_pt)
 		return 0;
 	err[0] = 0;
-	/* the newest DES key of the KeyFile (or --key) seals the -localauth ticket of the PR calls */
-	struct rxd_rxkad_des_key key = a->sec.skey;
-	bool have_key = a->sec.ring ? rxd_rxkad_keyring_newest_des(a->sec.ring, &key) == 0 : a->rxkad;
+	struct rxd_rxkad_des_key key;
+	bool have_key = cell_key(a, &key);
 	rc = rxd_fs_prmsg_create(a->shell, port, a->pt, a->n_pt, have_key ? &key : NULL, &a->prmsg, err, errlen);
 	if (!rc)
 		rc = rxd_fs_pr_create(rxd_fs_prmsg_rpc, a->prmsg, NULL, &a->pr);

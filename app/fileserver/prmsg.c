@@ -6,19 +6,14 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
+#include "localauth.h"
 #include "prclient.h"
-
-#define TICKET_REFRESH_S 3600u /* a -localauth ticket lives about 10 hours: make a new one after this */
 
 struct rxd_fs_prmsg {
 	bool rxkad;
-	struct rxd_rxkad_des_key server_key;
-	struct rxd_rxkad_key key; /* the token of the calls; remade between calls (exclusive conns) */
-	uint8_t tkt[128];
-	uint32_t key_made;
+	struct rxd_fs_localauth auth; /* the token of the calls; remade between calls (exclusive conns) */
 	struct rxd_msg_ep *ep;
 	struct rxd_addr srv[RXD_FS_PRMSG_MAX_SERVERS];
 	unsigned n;
@@ -47,7 +42,7 @@ int rxd_fs_prmsg_create(struct rxd_shell *s, uint16_t port, const struct rxd_add
 	m->n = n;
 	if (key) {
 		m->rxkad = true;
-		m->server_key = *key;
+		rxd_fs_localauth_init(&m->auth, key);
 	}
 	*out = m;
 	return 0;
@@ -100,20 +95,15 @@ static int collect(struct rxd_fs_prmsg *m, uint64_t id, uint8_t *reply, size_t c
 /* The call's security: a fresh -localauth token when the last is old (no call holds it: they are serial). */
 static int secure(struct rxd_fs_prmsg *m, struct rxd_msg_call *c)
 {
-	uint32_t now = (uint32_t)time(NULL);
-	uint64_t r;
+	const struct rxd_rxkad_key *key;
 
 	if (!m->rxkad)
 		return 0;
-	if (!m->key_made || now - m->key_made >= TICKET_REFRESH_S) {
-		if (getrandom(&r, sizeof(r), 0) != (ssize_t)sizeof(r) ||
-		    rxd_rxkad_make_key(&m->key, m->tkt, sizeof(m->tkt), &m->server_key, "afs", now, r))
-			return -EIO;
-		m->key_made = now;
-	}
+	if (rxd_fs_localauth_key(&m->auth, (uint32_t)time(NULL), &key))
+		return -EIO;
 	c->security_index = RXD_RXKAD_INDEX;
-	c->security_level = 0; /* clear, as OpenAFS's fileserver asks its ptserver */
-	c->key = &m->key;
+	c->security_level = RXD_FS_LOCALAUTH_LEVEL; /* as OpenAFS's fileserver asks its ptserver */
+	c->key = key;
 	c->exclusive = true; /* the key changes in place: no later call may find this conn */
 	return 0;
 }

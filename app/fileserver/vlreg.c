@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rxd/security.h>
+#include <rxd/wire.h>
+
 #include "afs_rpc.h"
 #include "vl.h"
 
@@ -22,6 +25,9 @@ enum step {
 	STEP_REPLACE,  /* ReplaceEntryN of volume vi */
 	STEP_DONE,
 };
+
+#define UBIK_NOQUORUM 5376 /* OpenAFS src/ubik/uerrors.et */
+#define UBIK_NOTSYNC 5377
 
 static const char *const step_name[] = {"RegisterAddrs", "GetEntryByNameN", "CreateEntryN", "ReplaceEntryN", "done"};
 
@@ -298,9 +304,36 @@ static void addr_str(const struct rxd_addr *a, char *buf, size_t n)
 	snprintf(buf, n, "%u.%u.%u.%u:%u", a->ip.v4[0], a->ip.v4[1], a->ip.v4[2], a->ip.v4[3], a->port);
 }
 
+/* A refusal no retry or other vlserver of the cell changes: who we are (or our ticket). */
+static bool refused(int32_t code)
+{
+	return code == RXD_VL_PERM || (code >= RXKADINCONSISTENCY && code <= RXKADILLEGALLEVEL);
+}
+
+/* What the code means, for the log. */
+static void code_str(const struct rxd_fs_vlreg *r, int32_t code, char *buf, size_t n)
+{
+	if (code < 0)
+		snprintf(buf, n, "%s", strerror(-code));
+	else if (code == RXD_VL_PERM)
+		snprintf(buf, n, "VL_PERM, not an administrator: %s",
+			 r->p.security_index ? "the ticket's key is no key of the vlserver's KeyFile"
+					     : "an authenticated vlserver needs the cell's key (--keyfile)");
+	else if (code >= RXKADINCONSISTENCY && code <= RXKADILLEGALLEVEL)
+		snprintf(buf, n, "%s from the vlserver%s", rxd_rxkad_abort_name(code),
+			 code == RXKADBADTICKET || code == RXKADUNKNOWNKEY
+			     ? ": it cannot open the -localauth ticket (not its KeyFile's key?)"
+			     : "");
+	else if (code == UBIK_NOQUORUM || code == UBIK_NOTSYNC)
+		snprintf(buf, n, "%s",
+			 code == UBIK_NOQUORUM ? "UNOQUORUM, no ubik quorum" : "UNOTSYNC, not the sync site");
+	else
+		snprintf(buf, n, "abort code");
+}
+
 static void finish(struct rxd_fs_vlreg *r, int final)
 {
-	char srv[32];
+	char srv[32], what[128];
 
 	r->final = final;
 	addr_str(&r->servers[r->server], srv, sizeof(srv));
@@ -309,16 +342,18 @@ static void finish(struct rxd_fs_vlreg *r, int final)
 		     "vl: registered with cell %s at vlserver %s: %u volumes created, %u replaced, %u already there, "
 		     "%u in conflict",
 		     rxd_fs_vl_cell(r->p.vl), srv, r->res.created, r->res.replaced, r->res.present, r->res.conflicts);
-	else
-		vlog(r, "vl: registration with cell %s failed: %s gave up after %u tries (last vlserver %s, code %d)",
-		     rxd_fs_vl_cell(r->p.vl), step_name[r->step], r->tries, srv, r->res.error);
+	else {
+		code_str(r, r->res.error, what, sizeof(what));
+		vlog(r, "vl: registration with cell %s failed: %s gave up after %u tries at vlserver %s: %s (%d)",
+		     rxd_fs_vl_cell(r->p.vl), step_name[r->step], r->tries, srv, what, r->res.error);
+	}
 }
 
 /* Take the outcome of the call that completed. */
 static void collect(struct rxd_fs_vlreg *r, uint64_t now)
 {
 	int32_t code = 0;
-	char srv[32];
+	char srv[32], what[128];
 
 	r->call_done = false;
 	if (r->call) {
@@ -344,9 +379,14 @@ static void collect(struct rxd_fs_vlreg *r, uint64_t now)
 	}
 	if (code)
 		r->res.error = code;
+	if (refused(r->res.error)) {
+		finish(r, -1);
+		return;
+	}
 	addr_str(&r->servers[r->server], srv, sizeof(srv));
-	vlog(r, "vl: %s at vlserver %s failed (try %u of %u, code %d)", step_name[r->step], srv, r->tries,
-	     r->p.max_tries, r->res.error);
+	code_str(r, r->res.error, what, sizeof(what));
+	vlog(r, "vl: %s at vlserver %s failed (try %u of %u): %s (%d)", step_name[r->step], srv, r->tries,
+	     r->p.max_tries, what, r->res.error);
 	if (r->tries >= r->p.max_tries) {
 		finish(r, -1);
 		return;

@@ -316,6 +316,7 @@ struct fake {
 	struct rxd_nvldbentry ent[8];
 	unsigned n;
 	unsigned register_calls, fail_registers, creates, replaces;
+	bool perm; /* RegisterAddrs refused with VL_PERM, as a vlserver without -noauth refuses rxnull */
 	struct rxd_afsUUID reg_uuid;
 	uint32_t reg_addrs[4];
 	unsigned reg_naddrs;
@@ -363,6 +364,8 @@ static int32_t f_register(void *ctx, const struct rxd_VL_RegisterAddrs_in *in)
 {
 	(void)ctx;
 	W.vldb.register_calls++;
+	if (W.vldb.perm)
+		return RXD_VL_PERM;
 	if (W.vldb.fail_registers) {
 		W.vldb.fail_registers--;
 		return 5377; /* ubik UNOTSYNC: ask another server */
@@ -645,6 +648,26 @@ Test(fs_vlreg, gives_up_after_max_tries_with_one_line)
 	    strstr(W.log[W.nlog - 1], "registration with cell test.example failed: RegisterAddrs gave up after 3"),
 	    "%s", W.log[W.nlog - 1]);
 	cr_assert_eq(W.vldb.creates, 0);
+	rxd_fs_vlreg_free(r, W.now);
+}
+
+Test(fs_vlreg, a_permission_refusal_ends_it_at_once_with_a_line_naming_vl_perm)
+{
+	struct rxd_fs_vlreg_params p = {
+	    .local = W.eng[0], .vl = vl, .servers = &W.addr[1], .n_servers = 1, .retry_ms = 50, .log = note};
+	struct rxd_fs_vlreg *r;
+	struct rxd_fs_vlreg_result res;
+
+	W.vldb.perm = true;
+	cr_assert_eq(rxd_fs_vlreg_start(&p, &r), 0);
+	cr_assert_eq(drive(r, &res), -1);
+	cr_assert_eq(W.vldb.register_calls, 1, "another try cannot make us an administrator");
+	cr_assert_eq(res.error, RXD_VL_PERM);
+	cr_assert_eq(W.nlog, 1, "one line");
+	cr_assert(strstr(W.log[0], "registration with cell test.example failed: RegisterAddrs gave up after 1 tries"),
+		  "%s", W.log[0]);
+	cr_assert(strstr(W.log[0], "VL_PERM, not an administrator: an authenticated vlserver needs the cell's key"),
+		  "%s", W.log[0]);
 	rxd_fs_vlreg_free(r, W.now);
 }
 

@@ -34,7 +34,10 @@
 # Environment: RXD_CELL_KEEP=DIR keeps the temp dir (logs, config) in DIR;
 # CELL_LINK=tap and CELL_VL_IP (set by the script before sourcing) choose the
 # link and the VL address clients are given; CELL_CLIENT_ONLY=1 needs only
-# OpenAFS's client tools (no server is started: scripts/fs-demo.sh).
+# OpenAFS's client tools (no server is started: scripts/fs-demo.sh);
+# CELL_NOAUTH=0 runs the cell as a production one: no NoAuth file, the
+# vlserver without -noauth (VLDB changes need an administrator's token, e.g.
+# vos -localauth with the KeyFile of $CELL_CONF/server).
 
 # shellcheck source=scripts/lib/harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../../scripts/lib/harness.sh"
@@ -45,6 +48,7 @@ CELL_VL_IP=${CELL_VL_IP:-$CELL_DB_IP} # the cell's VL server in CellServDB (rxd'
 CELL_LINK=${CELL_LINK:-veth} # tap: a TAP whose far end is rxd (DPDK net_tap), for rxd-fileserver
 CELL_DIROPS=${CELL_DIROPS:-}         # afs_dirops, for cell_dirops
 CELL_CLIENT_ONLY=${CELL_CLIENT_ONLY:-} # 1: no OpenAFS server is run (rxd-fileserver and its built-in VL only)
+CELL_NOAUTH=${CELL_NOAUTH:-1}         # 0: servers check who asks (no NoAuth, no vlserver -noauth)
 CELL_CLIENT_IP=$CELL_DB_IP # afsio runs beside the servers: its packets come from their address
 CELL_RXD_IP=198.18.7.2
 CELL_RXD_PLEN=24 # rxd-fileserver's prefix length (16 when CELL_RXD_IP is outside 198.18.7.0/24)
@@ -120,7 +124,7 @@ cell_write_config() {
 	echo admin >"$CELL_CONF/server/UserList"
 	# Every server accepts unauthenticated administrators (vos/pts -noauth):
 	# the cell lives and dies inside one test namespace.
-	touch "$CELL_CONF/server/NoAuth"
+	[ "$CELL_NOAUTH" = 0 ] || touch "$CELL_CONF/server/NoAuth"
 	# afsio's own settings file is optional; the cache manager's is not read
 	echo "/afs:/var/cache/openafs:1000" >"$CELL_CONF/cacheinfo"
 }
@@ -167,7 +171,10 @@ cell_wait() {
 }
 
 cell_start_db() {
-	cell_bg "$T_DIR/vlserver.out" "$CELL_SRV"/vlserver -noauth
+	local noauth=-noauth
+	[ "$CELL_NOAUTH" = 0 ] && noauth=""
+	# shellcheck disable=SC2086 # $noauth: no argument at all when empty
+	cell_bg "$T_DIR/vlserver.out" "$CELL_SRV"/vlserver $noauth
 	CELL_VL_PID=$LAST_PID
 	cell_bg "$T_DIR/ptserver.out" "$CELL_SRV"/ptserver
 	CELL_PT_PID=$LAST_PID
