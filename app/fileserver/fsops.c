@@ -998,9 +998,8 @@ bool rxd_fs_op_try_lcore(struct rxd_fs_op *op, int32_t *rc)
 	uint32_t opcode;
 
 	rxd_xdec_init(&d, op->xg.req, op->xg.req_len, NULL, 0);
-	if (rxd_xdec_u32(&d, &opcode) < 0 ||
-	    (opcode != RXD_OP_RXAFS_FetchStatus && opcode != RXD_OP_RXAFS_BulkStatus &&
-	     opcode != RXD_OP_RXAFS_InlineBulkStatus))
+	if (rxd_xdec_u32(&d, &opcode) < 0 || (opcode != RXD_OP_RXAFS_FetchStatus && opcode != RXD_OP_RXAFS_BulkStatus &&
+					      opcode != RXD_OP_RXAFS_InlineBulkStatus))
 		return false;
 	/* the caller's CPS: a ptserver must be asked (it may block): not here; the user table is in memory */
 	if (op->ident.authenticated && op->srv->pr)

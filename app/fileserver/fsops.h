@@ -100,7 +100,7 @@ enum rxd_fs_give_up { RXD_FS_GIVE_UP_NONE, RXD_FS_GIVE_UP_FIDS, RXD_FS_GIVE_UP_A
 struct rxd_fs_op {
 	struct rxd_fs_srv *srv;
 	struct rxd_xg_call xg;
-	struct rxd_fs_ident ident;   /* the lcore fills it before the first run */
+	struct rxd_fs_ident ident; /* the lcore fills it before the first run */
 	/* set by the split procedures */
 	enum rxd_fs_stream stream;
 	bool wide; /* FetchData64/StoreData64: 8-byte length word */

@@ -778,7 +778,7 @@ Test(fs_ops_auth, the_lcore_answers_status_for_the_callers_the_io_threads_would)
 	memset(&who, 0, sizeof(who)); /* anonymous, under --anonymous none: refused alike */
 	lcore_answers_alike(RUN(FetchStatus, 0, .Fid = rootfid));
 	cr_assert_eq(RUN(FetchStatus, 0, .Fid = rootfid), EACCES);
-	srv.pr = (struct rxd_fs_pr *)&srv; /* --ptserver: never called here */
+	srv.pr = (struct rxd_fs_pr *)&srv;			  /* --ptserver: never called here */
 	lcore_answers_alike(RUN(FetchStatus, 0, .Fid = rootfid)); /* anonymous needs no ptserver */
 	as_user("alice", "");
 	op_setup(op.xg.req_len);
