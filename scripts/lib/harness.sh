@@ -278,7 +278,8 @@ run_check() {
 	local f_ok=calls_ok f_ab=expected_aborts f_err=calls_failed
 	shift 6
 	t0=$(date +%s.%N)
-	out=$(timeout --kill-after=10 "$tmo" "$@" 2>"$T_DIR/last.err")
+	# RUN_CHECK_TMO tells the command its budget (kv_guest passes it on to the guest).
+	out=$(RUN_CHECK_TMO=$tmo timeout --kill-after=10 "$tmo" "$@" 2>"$T_DIR/last.err")
 	rc=$?
 	t1=$(date +%s.%N)
 	json=$(printf '%s\n' "$out" | grep '^{' | tail -n1)

@@ -127,10 +127,14 @@ for n in \$(seq 50); do
 done
 echo "rxd-guest: ready, commands on \$port"
 exec 3<>\$port
-# One command a line: "ID shell-command"; answer its output, then "@@rxd-done ID RC".
+# One command a line: "ID SECONDS shell-command"; answer its output, then
+# "@@rxd-done ID RC".  A command still running after SECONDS is killed (rc
+# 137), so one stuck command cannot hold up the ones after it.
 while IFS= read -r line <&3; do
 	id=\${line%% *}
-	sh -c "\${line#* }" </dev/null >/tmp/out 2>&1
+	line=\${line#* }
+	tmo=\${line%% *}
+	timeout -s KILL "\$tmo" sh -c "\${line#* }" </dev/null >/tmp/out 2>&1
 	rc=\$?
 	cat /tmp/out >&3
 	# the marker must start a line: output without a final newline gets one
@@ -226,21 +230,65 @@ kv_setup() {
 # kv_guest TIMEOUT CMD: run CMD (one shell line) in the guest; prints its
 # output, returns its exit status (124 when TIMEOUT seconds passed).
 kv_guest() {
-	local tmo=$1 id line end
+	local tmo=$1 id line part end
 	shift
+	if [ -e "$T_DIR/guest.wedged" ]; then
+		echo "the guest stopped answering during an earlier check (guest console below)" >&2
+		return 125
+	fi
+	# Within run_check, the guest kills the command a little before run_check's
+	# own timeout(1) would kill this function, so it answers and goes on.
+	[ -n "${RUN_CHECK_TMO:-}" ] && [ "$((RUN_CHECK_TMO - 5))" -lt "$tmo" ] && tmo=$((RUN_CHECK_TMO - 5))
 	# Unique without shared state: run_check calls this in a child bash (export -f).
 	id="c$BASHPID.$RANDOM"
-	printf '%s %s\n' "$id" "$*" >&"$KV_W"
-	end=$((SECONDS + tmo))
+	printf '%s %s %s\n' "$id" "$tmo" "$*" >&"$KV_W"
+	end=$((SECONDS + tmo + 3))
+	part=""
 	while [ "$SECONDS" -lt "$end" ]; do
-		IFS= read -r -t 1 line <&"$KV_R" || { kill -0 "$KV_QEMU_PID" 2>/dev/null || return 125; continue; }
+		# read -t keeps what it got of a line when it times out: a line that
+		# arrives in two pieces across the timeout is joined, not split in two.
+		if ! IFS= read -r -t 1 line <&"$KV_R"; then
+			part=$part$line
+			kill -0 "$KV_QEMU_PID" 2>/dev/null || return 125
+			continue
+		fi
+		line=$part$line
+		part=""
 		case $line in
 		"@@rxd-done $id "*) return "${line##* }" ;;
 		"@@rxd-done "*) ;; # a late answer to a command that timed out
 		*) printf '%s\n' "$line" ;;
 		esac
 	done
+	# The guest did not even kill the command: its kernel is stuck (a task in
+	# D state, an oops in rxrpc's I/O thread).  Later checks fail at once.
+	: >"$T_DIR/guest.wedged"
 	return 124
+}
+
+# kv_reboot: a fresh guest after the old one stopped answering (kv_guest marks
+# it wedged): qemu killed, its TAP and command channel made anew, then the
+# test's kv_after_boot (its guest servers, the clock) when it defines one.
+kv_reboot() {
+	if [ -n "$KV_QEMU_PID" ]; then
+		kill -9 "$KV_QEMU_PID" 2>/dev/null
+		wait_pid "$KV_QEMU_PID" 10 >/dev/null
+	fi
+	exec {KV_W}>&- {KV_R}<&-
+	ix_ns ip link del kvtap0 2>/dev/null
+	kv_console_tail
+	mv "$T_DIR/console.log" "$T_DIR/console.wedged.log" 2>/dev/null
+	rm -f "$T_DIR/guest.wedged"
+	kv_boot "$KV_ROOT" "$T_DIR/initramfs.cpio" || return 1
+	echo "  guest rebooted in ${KV_BOOT_S} s"
+	if declare -F kv_after_boot >/dev/null; then kv_after_boot; fi
+}
+
+# kv_console_tail: the guest kernel's last console lines (oopses, hung tasks).
+kv_console_tail() {
+	[ -f "$T_DIR/console.log" ] || return 0
+	echo "guest console (last 60 lines):"
+	tr -d '\r' <"$T_DIR/console.log" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tail -n 60 | sed 's/^/  console: /'
 }
 
 # kv_guest_check NAME CMD [TIMEOUT]: a guest command must exit 0 (within TIMEOUT s, 60).
@@ -261,11 +309,13 @@ kv_cleanup() {
 		kill -9 "$KV_QEMU_PID" 2>/dev/null
 	fi
 	if [ "${KV_FAILED:-0}" = 1 ] || [ "$T_FAILS" != 0 ]; then
-		if [ -f "$T_DIR/console.log" ]; then
+		kv_console_tail
+		for f in "$T_DIR"/console*.log; do
+			[ -f "$f" ] || continue
 			mkdir -p /tmp/rxd-kernel-failed
-			cp "$T_DIR/console.log" "/tmp/rxd-kernel-failed/console-$$.log" &&
-				echo "guest console log kept in /tmp/rxd-kernel-failed/console-$$.log"
-		fi
+			cp "$f" "/tmp/rxd-kernel-failed/$(basename "$f" .log)-$$.log" &&
+				echo "guest console log kept in /tmp/rxd-kernel-failed/$(basename "$f" .log)-$$.log"
+		done
 	fi
 }
 

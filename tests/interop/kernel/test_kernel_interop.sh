@@ -29,8 +29,8 @@ kv_init kern "$AF"
 # ------------------------------------------------------------- kernel + guest
 kv_setup "$AF" || exit 1
 
-export KV_W KV_R KV_QEMU_PID
-export -f kv_guest
+export KV_W KV_R KV_QEMU_PID T_DIR
+export -f kv_guest kv_console_tail
 # GUEST cmd...: runs one command line in the guest (run_check runs it under timeout(1)).
 GUEST=(bash -c 'kv_guest 900 "$*"' kv_guest)
 RXD_ROUTES=(--gw "$IX_KERNEL_IP" --ip6 "$KV_RXD_IP6/64" --gw6 "$KV_KERNEL_IP6")
@@ -66,15 +66,30 @@ kv_only_call_timeouts() {
 # kv_run: run_check, once more when the only failure was the kernel's
 # RX_CALL_TIMEOUT (-3): Debian 6.12's call timers are 5 s (reply) and 250 ms
 # (request gaps) rather than 20 s and 1 s (doc/kernel-interop.md), which a
-# guest starved of CPU on a loaded host can hit.  Any other failure stands.
+# guest starved of CPU on a loaded host can hit.  Or when the guest kernel
+# stopped answering altogether (it could not even kill the command): its
+# console is shown, a fresh guest booted and the check run once more; a
+# second hang stands.  Any other failure stands.
 kv_run() {
 	local fails=$T_FAILS fail=$T_FAIL
 	run_check "$@"
-	if [ "$T_FAILS" -gt "$fails" ] && kv_only_call_timeouts "$RUN_JSON"; then
-		T_FAILS=$fails T_FAIL=$fail
+	[ "$T_FAILS" -gt "$fails" ] || return 0
+	if [ -e "$T_DIR/guest.wedged" ]; then
+		echo "  note: the guest kernel stopped answering; rebooting it and running the check once more"
+		kv_reboot || return 0
+	elif kv_only_call_timeouts "$RUN_JSON"; then
 		echo "  note: the kernel timed the call out (-3); running it once more"
-		run_check "$@"
+	else
+		return 0
 	fi
+	T_FAILS=$fails T_FAIL=$fail
+	run_check "$@"
+}
+
+# kv_after_boot: what a rebooted guest needs (kv_reboot): the servers, the clock.
+kv_after_boot() {
+	kv_guest_check "af_rxperf servers start" "$KV_SERVERS"
+	kv_sync_guest_clock || result FAIL "guest clock" "cannot set the guest's clock"
 }
 
 # kv_shapes WHO CMD4 CMD6: the shapes both directions run; CMD4 and CMD6 name
@@ -120,8 +135,8 @@ kv_shapes() {
 #   replies with 4321 after 20000 bytes; 7012: af_rxperf on an IPv4 socket;
 #   7013: af_rxperf with an rxkad service key "147:2" (minimum level crypt);
 #   7014: af_rxperf whose key is described "147:2:3" (kernel_rxkad.sh).
-kv_guest_check "af_rxperf servers start" "af_rxperf server -p 7010 -d 1800 >/tmp/srv7010.log 2>&1 & af_rxperf server -p 7011 -d 1800 --abort-reply-after 20000 >/tmp/srv7011.log 2>&1 & af_rxperf server -4 -p 7012 -d 1800 >/tmp/srv7012.log 2>&1 & af_rxperf server -p 7013 -d 1800 --key $KV_AF_KEY --security crypt >/tmp/srv7013.log 2>&1 & af_rxperf server -p 7014 -d 1800 --key $KV_AF_KEY --kvno 3 >/tmp/srv7014.log 2>&1 & sleep 0.5; cat /tmp/srv701*.log"
-kv_sync_guest_clock || result FAIL "guest clock" "cannot set the guest's clock"
+KV_SERVERS="af_rxperf server -p 7010 -d 1800 >/tmp/srv7010.log 2>&1 & af_rxperf server -p 7011 -d 1800 --abort-reply-after 20000 >/tmp/srv7011.log 2>&1 & af_rxperf server -4 -p 7012 -d 1800 >/tmp/srv7012.log 2>&1 & af_rxperf server -p 7013 -d 1800 --key $KV_AF_KEY --security crypt >/tmp/srv7013.log 2>&1 & af_rxperf server -p 7014 -d 1800 --key $KV_AF_KEY --kvno 3 >/tmp/srv7014.log 2>&1 & sleep 0.5; cat /tmp/srv701*.log"
+kv_after_boot
 if [ "${RXD_KERNEL_ONLY:-}" = rxkad ]; then
 	kv_rxkad_kernel
 	kv_rxkad_rxd
@@ -140,18 +155,18 @@ kv_shapes "kernel client" AFC AFC6
 # Its own local port: the kernel puts a client call on an existing connection
 # to the same peer whatever service the call asks for (the header then says
 # 147), so only a fresh connection carries service 99.
-run_check "kernel client: unknown service -> INVALID_OP" 0 0 1 60 -- "${GUEST[@]}" af_rxperf client --json --local-port 7011 \
+kv_run "kernel client: unknown service -> INVALID_OP" 0 0 1 60 -- "${GUEST[@]}" af_rxperf client --json --local-port 7011 \
 	-a "$KV_RXD_IP6" --timeout 50 --service 99 -T 1 --expect-abort -2
 kv_rxdebug "rxdebug -version (rxd)" "$IX_RXD_IP" rxd
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	CAP="$T_DIR/kernel-client.pcapng"
 	ix_capture_start "$CAP"
-	run_check "captured: kernel client rpc 0/0" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 0 -R 0 -T 1
-	run_check "captured: kernel client rpc 64KiB/64KiB" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 65536 -R 65536 -T 1
-	run_check "captured: kernel client IPv6 rpc 1413/1413" 0 1 0 30 -- "${AFC6[@]}" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
+	kv_run "captured: kernel client rpc 0/0" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 0 -R 0 -T 1
+	kv_run "captured: kernel client rpc 64KiB/64KiB" 0 1 0 30 -- "${AFC[@]}" --timeout 25 -c rpc -S 65536 -R 65536 -T 1
+	kv_run "captured: kernel client IPv6 rpc 1413/1413" 0 1 0 30 -- "${AFC6[@]}" --timeout 25 -c rpc -S 1413 -R 1413 -T 1
 	# A reply larger than the receive window: the call cannot be complete before the abort.
-	run_check "captured: kernel client abort" 0 0 1 30 -- "${AFC[@]}" --timeout 25 -c recv -R 1M -T 1 --abort-after 30000
-	run_check "captured: unknown op" 0 0 1 30 -- "${AFC[@]}" --timeout 25 --op 7 -T 1 --expect-abort -455
+	kv_run "captured: kernel client abort" 0 0 1 30 -- "${AFC[@]}" --timeout 25 -c recv -R 1M -T 1 --abort-after 30000
+	kv_run "captured: unknown op" 0 0 1 30 -- "${AFC[@]}" --timeout 25 --op 7 -T 1 --expect-abort -455
 	ix_capture_stop
 	ix_check_capture "tshark decode (kernel client, rxd server)" "$CAP"
 else
@@ -161,11 +176,11 @@ ix_rxd_server_stop "rxd server exits on SIGTERM"
 
 # rxd without jumbograms, then an rxd server that aborts its replies.
 ix_rxd_server_start "$RXPERF" kj "${RXD_ROUTES[@]}" -j
-run_check "kernel client: rxd -j, rpc 256KiB" 0 2 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2
+kv_run "kernel client: rxd -j, rpc 256KiB" 0 2 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2
 ix_rxd_server_stop "rxd -j server exits on SIGTERM"
 ix_rxd_server_start "$RXPERF" ka "${RXD_ROUTES[@]}" --abort-reply-after 20000
-run_check "kernel client: server abort mid-reply" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
-run_check "kernel client: server abort, 16 concurrent" 0 0 32 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
+kv_run "kernel client: server abort mid-reply" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
+kv_run "kernel client: server abort, 16 concurrent" 0 0 32 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
 ix_rxd_server_stop "rxd abort server exits on SIGTERM"
 
 # ------------------------------------------- rxd client -> the kernel's servers
