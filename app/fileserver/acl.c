@@ -97,8 +97,11 @@ static int parse_entry(const char **p, const char *end, rxd_fs_name_to_id_fn fn,
 	char *stop;
 	long r;
 
+	/* The last entry may lack its newline: acl_Internalize_pr (OpenAFS
+	 * src/libacl/aclprocs.c) reads each entry with sscanf, and kafs's
+	 * afs.acl xattr passes the text as the caller wrote it. */
 	if (!nl)
-		return EINVAL;
+		nl = end;
 	while (s < nl && (*s == ' ' || *s == '\t'))
 		s++;
 	while (s < nl && *s != ' ' && *s != '\t') {
@@ -118,7 +121,7 @@ static int parse_entry(const char **p, const char *end, rxd_fs_name_to_id_fn fn,
 	if (fn(arg, name, &e->id) || e->id == RXD_FS_ANON_USER_ID)
 		return EINVAL;
 	e->rights = (uint32_t)(int32_t)r;
-	*p = nl + 1;
+	*p = nl < end ? nl + 1 : end;
 	return 0;
 }
 

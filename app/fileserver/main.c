@@ -459,6 +459,10 @@ static int vl_setup(struct app *a, uint16_t port, char *err, size_t errlen)
 		return rc;
 	}
 	rxd_fs_vl_service_desc(a->vl, &d);
+	/* A cache manager with a token asks the VL service with it too (kafs does, at
+	 * level crypt), as a cell's vlserver allows: its keys serve every service. */
+	if (a->rxkad)
+		rxd_security_opts_service(&a->sec, &d);
 	return rxd_shell_register_service(a->shell, 0, port, &d, NULL, NULL, err, errlen);
 }
 

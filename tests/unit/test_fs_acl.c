@@ -93,6 +93,22 @@ Test(fs_acl, parse_refuses_what_acl_internalize_refuses)
 		     "the NUL ends it");
 }
 
+Test(fs_acl, the_last_entry_may_lack_its_newline)
+{
+	struct rxd_fs_acl a;
+
+	/* as kafs's afs.acl xattr passes what `setfattr -v "$(printf ...)"` wrote */
+	load("alice 1001\n", 0, NULL);
+	cr_assert_eq(
+	    rxd_fs_acl_parse("2\n0\nsystem:administrators 127\nalice 127", 39, rxd_fs_users_name_to_id, users, &a), 0);
+	cr_assert_eq(a.npos, 2);
+	cr_assert_eq(a.e[1].id, 1001);
+	cr_assert_eq(a.e[1].rights, 127);
+	cr_assert_eq(rxd_fs_acl_parse("2\n0\nalice 127", 13, rxd_fs_users_name_to_id, users, &a), EINVAL,
+		     "a missing entry is still missing");
+	cr_assert_eq(rxd_fs_acl_parse("1\n0\nalice 12x", 13, rxd_fs_users_name_to_id, users, &a), EINVAL);
+}
+
 Test(fs_acl, rights_are_positive_union_less_negative_union)
 {
 	struct rxd_fs_acl a = {.npos = 3, .nneg = 1};

@@ -718,14 +718,6 @@ static int run_server(int fd, const struct opts *o)
 
 /* ------------------------------------------------------------------ rxkad keys */
 
-/* add_key(2) without libkeyutils (the guest has none): the new key's serial, or -errno. */
-static long key_add(const char *type, const char *desc, const void *payload, size_t len, long ring)
-{
-	long id = syscall(SYS_add_key, type, desc, payload, len, (int)ring);
-
-	return id < 0 ? -errno : id;
-}
-
 static int set_min_level(int fd, int level)
 {
 	unsigned v = (unsigned)level;
@@ -747,8 +739,8 @@ static int server_security(int fd, const struct opts *o)
 		snprintf(desc, sizeof desc, "%u:%u:%" PRIu32, o->service, RXRPC_SECURITY_RXKAD, o->kvno);
 	else
 		snprintf(desc, sizeof desc, "%u:%u", o->service, RXRPC_SECURITY_RXKAD);
-	ring = key_add("keyring", ring_name, NULL, 0, KEY_SPEC_PROCESS_KEYRING);
-	key = ring < 0 ? ring : key_add("rxrpc_s", desc, o->key, sizeof o->key, ring);
+	ring = af_key_add("keyring", ring_name, NULL, 0, KEY_SPEC_PROCESS_KEYRING);
+	key = ring < 0 ? ring : af_key_add("rxrpc_s", desc, o->key, sizeof o->key, ring);
 	if (key < 0) {
 		fprintf(stderr, "af_rxperf: add_key rxrpc_s %s: %s\n", desc, strerror((int)-key));
 		return -1;
@@ -771,7 +763,7 @@ static int client_security(int fd, const struct opts *o)
 	long key;
 	int r;
 
-	r = af_rxkad_client_payload(p, sizeof p, &len, o->key, o->kvno, o->ticket_age, o->ticket_life,
+	r = af_rxkad_client_payload(p, sizeof p, &len, "af_rxperf", o->key, o->kvno, o->ticket_age, o->ticket_life,
 				    (uint32_t)time(NULL));
 	if (r < 0) {
 		fprintf(stderr, "af_rxperf: cannot make a ticket (lifetime %" PRIu32 " s): %s\n", o->ticket_life,
@@ -779,7 +771,7 @@ static int client_security(int fd, const struct opts *o)
 		return -1;
 	}
 	snprintf(desc, sizeof desc, "af_rxperf@%d", (int)getpid());
-	key = key_add("rxrpc", desc, p, len, KEY_SPEC_PROCESS_KEYRING);
+	key = af_key_add("rxrpc", desc, p, len, KEY_SPEC_PROCESS_KEYRING);
 	if (key < 0) {
 		fprintf(stderr, "af_rxperf: add_key rxrpc: %s\n", strerror((int)-key));
 		return -1;
@@ -788,28 +780,6 @@ static int client_security(int fd, const struct opts *o)
 	    set_min_level(fd, o->security) < 0) {
 		fprintf(stderr, "af_rxperf: setsockopt (client key): %s\n", strerror(errno));
 		return -1;
-	}
-	return 0;
-}
-
-static int hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20; /* lower case */
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-static int parse_key(const char *s, uint8_t k[8])
-{
-	if (strlen(s) != 16)
-		return -EINVAL;
-	for (unsigned i = 0; i < 8; i++) {
-		int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
-			return -EINVAL;
-		k[i] = (uint8_t)(hi << 4 | lo);
 	}
 	return 0;
 }
@@ -974,7 +944,7 @@ int main(int argc, char **argv)
 			if ((o.security = parse_security(v)) < SECURITY_NONE)
 				return usage();
 		} else if (!strcmp(a, "--key")) {
-			if (parse_key(v, o.key) < 0)
+			if (af_parse_key(v, o.key) < 0)
 				return usage();
 			o.have_key = true;
 		} else if (!strcmp(a, "--kvno"))

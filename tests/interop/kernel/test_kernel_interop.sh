@@ -22,15 +22,16 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 RXPERF=${1:?usage: $0 RXPERF AF_RXPERF}
 AF=${2:?usage: $0 RXPERF AF_RXPERF}
-T_START=$(date +%s)
 [ -x "$RXPERF" ] || skip "rxperf not built ($RXPERF)"
+kv_attempts "$@"
+T_START=$(date +%s)
 kv_init kern "$AF"
 
 # ------------------------------------------------------------- kernel + guest
 kv_setup "$AF" || exit 1
 
 export KV_W KV_R KV_QEMU_PID T_DIR
-export -f kv_guest kv_console_tail
+export -f kv_guest kv_guest_down kv_console_tail
 # GUEST cmd...: runs one command line in the guest (run_check runs it under timeout(1)).
 GUEST=(bash -c 'kv_guest 900 "$*"' kv_guest)
 RXD_ROUTES=(--gw "$IX_KERNEL_IP" --ip6 "$KV_RXD_IP6/64" --gw6 "$KV_KERNEL_IP6")
@@ -74,8 +75,8 @@ kv_run() {
 	local fails=$T_FAILS fail=$T_FAIL
 	run_check "$@"
 	[ "$T_FAILS" -gt "$fails" ] || return 0
-	if [ -e "$T_DIR/guest.wedged" ]; then
-		echo "  note: the guest kernel stopped answering; rebooting it and running the check once more"
+	if [ -e "$T_DIR/guest.down" ]; then
+		echo "  note: the guest kernel hung or died; rebooting it and running the check once more"
 		kv_reboot || return 0
 	elif kv_only_call_timeouts "$RUN_JSON"; then
 		echo "  note: the kernel timed the call out (-3); running it once more"

@@ -22,8 +22,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 FS=${1:?usage: $0 RXD_FILESERVER AF_RXPERF [OPENAFS_FS_CLIENT]}
 AF=${2:?usage: $0 RXD_FILESERVER AF_RXPERF [OPENAFS_FS_CLIENT]}
 CLIENT=${3:-}
-T_START=$(date +%s)
 [ -x "$FS" ] || skip "rxd-fileserver not built ($FS)"
+kv_attempts "$@"
+T_START=$(date +%s)
 kv_init kafs "$AF"
 
 CELL=rxd.test
@@ -33,16 +34,22 @@ VOLDIR="$VICE/V0$VOLID"
 BIG=$((64 << 20))
 quick && BIG=$((8 << 20))
 MNT=/afs/cell
+# rxkad: the cell's key (the fileserver's --key) and the users it knows.
+KFS_KEY=3b5e9a1c7f2d4e60
+KFS_KVNO=7
+KFS_USERS="$T_DIR/users"
 
 KV_MODULES+=(kafs)
 kv_setup "$AF" || exit 1
+printf '%s\n' "admin 1 system:administrators" "alice 1001" >"$KFS_USERS"
 
 # ------------------------------------------------------------ the fileserver
 FS_OUT="$T_DIR/fileserver.log"
 # shellcheck disable=SC2046
 if ! start_wait "$FS_OUT" listening 20 ip netns exec "$IX_NS" "$FS" $(ix_eal fk) -- --vice "$VICE" \
 	--ip "$IX_RXD_IP/$IX_PREFIX_LEN" --gw "$IX_KERNEL_IP" --ip6 "$KV_RXD_IP6/64" --gw6 "$KV_KERNEL_IP6" \
-	"${IX_RXD_EXTRA[@]}" $(idle_sleep 4) --anonymous write --io-threads 2 ||
+	"${IX_RXD_EXTRA[@]}" $(idle_sleep 4) --anonymous write --io-threads 2 \
+	--cell "$CELL" --key "$KFS_KEY" --kvno "$KFS_KVNO" --users "$KFS_USERS" ||
 	! ix_wait_rxd_reachable "$LAST_PID"; then
 	echo "FATAL: rxd-fileserver did not come up"
 	tail -n 20 "$FS_OUT" | sed 's/^/  server: /'
@@ -179,6 +186,35 @@ same "dynamic root: /afs/dyn/$CELL lists the volume" "$(gv "ls $MNT | sort | tr 
 # IPv6 and finds the cell an alias of the first (same root.cell, same server).
 kg "cell over IPv6 (VL at [$KV_RXD_IP6])" "echo 'add v6.$CELL [$KV_RXD_IP6]' >/proc/net/afs/cells && mkdir -p /afs/v6 && mount -t afs %v6.$CELL:root.cell /afs/v6 && cat /afs/v6/top && dmesg | grep 'v6.$CELL is an alias of $CELL'" 120
 
+# ------------------------------------------------------------ tokens and ACLs
+# kafs uses the token ("afs@CELL" rxrpc key, af_kafs key) of whoever makes the
+# call, at rxkad level crypt (fs/afs/rxrpc.c sets RXRPC_MIN_SECURITY_LEVEL
+# ENCRYPT); without one it calls anonymously (af_kafs anon).
+if kv_guest 10 "test -x /bin/af_kafs"; then
+	kg "token for admin" "af_kafs key $CELL $KFS_KEY $KFS_KVNO admin"
+	kg "admin makes a directory" "mkdir $MNT/priv && echo ok"
+	same "its owner is admin's id" 1 "$(gv "stat -c %u $MNT/priv")"
+	kg "admin sets its ACL (StoreACL through afs.acl)" "af_kafs setacl $MNT/priv \"\$(printf '2\\n0\\nsystem:administrators 127\\nalice 63\\n')\""
+	same "FetchACL (afs.acl) gives it back" "2 0 system:administrators 127 alice 63" \
+		"$(gv "af_kafs getacl $MNT/priv | tr -s '\t\n' '  ' | sed 's/ *\$//'")"
+	kg "anonymous cannot list it" "af_kafs anon ls $MNT/priv 2>&1 | grep 'Permission denied'"
+	kg "anonymous cannot create in it" "af_kafs anon touch $MNT/priv/x 2>&1 | grep 'Permission denied'"
+	kg "token for alice" "af_kafs key $CELL $KFS_KEY $KFS_KVNO alice"
+	kg "alice writes 1 MiB in it" "head -c 1048576 /dev/urandom >/tmp/a && cp /tmp/a $MNT/priv/a && sync && echo ok" 300
+	same "its owner is alice's id" 1001 "$(gv "stat -c %u $MNT/priv/a")"
+	want=$(gv "md5sum </tmp/a | cut -d' ' -f1")
+	same "alice's bytes as the fileserver stored them" "$want" "$(host_md5 "$MNT/priv/a")"
+	remount "alice's token"
+	same "alice reads them back" "$want" "$(gv "md5sum <$MNT/priv/a | cut -d' ' -f1" 300)"
+	kg "anonymous cannot read them" "af_kafs anon cat $MNT/priv/a 2>&1 >/dev/null | grep 'Permission denied'"
+	kg "alice (rlidwk) cannot set the ACL" "af_kafs setacl $MNT/priv \"\$(printf '1\\n0\\nalice 127\\n')\" 2>&1 | grep 'Permission denied'"
+	# A ticket sealed with another key: rxd refuses the RESPONSE (RXKADBADTICKET).
+	kg "a token the cell's key did not seal is refused" "af_kafs key $CELL 1111111111111111 $KFS_KVNO alice >/dev/null && ! ls $MNT/priv >/dev/null 2>&1 && echo refused"
+	kg "alice again" "af_kafs key $CELL $KFS_KEY $KFS_KVNO alice >/dev/null && ls $MNT/priv"
+else
+	result SKIP "kafs: tokens and ACLs" "af_kafs not built"
+fi
+
 kg "unmount" "umount /afs/v6; umount /afs/dyn; umount $MNT && echo ok"
 kv_guest 10 "dmesg | grep -i 'kafs\|afs:\|rxrpc' | tail -n 20" | sed 's/^/  guest dmesg: /'
 if [ -n "$CAP" ]; then
@@ -195,6 +231,15 @@ if [ -n "$CAP" ]; then
 		result PASS "kafs: CallBack calls answered by kafs" "$ncb calls"
 	else
 		result FAIL "kafs: CallBack calls answered by kafs" "$ncb CallBack calls, $nab aborts from 7001"
+	fi
+	# The token's calls: rxkad (security index 2) at level crypt, the ticket checked.
+	nsec=$(tshark -r "$CAP" -Y 'rx.type == 1 && udp.dstport == 7000 && rx.securityindex == 2' 2>/dev/null | wc -l)
+	nchal=$(tshark -r "$CAP" -Y 'rx.type == 6 && udp.srcport == 7000' 2>/dev/null | wc -l)
+	nbad=$(tshark -r "$CAP" -Y 'rx.type == 4 && udp.srcport == 7000 && rx.abort_code == 19270407' 2>/dev/null | wc -l)
+	if [ "$nsec" -gt 0 ] && [ "$nchal" -gt 0 ] && [ "$nbad" -gt 0 ]; then
+		result PASS "kafs: token calls are rxkad" "$nsec DATA packets with security index 2, $nchal CHALLENGEs, $nbad RXKADBADTICKET"
+	else
+		result FAIL "kafs: token calls are rxkad" "$nsec rxkad DATA packets, $nchal CHALLENGEs, $nbad RXKADBADTICKET aborts"
 	fi
 	echo "  aborts seen: $(tshark -r "$CAP" -Y 'rx.type == 4' -T fields -e udp.srcport -e rx.abort_code 2>/dev/null | sort | uniq -c | tr -s ' \n' ' ')"
 fi
