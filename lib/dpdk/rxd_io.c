@@ -2,9 +2,7 @@
 /*
  * The core's I/O over mbufs: buffers come from the worker's NUMA-local pool,
  * references are mbuf reference counts, and send() builds one Ethernet frame
- * (headers + a copy of the iov pieces) into the worker's TX burst buffer; on
- * a port that takes chains a DATA packet's payload is not copied but chained
- * as an indirect mbuf on the core's transmit buffer (tx_payload_seg).
+ * (headers + a copy of the iov pieces) into the worker's TX burst buffer.
  */
 #include "rxd_io.h"
 
@@ -104,32 +102,6 @@ int rxd_ip_output(struct rxd_wiface *wi, unsigned family, const uint8_t *src_ip,
 	return rxd_neigh_output(wi, family, nh, m, wi->w->now);
 }
 
-#define CHAIN_MIN 512u /* payload bytes below which a copy is cheaper than an indirect mbuf */
-
-/*
- * A single DATA packet (wire header + payload from a transmit buffer) on a
- * port with multi-segment TX: the payload as an indirect mbuf attached to
- * that buffer, the PMD reads it in place (the core's own reference keeps the
- * buffer for retransmission; the PMD's free detaches).  NULL = copy it.
- */
-static struct rte_mbuf *tx_payload_seg(struct rxd_worker *w, const struct rxd_iface *ifc, const struct rxd_iov *iov,
-				       unsigned n)
-{
-	struct rte_mbuf *mi;
-
-	if (!ifc->tx_chain || n != 2 || !iov[1].buf || iov[1].len < CHAIN_MIN || (iov[0].len & 1))
-		return NULL;
-	mi = rte_pktmbuf_alloc(w->pool);
-	if (unlikely(!mi))
-		return NULL;
-	rte_pktmbuf_attach(mi, rxd_buf_mbuf(iov[1].buf));
-	mi->data_off = (uint16_t)(iov[1].base - (const uint8_t *)mi->buf_addr);
-	mi->data_len = (uint16_t)iov[1].len;
-	mi->pkt_len = iov[1].len;
-	mi->ol_flags &= RTE_MBUF_F_INDIRECT; /* the buffer's own flags are not this frame's */
-	return mi;
-}
-
 static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *iov, unsigned n, unsigned flags)
 {
 	struct rxd_wport *wp = io;
@@ -137,11 +109,11 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 	struct rxd_worker *w = wi->w;
 	struct rxd_iface *ifc = wi->ifc;
 	unsigned family = dst->family == RXD_AF_INET ? 4u : 6u;
-	uint32_t plen = 0, hdr, off, l4_len, head_len;
-	struct rte_mbuf *m, *tail;
-	const uint8_t *nh, *tail_data = NULL;
+	uint32_t plen = 0, hdr, off, l4_len;
+	struct rte_mbuf *m;
+	const uint8_t *nh;
 	uint8_t *f, *u;
-	unsigned i, ncopy = n;
+	unsigned i;
 	int rc;
 
 	for (i = 0; i < n; i++)
@@ -164,28 +136,15 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 		w->st.send_errors++;
 		return -ENETUNREACH;
 	}
-	tail = tx_payload_seg(w, ifc, iov, n);
-	if (tail) {
-		ncopy = 1;
-		tail_data = iov[1].base;
-	}
-	head_len = plen - (tail ? iov[1].len : 0);
-	m = rxd_frame_alloc(w, hdr + head_len, &f);
+	m = rxd_frame_alloc(w, hdr + plen, &f);
 	if (unlikely(!m)) {
-		rte_pktmbuf_free(tail);
 		w->st.send_errors++;
 		return -ENOBUFS;
 	}
 	off = hdr;
-	for (i = 0; i < ncopy; i++) {
+	for (i = 0; i < n; i++) {
 		memcpy(f + off, iov[i].base, iov[i].len);
 		off += iov[i].len;
-	}
-	if (tail && unlikely(rte_pktmbuf_chain(m, tail))) { /* not reached: two segments */
-		rte_pktmbuf_free(m);
-		rte_pktmbuf_free(tail);
-		w->st.send_errors++;
-		return -ENOBUFS;
 	}
 	l4_len = RXD_UDP_HLEN + plen;
 	m->l2_len = RXD_ETH_HLEN;
@@ -205,8 +164,7 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
 			rxd_cksum_store(u + 6, rxd_pkt_phdr_sum(4, ifc->ip4, dst->ip.v4, RXD_IPPROTO_UDP, l4_len));
 		} else {
-			rxd_cksum_store(u + 6, rxd_pkt_l4_cksum2(4, ifc->ip4, dst->ip.v4, RXD_IPPROTO_UDP, u,
-								 RXD_UDP_HLEN + head_len, tail_data, plen - head_len));
+			rxd_cksum_store(u + 6, rxd_pkt_l4_cksum(4, ifc->ip4, dst->ip.v4, RXD_IPPROTO_UDP, u, l4_len));
 		}
 	} else {
 		uint8_t *ip = f + RXD_ETH_HLEN;
@@ -221,8 +179,7 @@ static int io_send(void *io, const struct rxd_addr *dst, const struct rxd_iov *i
 			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
 			rxd_cksum_store(u + 6, rxd_pkt_phdr_sum(6, ifc->ip6, dst->ip.v6, RXD_IPPROTO_UDP, l4_len));
 		} else {
-			rxd_cksum_store(u + 6, rxd_pkt_l4_cksum2(6, ifc->ip6, dst->ip.v6, RXD_IPPROTO_UDP, u,
-								 RXD_UDP_HLEN + head_len, tail_data, plen - head_len));
+			rxd_cksum_store(u + 6, rxd_pkt_l4_cksum(6, ifc->ip6, dst->ip.v6, RXD_IPPROTO_UDP, u, l4_len));
 		}
 	}
 	rc = rxd_neigh_output(wi, family, nh, m, w->now);

@@ -381,7 +381,7 @@ static void report_unreachable(struct rxd_wiface *wi, struct rxd_neigh_entry *e,
 		struct rxd_addr peer;
 		struct rxd_wport *wp;
 
-		rxd_frame_parse(f, m->pkt_len, 0, &pi); /* headers only: a DATA frame may be a chain (io_send) */
+		rxd_frame_parse(f, m->data_len, 0, &pi);
 		if (pi.kind != RXD_PK_UDP || !(wp = rxd_wiface_port(wi, pi.sport)))
 			continue;
 		memset(&peer, 0, sizeof(peer));

@@ -259,23 +259,15 @@ uint16_t rxd_pkt_phdr_sum(unsigned family, const uint8_t *src, const uint8_t *ds
 	return rxd_cksum_fold(rxd_cksum_add(ph, 40, 0));
 }
 
-uint16_t rxd_pkt_l4_cksum2(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
-			   uint32_t head_len, const uint8_t *tail, uint32_t tail_len)
-{
-	uint32_t sum = rxd_pkt_phdr_sum(family, src, dst, proto, head_len + tail_len);
-	uint16_t ck;
-
-	sum = rxd_cksum_add(l4, head_len, sum);
-	if (tail_len)
-		sum = rxd_cksum_add(tail, tail_len, sum);
-	ck = (uint16_t)~rxd_cksum_fold(sum);
-	return ck == 0 ? 0xffff : ck;
-}
-
 uint16_t rxd_pkt_l4_cksum(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
 			  uint32_t l4_len)
 {
-	return rxd_pkt_l4_cksum2(family, src, dst, proto, l4, l4_len, NULL, 0);
+	uint32_t sum = rxd_pkt_phdr_sum(family, src, dst, proto, l4_len);
+	uint16_t ck;
+
+	sum = rxd_cksum_add(l4, l4_len, sum);
+	ck = (uint16_t)~rxd_cksum_fold(sum);
+	return ck == 0 ? 0xffff : ck;
 }
 
 bool rxd_pkt_l4_cksum_ok(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,

@@ -115,9 +115,6 @@ uint16_t rxd_pkt_phdr_sum(unsigned family, const uint8_t *src, const uint8_t *ds
 /** Full L4 checksum (complemented, ready to store; 0 becomes 0xffff) over l4[0..l4_len) whose checksum field is 0. */
 uint16_t rxd_pkt_l4_cksum(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
 			  uint32_t l4_len);
-/** The same over a segment in two pieces: l4[0..head_len) (head_len even) then tail[0..tail_len). */
-uint16_t rxd_pkt_l4_cksum2(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
-			   uint32_t head_len, const uint8_t *tail, uint32_t tail_len);
 /** True if the L4 checksum of a received segment verifies. */
 bool rxd_pkt_l4_cksum_ok(unsigned family, const uint8_t *src, const uint8_t *dst, uint8_t proto, const uint8_t *l4,
 			 uint32_t l4_len);

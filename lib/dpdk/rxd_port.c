@@ -107,7 +107,6 @@ int rxd_port_probe(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t
 	ifc->socket = sock < 0 || sock >= RTE_MAX_NUMA_NODES ? rxd_lcore_socket(rte_get_main_lcore()) : sock;
 	ifc->tx_ip4_cksum = s->opts.tx_offload && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM);
 	ifc->tx_udp_cksum = s->opts.tx_offload && (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM);
-	ifc->tx_chain = info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	ifc->rx_cksum = (info.rx_offload_capa & (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM)) ==
 			(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
 	ifc->rss = s->opts.rss && ifc->nb_queues > 1 &&
@@ -195,8 +194,6 @@ int rxd_port_start(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
 	if (ifc->tx_udp_cksum)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	if (ifc->tx_chain)
-		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 	rc = rte_eth_dev_configure(ifc->port_id, ifc->nb_queues, ifc->nb_queues, &conf);
 	if (rc < 0 && conf.rxmode.mtu) { /* some vdevs refuse an MTU they already have */
 		conf.rxmode.mtu = 0;

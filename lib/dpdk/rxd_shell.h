@@ -60,7 +60,6 @@ struct rxd_iface {
 	uint8_t ip4[4], gw4[4], ip6[16], gw6[16], ll6[16];
 	uint8_t prefix4, prefix6;
 	bool tx_ip4_cksum, tx_udp_cksum; /* TX offloads enabled */
-	bool tx_chain;			 /* multi-segment TX: DATA payload sent from the transmit buffer (io_send) */
 	bool rx_cksum;			 /* RX checksum offloads enabled */
 	bool rss;			 /* RSS configured */
 	unsigned flow_rules;		 /* rte_flow rules installed */

@@ -109,12 +109,12 @@ void rxd_shell_describe(const struct rxd_shell *s, FILE *f)
 			inet_ntop(AF_INET6, ifc->ip6, a6, sizeof a6);
 		fprintf(f,
 			"iface %u: port %u %s mac %02x:%02x:%02x:%02x:%02x:%02x ip %s/%u ip6 %s/%u udp %s mtu %u "
-			"queues %u tx-cksum %s%s tx-chain %s rx-cksum %s rss %s flow-rules %u socket %d\n",
+			"queues %u tx-cksum %s%s rx-cksum %s rss %s flow-rules %u socket %d\n",
 			i, ifc->port_id, ifc->name, ifc->mac[0], ifc->mac[1], ifc->mac[2], ifc->mac[3], ifc->mac[4],
 			ifc->mac[5], a4, ifc->has_ip4 ? ifc->prefix4 : 0, a6, ifc->has_ip6 ? ifc->prefix6 : 0, ports,
 			ifc->mtu, ifc->nb_queues, ifc->tx_ip4_cksum ? "ip4 " : "",
-			ifc->tx_udp_cksum ? "udp" : (ifc->tx_ip4_cksum ? "" : "sw"), ifc->tx_chain ? "on" : "off",
-			ifc->rx_cksum ? "hw" : "sw", ifc->rss ? "on" : "off", ifc->flow_rules, ifc->socket);
+			ifc->tx_udp_cksum ? "udp" : (ifc->tx_ip4_cksum ? "" : "sw"), ifc->rx_cksum ? "hw" : "sw",
+			ifc->rss ? "on" : "off", ifc->flow_rules, ifc->socket);
 	}
 }
 

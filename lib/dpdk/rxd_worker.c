@@ -98,9 +98,7 @@ static void handle(struct rxd_worker *w, struct rxd_wiface *wi, struct rte_mbuf 
 
 	if (!forwarded)
 		m->port = wi->ifc->port_id;
-	/* Scatter is off: a chain is a frame beyond our MTU, or one a net_ring peer sent as a chain
-	 * (io_send's chained DATA), which fits in its first mbuf once copied together. */
-	if (unlikely(m->nb_segs != 1) && rte_pktmbuf_linearize(m) != 0) {
+	if (unlikely(m->nb_segs != 1)) { /* scatter is off: a chain means a frame beyond our MTU */
 		w->st.drop_multiseg++;
 		goto free;
 	}
