@@ -925,6 +925,15 @@ static uint32_t fill_req(struct rxd_txpkt *p, unsigned n, size_t *off, size_t en
 	return sum;
 }
 
+/* The call completes and the server got exactly the req bytes of the request pattern. */
+static void request_delivered(struct rxd_call *c, size_t req)
+{
+	run(W.now + 60 * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	check_echo(req, 0);
+	rxd_call_end(c, W.now);
+}
+
 Test(core_calls, send_bufs_reply_is_byte_exact_through_loss)
 {
 	W.drop_every = 7;
@@ -957,10 +966,7 @@ Test(core_calls, send_space_lends_the_queue_room_and_blocks_copying_sends)
 	cr_assert_eq(rxd_call_send_bufs(c, p, 600, 0, W.now), -EINVAL, "more than is lent: nothing taken");
 	fill_req(p, 512, &off, SIZE_MAX);
 	cr_assert_eq(rxd_call_send_bufs(c, p, 512, 0, W.now), (ssize_t)(off - 3), "the lent packets' bytes");
-	run(W.now + 60 * RXD_NS_PER_SEC);
-	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
-	check_echo(off, 0);
-	rxd_call_end(c, W.now);
+	request_delivered(c, off);
 }
 
 Test(core_calls, send_bufs_without_more_sets_last_and_with_more_keeps_a_short_packet_open)
@@ -995,9 +1001,7 @@ Test(core_calls, send_bufs_without_more_sets_last_and_with_more_keeps_a_short_pa
 	cr_assert_eq(rxd_call_send_bufs(c, p, 2, 0, W.now), 1999);
 	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].seq, 2);
 	cr_assert(W.last_hdr[RXD_PKT_DATA].flags & RXD_F_LAST_PACKET);
-	run(W.now + RXD_NS_PER_SEC);
-	check_echo(2000, 0);
-	rxd_call_end(c, W.now);
+	request_delivered(c, 2000);
 }
 
 Test(core_calls, send_bufs_of_none_ends_the_phase_with_an_empty_last_packet)
@@ -1013,10 +1017,7 @@ Test(core_calls, send_bufs_of_none_ends_the_phase_with_an_empty_last_packet)
 	cr_assert_eq(W.sent_types[RXD_PKT_DATA], 2);
 	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].flags & RXD_F_LAST_PACKET, 0);
 	cr_assert_eq(rxd_call_send_bufs(c, NULL, 0, 0, W.now), 0);
-	run(W.now + RXD_NS_PER_SEC);
-	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED, "the server saw the request end");
-	check_echo(off, 0);
-	rxd_call_end(c, W.now);
+	request_delivered(c, off); /* the call succeeds only once the server saw the request end */
 }
 
 Test(core_calls, lent_packets_of_a_failed_call_are_freed_when_given_back)
