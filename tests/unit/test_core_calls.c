@@ -990,6 +990,8 @@ Test(core_calls, send_bufs_without_more_sets_last_and_with_more_keeps_a_short_pa
 	rxd_call_end(c, W.now);
 
 	/* the other way round: the packet queued without RXD_SEND_MORE is the LAST one */
+	free(SRV.buf);
+	free(CLI.buf);
 	memset(&SRV, 0, sizeof(SRV));
 	memset(&CLI, 0, sizeof(CLI));
 	SRV.server = true;
