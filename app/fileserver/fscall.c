@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <sys/uio.h>
 #include <time.h>
 
 #include <rte_mbuf.h>
@@ -46,13 +47,18 @@ struct fjob {
 	int32_t rc;
 };
 
+/* Packets of one FetchData read: RXD_FS_CHUNK bytes' worth of full ones (the first may hold the length word). */
+#define CHUNK_PKTS ((RXD_FS_CHUNK + RXD_JUMBO_DATALEN - 1) / RXD_JUMBO_DATALEN)
+
+/* One read of a FetchData: the I/O thread reads straight into the call's lent transmit packets. */
 struct chunk {
 	struct fjob job; /* first */
 	struct chunk *next;
 	uint64_t off;
-	uint32_t n, sent;
+	uint32_t n;    /* bytes: the packets' len summed */
+	unsigned npkt; /* lent packets (the call's until queued or given back) */
 	bool done;
-	uint8_t data[RXD_FS_CHUNK];
+	struct rxd_txpkt pkt[CHUNK_PKTS];
 };
 
 struct wjob {
@@ -133,7 +139,10 @@ static void run_job(struct rxd_fs_job *j)
 		break;
 	case J_READ: {
 		struct chunk *c = (struct chunk *)f;
-		f->rc = rxd_fs_op_fetch_read(&fc->op, c->off, c->data, c->n);
+		struct iovec iov[CHUNK_PKTS];
+		for (unsigned i = 0; i < c->npkt; i++)
+			iov[i] = (struct iovec){.iov_base = c->pkt[i].data, .iov_len = c->pkt[i].len};
+		f->rc = rxd_fs_op_fetch_read(&fc->op, c->off, iov, c->npkt);
 		break;
 	}
 	case J_WRITE: {
@@ -227,6 +236,8 @@ static void maybe_finish(struct fcall *fc, uint64_t now)
 	while (fc->head) {
 		struct chunk *c = fc->head;
 		fc->head = c->next;
+		if (c->npkt) /* on a complete call this gives the lent packets back */
+			rxd_call_send_bufs(fc->slot.call, c->pkt, c->npkt, RXD_SEND_MORE, now);
 		chunk_put(w, c);
 	}
 	rxd_slots_put(&w->calls, &fc->slot, now);
@@ -259,31 +270,61 @@ static void reply(struct fcall *fc, const uint8_t *p, size_t len, uint64_t now)
 	send_out(fc, now);
 }
 
+/*
+ * Borrow the call's transmit packets for the next read: CHUNK_PKTS of them,
+ * or those the stream's end (left bytes) needs, or fewer when the transmit
+ * queue is full (the call's writable() comes back).  Sets c->npkt and c->n.
+ */
+static void chunk_take(struct fcall *fc, struct chunk *c, uint64_t left, uint64_t now)
+{
+	c->npkt = 0;
+	c->n = 0;
+	while (c->npkt < CHUNK_PKTS && c->n < left) {
+		uint64_t need = (left - c->n + RXD_JUMBO_DATALEN - 1) / RXD_JUMBO_DATALEN;
+		unsigned ask = need < CHUNK_PKTS - c->npkt ? (unsigned)need : CHUNK_PKTS - c->npkt;
+		int k = rxd_call_send_space(fc->slot.call, c->pkt + c->npkt, ask, now);
+		if (k <= 0)
+			return;
+		for (unsigned i = c->npkt; i < c->npkt + (unsigned)k; i++) {
+			struct rxd_txpkt *t = &c->pkt[i];
+			t->len = left - c->n < t->room ? (uint32_t)(left - c->n) : t->room;
+			c->n += t->len;
+		}
+		c->npkt += (unsigned)k;
+	}
+}
+
 /* Keep up to RXD_FS_READ_AHEAD chunks read or being read; close the file after the last read. */
-static int fill_reads(struct fcall *fc)
+static int fill_reads(struct fcall *fc, uint64_t now)
 {
 	uint64_t end = fc->op.pos + fc->op.len;
 
+	if (fc->lw_sent < fc->lw_len)
+		return 0; /* the length word goes first */
 	while (fc->nchunks < RXD_FS_READ_AHEAD && fc->next_read < end) {
 		struct chunk *c = chunk_get(fc->w);
 		if (!c)
 			return ENOMEM;
+		chunk_take(fc, c, end - fc->next_read, now);
+		if (c->npkt == 0) {
+			chunk_put(fc->w, c);
+			return 0; /* the queue is full: writable() resumes */
+		}
 		c->next = NULL;
 		c->off = fc->next_read;
-		c->n = (uint32_t)(end - c->off < RXD_FS_CHUNK ? end - c->off : RXD_FS_CHUNK);
-		c->sent = 0;
 		c->done = false;
-		if (post(fc, &c->job, J_READ)) {
-			chunk_put(fc->w, c);
-			return EIO;
-		}
-		fc->next_read += c->n;
+		/* listed even when it cannot go: maybe_finish gives its packets back */
 		if (fc->tail)
 			fc->tail->next = c;
 		else
 			fc->head = c;
 		fc->tail = c;
 		fc->nchunks++;
+		if (post(fc, &c->job, J_READ)) {
+			c->done = true;
+			return EIO;
+		}
+		fc->next_read += c->n;
 		fc->reads++;
 	}
 	if (fc->next_read == end && fc->reads == 0 && fc->rd_open) {
@@ -294,7 +335,7 @@ static int fill_reads(struct fcall *fc)
 	return 0;
 }
 
-/* FetchData: the length word, the chunks in order as the window takes them, then the OUT args. */
+/* FetchData: the length word, the chunks' packets in order as their reads come back, then the OUT args. */
 static void send_fetch(struct fcall *fc, uint64_t now)
 {
 	struct rxd_call *call = fc->slot.call;
@@ -314,23 +355,22 @@ static void send_fetch(struct fcall *fc, uint64_t now)
 			fail(fc, c->job.rc, now);
 			return;
 		}
-		r = rxd_app_send(call, c->data + c->sent, c->n - c->sent, true, &ended, now);
+		/* the packets were counted against the window when lent: all of them are taken */
+		r = rxd_call_send_bufs(call, c->pkt, c->npkt, RXD_SEND_MORE, now);
+		c->npkt = 0;
 		if (r < 0)
-			return;
-		c->sent += (uint32_t)r;
+			return; /* the call failed: its completion follows */
 		fc->sent += (uint64_t)r;
-		if (c->sent < c->n)
-			return; /* window full: writable() resumes */
 		fc->head = c->next;
 		if (!fc->head)
 			fc->tail = NULL;
 		fc->nchunks--;
 		chunk_put(fc->w, c);
-		rc = fill_reads(fc);
-		if (rc) {
-			fail(fc, rc, now);
-			return;
-		}
+	}
+	rc = fill_reads(fc, now);
+	if (rc) {
+		fail(fc, rc, now);
+		return;
 	}
 	if (fc->sent == fc->op.len)
 		reply(fc, fc->op.tail, fc->op.tail_len, now);
@@ -499,11 +539,6 @@ static void op_done(struct fcall *fc, int32_t rc, uint64_t now)
 			fc->lw_len = 4;
 		}
 		fc->next_read = fc->op.pos;
-		rc = fill_reads(fc);
-		if (rc) {
-			fail(fc, rc, now);
-			return;
-		}
 		send_fetch(fc, now);
 		break;
 	case RXD_FS_STREAM_STORE:
@@ -618,15 +653,9 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 	case J_OP:
 		op_done(fc, f->rc, now);
 		break;
-	case J_READ: {
-		int rc = fill_reads(fc);
-		if (rc) {
-			fail(fc, rc, now);
-			return;
-		}
+	case J_READ:
 		send_fetch(fc, now);
 		break;
-	}
 	case J_WRITE: {
 		struct wjob *wj = (struct wjob *)f;
 		if (f->rc) {

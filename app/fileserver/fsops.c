@@ -1072,12 +1072,12 @@ int32_t rxd_fs_op_run_lcore(struct rxd_fs_op *op)
 
 /* ------------------------------------------------------------------ streams */
 
-int rxd_fs_op_fetch_read(struct rxd_fs_op *op, uint64_t off, void *buf, size_t n)
+int rxd_fs_op_fetch_read(struct rxd_fs_op *op, uint64_t off, const struct iovec *iov, unsigned cnt)
 {
 	size_t got;
 
 	/* the store reads bytes truncated away since begin as zeros: the announced length holds */
-	return rxd_fs_fetch_read(op->rd, off, buf, n, &got);
+	return rxd_fs_fetch_readv(op->rd, off, iov, cnt, &got);
 }
 
 void rxd_fs_op_fetch_end(struct rxd_fs_op *op)

@@ -157,8 +157,8 @@ int32_t rxd_fs_op_run(struct rxd_fs_op *op);
 bool rxd_fs_op_try_lcore(struct rxd_fs_op *op, int32_t *rc);
 /** Dispatch op->xg with the lcore handlers (no store): 0 or an abort code (RXGEN_OPCODE for the rest). */
 int32_t rxd_fs_op_run_lcore(struct rxd_fs_op *op);
-/** Next bytes of a FetchData stream, within [pos, pos + len). */
-int rxd_fs_op_fetch_read(struct rxd_fs_op *op, uint64_t off, void *buf, size_t n);
+/** Next bytes of a FetchData stream, within [pos, pos + len), into the iovecs in order. */
+int rxd_fs_op_fetch_read(struct rxd_fs_op *op, uint64_t off, const struct iovec *iov, unsigned cnt);
 /** Close a FetchData stream. */
 void rxd_fs_op_fetch_end(struct rxd_fs_op *op);
 /**

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,14 +175,19 @@ static int pwrite_all(int fd, const void *buf, size_t n, off_t off)
 	return rc ? io_err(-rc) : 0;
 }
 
-static int pread_all(int fd, void *buf, size_t n, off_t off, size_t *got)
+/* Read into iov[0..cnt) from off till they are full or the file ends; *got the bytes read. */
+static int preadv_all(int fd, const struct iovec *iov, unsigned cnt, off_t off, size_t *got)
 {
-	uint8_t *p = buf;
+	size_t skip = 0; /* bytes of iov[0] already read */
 
 	*got = 0;
-	while (n > 0) {
-		ssize_t r = pread(fd, p, n, off);
+	while (cnt) {
+		ssize_t r;
 
+		if (skip) /* a short read stopped inside iov[0]: finish it alone */
+			r = pread(fd, (uint8_t *)iov->iov_base + skip, iov->iov_len - skip, off);
+		else
+			r = preadv(fd, iov, cnt < IOV_MAX ? (int)cnt : IOV_MAX, off);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -189,12 +195,21 @@ static int pread_all(int fd, void *buf, size_t n, off_t off, size_t *got)
 		}
 		if (r == 0)
 			break;
-		p += r;
-		n -= (size_t)r;
 		off += r;
 		*got += (size_t)r;
+		skip += (size_t)r;
+		while (cnt && skip >= iov->iov_len) {
+			skip -= iov->iov_len;
+			iov++;
+			cnt--;
+		}
 	}
 	return 0;
+}
+
+static int pread_all(int fd, void *buf, size_t n, off_t off, size_t *got)
+{
+	return preadv_all(fd, &(struct iovec){.iov_base = buf, .iov_len = n}, 1, off, got);
 }
 
 /* Stage a record for the change's commit. */
@@ -1524,23 +1539,39 @@ int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, st
 	return rc;
 }
 
-int rxd_fs_fetch_read(struct rxd_fs_rd *rd, uint64_t off, void *buf, size_t n, size_t *got)
+int rxd_fs_fetch_readv(struct rxd_fs_rd *rd, uint64_t off, const struct iovec *iov, unsigned cnt, size_t *got)
 {
+	size_t n = 0, pos = 0;
+	unsigned k = 0;
 	int rc;
 
 	*got = 0;
-	if (off >= rd->length || n == 0)
+	while (k < cnt && off + n < rd->length) { /* the iovecs up to the length */
+		n += iov[k].iov_len;
+		k++;
+	}
+	if (n == 0)
 		return 0;
 	if (n > rd->length - off)
 		n = (size_t)(rd->length - off);
-	rc = pread_all(rd->fd, buf, n, (off_t)off, got);
-	if (rc == 0 && *got < n) {
-		/* Truncated since the status was taken: the bytes it promised
-		 * read as the hole they now are. */
-		memset((uint8_t *)buf + *got, 0, n - *got);
-		*got = n;
+	rc = preadv_all(rd->fd, iov, k, (off_t)off, got);
+	if (*got > n)
+		*got = n; /* the file grew since begin: the bytes past the announced length are not sent */
+	/* Truncated since the status was taken: the bytes it promised read as the hole they now are. */
+	for (unsigned i = 0; rc == 0 && i < k && pos < n; pos += iov[i].iov_len, i++) {
+		size_t end = pos + iov[i].iov_len < n ? pos + iov[i].iov_len : n;
+		if (end > *got)
+			memset((uint8_t *)iov[i].iov_base + (*got > pos ? *got - pos : 0), 0,
+			       end - (*got > pos ? *got : pos));
 	}
+	if (rc == 0)
+		*got = n;
 	return rc;
+}
+
+int rxd_fs_fetch_read(struct rxd_fs_rd *rd, uint64_t off, void *buf, size_t n, size_t *got)
+{
+	return rxd_fs_fetch_readv(rd, off, &(struct iovec){.iov_base = buf, .iov_len = n}, 1, got);
 }
 
 void rxd_fs_fetch_end(struct rxd_fs_rd *rd)

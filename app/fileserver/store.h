@@ -32,6 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 #include "acl.h"
 
@@ -193,6 +194,9 @@ int rxd_fs_lookup(struct rxd_fs_store *st, const struct rxd_fs_fid *dir, const c
 int rxd_fs_fetch_begin(struct rxd_fs_store *st, const struct rxd_fs_fid *fid, struct rxd_fs_rd **out,
 		       struct rxd_fs_status *status);
 int rxd_fs_fetch_read(struct rxd_fs_rd *rd, uint64_t off, void *buf, size_t n, size_t *got);
+/** As rxd_fs_fetch_read, into iov[0..cnt) in order with one read for them all: *got = the bytes of
+ * the stream up to its length (what lies in the iovecs past *got is not the stream's). */
+int rxd_fs_fetch_readv(struct rxd_fs_rd *rd, uint64_t off, const struct iovec *iov, unsigned cnt, size_t *got);
 void rxd_fs_fetch_end(struct rxd_fs_rd *rd);
 
 /** FetchData in one call (begin, read, end; a begin that must wait is

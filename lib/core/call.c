@@ -419,38 +419,62 @@ static void queue_fill(struct rxd_call *c, bool last)
 		c->tx_phase_done = true;
 }
 
-static bool new_fill(struct rxd_call *c)
+/*
+ * One transmit packet of the call's current size, with the security class's
+ * header room in front; false when the queue (counting the packets queued,
+ * lent and the fill) is full or the pool is empty.
+ */
+static bool tx_alloc(struct rxd_call *c, struct rxd_txpkt *t)
 {
 	struct rxd_local *l = c->local;
 	const struct rxd_security_class *sc;
+	uint32_t hdr = 0, cap;
 
 	/* One slot stays free for the fill packet; the queue holds at most tx_queue_max packets. */
-	if (rxd_txq_queued(&c->tx) >= l->cfg.tx_queue_max)
+	if (rxd_txq_queued(&c->tx) + c->tx_lent >= l->cfg.tx_queue_max)
 		return false;
 	/* Packets are 1412 bytes (jumbo-able) unless the path MTU learned from ICMP is smaller. */
 	if (c->peer && c->peer->max_data < RXD_WIRE_HDR_LEN + RXD_JUMBO_DATALEN)
 		c->tx_pkt_size = c->peer->max_data > RXD_WIRE_HDR_LEN + 64 ? c->peer->max_data - RXD_WIRE_HDR_LEN : 64;
 	else
 		c->tx_pkt_size = RXD_JUMBO_DATALEN;
-	c->tx_fill = l->io->buf_alloc(l->io_ctx, c->tx_pkt_size, &c->tx_fill_data);
-	if (!c->tx_fill) {
+	t->buf = l->io->buf_alloc(l->io_ctx, c->tx_pkt_size, &t->pkt);
+	if (!t->buf) {
 		STAT(l, buf_alloc_failures);
 		return false;
 	}
 	/* A security class reserves its per-packet header at the front and says how much user data
 	 * fits (rxkad crypt: whole blocks); it fills the header when the packet first goes out.  A
 	 * client call waiting for a channel has no conn yet: its class and level decide. */
-	c->tx_fill_len = 0;
-	c->tx_fill_cap = c->tx_pkt_size;
+	cap = c->tx_pkt_size;
 	sc = c->conn ? c->conn->sc : c->cp.security_index ? l->security[c->cp.security_index & 7] : NULL;
 	if (sc) {
 		const void *sec = c->conn ? c->conn->sec : NULL;
 		uint8_t level = c->cp.security_level;
-		uint32_t hdr = sc->packet_overhead ? min_u32(sc->packet_overhead(sec, level), c->tx_pkt_size) : 0;
-		uint32_t room = sc->max_data ? sc->max_data(sec, level, c->tx_pkt_size) : c->tx_pkt_size - hdr;
-		c->tx_fill_len = hdr;
-		c->tx_fill_cap = hdr + min_u32(room, c->tx_pkt_size - hdr);
+		uint32_t room;
+		hdr = sc->packet_overhead ? min_u32(sc->packet_overhead(sec, level), c->tx_pkt_size) : 0;
+		room = sc->max_data ? sc->max_data(sec, level, c->tx_pkt_size) : c->tx_pkt_size - hdr;
+		cap = hdr + min_u32(room, c->tx_pkt_size - hdr);
 	}
+	t->hdr = hdr;
+	t->cap = cap;
+	t->data = t->pkt + hdr;
+	t->room = cap - hdr;
+	t->len = 0;
+	return true;
+}
+
+static bool new_fill(struct rxd_call *c)
+{
+	struct rxd_txpkt t;
+
+	if (!tx_alloc(c, &t))
+		return false;
+	c->tx_fill = t.buf;
+	c->tx_fill_data = t.pkt;
+	c->tx_fill_len = t.hdr;
+	c->tx_fill_hdr = t.hdr;
+	c->tx_fill_cap = t.cap;
 	return true;
 }
 
@@ -469,39 +493,34 @@ static bool tx_length_allows(const struct rxd_call *c, size_t len, bool more)
 	return more || (uint64_t)len == (uint64_t)c->tx_total_len;
 }
 
-ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now)
+/*
+ * What every send does first: the state and announced-length checks, then
+ * the local is entered and a server call moves to sending its reply (its
+ * first DATA implicitly ACKs the request).  0, or the error with nothing done.
+ */
+static int send_begin(struct rxd_call *c, size_t len, bool more, uint64_t now)
 {
-	struct rxd_local *l = c->local;
-	const uint8_t *p = data;
-	size_t done = 0;
-	bool more = flags & RXD_SEND_MORE;
-
 	if (c->state == RXD_CS_COMPLETE)
 		return c->completion == RXD_CALL_SUCCEEDED ? -EPROTO : -ECONNABORTED;
 	if (!may_send(c) || c->tx_phase_done)
 		return -EPROTO;
 	if (!tx_length_allows(c, len, more))
 		return -EMSGSIZE;
-	rxd_local_enter(l, now);
+	rxd_local_enter(c->local, now);
 	rxd_call_taken(c);
 	if (!c->is_client && c->state == RXD_CS_SERVER_ACK_REQUEST) {
-		/* The reply's first DATA implicitly ACKs the request. */
 		rxd_call_set_state(c, RXD_CS_SERVER_SEND_REPLY);
 		c->ack_at = 0;
 		c->delayed_reason = 0;
 	}
-	while (done < len) {
-		uint32_t room, n;
-		if (c->tx_fill && c->tx_fill_len == c->tx_fill_cap)
-			queue_fill(c, false);
-		if (!c->tx_fill && !new_fill(c))
-			break;
-		room = c->tx_fill_cap - c->tx_fill_len;
-		n = (uint32_t)(len - done < room ? len - done : room);
-		memcpy(c->tx_fill_data + c->tx_fill_len, p + done, n);
-		c->tx_fill_len += n;
-		done += n;
-	}
+	return 0;
+}
+
+/* What every send does last: count done of len bytes, end the phase if asked, transmit, leave. */
+static ssize_t send_end(struct rxd_call *c, size_t done, size_t len, bool more, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+
 	if (c->tx_total_len >= 0)
 		c->tx_total_len -= (int64_t)done;
 	if (done < len) {
@@ -522,6 +541,128 @@ ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned
 	rxd_call_update_timer(c);
 	rxd_local_leave(l, now);
 	return (ssize_t)done;
+}
+
+ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now)
+{
+	const uint8_t *p = data;
+	size_t done = 0;
+	bool more = flags & RXD_SEND_MORE;
+	int err;
+
+	if (c->tx_lent && c->state != RXD_CS_COMPLETE)
+		return -EBUSY; /* the bytes would go before those of the lent packets */
+	err = send_begin(c, len, more, now);
+	if (err)
+		return err;
+	while (done < len) {
+		uint32_t room, n;
+		if (c->tx_fill && c->tx_fill_len == c->tx_fill_cap)
+			queue_fill(c, false);
+		if (!c->tx_fill && !new_fill(c))
+			break;
+		room = c->tx_fill_cap - c->tx_fill_len;
+		n = (uint32_t)(len - done < room ? len - done : room);
+		memcpy(c->tx_fill_data + c->tx_fill_len, p + done, n);
+		c->tx_fill_len += n;
+		done += n;
+	}
+	return send_end(c, done, len, more, now);
+}
+
+int rxd_call_send_space(struct rxd_call *c, struct rxd_txpkt *bufs, unsigned n, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+	unsigned k = 0;
+
+	if (c->state == RXD_CS_COMPLETE)
+		return c->completion == RXD_CALL_SUCCEEDED ? -EPROTO : -ECONNABORTED;
+	if (!may_send(c) || c->tx_phase_done)
+		return -EPROTO;
+	rxd_local_enter(l, now);
+	rxd_call_taken(c);
+	/* A partly filled packet goes out first: it is lent with what it holds; a full one is queued. */
+	if (c->tx_fill && n && c->tx_fill_len == c->tx_fill_cap) {
+		queue_fill(c, false);
+		if (c->state != RXD_CS_CLIENT_AWAIT_CONN)
+			rxd_transmit(c, now);
+	} else if (c->tx_fill && n) {
+		bufs[k++] = (struct rxd_txpkt){
+		    .buf = c->tx_fill,
+		    .pkt = c->tx_fill_data,
+		    .hdr = c->tx_fill_hdr,
+		    .cap = c->tx_fill_cap,
+		    .data = c->tx_fill_data + c->tx_fill_len,
+		    .room = c->tx_fill_cap - c->tx_fill_len,
+		};
+		c->tx_fill = NULL;
+		c->tx_fill_len = 0;
+		c->tx_lent++;
+	}
+	while (k < n && tx_alloc(c, &bufs[k])) {
+		c->tx_lent++;
+		k++;
+	}
+	if (k < n)
+		c->writable_wanted = true;
+	rxd_call_update_timer(c);
+	rxd_local_leave(l, now);
+	return (int)k;
+}
+
+/* Give lent packets back unsent. */
+static void put_lent(struct rxd_call *c, const struct rxd_txpkt *bufs, unsigned n)
+{
+	struct rxd_local *l = c->local;
+
+	for (unsigned i = 0; i < n; i++)
+		l->io->buf_put(l->io_ctx, bufs[i].buf);
+	c->tx_lent -= n;
+}
+
+ssize_t rxd_call_send_bufs(struct rxd_call *c, const struct rxd_txpkt *bufs, unsigned n, unsigned flags, uint64_t now)
+{
+	struct rxd_local *l = c->local;
+	bool more = flags & RXD_SEND_MORE;
+	size_t len = 0;
+	int err = 0;
+
+	if (n > c->tx_lent)
+		return -EINVAL; /* not all of them are lent packets: none is taken */
+	for (unsigned i = 0; i < n; i++) {
+		if (bufs[i].len > bufs[i].room)
+			err = -EINVAL;
+		len += bufs[i].len;
+	}
+	/* Ending the phase while packets are still lent would put them after the LAST one. */
+	if (!more && c->tx_lent > n)
+		err = -EINVAL;
+	if (!err)
+		err = send_begin(c, len, more, now);
+	if (err) {
+		put_lent(c, bufs, n);
+		return err;
+	}
+	c->tx_lent -= n;
+	for (unsigned i = 0; i < n; i++) {
+		const struct rxd_txpkt *t = &bufs[i];
+		uint32_t used = (uint32_t)(t->data - t->pkt) + t->len;
+		if (used == t->hdr) { /* nothing in it: not a packet */
+			l->io->buf_put(l->io_ctx, t->buf);
+			continue;
+		}
+		if (c->tx_fill)
+			queue_fill(c, false);
+		c->tx_fill = t->buf;
+		c->tx_fill_data = t->pkt;
+		c->tx_fill_len = used;
+		c->tx_fill_hdr = t->hdr;
+		c->tx_fill_cap = t->cap;
+	}
+	/* The last one stays the fill (later sends append to it) unless it is full or lent ones follow. */
+	if (more && c->tx_fill && (c->tx_fill_len == c->tx_fill_cap || c->tx_lent))
+		queue_fill(c, false);
+	return send_end(c, len, len, more, now);
 }
 
 /* ------------------------------------------------------------------ receiving */

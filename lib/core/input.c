@@ -398,7 +398,7 @@ static bool input_ack(struct rxd_call *c, const struct rxd_pkt *pkt, uint64_t no
 		rxd_call_complete(c, RXD_CALL_SUCCEEDED, 0, 0, now);
 		return true;
 	}
-	if (was_blocked && rxd_txq_queued(&c->tx) < l->cfg.tx_queue_max) {
+	if (was_blocked && rxd_txq_queued(&c->tx) + c->tx_lent < l->cfg.tx_queue_max) {
 		c->writable_wanted = false;
 		if (c->ops && c->ops->writable && !c->app_ended)
 			c->ops->writable(c->app, c);

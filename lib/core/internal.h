@@ -340,6 +340,8 @@ struct rxd_call {
 	uint32_t tx_fill_len;
 	uint32_t tx_pkt_size; /* payload per packet */
 	uint32_t tx_fill_cap; /* bytes of the fill packet usable: security header + user data */
+	uint32_t tx_fill_hdr; /* the security header's bytes at the front of the fill */
+	uint32_t tx_lent;     /* packets rxd_call_send_space() handed out, not yet given back */
 	uint32_t tx_winsize;  /* peer rwind */
 	struct rxd_cc cc;
 	struct rxd_rack rack;

@@ -131,6 +131,7 @@ struct app {
 	size_t reply_len; /* server: reply this many bytes (pattern) */
 	size_t reply_off;
 	bool replying;
+	bool zero_copy; /* server: reply with rxd_call_send_space/send_bufs */
 	struct rxd_call *call;
 };
 
@@ -141,12 +142,43 @@ static uint8_t pat(size_t i)
 	return (uint8_t)(i * 7 + (i >> 8));
 }
 
+/* Server, zero-copy: lend packets, write the pattern into them, queue them (a few at a time). */
+static void zc_writable(struct app *app, struct rxd_call *c)
+{
+	struct rxd_txpkt p[7];
+
+	while (app->replying) {
+		int k = rxd_call_send_space(c, p, 7, W.now);
+		size_t before = app->reply_off;
+		cr_assert(k >= 0, "send_space %d", k);
+		for (int i = 0; i < k; i++) {
+			size_t n =
+			    app->reply_len - app->reply_off < p[i].room ? app->reply_len - app->reply_off : p[i].room;
+			for (size_t j = 0; j < n; j++)
+				p[i].data[j] = pat(app->reply_off + j);
+			p[i].len = (uint32_t)n;
+			app->reply_off += n;
+		}
+		bool last = app->reply_off == app->reply_len;
+		if (k == 0 && !last)
+			return; /* the queue is full: writable() comes back */
+		cr_assert_eq(rxd_call_send_bufs(c, p, (unsigned)k, last ? 0 : RXD_SEND_MORE, W.now),
+			     (ssize_t)(app->reply_off - before));
+		if (last)
+			app->replying = false;
+	}
+}
+
 /* Server: push the pattern reply as far as the transmit queue allows. */
 static void app_writable(void *a, struct rxd_call *c)
 {
 	struct app *app = a;
 	uint8_t chunk[8192];
 
+	if (app->zero_copy) {
+		zc_writable(app, c);
+		return;
+	}
 	while (app->replying) {
 		size_t n = app->reply_len - app->reply_off;
 		if (n > sizeof(chunk))
@@ -862,4 +894,148 @@ Test(core_calls, final_ack_trailer_matches_the_other_acks)
 		     ack.u.ack.jumbo_max);
 	cr_assert_eq(fin.u.ack.rwind, ack.u.ack.rwind);
 	cr_assert_eq(fin.u.ack.max_mtu, ack.u.ack.max_mtu);
+}
+
+/* ------------------------------------------------------------------ lent transmit packets */
+
+/* A client call with nothing sent yet. */
+static struct rxd_call *begin_empty(int64_t tx_total_len)
+{
+	struct rxd_call_params cp = {.peer = W.addr[1], .service_id = 52, .ops = &call_ops, .app = &CLI};
+	struct rxd_call *c;
+
+	cp.tx_total_len = tx_total_len;
+	cr_assert(rxd_call_begin(W.eng[0], &cp, W.now, &c) == 0);
+	return c;
+}
+
+/* Fill lent packets with the request pattern from *off on (full, or up to end). */
+static uint32_t fill_req(struct rxd_txpkt *p, unsigned n, size_t *off, size_t end)
+{
+	uint32_t sum = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		size_t k = end - *off < p[i].room ? end - *off : p[i].room;
+		for (size_t j = 0; j < k; j++)
+			p[i].data[j] = pat(*off + j + 1);
+		p[i].len = (uint32_t)k;
+		*off += k;
+		sum += (uint32_t)k;
+	}
+	return sum;
+}
+
+/* The call completes and the server got exactly the req bytes of the request pattern. */
+static void request_delivered(struct rxd_call *c, size_t req)
+{
+	run(W.now + 60 * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	check_echo(req, 0);
+	rxd_call_end(c, W.now);
+}
+
+Test(core_calls, send_bufs_reply_is_byte_exact_through_loss)
+{
+	W.drop_every = 7;
+	SRV.zero_copy = true;
+	SRV.reply_len = 300001;
+	struct rxd_call *c = begin(20000);
+	run(W.now + 60 * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED);
+	check_echo(20000, 300001);
+	rxd_call_end(c, W.now);
+	run(W.now + 3600 * RXD_NS_PER_SEC);
+	cr_assert_eq(W.pool.st.live, 0, "no buffer leaks");
+}
+
+/* Lent packets count against the transmit queue as queued ones; a partly filled packet is lent first. */
+Test(core_calls, send_space_lends_the_queue_room_and_blocks_copying_sends)
+{
+	struct rxd_txpkt p[600], q[1];
+	size_t off = 3;
+	struct rxd_call *c = begin_empty(0);
+
+	SRV.reply_len = 0;
+	cr_assert_eq(rxd_call_send(c, (uint8_t[]){pat(1), pat(2), pat(3)}, 3, RXD_SEND_MORE, W.now), 3);
+	cr_assert_eq(rxd_call_send_space(c, p, 600, W.now), 512, "tx_queue_max packets, the fill among them");
+	cr_assert_eq(p[0].data - p[0].pkt, 3, "the partly filled packet comes first, after its bytes");
+	cr_assert_eq(p[0].room, RXD_JUMBO_DATALEN - 3);
+	cr_assert_eq(p[1].room, RXD_JUMBO_DATALEN);
+	cr_assert_eq(rxd_call_send_space(c, q, 1, W.now), 0, "the queue is full");
+	cr_assert_eq(rxd_call_send(c, "x", 1, RXD_SEND_MORE, W.now), -EBUSY, "bytes would overtake the lent packets");
+	cr_assert_eq(rxd_call_send_bufs(c, p, 600, 0, W.now), -EINVAL, "more than is lent: nothing taken");
+	fill_req(p, 512, &off, SIZE_MAX);
+	cr_assert_eq(rxd_call_send_bufs(c, p, 512, 0, W.now), (ssize_t)(off - 3), "the lent packets' bytes");
+	request_delivered(c, off);
+}
+
+Test(core_calls, send_bufs_without_more_sets_last_and_with_more_keeps_a_short_packet_open)
+{
+	struct rxd_txpkt p[2];
+	size_t off = 0;
+	struct rxd_call *c = begin_empty(0);
+
+	SRV.reply_len = 1;
+	cr_assert_eq(rxd_call_send_space(c, p, 1, W.now), 1);
+	fill_req(p, 1, &off, 10);
+	cr_assert_eq(rxd_call_send_bufs(c, p, 1, RXD_SEND_MORE, W.now), 10);
+	cr_assert_eq(W.sent_types[RXD_PKT_DATA], 0, "a short packet waits for more bytes");
+	cr_assert_eq(rxd_call_send(c, (uint8_t[]){pat(11), pat(12)}, 2, 0, W.now), 2, "copying sends append to it");
+	cr_assert_eq(W.sent_types[RXD_PKT_DATA], 1);
+	cr_assert(W.last_hdr[RXD_PKT_DATA].flags & RXD_F_LAST_PACKET);
+	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].seq, 1);
+	cr_assert_eq(rxd_call_send_space(c, p, 1, W.now), -EPROTO, "the phase has ended");
+	run(W.now + RXD_NS_PER_SEC);
+	check_echo(12, 1);
+	rxd_call_end(c, W.now);
+
+	/* the other way round: the packet queued without RXD_SEND_MORE is the LAST one */
+	free(SRV.buf);
+	free(CLI.buf);
+	memset(&SRV, 0, sizeof(SRV));
+	memset(&CLI, 0, sizeof(CLI));
+	SRV.server = true;
+	c = begin_empty(0);
+	cr_assert_eq(rxd_call_send(c, (uint8_t[]){pat(1)}, 1, RXD_SEND_MORE, W.now), 1);
+	cr_assert_eq(rxd_call_send_space(c, p, 2, W.now), 2);
+	off = 1;
+	fill_req(p, 2, &off, 2000);
+	cr_assert_eq(rxd_call_send_bufs(c, p, 2, 0, W.now), 1999);
+	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].seq, 2);
+	cr_assert(W.last_hdr[RXD_PKT_DATA].flags & RXD_F_LAST_PACKET);
+	request_delivered(c, 2000);
+}
+
+Test(core_calls, send_bufs_of_none_ends_the_phase_with_an_empty_last_packet)
+{
+	struct rxd_txpkt p[2];
+	size_t off = 0;
+	struct rxd_call *c = begin_empty(2 * RXD_JUMBO_DATALEN);
+
+	cr_assert_eq(rxd_call_send_space(c, p, 2, W.now), 2);
+	fill_req(p, 2, &off, SIZE_MAX);
+	cr_assert_eq(off, 2 * RXD_JUMBO_DATALEN);
+	cr_assert_eq(rxd_call_send_bufs(c, p, 2, RXD_SEND_MORE, W.now), (ssize_t)off, "full packets go at once");
+	cr_assert_eq(W.sent_types[RXD_PKT_DATA], 2);
+	cr_assert_eq(W.last_hdr[RXD_PKT_DATA].flags & RXD_F_LAST_PACKET, 0);
+	cr_assert_eq(rxd_call_send_bufs(c, NULL, 0, 0, W.now), 0);
+	request_delivered(c, off); /* the call succeeds only once the server saw the request end */
+}
+
+Test(core_calls, lent_packets_of_a_failed_call_are_freed_when_given_back)
+{
+	struct rxd_txpkt p[8];
+	size_t off = 0;
+	struct rxd_call *c = begin_empty(100);
+
+	cr_assert_eq(rxd_call_send_space(c, p, 2, W.now), 2);
+	fill_req(p, 2, &off, 50);
+	cr_assert_eq(rxd_call_send_bufs(c, p, 1, 0, W.now), -EINVAL, "the phase cannot end with one still lent");
+	cr_assert_eq(rxd_call_send_bufs(c, p + 1, 1, 0, W.now), -EMSGSIZE, "short of the announced length");
+	cr_assert_eq(rxd_call_send_space(c, p, 8, W.now), 8);
+	rxd_call_abort(c, 77, W.now);
+	cr_assert_eq(rxd_call_send_bufs(c, p, 8, RXD_SEND_MORE, W.now), -ECONNABORTED);
+	rxd_call_end(c, W.now);
+	run(W.now + 3600 * RXD_NS_PER_SEC);
+	cr_assert_eq(W.pool.st.live, 0, "no buffer leaks");
 }

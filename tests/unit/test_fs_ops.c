@@ -210,15 +210,19 @@ Test(fs_ops, the_lcore_tries_status_reads_and_answers_them_as_the_io_threads_do)
 Test(fs_ops, fetch_data64_clips_the_range_to_the_file)
 {
 	struct rxd_AFSFid f = mkfile("f", 100);
-	uint8_t b[16];
+	uint8_t b[16], b2[16];
+	struct iovec iov[2] = {{.iov_base = b, .iov_len = 3}, {.iov_base = b2, .iov_len = 7}};
 
 	cr_assert_eq(RUN(FetchData64, 0, .Fid = f, .Pos = 90, .Length = 50), 0);
 	cr_assert_eq(op.stream, RXD_FS_STREAM_FETCH);
 	cr_assert(op.wide);
 	cr_assert_eq(op.pos, 90);
 	cr_assert_eq(op.len, 10);
-	cr_assert_eq(rxd_fs_op_fetch_read(&op, 90, b, 10), 0);
+	cr_assert_eq(rxd_fs_op_fetch_read(&op, 90, iov, 2), 0);
 	cr_assert_eq(b[0], (uint8_t)(90 * 7));
+	cr_assert_eq(b[2], (uint8_t)(92 * 7));
+	cr_assert_eq(b2[0], (uint8_t)(93 * 7)); /* the second iovec goes on where the first ended */
+	cr_assert_eq(b2[6], (uint8_t)(99 * 7));
 	cr_assert_gt(op.tail_len, 0);
 	rxd_fs_op_fetch_end(&op);
 
@@ -264,7 +268,7 @@ Test(fs_ops, a_store_waits_for_an_open_fetch_and_a_fetch_for_an_open_store)
 	cr_assert_eq(op.stream, RXD_FS_STREAM_WAIT, "the fetch holds the file");
 	cr_assert_null(op.wr);
 	cr_assert_eq(op.n_changed, 0);
-	cr_assert_eq(rxd_fs_op_fetch_read(&fetch, 0, b, 100), 0);
+	cr_assert_eq(rxd_fs_op_fetch_read(&fetch, 0, &(struct iovec){b, 100}, 1), 0);
 	cr_assert_eq(b[99], (uint8_t)(99 * 7), "the fetch's bytes are its version's");
 	rxd_fs_op_fetch_end(&fetch);
 
@@ -281,7 +285,7 @@ Test(fs_ops, a_store_waits_for_an_open_fetch_and_a_fetch_for_an_open_store)
 	cr_assert_eq(RUN(FetchData64, 0, .Fid = f, .Pos = 0, .Length = 100), 0);
 	cr_assert_eq(op.stream, RXD_FS_STREAM_FETCH);
 	cr_assert_eq(op.len, 3);
-	cr_assert_eq(rxd_fs_op_fetch_read(&op, 0, b, 3), 0);
+	cr_assert_eq(rxd_fs_op_fetch_read(&op, 0, &(struct iovec){b, 3}, 1), 0);
 	cr_assert_eq(memcmp(b, "new", 3), 0);
 	rxd_fs_op_fetch_end(&op);
 }

@@ -975,6 +975,14 @@ Test(fs_store, a_store_waits_for_open_fetches_and_fetches_for_a_store)
 	cr_assert_eq(rxd_fs_fetch_read(rd, 4, buf, 6, &got), 0);
 	cr_assert_eq(got, 6);
 	cr_assert_eq(memcmp(buf, "456789", 6), 0, "the fetch reads its own version to the end");
+	{
+		char a[2], b[4], c[8] = "zzzzzzzz", d[4] = "dddd";
+		struct iovec iov[] = {{a, 2}, {b, 4}, {c, 8}, {d, 4}};
+		cr_assert_eq(rxd_fs_fetch_readv(rd, 1, iov, 4, &got), 0);
+		cr_assert_eq(got, 9, "up to the length");
+		cr_assert(!memcmp(a, "12", 2) && !memcmp(b, "3456", 4) && !memcmp(c, "789", 3), "in iovec order");
+		cr_assert_eq(memcmp(d, "dddd", 4), 0, "an iovec past the length is left alone");
+	}
 	rxd_fs_fetch_end(rd);
 
 	cr_assert_eq(rxd_fs_store_begin(st, &f, USER, NULL, 0, 3, 3, &wr), 0, "tried again: the file is free");

@@ -70,6 +70,7 @@ static struct {
 	enum { KJ_FIFO, KJ_REVERSE, KJ_SHUFFLE } order;
 	unsigned eng_cap; /* jobs an engine holds at once (0 = KJOBS) */
 	bool paused;	  /* k_run leaves the jobs alone */
+	bool lent_reply;  /* the server echoes through rxd_call_send_space/send_bufs */
 	struct rxd_crypto_job *jobs[2][KJOBS];
 	unsigned njobs[2];
 	unsigned taken, refused; /* by every submit: jobs taken, jobs refused (engine full) */
@@ -184,6 +185,25 @@ static int s_new_call(void *a, struct rxd_call *c)
 	K.who_rc = rxd_rxkad_conn_identity(sec, &K.who);
 	return 0;
 }
+/* The reply written into lent packets (room: at crypt whole blocks behind the security header). */
+static void send_lent(struct rxd_call *c, const uint8_t *d, size_t n)
+{
+	struct rxd_txpkt p[64];
+	size_t off = 0;
+	int k = rxd_call_send_space(c, p, (unsigned)((n + 1023) / 1024), K.now);
+
+	cr_assert_geq(k, 0);
+	for (int i = 0; i < k; i++) {
+		if (K.min_level == RXD_RXKAD_CRYPT)
+			cr_assert_eq(p[i].room % 8, 0, "crypt packets carry whole blocks");
+		p[i].len = (uint32_t)(n - off < p[i].room ? n - off : p[i].room);
+		memcpy(p[i].data, d + off, p[i].len);
+		off += p[i].len;
+	}
+	cr_assert_eq(off, n, "the queue lends enough for the whole reply");
+	cr_assert_eq(rxd_call_send_bufs(c, p, (unsigned)k, 0, K.now), (ssize_t)n);
+}
+
 static void s_data(void *a, struct rxd_call *c)
 {
 	size_t n = rxd_call_rx_avail(c);
@@ -198,7 +218,10 @@ static void s_data(void *a, struct rxd_call *c)
 	all = malloc(n + 1);
 	r = rxd_call_recv(c, all, n, &eor, K.now);
 	cr_assert_eq(r, (ssize_t)n);
-	cr_assert_eq(rxd_call_send(c, all, n, 0, K.now), (ssize_t)n);
+	if (K.lent_reply)
+		send_lent(c, all, n);
+	else
+		cr_assert_eq(rxd_call_send(c, all, n, 0, K.now), (ssize_t)n);
 	free(all);
 }
 static void s_complete(void *a, struct rxd_call *c)
@@ -432,6 +455,29 @@ Test(rxkad_core, auth_level_echoes_every_size)
 Test(rxkad_core, crypt_level_echoes_every_size)
 {
 	level_round_trip(RXD_RXKAD_CRYPT);
+}
+
+/* Replies through lent packets are secured as copied ones, inline and on a crypto engine. */
+Test(rxkad_core, lent_reply_packets_are_secured_at_every_level)
+{
+	const uint8_t levels[] = {RXD_RXKAD_CLEAR, RXD_RXKAD_AUTH, RXD_RXKAD_CRYPT};
+
+	for (unsigned e = 0; e < 2; e++) {
+		for (unsigned l = 0; l < sizeof(levels); l++) {
+			next_offload = e;
+			k_setup(levels[l]);
+			next_offload = false;
+			K.lent_reply = true;
+			for (unsigned i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+				struct kcall *k = k_call(levels[l], sizes[i]);
+				k_run(K.now + 30 * RXD_NS_PER_SEC);
+				expect_echo(k, sizes[i], K.ncli);
+			}
+			if (e)
+				cr_assert_gt(stats_of(1).crypto_jobs, 0, "the server's packets went to the engine");
+			k_teardown();
+		}
+	}
 }
 
 /* At crypt the request's bytes never appear on the wire; at clear they do. */

@@ -339,10 +339,48 @@ int rxd_call_begin(struct rxd_local *l, const struct rxd_call_params *p, uint64_
  * full: wait for ops->writable and send the rest), or a negative errno
  * (-EPROTO wrong state or phase already ended, -ECONNABORTED call complete,
  * -EAGAIN a zero-length end-of-phase send found the queue full: retry after
- * writable).  Without RXD_SEND_MORE the phase has ended exactly when all of
- * len was accepted.
+ * writable, -EBUSY packets are lent by rxd_call_send_space()).  Without RXD_SEND_MORE the phase has ended exactly when
+ * all of len was accepted.
  */
 ssize_t rxd_call_send(struct rxd_call *c, const void *data, size_t len, unsigned flags, uint64_t now);
+
+/*
+ * A transmit packet lent by rxd_call_send_space(): the application writes
+ * the call's next bytes at data (up to room), sets len, and gives it back
+ * with rxd_call_send_bufs().  The other fields are the core's.
+ */
+struct rxd_txpkt {
+	uint8_t *data;
+	uint32_t room;
+	uint32_t len; /* the application's: bytes written at data */
+	struct rxd_buf *buf;
+	uint8_t *pkt; /* the packet: the security class's header room, earlier bytes, then data */
+	uint32_t hdr; /* header room at pkt */
+	uint32_t cap; /* usable bytes at pkt */
+};
+/**
+ * Lend up to n transmit packets of the call's current size (zero-copy send:
+ * fill them anywhere, e.g. on another thread, then rxd_call_send_bufs()).
+ * A packet partly filled by rxd_call_send() comes first, with less room.
+ * Lent packets count against the transmit queue as queued ones do: fewer
+ * than n means the queue is full (ops->writable follows) or the buffer pool
+ * is empty.  While packets are lent rxd_call_send() is -EBUSY.  Returns the
+ * number lent, or -EPROTO / -ECONNABORTED as rxd_call_send().
+ */
+int rxd_call_send_space(struct rxd_call *c, struct rxd_txpkt *bufs, unsigned n, uint64_t now);
+/**
+ * Queue lent packets, the oldest lent first and in the order lent, as
+ * rxd_call_send() would queue their bytes (same announced-length, phase-end
+ * and window rules; packets left empty are dropped; n = 0 without
+ * RXD_SEND_MORE ends the phase as a zero-length rxd_call_send()).  The call
+ * takes the buffers whatever the outcome but one: on error they are freed
+ * (so this is how a failed call's lent packets are released).  Returns the
+ * bytes queued, or -EPROTO / -ECONNABORTED / -EMSGSIZE / -EAGAIN as
+ * rxd_call_send(), or -EINVAL (a len above its room, or the phase ended
+ * while other packets are still lent; n above the packets lent: nothing is
+ * taken).
+ */
+ssize_t rxd_call_send_bufs(struct rxd_call *c, const struct rxd_txpkt *bufs, unsigned n, unsigned flags, uint64_t now);
 
 /* A received piece of call data, zero-copy. */
 struct rxd_seg {
