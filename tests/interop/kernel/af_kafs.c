@@ -60,8 +60,7 @@ static int cmd_key(const char *cell, const char *hex, const char *kvno_s, const 
 		fprintf(stderr, "af_kafs: key: bad key (16 hex digits), kvno (0-255) or cell\n");
 		return 1;
 	}
-	r = af_rxkad_client_payload(p, sizeof p, &len, name, key, (uint32_t)kvno, 0, TOKEN_LIFE,
-				    (uint32_t)time(NULL));
+	r = af_rxkad_client_payload(p, sizeof p, &len, name, key, (uint32_t)kvno, 0, TOKEN_LIFE, (uint32_t)time(NULL));
 	if (r < 0) {
 		fprintf(stderr, "af_kafs: key: cannot make a ticket for %s: %s\n", name, strerror(-r));
 		return 1;
