@@ -65,6 +65,8 @@ struct wjob {
 	struct fjob job; /* first */
 	unsigned nseg;
 	size_t bytes;
+	bool end;	/* the store's last bytes: the I/O thread ends the store after them */
+	int32_t end_rc; /* rxd_fs_op_store_end's, when end */
 	struct rxd_seg segs[WRITE_SEGS];
 };
 
@@ -150,6 +152,8 @@ static void run_job(struct rxd_fs_job *j)
 		f->rc = 0;
 		for (unsigned i = 0; i < wj->nseg && !f->rc; i++)
 			f->rc = rxd_fs_store_write(fc->op.wr, wj->segs[i].data, wj->segs[i].len);
+		if (wj->end)
+			wj->end_rc = rxd_fs_op_store_end(&fc->op, f->rc);
 		break;
 	}
 	case J_STORE_END:
@@ -421,6 +425,7 @@ static void pump_store(struct fcall *fc, uint64_t now)
 	}
 	wj->nseg = 0;
 	wj->bytes = 0;
+	wj->end_rc = 0;
 	for (unsigned i = 0; i < n && wj->bytes < left; i++) {
 		struct rxd_seg *s = &wj->segs[wj->nseg++];
 		if (s->len > left - wj->bytes)
@@ -431,11 +436,21 @@ static void pump_store(struct fcall *fc, uint64_t now)
 			rte_mbuf_refcnt_update(rxd_buf_mbuf(s->buf), 1);
 	}
 	if (wj->bytes) {
+		/*
+		 * The request is all here and this job holds the rest of the file's
+		 * bytes: it ends the store too, one trip to an I/O thread fewer
+		 * between the client's last packet and the reply.  The file is then
+		 * closed by the job whatever becomes of the call.
+		 */
+		wj->end = eor && wj->bytes == left;
 		fc->writing = true;
 		if (post(fc, &wj->job, J_WRITE)) {
 			fc->writing = false;
 			store_end(fc, STORE_FAILED, EIO, now);
+			return;
 		}
+		if (wj->end)
+			fc->wr_open = false;
 		return;
 	}
 	if (eor) /* the request ended short of the announced length */
@@ -643,7 +658,7 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 		fc->rd_open = fc->op.stream == RXD_FS_STREAM_FETCH;
 		fc->wr_open = fc->op.stream == RXD_FS_STREAM_STORE;
 	}
-	if ((f->kind == J_OP && f->rc == 0) || f->kind == J_STORE_END)
+	if ((f->kind == J_OP && f->rc == 0) || f->kind == J_STORE_END || (f->kind == J_WRITE && fc->wj.end))
 		break_changed(fc, now); /* store_end lists the file even when the store failed */
 	if (fc->complete) {
 		maybe_finish(fc, now);
@@ -658,6 +673,17 @@ static void job_done(struct rxd_fs_worker *w, struct fjob *f, uint64_t now)
 		break;
 	case J_WRITE: {
 		struct wjob *wj = (struct wjob *)f;
+		if (wj->end) {
+			/* the store ended on the I/O thread; bytes past the announced length go unread */
+			int32_t rc = f->rc ? f->rc : wj->end_rc;
+			rxd_call_consume(fc->slot.call, rxd_call_rx_avail(fc->slot.call), now);
+			fc->written += wj->bytes;
+			if (rc)
+				fail(fc, rc, now);
+			else
+				reply(fc, fc->reply, fc->op.xg.reply_len, now);
+			return;
+		}
 		if (f->rc) {
 			store_end(fc, f->rc, f->rc, now);
 			return;

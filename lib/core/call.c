@@ -725,7 +725,7 @@ void rxd_call_consume(struct rxd_call *c, size_t len, uint64_t now)
 	 * tell the sender now, or after idle_ack_delay for a single packet.
 	 */
 	if (c->rx_consumed != before && c->state != RXD_CS_COMPLETE && !c->rx_phase_done && c->rx_unacked == 0) {
-		if (c->rx_consumed - c->rx_acked_hard >= 2) {
+		if (c->rx_consumed - c->rx_acked_consumed >= 2) {
 			rxd_send_ack(c, RXD_ACK_IDLE, 0, now);
 		} else if (!c->ack_at) {
 			c->ack_at = now + (uint64_t)l->cfg.idle_ack_delay_ms * RXD_NS_PER_MS;

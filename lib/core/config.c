@@ -35,7 +35,7 @@ static const struct param params[] = {
 	{"soft_ack_delay", {"soft_ack_delay_ms"}, F(soft_ack_delay_ms), 1, 60000, 1000, "ms", "soft_ack_delay",
 	 "delay before a soft-ACK tells the sender a new packet arrived (until an RTT sample exists)"},
 	{"idle_ack_delay", {"idle_ack_delay_ms"}, F(idle_ack_delay_ms), 0, 60000, 500, "ms", "idle_ack_delay",
-	 "delay before a hard-ACK once the reader has drained the receive queue"},
+	 "delay before an ACK tells the sender the reader reopened its window (one packet read)"},
 	{"resend_timeout", {"resend_timeout_ms"}, F(resend_timeout_ms), 1, 60000, 1000, "ms", "resend_timeout",
 	 "retransmission timeout before any RTT sample exists"},
 	{"max_call_lifetime", {"max_call_lifetime_s"}, F(max_call_lifetime_s), 0, 2592000, 0, "s",

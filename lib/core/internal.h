@@ -353,18 +353,18 @@ struct rxd_call {
 	uint32_t tx_sec_top; /* packets up to here were handed to the crypto engine (crypto.c) */
 
 	/* ---- receive side ---- */
-	struct rxd_rxslot *rx;	/* RXD_RX_RING entries */
-	uint32_t rx_consumed;	/* all seq <= this consumed by the app: hard-ACK point */
-	uint32_t rx_top;	/* highest contiguous seq received and verified: delivered to the app */
-	uint32_t rx_recv_top;	/* highest contiguous seq received (verified or not): ACK decisions */
-	uint32_t rx_highest;	/* highest seq received */
-	uint32_t rx_last;	/* seq carrying LAST_PACKET (0 = unknown) */
-	uint32_t rx_offset;	/* consumed bytes of the first unconsumed packet */
-	uint64_t rx_avail;	/* bytes in order, unconsumed */
-	uint32_t rx_unacked;	/* datagrams received since our last ACK */
-	uint32_t rx_acked_hard; /* firstPacket - 1 of the last ACK we sent */
-	uint32_t ack_serial;	/* serial that prompts the pending ACK */
-	uint8_t ack_reason;	/* pending immediate ACK reason (0 none) */
+	struct rxd_rxslot *rx;	    /* RXD_RX_RING entries */
+	uint32_t rx_consumed;	    /* all seq <= this consumed by the app: the rwind we advertise counts the rest */
+	uint32_t rx_top;	    /* highest contiguous seq received and verified: delivered to the app, hard-ACKed */
+	uint32_t rx_recv_top;	    /* highest contiguous seq received (verified or not): ACK decisions */
+	uint32_t rx_highest;	    /* highest seq received */
+	uint32_t rx_last;	    /* seq carrying LAST_PACKET (0 = unknown) */
+	uint32_t rx_offset;	    /* consumed bytes of the first unconsumed packet */
+	uint64_t rx_avail;	    /* bytes in order, unconsumed */
+	uint32_t rx_unacked;	    /* datagrams received since our last ACK */
+	uint32_t rx_acked_consumed; /* rx_consumed when our last ACK went (the rwind it told) */
+	uint32_t ack_serial;	    /* serial that prompts the pending ACK */
+	uint8_t ack_reason;	    /* pending immediate ACK reason (0 none) */
 	uint8_t delayed_reason;
 	bool rx_phase_done; /* LAST received and contiguous */
 };

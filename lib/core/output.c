@@ -125,6 +125,29 @@ static bool ping_without_state(const struct rxd_call *c, uint8_t reason)
 	return reason == RXD_ACK_PING && !c->is_client && c->tx_phase_done;
 }
 
+/*
+ * A call's ACK hard-ACKs what arrived in order (and verified: the packets the
+ * application can read), consumed or not, and its rwind is the window less
+ * what the application has not consumed yet: the kernel's rule
+ * (net/rxrpc/output.c rxrpc_fill_out_ack: firstPacket = ackr_window, rwind =
+ * rx_winsize - (window - 1 - rx_consumed)).  Hard-ACKing only what was
+ * consumed held an OpenAFS sender's window shut: its packets may go only up
+ * to firstPacket + min(twind, cwind) (rx.c rxi_Start), so a reader that
+ * consumes after a round trip (the fileserver hands a StoreData's packets to
+ * a file-I/O thread and consumes them once written) stalled every window of
+ * the request.  An OpenAFS sender shrinks its window to a smaller rwind
+ * (rxi_ReceiveAckPacket), so the back-pressure of a slow reader stays.  The
+ * accept limit stays rx_consumed + rx_window_size (input.c), which a sender
+ * that respects rwind never passes.
+ */
+static uint32_t rx_rwind(const struct rxd_call *c)
+{
+	uint32_t queued = c->rx_top - c->rx_consumed;
+	uint32_t win = c->local->cfg.rx_window_size;
+
+	return queued < win ? win - queued : 0;
+}
+
 /* The call's ACK with its SACK table, padded to pad_to bytes if nonzero; its serial in *sent. */
 static int send_call_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, uint32_t pad_to, uint32_t *sent,
 			 uint64_t now)
@@ -139,14 +162,16 @@ static int send_call_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, ui
 
 	if (!c->conn)
 		return -ENOTCONN;
-	ack_init(c->conn, c->channel, c->call_number, stateless ? 0 : c->rx_consumed, stateless ? 0 : c->rx_highest,
-		 reason, serial, &h, &a);
+	ack_init(c->conn, c->channel, c->call_number, stateless ? 0 : c->rx_top, stateless ? 0 : c->rx_highest, reason,
+		 serial, &h, &a);
+	if (!stateless)
+		a.rwind = rx_rwind(c);
 	if (reason == RXD_ACK_PING)
 		h.flags |= RXD_F_REQUEST_ACK;
-	if (!stateless && seq_after(c->rx_highest, c->rx_consumed)) {
-		n = min_u32(c->rx_highest - c->rx_consumed, RXD_ACK_MAX_SACK);
+	if (!stateless && seq_after(c->rx_highest, c->rx_top)) {
+		n = min_u32(c->rx_highest - c->rx_top, RXD_ACK_MAX_SACK);
 		for (uint32_t i = 0; i < n; i++) {
-			uint32_t seq = c->rx_consumed + 1 + i;
+			uint32_t seq = c->rx_top + 1 + i;
 			acks[i] = c->rx[seq & (RXD_RX_RING - 1)].present ? RXD_ACK_TYPE_ACK : RXD_ACK_TYPE_NACK;
 		}
 	}
@@ -162,7 +187,7 @@ static int send_call_ack(struct rxd_call *c, uint8_t reason, uint32_t serial, ui
 		rxd_peer_rtt_probe_sent(c->peer, h.serial, now);
 	if (!stateless) {
 		c->rx_unacked = 0;
-		c->rx_acked_hard = c->rx_consumed;
+		c->rx_acked_consumed = c->rx_consumed;
 	}
 	c->last_tx = now;
 	if (reason != RXD_ACK_PING && reason != RXD_ACK_PING_RESPONSE) {
