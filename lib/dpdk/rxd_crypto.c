@@ -95,8 +95,6 @@ int rxd_crypto_lcore_main(void *arg)
 	struct rxd_crypto_job *jobs[CRYPTO_BURST];
 	struct timespec idle = {0, (long)s->opts.idle_sleep_us * 1000L};
 
-	rxd_shell_lcore_idle_init(s);
-
 	while (!atomic_load_explicit(&s->crypto_stop, memory_order_acquire)) {
 		unsigned n = rte_ring_mc_dequeue_burst(s->crypto_req, (void **)jobs, CRYPTO_BURST, NULL);
 

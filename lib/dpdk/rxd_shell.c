@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -699,11 +698,4 @@ void *rxd_worker_app(const struct rxd_worker *w)
 void *rxd_shell_worker_app(const struct rxd_shell *s, unsigned worker)
 {
 	return worker < s->n_workers ? s->workers[worker]->app : NULL;
-}
-
-void rxd_shell_lcore_idle_init(const struct rxd_shell *s)
-{
-	/* 1 us of slack: the sleep is --idle-sleep and a wake-up, not 50 us more */
-	if (s->opts.idle_sleep_us && prctl(PR_SET_TIMERSLACK, 1000UL, 0UL, 0UL, 0UL) != 0)
-		RXD_LOG(s, WARNING, "lcore %u: cannot set the timer slack for --idle-sleep\n", rte_lcore_id());
 }

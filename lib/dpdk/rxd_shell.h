@@ -174,14 +174,6 @@ struct rxd_shell {
 /* Packet-level helpers shared by the modules. */
 bool rxd_iface_is_our_ip(const struct rxd_iface *ifc, unsigned family, const uint8_t *ip);
 
-/*
- * Called by a polling lcore (worker, crypto lcore) before its loop: with
- * --idle-sleep, its sleeps last what was asked.  Linux adds a thread's timer
- * slack (50 us by default) to every nanosleep, so --idle-sleep 20 slept
- * 70-90 us and a packet arriving meanwhile waited that long.
- */
-void rxd_shell_lcore_idle_init(const struct rxd_shell *s);
-
 /* Destroy every shard of w (its own lcore after the loop, or the control thread if it never ran). */
 void rxd_worker_destroy_locals(struct rxd_worker *w);
 

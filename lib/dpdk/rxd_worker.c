@@ -312,7 +312,6 @@ int rxd_worker_main(void *arg)
 	uint32_t idle_us = s->opts.idle_sleep_us;
 	int phase;
 
-	rxd_shell_lcore_idle_init(s);
 	w->now = rxd_clock_ns(&s->clock);
 	w->next_housekeep = w->now;
 	if (h->start)
