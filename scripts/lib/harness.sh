@@ -244,6 +244,38 @@ json_field() { # json field
 	printf '%s\n' "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" | head -n 1
 }
 
+# check_match NAME OUTPUT ERE: PASS (with the first matching line) when a line of OUTPUT matches ERE.
+check_match() {
+	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
+		result PASS "$1" "$(printf '%s\n' "$2" | grep -Em1 -- "$3")"
+	else
+		result FAIL "$1" "no /$3/ in: $(printf '%s\n' "$2" | head -n 30 | tr '\n' '|')"
+	fi
+}
+
+# check_eq NAME GOT WANT [DETAIL]: PASS when GOT is WANT (and not empty).
+check_eq() {
+	if [ -n "$2" ] && [ "$2" = "$3" ]; then
+		result PASS "$1" "${4:-$2}"
+	else
+		result FAIL "$1" "got '$2', want '$3' ${4:-}"
+	fi
+}
+
+# check_ge NAME GOT MIN [DETAIL]: PASS when the number GOT is at least MIN.
+check_ge() {
+	if [[ $2 =~ ^[0-9]+$ ]] && [ "$2" -ge "$3" ]; then
+		result PASS "$1" "$2 >= $3 ${4:-}"
+	else
+		result FAIL "$1" "got '$2', want >= $3 ${4:-}"
+	fi
+}
+
+# The first number after LABEL in OUTPUT ("LABEL N", as rxdebug prints its counters).
+num_after() { # output label
+	printf '%s\n' "$1" | grep -Eo -- "$2 [0-9]+" | head -n1 | grep -Eo '[0-9]+$'
+}
+
 # Check an rxd client log: every call ok, no verification error, no shell drop.
 check_client() { # log expected_calls what
 	local log=$1 want=$2 what=$3 j ok failed verr drops

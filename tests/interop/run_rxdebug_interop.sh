@@ -15,16 +15,6 @@ ADDR=127.0.0.1
 command -v rxdebug >/dev/null || skip "no rxdebug (openafs-client)"
 
 rxdebug_q() { timeout 30 rxdebug "$ADDR" "$RXD_PORT" "$@" 2>&1; }
-# check NAME OUTPUT ERE: PASS when OUTPUT has a line matching ERE
-check() {
-	if printf '%s\n' "$2" | grep -Eq -- "$3"; then
-		result PASS "$1" "$(printf '%s\n' "$2" | grep -Em1 -- "$3")"
-	else
-		result FAIL "$1" "no /$3/ in: $(printf '%s\n' "$2" | head -n 30 | tr '\n' '|')"
-	fi
-}
-# The first number after LABEL in OUTPUT (rxdebug prints "label N").
-num_after() { printf '%s\n' "$1" | grep -Eo -- "$2 [0-9]+" | head -n1 | grep -Eo '[0-9]+$'; }
 
 RXD_PORT=$(free_udp_port)
 start_wait "$T_DIR/rxd.log" "rxperf server" 5 "$RXD" server -a "$ADDR" -p "$RXD_PORT" || exit 1
@@ -43,10 +33,10 @@ else
 	result PASS "rxdebug: idle conn not listed" ""
 fi
 out=$(rxdebug_q -allconnections)
-check "rxdebug -allconnections: the conn" "$out" "^Connection from host $ADDR, port [0-9]+, Cuid [0-9a-f]+/[0-9a-f]+"
-check "rxdebug -allconnections: server conn" "$out" "serial [1-9][0-9]*, +natMTU [0-9]+, security index 0, server conn"
+check_match "rxdebug -allconnections: the conn" "$out" "^Connection from host $ADDR, port [0-9]+, Cuid [0-9a-f]+/[0-9a-f]+"
+check_match "rxdebug -allconnections: server conn" "$out" "serial [1-9][0-9]*, +natMTU [0-9]+, security index 0, server conn"
 # the reply sent in full, the final ACK not yet in (HOLD) or in (DALLY)
-check "rxdebug -allconnections: last call" "$out" "call 0: # 20, state (hold|dally), mode: eof"
+check_match "rxdebug -allconnections: last call" "$out" "call 0: # 20, state (hold|dally), mode: eof"
 
 # Calls in flight: 4 concurrent 1 MiB sends, for up to 20 s.
 bg "$T_DIR/busy.log" "$PEER" client -a "$ADDR" -p "$RXD_PORT" --json --timeout 60 -c send -S 1M -t 4 -d 20
@@ -60,34 +50,28 @@ for _ in $(seq 40); do
 	fi
 	sleep 0.25
 done
-check "rxdebug: conn with calls in flight" "$active" "state active, mode: (receiving|sending)"
-check "rxdebug: its peer and cid" "$active" "^Connection from host $ADDR, port [0-9]+, Cuid"
+check_match "rxdebug: conn with calls in flight" "$active" "state active, mode: (receiving|sending)"
+check_match "rxdebug: its peer and cid" "$active" "^Connection from host $ADDR, port [0-9]+, Cuid"
 out=$(rxdebug_q -noconns)
 if printf '%s\n' "$out" | grep -q "^Connection from"; then
 	result FAIL "rxdebug -noconns" "lists connections"
 else
-	check "rxdebug -noconns" "$out" "calls: [1-9][0-9]*"
+	check_match "rxdebug -noconns" "$out" "calls: [1-9][0-9]*"
 fi
 
 out=$(rxdebug_q -peers -noconns)
-check "rxdebug -peers: a peer" "$out" "^Peer at host $ADDR, port [0-9]+"
-[ -n "$done_port" ] && check "rxdebug -peers: the rpc client" "$out" "^Peer at host $ADDR, port $done_port\$"
+check_match "rxdebug -peers: a peer" "$out" "^Peer at host $ADDR, port [0-9]+"
+[ -n "$done_port" ] && check_match "rxdebug -peers: the rpc client" "$out" "^Peer at host $ADDR, port $done_port\$"
 sent=$(printf '%s\n' "$out" | grep -A2 "port $done_port\$" | grep -Eo "packets sent [0-9]+" | grep -Eo '[0-9]+$')
 # 20 replies of 64 KiB: at least 20 x 45 DATA packets of 1444 bytes or less.
-if [ "${sent:-0}" -ge 900 ]; then
-	result PASS "rxdebug -peers: packets sent" "$sent"
-else
-	result FAIL "rxdebug -peers: packets sent" "${sent:-none} < 900"
-fi
+check_ge "rxdebug -peers: packets sent" "$sent" 900
 
 out=$(rxdebug_q -rxstats -noconns)
 for what in "packets read: data" "packets sent: data" "other read counters: data" "other send counters: ack"; do
-	n=$(num_after "$out" "$what")
-	if [ "${n:-0}" -gt 0 ]; then result PASS "rxdebug -rxstats: $what" "$n"; else result FAIL "rxdebug -rxstats: $what" "${n:-missing}"; fi
+	check_ge "rxdebug -rxstats: $what" "$(num_after "$out" "$what")" 1
 done
-n=$(printf '%s\n' "$out" | grep -Eo "ack [0-9]+, data [0-9]+ \(not resends\)" | grep -Eo 'data [0-9]+' | grep -Eo '[0-9]+')
-if [ "${n:-0}" -ge 900 ]; then result PASS "rxdebug -rxstats: data sent" "$n"; else result FAIL "rxdebug -rxstats: data sent" "${n:-missing}"; fi
-check "rxdebug -rxstats: conns" "$out" "[1-9][0-9]* server connections, 0 client connections, [1-9][0-9]* peer structs"
+check_ge "rxdebug -rxstats: data sent" "$(num_after "$out" "ack [0-9]+, data")" 900
+check_match "rxdebug -rxstats: conns" "$out" "[1-9][0-9]* server connections, 0 client connections, [1-9][0-9]* peer structs"
 
 wait_pid "$BUSY" 60
 j=$(json_last "$T_DIR/busy.log")

@@ -98,41 +98,109 @@ run_check "short reply is not cut" 0 3 0 60 -- "${OAFS[@]}" --timeout 50 -c rpc 
 ix_rxd_server_stop "rxd abort server clean exit"
 
 # ---------------------------------------------------------------- rxdebug across two workers
-# Connections are sharded by cid over the workers; rxdebug must still see all
-# of them (the walk goes shard after shard) and the counters of every shard.
+# Connections are sharded by cid over the workers ((cid >> 2) % 2,
+# rxd_shard_of_cid()); rxdebug must list every worker's connections and peers
+# (its walk goes shard after shard) and report every worker's counters,
+# summed.  Two OpenAFS client processes on known ports with 2 conns each:
+# OpenAFS numbers a process's conns cid, cid + 4, so every process has a conn
+# on each worker.  The figures are checked against the traffic, against each
+# other (the peers' DATA counts sum to -rxstats') and against rxd's own JSON
+# summary at exit.
 if command -v rxdebug >/dev/null; then
+	rxdebug_q() { ix_ns timeout 30 rxdebug "$A" 7009 "$@" 2>&1; }
+	# The cids of the conns listed in OUTPUT [from client port PORT], one a line (hex).
+	conn_cids() { printf '%s\n' "$1" | sed -n "s|^Connection from host .*, port ${2:-[0-9]*}, Cuid [0-9a-f]*/\([0-9a-f]*\)\$|\1|p"; }
+	# The workers owning those cids, e.g. "01".
+	cid_shards() { for c in $1; do echo $(((0x$c >> 2) % 2)); done | sort -u | tr -d '\n'; }
+
 	IX_RXD_WORKERS=2 ix_rxd_server_start "$RXPERF" two
-	# 8 calls in flight on 2 OpenAFS conns (consecutive cids: one per worker), for 8 s
-	bg "$T_DIR/two.log" "${OAFS[@]}" --timeout 60 -c send -S 1M -t 8 -d 8
-	TWO=$LAST_PID
-	cids=""
+	PORTS=(7101 7102)
+	pids=()
+	for p in "${PORTS[@]}"; do
+		# 8 calls in flight on 2 conns for 4 s, 4 KiB requests and 64 KiB replies;
+		# --linger-ms: the client's deferred last ACKs reach rxd before it exits
+		bg "$T_DIR/two-$p.log" "${OAFS[@]}" -l "$p" --timeout 60 -c rpc -S 4096 -R 65536 -t 8 -d 4 --linger-ms 1000
+		pids+=("$LAST_PID")
+	done
+	# Calls in flight: the default view (GETCONN) lists the busy conns of both workers.
+	busy=""
 	for _ in $(seq 40); do
-		out=$(ix_ns timeout 30 rxdebug "$A" 7009 -allconnections 2>&1)
-		cids=$(printf '%s\n' "$out" | grep -Eo "Cuid [0-9a-f]+/[0-9a-f]+" | sed 's|.*/||' | sort -u)
-		[ "$(printf '%s\n' "$cids" | grep -c .)" -ge 2 ] && break
+		busy=$(conn_cids "$(rxdebug_q)")
+		[ "$(cid_shards "$busy")" = 01 ] && break
 		sleep 0.25
 	done
-	shards=$(for c in $cids; do echo $(((0x$c >> 2) % 2)); done | sort -u | tr -d '\n')
-	if [ "$shards" = 01 ]; then
-		result PASS "rxdebug -allconnections: both workers' conns" "cids $(echo $cids)"
+	check_eq "rxdebug: busy conns of both workers" "$(cid_shards "$busy")" 01 "cids ${busy//$'\n'/ }"
+	calls=0
+	for i in "${!pids[@]}"; do
+		wait_pid "${pids[$i]}" 60
+		j=$(json_last "$T_DIR/two-${PORTS[$i]}.log")
+		ok=$(json_field "$j" calls_ok)
+		if [ "$(json_field "$j" calls_failed)" = 0 ] && [[ $ok =~ ^[1-9][0-9]*$ ]]; then
+			calls=$((calls + ok))
+		else
+			result FAIL "two workers: client port ${PORTS[$i]}" "${j:-no JSON line}"
+		fi
+	done
+	# Every call complete (its channel dallying): the counters stay still.  rxd
+	# keeps the conns (connection_expiry 600 s) and so their peers.
+	for _ in $(seq 40); do
+		all=$(rxdebug_q -allconnections)
+		printf '%s\n' "$all" | grep -Eq "state (active|hold|precall)" || break
+		sleep 0.25
+	done
+	if printf '%s\n' "$all" | grep -Eq "state (active|hold|precall)"; then
+		result FAIL "two workers: every call completed" "$(printf '%s\n' "$all" | grep -Ec "state (active|hold|precall)") calls not dallying"
 	else
-		result FAIL "rxdebug -allconnections: both workers' conns" "cids '$(echo $cids)' (shards '$shards')"
+		result PASS "two workers: every call completed" "$calls calls by ${#PORTS[@]} clients"
 	fi
-	out=$(ix_ns timeout 30 rxdebug "$A" 7009 -rxstats -noconns 2>&1)
-	nconn=$(printf '%s\n' "$out" | grep -Eo "[0-9]+ server connections" | grep -Eo '^[0-9]+')
-	if [ "${nconn:-0}" -ge 2 ]; then
-		result PASS "rxdebug -rxstats: every worker's conns" "$nconn server connections"
+
+	# -allconnections: each client's two conns, one on each worker, with its real port.
+	check_eq "rxdebug -allconnections: 4 conns" "$(conn_cids "$all" | grep -c .)" 4
+	for p in "${PORTS[@]}"; do
+		cids=$(conn_cids "$all" "$p")
+		check_eq "rxdebug -allconnections: port $p on both workers" "$(cid_shards "$cids")" 01 "cids ${cids//$'\n'/ }"
+	done
+
+	# -peers: every worker keeps its own peer table: each client is listed once
+	# per worker, with the DATA packets that worker sent it.
+	peers=$(rxdebug_q -peers -noconns)
+	# "PORT SENT RESENDS" per peer record
+	precs=$(printf '%s\n' "$peers" | awk '/^Peer at host/ { port = $NF }
+		/packets sent/ { print port, $3, $6 }')
+	for p in "${PORTS[@]}"; do
+		n=$(printf '%s\n' "$precs" | awk -v p="$p" '$1 == p && $2 > 0' | wc -l)
+		check_eq "rxdebug -peers: port $p, DATA sent by each worker" "$n" 2 \
+			"$(printf '%s\n' "$precs" | awk -v p="$p" '$1 == p { printf "%s ", $2 }')"
+	done
+	psum=$(printf '%s\n' "$precs" | awk '{ s += $2 + $3 } END { print s + 0 }')
+
+	# -noconns: GETSTATS, the server calls of both workers.
+	out=$(rxdebug_q -noconns)
+	if printf '%s\n' "$out" | grep -q "^Connection from"; then
+		result FAIL "rxdebug -noconns" "lists connections"
 	else
-		result FAIL "rxdebug -rxstats: every worker's conns" "${nconn:-missing} < 2"
+		check_eq "rxdebug -noconns: calls of both workers" "$(num_after "$out" "calls:")" "$calls" "calls: $calls, the clients'"
 	fi
-	wait_pid "$TWO" 60
-	j=$(json_last "$T_DIR/two.log")
-	if [ -n "$j" ] && [ "$(json_field "$j" calls_failed)" = 0 ] && [ "$(json_field "$j" calls_ok)" -gt 0 ]; then
-		result PASS "two workers: calls in flight completed" "calls_ok=$(json_field "$j" calls_ok)"
-	else
-		result FAIL "two workers: calls in flight completed" "${j:-no JSON line}"
-	fi
+
+	# -rxstats: both workers' counters summed, as the peers and the traffic say.
+	out=$(rxdebug_q -rxstats -noconns)
+	sent=$(printf '%s\n' "$out" | grep -Eo "data [0-9]+ \(not resends\)" | grep -Eo '[0-9]+')
+	resent=$(num_after "$out" "resends")
+	check_eq "rxdebug -rxstats: DATA sent = peers' sum" "$((${sent:-0} + ${resent:-0}))" "$psum" \
+		"sent $sent + resent $resent, peers $psum"
+	# 64 KiB replies in DATA packets of at most 1444 bytes (natMTU 1472), 4 KiB requests likewise
+	check_ge "rxdebug -rxstats: DATA sent, the replies" "$sent" $((calls * 46)) "($calls calls x 46)"
+	check_ge "rxdebug -rxstats: DATA read, the requests" "$(num_after "$out" "other read counters: data")" \
+		$((calls * 3)) "($calls calls x 3)"
+	check_match "rxdebug -rxstats: conns and peers of both workers" "$out" \
+		"4 server connections, 0 client connections, 4 peer structs, 0 call structs"
+	dgrams=$(num_after "$out" "packets sent: data")
+
 	ix_rxd_server_stop "rxd two-worker server clean exit"
+	j=$(json_last "$IX_SRV_OUT")
+	check_eq "rxd summary: calls = the clients'" "$(json_field "$j" calls)" "$calls"
+	check_eq "rxd summary: DATA datagrams = rxdebug's" "$(json_field "$j" core_tx_data)" "$dgrams"
+	check_eq "rxd summary: retransmissions = rxdebug's" "$(json_field "$j" core_retrans)" "$resent"
 else
 	result SKIP "rxdebug across two workers" "rxdebug not installed (openafs-client)"
 fi
