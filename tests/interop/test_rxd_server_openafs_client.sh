@@ -125,7 +125,7 @@ if command -v rxdebug >/dev/null; then
 	# Calls in flight: the default view (GETCONN) lists the busy conns of both workers.
 	busy=""
 	for _ in $(seq 40); do
-		busy=$(conn_cids "$(rxdebug_q)")
+		busy=$(printf '%s\n%s\n' "$busy" "$(conn_cids "$(rxdebug_q)")" | sort -u | grep .)
 		[ "$(cid_shards "$busy")" = 01 ] && break
 		sleep 0.25
 	done
