@@ -75,7 +75,10 @@ ix_ns_up() {
 
 # EAL arguments for one rxd process with IX_RXD_WORKERS workers (default 1; tag makes the --file-prefix unique).
 ix_eal() { # tag; IX_RXD_EAL_EXTRA: more EAL arguments (e.g. --log-level=rxd.core:debug)
-	echo "$(lcores "${IX_RXD_WORKERS:-1}") $(eal_common "$1") --vdev $IX_VDEV ${IX_RXD_EAL_EXTRA:-}"
+	local vdev=$IX_VDEV
+	# net_af_packet opens one queue pair unless told: one per worker
+	[ "$IX_LINK" = afpacket ] && vdev="$vdev,qpairs=${IX_RXD_WORKERS:-1}"
+	echo "$(lcores "${IX_RXD_WORKERS:-1}") $(eal_common "$1") --vdev $vdev ${IX_RXD_EAL_EXTRA:-}"
 }
 
 # Wait until the kernel side of the link can reach rxd's address (ARP answered).
