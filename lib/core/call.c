@@ -586,6 +586,11 @@ int rxd_call_send_space(struct rxd_call *c, struct rxd_txpkt *bufs, unsigned n, 
 		queue_fill(c, false);
 		if (c->state != RXD_CS_CLIENT_AWAIT_CONN)
 			rxd_transmit(c, now);
+		if (c->state == RXD_CS_COMPLETE) {
+			/* its first DATA could not be sent (output.c): nothing to lend */
+			rxd_local_leave(l, now);
+			return -ECONNABORTED;
+		}
 	} else if (c->tx_fill && n) {
 		bufs[k++] = (struct rxd_txpkt){
 		    .buf = c->tx_fill,
