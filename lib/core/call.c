@@ -872,6 +872,21 @@ void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t
 	rxd_call_update_timer(c);
 }
 
+/*
+ * RXRPC_TX_LENGTH on a call that exists (net/rxrpc/sendmsg.c rxrpc_do_sendmsg,
+ * rxrpc_kernel_set_tx_length): once, and only before any data of the phase was
+ * queued (here: lent, filled or queued), else -EINVAL, as is a negative length.
+ */
+int rxd_call_set_tx_length(struct rxd_call *c, int64_t len)
+{
+	if (c->state == RXD_CS_COMPLETE)
+		return c->completion == RXD_CALL_SUCCEEDED ? -EPROTO : -ECONNABORTED;
+	if (len < 0 || c->tx_total_len >= 0 || c->tx.top || c->tx_fill || c->tx_lent || c->tx_phase_done)
+		return -EINVAL;
+	c->tx_total_len = len;
+	return 0;
+}
+
 uint64_t rxd_call_user_id(const struct rxd_call *c)
 {
 	return c->user_id;

@@ -240,6 +240,95 @@ Test(features, tx_length_zero_announces_nothing)
 	f_run(F.now + RXD_NS_PER_SEC);
 }
 
+/* A client call whose 3-byte request the server holds whole (F.srv_call, waiting to reply). */
+static struct rxd_call *request_in(void)
+{
+	struct rxd_call *c = f_begin(52, -1);
+
+	cr_assert_eq(rxd_call_send(c, "req", 3, 0, F.now), 3);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	cr_assert_eq(rxd_call_state(F.srv_call), RXD_CS_SERVER_ACK_REQUEST);
+	return c;
+}
+
+/* The call succeeds with a reply of reply_len bytes; both sides end it. */
+static void reply_done(struct rxd_call *c, size_t reply_len)
+{
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED, "client call %s",
+		     rxd_completion_name(rxd_call_completion(c)));
+	cr_assert_eq(rxd_call_rx_avail(c), reply_len);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
+}
+
+/* RXRPC_TX_LENGTH on a service call's reply (net/rxrpc/sendmsg.c): the same contract as a request's. */
+Test(features, tx_length_of_a_reply_refuses_passing_it_and_ending_short)
+{
+	struct rxd_call *c = request_in(), *s = F.srv_call;
+
+	cr_assert_eq(rxd_call_set_tx_length(s, 10), 0);
+	cr_assert_eq(rxd_call_send(s, "0123456789A", 11, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "0123", 4, 0, F.now), -EMSGSIZE, "a reply ending short of its length");
+	cr_assert_eq(rxd_call_send(s, "0123", 4, RXD_SEND_MORE, F.now), 4);
+	cr_assert_eq(rxd_call_send(s, "4567890", 7, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "456789", 6, 0, F.now), 6, "the exact length goes");
+	reply_done(c, 10);
+}
+
+/* 0 is a real length (kafs' afs_send_empty_reply): only an empty final send passes. */
+Test(features, tx_length_zero_set_on_a_call_is_an_empty_phase)
+{
+	struct rxd_call *c = request_in(), *s = F.srv_call;
+
+	cr_assert_eq(rxd_call_set_tx_length(s, 0), 0);
+	cr_assert_eq(rxd_call_send(s, "x", 1, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "x", 1, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "", 0, 0, F.now), 0);
+	reply_done(c, 0);
+}
+
+Test(features, tx_length_zero_set_on_a_client_call_is_an_empty_request)
+{
+	struct rxd_call *c = f_begin(52, -1);
+
+	cr_assert_eq(rxd_call_set_tx_length(c, 0), 0);
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(c, "", 0, 0, F.now), 0);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	cr_assert_eq(rxd_call_state(F.srv_call), RXD_CS_SERVER_ACK_REQUEST, "the empty request arrived whole");
+	cr_assert_eq(rxd_call_send(F.srv_call, "", 0, 0, F.now), 0);
+	reply_done(c, 0);
+}
+
+/* -EINVAL as the kernel: a second announcement, one after data was queued, a negative length. */
+Test(features, tx_length_is_refused_twice_after_data_and_when_negative)
+{
+	struct rxd_call *c = request_in(), *s = F.srv_call, *c2 = f_begin(52, 5);
+
+	cr_assert_eq(rxd_call_set_tx_length(s, -1), -EINVAL);
+	cr_assert_eq(rxd_call_set_tx_length(s, 10), 0);
+	cr_assert_eq(rxd_call_set_tx_length(s, 10), -EINVAL, "announced twice");
+	cr_assert_eq(rxd_call_set_tx_length(c2, 5), -EINVAL, "announced at begin and again");
+	cr_assert_eq(rxd_call_send(s, "0123456789", 10, 0, F.now), 10, "the first length still holds");
+	rxd_call_end(c2, F.now);
+	reply_done(c, 10);
+
+	c = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(c, "ab", 2, RXD_SEND_MORE, F.now), 2);
+	cr_assert_eq(rxd_call_set_tx_length(c, 2), -EINVAL, "announced after data was queued");
+	cr_assert_eq(rxd_call_send(c, "cd", 2, 0, F.now), 2, "the call goes on without a length");
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 2);
+	cr_assert_eq(rxd_call_state(F.srv_call), RXD_CS_SERVER_ACK_REQUEST, "the 4-byte request arrived whole");
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
+}
+
 /* A call of a service with a backlog of 2 that its application has not taken (read, sent or ended). */
 static struct rxd_call *backlog_call(int *busy_before)
 {
