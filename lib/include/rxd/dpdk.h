@@ -249,10 +249,10 @@ enum rxd_msg_type {
 	RXD_MSG_NEW_CALL,    /*   r  incoming call: token (accept) or user_call_id (charged) */
 	RXD_MSG_ACCEPT,	     /* s    accept a NEW_CALL token with a user call ID */
 	/* rxd additions (kernel-interface operations without a cmsg) */
-	RXD_MSG_REJECT,	  /* s    reject a NEW_CALL token with BUSY */
-	RXD_MSG_CHARGE,	  /* s    pre-charge an incoming call slot with a user call ID */
-	RXD_MSG_BEGIN,	  /* s    begin a client call */
-	RXD_MSG_END,	  /* s    end a call (abort RX_USER_ABORT if live) */
+	RXD_MSG_REJECT,	   /* s    reject a NEW_CALL token with BUSY */
+	RXD_MSG_CHARGE,	   /* s    pre-charge an incoming call slot with a user call ID */
+	RXD_MSG_BEGIN,	   /* s    begin a client call */
+	RXD_MSG_END,	   /* s    end a call (abort RX_USER_ABORT if live) */
 	RXD_MSG_TIMEOUTS,  /* s    set a call's timeouts */
 	RXD_MSG_TX_LENGTH, /* s    announce a call's transmit length (RXRPC_TX_LENGTH) */
 };
