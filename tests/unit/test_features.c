@@ -669,6 +669,22 @@ Test(features, a_refused_later_data_send_is_retransmitted)
 	rxd_call_end(F.srv_call, F.now);
 }
 
+/* Lending packets queues a full one first: if that is the call's first DATA and it fails, nothing is lent. */
+Test(features, send_space_on_a_call_whose_first_data_fails_lends_nothing)
+{
+	static const uint8_t full[RXD_JUMBO_DATALEN];
+	struct rxd_call *c = f_begin(52, -1);
+	struct rxd_txpkt p[2];
+
+	F.data_err = -ENOBUFS;
+	cr_assert_eq(rxd_call_send(c, full, sizeof(full), RXD_SEND_MORE, F.now), (ssize_t)sizeof(full));
+	cr_assert_eq(F.data_tries, 0, "a full packet waits for more data");
+	cr_assert_eq(rxd_call_send_space(c, p, 2, F.now), -ECONNABORTED);
+	cr_assert_eq(F.data_tries, 1);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCAL_ERROR);
+	rxd_call_end(c, F.now);
+}
+
 /* A routing error ends the call whenever it comes (rxrpc_send_data_packet: it will not go away). */
 Test(features, a_routing_error_on_a_later_data_send_ends_the_call)
 {
