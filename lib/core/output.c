@@ -370,10 +370,14 @@ static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t n
  * transmission": its RXRPC_CALL_BEGAN_RX_TIMER); later errors are left to
  * retransmission.  -EMSGSIZE ends nothing: the kernel counts such a packet as
  * sent, PMTUD lowers the size, and a jumbogram falls back to single packets.
+ * -ENOBUFS and -EAGAIN end nothing either (a deliberate difference): in a
+ * kernel-bypass shell they mean the frame pool or TX ring is momentarily full
+ * under load, which the retransmission timer rides out; failing fresh calls for
+ * it would turn a burst into call failures.
  */
 static bool tx_error_ends_call(const struct rxd_call *c, int err)
 {
-	if (err == -EMSGSIZE)
+	if (err == -EMSGSIZE || err == -ENOBUFS || err == -EAGAIN)
 		return false;
 	return !c->tx_began || err == -ENETUNREACH || err == -EHOSTUNREACH || err == -ECONNREFUSED;
 }

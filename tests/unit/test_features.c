@@ -627,18 +627,18 @@ Test(features, a_refused_first_data_send_ends_the_call_local_error)
 {
 	struct rxd_call *c = f_begin(52, -1);
 
-	F.data_err = -ENOBUFS;
+	F.data_err = -EAFNOSUPPORT;
 	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1, "the bytes were queued, as the kernel's sendmsg");
 	cr_assert_eq(F.completed[0], 1, "the application is told at once");
 	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCAL_ERROR);
-	cr_assert_eq(rxd_call_error(c), -ENOBUFS);
+	cr_assert_eq(rxd_call_error(c), -EAFNOSUPPORT);
 	cr_assert_eq(rxd_call_abort_code(c), RX_USER_ABORT);
 	/* Past the keepalive, the expect-rx timeout and several RTOs, the call not ended yet. */
 	f_run(F.now + 30 * RXD_NS_PER_SEC);
 	cr_assert_eq(F.data_tries, 1, "the failed call retransmitted");
 	cr_assert_eq(F.sent[RXD_PKT_ACK] + F.sent[RXD_PKT_ABORT], 0, "the failed call sent a PING or ABORT");
 	cr_assert_eq(F.completed[0], 1);
-	cr_assert_eq(rxd_call_error(c), -ENOBUFS);
+	cr_assert_eq(rxd_call_error(c), -EAFNOSUPPORT);
 	rxd_call_end(c, F.now);
 	cr_assert_eq(rxd_local_counts(F.eng[0]).calls, 0);
 	cr_assert_eq(F.new_calls, 0);
@@ -676,7 +676,7 @@ Test(features, send_space_on_a_call_whose_first_data_fails_lends_nothing)
 	struct rxd_call *c = f_begin(52, -1);
 	struct rxd_txpkt p[2];
 
-	F.data_err = -ENOBUFS;
+	F.data_err = -EAFNOSUPPORT;
 	cr_assert_eq(rxd_call_send(c, full, sizeof(full), RXD_SEND_MORE, F.now), (ssize_t)sizeof(full));
 	cr_assert_eq(F.data_tries, 0, "a full packet waits for more data");
 	cr_assert_eq(rxd_call_send_space(c, p, 2, F.now), -ECONNABORTED);
@@ -704,12 +704,16 @@ Test(features, a_routing_error_on_a_later_data_send_ends_the_call)
 		rxd_call_end(F.srv_call, F.now);
 }
 
-/* -EMSGSIZE is no failure: the packet counts as sent and PMTUD deals with the size. */
-Test(features, a_first_data_send_too_big_for_the_interface_does_not_end_the_call)
+/*
+ * Errors that end nothing even on the first DATA: -EMSGSIZE (the kernel counts
+ * the packet as sent and PMTUD deals with the size) and -ENOBUFS (rxd's choice:
+ * a frame pool momentarily empty under load is left to retransmission).
+ */
+static void first_send_error_is_retransmitted(int err)
 {
 	struct rxd_call *c = f_begin(52, -1);
 
-	F.data_err = -EMSGSIZE;
+	F.data_err = err;
 	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1);
 	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
 	F.data_err = 0;
@@ -718,6 +722,16 @@ Test(features, a_first_data_send_too_big_for_the_interface_does_not_end_the_call
 	rxd_call_end(c, F.now);
 	f_run(F.now + RXD_NS_PER_SEC);
 	rxd_call_end(F.srv_call, F.now);
+}
+
+Test(features, a_first_data_send_too_big_for_the_interface_does_not_end_the_call)
+{
+	first_send_error_is_retransmitted(-EMSGSIZE);
+}
+
+Test(features, a_first_data_send_without_buffers_does_not_end_the_call)
+{
+	first_send_error_is_retransmitted(-ENOBUFS);
 }
 
 /*
