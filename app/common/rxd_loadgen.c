@@ -83,13 +83,20 @@ static void count_code(struct rxd_loadgen *c, int32_t code)
 	}
 }
 
-/* One line per run for the first failure: "call K: HOW, abort code C (NAME)" or "..., error E (NAME)". */
+/*
+ * One line per run for the first failure: "call K: HOW, abort code C (NAME)" or "..., error E (NAME)";
+ * an error without a name of its own is named by strerror (a send the shell refused: -ENOBUFS, ...).
+ */
 static void note_error(struct rxd_loadgen *c, const struct ccall *cc, const char *what, const char *kind, int32_t code)
 {
+	const char *name = rxd_rxperf_abort_name(code);
+
 	if (c->st.first_error[0])
 		return;
+	if (!strcmp(name, "?") && !strcmp(kind, "error") && code < 0)
+		name = strerror(-code);
 	snprintf(c->st.first_error, sizeof c->st.first_error, "call %llu: %s, %s %d (%s)", (unsigned long long)cc->k,
-		 what, kind, code, rxd_rxperf_abort_name(code));
+		 what, kind, code, name);
 }
 
 /* The contiguous piece of the request stream at offset off. */

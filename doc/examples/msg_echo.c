@@ -6,12 +6,14 @@
  * endpoint, the main thread makes client calls from iface 1 and checks every
  * reply byte.
  *
- *   msg_echo <EAL args> -- [--calls N] [--size BYTES] [--charge] [--window K]
+ *   msg_echo <EAL args> -- [--calls N] [--size BYTES] [--charge] [--window K] [--short-request]
  *
  * --charge uses pre-charged incoming call slots (RXRPC_CHARGE_ACCEPT: the
  * NEW_CALL message already carries our user call ID); without it the server
- * accepts each NEW_CALL token (RXRPC_ACCEPT).  Exits 0 when every call
- * echoed correctly.
+ * accepts each NEW_CALL token (RXRPC_ACCEPT).  Both sides announce their
+ * length (RXRPC_TX_LENGTH).  --short-request announces one byte more than the
+ * client sends: every call must then end with an ABORT of RX_USER_ABORT.
+ * Exits 0 when every call echoed correctly (or was aborted so).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -30,6 +32,8 @@
 
 #define SERVICE 4711u
 #define SLOTS 64u
+
+static bool short_request; /* announce one request byte more than is sent */
 
 struct srv_call {
 	uint64_t id;
@@ -92,8 +96,10 @@ static void *server_main(void *arg)
 			if (c->len + (size_t)n <= sv->cap)
 				memcpy(c->buf + c->len, tmp, (size_t)n);
 			c->len += (size_t)n;
-			if (!(mi.flags & RXD_MSG_F_MORE)) /* request complete: echo it */
+			if (!(mi.flags & RXD_MSG_F_MORE)) { /* request complete: announce the reply's length, echo it */
+				rxd_msg_set_tx_length(sv->ep, c->id, (int64_t)c->len);
 				rxd_msg_send(sv->ep, c->id, c->buf, c->len, 0, -1);
+			}
 			break;
 		case RXD_MSG_ACK: /* the client's final ACK: the call is over */
 			sv->served++;
@@ -128,7 +134,7 @@ static int client_call(struct rxd_msg_ep *ep, const struct rxd_addr *peer, uint6
 	memset(&c, 0, sizeof c);
 	c.peer = *peer;
 	c.service_id = SERVICE;
-	c.tx_total_len = (int64_t)size;
+	c.tx_total_len = (int64_t)size + short_request;
 	c.worker = -1;
 	for (size_t i = 0; i < size; i++)
 		req[i] = pattern(id, i);
@@ -144,7 +150,9 @@ static int client_call(struct rxd_msg_ep *ep, const struct rxd_addr *peer, uint6
 			return (int)n;
 		if (mi.user_call_id != id)
 			continue;
-		if (mi.type != RXD_MSG_DATA) {
+		if (short_request && mi.type == RXD_MSG_ABORT && mi.abort_code == RX_USER_ABORT)
+			return 0; /* the worker refused the short request */
+		if (mi.type != RXD_MSG_DATA || short_request) {
 			fprintf(stderr, "call %llu: %s abort %d error %d\n", (unsigned long long)id,
 				rxd_msg_type_name(mi.type), mi.abort_code, mi.error);
 			return -ECONNABORTED;
@@ -188,6 +196,8 @@ int main(int argc, char **argv)
 			size = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--charge"))
 			sv.charge = true;
+		else if (!strcmp(argv[i], "--short-request"))
+			short_request = true;
 	}
 	rxd_shell_opts_default(&o);
 	o.ring_pair = true;
@@ -244,9 +254,10 @@ int main(int argc, char **argv)
 	pthread_join(th, NULL);
 	rxd_shell_shutdown(s);
 	rxd_shell_wait(s);
-	printf("msg_echo: %u/%u calls of %zu bytes echoed, server saw %u final ACKs, %u failures (%s)\n", ok, calls,
-	       size, sv.served, sv.failed, sv.charge ? "charged slots" : "NEW_CALL + ACCEPT");
-	if (sv.served != ok)
+	printf("msg_echo: %u/%u calls of %zu bytes %s, server saw %u final ACKs, %u failures (%s)\n", ok, calls, size,
+	       short_request ? "aborted RX_USER_ABORT (short request)" : "echoed", sv.served, sv.failed,
+	       sv.charge ? "charged slots" : "NEW_CALL + ACCEPT");
+	if (sv.served != (short_request ? 0 : ok))
 		rc = 1;
 	rxd_shell_destroy(s);
 	for (unsigned i = 0; i < SLOTS; i++)

@@ -586,6 +586,11 @@ int rxd_call_send_space(struct rxd_call *c, struct rxd_txpkt *bufs, unsigned n, 
 		queue_fill(c, false);
 		if (c->state != RXD_CS_CLIENT_AWAIT_CONN)
 			rxd_transmit(c, now);
+		if (c->state == RXD_CS_COMPLETE) {
+			/* its first DATA could not be sent (output.c): nothing to lend */
+			rxd_local_leave(l, now);
+			return -ECONNABORTED;
+		}
 	} else if (c->tx_fill && n) {
 		bufs[k++] = (struct rxd_txpkt){
 		    .buf = c->tx_fill,
@@ -865,6 +870,21 @@ void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t
 		return;
 	apply_timeouts(c, t, now);
 	rxd_call_update_timer(c);
+}
+
+/*
+ * RXRPC_TX_LENGTH on a call that exists (net/rxrpc/sendmsg.c rxrpc_do_sendmsg,
+ * rxrpc_kernel_set_tx_length): once, and only before any data of the phase was
+ * queued (here: lent, filled or queued), else -EINVAL, as is a negative length.
+ */
+int rxd_call_set_tx_length(struct rxd_call *c, int64_t len)
+{
+	if (c->state == RXD_CS_COMPLETE)
+		return c->completion == RXD_CALL_SUCCEEDED ? -EPROTO : -ECONNABORTED;
+	if (len < 0 || c->tx_total_len >= 0 || c->tx.top || c->tx_fill || c->tx_lent || c->tx_phase_done)
+		return -EINVAL;
+	c->tx_total_len = len;
+	return 0;
 }
 
 uint64_t rxd_call_user_id(const struct rxd_call *c)

@@ -335,6 +335,7 @@ struct rxd_call {
 	struct rxd_txq tx;	 /* the transmit queue (txq.c) */
 	uint32_t tx_prev_ack;	 /* previousPacket of the latest accepted ACK */
 	bool tx_phase_done;	 /* LAST queued */
+	bool tx_began;		 /* a DATA datagram went out: only a routing error still ends the call (output.c) */
 	struct rxd_buf *tx_fill; /* partially filled packet not yet queued */
 	uint8_t *tx_fill_data;
 	uint32_t tx_fill_len;

@@ -361,6 +361,27 @@ static int secure_new(struct rxd_call *c, uint32_t first, uint32_t n, uint64_t n
 	return 0;
 }
 
+/*
+ * A DATA datagram the shell could not send ends the call LOCAL_ERROR (abort
+ * code RX_USER_ABORT, error the send's) as net/rxrpc/output.c
+ * rxrpc_send_data_packet() does: at once for a routing error (no route, host
+ * unreachable, refused), which will not go away by itself, and for any other
+ * error while no DATA of the call has gone out yet (the kernel's "initial
+ * transmission": its RXRPC_CALL_BEGAN_RX_TIMER); later errors are left to
+ * retransmission.  -EMSGSIZE ends nothing: the kernel counts such a packet as
+ * sent, PMTUD lowers the size, and a jumbogram falls back to single packets.
+ * -ENOBUFS and -EAGAIN end nothing either (a deliberate difference): in a
+ * kernel-bypass shell they mean the frame pool or TX ring is momentarily full
+ * under load, which the retransmission timer rides out; failing fresh calls for
+ * it would turn a burst into call failures.
+ */
+static bool tx_error_ends_call(const struct rxd_call *c, int err)
+{
+	if (err == -EMSGSIZE || err == -ENOBUFS || err == -EAGAIN)
+		return false;
+	return !c->tx_began || err == -ENETUNREACH || err == -EHOSTUNREACH || err == -ECONNREFUSED;
+}
+
 /* Send seqs [first, first + n) as one datagram (n > 1 = jumbogram). */
 static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool retrans, uint64_t now)
 {
@@ -417,8 +438,13 @@ static int send_datagram(struct rxd_call *c, uint32_t first, uint32_t n, bool re
 	for (uint32_t i = 0; i < niov; i++)
 		dlen += iov[i].len;
 	rc = rxd_send_raw(l, &c->peer->addr, iov, niov, dlen < c->peer->max_data ? RXD_TX_DONTFRAG : 0);
+	if (rc < 0 && tx_error_ends_call(c, rc)) {
+		rxd_call_complete(c, RXD_CALL_LOCAL_ERROR, RX_USER_ABORT, rc, now);
+		return rc;
+	}
 	if (rc == -EMSGSIZE && n > 1)
 		return rc;
+	c->tx_began = true;
 	l->stats.tx_data += 1;
 	l->stats.tx_data_subpackets += n;
 	if (n > 1)

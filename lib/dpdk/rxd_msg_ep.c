@@ -88,8 +88,8 @@ nomem:
 
 const char *rxd_msg_type_name(enum rxd_msg_type t)
 {
-	static const char *const names[] = {"?",      "DATA",	     "ABORT",	 "ACK",	    "NET_ERROR",
-					    "BUSY",   "LOCAL_ERROR", "NEW_CALL", "ACCEPT",  "REJECT",
-					    "CHARGE", "BEGIN",	     "END",	 "TIMEOUTS"};
+	static const char *const names[] = {"?",      "DATA",	     "ABORT",	 "ACK",	     "NET_ERROR",
+					    "BUSY",   "LOCAL_ERROR", "NEW_CALL", "ACCEPT",   "REJECT",
+					    "CHARGE", "BEGIN",	     "END",	 "TIMEOUTS", "TX_LENGTH"};
 	return (unsigned)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }

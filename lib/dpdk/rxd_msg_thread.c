@@ -302,19 +302,48 @@ int rxd_msg_charge(struct rxd_msg_ep *ep, uint64_t user_call_id)
 	return rc;
 }
 
-int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, const struct rxd_call_timeouts *t)
+/* A message of type for call id's worker (in *worker), for the caller to fill and put; NULL with *worker the error. */
+static struct rxd_msg *call_msg(struct rxd_msg_ep *ep, uint64_t id, enum rxd_msg_type type, int *worker)
 {
-	int worker = worker_of(ep, user_call_id);
 	struct rxd_msg *m;
 
-	if (worker < 0)
-		return -EBADSLT;
+	*worker = worker_of(ep, id);
+	if (*worker < 0) {
+		*worker = -EBADSLT;
+		return NULL;
+	}
 	m = msg_get(ep, deadline_of(-1));
+	if (!m) {
+		*worker = -ESHUTDOWN;
+		return NULL;
+	}
+	m->type = (uint8_t)type;
+	m->user_call_id = id;
+	return m;
+}
+
+int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, const struct rxd_call_timeouts *t)
+{
+	int worker;
+	struct rxd_msg *m = call_msg(ep, user_call_id, RXD_MSG_TIMEOUTS, &worker);
+
 	if (!m)
-		return -ESHUTDOWN;
-	m->type = RXD_MSG_TIMEOUTS;
-	m->user_call_id = user_call_id;
+		return worker;
 	m->timeouts = *t;
+	return msg_put_to(ep, (unsigned)worker, m, deadline_of(-1));
+}
+
+int rxd_msg_set_tx_length(struct rxd_msg_ep *ep, uint64_t user_call_id, int64_t len)
+{
+	int worker;
+	struct rxd_msg *m;
+
+	if (len < 0)
+		return -EINVAL;
+	m = call_msg(ep, user_call_id, RXD_MSG_TX_LENGTH, &worker);
+	if (!m)
+		return worker;
+	m->call.tx_total_len = len;
 	return msg_put_to(ep, (unsigned)worker, m, deadline_of(-1));
 }
 

@@ -462,7 +462,10 @@ static void begin_call(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg
 		c->call = NULL;
 		mcall_release(mw, c);
 		reply_error(mw, we, m->user_call_id, rc);
+		return;
 	}
+	if (m->call.tx_total_len == 0) /* params take 0 for unknown: a real 0 is set on the call */
+		rxd_call_set_tx_length(c->call, 0);
 }
 
 /* Returns true if m was kept (queued on a call). */
@@ -533,6 +536,13 @@ static bool handle_in(struct rxd_msg_worker *mw, struct wep *we, struct rxd_msg 
 		c = find_call(mw, we, m->user_call_id);
 		if (c && c->call)
 			rxd_call_set_timeouts(c->call, &m->timeouts, w->now);
+		return false;
+	case RXD_MSG_TX_LENGTH:
+		c = find_call(mw, we, m->user_call_id);
+		/* Data the thread sent earlier may still wait in txq: the length then comes after data too. */
+		if (c && c->call && !c->closed &&
+		    (c->txq || rxd_call_set_tx_length(c->call, m->call.tx_total_len) == -EINVAL))
+			rxd_call_abort(c->call, RX_USER_ABORT, w->now); /* its completion tells the thread */
 		return false;
 	default:
 		return false;

@@ -65,6 +65,19 @@ if [ "$shown" = 1 ] && [ "$hidden" = 0 ]; then
 else
 	fail "rxd log type: notice lines by default $shown (want 1), with --log-level=rxd:warning $hidden (want 0)"
 fi
+# a call to a destination with no route fails at once with the send's error (LOCAL_ERROR, as the
+# kernel's rxrpc_send_data_packet), well before the 20 s expect-rx timeout would end it
+if timeout 15 "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode client --ip 198.18.9.1/24 --peer 198.19.77.1 \
+	--calls 1 >"$T_DIR/unreach.log" 2>&1 || [ $? = 1 ]; then
+	if grep -q '^first error: call 0: LOCAL_ERROR, error -101 (-ENETUNREACH)$' "$T_DIR/unreach.log"; then
+		echo "ok: no route: $(grep '^first error' "$T_DIR/unreach.log")"
+	else
+		fail "no route: want 'first error: call 0: LOCAL_ERROR, error -101 (-ENETUNREACH)'"
+		tail -3 "$T_DIR/unreach.log"
+	fi
+else
+	fail "no route: the client did not end within 15 s"
+fi
 # a config file sets shell options and core parameters; --set overrides it
 printf '# comment\nmode = echo\nip=198.18.9.1/24\nrx_window_size=63\nduration=0.5\nburst=16\n' >"$T_DIR/good.conf"
 if timeout 60 "$RXD" $(lcores 1) $E --vdev net_null0 -- --config "$T_DIR/good.conf" --set burst=8 --rss 1 --promisc 0 --no-tx-offload >"$T_DIR/good.log" 2>&1; then

@@ -45,6 +45,9 @@ static struct {
 	bool probe_df_reqack[64];
 	unsigned nprobes;
 	uint32_t data_max; /* largest DATA datagram the client sent */
+	/* the client's DATA sends: after data_ok of them went, the shell refuses them with data_err (0: never) */
+	int data_err;
+	unsigned data_ok, data_tries;
 } F;
 
 /* Watch the client's datagrams; drop DF ones the path cannot carry. */
@@ -70,6 +73,10 @@ static int f_tx(void *arg, const struct rxd_addr *dst, struct rxd_buf *b, uint32
 	int from = (int)(intptr_t)arg;
 	(void)dst;
 	cr_assert(F.tail - F.head < FQ);
+	if (from == 0 && b->data[20] == RXD_PKT_DATA && F.data_err && F.data_tries++ >= F.data_ok) {
+		test_io_buf_drop(&F.pool, b);
+		return F.data_err;
+	}
 	F.sent[b->data[20] & 15]++; /* byte 20 of the wire header is the packet type */
 	if (!f_path(from, b, len, flags)) {
 		test_io_buf_drop(&F.pool, b);
@@ -231,6 +238,95 @@ Test(features, tx_length_zero_announces_nothing)
 	rxd_call_abort(c, RX_USER_ABORT, F.now);
 	rxd_call_end(c, F.now);
 	f_run(F.now + RXD_NS_PER_SEC);
+}
+
+/* A client call whose 3-byte request the server holds whole (F.srv_call, waiting to reply). */
+static struct rxd_call *request_in(void)
+{
+	struct rxd_call *c = f_begin(52, -1);
+
+	cr_assert_eq(rxd_call_send(c, "req", 3, 0, F.now), 3);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	cr_assert_eq(rxd_call_state(F.srv_call), RXD_CS_SERVER_ACK_REQUEST);
+	return c;
+}
+
+/* The call succeeds with a reply of reply_len bytes; both sides end it. */
+static void reply_done(struct rxd_call *c, size_t reply_len)
+{
+	f_run(F.now + RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_SUCCEEDED, "client call %s",
+		     rxd_completion_name(rxd_call_completion(c)));
+	cr_assert_eq(rxd_call_rx_avail(c), reply_len);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
+}
+
+/* RXRPC_TX_LENGTH on a service call's reply (net/rxrpc/sendmsg.c): the same contract as a request's. */
+Test(features, tx_length_of_a_reply_refuses_passing_it_and_ending_short)
+{
+	struct rxd_call *c = request_in(), *s = F.srv_call;
+
+	cr_assert_eq(rxd_call_set_tx_length(s, 10), 0);
+	cr_assert_eq(rxd_call_send(s, "0123456789A", 11, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "0123", 4, 0, F.now), -EMSGSIZE, "a reply ending short of its length");
+	cr_assert_eq(rxd_call_send(s, "0123", 4, RXD_SEND_MORE, F.now), 4);
+	cr_assert_eq(rxd_call_send(s, "4567890", 7, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "456789", 6, 0, F.now), 6, "the exact length goes");
+	reply_done(c, 10);
+}
+
+/* 0 is a real length (kafs' afs_send_empty_reply): only an empty final send passes. */
+Test(features, tx_length_zero_set_on_a_call_is_an_empty_phase)
+{
+	struct rxd_call *c = request_in(), *s = F.srv_call;
+
+	cr_assert_eq(rxd_call_set_tx_length(s, 0), 0);
+	cr_assert_eq(rxd_call_send(s, "x", 1, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "x", 1, RXD_SEND_MORE, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(s, "", 0, 0, F.now), 0);
+	reply_done(c, 0);
+}
+
+Test(features, tx_length_zero_set_on_a_client_call_is_an_empty_request)
+{
+	struct rxd_call *c = f_begin(52, -1);
+
+	cr_assert_eq(rxd_call_set_tx_length(c, 0), 0);
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), -EMSGSIZE);
+	cr_assert_eq(rxd_call_send(c, "", 0, 0, F.now), 0);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 1);
+	cr_assert_eq(rxd_call_state(F.srv_call), RXD_CS_SERVER_ACK_REQUEST, "the empty request arrived whole");
+	cr_assert_eq(rxd_call_send(F.srv_call, "", 0, 0, F.now), 0);
+	reply_done(c, 0);
+}
+
+/* -EINVAL as the kernel: a second announcement, one after data was queued, a negative length. */
+Test(features, tx_length_is_refused_twice_after_data_and_when_negative)
+{
+	struct rxd_call *c = request_in(), *s = F.srv_call, *c2 = f_begin(52, 5);
+
+	cr_assert_eq(rxd_call_set_tx_length(s, -1), -EINVAL);
+	cr_assert_eq(rxd_call_set_tx_length(s, 10), 0);
+	cr_assert_eq(rxd_call_set_tx_length(s, 10), -EINVAL, "announced twice");
+	cr_assert_eq(rxd_call_set_tx_length(c2, 5), -EINVAL, "announced at begin and again");
+	cr_assert_eq(rxd_call_send(s, "0123456789", 10, 0, F.now), 10, "the first length still holds");
+	rxd_call_end(c2, F.now);
+	reply_done(c, 10);
+
+	c = f_begin(52, -1);
+	cr_assert_eq(rxd_call_send(c, "ab", 2, RXD_SEND_MORE, F.now), 2);
+	cr_assert_eq(rxd_call_set_tx_length(c, 2), -EINVAL, "announced after data was queued");
+	cr_assert_eq(rxd_call_send(c, "cd", 2, 0, F.now), 2, "the call goes on without a length");
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	cr_assert_eq(F.new_calls, 2);
+	cr_assert_eq(rxd_call_state(F.srv_call), RXD_CS_SERVER_ACK_REQUEST, "the 4-byte request arrived whole");
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
 }
 
 /* A call of a service with a backlog of 2 that its application has not taken (read, sent or ended). */
@@ -517,6 +613,186 @@ Test(features, the_bundle_cap_is_the_configs_bundle_conns)
 	f_run(F.now + RXD_NS_PER_SEC);
 	for (int i = 0; i < 8; i++)
 		rxd_call_end(F.srv_calls[i], F.now);
+	rxd_call_end(F.srv_call, F.now);
+}
+
+/* ------------------------------------------------------------------ DATA the shell cannot send */
+
+/*
+ * net/rxrpc/output.c rxrpc_send_data_packet(): a call whose first DATA the
+ * UDP socket refuses completes LOCAL_ERROR (RX_USER_ABORT, the send's error)
+ * at once instead of timing out; nothing of it stays armed and no ABORT goes.
+ */
+Test(features, a_refused_first_data_send_ends_the_call_local_error)
+{
+	struct rxd_call *c = f_begin(52, -1);
+
+	F.data_err = -EAFNOSUPPORT;
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1, "the bytes were queued, as the kernel's sendmsg");
+	cr_assert_eq(F.completed[0], 1, "the application is told at once");
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCAL_ERROR);
+	cr_assert_eq(rxd_call_error(c), -EAFNOSUPPORT);
+	cr_assert_eq(rxd_call_abort_code(c), RX_USER_ABORT);
+	/* Past the keepalive, the expect-rx timeout and several RTOs, the call not ended yet. */
+	f_run(F.now + 30 * RXD_NS_PER_SEC);
+	cr_assert_eq(F.data_tries, 1, "the failed call retransmitted");
+	cr_assert_eq(F.sent[RXD_PKT_ACK] + F.sent[RXD_PKT_ABORT], 0, "the failed call sent a PING or ABORT");
+	cr_assert_eq(F.completed[0], 1);
+	cr_assert_eq(rxd_call_error(c), -EAFNOSUPPORT);
+	rxd_call_end(c, F.now);
+	cr_assert_eq(rxd_local_counts(F.eng[0]).calls, 0);
+	cr_assert_eq(F.new_calls, 0);
+}
+
+/* A send error after the call's DATA went out once is left to retransmission (the kernel's rule). */
+Test(features, a_refused_later_data_send_is_retransmitted)
+{
+	static const uint8_t req[20000];
+	struct rxd_call *c = f_begin(52, -1);
+	struct rxd_stats st = {0};
+
+	F.data_err = -ENOBUFS;
+	F.data_ok = 1;
+	cr_assert_eq(rxd_call_send(c, req, sizeof(req), 0, F.now), (ssize_t)sizeof(req));
+	cr_assert_gt(F.data_tries, 1, "the later packets were refused");
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
+	f_run(F.now + 50 * RXD_NS_PER_MS);
+	F.data_err = 0;
+	f_run(F.now + 5 * RXD_NS_PER_SEC);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
+	cr_assert_eq(rxd_call_state(c), RXD_CS_CLIENT_AWAIT_REPLY, "the request was not all acknowledged");
+	cr_assert_eq(rxd_call_state(F.srv_call), RXD_CS_SERVER_ACK_REQUEST, "the server holds the whole request");
+	rxd_local_stats_add(F.eng[0], &st);
+	cr_assert_gt(st.tx_data_retrans, 0);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
+}
+
+/* Lending packets queues a full one first: if that is the call's first DATA and it fails, nothing is lent. */
+Test(features, send_space_on_a_call_whose_first_data_fails_lends_nothing)
+{
+	static const uint8_t full[RXD_JUMBO_DATALEN];
+	struct rxd_call *c = f_begin(52, -1);
+	struct rxd_txpkt p[2];
+
+	F.data_err = -EAFNOSUPPORT;
+	cr_assert_eq(rxd_call_send(c, full, sizeof(full), RXD_SEND_MORE, F.now), (ssize_t)sizeof(full));
+	cr_assert_eq(F.data_tries, 0, "a full packet waits for more data");
+	cr_assert_eq(rxd_call_send_space(c, p, 2, F.now), -ECONNABORTED);
+	cr_assert_eq(F.data_tries, 1);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCAL_ERROR);
+	rxd_call_end(c, F.now);
+}
+
+/* A routing error ends the call whenever it comes (rxrpc_send_data_packet: it will not go away). */
+Test(features, a_routing_error_on_a_later_data_send_ends_the_call)
+{
+	static const uint8_t req[20000];
+	struct rxd_call *c = f_begin(52, -1);
+
+	F.data_err = -ENETUNREACH;
+	F.data_ok = 1;
+	cr_assert_eq(rxd_call_send(c, req, sizeof(req), 0, F.now), (ssize_t)sizeof(req));
+	cr_assert_eq(F.data_tries, 2, "DATA went on after the call failed");
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCAL_ERROR);
+	cr_assert_eq(rxd_call_error(c), -ENETUNREACH);
+	cr_assert_eq(F.completed[0], 1);
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	if (F.srv_call)
+		rxd_call_end(F.srv_call, F.now);
+}
+
+/*
+ * Errors that end nothing even on the first DATA: -EMSGSIZE (the kernel counts
+ * the packet as sent and PMTUD deals with the size) and -ENOBUFS (rxd's choice:
+ * a frame pool momentarily empty under load is left to retransmission).
+ */
+static void first_send_error_is_retransmitted(int err)
+{
+	struct rxd_call *c = f_begin(52, -1);
+
+	F.data_err = err;
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1);
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_ACTIVE);
+	F.data_err = 0;
+	f_run(F.now + 5 * RXD_NS_PER_SEC);
+	cr_assert_eq(F.new_calls, 1, "the retransmission reached the server");
+	rxd_call_end(c, F.now);
+	f_run(F.now + RXD_NS_PER_SEC);
+	rxd_call_end(F.srv_call, F.now);
+}
+
+Test(features, a_first_data_send_too_big_for_the_interface_does_not_end_the_call)
+{
+	first_send_error_is_retransmitted(-EMSGSIZE);
+}
+
+Test(features, a_first_data_send_without_buffers_does_not_end_the_call)
+{
+	first_send_error_is_retransmitted(-ENOBUFS);
+}
+
+/*
+ * A call waiting for a conn whose conn then cannot be set up completes
+ * LOCAL_ERROR with the class's error (net/rxrpc/conn_client.c: the channel
+ * wait failed): here the only conn the shard may have is busy when the call
+ * begins, and the security class refuses the key once one comes free.
+ */
+Test(features, a_call_whose_conn_cannot_be_set_up_after_waiting_ends_local_error)
+{
+	struct rxd_call_params cp = {.peer = F.addr[1], .service_id = 52, .ops = &cli_ops, .security_index = 5};
+	struct rxd_config cfg;
+	struct rxd_call *busy, *c = NULL;
+
+	rxd_config_default(&cfg);
+	cfg.max_conns = 1;
+	cfg.client_conn_expiry_s = 1;
+	rxd_local_destroy(F.eng[0]);
+	f_engine(0, &cfg);
+	cr_assert_eq(rxd_local_add_security(F.eng[0], &bad_key_class), 0);
+	busy = f_begin(52, -1);
+	cp.timeouts.expect_rx_ms = 3600000; /* the wait outlasts the conn's expiry */
+	cr_assert_eq(rxd_call_begin(F.eng[0], &cp, F.now, &c), 0);
+	cr_assert_eq(rxd_call_state(c), RXD_CS_CLIENT_AWAIT_CONN, "the call waits for the only conn");
+	cr_assert_eq(rxd_call_send(busy, "x", 1, 0, F.now), 1);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	rxd_call_end(busy, F.now);
+	rxd_call_end(F.srv_call, F.now);
+	cr_assert_eq(rxd_call_state(c), RXD_CS_CLIENT_AWAIT_CONN, "the conn is still held by the ended call");
+	f_run(F.now + 10 * RXD_NS_PER_SEC);
+	cr_assert_eq(F.completed[0], 1, "the waiting call was told");
+	cr_assert_eq(rxd_call_completion(c), RXD_CALL_LOCAL_ERROR);
+	cr_assert_eq(rxd_call_error(c), -EKEYEXPIRED);
+	rxd_call_end(c, F.now);
+	cr_assert_eq(rxd_local_counts(F.eng[0]).calls, 0);
+}
+
+/* Destroying a shard completes its live calls LOCAL_ERROR (RX_CALL_DEAD, -ESHUTDOWN), the application told. */
+static int destroyed_completion = -1, destroyed_error, destroyed_abort;
+static void record_complete(void *a, struct rxd_call *c)
+{
+	(void)a;
+	destroyed_completion = rxd_call_completion(c);
+	destroyed_error = rxd_call_error(c);
+	destroyed_abort = rxd_call_abort_code(c);
+}
+static const struct rxd_call_ops record_ops = {NULL, c_data, no_writable, record_complete};
+
+Test(features, calls_live_at_destroy_end_local_error_and_the_application_is_told)
+{
+	struct rxd_call_params cp = {.peer = F.addr[1], .service_id = 52, .ops = &record_ops};
+	struct rxd_call *c;
+
+	cr_assert_eq(rxd_call_begin(F.eng[0], &cp, F.now, &c), 0);
+	cr_assert_eq(rxd_call_send(c, "x", 1, 0, F.now), 1);
+	f_run(F.now + 100 * RXD_NS_PER_MS);
+	rxd_local_destroy(F.eng[0]);
+	F.eng[0] = NULL;
+	cr_assert_eq(destroyed_completion, RXD_CALL_LOCAL_ERROR);
+	cr_assert_eq(destroyed_error, -ESHUTDOWN);
+	cr_assert_eq(destroyed_abort, RX_CALL_DEAD);
 	rxd_call_end(F.srv_call, F.now);
 }
 

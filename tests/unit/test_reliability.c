@@ -570,16 +570,28 @@ Test(tlp, last_packet_waits_for_a_deferred_final_ack_then_pings)
 {
 	struct rxd_local *l = mk_counting_local();
 	const uint64_t t0 = RXD_NS_PER_SEC;
+	const uint64_t tick = 100000; /* 100 us: above the timer wheel's 65.5 us resolution */
+	struct rxd_addr from;
+	uint64_t probe_at;
 	struct rxd_stats st = {0};
 
 	second_call_with_srtt_1ms(l, t0);
-	expire_until(l, t0 + 21 * MS);
-	cr_assert_eq(data_by_call[2], 1, "the LAST packet was re-sent within the final-ACK allowance");
-	expire_until(l, t0 + 40 * MS);
+	rxd_addr_parse("198.18.0.1:7001", 0, &from);
+	/* 20 ms, not the engine's constant: the test pins the kernel's 2 jiffies at HZ=100. */
+	probe_at = t0 + 2 * rxd_rtt_srtt_ns(&rxd_peer_lookup(l, &from, false, t0)->rtt) + 20 * MS;
+	expire_until(l, probe_at - tick);
 	rxd_local_stats_add(l, &st);
+	cr_assert_eq(data_by_call[2], 1, "the LAST packet was re-sent within the final-ACK allowance");
+	cr_assert_eq(st.pings_sent, 0, "a PING went within the final-ACK allowance");
+	cr_assert_eq(st.tlp_fired, 0);
+	expire_until(l, probe_at + tick);
+	memset(&st, 0, sizeof(st));
+	rxd_local_stats_add(l, &st);
+	cr_assert_eq(st.tlp_fired, 1, "the probe is due once the allowance has passed");
+	cr_assert_eq(st.pings_sent, 1, "the probe is a PING");
 	cr_assert_eq(data_by_call[2], 1, "the probe re-sent the LAST packet instead of pinging");
-	cr_assert_eq(st.tlp_fired, 1);
-	cr_assert_geq(st.pings_sent, 1, "the probe is a PING");
+	expire_until(l, t0 + 40 * MS);
+	cr_assert_eq(data_by_call[2], 1, "the LAST packet was re-sent before the RTO");
 	rxd_local_destroy(l);
 }
 

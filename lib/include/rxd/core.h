@@ -230,7 +230,8 @@ struct rxd_call_params {
 	uint64_t user_call_id;
 	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
 	int64_t tx_total_len;		   /* <= 0 unknown, else the total request length (RXRPC_TX_LENGTH):
-					    * a send passing it or ending the request short of it is -EMSGSIZE */
+					    * a send passing it or ending the request short of it is -EMSGSIZE;
+					    * a length of 0 is announced with rxd_call_set_tx_length() */
 	const struct rxd_call_ops *ops;
 	void *app;
 };
@@ -423,6 +424,15 @@ void rxd_call_end(struct rxd_call *c, uint64_t now);
 /** Change the call's timeouts (RXRPC_SET_CALL_TIMEOUT, rxrpc_kernel_set_max_life); zero fields stay
  *  unchanged.  The hard limit counts from now (as the kernel's), expect-rx from the last packet heard. */
 void rxd_call_set_timeouts(struct rxd_call *c, const struct rxd_call_timeouts *t, uint64_t now);
+/**
+ * Announce the length of the call's transmit phase, a client's request or a
+ * service's reply (RXRPC_TX_LENGTH, rxrpc_kernel_set_tx_length); 0 is a real
+ * length (an empty phase: only an empty final send passes).  A send that would
+ * pass it, or end the phase short of it, is then refused whole with -EMSGSIZE.
+ * -EINVAL for a negative length, once a length was announced, or once data of
+ * the phase was sent or lent; the call's error once it is over.
+ */
+int rxd_call_set_tx_length(struct rxd_call *c, int64_t len);
 
 uint64_t rxd_call_user_id(const struct rxd_call *c);
 void rxd_call_set_user_id(struct rxd_call *c, uint64_t id);

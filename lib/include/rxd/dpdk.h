@@ -249,11 +249,12 @@ enum rxd_msg_type {
 	RXD_MSG_NEW_CALL,    /*   r  incoming call: token (accept) or user_call_id (charged) */
 	RXD_MSG_ACCEPT,	     /* s    accept a NEW_CALL token with a user call ID */
 	/* rxd additions (kernel-interface operations without a cmsg) */
-	RXD_MSG_REJECT,	  /* s    reject a NEW_CALL token with BUSY */
-	RXD_MSG_CHARGE,	  /* s    pre-charge an incoming call slot with a user call ID */
-	RXD_MSG_BEGIN,	  /* s    begin a client call */
-	RXD_MSG_END,	  /* s    end a call (abort RX_USER_ABORT if live) */
-	RXD_MSG_TIMEOUTS, /* s    set a call's timeouts */
+	RXD_MSG_REJECT,	   /* s    reject a NEW_CALL token with BUSY */
+	RXD_MSG_CHARGE,	   /* s    pre-charge an incoming call slot with a user call ID */
+	RXD_MSG_BEGIN,	   /* s    begin a client call */
+	RXD_MSG_END,	   /* s    end a call (abort RX_USER_ABORT if live) */
+	RXD_MSG_TIMEOUTS,  /* s    set a call's timeouts */
+	RXD_MSG_TX_LENGTH, /* s    announce a call's transmit length (RXRPC_TX_LENGTH) */
 };
 const char *rxd_msg_type_name(enum rxd_msg_type t);
 
@@ -285,7 +286,7 @@ struct rxd_msg_call {
 	const void *key; /* must stay valid for the call's life */
 	bool exclusive, upgrade;
 	struct rxd_call_timeouts timeouts; /* 0 fields = config values */
-	int64_t tx_total_len;		   /* -1 unknown */
+	int64_t tx_total_len;		   /* -1 unknown, else the request's length (0 = an empty request) */
 	int worker;			   /* -1 = round robin */
 };
 
@@ -330,6 +331,16 @@ int rxd_msg_reject(struct rxd_msg_ep *ep, uint64_t token);
 int rxd_msg_charge(struct rxd_msg_ep *ep, uint64_t user_call_id);
 /** Change a call's timeouts (RXRPC_SET_CALL_TIMEOUT); zero fields stay unchanged. */
 int rxd_msg_set_timeouts(struct rxd_msg_ep *ep, uint64_t user_call_id, const struct rxd_call_timeouts *t);
+/**
+ * Announce the length of a call's transmit phase (RXRPC_TX_LENGTH on sendmsg,
+ * rxrpc_kernel_set_tx_length): a service call's reply, or a request not
+ * announced at rxd_msg_begin; 0 is a real length.  Send before the phase's
+ * data.  -EINVAL for a negative length, -EBADSLT for an unknown ID.  A length
+ * the worker refuses (announced twice or after data) or the data breaks
+ * (passing it, or ending the phase short) ends the call with an ABORT of
+ * RX_USER_ABORT: the message API has no synchronous result.
+ */
+int rxd_msg_set_tx_length(struct rxd_msg_ep *ep, uint64_t user_call_id, int64_t len);
 /**
  * Receive the next message (recvmsg): copies up to cap bytes of DATA into
  * buf; the rest of a partly read DATA message stays at the head for the next
