@@ -250,6 +250,14 @@ static int rx_setup(const struct rx_tuning *tn, uint32_t host_nbo, int port)
 	if (tn->window) {
 		rx_SetMaxReceiveWindow(tn->window);
 		rx_SetMaxSendWindow(tn->window);
+		/* A call advertises rx_initReceiveWindow (16) until its reader takes the
+		 * first packet, then rx_maxReceiveWindow; rxi_SendAck() kills the call
+		 * (RX_CALL_DEAD) when packets already queued lie beyond the shrunk window.
+		 * A smaller -W must therefore cap the initial windows too. */
+		if (rx_initReceiveWindow > tn->window)
+			rx_initReceiveWindow = tn->window;
+		if (rx_initSendWindow > tn->window)
+			rx_initSendWindow = tn->window;
 	}
 	if (tn->min_peer_timeout_ms)
 		rx_SetMinPeerTimeout(tn->min_peer_timeout_ms);
