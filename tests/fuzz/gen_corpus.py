@@ -1,20 +1,21 @@
 #!/usr/bin/env python3
 """Write the seed corpora of the fuzz targets (tests/fuzz/fuzz_core.c, fuzz_shell.c).
 
-usage: gen_corpus.py PCAP OUTDIR      (writes OUTDIR/core/* and OUTDIR/shell/*)
+usage: gen_corpus.py PCAP [PCAP...] OUTDIR      (writes OUTDIR/core/* and OUTDIR/shell/*)
 
-Seeds come from the real OpenAFS capture (tests/data/openafs_rxperf.pcap: classic
-pcap, Ethernet, IPv4/UDP between 127.0.0.1:7100 and :7009) and from packets
-synthesised for every RxRPC type the capture lacks (BUSY, ACKALL, CHALLENGE,
-RESPONSE, PARAMS, unknown types, NACKs, pings) and for every frame kind the shell
-parses (IPv6, ARP, ND, ICMP echo and errors, hop-by-hop options, fragments).
-The record formats are described at the top of each target.
+Seeds come from real captures (classic pcap; Ethernet, Linux cooked v1 or v2
+link types; IPv4 or IPv6 UDP), each conversation replayed with the shard as the
+server, as the client and both ways: tests/data/openafs_rxperf.pcap (two OpenAFS
+rx stacks) and tests/data/linux_rxrpc.pcap (the Linux kernel's AF_RXRPC against
+rxd, both directions).  Packets are synthesised for every RxRPC type the captures
+lack (BUSY, ACKALL, CHALLENGE, RESPONSE, PARAMS, unknown types, NACKs, pings)
+and for every frame kind the shell parses (IPv6, ARP, ND, ICMP echo and errors,
+hop-by-hop options, fragments).  The record formats are described at the top of
+each target.
 """
 import os
 import struct
 import sys
-
-SERVER_PORT = 7009
 
 # fuzz_core.c actions (op >> 2) and source selectors (op & 3)
 RAW, TO_CALL, REPLY, TIME, APP, ICMP, BATCH, SHUTDOWN = range(8)
@@ -39,63 +40,83 @@ def ack_body(first, prev, serial, reason, acks=b"", rwind=32, jumbo=4):
 
 
 def read_pcap(path):
-    """(frame bytes) for every record of a classic little- or big-endian pcap."""
+    """Every record of a classic little- or big-endian pcap, as an Ethernet frame
+    (Linux cooked captures, `dumpcap -i any`, are given an Ethernet header)."""
     with open(path, "rb") as f:
         b = f.read()
     magic = struct.unpack("<I", b[:4])[0]
     end = "<" if magic in (0xA1B2C3D4, 0xA1B23C4D) else ">"
+    link = struct.unpack(end + "I", b[20:24])[0] & 0xFFFF
     off, frames = 24, []
     while off + 16 <= len(b):
         incl = struct.unpack(end + "I", b[off + 8:off + 12])[0]
-        frames.append(b[off + 16:off + 16 + incl])
+        fr = b[off + 16:off + 16 + incl]
         off += 16 + incl
+        if link == 113 and len(fr) >= 16:  # LINUX_SLL: protocol at 14
+            fr = eth(struct.unpack(">H", fr[14:16])[0], fr[16:])
+        elif link == 276 and len(fr) >= 20:  # LINUX_SLL2: protocol at 0
+            fr = eth(struct.unpack(">H", fr[0:2])[0], fr[20:])
+        elif link != 1:
+            continue
+        frames.append(fr)
     return frames
 
 
 def udp_of(frame):
-    """(sport, dport, payload) of an Ethernet/IPv4/UDP frame, or None."""
-    if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+    """(sport, dport, payload) of an Ethernet/IPv4 or IPv6/UDP frame, or None."""
+    if len(frame) < 42:
         return None
-    ihl = (frame[14] & 15) * 4
-    u = 14 + ihl
+    if frame[12:14] == b"\x08\x00" and frame[23] == 17:
+        u = 14 + (frame[14] & 15) * 4
+    elif frame[12:14] == b"\x86\xdd" and len(frame) >= 62 and frame[20] == 17:
+        u = 54
+    else:
+        return None
     sport, dport, ulen = struct.unpack(">HHH", frame[u:u + 6])
     return sport, dport, frame[u + 8:u + ulen]
 
 
 def scenarios(frames):
-    """Split the capture into conversations (a new client epoch starts one)."""
-    out, cur, epoch = [], [], None
+    """Split a capture into conversations: one per connection (epoch, cid without
+    the channel bits), in order of first appearance; a datagram seen twice
+    (a capture on two interfaces) is taken once.  Each packet is tagged with
+    its direction (CLIENT_INITIATED: towards the server)."""
+    convs, seen = {}, set()
     for fr in frames:
         u = udp_of(fr)
-        if not u:
+        if not u or len(u[2]) < 28 or u[2] in seen:
             continue
-        sport, dport, p = u
-        if len(p) < 28:
-            continue
-        e = struct.unpack(">I", p[:4])[0]
-        if cur and e != epoch:
-            out.append(cur)
-            cur = []
-        epoch = e
-        cur.append((dport == SERVER_PORT, p))
-    if cur:
-        out.append(cur)
-    return out
+        p = u[2]
+        seen.add(p)
+        epoch, cid = struct.unpack(">II", p[:8])
+        convs.setdefault((epoch, cid & ~3), []).append((bool(p[21] & 1), p))
+    return list(convs.values())
 
 
-def core_seeds(frames):
+def core_seeds(captures):
     seeds = {}
-    conv = scenarios(frames)
-    for i, c in enumerate(conv):
-        # the shard as the server: the OpenAFS client's packets as they were
-        seeds[f"server_{i:02d}"] = b"".join(rec(RAW, 0, p) + tick(4) for to_srv, p in c if to_srv) + tick(0xff)
-        # the shard as the client: the OpenAFS server's packets aimed at live call i
-        seeds[f"client_{i:02d}"] = b"".join(rec(TO_CALL, i % 4, p) + tick(4) for to_srv, p in c if not to_srv) + tick(0xff)
-        # both directions, each packet answering what the shard just sent
-        seeds[f"both_{i:02d}"] = b"".join((rec(RAW, 0, p, src=1) if to_srv else rec(REPLY, 0, p)) + tick(2)
-                                          for to_srv, p in c) + tick(0xff)
-    seeds["capture_all"] = b"".join(rec(RAW, 0, p) if s else rec(TO_CALL, 1, p) for c in conv for s, p in c)
+    for name, frames in captures:
+        seeds.update(capture_seeds(name, scenarios(frames)))
+    seeds.update(typed_seeds())
+    return seeds
 
+
+def capture_seeds(name, conv):
+    """A capture's conversations, replayed with the shard as server, client and both."""
+    seeds = {}
+    for i, c in enumerate(conv):
+        # the shard as the server: the client's packets as they were
+        seeds[f"{name}_server_{i:02d}"] = b"".join(rec(RAW, 0, p) + tick(4) for to_srv, p in c if to_srv) + tick(0xff)
+        # the shard as the client: the server's packets aimed at live call i
+        seeds[f"{name}_client_{i:02d}"] = b"".join(rec(TO_CALL, i % 4, p) + tick(4) for to_srv, p in c if not to_srv) + tick(0xff)
+        # both directions, each packet answering what the shard just sent
+        seeds[f"{name}_both_{i:02d}"] = b"".join((rec(RAW, 0, p, src=1) if to_srv else rec(REPLY, 0, p)) + tick(2)
+                                          for to_srv, p in c) + tick(0xff)
+    seeds[f"{name}_all"] = b"".join(rec(RAW, 0, p) if s else rec(TO_CALL, 1, p) for c in conv for s, p in c)
+    return seeds
+
+
+def typed_seeds():
     # every packet type, synthesised, to a live client call (arg 0..3) and as raw input
     ci = 0x01  # CLIENT_INITIATED
     req = hdr(1, ci | 0x04, seq=1, serial=1) + b"\0\0\0\3" * 4
@@ -168,8 +189,7 @@ def core_seeds(frames):
                       + rec(BATCH, 0) + tick())
     typed["shutdown"] = rec(SHUTDOWN, 1) + rec(RAW, 0, req) + rec(SHUTDOWN, 2) + tick(0xff)
     typed["timeouts"] = b"".join(tick(0xff) for _ in range(16))
-    seeds.update(typed)
-    return seeds
+    return typed
 
 
 # ------------------------------------------------------------------ shell frames
@@ -229,18 +249,21 @@ def icmp6(t, code, rest, body, dst=IP6_US, hlim=64):
     return eth(0x86DD, ip6(58, l4_with_csum(58, m, IP6_PEER, dst, 2), dst=dst, hlim=hlim))
 
 
-def shell_seeds(frames):
-    def seed(cfg, fr):
-        return bytes([cfg]) + b"".join(struct.pack(">H", len(f)) + f for f in fr)
+def shell_seed(cfg, fr):
+    return bytes([cfg]) + b"".join(struct.pack(">H", len(f)) + f for f in fr)
 
-    seeds = {}
-    rx = [f for f in frames if udp_of(f)]
-    # the capture as it was (127.0.0.1: not our address), with and without checksum checks
-    seeds["capture_raw"] = seed(0x0F, rx[:64])
-    # its UDP payloads readdressed to us, over IPv4 and IPv6, one and four workers
-    pay = [udp_of(f)[2] for f in rx]
-    seeds["capture_ip4"] = seed(0x0D, [udp(p) for p in pay[:100]])
-    seeds["capture_ip6"] = seed(0x3E, [udp(p, 6) for p in pay[100:]])
+
+def shell_seeds(captures):
+    seeds, pay = {}, []
+    for name, frames in captures:
+        rx = [f for f in frames if udp_of(f)]
+        # the capture as it was (not our address), with and without checksum checks
+        seeds[f"{name}_raw"] = shell_seed(0x0F, rx[:64])
+        # its UDP payloads readdressed to us, over IPv4 and IPv6, one and four workers
+        p = [udp_of(f)[2] for f in rx]
+        seeds[f"{name}_ip4"] = shell_seed(0x0D, [udp(x) for x in p[:100]])
+        seeds[f"{name}_ip6"] = shell_seed(0x3E, [udp(x, 6) for x in p[100:200]])
+        pay += p[:8]
     rxhdr = hdr(1, 1, seq=1, cid=0x1234)
     sent4 = ip4(17, struct.pack(">HHHH", 7000, 7009, 8 + 40, 0) + rxhdr + b"x" * 12, src=IP4_US, dst=IP4_PEER)
     sent6 = ip6(17, struct.pack(">HHHH", 7000, 7009, 8 + 40, 0) + rxhdr + b"x" * 12, src=IP6_US, dst=IP6_PEER)
@@ -262,15 +285,17 @@ def shell_seeds(frames):
         "udp_edges": [udp(b""), udp(b"x" * 27), udp(b"", family=6)[:-1], udp(rxhdr, family=6)],
     }
     for name, fr in kinds.items():
-        seeds[name] = seed(0x0F, fr)
-    seeds["mixed"] = seed(0x3F, [f for fr in kinds.values() for f in fr] + [udp(p) for p in pay[:8]])
+        seeds[name] = shell_seed(0x0F, fr)
+    seeds["mixed"] = shell_seed(0x3F, [f for fr in kinds.values() for f in fr] + [udp(p) for p in pay])
     return seeds
 
 
 def main():
-    pcap, out = sys.argv[1], sys.argv[2]
-    frames = read_pcap(pcap)
-    for sub, seeds in (("core", core_seeds(frames)), ("shell", shell_seeds(frames))):
+    if len(sys.argv) < 3:
+        sys.exit("usage: gen_corpus.py PCAP [PCAP...] OUTDIR")
+    captures = [(os.path.splitext(os.path.basename(p))[0], read_pcap(p)) for p in sys.argv[1:-1]]
+    out = sys.argv[-1]
+    for sub, seeds in (("core", core_seeds(captures)), ("shell", shell_seeds(captures))):
         d = os.path.join(out, sub)
         os.makedirs(d, exist_ok=True)
         for name, data in seeds.items():

@@ -23,7 +23,7 @@ CC=clang scripts/build.sh "$dir" -Dfuzz=enabled -Db_sanitize=address,undefined -
 
 seeds=$(mktemp -d "${TMPDIR:-/tmp}/rxd-fuzz-seeds.XXXXXX")
 trap 'rm -rf "$seeds"' EXIT
-python3 tests/fuzz/gen_corpus.py tests/data/openafs_rxperf.pcap "$seeds"
+python3 tests/fuzz/gen_corpus.py tests/data/openafs_rxperf.pcap tests/data/linux_rxrpc.pcap "$seeds"
 mkdir -p "$seeds/afs" && cp tests/afs/golden/*.bin "$seeds/afs/" # OpenAFS-encoded requests and replies
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1
