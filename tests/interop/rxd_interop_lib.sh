@@ -164,13 +164,15 @@ ix_capture_start() {
 # when the block fills or its timeout passes, and ends on SIGTERM without
 # reading the open block: the packets of the last quarter second or more
 # before a stop were lost without a count, as were a kafs run's last calls.
+# Sent again every half second: dumpcap says "Capturing on" a moment before
+# its socket takes packets, and a later copy proves as much at a stop.
 ix_capture_mark() {
-	local dst=127.0.0.1 mark="rxd-capture-mark-$$-$RANDOM"
+	local dst=127.0.0.1 mark="rxd-capture-mark-$$-$RANDOM" i
 	[ "$IX_CAP_IF" = any ] || dst=$IX_RXD_IP
-	ix_ns timeout 5 bash -c "echo $mark >/dev/udp/$dst/9" 2>/dev/null
-	for _ in $(seq 100); do
-		grep -aqs -- "$mark" "$IX_CAP_FILE" && return 0
+	for ((i = 0; i < 100; i++)); do
+		((i % 5)) || ix_ns timeout 5 bash -c "echo $mark >/dev/udp/$dst/9" 2>/dev/null
 		sleep 0.1
+		grep -aqs -- "$mark" "$IX_CAP_FILE" && return 0
 	done
 	return 1
 }
