@@ -140,21 +140,47 @@ ix_openafs_server_start() {
 	IX_OSRV_PIDS+=("$IX_OSRV_PID")
 }
 
-# Capture on the kernel side of the link.  ix_capture_start FILE [FILTER]; ix_capture_stop.
-# FILTER is a capture filter, "udp" unless given ("udp or icmp" also keeps the
-# kernel's port-unreachable errors).
+# Capture on the kernel side of the link.  ix_capture_start FILE [FILTER [IFACE [SNAPLEN]]];
+# ix_capture_stop.  FILTER is a capture filter, "udp" unless given ("udp or
+# icmp" also keeps the kernel's port-unreachable errors; it must take UDP);
+# IFACE "any" unless given (a device whose traffic goes to rxd, such as
+# $IX_KDEV); SNAPLEN the bytes kept of each packet (all unless given).
 ix_capture_start() {
 	IX_CAP_FILE=$1
+	IX_CAP_IF=${3:-any}
 	# dumpcap bounds itself (-a duration); no timeout(1) wrapper, so SIGTERM
 	# reaches it (a background job ignores SIGINT).
-	bg "$T_DIR/dumpcap.log" ip netns exec "$IX_NS" dumpcap -q -a duration:300 -i any -f "${2:-udp}" -P -w "$IX_CAP_FILE"
+	bg "$T_DIR/dumpcap.log" ip netns exec "$IX_NS" dumpcap -q -a duration:1200 -i "$IX_CAP_IF" ${4:+-s "$4"} \
+		-f "${2:-udp}" -P -w "$IX_CAP_FILE"
 	IX_CAP_PID=$LAST_PID
 	wait_log "$IX_CAP_PID" "$T_DIR/dumpcap.log" "Capturing on" 5
-	sleep 0.3
+	ix_capture_mark || echo "note: dumpcap's first marker did not reach $IX_CAP_FILE within 10 s"
 }
 
+# ix_capture_mark: one UDP datagram through the captured link (to port 9 of
+# 127.0.0.1 when capturing on "any", else of rxd's address, which drops it),
+# waited for in the file: every packet sent before it has been written.
+# dumpcap (libpcap's TPACKET_V3 ring) gets packets a buffer block at a time,
+# when the block fills or its timeout passes, and ends on SIGTERM without
+# reading the open block: the packets of the last quarter second or more
+# before a stop were lost without a count, as were a kafs run's last calls.
+# Sent again every half second: dumpcap says "Capturing on" a moment before
+# its socket takes packets, and a later copy proves as much at a stop.
+ix_capture_mark() {
+	local dst=127.0.0.1 mark="rxd-capture-mark-$$-$RANDOM" i
+	[ "$IX_CAP_IF" = any ] || dst=$IX_RXD_IP
+	for ((i = 0; i < 100; i++)); do
+		((i % 5)) || ix_ns timeout 5 bash -c "echo $mark >/dev/udp/$dst/9" 2>/dev/null
+		sleep 0.1
+		grep -aqs -- "$mark" "$IX_CAP_FILE" && return 0
+	done
+	return 1
+}
+
+# ix_capture_stop: dumpcap ends once the packets sent so far are in the file;
+# its counts (received, dropped) are in $T_DIR/dumpcap.log.
 ix_capture_stop() {
-	sleep 0.5
+	ix_capture_mark || echo "note: the capture's last packets may be missing (no marker in $IX_CAP_FILE within 10 s)"
 	stop_pid "$IX_CAP_PID" 5
 }
 

@@ -80,7 +80,7 @@ kv_build_initramfs() {
 	moddir=$(find "$root/root/lib/modules" -mindepth 1 -maxdepth 1 -type d | head -n1)
 	krel=$(basename "$moddir")
 	mkdir -p "$d/bin" "$d/proc" "$d/sys" "$d/dev" "$d/tmp" "$d/mod"
-	cp /bin/busybox "$d/bin/busybox"
+	cp /bin/busybox "$d/bin/busybox" || { echo "kernel_lib: no /bin/busybox (busybox-static, scripts/deps.sh)"; return 1; }
 	cp "$af" "$d/bin/af_rxperf"
 	# af_kafs (built beside af_rxperf) for the kafs test's tokens and ACLs.
 	[ -x "$(dirname "$af")/af_kafs" ] && cp "$(dirname "$af")/af_kafs" "$d/bin/af_kafs"
@@ -205,8 +205,11 @@ kv_init() {
 	[ "$(id -u)" = 0 ] || skip "needs root (network namespaces, TAP devices)"
 	why=$(kv_qemu_usable) || skip "kernel $1: $why"
 	ix_init "$1"
+	# The signal that ended the run, for kv_cleanup (the harness's INT/TERM trap exits 130 either way).
+	trap 'KV_SIGNAL=SIGINT; exit 130' INT
+	trap 'KV_SIGNAL=SIGTERM; exit 130' TERM
 	# exit 3 (kv_attempts): checks failed after the guest kernel hung or died
-	trap 'kv_cleanup; cleanup; [ "${KV_EXIT:-}" = 3 ] && [ "${KV_ATTEMPT:-}" = 1 ] && exit 3' EXIT
+	trap 'kv_cleanup $?; cleanup; [ "${KV_EXIT:-}" = 3 ] && [ "${KV_ATTEMPT:-}" = 1 ] && exit 3' EXIT
 }
 
 # kv_setup AF_RXPERF: the kernel (kernel_fetch.sh), the initramfs with
@@ -336,22 +339,32 @@ kv_guest_check() {
 	fi
 }
 
-# kv_cleanup: called from the test's EXIT trap before the harness's cleanup (which deletes T_DIR).
+# kv_cleanup RC: called from the test's EXIT trap (RC its exit status) before
+# the harness's cleanup, which deletes T_DIR.  Unless the run is a clean pass
+# or a skip, the guest console is kept in /tmp/rxd-kernel-failed/ first, before
+# qemu is stopped: meson's timeout sends SIGTERM to the test's process group
+# and SIGKILL half a second later.
 kv_cleanup() {
-	if [ -n "$KV_QEMU_PID" ] && kill -0 "$KV_QEMU_PID" 2>/dev/null; then
-		kill "$KV_QEMU_PID" 2>/dev/null
-		for _ in $(seq 30); do kill -0 "$KV_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
-		kill -9 "$KV_QEMU_PID" 2>/dev/null
-	fi
-	if [ "${KV_FAILED:-0}" = 1 ] || [ "$T_FAILS" != 0 ]; then
+	local rc=$1 f
+	if [ "${KV_FAILED:-0}" = 1 ] || [ "$T_FAILS" != 0 ] || { [ "$rc" != 0 ] && [ "$rc" != 77 ]; }; then
 		[ -e "$T_DIR/guest.died" ] && KV_EXIT=3
-		kv_console_tail
 		for f in "$T_DIR"/console*.log; do
 			[ -f "$f" ] || continue
 			mkdir -p /tmp/rxd-kernel-failed
 			cp "$f" "/tmp/rxd-kernel-failed/$(basename "$f" .log)-$$.log" &&
 				echo "guest console log kept in /tmp/rxd-kernel-failed/$(basename "$f" .log)-$$.log"
 		done
+		if [ -n "${KV_SIGNAL:-}" ]; then
+			echo "ended by $KV_SIGNAL (meson's timeout sends it), exit status $rc, $T_FAILS check(s) failed before"
+		else
+			echo "exit status $rc, $T_FAILS check(s) failed"
+		fi
+		kv_console_tail
+	fi
+	if [ -n "$KV_QEMU_PID" ] && kill -0 "$KV_QEMU_PID" 2>/dev/null; then
+		kill "$KV_QEMU_PID" 2>/dev/null
+		for _ in $(seq 30); do kill -0 "$KV_QEMU_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$KV_QEMU_PID" 2>/dev/null
 	fi
 }
 

@@ -12,8 +12,7 @@
 # kv_rxkad_kernel: kernel client -> kernel servers inside the guest (runs
 #   whatever rxd can do).
 # kv_rxkad_rxd: rxd's rxperf client -> the kernel's servers and the kernel's
-#   client -> rxd's rxperf server; one SKIP line while rxd's rxperf has no
-#   rxkad (kv_rxd_has_rxkad).
+#   client -> rxd's rxperf server.
 
 # shellcheck disable=SC2034  # used by test_kernel_interop.sh
 KV_AF_KEY=0123456789abcdef	 # af_rxperf's servers (7013, 7014)
@@ -29,13 +28,6 @@ RXKADBADTICKET=19270407
 RXKADUNKNOWNKEY=19270408
 RXKADEXPIRED=19270409
 RXKADSEALEDINCON=19270410
-
-# kv_rxd_has_rxkad: 0 when rxd's rxperf takes --security clear|auth|crypt with --key and --kvno.
-kv_rxd_has_rxkad() {
-	local h
-	h=$("$RXPERF" -- --help 2>&1)
-	printf '%s\n' "$h" | grep -e '--security' | grep -qv 'not available' && printf '%s\n' "$h" | grep -q -e '--kvno'
-}
 
 # kv_sync_guest_clock: the guest's clock one second ahead of ours.  6.12 rejects a ticket
 # issued after its own clock's second (RXKADNOAUTH, no skew allowed: rxkad_decrypt_ticket),
@@ -124,10 +116,6 @@ kv_rxkad_kernel() {
 kv_rxkad_rxd() {
 	local l n port key
 	local -a R4 R6 A4 A6
-	if ! kv_rxd_has_rxkad; then
-		result SKIP "rxkad: rxd <-> kernel" "rxd's rxperf has no --security clear|auth|crypt / --kvno yet"
-		return 0
-	fi
 	note "rxkad, rxd client -> kernel servers"
 	for srv in "af_rxperf:7013:$KV_AF_KEY" "rxperf.ko:7009:$KV_RXPERF_KEY"; do
 		IFS=: read -r n port key <<<"$srv"
