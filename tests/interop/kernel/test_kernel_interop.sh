@@ -193,8 +193,9 @@ kv_shapes() {
 	# call aborted mid-reply only from the next call on its channel.
 	[ "$who" = "kernel client" ] && peer=""
 	kv_run_abort "$peer" "$who: abort mid-recv" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
-	# Nothing of the call has gone out yet (the header waits for more, MSG_MORE /
-	# RXD_SEND_MORE): both clients end it locally, the server never hears of it.
+	# Not counted at the server: neither server saw an ABORT of these calls (0 of
+	# 2 both ways); the header waits for more data (MSG_MORE / RXD_SEND_MORE), so
+	# the call may not have reached the wire before the client ended it.
 	kv_run "$who: abort after header" 0 0 2 60 -- "${c4[@]}" --timeout 50 -c rpc -S 10 -R 10 -T 2 --abort-after 0
 	kv_run "$who: unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${c4[@]}" --timeout 50 --op 7 -T 2 --expect-abort -455
 	kv_run "$who: bad version -> RX_USER_ABORT" 0 0 1 60 -- "${c4[@]}" --timeout 50 -c rpc --proto-version 2 -T 1 --expect-abort -6
