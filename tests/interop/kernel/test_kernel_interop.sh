@@ -271,7 +271,9 @@ ix_rxd_server_stop "rxd abort server exits on SIGTERM"
 # beyond: a call left waiting a few seconds ends RX_CALL_DEAD (-1) in the
 # kernel (seen with 16 calls on 8), as the server answers it only with BUSY.
 ix_rxd_server_start "$RXPERF" kb "${RXD_ROUTES[@]}" --max-calls 4 --max-backlog 4
-kv_run "kernel client -> rxd of 4 calls: 6 concurrent" 0 24 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 6 -T 24
+# 64 KiB replies keep the 4 calls busy while the other 2 arrive (with 1413
+# bytes a slow guest had them one after the other: no BUSY in one run).
+kv_run "kernel client -> rxd of 4 calls: 6 concurrent" 0 24 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1413 -R 64K -t 6 -T 24
 check_eq "kernel client: rxd's BUSY not delivered (RXRPC_BUSY)" "$(json_field "$RUN_JSON" busy)" 0
 ix_rxd_server_stop "rxd 4-call server exits on SIGTERM"
 check_ge "rxd of 4 calls answered BUSY" "$(sed -n 's/^rxperf server:.* \([0-9]*\) BUSY sent$/\1/p' "$IX_SRV_OUT")" 1
