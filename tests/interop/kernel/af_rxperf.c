@@ -15,7 +15,9 @@
  * by an RXRPC_USER_CALL_ID control message; sendmsg() carries MSG_MORE on all
  * but the last piece of a phase; recvmsg() reports a call's end with MSG_EOR
  * and one of RXRPC_ACK (server: final ACK), RXRPC_ABORT, RXRPC_NET_ERROR,
- * RXRPC_BUSY, RXRPC_LOCAL_ERROR.  The server charges the kernel's accept
+ * RXRPC_BUSY, RXRPC_LOCAL_ERROR.  6.12 never delivers RXRPC_BUSY: its client
+ * ignores a BUSY packet and sends the call's DATA again (net/rxrpc/input.c
+ * rxrpc_input_call_packet); the retry below is for kernels that do.  The server charges the kernel's accept
  * queue with call IDs (RXRPC_CHARGE_ACCEPT) up to its listen() backlog.
  *
  * Output: one flat JSON line in the schema every rxd program prints

@@ -131,6 +131,7 @@ kv_rxkad_rxd() {
 		run_check "rxd -> $n: wrong key -> RXKADBADTICKET" 0 0 1 60 -- "${RXC[@]}" -a "$KV_GUEST_IP" -p "$port" --cookie \
 			--security crypt --key "$KV_WRONG_KEY" --timeout 50 -c rpc -S 10 -R 10 -T 1 --expect-abort "$RXKADBADTICKET"
 	done
+	kv_rxkad_wire
 	if ! quick; then
 		R4=("${RXC[@]}" -a "$KV_GUEST_IP" -p 7013 --key "$KV_AF_KEY" --security crypt)
 		kv_run "rxd -> af_rxperf crypt: send 64MiB" 0 1 0 400 -- "${R4[@]}" --timeout 390 -c send -S 64M -T 1
@@ -169,4 +170,39 @@ kv_rxkad_rxd() {
 		--expect-abort "$RXKADLEVELFAIL"
 	run_check "kernel client crypt -> rxd minimum crypt" 0 5 0 60 -- "${A4[@]}" --security crypt -c rpc -S 1413 -R 1413 -T 5
 	ix_rxd_server_stop "rxd rxkad server (minimum crypt) exits on SIGTERM"
+}
+
+# kv_rxkad_levels CAP: for each connection epoch in the order they appear, and
+# each sender (rxd's address, the guest's), the level its DATA show, from the
+# bytes of packets that carry only zeros in the clear (neither the first,
+# which holds the request header, nor the last, which ends with the cookie):
+# "clear" all zeros; "auth" the 8-byte rxkad header (encrypted) then zeros;
+# "crypt" more than that not zero; "nosec" security index other than 2.
+kv_rxkad_levels() {
+	tshark -r "$1" -Y 'rx.type == 1 && rx.seq >= 2 && !(rx.flags & 0x04)' \
+		-T fields -e ip.src -e rx.securityindex -e udp.payload 2>/dev/null | awk -F'\t' '
+	{
+		k = substr($3, 1, 8) " " $1
+		if (!(k in lv)) order[n++] = k
+		d = substr($3, 57)
+		l = $2 != 2 ? "nosec" : d ~ /^0*$/ ? "clear" : substr(d, 17) ~ /^0*$/ ? "auth" : "crypt"
+		if (lv[k] == "" || lv[k] == l) lv[k] = l; else lv[k] = "mixed"
+	}
+	END { for (i = 0; i < n; i++) { split(order[i], a, " "); printf "%s=%s ", a[2], lv[order[i]] } }'
+}
+
+# kv_rxkad_wire: one 64 KiB RPC per level, rxd's client -> af_rxperf (7013),
+# captured: each connection's DATA, both ways, are at the level asked for.
+kv_rxkad_wire() {
+	local l cap="$T_DIR/rxkad-levels.pcapng" got want=""
+	command -v tshark >/dev/null && command -v dumpcap >/dev/null || return 0
+	ix_capture_start "$cap"
+	for l in "${KV_LEVELS[@]}"; do
+		run_check "captured: rxd -> af_rxperf $l rpc 64KiB/64KiB" 0 1 0 60 -- "${RXC[@]}" -a "$KV_GUEST_IP" -p 7013 \
+			--key "$KV_AF_KEY" --security "$l" --timeout 50 -c rpc -S 64K -R 64K -T 1
+		want="$want$IX_RXD_IP=$l $KV_GUEST_IP=$l "
+	done
+	ix_capture_stop
+	got=$(kv_rxkad_levels "$cap")
+	check_eq "rxkad levels on the wire (DATA both ways)" "$got" "$want"
 }

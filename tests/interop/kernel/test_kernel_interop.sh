@@ -93,11 +93,82 @@ kv_after_boot() {
 	kv_sync_guest_clock || result FAIL "guest clock" "cannot set the guest's clock"
 }
 
-# kv_shapes WHO CMD4 CMD6: the shapes both directions run; CMD4 and CMD6 name
-# arrays holding an rxperf client command (rxd's or af_rxperf, same options)
-# towards an IPv4 and an IPv6 server.
+# kv_wait_count FN WANT: FN's output (a count) once it reaches WANT, or what it
+# says after 5 s (a peer logs an abort a moment after the aborting client ends).
+kv_wait_count() {
+	local n
+	for _ in $(seq 10); do
+		n=$("$1")
+		[ "${n:-0}" -ge "$2" ] && break
+		sleep 0.5
+	done
+	echo "${n:-0}"
+}
+
+# kv_run_abort PEER_FN NAME ARGS...: kv_run of a client that aborts its calls
+# (code 1234), then the peer's count (PEER_FN prints how many calls it saw
+# aborted with 1234) must have grown by the client's expected_aborts.  An
+# empty PEER_FN: kv_run alone.
+kv_run_abort() {
+	local fn=$1 name=$2 before after want
+	shift 2
+	[ -n "$fn" ] || { kv_run "$name" "$@"; return; }
+	before=$("$fn")
+	kv_run "$name" "$@"
+	want=$(json_field "$RUN_JSON" expected_aborts)
+	after=$(kv_wait_count "$fn" $((${before:-0} + ${want:-1})))
+	check_ge "$name: the peer saw ABORT 1234" $((after - ${before:-0})) "${want:-1}" "(client: ${want:-?} aborts)"
+}
+
+# Peer counts of calls aborted with 1234: rxd's server (-v, one line each) and
+# af_rxperf's on 7010 (-v, "ended: ABORT 1234").
+# shellcheck disable=SC2317  # called through PEER_FN
+kv_aborts_rxd() { grep -c 'call aborted by the client: 1234 ' "$IX_SRV_OUT"; }
+# shellcheck disable=SC2317  # called through PEER_FN
+kv_aborts_af7010() { kv_guest 10 "grep -c 'ended: ABORT 1234\$' /tmp/srv7010.log"; }
+
+# kv_run_error NAME CODE TIMEOUT -- CMD...: the command's one call must fail
+# (exit 1) and end with completion code CODE (a -errno), nothing else.
+kv_run_error() {
+	local name=$1 code=$2
+	shift 2
+	run_check "$name" 1 0 0 "$@"
+	if kv_only_code "$RUN_JSON" "$code"; then
+		result PASS "$name: completion $code" "after $(json_field "$RUN_JSON" secs) s"
+	else
+		result FAIL "$name: completion $code" "codes: $(printf '%s' "$RUN_JSON" | sed -n 's/.*"codes":{\([^}]*\)}.*/\1/p')"
+	fi
+}
+
+# Jumbograms cannot cross here: DPDK 22.11's net_tap takes frames of 1522
+# bytes at most (max_rx_pktlen), so the path is 1500 bytes, and a jumbogram of
+# two 1412-byte subpackets is a 2856-byte datagram.  What the captures show:
+# kv_no_jumbograms NAME CAP: DATA crossed, none with the JUMBO flag (0x20) and
+# none above the path's 1472-byte UDP payload, either way.
+kv_no_jumbograms() {
+	local n d
+	d=$(tshark -r "$2" -Y 'rx.type == 1' 2>/dev/null | wc -l)
+	n=$(tshark -r "$2" -Y 'rx.type == 1 && ((rx.flags & 0x20) || udp.length > 1480)' 2>/dev/null | wc -l)
+	if [ "$d" -gt 0 ] && [ "$n" = 0 ]; then
+		result PASS "$1" "0 of $d DATA datagrams"
+	else
+		result FAIL "$1" "$n of $d DATA datagrams are jumbograms or above 1472 bytes"
+	fi
+}
+
+# kv_trailer_jumbo NAME CAP IPV4 WANT: every ACK trailer from IPV4 says
+# jumbo_max (maxPackets, the subpackets it takes in one datagram) WANT.
+kv_trailer_jumbo() {
+	check_eq "$1" "$(tshark -r "$2" -Y "rx.type == 2 && rx.max_packets && ip.src == $3" -T fields \
+		-e rx.max_packets 2>/dev/null | sort -u | tr '\n' ' ')" "$4 "
+}
+
+# kv_shapes WHO CMD4 CMD6 [PEER_FN]: the shapes both directions run; CMD4 and
+# CMD6 name arrays holding an rxperf client command (rxd's or af_rxperf, same
+# options) towards an IPv4 and an IPv6 server; PEER_FN (kv_run_abort) counts
+# the client aborts the server saw, when it can tell.
 kv_shapes() {
-	local who=$1 sz
+	local who=$1 sz peer=${4:-}
 	local -n c4=$2 c6=$3
 	for sz in 0 1412 1413 65536; do
 		kv_run "$who: rpc $sz/$sz" 0 10 0 60 -- "${c4[@]}" --timeout 50 -c rpc -S "$sz" -R "$sz" -T 10
@@ -109,16 +180,22 @@ kv_shapes() {
 	if ! quick; then
 		kv_run "$who: send 64MiB" 0 1 0 300 -- "${c4[@]}" --timeout 290 -c send -S 64M -T 1
 		kv_run "$who: recv 64MiB" 0 1 0 300 -- "${c4[@]}" --timeout 290 -c recv -R 64M -T 1
+		kv_run "$who: rpc 64MiB/64MiB" 0 1 0 300 -- "${c4[@]}" --timeout 290 -c rpc -S 64M -R 64M -T 1
 	else
 		result SKIP "$who: 64 MiB transfers" "RXD_QUICK=1"
 	fi
 	kv_run "$who: 16 concurrent" 0 160 0 120 -- "${c4[@]}" --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 160
 	kv_run "$who: 64 concurrent" 0 320 0 180 -- "${c4[@]}" --timeout 170 -c rpc -S 100 -R 1413 -t 64 -T 320
-	# A note, not a check: calls past a kernel server's accept backlog are answered BUSY and retried.
-	echo "  note: BUSY answers to 64 concurrent calls: $(json_field "$RUN_JSON" busy)"
 	kv_run "$who: 64 concurrent IPv6" 0 128 0 180 -- "${c6[@]}" --timeout 170 -c rpc -S 100 -R 100 -t 64 -T 128
-	kv_run "$who: abort mid-send" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
-	kv_run "$who: abort mid-recv" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
+	kv_run_abort "$peer" "$who: abort mid-send" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c send -S 1M -T 3 --abort-after 100000
+	# 6.12's client sends no ABORT once its request is all hard-ACKed
+	# (net/rxrpc/output.c rxrpc_send_abort_packet): the server learns of a
+	# call aborted mid-reply only from the next call on its channel.
+	[ "$who" = "kernel client" ] && peer=""
+	kv_run_abort "$peer" "$who: abort mid-recv" 0 0 3 60 -- "${c4[@]}" --timeout 50 -c recv -R 1M -T 3 --abort-after 100000
+	# Not counted at the server: neither server saw an ABORT of these calls (0 of
+	# 2 both ways); the header waits for more data (MSG_MORE / RXD_SEND_MORE), so
+	# the call may not have reached the wire before the client ended it.
 	kv_run "$who: abort after header" 0 0 2 60 -- "${c4[@]}" --timeout 50 -c rpc -S 10 -R 10 -T 2 --abort-after 0
 	kv_run "$who: unknown op -> RXGEN_OPCODE" 0 0 2 60 -- "${c4[@]}" --timeout 50 --op 7 -T 2 --expect-abort -455
 	kv_run "$who: bad version -> RX_USER_ABORT" 0 0 1 60 -- "${c4[@]}" --timeout 50 -c rpc --proto-version 2 -T 1 --expect-abort -6
@@ -135,9 +212,12 @@ kv_shapes() {
 #   7010: af_rxperf (IPv6 socket, IPv4 too); 7011: af_rxperf aborting its
 #   replies with 4321 after 20000 bytes; 7012: af_rxperf on an IPv4 socket;
 #   7013: af_rxperf with an rxkad service key "147:2" (minimum level crypt);
-#   7014: af_rxperf whose key is described "147:2:3" (kernel_rxkad.sh).
-KV_SERVERS="af_rxperf server -p 7010 -d 1800 >/tmp/srv7010.log 2>&1 & af_rxperf server -p 7011 -d 1800 --abort-reply-after 20000 >/tmp/srv7011.log 2>&1 & af_rxperf server -4 -p 7012 -d 1800 >/tmp/srv7012.log 2>&1 & af_rxperf server -p 7013 -d 1800 --key $KV_AF_KEY --security crypt >/tmp/srv7013.log 2>&1 & af_rxperf server -p 7014 -d 1800 --key $KV_AF_KEY --kvno 3 >/tmp/srv7014.log 2>&1 & sleep 0.5; cat /tmp/srv701*.log"
+#   7014: af_rxperf whose key is described "147:2:3" (kernel_rxkad.sh);
+#   7015: af_rxperf listening with a backlog of 2 (BUSY beyond it).
+# 7010 logs every call's end (-v): the client aborts it saw are counted.
+KV_SERVERS="af_rxperf server -p 7010 -d 1800 -v >/tmp/srv7010.log 2>&1 & af_rxperf server -p 7015 -d 1800 --backlog 2 >/tmp/srv7015.log 2>&1 & af_rxperf server -p 7011 -d 1800 --abort-reply-after 20000 >/tmp/srv7011.log 2>&1 & af_rxperf server -4 -p 7012 -d 1800 >/tmp/srv7012.log 2>&1 & af_rxperf server -p 7013 -d 1800 --key $KV_AF_KEY --security crypt >/tmp/srv7013.log 2>&1 & af_rxperf server -p 7014 -d 1800 --key $KV_AF_KEY --kvno 3 >/tmp/srv7014.log 2>&1 & sleep 0.5; cat /tmp/srv701*.log"
 kv_after_boot
+KV_JUMBO_MAX=$(kv_guest 10 "cat /proc/sys/net/rxrpc/rx_jumbo_max")
 if [ "${RXD_KERNEL_ONLY:-}" = rxkad ]; then
 	kv_rxkad_kernel
 	kv_rxkad_rxd
@@ -146,13 +226,13 @@ if [ "${RXD_KERNEL_ONLY:-}" = rxkad ]; then
 fi
 
 # ------------------------------------------- the kernel's client -> rxd server
-ix_rxd_server_start "$RXPERF" kc "${RXD_ROUTES[@]}"
+ix_rxd_server_start "$RXPERF" kc "${RXD_ROUTES[@]}" -v
 echo "rxd rxperf server on $IX_RXD_IP:7009 and [$KV_RXD_IP6]:7009"
 kv_guest_check "guest reaches rxd (ping)" "ping -c 1 -W 5 $IX_RXD_IP"
 kv_guest_check "guest reaches rxd (ping6)" "ping6 -c 1 -W 5 $KV_RXD_IP6"
 AFC=("${GUEST[@]}" af_rxperf client --json --cookie --local-port 7012 -a "$IX_RXD_IP")
 AFC6=("${GUEST[@]}" af_rxperf client --json --cookie --local-port 7010 -a "$KV_RXD_IP6")
-kv_shapes "kernel client" AFC AFC6
+kv_shapes "kernel client" AFC AFC6 kv_aborts_rxd
 # Its own local port: the kernel puts a client call on an existing connection
 # to the same peer whatever service the call asks for (the header then says
 # 147), so only a fresh connection carries service 99.
@@ -170,19 +250,39 @@ if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	kv_run "captured: unknown op" 0 0 1 30 -- "${AFC[@]}" --timeout 25 --op 7 -T 1 --expect-abort -455
 	ix_capture_stop
 	ix_check_capture "tshark decode (kernel client, rxd server)" "$CAP"
+	kv_no_jumbograms "wire: no jumbogram at MTU 1500 (kernel client, rxd server)" "$CAP"
+	kv_trailer_jumbo "wire: rxd's ACKs say jumbo_max 1 (MTU 1500)" "$CAP" "$IX_RXD_IP" 1
+	kv_trailer_jumbo "wire: the kernel's ACKs say jumbo_max $KV_JUMBO_MAX (rx_jumbo_max)" "$CAP" "$KV_GUEST_IP" "$KV_JUMBO_MAX"
 else
 	result SKIP "tshark decode" "dumpcap/tshark not installed"
 fi
 ix_rxd_server_stop "rxd server exits on SIGTERM"
 
-# rxd without jumbograms, then an rxd server that aborts its replies.
-ix_rxd_server_start "$RXPERF" kj "${RXD_ROUTES[@]}" -j
-kv_run "kernel client: rxd -j, rpc 256KiB" 0 2 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2
-ix_rxd_server_stop "rxd -j server exits on SIGTERM"
+# An rxd server that aborts its replies.
 ix_rxd_server_start "$RXPERF" ka "${RXD_ROUTES[@]}" --abort-reply-after 20000
 kv_run "kernel client: server abort mid-reply" 0 0 3 60 -- "${AFC[@]}" --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
 kv_run "kernel client: server abort, 16 concurrent" 0 0 32 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
 ix_rxd_server_stop "rxd abort server exits on SIGTERM"
+
+# BUSY from rxd: a server of 4 calls (--max-calls) answers the 5th and later
+# BUSY.  6.12's client ignores a BUSY packet (net/rxrpc/input.c
+# rxrpc_input_call_packet): no RXRPC_BUSY reaches af_rxperf, the kernel sends
+# the first DATA again until a call is free, and every call succeeds.  Not far
+# beyond: a call left waiting a few seconds ends RX_CALL_DEAD (-1) in the
+# kernel (seen with 16 calls on 8), as the server answers it only with BUSY.
+ix_rxd_server_start "$RXPERF" kb "${RXD_ROUTES[@]}" --max-calls 4 --max-backlog 4
+# 64 KiB replies keep the 4 calls busy while the other 2 arrive (with 1413
+# bytes a slow guest had them one after the other: no BUSY in one run).
+kv_run "kernel client -> rxd of 4 calls: 6 concurrent" 0 24 0 60 -- "${AFC[@]}" --timeout 50 -c rpc -S 1413 -R 64K -t 6 -T 24
+check_eq "kernel client: rxd's BUSY not delivered (RXRPC_BUSY)" "$(json_field "$RUN_JSON" busy)" 0
+ix_rxd_server_stop "rxd 4-call server exits on SIGTERM"
+check_ge "rxd of 4 calls answered BUSY" "$(sed -n 's/^rxperf server:.* \([0-9]*\) BUSY sent$/\1/p' "$IX_SRV_OUT")" 1
+
+# NET_ERROR: a call to a UDP port nothing listens on (the router's own
+# address) meets ICMP port unreachable; the kernel ends it with
+# RXRPC_NET_ERROR ECONNREFUSED (-111 in af_rxperf's codes), not a timeout.
+kv_run_error "kernel client -> closed port: RXRPC_NET_ERROR" -111 30 -- "${GUEST[@]}" af_rxperf client --json \
+	--local-port 7012 -a "$KV_GW_IP" -p 7999 --timeout 25 -T 1
 
 # ------------------------------------------- rxd client -> the kernel's servers
 # 7009: net/rxrpc/rxperf.c (wants the request cookie); 7010, 7011: af_rxperf.
@@ -192,10 +292,19 @@ for srv in "rxperf.ko:7009" "af_rxperf:7010"; do
 	R=("${RXC[@]}" -a "$KV_GUEST_IP" "${P[@]}")
 	# shellcheck disable=SC2034  # used by kv_shapes through a nameref
 	R6=("${RXC[@]}" -a "[$KV_GUEST_IP6]:${srv##*:}" --cookie)
-	kv_shapes "rxd -> $n" R R6
+	peer=""
+	[ "$n" = af_rxperf ] && peer=kv_aborts_af7010
+	kv_shapes "rxd -> $n" R R6 $peer
 	run_check "rxd -> $n: no jumbograms (-j)" 0 2 0 60 -- "${R[@]}" --timeout 50 -c rpc -S 256K -R 256K -T 2 -j
 done
 R=("${RXC[@]}" -a "$KV_GUEST_IP")
+# BUSY from the kernel: af_rxperf on 7015 listens with a backlog of 2, so the
+# kernel has 2 calls preallocated (net/rxrpc/call_accept.c) and answers more
+# new calls BUSY; rxd's client begins each again (5 ms, doubling, 8 times).
+run_check "rxd -> af_rxperf backlog 2: 16 concurrent" 0 64 0 120 -- "${R[@]}" -p 7015 --timeout 110 -c rpc -S 1413 -R 1413 -t 16 -T 64
+check_ge "rxd -> af_rxperf backlog 2: BUSY answers retried" "$(json_field "$RUN_JSON" busy)" 1
+# ICMP port unreachable from the guest ends rxd's call with -ECONNREFUSED.
+kv_run_error "rxd -> closed guest port: ICMP ends the call" -111 30 -- "${R[@]}" -p 7999 --timeout 25 -c rpc -S 100 -R 100 -T 1
 run_check "rxd -> af_rxperf (IPv4 socket): rpc 1413/1413" 0 10 0 60 -- "${R[@]}" -p 7012 --timeout 50 -c rpc -S 1413 -R 1413 -T 10
 run_check "rxd -> kernel: unknown service" 0 0 1 60 -- "${R[@]}" --timeout 50 -c rpc --service 99 -T 1 --expect-abort "${KV_UNKNOWN_SERVICE_ABORT:--2}"
 run_check "rxd -> rxperf.ko: no request cookie" 0 0 1 60 -- "${R[@]}" -p 7009 --timeout 50 -c rpc -S 100 -R 100 -T 1 --expect-abort -453
@@ -205,10 +314,16 @@ for port in 7009 7010; do
 done
 run_check "rxd -> af_rxperf: server abort mid-reply" 0 0 3 60 -- "${R[@]}" -p 7011 --timeout 50 -c recv -R 1M -T 3 --expect-abort 4321
 run_check "rxd -> af_rxperf: server abort, 16 concurrent" 0 0 32 60 -- "${R[@]}" -p 7011 --timeout 50 -c rpc -S 1000 -R 1M -t 16 -T 32 --expect-abort 4321
-JUMBO=$(kv_guest 10 "cat /proc/sys/net/rxrpc/rx_jumbo_max")
-kv_guest_check "guest: rx_jumbo_max=1 (was $JUMBO)" "sysctl -w net.rxrpc.rx_jumbo_max=1"
+kv_guest_check "guest: rx_jumbo_max=1 (was $KV_JUMBO_MAX)" "sysctl -w net.rxrpc.rx_jumbo_max=1"
+HAVE_TSHARK=""
+command -v dumpcap >/dev/null && command -v tshark >/dev/null && HAVE_TSHARK=1
+[ -n "$HAVE_TSHARK" ] && ix_capture_start "$T_DIR/rx-jumbo-max-1.pcapng"
 run_check "rxd -> rxperf.ko: kernel rx_jumbo_max=1" 0 2 0 60 -- "${R[@]}" -p 7009 --cookie --timeout 50 -c rpc -S 256K -R 256K -T 2
-kv_guest_check "guest: rx_jumbo_max back" "sysctl -w net.rxrpc.rx_jumbo_max=${JUMBO:-4}"
+if [ -n "$HAVE_TSHARK" ]; then
+	ix_capture_stop
+	kv_trailer_jumbo "wire: the kernel's ACKs say jumbo_max 1 (rx_jumbo_max=1)" "$T_DIR/rx-jumbo-max-1.pcapng" "$KV_GUEST_IP" 1
+fi
+kv_guest_check "guest: rx_jumbo_max back" "sysctl -w net.rxrpc.rx_jumbo_max=${KV_JUMBO_MAX:-4}"
 kv_rxdebug "rxdebug -version (kernel)" "$KV_GUEST_IP" "linux"
 if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	CAP="$T_DIR/rxd-client.pcapng"
@@ -221,6 +336,9 @@ if command -v dumpcap >/dev/null && command -v tshark >/dev/null; then
 	run_check "captured: unknown op" 0 0 1 30 -- "${R[@]}" -p 7009 --cookie --timeout 25 --op 7 -T 1 --expect-abort -455
 	ix_capture_stop
 	ix_check_capture "tshark decode (rxd client, kernel servers)" "$CAP"
+	kv_no_jumbograms "wire: no jumbogram at MTU 1500 (rxd client, kernel servers)" "$CAP"
+	kv_trailer_jumbo "wire: rxd's ACKs say jumbo_max 1 (rxd client)" "$CAP" "$IX_RXD_IP" 1
+	kv_trailer_jumbo "wire: the kernel servers' ACKs say jumbo_max $KV_JUMBO_MAX" "$CAP" "$KV_GUEST_IP" "$KV_JUMBO_MAX"
 fi
 # ------------------------------------------------------------------- rxkad
 t0=$(date +%s)
