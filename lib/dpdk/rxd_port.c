@@ -100,8 +100,14 @@ int rxd_port_probe(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t
 		mtu = s->opts.mtu;
 	else if (rte_eth_dev_get_mtu(ifc->port_id, &mtu) != 0 || mtu < 576)
 		mtu = 1500;
-	if (mtu > info.max_mtu && info.max_mtu >= 576)
+	if (mtu > info.max_mtu && info.max_mtu >= 576) {
+		if (s->opts.mtu) {
+			snprintf(err, errlen, "--mtu %u: port %u (%s) takes an MTU of at most %u", mtu, ifc->port_id,
+				 info.driver_name, info.max_mtu);
+			return -EINVAL;
+		}
 		mtu = info.max_mtu;
+	}
 	ifc->mtu = mtu;
 	sock = rte_eth_dev_socket_id(ifc->port_id);
 	ifc->socket = sock < 0 || sock >= RTE_MAX_NUMA_NODES ? rxd_lcore_socket(rte_get_main_lcore()) : sock;
@@ -171,6 +177,33 @@ int rxd_pools_create(struct rxd_shell *s, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * A port configured without an MTU (the driver refused the one asked) must
+ * still run at ifc->mtu: the shell advertises it to peers (the ACK trailer's
+ * maxMTU, PMTUD), and a peer sending to an MTU the port drops sees only
+ * timeouts.  Set it, or end with a line naming it when --mtu asked for it; a
+ * port left at a smaller MTU of its own is taken at that.
+ */
+static int mtu_confirm(const struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t errlen)
+{
+	uint16_t have = 0;
+	int rc;
+
+	if (rte_eth_dev_get_mtu(ifc->port_id, &have) == 0 && have == ifc->mtu)
+		return 0;
+	rc = rte_eth_dev_set_mtu(ifc->port_id, ifc->mtu);
+	if (rc == 0)
+		return 0;
+	if (s->opts.mtu) {
+		snprintf(err, errlen, "--mtu %u: port %u (%s) refuses it (%s)", ifc->mtu, ifc->port_id, ifc->name,
+			 rte_strerror(-rc));
+		return rc;
+	}
+	if (have >= 576 && have < ifc->mtu)
+		ifc->mtu = have;
+	return 0;
+}
+
 int rxd_port_start(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
@@ -198,6 +231,8 @@ int rxd_port_start(struct rxd_shell *s, struct rxd_iface *ifc, char *err, size_t
 	if (rc < 0 && conf.rxmode.mtu) { /* some vdevs refuse an MTU they already have */
 		conf.rxmode.mtu = 0;
 		rc = rte_eth_dev_configure(ifc->port_id, ifc->nb_queues, ifc->nb_queues, &conf);
+		if (rc == 0 && (rc = mtu_confirm(s, ifc, err, errlen)) < 0)
+			return rc;
 	}
 	if (rc < 0) {
 		snprintf(err, errlen, "port %u (%s): configure failed: %s", ifc->port_id, ifc->name, rte_strerror(-rc));

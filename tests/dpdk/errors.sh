@@ -45,6 +45,11 @@ expect "too few lcores for crypto lcores" 1 "too few lcores for --crypto-lcores 
 	--vdev net_null0 -- --mode echo --ip 198.18.9.1/24 --crypto-lcores 1
 expect "no address" 1 "no address" "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode echo
 expect "client without peer" 1 "--peer" "$RXD" $(lcores 1) $E --vdev net_null0 -- --mode client --ip 198.18.9.1/24
+# net_tap takes frames of at most 1522 bytes: an --mtu it refuses is an error, not a port
+# that advertises an MTU it drops (a TAP in a namespace of its own).
+netns_add "rxderr-$T_ID"
+expect "MTU the port refuses" 1 "--mtu 9000: port 0 (net_tap0) refuses it" ip netns exec "rxderr-$T_ID" "$RXD" $(lcores 1) $E \
+	--vdev "net_tap0,iface=rxderr$T_ID" -- --mode echo --ip 198.18.9.1/24 --mtu 9000
 free=$(cat /sys/kernel/mm/hugepages/hugepages-*/free_hugepages 2>/dev/null | awk '{s += $1} END {print s + 0}')
 if [ "$free" = 0 ]; then
 	expect "missing hugepages" 1 "--no-huge" "$RXD" $(lcores 1) --no-pci --file-prefix "${T_PREFIX}hp" \
