@@ -82,6 +82,7 @@ rk_run "crypt client, server minimum clear" 0 10 0 60 "$P_ANY" crypt -- -c rpc -
 run_check "rxnull client beside rxkad" 0 10 0 60 -- "${RK_CLIENT[@]}" -p "$P_CRYPT" --timeout 50 -c rpc -S 100 -R 100 -T 10
 
 [ "$CAP_ON" = 1 ] && cap_start "$T_DIR/refusals.pcapng" "$P_CRYPT" "$P_AHEAD" "$P_BEHIND"
+RK_LEVELFAIL_EXTRA=(--linger-ms 300)
 rk_fail_checks "refused:" "$P_CRYPT"
 rk_run "refused: wrong session key -> RXKADSEALEDINCON" 0 0 1 60 "$P_CRYPT" crypt -- -c rpc -S 100 -R 100 -T 1 \
 	--wrong-session-key --expect-abort "$RXKADSEALEDINCON"

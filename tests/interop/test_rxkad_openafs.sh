@@ -121,7 +121,9 @@ ix_rxd_server_start "$RXPERF" kcrypt --security crypt "${K[@]}"
 ix_capture_start "$T_DIR/rxd-server-refused.pcapng"
 RK_EXPIRED=(--ticket-expired)
 RK_NOTYET=(--ticket-not-yet-valid)
+RK_LEVELFAIL_EXTRA=(--linger-ms 300)
 rk_fail_checks "openafs->rxd refused:" 7009
+RK_LEVELFAIL_EXTRA=()
 rk_run "openafs->rxd refused: wrong session key -> RXKADSEALEDINCON" 0 0 1 60 7009 crypt -- -c rpc -S 100 -R 100 \
 	-T 1 --wrong-session-key --expect-abort "$RXKADSEALEDINCON"
 ix_capture_stop
