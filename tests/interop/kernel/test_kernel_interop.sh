@@ -4,8 +4,9 @@
 # server, and rxd's rxperf client against the kernel's rxperf server module
 # and against af_rxperf's server; rxdebug -version against both; a tshark
 # decode of each direction; rxkad between the kernel's clients and servers in
-# the guest, and with rxd once its rxperf has rxkad (kernel_rxkad.sh).  See
-# kernel_lib.sh for the topology.
+# the guest, and with rxd once its rxperf has rxkad (kernel_rxkad.sh);
+# jumbograms on a second rxd link at MTU 9000 (kv_jumbo).  See kernel_lib.sh
+# for the topology.
 #
 # usage: test_kernel_interop.sh RXPERF AF_RXPERF
 # exit:  0 all passed, 1 a failure, 77 skipped (not root, or qemu cannot run)
@@ -141,9 +142,10 @@ kv_run_error() {
 	fi
 }
 
-# Jumbograms cannot cross here: DPDK 22.11's net_tap takes frames of 1522
-# bytes at most (max_rx_pktlen), so the path is 1500 bytes, and a jumbogram of
-# two 1412-byte subpackets is a 2856-byte datagram.  What the captures show:
+# Jumbograms cannot cross the main link: DPDK 22.11's net_tap takes frames of
+# 1522 bytes at most (max_rx_pktlen), so the path is 1500 bytes, and a
+# jumbogram of two 1412-byte subpackets is a 2856-byte datagram (kv_jumbo has
+# a link of 9000).  What the captures show:
 # kv_no_jumbograms NAME CAP: DATA crossed, none with the JUMBO flag (0x20) and
 # none above the path's 1472-byte UDP payload, either way.
 kv_no_jumbograms() {
