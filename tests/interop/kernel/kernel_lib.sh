@@ -10,6 +10,10 @@
 #   guest (virtio-net, TAP kvtap0)    198.18.1.2/24  fd00:7d:1::2/64
 # Two routed subnets, not a bridge: net_tap gives its kernel-side TAP the DPDK
 # port's MAC, so a bridge over both TAPs would take rxd's frames for its own.
+# For jumbograms (kv_jumbo_up) a third subnet at MTU 9000, and kvtap0 and the
+# guest's eth0 raised to 9000 (KV_MTU):
+#   rxd (DPDK net_pcap, veth rxjv1)   198.18.2.2/24
+#   namespace kernel: router (rxjv0)  198.18.2.1
 #
 # The guest: Debian's kernel (kernel_fetch.sh), an initramfs of
 # busybox-static, the modules rxrpc and virtio_net need (with their
@@ -25,6 +29,9 @@ KV_GUEST_IP=198.18.1.2
 KV_GW_IP=198.18.1.1
 KV_GUEST_IP6=fd00:7d:1::2
 KV_GW_IP6=fd00:7d:1::1
+KV_JUMBO_IP=198.18.2.2
+KV_JUMBO_GW=198.18.2.1
+KV_MTU=1500 # the guest link's MTU (kvtap0, eth0): kv_jumbo_up raises it
 KV_RXD_IP6=fd00:7d:0::2
 KV_KERNEL_IP6=fd00:7d:0::1
 KV_QEMU_PID=""
@@ -159,6 +166,7 @@ kv_boot() {
 	rm -f "$T_DIR/cmd.in" "$T_DIR/cmd.out" "$T_DIR/console.log" "$T_DIR/guest.down"
 	mkfifo "$T_DIR/cmd.in" "$T_DIR/cmd.out"
 	ix_ns ip tuntap add dev kvtap0 mode tap || { echo "FATAL: cannot create the guest's TAP"; return 1; }
+	ix_ns ip link set kvtap0 mtu "$KV_MTU"
 	ix_ns ip addr add "$KV_GW_IP/24" dev kvtap0
 	ix_ns ip -6 addr add "$KV_GW_IP6/64" dev kvtap0 nodad
 	ix_ns ip link set kvtap0 up
@@ -233,6 +241,33 @@ kv_setup() {
 	ix_ns ip -6 addr add "$KV_KERNEL_IP6/64" dev "$IX_KDEV" nodad
 	kv_boot "$KV_ROOT" "$T_DIR/initramfs.cpio" || return 1
 	echo "guest up in ${KV_BOOT_S} s ($(grep -am1 'rxd-guest: kernel' "$T_DIR/console.log"))"
+}
+
+# kv_jumbo_up: the MTU-9000 path for jumbograms.  DPDK 22.11's net_tap takes
+# frames of 1522 bytes at most, and net_af_packet tells ethdev the same
+# (max_rx_pktlen 1518, so rte_eth_dev_configure refuses an MTU of 9000 though
+# its ring's framesz could hold the frames); net_pcap states no limit.  So a
+# veth pair at 9000, rxjv0 (router, KV_JUMBO_GW/24) / rxjv1 (no address; an
+# rxd reaches it through net_pcap, KV_JUMBO_VDEV, which gives the port a MAC
+# of its own and listens promiscuously: the namespace, which forwards, never
+# takes rxd's frames for its own), and the guest's link raised to 9000:
+# kvtap0 here, eth0 in the guest (kv_guest_mtu).  Returns 1 when the
+# namespace's side could not be made.
+KV_JUMBO_VDEV="net_pcap0,iface=rxjv1"
+kv_jumbo_up() {
+	KV_MTU=9000
+	ix_ns ip link add rxjv0 mtu "$KV_MTU" type veth peer name rxjv1 mtu "$KV_MTU" || return 1
+	ix_ns sysctl -qw net.ipv6.conf.rxjv1.disable_ipv6=1
+	ix_ns ip link set rxjv1 up
+	ix_ns ip addr add "$KV_JUMBO_GW/24" dev rxjv0
+	ix_ns ip link set rxjv0 up
+	ix_ns ip link set kvtap0 mtu "$KV_MTU" || return 1
+	kv_guest_mtu
+}
+
+# kv_guest_mtu: the guest's eth0 at KV_MTU (a rebooted guest needs it again).
+kv_guest_mtu() {
+	kv_guest_check "guest: eth0 MTU $KV_MTU" "ip link set eth0 mtu $KV_MTU && ip link show eth0 | grep -o 'mtu [0-9]*'"
 }
 
 # kv_guest TIMEOUT CMD: run CMD (one shell line) in the guest; prints its

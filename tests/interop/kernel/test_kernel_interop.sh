@@ -4,13 +4,14 @@
 # server, and rxd's rxperf client against the kernel's rxperf server module
 # and against af_rxperf's server; rxdebug -version against both; a tshark
 # decode of each direction; rxkad between the kernel's clients and servers in
-# the guest, and with rxd once its rxperf has rxkad (kernel_rxkad.sh).  See
-# kernel_lib.sh for the topology.
+# the guest, and with rxd once its rxperf has rxkad (kernel_rxkad.sh);
+# jumbograms on a second rxd link at MTU 9000 (kv_jumbo).  See kernel_lib.sh
+# for the topology.
 #
 # usage: test_kernel_interop.sh RXPERF AF_RXPERF
 # exit:  0 all passed, 1 a failure, 77 skipped (not root, or qemu cannot run)
 # RXD_QUICK=1 skips the 64 MiB transfers; RXD_INTEROP_KEEP=DIR keeps logs;
-# RXD_KERNEL_ONLY=rxkad runs only the rxkad checks.
+# RXD_KERNEL_ONLY=rxkad runs only the rxkad checks, =jumbo only those at MTU 9000.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/interop/rxd_interop_lib.sh
@@ -89,6 +90,7 @@ kv_run() {
 
 # kv_after_boot: what a rebooted guest needs (kv_reboot): the servers, the clock.
 kv_after_boot() {
+	[ "$KV_MTU" = 1500 ] || kv_guest_mtu
 	kv_guest_check "af_rxperf servers start" "$KV_SERVERS"
 	kv_sync_guest_clock || result FAIL "guest clock" "cannot set the guest's clock"
 }
@@ -140,9 +142,10 @@ kv_run_error() {
 	fi
 }
 
-# Jumbograms cannot cross here: DPDK 22.11's net_tap takes frames of 1522
-# bytes at most (max_rx_pktlen), so the path is 1500 bytes, and a jumbogram of
-# two 1412-byte subpackets is a 2856-byte datagram.  What the captures show:
+# Jumbograms cannot cross the main link: DPDK 22.11's net_tap takes frames of
+# 1522 bytes at most (max_rx_pktlen), so the path is 1500 bytes, and a
+# jumbogram of two 1412-byte subpackets is a 2856-byte datagram (kv_jumbo has
+# a link of 9000).  What the captures show:
 # kv_no_jumbograms NAME CAP: DATA crossed, none with the JUMBO flag (0x20) and
 # none above the path's 1472-byte UDP payload, either way.
 kv_no_jumbograms() {
@@ -162,6 +165,29 @@ kv_trailer_jumbo() {
 	check_eq "$1" "$(tshark -r "$2" -Y "rx.type == 2 && rx.max_packets && ip.src == $3" -T fields \
 		-e rx.max_packets 2>/dev/null | sort -u | tr '\n' ' ')" "$4 "
 }
+
+# kv_jumbograms CAP SRC: "N K": DATA datagrams from SRC carrying a jumbogram
+# (JUMBO flag 0x20, more than 2800 bytes of UDP payload: two subpackets at
+# least) and the most subpackets in one (a jumbogram of K is 28 + (K-1) * 1416
+# bytes plus its last subpacket's data, 1 to 1412).
+kv_jumbograms() {
+	tshark -r "$1" -Y "ip.src == $2 && rx.type == 1 && (rx.flags & 0x20) && udp.length > 2808" \
+		-T fields -e udp.length 2>/dev/null |
+		awk '{ n++; k = int(($1 - 8 - 28 + 4 + 1415) / 1416); if (k > m) m = k } END { print n + 0, m + 0 }'
+}
+
+# kv_jumbo_bound NAME K MAX: rxd put 2 to MAX subpackets in its largest
+# datagram to the kernel (K of them).
+kv_jumbo_bound() {
+	if [ "${2:-0}" -ge 2 ] && [ "$2" -le "$3" ]; then
+		result PASS "$1" "$2 at most"
+	else
+		result FAIL "$1" "'${2:-}' subpackets at most, want 2 to $3"
+	fi
+}
+
+# kv_rx_jumbo: the guest kernel's count of jumbo DATA received (/proc/net/rxrpc/stats, "Data-Rx").
+kv_rx_jumbo() { kv_guest 10 "sed -n 's/^Data-Rx.*jumbo=\([0-9]*\).*/\1/p' /proc/net/rxrpc/stats"; }
 
 # kv_shapes WHO CMD4 CMD6 [PEER_FN]: the shapes both directions run; CMD4 and
 # CMD6 name arrays holding an rxperf client command (rxd's or af_rxperf, same
@@ -203,6 +229,95 @@ kv_shapes() {
 	kv_run "$who: healthy afterwards" 0 50 0 60 -- "${c4[@]}" --timeout 50 -c rpc -S 1413 -R 1413 -t 8 -T 50
 }
 
+# A second rxd on its own 9000-byte link (kv_jumbo_up: net_pcap over a veth)
+# and the guest's link at 9000, so 2-subpacket jumbograms (2856 bytes) and
+# more fit: rxd's DATA to the kernel in jumbograms in both roles (PMTUD raises
+# rxd's size first; the kernel's trailer, rxMTU 5692 and jumbo_max 4, bounds
+# them), byte-exact (rxperf checks every reply byte); none from rxd with -j;
+# and what the kernel sends back.
+kv_jumbo() {
+	local kc=$T_DIR/jumbo-kernel-client.pcapng rc=$T_DIR/jumbo-rxd-client.pcapng jc=$T_DIR/jumbo-j.pcapng
+	local rel n k fit most before after kd kj want t0 f
+	if ! command -v dumpcap >/dev/null || ! command -v tshark >/dev/null; then
+		result SKIP "MTU 9000 jumbograms" "dumpcap/tshark not installed"
+		return
+	fi
+	t0=$(date +%s)
+	if ! kv_jumbo_up; then
+		result FAIL "MTU 9000: link to the guest" "kv_jumbo_up failed"
+		return
+	fi
+	# The harness's rxd functions on this link from here on; --no-rx-cksum as
+	# for net_af_packet (a veth passes the kernel's partial UDP checksums on).
+	IX_LINK=pcap IX_VDEV=$KV_JUMBO_VDEV IX_RXD_IP=$KV_JUMBO_IP IX_KDEV=rxjv0
+	IX_RXD_EXTRA=(--no-rx-cksum --mtu "$KV_MTU")
+	ix_rxd_server_start "$RXPERF" kj --gw "$KV_JUMBO_GW"
+	# rxd reassembles no fragments: only a path of 9000 bytes all the way answers.
+	kv_guest_check "MTU 9000: guest pings rxd with 8000 bytes" "ping -c 1 -W 5 -s 8000 $KV_JUMBO_IP"
+	ix_capture_start "$kc" udp rxjv0 400
+	kv_run "MTU 9000: kernel client rpc 4MiB/4MiB" 0 1 0 120 -- "${GUEST[@]}" af_rxperf client --json --cookie \
+		--local-port 7012 -a "$KV_JUMBO_IP" --timeout 110 -c rpc -S 4M -R 4M -T 1
+	ix_capture_stop
+	ix_rxd_server_stop "MTU 9000: rxd server exits on SIGTERM"
+	# shellcheck disable=SC2207
+	local eal=($(ix_eal jc))
+	local rxj=(ip netns exec "$IX_NS" "$RXPERF" "${eal[@]}" -- client --ip "$KV_JUMBO_IP/$IX_PREFIX_LEN"
+		--gw "$KV_JUMBO_GW" "${IX_RXD_EXTRA[@]}" --json -a "$KV_GUEST_IP")
+	before=$(kv_rx_jumbo)
+	ix_capture_start "$rc" udp rxjv0 400
+	kv_run "MTU 9000: rxd -> rxperf.ko rpc 4MiB/4MiB" 0 1 0 120 -- "${rxj[@]}" -p 7009 --cookie --timeout 110 \
+		-c rpc -S 4M -R 4M -T 1
+	kv_run "MTU 9000: rxd -> af_rxperf send 4MiB" 0 1 0 120 -- "${rxj[@]}" -p 7010 --timeout 110 -c send -S 4M -T 1
+	ix_capture_stop
+	after=$(kv_rx_jumbo)
+	ix_capture_start "$jc" udp rxjv0 400
+	kv_run "MTU 9000: rxd -> af_rxperf rpc 1MiB/1MiB -j" 0 1 0 60 -- "${rxj[@]}" -p 7010 --timeout 50 \
+		-c rpc -S 1M -R 1M -T 1 -j
+	ix_capture_stop
+
+	# What the kernel takes: its trailer's jumbo_max (0: no count of its own)
+	# and rxMTU (net.rxrpc.rx_mtu, 5692 in 6.12: 4 subpackets), and the path.
+	fit=$(((KV_MTU - 28 - 28 + 4) / 1416)) # subpackets in a datagram of the path (rxd's rx_mtu, 8972)
+	most=$fit
+	[ "$KV_JUMBO_MAX" -gt 0 ] && [ "$KV_JUMBO_MAX" -lt "$most" ] && most=$KV_JUMBO_MAX
+	n=$(kv_guest 10 "cat /proc/sys/net/rxrpc/rx_mtu")
+	[ $(((${n:-0} - 28 + 4) / 1416)) -lt "$most" ] && most=$(((${n:-0} - 28 + 4) / 1416))
+	read -r n k <<<"$(kv_jumbograms "$kc" "$KV_JUMBO_IP")"
+	check_ge "wire (MTU 9000): rxd server's reply DATA in jumbograms" "$n" 1 "(up to $k subpackets)"
+	kv_jumbo_bound "wire (MTU 9000): rxd server's jumbograms hold at most $most subpackets" "$k" "$most"
+	ix_check_pmtud_probes "wire (MTU 9000): rxd's PMTUD probes answered by the kernel" "$kc"
+	read -r n k <<<"$(kv_jumbograms "$rc" "$KV_JUMBO_IP")"
+	check_ge "wire (MTU 9000): rxd client's request DATA in jumbograms" "$n" 1 "(up to $k subpackets)"
+	kv_jumbo_bound "wire (MTU 9000): rxd client's jumbograms hold at most $most subpackets" "$k" "$most"
+	check_ge "MTU 9000: the guest kernel counted jumbo DATA (Data-Rx jumbo)" "$((${after:-0} - ${before:-0}))" 1 \
+		"($before -> $after)"
+	# rxd's trailer says what its rx_mtu holds (6), 0 only to a peer that says 0.
+	want=$fit
+	[ "$KV_JUMBO_MAX" = 0 ] && want=0
+	kv_trailer_jumbo "wire (MTU 9000): rxd's ACKs say jumbo_max $want" "$kc" "$KV_JUMBO_IP" "$want"
+	kv_trailer_jumbo "wire (MTU 9000): the kernel's ACKs say jumbo_max $KV_JUMBO_MAX" "$rc" "$KV_GUEST_IP" "$KV_JUMBO_MAX"
+	# The kernel's DATA to rxd, in both captures.  6.12 builds every DATA
+	# packet of at most 1412 bytes and sends each alone (net/rxrpc sendmsg.c,
+	# output.c); jumbo transmission and PMTUD came with 6.14's "jumbo DATA
+	# transmission and RACK-TLP" series, so a later kernel should send some.
+	kd=0 kj=0
+	for f in "$kc" "$rc"; do
+		kd=$((kd + $(tshark -r "$f" -Y "ip.src == $KV_GUEST_IP && rx.type == 1" 2>/dev/null | wc -l)))
+		read -r n k <<<"$(kv_jumbograms "$f" "$KV_GUEST_IP")"
+		kj=$((kj + n))
+	done
+	rel=$(kv_guest 10 "uname -r")
+	if printf '%s\n' "$rel" | awk -F. '{ exit !($1 > 6 || ($1 == 6 && $2 >= 14)) }'; then
+		check_ge "wire (MTU 9000): kernel $rel sends rxd jumbograms" "$kj" 1 "(of $kd DATA)"
+	elif [ "$kd" -gt 0 ] && [ "$kj" = 0 ]; then
+		result PASS "wire (MTU 9000): kernel $rel sends no jumbogram" "0 of $kd DATA datagrams (it has no jumbo Tx)"
+	else
+		result FAIL "wire (MTU 9000): kernel $rel sends no jumbogram" "$kj jumbograms of $kd DATA datagrams"
+	fi
+	kv_no_jumbograms "wire (MTU 9000): no jumbogram with rxd -j" "$jc"
+	echo "MTU 9000 checks: $(($(date +%s) - t0)) s"
+}
+
 # The guest's servers, started first: they also anchor the kernel's local
 # endpoints.  Debian's 6.12.95 oopses (NULL task in try_to_wake_up from
 # rxrpc_connection_timer) when a connection timer fires after its local
@@ -223,6 +338,10 @@ if [ "${RXD_KERNEL_ONLY:-}" = rxkad ]; then
 	kv_rxkad_rxd
 	echo "stage time: $(($(date +%s) - T_START)) s"
 	finish "Linux kernel AF_RXRPC rxkad (qemu guest)"
+elif [ "${RXD_KERNEL_ONLY:-}" = jumbo ]; then
+	kv_jumbo
+	echo "stage time: $(($(date +%s) - T_START)) s"
+	finish "Linux kernel AF_RXRPC jumbograms at MTU 9000 (qemu guest)"
 fi
 
 # ------------------------------------------- the kernel's client -> rxd server
@@ -354,6 +473,7 @@ t0=$(date +%s)
 kv_rxkad_kernel
 kv_rxkad_rxd
 echo "rxkad checks: $(($(date +%s) - t0)) s"
+kv_jumbo
 kv_guest_check "af_rxperf servers alive" "kill -0 \$(pidof af_rxperf) && echo \$(pidof af_rxperf | wc -w) running"
 kv_guest 10 "dmesg | grep -i 'rxrpc\|rxperf' | tail -n 20" | sed 's/^/  guest dmesg: /'
 
