@@ -57,14 +57,6 @@ kv_rxdebug() {
 	fi
 }
 
-# kv_only_call_timeouts JSON: 0 when the completion codes ("codes":{CODE:CALLS})
-# are successes (0) and the kernel's RX_CALL_TIMEOUT (-3), at least one -3.
-kv_only_call_timeouts() {
-	local codes
-	codes=$(printf '%s' "$1" | sed -n 's/.*"codes":{\([^}]*\)}.*/\1/p' | grep -oE '"-?[0-9]+":' | tr -d '":')
-	printf '%s\n' "$codes" | grep -qx -- -3 && ! printf '%s\n' "$codes" | grep -qvxE -- '0|-3'
-}
-
 # kv_run: run_check, once more when the only failure was the kernel's
 # RX_CALL_TIMEOUT (-3): Debian 6.12's call timers are 5 s (reply) and 250 ms
 # (request gaps) rather than 20 s and 1 s (doc/kernel-interop.md), which a
@@ -79,7 +71,7 @@ kv_run() {
 	if [ -e "$T_DIR/guest.down" ]; then
 		echo "  note: the guest kernel hung or died; rebooting it and running the check once more"
 		kv_reboot || return 0
-	elif kv_only_call_timeouts "$RUN_JSON"; then
+	elif kv_only_code "$RUN_JSON" -3; then
 		echo "  note: the kernel timed the call out (-3); running it once more"
 	else
 		return 0
